@@ -1,0 +1,238 @@
+"""Inbox views, counts, ordering and row data, read from the local cache.
+
+The list model holds only ordered ids (``ordered_ids``, run on a worker) and fetches the rows
+it shows in small batches (``rows``), so 100,000 conversations open without loading them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+)
+from sqlalchemy.orm import Session
+
+from csdesk.app.readstate import read_marks
+from csdesk.domain.enums import Channel, ConversationStatus, Priority
+from csdesk.storage import models as m
+
+C = m.Conversation.__table__.c
+CU = m.Customer.__table__.c
+U = m.User.__table__.c
+
+#: A conversation is "at risk" when a due time is this close (or already past).
+AT_RISK = timedelta(minutes=30)
+ACTIVE = (ConversationStatus.OPEN.value, ConversationStatus.PENDING.value)
+
+
+class View(StrEnum):
+    MINE = "mine"
+    UNASSIGNED = "unassigned"
+    ALL_OPEN = "all_open"
+    PENDING = "pending"
+    SNOOZED = "snoozed"
+    RESOLVED = "resolved"
+    SLA_AT_RISK = "sla_at_risk"
+    # one view per channel: "channel:email", ...
+
+    @staticmethod
+    def channel(ch: Channel) -> str:
+        return f"channel:{ch.value}"
+
+
+class Sort(StrEnum):
+    NEWEST = "newest"
+    OLDEST_WAITING = "oldest_waiting"
+    SLA_DUE = "sla_due"
+    PRIORITY = "priority"
+
+
+ALL_VIEWS: tuple[str, ...] = (
+    View.MINE,
+    View.UNASSIGNED,
+    View.ALL_OPEN,
+    *(View.channel(c) for c in Channel),
+    View.PENDING,
+    View.SNOOZED,
+    View.RESOLVED,
+    View.SLA_AT_RISK,
+)
+
+
+def _due() -> ColumnElement[Any]:
+    """The due time that matters now: first response until answered, then resolution."""
+    return case((C.first_response_at.is_(None), C.first_response_due_at), else_=C.resolution_due_at)
+
+
+def view_filter(view: str, me: str, now: datetime) -> ColumnElement[bool]:
+    live = C.deleted_at.is_(None)
+    active = C.status.in_(ACTIVE)
+    if view == View.MINE:
+        return and_(live, active, C.assignee_id == me)
+    if view == View.UNASSIGNED:
+        return and_(live, active, C.assignee_id.is_(None))
+    if view == View.ALL_OPEN:
+        return and_(live, active)
+    if view == View.PENDING:
+        return and_(live, C.status == ConversationStatus.PENDING.value)
+    if view == View.SNOOZED:
+        return and_(live, C.status == ConversationStatus.SNOOZED.value)
+    if view == View.RESOLVED:
+        return and_(live, C.status == ConversationStatus.RESOLVED.value)
+    if view == View.SLA_AT_RISK:
+        return and_(live, active, _due().is_not(None), _due() <= now + AT_RISK)
+    if view.startswith("channel:"):
+        return and_(live, active, C.channel == view.removeprefix("channel:"))
+    raise ValueError(f"unknown inbox view {view!r}")
+
+
+def counts(session: Session, me: str, now: datetime) -> dict[str, int]:
+    """Live counts for the side bar, in one scan."""
+    cols = [
+        func.coalesce(func.sum(case((view_filter(v, me, now), 1), else_=0)), 0).label(v)
+        for v in ALL_VIEWS
+    ]
+    row = session.execute(select(*cols).select_from(m.Conversation.__table__)).one()
+    return {v: int(row[i]) for i, v in enumerate(ALL_VIEWS)}
+
+
+_PRIORITY_RANK = case(
+    *(
+        (C.priority == p.value, rank)
+        for p, rank in (
+            (Priority.URGENT, 0),
+            (Priority.HIGH, 1),
+            (Priority.NORMAL, 2),
+            (Priority.LOW, 3),
+        )
+    ),
+    else_=4,
+)
+
+
+def _order(sort: Sort) -> list[Any]:
+    if sort == Sort.NEWEST:
+        return [C.last_message_at.desc(), C.id]
+    if sort == Sort.OLDEST_WAITING:
+        return [C.waiting_since.is_(None), C.waiting_since.asc(), C.last_message_at.asc(), C.id]
+    if sort == Sort.SLA_DUE:
+        return [_due().is_(None), _due().asc(), C.id]
+    return [_PRIORITY_RANK, C.last_message_at.desc(), C.id]
+
+
+def ordered_ids(
+    session: Session,
+    view: str,
+    sort: Sort,
+    me: str,
+    now: datetime,
+    only: Sequence[str] | None = None,
+) -> list[str]:
+    """Every conversation id of ``view`` in ``sort`` order (``only``: restrict to search hits)."""
+    q = select(C.id).where(view_filter(view, me, now))
+    if only is not None:
+        q = q.where(C.id.in_(list(only)))
+    return list(session.scalars(q.order_by(*_order(sort))))
+
+
+@dataclass(frozen=True, slots=True)
+class InboxRow:
+    id: str
+    channel: str
+    customer_name: str
+    subject: str
+    preview: str
+    status: str
+    priority: str
+    assignee_id: str | None
+    assignee_name: str | None
+    waiting_since: datetime | None
+    first_response_due_at: datetime | None
+    resolution_due_at: datetime | None
+    first_response_at: datetime | None
+    last_message_at: datetime
+    unread: bool
+    tags: tuple[str, ...]
+
+    @property
+    def title(self) -> str:
+        return self.subject or self.preview
+
+
+def rows(session: Session, ids: Sequence[str]) -> dict[str, InboxRow]:
+    """Row data for ``ids`` (one query), keyed by id; ids no longer in the cache are absent."""
+    if not ids:
+        return {}
+    unread = and_(
+        C.last_inbound_at.is_not(None),
+        or_(read_marks.c.read_upto.is_(None), read_marks.c.read_upto < C.last_inbound_at),
+    )
+    q = (
+        select(
+            C.id,
+            C.channel,
+            CU.name,
+            C.subject,
+            C.preview,
+            C.status,
+            C.priority,
+            C.assignee_id,
+            U.display_name,
+            C.waiting_since,
+            C.first_response_due_at,
+            C.resolution_due_at,
+            C.first_response_at,
+            C.last_message_at,
+            case((unread, literal(True)), else_=literal(False)),
+            C.tags,
+        )
+        .select_from(
+            m.Conversation.__table__.outerjoin(m.Customer.__table__, CU.id == C.customer_id)
+            .outerjoin(m.User.__table__, U.id == C.assignee_id)
+            .outerjoin(read_marks, read_marks.c.conversation_id == C.id)
+        )
+        .where(C.id.in_(list(ids)), C.deleted_at.is_(None))
+    )
+    out: dict[str, InboxRow] = {}
+    for r in session.execute(q):
+        out[r[0]] = InboxRow(
+            id=r[0],
+            channel=r[1],
+            customer_name=r[2] or "Unknown customer",
+            subject=r[3] or "",
+            preview=r[4] or "",
+            status=r[5],
+            priority=r[6],
+            assignee_id=r[7],
+            assignee_name=r[8],
+            waiting_since=r[9],
+            first_response_due_at=r[10],
+            resolution_due_at=r[11],
+            first_response_at=r[12],
+            last_message_at=r[13],
+            unread=bool(r[14]),
+            tags=tuple(r[15] or ()),
+        )
+    return out
+
+
+def assigned_to(session: Session, ids: Sequence[str], me: str) -> set[str]:
+    """Of ``ids``, the active ones assigned to ``me`` (for "new conversation for you" notices)."""
+    if not ids:
+        return set()
+    return set(
+        session.scalars(
+            select(C.id).where(C.id.in_(list(ids)), C.assignee_id == me, C.status.in_(ACTIVE))
+        )
+    )

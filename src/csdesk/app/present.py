@@ -1,0 +1,190 @@
+"""Words for what the window shows: row and message texts, view names, headers.
+
+Every status is written out so nothing is told by colour alone, and every row and message has
+one full sentence for screen readers (``sentence``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from csdesk.app import sentences
+from csdesk.app.inbox import InboxRow, Sort, View
+from csdesk.app.thread import ConversationView, MessageView
+from csdesk.domain import sla
+from csdesk.domain.enums import DeliveryStatus, Direction, Priority
+from csdesk.i18n import _
+from csdesk.storage.types import utcnow
+
+
+def channel_label(channel: str) -> str:
+    return sentences.channel_name(channel)
+
+
+def view_label(view: str) -> str:
+    labels: dict[str, str] = {
+        View.MINE: _("Mine"),
+        View.UNASSIGNED: _("Unassigned"),
+        View.ALL_OPEN: _("All open"),
+        View.PENDING: _("Pending"),
+        View.SNOOZED: _("Snoozed"),
+        View.RESOLVED: _("Resolved"),
+        View.SLA_AT_RISK: _("SLA at risk"),
+    }
+    if view.startswith("channel:"):
+        return channel_label(view.removeprefix("channel:"))
+    return labels.get(view, view)
+
+
+def sort_label(sort: Sort) -> str:
+    return {
+        Sort.NEWEST: _("Newest"),
+        Sort.OLDEST_WAITING: _("Oldest waiting"),
+        Sort.SLA_DUE: _("SLA due"),
+        Sort.PRIORITY: _("Priority"),
+    }[sort]
+
+
+def priority_label(priority: str) -> str:
+    return {
+        Priority.LOW.value: _("Low"),
+        Priority.NORMAL.value: _("Normal"),
+        Priority.HIGH.value: _("High"),
+        Priority.URGENT.value: _("Urgent"),
+    }.get(priority, priority)
+
+
+def when(at: datetime, now: datetime | None = None) -> str:
+    """Local time for today, else date and time."""
+    local = at.astimezone()
+    today = (now or utcnow()).astimezone().date()
+    return local.strftime("%H:%M") if local.date() == today else local.strftime("%d %b %Y %H:%M")
+
+
+def money(cents: int, currency: str) -> str:
+    return f"{cents / 100:,.2f} {currency}"
+
+
+@dataclass(frozen=True, slots=True)
+class RowTexts:
+    channel: str
+    who: str
+    title: str
+    waiting: str
+    sla: str
+    sla_warning: bool  # at risk or breached: drawn in the normal (not muted) text colour
+    assignee: str
+    priority_badge: str  # "High · " or "" for normal priority
+    unread: bool
+    unread_mark: str  # "● " or "", so unread is not told by bold alone
+    sentence: str
+
+
+def inbox_texts(row: InboxRow, now: datetime) -> RowTexts:
+    state = sla.sla_state(
+        now,
+        status=row.status,
+        first_response_due_at=row.first_response_due_at,
+        resolution_due_at=row.resolution_due_at,
+        first_response_at=row.first_response_at,
+    )
+    sla_words = sentences.sla_text(state) or ""
+    waiting = sentences.waiting_text(row.waiting_since, now) if row.waiting_since else ""
+    warn = state.status in (sla.SlaStatus.AT_RISK, sla.SlaStatus.BREACHED)
+    badge = "" if row.priority == Priority.NORMAL.value else f"{priority_label(row.priority)} · "
+    return RowTexts(
+        channel=channel_label(row.channel),
+        who=row.customer_name,
+        title=row.title or _("(no subject)"),
+        waiting=waiting,
+        sla=(_("SLA breached: ") if state.status == sla.SlaStatus.BREACHED else "") + sla_words
+        if warn
+        else "",
+        sla_warning=warn,
+        assignee=row.assignee_name or _("unassigned"),
+        priority_badge=badge,
+        unread=row.unread,
+        unread_mark="● " if row.unread else "",
+        sentence=sentences.conversation_sentence(
+            row.channel,
+            row.customer_name,
+            row.title,
+            waiting or None,
+            row.priority,
+            row.assignee_name,
+            row.unread,
+            sla_words or None,
+        ),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class MessageTexts:
+    kind: str  # "in", "out" or "note"
+    header: str
+    body: str
+    sentence: str
+
+
+def _delivery(msg: MessageView) -> str:
+    if msg.is_note or msg.direction == Direction.IN.value:
+        return ""
+    status = msg.delivery_status
+    if status == DeliveryStatus.PENDING.value:
+        return _("waiting to be sent (offline)")
+    if status == DeliveryStatus.FAILED.value:
+        return _("failed: {reason}").format(reason=msg.failure_reason or _("unknown reason"))
+    return {
+        DeliveryStatus.QUEUED.value: _("queued"),
+        DeliveryStatus.SENT.value: _("sent"),
+        DeliveryStatus.DELIVERED.value: _("delivered"),
+        DeliveryStatus.READ.value: _("read"),
+    }.get(status, status)
+
+
+def message_texts(msg: MessageView, me: str, now: datetime) -> MessageTexts:
+    own = msg.author_user_id == me
+    kind = "note" if msg.is_note else ("in" if msg.direction == Direction.IN.value else "out")
+    time_text = when(msg.created_at, now)
+    body = msg.body_text
+    if msg.attachments:
+        names = ", ".join(str(a.get("filename") or a.get("name") or "?") for a in msg.attachments)
+        body += "\n" + _("Attachments: {names}").format(names=names)
+    sentence = sentences.message_sentence(
+        msg.direction, msg.is_note, msg.author_name, msg.channel, time_text, body, own=own
+    )
+    if kind == "note":
+        who = _("Internal note by {author}").format(author=msg.author_name or _("an agent"))
+    elif kind == "in":
+        who = msg.author_name or _("Customer")
+    else:
+        who = _("You") if own else (msg.author_name or _("Agent"))
+    parts = [who, channel_label(msg.channel), time_text]
+    delivery = _delivery(msg)
+    if delivery:
+        parts.append(delivery)
+        sentence += ". " + delivery
+    return MessageTexts(kind, " · ".join(parts), body, sentence)
+
+
+def conversation_header(
+    conv: ConversationView, customer_name: str, assignee_name: str | None
+) -> str:
+    status = {
+        "open": _("Open"),
+        "pending": _("Pending"),
+        "snoozed": _("Snoozed"),
+        "resolved": _("Resolved"),
+    }.get(conv.status, conv.status)
+    parts = [
+        conv.subject or _("(no subject)"),
+        customer_name,
+        channel_label(conv.channel),
+        status,
+        _("{priority} priority").format(priority=priority_label(conv.priority)),
+        _("assigned to {name}").format(name=assignee_name) if assignee_name else _("unassigned"),
+    ]
+    if conv.tags:
+        parts.append(_("tags: {tags}").format(tags=", ".join(conv.tags)))
+    return " · ".join(parts)

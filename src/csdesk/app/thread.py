@@ -1,0 +1,197 @@
+"""A conversation's thread and the customer context beside it, read from the local cache."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from csdesk.storage import models as m
+
+MC = m.Message.__table__.c
+
+
+@dataclass(frozen=True, slots=True)
+class MessageView:
+    id: str
+    direction: str
+    is_note: bool
+    author_name: str
+    author_user_id: str | None
+    channel: str
+    subject: str
+    body_text: str
+    body_html: str | None
+    attachments: tuple[dict[str, Any], ...]
+    delivery_status: str
+    failure_reason: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationView:
+    id: str
+    channel: str
+    subject: str
+    status: str
+    priority: str
+    assignee_id: str | None
+    team_id: str | None
+    tags: tuple[str, ...]
+    customer_id: str
+    language: str
+    last_inbound_at: datetime | None
+    snoozed_until: datetime | None
+    first_response_due_at: datetime | None
+    resolution_due_at: datetime | None
+    first_response_at: datetime | None
+    messages: tuple[MessageView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OrderView:
+    number: str
+    status: str
+    total_cents: int
+    currency: str
+    placed_at: datetime
+    shipments: tuple[tuple[str, str, str, datetime | None, datetime | None], ...]
+    returns: tuple[tuple[str, str, int], ...]  # status, reason, refund cents
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerContext:
+    id: str
+    name: str
+    email: str | None
+    phone: str | None
+    language: str
+    timezone: str
+    tags: tuple[str, ...]
+    loyalty_tier: str
+    loyalty_points: int
+    identities: tuple[tuple[str, str], ...]
+    orders: tuple[OrderView, ...]
+    conversations: tuple[tuple[str, str, str, str, datetime], ...] = field(default=())
+    # (id, channel, subject, status, last_message_at), newest first
+
+
+def conversation(session: Session, conversation_id: str) -> ConversationView | None:
+    conv = session.get(m.Conversation, conversation_id)
+    if conv is None or conv.deleted_at is not None:
+        return None
+    msgs = session.execute(
+        select(m.Message)
+        .where(MC.conversation_id == conversation_id)
+        .order_by(MC.created_at, MC.id)
+    ).scalars()
+    return ConversationView(
+        id=conv.id,
+        channel=conv.channel,
+        subject=conv.subject,
+        status=conv.status,
+        priority=conv.priority,
+        assignee_id=conv.assignee_id,
+        team_id=conv.team_id,
+        tags=tuple(conv.tags or ()),
+        customer_id=conv.customer_id,
+        language=conv.language,
+        last_inbound_at=conv.last_inbound_at,
+        snoozed_until=conv.snoozed_until,
+        first_response_due_at=conv.first_response_due_at,
+        resolution_due_at=conv.resolution_due_at,
+        first_response_at=conv.first_response_at,
+        messages=tuple(
+            MessageView(
+                id=x.id,
+                direction=x.direction,
+                is_note=x.is_note,
+                author_name=x.author_name,
+                author_user_id=x.author_user_id,
+                channel=x.channel,
+                subject=x.subject,
+                body_text=x.body_text,
+                body_html=x.body_html,
+                attachments=tuple(x.attachments or ()),
+                delivery_status=x.delivery_status,
+                failure_reason=x.failure_reason,
+                created_at=x.created_at,
+            )
+            for x in msgs
+        ),
+    )
+
+
+def customer_context(
+    session: Session, customer_id: str, *, orders: int = 5, conversations: int = 20
+) -> CustomerContext | None:
+    cust = session.get(m.Customer, customer_id)
+    if cust is None:
+        return None
+    idents = session.execute(
+        select(m.CustomerIdentity.kind, m.CustomerIdentity.value)
+        .where(m.CustomerIdentity.customer_id == customer_id)
+        .order_by(m.CustomerIdentity.kind, m.CustomerIdentity.value)
+    ).all()
+    order_rows = session.scalars(
+        select(m.Order)
+        .where(m.Order.customer_id == customer_id)
+        .order_by(m.Order.placed_at.desc())
+        .limit(orders)
+    ).all()
+    order_views = []
+    for o in order_rows:
+        ships = session.execute(
+            select(
+                m.Shipment.carrier,
+                m.Shipment.tracking_number,
+                m.Shipment.status,
+                m.Shipment.eta,
+                m.Shipment.delivered_at,
+            ).where(m.Shipment.order_id == o.id)
+        ).all()
+        rets = session.execute(
+            select(m.Return.status, m.Return.reason, m.Return.refund_cents).where(
+                m.Return.order_id == o.id
+            )
+        ).all()
+        order_views.append(
+            OrderView(
+                number=o.number,
+                status=o.status,
+                total_cents=o.total_cents,
+                currency=o.currency,
+                placed_at=o.placed_at,
+                shipments=tuple(tuple(s) for s in ships),  # type: ignore[misc]
+                returns=tuple(tuple(r) for r in rets),  # type: ignore[misc]
+            )
+        )
+    convs = session.execute(
+        select(
+            m.Conversation.id,
+            m.Conversation.channel,
+            m.Conversation.subject,
+            m.Conversation.status,
+            m.Conversation.last_message_at,
+        )
+        .where(m.Conversation.customer_id == customer_id, m.Conversation.deleted_at.is_(None))
+        .order_by(m.Conversation.last_message_at.desc())
+        .limit(conversations)
+    ).all()
+    return CustomerContext(
+        id=cust.id,
+        name=cust.name,
+        email=cust.email,
+        phone=cust.phone,
+        language=cust.language,
+        timezone=cust.timezone,
+        tags=tuple(cust.tags or ()),
+        loyalty_tier=cust.loyalty_tier,
+        loyalty_points=cust.loyalty_points,
+        identities=tuple((k, v) for k, v in idents),
+        orders=tuple(order_views),
+        conversations=tuple(tuple(c) for c in convs),  # type: ignore[misc]
+    )

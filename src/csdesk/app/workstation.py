@@ -1,0 +1,195 @@
+"""The use cases the window calls: each writes locally first (outbox) and returns what changed.
+
+A ``Workstation`` is built once by ``ui/app.py`` from a signed-in ``SyncEngine``; widgets never
+touch the engine, the cache or the network directly (DESIGN rules 2-4).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from csdesk.app import inbox, readstate, thread
+from csdesk.app.search import SearchIndex
+from csdesk.domain.enums import ConversationStatus, Priority
+from csdesk.protocol import Entity, MutationType
+from csdesk.storage import models as m
+from csdesk.storage.types import utcnow
+from csdesk.sync.api import SyncError, Viewer
+from csdesk.sync.engine import SyncEngine
+from csdesk.sync.events import ChangeSet
+
+
+@dataclass(frozen=True, slots=True)
+class Me:
+    id: str
+    username: str
+    display_name: str
+    role: str
+
+
+class Workstation:
+    def __init__(self, engine: SyncEngine, me: Me) -> None:
+        self.engine = engine
+        self.cache = engine.cache
+        self.me = me
+        readstate.ensure(self.cache.engine)
+        self.search_index = SearchIndex(self.cache)
+        engine.add_listener(self._index)
+
+    def _index(self, event: object) -> None:
+        if isinstance(event, ChangeSet):
+            self.search_index.on_changes(event)
+
+    # --- queries (run on workers) ----------------------------------------------------------
+
+    def counts(self, now: datetime | None = None) -> dict[str, int]:
+        with self.cache.session() as s:
+            return inbox.counts(s, self.me.id, now or utcnow())
+
+    def ordered_ids(
+        self, view: str, sort: inbox.Sort, query: str = "", now: datetime | None = None
+    ) -> list[str]:
+        only = self.search_index.conversation_ids(query) if query.strip() else None
+        with self.cache.session() as s:
+            return inbox.ordered_ids(s, view, sort, self.me.id, now or utcnow(), only)
+
+    def rows(self, ids: Sequence[str]) -> dict[str, inbox.InboxRow]:
+        with self.cache.session() as s:
+            return inbox.rows(s, ids)
+
+    def conversation(self, conversation_id: str) -> thread.ConversationView | None:
+        with self.cache.session() as s:
+            return thread.conversation(s, conversation_id)
+
+    def customer(self, customer_id: str) -> thread.CustomerContext | None:
+        with self.cache.session() as s:
+            return thread.customer_context(s, customer_id)
+
+    def users(self) -> list[tuple[str, str]]:
+        """Active teammates (id, display name), for "assign to"."""
+        from sqlalchemy import select
+
+        with self.cache.session() as s:
+            return [
+                (u.id, u.display_name)
+                for u in s.scalars(
+                    select(m.User).where(m.User.active.is_(True)).order_by(m.User.display_name)
+                )
+            ]
+
+    def teams(self) -> list[tuple[str, str]]:
+        from sqlalchemy import select
+
+        with self.cache.session() as s:
+            return [(t.id, t.name) for t in s.scalars(select(m.Team).order_by(m.Team.name))]
+
+    def canned_responses(self, channel: str | None = None) -> list[m.CannedResponse]:
+        from sqlalchemy import or_, select
+
+        with self.cache.session() as s:
+            q = select(m.CannedResponse).order_by(m.CannedResponse.title)
+            if channel:
+                q = q.where(
+                    or_(m.CannedResponse.channel.is_(None), m.CannedResponse.channel == channel)
+                )
+            return list(s.scalars(q))
+
+    def assigned_to_me(self, ids: Sequence[str]) -> set[str]:
+        with self.cache.session() as s:
+            return inbox.assigned_to(s, ids, self.me.id)
+
+    def presence(self, conversation_id: str | None, typing: bool = False) -> list[Viewer]:
+        """Network: run on a worker. Offline there is simply nobody to show."""
+        try:
+            return self.engine.api.presence(conversation_id, typing)
+        except SyncError:
+            return []
+
+    # --- actions (local first, then the outbox) --------------------------------------------
+
+    def _do(self, mtype: MutationType, args: dict[str, object]) -> ChangeSet:
+        self.engine.enqueue(mtype, args)
+        cid = args.get("conversation_id")
+        pairs = [(Entity.CONVERSATION, str(cid))] if cid else []
+        if "message_id" in args:
+            pairs.append((Entity.MESSAGE, str(args["message_id"])))
+        return ChangeSet.of(pairs)
+
+    def reply(
+        self, conversation_id: str, body: str, *, note: bool = False, subject: str = ""
+    ) -> tuple[str, ChangeSet]:
+        body = body.strip()
+        if not body:
+            raise ValueError("the reply is empty")
+        message_id = str(uuid.uuid4())
+        changes = self._do(
+            MutationType.MESSAGE_SEND,
+            {
+                "conversation_id": conversation_id,
+                "message_id": message_id,
+                "body_text": body,
+                "is_note": note,
+                "subject": subject,
+            },
+        )
+        return message_id, changes
+
+    def claim(self, conversation_id: str) -> ChangeSet:
+        return self._do(MutationType.CONVERSATION_CLAIM, {"conversation_id": conversation_id})
+
+    def assign(
+        self,
+        conversation_id: str,
+        assignee_id: str | None,
+        team_id: str | None = None,
+        *,
+        set_team: bool = False,
+    ) -> ChangeSet:
+        return self._do(
+            MutationType.CONVERSATION_ASSIGN,
+            {
+                "conversation_id": conversation_id,
+                "assignee_id": assignee_id,
+                "team_id": team_id,
+                "set_team": set_team,
+            },
+        )
+
+    def set_status(
+        self,
+        conversation_id: str,
+        status: ConversationStatus,
+        snoozed_until: datetime | None = None,
+    ) -> ChangeSet:
+        args: dict[str, object] = {"conversation_id": conversation_id, "status": status.value}
+        if snoozed_until is not None:
+            args["snoozed_until"] = snoozed_until.isoformat()
+        return self._do(MutationType.CONVERSATION_STATUS, args)
+
+    def resolve(self, conversation_id: str) -> ChangeSet:
+        return self.set_status(conversation_id, ConversationStatus.RESOLVED)
+
+    def set_priority(self, conversation_id: str, priority: Priority) -> ChangeSet:
+        return self._do(
+            MutationType.CONVERSATION_PRIORITY,
+            {"conversation_id": conversation_id, "priority": priority.value},
+        )
+
+    def set_tags(
+        self, conversation_id: str, add: Sequence[str] = (), remove: Sequence[str] = ()
+    ) -> ChangeSet:
+        return self._do(
+            MutationType.CONVERSATION_TAGS,
+            {"conversation_id": conversation_id, "add": list(add), "remove": list(remove)},
+        )
+
+    def mark_read(self, conversation_id: str, upto: datetime | None = None) -> ChangeSet:
+        with self.cache.write() as s:
+            readstate.mark_read(s, conversation_id, upto or utcnow())
+        return ChangeSet.of([(Entity.CONVERSATION, conversation_id)])
+
+    def dismiss_rejection(self, mutation_id: str) -> bool:
+        return self.engine.dismiss(mutation_id)

@@ -1,0 +1,1 @@
+"""Qt-free, storage-free rules of the help desk. Imports nothing of ours."""

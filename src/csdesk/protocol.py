@@ -1,0 +1,109 @@
+"""The sync wire format, shared by the server and the client. Standard library only.
+
+Pull:  ``GET  /api/v1/changes?after=<cursor>&limit=<n>&wait=<seconds>``
+       -> ``{"changes": [Change...], "cursor": int, "head": int, "more": bool}``
+       A change is the *latest* state of one entity: ``{"seq", "entity", "id", "deleted",
+       "data"}``. An entity appears once in the feed (a newer write replaces its older row), so
+       an initial sync streams the whole account once, page by page, and can resume from any
+       page's ``cursor``.
+Push:  ``POST /api/v1/push`` with ``{"mutations": [Mutation...]}``
+       -> ``{"results": [{"id", "status": "applied"|"duplicate"|"rejected", "reason"?,
+       "seq"?}]}``. Mutations are applied in order, each in its own transaction; a mutation id
+       seen before answers ``duplicate`` with the original outcome and changes nothing.
+Errors: every 4xx/5xx body is ``{"error": {"code": str, "message": str, "details"?: ...}}``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Final, NotRequired, TypedDict
+
+API_PREFIX: Final = "/api/v1"
+DEFAULT_PAGE: Final = 500
+MAX_PAGE: Final = 5000
+MAX_WAIT_SECONDS: Final = 30.0
+DEFAULT_WAIT_SECONDS: Final = 25.0
+MAX_PUSH_BATCH: Final = 200
+
+
+class Entity(StrEnum):
+    """Entity names on the wire; each maps to one table (see ``storage.wire``)."""
+
+    USER = "user"
+    TEAM = "team"
+    CUSTOMER = "customer"
+    IDENTITY = "identity"
+    CONVERSATION = "conversation"
+    MESSAGE = "message"
+    ORDER = "order"
+    ORDER_LINE = "order_line"
+    SHIPMENT = "shipment"
+    RETURN = "return"
+    CANNED_RESPONSE = "canned_response"
+
+
+class MutationType(StrEnum):
+    MESSAGE_SEND = "message.send"  # reply or internal note
+    CONVERSATION_CLAIM = "conversation.claim"  # assign to me, only if still unassigned
+    CONVERSATION_ASSIGN = "conversation.assign"  # to a teammate / team / nobody
+    CONVERSATION_STATUS = "conversation.set_status"  # open/pending/snoozed/resolved
+    CONVERSATION_PRIORITY = "conversation.set_priority"
+    CONVERSATION_TAGS = "conversation.set_tags"
+    CONVERSATION_DELETE = "conversation.delete"  # admin only
+    CUSTOMER_UPDATE = "customer.update"  # field-by-field merge
+    CUSTOMER_MERGE = "customer.merge"  # fold one profile into another (undoable)
+    CUSTOMER_UNMERGE = "customer.unmerge"  # undo the latest merge of a profile
+    CONVERSATION_LINK_CUSTOMER = "conversation.link_customer"  # file under another customer
+    MESSAGE_RETRY = "message.retry"  # re-queue a failed outbound message
+
+
+class RejectCode(StrEnum):
+    """Why the server refused a mutation; the client shows ``reason.message`` to the agent."""
+
+    INVALID = "invalid"  # arguments malformed or of the wrong type
+    UNKNOWN_TYPE = "unknown_type"
+    NOT_FOUND = "not_found"  # the id never existed
+    DELETED = "deleted"  # it existed and was deleted (e.g. by an admin)
+    ALREADY_ASSIGNED = "already_assigned"  # lost a claim race
+    FORBIDDEN = "forbidden"  # the caller's role may not do this
+    CONFLICT = "conflict"  # any other lost race
+
+
+class ResultStatus(StrEnum):
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    REJECTED = "rejected"
+
+
+class Reason(TypedDict):
+    code: str
+    message: str
+
+
+class Change(TypedDict):
+    seq: int
+    entity: str
+    id: str
+    deleted: bool
+    data: dict[str, Any] | None
+
+
+class PullPage(TypedDict):
+    changes: list[Change]
+    cursor: int
+    head: int
+    more: bool
+
+
+class Mutation(TypedDict):
+    id: str
+    type: str
+    args: dict[str, Any]
+
+
+class MutationResult(TypedDict):
+    id: str
+    status: str
+    reason: NotRequired[Reason]
+    seq: NotRequired[int]
+    original_status: NotRequired[str]  # with "duplicate": what the first delivery got

@@ -1,0 +1,113 @@
+"""``create_app(config)``: the server, built fresh for each process and each test."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+
+from csdesk import __version__
+from csdesk.server import errors
+from csdesk.server.admin.routes import router as admin_router
+from csdesk.server.auth.routes import router as auth_router
+from csdesk.server.channels.runtime import ChannelRuntime
+from csdesk.server.channels.webhooks import router as webhooks_router
+from csdesk.server.config import ServerConfig
+from csdesk.server.feed import log as feed_log
+from csdesk.server.feed.notifier import listen_postgres
+from csdesk.server.presence.routes import router as presence_router
+from csdesk.server.state import ServerState
+from csdesk.server.sync.routes import router as sync_router
+from csdesk.storage.migrate import upgrade
+
+
+def _psycopg_dsn(db_url: str) -> str:
+    """A libpq DSN from a SQLAlchemy URL (``postgresql+psycopg://`` -> ``postgresql://``)."""
+    from sqlalchemy.engine import make_url
+
+    url = make_url(db_url).set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
+
+
+def create_app(config: ServerConfig, *, migrate: bool = True) -> FastAPI:
+    state = ServerState.build(config)
+    if migrate:
+        upgrade(state.engine)
+    with state.writes() as s:
+        feed_log.ensure_counter(s)
+        s.commit()
+    channels = ChannelRuntime(state)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        state.notifier.bind(asyncio.get_running_loop(), state.read_head())
+        listener = None
+        if config.listen_notify and state.engine.dialect.name == "postgresql":
+            listener = asyncio.create_task(
+                listen_postgres(
+                    _psycopg_dsn(config.db_url),
+                    state.notifier,
+                    state.read_head,
+                    config.backstop_seconds,
+                )
+            )
+        simulator = None
+        if config.simulate_customers_seconds:
+            from csdesk.server.simulator import CustomerSimulator
+
+            simulator = CustomerSimulator.start(state)
+        await channels.start()
+        try:
+            yield
+        finally:
+            await channels.stop()
+            if simulator is not None:
+                await simulator.stop()
+            if listener is not None:
+                listener.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await listener
+            state.engine.dispose()
+
+    app = FastAPI(
+        title="csdesk sync server",
+        version=__version__,
+        lifespan=lifespan,
+    )
+    app.state.csdesk = state
+    app.state.channels = channels
+    errors.install(app)
+
+    @app.middleware("http")
+    async def limit_body(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None:
+            if not length.isdigit():
+                return JSONResponse(
+                    errors.error_body("invalid_request", "malformed Content-Length"), 400
+                )
+            if int(length) > config.max_body_bytes:
+                return JSONResponse(
+                    errors.error_body(
+                        "too_large", f"request body over {config.max_body_bytes} bytes"
+                    ),
+                    413,
+                )
+        return await call_next(request)
+
+    @app.get("/healthz", tags=["meta"])
+    async def healthz() -> dict[str, object]:
+        return {"status": "ok", "version": __version__, "head": state.notifier.head}
+
+    app.include_router(auth_router)
+    app.include_router(sync_router)
+    app.include_router(admin_router)
+    app.include_router(presence_router)
+    app.include_router(webhooks_router)
+    return app

@@ -1,0 +1,205 @@
+"""``csdesk-server channel add|list|remove``: connecting providers from the command line.
+
+Secrets are taken from an option, else from an environment variable (``CSDESK_TWILIO_AUTH_TOKEN``
+and so on, which keeps them out of shell history and ``ps``), else asked for on a terminal.
+Tokens the operator invents for the provider (Meta's verify token, Telegram's secret token) are
+generated when not given and printed once, because they must be pasted into the provider's
+console; afterwards they exist only encrypted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import secrets
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from csdesk.server.channels import config_store
+from csdesk.server.channels.config_store import WEBHOOK_PATHS, Provider
+from csdesk.server.channels.vault import Vault, VaultError
+
+#: (option, setting name, help) per provider; every one is optional on the command line.
+_SETTINGS: dict[Provider, list[tuple[str, str, str]]] = {
+    Provider.TWILIO: [
+        ("--account-sid", "account_sid", "Account SID (AC...) from the Twilio console"),
+        ("--from-number", "from_number", "your Twilio number in E.164, e.g. +14155550100"),
+        ("--messaging-service-sid", "messaging_service_sid", "send through a Messaging Service"),
+        ("--whatsapp-from", "whatsapp_from", "WhatsApp sender number, for WhatsApp via Twilio"),
+        ("--default-region", "default_region", "ISO country for national numbers, e.g. US"),
+        ("--voice-greeting", "voice_greeting", "what callers hear first"),
+        ("--voice-dial", "voice_dial", "comma list of numbers or client:NAME to ring"),
+        ("--voicemail-prompt", "voicemail_prompt", "what callers hear before the tone"),
+        ("--status-callback", "status_callback", "'off' to not ask for delivery receipts"),
+    ],
+    Provider.META: [
+        ("--phone-number-id", "phone_number_id", "WhatsApp phone number ID (for replies)"),
+        ("--graph-version", "graph_version", "Graph API version, default v21.0"),
+    ],
+    Provider.TELEGRAM: [],
+}
+_COMMON = [
+    ("--api-base-url", "api_base_url", "provider API base URL (a regional endpoint or a test)"),
+    ("--rate-limit", "rate_limit_per_minute", "webhook requests a minute before 429 (600)"),
+    ("--max-attempts", "max_attempts", "sends tried before a reply is marked failed (5)"),
+    ("--retry-seconds", "retry_seconds", "first retry delay, doubled each time (2)"),
+]
+_INT_SETTINGS = {"rate_limit_per_minute", "max_attempts"}
+_FLOAT_SETTINGS = {"retry_seconds"}
+#: Secrets with their option, environment variable, and whether we may generate them.
+_SECRETS: dict[Provider, list[tuple[str, str, bool]]] = {
+    Provider.TWILIO: [("auth_token", "CSDESK_TWILIO_AUTH_TOKEN", False)],
+    Provider.META: [
+        ("app_secret", "CSDESK_META_APP_SECRET", False),
+        ("access_token", "CSDESK_META_ACCESS_TOKEN", False),
+        ("verify_token", "CSDESK_META_VERIFY_TOKEN", True),
+        ("page_access_token", "CSDESK_META_PAGE_ACCESS_TOKEN", False),
+    ],
+    Provider.TELEGRAM: [
+        ("bot_token", "CSDESK_TELEGRAM_BOT_TOKEN", False),
+        ("secret_token", "CSDESK_TELEGRAM_SECRET_TOKEN", True),
+    ],
+}
+
+
+def _option(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def add_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    db_arg: Callable[[argparse.ArgumentParser], None],
+) -> argparse.ArgumentParser:
+    """Add the ``channel`` command group to ``csdesk-server``'s subparsers."""
+    channel = sub.add_parser(
+        "channel", help="connect SMS/voice, WhatsApp/Messenger/Instagram, Telegram"
+    )
+    actions = channel.add_subparsers(dest="channel_command", required=True)
+    add = actions.add_parser("add", help="connect a provider (or replace its connection)")
+    providers = add.add_subparsers(dest="provider", required=True)
+    for provider in Provider:
+        p = providers.add_parser(provider.value, help=f"connect {provider.value}")
+        db_arg(p)
+        _dirs(p)
+        for flag, name, text in _SETTINGS[provider] + _COMMON:
+            p.add_argument(flag, dest=name, default=None, help=text)
+        for name, env, generated in _SECRETS[provider]:
+            extra = "; generated when omitted" if generated else ""
+            p.add_argument(_option(name), default=None, help=f"secret; or set {env}{extra}")
+        p.add_argument("--disabled", action="store_true", help="store it switched off")
+    listing = actions.add_parser("list", help="show connections (never their secrets)")
+    db_arg(listing)
+    _dirs(listing)
+    remove = actions.add_parser("remove", help="disconnect a provider (its webhooks then refuse)")
+    remove.add_argument("provider", choices=[p.value for p in Provider])
+    db_arg(remove)
+    _dirs(remove)
+    return channel
+
+
+def _dirs(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", default=None, help="where secret.key lives (see README)")
+    p.add_argument("--public-url", default=None, help="the server's public URL, to print hooks")
+
+
+def _secret(provider: Provider, name: str, env: str, given: str | None, generate: bool) -> str:
+    if given:
+        return given
+    if os.environ.get(env):
+        return os.environ[env]
+    if generate:
+        return secrets.token_urlsafe(32)
+    required = name in config_store.REQUIRED_SECRETS[provider]
+    if not required:
+        return ""
+    if not sys.stdin.isatty():
+        raise ValueError(f"{provider.value}: give {_option(name)} or set {env}")
+    return getpass.getpass(f"{provider.value} {name.replace('_', ' ')}: ").strip()
+
+
+def _settings(provider: Provider, args: argparse.Namespace) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for _flag, name, _text in _SETTINGS[provider] + _COMMON:
+        value = getattr(args, name)
+        if value is None:
+            continue
+        try:
+            if name in _INT_SETTINGS:
+                value = int(value)
+            elif name in _FLOAT_SETTINGS:
+                value = float(value)
+        except ValueError:
+            raise ValueError(f"{_option(name)} must be a number") from None
+        out[name] = value
+    if provider == Provider.TWILIO:
+        if not out.get("account_sid"):
+            raise ValueError("twilio: --account-sid is required")
+        if not (out.get("from_number") or out.get("messaging_service_sid")):
+            raise ValueError("twilio: give --from-number or --messaging-service-sid")
+    return out
+
+
+def _hooks(provider: Provider, public_url: str | None) -> list[str]:
+    base = (public_url or "<public-url>").rstrip("/")
+    return [base + path for path in WEBHOOK_PATHS[provider]]
+
+
+def run(args: argparse.Namespace, writes: sessionmaker[Session], default_dir: Path) -> int:
+    vault = Vault(Path(args.data_dir) if args.data_dir else default_dir)
+    try:
+        if args.channel_command == "add":
+            return _add(args, writes, vault)
+        if args.channel_command == "remove":
+            with writes() as s:
+                found = config_store.remove(s, Provider(args.provider))
+                s.commit()
+            if not found:
+                print(f"csdesk-server: {args.provider} is not configured", file=sys.stderr)
+                return 1
+            print(f"csdesk-server: {args.provider} removed; its webhooks now refuse deliveries")
+            return 0
+        with writes() as s:
+            rows = config_store.rows(s)
+        if not rows:
+            print("csdesk-server: no channels configured")
+        for row in rows:
+            settings = dict(row.settings)
+            names = settings.pop("secrets_set", [])
+            shown = ", ".join(f"{k}={v}" for k, v in sorted(settings.items()))
+            state = "enabled" if row.enabled else "disabled"
+            print(f"{row.provider} ({state}): {shown or 'no settings'}")
+            print(f"  secrets set: {', '.join(names)} (encrypted)")
+            for hook in _hooks(Provider(row.provider), args.public_url):
+                print(f"  webhook: {hook}")
+        return 0
+    except (ValueError, VaultError) as exc:
+        print(f"csdesk-server: {exc}", file=sys.stderr)
+        return 2
+
+
+def _add(args: argparse.Namespace, writes: sessionmaker[Session], vault: Vault) -> int:
+    provider = Provider(args.provider)
+    settings = _settings(provider, args)
+    values: dict[str, str] = {}
+    generated: list[str] = []
+    for name, env, can_generate in _SECRETS[provider]:
+        given = getattr(args, name)
+        value = _secret(provider, name, env, given, can_generate)
+        if can_generate and not given and not os.environ.get(env):
+            generated.append(name)
+        values[name] = value
+    with writes() as s:
+        config_store.save(s, vault, provider, settings, values, enabled=not args.disabled)
+        s.commit()
+    print(f"csdesk-server: {provider.value} connected; secrets encrypted with {vault.key_source}")
+    for hook in _hooks(provider, args.public_url):
+        print(f"  webhook URL: {hook}")
+    for name in generated:
+        # Shown once: the operator pastes it into the provider's console.
+        print(f"  generated {name.replace('_', ' ')}: {values[name]}")
+    return 0

@@ -1,0 +1,116 @@
+"""Push mutations for the channel work agents do: merge, undo a merge, re-link, retry a send.
+
+Registered in ``server.sync.mutations.HANDLERS``.  That module imports this one, so ``Reject``
+is imported when a mutation is refused rather than at import time (which would be circular).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+
+from csdesk.domain.delivery import advance
+from csdesk.domain.enums import DeliveryStatus, Direction
+from csdesk.protocol import MutationType, RejectCode
+from csdesk.server.channels.merge import (
+    MergeRefused,
+    link_conversation,
+    merge_customers,
+    undo_merge,
+)
+from csdesk.server.deps import realm_of
+from csdesk.storage import audit
+from csdesk.storage import models as m
+from csdesk.storage.types import utcnow
+
+if TYPE_CHECKING:
+    from csdesk.server.sync.mutations import Reject
+
+
+def _reject(code: RejectCode, message: str) -> Reject:
+    from csdesk.server.sync.mutations import Reject
+
+    return Reject(code, message)
+
+
+class _Args(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=False)
+
+
+Id = Field(min_length=1, max_length=36)
+
+
+class MergeArgs(_Args):
+    source_customer_id: str = Id  # the duplicate, folded away
+    target_customer_id: str = Id  # the profile that stays
+
+
+class UnmergeArgs(_Args):
+    customer_id: str = Id  # the profile that was folded away
+
+
+class LinkArgs(_Args):
+    conversation_id: str = Id
+    customer_id: str = Id
+
+
+class RetryArgs(_Args):
+    message_id: str = Id
+
+
+def merge(session: Session, user: m.User, a: MergeArgs) -> None:
+    try:
+        merge_customers(
+            session, user.id, realm_of(user), a.source_customer_id, a.target_customer_id
+        )
+    except MergeRefused as exc:
+        raise _reject(exc.code, exc.message) from None
+
+
+def unmerge(session: Session, user: m.User, a: UnmergeArgs) -> None:
+    try:
+        undo_merge(session, user.id, realm_of(user), a.customer_id)
+    except MergeRefused as exc:
+        raise _reject(exc.code, exc.message) from None
+
+
+def link_customer(session: Session, user: m.User, a: LinkArgs) -> None:
+    try:
+        link_conversation(session, user.id, realm_of(user), a.conversation_id, a.customer_id)
+    except MergeRefused as exc:
+        raise _reject(exc.code, exc.message) from None
+
+
+def retry(session: Session, user: m.User, a: RetryArgs) -> None:
+    """Put a failed reply back in the dispatcher's queue with a fresh set of attempts."""
+    msg = session.get(m.Message, a.message_id, with_for_update=True)
+    if msg is None or msg.realm != realm_of(user):
+        raise _reject(RejectCode.NOT_FOUND, "This message does not exist.")
+    if msg.direction != Direction.OUT.value or msg.is_note:
+        raise _reject(RejectCode.INVALID, "Only a reply to the customer can be sent again.")
+    current = DeliveryStatus(msg.delivery_status)
+    if current != DeliveryStatus.FAILED:
+        raise _reject(RejectCode.CONFLICT, f"This message has not failed (it is {current.value}).")
+    conv = session.get(m.Conversation, msg.conversation_id)
+    if conv is None or conv.deleted_at is not None:
+        raise _reject(RejectCode.DELETED, "This conversation was deleted by an administrator.")
+    before = {"delivery_status": current.value, "failure_reason": msg.failure_reason}
+    msg.delivery_status = advance(current, DeliveryStatus.QUEUED).value
+    msg.failure_reason = None
+    attempt = session.get(m.OutboundAttempt, msg.id, with_for_update=True)
+    if attempt is not None:
+        attempt.attempts = 0
+        attempt.next_attempt_at = utcnow()
+        attempt.lease_until = None
+        attempt.last_error = None
+    audit.record(
+        session,
+        user.id,
+        MutationType.MESSAGE_RETRY,
+        "message",
+        msg.id,
+        before,
+        {"delivery_status": msg.delivery_status},
+    )

@@ -1,0 +1,269 @@
+"""Sending agents' replies: the background task that hands queued messages to providers.
+
+The loop lives on the server's event loop and does its work in a thread (database and HTTP
+calls block).  It wakes on every feed commit (an agent's ``message.send`` is one) through the
+notifier, so a reply leaves within milliseconds, and at least every ``poll_seconds`` for
+retries that came due.
+
+Claiming uses a lease in ``outbound_attempts`` taken in its own short transaction, so several
+server processes on one database never send one message twice while all are healthy; the HTTP
+call happens outside any transaction (a slow provider must not hold SQLite's write lock).  A
+process that dies mid-send leaves a lease that expires and the message is sent again: delivery
+is at least once, never silently lost.  Only production messages are sent: the training
+sandbox never reaches a real customer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import requests
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from csdesk.domain.enums import DeliveryStatus, Direction, Realm
+from csdesk.server.channels import senders, statuses
+from csdesk.server.channels.config_store import ChannelSettings, Provider
+from csdesk.server.channels.outbound import SendResult
+from csdesk.server.state import ServerState
+from csdesk.storage import models as m
+from csdesk.storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=60)  # longer than the HTTP timeouts in ``senders``
+BATCH = 20
+MAX_BACKOFF_SECONDS = 300.0
+_PRUNE_EVERY = timedelta(minutes=10)
+_GONE = "message no longer queued"
+
+
+def backoff(attempts: int, base: float, hint: float | None = None) -> float:
+    """Exponential with jitter, never sooner than the provider's own Retry-After hint."""
+    delay = min(base * 2.0 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS)
+    delay *= random.uniform(0.9, 1.1)  # spreads retries of many processes; not security
+    return max(delay, min(hint or 0.0, MAX_BACKOFF_SECONDS))
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        state: ServerState,
+        lookup: Callable[[Provider], ChannelSettings | None],
+        public_url: Callable[[str], str],
+        *,
+        poll_seconds: float = 0.5,
+    ) -> None:
+        self.state = state
+        self.lookup = lookup
+        self.public_url = public_url
+        self.poll_seconds = poll_seconds
+        self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        self._http = requests.Session()
+        self._pruned_at = datetime.min.replace(tzinfo=utcnow().tzinfo)
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._stopping = False
+        self._task = asyncio.create_task(self._run(), name="csdesk-dispatcher")
+
+    async def stop(self, grace: float = 30.0) -> None:
+        """Let the current round finish (a send in flight is recorded), then stop."""
+        self._stopping = True
+        task, self._task = self._task, None
+        if task is not None:
+            try:
+                await asyncio.wait_for(task, grace)
+            except TimeoutError:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._http.close()
+
+    async def _run(self) -> None:
+        notifier = self.state.notifier
+        while not self._stopping:
+            head = notifier.head
+            try:
+                await asyncio.to_thread(self.run_once)
+            except Exception:
+                log.exception("outbound dispatcher round failed; retrying")
+            if not self._stopping:
+                await notifier.wait_past(head, self.poll_seconds)
+
+    # --- one round -----------------------------------------------------------------------
+
+    def run_once(self) -> int:
+        """Send every message that is due now; the number of sends attempted."""
+        now = utcnow()
+        done = 0
+        for message_id in self._due(now):
+            if self._stopping:
+                break
+            if self._claim(message_id, now):
+                self._deliver(message_id)
+                done += 1
+        if now - self._pruned_at > _PRUNE_EVERY:
+            with self.state.writes() as s:
+                statuses.prune_early(s)
+                s.commit()
+            self._pruned_at = now
+        return done
+
+    def _due(self, now: datetime) -> list[str]:
+        a = m.OutboundAttempt
+        stmt = (
+            select(m.Message.id)
+            .outerjoin(a, a.message_id == m.Message.id)
+            .where(
+                m.Message.delivery_status == DeliveryStatus.QUEUED.value,
+                m.Message.channel.in_([c.value for c in senders.DISPATCHED]),
+                m.Message.direction == Direction.OUT.value,
+                m.Message.is_note.is_(False),
+                m.Message.realm == Realm.PRODUCTION.value,
+                or_(
+                    a.message_id.is_(None),
+                    and_(
+                        a.next_attempt_at <= now,
+                        or_(a.lease_until.is_(None), a.lease_until < now),
+                    ),
+                ),
+            )
+            .order_by(m.Message.created_at)
+            .limit(BATCH)
+        )
+        with self.state.reads() as s:
+            return list(s.scalars(stmt))
+
+    def _claim(self, message_id: str, now: datetime) -> bool:
+        a = m.OutboundAttempt
+        with self.state.writes() as s:
+            if s.get(a, message_id) is None:
+                s.add(
+                    a(
+                        message_id=message_id,
+                        attempts=0,
+                        next_attempt_at=now,
+                        lease_until=now + LEASE,
+                    )
+                )
+                try:
+                    s.commit()
+                except IntegrityError:  # another process claimed it first
+                    s.rollback()
+                    return False
+                return True
+            claimed = s.execute(  # type: ignore[attr-defined]  # a CursorResult at runtime
+                update(a)
+                .where(
+                    a.message_id == message_id,
+                    a.next_attempt_at <= now,
+                    or_(a.lease_until.is_(None), a.lease_until < now),
+                )
+                .values(lease_until=now + LEASE)
+            ).rowcount
+            s.commit()
+            return bool(claimed)
+
+    def _deliver(self, message_id: str) -> None:
+        with self.state.reads() as s:
+            msg = s.get(m.Message, message_id)
+            conv = s.get(m.Conversation, msg.conversation_id) if msg is not None else None
+            if msg is None or conv is None or msg.delivery_status != DeliveryStatus.QUEUED.value:
+                plan: senders.Plan | None = None
+                problem: str | None = _GONE
+            else:
+                try:
+                    plan, problem = senders.plan(s, msg, conv, self.lookup, self.public_url), None
+                except senders.PlanError as exc:
+                    plan, problem = None, str(exc)
+        if plan is None:
+            self._record(message_id, None, problem, None)
+            return
+        result = senders.send(self._http, plan)
+        self._record(message_id, plan, None, result)
+
+    def _record(
+        self,
+        message_id: str,
+        plan: senders.Plan | None,
+        problem: str | None,
+        result: SendResult | None,
+    ) -> None:
+        now = utcnow()
+        with self.state.writes() as s:
+            msg = s.get(m.Message, message_id, with_for_update=True)
+            attempt = s.get(m.OutboundAttempt, message_id, with_for_update=True)
+            if msg is None or attempt is None:
+                return
+            attempt.lease_until = None
+            if msg.delivery_status != DeliveryStatus.QUEUED.value or problem == _GONE:
+                s.commit()  # retried, answered elsewhere or deleted meanwhile
+                return
+            attempt.attempts += 1
+            if result is None or plan is None:
+                attempt.last_error = (problem or "")[:500]
+                statuses.apply_to(msg, DeliveryStatus.FAILED, now, error_reason=problem)
+            elif result.ok:
+                self._sent(s, msg, attempt, result, now)
+            else:
+                self._failed(msg, attempt, plan, result, now)
+            s.commit()
+
+    def _sent(
+        self,
+        s: Session,
+        msg: m.Message,
+        attempt: m.OutboundAttempt,
+        result: SendResult,
+        now: datetime,
+    ) -> None:
+        attempt.last_error = None
+        msg.provider_message_id = result.provider_message_id
+        statuses.apply_to(msg, DeliveryStatus.SENT, now)
+        if result.status is not None and result.status != DeliveryStatus.QUEUED:
+            statuses.apply_to(msg, result.status, now)
+        statuses.apply_early(s, msg)
+
+    def _failed(
+        self,
+        msg: m.Message,
+        attempt: m.OutboundAttempt,
+        plan: senders.Plan,
+        result: SendResult,
+        now: datetime,
+    ) -> None:
+        detail = result.error_message or result.error_code or "unknown error"
+        if result.error_code and result.error_code not in detail and result.error_code != "network":
+            detail = f"{detail} (error {result.error_code})"
+        attempt.last_error = detail[:500]
+        cfg = self.lookup(plan.provider)
+        limit = cfg.max_attempts if cfg is not None else 1
+        if result.retryable and attempt.attempts < limit:
+            base = cfg.retry_seconds if cfg is not None else 2.0
+            delay = backoff(attempt.attempts, base, result.retry_after)
+            attempt.next_attempt_at = now + timedelta(seconds=delay)
+            log.info(
+                "send of %s via %s failed (%s); retry %d in %.1fs",
+                msg.id,
+                plan.label,
+                detail,
+                attempt.attempts,
+                delay,
+            )
+            return
+        if result.retryable:
+            reason = (
+                f"{plan.label} could not be reached after {attempt.attempts} attempts: {detail}"
+            )
+        else:
+            reason = f"{plan.label} refused the message: {detail}"
+        statuses.apply_to(msg, DeliveryStatus.FAILED, now, error_reason=reason)

@@ -1,0 +1,98 @@
+"""What every webhook checks before it believes a byte: configured, not flooding, not huge.
+
+The checks run cheapest first: an unconfigured provider is refused from a cached lookup, a
+flood is cut off by a token bucket before the body is read, and a body over the limit is
+refused while it streams in (a chunked upload has no Content-Length to trust).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable
+
+from fastapi import Request
+
+from csdesk.server.channels.config_store import ChannelSettings, Provider
+from csdesk.server.channels.vault import VaultError
+from csdesk.server.errors import ApiError
+
+log = logging.getLogger(__name__)
+
+
+class RateLimiter:
+    """A token bucket per key: ``rate`` requests a minute, bursts up to ``rate``.
+
+    Per process: behind several server processes each allows the rate, which is still a
+    bound, and needs no shared state on the hot path.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, last refill)
+        self._lock = threading.Lock()
+
+    def take(self, key: str, rate_per_minute: int) -> float:
+        """Spend one token; 0.0 when allowed, else the seconds until one is available."""
+        capacity = float(max(rate_per_minute, 1))
+        refill = capacity / 60.0
+        now = self._clock()
+        with self._lock:
+            tokens, last = self._buckets.get(key, (capacity, now))
+            tokens = min(capacity, tokens + (now - last) * refill)
+            if tokens >= 1.0:
+                self._buckets[key] = (tokens - 1.0, now)
+                return 0.0
+            self._buckets[key] = (tokens, now)
+            return (1.0 - tokens) / refill
+
+
+def refuse_unconfigured(provider: Provider) -> ApiError:
+    return ApiError(
+        404,
+        "channel_not_configured",
+        f"the {provider.value} channel is not configured on this server",
+    )
+
+
+def check_channel(
+    lookup: Callable[[Provider], ChannelSettings | None],
+    limiter: RateLimiter,
+    provider: Provider,
+) -> ChannelSettings:
+    """The provider's settings, or the refusal the webhook answers with."""
+    try:
+        settings = lookup(provider)
+    except VaultError as exc:
+        log.error("%s webhook refused: %s", provider.value, exc)
+        raise ApiError(
+            503, "channel_unavailable", f"the {provider.value} channel cannot be used now"
+        ) from None
+    if settings is None:
+        raise refuse_unconfigured(provider)
+    wait = limiter.take(provider.value, settings.rate_per_minute)
+    if wait > 0:
+        raise ApiError(
+            429,
+            "rate_limited",
+            f"too many {provider.value} webhook requests; retry later",
+            headers={"Retry-After": str(max(1, math.ceil(wait)))},
+        )
+    return settings
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The raw body (signatures cover these exact bytes), refused with 413 past ``limit``."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise ApiError(413, "too_large", f"webhook body over {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise ApiError(413, "too_large", f"webhook body over {limit} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)

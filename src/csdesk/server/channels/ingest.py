@@ -1,0 +1,262 @@
+"""Storing an inbound message from any channel: one customer, one thread, stored once.
+
+Every channel (webhooks today, email and the chat widget later) hands its parsed
+``InboundMessage`` to ``ingest_message``; the rules for recognising the customer, choosing the
+conversation and keeping the conversation row consistent live here and nowhere else.
+
+Concurrency: two deliveries of one message (a provider retry racing the original) or two first
+messages from one new sender can race on PostgreSQL.  The loser hits a unique constraint
+(message ``(channel, provider_message_id)`` or identity ``(realm, kind, value)``); we roll the
+transaction back and run again, when the winner's rows are visible and the message is found as
+a duplicate.  Call ``ingest_message`` on a session with no other uncommitted work, and commit
+after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from csdesk.domain.enums import (
+    Channel,
+    ConversationStatus,
+    DeliveryStatus,
+    Direction,
+    IdentityKind,
+    Realm,
+)
+from csdesk.server.channels import conversations as threads
+from csdesk.server.channels import customers
+from csdesk.server.channels.email_reply import extract_token
+from csdesk.server.channels.inbound import Attachment, Handle, InboundMessage
+from csdesk.storage import models as m
+from csdesk.storage.types import utcnow
+
+_RETRIES = 3
+#: Provider clocks drift; a send time further in the future than this is replaced by "now" so
+#: the message cannot sort after replies written later.
+_CLOCK_SKEW = timedelta(minutes=5)
+#: Channels whose replies go back to the handle the customer wrote from (see ConversationRoute).
+_ROUTED = frozenset(
+    {Channel.SMS, Channel.WHATSAPP, Channel.MESSENGER, Channel.INSTAGRAM, Channel.TELEGRAM}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadHint:
+    """Threading evidence a caller has beyond the sender (email, mainly).
+
+    ``provider_ids`` are provider message ids this message answers, most specific first (for
+    email: In-Reply-To, then References newest first); ``conversation_token`` is the token
+    found in the subject (``conversations.conversation_token``).  When a hint is given and
+    nothing matches, the message opens a new conversation: a new email is a new question,
+    while a chat message from the same person continues their open conversation.
+    """
+
+    provider_ids: tuple[str, ...] = ()
+    conversation_token: str | None = None
+
+    @classmethod
+    def from_email(cls, msg: InboundMessage) -> ThreadHint:
+        ids = [msg.thread.in_reply_to, *reversed(msg.thread.references)]
+        return cls(tuple(i for i in ids if i), extract_token(msg.subject))
+
+
+@dataclass(frozen=True, slots=True)
+class IngestResult:
+    customer_id: str
+    conversation_id: str
+    message_id: str
+    created: bool  # False: a provider retry of a message already stored
+    conversation_created: bool = False
+    reopened: bool = False
+
+
+def attachment_meta(att: Attachment) -> dict[str, Any]:
+    """What the message row keeps about a file (the bytes are the caller's to store)."""
+    return {
+        "filename": att.filename,
+        "content_type": att.content_type,
+        "size": att.size,
+        "provider_file_id": att.provider_file_id,
+        "inline": att.inline,
+        "content_id": att.content_id,
+    }
+
+
+def ingest_message(
+    session: Session,
+    msg: InboundMessage,
+    *,
+    realm: str = Realm.PRODUCTION.value,
+    thread_hint: ThreadHint | None = None,
+    extra_handles: Sequence[Handle] = (),
+    provider: str | None = None,
+) -> IngestResult:
+    """Store ``msg`` once, on the right customer and conversation; see the module docstring.
+
+    ``extra_handles`` are identities the caller learned besides the sender (the email a chat
+    visitor typed); they are attached unverified.  ``provider`` names the connection the
+    message arrived through, so replies leave the same way.
+    """
+    for attempt in range(_RETRIES):
+        try:
+            result = _ingest(session, msg, realm, thread_hint, extra_handles, provider)
+            session.flush()
+            return result
+        except IntegrityError:
+            session.rollback()
+            if attempt == _RETRIES - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def find_message(session: Session, channel: Channel, provider_id: str) -> m.Message | None:
+    return session.scalars(
+        select(m.Message).where(
+            m.Message.channel == channel.value, m.Message.provider_message_id == provider_id
+        )
+    ).first()
+
+
+def _duplicate(session: Session, existing: m.Message, msg: InboundMessage) -> IngestResult:
+    if msg.edited and existing.body_text != msg.text:
+        existing.body_text = msg.text  # the customer edited it; the agent sees the latest text
+    conv = session.get(m.Conversation, existing.conversation_id)
+    assert conv is not None
+    return IngestResult(conv.customer_id, conv.id, existing.id, created=False)
+
+
+def _handles(msg: InboundMessage, extra: Sequence[Handle]) -> list[tuple[Handle, bool]]:
+    """Canonical handles, the sender's first (provider-proven, so verified)."""
+    out: list[tuple[Handle, bool]] = []
+    seen: set[Handle] = set()
+    candidates = [(msg.sender_handle, True)] if msg.sender_handle else []
+    candidates += [(h, False) for h in extra]
+    for raw, verified in candidates:
+        handle = customers.canonical(raw)
+        if handle is not None and handle not in seen:
+            seen.add(handle)
+            out.append((handle, verified))
+    return out
+
+
+def received_at(sent_at: datetime) -> datetime:
+    now = utcnow()
+    return now if sent_at - now > _CLOCK_SKEW else sent_at
+
+
+def _ingest(
+    session: Session,
+    msg: InboundMessage,
+    realm: str,
+    hint: ThreadHint | None,
+    extra: Sequence[Handle],
+    provider: str | None,
+) -> IngestResult:
+    existing = find_message(session, msg.channel, msg.provider_message_id)
+    if existing is not None:
+        return _duplicate(session, existing, msg)
+    at = received_at(msg.sent_at)
+    handles = _handles(msg, extra)
+    plain = [h for h, _ in handles]
+
+    conv, conv_created = None, False
+    if hint is not None:
+        conv = threads.find_by_message(session, realm, msg.channel, hint.provider_ids)
+        if conv is None and hint.conversation_token:
+            conv = threads.find_by_token(session, realm, hint.conversation_token)
+    customer: m.Customer | None
+    if conv is not None:
+        customer = session.get(m.Customer, conv.customer_id)
+        assert customer is not None
+    else:
+        customer = customers.match(session, realm, plain)
+        if customer is None:
+            customer = customers.create(session, realm, msg.sender_name, plain)
+        customers.attach(session, customer, handles)
+        conv, conv_created = _conversation_for(session, customer, msg, hint, at)
+
+    names = [a.filename for a in msg.attachments]
+    message = m.Message(
+        id=customers.new_id(),
+        realm=realm,
+        conversation_id=conv.id,
+        channel=msg.channel.value,
+        direction=Direction.IN.value,
+        author_name=(msg.sender_name or customer.name)[:200],
+        subject=(msg.subject or "")[:300],
+        body_text=msg.text,
+        body_html=msg.html,
+        attachments=[attachment_meta(a) for a in msg.attachments],
+        delivery_status=DeliveryStatus.RECEIVED.value,
+        provider_message_id=msg.provider_message_id,
+        created_at=at,
+    )
+    session.add(message)
+    reopened = threads.record_inbound(
+        conv, at, threads.preview_of(msg.text, names), is_auto=msg.is_auto
+    )
+    if msg.channel in _ROUTED and msg.sender_handle is not None and handles and provider:
+        save_route(session, conv.id, provider, handles[0][0], msg.to[0] if msg.to else None)
+    session.flush()
+    return IngestResult(customer.id, conv.id, message.id, True, conv_created, reopened)
+
+
+def _conversation_for(
+    session: Session,
+    customer: m.Customer,
+    msg: InboundMessage,
+    hint: ThreadHint | None,
+    at: datetime,
+) -> tuple[m.Conversation, bool]:
+    """The conversation for a message no thread hint placed, and whether it is new."""
+    if hint is None and msg.thread.reply_to_provider_id:
+        quoted = threads.find_by_message(
+            session, customer.realm, msg.channel, [msg.thread.reply_to_provider_id]
+        )
+        if quoted is not None and quoted.customer_id == customer.id:
+            return quoted, False
+    if hint is None:
+        recent = threads.latest(session, customer.id, msg.channel)
+        if recent is not None and (threads.continues(recent, at) or msg.is_auto):
+            return recent, False
+    conv = threads.open_new(
+        session, customer, msg.channel, subject=msg.subject or "", at=at, language=None
+    )
+    if msg.is_auto:
+        # Filed, not work: an auto-reply with nothing to attach to is born resolved.
+        conv.status, conv.resolved_at = ConversationStatus.RESOLVED.value, at
+        threads.add_tag(conv, "auto")
+    return conv, True
+
+
+def save_route(
+    session: Session, conversation_id: str, provider: str, handle: Handle, business: str | None
+) -> None:
+    """Remember where replies in ``conversation_id`` go (the latest inbound message wins)."""
+    route = session.get(m.ConversationRoute, conversation_id)
+    if route is None:
+        route = m.ConversationRoute(conversation_id=conversation_id)
+        session.add(route)
+    route.provider = provider
+    route.kind = handle.kind.value
+    route.address = handle.value
+    route.business = business[:255] if business else None
+
+
+def route_kind(channel: Channel) -> IdentityKind | None:
+    """The identity kind a reply on ``channel`` is addressed to, when no route was recorded."""
+    return {
+        Channel.SMS: IdentityKind.PHONE,
+        Channel.WHATSAPP: IdentityKind.WHATSAPP,
+        Channel.MESSENGER: IdentityKind.MESSENGER,
+        Channel.INSTAGRAM: IdentityKind.INSTAGRAM,
+        Channel.TELEGRAM: IdentityKind.TELEGRAM,
+    }.get(channel)

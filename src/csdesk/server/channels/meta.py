@@ -1,0 +1,457 @@
+"""Meta's webhooks and Graph API: WhatsApp Cloud API, Messenger and Instagram messaging.
+
+One POST can carry many entries and events.  The parser keeps what csdesk models (customer
+messages and delivery receipts), counts the rest as ignored, and raises PayloadError only when
+the document is not the shape Meta documents, so a new event type never costs us a delivery.
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+import posixpath
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from csdesk.domain.enums import Channel, DeliveryStatus, IdentityKind
+from csdesk.server.channels.inbound import (
+    Attachment,
+    Handle,
+    InboundMessage,
+    ParsedBatch,
+    PayloadError,
+    StatusUpdate,
+    ThreadHints,
+)
+from csdesk.server.channels.outbound import (
+    OutboundRequest,
+    SendResult,
+    decode_json_object,
+    http_failure,
+    join_url,
+    json_request,
+    require_text,
+)
+
+DEFAULT_GRAPH_BASE = "https://graph.facebook.com"
+DEFAULT_GRAPH_VERSION = "v21.0"
+WHATSAPP_MAX_TEXT = 4096
+MESSENGER_MAX_TEXT = 2000
+
+_WA_STATUS = {
+    "sent": DeliveryStatus.SENT,
+    "delivered": DeliveryStatus.DELIVERED,
+    "read": DeliveryStatus.READ,
+    "failed": DeliveryStatus.FAILED,
+}
+_WA_MEDIA = ("image", "document", "audio", "video", "sticker")
+_MESSAGING_OBJECTS = {"page": Channel.MESSENGER, "instagram": Channel.INSTAGRAM}
+_HANDLE_KIND = {
+    Channel.MESSENGER: IdentityKind.MESSENGER,
+    Channel.INSTAGRAM: IdentityKind.INSTAGRAM,
+}
+_ATTACHMENT_TYPES = {"image": "image/jpeg", "video": "video/mp4", "audio": "audio/mpeg"}
+# Graph error codes that mean "slow down", per Meta's rate-limit and WhatsApp error references.
+_THROTTLE_CODES = frozenset({4, 17, 32, 613, 80007, 130429, 131048, 131056})
+
+
+# --- shape helpers -------------------------------------------------------------------------
+
+
+def _obj(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise PayloadError(f"{where} must be a JSON object")
+    return value
+
+
+def _list(container: Mapping[str, Any], key: str, where: str) -> list[Any]:
+    """An optional array: absent means empty, anything but a list is malformed."""
+    value = container.get(key, [])
+    if not isinstance(value, list):
+        raise PayloadError(f"{where}.{key} must be an array")
+    return value
+
+
+def _str(container: Mapping[str, Any], key: str, where: str) -> str:
+    value = container.get(key)
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or not value:
+        raise PayloadError(f"{where}.{key} is missing")
+    return value
+
+
+def _time(value: Any, where: str, *, millis: bool) -> datetime:
+    """WhatsApp sends epoch seconds as a string; Messenger sends epoch milliseconds as a number."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise PayloadError(f"{where} is not a timestamp") from None
+    return datetime.fromtimestamp(number / 1000 if millis else number, UTC)
+
+
+def _load(body: bytes | str | Mapping[str, Any]) -> dict[str, Any]:
+    if isinstance(body, Mapping):
+        return dict(body)
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise PayloadError(f"webhook body is not JSON: {exc}") from None
+    return _obj(data, "webhook body")
+
+
+def parse_webhook(body: bytes | str | Mapping[str, Any]) -> ParsedBatch:
+    """Parse a Meta webhook POST (after ``verify_meta_signature`` passed on the same bytes)."""
+    data = _load(body)
+    kind = data.get("object")
+    entries = _list(data, "entry", "webhook")
+    if kind == "whatsapp_business_account":
+        return _merge(_whatsapp_entry(_obj(e, "entry[]")) for e in entries)
+    channel = _MESSAGING_OBJECTS.get(kind) if isinstance(kind, str) else None
+    if channel is None:
+        if not isinstance(kind, str):
+            raise PayloadError("webhook.object is missing")
+        return ParsedBatch(ignored=max(len(entries), 1))
+    return _merge(_messaging_entry(_obj(e, "entry[]"), channel) for e in entries)
+
+
+def _merge(batches: Iterable[ParsedBatch]) -> ParsedBatch:
+    messages: list[InboundMessage] = []
+    statuses: list[StatusUpdate] = []
+    ignored = 0
+    for batch in batches:
+        messages += batch.messages
+        statuses += batch.statuses
+        ignored += batch.ignored
+    return ParsedBatch(tuple(messages), tuple(statuses), ignored)
+
+
+# --- WhatsApp ---------------------------------------------------------------------------
+
+
+def _whatsapp_entry(entry: dict[str, Any]) -> ParsedBatch:
+    batches = []
+    for change in _list(entry, "changes", "entry"):
+        change = _obj(change, "entry.changes[]")
+        if change.get("field") != "messages":
+            batches.append(ParsedBatch(ignored=1))  # account_update, template status, ...
+            continue
+        batches.append(_whatsapp_value(_obj(change.get("value"), "changes[].value")))
+    return _merge(batches)
+
+
+def _whatsapp_value(value: dict[str, Any]) -> ParsedBatch:
+    metadata = value.get("metadata")
+    phone_number_id = metadata.get("phone_number_id") if isinstance(metadata, dict) else None
+    to = (str(phone_number_id),) if phone_number_id else ()
+    names: dict[str, str] = {}
+    for contact in _list(value, "contacts", "value"):
+        contact = _obj(contact, "value.contacts[]")
+        profile = contact.get("profile")
+        if isinstance(profile, dict) and isinstance(profile.get("name"), str):
+            names[str(contact.get("wa_id", ""))] = profile["name"]
+    messages, ignored = [], len(_list(value, "errors", "value"))
+    for raw in _list(value, "messages", "value"):
+        message = _whatsapp_message(_obj(raw, "value.messages[]"), names, to)
+        if message is None:
+            ignored += 1
+        else:
+            messages.append(message)
+    statuses = []
+    for raw in _list(value, "statuses", "value"):
+        status = _whatsapp_status(_obj(raw, "value.statuses[]"))
+        if status is None:
+            ignored += 1
+        else:
+            statuses.append(status)
+    return ParsedBatch(tuple(messages), tuple(statuses), ignored)
+
+
+def _wa_handle(wa_id: str) -> str:
+    """wa_id is the number without '+'; store E.164 so it matches the customer's SMS identity."""
+    return f"+{wa_id}" if wa_id.isdigit() else wa_id
+
+
+def _whatsapp_message(
+    msg: dict[str, Any], names: Mapping[str, str], to: tuple[str, ...]
+) -> InboundMessage | None:
+    sender = _str(msg, "from", "messages[]")
+    mid = _str(msg, "id", "messages[]")
+    kind = msg.get("type")
+    body = msg.get(kind) if isinstance(kind, str) else None
+    body = body if isinstance(body, dict) else {}
+    text, attachments = "", []
+    if kind == "text":
+        text = str(body.get("body", ""))
+    elif kind in _WA_MEDIA:
+        media_id = _str(body, "id", f"messages[].{kind}")
+        mime = str(body.get("mime_type") or "application/octet-stream").split(";")[0].strip()
+        ext = mimetypes.guess_extension(mime) or ""
+        filename = body.get("filename") or f"{kind}-{media_id}{ext}"
+        attachments.append(
+            Attachment(
+                filename=str(filename), content_type=mime, size=None, provider_file_id=media_id
+            )
+        )
+        text = str(body.get("caption", ""))
+    elif kind == "location":
+        parts = [str(body[k]) for k in ("name", "address") if body.get(k)]
+        lat, lon = body.get("latitude"), body.get("longitude")
+        text = " — ".join([*parts, f"{lat}, {lon}"])
+    elif kind == "interactive":
+        reply = body.get(str(body.get("type")))  # button_reply or list_reply
+        if not isinstance(reply, dict):
+            return None
+        text = str(reply.get("title", ""))
+    elif kind == "button":  # quick-reply button on a template
+        text = str(body.get("text") or body.get("payload") or "")
+    else:
+        return None  # reaction, system, unsupported, order, contacts, ...
+    context = msg.get("context")
+    reply_to = context.get("id") if isinstance(context, dict) else None
+    return InboundMessage(
+        channel=Channel.WHATSAPP,
+        provider_message_id=mid,
+        sender_handle=Handle(IdentityKind.WHATSAPP, _wa_handle(sender)),
+        sender_name=names.get(sender),
+        text=text,
+        sent_at=_time(msg.get("timestamp"), "messages[].timestamp", millis=False),
+        attachments=tuple(attachments),
+        thread=ThreadHints(reply_to_provider_id=str(reply_to) if reply_to else None),
+        to=to,
+    )
+
+
+def _whatsapp_status(raw: dict[str, Any]) -> StatusUpdate | None:
+    status = _WA_STATUS.get(str(raw.get("status", "")))
+    if status is None:
+        return None  # "deleted", "warning", ...
+    code = reason = None
+    errors = _list(raw, "errors", "statuses[]")
+    if errors and isinstance(errors[0], dict):
+        first = errors[0]
+        code = str(first["code"]) if "code" in first else None
+        data = first.get("error_data")
+        details = data.get("details") if isinstance(data, dict) else None
+        reason = (
+            " — ".join(
+                dict.fromkeys(
+                    str(t) for t in (first.get("title"), first.get("message"), details) if t
+                )
+            )
+            or None
+        )
+    recipient = raw.get("recipient_id")
+    return StatusUpdate(
+        channel=Channel.WHATSAPP,
+        provider_message_id=_str(raw, "id", "statuses[]"),
+        status=status,
+        at=_time(raw.get("timestamp"), "statuses[].timestamp", millis=False),
+        error_code=code,
+        error_reason=reason,
+        recipient=_wa_handle(str(recipient)) if recipient else None,
+    )
+
+
+# --- Messenger and Instagram ----------------------------------------------------------------
+
+
+def _messaging_entry(entry: dict[str, Any], channel: Channel) -> ParsedBatch:
+    events = _list(entry, "messaging", "entry")
+    # Handover-protocol "standby" events and Instagram "changes" (comments) are not chats for us.
+    ignored = len(_list(entry, "standby", "entry")) + len(_list(entry, "changes", "entry"))
+    messages, statuses = [], []
+    for raw in events:
+        event = _obj(raw, "entry.messaging[]")
+        sender = _str(_obj(event.get("sender"), "messaging[].sender"), "id", "sender")
+        recipient = _obj(event.get("recipient"), "messaging[].recipient").get("id")
+        if isinstance(event.get("message"), dict):
+            message = _messaging_message(event, channel, sender, recipient)
+            if message is None:
+                ignored += 1
+            else:
+                messages.append(message)
+        elif isinstance(event.get("delivery"), dict) or isinstance(event.get("read"), dict):
+            statuses += _watermark(event, channel, sender)
+        else:
+            ignored += 1  # postback, reaction, referral, optin, ...
+    return ParsedBatch(tuple(messages), tuple(statuses), ignored)
+
+
+def _messaging_message(
+    event: dict[str, Any], channel: Channel, sender: str, recipient: Any
+) -> InboundMessage | None:
+    message = event["message"]
+    if message.get("is_echo") or message.get("is_deleted"):
+        return None  # our own send echoed back, or an unsend
+    attachments = []
+    for raw in _list(message, "attachments", "message"):
+        att = _obj(raw, "message.attachments[]")
+        payload = att.get("payload")
+        url = payload.get("url") if isinstance(payload, dict) else None
+        if not isinstance(url, str):
+            continue  # fallback/template/location shares carry no file
+        name = posixpath.basename(urlsplit(url).path) or "attachment"
+        guessed = mimetypes.guess_type(name)[0]
+        ctype = guessed or _ATTACHMENT_TYPES.get(str(att.get("type")), "application/octet-stream")
+        attachments.append(Attachment(name, ctype, None, provider_file_id=url))
+    text = message.get("text")
+    if not isinstance(text, str):
+        text = ""
+    if not text and not attachments:
+        return None
+    reply = message.get("reply_to")
+    reply_to = reply.get("mid") if isinstance(reply, dict) else None
+    return InboundMessage(
+        channel=channel,
+        provider_message_id=_str(message, "mid", "message"),
+        sender_handle=Handle(_HANDLE_KIND[channel], sender),
+        sender_name=None,  # needs a Graph profile lookup, which is the service's job
+        text=text,
+        sent_at=_time(event.get("timestamp"), "messaging[].timestamp", millis=True),
+        attachments=tuple(attachments),
+        thread=ThreadHints(reply_to_provider_id=reply_to if isinstance(reply_to, str) else None),
+        to=(str(recipient),) if recipient else (),
+    )
+
+
+def _watermark(event: dict[str, Any], channel: Channel, sender: str) -> list[StatusUpdate]:
+    """Delivery receipts name message ids when they can; read receipts only give a watermark."""
+    is_read = isinstance(event.get("read"), dict)
+    body = event["read"] if is_read else event["delivery"]
+    status = DeliveryStatus.READ if is_read else DeliveryStatus.DELIVERED
+    mark = _time(body.get("watermark"), "watermark", millis=True)
+    at = _time(event["timestamp"], "timestamp", millis=True) if "timestamp" in event else mark
+    mids = [m for m in _list(body, "mids", "delivery") if isinstance(m, str) and m]
+    if mids:
+        return [StatusUpdate(channel, m, status, at, recipient=sender) for m in mids]
+    read_mid = body.get("mid")  # Instagram read events name the message instead
+    if isinstance(read_mid, str) and read_mid:
+        return [StatusUpdate(channel, read_mid, status, at, recipient=sender)]
+    return [StatusUpdate(channel, "", status, at, recipient=sender, watermark=mark)]
+
+
+# --- Graph API: sending --------------------------------------------------------------------
+
+
+def _graph_url(base_url: str, version: str, path: str) -> str:
+    return join_url(base_url, f"/{version.strip('/')}/{path.lstrip('/')}")
+
+
+def _bearer(token: str) -> dict[str, str]:
+    if not token:
+        raise ValueError("Graph API access token is not configured")
+    return {"Authorization": f"Bearer {token}"}
+
+
+def build_whatsapp_text(
+    *,
+    access_token: str,
+    phone_number_id: str,
+    to: str,
+    text: str,
+    reply_to: str | None = None,
+    preview_url: bool = False,
+    base_url: str = DEFAULT_GRAPH_BASE,
+    api_version: str = DEFAULT_GRAPH_VERSION,
+) -> OutboundRequest:
+    """``POST /{version}/{phone_number_id}/messages`` with a text body (inside the 24h window)."""
+    require_text(text, WHATSAPP_MAX_TEXT, "WhatsApp")
+    payload: dict[str, Any] = {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": to.lstrip("+"),
+        "type": "text",
+        "text": {"preview_url": preview_url, "body": text},
+    }
+    if reply_to:
+        payload["context"] = {"message_id": reply_to}
+    url = _graph_url(base_url, api_version, f"{phone_number_id}/messages")
+    return json_request("POST", url, payload, _bearer(access_token))
+
+
+def template_body_component(*params: str) -> dict[str, Any]:
+    """The ``body`` component filling a template's {{1}}, {{2}}... placeholders in order."""
+    return {"type": "body", "parameters": [{"type": "text", "text": p} for p in params]}
+
+
+def build_whatsapp_template(
+    *,
+    access_token: str,
+    phone_number_id: str,
+    to: str,
+    template: str,
+    language: str,
+    components: Sequence[Mapping[str, Any]] = (),
+    base_url: str = DEFAULT_GRAPH_BASE,
+    api_version: str = DEFAULT_GRAPH_VERSION,
+) -> OutboundRequest:
+    """Send an approved template: the only way to reach a customer outside the 24h window."""
+    if not template or not language:
+        raise ValueError("WhatsApp: template name and language code are required")
+    body: dict[str, Any] = {"name": template, "language": {"code": language}}
+    if components:
+        body["components"] = [dict(c) for c in components]
+    payload = {
+        "messaging_product": "whatsapp",
+        "to": to.lstrip("+"),
+        "type": "template",
+        "template": body,
+    }
+    url = _graph_url(base_url, api_version, f"{phone_number_id}/messages")
+    return json_request("POST", url, payload, _bearer(access_token))
+
+
+def build_messenger_text(
+    *,
+    page_access_token: str,
+    recipient_id: str,
+    text: str,
+    human_agent: bool = False,
+    base_url: str = DEFAULT_GRAPH_BASE,
+    api_version: str = DEFAULT_GRAPH_VERSION,
+) -> OutboundRequest:
+    """``POST /{version}/me/messages`` for Messenger and Instagram (the page token picks which).
+
+    Replies inside the 24-hour window are ``RESPONSE``; ``human_agent=True`` uses the
+    HUMAN_AGENT tag that lets a person answer for up to 7 days after the customer wrote.
+    """
+    require_text(text, MESSENGER_MAX_TEXT, "Messenger")
+    payload: dict[str, Any] = {"recipient": {"id": recipient_id}, "message": {"text": text}}
+    if human_agent:
+        payload.update(messaging_type="MESSAGE_TAG", tag="HUMAN_AGENT")
+    else:
+        payload["messaging_type"] = "RESPONSE"
+    url = _graph_url(base_url, api_version, "me/messages")
+    return json_request("POST", url, payload, _bearer(page_access_token))
+
+
+def parse_send_response(status_code: int, body: bytes | str) -> SendResult:
+    """Read a Graph API send answer (WhatsApp ``messages[0].id`` or Messenger ``message_id``)."""
+    data = decode_json_object(body)
+    if data is None:
+        return http_failure(status_code, body)
+    error = data.get("error")
+    if isinstance(error, dict) or status_code >= 400:
+        error = error if isinstance(error, dict) else {}
+        code = error.get("code")
+        data_details = error.get("error_data")
+        details = data_details.get("details") if isinstance(data_details, dict) else None
+        return SendResult(
+            ok=False,
+            error_code=str(code) if code is not None else f"http_{status_code}",
+            error_message=str(details or error.get("message") or f"HTTP {status_code}"),
+            retryable=code in _THROTTLE_CODES
+            or status_code == 429
+            or status_code >= 500
+            or bool(error.get("is_transient")),
+        )
+    mid = data.get("message_id")
+    messages = data.get("messages")
+    if mid is None and isinstance(messages, list) and messages and isinstance(messages[0], dict):
+        mid = messages[0].get("id")
+    if not isinstance(mid, str) or not mid:
+        return SendResult(ok=False, error_code="no_id", error_message="response has no message id")
+    return SendResult(ok=True, provider_message_id=mid, status=DeliveryStatus.QUEUED)

@@ -1,0 +1,61 @@
+"""The channel services one server app holds: settings lookup, rate limits, the dispatcher.
+
+Built by ``create_app`` and kept on ``app.state.channels``; nothing here exists at import time,
+so every test server gets its own.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from fastapi import Request
+
+from csdesk.server.channels import config_store
+from csdesk.server.channels.config_store import ChannelSettings, Provider
+from csdesk.server.channels.dispatcher import Dispatcher
+from csdesk.server.channels.guard import RateLimiter
+from csdesk.server.channels.vault import Vault
+from csdesk.server.state import ServerState
+
+#: How long a looked-up connection is reused: ``channel add/remove`` on a running server takes
+#: effect within this, and a flood of webhooks costs one query a second, not one each.
+SETTINGS_TTL = 1.0
+
+
+class ChannelRuntime:
+    def __init__(self, state: ServerState) -> None:
+        self.state = state
+        self.vault = Vault(state.config.data_dir)
+        self.limiter = RateLimiter()
+        self._cache: dict[Provider, tuple[float, ChannelSettings | None]] = {}
+        self._lock = threading.Lock()
+        self.dispatcher = Dispatcher(state, self.settings, self.public_url)
+
+    def public_url(self, path: str) -> str:
+        """The URL providers call for ``path``: what signatures are computed over."""
+        return self.state.config.public_base_url.rstrip("/") + path
+
+    def settings(self, provider: Provider) -> ChannelSettings | None:
+        """The provider's connection (None: not configured); raises VaultError on a bad key."""
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(provider)
+            if hit is not None and now - hit[0] < SETTINGS_TTL:
+                return hit[1]
+        with self.state.reads() as s:
+            found = config_store.load(s, self.vault, provider)
+        with self._lock:
+            self._cache[provider] = (now, found)
+        return found
+
+    async def start(self) -> None:
+        self.dispatcher.start()
+
+    async def stop(self) -> None:
+        await self.dispatcher.stop()
+
+
+def runtime_of(request: Request) -> ChannelRuntime:
+    rt: ChannelRuntime = request.app.state.channels
+    return rt

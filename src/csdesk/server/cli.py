@@ -1,0 +1,199 @@
+"""``csdesk-server``: serve, migrate, add-user, seed-demo, channel."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from csdesk.domain.enums import Role
+from csdesk.server.config import ServerConfig, default_data_dir, default_db_url
+
+
+def _db_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--db",
+        default=None,
+        help="SQLAlchemy URL; default: a SQLite file in the platform data dir "
+        "(postgresql+psycopg://user@host/db for PostgreSQL)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="csdesk-server", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the sync server")
+    _db_arg(serve)
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument(
+        "--public-url", default=None, help="the URL providers and browsers reach this server at"
+    )
+    serve.add_argument("--log-level", default="info")
+    serve.add_argument(
+        "--data-dir", default=None, help="server files (secret.key); default: platform data dir"
+    )
+    serve.add_argument(
+        "--simulate-customers",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="demo: a simulated customer writes in about every SECONDS (jittered)",
+    )
+
+    mig = sub.add_parser("migrate", help="upgrade the database schema (or downgrade it)")
+    _db_arg(mig)
+    mig.add_argument(
+        "--downgrade-to",
+        default=None,
+        metavar="REV",
+        help="downgrade to this revision ('base' removes every table)",
+    )
+
+    add = sub.add_parser("add-user", help="create a user; the password is read from stdin")
+    _db_arg(add)
+    add.add_argument("username")
+    add.add_argument("--role", choices=[r.value for r in Role], default=Role.AGENT.value)
+    add.add_argument("--display-name", default=None)
+
+    demo = sub.add_parser("seed-demo", help="fill the database with a believable demo store")
+    _db_arg(demo)
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--customers", type=int, default=50)
+    demo.add_argument(
+        "--conversations", type=int, default=None, help="default: about four per customer"
+    )
+    demo.add_argument(
+        "--messages", type=int, default=None, help="default: about five per conversation"
+    )
+    from csdesk.server.channels.admin_cli import add_parser as add_channel_parser
+
+    add_channel_parser(sub, _db_arg)
+    return parser
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        first = getpass.getpass("Password: ")
+        if first != getpass.getpass("Repeat: "):
+            raise SystemExit("csdesk-server: the passwords differ")
+        return first
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    db = args.db or default_db_url()
+    try:
+        return _run(args, db)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _run(args: argparse.Namespace, db: str) -> int:
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        if args.command == "serve":
+            return _serve(args, db)
+        from csdesk.server.state import ServerState
+        from csdesk.storage.migrate import downgrade, upgrade
+
+        # Every write goes through the server's feeding sessions, so clients see it.
+        state = ServerState.build(ServerConfig(db_url=db, listen_notify=False))
+        engine = state.engine
+        if args.command == "migrate":
+            if args.downgrade_to:
+                downgrade(engine, args.downgrade_to)
+            else:
+                upgrade(engine)
+            print(f"csdesk-server: database at {args.downgrade_to or 'head'}")
+            return 0
+        upgrade(engine)
+        from csdesk.server.feed.log import ensure_counter
+
+        with state.writes() as s:
+            ensure_counter(s)
+            s.commit()
+        if args.command == "add-user":
+            from csdesk.server.auth.service import create_user
+
+            password = _read_password()
+            with state.writes() as s:
+                try:
+                    create_user(
+                        s, args.username, password, Role(args.role), display_name=args.display_name
+                    )
+                except ValueError as exc:
+                    print(f"csdesk-server: {exc}", file=sys.stderr)
+                    return 2
+                s.commit()
+            print(f"csdesk-server: added {args.role} {args.username!r}")
+            return 0
+        if args.command == "seed-demo":
+            from csdesk.server.demo import seed_demo
+
+            try:
+                summary = seed_demo(
+                    engine,
+                    seed=args.seed,
+                    customers=args.customers,
+                    conversations=args.conversations,
+                    messages=args.messages,
+                )
+            except ValueError as exc:
+                print(f"csdesk-server: {exc}", file=sys.stderr)
+                return 2
+            print(f"csdesk-server: {summary}")
+            return 0
+        if args.command == "channel":
+            from csdesk.server.channels.admin_cli import run as run_channel
+
+            return run_channel(args, state.writes, state.config.data_dir)
+    except OperationalError as exc:
+        print(f"csdesk-server: cannot use database {db!r}: {exc.orig}", file=sys.stderr)
+        return 2
+    raise AssertionError(args.command)
+
+
+def _serve(args: argparse.Namespace, db: str) -> int:
+    import uvicorn
+
+    from csdesk.server.app import create_app
+
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    public = args.public_url or f"http://{args.host}:{args.port}"
+    if args.simulate_customers is not None and not 0 < args.simulate_customers < float("inf"):
+        print("csdesk-server: --simulate-customers needs a positive number", file=sys.stderr)
+        return 2
+    app = create_app(
+        ServerConfig(
+            db_url=db,
+            public_base_url=public,
+            simulate_customers_seconds=args.simulate_customers,
+            data_dir=Path(args.data_dir) if args.data_dir else default_data_dir(),
+        )
+    )
+    print(f"csdesk-server: listening on http://{args.host}:{args.port} (database {db})", flush=True)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        timeout_keep_alive=75,
+        access_log=False,
+        # Long-polls hold requests up to 25 s; at shutdown give them 3 s, then cut them (the
+        # desks simply poll again) rather than keep a stopping server alive that long.
+        timeout_graceful_shutdown=3,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

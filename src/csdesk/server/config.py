@@ -1,0 +1,47 @@
+"""Server settings, built by the CLI or by tests; never read at import time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import platformdirs
+
+
+def default_data_dir() -> Path:
+    """Where the server keeps its files (the SQLite database, the channel secret key)."""
+    return Path(platformdirs.user_data_dir("csdesk-server", "csdesk"))
+
+
+def default_db_url() -> str:
+    data = default_data_dir()
+    data.mkdir(parents=True, exist_ok=True)
+    return f"sqlite+pysqlite:///{data / 'csdesk.db'}"
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    db_url: str = field(default_factory=default_db_url)
+    token_ttl: timedelta = timedelta(hours=12)
+    #: Failed logins for one user name before the account is locked for a while.
+    throttle_after: int = 5
+    throttle_base_seconds: float = 30.0
+    throttle_max_seconds: float = 900.0
+    max_body_bytes: int = 2 * 1024 * 1024
+    #: Where providers reach this server (channels check signatures against it).
+    public_base_url: str = "http://127.0.0.1:8765"
+    #: Wake other processes on the same PostgreSQL (off for SQLite automatically).
+    listen_notify: bool = True
+    #: How often a PostgreSQL listener re-reads the head while agents wait (backstop).
+    backstop_seconds: float = 2.0
+    #: Holds ``secret.key`` (channel secrets' encryption key) unless CSDESK_SECRET_KEY is set.
+    data_dir: Path = field(default_factory=default_data_dir)
+    #: Provider webhooks are small; anything bigger is refused before it is read (413).
+    webhook_max_body_bytes: int = 256 * 1024
+    #: How long an agent's "viewing"/"typing" notice lasts without a heartbeat.
+    presence_ttl_seconds: float = 30.0
+    #: Demo only: write a simulated inbound customer message about this often (None: off).
+    simulate_customers_seconds: float | None = None
+    #: Seed for the simulated customers (None: a fresh one per start).
+    simulate_seed: int | None = None

@@ -1,0 +1,85 @@
+"""FastAPI dependencies: sessions, the calling user, role checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from csdesk.domain.enums import Realm, Role
+from csdesk.server.auth import service as auth
+from csdesk.server.errors import ApiError
+from csdesk.server.state import ServerState
+from csdesk.storage import models as m
+
+
+def get_state(request: Request) -> ServerState:
+    state: ServerState = request.app.state.csdesk
+    return state
+
+
+State = Annotated[ServerState, Depends(get_state)]
+
+
+def write_session(state: State) -> Iterator[Session]:
+    with state.writes() as s:
+        yield s
+
+
+def read_session(state: State) -> Iterator[Session]:
+    with state.reads() as s:
+        yield s
+
+
+WriteSession = Annotated[Session, Depends(write_session)]
+ReadSession = Annotated[Session, Depends(read_session)]
+
+
+def bearer_token(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(
+            401,
+            "unauthorized",
+            "sign in first: missing bearer token",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return token.strip()
+
+
+Token = Annotated[str, Depends(bearer_token)]
+
+
+def current_user(state: State, token: Token) -> m.User:
+    with state.reads() as s:
+        user, why = auth.authenticate(s, token)
+    if user is None:
+        message = (
+            "your session has expired; sign in again"
+            if why == "token_expired"
+            else "invalid or revoked token; sign in again"
+        )
+        raise ApiError(401, why, message, headers={"WWW-Authenticate": "Bearer"})
+    return user
+
+
+CurrentUser = Annotated[m.User, Depends(current_user)]
+
+
+def require(*roles: Role) -> Callable[[m.User], m.User]:
+    allowed = {r.value for r in roles}
+
+    def check(user: CurrentUser) -> m.User:
+        if user.role not in allowed:
+            raise ApiError(403, "forbidden", f"a {user.role} may not do this")
+        return user
+
+    return check
+
+
+def realm_of(user: m.User) -> str:
+    """Trainees live in the training sandbox and never read production data."""
+    return Realm.TRAINING.value if user.role == Role.TRAINEE.value else Realm.PRODUCTION.value

@@ -1,0 +1,1 @@
+"""The change feed: commit-ordered sequence numbers and long-poll wake-ups."""

@@ -1,0 +1,1 @@
+"""Collision notice: which agents have a conversation open and who is typing a reply."""

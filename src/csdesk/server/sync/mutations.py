@@ -1,0 +1,326 @@
+"""The server's authoritative mutation handlers.
+
+Each handler validates its arguments (pydantic), checks the caller's right and the current
+state, applies the change to ORM objects and writes the audit log. It raises ``Reject`` when
+the mutation lost a race or is not allowed; the reason is shown to the agent verbatim.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy.orm import Session
+
+from csdesk.domain.enums import (
+    ConversationStatus,
+    DeliveryStatus,
+    Direction,
+    LoyaltyTier,
+    Priority,
+    Role,
+)
+from csdesk.protocol import MutationType, RejectCode
+from csdesk.server.channels import agent_mutations as channel_ops
+from csdesk.server.deps import realm_of
+from csdesk.storage import audit
+from csdesk.storage import models as m
+from csdesk.storage.types import utcnow
+
+
+class Reject(Exception):
+    def __init__(self, code: RejectCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class _Args(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=False)
+
+
+Id = Field(min_length=1, max_length=36)
+
+
+class SendArgs(_Args):
+    conversation_id: str = Id
+    message_id: str = Id
+    body_text: str = Field(min_length=1, max_length=100_000)
+    is_note: bool = False
+    subject: str = Field(default="", max_length=300)
+
+
+class ConversationArgs(_Args):
+    conversation_id: str = Id
+
+
+class AssignArgs(ConversationArgs):
+    assignee_id: str | None = Field(default=None, max_length=36)
+    team_id: str | None = Field(default=None, max_length=36)
+    set_team: bool = False  # team_id=None with set_team clears the team
+
+
+class StatusArgs(ConversationArgs):
+    status: ConversationStatus
+    snoozed_until: datetime | None = None
+
+
+class PriorityArgs(ConversationArgs):
+    priority: Priority
+
+
+class TagsArgs(ConversationArgs):
+    add: list[str] = Field(default_factory=list, max_length=50)
+    remove: list[str] = Field(default_factory=list, max_length=50)
+
+
+class CustomerFields(_Args):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    email: str | None = Field(default=None, max_length=320)
+    phone: str | None = Field(default=None, max_length=32)
+    language: str | None = Field(default=None, min_length=2, max_length=16)
+    timezone: str | None = Field(default=None, max_length=64)
+    tags: list[str] | None = Field(default=None, max_length=50)
+    loyalty_tier: LoyaltyTier | None = None
+    loyalty_points: int | None = Field(default=None, ge=0)
+    notes: str | None = Field(default=None, max_length=20_000)
+
+
+class CustomerArgs(_Args):
+    customer_id: str = Id
+    fields: CustomerFields
+
+
+def _conversation(session: Session, user: m.User, cid: str, *, lock: bool = True) -> m.Conversation:
+    conv = session.get(m.Conversation, cid, with_for_update=lock)
+    if conv is None or conv.realm != realm_of(user):
+        raise Reject(RejectCode.NOT_FOUND, "This conversation does not exist.")
+    if conv.deleted_at is not None:
+        raise Reject(RejectCode.DELETED, "This conversation was deleted by an administrator.")
+    return conv
+
+
+def _name(session: Session, user_id: str | None) -> str:
+    if user_id is None:
+        return "nobody"
+    u = session.get(m.User, user_id)
+    return u.display_name if u else "another agent"
+
+
+def _snapshot(obj: m.Base, fields: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for f in fields:
+        v = getattr(obj, f)
+        out[f] = v.isoformat() if isinstance(v, datetime) else v
+    return out
+
+
+def send(session: Session, user: m.User, a: SendArgs) -> None:
+    conv = _conversation(session, user, a.conversation_id)
+    if session.get(m.Message, a.message_id) is not None:
+        raise Reject(RejectCode.CONFLICT, "A message with this id already exists.")
+    now = utcnow()
+    session.add(
+        m.Message(
+            id=a.message_id,
+            realm=conv.realm,
+            conversation_id=conv.id,
+            channel=conv.channel,
+            direction=Direction.OUT.value,
+            is_note=a.is_note,
+            author_user_id=user.id,
+            author_name=user.display_name,
+            subject=a.subject,
+            body_text=a.body_text,
+            delivery_status=(DeliveryStatus.SENT if a.is_note else DeliveryStatus.QUEUED).value,
+            created_at=now,
+        )
+    )
+    conv.message_count += 1
+    conv.last_message_at = now
+    if not a.is_note:
+        conv.preview = a.body_text.strip().splitlines()[0][:300] if a.body_text.strip() else ""
+        conv.waiting_since = None
+        if conv.first_response_at is None:
+            conv.first_response_at = now
+    audit.record(
+        session,
+        user.id,
+        MutationType.MESSAGE_SEND,
+        "message",
+        a.message_id,
+        after={"conversation_id": conv.id, "is_note": a.is_note},
+    )
+
+
+def claim(session: Session, user: m.User, a: ConversationArgs) -> None:
+    conv = _conversation(session, user, a.conversation_id)
+    if conv.assignee_id not in (None, user.id):
+        raise Reject(
+            RejectCode.ALREADY_ASSIGNED,
+            f"{_name(session, conv.assignee_id)} has already taken this conversation.",
+        )
+    if conv.assignee_id == user.id:
+        return
+    audit.record(
+        session,
+        user.id,
+        MutationType.CONVERSATION_CLAIM,
+        "conversation",
+        conv.id,
+        {"assignee_id": None},
+        {"assignee_id": user.id},
+    )
+    conv.assignee_id = user.id
+
+
+def assign(session: Session, user: m.User, a: AssignArgs) -> None:
+    if user.role == Role.TRAINEE.value and a.assignee_id not in (None, user.id):
+        raise Reject(RejectCode.FORBIDDEN, "Trainees can only assign conversations to themselves.")
+    conv = _conversation(session, user, a.conversation_id)
+    if a.assignee_id is not None:
+        target = session.get(m.User, a.assignee_id)
+        if target is None or not target.active:
+            raise Reject(RejectCode.NOT_FOUND, "That teammate does not exist or is disabled.")
+    if (
+        (a.team_id is not None or a.set_team)
+        and a.team_id is not None
+        and session.get(m.Team, a.team_id) is None
+    ):
+        raise Reject(RejectCode.NOT_FOUND, "That team does not exist.")
+    before = _snapshot(conv, ["assignee_id", "team_id"])
+    conv.assignee_id = a.assignee_id
+    if a.team_id is not None or a.set_team:
+        conv.team_id = a.team_id
+    audit.record(
+        session,
+        user.id,
+        MutationType.CONVERSATION_ASSIGN,
+        "conversation",
+        conv.id,
+        before,
+        _snapshot(conv, ["assignee_id", "team_id"]),
+    )
+
+
+def set_status(session: Session, user: m.User, a: StatusArgs) -> None:
+    conv = _conversation(session, user, a.conversation_id)
+    now = utcnow()
+    if a.status == ConversationStatus.SNOOZED:
+        if a.snoozed_until is None or a.snoozed_until.tzinfo is None:
+            raise Reject(RejectCode.INVALID, "Snoozing needs a time with a time zone.")
+        if a.snoozed_until <= now:
+            raise Reject(RejectCode.INVALID, "The snooze time is in the past.")
+    before = _snapshot(conv, ["status", "snoozed_until"])
+    conv.status = a.status.value
+    conv.snoozed_until = a.snoozed_until if a.status == ConversationStatus.SNOOZED else None
+    conv.resolved_at = now if a.status == ConversationStatus.RESOLVED else None
+    audit.record(
+        session,
+        user.id,
+        MutationType.CONVERSATION_STATUS,
+        "conversation",
+        conv.id,
+        before,
+        _snapshot(conv, ["status", "snoozed_until"]),
+    )
+
+
+def set_priority(session: Session, user: m.User, a: PriorityArgs) -> None:
+    conv = _conversation(session, user, a.conversation_id)
+    before = _snapshot(conv, ["priority"])
+    conv.priority = a.priority.value
+    audit.record(
+        session,
+        user.id,
+        MutationType.CONVERSATION_PRIORITY,
+        "conversation",
+        conv.id,
+        before,
+        {"priority": conv.priority},
+    )
+
+
+def set_tags(session: Session, user: m.User, a: TagsArgs) -> None:
+    conv = _conversation(session, user, a.conversation_id)
+    before = list(conv.tags or [])
+    tags = [t for t in before if t not in set(a.remove)]
+    tags += [t.strip() for t in a.add if t.strip() and t.strip() not in tags]
+    conv.tags = tags
+    audit.record(
+        session,
+        user.id,
+        MutationType.CONVERSATION_TAGS,
+        "conversation",
+        conv.id,
+        {"tags": before},
+        {"tags": tags},
+    )
+
+
+def delete(session: Session, user: m.User, a: ConversationArgs) -> None:
+    if user.role != Role.ADMIN.value:
+        raise Reject(RejectCode.FORBIDDEN, "Only an administrator can delete conversations.")
+    conv = _conversation(session, user, a.conversation_id)
+    conv.deleted_at = utcnow()
+    audit.record(session, user.id, MutationType.CONVERSATION_DELETE, "conversation", conv.id)
+
+
+def update_customer(session: Session, user: m.User, a: CustomerArgs) -> None:
+    """Field-by-field merge: only the fields sent change, so two agents editing different
+    fields of one profile both keep their edit; on the same field the later push wins."""
+    cust = session.get(m.Customer, a.customer_id, with_for_update=True)
+    if cust is None or cust.realm != realm_of(user):
+        raise Reject(RejectCode.NOT_FOUND, "This customer does not exist.")
+    if cust.merged_into_id is not None:
+        raise Reject(RejectCode.DELETED, "This customer was merged into another profile.")
+    changes = a.fields.model_dump(exclude_unset=True)
+    if not changes:
+        raise Reject(RejectCode.INVALID, "No fields to change.")
+    if "name" in changes and changes["name"] is None:
+        raise Reject(RejectCode.INVALID, "A customer's name cannot be empty.")
+    before = _snapshot(cust, list(changes))
+    for key, value in changes.items():
+        setattr(cust, key, value.value if isinstance(value, LoyaltyTier) else value)
+    audit.record(
+        session,
+        user.id,
+        MutationType.CUSTOMER_UPDATE,
+        "customer",
+        cust.id,
+        before,
+        _snapshot(cust, list(changes)),
+    )
+
+
+Handler = Callable[[Session, m.User, Any], None]
+HANDLERS: dict[str, tuple[type[BaseModel], Handler]] = {
+    MutationType.MESSAGE_SEND: (SendArgs, send),
+    MutationType.CONVERSATION_CLAIM: (ConversationArgs, claim),
+    MutationType.CONVERSATION_ASSIGN: (AssignArgs, assign),
+    MutationType.CONVERSATION_STATUS: (StatusArgs, set_status),
+    MutationType.CONVERSATION_PRIORITY: (PriorityArgs, set_priority),
+    MutationType.CONVERSATION_TAGS: (TagsArgs, set_tags),
+    MutationType.CONVERSATION_DELETE: (ConversationArgs, delete),
+    MutationType.CUSTOMER_UPDATE: (CustomerArgs, update_customer),
+    MutationType.CUSTOMER_MERGE: (channel_ops.MergeArgs, channel_ops.merge),
+    MutationType.CUSTOMER_UNMERGE: (channel_ops.UnmergeArgs, channel_ops.unmerge),
+    MutationType.CONVERSATION_LINK_CUSTOMER: (channel_ops.LinkArgs, channel_ops.link_customer),
+    MutationType.MESSAGE_RETRY: (channel_ops.RetryArgs, channel_ops.retry),
+}
+
+
+def apply(session: Session, user: m.User, mtype: str, args: dict[str, Any]) -> None:
+    entry = HANDLERS.get(mtype)
+    if entry is None:
+        raise Reject(RejectCode.UNKNOWN_TYPE, f"Unknown mutation type {mtype!r}.")
+    model, handler = entry
+    try:
+        parsed = model.model_validate(args)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "args"
+        raise Reject(RejectCode.INVALID, f"Invalid {where}: {first['msg']}.") from None
+    handler(session, user, parsed)

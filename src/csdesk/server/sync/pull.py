@@ -1,0 +1,122 @@
+"""Reading the change feed into pre-encoded JSON pages.
+
+Payloads are stored as JSON text, so a page is assembled from bytes without decoding and
+re-encoding each entity; that is most of a pull's cost otherwise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import orjson
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from csdesk.server.feed.log import head
+from csdesk.storage import models as m
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    body: bytes
+    count: int
+    cursor: int
+    head: int
+
+
+Key = tuple[int, int, str, int]
+
+
+class CursorAhead(Exception):
+    def __init__(self, cursor: int, head: int) -> None:
+        super().__init__(f"cursor {cursor} is ahead of the server's feed ({head})")
+        self.cursor = cursor
+        self.head = head
+
+
+def read_page(session: Session, after: int, limit: int, realm: str) -> Page:
+    # Read the head first: every seq up to it is committed (seqs follow commits), so a cursor
+    # set to it never skips a write that is still in flight.
+    top = head(session)
+    if after > top:
+        raise CursorAhead(after, top)
+    rows = session.execute(
+        select(
+            m.SyncChange.seq,
+            m.SyncChange.entity,
+            m.SyncChange.entity_id,
+            m.SyncChange.deleted,
+            m.SyncChange.payload,
+        )
+        .where(
+            m.SyncChange.seq > after,
+            m.SyncChange.seq <= top,
+            or_(m.SyncChange.realm.is_(None), m.SyncChange.realm == realm),
+        )
+        .order_by(m.SyncChange.seq)
+        .limit(limit + 1)
+    ).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    cursor = rows[-1].seq if more else top
+    parts = [
+        b'{"seq":%d,"entity":"%s","id":%s,"deleted":%s,"data":%s}'
+        % (
+            r.seq,
+            r.entity.encode(),
+            orjson.dumps(r.entity_id),
+            b"true" if r.deleted else b"false",
+            b"null" if r.payload is None else r.payload.encode(),
+        )
+        for r in rows
+    ]
+    body = b'{"changes":[%s],"cursor":%d,"head":%d,"more":%s}' % (
+        b",".join(parts),
+        cursor,
+        top,
+        b"true" if more else b"false",
+    )
+    return Page(body, len(rows), cursor, top)
+
+
+class PageCache:
+    """Pages by (cursor, limit, realm, known head), shared by concurrent pulls.
+
+    After a wake-up hundreds of agents ask for the same page at the same moment: the first
+    request reads it and the others await that same read (single flight), so one database
+    read answers them all. Entries live ``ttl`` seconds: the in-process head can lag writes
+    made by another process, and a short life bounds how long a page can be stale.
+    """
+
+    def __init__(self, size: int = 64, ttl: float = 1.0) -> None:
+        self._pages: OrderedDict[Key, tuple[float, Page]] = OrderedDict()
+        self._flights: dict[Key, asyncio.Future[Page]] = {}
+        self._size = size
+        self._ttl = ttl
+
+    async def get(self, key: Key, fetch: Callable[[], Awaitable[Page]]) -> Page:
+        loop = asyncio.get_running_loop()
+        hit = self._pages.get(key)
+        if hit is not None and loop.time() - hit[0] < self._ttl:
+            return hit[1]
+        flight = self._flights.get(key)
+        if flight is not None:
+            return await asyncio.shield(flight)
+        flight = self._flights[key] = loop.create_future()
+        try:
+            page = await fetch()
+        except BaseException as exc:
+            flight.set_exception(exc)
+            flight.exception()  # retrieved here: waiters re-raise it, nobody logs it unseen
+            raise
+        finally:
+            self._flights.pop(key, None)
+        flight.set_result(page)
+        self._pages[key] = (loop.time(), page)
+        self._pages.move_to_end(key)
+        while len(self._pages) > self._size:
+            self._pages.popitem(last=False)
+        return page

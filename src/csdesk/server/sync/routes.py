@@ -1,0 +1,164 @@
+"""``/api/v1``: pull (long-poll), push, entity snapshot."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+
+from csdesk.protocol import (
+    API_PREFIX,
+    DEFAULT_PAGE,
+    MAX_PAGE,
+    MAX_PUSH_BATCH,
+    MAX_WAIT_SECONDS,
+    Entity,
+    MutationResult,
+)
+from csdesk.server.deps import CurrentUser, State, realm_of
+from csdesk.server.errors import ApiError
+from csdesk.server.sync.pull import CursorAhead, Page, PageCache, read_page
+from csdesk.server.sync.push import push_one
+from csdesk.storage import models as m
+
+router = APIRouter(prefix=API_PREFIX, tags=["sync"])
+
+
+class ChangeOut(BaseModel):
+    seq: int
+    entity: Entity
+    id: str
+    deleted: bool
+    data: dict[str, Any] | None
+
+
+class PageOut(BaseModel):
+    changes: list[ChangeOut]
+    cursor: int
+    head: int
+    more: bool
+
+
+def _cache(request: Request) -> PageCache:
+    cache: PageCache | None = getattr(request.app.state, "page_cache", None)
+    if cache is None:
+        cache = request.app.state.page_cache = PageCache()
+    return cache
+
+
+@router.get(
+    "/changes",
+    response_model=PageOut,
+    responses={400: {"description": "cursor ahead of the server"}, 401: {}},
+)
+async def pull(
+    request: Request,
+    state: State,
+    user: CurrentUser,
+    after: Annotated[int, Query(ge=0, le=2**62, description="cursor of the last page")] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = DEFAULT_PAGE,
+    wait: Annotated[float, Query(ge=0, le=MAX_WAIT_SECONDS)] = 0.0,
+) -> Response:
+    """Changes after ``after``; with ``wait`` > 0, waits (long-poll) until there are some."""
+    realm = realm_of(user)
+    cache = _cache(request)
+    notifier = state.notifier
+
+    def fetch() -> Page:
+        with state.reads() as s:
+            return read_page(s, after, limit, realm)
+
+    async def fetch_page() -> Page:
+        try:
+            return await run_in_threadpool(fetch)
+        except CursorAhead as exc:
+            raise ApiError(
+                400,
+                "cursor_ahead",
+                f"cursor {exc.cursor} is ahead of this server's feed (head {exc.head}); "
+                "the server's database was replaced: sync again from 0",
+                {"head": exc.head},
+            ) from None
+
+    async def page_now() -> Page:
+        return await cache.get((after, limit, realm, notifier.head), fetch_page)
+
+    page = await page_now()
+    if page.count == 0 and wait > 0:
+        deadline = asyncio.get_running_loop().time() + wait
+        seen = page.head
+        while page.count == 0:
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0 or not await notifier.wait_past(seen, remaining):
+                break
+            if await request.is_disconnected():
+                break
+            page = await page_now()
+            seen = max(seen, page.head)
+    return Response(page.body, media_type="application/json")
+
+
+class MutationIn(BaseModel):
+    id: str = Field(min_length=1, max_length=64)
+    type: str = Field(min_length=1, max_length=64)
+    args: dict[str, Any]
+
+
+class PushIn(BaseModel):
+    mutations: list[MutationIn] = Field(max_length=MAX_PUSH_BATCH)
+
+
+class ReasonOut(BaseModel):
+    code: str
+    message: str
+
+
+class ResultOut(BaseModel):
+    id: str
+    status: str
+    reason: ReasonOut | None = None
+    seq: int | None = None
+    original_status: str | None = None
+
+
+class PushOut(BaseModel):
+    results: list[ResultOut]
+
+
+@router.post("/push", response_model=PushOut, responses={401: {}})
+def push(body: PushIn, state: State, user: CurrentUser) -> Response:
+    """Apply mutations in order; each answers applied, duplicate (seen before) or rejected."""
+    results: list[MutationResult] = [
+        push_one(state.writes, user, mut.id, mut.type, mut.args) for mut in body.mutations
+    ]
+    return Response(orjson.dumps({"results": results}), media_type="application/json")
+
+
+class SnapshotOut(BaseModel):
+    entity: Entity
+    id: str
+    seq: int
+    deleted: bool
+    data: dict[str, Any] | None
+
+
+@router.get(
+    "/entities/{entity}/{entity_id}", response_model=SnapshotOut, responses={401: {}, 404: {}}
+)
+def snapshot(entity: Entity, entity_id: str, state: State, user: CurrentUser) -> SnapshotOut:
+    """The server's current state of one entity (a client re-reads it after a rejection)."""
+    with state.reads() as s:
+        row = s.execute(
+            select(m.SyncChange).where(
+                m.SyncChange.entity == entity.value, m.SyncChange.entity_id == entity_id
+            )
+        ).scalar_one_or_none()
+    if row is None or (row.realm is not None and row.realm != realm_of(user)):
+        raise ApiError(404, "not_found", f"no {entity.value} with id {entity_id!r}")
+    data = None if row.payload is None else orjson.loads(row.payload)
+    return SnapshotOut(entity=entity, id=entity_id, seq=row.seq, deleted=row.deleted, data=data)

@@ -1,0 +1,422 @@
+"""The data model. One metadata for the server database and the client's local cache.
+
+Every synced entity has a client-generatable string id (UUID), a ``realm`` (production or
+training, so trainees never see real customers) and timestamps. Columns marked
+``info={"wire": False}`` never leave the server (see ``storage.wire``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from csdesk.domain.enums import (
+    ConversationStatus,
+    DeliveryStatus,
+    LoyaltyTier,
+    OrderStatus,
+    Priority,
+    Realm,
+    ReturnStatus,
+)
+from csdesk.storage.types import BigIntPK, UTCDateTime, utcnow
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ID = String(36)
+SERVER_ONLY: dict[str, Any] = {"wire": False}
+
+
+def parent(target: str, column: str) -> Any:
+    """A many-to-one link used for write ordering (parents are inserted first); never loaded
+    implicitly, so a forgotten eager load fails loudly instead of costing a query per row."""
+    return relationship(target, foreign_keys=column, lazy="raise")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UTCDateTime(),
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+    }
+
+
+class Synced:
+    """Columns every synced entity carries."""
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    realm: Mapped[str] = mapped_column(String(16), default=Realm.PRODUCTION.value, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+# --- people -------------------------------------------------------------------------------
+
+
+class Team(Synced, Base):
+    __tablename__ = "teams"
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+
+
+class User(Synced, Base):
+    __tablename__ = "users"
+    username: Mapped[str] = mapped_column(String(120), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    team_id: Mapped[str | None] = mapped_column(ForeignKey("teams.id"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255), info=SERVER_ONLY)
+    team: Mapped[Team | None] = parent("Team", "User.team_id")
+
+
+class AuthToken(Base):
+    """An opaque bearer token, stored only as its SHA-256."""
+
+    __tablename__ = "auth_tokens"
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class LoginThrottle(Base):
+    """Failed logins per user name, shared by every server process on one database."""
+
+    __tablename__ = "login_throttle"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime]
+    locked_until: Mapped[datetime | None]
+
+
+# --- customers ------------------------------------------------------------------------------
+
+
+class Customer(Synced, Base):
+    __tablename__ = "customers"
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(16), default="en")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    tags: Mapped[list[Any]] = mapped_column(default=list)
+    loyalty_tier: Mapped[str] = mapped_column(String(16), default=LoyaltyTier.NONE.value)
+    loyalty_points: Mapped[int] = mapped_column(Integer, default=0)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    merged_into_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id"))
+
+
+class CustomerIdentity(Synced, Base):
+    """One way to recognise a customer: an email, an E.164 phone, a chat or social handle."""
+
+    __tablename__ = "customer_identities"
+    __table_args__ = (UniqueConstraint("realm", "kind", "value"),)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    value: Mapped[str] = mapped_column(String(320))
+    verified: Mapped[bool] = mapped_column(Boolean, default=False)
+    customer: Mapped[Customer] = parent("Customer", "CustomerIdentity.customer_id")
+
+
+# --- conversations --------------------------------------------------------------------------
+
+
+class Conversation(Synced, Base):
+    __tablename__ = "conversations"
+    __table_args__ = (Index("ix_conversations_status_last", "status", "last_message_at"),)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    preview: Mapped[str] = mapped_column(String(300), default="")
+    status: Mapped[str] = mapped_column(String(16), default=ConversationStatus.OPEN.value)
+    priority: Mapped[str] = mapped_column(String(16), default=Priority.NORMAL.value)
+    assignee_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), index=True)
+    team_id: Mapped[str | None] = mapped_column(ForeignKey("teams.id"))
+    tags: Mapped[list[Any]] = mapped_column(default=list)
+    language: Mapped[str] = mapped_column(String(16), default="en")
+    snoozed_until: Mapped[datetime | None]
+    first_response_due_at: Mapped[datetime | None]
+    resolution_due_at: Mapped[datetime | None]
+    first_response_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    last_message_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_inbound_at: Mapped[datetime | None]
+    waiting_since: Mapped[datetime | None]  # oldest unanswered inbound message
+    message_count: Mapped[int] = mapped_column(Integer, default=0)
+    deleted_at: Mapped[datetime | None]
+    customer: Mapped[Customer] = parent("Customer", "Conversation.customer_id")
+    assignee: Mapped[User | None] = parent("User", "Conversation.assignee_id")
+    team: Mapped[Team | None] = parent("Team", "Conversation.team_id")
+
+
+class Message(Synced, Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("channel", "provider_message_id"),
+        Index("ix_messages_conversation_created", "conversation_id", "created_at"),
+    )
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"))
+    channel: Mapped[str] = mapped_column(String(16))
+    direction: Mapped[str] = mapped_column(String(4))
+    is_note: Mapped[bool] = mapped_column(Boolean, default=False)
+    author_user_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    author_name: Mapped[str] = mapped_column(String(200), default="")
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    body_text: Mapped[str] = mapped_column(Text, default="")
+    body_html: Mapped[str | None] = mapped_column(Text)  # sanitized before it is stored
+    attachments: Mapped[list[Any]] = mapped_column(default=list)
+    delivery_status: Mapped[str] = mapped_column(String(16), default=DeliveryStatus.QUEUED.value)
+    failure_reason: Mapped[str | None] = mapped_column(String(500))
+    provider_message_id: Mapped[str | None] = mapped_column(String(255))
+    sent_at: Mapped[datetime | None]
+    conversation: Mapped[Conversation] = parent("Conversation", "Message.conversation_id")
+
+
+# --- commerce -------------------------------------------------------------------------------
+
+
+class Order(Synced, Base):
+    __tablename__ = "orders"
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default=OrderStatus.PLACED.value)
+    total_cents: Mapped[int] = mapped_column(Integer, default=0)
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    placed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    customer: Mapped[Customer] = parent("Customer", "Order.customer_id")
+
+
+class OrderLine(Synced, Base):
+    __tablename__ = "order_lines"
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    sku: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[int] = mapped_column(Integer, default=1)
+    unit_price_cents: Mapped[int] = mapped_column(Integer, default=0)
+    order: Mapped[Order] = parent("Order", "OrderLine.order_id")
+
+
+class Shipment(Synced, Base):
+    __tablename__ = "shipments"
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    carrier: Mapped[str] = mapped_column(String(64))
+    tracking_number: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(24), default="in_transit")
+    eta: Mapped[datetime | None]
+    shipped_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    order: Mapped[Order] = parent("Order", "Shipment.order_id")
+
+
+class Return(Synced, Base):
+    __tablename__ = "returns"
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=ReturnStatus.REQUESTED.value)
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    refund_cents: Mapped[int] = mapped_column(Integer, default=0)
+    order: Mapped[Order] = parent("Order", "Return.order_id")
+
+
+class CannedResponse(Synced, Base):
+    __tablename__ = "canned_responses"
+    title: Mapped[str] = mapped_column(String(200))
+    shortcut: Mapped[str] = mapped_column(String(40), default="")
+    body: Mapped[str] = mapped_column(Text)
+    channel: Mapped[str | None] = mapped_column(String(16))  # None: any channel
+    language: Mapped[str] = mapped_column(String(16), default="en")
+
+
+# --- server bookkeeping ---------------------------------------------------------------------
+
+
+class AuditEntry(Base):
+    """Append-only: who changed what. ``storage.audit`` refuses updates and deletes."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor_user_id: Mapped[str | None] = mapped_column(String(36))
+    action: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str] = mapped_column(String(36), index=True)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class SyncChange(Base):
+    """The change feed: the latest state of each entity, keyed by a commit-ordered ``seq``."""
+
+    __tablename__ = "sync_changes"
+    __table_args__ = (UniqueConstraint("entity", "entity_id"),)
+    seq: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=False)
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str] = mapped_column(String(36))
+    realm: Mapped[str | None] = mapped_column(String(16))  # None: visible in every realm
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    payload: Mapped[str | None] = mapped_column(Text)  # JSON, pre-encoded for fast pulls
+
+
+class SyncCounter(Base):
+    """One row; taking the next ``seq`` row-locks it until commit, so seqs follow commits."""
+
+    __tablename__ = "sync_counter"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class AppliedMutation(Base):
+    """Every mutation id the server has seen and its outcome: replays are no-ops."""
+
+    __tablename__ = "applied_mutations"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(36))
+    type: Mapped[str] = mapped_column(String(48))
+    status: Mapped[str] = mapped_column(String(16))
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)
+    applied_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- agent workstation ----------------------------------------------------------------------
+
+
+class Presence(Base):
+    """Which conversation each agent has open, and whether they are typing a reply.
+
+    Ephemeral and not synced (no feed rows): clients heartbeat it and poll it. It is a table
+    rather than process memory so that every server process on one PostgreSQL sees every
+    agent. One row per user, because an agent works in one conversation at a time.
+    """
+
+    __tablename__ = "presence"
+    user_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    typing: Mapped[bool] = mapped_column(Boolean, default=False)
+    seen_at: Mapped[datetime]
+
+
+# --- channels (server only, never synced) -----------------------------------------------------
+
+
+class ChannelConfig(Base):
+    """One provider connection (twilio, meta, telegram), configured with ``csdesk-server channel``.
+
+    ``settings`` holds what is safe to show (account SID, numbers, base URLs, limits);
+    ``secrets`` holds the Fernet token of the provider credentials (see ``channels.vault``), so
+    a database dump does not hand out the shop's tokens.
+    """
+
+    __tablename__ = "channels"
+    provider: Mapped[str] = mapped_column(String(16), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    secrets: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ConversationRoute(Base):
+    """Where replies in a conversation go: the customer's handle and the business address they
+    wrote to (our number, WhatsApp phone_number_id, page), taken from the latest inbound
+    message so a reply leaves from the number the customer texted."""
+
+    __tablename__ = "conversation_routes"
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    provider: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(24))
+    address: Mapped[str] = mapped_column(String(320))
+    business: Mapped[str | None] = mapped_column(String(255))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    conversation: Mapped[Conversation] = parent("Conversation", "ConversationRoute.conversation_id")
+
+
+class OutboundAttempt(Base):
+    """The dispatcher's bookkeeping for one outbound message: tries so far, when to try next,
+    and a lease so that several server processes never send the same message twice."""
+
+    __tablename__ = "outbound_attempts"
+    message_id: Mapped[str] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    message: Mapped[Message] = parent("Message", "OutboundAttempt.message_id")
+
+
+class EarlyStatus(Base):
+    """A delivery receipt that arrived before the send that it answers was recorded.
+
+    Providers can call back faster than the dispatcher commits the provider's message id; the
+    receipt waits here and is applied as soon as the id is stored, instead of being lost.
+    """
+
+    __tablename__ = "early_statuses"
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    provider_message_id: Mapped[str] = mapped_column(String(255), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    at: Mapped[datetime]
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_reason: Mapped[str | None] = mapped_column(String(500))
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class Call(Base):
+    """A phone call as the provider reports it over its life (ringing, answered, ended).
+
+    The conversation shows the call as a message (``message_id``); this row keeps the facts the
+    message text is built from, keyed by the provider's call id so repeated callbacks update
+    one call.
+    """
+
+    __tablename__ = "calls"
+    call_sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    message_id: Mapped[str] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    direction: Mapped[str] = mapped_column(String(4))
+    from_number: Mapped[str] = mapped_column(String(64), default="")
+    to_number: Mapped[str] = mapped_column(String(64), default="")
+    provider_status: Mapped[str] = mapped_column(String(16))
+    outcome: Mapped[str] = mapped_column(String(16))
+    duration_seconds: Mapped[int | None] = mapped_column(Integer)
+    recording_url: Mapped[str | None] = mapped_column(String(500))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+    message: Mapped[Message] = parent("Message", "Call.message_id")
+    conversation: Mapped[Conversation] = parent("Conversation", "Call.conversation_id")
+
+
+#: The dispatcher's queue scan: outbound messages still waiting for a provider.
+Index("ix_messages_delivery_queue", Message.delivery_status, Message.channel)

@@ -1,0 +1,396 @@
+"""The sync server's HTTP API, as typed calls and typed failures.
+
+One ``requests.Session`` keeps connections alive (a TLS handshake per long-poll would cost more
+than the poll). Its adapter sets ``TCP_NODELAY`` explicitly: without it small requests waited
+for delayed ACKs, 44 ms per round trip on some paths (PLATFORM-NOTES). The adapter also
+remembers the connections it opened, so ``abort()`` can shut down a 25-second long-poll from
+another thread: closing a session only closes *idle* connections.
+
+Every failure becomes one of the exceptions below, each carrying a sentence an agent can read.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import weakref
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+from urllib.parse import quote
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection
+from urllib3.poolmanager import PoolManager
+
+from csdesk.protocol import (
+    API_PREFIX,
+    DEFAULT_PAGE,
+    Entity,
+    Mutation,
+    MutationResult,
+    PullPage,
+)
+
+#: Seconds to wait for a connection, and for an answer beyond any long-poll ``wait``.
+DEFAULT_TIMEOUT: Final = 10.0
+_NODELAY: Final = (socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
+class SyncError(Exception):
+    """Base of every sync failure; ``str(exc)`` is a sentence for the agent."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class Offline(SyncError):
+    """The server could not be reached (refused, reset, timed out, name not found)."""
+
+
+class TlsError(SyncError):
+    """The secure connection failed (certificate, protocol): retrying will not help."""
+
+
+class WrongCredentials(SyncError):
+    """Wrong user name or password."""
+
+
+class SessionExpired(SyncError):
+    """The token is invalid, revoked or expired: the agent must sign in again."""
+
+    #: The token the refused request carried (a newer one may already be in use).
+    token: str | None = None
+
+
+class Throttled(SyncError):
+    def __init__(self, message: str, retry_after: float) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class CursorAhead(SyncError):
+    """The cache is ahead of the server's feed: the server's database was replaced."""
+
+    def __init__(self, message: str, head: int | None) -> None:
+        super().__init__(message)
+        self.head = head
+
+
+class ServerError(SyncError):
+    """Any other error answer (or an answer that is not the API's JSON)."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+@dataclass(frozen=True, slots=True)
+class LoginResult:
+    token: str
+    expires_at: datetime
+    user: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    entity: Entity
+    id: str
+    seq: int
+    deleted: bool
+    data: dict[str, Any] | None
+
+
+class _TrackingAdapter(HTTPAdapter):
+    """Sets TCP_NODELAY and keeps weak references to every connection it opens."""
+
+    def __init__(self) -> None:
+        self.connections: weakref.WeakSet[Any] = weakref.WeakSet()
+        self._connections_lock = threading.Lock()
+        super().__init__()
+
+    def _socket_options(self) -> list[tuple[int, int, int]]:
+        options = [o for o in HTTPConnection.default_socket_options if o[:2] != _NODELAY[:2]]
+        return [*options, _NODELAY]
+
+    def init_poolmanager(
+        self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any
+    ) -> None:
+        pool_kwargs["socket_options"] = self._socket_options()
+        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
+        self._track(self.poolmanager)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        fresh = proxy not in self.proxy_manager
+        if fresh:
+            proxy_kwargs["socket_options"] = self._socket_options()
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        if fresh:
+            self._track(manager)
+        return manager
+
+    def _track(self, manager: PoolManager) -> None:
+        # urllib3's documented extension point is subclassing _new_pool; wrapping the instance's
+        # bound methods covers PoolManager, ProxyManager and SOCKSProxyManager alike.
+        new_pool = manager._new_pool
+        remember = self._remember
+
+        def tracked_pool(*args: Any, **kwargs: Any) -> Any:
+            pool = new_pool(*args, **kwargs)
+            new_conn = pool._new_conn
+
+            def tracked_conn() -> Any:
+                conn = new_conn()
+                remember(conn)
+                return conn
+
+            pool._new_conn = tracked_conn  # type: ignore[method-assign]
+            return pool
+
+        manager._new_pool = tracked_pool  # type: ignore[method-assign]
+
+    def _remember(self, conn: Any) -> None:
+        with self._connections_lock:
+            self.connections.add(conn)
+
+    def abort(self) -> None:
+        """Shut down every open socket: a blocked read returns at once with an error."""
+        with self._connections_lock:
+            conns = list(self.connections)
+        for conn in conns:
+            sock = getattr(conn, "sock", None)
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """Another agent on the same conversation."""
+
+    user_id: str
+    display_name: str
+    typing: bool
+
+
+class SyncApi:
+    """Typed calls to ``/api/v1``. Safe to use from a push and a pull thread at once."""
+
+    def __init__(
+        self, base_url: str, token: str | None = None, *, timeout: float = DEFAULT_TIMEOUT
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+        self._session = requests.Session()
+        self._adapter = _TrackingAdapter()
+        self._session.mount("http://", self._adapter)
+        self._session.mount("https://", self._adapter)
+
+    # --- auth -------------------------------------------------------------------------------
+
+    def login(self, username: str, password: str) -> LoginResult:
+        """Sign in; on success this API object uses the new token from then on."""
+        body = self._call(
+            "POST",
+            "/auth/login",
+            json={"username": username, "password": password},
+            auth=False,
+        )
+        result = LoginResult(
+            token=str(body["token"]),
+            expires_at=datetime.fromisoformat(str(body["expires_at"])),
+            user=dict(body["user"]),
+        )
+        self.token = result.token
+        return result
+
+    def logout(self) -> None:
+        """Revoke the token on the server and forget it here."""
+        try:
+            self._call("POST", "/auth/logout")
+        finally:
+            self.token = None
+
+    def me(self) -> dict[str, Any]:
+        return dict(self._call("GET", "/auth/me"))
+
+    # --- sync -------------------------------------------------------------------------------
+
+    def pull(self, after: int, limit: int = DEFAULT_PAGE, wait: float = 0.0) -> PullPage:
+        """Changes after ``after``; with ``wait`` the server holds the request until news."""
+        body = self._call(
+            "GET",
+            "/changes",
+            params={"after": after, "limit": limit, "wait": wait},
+            read_timeout=wait + self.timeout,
+        )
+        return {
+            "changes": list(body["changes"]),
+            "cursor": int(body["cursor"]),
+            "head": int(body["head"]),
+            "more": bool(body["more"]),
+        }
+
+    def push(self, mutations: list[Mutation]) -> list[MutationResult]:
+        # A batch of many mutations is applied one transaction each: allow for it.
+        body = self._call(
+            "POST",
+            "/push",
+            json={"mutations": mutations},
+            read_timeout=self.timeout + 0.25 * len(mutations),
+        )
+        return list(body["results"])
+
+    def snapshot(self, entity: Entity | str, ident: str) -> Snapshot | None:
+        """The server's current version of one entity; None if it has never had it."""
+        path = f"/entities/{quote(str(entity), safe='')}/{quote(ident, safe='')}"
+        try:
+            body = self._call("GET", path)
+        except ServerError as exc:
+            if exc.status == 404 and exc.code == "not_found":
+                return None
+            raise
+        return Snapshot(
+            Entity(body["entity"]),
+            str(body["id"]),
+            int(body["seq"]),
+            bool(body["deleted"]),
+            body.get("data"),
+        )
+
+    def presence(self, conversation_id: str | None, typing: bool = False) -> list[Viewer]:
+        """Tell the server which conversation this agent has open (None: none) and whether
+        they are typing; returns the other agents on it (the collision notice)."""
+        body = self._call(
+            "PUT", "/presence", json={"conversation_id": conversation_id, "typing": typing}
+        )
+        return [Viewer(str(v["user_id"]), str(v["display_name"]), bool(v["typing"])) for v in body]
+
+    def health(self) -> dict[str, Any]:
+        return dict(self._call("GET", "/healthz", prefix="", auth=False))
+
+    # --- plumbing ---------------------------------------------------------------------------
+
+    def abort(self) -> None:
+        """Make every request in flight fail now (with ``Offline``); for a prompt stop."""
+        self._adapter.abort()
+
+    def close(self) -> None:
+        self.abort()
+        self._session.close()
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: Any = None,
+        auth: bool = True,
+        prefix: str = API_PREFIX,
+        read_timeout: float | None = None,
+    ) -> Any:
+        headers = {"Accept": "application/json"}
+        token = self.token
+        if auth and token:
+            headers["Authorization"] = f"Bearer {token}"
+        try:
+            response = self._session.request(
+                method,
+                f"{self.base_url}{prefix}{path}",
+                params=params,
+                json=json,
+                headers=headers,
+                timeout=(self.timeout, read_timeout or self.timeout),
+            )
+            if response.status_code == 204:
+                return {}
+            try:
+                body = response.json()
+            except ValueError:
+                body = None
+        except requests.exceptions.SSLError as exc:
+            raise TlsError(
+                f"The secure connection to {self.base_url} failed ({_root(exc)}). "
+                "Check the server address and its certificate."
+            ) from exc
+        except requests.exceptions.Timeout as exc:
+            raise Offline(f"The server at {self.base_url} did not answer in time.") from exc
+        except requests.exceptions.InvalidURL as exc:
+            raise ServerError(0, "invalid_url", f"The server address is not valid: {exc}") from exc
+        except requests.exceptions.RequestException as exc:
+            # ConnectionError, ChunkedEncodingError (dropped mid-answer), ... all mean the
+            # same to the agent: no working connection right now.
+            raise Offline(f"Cannot reach the server at {self.base_url} ({_root(exc)}).") from exc
+        if response.ok:
+            if not isinstance(body, dict | list):
+                raise ServerError(
+                    response.status_code,
+                    "bad_response",
+                    f"The server at {self.base_url} sent an answer csdesk does not understand.",
+                )
+            return body
+        error = _error(response, body)
+        if isinstance(error, SessionExpired):
+            error.token = token
+        raise error
+
+
+def _root(exc: BaseException) -> str:
+    """The innermost cause, which names the real problem (refused, reset, certificate)."""
+    while exc.__context__ is not None and exc.__context__ is not exc:
+        exc = exc.__context__
+    for arg in exc.args:
+        if isinstance(arg, Exception):
+            exc = arg
+    text = str(exc) or type(exc).__name__
+    return text if len(text) < 200 else text[:197] + "..."
+
+
+def _error(response: requests.Response, body: Any) -> SyncError:
+    status = response.status_code
+    err = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(err, dict):
+        return ServerError(
+            status,
+            f"http_{status}",
+            f"The server answered with an error (HTTP {status} {response.reason}).",
+        )
+    code = str(err.get("code", ""))
+    message = str(err.get("message", "")) or f"HTTP {status}"
+    details = err.get("details")
+    if code == "wrong_credentials":
+        return WrongCredentials("Wrong user name or password.")
+    if status == 401:
+        return SessionExpired(
+            "Your session has expired. Please sign in again."
+            if code == "token_expired"
+            else "You have been signed out. Please sign in again."
+        )
+    if status == 429:
+        retry = response.headers.get("Retry-After")
+        if retry is None and isinstance(details, dict):
+            retry = details.get("retry_after")
+        try:
+            seconds = max(0.0, float(retry)) if retry is not None else 30.0
+        except ValueError:
+            seconds = 30.0
+        wait = int(seconds + 0.999)
+        return Throttled(
+            f"Too many failed sign-in attempts. Try again in {wait} seconds."
+            if code == "throttled"
+            else f"The server is busy. csdesk will try again in {wait} seconds.",
+            seconds,
+        )
+    if code == "cursor_ahead":
+        head = details.get("head") if isinstance(details, dict) else None
+        return CursorAhead(
+            "The server's data was replaced; csdesk is downloading it again.",
+            int(head) if isinstance(head, int) else None,
+        )
+    return ServerError(status, code, message)

@@ -1,0 +1,341 @@
+"""The local effect of each mutation, and the rebase that keeps local actions on top of the feed.
+
+The agent must see their action at once, offline or not, and a pull must never make it flicker
+away. The cache therefore holds *server truth plus replayed local actions*:
+
+* before a local action first touches an entity, its current row (server truth) is copied into
+  ``shadow``;
+* a pulled page writes server truth into the entity tables *and* into the shadows it hits;
+* ``rebase`` restores every shadowed entity from its shadow, then replays every replayable
+  action (pending, or acked by the server but not yet seen in the feed) in outbox order.
+
+Rebasing from server truth makes replay exact, not merely idempotent: ``message_count`` is
+incremented once per pending reply however often a rebase runs. An action stops being replayed
+when it is rejected (the agent's change reverts to server truth at once, even offline) or when
+the cursor reaches the seq the server committed it at (from then on the feed itself carries it).
+The effects mirror ``server/sync/mutations.py``; where the server would reject, they change
+nothing and let the rejection explain why. Effects use the time the action was taken, so a
+replay reproduces the same row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from csdesk.domain.enums import (
+    ConversationStatus,
+    DeliveryStatus,
+    Direction,
+    Priority,
+    Realm,
+)
+from csdesk.protocol import Entity, MutationType
+from csdesk.sync.tables import (
+    delete_rows,
+    get_row,
+    get_state,
+    outbox,
+    put_wire,
+    shadow,
+    upsert_rows,
+    wire_of,
+)
+
+Pair = tuple[Entity, str]
+
+#: Arguments each mutation type cannot do without; checked before anything is queued.
+REQUIRED_ARGS: Mapping[MutationType, tuple[str, ...]] = {
+    MutationType.MESSAGE_SEND: ("conversation_id", "message_id", "body_text"),
+    MutationType.CONVERSATION_CLAIM: ("conversation_id",),
+    MutationType.CONVERSATION_ASSIGN: ("conversation_id",),
+    MutationType.CONVERSATION_STATUS: ("conversation_id", "status"),
+    MutationType.CONVERSATION_PRIORITY: ("conversation_id", "priority"),
+    MutationType.CONVERSATION_TAGS: ("conversation_id",),
+    MutationType.CONVERSATION_DELETE: ("conversation_id",),
+    MutationType.CUSTOMER_UPDATE: ("customer_id", "fields"),
+}
+
+#: Customer columns ``customer.update`` may set (the server's ``CustomerFields``).
+CUSTOMER_FIELDS = frozenset(
+    {"name", "email", "phone", "language", "timezone", "tags", "loyalty_tier",
+     "loyalty_points", "notes"}
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class LocalMutation:
+    id: str
+    type: str
+    args: Mapping[str, Any]
+    at: datetime  # when the agent acted; the effect's timestamps
+
+
+@dataclass(frozen=True, slots=True)
+class Me:
+    """The signed-in agent, as the effects need them (author of replies, claimer)."""
+
+    id: str | None
+    display_name: str
+
+    @classmethod
+    def load(cls, session: Session) -> Me:
+        user = get_state(session, "user") or {}
+        return cls(user.get("id"), str(user.get("display_name") or user.get("username") or ""))
+
+
+def affected(mtype: str, args: Mapping[str, Any]) -> list[Pair]:
+    """The entities a mutation changes: what a rejection re-reads and a change set names."""
+    if mtype == MutationType.MESSAGE_SEND:
+        return [
+            (Entity.CONVERSATION, str(args["conversation_id"])),
+            (Entity.MESSAGE, str(args["message_id"])),
+        ]
+    if mtype == MutationType.CUSTOMER_UPDATE:
+        return [(Entity.CUSTOMER, str(args["customer_id"]))]
+    if mtype in REQUIRED_ARGS:
+        return [(Entity.CONVERSATION, str(args["conversation_id"]))]
+    return []
+
+
+# --- effects --------------------------------------------------------------------------------
+
+Effect = Callable[[Session, LocalMutation, Me], None]
+
+
+def _live_conversation(session: Session, cid: str) -> dict[str, Any] | None:
+    conv = get_row(session, Entity.CONVERSATION, cid)
+    return conv if conv is not None and conv.get("deleted_at") is None else None
+
+
+def _save(session: Session, entity: Entity, row: dict[str, Any]) -> None:
+    upsert_rows(session, entity, [row])
+
+
+def _change(
+    session: Session, entity: Entity, row: dict[str, Any], at: datetime, **changes: Any
+) -> None:
+    """Set ``changes``; like the server's ``onupdate``, ``updated_at`` moves only if one does."""
+    if any(row.get(k) != v for k, v in changes.items()):
+        _save(session, entity, {**row, **changes, "updated_at": at})
+
+
+def _send(session: Session, mut: LocalMutation, me: Me) -> None:
+    a = mut.args
+    mid = str(a["message_id"])
+    if get_row(session, Entity.MESSAGE, mid) is not None:
+        return  # the server's copy is already here, and its conversation counts it
+    cid = str(a["conversation_id"])
+    conv = _live_conversation(session, cid)
+    body = str(a["body_text"])
+    is_note = bool(a.get("is_note", False))
+    _save(
+        session,
+        Entity.MESSAGE,
+        {
+            "id": mid,
+            "realm": conv["realm"] if conv else Realm.PRODUCTION.value,
+            "created_at": mut.at,
+            "updated_at": mut.at,
+            "conversation_id": cid,
+            "channel": conv["channel"] if conv else "",
+            "direction": Direction.OUT.value,
+            "is_note": is_note,
+            "author_user_id": me.id,
+            "author_name": me.display_name,
+            "subject": str(a.get("subject") or ""),
+            "body_text": body,
+            "body_html": None,
+            "attachments": [],
+            "delivery_status": DeliveryStatus.PENDING.value,
+            "failure_reason": None,
+            "provider_message_id": None,
+            "sent_at": None,
+        },
+    )
+    if conv is None:
+        return  # the server will reject it; the rejection removes the message again
+    changes: dict[str, Any] = {
+        "message_count": int(conv.get("message_count") or 0) + 1,
+        "last_message_at": mut.at,
+    }
+    if not is_note:
+        changes["preview"] = body.strip().splitlines()[0][:300] if body.strip() else ""
+        changes["waiting_since"] = None
+        if conv.get("first_response_at") is None:
+            changes["first_response_at"] = mut.at
+    _change(session, Entity.CONVERSATION, conv, mut.at, **changes)
+
+
+def _claim(session: Session, mut: LocalMutation, me: Me) -> None:
+    conv = _live_conversation(session, str(mut.args["conversation_id"]))
+    if conv is not None and conv.get("assignee_id") is None and me.id is not None:
+        _change(session, Entity.CONVERSATION, conv, mut.at, assignee_id=me.id)
+
+
+def _assign(session: Session, mut: LocalMutation, _me: Me) -> None:
+    a = mut.args
+    conv = _live_conversation(session, str(a["conversation_id"]))
+    if conv is None:
+        return
+    changes = {"assignee_id": a.get("assignee_id")}
+    if a.get("team_id") is not None or a.get("set_team"):
+        changes["team_id"] = a.get("team_id")
+    _change(session, Entity.CONVERSATION, conv, mut.at, **changes)
+
+
+def _aware(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else None
+    try:
+        parsed = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else None
+
+
+def _status(session: Session, mut: LocalMutation, _me: Me) -> None:
+    conv = _live_conversation(session, str(mut.args["conversation_id"]))
+    status = str(mut.args["status"])
+    if conv is None or status not in set(ConversationStatus):
+        return
+    snoozed = status == ConversationStatus.SNOOZED
+    _change(
+        session,
+        Entity.CONVERSATION,
+        conv,
+        mut.at,
+        status=status,
+        snoozed_until=_aware(mut.args.get("snoozed_until")) if snoozed else None,
+        resolved_at=mut.at if status == ConversationStatus.RESOLVED else None,
+    )
+
+
+def _priority(session: Session, mut: LocalMutation, _me: Me) -> None:
+    conv = _live_conversation(session, str(mut.args["conversation_id"]))
+    priority = str(mut.args["priority"])
+    if conv is not None and priority in set(Priority):
+        _change(session, Entity.CONVERSATION, conv, mut.at, priority=priority)
+
+
+def _tags(session: Session, mut: LocalMutation, _me: Me) -> None:
+    conv = _live_conversation(session, str(mut.args["conversation_id"]))
+    if conv is None:
+        return
+    # Exactly the server's rule, including its quirks (see the report on duplicate adds).
+    remove = {str(t) for t in mut.args.get("remove") or []}
+    tags = [t for t in conv.get("tags") or [] if t not in remove]
+    add = [str(t).strip() for t in mut.args.get("add") or []]
+    tags += [t for t in add if t and t not in tags]
+    _change(session, Entity.CONVERSATION, conv, mut.at, tags=tags)
+
+
+def _delete(session: Session, mut: LocalMutation, _me: Me) -> None:
+    # The server soft-deletes; its feed then sends a tombstone, which removes the row.
+    delete_rows(session, Entity.CONVERSATION, [str(mut.args["conversation_id"])])
+
+
+def _customer(session: Session, mut: LocalMutation, _me: Me) -> None:
+    cust = get_row(session, Entity.CUSTOMER, str(mut.args["customer_id"]))
+    fields = mut.args.get("fields")
+    if cust is None or cust.get("merged_into_id") is not None or not isinstance(fields, Mapping):
+        return
+    changes = {k: v for k, v in fields.items() if k in CUSTOMER_FIELDS}
+    if not changes or ("name" in changes and changes["name"] is None):
+        return
+    _change(session, Entity.CUSTOMER, cust, mut.at, **changes)
+
+
+EFFECTS: Mapping[str, Effect] = {
+    MutationType.MESSAGE_SEND: _send,
+    MutationType.CONVERSATION_CLAIM: _claim,
+    MutationType.CONVERSATION_ASSIGN: _assign,
+    MutationType.CONVERSATION_STATUS: _status,
+    MutationType.CONVERSATION_PRIORITY: _priority,
+    MutationType.CONVERSATION_TAGS: _tags,
+    MutationType.CONVERSATION_DELETE: _delete,
+    MutationType.CUSTOMER_UPDATE: _customer,
+}
+
+
+# --- shadows and rebase ---------------------------------------------------------------------
+
+
+def _ensure_shadow(session: Session, entity: Entity, ident: str) -> None:
+    exists = session.scalar(
+        select(shadow.c.id).where(shadow.c.entity == entity.value, shadow.c.id == ident)
+    )
+    if exists is None:
+        data = wire_of(session, entity, ident)
+        session.execute(shadow.insert().values(entity=entity.value, id=ident, data=data))
+
+
+def apply_local(session: Session, mut: LocalMutation, me: Me) -> list[Pair]:
+    """Apply one action's effect on top of the cache; returns what it touched."""
+    pairs = affected(mut.type, mut.args)
+    for entity, ident in pairs:
+        _ensure_shadow(session, entity, ident)
+    effect = EFFECTS.get(mut.type)
+    if effect is not None:
+        effect(session, mut, me)
+    return pairs
+
+
+def shadowed(session: Session) -> set[Pair]:
+    return {(Entity(e), i) for e, i in session.execute(select(shadow.c.entity, shadow.c.id))}
+
+
+def update_shadows(session: Session, truth: Mapping[Pair, dict[str, Any] | None]) -> None:
+    """Record new server truth for entities that already have a shadow."""
+    for (entity, ident), data in truth.items():
+        session.execute(
+            update(shadow)
+            .where(shadow.c.entity == entity.value, shadow.c.id == ident)
+            .values(data=data)
+        )
+
+
+def replayable(session: Session) -> list[LocalMutation]:
+    rows = session.execute(
+        select(outbox.c.id, outbox.c.type, outbox.c.args, outbox.c.created_at)
+        .where(outbox.c.state.in_(("pending", "acked")))
+        .order_by(outbox.c.seq)
+    )
+    return [LocalMutation(r.id, r.type, r.args, r.created_at) for r in rows]
+
+
+def drop_acked(session: Session, cursor: int) -> list[Pair]:
+    """Forget acked actions the feed now carries; returns the entities they touched."""
+    done = session.execute(
+        select(outbox.c.seq, outbox.c.type, outbox.c.args).where(
+            outbox.c.state == "acked", outbox.c.acked_seq <= cursor
+        )
+    ).all()
+    if not done:
+        return []
+    session.execute(delete(outbox).where(outbox.c.seq.in_([r.seq for r in done])))
+    return [p for r in done for p in affected(r.type, r.args)]
+
+
+def rebase(session: Session) -> None:
+    """Restore server truth for every shadowed entity and replay the replayable actions."""
+    for (entity, ident), data in _shadow_data(session).items():
+        put_wire(session, entity, ident, data)
+    me = Me.load(session)
+    needed: set[Pair] = set()
+    for mut in replayable(session):
+        needed.update(apply_local(session, mut, me))
+    for entity, ident in shadowed(session) - needed:
+        session.execute(delete(shadow).where(shadow.c.entity == entity.value, shadow.c.id == ident))
+
+
+def _shadow_data(session: Session) -> dict[Pair, dict[str, Any] | None]:
+    return {
+        (Entity(r.entity), r.id): r.data
+        for r in session.execute(select(shadow.c.entity, shadow.c.id, shadow.c.data))
+    }

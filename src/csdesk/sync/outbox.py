@@ -1,0 +1,192 @@
+"""The outbox: every agent action is written locally first, then pushed in order.
+
+``enqueue`` commits the action and its optimistic effect in one transaction before it returns,
+so an action the desk has shown is never lost to a crash, and a crash never leaves an effect
+without its action (or the reverse). Rows are numbered by an autoincrement key: that number is
+the agent's order and the order the server receives them in.
+
+A row is ``pending`` until the server answers; then ``acked`` (applied; kept and replayed until
+the pulled feed reaches the seq it was committed at, then deleted) or ``rejected`` (kept with
+the server's reason until the agent dismisses it, so a refused reply's text is never lost).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+
+from csdesk.protocol import MAX_PUSH_BATCH, Mutation, MutationType, Reason
+from csdesk.storage.types import utcnow
+from csdesk.sync import optimistic
+from csdesk.sync.cache import CURSOR, LocalCache
+from csdesk.sync.events import ChangeSet
+from csdesk.sync.tables import get_state, outbox
+
+PENDING = "pending"
+ACKED = "acked"
+REJECTED = "rejected"
+
+#: Keep a push request well under the server's 2 MiB body limit.
+MAX_BATCH_BYTES = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    id: str
+    type: str
+    args: dict[str, Any]
+    state: str
+    created_at: datetime
+    reason: Reason | None = None
+
+    def as_mutation(self) -> Mutation:
+        return {"id": self.id, "type": self.type, "args": self.args}
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxCounts:
+    pending: int = 0
+    rejected: int = 0
+
+
+class Outbox:
+    def __init__(self, cache: LocalCache) -> None:
+        self.cache = cache
+
+    def enqueue(self, mtype: MutationType | str, args: Mapping[str, Any]) -> str:
+        """Queue an action and show its effect locally; returns the mutation id (uuid4)."""
+        return self.enqueue_with_changes(mtype, args)[0]
+
+    def enqueue_with_changes(
+        self, mtype: MutationType | str, args: Mapping[str, Any]
+    ) -> tuple[str, ChangeSet]:
+        """``enqueue``, also returning what the local effect changed (for the UI to refresh).
+
+        A reply without ``message_id`` gets a fresh one, so the desk can show it at once.
+        Raises ``ValueError`` for an unknown type or missing arguments: that is a bug in the
+        caller, and queueing it would only produce a rejection the agent cannot act on.
+        """
+        try:
+            mtype = MutationType(mtype)
+        except ValueError:
+            raise ValueError(f"unknown mutation type {mtype!r}") from None
+        args = dict(args)
+        if mtype == MutationType.MESSAGE_SEND:
+            args.setdefault("message_id", str(uuid.uuid4()))
+        missing = [k for k in optimistic.REQUIRED_ARGS[mtype] if args.get(k) in (None, "")]
+        if missing:
+            raise ValueError(f"{mtype.value} needs {', '.join(missing)}")
+        json.dumps(args)  # fail here, not in the push thread, if it cannot go on the wire
+        mid = str(uuid.uuid4())
+        now = utcnow()
+        with self.cache.write() as s:
+            s.execute(
+                outbox.insert().values(
+                    id=mid, type=mtype.value, args=args, state=PENDING, created_at=now
+                )
+            )
+            mut = optimistic.LocalMutation(mid, mtype.value, args, now)
+            pairs = optimistic.apply_local(s, mut, optimistic.Me.load(s))
+        return mid, ChangeSet.of(pairs)
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def pending(
+        self, limit: int = MAX_PUSH_BATCH, max_bytes: int = MAX_BATCH_BYTES
+    ) -> list[OutboxEntry]:
+        """The oldest pending actions, in order: at most ``limit``, about ``max_bytes``."""
+        out: list[OutboxEntry] = []
+        size = 0
+        for entry in self._entries(PENDING, limit):
+            size += len(json.dumps(entry.as_mutation()))
+            if out and size > max_bytes:
+                break
+            out.append(entry)
+        return out
+
+    def rejected(self) -> list[OutboxEntry]:
+        return self._entries(REJECTED, None)
+
+    def get(self, mutation_id: str) -> OutboxEntry | None:
+        with self.cache.session() as s:
+            row = s.execute(select(outbox).where(outbox.c.id == mutation_id)).first()
+        return None if row is None else _entry(row)
+
+    def counts(self) -> OutboxCounts:
+        with self.cache.session() as s:
+            rows = s.execute(
+                select(outbox.c.state, func.count())
+                .where(outbox.c.state.in_((PENDING, REJECTED)))
+                .group_by(outbox.c.state)
+            ).all()
+        by_state = {state: int(n) for state, n in rows}
+        return OutboxCounts(by_state.get(PENDING, 0), by_state.get(REJECTED, 0))
+
+    def _entries(self, state: str, limit: int | None) -> list[OutboxEntry]:
+        with self.cache.session() as s:
+            rows = s.execute(
+                select(outbox).where(outbox.c.state == state).order_by(outbox.c.seq).limit(limit)
+            ).all()
+        return [_entry(r) for r in rows]
+
+    # --- server answers ---------------------------------------------------------------------
+
+    def mark_done(self, acks: Mapping[str, int]) -> ChangeSet:
+        """The server applied these actions; ``acks`` maps each id to its committed seq.
+
+        An action stays replayed until the pulled cursor reaches its seq (the feed then
+        carries its effect); with seq 0 (nothing changed on the server) it goes at once.
+        """
+        return self.resolve(acks, {})
+
+    def mark_rejected(self, mutation_id: str, reason: Reason) -> ChangeSet:
+        """The server refused this action: stop replaying it, so the cache reverts."""
+        return self.resolve({}, {mutation_id: reason})
+
+    def resolve(self, acks: Mapping[str, int], rejections: Mapping[str, Reason]) -> ChangeSet:
+        """Record a whole push answer in one transaction, then rebase once."""
+        with self.cache.write() as s:
+            for mid, seq in acks.items():
+                s.execute(
+                    update(outbox)
+                    .where(outbox.c.id == mid, outbox.c.state == PENDING)
+                    .values(state=ACKED, acked_seq=seq)
+                )
+            for mid, reason in rejections.items():
+                s.execute(
+                    update(outbox)
+                    .where(outbox.c.id == mid, outbox.c.state == PENDING)
+                    .values(
+                        state=REJECTED,
+                        reason_code=reason.get("code", ""),
+                        reason_message=reason.get("message", ""),
+                    )
+                )
+            touched = s.execute(
+                select(outbox.c.type, outbox.c.args).where(outbox.c.id.in_([*acks, *rejections]))
+            ).all()
+            pairs = [p for r in touched for p in optimistic.affected(r.type, r.args)]
+            pairs += optimistic.drop_acked(s, int(get_state(s, CURSOR) or 0))
+            optimistic.rebase(s)
+        return ChangeSet.of(pairs)
+
+    def dismiss(self, mutation_id: str) -> bool:
+        """The agent has seen a rejection: forget it. False if there was no such rejection."""
+        with self.cache.write() as s:
+            result = s.execute(
+                delete(outbox).where(outbox.c.id == mutation_id, outbox.c.state == REJECTED)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _entry(row: Any) -> OutboxEntry:
+    reason: Reason | None = None
+    if row.reason_code is not None:
+        reason = {"code": row.reason_code, "message": row.reason_message or ""}
+    return OutboxEntry(row.id, row.type, dict(row.args), row.state, row.created_at, reason)

@@ -1,0 +1,239 @@
+"""One registry of actions: shortcut, accessible name, description (qutebrowser's idea).
+
+The shortcuts sheet, menus and screen-reader labels are generated from it, never hand-kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
+    QLineEdit,
+    QPlainTextEdit,
+    QTextEdit,
+    QWidget,
+)
+
+from csdesk.i18n import _
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    id: str
+    text: str
+    shortcuts: tuple[str, ...]
+    description: str
+    group: str
+
+
+def _spec(
+    id: str, text: str, keys: str | tuple[str, ...], description: str, group: str
+) -> ActionSpec:
+    return ActionSpec(id, text, (keys,) if isinstance(keys, str) else keys, description, group)
+
+
+def specs() -> list[ActionSpec]:
+    """Every action of the workstation (built at call time so translations apply)."""
+    nav, conv, app = _("Navigation"), _("Conversation"), _("Application")
+    return [
+        _spec(
+            "next_conversation",
+            _("Next conversation"),
+            ("J", "Ctrl+Down"),
+            _("Select the next conversation in the list"),
+            nav,
+        ),
+        _spec(
+            "previous_conversation",
+            _("Previous conversation"),
+            ("K", "Ctrl+Up"),
+            _("Select the previous conversation in the list"),
+            nav,
+        ),
+        _spec(
+            "focus_inbox",
+            _("Go to the inbox list"),
+            "Ctrl+1",
+            _("Move the focus to the conversation list"),
+            nav,
+        ),
+        _spec(
+            "focus_thread",
+            _("Go to the messages"),
+            "Ctrl+2",
+            _("Move the focus to the messages of the open conversation"),
+            nav,
+        ),
+        _spec(
+            "focus_customer",
+            _("Go to the customer"),
+            "Ctrl+3",
+            _("Move the focus to the customer pane"),
+            nav,
+        ),
+        _spec(
+            "focus_views",
+            _("Go to the views"),
+            "Ctrl+0",
+            _("Move the focus to the list of inbox views"),
+            nav,
+        ),
+        _spec(
+            "search",
+            _("Search"),
+            ("Ctrl+F", "/"),
+            _("Search messages, customers, emails, phones and order numbers"),
+            nav,
+        ),
+        *[
+            _spec(
+                f"view_{n}",
+                _("Switch to view {n}").format(n=n),
+                f"Alt+{n}",
+                _("Show inbox view number {n} of the side bar").format(n=n),
+                nav,
+            )
+            for n in range(1, 10)
+        ],
+        _spec("reply", _("Reply"), ("R", "Ctrl+R"), _("Write a reply to the customer"), conv),
+        _spec(
+            "note",
+            _("Internal note"),
+            ("N", "Ctrl+Shift+N"),
+            _("Write an internal note only agents see"),
+            conv,
+        ),
+        _spec("send", _("Send"), "Ctrl+Return", _("Send the reply or note being written"), conv),
+        _spec(
+            "canned",
+            _("Insert canned response"),
+            "Ctrl+Shift+C",
+            _("Choose a canned response; placeholders are filled from the customer"),
+            conv,
+        ),
+        _spec(
+            "assign_me", _("Assign to me"), ("A", "Ctrl+Shift+A"), _("Take this conversation"), conv
+        ),
+        _spec(
+            "assign_other",
+            _("Assign to…"),
+            "Ctrl+Shift+T",
+            _("Assign this conversation to a teammate or a team"),
+            conv,
+        ),
+        _spec(
+            "resolve",
+            _("Resolve"),
+            ("E", "Ctrl+Shift+E"),
+            _("Mark this conversation resolved"),
+            conv,
+        ),
+        _spec("pending", _("Set pending"), "Ctrl+Shift+P", _("Waiting for the customer"), conv),
+        _spec("reopen", _("Reopen"), "Ctrl+Shift+O", _("Set the conversation open again"), conv),
+        _spec(
+            "snooze",
+            _("Snooze…"),
+            "Ctrl+Shift+Z",
+            _("Hide the conversation until a chosen time"),
+            conv,
+        ),
+        _spec(
+            "priority",
+            _("Change priority…"),
+            "Ctrl+Shift+Y",
+            _("Set low, normal, high or urgent priority"),
+            conv,
+        ),
+        _spec("tags", _("Edit tags…"), "Ctrl+Shift+G", _("Add or remove tags"), conv),
+        _spec(
+            "shortcuts",
+            _("Keyboard shortcuts"),
+            ("F1", "?"),
+            _("Show every keyboard shortcut"),
+            app,
+        ),
+        _spec(
+            "sign_out", _("Sign out"), "Ctrl+Shift+Q", _("Sign out and remove the saved token"), app
+        ),
+        _spec("quit", _("Quit"), "Ctrl+Q", _("Close csdesk"), app),
+    ]
+
+
+#: Single-key shortcuts act only where typing is not going on (not in text fields).
+def single_key(keys: str) -> bool:
+    return len(keys) == 1
+
+
+def _takes_text(widget: QWidget | None) -> bool:
+    """Whether typed letters belong to ``widget`` (an editable text field)."""
+    if isinstance(widget, QLineEdit | QAbstractSpinBox):
+        return not widget.isReadOnly()
+    if isinstance(widget, QPlainTextEdit | QTextEdit):
+        return not widget.isReadOnly()
+    return isinstance(widget, QComboBox) and widget.isEditable()
+
+
+class _TextKeysFirst(QObject):
+    """Lets a text field claim plain printable keys before any shortcut sees them (the
+    ShortcutOverride protocol), so typing "j" in a reply is text, not "next conversation"."""
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
+            plain = (
+                event.modifiers() & ~Qt.KeyboardModifier.ShiftModifier
+                == Qt.KeyboardModifier.NoModifier
+            )
+            if (
+                plain
+                and event.text().isprintable()
+                and event.text()
+                and isinstance(obj, QWidget)
+                and _takes_text(obj)
+            ):
+                event.accept()
+        return False
+
+
+class ActionRegistry:
+    """Single-key shortcuts (J, K, R, ?) act only where the focus is not in a text field;
+    the Ctrl/Alt ones work everywhere."""
+
+    def __init__(self, window: QWidget) -> None:
+        self._window = window
+        self._specs = {s.id: s for s in specs()}
+        self._actions: dict[str, QAction] = {}
+        self._guard = _TextKeysFirst(window)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.installEventFilter(self._guard)
+
+    def bind(self, action_id: str, handler: Callable[[], None]) -> QAction:
+        spec = self._specs[action_id]
+        action = QAction(spec.text, self._window)
+        action.setObjectName(f"action_{spec.id}")
+        action.setShortcuts([QKeySequence(k) for k in spec.shortcuts])
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.setToolTip(f"{spec.text} ({', '.join(spec.shortcuts)})")
+        action.setStatusTip(spec.description)
+        action.setWhatsThis(spec.description)
+        action.triggered.connect(handler)
+        self._window.addAction(action)
+        self._actions[action_id] = action
+        return action
+
+    def __getitem__(self, action_id: str) -> QAction:
+        return self._actions[action_id]
+
+    def __iter__(self) -> Iterator[ActionSpec]:
+        return iter(self._specs.values())
+
+    def enable(self, ids: list[str], on: bool) -> None:
+        for i in ids:
+            if i in self._actions:
+                self._actions[i].setEnabled(on)

@@ -1,0 +1,621 @@
+"""The window an agent lives in: views | inbox | conversation | customer, and a status bar.
+
+Widgets reach data only through ``Workstation`` calls run by ``Tasks``; sync news arrives as
+``SyncBridge`` signals and refreshes only what a change set names.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QIcon
+from PySide6.QtWidgets import (
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QSplitter,
+    QSystemTrayIcon,
+)
+
+from csdesk.app.inbox import Sort, View
+from csdesk.app.present import priority_label
+from csdesk.app.thread import ConversationView, CustomerContext
+from csdesk.app.workstation import Workstation
+from csdesk.domain.enums import ConversationStatus, Priority
+from csdesk.i18n import _, ngettext
+from csdesk.protocol import Entity
+from csdesk.sync.api import Viewer
+from csdesk.sync.events import ChangeSet, Rejection, SyncState, SyncStatus
+from csdesk.theme.tokens import Theme
+from csdesk.ui.a11y import announce
+from csdesk.ui.actions import ActionRegistry
+from csdesk.ui.bridge import SyncBridge
+from csdesk.ui.models.inbox_model import InboxModel
+from csdesk.ui.panels.conversation import ConversationPanel
+from csdesk.ui.panels.customer import CustomerPane
+from csdesk.ui.panels.inbox import InboxPanel
+from csdesk.ui.panels.shortcuts import ShortcutsDialog
+from csdesk.ui.panels.sidebar import ViewList
+from csdesk.ui.tasks import Tasks
+
+CONVERSATION_ACTIONS = [
+    "assign_me",
+    "assign_other",
+    "resolve",
+    "pending",
+    "reopen",
+    "snooze",
+    "priority",
+    "tags",
+]
+
+
+class MainWindow(QMainWindow):
+    """Signals: ``sign_out_requested()``, ``announced(str)`` (every announcement, for speech
+    and tests), ``new_for_me(str)`` (a conversation newly assigned to this agent)."""
+
+    sign_out_requested = Signal()
+    announced = Signal(str)
+    new_for_me = Signal(str)
+
+    def __init__(
+        self,
+        ws: Workstation,
+        bridge: SyncBridge,
+        theme: Theme,
+        notice: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.ws, self.bridge, self.theme = ws, bridge, theme
+        self.tasks = Tasks(self)  # results meant for this window die with it
+        self.setObjectName("main_window")
+        self.setWindowTitle(_("csdesk — {name}").format(name=ws.me.display_name))
+        self.setAccessibleName(_("csdesk agent workstation"))
+        self.actions_ = ActionRegistry(self)
+        self.view: str = View.MINE
+        self.sort = Sort.NEWEST
+        self.query = ""
+        self.open_id: str | None = None
+        self.open_conv: ConversationView | None = None
+        self.customer_ctx: CustomerContext | None = None
+        self._known_mine: set[str] | None = None
+        self._reorder_pending = False
+        self._reload_again = False
+        self._quiet = False  # moving the list's cursor without opening what it lands on
+        self.shown_view: str | None = None  # the view whose conversations the list shows
+        self._names: dict[str, str] = dict(ws.users())
+
+        self.views = ViewList(self)
+        self.model = InboxModel(ws.rows)
+        self.inbox = InboxPanel(self.model, self)
+        self._bind_actions()
+        self.conversation = ConversationPanel(
+            ws.me.id, theme, [self.actions_[a] for a in CONVERSATION_ACTIONS], self
+        )
+        self.customer = CustomerPane(self)
+        split = QSplitter(Qt.Orientation.Horizontal, self)
+        for w in (self.views, self.inbox, self.conversation, self.customer):
+            split.addWidget(w)
+        split.setSizes([170, 500, 610, 320])
+        split.setChildrenCollapsible(False)
+        self.setCentralWidget(split)
+
+        self.sync_label = QLabel(self)
+        self.sync_label.setObjectName("sync_status")
+        self.notice_label = QLabel(self)
+        self.notice_label.setObjectName("notice")
+        self.statusBar().addWidget(self.sync_label, 1)
+        self.statusBar().addPermanentWidget(self.notice_label)
+        if notice:
+            self.show_notice(notice)
+
+        self.tray: QSystemTrayIcon | None = None
+        if QSystemTrayIcon.isSystemTrayAvailable():
+            self.tray = QSystemTrayIcon(QIcon.fromTheme("mail-message-new"), self)
+            self.tray.setToolTip("csdesk")
+            self.tray.show()
+
+        self._wire()
+        self._clock = QTimer(self)
+        self._clock.setInterval(30_000)  # waiting times and SLA countdowns move
+        self._clock.timeout.connect(self._tick)
+        self._clock.start()
+        self._typing = False
+        self._collision = ""
+        self._presence = QTimer(self)
+        self._presence.setInterval(5_000)  # a heartbeat; the server forgets after ~30 s
+        self._presence.timeout.connect(self._heartbeat)
+        self._presence.start()
+        self.conversation.composer.typing.connect(self._typing_changed)
+        self.on_status(ws.engine.status)
+        self.reload_list()
+        self.inbox.list.setFocus()
+
+    # --- wiring --------------------------------------------------------------------------
+
+    def _bind_actions(self) -> None:
+        a = self.actions_
+        a.bind("next_conversation", lambda: self.inbox.step(1))
+        a.bind("previous_conversation", lambda: self.inbox.step(-1))
+        a.bind("focus_inbox", self.inbox.list.setFocus)
+        a.bind("focus_thread", lambda: self.conversation.messages.setFocus())
+        a.bind("focus_customer", lambda: self.customer.setFocus())
+        a.bind("focus_views", self.views.setFocus)
+        a.bind("search", self._focus_search)
+        for n in range(1, 10):
+            a.bind(f"view_{n}", self._choose_view(n - 1))
+        a.bind("reply", lambda: self.conversation.composer.start(note=False))
+        a.bind("note", lambda: self.conversation.composer.start(note=True))
+        a.bind("send", lambda: self.conversation.composer.submit())
+        a.bind("canned", self.choose_canned)
+        a.bind("assign_me", self.assign_me)
+        a.bind("assign_other", self.assign_other)
+        a.bind("resolve", self.resolve)
+        a.bind("pending", lambda: self._status(ConversationStatus.PENDING, _("Set pending")))
+        a.bind("reopen", lambda: self._status(ConversationStatus.OPEN, _("Reopened")))
+        a.bind("snooze", self.snooze)
+        a.bind("priority", self.change_priority)
+        a.bind("tags", self.edit_tags)
+        a.bind("shortcuts", self.show_shortcuts)
+        a.bind("sign_out", self.sign_out_requested.emit)
+        a.bind("quit", self._close)
+
+    def _close(self) -> None:
+        self.close()
+
+    def _choose_view(self, row: int) -> Callable[[], None]:
+        return lambda: self.views.choose(row)
+
+    def _wire(self) -> None:
+        self.views.view_chosen.connect(self._view_chosen)
+        self.inbox.query_changed.connect(self._query_changed)
+        self.inbox.sort_changed.connect(self._sort_changed)
+        self.inbox.opened.connect(self.open_conversation)
+        self.inbox.activated.connect(lambda _cid: self.conversation.messages.setFocus())
+        self.customer.open_conversation.connect(self._open_from_customer)
+        composer = self.conversation.composer
+        composer.send_requested.connect(self.send)
+        composer.canned_requested.connect(self.choose_canned)
+        self.bridge.status.connect(self.on_status)
+        self.bridge.changes.connect(self.on_changes)
+        self.bridge.rejected.connect(self.on_rejected)
+        self.inbox.search.installEventFilter(self)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if obj is self.inbox.search and event.type() == QEvent.Type.KeyPress:
+            from PySide6.QtGui import QKeyEvent
+
+            if isinstance(event, QKeyEvent) and event.key() == Qt.Key.Key_Escape:
+                self.inbox.search.clear()
+                self.inbox.list.setFocus()
+                return True
+        return super().eventFilter(obj, event)
+
+    def _focus_search(self) -> None:
+        self.inbox.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.inbox.search.selectAll()
+
+    def say(self, message: str, *, assertive: bool = False) -> None:
+        """Tell a screen reader (and speech) without moving focus."""
+        announce(self, message, assertive=assertive)
+        self.announced.emit(message)
+
+    def show_notice(self, text: str) -> None:
+        self.notice_label.setText(text)
+        self.say(text)
+
+    # --- the list ------------------------------------------------------------------------
+
+    def _view_chosen(self, view: str) -> None:
+        self.view = view
+        self.reload_list()
+
+    def _query_changed(self, text: str) -> None:
+        self.query = text
+        self.reload_list()
+
+    def _sort_changed(self, value: str) -> None:
+        self.sort = Sort(value)
+        self.reload_list()
+
+    def reload_list(self) -> None:
+        """Re-run the ordering query and the counts on a worker."""
+        if self._reorder_pending:
+            self._reload_again = True  # run once more with the newest view, sort and query
+            return
+        self._reorder_pending = True
+        self._reload_again = False
+        view, sort, query = self.view, self.sort, self.query
+
+        def work() -> tuple[str, list[str], dict[str, int], set[str]]:
+            ids = self.ws.ordered_ids(view, sort, query)
+            counts = self.ws.counts()
+            mine = set(self.ws.ordered_ids(View.MINE, Sort.NEWEST))
+            return view, ids, counts, mine
+
+        self.tasks.run(work, self._list_loaded, self._task_failed)
+
+    def _list_loaded(self, result: tuple[str, list[str], dict[str, int], set[str]]) -> None:
+        self._reorder_pending = False
+        if self._reload_again:  # the agent changed view, sort or query meanwhile
+            self.reload_list()
+            return
+        view, ids, counts, mine = result
+        self.shown_view = view
+        old_row = self.inbox.list.currentIndex().row()
+        current = self.open_id
+        self.model.set_ids(ids)
+        self.views.set_counts(counts)
+        if self._known_mine is not None:
+            for cid in mine - self._known_mine:
+                self.new_for_me.emit(cid)
+                self._notify_new(cid)
+        self._known_mine = mine
+        if self.query:
+            self.inbox.show_empty(
+                None if ids else _("No conversation matches “{q}”.").format(q=self.query)
+            )
+        else:
+            self.inbox.show_empty(None if ids else _("Nothing here. Well done!"))
+        had_focus = self.inbox.list.hasFocus()
+        if current and self.inbox.select_id(current):
+            pass
+        elif ids and old_row >= 0:
+            # The open conversation left this view (taken, snoozed): it stays open, and the
+            # list keeps its place so J and K go on from here; nothing else opens by itself.
+            self._quiet = True
+            try:
+                self.inbox.list.setCurrentIndex(self.model.index(min(old_row, len(ids) - 1)))
+            finally:
+                self._quiet = False
+        if had_focus:
+            self.inbox.list.setFocus()
+
+    def _notify_new(self, cid: str) -> None:
+        rows = self.ws.rows([cid])
+        row = rows.get(cid)
+        if row is None:
+            return
+        text = _("New conversation for you: {who} — {title}").format(
+            who=row.customer_name, title=row.title
+        )
+        self.say(text)
+        if self.tray is not None:
+            self.tray.showMessage("csdesk", text, QSystemTrayIcon.MessageIcon.Information, 8000)
+
+    def _tick(self) -> None:
+        self.model.tick()
+        self.reload_list()  # SLA-at-risk membership moves with the clock
+
+    # --- the open conversation -----------------------------------------------------------
+
+    def open_conversation(self, cid: str) -> None:
+        if self._quiet or (cid == self.open_id and self.open_conv is not None):
+            return
+        self.open_id = cid
+        self._typing = False
+        self._collision = ""
+        self.conversation.show_collision(None)
+        self._load_conversation(cid, announce_it=True)
+        self._heartbeat()
+
+    def _open_from_customer(self, cid: str) -> None:
+        if not self.inbox.select_id(cid):
+            self.views.choose(list(self._all_views()).index(View.ALL_OPEN))
+            self.open_id = cid
+            self._load_conversation(cid, announce_it=True)
+
+    @staticmethod
+    def _all_views() -> tuple[str, ...]:
+        from csdesk.app.inbox import ALL_VIEWS
+
+        return ALL_VIEWS
+
+    def _load_conversation(self, cid: str, *, announce_it: bool = False) -> None:
+        def work() -> tuple[ConversationView | None, CustomerContext | None]:
+            conv = self.ws.conversation(cid)
+            ctx = self.ws.customer(conv.customer_id) if conv else None
+            if conv is not None:
+                self.ws.mark_read(cid)
+            return conv, ctx
+
+        def done(result: tuple[ConversationView | None, CustomerContext | None]) -> None:
+            if cid != self.open_id:
+                return  # the agent moved on meanwhile
+            conv, ctx = result
+            self.open_conv, self.customer_ctx = conv, ctx
+            assignee = self._names.get(conv.assignee_id or "") if conv else None
+            email = (ctx.email or "") if ctx else ""
+            self.conversation.show_conversation(
+                conv, ctx.name if ctx else "", assignee, email_to=email
+            )
+            self.customer.show_customer(ctx, current=cid)
+            self.model.refresh({cid})
+            if announce_it and conv is not None:
+                self.say(
+                    _("Opened: {header}. {n} messages.").format(
+                        header=self.conversation.header.text(), n=len(conv.messages)
+                    )
+                )
+
+        self.tasks.run(work, done, self._task_failed)
+
+    # --- who else is here (collision notice) --------------------------------------------
+
+    def _typing_changed(self, typing: bool) -> None:
+        self._typing = typing
+        self._heartbeat()
+
+    def _heartbeat(self) -> None:
+        cid, typing = self.open_id, self._typing
+
+        def done(viewers: list[Viewer]) -> None:
+            if cid != self.open_id:
+                return
+            typers = [v.display_name for v in viewers if v.typing]
+            lookers = [v.display_name for v in viewers if not v.typing]
+            parts = []
+            if typers:
+                parts.append(
+                    ngettext(
+                        "{names} is typing a reply", "{names} are typing replies", len(typers)
+                    ).format(names=", ".join(typers))
+                )
+            if lookers:
+                parts.append(
+                    ngettext(
+                        "{names} is viewing this conversation",
+                        "{names} are viewing this conversation",
+                        len(lookers),
+                    ).format(names=", ".join(lookers))
+                )
+            text = "; ".join(parts)
+            self.conversation.show_collision(text or None)
+            if text and text != self._collision:
+                self.say(text)
+            self._collision = text
+
+        self.tasks.run(lambda: self.ws.presence(cid, typing), done)
+
+    # --- sync news -----------------------------------------------------------------------
+
+    def on_status(self, status: SyncStatus) -> None:
+        state = {
+            SyncState.ONLINE: _("Online"),
+            SyncState.SYNCING: _("Syncing"),
+            SyncState.OFFLINE: _("Offline — working from the local copy"),
+            SyncState.SIGNED_OUT: _("Signed out"),
+        }[status.state]
+        parts = [
+            state,
+            ngettext(
+                "{n} action waiting to be sent", "{n} actions waiting to be sent", status.pending
+            ).format(n=status.pending),
+        ]
+        if status.rejected:
+            parts.append(
+                ngettext(
+                    "{n} refused by the server", "{n} refused by the server", status.rejected
+                ).format(n=status.rejected)
+            )
+        if status.last_sync_at:
+            parts.append(
+                _("last sync {time}").format(
+                    time=status.last_sync_at.astimezone().strftime("%H:%M:%S")
+                )
+            )
+        if status.last_error and status.state == SyncState.OFFLINE:
+            parts.append(status.last_error)
+        text = " · ".join(parts)
+        old = self.sync_label.text()
+        self.sync_label.setText(text)
+        self.sync_label.setAccessibleDescription(text)
+        if (
+            old
+            and old.split(" · ")[0] != state
+            and status.state in (SyncState.OFFLINE, SyncState.ONLINE)
+        ):
+            self.say(_("Connection: {state}").format(state=state))
+
+    def on_changes(self, changes: ChangeSet) -> None:
+        if (
+            changes.everything
+            or changes.touches(Entity.CONVERSATION)
+            or changes.touches(Entity.USER)
+        ):
+            if changes.touches(Entity.USER):
+                self.tasks.run(self.ws.users, lambda users: self._names.update(dict(users)))
+            self.model.refresh(set(changes.ids(Entity.CONVERSATION)))
+            self.reload_list()
+        cid = self.open_id
+        if cid is None:
+            return
+        conv = self.open_conv
+        touched = changes.everything or cid in changes.ids(Entity.CONVERSATION)
+        if conv is not None and not touched:
+            cust = conv.customer_id
+            touched = cust in changes.ids(Entity.CUSTOMER) or bool(
+                changes.ids(Entity.ORDER)
+                | changes.ids(Entity.SHIPMENT)
+                | changes.ids(Entity.RETURN)
+                | changes.ids(Entity.IDENTITY)
+            )
+        if touched:
+            before = len(conv.messages) if conv else 0
+            self._load_conversation(cid)
+            self._announce_new_messages(cid, before)
+
+    def _announce_new_messages(self, cid: str, before: int) -> None:
+        def check() -> ConversationView | None:
+            return self.ws.conversation(cid)
+
+        def done(conv: ConversationView | None) -> None:
+            if conv is None or cid != self.open_id:
+                return
+            for msg in conv.messages[before:]:
+                if msg.direction == "in":
+                    self.say(
+                        _("New message from {who}: {text}").format(
+                            who=msg.author_name, text=msg.body_text[:200]
+                        )
+                    )
+
+        self.tasks.run(check, done)
+
+    def on_rejected(self, rejection: Rejection) -> None:
+        text = _("The server refused this: {reason}").format(reason=rejection.message)
+        if rejection.args.get("conversation_id") == self.open_id:
+            self.conversation.show_rejection(text)
+        self.show_notice(text)
+        self.say(text, assertive=True)
+
+    def _task_failed(self, exc: Exception) -> None:
+        self._reorder_pending = False
+        self.show_notice(_("Something went wrong: {error}").format(error=exc))
+
+    # --- actions -------------------------------------------------------------------------
+
+    def _need_open(self) -> str | None:
+        if self.open_conv is None:
+            self.say(_("No conversation is open."))
+            return None
+        return self.open_conv.id
+
+    def _act(self, fn: object, done_text: str) -> None:
+        assert callable(fn)
+
+        def done(_changes: object) -> None:
+            self.say(done_text)
+
+        self.tasks.write(fn, done, self._task_failed)
+
+    def send(self, body: str, note: bool, subject: str) -> None:
+        cid = self._need_open()
+        if cid is None:
+            return
+        composer = self.conversation.composer
+
+        def done(_result: object) -> None:
+            composer.clear()
+            composer.text.setFocus()
+            self.say(_("Note saved") if note else _("Reply queued for sending"))
+
+        self.tasks.write(
+            lambda: self.ws.reply(cid, body, note=note, subject=subject), done, self._task_failed
+        )
+
+    def assign_me(self) -> None:
+        cid = self._need_open()
+        if cid:
+            self._act(lambda: self.ws.claim(cid), _("Assigned to you"))
+
+    def assign_other(self) -> None:
+        cid = self._need_open()
+        if cid is None:
+            return
+        people = [(None, _("Nobody (unassign)")), *self.ws.users()]
+        labels = [name for _id, name in people]
+        choice, ok = QInputDialog.getItem(
+            self, _("Assign to"), _("Assign this conversation to:"), labels, 0, False
+        )
+        if ok:
+            uid = people[labels.index(choice)][0]
+            self._act(lambda: self.ws.assign(cid, uid), _("Assigned to {name}").format(name=choice))
+
+    def _status(self, status: ConversationStatus, text: str) -> None:
+        cid = self._need_open()
+        if cid:
+            self._act(lambda: self.ws.set_status(cid, status), text)
+
+    def resolve(self) -> None:
+        """Resolve, then go on to the next conversation of the list (the usual next step)."""
+        cid = self._need_open()
+        if cid is None:
+            return
+        ids = self.model.ids()
+        nxt = None
+        if cid in ids:
+            at = ids.index(cid)
+            rest = ids[at + 1 :] + ids[:at][::-1]
+            nxt = rest[0] if rest else None
+        self._act(lambda: self.ws.resolve(cid), _("Resolved"))
+        if nxt is not None:
+            self.inbox.select_id(nxt)
+
+    def snooze(self) -> None:
+        cid = self._need_open()
+        if cid is None:
+            return
+        options = [
+            (_("1 hour"), timedelta(hours=1)),
+            (_("4 hours"), timedelta(hours=4)),
+            (_("Tomorrow"), timedelta(days=1)),
+            (_("Next week"), timedelta(days=7)),
+        ]
+        labels = [label for label, _d in options]
+        choice, ok = QInputDialog.getItem(self, _("Snooze"), _("Snooze until:"), labels, 0, False)
+        if ok:
+            until = datetime.now(UTC) + dict(options)[choice]
+            self._act(
+                lambda: self.ws.set_status(cid, ConversationStatus.SNOOZED, until),
+                _("Snoozed for {span}").format(span=choice),
+            )
+
+    def change_priority(self) -> None:
+        cid = self._need_open()
+        if cid is None:
+            return
+        levels = list(Priority)
+        labels = [priority_label(p.value) for p in levels]
+        current = labels.index(priority_label(self.open_conv.priority)) if self.open_conv else 1
+        choice, ok = QInputDialog.getItem(
+            self, _("Priority"), _("Priority:"), labels, current, False
+        )
+        if ok:
+            level = levels[labels.index(choice)]
+            self._act(
+                lambda: self.ws.set_priority(cid, level), _("Priority {level}").format(level=choice)
+            )
+
+    def edit_tags(self) -> None:
+        cid = self._need_open()
+        if cid is None or self.open_conv is None:
+            return
+        current = ", ".join(self.open_conv.tags)
+        text, ok = QInputDialog.getText(
+            self, _("Tags"), _("Tags, separated by commas:"), text=current
+        )
+        if ok:
+            new = [t.strip() for t in text.split(",") if t.strip()]
+            old = list(self.open_conv.tags)
+            add = [t for t in new if t not in old]
+            remove = [t for t in old if t not in new]
+            self._act(lambda: self.ws.set_tags(cid, add, remove), _("Tags saved"))
+
+    def choose_canned(self) -> None:
+        from csdesk.ui.panels.canned import choose_canned
+
+        conv, ctx = self.open_conv, self.customer_ctx
+        if conv is None:
+            self.say(_("No conversation is open."))
+            return
+        text = choose_canned(self, self.ws, conv, ctx)
+        if text is not None:
+            self.conversation.composer.insert(text)
+
+    def show_shortcuts(self) -> None:
+        dialog = ShortcutsDialog(list(self.actions_), self)
+        focus = self.focusWidget()
+        dialog.exec()
+        if focus is not None:
+            focus.setFocus()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._clock.stop()
+        self._presence.stop()
+        self.tasks.shutdown()
+        if self.tray is not None:
+            self.tray.hide()
+        super().closeEvent(event)

@@ -1,0 +1,66 @@
+"""The messages of the open conversation, one item each, so a screen reader reads the thread
+message by message with author, time and channel."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
+
+from csdesk.app.present import MessageTexts, message_texts
+from csdesk.app.thread import MessageView
+from csdesk.storage.types import utcnow
+
+Index = QModelIndex | QPersistentModelIndex
+MESSAGE_ROLE = Qt.ItemDataRole.UserRole + 1
+TEXTS_ROLE = Qt.ItemDataRole.UserRole + 2
+
+
+class ThreadModel(QAbstractListModel):
+    def __init__(self, me: str) -> None:
+        super().__init__()
+        self._me = me
+        self._messages: tuple[MessageView, ...] = ()
+        self._texts: list[MessageTexts] = []
+
+    def set_messages(self, messages: tuple[MessageView, ...], now: datetime | None = None) -> None:
+        now = now or utcnow()
+        if (
+            len(messages) >= len(self._messages)
+            and messages[: len(self._messages)] == self._messages
+            and self._messages
+        ):
+            # Only new messages at the end: insert them so the reader's place is kept.
+            new = messages[len(self._messages) :]
+            if new:
+                first = len(self._messages)
+                self.beginInsertRows(QModelIndex(), first, first + len(new) - 1)
+                self._messages = messages
+                self._texts += [message_texts(m, self._me, now) for m in new]
+                self.endInsertRows()
+            return
+        self.beginResetModel()
+        self._messages = messages
+        self._texts = [message_texts(m, self._me, now) for m in messages]
+        self.endResetModel()
+
+    def message(self, row: int) -> MessageView | None:
+        return self._messages[row] if 0 <= row < len(self._messages) else None
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._messages)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not 0 <= index.row() < len(self._messages):
+            return None
+        texts = self._texts[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return f"{texts.header}\n{texts.body}"
+        if role in (Qt.ItemDataRole.AccessibleTextRole, Qt.ItemDataRole.ToolTipRole):
+            return texts.sentence
+        if role == MESSAGE_ROLE:
+            return self._messages[index.row()]
+        if role == TEXTS_ROLE:
+            return texts
+        return None

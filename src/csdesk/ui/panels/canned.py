@@ -1,0 +1,136 @@
+"""Choose a canned response; its placeholders are filled from the open conversation's customer."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from csdesk.app.thread import ConversationView, CustomerContext
+from csdesk.app.workstation import Workstation
+from csdesk.domain.placeholders import fill, split_name
+from csdesk.i18n import _
+
+
+def placeholder_values(ws: Workstation, ctx: CustomerContext | None) -> dict[str, str | None]:
+    first, last = split_name(ctx.name) if ctx else ("", "")
+    order = ctx.orders[0] if ctx and ctx.orders else None
+    shipment = order.shipments[0] if order and order.shipments else None
+    return {
+        "first_name": first or None,
+        "last_name": last or None,
+        "customer_name": ctx.name if ctx else None,
+        "email": ctx.email if ctx else None,
+        "order_number": order.number if order else None,
+        "carrier": shipment[0] if shipment else None,
+        "tracking_number": shipment[1] if shipment else None,
+        "agent_name": ws.me.display_name,
+    }
+
+
+class CannedDialog(QDialog):
+    def __init__(self, items: list[tuple[str, str]], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("canned_dialog")
+        self.setWindowTitle(_("Canned responses"))
+        self.filter = QLineEdit(self)
+        self.filter.setObjectName("canned_filter")
+        self.filter.setAccessibleName(_("Filter canned responses"))
+        self.filter.setPlaceholderText(_("Type to filter; Down moves to the list"))
+        self.list = QListWidget(self)
+        self.list.setObjectName("canned_list")
+        self.list.setAccessibleName(_("Canned responses"))
+        for title, body in items:
+            item = QListWidgetItem(title)
+            item.setData(Qt.ItemDataRole.UserRole, body)
+            item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{title}: {body[:120]}")
+            item.setToolTip(body)
+            self.list.addItem(item)
+        self.preview = QLabel(self)
+        self.preview.setWordWrap(True)
+        self.preview.setObjectName("canned_preview")
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(_("Insert"))
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setAccessibleName(_("Insert"))
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setAccessibleName(_("Cancel"))
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.filter)
+        layout.addWidget(self.list, 1)
+        layout.addWidget(self.preview)
+        layout.addWidget(buttons)
+        self.filter.textChanged.connect(self._filter)
+        self.filter.returnPressed.connect(self.accept)
+        self.list.currentItemChanged.connect(
+            lambda item, _p: self.preview.setText(
+                item.data(Qt.ItemDataRole.UserRole) if item else ""
+            )
+        )
+        self.list.itemActivated.connect(lambda _i: self.accept())
+        if self.list.count():
+            self.list.setCurrentRow(0)
+        self.resize(560, 420)
+        self.filter.setFocus()
+
+    def keyPressEvent(self, event: object) -> None:
+        from PySide6.QtGui import QKeyEvent
+
+        if (
+            isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Down
+            and self.filter.hasFocus()
+        ):
+            self.list.setFocus()
+            return
+        super().keyPressEvent(event)  # type: ignore[arg-type]
+
+    def _filter(self, text: str) -> None:
+        needle = text.lower()
+        first = None
+        for n in range(self.list.count()):
+            item = self.list.item(n)
+            hidden = (
+                needle not in item.text().lower()
+                and needle not in str(item.data(Qt.ItemDataRole.UserRole)).lower()
+            )
+            item.setHidden(hidden)
+            if not hidden and first is None:
+                first = n
+        if first is not None:
+            self.list.setCurrentRow(first)
+
+    def chosen(self) -> str | None:
+        item = self.list.currentItem()
+        return str(item.data(Qt.ItemDataRole.UserRole)) if item and not item.isHidden() else None
+
+
+def choose_canned(
+    parent: QWidget, ws: Workstation, conv: ConversationView, ctx: CustomerContext | None
+) -> str | None:
+    """Let the agent pick a response; returns its text with placeholders filled, or None."""
+    responses = ws.canned_responses(conv.channel)
+    language = ctx.language if ctx else conv.language
+    responses.sort(key=lambda r: (r.language != language, r.title))
+    dialog = CannedDialog([(f"{r.title} ({r.language})", r.body) for r in responses], parent)
+    focus = parent.focusWidget()
+    accepted = dialog.exec() == QDialog.DialogCode.Accepted
+    if focus is not None:
+        focus.setFocus()
+    template = dialog.chosen() if accepted else None
+    if template is None:
+        return None
+    filled = fill(template, placeholder_values(ws, ctx))
+    if filled.missing and hasattr(parent, "say"):
+        parent.say(_("Fill in by hand: {names}").format(names=", ".join(filled.missing)))
+    return filled.text

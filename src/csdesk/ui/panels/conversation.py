@@ -1,0 +1,105 @@
+"""The open conversation: header, actions, collision notice, thread and composer."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QToolButton, QVBoxLayout, QWidget
+
+from csdesk.app.present import conversation_header
+from csdesk.app.thread import ConversationView
+from csdesk.i18n import _
+from csdesk.theme.tokens import Theme
+from csdesk.ui.models.thread_model import ThreadModel
+from csdesk.ui.panels.composer import Composer
+from csdesk.ui.panels.thread_view import ThreadView
+
+
+class ConversationPanel(QWidget):
+    def __init__(
+        self, me: str, theme: Theme, actions: list[QAction], parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("conversation")
+        self.header = QLabel(self)
+        self.header.setObjectName("conversation_header")
+        self.header.setWordWrap(True)
+        self.header.setTextFormat(Qt.TextFormat.PlainText)
+        self.collision = QLabel(self)
+        self.collision.setObjectName("collision")
+        self.collision.hide()
+        self.rejection = QLabel(self)
+        self.rejection.setObjectName("rejection")
+        self.rejection.setWordWrap(True)
+        self.rejection.hide()
+        bar = QHBoxLayout()
+        self.buttons: list[QToolButton] = []
+        for action in actions:
+            button = QToolButton(self)
+            button.setDefaultAction(action)
+            button.setObjectName(f"button_{action.objectName().removeprefix('action_')}")
+            button.setAccessibleName(action.text().replace("…", ""))
+            button.setAccessibleDescription(action.statusTip())
+            button.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            bar.addWidget(button)
+            self.buttons.append(button)
+        bar.addStretch(1)
+        self.model = ThreadModel(me)
+        self.messages = ThreadView(self.model, theme, self)
+        self.composer = Composer(self)
+        split = QSplitter(Qt.Orientation.Vertical, self)
+        split.addWidget(self.messages)
+        split.addWidget(self.composer)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        split.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.header)
+        layout.addLayout(bar)
+        layout.addWidget(self.collision)
+        layout.addWidget(self.rejection)
+        layout.addWidget(split, 1)
+        self.current: ConversationView | None = None
+        self.show_conversation(None, "", None)
+
+    def show_conversation(
+        self,
+        conv: ConversationView | None,
+        customer_name: str,
+        assignee_name: str | None,
+        *,
+        email_to: str = "",
+    ) -> None:
+        same = conv is not None and self.current is not None and conv.id == self.current.id
+        self.current = conv
+        enabled = conv is not None
+        for b in self.buttons:
+            b.setEnabled(enabled)
+        self.composer.setEnabled(enabled)
+        if conv is None:
+            self.header.setText(_("No conversation is open. Choose one in the list."))
+            self.model.set_messages(())
+            return
+        self.header.setText(conversation_header(conv, customer_name, assignee_name))
+        self.model.set_messages(conv.messages)
+        if not same:
+            self.composer.set_conversation(
+                conv.channel,
+                to=email_to,
+                subject=conv.subject,
+                last_inbound_at=conv.last_inbound_at,
+            )
+            self.messages.go_to_last()
+            self.rejection.hide()
+        else:
+            self.composer._last_inbound = conv.last_inbound_at
+
+    def show_collision(self, text: str | None) -> None:
+        self.collision.setText(text or "")
+        self.collision.setVisible(bool(text))
+
+    def show_rejection(self, text: str | None) -> None:
+        self.rejection.setText(text or "")
+        self.rejection.setVisible(bool(text))

@@ -1,0 +1,182 @@
+"""The conversation list: search box, sort order and the lazy list of conversations."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from csdesk.app.inbox import Sort
+from csdesk.app.present import RowTexts, sort_label
+from csdesk.i18n import _
+from csdesk.ui.models.inbox_model import InboxModel, Role
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+class InboxDelegate(QStyledItemDelegate):
+    """Two lines per conversation; every state is written out (never colour alone)."""
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
+        fm = QFontMetrics(option.font)
+        return QSize(200, fm.height() * 2 + fm.height() // 2 + 8)
+
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        texts: RowTexts | None = index.data(Role.TEXTS)
+        opt = QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        opt.text = ""
+        style = opt.widget.style() if opt.widget else None
+        if style is not None:
+            style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
+        if texts is None:
+            return
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        pal: QPalette = opt.palette
+        fg = pal.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text)
+        muted = fg if selected else pal.color(QPalette.ColorRole.PlaceholderText)
+        rect: QRect = opt.rect.adjusted(8, 4, -8, -4)
+        fm = QFontMetrics(opt.font)
+        line = fm.height()
+        painter.save()
+        bold = QFont(opt.font)
+        bold.setBold(texts.unread)
+        painter.setFont(bold)
+        painter.setPen(fg)
+        left1 = f"{texts.unread_mark}{texts.channel} · {texts.who}"
+        # An SLA warning outranks the waiting time; each side gets at most half the row, and
+        # what does not fit is elided (the full sentence is in the accessible text and tip).
+        right1 = texts.sla if texts.sla else texts.waiting
+        half = rect.width() // 2
+        right1 = QFontMetrics(bold).elidedText(right1, Qt.TextElideMode.ElideRight, half)
+        rw = min(half, QFontMetrics(bold).horizontalAdvance(right1) + 12)
+        painter.drawText(
+            QRect(rect.left(), rect.top(), rect.width() - rw, line),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            QFontMetrics(bold).elidedText(left1, Qt.TextElideMode.ElideRight, rect.width() - rw),
+        )
+        painter.setPen(fg if texts.sla_warning else muted)
+        painter.drawText(
+            QRect(rect.right() - rw, rect.top(), rw, line),
+            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+            right1,
+        )
+        painter.setFont(opt.font)
+        painter.setPen(muted)
+        right2 = fm.elidedText(
+            f"{texts.priority_badge}{texts.assignee}",
+            Qt.TextElideMode.ElideRight,
+            rect.width() // 2,
+        )
+        rw2 = min(rect.width() // 2, fm.horizontalAdvance(right2) + 12)
+        painter.drawText(
+            QRect(rect.left(), rect.top() + line + 2, rect.width() - rw2, line),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            fm.elidedText(texts.title, Qt.TextElideMode.ElideRight, rect.width() - rw2),
+        )
+        painter.drawText(
+            QRect(rect.right() - rw2, rect.top() + line + 2, rw2, line),
+            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+            right2,
+        )
+        painter.restore()
+
+
+class InboxPanel(QWidget):
+    """Signals: ``query_changed(str)``, ``sort_changed(str)``, ``opened(str)`` (a conversation
+    id the agent moved to), ``activated(str)`` (Enter: go to the conversation)."""
+
+    query_changed = Signal(str)
+    sort_changed = Signal(str)
+    opened = Signal(str)
+    activated = Signal(str)
+
+    def __init__(self, model: InboxModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = model
+        self.search = QLineEdit(self)
+        self.search.setObjectName("search")
+        self.search.setPlaceholderText(_("Search messages, customers, emails, phones, orders"))
+        self.search.setAccessibleName(_("Search conversations"))
+        self.search.setAccessibleDescription(_("Results appear as you type; Escape clears"))
+        self.search.setClearButtonEnabled(True)
+        self.sort = QComboBox(self)
+        self.sort.setObjectName("sort")
+        self.sort.setAccessibleName(_("Sort conversations by"))
+        for s in Sort:
+            self.sort.addItem(sort_label(s), s.value)
+        sort_label_widget = QLabel(_("&Sort:"), self)
+        sort_label_widget.setBuddy(self.sort)
+        self.list = QListView(self)
+        self.list.setObjectName("inbox")
+        self.list.setAccessibleName(_("Conversations"))
+        self.list.setAccessibleDescription(_("J and K move, Enter opens the conversation"))
+        self.list.setModel(model)
+        self.list.setItemDelegate(InboxDelegate(self.list))
+        self.list.setUniformItemSizes(True)  # constant-time layout for 100,000 rows
+        self.list.setSelectionMode(QListView.SelectionMode.SingleSelection)
+        self.empty = QLabel(self)
+        self.empty.setObjectName("empty_inbox")
+        self.empty.setWordWrap(True)
+        self.empty.hide()
+
+        top = QHBoxLayout()
+        top.addWidget(self.search, 1)
+        top.addWidget(sort_label_widget)
+        top.addWidget(self.sort)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.empty)
+        layout.addWidget(self.list, 1)
+
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(150)
+        self._debounce.timeout.connect(lambda: self.query_changed.emit(self.search.text()))
+        self.search.textChanged.connect(lambda _t: self._debounce.start())
+        self.search.returnPressed.connect(self.list.setFocus)
+        self.sort.currentIndexChanged.connect(
+            lambda _i: self.sort_changed.emit(self.sort.currentData())
+        )
+        self.list.selectionModel().currentChanged.connect(self._current_changed)
+        self.list.activated.connect(lambda idx: self.activated.emit(idx.data(Role.ID)))
+
+    def _current_changed(self, current: QModelIndex, _prev: QModelIndex) -> None:
+        if current.isValid():
+            self.opened.emit(current.data(Role.ID))
+
+    def current_id(self) -> str | None:
+        idx = self.list.currentIndex()
+        return str(idx.data(Role.ID)) if idx.isValid() else None
+
+    def select_id(self, conversation_id: str | None) -> bool:
+        row = self.model.row_of(conversation_id) if conversation_id else None
+        if row is None:
+            return False
+        self.list.setCurrentIndex(self.model.index(row))
+        return True
+
+    def step(self, step: int) -> None:
+        count = self.model.rowCount()
+        if not count:
+            return
+        row = self.list.currentIndex().row()
+        row = 0 if row < 0 else max(0, min(count - 1, row + step))
+        self.list.setCurrentIndex(self.model.index(row))
+        self.list.scrollTo(self.model.index(row))
+
+    def show_empty(self, message: str | None) -> None:
+        self.empty.setText(message or "")
+        self.empty.setVisible(bool(message))

@@ -1,0 +1,69 @@
+"""The side bar of inbox views with live counts."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
+
+from csdesk.app.inbox import ALL_VIEWS, View
+from csdesk.app.present import view_label
+from csdesk.i18n import _, ngettext
+
+VIEW_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+class ViewList(QListWidget):
+    """Signals: ``view_chosen(str)`` — the agent picked an inbox view."""
+
+    view_chosen = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("views")
+        self.setAccessibleName(_("Inbox views"))
+        self.setAccessibleDescription(
+            _("Choose which conversations the list shows; Alt+1 to Alt+9 switch directly")
+        )
+        self._counts: dict[str, int] = {}
+        for view in ALL_VIEWS:
+            item = QListWidgetItem()
+            item.setData(VIEW_ROLE, view)
+            self.addItem(item)
+        self._relabel()
+        self.setCurrentRow(0)
+        self.currentItemChanged.connect(self._changed)
+
+    def _changed(self, item: QListWidgetItem | None, _prev: QListWidgetItem | None) -> None:
+        if item is not None:
+            self.view_chosen.emit(item.data(VIEW_ROLE))
+
+    def current_view(self) -> str:
+        item = self.currentItem()
+        return str(item.data(VIEW_ROLE)) if item is not None else View.MINE
+
+    def choose(self, row: int) -> None:
+        if 0 <= row < self.count():
+            self.setCurrentRow(row)
+
+    def set_counts(self, counts: dict[str, int]) -> None:
+        if counts != self._counts:
+            self._counts = counts
+            self._relabel()
+
+    def _relabel(self) -> None:
+        for n in range(self.count()):
+            item = self.item(n)
+            view = item.data(VIEW_ROLE)
+            label = view_label(view)
+            count = self._counts.get(view)
+            if count is None:
+                item.setText(label)
+                item.setData(Qt.ItemDataRole.AccessibleTextRole, label)
+                continue
+            item.setText(f"{label}  {count}")
+            item.setData(
+                Qt.ItemDataRole.AccessibleTextRole,
+                ngettext("{view}, {n} conversation", "{view}, {n} conversations", count).format(
+                    view=label, n=count
+                ),
+            )

@@ -1,0 +1,97 @@
+"""Sign in to a csdesk server: URL, user name, password, and a clear message for each failure."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from csdesk.i18n import _
+from csdesk.ui.a11y import announce
+
+
+class SignInDialog(QDialog):
+    """Signals: ``submitted(str url, str username, str password)``."""
+
+    submitted = Signal(str, str, str)
+
+    def __init__(self, url: str = "", username: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("signin")
+        self.setWindowTitle(_("Sign in to csdesk"))
+        self.url = QLineEdit(url, self)
+        self.url.setObjectName("signin_url")
+        self.url.setAccessibleName(_("Server address"))
+        self.url.setPlaceholderText("https://csdesk.example.com")
+        self.username = QLineEdit(username, self)
+        self.username.setObjectName("signin_username")
+        self.username.setAccessibleName(_("User name"))
+        self.password = QLineEdit(self)
+        self.password.setObjectName("signin_password")
+        self.password.setAccessibleName(_("Password"))
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.error = QLabel(self)
+        self.error.setObjectName("signin_error")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        form = QFormLayout()
+        for text, field in (
+            (_("&Server:"), self.url),
+            (_("&User name:"), self.username),
+            (_("&Password:"), self.password),
+        ):
+            label = QLabel(text, self)
+            label.setBuddy(field)
+            form.addRow(label, field)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setText(_("Sign in"))
+        ok.setAccessibleName(_("Sign in"))
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setAccessibleName(_("Cancel"))
+        self.buttons.accepted.connect(self._submit)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(self.buttons)
+        (self.password if url and username else self.url if not url else self.username).setFocus()
+
+    def _submit(self) -> None:
+        url, user, password = (
+            self.url.text().strip(),
+            self.username.text().strip(),
+            self.password.text(),
+        )
+        if not url.startswith(("http://", "https://")):
+            self.show_error(_("The server address must start with https:// (or http://)."))
+            self.url.setFocus()
+            return
+        if not user or not password:
+            self.show_error(_("Enter your user name and password."))
+            (self.username if not user else self.password).setFocus()
+            return
+        self.set_busy(True)
+        self.submitted.emit(url, user, password)
+
+    def set_busy(self, busy: bool) -> None:
+        self.buttons.setEnabled(not busy)
+        if busy:
+            self.error.setText(_("Signing in…"))
+            self.error.show()
+
+    def show_error(self, message: str) -> None:
+        self.set_busy(False)
+        self.error.setText(message)
+        self.error.show()
+        announce(self, message, assertive=True)
+        self.password.selectAll()
+        self.password.setFocus()

@@ -1,0 +1,122 @@
+"""GUI fixtures: a live server with the demo store, and signed-in desks (window + sync)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import keyring
+import pytest
+from keyring.backend import KeyringBackend
+from pytestqt.qtbot import QtBot
+
+from csdesk.app.workstation import Me, Workstation
+from csdesk.sync import LocalCache, SyncApi, SyncEngine
+from csdesk.theme.themes import get_theme
+from csdesk.ui.bridge import SyncBridge
+from csdesk.ui.main_window import MainWindow
+from tests.helpers.server import ServerProcess
+
+PASSWORD = "demo-password"
+
+
+class MemoryKeyring(KeyringBackend):
+    """An in-process keyring for tests (never a plaintext file)."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.store: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.store.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.store[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.store.pop((service, username), None)
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    previous = keyring.get_keyring()
+    ring = MemoryKeyring()
+    keyring.set_keyring(ring)
+    yield ring
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture(autouse=True)
+def private_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CSDESK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("CSDESK_CONFIG_DIR", str(tmp_path / "config"))
+
+
+def seed_demo_db(path: Path, **kw: int) -> str:
+    from csdesk.server.demo import seed_demo
+    from csdesk.storage.db import make_engine
+
+    url = f"sqlite+pysqlite:///{path}"
+    engine = make_engine(url)
+    try:
+        seed_demo(engine, **kw)
+    finally:
+        engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """A live server with the demo store, shared by a module (tests use distinct rows)."""
+    d = tmp_path_factory.mktemp("demo")
+    url = seed_demo_db(d / "demo.db")
+    server = ServerProcess(url, log_path=d / "server.log").start()
+    yield server
+    server.stop()
+
+
+@dataclass
+class Desk:
+    engine: SyncEngine
+    ws: Workstation
+    window: MainWindow
+
+    def synced(self) -> bool:
+        """Caught up with the server's feed and nothing waiting to be sent."""
+        st = self.engine.status
+        return st.pending == 0 and self.engine.cache.cursor() >= self.engine.cache.head() > 0
+
+
+@pytest.fixture
+def desk_factory(qtbot: QtBot, tmp_path: Path) -> Iterator[Callable[..., Desk]]:
+    made: list[Desk] = []
+
+    def make(server: ServerProcess, username: str = "demo", *, show: bool = True) -> Desk:
+        cache = LocalCache(tmp_path / f"cache-{username}-{len(made)}.sqlite")
+        engine = SyncEngine(cache, SyncApi(server.url), backoff_base=0.1, backoff_max=1.0)
+        login = engine.login(username, PASSWORD)
+        user = login.user
+        ws = Workstation(
+            engine, Me(str(user["id"]), username, str(user["display_name"]), str(user["role"]))
+        )
+        bridge = SyncBridge()
+        engine.add_listener(bridge.on_sync_event)
+        engine.start()
+        window = MainWindow(ws, bridge, get_theme("light"))
+        qtbot.addWidget(window)
+        window.resize(1600, 1000)
+        if show:
+            window.show()
+        desk = Desk(engine, ws, window)
+        made.append(desk)
+        qtbot.waitUntil(desk.synced, timeout=30_000)
+        return desk
+
+    yield make
+    for desk in made:
+        desk.window.close()
+        desk.engine.stop(5)
+        desk.engine.cache.close()

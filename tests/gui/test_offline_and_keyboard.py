@@ -1,0 +1,169 @@
+"""Offline work in the window, the shortcuts sheet, and names for every focusable widget."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAccessible
+from PySide6.QtWidgets import QApplication, QWidget
+from pytestqt.qtbot import QtBot
+
+from csdesk.app.inbox import ALL_VIEWS, View
+from csdesk.domain.enums import Role
+from csdesk.sync.events import SyncState
+from csdesk.ui.actions import specs
+from csdesk.ui.panels.shortcuts import ShortcutsDialog
+from tests.gui.conftest import Desk, seed_demo_db
+from tests.helpers.http import Raw
+from tests.helpers.server import ServerProcess, TestUser
+
+
+@pytest.fixture
+def small_server(tmp_path: Path) -> Iterator[ServerProcess]:
+    """A server of its own, to kill and restart."""
+    url = seed_demo_db(tmp_path / "small.db", customers=12)
+    server = ServerProcess(url, log_path=tmp_path / "small.log").start()
+    yield server
+    server.stop()
+
+
+def test_replies_written_offline_are_sent_once_in_order(
+    qtbot: QtBot, small_server: ServerProcess, desk_factory: Callable[..., Desk]
+) -> None:
+    desk = desk_factory(small_server, "demo")
+    w = desk.window
+    w.views.choose(list(ALL_VIEWS).index(View.ALL_OPEN))
+    qtbot.waitUntil(
+        lambda: w.shown_view == View.ALL_OPEN and w.model.rowCount() > 0, timeout=10_000
+    )
+    w.inbox.step(1)
+    qtbot.waitUntil(lambda: w.conversation.current is not None, timeout=10_000)
+    assert w.conversation.current is not None
+    cid = w.conversation.current.id
+
+    small_server.kill()
+    qtbot.waitUntil(lambda: desk.engine.status.state == SyncState.OFFLINE, timeout=30_000)
+    qtbot.waitUntil(lambda: w.sync_label.text().startswith("Offline"), timeout=5_000)
+    composer = w.conversation.composer
+    texts = ["First, while offline.", "Second, still offline.", "Third."]
+    for text in texts:
+        composer.start(note=False)
+        qtbot.keyClicks(composer.text, text)
+        qtbot.keyClick(composer.text, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(lambda: composer.text.toPlainText() == "", timeout=5_000)
+    qtbot.waitUntil(lambda: desk.engine.status.pending == 3, timeout=5_000)
+    assert "3 actions waiting to be sent" in w.sync_label.text()
+
+    def shown() -> list[str]:
+        model = w.conversation.model
+        return [
+            model.message(n).body_text
+            for n in range(max(0, model.rowCount() - 3), model.rowCount())  # type: ignore[union-attr]
+        ]
+
+    qtbot.waitUntil(lambda: shown() == texts, timeout=5_000)  # seen at once, marked waiting
+    assert all(
+        "offline" in w.conversation.model.index(n).data(Qt.ItemDataRole.AccessibleTextRole)
+        for n in range(w.conversation.model.rowCount() - 3, w.conversation.model.rowCount())
+    )
+
+    small_server.start()
+    qtbot.waitUntil(
+        lambda: desk.engine.status.state == SyncState.ONLINE and desk.engine.status.pending == 0,
+        timeout=60_000,
+    )
+    api = Raw.signed_in(small_server, TestUser("alex", "demo-password", Role.AGENT))
+    changes, _ = api.pull_all()
+    replies = sorted(
+        (c["data"]["created_at"], c["data"]["body_text"])
+        for c in changes
+        if c["entity"] == "message"
+        and c["data"]
+        and c["data"]["conversation_id"] == cid
+        and c["data"]["body_text"] in texts
+    )
+    assert [body for _at, body in replies] == texts  # each once, in the order written
+
+
+def test_shortcuts_sheet_lists_every_action(
+    qtbot: QtBot, demo_server: ServerProcess, desk_factory: Callable[..., Desk]
+) -> None:
+    desk = desk_factory(demo_server, "demo")
+    seen: dict[str, object] = {}
+
+    def inspect() -> None:
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, ShortcutsDialog)
+        table = dialog.table
+        seen["rows"] = [table.item(r, 1).text() for r in range(table.rowCount())]
+        seen["keys"] = [table.item(r, 2).text() for r in range(table.rowCount())]
+        seen["name"] = dialog.accessibleName()
+        dialog.reject()
+
+    QTimer.singleShot(300, inspect)
+    qtbot.keyClick(desk.window, Qt.Key.Key_F1)
+    qtbot.waitUntil(lambda: "rows" in seen, timeout=5_000)
+    assert seen["rows"] == [s.text for s in specs()]
+    assert "F1, ?" in seen["keys"]  # type: ignore[operator]
+    assert seen["name"] == "Keyboard shortcuts"
+
+
+def test_keyboard_moves_and_views(
+    qtbot: QtBot, demo_server: ServerProcess, desk_factory: Callable[..., Desk]
+) -> None:
+    desk = desk_factory(demo_server, "demo")
+    w = desk.window
+    qtbot.keyClick(w, Qt.Key.Key_3, Qt.KeyboardModifier.AltModifier)  # third view
+    qtbot.waitUntil(lambda: w.shown_view == ALL_VIEWS[2] and w.model.rowCount() > 2, timeout=10_000)
+    w.inbox.list.setFocus()
+    qtbot.keyClick(w.inbox.list, Qt.Key.Key_J)
+    qtbot.keyClick(w.inbox.list, Qt.Key.Key_J)
+    assert w.inbox.list.currentIndex().row() == 1
+    qtbot.keyClick(w.inbox.list, Qt.Key.Key_K)
+    assert w.inbox.list.currentIndex().row() == 0
+    qtbot.waitUntil(
+        lambda: (
+            w.conversation.current is not None and w.conversation.current.id == w.model.id_at(0)
+        ),
+        timeout=5_000,
+    )
+    # Typing "j" in the composer is text, not a shortcut.
+    w.conversation.composer.start(note=False)
+    qtbot.keyClicks(w.conversation.composer.text, "jk")
+    assert w.conversation.composer.text.toPlainText() == "jk"
+    assert w.inbox.list.currentIndex().row() == 0
+    qtbot.keyClick(w, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    assert w.conversation.messages.hasFocus()
+
+
+def _unnamed_focusables(root: QWidget) -> list[str]:
+    missing = []
+    for widget in [root, *root.findChildren(QWidget)]:
+        if not widget.isVisible() or widget.focusPolicy() == Qt.FocusPolicy.NoFocus:
+            continue
+        iface = QAccessible.queryAccessibleInterface(widget)
+        name = iface.text(QAccessible.Text.Name) if iface is not None else ""
+        if not name.strip():
+            missing.append(f"{type(widget).__name__}#{widget.objectName()}")
+    return missing
+
+
+def test_every_focusable_widget_has_an_accessible_name(
+    qtbot: QtBot, demo_server: ServerProcess, desk_factory: Callable[..., Desk]
+) -> None:
+    desk = desk_factory(demo_server, "demo")
+    w = desk.window
+    w.views.choose(list(ALL_VIEWS).index(View.ALL_OPEN))
+    qtbot.waitUntil(
+        lambda: w.shown_view == View.ALL_OPEN and w.model.rowCount() > 0, timeout=10_000
+    )
+    w.inbox.step(1)
+    qtbot.waitUntil(lambda: w.conversation.current is not None, timeout=10_000)
+    assert _unnamed_focusables(w) == []
+    # Rows speak a whole sentence, messages too.
+    assert "from" in w.model.index(0).data(Qt.ItemDataRole.AccessibleTextRole)
+    first_msg = w.conversation.model.index(0).data(Qt.ItemDataRole.AccessibleTextRole)
+    assert "wrote" in first_msg or "replied" in first_msg or "note" in first_msg.lower()

@@ -1,0 +1,124 @@
+"""Start-up as an agent meets it: sign-in errors, the keyring token, sign-out, damaged settings."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from csdesk import settings as opts
+from csdesk.credentials import account_name
+from csdesk.settings import Settings
+from csdesk.ui.app import Controller
+from tests.gui.conftest import MemoryKeyring
+from tests.helpers.server import ServerProcess, free_port
+
+
+@pytest.fixture
+def controller_for(qtbot: QtBot) -> Iterator[list[Controller]]:
+    made: list[Controller] = []
+    yield made
+    for c in made:
+        if c.session is not None:
+            c.session.window.close()
+        if c.dialog is not None:
+            c.dialog.close()
+        c.shutdown()
+
+
+def _start(made: list[Controller], url: str | None, settings_dir: Path | None = None) -> Controller:
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    settings, notice = Settings.load(settings_dir / "settings.json" if settings_dir else None)
+    c = Controller(app, settings, notice, url)
+    made.append(c)
+    c.start()
+    return c
+
+
+def _sign_in(qtbot: QtBot, c: Controller, user: str, password: str) -> None:
+    qtbot.waitUntil(lambda: c.dialog is not None and c.dialog.isVisible(), timeout=10_000)
+    assert c.dialog is not None
+    c.dialog.username.setText(user)
+    c.dialog.password.setText(password)
+    c.dialog.buttons.accepted.emit()
+
+
+def test_wrong_password_then_right_one_then_sign_out(
+    qtbot: QtBot,
+    demo_server: ServerProcess,
+    controller_for: list[Controller],
+    memory_keyring: MemoryKeyring,
+) -> None:
+    c = _start(controller_for, demo_server.url)
+    _sign_in(qtbot, c, "mateo", "not-his-password")
+    assert c.dialog is not None
+    qtbot.waitUntil(
+        lambda: c.dialog is not None and c.dialog.error.text() == "Wrong user name or password.",
+        timeout=15_000,
+    )
+    assert c.dialog.buttons.isEnabled()  # the agent can try again
+    _sign_in(qtbot, c, "mateo", "demo-password")
+    qtbot.waitUntil(lambda: c.session is not None and c.session.window.isVisible(), timeout=20_000)
+    account = account_name(demo_server.url, "mateo")
+    token = memory_keyring.store.get(("csdesk", account))
+    assert token  # in the keyring ...
+    settings_text = (Path(opts.config_dir()) / "settings.json").read_text()
+    assert token not in settings_text and "mateo" in settings_text  # ... never in settings
+
+    assert c.session is not None
+    c.session.window.actions_["sign_out"].trigger()
+    qtbot.waitUntil(lambda: c.dialog is not None and c.dialog.isVisible(), timeout=15_000)
+    assert ("csdesk", account) not in memory_keyring.store
+
+
+def test_saved_token_signs_in_without_asking(
+    qtbot: QtBot, demo_server: ServerProcess, controller_for: list[Controller]
+) -> None:
+    first = _start(controller_for, demo_server.url)
+    _sign_in(qtbot, first, "mateo", "demo-password")
+    qtbot.waitUntil(lambda: first.session is not None, timeout=20_000)
+    assert first.session is not None
+    first.session.window.close()
+    first.session.engine.stop()
+    first.session = None
+    second = _start(controller_for, demo_server.url)
+    qtbot.waitUntil(lambda: second.session is not None, timeout=20_000)
+    assert second.dialog is None  # never asked
+
+
+def test_unreachable_server_says_so(qtbot: QtBot, controller_for: list[Controller]) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    c = _start(controller_for, url)
+    _sign_in(qtbot, c, "mateo", "demo-password")
+    qtbot.waitUntil(
+        lambda: (
+            c.dialog is not None and c.dialog.error.text().startswith("Cannot reach the server at")
+        ),
+        timeout=20_000,
+    )
+    assert c.session is None
+
+
+def test_damaged_settings_file_is_reported_and_kept(
+    qtbot: QtBot, demo_server: ServerProcess, controller_for: list[Controller]
+) -> None:
+    path = Path(opts.config_dir()) / "settings.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        '{"version": 1, "theme": "purple", "font_scale": "huge", '
+        f'"server_url": "{demo_server.url}"'
+    )  # truncated JSON
+    c = _start(controller_for, demo_server.url)
+    assert c.notice is not None and "damaged" in c.notice
+    kept = list(path.parent.glob("settings.json.corrupt-*"))
+    assert len(kept) == 1 and kept[0].read_text().startswith('{"version"')
+    _sign_in(qtbot, c, "mateo", "demo-password")
+    qtbot.waitUntil(lambda: c.session is not None, timeout=20_000)
+    assert c.session is not None
+    assert "damaged" in c.session.window.notice_label.text()
+    json.loads(path.read_text())  # a sound file was written back

@@ -1,0 +1,184 @@
+"""The workstation against a live server: inbox, conversation, reply, second client, lost
+claims, search — driven through the window, mostly by keyboard."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from csdesk.app.inbox import ALL_VIEWS, Sort, View
+from csdesk.domain.enums import Role
+from csdesk.ui.models.inbox_model import Role as ModelRole
+from tests.gui.conftest import Desk
+from tests.helpers.http import Raw
+from tests.helpers.server import ServerProcess, TestUser
+
+
+def _view_row(view: str) -> int:
+    return list(ALL_VIEWS).index(view)
+
+
+def _open_first(qtbot: QtBot, desk: Desk, view: str = View.ALL_OPEN) -> str:
+    w = desk.window
+    w.views.choose(_view_row(view))
+    qtbot.waitUntil(lambda: w.shown_view == view and w.model.rowCount() > 0, timeout=10_000)
+    w.inbox.list.setFocus()
+    qtbot.keyClick(w.inbox.list, Qt.Key.Key_J)  # keyboard: next conversation
+    qtbot.waitUntil(lambda: w.conversation.current is not None, timeout=10_000)
+    assert w.conversation.current is not None
+    return w.conversation.current.id
+
+
+def test_demo_inbox_shows_sentences_and_counts(
+    qtbot: QtBot, demo_server: ServerProcess, desk_factory: Callable[..., Desk]
+) -> None:
+    desk = desk_factory(demo_server, "demo")
+    w = desk.window
+    qtbot.waitUntil(
+        lambda: w.shown_view == View.MINE and w.model.rowCount() > 0, timeout=10_000
+    )  # "Mine" has some
+    counts = desk.ws.counts()
+    assert counts[View.MINE] == w.model.rowCount()
+    assert counts[View.ALL_OPEN] >= counts[View.MINE] + counts[View.UNASSIGNED] - 1
+    sentence = w.model.index(0).data(Qt.ItemDataRole.AccessibleTextRole)
+    row = w.model.index(0).data(ModelRole.ROW)
+    assert row.customer_name in sentence and "assigned to Demo Agent" in sentence
+    label = w.views.item(_view_row(View.MINE)).data(Qt.ItemDataRole.AccessibleTextRole)
+    assert label.startswith("Mine, ") and str(counts[View.MINE]) in label
+    # Sorting by SLA due puts the most urgent first.
+    ids = desk.ws.ordered_ids(View.ALL_OPEN, Sort.SLA_DUE)
+    rows = desk.ws.rows(ids[:20])
+    # The due time that matters: first response until answered, then resolution.
+    dues = [
+        r.first_response_due_at if r.first_response_at is None else r.resolution_due_at
+        for r in (rows[i] for i in ids[:20])
+    ]
+    known = [d for d in dues if d is not None]
+    assert known == sorted(known)
+
+
+def test_reply_by_keyboard_reaches_server_and_second_client(
+    qtbot: QtBot, demo_server: ServerProcess, desk_factory: Callable[..., Desk]
+) -> None:
+    ann = desk_factory(demo_server, "demo")
+    other = desk_factory(demo_server, "alex", show=False)
+    cid = _open_first(qtbot, ann)
+    w = ann.window
+    before = w.conversation.model.rowCount()
+    qtbot.keyClick(w, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)  # reply
+    qtbot.waitUntil(lambda: w.conversation.composer.text.hasFocus(), timeout=5_000)
+    text = "Your parcel is with the courier and arrives tomorrow."
+    qtbot.keyClicks(w.conversation.composer.text, text)
+    qtbot.keyClick(
+        w.conversation.composer.text, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier
+    )
+    # Shown at once (written locally first), then accepted by the server.
+    qtbot.waitUntil(lambda: w.conversation.model.rowCount() == before + 1, timeout=10_000)
+    assert w.conversation.composer.text.toPlainText() == ""
+    qtbot.waitUntil(ann.synced, timeout=20_000)
+    # The second client sees it through its own sync.
+    qtbot.waitUntil(
+        lambda: any(m.body_text == text for m in (other.ws.conversation(cid) or _none()).messages),
+        timeout=20_000,
+    )
+    # And the server holds it exactly once.
+    api = Raw.signed_in(demo_server, TestUser("alex", "demo-password", Role.AGENT))
+    changes, _cursor = api.pull_all()
+    bodies = [
+        c["data"]["body_text"]
+        for c in changes
+        if c["entity"] == "message" and c["data"] and c["data"]["conversation_id"] == cid
+    ]
+    assert bodies.count(text) == 1
+
+
+class _none:
+    messages: tuple[()] = ()
+
+
+def test_lost_claim_shows_the_servers_reason(
+    qtbot: QtBot, demo_server: ServerProcess, desk_factory: Callable[..., Desk]
+) -> None:
+    ann = desk_factory(demo_server, "demo")
+    w = ann.window
+    w.views.choose(_view_row(View.UNASSIGNED))
+    qtbot.waitUntil(
+        lambda: w.shown_view == View.UNASSIGNED and w.model.rowCount() > 1, timeout=10_000
+    )
+    cid = w.model.id_at(1)
+    assert cid is not None
+    w.inbox.select_id(cid)
+    qtbot.waitUntil(
+        lambda: w.conversation.current is not None and w.conversation.current.id == cid,
+        timeout=10_000,
+    )
+    # Priya takes it first, on her own desk.
+    priya = Raw.signed_in(demo_server, TestUser("priya", "demo-password", Role.AGENT))
+    assert priya.push(("conversation.claim", {"conversation_id": cid}))[0]["status"] == "applied"
+    w.actions_["assign_me"].trigger()
+    qtbot.waitUntil(lambda: w.conversation.rejection.isVisible(), timeout=20_000)
+    assert "Priya Shah has already taken this conversation" in w.conversation.rejection.text()
+    # The local copy is back to the server's truth.
+    qtbot.waitUntil(
+        lambda: (
+            (ann.ws.conversation(cid) or _none2()).assignee_id
+            == priya.get("/api/v1/auth/me").json()["id"]
+        ),
+        timeout=20_000,
+    )
+
+
+class _none2:
+    assignee_id = None
+
+
+def test_search_finds_order_numbers_and_emails(
+    qtbot: QtBot, demo_server: ServerProcess, desk_factory: Callable[..., Desk]
+) -> None:
+    desk = desk_factory(demo_server, "demo")
+    w = desk.window
+    from sqlalchemy import select
+
+    from csdesk.storage import models as m
+
+    with desk.engine.cache.session() as s:
+        order = s.scalars(select(m.Order).limit(1)).one()
+        cust = s.get(m.Customer, order.customer_id)
+        assert cust is not None and cust.email
+        convs = set(
+            s.scalars(
+                select(m.Conversation.id).where(
+                    m.Conversation.customer_id == cust.id, m.Conversation.status != "resolved"
+                )
+            )
+        )
+    w.views.choose(_view_row(View.ALL_OPEN))
+    qtbot.keyClick(w, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: w.inbox.search.hasFocus(), timeout=5_000)
+    qtbot.keyClicks(w.inbox.search, order.number)
+    qtbot.waitUntil(lambda: set(w.model.ids()) == convs, timeout=10_000)
+    w.inbox.search.clear()
+    qtbot.keyClicks(w.inbox.search, cust.email.split("@")[0][:6])  # prefix, as you type
+    qtbot.waitUntil(lambda: convs <= set(w.model.ids()), timeout=10_000)
+    w.inbox.search.setText("zzqx-nothing-matches")
+    qtbot.waitUntil(lambda: w.model.rowCount() == 0 and w.inbox.empty.isVisible(), timeout=10_000)
+    assert "No conversation matches" in w.inbox.empty.text()
+
+
+def test_collision_notice_when_another_agent_types(
+    qtbot: QtBot, demo_server: ServerProcess, desk_factory: Callable[..., Desk]
+) -> None:
+    ann = desk_factory(demo_server, "demo")
+    cid = _open_first(qtbot, ann, View.UNASSIGNED)
+    w = ann.window
+    mateo = Raw.signed_in(demo_server, TestUser("mateo", "demo-password", Role.AGENT))
+    r = mateo.request("PUT", "/api/v1/presence", json={"conversation_id": cid, "typing": True})
+    assert r.status_code == 200
+    w._heartbeat()
+    qtbot.waitUntil(lambda: w.conversation.collision.isVisible(), timeout=10_000)
+    assert w.conversation.collision.text() == "Mateo Ruiz is typing a reply"
+    mateo.request("PUT", "/api/v1/presence", json={"conversation_id": None, "typing": False})
+    w._heartbeat()
+    qtbot.waitUntil(lambda: not w.conversation.collision.isVisible(), timeout=10_000)

@@ -1,0 +1,1 @@
+"""Shared test helpers: fakes, fixtures and environment requirements used across test suites."""

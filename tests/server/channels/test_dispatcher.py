@@ -1,0 +1,95 @@
+"""The dispatcher in process: several of them on one database never send a message twice."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from pathlib import Path
+
+from csdesk.domain.enums import Channel, DeliveryStatus, Direction, Realm
+from csdesk.server.channels.config_store import Provider
+from csdesk.server.channels.dispatcher import Dispatcher, backoff
+from csdesk.server.channels.runtime import ChannelRuntime
+from csdesk.storage import models as m
+from tests.helpers.data import make_conversations, new_id
+from tests.server.channels.support import Fakes, configure, state_for
+
+
+def _queue(db_url: str, data_dir: Path, count: int, realm: Realm = Realm.PRODUCTION) -> list[str]:
+    made = make_conversations(db_url, count, realm=realm, channel=Channel.SMS)
+    state = state_for(db_url, data_dir)
+    ids = []
+    try:
+        with state.writes() as s:
+            for n, conv in enumerate(made):
+                s.add(
+                    m.CustomerIdentity(
+                        id=new_id(),
+                        realm=realm.value,
+                        customer_id=conv.customer_id,
+                        kind="phone",
+                        value=f"+1415555{n:04d}",
+                    )
+                )
+                msg = m.Message(
+                    id=new_id(),
+                    realm=realm.value,
+                    conversation_id=conv.conversation_id,
+                    channel=Channel.SMS.value,
+                    direction=Direction.OUT.value,
+                    body_text=f"reply {n}",
+                    delivery_status=DeliveryStatus.QUEUED.value,
+                )
+                s.add(msg)
+                ids.append(msg.id)
+            s.commit()
+    finally:
+        state.engine.dispose()
+    return ids
+
+
+def test_concurrent_dispatchers_send_each_message_once(
+    db_url: str, tmp_path: Path, channel_key: str
+) -> None:
+    fakes = Fakes.start()
+    try:
+        configure(db_url, tmp_path, fakes, (Provider.TWILIO,))
+        ids = _queue(db_url, tmp_path, 12)
+        training = _queue(db_url, tmp_path, 1, Realm.TRAINING)
+        states = [state_for(db_url, tmp_path) for _ in range(3)]
+        try:
+            dispatchers = []
+            for st in states:
+                rt = ChannelRuntime(st)
+                dispatchers.append(Dispatcher(st, rt.settings, rt.public_url))
+            barrier = threading.Barrier(len(dispatchers))
+
+            def run(d: Dispatcher) -> None:
+                barrier.wait()
+                while d.run_once():
+                    pass
+
+            threads = [threading.Thread(target=run, args=(d,)) for d in dispatchers]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(60)
+            with states[0].reads() as s:
+                rows = {i: s.get(m.Message, i) for i in ids + training}
+        finally:
+            for st in states:
+                st.engine.dispose()
+        bodies = Counter(r.form_dict()["Body"] for r in fakes.twilio.requests)
+        assert bodies == Counter(f"reply {n}" for n in range(12))  # each exactly once
+        assert all(rows[i] is not None and rows[i].delivery_status == "sent" for i in ids)  # type: ignore[union-attr]
+        # The training sandbox never reaches a real provider.
+        assert rows[training[0]].delivery_status == "queued"  # type: ignore[union-attr]
+    finally:
+        fakes.stop()
+
+
+def test_backoff_doubles_and_respects_the_providers_hint() -> None:
+    assert 1.8 <= backoff(1, 2.0) <= 2.2
+    assert 7.2 <= backoff(3, 2.0) <= 8.8
+    assert backoff(30, 2.0) <= 330
+    assert backoff(1, 0.1, hint=5.0) == 5.0

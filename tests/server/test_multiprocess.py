@@ -1,0 +1,111 @@
+"""Several server processes on one PostgreSQL wake each other's long-polls, and concurrent
+writers never let a reader's cursor pass a write that commits later."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from csdesk.domain.enums import Role
+from csdesk.server.config import ServerConfig
+from csdesk.server.feed.log import ensure_counter
+from csdesk.server.state import ServerState
+from csdesk.server.sync.pull import read_page
+from csdesk.storage import models as m
+from csdesk.storage.migrate import upgrade
+from tests.helpers.data import make_conversations
+from tests.helpers.http import Raw
+from tests.helpers.server import ServerProcess, TestUser, add_users
+
+
+def test_two_processes_wake_each_others_long_polls(pg_url: str, tmp_path: Path) -> None:
+    ann = TestUser("ann", "ann-password", Role.AGENT)
+    bob = TestUser("bob", "bob-password", Role.AGENT)
+    add_users(pg_url, [ann, bob])
+    (made,) = make_conversations(pg_url, 1)
+    one = ServerProcess(pg_url, log_path=tmp_path / "one.log").start()
+    two = ServerProcess(pg_url, log_path=tmp_path / "two.log").start()
+    try:
+        waiter = Raw.signed_in(one, ann)
+        writer = Raw.signed_in(two, bob)
+        head = waiter.head()
+        got: dict[str, Any] = {}
+
+        def wait() -> None:
+            got["page"] = waiter.get("/api/v1/changes", params={"after": head, "wait": 25}).json()
+
+        t = threading.Thread(target=wait)
+        t.start()
+        time.sleep(0.5)
+        assert t.is_alive(), "the long-poll returned before anything was written"
+        writer.push(
+            (
+                "conversation.set_priority",
+                {"conversation_id": made.conversation_id, "priority": "high"},
+            )
+        )
+        t.join(20)
+        assert not t.is_alive(), "process one never heard of process two's commit"
+        assert any(
+            c["id"] == made.conversation_id and c["data"]["priority"] == "high"
+            for c in got["page"]["changes"]
+        )
+    finally:
+        one.stop()
+        two.stop()
+
+
+def _drain(state: ServerState, cursor: int, seen: set[str]) -> int:
+    with state.reads() as s:
+        page = read_page(s, cursor, 1000, "production")
+    for c in orjson.loads(page.body)["changes"]:
+        if c["entity"] == "customer":
+            seen.add(c["id"])
+    return page.cursor
+
+
+def test_concurrent_writers_never_let_a_cursor_skip(db_url: str) -> None:
+    """Writers hold their transactions open for uneven times while a reader pulls all along.
+    Each write is a new entity, so a cursor that ever passed an in-flight write would miss it
+    for good: the reader must end with every committed id."""
+    state = ServerState.build(ServerConfig(db_url=db_url, listen_notify=False))
+    upgrade(state.engine)
+    with state.writes() as s:
+        ensure_counter(s)
+        s.commit()
+    stop = threading.Event()
+    committed: set[str] = set()
+    lock = threading.Lock()
+
+    def writer(n: int) -> None:
+        while not stop.is_set():
+            cid = str(uuid.uuid4())
+            with state.writes() as s:
+                s.add(m.Customer(id=cid, name=f"writer {n}"))
+                s.flush()
+                time.sleep(0.001 * (n % 4))  # uneven transaction lengths
+                s.commit()
+            with lock:
+                committed.add(cid)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    seen: set[str] = set()
+    cursor = 0
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        cursor = _drain(state, cursor, seen)
+        time.sleep(0.005)  # poll like a client; a tight loop starves the writers of the GIL
+    stop.set()
+    for t in threads:
+        t.join()
+    cursor = _drain(state, cursor, seen)
+    state.engine.dispose()
+    assert len(committed) > 50
+    assert committed == seen, f"{len(committed - seen)} writes skipped by the cursor"

@@ -1,0 +1,294 @@
+"""Pull, push, long-poll and bad input against a live server (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from typing import Any
+
+import pytest
+import requests
+
+from csdesk.domain.enums import Realm
+from tests.helpers.data import make_conversations, new_id
+from tests.helpers.http import Raw
+from tests.helpers.server import ServerProcess, TestUser
+
+
+def _ids(changes: list[dict[str, Any]], entity: str) -> set[str]:
+    return {c["id"] for c in changes if c["entity"] == entity}
+
+
+def test_pull_pages_follow_cursor_and_cover_everything(
+    live: ServerProcess, backend: str, shared_users: dict[str, TestUser]
+) -> None:
+    made = make_conversations(backend, 7)
+    ann = Raw.signed_in(live, shared_users["ann"])
+    seen: list[dict[str, Any]] = []
+    after, pages = 0, 0
+    while True:
+        page = ann.get("/api/v1/changes", params={"after": after, "limit": 3}).json()
+        assert len(page["changes"]) <= 3
+        seqs = [c["seq"] for c in page["changes"]]
+        assert seqs == sorted(seqs) and all(s > after for s in seqs)
+        seen += page["changes"]
+        after, pages = page["cursor"], pages + 1
+        if not page["more"]:
+            break
+    assert pages >= 3
+    assert {m.conversation_id for m in made} <= _ids(seen, "conversation")
+    assert {m.message_id for m in made} <= _ids(seen, "message")
+    user = next(c for c in seen if c["entity"] == "user")
+    assert "password_hash" not in user["data"]  # server-only columns never leave
+
+
+def test_trainee_never_reads_production(
+    live: ServerProcess, backend: str, shared_users: dict[str, TestUser]
+) -> None:
+    prod = make_conversations(backend, 2)
+    train = make_conversations(backend, 2, realm=Realm.TRAINING)
+    tia = Raw.signed_in(live, shared_users["tia"])
+    changes, _ = tia.pull_all()
+    convs = _ids(changes, "conversation")
+    assert {m.conversation_id for m in train} <= convs
+    assert not convs & {m.conversation_id for m in prod}
+    assert not _ids(changes, "customer") & {m.customer_id for m in prod}
+    snap = tia.get(f"/api/v1/entities/conversation/{prod[0].conversation_id}")
+    assert snap.status_code == 404
+    # Nor can a trainee write to production data.
+    res = tia.push(
+        (
+            "message.send",
+            {"conversation_id": prod[0].conversation_id, "message_id": new_id(), "body_text": "hi"},
+        )
+    )
+    assert res[0]["status"] == "rejected" and res[0]["reason"]["code"] == "not_found"
+
+
+def test_push_applies_and_replay_is_a_noop(
+    live: ServerProcess, backend: str, shared_users: dict[str, TestUser]
+) -> None:
+    (made,) = make_conversations(backend, 1)
+    ann = Raw.signed_in(live, shared_users["ann"])
+    msg_id = new_id()
+    mutation = {
+        "id": str(uuid.uuid4()),
+        "type": "message.send",
+        "args": {
+            "conversation_id": made.conversation_id,
+            "message_id": msg_id,
+            "body_text": "Your parcel left our warehouse today.",
+        },
+    }
+    first = ann.push(mutation)[0]
+    assert first["status"] == "applied" and first["seq"] > 0
+    again = ann.push(mutation)[0]
+    assert again["status"] == "duplicate" and again["original_status"] == "applied"
+    snap = ann.get(f"/api/v1/entities/conversation/{made.conversation_id}").json()
+    assert snap["data"]["message_count"] == 2  # the inbound one and exactly one reply
+    assert snap["data"]["first_response_at"] is not None
+    assert snap["data"]["preview"] == "Your parcel left our warehouse today."
+    msg = ann.get(f"/api/v1/entities/message/{msg_id}").json()["data"]
+    assert msg["direction"] == "out" and msg["author_user_id"] == shared_users["ann"].id
+
+
+def test_lost_claim_race_is_rejected_with_reason(
+    live: ServerProcess, backend: str, shared_users: dict[str, TestUser]
+) -> None:
+    (made,) = make_conversations(backend, 1)
+    ann = Raw.signed_in(live, shared_users["ann"])
+    bob = Raw.signed_in(live, shared_users["bob"])
+    args = {"conversation_id": made.conversation_id}
+    results: dict[str, Any] = {}
+    barrier = threading.Barrier(2)
+
+    def claim(name: str, client: Raw) -> None:
+        barrier.wait()
+        results[name] = client.push(("conversation.claim", args))[0]
+
+    threads = [threading.Thread(target=claim, args=(n, c)) for n, c in (("ann", ann), ("bob", bob))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    statuses = sorted(r["status"] for r in results.values())
+    assert statuses == ["applied", "rejected"]
+    loser = next(n for n, r in results.items() if r["status"] == "rejected")
+    winner = "bob" if loser == "ann" else "ann"
+    reason = results[loser]["reason"]
+    assert reason["code"] == "already_assigned"
+    assert winner in reason["message"]  # names who has it
+    snap = ann.get(f"/api/v1/entities/conversation/{made.conversation_id}").json()
+    assert snap["data"]["assignee_id"] == shared_users[winner].id
+
+
+def test_reply_to_deleted_conversation_is_rejected(
+    live: ServerProcess, backend: str, shared_users: dict[str, TestUser]
+) -> None:
+    (made,) = make_conversations(backend, 1)
+    ann = Raw.signed_in(live, shared_users["ann"])
+    admin = Raw.signed_in(live, shared_users["adm"])
+    denied = ann.push(("conversation.delete", {"conversation_id": made.conversation_id}))[0]
+    assert denied["reason"]["code"] == "forbidden"
+    assert (
+        admin.push(("conversation.delete", {"conversation_id": made.conversation_id}))[0]["status"]
+        == "applied"
+    )
+    reply = ann.push(
+        (
+            "message.send",
+            {
+                "conversation_id": made.conversation_id,
+                "message_id": new_id(),
+                "body_text": "hello?",
+            },
+        )
+    )[0]
+    assert reply["status"] == "rejected" and reply["reason"]["code"] == "deleted"
+    assert "deleted by an administrator" in reply["reason"]["message"]
+    snap = ann.get(f"/api/v1/entities/conversation/{made.conversation_id}").json()
+    assert snap["deleted"] is True and snap["data"] is None
+
+
+def test_customer_edits_merge_field_by_field(
+    live: ServerProcess, backend: str, shared_users: dict[str, TestUser]
+) -> None:
+    (made,) = make_conversations(backend, 1)
+    ann = Raw.signed_in(live, shared_users["ann"])
+    bob = Raw.signed_in(live, shared_users["bob"])
+    # Both edited offline from the same base; different fields: both survive.
+    ann.push(
+        (
+            "customer.update",
+            {"customer_id": made.customer_id, "fields": {"phone": "+4915112345678"}},
+        )
+    )
+    bob.push(
+        (
+            "customer.update",
+            {"customer_id": made.customer_id, "fields": {"language": "de", "tags": ["vip"]}},
+        )
+    )
+    data = ann.get(f"/api/v1/entities/customer/{made.customer_id}").json()["data"]
+    assert data["phone"] == "+4915112345678"
+    assert data["language"] == "de" and data["tags"] == ["vip"]
+    bad = ann.push(
+        ("customer.update", {"customer_id": made.customer_id, "fields": {"loyalty_points": -5}})
+    )[0]
+    assert bad["status"] == "rejected" and bad["reason"]["code"] == "invalid"
+    assert "loyalty_points" in bad["reason"]["message"]
+
+
+def test_long_poll_returns_as_soon_as_something_commits(
+    live: ServerProcess, backend: str, shared_users: dict[str, TestUser]
+) -> None:
+    (made,) = make_conversations(backend, 1)
+    ann = Raw.signed_in(live, shared_users["ann"])
+    bob = Raw.signed_in(live, shared_users["bob"])
+    head = ann.head()
+    got: dict[str, Any] = {}
+
+    def wait() -> None:
+        t0 = time.monotonic()
+        got["page"] = ann.get("/api/v1/changes", params={"after": head, "wait": 25}).json()
+        got["elapsed"] = time.monotonic() - t0
+
+    waiter = threading.Thread(target=wait)
+    waiter.start()
+    time.sleep(0.5)  # the waiter is parked (nothing newer than head yet)
+    assert waiter.is_alive()
+    bob.push(
+        (
+            "conversation.set_priority",
+            {"conversation_id": made.conversation_id, "priority": "urgent"},
+        )
+    )
+    waiter.join(20)
+    assert not waiter.is_alive(), "the long-poll did not wake up"
+    page = got["page"]
+    assert got["elapsed"] < 20
+    assert any(
+        c["id"] == made.conversation_id and c["data"]["priority"] == "urgent"
+        for c in page["changes"]
+    )
+
+
+def test_long_poll_times_out_empty(live: ServerProcess, shared_users: dict[str, TestUser]) -> None:
+    ann = Raw.signed_in(live, shared_users["ann"])
+    head = ann.head()
+    page = ann.get("/api/v1/changes", params={"after": head, "wait": 0.3}).json()
+    assert page["changes"] == [] and page["cursor"] >= head and page["more"] is False
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs", "status", "code"),
+    [
+        (
+            "post",
+            "/api/v1/push",
+            {"data": b"{not json", "headers": {"Content-Type": "application/json"}},
+            422,
+            "invalid_request",
+        ),
+        ("post", "/api/v1/push", {"json": {"mutations": "nope"}}, 422, "invalid_request"),
+        ("post", "/api/v1/push", {"json": {"mutations": [{"id": 5}]}}, 422, "invalid_request"),
+        ("get", "/api/v1/changes?after=-1", {}, 422, "invalid_request"),
+        ("get", "/api/v1/changes?after=abc", {}, 422, "invalid_request"),
+        ("get", "/api/v1/changes?limit=999999", {}, 422, "invalid_request"),
+        ("get", "/api/v1/changes?after=999999999", {}, 400, "cursor_ahead"),
+        ("get", "/api/v1/entities/conversation/nope", {}, 404, "not_found"),
+        ("get", "/api/v1/entities/spaceship/x", {}, 422, "invalid_request"),
+        ("get", "/api/v1/no-such-route", {}, 404, "not_found"),
+        ("post", "/api/v1/auth/login", {"json": {"username": 3}}, 422, "invalid_request"),
+        (
+            "post",
+            "/api/v1/push",
+            {"data": b"x" * 3_000_000, "headers": {"Content-Type": "application/json"}},
+            413,
+            "too_large",
+        ),
+    ],
+)
+def test_bad_requests_get_4xx_json_that_says_what(
+    live: ServerProcess,
+    shared_users: dict[str, TestUser],
+    method: str,
+    path: str,
+    kwargs: dict[str, Any],
+    status: int,
+    code: str,
+) -> None:
+    ann = Raw.signed_in(live, shared_users["ann"])
+    r: requests.Response = getattr(ann, method)(path, **kwargs)
+    assert r.status_code == status, r.text
+    err = r.json()["error"]
+    assert err["code"] == code and err["message"]
+
+
+def test_bad_mutations_are_typed_rejections(
+    live: ServerProcess, backend: str, shared_users: dict[str, TestUser]
+) -> None:
+    (made,) = make_conversations(backend, 1)
+    ann = Raw.signed_in(live, shared_users["ann"])
+    results = ann.push(
+        ("warp.drive", {}),
+        ("message.send", {"conversation_id": made.conversation_id}),
+        ("message.send", {"conversation_id": "no-such", "message_id": new_id(), "body_text": "x"}),
+        ("conversation.set_status", {"conversation_id": made.conversation_id, "status": "snoozed"}),
+        (
+            "conversation.set_status",
+            {"conversation_id": made.conversation_id, "status": "exploded"},
+        ),
+        ("conversation.assign", {"conversation_id": made.conversation_id, "assignee_id": "ghost"}),
+    )
+    codes = [r["reason"]["code"] for r in results]
+    assert codes == ["unknown_type", "invalid", "not_found", "invalid", "invalid", "not_found"]
+    assert all(r["status"] == "rejected" and r["reason"]["message"] for r in results)
+
+
+def test_openapi_and_health(live: ServerProcess) -> None:
+    assert requests.get(f"{live.url}/healthz", timeout=5).json()["status"] == "ok"
+    spec = requests.get(f"{live.url}/openapi.json", timeout=5).json()
+    for path in ("/api/v1/changes", "/api/v1/push", "/api/v1/auth/login", "/healthz"):
+        assert path in spec["paths"]

@@ -1,0 +1,1 @@
+"""Channel integration tests: provider payloads, signatures and the email corpus."""
