@@ -28,6 +28,7 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication
     from tests.helpers.bulk import add_inbound_messages
     from tests.helpers.http import Raw
+    from tests.helpers.qtwait import pump_until
     from tests.helpers.server import ServerProcess, TestUser
     from tests.helpers.stall import StallMeter
 
@@ -40,7 +41,7 @@ def main() -> int:
     from csdesk.ui.bridge import SyncBridge
     from csdesk.ui.main_window import MainWindow
 
-    app = QApplication([])
+    app = QApplication([])  # noqa: F841 - must outlive the window
     tmp = Path(tempfile.mkdtemp(prefix="csdesk-bench-"))
     db = f"sqlite+pysqlite:///{tmp / 'bench.db'}"
     engine = make_engine(db)
@@ -59,7 +60,7 @@ def main() -> int:
         window = MainWindow(ws, bridge, get_theme("light"))
         window.resize(1600, 1000)
         window.show() if not os.environ.get("BENCH_NOSHOW") else None
-        _wait(app, lambda: cache.cursor() >= cache.head() > 0, 60)
+        pump_until(lambda: cache.cursor() >= cache.head() > 0, 60)
         alex = Raw.signed_in(server, TestUser("alex", "demo-password", Role.AGENT))
         wake = ws.ordered_ids("all_open", window.sort)[0]
         for _round in range(args.rounds):
@@ -69,8 +70,8 @@ def main() -> int:
             started = time.perf_counter()
             # Another agent's push wakes the desk's long-poll (the bulk write could not).
             alex.push(("conversation.set_tags", {"conversation_id": wake, "add": ["bench"]}))
-            _wait(app, lambda h=head: cache.cursor() >= h, 300)
-            _wait(app, lambda: False, 0.5)
+            pump_until(lambda h=head: cache.cursor() >= h, 300)
+            pump_until(lambda: False, 0.5)
             meter.stop()
             rows.append(
                 (args.changes, meter.longest_ms, meter.ticks, time.perf_counter() - started)
@@ -84,18 +85,6 @@ def main() -> int:
     for changes, longest, ticks, seconds in rows:
         print(f"{changes:>8} | {longest:>22.1f} | {ticks:>6} | {seconds:>8.2f}")
     return 0
-
-
-def _wait(app: object, cond: object, seconds: float) -> None:
-    from PySide6.QtWidgets import QApplication
-
-    assert isinstance(app, QApplication) and callable(cond)
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        app.processEvents()
-        if cond():
-            return
-        time.sleep(0.002)
 
 
 if __name__ == "__main__":

@@ -116,14 +116,23 @@ async def rounds(
     latencies: list[float] = []
     pushes: list[float] = []
     for _ in range(count):
+        # Catch up first: the server may still be writing after the last push (the outbound
+        # dispatcher updates the message), and those are real changes a waiter would get.
+        await asyncio.sleep(settle)
+        cursor = int(
+            s.get(
+                f"{base}/api/v1/changes", params={"after": cursor, "limit": 1}, timeout=30
+            ).json()["head"]
+        )
         req = _request(f"/api/v1/changes?after={cursor}&limit=100&wait=25", token)
         for _reader, writer in conns:
             writer.write(req)
         tasks = [asyncio.ensure_future(_read_response(reader)) for reader, _w in conns]
         await asyncio.sleep(settle)  # every request reaches the server and parks
-        early = sum(t.done() for t in tasks)
+        early = [t for t in tasks if t.done()]
         if early:
-            raise RuntimeError(f"{early} long-polls returned before the push")
+            sample = early[0].result()
+            raise RuntimeError(f"{len(early)} long-polls returned before the push: {sample!r:.300}")
         waiting_rss.append(rss_mb(pid))
         t0 = time.perf_counter()
         pushes.append(await loop.run_in_executor(None, _push, base, token, conversation))

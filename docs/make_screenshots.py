@@ -13,7 +13,6 @@ import argparse
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,6 +30,7 @@ def main() -> int:
     os.environ["CSDESK_DATA_DIR"] = tempfile.mkdtemp(prefix="csdesk-shots-")
 
     from PySide6.QtWidgets import QApplication
+    from tests.helpers.qtwait import pump_until
     from tests.helpers.server import ServerProcess
 
     from csdesk.app.inbox import ALL_VIEWS, View
@@ -59,7 +59,7 @@ def main() -> int:
         bridge = SyncBridge()
         sync.add_listener(bridge.on_sync_event)
         sync.start()
-        _wait(app, lambda: cache.cursor() >= cache.head() > 0, 60)
+        pump_until(lambda: cache.cursor() >= cache.head() > 0, 60)
         for theme_name in args.themes.split(","):
             theme = get_theme(theme_name)
             for scale in (float(x) for x in args.scales.split(",")):
@@ -70,19 +70,18 @@ def main() -> int:
                 window.resize(1600, 1000)
                 window.show()
                 window.views.choose(list(ALL_VIEWS).index(View.ALL_OPEN))
-                _wait(
-                    app,
+                pump_until(
                     lambda w=window: w.shown_view == View.ALL_OPEN and w.model.rowCount() > 3,
                     20,
                 )
                 window.inbox.list.setFocus()
                 window.inbox.step(1)
                 window.inbox.step(1)
-                _wait(app, lambda w=window: w.conversation.current is not None, 20)
+                pump_until(lambda w=window: w.conversation.current is not None, 20)
                 window.conversation.composer.text.setPlainText(
                     "Hello! I have checked with the courier: your parcel arrives tomorrow."
                 )
-                _wait(app, lambda: False, 1.0)
+                pump_until(lambda: False, 1.0)
                 name = f"main-{theme_name}-{int(scale * 100)}.png"
                 window.grab().save(str(args.out / name))
                 composer = window.conversation.composer
@@ -91,23 +90,11 @@ def main() -> int:
                 print("wrote", args.out / name)
                 window.close()
                 window.deleteLater()
-                _wait(app, lambda: False, 0.3)
+                pump_until(lambda: False, 0.3)
         sync.stop()
     finally:
         server.stop()
     return 0
-
-
-def _wait(app: object, cond: object, seconds: float) -> None:
-    from PySide6.QtWidgets import QApplication
-
-    assert isinstance(app, QApplication) and callable(cond)
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        app.processEvents()
-        if cond():
-            return
-        time.sleep(0.01)
 
 
 if __name__ == "__main__":

@@ -67,7 +67,7 @@ def start(
 
     A customer simulator writes a new inbound message every ``simulate_every`` seconds or so,
     so the demo inbox is alive."""
-    import requests
+    from csdesk.sync.api import SyncApi, SyncError
 
     directory = directory or data_dir()
     db_url = f"sqlite+pysqlite:///{directory / 'embedded-server.db'}"
@@ -94,13 +94,17 @@ def start(
             stderr=subprocess.STDOUT,
         )
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise EmbeddedError(f"the local server stopped at start-up; see {log_path}")
-        try:
-            if requests.get(f"{url}/healthz", timeout=1).ok:
-                return EmbeddedServer(url, db_url, proc, log_path)
-        except requests.RequestException:
-            time.sleep(0.1)
+    api = SyncApi(url, timeout=1)
+    try:
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise EmbeddedError(f"the local server stopped at start-up; see {log_path}")
+            try:
+                if api.health().get("status") == "ok":
+                    return EmbeddedServer(url, db_url, proc, log_path)
+            except SyncError:
+                time.sleep(0.1)
+    finally:
+        api.close()
     proc.kill()
     raise EmbeddedError(f"the local server did not answer within {timeout:.0f} s; see {log_path}")

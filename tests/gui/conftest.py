@@ -8,7 +8,6 @@ from pathlib import Path
 
 import keyring
 import pytest
-from keyring.backend import KeyringBackend
 from pytestqt.qtbot import QtBot
 
 from csdesk.app.workstation import Me, Workstation
@@ -16,28 +15,10 @@ from csdesk.sync import LocalCache, SyncApi, SyncEngine
 from csdesk.theme.themes import get_theme
 from csdesk.ui.bridge import SyncBridge
 from csdesk.ui.main_window import MainWindow
+from tests.helpers.keyrings import MemoryKeyring
 from tests.helpers.server import ServerProcess
 
 PASSWORD = "demo-password"
-
-
-class MemoryKeyring(KeyringBackend):
-    """An in-process keyring for tests (never a plaintext file)."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.store.pop((service, username), None)
 
 
 @pytest.fixture(autouse=True)

@@ -14,7 +14,7 @@ from csdesk import settings as opts
 from csdesk.credentials import account_name
 from csdesk.settings import Settings
 from csdesk.ui.app import Controller
-from tests.gui.conftest import MemoryKeyring
+from tests.helpers.keyrings import MemoryKeyring
 from tests.helpers.server import ServerProcess, free_port
 
 
@@ -65,7 +65,7 @@ def test_wrong_password_then_right_one_then_sign_out(
     _sign_in(qtbot, c, "mateo", "demo-password")
     qtbot.waitUntil(lambda: c.session is not None and c.session.window.isVisible(), timeout=20_000)
     account = account_name(demo_server.url, "mateo")
-    token = memory_keyring.store.get(("csdesk", account))
+    token = memory_keyring.entries.get(("csdesk", account))
     assert token  # in the keyring ...
     settings_text = (Path(opts.config_dir()) / "settings.json").read_text()
     assert token not in settings_text and "mateo" in settings_text  # ... never in settings
@@ -73,7 +73,7 @@ def test_wrong_password_then_right_one_then_sign_out(
     assert c.session is not None
     c.session.window.actions_["sign_out"].trigger()
     qtbot.waitUntil(lambda: c.dialog is not None and c.dialog.isVisible(), timeout=15_000)
-    assert ("csdesk", account) not in memory_keyring.store
+    assert ("csdesk", account) not in memory_keyring.entries
 
 
 def test_saved_token_signs_in_without_asking(

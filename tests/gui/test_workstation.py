@@ -182,3 +182,16 @@ def test_collision_notice_when_another_agent_types(
     mateo.request("PUT", "/api/v1/presence", json={"conversation_id": None, "typing": False})
     w._heartbeat()
     qtbot.waitUntil(lambda: not w.conversation.collision.isVisible(), timeout=10_000)
+
+
+def test_assign_to_a_team_queue(
+    qtbot: QtBot, demo_server: ServerProcess, desk_factory: Callable[..., Desk]
+) -> None:
+    desk = desk_factory(demo_server, "demo", show=False)
+    cid = desk.ws.ordered_ids(View.UNASSIGNED, Sort.NEWEST)[-1]
+    team_id, _name = next(t for t in desk.ws.teams() if t[1])
+    desk.ws.assign(cid, None, team_id, set_team=True)
+    qtbot.waitUntil(desk.synced, timeout=20_000)
+    api = Raw.signed_in(demo_server, TestUser("alex", "demo-password", Role.AGENT))
+    data = api.get(f"/api/v1/entities/conversation/{cid}").json()["data"]
+    assert data["team_id"] == team_id and data["assignee_id"] is None

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import signal
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -241,3 +242,37 @@ def test_a_failing_tick_is_logged_and_the_next_one_runs(
     with state.reads() as s:
         stored = s.scalar(select(func.count()).select_from(m.Message))
     assert stored == 2 + sim.ticks  # stop() let the last tick finish; nothing half-written
+
+
+def test_simulated_customers_receive_replies_when_no_provider_is_configured(
+    db_url: str, users: dict[str, TestUser], tmp_path: Path
+) -> None:
+    """In the demo the customers are simulated, so a reply with no real provider connected is
+    delivered to them (and says so); without the simulator the same reply fails with a reason."""
+    add_users(db_url, [users["ann"]])
+    (made,) = make_conversations(db_url, 1)  # an email conversation; no email connection
+    server = SimulatingServer(db_url, log_path=tmp_path / "server.log", every=30).start()
+    try:
+        ann = Raw.signed_in(server, users["ann"])
+        mid = str(uuid.uuid4())
+        ann.push(
+            (
+                "message.send",
+                {
+                    "conversation_id": made.conversation_id,
+                    "message_id": mid,
+                    "body_text": "On its way!",
+                },
+            )
+        )
+        deadline = time.monotonic() + 20
+        data: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            data = ann.get(f"/api/v1/entities/message/{mid}").json()["data"]
+            if data["delivery_status"] != "queued":
+                break
+            time.sleep(0.1)
+        assert data["delivery_status"] == "delivered"
+        assert data["provider_message_id"] == f"simulated-{mid}"
+    finally:
+        server.stop()

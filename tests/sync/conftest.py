@@ -64,7 +64,9 @@ def seed(db_url: str, customers: int = 2, conversations_per_customer: int = 2) -
                     conv = m.Conversation(
                         id=str(uuid.uuid4()),
                         customer_id=cust.id,
-                        channel="email",
+                        # Phone: the server's dispatcher never sends on it, so these tests
+                        # see sync alone, not delivery (leases, retries, failures).
+                        channel="phone",
                         subject=f"Order question {n}.{k}",
                         preview="Where is my parcel?",
                     )

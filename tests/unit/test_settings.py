@@ -11,7 +11,6 @@ from typing import Any
 
 import platformdirs
 import pytest
-from keyring.backend import KeyringBackend
 
 from csdesk import credentials, settings
 from csdesk.settings import (
@@ -35,6 +34,7 @@ from csdesk.settings import (
     config_dir,
     default_path,
 )
+from tests.helpers.keyrings import MemoryKeyring
 
 NOW = datetime(2025, 3, 10, 12, 30, 5, tzinfo=UTC)
 STAMP = "20250310T123005Z"
@@ -498,23 +498,6 @@ def test_shipped_upgrades_target_this_version() -> None:
 
 
 # --- secrets stay out ------------------------------------------------------------------------
-
-
-class MemoryKeyring(KeyringBackend):
-    priority = 1
-
-    def __init__(self) -> None:
-        super().__init__()  # type: ignore[no-untyped-call]
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        del self.entries[(service, username)]
 
 
 def test_token_never_lands_in_the_settings_file(path: Path) -> None:

@@ -6,10 +6,12 @@ touch the engine, the cache or the network directly (DESIGN rules 2-4).
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from csdesk.app import inbox, readstate, thread
 from csdesk.app.search import SearchIndex
@@ -107,6 +109,16 @@ class Workstation:
             return self.engine.api.presence(conversation_id, typing)
         except SyncError:
             return []
+
+    def open_attachment(self, message_id: str, index: int, filename: str, directory: Path) -> Path:
+        """Network and disk: run on a worker. Downloads the file into ``directory`` (under a
+        safe name) and returns its path for the desktop to open. Raises SyncError."""
+        data = self.engine.api.attachment(message_id, index)
+        safe = re.sub(r"[^\w .()+-]", "_", Path(filename).name).strip(" .") or "attachment"
+        target = directory / message_id[:8] / safe
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+        return target
 
     # --- actions (local first, then the outbox) --------------------------------------------
 

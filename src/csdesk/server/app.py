@@ -13,9 +13,12 @@ from fastapi.responses import JSONResponse
 from csdesk import __version__
 from csdesk.server import errors
 from csdesk.server.admin.routes import router as admin_router
+from csdesk.server.attachments.routes import router as attachments_router
 from csdesk.server.auth.routes import router as auth_router
 from csdesk.server.channels.runtime import ChannelRuntime
 from csdesk.server.channels.webhooks import router as webhooks_router
+from csdesk.server.chat.routes import ChatRuntime
+from csdesk.server.chat.routes import router as chat_router
 from csdesk.server.config import ServerConfig
 from csdesk.server.feed import log as feed_log
 from csdesk.server.feed.notifier import listen_postgres
@@ -80,6 +83,7 @@ def create_app(config: ServerConfig, *, migrate: bool = True) -> FastAPI:
     )
     app.state.csdesk = state
     app.state.channels = channels
+    app.state.chat = ChatRuntime(state)
     errors.install(app)
 
     @app.middleware("http")
@@ -108,6 +112,8 @@ def create_app(config: ServerConfig, *, migrate: bool = True) -> FastAPI:
     app.include_router(auth_router)
     app.include_router(sync_router)
     app.include_router(admin_router)
+    app.include_router(attachments_router)
     app.include_router(presence_router)
     app.include_router(webhooks_router)
+    app.include_router(chat_router)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -45,3 +46,10 @@ class ServerConfig:
     simulate_customers_seconds: float | None = None
     #: Seed for the simulated customers (None: a fresh one per start).
     simulate_seed: int | None = None
+    #: Live chat opening hours ("Mon-Fri 09:00-17:00; Sat 10:00-13:00"; None: always open);
+    #: outside them the widget offers a contact form. Default: $CSDESK_CHAT_HOURS.
+    chat_hours: str | None = field(default_factory=lambda: os.environ.get("CSDESK_CHAT_HOURS"))
+    #: The IANA time zone the chat hours are in. Default: $CSDESK_CHAT_TIMEZONE or UTC.
+    chat_timezone: str = field(
+        default_factory=lambda: os.environ.get("CSDESK_CHAT_TIMEZONE") or "UTC"
+    )

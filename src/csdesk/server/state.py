@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from csdesk.server.attachments.store import AttachmentStore
 from csdesk.server.config import ServerConfig
 from csdesk.server.feed import log as feed_log
 from csdesk.server.feed.notifier import Notifier
@@ -20,6 +21,7 @@ class ServerState:
     writes: sessionmaker[Session]
     reads: sessionmaker[Session]
     notifier: Notifier
+    attachments: AttachmentStore
 
     @classmethod
     def build(cls, config: ServerConfig) -> ServerState:
@@ -27,7 +29,8 @@ class ServerState:
         notifier = Notifier()
         writes = session_factory(engine)
         feed_log.install(writes, notifier.publish)
-        return cls(config, engine, writes, read_session_factory(engine), notifier)
+        attachments = AttachmentStore(config.data_dir / "attachments")
+        return cls(config, engine, writes, read_session_factory(engine), notifier, attachments)
 
     def read_head(self) -> int:
         with self.reads() as s:

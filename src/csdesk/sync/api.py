@@ -271,6 +271,12 @@ class SyncApi:
         )
         return [Viewer(str(v["user_id"]), str(v["display_name"]), bool(v["typing"])) for v in body]
 
+    def attachment(self, message_id: str, index: int) -> bytes:
+        """The bytes of a message's attachment number ``index``."""
+        path = f"/messages/{quote(message_id, safe='')}/attachments/{int(index)}"
+        data: bytes = self._call("GET", path, raw=True, read_timeout=120)
+        return data
+
     def health(self) -> dict[str, Any]:
         return dict(self._call("GET", "/healthz", prefix="", auth=False))
 
@@ -294,8 +300,10 @@ class SyncApi:
         auth: bool = True,
         prefix: str = API_PREFIX,
         read_timeout: float | None = None,
+        raw: bool = False,
     ) -> Any:
-        headers = {"Accept": "application/json"}
+        """The decoded JSON answer (or, with ``raw``, the body's bytes); errors as SyncError."""
+        headers = {"Accept": "*/*" if raw else "application/json"}
         token = self.token
         if auth and token:
             headers["Authorization"] = f"Bearer {token}"
@@ -310,6 +318,8 @@ class SyncApi:
             )
             if response.status_code == 204:
                 return {}
+            if raw and response.ok:
+                return response.content
             try:
                 body = response.json()
             except ValueError:

@@ -35,6 +35,7 @@ from csdesk.domain.enums import (
     Priority,
     Realm,
 )
+from csdesk.domain.tags import edit_tags
 from csdesk.protocol import Entity, MutationType
 from csdesk.sync.tables import (
     delete_rows,
@@ -227,11 +228,12 @@ def _tags(session: Session, mut: LocalMutation, _me: Me) -> None:
     conv = _live_conversation(session, str(mut.args["conversation_id"]))
     if conv is None:
         return
-    # Exactly the server's rule, including its quirks (see the report on duplicate adds).
-    remove = {str(t) for t in mut.args.get("remove") or []}
-    tags = [t for t in conv.get("tags") or [] if t not in remove]
-    add = [str(t).strip() for t in mut.args.get("add") or []]
-    tags += [t for t in add if t and t not in tags]
+    # The server's rule, shared (domain.tags), so desk and server end with the same list.
+    tags = edit_tags(
+        [str(t) for t in conv.get("tags") or []],
+        [str(t) for t in mut.args.get("add") or []],
+        [str(t) for t in mut.args.get("remove") or []],
+    )
     _change(session, Entity.CONVERSATION, conv, mut.at, tags=tags)
 
 

@@ -205,7 +205,7 @@ def test_too_long_for_the_channel_fails_without_calling_the_provider(desk: Desk)
     assert desk.fakes.twilio.requests == []
 
 
-def test_chat_email_and_notes_are_not_dispatched(desk: Desk) -> None:
+def test_chat_and_notes_are_not_dispatched_and_email_needs_a_connection(desk: Desk) -> None:
     from csdesk.domain.enums import Channel
     from tests.helpers.data import make_conversations
 
@@ -222,8 +222,11 @@ def test_chat_email_and_notes_are_not_dispatched(desk: Desk) -> None:
         )
     )
     # The dispatcher takes queued messages oldest first: once this SMS is sent, it has seen
-    # the chat and email replies and left them alone.
+    # the chat reply and left it alone.  Email is dispatched (over SMTP), and this server has
+    # no email connection, so the reply fails at once with the reason.
     desk.wait_status(_reply(desk, sms_conv, "sms reply"), "sent")
     assert desk.entity("message", chat_reply)["delivery_status"] == "queued"
-    assert desk.entity("message", email_reply)["delivery_status"] == "queued"
+    failed = desk.entity("message", email_reply)
+    assert failed["delivery_status"] == "failed"
+    assert "No provider for email is configured" in failed["failure_reason"]
     assert len(desk.fakes.twilio.requests) == 1  # the note went nowhere

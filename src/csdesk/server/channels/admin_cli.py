@@ -42,6 +42,21 @@ _SETTINGS: dict[Provider, list[tuple[str, str, str]]] = {
         ("--graph-version", "graph_version", "Graph API version, default v21.0"),
     ],
     Provider.TELEGRAM: [],
+    Provider.EMAIL: [
+        ("--imap-host", "imap_host", "IMAP server host name"),
+        ("--imap-port", "imap_port", "IMAP port (993 with ssl, else 143)"),
+        ("--imap-security", "imap_security", "ssl (default), starttls or none"),
+        ("--imap-user", "imap_user", "IMAP login"),
+        ("--mailbox", "mailbox", "mailbox (folder) to import, default INBOX"),
+        ("--smtp-host", "smtp_host", "SMTP server host name"),
+        ("--smtp-port", "smtp_port", "SMTP port (465 with ssl, 587 starttls, 25 none)"),
+        ("--smtp-security", "smtp_security", "starttls (default), ssl or none"),
+        ("--smtp-user", "smtp_user", "SMTP login (omit for a relay without login)"),
+        ("--from", "from_address", 'replies\' From, e.g. "Store Support <support@store.example>"'),
+        ("--msgid-domain", "msgid_domain", "domain of replies' Message-IDs, e.g. store.example"),
+        ("--poll-seconds", "poll_seconds", "how often to check without IMAP IDLE (60)"),
+        ("--max-attachment-bytes", "max_attachment_bytes", "bigger files kept as names (25 MiB)"),
+    ],
 }
 _COMMON = [
     ("--api-base-url", "api_base_url", "provider API base URL (a regional endpoint or a test)"),
@@ -49,8 +64,14 @@ _COMMON = [
     ("--max-attempts", "max_attempts", "sends tried before a reply is marked failed (5)"),
     ("--retry-seconds", "retry_seconds", "first retry delay, doubled each time (2)"),
 ]
-_INT_SETTINGS = {"rate_limit_per_minute", "max_attempts"}
-_FLOAT_SETTINGS = {"retry_seconds"}
+_INT_SETTINGS = {
+    "rate_limit_per_minute",
+    "max_attempts",
+    "imap_port",
+    "smtp_port",
+    "max_attachment_bytes",
+}
+_FLOAT_SETTINGS = {"retry_seconds", "poll_seconds"}
 #: Secrets with their option, environment variable, and whether we may generate them.
 _SECRETS: dict[Provider, list[tuple[str, str, bool]]] = {
     Provider.TWILIO: [("auth_token", "CSDESK_TWILIO_AUTH_TOKEN", False)],
@@ -63,6 +84,10 @@ _SECRETS: dict[Provider, list[tuple[str, str, bool]]] = {
     Provider.TELEGRAM: [
         ("bot_token", "CSDESK_TELEGRAM_BOT_TOKEN", False),
         ("secret_token", "CSDESK_TELEGRAM_SECRET_TOKEN", True),
+    ],
+    Provider.EMAIL: [
+        ("imap_password", "CSDESK_IMAP_PASSWORD", False),
+        ("smtp_password", "CSDESK_SMTP_PASSWORD", False),
     ],
 }
 
@@ -77,7 +102,7 @@ def add_parser(
 ) -> argparse.ArgumentParser:
     """Add the ``channel`` command group to ``csdesk-server``'s subparsers."""
     channel = sub.add_parser(
-        "channel", help="connect SMS/voice, WhatsApp/Messenger/Instagram, Telegram"
+        "channel", help="connect SMS/voice, WhatsApp/Messenger/Instagram, Telegram, email"
     )
     actions = channel.add_subparsers(dest="channel_command", required=True)
     add = actions.add_parser("add", help="connect a provider (or replace its connection)")
@@ -141,6 +166,10 @@ def _settings(provider: Provider, args: argparse.Namespace) -> dict[str, Any]:
             raise ValueError("twilio: --account-sid is required")
         if not (out.get("from_number") or out.get("messaging_service_sid")):
             raise ValueError("twilio: give --from-number or --messaging-service-sid")
+    if provider == Provider.EMAIL:
+        from csdesk.server.channels.email_outbound import check_email_settings
+
+        check_email_settings(out)
     return out
 
 
@@ -170,6 +199,8 @@ def run(args: argparse.Namespace, writes: sessionmaker[Session], default_dir: Pa
         for row in rows:
             settings = dict(row.settings)
             names = settings.pop("secrets_set", [])
+            for name in config_store.RUNTIME_SETTINGS:
+                settings.pop(name, None)
             shown = ", ".join(f"{k}={v}" for k, v in sorted(settings.items()))
             state = "enabled" if row.enabled else "disabled"
             print(f"{row.provider} ({state}): {shown or 'no settings'}")

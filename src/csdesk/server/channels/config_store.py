@@ -1,8 +1,9 @@
 """Provider connections in the ``channels`` table: settings in the clear, secrets encrypted.
 
 One row per provider: Twilio (SMS, WhatsApp through Twilio, voice), Meta (WhatsApp Cloud API,
-Messenger, Instagram: one app, one webhook) and Telegram (one bot).  The webhook paths are
-per provider, so one connection per provider is what an operator can point a console at.
+Messenger, Instagram: one app, one webhook), Telegram (one bot) and email (one IMAP mailbox in,
+SMTP out; no webhook).  The webhook paths are per provider, so one connection per provider is
+what an operator can point a console at.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class Provider(StrEnum):
     TWILIO = "twilio"
     META = "meta"
     TELEGRAM = "telegram"
+    EMAIL = "email"
 
 
 #: Secrets each provider needs; a connection missing one of these is refused at ``save``.
@@ -31,18 +33,24 @@ REQUIRED_SECRETS: Final[dict[Provider, tuple[str, ...]]] = {
     Provider.TWILIO: ("auth_token",),
     Provider.META: ("app_secret", "access_token", "verify_token"),
     Provider.TELEGRAM: ("bot_token", "secret_token"),
+    Provider.EMAIL: ("imap_password",),
 }
 OPTIONAL_SECRETS: Final[dict[Provider, tuple[str, ...]]] = {
     Provider.TWILIO: (),
     Provider.META: ("page_access_token",),
     Provider.TELEGRAM: (),
+    Provider.EMAIL: ("smtp_password",),  # a local relay may take mail without a login
 }
 #: Webhook paths as operators paste them into provider consoles; never change them.
 WEBHOOK_PATHS: Final[dict[Provider, tuple[str, ...]]] = {
     Provider.TWILIO: ("/webhooks/twilio/sms", "/webhooks/twilio/voice"),
     Provider.META: ("/webhooks/meta",),
     Provider.TELEGRAM: ("/webhooks/telegram",),
+    Provider.EMAIL: (),
 }
+#: Settings the server itself keeps in the row (the IMAP worker's last UID per mailbox); kept
+#: when ``channel add`` replaces the connection, so re-adding it does not re-import the mailbox.
+RUNTIME_SETTINGS: Final = ("imap_state",)
 DEFAULT_RATE_PER_MINUTE: Final = 600
 DEFAULT_MAX_ATTEMPTS: Final = 5
 DEFAULT_RETRY_SECONDS: Final = 2.0
@@ -86,6 +94,8 @@ class ChannelSettings:
             if channel == Channel.WHATSAPP:
                 return bool(self.text("phone_number_id"))
             return channel in (Channel.MESSENGER, Channel.INSTAGRAM)
+        if self.provider == Provider.EMAIL:
+            return channel == Channel.EMAIL
         return channel == Channel.TELEGRAM
 
 
@@ -117,6 +127,10 @@ def save(
     if row is None:
         row = m.ChannelConfig(provider=provider.value, secrets="")
         session.add(row)
+    else:
+        for name in RUNTIME_SETTINGS:
+            if name in (row.settings or {}) and name not in stored:
+                stored[name] = row.settings[name]
     row.enabled = enabled
     row.settings = stored
     row.secrets = vault.encrypt(kept)

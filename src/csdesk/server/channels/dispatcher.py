@@ -183,6 +183,11 @@ class Dispatcher:
             else:
                 try:
                     plan, problem = senders.plan(s, msg, conv, self.lookup, self.public_url), None
+                except senders.NoProvider as exc:
+                    if self.state.config.simulate_customers_seconds:
+                        self._simulated(message_id)
+                        return
+                    plan, problem = None, str(exc)
                 except senders.PlanError as exc:
                     plan, problem = None, str(exc)
         if plan is None:
@@ -190,6 +195,24 @@ class Dispatcher:
             return
         result = senders.send(self._http, plan)
         self._record(message_id, plan, None, result)
+
+    def _simulated(self, message_id: str) -> None:
+        """The demo's customers are simulated (``serve --simulate-customers``): with no real
+        provider configured, the simulated customer receives the reply, marked as such."""
+        now = utcnow()
+        with self.state.writes() as s:
+            msg = s.get(m.Message, message_id, with_for_update=True)
+            attempt = s.get(m.OutboundAttempt, message_id, with_for_update=True)
+            if msg is None or msg.delivery_status != DeliveryStatus.QUEUED.value:
+                s.commit()
+                return
+            if attempt is not None:
+                attempt.lease_until = None
+                attempt.last_error = None
+            msg.provider_message_id = f"simulated-{msg.id}"
+            statuses.apply_to(msg, DeliveryStatus.SENT, now)
+            statuses.apply_to(msg, DeliveryStatus.DELIVERED, now)
+            s.commit()
 
     def _record(
         self,

@@ -31,6 +31,7 @@ from csdesk.domain.enums import (
     IdentityKind,
     Realm,
 )
+from csdesk.server.attachments.store import AttachmentStore
 from csdesk.server.channels import conversations as threads
 from csdesk.server.channels import customers
 from csdesk.server.channels.email_reply import extract_token
@@ -78,9 +79,10 @@ class IngestResult:
     reopened: bool = False
 
 
-def attachment_meta(att: Attachment) -> dict[str, Any]:
-    """What the message row keeps about a file (the bytes are the caller's to store)."""
+def attachment_meta(att: Attachment, sha256: str | None = None) -> dict[str, Any]:
+    """What the message row keeps about a file; ``sha256`` names its stored content."""
     return {
+        "sha256": sha256,
         "filename": att.filename,
         "content_type": att.content_type,
         "size": att.size,
@@ -98,16 +100,22 @@ def ingest_message(
     thread_hint: ThreadHint | None = None,
     extra_handles: Sequence[Handle] = (),
     provider: str | None = None,
+    store: AttachmentStore | None = None,
 ) -> IngestResult:
     """Store ``msg`` once, on the right customer and conversation; see the module docstring.
 
     ``extra_handles`` are identities the caller learned besides the sender (the email a chat
     visitor typed); they are attached unverified.  ``provider`` names the connection the
-    message arrived through, so replies leave the same way.
+    message arrived through, so replies leave the same way. With ``store``, attachment bytes
+    the message carries are kept there (content-addressed) and can be downloaded by agents.
     """
+    shas = [
+        store.put(a.data) if store is not None and a.data is not None else None
+        for a in msg.attachments
+    ]
     for attempt in range(_RETRIES):
         try:
-            result = _ingest(session, msg, realm, thread_hint, extra_handles, provider)
+            result = _ingest(session, msg, realm, thread_hint, extra_handles, provider, shas)
             session.flush()
             return result
         except IntegrityError:
@@ -159,6 +167,7 @@ def _ingest(
     hint: ThreadHint | None,
     extra: Sequence[Handle],
     provider: str | None,
+    shas: Sequence[str | None] = (),
 ) -> IngestResult:
     existing = find_message(session, msg.channel, msg.provider_message_id)
     if existing is not None:
@@ -194,7 +203,10 @@ def _ingest(
         subject=(msg.subject or "")[:300],
         body_text=msg.text,
         body_html=msg.html,
-        attachments=[attachment_meta(a) for a in msg.attachments],
+        attachments=[
+            attachment_meta(a, shas[n] if n < len(shas) else None)
+            for n, a in enumerate(msg.attachments)
+        ],
         delivery_status=DeliveryStatus.RECEIVED.value,
         provider_message_id=msg.provider_message_id,
         created_at=at,

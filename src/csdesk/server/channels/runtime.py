@@ -6,6 +6,7 @@ so every test server gets its own.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 
@@ -14,6 +15,7 @@ from fastapi import Request
 from csdesk.server.channels import config_store
 from csdesk.server.channels.config_store import ChannelSettings, Provider
 from csdesk.server.channels.dispatcher import Dispatcher
+from csdesk.server.channels.email_inbound import EmailWorker
 from csdesk.server.channels.guard import RateLimiter
 from csdesk.server.channels.vault import Vault
 from csdesk.server.state import ServerState
@@ -31,6 +33,7 @@ class ChannelRuntime:
         self._cache: dict[Provider, tuple[float, ChannelSettings | None]] = {}
         self._lock = threading.Lock()
         self.dispatcher = Dispatcher(state, self.settings, self.public_url)
+        self.email = EmailWorker(state, self.settings)
 
     def public_url(self, path: str) -> str:
         """The URL providers call for ``path``: what signatures are computed over."""
@@ -51,8 +54,10 @@ class ChannelRuntime:
 
     async def start(self) -> None:
         self.dispatcher.start()
+        self.email.start()  # a thread; idle until an email channel is configured
 
     async def stop(self) -> None:
+        await asyncio.to_thread(self.email.stop)
         await self.dispatcher.stop()
 
 

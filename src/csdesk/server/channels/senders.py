@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from csdesk.domain.enums import Channel
-from csdesk.server.channels import meta, telegram, twilio
+from csdesk.server.channels import email_outbound, meta, telegram, twilio
 from csdesk.server.channels.config_store import ChannelSettings, Provider
 from csdesk.server.channels.ingest import route_kind
 from csdesk.server.channels.outbound import OutboundRequest, SendResult
@@ -32,9 +32,15 @@ _DEFAULT_PROVIDERS: dict[Channel, tuple[Provider, ...]] = {
     Channel.MESSENGER: (Provider.META,),
     Channel.INSTAGRAM: (Provider.META,),
     Channel.TELEGRAM: (Provider.TELEGRAM,),
+    Channel.EMAIL: (Provider.EMAIL,),
 }
 DISPATCHED = frozenset(_DEFAULT_PROVIDERS)
-_LABELS = {Provider.TWILIO: "Twilio", Provider.META: "Meta", Provider.TELEGRAM: "Telegram"}
+_LABELS = {
+    Provider.TWILIO: "Twilio",
+    Provider.META: "Meta",
+    Provider.TELEGRAM: "Telegram",
+    Provider.EMAIL: "The SMTP server",
+}
 #: Meta's standard messaging window; after it Messenger replies need the HUMAN_AGENT tag.
 _WINDOW = timedelta(hours=24)
 TIMEOUT = (5.0, 20.0)  # connect, read
@@ -44,11 +50,18 @@ class PlanError(Exception):
     """The reply cannot be sent as things stand; the message is the agent-facing reason."""
 
 
+class NoProvider(PlanError):
+    """No connection for the channel is configured on this server at all."""
+
+
 @dataclass(frozen=True, slots=True)
 class Plan:
     provider: Provider
     request: OutboundRequest
     parse: Callable[[int, bytes], SendResult]
+    #: Set for non-HTTP providers (email over SMTP): makes the call itself; ``request`` then
+    #: only describes it for logs and ``parse`` is unused.
+    deliver: Callable[[], SendResult] | None = None
 
     @property
     def label(self) -> str:
@@ -94,7 +107,7 @@ def _provider(
         settings = lookup(provider)
         if settings is not None and settings.sends(channel):
             return settings
-    raise PlanError(
+    raise NoProvider(
         f"No provider for {channel.value} is configured on the server; "
         "an administrator can add one with `csdesk-server channel add`."
     )
@@ -109,6 +122,8 @@ def plan(
 ) -> Plan:
     """The provider request for ``msg``, or PlanError with the reason it cannot go."""
     channel = Channel(msg.channel)
+    if channel == Channel.EMAIL:
+        return _email(session, msg, conv, _provider(channel, None, lookup))
     addr = _address(session, conv, channel)
     cfg = _provider(channel, addr.provider, lookup)
     if addr.provider is not None and addr.provider != cfg.provider:
@@ -197,8 +212,22 @@ def _telegram(cfg: ChannelSettings, addr: Address, text: str) -> Plan:
     )
 
 
+def _email(session: Session, msg: m.Message, conv: m.Conversation, cfg: ChannelSettings) -> Plan:
+    try:
+        job = email_outbound.prepare(session, msg, conv, cfg)
+    except ValueError as exc:
+        raise PlanError(str(exc)) from None
+
+    def unused(_status: int, _body: bytes) -> SendResult:
+        raise AssertionError("an SMTP send has no HTTP response")
+
+    return Plan(Provider.EMAIL, job.request, unused, deliver=job.send)
+
+
 def send(http: requests.Session, plan: Plan) -> SendResult:
     """Make the call; a network failure is a retryable result, never an exception."""
+    if plan.deliver is not None:
+        return plan.deliver()
     req = plan.request
     try:
         resp = http.request(

@@ -22,6 +22,7 @@ from csdesk.domain.enums import (
     Priority,
     Role,
 )
+from csdesk.domain.tags import edit_tags
 from csdesk.protocol import MutationType, RejectCode
 from csdesk.server.channels import agent_mutations as channel_ops
 from csdesk.server.deps import realm_of
@@ -246,8 +247,7 @@ def set_priority(session: Session, user: m.User, a: PriorityArgs) -> None:
 def set_tags(session: Session, user: m.User, a: TagsArgs) -> None:
     conv = _conversation(session, user, a.conversation_id)
     before = list(conv.tags or [])
-    tags = [t for t in before if t not in set(a.remove)]
-    tags += [t.strip() for t in a.add if t.strip() and t.strip() not in tags]
+    tags = edit_tags(before, a.add, a.remove)
     conv.tags = tags
     audit.record(
         session,

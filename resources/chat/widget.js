@@ -1,0 +1,285 @@
+/* csdesk chat widget: <script src="https://desk.example.com/chat/widget.js"
+ *   data-csdesk-store="my-store"></script>
+ * Plain JavaScript, no build step, no cookies: the visitor's session token lives in
+ * localStorage and travels in the X-Chat-Token header. Accessible: a labelled launcher
+ * button, a dialog with a heading, a labelled textarea, a polite live region that reads
+ * out agents' replies, Escape to close, Enter to send (Shift+Enter for a new line). */
+(function () {
+  "use strict";
+  if (window.__csdeskChat) { return; }
+  window.__csdeskChat = true;
+
+  var script = document.currentScript ||
+    document.querySelector("script[data-csdesk-store]") ||
+    document.querySelector("script[src*='/chat/widget.js']");
+  var src = new URL(script.getAttribute("src"), document.baseURI);
+  var base = src.origin + src.pathname.replace(/\/chat\/widget\.js$/, "");
+  var store = script.getAttribute("data-csdesk-store") || "";
+  var keyName = "csdesk-chat:" + base + ":" + store;
+  var T = {
+    open: "Chat with us", title: "Chat with us", close: "Close chat",
+    message: "Your message", send: "Send", typing: "Agent is typing\u2026",
+    you: "You", agent: "Agent", email: "Your email (optional, so we can follow up)",
+    saveEmail: "Save email", emailSaved: "Thanks, we saved your email address.",
+    emailBad: "That does not look like an email address.", failed: "Sending failed; please try again.",
+    offlineTitle: "We are offline", offlineText: "Leave a message and we will reply by email.",
+    name: "Your name", formSent: "Thank you! We will reply by email.", log: "Conversation",
+    intro: "Hello! How can we help you today?", transcript: "Email me the transcript",
+    transcriptSent: "We are emailing you the transcript."
+  };
+
+  function el(tag, attrs, text) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
+    if (text) { node.textContent = text; }
+    return node;
+  }
+  function uid() {
+    var a = new Uint8Array(12);
+    (window.crypto || window.msCrypto).getRandomValues(a);
+    return Array.prototype.map.call(a, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
+  var css = el("link", { rel: "stylesheet", href: base + "/chat/widget.css" });
+  document.head.appendChild(css);
+
+  var root = el("div", { "class": "csdesk-chat" });
+  var launcher = el("button", {
+    type: "button", "class": "csdesk-launcher", "aria-label": T.open,
+    "aria-expanded": "false", "aria-controls": "csdesk-chat-panel"
+  }, "\uD83D\uDCAC");
+  var panel = el("div", {
+    id: "csdesk-chat-panel", "class": "csdesk-panel", role: "dialog",
+    "aria-labelledby": "csdesk-chat-title", "aria-modal": "false", hidden: ""
+  });
+  var head = el("div", { "class": "csdesk-head" });
+  var title = el("h2", { id: "csdesk-chat-title" }, T.title);
+  var closeBtn = el("button", { type: "button", "class": "csdesk-close", "aria-label": T.close }, "\u00D7");
+  head.appendChild(title); head.appendChild(closeBtn);
+  var log = el("div", { "class": "csdesk-log", role: "log", "aria-label": T.log, "aria-live": "off", tabindex: "0" });
+  var announcer = el("div", { "class": "csdesk-sr", "aria-live": "polite", "aria-atomic": "false" });
+  var typingLine = el("p", { "class": "csdesk-typing" });
+  var note = el("p", { "class": "csdesk-note", role: "status" });
+
+  var form = el("form", { "class": "csdesk-form", "data-part": "chat" });
+  form.appendChild(el("label", { "for": "csdesk-chat-text" }, T.message));
+  var textarea = el("textarea", { id: "csdesk-chat-text", rows: "2", maxlength: "5000", autocomplete: "off" });
+  form.appendChild(textarea);
+  form.appendChild(el("button", { type: "submit" }, T.send));
+
+  var emailForm = el("form", { "class": "csdesk-form", "data-part": "email" });
+  emailForm.appendChild(el("label", { "for": "csdesk-chat-email" }, T.email));
+  var emailInput = el("input", { id: "csdesk-chat-email", type: "email", autocomplete: "email", maxlength: "320" });
+  emailForm.appendChild(emailInput);
+  emailForm.appendChild(el("button", { type: "submit" }, T.saveEmail));
+  var transcriptBtn = el("button", { type: "button", hidden: "" }, T.transcript);
+  emailForm.appendChild(transcriptBtn);
+
+  var offline = el("form", { "class": "csdesk-form", "data-part": "offline", hidden: "" });
+  offline.appendChild(el("p", {}, T.offlineText));
+  offline.appendChild(el("label", { "for": "csdesk-form-name" }, T.name));
+  var formName = el("input", { id: "csdesk-form-name", type: "text", autocomplete: "name", maxlength: "200" });
+  offline.appendChild(formName);
+  offline.appendChild(el("label", { "for": "csdesk-form-email" }, "Your email"));
+  var formEmail = el("input", { id: "csdesk-form-email", type: "email", autocomplete: "email", required: "", maxlength: "320" });
+  offline.appendChild(formEmail);
+  offline.appendChild(el("label", { "for": "csdesk-form-text" }, T.message));
+  var formText = el("textarea", { id: "csdesk-form-text", rows: "3", required: "", maxlength: "5000" });
+  offline.appendChild(formText);
+  offline.appendChild(el("button", { type: "submit" }, T.send));
+
+  [head, log, announcer, typingLine, note, form, emailForm, offline].forEach(function (n) { panel.appendChild(n); });
+  root.appendChild(panel); root.appendChild(launcher);
+  document.body.appendChild(root);
+
+  // --- state and the API -----------------------------------------------------------------
+  var token = null;
+  try { token = window.localStorage.getItem(keyName); } catch (e) { token = null; }
+  var shown = {};          // message id -> true
+  var toAck = [];          // agent replies shown, to acknowledge on the next poll
+  var agentTyping = false;
+  var polling = false;
+  var hasConversation = false;
+
+  function api(method, path, body) {
+    var headers = {};
+    if (body !== undefined) { headers["Content-Type"] = "application/json"; }
+    if (token) { headers["X-Chat-Token"] = token; }
+    return fetch(base + path, {
+      method: method, headers: headers, mode: "cors", credentials: "omit",
+      body: body === undefined ? undefined : JSON.stringify(body)
+    }).then(function (r) {
+      if (r.status === 401 && token) { forget(); }
+      if (!r.ok) { var err = new Error("HTTP " + r.status); err.status = r.status; throw err; }
+      return r.status === 204 ? null : r.json();
+    });
+  }
+  function forget() {
+    token = null; hasConversation = false;
+    try { window.localStorage.removeItem(keyName); } catch (e) { /* private mode */ }
+  }
+  function ensureSession() {
+    if (token) { return Promise.resolve(token); }
+    return api("POST", "/chat/api/session", { store: store || null }).then(function (r) {
+      token = r.token;
+      try { window.localStorage.setItem(keyName, token); } catch (e) { /* private mode */ }
+      poll();
+      return token;
+    });
+  }
+
+  function render(m) {
+    if (shown[m.id]) { return; }
+    shown[m.id] = true;
+    var mine = m.direction === "in";
+    var item = el("div", { "class": "csdesk-msg " + (mine ? "in" : "out"), "data-id": m.id });
+    item.appendChild(el("span", { "class": "csdesk-who" }, mine ? T.you : (m.author || T.agent)));
+    item.appendChild(document.createTextNode(m.text));
+    log.appendChild(item);
+    log.scrollTop = log.scrollHeight;
+    if (!mine) {
+      announcer.appendChild(el("p", {}, (m.author || T.agent) + ": " + m.text));
+      while (announcer.childNodes.length > 5) { announcer.removeChild(announcer.firstChild); }
+    }
+  }
+  function setTyping(names) {
+    agentTyping = names.length > 0;
+    typingLine.textContent = agentTyping ? T.typing : "";
+  }
+
+  function poll() {
+    if (polling || !token) { return; }
+    polling = true;
+    var delay = 1000;
+    (function round() {
+      if (!token) { polling = false; return; }
+      var q = "?wait=25&typing=" + (agentTyping ? "true" : "false") +
+        toAck.map(function (id) { return "&ack=" + encodeURIComponent(id); }).join("");
+      var acked = toAck; toAck = [];
+      api("GET", "/chat/api/updates" + q).then(function (r) {
+        delay = 1000;
+        r.messages.forEach(function (m) { hasConversation = true; render(m); toAck.push(m.id); });
+        setTyping(r.agents_typing || []);
+        round();
+      }, function (err) {
+        toAck = acked.concat(toAck);
+        if (err.status === 401) { polling = false; return; }
+        window.setTimeout(round, delay);
+        delay = Math.min(delay * 2, 15000);
+      });
+    })();
+  }
+
+  // --- visitor actions ---------------------------------------------------------------------
+  function sendText() {
+    var text = textarea.value.trim();
+    if (!text) { return; }
+    var clientId = uid();
+    textarea.value = "";
+    note.textContent = "";
+    stopTyping();
+    ensureSession().then(function () {
+      return api("POST", "/chat/api/messages", { text: text, client_id: clientId, store: store || null });
+    }).then(function (r) {
+      hasConversation = true;
+      render({ id: r.id, direction: "in", text: text });
+    }).catch(function () {
+      textarea.value = text;
+      note.textContent = T.failed;
+    });
+  }
+  form.addEventListener("submit", function (ev) { ev.preventDefault(); sendText(); });
+  textarea.addEventListener("keydown", function (ev) {
+    if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) { ev.preventDefault(); sendText(); }
+  });
+
+  var typingSentAt = 0, typingTimer = null, typingOn = false;
+  function stopTyping() {
+    if (typingTimer) { window.clearTimeout(typingTimer); typingTimer = null; }
+    if (typingOn && token) { typingOn = false; api("POST", "/chat/api/typing", { typing: false }).catch(function () {}); }
+    typingOn = false;
+  }
+  textarea.addEventListener("input", function () {
+    if (!token || !hasConversation) { return; }
+    var now = Date.now();
+    if (!typingOn || now - typingSentAt > 3000) {
+      typingOn = true; typingSentAt = now;
+      api("POST", "/chat/api/typing", { typing: true }).catch(function () {});
+    }
+    if (typingTimer) { window.clearTimeout(typingTimer); }
+    typingTimer = window.setTimeout(stopTyping, 4000);
+  });
+
+  emailForm.addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var email = emailInput.value.trim();
+    if (!email) { return; }
+    ensureSession().then(function () {
+      return api("POST", "/chat/api/email", { email: email });
+    }).then(function () { note.textContent = T.emailSaved; }, function (err) {
+      note.textContent = err.status === 422 ? T.emailBad : T.failed;
+    });
+  });
+
+  transcriptBtn.addEventListener("click", function () {
+    if (!token) { note.textContent = T.failed; return; }
+    fetch(base + "/chat/api/transcript", {
+      method: "POST", mode: "cors", credentials: "omit",
+      headers: { "Content-Type": "application/json", "X-Chat-Token": token },
+      body: JSON.stringify({ store: store || null })
+    }).then(function (r) {
+      if (r.ok) { note.textContent = T.transcriptSent; return null; }
+      return r.json().then(function (b) { note.textContent = (b.error && b.error.message) || T.failed; });
+    }).catch(function () { note.textContent = T.failed; });
+  });
+
+  offline.addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    api("POST", "/chat/api/contact", {
+      name: formName.value, email: formEmail.value.trim(), text: formText.value, store: store || null
+    }).then(function () {
+      offline.reset(); offline.hidden = true; note.textContent = T.formSent;
+    }, function (err) { note.textContent = err.status === 422 ? T.emailBad : T.failed; });
+  });
+
+  // --- opening, closing, offline hours -------------------------------------------------------
+  function setOpen(open) {
+    panel.hidden = !open;
+    launcher.setAttribute("aria-expanded", open ? "true" : "false");
+    if (open) {
+      var first = offline.hidden ? textarea : formName;
+      first.focus();
+    } else {
+      launcher.focus();
+    }
+  }
+  launcher.addEventListener("click", function () { setOpen(panel.hidden); });
+  closeBtn.addEventListener("click", function () { setOpen(false); });
+  panel.addEventListener("keydown", function (ev) {
+    if (ev.key === "Escape") { ev.preventDefault(); setOpen(false); }
+  });
+
+  function showOffline(off) {
+    offline.hidden = !off;
+    form.hidden = off; emailForm.hidden = off; log.hidden = off;
+    title.textContent = off ? T.offlineTitle : T.title;
+  }
+  function ready() { root.setAttribute("data-ready", "true"); }
+  // A visitor already chatting keeps the chat after hours; a new one gets the form.
+  api("GET", "/chat/api/status").then(function (s) {
+    showOffline(!s.open && !token);
+    transcriptBtn.hidden = !s.transcript_email;
+    ready();
+  },
+    ready);  // server unreachable: keep the chat; sending reports failures
+
+  render({ id: "csdesk-intro", direction: "out", author: T.agent, text: T.intro });
+  announcer.textContent = "";
+  if (token) {
+    api("GET", "/chat/api/messages").then(function (r) {
+      r.messages.forEach(function (m) { hasConversation = true; render(m); });
+      announcer.textContent = "";
+      poll();
+    }, function () { poll(); });
+  }
+})();

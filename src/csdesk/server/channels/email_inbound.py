@@ -1,0 +1,441 @@
+"""Inbound email: a worker thread that imports new mail from the configured IMAP mailbox.
+
+It logs in with imaplib, imports every message whose UID is above the last one imported, then
+waits: with IMAP IDLE when the server lists it after login (new mail arrives within a second),
+else by polling every ``poll_seconds``.  IDLE is renewed every ``poll_seconds`` too (capped to
+RFC 2177's 29 minutes), which also catches a notification that raced the IDLE command.
+
+Exactly-once, across restarts: the last imported UID of each mailbox is kept with its
+UIDVALIDITY in the channel row (``settings["imap_state"]``) and advanced in the same
+transaction that stores the message; when the server renumbers the mailbox (a new
+UIDVALIDITY) the mailbox is read again and the Message-ID de-duplication in ``ingest`` keeps
+each mail once.  Mail is fetched with ``BODY.PEEK[]`` and never moved, flagged or deleted: the
+mailbox stays the archive of the originals.
+
+A mail that cannot be parsed is stored anyway (``parse_email`` never raises) with the parser's
+warning in the message's ``failure_reason`` so the agent sees why it looks odd, and the mail as
+received attached (``original-message.eml``) so they can open it.  Attachment bytes go to the
+server's attachment store.  A wrong
+password or an unreachable server is logged in one line and retried with backoff; nothing here
+can stop the server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import imaplib
+import logging
+import re
+import select
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from csdesk.domain.enums import IdentityKind, Realm
+from csdesk.server.channels.config_store import ChannelSettings, Provider
+from csdesk.server.channels.email_parse import DEFAULT_MAX_ATTACHMENT_BYTES, parse_email
+from csdesk.server.channels.inbound import Attachment, Handle, InboundMessage
+from csdesk.server.channels.ingest import ThreadHint, ingest_message, save_route
+from csdesk.server.channels.vault import VaultError
+from csdesk.server.state import ServerState
+from csdesk.storage import models as m
+
+log = logging.getLogger(__name__)
+
+IMAP_TIMEOUT: Final = 30.0
+FIRST_RETRY: Final = 2.0
+MAX_RETRY: Final = 300.0
+_MAX_IDLE: Final = 29 * 60.0
+_TICK: Final = 0.5  # how often a waiting worker looks at the stop flag and the configuration
+_SKIP_AFTER: Final = 3  # a mail that fails to store this many times is left in the mailbox
+STATE_KEY: Final = "imap_state"
+_FETCH_UID = re.compile(rb"UID (\d+)")
+_WARNING_PREFIX: Final = "This email could not be read completely: "
+ORIGINAL_NAME: Final = "original-message.eml"
+_HARMLESS: Final = ("missing Message-ID", "missing or unreadable Date; using the time received")
+
+
+class ImapProblem(Exception):
+    """The IMAP server said no (bad mailbox, unexpected answer); the text is for the log."""
+
+
+def _security(cfg: ChannelSettings) -> str:
+    return cfg.text("imap_security", "ssl").lower()
+
+
+def mailbox_key(cfg: ChannelSettings) -> str:
+    """Which mailbox the UID cursor belongs to: another server or login starts afresh."""
+    return (
+        f"{cfg.text('imap_user')}@{cfg.text('imap_host')}:{cfg.settings.get('imap_port') or ''}"
+        f"/{cfg.text('mailbox', 'INBOX')}"
+    )
+
+
+def _fingerprint(cfg: ChannelSettings) -> tuple[Any, ...]:
+    """The connection's identity; a change (``channel add email`` again) means reconnect."""
+    settings = {k: v for k, v in cfg.settings.items() if k != STATE_KEY}
+    return (tuple(sorted((k, repr(v)) for k, v in settings.items())), cfg.secret("imap_password"))
+
+
+def connect(cfg: ChannelSettings) -> imaplib.IMAP4:
+    """Connect and log in; raises imaplib.IMAP4.error or OSError."""
+    host = cfg.text("imap_host")
+    security = _security(cfg)
+    port = int(cfg.settings.get("imap_port") or (993 if security == "ssl" else 143))
+    context = ssl.create_default_context()
+    imap: imaplib.IMAP4
+    if security == "ssl":
+        imap = imaplib.IMAP4_SSL(host, port, ssl_context=context, timeout=IMAP_TIMEOUT)
+    else:
+        imap = imaplib.IMAP4(host, port, timeout=IMAP_TIMEOUT)
+    try:
+        if security == "starttls":
+            imap.starttls(ssl_context=context)
+        imap.login(cfg.text("imap_user"), cfg.secret("imap_password"))
+    except BaseException:
+        _close(imap)
+        raise
+    return imap
+
+
+def _close(imap: imaplib.IMAP4) -> None:
+    try:
+        imap.logout()
+    except Exception:  # already broken: nothing more to tell the server
+        with contextlib.suppress(Exception):
+            imap.shutdown()
+
+
+def _ok(answer: tuple[str, list[Any]], what: str) -> list[Any]:
+    status, data = answer
+    if status != "OK":
+        text = b" ".join(d for d in data if isinstance(d, bytes)).decode("utf-8", "replace")
+        raise ImapProblem(f"{what} failed: {text or status}")
+    return data
+
+
+def has_idle(imap: imaplib.IMAP4) -> bool:
+    """Whether the server offers IDLE; asked after login (the greeting's list is pre-login)."""
+    data = _ok(imap.capability(), "CAPABILITY")
+    words = b" ".join(d for d in data if isinstance(d, bytes)).upper().split()
+    return b"IDLE" in words
+
+
+def _uidvalidity(imap: imaplib.IMAP4) -> int:
+    _name, data = imap.response("UIDVALIDITY")
+    for item in data or []:
+        if isinstance(item, bytes) and item.strip().isdigit():
+            return int(item.strip())
+    raise ImapProblem("the server did not report UIDVALIDITY for the mailbox")
+
+
+def new_uids(imap: imaplib.IMAP4, after: int) -> list[int]:
+    # "N:*" always matches the highest UID, even below N: filter it out.
+    data = _ok(imap.uid("SEARCH", f"UID {after + 1}:*"), "UID SEARCH")
+    found = b" ".join(d for d in data if isinstance(d, bytes)).split()
+    return sorted(u for u in (int(x) for x in found if x.isdigit()) if u > after)
+
+
+def fetch(imap: imaplib.IMAP4, uid: int) -> bytes | None:
+    """The full message with ``uid`` (None: it was expunged meanwhile), without marking it seen."""
+    data = _ok(imap.uid("FETCH", str(uid), "(UID BODY.PEEK[])"), "UID FETCH")
+    for item in data:
+        if isinstance(item, tuple) and len(item) >= 2 and isinstance(item[1], bytes):
+            match = _FETCH_UID.search(item[0])
+            if match is None or int(match.group(1)) == uid:
+                return item[1]
+    return None
+
+
+class EmailWorker:
+    """The IMAP import thread of one server process.
+
+    It follows the configuration: ``channel add email`` on a running server is picked up
+    within a second or two, ``channel remove email`` disconnects.
+    """
+
+    def __init__(
+        self,
+        state: ServerState,
+        lookup: Callable[[Provider], ChannelSettings | None],
+        *,
+        realm: str = Realm.PRODUCTION.value,
+    ) -> None:
+        self.state = state
+        self.lookup = lookup
+        self.realm = realm
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._failures: dict[int, int] = {}
+        self.last_error: str | None = None
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="csdesk-imap", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(timeout)
+
+    def _config(self) -> ChannelSettings | None:
+        try:
+            cfg = self.lookup(Provider.EMAIL)
+        except VaultError as exc:
+            self._report(f"email: cannot read the channel secrets: {exc}")
+            return None
+        except Exception as exc:  # the database is away; try again later
+            self._report(f"email: cannot read the email channel configuration ({exc})")
+            return None
+        return cfg if cfg is not None and cfg.text("imap_host") else None
+
+    def _report(self, text: str) -> None:
+        """Log a problem once, not on every retry of the same problem."""
+        if text != self.last_error:
+            log.warning("%s", text)
+        self.last_error = text
+
+    def _run(self) -> None:
+        delay = FIRST_RETRY
+        while not self._stop.is_set():
+            cfg = self._config()
+            if cfg is None:
+                self._stop.wait(1.0)
+                continue
+            where = f"{cfg.text('imap_user')}@{cfg.text('imap_host')}"
+            try:
+                self._session(cfg)
+                delay = FIRST_RETRY  # a clean end: stopping or reconfigured
+                continue
+            except imaplib.IMAP4.abort as exc:
+                problem = f"connection to the IMAP server {where} was lost ({_text(exc)})"
+            except imaplib.IMAP4.error as exc:
+                problem = f"the IMAP server {where} refused: {_text(exc)}"
+            except ImapProblem as exc:
+                problem = f"IMAP {where}: {exc}"
+            except (OSError, EOFError) as exc:
+                problem = f"cannot reach the IMAP server {where} ({type(exc).__name__}: {exc})"
+            except Exception as exc:  # never let the import thread die
+                log.exception("email: unexpected error in the IMAP worker")
+                problem = f"unexpected error in the IMAP worker ({type(exc).__name__})"
+            log.warning("email: %s; retrying in %.0fs", problem, delay)
+            self.last_error = problem
+            self._stop.wait(delay)
+            delay = min(delay * 2, MAX_RETRY)
+
+    # --- one connection -------------------------------------------------------------------
+
+    def _session(self, cfg: ChannelSettings) -> None:
+        """Connect, import, wait for more; returns when stopping or reconfigured."""
+        fingerprint = _fingerprint(cfg)
+        imap = connect(cfg)
+        try:
+            mailbox = cfg.text("mailbox", "INBOX")
+            _ok(imap.select(_quoted(mailbox), readonly=True), f"SELECT {mailbox}")
+            validity = _uidvalidity(imap)
+            idle = has_idle(imap)
+            if self.last_error is not None:
+                log.warning("email: connected to %s again", mailbox_key(cfg))
+            self.last_error = None
+            poll = max(1.0, float(cfg.settings.get("poll_seconds") or 60))
+            while not self._stop.is_set():
+                self._import(imap, cfg, validity)
+                if not self._wait(imap, idle, poll, fingerprint):
+                    return
+        finally:
+            _close(imap)
+
+    def _changed(self, fingerprint: tuple[Any, ...]) -> bool:
+        cfg = self._config()
+        return cfg is None or _fingerprint(cfg) != fingerprint
+
+    def _wait(
+        self, imap: imaplib.IMAP4, idle: bool, poll: float, fingerprint: tuple[Any, ...]
+    ) -> bool:
+        """Wait for new mail; False when the worker should disconnect (stop, reconfigured)."""
+        if not idle:
+            deadline = time.monotonic() + poll
+            while time.monotonic() < deadline:
+                if self._stop.wait(_TICK) or self._changed(fingerprint):
+                    return False
+            _ok(imap.noop(), "NOOP")
+            return True
+        return self._idle(imap, min(poll, _MAX_IDLE), fingerprint)
+
+    def _idle(self, imap: imaplib.IMAP4, renew: float, fingerprint: tuple[Any, ...]) -> bool:
+        """RFC 2177 IDLE until the server announces something, ``renew`` passes or we stop."""
+        tag = b"CSI" + str(int(time.monotonic() * 1000) % 10**9).encode()
+        imap.send(tag + b" IDLE\r\n")
+        line = imap.readline()
+        if not line.startswith(b"+"):
+            raise ImapProblem(f"IDLE refused: {line.strip().decode('utf-8', 'replace')}")
+        sock = imap.socket()
+        deadline = time.monotonic() + renew
+        keep = True
+        while time.monotonic() < deadline:
+            if self._stop.is_set() or self._changed(fingerprint):
+                keep = False
+                break
+            readable, _, _ = select.select([sock], [], [], _TICK)
+            if readable:
+                news = imap.readline()
+                if not news:
+                    raise imaplib.IMAP4.abort("the server closed the connection during IDLE")
+                if news.startswith(b"* BYE"):
+                    raise imaplib.IMAP4.abort(news.strip().decode("utf-8", "replace"))
+                if b"EXISTS" in news.upper() or b"RECENT" in news.upper():
+                    break
+        imap.send(b"DONE\r\n")
+        while True:
+            reply = imap.readline()
+            if not reply:
+                raise imaplib.IMAP4.abort("the server closed the connection ending IDLE")
+            if reply.startswith(tag + b" "):
+                if not reply[len(tag) + 1 :].upper().startswith(b"OK"):
+                    raise ImapProblem(
+                        f"IDLE ended badly: {reply.strip().decode('utf-8', 'replace')}"
+                    )
+                return keep
+
+    # --- importing ------------------------------------------------------------------------
+
+    def _cursor(self, key: str, validity: int) -> int:
+        with self.state.reads() as s:
+            row = s.get(m.ChannelConfig, Provider.EMAIL.value)
+            state = (row.settings or {}).get(STATE_KEY, {}) if row is not None else {}
+        mine = state.get(key) if isinstance(state, dict) else None
+        if isinstance(mine, dict) and mine.get("uidvalidity") == validity:
+            return int(mine.get("uid") or 0)
+        return 0
+
+    def _import(self, imap: imaplib.IMAP4, cfg: ChannelSettings, validity: int) -> int:
+        key = mailbox_key(cfg)
+        after = self._cursor(key, validity)
+        done = 0
+        for uid in new_uids(imap, after):
+            if self._stop.is_set():
+                break
+            raw = fetch(imap, uid)
+            self._store(cfg, key, validity, uid, raw)
+            done += 1
+        return done
+
+    def _store(
+        self, cfg: ChannelSettings, key: str, validity: int, uid: int, raw: bytes | None
+    ) -> None:
+        """Ingest one mail and advance the cursor past it, in one transaction."""
+        limit = int(cfg.settings.get("max_attachment_bytes") or DEFAULT_MAX_ATTACHMENT_BYTES)
+        msg = None
+        if raw is not None:
+            msg = parse_email(raw, max_attachment_bytes=limit, received_at=datetime.now(UTC))
+            if misread(msg.parse_warning):
+                msg = with_original(msg, raw, limit)
+        try:
+            with self.state.writes() as s:
+                if msg is not None:
+                    self._ingest(s, msg, cfg)
+                _advance(s, key, validity, uid)
+                s.commit()
+        except Exception as exc:
+            failures = self._failures.get(uid, 0) + 1
+            self._failures[uid] = failures
+            if failures < _SKIP_AFTER:
+                raise
+            log.error(
+                "email: mail UID %d in %s could not be stored (%s: %s); skipped, it stays "
+                "in the mailbox",
+                uid,
+                key,
+                type(exc).__name__,
+                exc,
+            )
+            with self.state.writes() as s:
+                _advance(s, key, validity, uid)
+                s.commit()
+        self._failures.pop(uid, None)
+
+    def _ingest(self, s: Any, msg: InboundMessage, cfg: ChannelSettings) -> None:
+        result = ingest_message(
+            s,
+            msg,
+            realm=self.realm,
+            thread_hint=ThreadHint.from_email(msg),
+            provider=Provider.EMAIL.value,
+            store=self.state.attachments,
+        )
+        if not result.created:
+            return
+        stored = s.get(m.Message, result.message_id)
+        if msg.parse_warning and stored is not None:
+            stored.failure_reason = (_WARNING_PREFIX + msg.parse_warning)[:500]
+        address = msg.reply_to or (msg.sender_handle.value if msg.sender_handle else None)
+        if address and not msg.is_auto:
+            # Replies go where the customer asked (Reply-To), never to an autoresponder.
+            save_route(
+                s,
+                result.conversation_id,
+                Provider.EMAIL.value,
+                Handle(IdentityKind.EMAIL, address),
+                cfg.text("imap_user") or None,
+            )
+        s.flush()
+        log.info(
+            "email: stored %s in conversation %s", msg.provider_message_id, result.conversation_id
+        )
+
+
+def misread(warning: str | None) -> bool:
+    """Whether the parser's warning means the agent may not see what the customer wrote
+    (a missing Date or Message-ID alone does not)."""
+    rest = warning or ""
+    for harmless in _HARMLESS:
+        rest = rest.replace(harmless, "")
+    return bool(rest.replace(";", "").strip())
+
+
+def with_original(msg: InboundMessage, raw: bytes, limit: int) -> InboundMessage:
+    """``msg`` with the mail as received attached, so the agent can open what we misread."""
+    original = Attachment(
+        filename=ORIGINAL_NAME,
+        content_type="message/rfc822",
+        size=len(raw),
+        data=raw if len(raw) <= limit else None,
+    )
+    return replace(msg, attachments=(*msg.attachments, original))
+
+
+def _advance(s: Any, key: str, validity: int, uid: int) -> None:
+    row = s.get(m.ChannelConfig, Provider.EMAIL.value, with_for_update=True)
+    if row is None:
+        return
+    settings = dict(row.settings or {})
+    state = dict(settings.get(STATE_KEY) or {})
+    current = state.get(key)
+    if (
+        isinstance(current, dict)
+        and current.get("uidvalidity") == validity
+        and int(current.get("uid") or 0) >= uid
+    ):
+        return
+    state[key] = {"uidvalidity": validity, "uid": uid}
+    settings[STATE_KEY] = state
+    row.settings = settings
+
+
+def _text(exc: Exception) -> str:
+    """imaplib puts the server's bytes in its exceptions; show them as text."""
+    first = exc.args[0] if exc.args else ""
+    return first.decode("utf-8", "replace") if isinstance(first, bytes) else str(exc)
+
+
+def _quoted(mailbox: str) -> str:
+    """A mailbox name as an IMAP quoted string (names may contain spaces)."""
+    return '"' + mailbox.replace("\\", "\\\\").replace('"', '\\"') + '"'
