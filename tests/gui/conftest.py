@@ -99,5 +99,8 @@ def desk_factory(qtbot: QtBot, tmp_path: Path) -> Iterator[Callable[..., Desk]]:
     yield make
     for desk in made:
         desk.window.close()
+        # Deleted, not just closed: restyling the app later (another test's theme) walks
+        # every live widget, and a closed window whose engine is gone crashes Qt.
+        desk.window.deleteLater()
         desk.engine.stop(5)
         desk.engine.cache.close()

@@ -21,6 +21,7 @@ from csdesk import settings as opts
 from csdesk.app.workstation import Me, Workstation
 from csdesk.i18n import _
 from csdesk.settings import Settings
+from csdesk.speech import EngineFactory, SpeechService
 from csdesk.sync import (
     LocalCache,
     LoginResult,
@@ -34,36 +35,16 @@ from csdesk.sync import (
     TlsError,
     WrongCredentials,
 )
-from csdesk.theme.qss import render_qss
-from csdesk.theme.themes import get_theme
-from csdesk.theme.tokens import Theme
+from csdesk.ui.appearance import Appearance, apply_theme, resolve_theme
 from csdesk.ui.bridge import SyncBridge
 from csdesk.ui.main_window import MainWindow
 from csdesk.ui.panels.signin import SignInDialog
+from csdesk.ui.speech_bridge import Speaker, SpeechOptions
 from csdesk.ui.tasks import Tasks
 
 log = logging.getLogger(__name__)
 EMBEDDED_KEY = "embedded"
-
-
-def resolve_theme(app: QApplication, choice: str) -> Theme:
-    """The agent's theme, or with "system" the operating system's scheme and contrast."""
-    if choice != "system":
-        return get_theme(choice)
-    hints = app.styleHints()  # keep a reference: a temporary is deleted under us
-    dark = hints.colorScheme() == Qt.ColorScheme.Dark
-    access = hints.accessibility()  # Qt 6.10+; under Xvfb it reports no preference
-    high = access.contrastPreference() == Qt.ContrastPreference.HighContrast
-    if high:
-        return get_theme("high_contrast_dark" if dark else "high_contrast")
-    return get_theme("dark" if dark else "light")
-
-
-def apply_theme(app: QApplication, theme: Theme, scale: float) -> None:
-    app.setStyleSheet(render_qss(theme, scale))
-    font = app.font()
-    font.setPointSizeF(10.0 * scale)
-    app.setFont(font)
+__all__ = ["Controller", "apply_theme", "main", "resolve_theme"]
 
 
 def error_text(exc: Exception, url: str) -> str:
@@ -101,8 +82,15 @@ class Controller(QObject):
     """Owns the start-up sequence and the signed-in session."""
 
     def __init__(
-        self, app: QApplication, settings: Settings, notice: str | None, server_url: str | None
+        self,
+        app: QApplication,
+        settings: Settings,
+        notice: str | None,
+        server_url: str | None,
+        *,
+        speech_engine: EngineFactory | None = None,
     ) -> None:
+        """``speech_engine`` replaces pyttsx3 (tests; a platform with another synthesiser)."""
         super().__init__()
         self.app = app
         self.settings = settings
@@ -110,8 +98,13 @@ class Controller(QObject):
         self.server_url = server_url or settings.get(opts.SERVER_URL)
         self.tasks = Tasks(self)
         self.bridge = SyncBridge(self)
-        self.theme = resolve_theme(app, settings.get(opts.THEME))
-        apply_theme(app, self.theme, settings.get(opts.FONT_SCALE))
+        self.appearance = Appearance(app, settings, self)
+        self.theme = self.appearance.apply()
+        # Speech starts with the app (the engine takes a moment to load) and outlives sessions.
+        self.speaker = Speaker(
+            SpeechService(speech_engine), SpeechOptions.from_settings(settings), parent=self
+        )
+        self.speaker.start(lambda fn: self.tasks.run(fn))
         self.embedded: embedded.EmbeddedServer | None = None
         self.session: Session | None = None
         self.splash: QLabel | None = None
@@ -243,7 +236,15 @@ class Controller(QObject):
         ws = Workstation(engine, me)
         engine.add_listener(self.bridge.on_sync_event)
         engine.start()
-        window = MainWindow(ws, self.bridge, self.theme, self.notice)
+        window = MainWindow(
+            ws,
+            self.bridge,
+            self.appearance.theme,
+            self.notice,
+            speaker=self.speaker,
+            appearance=self.appearance,
+            settings=self.settings,
+        )
         window.sign_out_requested.connect(self.sign_out)
         self.session = Session(engine, ws, window, server_key, username)
         if self.dialog is not None:
@@ -295,6 +296,8 @@ class Controller(QObject):
     def shutdown(self) -> None:
         if self.session is not None:
             self.session.engine.stop()
+        self.speaker.close()
+        self.appearance.detach()
         self.tasks.shutdown()
         if self.embedded is not None:
             self.embedded.stop()

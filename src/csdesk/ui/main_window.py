@@ -7,23 +7,23 @@ Widgets reach data only through ``Workstation`` calls run by ``Tasks``; sync new
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QIcon
 from PySide6.QtWidgets import (
-    QInputDialog,
+    QDialog,
     QLabel,
     QMainWindow,
     QSplitter,
     QSystemTrayIcon,
+    QWidget,
 )
 
 from csdesk.app.inbox import Sort, View
-from csdesk.app.present import priority_label
 from csdesk.app.thread import ConversationView, CustomerContext
 from csdesk.app.workstation import Workstation
-from csdesk.domain.enums import ConversationStatus, Priority
+from csdesk.domain.enums import ConversationStatus
 from csdesk.i18n import _, ngettext
 from csdesk.protocol import Entity
 from csdesk.sync.api import Viewer
@@ -32,13 +32,21 @@ from csdesk.theme.tokens import Theme
 from csdesk.ui.a11y import announce
 from csdesk.ui.actions import ActionRegistry
 from csdesk.ui.bridge import SyncBridge
+from csdesk.ui.conversation_actions import ConversationActions
 from csdesk.ui.models.inbox_model import InboxModel
+from csdesk.ui.pane_fit import PaneFitter
 from csdesk.ui.panels.conversation import ConversationPanel
 from csdesk.ui.panels.customer import CustomerPane
 from csdesk.ui.panels.inbox import InboxPanel
 from csdesk.ui.panels.shortcuts import ShortcutsDialog
 from csdesk.ui.panels.sidebar import ViewList
 from csdesk.ui.tasks import Tasks
+from csdesk.ui.window_speech import WindowSpeech
+
+if TYPE_CHECKING:
+    from csdesk.settings import Settings
+    from csdesk.ui.appearance import Appearance
+    from csdesk.ui.speech_bridge import Speaker
 
 CONVERSATION_ACTIONS = [
     "assign_me",
@@ -52,7 +60,7 @@ CONVERSATION_ACTIONS = [
 ]
 
 
-class MainWindow(QMainWindow):
+class MainWindow(ConversationActions, QMainWindow):
     """Signals: ``sign_out_requested()``, ``announced(str)`` (every announcement, for speech
     and tests), ``new_for_me(str)`` (a conversation newly assigned to this agent)."""
 
@@ -66,9 +74,16 @@ class MainWindow(QMainWindow):
         bridge: SyncBridge,
         theme: Theme,
         notice: str | None = None,
+        *,
+        speaker: Speaker | None = None,
+        appearance: Appearance | None = None,
+        settings: Settings | None = None,
     ) -> None:
         super().__init__()
         self.ws, self.bridge, self.theme = ws, bridge, theme
+        self.appearance, self.settings = appearance, settings
+        self.speech: WindowSpeech | None = None  # set once the panels exist
+        self.settings_dialog: QDialog | None = None
         self.tasks = Tasks(self)  # results meant for this window die with it
         self.setObjectName("main_window")
         self.setWindowTitle(_("csdesk — {name}").format(name=ws.me.display_name))
@@ -81,6 +96,9 @@ class MainWindow(QMainWindow):
         self.open_conv: ConversationView | None = None
         self.customer_ctx: CustomerContext | None = None
         self._known_mine: set[str] | None = None
+        # Until the first catch-up, conversations arriving are the backlog, not news: without
+        # this, signing in announced (and spoke) every conversation as "new for you".
+        self.caught_up = False
         self._reorder_pending = False
         self._reload_again = False
         self._quiet = False  # moving the list's cursor without opening what it lands on
@@ -101,6 +119,7 @@ class MainWindow(QMainWindow):
         split.setSizes([170, 500, 610, 320])
         split.setChildrenCollapsible(False)
         self.setCentralWidget(split)
+        self.panes = PaneFitter(split, self.views, self.inbox, self.conversation, self.customer)
 
         self.sync_label = QLabel(self)
         self.sync_label.setObjectName("sync_status")
@@ -118,6 +137,10 @@ class MainWindow(QMainWindow):
             self.tray.show()
 
         self._wire()
+        if speaker is not None:
+            self.speech = WindowSpeech(self, speaker)
+        if appearance is not None:
+            appearance.theme_changed.connect(self.set_theme)
         self._clock = QTimer(self)
         self._clock.setInterval(30_000)  # waiting times and SLA countdowns move
         self._clock.timeout.connect(self._tick)
@@ -141,8 +164,8 @@ class MainWindow(QMainWindow):
         a.bind("previous_conversation", lambda: self.inbox.step(-1))
         a.bind("focus_inbox", self.inbox.list.setFocus)
         a.bind("focus_thread", lambda: self.conversation.messages.setFocus())
-        a.bind("focus_customer", lambda: self.customer.setFocus())
-        a.bind("focus_views", self.views.setFocus)
+        a.bind("focus_customer", lambda: self._go_to_pane(self.customer))
+        a.bind("focus_views", lambda: self._go_to_pane(self.views))
         a.bind("search", self._focus_search)
         for n in range(1, 10):
             a.bind(f"view_{n}", self._choose_view(n - 1))
@@ -158,12 +181,21 @@ class MainWindow(QMainWindow):
         a.bind("snooze", self.snooze)
         a.bind("priority", self.change_priority)
         a.bind("tags", self.edit_tags)
+        a.bind("formatted", self.show_formatted)
+        a.bind("attachment", self.open_attachment)
+        a.bind("read_aloud", self.read_aloud)
+        a.bind("stop_speech", self.stop_speech)
+        a.bind("settings", self.show_settings)
         a.bind("shortcuts", self.show_shortcuts)
         a.bind("sign_out", self.sign_out_requested.emit)
         a.bind("quit", self._close)
 
     def _close(self) -> None:
         self.close()
+
+    def _go_to_pane(self, pane: QWidget) -> None:
+        self.panes.reveal(pane)  # hidden at large text sizes until asked for
+        pane.setFocus()
 
     def _choose_view(self, row: int) -> Callable[[], None]:
         return lambda: self.views.choose(row)
@@ -197,10 +229,15 @@ class MainWindow(QMainWindow):
         self.inbox.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.inbox.search.selectAll()
 
-    def say(self, message: str, *, assertive: bool = False) -> None:
-        """Tell a screen reader (and speech) without moving focus."""
+    def say(self, message: str, *, assertive: bool = False, speak: bool = True) -> None:
+        """Tell a screen reader (and speech) without moving focus; ``speak=False`` when the
+        text is spoken by its own rule (new messages) or is about speech itself."""
+        if self.speech is not None:
+            message = self.speech.shape(message)
         announce(self, message, assertive=assertive)
         self.announced.emit(message)
+        if speak and self.speech is not None:
+            self.speech.speaker.announcement(message, assertive=assertive)
 
     def show_notice(self, text: str) -> None:
         self.notice_label.setText(text)
@@ -248,7 +285,7 @@ class MainWindow(QMainWindow):
         current = self.open_id
         self.model.set_ids(ids)
         self.views.set_counts(counts)
-        if self._known_mine is not None:
+        if self._known_mine is not None and self.caught_up:
             for cid in mine - self._known_mine:
                 self.new_for_me.emit(cid)
                 self._notify_new(cid)
@@ -287,6 +324,8 @@ class MainWindow(QMainWindow):
 
     def _tick(self) -> None:
         self.model.tick()
+        if self.speech is not None:
+            self.speech.check_sla()
         self.reload_list()  # SLA-at-risk membership moves with the clock
 
     # --- the open conversation -----------------------------------------------------------
@@ -409,6 +448,10 @@ class MainWindow(QMainWindow):
         if status.last_error and status.state == SyncState.OFFLINE:
             parts.append(status.last_error)
         text = " · ".join(parts)
+        if status.state == SyncState.ONLINE and not self.caught_up:
+            self.caught_up = True
+            self._known_mine = None  # the next complete list is the baseline
+            self.reload_list()
         old = self.sync_label.text()
         self.sync_label.setText(text)
         self.sync_label.setAccessibleDescription(text)
@@ -459,7 +502,8 @@ class MainWindow(QMainWindow):
                     self.say(
                         _("New message from {who}: {text}").format(
                             who=msg.author_name, text=msg.body_text[:200]
-                        )
+                        ),
+                        speak=False,  # WindowSpeech speaks new messages by the agent's rules
                     )
 
         self.tasks.run(check, done)
@@ -475,135 +519,47 @@ class MainWindow(QMainWindow):
         self._reorder_pending = False
         self.show_notice(_("Something went wrong: {error}").format(error=exc))
 
-    # --- actions -------------------------------------------------------------------------
+    def read_aloud(self) -> None:
+        if self.speech is None:
+            self.say(_("Speech is not available in this window."), speak=False)
+        else:
+            self.speech.read_aloud()
 
-    def _need_open(self) -> str | None:
-        if self.open_conv is None:
-            self.say(_("No conversation is open."))
-            return None
-        return self.open_conv.id
+    def stop_speech(self) -> None:
+        if self.speech is not None:
+            self.speech.speaker.stop()
 
-    def _act(self, fn: object, done_text: str) -> None:
-        assert callable(fn)
+    def set_theme(self, theme: Theme) -> None:
+        """A new theme is in force (settings or the OS): repaint what paints with tokens."""
+        self.theme = theme
+        self.conversation.messages.set_theme(theme)
+        self.panes.fit()  # the text size may have changed
 
-        def done(_changes: object) -> None:
-            self.say(done_text)
+    def show_settings(self) -> None:
+        from csdesk.ui.panels.settings import SettingsDialog
 
-        self.tasks.write(fn, done, self._task_failed)
-
-    def send(self, body: str, note: bool, subject: str) -> None:
-        cid = self._need_open()
-        if cid is None:
+        if self.settings is None or self.appearance is None:
+            self.say(_("Settings are not available in this window."))
             return
-        composer = self.conversation.composer
+        focus = self.focusWidget()
+        speaker = self.speech.speaker if self.speech is not None else None
+        dialog = SettingsDialog(self.settings, self.appearance, speaker, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # one per opening, not kept
+        settings = self.settings
 
-        def done(_result: object) -> None:
-            composer.clear()
-            composer.text.setFocus()
-            self.say(_("Note saved") if note else _("Reply queued for sending"))
+        def closed(_result: int) -> None:
+            self.settings_dialog = None
+            self.tasks.run(settings.save, None, self._settings_not_saved)
+            if focus is not None:  # back where the agent was, as after any dialog
+                self.activateWindow()
+                focus.setFocus(Qt.FocusReason.OtherFocusReason)
 
-        self.tasks.write(
-            lambda: self.ws.reply(cid, body, note=note, subject=subject), done, self._task_failed
-        )
+        dialog.finished.connect(closed)
+        self.settings_dialog = dialog
+        dialog.open()  # window-modal without a nested event loop
 
-    def assign_me(self) -> None:
-        cid = self._need_open()
-        if cid:
-            self._act(lambda: self.ws.claim(cid), _("Assigned to you"))
-
-    def assign_other(self) -> None:
-        cid = self._need_open()
-        if cid is None:
-            return
-        people = [(None, _("Nobody (unassign)")), *self.ws.users()]
-        labels = [name for _id, name in people]
-        choice, ok = QInputDialog.getItem(
-            self, _("Assign to"), _("Assign this conversation to:"), labels, 0, False
-        )
-        if ok:
-            uid = people[labels.index(choice)][0]
-            self._act(lambda: self.ws.assign(cid, uid), _("Assigned to {name}").format(name=choice))
-
-    def _status(self, status: ConversationStatus, text: str) -> None:
-        cid = self._need_open()
-        if cid:
-            self._act(lambda: self.ws.set_status(cid, status), text)
-
-    def resolve(self) -> None:
-        """Resolve, then go on to the next conversation of the list (the usual next step)."""
-        cid = self._need_open()
-        if cid is None:
-            return
-        ids = self.model.ids()
-        nxt = None
-        if cid in ids:
-            at = ids.index(cid)
-            rest = ids[at + 1 :] + ids[:at][::-1]
-            nxt = rest[0] if rest else None
-        self._act(lambda: self.ws.resolve(cid), _("Resolved"))
-        if nxt is not None:
-            self.inbox.select_id(nxt)
-
-    def snooze(self) -> None:
-        cid = self._need_open()
-        if cid is None:
-            return
-        options = [
-            (_("1 hour"), timedelta(hours=1)),
-            (_("4 hours"), timedelta(hours=4)),
-            (_("Tomorrow"), timedelta(days=1)),
-            (_("Next week"), timedelta(days=7)),
-        ]
-        labels = [label for label, _d in options]
-        choice, ok = QInputDialog.getItem(self, _("Snooze"), _("Snooze until:"), labels, 0, False)
-        if ok:
-            until = datetime.now(UTC) + dict(options)[choice]
-            self._act(
-                lambda: self.ws.set_status(cid, ConversationStatus.SNOOZED, until),
-                _("Snoozed for {span}").format(span=choice),
-            )
-
-    def change_priority(self) -> None:
-        cid = self._need_open()
-        if cid is None:
-            return
-        levels = list(Priority)
-        labels = [priority_label(p.value) for p in levels]
-        current = labels.index(priority_label(self.open_conv.priority)) if self.open_conv else 1
-        choice, ok = QInputDialog.getItem(
-            self, _("Priority"), _("Priority:"), labels, current, False
-        )
-        if ok:
-            level = levels[labels.index(choice)]
-            self._act(
-                lambda: self.ws.set_priority(cid, level), _("Priority {level}").format(level=choice)
-            )
-
-    def edit_tags(self) -> None:
-        cid = self._need_open()
-        if cid is None or self.open_conv is None:
-            return
-        current = ", ".join(self.open_conv.tags)
-        text, ok = QInputDialog.getText(
-            self, _("Tags"), _("Tags, separated by commas:"), text=current
-        )
-        if ok:
-            new = [t.strip() for t in text.split(",") if t.strip()]
-            old = list(self.open_conv.tags)
-            add = [t for t in new if t not in old]
-            remove = [t for t in old if t not in new]
-            self._act(lambda: self.ws.set_tags(cid, add, remove), _("Tags saved"))
-
-    def choose_canned(self) -> None:
-        from csdesk.ui.panels.canned import choose_canned
-
-        conv, ctx = self.open_conv, self.customer_ctx
-        if conv is None:
-            self.say(_("No conversation is open."))
-            return
-        text = choose_canned(self, self.ws, conv, ctx)
-        if text is not None:
-            self.conversation.composer.insert(text)
+    def _settings_not_saved(self, exc: Exception) -> None:
+        self.show_notice(_("Could not save settings: {error}").format(error=exc))
 
     def show_shortcuts(self) -> None:
         dialog = ShortcutsDialog(list(self.actions_), self)

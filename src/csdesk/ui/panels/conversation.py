@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSplitter, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QSplitter, QToolButton, QVBoxLayout, QWidget
 
 from csdesk.app.present import conversation_header
 from csdesk.app.thread import ConversationView
 from csdesk.i18n import _
 from csdesk.theme.tokens import Theme
+from csdesk.ui.flow_layout import FlowLayout
 from csdesk.ui.models.thread_model import ThreadModel
 from csdesk.ui.panels.composer import Composer
 from csdesk.ui.panels.thread_view import ThreadView
@@ -32,7 +33,7 @@ class ConversationPanel(QWidget):
         self.rejection.setObjectName("rejection")
         self.rejection.setWordWrap(True)
         self.rejection.hide()
-        bar = QHBoxLayout()
+        bar = FlowLayout()  # wraps at large text sizes instead of widening the window
         self.buttons: list[QToolButton] = []
         for action in actions:
             button = QToolButton(self)
@@ -44,7 +45,6 @@ class ConversationPanel(QWidget):
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
             bar.addWidget(button)
             self.buttons.append(button)
-        bar.addStretch(1)
         self.model = ThreadModel(me)
         self.messages = ThreadView(self.model, theme, self)
         self.composer = Composer(self)

@@ -1,0 +1,251 @@
+"""The agent's actions on the open conversation, for ``MainWindow`` (a mixin: they use its
+workstation, tasks and panels). Each writes locally first through the window's serial writer
+and is announced; nothing here waits on the network or the disk on the GUI thread."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QInputDialog, QWidget
+
+from csdesk.app.present import priority_label
+from csdesk.domain.enums import ConversationStatus, Priority
+from csdesk.i18n import _
+
+if TYPE_CHECKING:
+    from csdesk.app.thread import ConversationView, CustomerContext
+    from csdesk.app.workstation import Workstation
+    from csdesk.ui.models.inbox_model import InboxModel
+    from csdesk.ui.panels.conversation import ConversationPanel
+    from csdesk.ui.panels.inbox import InboxPanel
+    from csdesk.ui.tasks import Tasks
+
+
+class ConversationActions:
+    @property
+    def _widget(self) -> QWidget:
+        """This window, as the parent of the dialogs its actions open."""
+        assert isinstance(self, QWidget)
+        return self
+
+    if TYPE_CHECKING:  # provided by MainWindow
+        ws: Workstation
+        tasks: Tasks
+        conversation: ConversationPanel
+        inbox: InboxPanel
+        model: InboxModel
+        open_conv: ConversationView | None
+        customer_ctx: CustomerContext | None
+
+        def say(self, message: str, *, assertive: bool = False, speak: bool = True) -> None: ...
+        def _task_failed(self, exc: Exception) -> None: ...
+
+    def _need_open(self) -> str | None:
+        if self.open_conv is None:
+            self.say(_("No conversation is open."))
+            return None
+        return self.open_conv.id
+
+    def _act(self, fn: object, done_text: str) -> None:
+        assert callable(fn)
+
+        def done(_changes: object) -> None:
+            self.say(done_text)
+
+        self.tasks.write(fn, done, self._task_failed)
+
+    def send(self, body: str, note: bool, subject: str) -> None:
+        cid = self._need_open()
+        if cid is None:
+            return
+        composer = self.conversation.composer
+
+        def done(_result: object) -> None:
+            composer.clear()
+            composer.text.setFocus()
+            self.say(_("Note saved") if note else _("Reply queued for sending"))
+
+        self.tasks.write(
+            lambda: self.ws.reply(cid, body, note=note, subject=subject), done, self._task_failed
+        )
+
+    def assign_me(self) -> None:
+        cid = self._need_open()
+        if cid:
+            self._act(lambda: self.ws.claim(cid), _("Assigned to you"))
+
+    def assign_other(self) -> None:
+        cid = self._need_open()
+        if cid is None:
+            return
+        # Teammates, or a team's queue (the conversation then waits there unassigned).
+        targets: list[tuple[str | None, str | None, str]] = [(None, None, _("Nobody (unassign)"))]
+        targets += [(uid, None, name) for uid, name in self.ws.users()]
+        targets += [
+            (None, tid, _("Team: {name}").format(name=name)) for tid, name in self.ws.teams()
+        ]
+        labels = [label for _u, _t, label in targets]
+        choice, ok = QInputDialog.getItem(
+            self._widget, _("Assign to"), _("Assign this conversation to:"), labels, 0, False
+        )
+        if ok:
+            uid, tid, label = targets[labels.index(choice)]
+            self._act(
+                lambda: self.ws.assign(cid, uid, tid, set_team=tid is not None),
+                _("Assigned to {name}").format(name=label),
+            )
+
+    def open_attachment(self) -> None:
+        """Download the selected message's attachment (asking which, if several) and hand it
+        to the desktop's viewer; the download runs on a worker."""
+        view = self.conversation.messages
+        msg = self.conversation.model.message(view.currentIndex().row())
+        if msg is None or not msg.attachments:
+            self.say(_("The selected message has no attachments."))
+            return
+        names = [
+            str(a.get("filename") or _("attachment {n}").format(n=n + 1))
+            for n, a in enumerate(msg.attachments)
+        ]
+        index = 0
+        if len(names) > 1:
+            choice, ok = QInputDialog.getItem(
+                self._widget,
+                _("Open attachment"),
+                _("Attachment:"),
+                names,
+                0,
+                False,
+            )
+            if not ok:
+                return
+            index = names.index(choice)
+        if not msg.attachments[index].get("sha256"):
+            self.say(
+                _(
+                    "This attachment's content is not on the server (too large, or only "
+                    "a reference was received)."
+                )
+            )
+            return
+        target = Path(tempfile.gettempdir()) / "csdesk-attachments"
+        name, message_id = names[index], msg.id
+
+        def opened(path: Path) -> None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+            self.say(_("Opened {name}").format(name=name))
+
+        self.tasks.run(
+            lambda: self.ws.open_attachment(message_id, index, name, target),
+            opened,
+            lambda exc: self.say(
+                _("Could not open {name}: {error}").format(name=name, error=exc), assertive=True
+            ),
+        )
+
+    def show_formatted(self) -> None:
+        from csdesk.ui.panels.email_view import EmailView
+
+        view = self.conversation.messages
+        msg = self.conversation.model.message(view.currentIndex().row())
+        if msg is None or not msg.body_html:
+            self.say(_("The selected message has no formatted version."))
+            return
+
+        def load(urls: list[str], done: Callable[[dict[str, bytes]], None]) -> None:
+            from csdesk.sync.remote_images import fetch_images
+
+            self.tasks.run(lambda: fetch_images(urls), done)
+
+        dialog = EmailView(msg.subject, msg.body_html, load, self._widget)
+        dialog.exec()
+        view.setFocus()
+
+    def _status(self, status: ConversationStatus, text: str) -> None:
+        cid = self._need_open()
+        if cid:
+            self._act(lambda: self.ws.set_status(cid, status), text)
+
+    def resolve(self) -> None:
+        """Resolve, then go on to the next conversation of the list (the usual next step)."""
+        cid = self._need_open()
+        if cid is None:
+            return
+        ids = self.model.ids()
+        nxt = None
+        if cid in ids:
+            at = ids.index(cid)
+            rest = ids[at + 1 :] + ids[:at][::-1]
+            nxt = rest[0] if rest else None
+        self._act(lambda: self.ws.resolve(cid), _("Resolved"))
+        if nxt is not None:
+            self.inbox.select_id(nxt)
+
+    def snooze(self) -> None:
+        cid = self._need_open()
+        if cid is None:
+            return
+        options = [
+            (_("1 hour"), timedelta(hours=1)),
+            (_("4 hours"), timedelta(hours=4)),
+            (_("Tomorrow"), timedelta(days=1)),
+            (_("Next week"), timedelta(days=7)),
+        ]
+        labels = [label for label, _d in options]
+        choice, ok = QInputDialog.getItem(
+            self._widget, _("Snooze"), _("Snooze until:"), labels, 0, False
+        )
+        if ok:
+            until = datetime.now(UTC) + dict(options)[choice]
+            self._act(
+                lambda: self.ws.set_status(cid, ConversationStatus.SNOOZED, until),
+                _("Snoozed for {span}").format(span=choice),
+            )
+
+    def change_priority(self) -> None:
+        cid = self._need_open()
+        if cid is None:
+            return
+        levels = list(Priority)
+        labels = [priority_label(p.value) for p in levels]
+        current = labels.index(priority_label(self.open_conv.priority)) if self.open_conv else 1
+        choice, ok = QInputDialog.getItem(
+            self._widget, _("Priority"), _("Priority:"), labels, current, False
+        )
+        if ok:
+            level = levels[labels.index(choice)]
+            self._act(
+                lambda: self.ws.set_priority(cid, level), _("Priority {level}").format(level=choice)
+            )
+
+    def edit_tags(self) -> None:
+        cid = self._need_open()
+        if cid is None or self.open_conv is None:
+            return
+        current = ", ".join(self.open_conv.tags)
+        text, ok = QInputDialog.getText(
+            self._widget, _("Tags"), _("Tags, separated by commas:"), text=current
+        )
+        if ok:
+            new = [t.strip() for t in text.split(",") if t.strip()]
+            old = list(self.open_conv.tags)
+            add = [t for t in new if t not in old]
+            remove = [t for t in old if t not in new]
+            self._act(lambda: self.ws.set_tags(cid, add, remove), _("Tags saved"))
+
+    def choose_canned(self) -> None:
+        from csdesk.ui.panels.canned import choose_canned
+
+        conv, ctx = self.open_conv, self.customer_ctx
+        if conv is None:
+            self.say(_("No conversation is open."))
+            return
+        text = choose_canned(self._widget, self.ws, conv, ctx)
+        if text is not None:
+            self.conversation.composer.insert(text)
