@@ -8,28 +8,16 @@ from collections.abc import Callable
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAccessible
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from csdesk.ui.panels.settings import SettingsDialog
 from tests.a11y.conftest import SpeakingDesk
+from tests.helpers.a11y_checks import unnamed_focusables
 from tests.helpers.server import ServerProcess
 
 pytestmark = pytest.mark.timeout(120)
 Make = Callable[..., SpeakingDesk]
-
-
-def unnamed_focusables(root: QWidget) -> list[str]:
-    missing = []
-    for widget in [root, *root.findChildren(QWidget)]:
-        if not widget.isVisible() or widget.focusPolicy() == Qt.FocusPolicy.NoFocus:
-            continue
-        iface = QAccessible.queryAccessibleInterface(widget)
-        name = iface.text(QAccessible.Text.Name) if iface is not None else ""
-        if not name.strip():
-            missing.append(f"{type(widget).__name__}#{widget.objectName()}")
-    return missing
 
 
 def _open(qtbot: QtBot, desk: SpeakingDesk) -> SettingsDialog:

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAccessible
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from csdesk.app.inbox import ALL_VIEWS, View
@@ -17,6 +16,7 @@ from csdesk.sync.events import SyncState
 from csdesk.ui.actions import specs
 from csdesk.ui.panels.shortcuts import ShortcutsDialog
 from tests.gui.conftest import Desk, seed_demo_db
+from tests.helpers.a11y_checks import unnamed_focusables
 from tests.helpers.http import Raw
 from tests.helpers.server import ServerProcess, TestUser
 
@@ -139,18 +139,6 @@ def test_keyboard_moves_and_views(
     assert w.conversation.messages.hasFocus()
 
 
-def _unnamed_focusables(root: QWidget) -> list[str]:
-    missing = []
-    for widget in [root, *root.findChildren(QWidget)]:
-        if not widget.isVisible() or widget.focusPolicy() == Qt.FocusPolicy.NoFocus:
-            continue
-        iface = QAccessible.queryAccessibleInterface(widget)
-        name = iface.text(QAccessible.Text.Name) if iface is not None else ""
-        if not name.strip():
-            missing.append(f"{type(widget).__name__}#{widget.objectName()}")
-    return missing
-
-
 def test_every_focusable_widget_has_an_accessible_name(
     qtbot: QtBot, demo_server: ServerProcess, desk_factory: Callable[..., Desk]
 ) -> None:
@@ -162,7 +150,7 @@ def test_every_focusable_widget_has_an_accessible_name(
     )
     w.inbox.step(1)
     qtbot.waitUntil(lambda: w.conversation.current is not None, timeout=10_000)
-    assert _unnamed_focusables(w) == []
+    assert unnamed_focusables(w) == []
     # Rows speak a whole sentence, messages too.
     assert "from" in w.model.index(0).data(Qt.ItemDataRole.AccessibleTextRole)
     first_msg = w.conversation.model.index(0).data(Qt.ItemDataRole.AccessibleTextRole)

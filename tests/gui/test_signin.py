@@ -122,3 +122,22 @@ def test_damaged_settings_file_is_reported_and_kept(
     assert c.session is not None
     assert "damaged" in c.session.window.notice_label.text()
     json.loads(path.read_text())  # a sound file was written back
+
+
+def test_untrusted_certificate_is_its_own_message(
+    qtbot: QtBot, controller_for: list[Controller], tmp_path: Path
+) -> None:
+    from tests.helpers.tls import untrusted_tls_server
+
+    with untrusted_tls_server(tmp_path) as url:
+        c = _start(controller_for, url)
+        _sign_in(qtbot, c, "mateo", "demo-password")
+        qtbot.waitUntil(
+            lambda: (
+                c.dialog is not None
+                and c.dialog.error.text().startswith(f"The secure connection to {url} failed")
+            ),
+            timeout=20_000,
+        )
+        assert c.dialog is not None and "certificate" in c.dialog.error.text()
+        assert c.session is None

@@ -195,3 +195,24 @@ def test_assign_to_a_team_queue(
     api = Raw.signed_in(demo_server, TestUser("alex", "demo-password", Role.AGENT))
     data = api.get(f"/api/v1/entities/conversation/{cid}").json()["data"]
     assert data["team_id"] == team_id and data["assignee_id"] is None
+
+
+def test_new_conversation_for_me_raises_a_notice(
+    qtbot: QtBot, demo_server: ServerProcess, desk_factory: Callable[..., Desk]
+) -> None:
+    desk = desk_factory(demo_server, "demo")
+    w = desk.window
+    qtbot.waitUntil(lambda: w.shown_view == View.MINE, timeout=10_000)
+    cid = desk.ws.ordered_ids(View.UNASSIGNED, Sort.NEWEST)[0]
+    heard: list[str] = []
+    w.announced.connect(heard.append)
+    sam = Raw.signed_in(demo_server, TestUser("sam", "demo-password", Role.SUPERVISOR))
+    with qtbot.waitSignal(w.new_for_me, timeout=30_000) as signal:
+        r = sam.push(
+            ("conversation.assign", {"conversation_id": cid, "assignee_id": desk.ws.me.id})
+        )
+        assert r[0]["status"] == "applied"
+    assert signal.args == [cid]
+    qtbot.waitUntil(
+        lambda: any(t.startswith("New conversation for you") for t in heard), timeout=5_000
+    )

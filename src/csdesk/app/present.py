@@ -165,6 +165,10 @@ def message_texts(msg: MessageView, me: str, now: datetime) -> MessageTexts:
     if delivery:
         parts.append(delivery)
         sentence += ". " + delivery
+    elif msg.direction == Direction.IN.value and msg.failure_reason:
+        # An inbound message that could not be read completely (kept raw, nothing dropped).
+        parts.append(_("warning: {reason}").format(reason=msg.failure_reason))
+        sentence += ". " + _("Warning: {reason}").format(reason=msg.failure_reason)
     return MessageTexts(kind, " · ".join(parts), body, sentence)
 
 

@@ -21,6 +21,7 @@ from csdesk.i18n import _
 if TYPE_CHECKING:
     from csdesk.app.thread import ConversationView, CustomerContext
     from csdesk.app.workstation import Workstation
+    from csdesk.storage.models import CannedResponse
     from csdesk.ui.models.inbox_model import InboxModel
     from csdesk.ui.panels.conversation import ConversationPanel
     from csdesk.ui.panels.inbox import InboxPanel
@@ -84,22 +85,32 @@ class ConversationActions:
         cid = self._need_open()
         if cid is None:
             return
-        # Teammates, or a team's queue (the conversation then waits there unassigned).
-        targets: list[tuple[str | None, str | None, str]] = [(None, None, _("Nobody (unassign)"))]
-        targets += [(uid, None, name) for uid, name in self.ws.users()]
-        targets += [
-            (None, tid, _("Team: {name}").format(name=name)) for tid, name in self.ws.teams()
-        ]
-        labels = [label for _u, _t, label in targets]
-        choice, ok = QInputDialog.getItem(
-            self._widget, _("Assign to"), _("Assign this conversation to:"), labels, 0, False
-        )
-        if ok:
-            uid, tid, label = targets[labels.index(choice)]
-            self._act(
-                lambda: self.ws.assign(cid, uid, tid, set_team=tid is not None),
-                _("Assigned to {name}").format(name=label),
+        ws = self.ws
+
+        def load() -> list[tuple[str | None, str | None, str]]:
+            # Teammates, or a team's queue (the conversation then waits there unassigned).
+            targets: list[tuple[str | None, str | None, str]] = [
+                (None, None, _("Nobody (unassign)"))
+            ]
+            targets += [(uid, None, name) for uid, name in ws.users()]
+            targets += [
+                (None, tid, _("Team: {name}").format(name=name)) for tid, name in ws.teams()
+            ]
+            return targets
+
+        def choose(targets: list[tuple[str | None, str | None, str]]) -> None:
+            labels = [label for _u, _t, label in targets]
+            choice, ok = QInputDialog.getItem(
+                self._widget, _("Assign to"), _("Assign this conversation to:"), labels, 0, False
             )
+            if ok:
+                uid, tid, label = targets[labels.index(choice)]
+                self._act(
+                    lambda: ws.assign(cid, uid, tid, set_team=tid is not None),
+                    _("Assigned to {name}").format(name=label),
+                )
+
+        self.tasks.run(load, choose, self._task_failed)
 
     def open_attachment(self) -> None:
         """Download the selected message's attachment (asking which, if several) and hand it
@@ -240,12 +251,26 @@ class ConversationActions:
             self._act(lambda: self.ws.set_tags(cid, add, remove), _("Tags saved"))
 
     def choose_canned(self) -> None:
-        from csdesk.ui.panels.canned import choose_canned
+        from csdesk.ui.panels.canned import choose_canned, placeholder_values
 
         conv, ctx = self.open_conv, self.customer_ctx
         if conv is None:
             self.say(_("No conversation is open."))
             return
-        text = choose_canned(self._widget, self.ws, conv, ctx)
-        if text is not None:
-            self.conversation.composer.insert(text)
+
+        def show(responses: list[CannedResponse]) -> None:
+            if self.open_conv is None or self.open_conv.id != conv.id:
+                return  # the agent moved on while the list loaded
+            filled = choose_canned(
+                self._widget,
+                responses,
+                placeholder_values(self.ws, ctx),
+                ctx.language if ctx else conv.language,
+            )
+            if filled is None:
+                return
+            self.conversation.composer.insert(filled.text)
+            if filled.missing:
+                self.say(_("Fill in by hand: {names}").format(names=", ".join(filled.missing)))
+
+        self.tasks.run(lambda: self.ws.canned_responses(conv.channel), show, self._task_failed)

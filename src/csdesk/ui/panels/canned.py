@@ -14,10 +14,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from csdesk.app.thread import ConversationView, CustomerContext
+from csdesk.app.thread import CustomerContext
 from csdesk.app.workstation import Workstation
-from csdesk.domain.placeholders import fill, split_name
+from csdesk.domain.placeholders import Filled, fill, split_name
 from csdesk.i18n import _
+from csdesk.storage.models import CannedResponse
 
 
 def placeholder_values(ws: Workstation, ctx: CustomerContext | None) -> dict[str, str | None]:
@@ -116,12 +117,14 @@ class CannedDialog(QDialog):
 
 
 def choose_canned(
-    parent: QWidget, ws: Workstation, conv: ConversationView, ctx: CustomerContext | None
-) -> str | None:
-    """Let the agent pick a response; returns its text with placeholders filled, or None."""
-    responses = ws.canned_responses(conv.channel)
-    language = ctx.language if ctx else conv.language
-    responses.sort(key=lambda r: (r.language != language, r.title))
+    parent: QWidget,
+    responses: list[CannedResponse],
+    values: dict[str, str | None],
+    language: str,
+) -> Filled | None:
+    """Let the agent pick one of ``responses`` (loaded on a worker by the caller); returns it
+    with placeholders filled from ``values`` (the unfilled ones listed), or None."""
+    responses = sorted(responses, key=lambda r: (r.language != language, r.title))
     dialog = CannedDialog([(f"{r.title} ({r.language})", r.body) for r in responses], parent)
     focus = parent.focusWidget()
     accepted = dialog.exec() == QDialog.DialogCode.Accepted
@@ -130,7 +133,4 @@ def choose_canned(
     template = dialog.chosen() if accepted else None
     if template is None:
         return None
-    filled = fill(template, placeholder_values(ws, ctx))
-    if filled.missing and hasattr(parent, "say"):
-        parent.say(_("Fill in by hand: {names}").format(names=", ".join(filled.missing)))
-    return filled.text
+    return fill(template, values)

@@ -1,0 +1,61 @@
+"""Words the window shows for messages."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from csdesk.app.present import message_texts
+from csdesk.app.thread import MessageView
+
+
+def _msg(**kw: object) -> MessageView:
+    base: dict[str, object] = dict(
+        id="m1",
+        direction="in",
+        is_note=False,
+        author_name="Jane Doe",
+        author_user_id=None,
+        channel="email",
+        subject="",
+        body_text="Where is my order?",
+        body_html=None,
+        attachments=(),
+        delivery_status="received",
+        failure_reason=None,
+        created_at=datetime(2026, 11, 22, 10, 42, tzinfo=UTC),
+    )
+    base.update(kw)
+    return MessageView(**base)  # type: ignore[arg-type]
+
+
+def test_an_unreadable_email_says_so_in_header_and_sentence() -> None:
+    texts = message_texts(
+        _msg(failure_reason="This email could not be read completely: unknown charset x-foo"),
+        "me",
+        datetime.now(UTC),
+    )
+    assert "warning: This email could not be read completely" in texts.header
+    assert "Warning: This email could not be read completely" in texts.sentence
+
+
+def test_offline_replies_are_marked_waiting() -> None:
+    texts = message_texts(
+        _msg(direction="out", author_user_id="me", author_name="Ann", delivery_status="pending"),
+        "me",
+        datetime.now(UTC),
+    )
+    assert texts.kind == "out" and "waiting to be sent (offline)" in texts.header
+    assert texts.sentence.startswith("You replied by email")
+
+
+def test_failed_replies_show_the_reason() -> None:
+    texts = message_texts(
+        _msg(
+            direction="out",
+            delivery_status="failed",
+            failure_reason="No provider for sms is configured",
+        ),
+        "me",
+        datetime.now(UTC),
+    )
+    assert "failed: No provider for sms is configured" in texts.header
