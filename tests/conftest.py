@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -97,6 +98,19 @@ def live(
         yield proc
     finally:
         proc.stop()
+
+
+@pytest.fixture
+def chat_closed_now(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Live-chat opening hours that fall on another day, for servers started after this."""
+    other = (datetime.now(UTC) + timedelta(days=3)).strftime("%a")
+    monkeypatch.setenv("CSDESK_CHAT_HOURS", f"{other} 00:00-24:00")
+
+
+@pytest.fixture
+def closed_chat_server(chat_closed_now: None, server: ServerProcess) -> ServerProcess:
+    """A live server whose live chat is closed now (the hours are set before it starts)."""
+    return server
 
 
 @pytest.fixture

@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-import pytest
-
 from tests.helpers.http import Raw
-from tests.helpers.server import ServerProcess, TestUser, add_users
+from tests.helpers.server import ServerProcess, TestUser
 from tests.server.channels.support import wait_until
 from tests.server.test_chat_api import entities, feed_message, reply
 
@@ -112,26 +107,12 @@ def test_visitor_and_agent_chat_in_a_real_browser(
     expect(page.locator(".csdesk-msg.out", has_text=answer)).to_have_count(1)
 
 
-@pytest.fixture
-def closed_server(
-    db_url: str, users: dict[str, TestUser], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[ServerProcess]:
-    other = (datetime.now(UTC) + timedelta(days=3)).strftime("%a")
-    monkeypatch.setenv("CSDESK_CHAT_HOURS", f"{other} 09:00-17:00")
-    add_users(db_url, list(users.values()))
-    proc = ServerProcess(db_url, log_path=tmp_path / "server.log").start()
-    try:
-        yield proc
-    finally:
-        proc.stop()
-
-
 def test_offline_hours_show_a_contact_form(
-    page: Any, closed_server: ServerProcess, users: dict[str, TestUser]
+    page: Any, closed_chat_server: ServerProcess, users: dict[str, TestUser]
 ) -> None:
     from playwright.sync_api import expect
 
-    open_widget(page, closed_server.url, "We are offline")
+    open_widget(page, closed_chat_server.url, "We are offline")
     print(page.locator("body").aria_snapshot())
     expect(page.get_by_role("textbox", name="Your name")).to_be_focused()
     page.get_by_role("textbox", name="Your name").fill("Ines")
@@ -139,7 +120,7 @@ def test_offline_hours_show_a_contact_form(
     page.get_by_role("textbox", name="Your message").fill("Please call me about order 1042")
     page.get_by_role("button", name="Send").click()
     expect(page.get_by_text("Thank you! We will reply by email.")).to_be_visible()
-    agent = Raw.signed_in(closed_server, users["ann"])
+    agent = Raw.signed_in(closed_chat_server, users["ann"])
     msg = wait_until(
         lambda: feed_message(agent, "Please call me about order 1042"), 5.0, "form message"
     )

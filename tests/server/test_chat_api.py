@@ -5,9 +5,8 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ import requests
 
 from csdesk.server.chat.visitors import hash_token
 from tests.helpers.http import Raw
-from tests.helpers.server import ServerProcess, TestUser, add_users
+from tests.helpers.server import ServerProcess, TestUser
 from tests.server.channels.support import wait_until
 
 
@@ -241,28 +240,13 @@ def test_bad_bodies_are_refused_with_cors_headers(live: ServerProcess) -> None:
     assert nul.say("ok\x00 then")["id"]
 
 
-@pytest.fixture
-def closed_server(
-    db_url: str, users: dict[str, TestUser], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[ServerProcess]:
-    """A server whose chat hours are a day other than today (so: offline now)."""
-    other = (datetime.now(UTC) + timedelta(days=3)).strftime("%a")
-    monkeypatch.setenv("CSDESK_CHAT_HOURS", f"{other} 00:00-24:00")
-    add_users(db_url, list(users.values()))
-    proc = ServerProcess(db_url, log_path=tmp_path / "server.log").start()
-    try:
-        yield proc
-    finally:
-        proc.stop()
-
-
 def test_offline_hours_form_becomes_a_conversation_and_rate_limits(
-    closed_server: ServerProcess, users: dict[str, TestUser]
+    closed_chat_server: ServerProcess, users: dict[str, TestUser]
 ) -> None:
-    base = closed_server.url
+    base = closed_chat_server.url
     status = requests.get(base + "/chat/api/status", timeout=10).json()
     assert status["open"] is False and status["hours"]
-    agent = Raw.signed_in(closed_server, users["ann"])
+    agent = Raw.signed_in(closed_chat_server, users["ann"])
     r = requests.post(
         base + "/chat/api/contact",
         json={"name": "Olu", "email": "olu@example.org", "text": "Call me back", "store": "s"},
@@ -279,5 +263,5 @@ def test_offline_hours_form_becomes_a_conversation_and_rate_limits(
         for _ in range(25)
     ]
     assert codes.count(201) <= 20 and codes[-1] == 429
-    log = (closed_server.log_path or Path()).read_text()
+    log = (closed_chat_server.log_path or Path()).read_text()
     assert "Traceback" not in log
