@@ -21,6 +21,7 @@ from csdesk.domain.enums import Channel, IdentityKind, Realm
 from csdesk.server.channels import conversations as threads
 from csdesk.server.channels import customers
 from csdesk.server.channels.inbound import Handle
+from csdesk.server.channels.ingest import save_route
 from csdesk.server.errors import ApiError
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
@@ -97,14 +98,14 @@ def current_conversation(session: Session, visitor: Visitor) -> m.Conversation |
 
 
 def remember(session: Session, visitor: Visitor, conversation_id: str, store: str | None) -> None:
-    route = session.get(m.ConversationRoute, conversation_id)
-    if route is None:
-        route = m.ConversationRoute(conversation_id=conversation_id)
-        session.add(route)
-    route.provider = ROUTE_PROVIDER
-    route.kind = IdentityKind.CHAT_VISITOR.value
-    route.address = visitor.token_hash
-    route.business = store[:255] if store else None
+    """Replies in ``conversation_id`` go to this visitor's session (the ingest route rule)."""
+    save_route(
+        session,
+        conversation_id,
+        ROUTE_PROVIDER,
+        Handle(IdentityKind.CHAT_VISITOR, visitor.token_hash),
+        store,
+    )
 
 
 def first_inbound_id(session: Session, conversation_id: str) -> str | None:
