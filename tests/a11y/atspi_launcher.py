@@ -62,6 +62,7 @@ def main() -> int:
     from csdesk.ui.bridge import SyncBridge
     from csdesk.ui.main_window import MainWindow
     from csdesk.ui.panels.canned import CannedDialog
+    from csdesk.ui.panels.email_view import EmailView
     from csdesk.ui.panels.settings import SettingsDialog
     from csdesk.ui.panels.shortcuts import ShortcutsDialog
     from csdesk.ui.panels.signin import SignInDialog
@@ -112,6 +113,13 @@ def main() -> int:
         signin.show()
         canned = CannedDialog([(r.title, r.body) for r in ws.canned_responses()], window)
         canned.show()
+        formatted = EmailView(
+            "Order question",
+            '<p>Hello</p><img data-blocked-src="https://shop.example/logo.png" alt="Shop logo">',
+            lambda _urls, _done: None,
+            window,
+        )
+        formatted.show()  # with its blocked-images notice and "Load remote images" button
         if "--plant" in sys.argv:  # the negative control: the checker must catch these
             from PySide6.QtWidgets import QLineEdit, QPushButton
 

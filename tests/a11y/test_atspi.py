@@ -79,6 +79,7 @@ def test_orca_finds_a_name_for_everything() -> None:
     assert report["windows"] == [
         "Canned responses",
         "Keyboard shortcuts",
+        "Order question",  # the formatted-email view
         "Settings",
         "Sign in to csdesk",
         "csdesk agent workstation",

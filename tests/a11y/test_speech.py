@@ -229,3 +229,37 @@ def test_sla_warnings_are_spoken_once_per_stage(
     speech.check_sla()
     qtbot.wait(500)
     assert sla_lines() == first
+
+
+def test_pause_holds_speech_and_resume_carries_on(
+    qtbot: QtBot, demo_server: ServerProcess, speaking_desk: Make
+) -> None:
+    engines: list[FakeEngine] = []
+
+    def factory() -> FakeEngine:
+        engines.append(FakeEngine())
+        return engines[-1]
+
+    desk = speaking_desk(demo_server, factory=factory, speak_inbound="none")
+    w = desk.window
+    said: list[str] = []
+    w.announced.connect(said.append)
+    qtbot.waitUntil(lambda: bool(engines), timeout=10_000)
+
+    qtbot.keyClick(w.inbox.list, Qt.Key.Key_Space, CTRL_SHIFT)
+    assert desk.speaker.paused and said[-1] == "Speech paused."
+    w.say("Reply sent to Ann Lee")  # speech would normally follow the announcement
+    assert desk.queued[-1] == "Reply sent to Ann Lee"
+    qtbot.wait(300)
+    assert "Reply sent to Ann Lee" not in engines[0].spoken  # held while paused
+
+    qtbot.keyClick(w.inbox.list, Qt.Key.Key_Space, CTRL_SHIFT)
+    assert not desk.speaker.paused and said[-1] == "Speech resumed."
+    qtbot.waitUntil(lambda: "Reply sent to Ann Lee" in engines[0].spoken, timeout=10_000)
+
+    # Stop also ends a pause, so what the agent asks for next is heard.
+    qtbot.keyClick(w.inbox.list, Qt.Key.Key_Space, CTRL_SHIFT)
+    assert desk.speaker.paused
+    qtbot.keyClick(w.inbox.list, Qt.Key.Key_S, CTRL_SHIFT)
+    assert not desk.speaker.paused
+    assert w.actions_["pause_speech"].shortcut().toString() == "Ctrl+Shift+Space"

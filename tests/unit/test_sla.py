@@ -261,3 +261,21 @@ def test_waiting_text_refuses_naive() -> None:
         waiting_text(datetime(2025, 1, 1), NOW)
     with pytest.raises(ValueError):
         waiting_text(NOW, datetime(2025, 1, 1))
+
+
+def test_targets_by_channel_class_and_priority() -> None:
+    from csdesk.domain.enums import Channel, Priority
+    from csdesk.domain.sla_targets import HOUR, MINUTE, due_times, sla_class
+
+    start = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
+    assert [sla_class(c) for c in (Channel.EMAIL, Channel.CHAT, Channel.PHONE, Channel.SMS)] == [
+        "email",
+        "realtime",
+        "realtime",
+        "messaging",
+    ]
+    assert due_times(Channel.CHAT, Priority.NORMAL, start) == (
+        start + 30 * MINUTE,
+        start + 48 * HOUR,
+    )
+    assert due_times("email", "urgent", start) == (start + HOUR, start + 8 * HOUR)

@@ -180,6 +180,13 @@ def specs() -> list[ActionSpec]:
             app,
         ),
         _spec(
+            "pause_speech",
+            _("Pause or resume speaking"),
+            "Ctrl+Shift+Space",
+            _("Hold speech where it is, or carry on from the sentence that was paused"),
+            app,
+        ),
+        _spec(
             "settings",
             _("Settings…"),
             "Ctrl+,",

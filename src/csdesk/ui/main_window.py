@@ -185,6 +185,7 @@ class MainWindow(ConversationActions, QMainWindow):
         a.bind("attachment", self.open_attachment)
         a.bind("read_aloud", self.read_aloud)
         a.bind("stop_speech", self.stop_speech)
+        a.bind("pause_speech", self.pause_speech)
         a.bind("settings", self.show_settings)
         a.bind("shortcuts", self.show_shortcuts)
         a.bind("sign_out", self.sign_out_requested.emit)
@@ -528,6 +529,13 @@ class MainWindow(ConversationActions, QMainWindow):
     def stop_speech(self) -> None:
         if self.speech is not None:
             self.speech.speaker.stop()
+
+    def pause_speech(self) -> None:
+        if self.speech is None:
+            self.say(_("Speech is not available in this window."), speak=False)
+            return
+        paused = self.speech.speaker.toggle_pause()
+        self.say(_("Speech paused.") if paused else _("Speech resumed."), speak=False)
 
     def set_theme(self, theme: Theme) -> None:
         """A new theme is in force (settings or the OS): repaint what paints with tokens."""

@@ -222,9 +222,27 @@ class Speaker(QObject):
         return self._queue(self._shape(text), priority=assertive)
 
     def on_demand(self, text: str) -> bool:
-        """The agent asked ("read aloud"): say it now, whatever the preferences."""
+        """The agent asked ("read aloud"): say it now, whatever the preferences (a paused
+        voice resumes: asking to hear something is asking for the voice back)."""
         self.service.interrupt()
+        self.service.resume()
         return self._queue(text, priority=True)
 
     def stop(self) -> None:
+        """Silence and forget what was waiting; a pause ends too, so the next thing the agent
+        wants to hear is not held back by a pause they no longer remember."""
         self.service.interrupt()
+        self.service.resume()
+
+    @property
+    def paused(self) -> bool:
+        return self.service.is_paused
+
+    def toggle_pause(self) -> bool:
+        """Pause speech (the current sentence is said again from its start on resume) or
+        resume it; returns True when speech is now paused."""
+        if self.service.is_paused:
+            self.service.resume()
+            return False
+        self.service.pause()
+        return True

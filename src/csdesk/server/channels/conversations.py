@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from csdesk.domain.enums import Channel, ConversationStatus, Priority
+from csdesk.domain.sla_targets import due_times
 from csdesk.server.channels.customers import new_id
-from csdesk.server.demo.policy import FIRST_RESPONSE, RESOLUTION, sla_class
 from csdesk.storage import models as m
 
 #: A resolved conversation the customer writes into again within this time is reopened; after
@@ -103,12 +103,10 @@ def open_new(
     at: datetime,
     language: str | None = None,
 ) -> m.Conversation:
-    """A new open conversation with its SLA clocks started at ``at``.
-
-    The targets are the ones the demo inbox is generated with (``demo.policy``), so live and
-    demo conversations are measured alike; they belong in ``domain`` once SLAs are configurable.
-    """
+    """A new open conversation with its SLA clocks started at ``at`` (targets from
+    ``domain.sla_targets``, the same the demo inbox is generated with)."""
     priority = Priority.NORMAL
+    first_due, resolution_due = due_times(channel, priority, at)
     conv = m.Conversation(
         id=new_id(),
         realm=customer.realm,
@@ -119,8 +117,8 @@ def open_new(
         priority=priority.value,
         language=language or customer.language or "en",
         tags=[],
-        first_response_due_at=at + FIRST_RESPONSE[sla_class(channel)][priority],
-        resolution_due_at=at + RESOLUTION[priority],
+        first_response_due_at=first_due,
+        resolution_due_at=resolution_due,
         last_message_at=at,
         message_count=0,
         created_at=at,
