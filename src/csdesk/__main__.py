@@ -20,19 +20,22 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="start the embedded server with demo data and wait (no window)",
     )
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="start as usual, exit 0 once the inbox has loaded (1 if it does not within "
+        "two minutes): checks an installation or a packaged build",
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.server:
-        print(
-            "csdesk: the workstation window is not built yet; "
-            "only the embedded server can be started",
-            file=sys.stderr,
-        )
-        return 2
-    return _serve_embedded()
+    if args.server_only:
+        return _serve_embedded()
+    from csdesk.ui.app import main as run_window
+
+    return run_window(args.server, self_test=args.self_test)
 
 
 def _serve_embedded() -> int:

@@ -137,7 +137,13 @@ def test_a_reply_reaches_the_other_desk(
     conv_at_bob = cached(bob, m.Conversation, conv)
     assert (conv_at_bob.message_count, conv_at_bob.preview) == (1, "Your parcel left today.")
     assert cached(bob, m.Message, msg_id).author_user_id == users["ann"].id
-    assert any(isinstance(e, ChangeSet) and msg_id in e.ids(Entity.MESSAGE) for e in bob_events)
+    # Listeners hear of a page just after it commits, so the event may trail the cache.
+    wait_for(
+        lambda: any(
+            isinstance(e, ChangeSet) and msg_id in e.ids(Entity.MESSAGE) for e in bob_events
+        ),
+        "bob's listeners to hear of ann's reply",
+    )
     wait_for(lambda: ann.engine.outbox.get(mid) is None, "ann's outbox to empty")
     wait_for(lambda: cached(ann, m.Message, msg_id).delivery_status == "queued", "ann's copy")
     assert cached(ann, m.Conversation, conv).message_count == 1

@@ -9,11 +9,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QLabel
 
 from csdesk import credentials, embedded
@@ -109,6 +110,7 @@ class Controller(QObject):
         self.session: Session | None = None
         self.splash: QLabel | None = None
         self.dialog: SignInDialog | None = None
+        self.failure: str | None = None  # why the start failed, when it did
 
     # --- start ---------------------------------------------------------------------------
 
@@ -132,6 +134,7 @@ class Controller(QObject):
             self.splash.setText(text)
 
     def _fatal(self, exc: Exception) -> None:
+        self.failure = str(exc)
         self._say(_("csdesk could not start: {error}").format(error=exc))
 
     def _embedded_ready(self, server: embedded.EmbeddedServer) -> None:
@@ -303,7 +306,39 @@ class Controller(QObject):
             self.embedded.stop()
 
 
-def main(server_url: str | None = None, argv: Sequence[str] | None = None) -> int:
+SELF_TEST_SECONDS = 120
+
+
+def _watch_self_test(app: QApplication, controller: Controller) -> None:
+    """Exit 0 once a signed-in window shows inbox rows, 1 at the deadline: what an installer
+    or a packaged build needs to know works (Qt plugins, resources, server, sync, cache)."""
+    deadline = time.monotonic() + SELF_TEST_SECONDS
+    timer = QTimer(app)
+    timer.setInterval(200)
+
+    def check() -> None:
+        session = controller.session
+        if session is not None and session.window.model.rowCount() > 0:
+            timer.stop()
+            rows = session.window.model.rowCount()
+            print(f"csdesk: self-test passed: signed in, {rows} conversations shown", flush=True)
+            app.exit(0)
+        elif controller.failure is not None or time.monotonic() > deadline:
+            timer.stop()
+            why = controller.failure or f"no inbox after {SELF_TEST_SECONDS} s"
+            print(f"csdesk: self-test failed: {why}", flush=True)
+            app.exit(1)
+
+    timer.timeout.connect(check)
+    timer.start()
+
+
+def main(
+    server_url: str | None = None,
+    argv: Sequence[str] | None = None,
+    *,
+    self_test: bool = False,
+) -> int:
     logging.basicConfig(level=logging.WARNING)
     app = QApplication.instance() or QApplication(list(argv or sys.argv[:1]))
     assert isinstance(app, QApplication)
@@ -312,6 +347,8 @@ def main(server_url: str | None = None, argv: Sequence[str] | None = None) -> in
     settings, notice = Settings.load()
     controller = Controller(app, settings, notice, server_url)
     controller.start()
+    if self_test:
+        _watch_self_test(app, controller)
     try:
         return app.exec()
     finally:
