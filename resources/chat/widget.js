@@ -25,7 +25,8 @@
     offlineTitle: "We are offline", offlineText: "Leave a message and we will reply by email.",
     name: "Your name", formSent: "Thank you! We will reply by email.", log: "Conversation",
     intro: "Hello! How can we help you today?", transcript: "Email me the transcript",
-    transcriptSent: "We are emailing you the transcript."
+    transcriptSent: "We are emailing you the transcript.",
+    file: "Download {name}", fileFailed: "The file could not be downloaded; please try again."
   };
 
   function el(tag, attrs, text) {
@@ -135,12 +136,35 @@
     var item = el("div", { "class": "csdesk-msg " + (mine ? "in" : "out"), "data-id": m.id });
     item.appendChild(el("span", { "class": "csdesk-who" }, mine ? T.you : (m.author || T.agent)));
     item.appendChild(document.createTextNode(m.text));
+    var names = (m.attachments || []).map(function (a) {
+      // A real link (keyboard and screen readers know it); the click fetches the file with
+      // the session token, which a plain link could not send.
+      var link = el("a", { href: base + a.url, "class": "csdesk-file", download: a.name },
+        T.file.replace("{name}", a.name));
+      link.addEventListener("click", function (ev) { ev.preventDefault(); download(a); });
+      item.appendChild(link);
+      return a.name;
+    });
     log.appendChild(item);
     log.scrollTop = log.scrollHeight;
     if (!mine) {
-      announcer.appendChild(el("p", {}, (m.author || T.agent) + ": " + m.text));
+      announcer.appendChild(el("p", {}, (m.author || T.agent) + ": " + m.text +
+        (names.length ? " (" + names.join(", ") + ")" : "")));
       while (announcer.childNodes.length > 5) { announcer.removeChild(announcer.firstChild); }
     }
+  }
+  function download(a) {
+    fetch(base + a.url, { headers: { "X-Chat-Token": token || "" }, mode: "cors", credentials: "omit" })
+      .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.blob(); })
+      .then(function (blob) {
+        var url = URL.createObjectURL(blob);
+        var tmp = el("a", { href: url, download: a.name });
+        document.body.appendChild(tmp);
+        tmp.click();
+        document.body.removeChild(tmp);
+        setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
+      })
+      .catch(function () { note.textContent = T.fileFailed; });
   }
   function setTyping(names) {
     agentTyping = names.length > 0;

@@ -40,6 +40,8 @@ class Entity(StrEnum):
     SHIPMENT = "shipment"
     RETURN = "return"
     CANNED_RESPONSE = "canned_response"
+    CALL = "call"
+    CALL_SCRIPT = "call_script"
 
 
 class MutationType(StrEnum):
@@ -55,6 +57,8 @@ class MutationType(StrEnum):
     CUSTOMER_UNMERGE = "customer.unmerge"  # undo the latest merge of a profile
     CONVERSATION_LINK_CUSTOMER = "conversation.link_customer"  # file under another customer
     MESSAGE_RETRY = "message.retry"  # re-queue a failed outbound message
+    CALL_TAKE = "call.take"  # answer a ringing call, only if nobody has taken it yet
+    CALL_WRAP_UP = "call.wrap_up"  # the agent's notes, disposition and script trail
 
 
 class RejectCode(StrEnum):
@@ -67,6 +71,7 @@ class RejectCode(StrEnum):
     ALREADY_ASSIGNED = "already_assigned"  # lost a claim race
     FORBIDDEN = "forbidden"  # the caller's role may not do this
     CONFLICT = "conflict"  # any other lost race
+    CALL_ENDED = "call_ended"  # the call ended (missed) before this desk answered it
 
 
 class ResultStatus(StrEnum):

@@ -120,6 +120,12 @@ def main() -> int:
             window,
         )
         formatted.show()  # with its blocked-images notice and "Load remote images" button
+        from csdesk.ui.panels.training import TrainingDialog
+
+        training = TrainingDialog(lambda text, speak: window.say(text, speak=speak), speaker)
+        training.show()
+        pump_until(app, lambda: training.scenario_list.count() > 0, 20)
+        training.start()  # mid-session: transcript, customer card, reply box, actions
         if "--plant" in sys.argv:  # the negative control: the checker must catch these
             from PySide6.QtWidgets import QLineEdit, QPushButton
 

@@ -82,6 +82,7 @@ def test_orca_finds_a_name_for_everything() -> None:
         "Order question",  # the formatted-email view
         "Settings",
         "Sign in to csdesk",
+        "Training mode",
         "csdesk agent workstation",
     ]
     assert report["roles"].get("push button", 0) >= 8  # the conversation's actions and more

@@ -176,11 +176,11 @@ def test_collision_notice_when_another_agent_types(
     mateo = Raw.signed_in(demo_server, TestUser("mateo", "demo-password", Role.AGENT))
     r = mateo.request("PUT", "/api/v1/presence", json={"conversation_id": cid, "typing": True})
     assert r.status_code == 200
-    w._heartbeat()
+    w.collision.heartbeat()
     qtbot.waitUntil(lambda: w.conversation.collision.isVisible(), timeout=10_000)
     assert w.conversation.collision.text() == "Mateo Ruiz is typing a reply"
     mateo.request("PUT", "/api/v1/presence", json={"conversation_id": None, "typing": False})
-    w._heartbeat()
+    w.collision.heartbeat()
     qtbot.waitUntil(lambda: not w.conversation.collision.isVisible(), timeout=10_000)
 
 

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy import inspect
+from datetime import timedelta
 
+import sqlalchemy as sa
+from sqlalchemy import inspect
+from sqlalchemy.orm import Session
+
+from csdesk.domain.enums import Channel
+from csdesk.storage import models as m
 from csdesk.storage.db import make_engine
 from csdesk.storage.migrate import current, downgrade, upgrade
 from csdesk.storage.models import Base
+from csdesk.storage.types import UTCDateTime, utcnow
+from tests.helpers.data import make_conversations
 
 
 def test_upgrade_downgrade_upgrade(db_url: str) -> None:
@@ -38,5 +46,101 @@ def test_migrations_match_the_models(db_url: str) -> None:
         with engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
         assert diff == []
+    finally:
+        engine.dispose()
+
+
+def test_0005_moves_the_stop_gaps_into_their_own_columns_and_back(db_url: str) -> None:
+    """Data written the 0004 way (inbound media bookkeeping in ``outbound_attempts``, a typing
+    notice as a future route ``updated_at``, a template only in the audit log) survives the
+    upgrade in the new places, and a downgrade puts it back where the old code looks."""
+    a, b, c = make_conversations(db_url, 3, channel=Channel.TELEGRAM)
+    engine = make_engine(db_url)
+    now = utcnow().replace(microsecond=0)
+    later, soon = now + timedelta(hours=1), now + timedelta(seconds=5)
+    pending = [{"provider_file_id": "AgAC1", "sha256": None, "filename": "x.pdf"}]
+    choice = {"name": "order_update", "language": "en_US", "parameters": ["Ana", "A-1"]}
+    messages = sa.table(
+        "messages",
+        sa.column("id", sa.String),
+        sa.column("direction", sa.String),
+        sa.column("channel", sa.String),
+        sa.column("attachments", sa.JSON),
+    )
+    try:
+        downgrade(engine, "0004")
+        with engine.begin() as conn:
+            for made in (a, b):
+                conn.execute(
+                    messages.update()
+                    .where(messages.c.id == made.message_id)
+                    .values(attachments=pending)
+                )
+            conn.execute(
+                messages.update()
+                .where(messages.c.id == c.message_id)
+                .values(direction="out", channel="whatsapp")
+            )
+            conn.execute(
+                sa.insert(m.OutboundAttempt).values(
+                    message_id=b.message_id,
+                    attempts=2,
+                    next_attempt_at=later,
+                    lease_until=soon,
+                    last_error="Telegram answered HTTP 503",
+                    updated_at=now,
+                )
+            )
+            conn.execute(
+                sa.insert(m.AuditEntry).values(
+                    at=now,
+                    action="message.send",
+                    entity="message",
+                    entity_id=c.message_id,
+                    after={"conversation_id": c.conversation_id, "template": choice},
+                )
+            )
+            conn.execute(
+                sa.table(
+                    "conversation_routes",
+                    sa.column("conversation_id", sa.String),
+                    sa.column("provider", sa.String),
+                    sa.column("kind", sa.String),
+                    sa.column("address", sa.String),
+                    sa.column("updated_at", UTCDateTime()),
+                )
+                .insert()
+                .values(
+                    conversation_id=a.conversation_id,
+                    provider="chat",
+                    kind="chat_visitor",
+                    address="visitor-1",
+                    updated_at=later,
+                )
+            )
+
+        upgrade(engine)
+        with Session(engine) as s:
+            fetches = {f.message_id: f for f in s.scalars(sa.select(m.MediaFetch))}
+            assert set(fetches) == {a.message_id, b.message_id}
+            assert fetches[a.message_id].attempts == 0
+            moved = fetches[b.message_id]
+            assert (moved.attempts, moved.next_attempt_at) == (2, later)
+            assert moved.lease_until is None and moved.last_error == "Telegram answered HTTP 503"
+            assert s.scalars(sa.select(m.OutboundAttempt)).all() == []
+            template_of = s.get(m.Message, c.message_id)
+            assert template_of is not None and template_of.template == choice
+            route = s.get(m.ConversationRoute, a.conversation_id)
+            assert route is not None and route.visitor_typing_until == later
+            assert route.updated_at < later
+
+        downgrade(engine, "0004")
+        with engine.connect() as conn:
+            back = conn.execute(sa.select(m.OutboundAttempt.message_id)).scalars()
+            assert set(back) == {a.message_id, b.message_id}
+        upgrade(engine)
+        with Session(engine) as s:
+            assert len(s.scalars(sa.select(m.MediaFetch)).all()) == 2
+            assert s.scalars(sa.select(m.OutboundAttempt)).all() == []
     finally:
         engine.dispose()

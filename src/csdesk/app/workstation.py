@@ -131,22 +131,30 @@ class Workstation:
         return ChangeSet.of(pairs)
 
     def reply(
-        self, conversation_id: str, body: str, *, note: bool = False, subject: str = ""
+        self,
+        conversation_id: str,
+        body: str,
+        *,
+        note: bool = False,
+        subject: str = "",
+        files: Sequence[Path] = (),
     ) -> tuple[str, ChangeSet]:
+        """Queue a reply (disk: run on a worker). ``files`` are copied beside the outbox
+        first and uploaded before the reply is pushed; raises ``AttachmentError``."""
         body = body.strip()
         if not body:
             raise ValueError("the reply is empty")
         message_id = str(uuid.uuid4())
-        changes = self._do(
-            MutationType.MESSAGE_SEND,
-            {
-                "conversation_id": conversation_id,
-                "message_id": message_id,
-                "body_text": body,
-                "is_note": note,
-                "subject": subject,
-            },
-        )
+        args: dict[str, object] = {
+            "conversation_id": conversation_id,
+            "message_id": message_id,
+            "body_text": body,
+            "is_note": note,
+            "subject": subject,
+        }
+        if files:
+            args["attachments"] = self.engine.outbox.stage(files)
+        changes = self._do(MutationType.MESSAGE_SEND, args)
         return message_id, changes
 
     def claim(self, conversation_id: str) -> ChangeSet:

@@ -13,9 +13,13 @@ from fastapi.responses import JSONResponse
 from csdesk import __version__
 from csdesk.server import errors
 from csdesk.server.admin.routes import router as admin_router
+from csdesk.server.attachments import links as attachment_links
 from csdesk.server.attachments.routes import router as attachments_router
+from csdesk.server.attachments.upload import UPLOAD_PATH
+from csdesk.server.attachments.upload import router as upload_router
 from csdesk.server.auth.routes import router as auth_router
 from csdesk.server.channels.runtime import ChannelRuntime
+from csdesk.server.channels.template_routes import router as templates_router
 from csdesk.server.channels.webhooks import router as webhooks_router
 from csdesk.server.chat.routes import ChatRuntime
 from csdesk.server.chat.routes import router as chat_router
@@ -43,6 +47,7 @@ def create_app(config: ServerConfig, *, migrate: bool = True) -> FastAPI:
     with state.writes() as s:
         feed_log.ensure_counter(s)
         s.commit()
+    attachment_links.install(state)  # mutation handlers and senders reach the file store
     channels = ChannelRuntime(state)
 
     @asynccontextmanager
@@ -96,7 +101,8 @@ def create_app(config: ServerConfig, *, migrate: bool = True) -> FastAPI:
                 return JSONResponse(
                     errors.error_body("invalid_request", "malformed Content-Length"), 400
                 )
-            if int(length) > config.max_body_bytes:
+            # An agent's file upload checks its own, larger cap while it reads.
+            if int(length) > config.max_body_bytes and request.url.path != UPLOAD_PATH:
                 return JSONResponse(
                     errors.error_body(
                         "too_large", f"request body over {config.max_body_bytes} bytes"
@@ -113,7 +119,9 @@ def create_app(config: ServerConfig, *, migrate: bool = True) -> FastAPI:
     app.include_router(sync_router)
     app.include_router(admin_router)
     app.include_router(attachments_router)
+    app.include_router(upload_router)
     app.include_router(presence_router)
     app.include_router(webhooks_router)
     app.include_router(chat_router)
+    app.include_router(templates_router)
     return app

@@ -73,6 +73,16 @@ def build_parser() -> argparse.ArgumentParser:
     from csdesk.server.channels.admin_cli import add_parser as add_channel_parser
 
     add_channel_parser(sub, _db_arg)
+    scripts = sub.add_parser("scripts", help="call scripts: import a script file, list them")
+    script_actions = scripts.add_subparsers(dest="scripts_action", required=True)
+    imp = script_actions.add_parser("import", help="add or replace call scripts from JSON files")
+    _db_arg(imp)
+    imp.add_argument("files", nargs="+", metavar="FILE")
+    imp.add_argument(
+        "--realm", choices=["production", "training", "both"], default="both",
+        help="where agents (production) and trainees (training) see it; default: both",
+    )  # fmt: skip
+    _db_arg(script_actions.add_parser("list", help="show the stored call scripts"))
     return parser
 
 
@@ -154,10 +164,41 @@ def _run(args: argparse.Namespace, db: str) -> int:
             from csdesk.server.channels.admin_cli import run as run_channel
 
             return run_channel(args, state.writes, state.config.data_dir)
+        if args.command == "scripts":
+            return _scripts(args, state)
     except OperationalError as exc:
         print(f"csdesk-server: cannot use database {db!r}: {exc.orig}", file=sys.stderr)
         return 2
     raise AssertionError(args.command)
+
+
+def _scripts(args: argparse.Namespace, state: object) -> int:
+    """``scripts import FILE...`` checks every file before storing any; ``scripts list``."""
+    from csdesk.server import scripts
+    from csdesk.server.state import ServerState
+
+    assert isinstance(state, ServerState)
+    if args.scripts_action == "list":
+        with state.writes() as s:
+            rows = scripts.listing(s)
+            for row in rows:
+                steps = len(row.definition.get("steps", []))
+                print(f"{row.realm:<10} {row.key:<24} {row.title} ({steps} steps, {row.topic})")
+            if not rows:
+                print("csdesk-server: no call scripts stored")
+        return 0
+    try:
+        parsed = [scripts.read_file(Path(f)) for f in args.files]
+    except scripts.ScriptFileError as exc:
+        print(f"csdesk-server: {exc}", file=sys.stderr)
+        return 2
+    realms = ["production", "training"] if args.realm == "both" else [args.realm]
+    with state.writes() as s:
+        scripts.store_all(s, parsed, realms)
+        s.commit()
+    for item in parsed:
+        print(f"csdesk-server: imported {item.flow.id!r} ({item.flow.title}) into {args.realm}")
+    return 0
 
 
 def _serve(args: argparse.Namespace, db: str) -> int:

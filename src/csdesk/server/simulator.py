@@ -496,6 +496,98 @@ def write_one(
     return tick
 
 
+# --- simulated phone calls ----------------------------------------------------------------
+
+#: Share of ticks in which a customer also phones (the ringing -> answer -> wrap-up demo).
+CALL_SHARE = 0.15
+#: How long a simulated call rings before it counts as missed (and becomes a callback task).
+RING_SECONDS = 45.0
+#: Our number, as the simulated calls dial it.
+DEMO_NUMBER = "+442071234567"
+SIMULATED_CALL = "SIMCA"
+
+
+def place_call(session: Session, sim: Simulation) -> str | None:
+    """A production customer with a phone number calls; the call rings until an agent takes
+    it (``call.take``) or ``expire_calls`` marks it missed. Returns its call id."""
+    from csdesk.server.channels.calls import ingest_call
+    from csdesk.server.channels.inbound import InboundCall
+
+    ids = (
+        select(m.CustomerIdentity.id)
+        .join(m.Customer, m.Customer.id == m.CustomerIdentity.customer_id)
+        .where(
+            m.CustomerIdentity.realm == Realm.PRODUCTION.value,
+            m.CustomerIdentity.kind == IdentityKind.PHONE.value,
+            m.Customer.merged_into_id.is_(None),
+        )
+        .order_by(m.CustomerIdentity.id)
+    )
+    ident_id = sim._pick_id(session, ids)
+    ident = None if ident_id is None else session.get(m.CustomerIdentity, ident_id)
+    if ident is None:
+        return None
+    sid = SIMULATED_CALL + "".join(sim.rng.pick(string.hexdigits.lower()) for _ in range(32))
+    call = InboundCall(
+        call_sid=sid,
+        from_number=ident.value,
+        from_raw=ident.value,
+        to_number=DEMO_NUMBER,
+        direction=Direction.IN,
+        provider_direction="inbound",
+        status="ringing",
+    )
+    ingest_call(session, call)
+    return sid
+
+
+def expire_calls(session: Session, now: datetime | None = None, ring: float = RING_SECONDS) -> int:
+    """Simulated calls nobody took within ``ring`` seconds hang up: missed, callback tasks."""
+    from csdesk.server.channels.calls import ingest_call
+    from csdesk.server.channels.inbound import InboundCall
+
+    cutoff = (now or utcnow()) - timedelta(seconds=ring)
+    stale = session.scalars(
+        select(m.Call).where(
+            m.Call.call_sid.startswith(SIMULATED_CALL),
+            m.Call.outcome == "ringing",
+            m.Call.agent_id.is_(None),
+            m.Call.ended_at.is_(None),
+            m.Call.started_at <= cutoff,
+        )
+    ).all()
+    for row in stale:
+        ingest_call(
+            session,
+            InboundCall(
+                call_sid=row.call_sid,
+                from_number=row.from_number or None,
+                from_raw=row.from_number,
+                to_number=row.to_number,
+                direction=Direction.IN,
+                provider_direction="inbound",
+                status="no-answer",
+                duration_seconds=0,
+            ),
+        )
+    return len(stale)
+
+
+def call_tick(
+    writes: Callable[[], Session], sim: Simulation, place: bool, ring: float = RING_SECONDS
+) -> str | None:
+    """Hang up calls that rang out, then maybe place one; one transaction each."""
+    with writes() as session:
+        expire_calls(session, ring=ring)
+        session.commit()
+    if not place:
+        return None
+    with writes() as session:
+        sid = place_call(session, sim)
+        session.commit()
+    return sid
+
+
 # --- the background task ------------------------------------------------------------------
 
 
@@ -513,6 +605,8 @@ class CustomerSimulator:
         self._stopping = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.ticks = 0
+        self.calls = 0
+        self.call_share = CALL_SHARE
 
     @classmethod
     def start(cls, state: ServerState) -> CustomerSimulator:
@@ -542,6 +636,15 @@ class CustomerSimulator:
             if tick is not None:
                 self.ticks += 1
                 log.debug("customer simulator: %s in %s", tick.kind, tick.conversation_id)
+            place = self._timing.random() < self.call_share
+            try:
+                sid = await asyncio.to_thread(call_tick, self.writes, self.sim, place)
+            except Exception:
+                log.exception("customer simulator: a call failed; trying again next time")
+                continue
+            if sid is not None:
+                self.calls += 1
+                log.debug("customer simulator: call %s ringing", sid)
 
     async def stop(self) -> None:
         """Let a tick in progress finish (its thread cannot be interrupted), then end.

@@ -191,6 +191,12 @@ class Message(Synced, Base):
     failure_reason: Mapped[str | None] = mapped_column(String(500))
     provider_message_id: Mapped[str | None] = mapped_column(String(255))
     sent_at: Mapped[datetime | None]
+    #: The approved WhatsApp template an outbound reply is sent as (name, language,
+    #: parameters; None: free text). ``body_text`` holds the rendered text the thread shows;
+    #: the dispatcher needs the choice itself to send Meta's template payload. Server-only.
+    template: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON(none_as_null=True), info=SERVER_ONLY
+    )
     conversation: Mapped[Conversation] = parent("Conversation", "Message.conversation_id")
 
 
@@ -354,6 +360,9 @@ class ConversationRoute(Base):
     address: Mapped[str] = mapped_column(String(320))
     business: Mapped[str | None] = mapped_column(String(255))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    #: A live-chat visitor is typing until then (``server.chat.typing_board``); None or past:
+    #: not typing. Here because the route is the chat session's one row per conversation.
+    visitor_typing_until: Mapped[datetime | None]
     conversation: Mapped[Conversation] = parent("Conversation", "ConversationRoute.conversation_id")
 
 
@@ -371,6 +380,25 @@ class OutboundAttempt(Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     message: Mapped[Message] = parent("Message", "OutboundAttempt.message_id")
+
+
+class MediaFetch(Base):
+    """An inbound message whose provider media still has to be downloaded
+    (``server.channels.media_fetch``): inserted with the message, deleted when every file is
+    stored or has failed. Tries so far, when to try next, and a lease so that several server
+    processes never download one file twice."""
+
+    __tablename__ = "media_fetches"
+    message_id: Mapped[str] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    lease_until: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    message: Mapped[Message] = parent("Message", "MediaFetch.message_id")
 
 
 class EarlyStatus(Base):
@@ -391,16 +419,18 @@ class EarlyStatus(Base):
     received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
-class Call(Base):
+class Call(Synced, Base):
     """A phone call as the provider reports it over its life (ringing, answered, ended).
 
     The conversation shows the call as a message (``message_id``); this row keeps the facts the
-    message text is built from, keyed by the provider's call id so repeated callbacks update
-    one call.
+    message text is built from, keyed by the provider's call id (``call_sid``) so repeated
+    callbacks update one call. Synced, so the desk of the agent who takes it can pop the
+    caller's conversation and script; ``agent_id`` is who took it (the Twilio answer hook or
+    ``call.take``), the wrap-up columns are that agent's notes after the call.
     """
 
     __tablename__ = "calls"
-    call_sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    call_sid: Mapped[str] = mapped_column(String(64), unique=True)
     message_id: Mapped[str] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
     conversation_id: Mapped[str] = mapped_column(
         ForeignKey("conversations.id", ondelete="CASCADE"), index=True
@@ -414,8 +444,33 @@ class Call(Base):
     recording_url: Mapped[str | None] = mapped_column(String(500))
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None]
+    agent_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), index=True)
+    answered_at: Mapped[datetime | None]
+    script_id: Mapped[str | None] = mapped_column(String(36))
+    script_trail: Mapped[list[Any]] = mapped_column(default=list)
+    wrapup_notes: Mapped[str] = mapped_column(Text, default="")
+    disposition: Mapped[str | None] = mapped_column(String(24))
+    wrapped_up_at: Mapped[datetime | None]
     message: Mapped[Message] = parent("Message", "Call.message_id")
     conversation: Mapped[Conversation] = parent("Conversation", "Call.conversation_id")
+    agent: Mapped[User | None] = parent("User", "Call.agent_id")
+
+
+class CallScript(Synced, Base):
+    """A call script: a flow for ``domain.steps`` (``definition`` is its JSON form).
+
+    ``key`` is the flow's own id, so importing a file again replaces that script instead of
+    adding a second copy; ``topic`` says when to offer it ("order", "return", "callback").
+    """
+
+    __tablename__ = "call_scripts"
+    __table_args__ = (UniqueConstraint("realm", "key"),)
+    key: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    topic: Mapped[str] = mapped_column(String(32), default="")
+    language: Mapped[str] = mapped_column(String(16), default="en")
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 #: The dispatcher's queue scan: outbound messages still waiting for a provider.

@@ -23,6 +23,8 @@ ENTITY_MODELS: dict[Entity, type[m.Base]] = {
     Entity.SHIPMENT: m.Shipment,
     Entity.RETURN: m.Return,
     Entity.CANNED_RESPONSE: m.CannedResponse,
+    Entity.CALL: m.Call,
+    Entity.CALL_SCRIPT: m.CallScript,
 }
 MODEL_ENTITIES: dict[type[m.Base], Entity] = {v: k for k, v in ENTITY_MODELS.items()}
 #: Entities every realm sees (they carry no customer data).

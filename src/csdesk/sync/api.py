@@ -17,7 +17,8 @@ import threading
 import weakref
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from pathlib import Path
+from typing import IO, Any, Final
 from urllib.parse import quote
 
 import requests
@@ -190,6 +191,9 @@ class SyncApi:
         self._adapter = _TrackingAdapter()
         self._session.mount("http://", self._adapter)
         self._session.mount("https://", self._adapter)
+        #: Files the server confirmed it holds (content-addressed: never needs sending again).
+        self._uploaded: set[str] = set()
+        self._uploaded_lock = threading.Lock()
 
     # --- auth -------------------------------------------------------------------------------
 
@@ -237,6 +241,9 @@ class SyncApi:
         }
 
     def push(self, mutations: list[Mutation]) -> list[MutationResult]:
+        """Push ``mutations``; files a reply carries are uploaded first (see ``_with_uploads``),
+        so the server never receives a reply whose files it does not have."""
+        mutations = [self._with_uploads(mut) for mut in mutations]
         # A batch of many mutations is applied one transaction each: allow for it.
         body = self._call(
             "POST",
@@ -245,6 +252,75 @@ class SyncApi:
             read_timeout=self.timeout + 0.25 * len(mutations),
         )
         return list(body["results"])
+
+    # --- files on replies -------------------------------------------------------------------
+
+    def upload_attachment(
+        self, path: Path, filename: str, content_type: str, sha256: str | None = None
+    ) -> dict[str, Any]:
+        """Upload one file (streamed from disk); the server's reference to it. ``sha256``
+        lets the server refuse a file damaged on the way."""
+        params: dict[str, Any] = {"filename": filename}
+        if sha256:
+            params["sha256"] = sha256
+        try:
+            handle = path.open("rb")
+        except OSError as exc:
+            raise ServerError(
+                0,
+                "invalid_request",
+                f"The file {filename!r} attached to this reply cannot be read any more "
+                f"({exc.strerror or exc}).",
+            ) from exc
+        with handle:
+            size = path.stat().st_size
+            body = self._call(
+                "POST",
+                "/attachments",
+                params=params,
+                data=handle,
+                content_type=content_type or "application/octet-stream",
+                # A slow uplink: allow about 100 KB/s before calling it a timeout.
+                read_timeout=self.timeout + size / 100_000,
+            )
+        return dict(body)
+
+    def _with_uploads(self, mutation: Mutation) -> Mutation:
+        """The mutation as the server takes it: each queued file (``local``: its copy in the
+        desk's data directory) uploaded, then referred to by the server's answer.
+
+        A failure raises before anything is pushed: ``Offline`` keeps the reply queued for the
+        next try; a refusal (too large, unreadable) is a ``ServerError`` the engine turns into
+        a rejection the agent sees, with the reply's text kept.
+        """
+        refs = mutation.get("args", {}).get("attachments")
+        if not isinstance(refs, list) or not any(
+            isinstance(r, dict) and "local" in r for r in refs
+        ):
+            return mutation
+        sent: list[dict[str, Any]] = []
+        for ref in refs:
+            ref = dict(ref)
+            local = ref.pop("local", None)
+            sha = str(ref.get("sha256") or "")
+            if local and sha not in self._uploaded:
+                name = str(ref.get("filename") or "file")
+                try:
+                    answer = self.upload_attachment(
+                        Path(local), name, str(ref.get("content_type") or ""), sha or None
+                    )
+                except Offline as exc:
+                    raise Offline(f"Uploading {name!r} failed: {exc.message}") from exc
+                if sha and answer.get("sha256") != sha:
+                    raise ServerError(
+                        0, "invalid_request", f"The server stored {name!r} differently."
+                    )
+                with self._uploaded_lock:
+                    self._uploaded.add(sha)
+                ref.update({k: answer[k] for k in ("sha256", "size") if k in answer})
+            sent.append(ref)
+        args = {**mutation["args"], "attachments": sent}
+        return {"id": mutation["id"], "type": mutation["type"], "args": args}
 
     def snapshot(self, entity: Entity | str, ident: str) -> Snapshot | None:
         """The server's current version of one entity; None if it has never had it."""
@@ -270,6 +346,22 @@ class SyncApi:
             "PUT", "/presence", json={"conversation_id": conversation_id, "typing": typing}
         )
         return [Viewer(str(v["user_id"]), str(v["display_name"]), bool(v["typing"])) for v in body]
+
+    def whatsapp_templates(self, refresh: bool = False) -> dict[str, Any]:
+        """The approved WhatsApp templates (``templates``, ``fetched_at``, ``problem``); with
+        ``refresh`` the server asks Meta again. Its reach to Meta can take a while."""
+        body = self._call(
+            "GET",
+            "/channels/whatsapp/templates",
+            params={"refresh": "true" if refresh else "false"},
+            read_timeout=self.timeout + 60,
+        )
+        return dict(body)
+
+    def visitor_typing(self, conversation_id: str) -> bool:
+        """Whether the chat visitor of ``conversation_id`` is typing right now."""
+        body = self._call("GET", "/chat/typing", params={"conversation_id": conversation_id})
+        return bool(body.get("visitor_typing"))
 
     def attachment(self, message_id: str, index: int) -> bytes:
         """The bytes of a message's attachment number ``index``."""
@@ -301,9 +393,14 @@ class SyncApi:
         prefix: str = API_PREFIX,
         read_timeout: float | None = None,
         raw: bool = False,
+        data: IO[bytes] | None = None,
+        content_type: str | None = None,
     ) -> Any:
-        """The decoded JSON answer (or, with ``raw``, the body's bytes); errors as SyncError."""
+        """The decoded JSON answer (or, with ``raw``, the body's bytes); errors as SyncError.
+        ``data`` is a raw request body (a file, streamed) of type ``content_type``."""
         headers = {"Accept": "*/*" if raw else "application/json"}
+        if content_type is not None:
+            headers["Content-Type"] = content_type
         token = self.token
         if auth and token:
             headers["Authorization"] = f"Bearer {token}"
@@ -313,6 +410,7 @@ class SyncApi:
                 f"{self.base_url}{prefix}{path}",
                 params=params,
                 json=json,
+                data=data,
                 headers=headers,
                 timeout=(self.timeout, read_timeout or self.timeout),
             )

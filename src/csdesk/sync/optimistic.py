@@ -60,6 +60,8 @@ REQUIRED_ARGS: Mapping[MutationType, tuple[str, ...]] = {
     MutationType.CONVERSATION_TAGS: ("conversation_id",),
     MutationType.CONVERSATION_DELETE: ("conversation_id",),
     MutationType.CUSTOMER_UPDATE: ("customer_id", "fields"),
+    MutationType.CALL_TAKE: ("call_id",),
+    MutationType.CALL_WRAP_UP: ("call_id", "disposition"),
 }
 
 #: Customer columns ``customer.update`` may set (the server's ``CustomerFields``).
@@ -99,6 +101,8 @@ def affected(mtype: str, args: Mapping[str, Any]) -> list[Pair]:
         ]
     if mtype == MutationType.CUSTOMER_UPDATE:
         return [(Entity.CUSTOMER, str(args["customer_id"]))]
+    if mtype in (MutationType.CALL_TAKE, MutationType.CALL_WRAP_UP):
+        return [(Entity.CALL, str(args["call_id"]))]
     if mtype in REQUIRED_ARGS:
         return [(Entity.CONVERSATION, str(args["conversation_id"]))]
     return []
@@ -152,7 +156,12 @@ def _send(session: Session, mut: LocalMutation, me: Me) -> None:
             "subject": str(a.get("subject") or ""),
             "body_text": body,
             "body_html": None,
-            "attachments": [],
+            # The files show at once, by name; the server's copy replaces these entries.
+            "attachments": [
+                {k: v for k, v in ref.items() if k != "local"}
+                for ref in a.get("attachments") or ()
+                if isinstance(ref, dict)
+            ],
             "delivery_status": DeliveryStatus.PENDING.value,
             "failure_reason": None,
             "provider_message_id": None,
@@ -253,6 +262,33 @@ def _customer(session: Session, mut: LocalMutation, _me: Me) -> None:
     _change(session, Entity.CUSTOMER, cust, mut.at, **changes)
 
 
+def _take_call(session: Session, mut: LocalMutation, me: Me) -> None:
+    call = get_row(session, Entity.CALL, str(mut.args["call_id"]))
+    if call is None or me.id is None or call.get("agent_id") is not None:
+        return  # taken by someone else (or ended): the rejection will say so
+    if call.get("ended_at") is None and call.get("outcome") == "ringing":
+        _change(session, Entity.CALL, call, mut.at, agent_id=me.id, outcome="answered",
+                answered_at=mut.at)  # fmt: skip
+
+
+def _wrap_up_call(session: Session, mut: LocalMutation, _me: Me) -> None:
+    call = get_row(session, Entity.CALL, str(mut.args["call_id"]))
+    if call is None:
+        return
+    _change(
+        session,
+        Entity.CALL,
+        call,
+        mut.at,
+        disposition=str(mut.args["disposition"]),
+        wrapup_notes=str(mut.args.get("notes") or "").strip(),
+        script_trail=list(mut.args.get("trail") or []),
+        script_id=mut.args.get("script_id"),
+        wrapped_up_at=mut.at,
+        ended_at=call.get("ended_at") or mut.at,
+    )
+
+
 EFFECTS: Mapping[str, Effect] = {
     MutationType.MESSAGE_SEND: _send,
     MutationType.CONVERSATION_CLAIM: _claim,
@@ -262,6 +298,8 @@ EFFECTS: Mapping[str, Effect] = {
     MutationType.CONVERSATION_TAGS: _tags,
     MutationType.CONVERSATION_DELETE: _delete,
     MutationType.CUSTOMER_UPDATE: _customer,
+    MutationType.CALL_TAKE: _take_call,
+    MutationType.CALL_WRAP_UP: _wrap_up_call,
 }
 
 

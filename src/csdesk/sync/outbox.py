@@ -8,15 +8,29 @@ the agent's order and the order the server receives them in.
 A row is ``pending`` until the server answers; then ``acked`` (applied; kept and replayed until
 the pulled feed reaches the seq it was committed at, then deleted) or ``rejected`` (kept with
 the server's reason until the agent dismisses it, so a refused reply's text is never lost).
+
+Files on a reply: ``stage`` copies each file the agent picked into ``files_dir`` (next to the
+cache, named by its SHA-256, written and fsynced before the reply is queued), so the reply with
+its files survives a crash, a deleted original and a week offline.  The ``message.send``
+args carry one reference per file (``sha256``, ``filename``, ``size``, ``content_type`` and
+``local``: the copy's path); ``SyncApi.push`` uploads the copies before it pushes the reply.
+A copy is deleted once no queued or rejected action refers to it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
+import mimetypes
+import os
+import tempfile
+import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -34,6 +48,13 @@ REJECTED = "rejected"
 
 #: Keep a push request well under the server's 2 MiB body limit.
 MAX_BATCH_BYTES = 1_000_000
+_CHUNK = 1024 * 1024
+#: Staged copies younger than this are never pruned (see ``_prune_files``).
+STAGED_GRACE_SECONDS = 3600.0
+
+
+class AttachmentError(Exception):
+    """A file cannot be attached (unreadable, vanished); ``str(exc)`` is for the agent."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +80,72 @@ class Outbox:
     def __init__(self, cache: LocalCache) -> None:
         self.cache = cache
 
+    # --- files on replies ---------------------------------------------------------------------
+
+    @property
+    def files_dir(self) -> Path:
+        """Where queued replies' files wait for their upload (beside the cache file)."""
+        return self.cache.path.parent / f"{self.cache.path.stem}-outbox-files"
+
+    def stage(self, paths: Sequence[Path]) -> list[dict[str, Any]]:
+        """Copy the files into ``files_dir`` (disk: run on a worker); their references for a
+        ``message.send``'s ``attachments``. Raises ``AttachmentError``."""
+        return [self._stage_one(Path(p)) for p in paths]
+
+    def _stage_one(self, source: Path) -> dict[str, Any]:
+        folder = self.files_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        size = 0
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".staging-")
+        try:
+            with source.open("rb") as src, os.fdopen(fd, "wb") as out:
+                while chunk := src.read(_CHUNK):
+                    digest.update(chunk)
+                    size += len(chunk)
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            sha = digest.hexdigest()
+            target = folder / sha
+            os.replace(tmp, target)
+        except OSError as exc:
+            Path(tmp).unlink(missing_ok=True)
+            raise AttachmentError(
+                f"{source.name} cannot be attached: {exc.strerror or exc}"
+            ) from exc
+        ctype = mimetypes.guess_type(source.name)[0] or "application/octet-stream"
+        return {
+            "sha256": sha,
+            "filename": source.name,
+            "size": size,
+            "content_type": ctype,
+            "local": str(target),
+        }
+
+    def _prune_files(self, s: Any, finished: Iterable[Mapping[str, Any]] = ()) -> None:
+        """Delete staged copies no queued or rejected action needs any more: at once for the
+        files of ``finished`` actions' args, after a grace period for any other stray copy
+        (one staged moments ago may belong to a reply about to be queued)."""
+        folder = self.files_dir
+        if not folder.is_dir():
+            return
+        rows = s.execute(
+            select(outbox.c.args).where(
+                outbox.c.type == MutationType.MESSAGE_SEND.value,
+                outbox.c.state.in_((PENDING, REJECTED)),
+            )
+        ).all()
+        needed = {Path(str(ref["local"])).name for r in rows for ref in _refs(r.args)}
+        done = {Path(str(ref["local"])).name for args in finished for ref in _refs(args)}
+        cutoff = time.time() - STAGED_GRACE_SECONDS
+        for path in folder.iterdir():
+            if path.name in needed:
+                continue
+            with contextlib.suppress(OSError):
+                if path.name in done or path.stat().st_mtime < cutoff:
+                    path.unlink()
+
     def enqueue(self, mtype: MutationType | str, args: Mapping[str, Any]) -> str:
         """Queue an action and show its effect locally; returns the mutation id (uuid4)."""
         return self.enqueue_with_changes(mtype, args)[0]
@@ -82,6 +169,11 @@ class Outbox:
         missing = [k for k in optimistic.REQUIRED_ARGS[mtype] if args.get(k) in (None, "")]
         if missing:
             raise ValueError(f"{mtype.value} needs {', '.join(missing)}")
+        for ref in _refs(args):
+            if not Path(str(ref.get("local", ""))).is_file():
+                raise AttachmentError(
+                    f"{ref.get('filename', 'a file')} is no longer ready to send; attach it again"
+                )
         json.dumps(args)  # fail here, not in the push thread, if it cannot go on the wire
         mid = str(uuid.uuid4())
         now = utcnow()
@@ -174,15 +266,29 @@ class Outbox:
             pairs = [p for r in touched for p in optimistic.affected(r.type, r.args)]
             pairs += optimistic.drop_acked(s, int(get_state(s, CURSOR) or 0))
             optimistic.rebase(s)
+            if acks:
+                self._prune_files(s, [r.args for r in touched])
         return ChangeSet.of(pairs)
 
     def dismiss(self, mutation_id: str) -> bool:
         """The agent has seen a rejection: forget it. False if there was no such rejection."""
         with self.cache.write() as s:
+            gone = s.execute(
+                select(outbox.c.args).where(outbox.c.id == mutation_id, outbox.c.state == REJECTED)
+            ).all()
             result = s.execute(
                 delete(outbox).where(outbox.c.id == mutation_id, outbox.c.state == REJECTED)
             )
+            self._prune_files(s, [r.args for r in gone])
             return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _refs(args: Mapping[str, Any]) -> Iterable[Mapping[str, Any]]:
+    """The staged files an action's args refer to."""
+    refs = args.get("attachments")
+    if not isinstance(refs, list):
+        return ()
+    return [r for r in refs if isinstance(r, Mapping) and r.get("local")]
 
 
 def _entry(row: Any) -> OutboxEntry:

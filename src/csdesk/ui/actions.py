@@ -118,6 +118,24 @@ def specs() -> list[ActionSpec]:
             conv,
         ),
         _spec(
+            "template",
+            _("Use template…"),
+            "Ctrl+Shift+M",
+            _(
+                "Send an approved WhatsApp template: the only message allowed when the "
+                "customer has not written for 24 hours"
+            ),
+            conv,
+        ),
+        # Files on replies (ui/panels/attachments_strip.py, conversation_actions.attach_files).
+        _spec(
+            "attach",
+            _("Attach file…"),
+            "Ctrl+Shift+F",
+            _("Add a file to the reply or note being written; each channel has its size limits"),
+            conv,
+        ),
+        _spec(
             "assign_me", _("Assign to me"), ("A", "Ctrl+Shift+A"), _("Take this conversation"), conv
         ),
         _spec(
@@ -172,6 +190,35 @@ def specs() -> list[ActionSpec]:
             _("Speak the selected message: who wrote it, when, and what it says"),
             conv,
         ),
+        # Phone calls (ui/call_desk.py binds these).
+        _spec(
+            "answer_call",
+            _("Answer call"),
+            "Ctrl+Shift+L",
+            _("Take the ringing call: its conversation, customer and call script open"),
+            _("Calls"),
+        ),
+        _spec(
+            "wrap_up_call",
+            _("Wrap up call…"),
+            "Ctrl+Shift+W",
+            _("Record notes and a disposition for your current call"),
+            _("Calls"),
+        ),
+        _spec(
+            "focus_call_script",
+            _("Go to the call script"),
+            "Ctrl+4",
+            _("Move the focus to the call script panel"),
+            nav,
+        ),
+        _spec(
+            "open_script",
+            _("Open a call script…"),
+            "Ctrl+Shift+J",
+            _("Walk a call script for this conversation, on a call or a chat"),
+            _("Calls"),
+        ),
         _spec(
             "stop_speech",
             _("Stop speaking"),
@@ -199,6 +246,28 @@ def specs() -> list[ActionSpec]:
             ("F1", "?"),
             _("Show every keyboard shortcut"),
             app,
+        ),
+        # Training mode (ui/panels/training.py binds the last two in its own dialog).
+        _spec(
+            "training",
+            _("Training mode"),
+            "Ctrl+T",
+            _("Practise with simulated customers; scored, and never touches real customers"),
+            app,
+        ),
+        _spec(
+            "training_hint",
+            _("Training: show hint"),
+            "Ctrl+H",
+            _("Show the hint for the simulated customer's current line"),
+            _("Training"),
+        ),
+        _spec(
+            "training_end",
+            _("Training: end session"),
+            "Ctrl+E",
+            _("End the training session now and show the score card"),
+            _("Training"),
         ),
         _spec(
             "sign_out", _("Sign out"), "Ctrl+Shift+Q", _("Sign out and remove the saved token"), app

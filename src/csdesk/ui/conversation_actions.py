@@ -12,11 +12,12 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QInputDialog, QWidget
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QWidget
 
 from csdesk.app.present import priority_label
 from csdesk.domain.enums import ConversationStatus, Priority
 from csdesk.i18n import _
+from csdesk.ui.panels.attachments_strip import AttachedFile, read_files
 
 if TYPE_CHECKING:
     from csdesk.app.thread import ConversationView, CustomerContext
@@ -66,6 +67,7 @@ class ConversationActions:
         if cid is None:
             return
         composer = self.conversation.composer
+        files = composer.attached()
 
         def done(_result: object) -> None:
             composer.clear()
@@ -73,7 +75,30 @@ class ConversationActions:
             self.say(_("Note saved") if note else _("Reply queued for sending"))
 
         self.tasks.write(
-            lambda: self.ws.reply(cid, body, note=note, subject=subject), done, self._task_failed
+            lambda: self.ws.reply(cid, body, note=note, subject=subject, files=files),
+            done,
+            self._task_failed,
+        )
+
+    def attach_files(self) -> None:
+        """Choose files for the reply being written; their sizes are read on a worker and
+        the composer checks them against the channel's limits at once."""
+        if self._need_open() is None:
+            return
+        composer = self.conversation.composer
+        paths, _filter = QFileDialog.getOpenFileNames(self._widget, _("Attach files"))
+        if not paths:
+            composer.attach.setFocus()
+            return
+
+        def chosen(files: list[AttachedFile]) -> None:
+            composer.add_files(files)
+            composer.text.setFocus()  # go on writing; Ctrl+Enter sends, Tab reaches the files
+
+        self.tasks.run(
+            lambda: read_files([Path(p) for p in paths]),
+            chosen,
+            lambda exc: self.say(str(exc), assertive=True),
         )
 
     def assign_me(self) -> None:

@@ -16,10 +16,13 @@ __all__ = ["FlowLayout"]
 
 
 class FlowLayout(QLayout):
-    def __init__(self, parent: QWidget | None = None, spacing: int = 6) -> None:
+    def __init__(
+        self, parent: QWidget | None = None, spacing: int = 6, *, align_right: bool = False
+    ) -> None:
         super().__init__(parent)
         self._items: list[QLayoutItem] = []
         self._spacing = spacing
+        self._align_right = align_right  # each line ends at the right edge (a button row)
         self.setContentsMargins(QMargins(0, 0, 0, 0))
 
     # --- QLayout's item protocol ----------------------------------------------------------
@@ -65,15 +68,27 @@ class FlowLayout(QLayout):
     def _arrange(self, rect: QRect, *, apply: bool) -> int:
         m = self.contentsMargins()
         area = rect.adjusted(m.left(), m.top(), -m.right(), -m.bottom())
-        x, y, line = area.x(), area.y(), 0
+        lines: list[list[QLayoutItem]] = [[]]
+        x = area.x()
         for item in self._items:
-            hint = item.sizeHint()
-            if x + hint.width() > area.right() + 1 and line > 0:
+            if item.isEmpty():  # a hidden widget takes no room
+                continue
+            width = item.sizeHint().width()
+            if x + width > area.right() + 1 and lines[-1]:
+                lines.append([])
                 x = area.x()
-                y += line + self._spacing
-                line = 0
+            lines[-1].append(item)
+            x += width + self._spacing
+        y = area.y()
+        height = 0
+        for items in lines:
+            hints = [item.sizeHint() for item in items]
+            used = sum(h.width() for h in hints) + self._spacing * max(0, len(hints) - 1)
+            x = area.right() + 1 - used if self._align_right else area.x()
+            height = max((h.height() for h in hints), default=0)
             if apply:
-                item.setGeometry(QRect(QPoint(x, y), hint))
-            x += hint.width() + self._spacing
-            line = max(line, hint.height())
-        return y + line - rect.y() + m.bottom()
+                for item, hint in zip(items, hints, strict=True):
+                    item.setGeometry(QRect(QPoint(x, y), hint))
+                    x += hint.width() + self._spacing
+            y += height + self._spacing
+        return y - self._spacing - rect.y() + m.bottom() if height else m.top() + m.bottom()

@@ -26,12 +26,13 @@ from csdesk.app.workstation import Workstation
 from csdesk.domain.enums import ConversationStatus
 from csdesk.i18n import _, ngettext
 from csdesk.protocol import Entity
-from csdesk.sync.api import Viewer
 from csdesk.sync.events import ChangeSet, Rejection, SyncState, SyncStatus
 from csdesk.theme.tokens import Theme
 from csdesk.ui.a11y import announce
 from csdesk.ui.actions import ActionRegistry
 from csdesk.ui.bridge import SyncBridge
+from csdesk.ui.call_desk import CallDesk
+from csdesk.ui.collision import CollisionWatch
 from csdesk.ui.conversation_actions import ConversationActions
 from csdesk.ui.models.inbox_model import InboxModel
 from csdesk.ui.pane_fit import PaneFitter
@@ -40,7 +41,10 @@ from csdesk.ui.panels.customer import CustomerPane
 from csdesk.ui.panels.inbox import InboxPanel
 from csdesk.ui.panels.shortcuts import ShortcutsDialog
 from csdesk.ui.panels.sidebar import ViewList
+from csdesk.ui.panels.template_dialog import open_template_dialog
+from csdesk.ui.panels.training import open_training
 from csdesk.ui.tasks import Tasks
+from csdesk.ui.visitor_typing import VisitorTypingWatch
 from csdesk.ui.window_speech import WindowSpeech
 
 if TYPE_CHECKING:
@@ -139,19 +143,17 @@ class MainWindow(ConversationActions, QMainWindow):
         self._wire()
         if speaker is not None:
             self.speech = WindowSpeech(self, speaker)
+        self.call_desk = CallDesk(self)  # phone calls: ringing, screen pop, script, wrap-up
         if appearance is not None:
             appearance.theme_changed.connect(self.set_theme)
         self._clock = QTimer(self)
         self._clock.setInterval(30_000)  # waiting times and SLA countdowns move
         self._clock.timeout.connect(self._tick)
         self._clock.start()
-        self._typing = False
-        self._collision = ""
-        self._presence = QTimer(self)
-        self._presence.setInterval(5_000)  # a heartbeat; the server forgets after ~30 s
-        self._presence.timeout.connect(self._heartbeat)
-        self._presence.start()
-        self.conversation.composer.typing.connect(self._typing_changed)
+        self.collision = CollisionWatch(ws, self.tasks, self.conversation, self.say, self)
+        self.visitor_typing = VisitorTypingWatch(
+            ws, self.tasks, self.conversation, lambda text: self.say(text, speak=False), self
+        )
         self.on_status(ws.engine.status)
         self.reload_list()
         self.inbox.list.setFocus()
@@ -173,6 +175,8 @@ class MainWindow(ConversationActions, QMainWindow):
         a.bind("note", lambda: self.conversation.composer.start(note=True))
         a.bind("send", lambda: self.conversation.composer.submit())
         a.bind("canned", self.choose_canned)
+        a.bind("attach", self.attach_files)
+        a.bind("template", lambda: open_template_dialog(self))
         a.bind("assign_me", self.assign_me)
         a.bind("assign_other", self.assign_other)
         a.bind("resolve", self.resolve)
@@ -188,6 +192,7 @@ class MainWindow(ConversationActions, QMainWindow):
         a.bind("pause_speech", self.pause_speech)
         a.bind("settings", self.show_settings)
         a.bind("shortcuts", self.show_shortcuts)
+        a.bind("training", lambda: open_training(self))
         a.bind("sign_out", self.sign_out_requested.emit)
         a.bind("quit", self._close)
 
@@ -211,6 +216,8 @@ class MainWindow(ConversationActions, QMainWindow):
         composer = self.conversation.composer
         composer.send_requested.connect(self.send)
         composer.canned_requested.connect(self.choose_canned)
+        composer.attach_requested.connect(self.attach_files)
+        composer.template_requested.connect(self.actions_["template"].trigger)
         self.bridge.status.connect(self.on_status)
         self.bridge.changes.connect(self.on_changes)
         self.bridge.rejected.connect(self.on_rejected)
@@ -335,11 +342,8 @@ class MainWindow(ConversationActions, QMainWindow):
         if self._quiet or (cid == self.open_id and self.open_conv is not None):
             return
         self.open_id = cid
-        self._typing = False
-        self._collision = ""
-        self.conversation.show_collision(None)
         self._load_conversation(cid, announce_it=True)
-        self._heartbeat()
+        self.collision.follow(cid)
 
     def _open_from_customer(self, cid: str) -> None:
         if not self.inbox.select_id(cid):
@@ -372,6 +376,7 @@ class MainWindow(ConversationActions, QMainWindow):
                 conv, ctx.name if ctx else "", assignee, email_to=email
             )
             self.customer.show_customer(ctx, current=cid)
+            self.visitor_typing.follow(conv)
             self.model.refresh({cid})
             if announce_it and conv is not None:
                 self.say(
@@ -381,43 +386,6 @@ class MainWindow(ConversationActions, QMainWindow):
                 )
 
         self.tasks.run(work, done, self._task_failed)
-
-    # --- who else is here (collision notice) --------------------------------------------
-
-    def _typing_changed(self, typing: bool) -> None:
-        self._typing = typing
-        self._heartbeat()
-
-    def _heartbeat(self) -> None:
-        cid, typing = self.open_id, self._typing
-
-        def done(viewers: list[Viewer]) -> None:
-            if cid != self.open_id:
-                return
-            typers = [v.display_name for v in viewers if v.typing]
-            lookers = [v.display_name for v in viewers if not v.typing]
-            parts = []
-            if typers:
-                parts.append(
-                    ngettext(
-                        "{names} is typing a reply", "{names} are typing replies", len(typers)
-                    ).format(names=", ".join(typers))
-                )
-            if lookers:
-                parts.append(
-                    ngettext(
-                        "{names} is viewing this conversation",
-                        "{names} are viewing this conversation",
-                        len(lookers),
-                    ).format(names=", ".join(lookers))
-                )
-            text = "; ".join(parts)
-            self.conversation.show_collision(text or None)
-            if text and text != self._collision:
-                self.say(text)
-            self._collision = text
-
-        self.tasks.run(lambda: self.ws.presence(cid, typing), done)
 
     # --- sync news -----------------------------------------------------------------------
 
@@ -500,6 +468,7 @@ class MainWindow(ConversationActions, QMainWindow):
                 return
             for msg in conv.messages[before:]:
                 if msg.direction == "in":
+                    self.visitor_typing.message_arrived()
                     self.say(
                         _("New message from {who}: {text}").format(
                             who=msg.author_name, text=msg.body_text[:200]
@@ -578,7 +547,7 @@ class MainWindow(ConversationActions, QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self._clock.stop()
-        self._presence.stop()
+        self.collision.stop()
         self.tasks.shutdown()
         if self.tray is not None:
             self.tray.hide()

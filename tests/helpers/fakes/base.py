@@ -10,11 +10,13 @@ exercise retries.
 
 from __future__ import annotations
 
+import email.policy
 import json
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
@@ -39,12 +41,66 @@ class Recorded:
     def form_dict(self) -> dict[str, str]:
         return dict(self.form())
 
+    def multipart(self) -> list[Part] | None:
+        """The ``multipart/form-data`` parts (RFC 7578), or None if the body is not one."""
+        ctype = self.headers.get("content-type", "")
+        if not ctype.startswith("multipart/form-data") or "boundary=" not in ctype:
+            return None
+        head = f"Content-Type: {ctype}\r\nMIME-Version: 1.0\r\n\r\n".encode()
+        parsed = BytesParser(policy=email.policy.HTTP).parsebytes(head + self.body)
+        if not parsed.is_multipart() or parsed.defects:
+            return None
+        parts = []
+        for raw in parsed.iter_parts():
+            if raw.get_content_disposition() != "form-data":
+                return None
+            name = raw.get_param("name", header="content-disposition")
+            if not isinstance(name, str):
+                return None
+            payload = raw.get_payload(decode=True)
+            parts.append(
+                Part(
+                    name,
+                    raw.get_filename(),
+                    raw.get_content_type() if raw.get("content-type") else None,
+                    payload if isinstance(payload, bytes) else b"",
+                )
+            )
+        return parts
+
+
+@dataclass(frozen=True)
+class Part:
+    """One ``multipart/form-data`` field; ``filename`` is set for a file."""
+
+    name: str
+    filename: str | None
+    content_type: str | None
+    data: bytes
+
+
+def fetch_public(url: str) -> tuple[int, str, bytes]:
+    """GET a media URL the way a provider does: no credentials of ours, redirects followed."""
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            return r.status, r.headers.get("Content-Type", ""), r.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, "", b""
+    except (urllib.error.URLError, OSError, ValueError):
+        return 0, "", b""
+
 
 @dataclass
 class Answer:
     status: int
     body: Any  # JSON-encodable
     headers: dict[str, str] = field(default_factory=dict)
+    #: Bytes sent as they are (a media file) instead of ``body`` as JSON.
+    raw: bytes | None = None
+    content_type: str = "application/json"
 
 
 class Violation(Exception):
@@ -114,9 +170,9 @@ class FakeProvider:
                     self.close_connection = True
                     self.connection.shutdown(2)
                     return
-                raw = json.dumps(answer.body).encode()
+                raw = answer.raw if answer.raw is not None else json.dumps(answer.body).encode()
                 self.send_response(answer.status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", answer.content_type)
                 self.send_header("Content-Length", str(len(raw)))
                 for k, v in answer.headers.items():
                     self.send_header(k, v)

@@ -3,6 +3,10 @@
 Checks HTTP Basic auth (AccountSid:AuthToken), the form encoding, To, exactly one of From and
 MessagingServiceSid, a Body or MediaUrl, and Body length; answers 201 with a Message resource
 (status "queued") or Twilio's error object ``{"code", "message", "more_info", "status"}``.
+
+Inbound media (``add_media``): ``GET /2010-04-01/Accounts/{AccountSid}/Messages/{MM}/Media/{ME}``
+with the same Basic auth (accounts with "HTTP basic authentication for media" on, the safe
+setting) answers a redirect to the file on a CDN path, as Twilio redirects to its storage.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import itertools
 import re
 from datetime import UTC, datetime
 
-from tests.helpers.fakes.base import Answer, FakeProvider, Recorded, Violation
+from tests.helpers.fakes.base import Answer, FakeProvider, Recorded, Violation, fetch_public
 
 _E164 = re.compile(r"^(whatsapp:)?\+[1-9]\d{6,14}$")
 
@@ -25,6 +29,53 @@ class FakeTwilio(FakeProvider):
         self.account_sid = account_sid
         self.auth_token = auth_token
         self._n = itertools.count(1)
+        self.media: dict[str, tuple[bytes, str]] = {}  # ME sid -> (bytes, content type)
+        #: Media fetched from MediaUrls of sends: (url, content type, bytes).
+        self.fetched: list[tuple[str, str, bytes]] = []
+
+    def add_media(self, data: bytes, content_type: str) -> str:
+        """Keep a file a customer "sent"; returns its MediaUrl as Twilio's webhook gives it."""
+        n = next(self._n)
+        message, media = f"MM{n:032x}", f"ME{n:032x}"
+        self.media[media] = (data, content_type)
+        return f"{self.url}/2010-04-01/Accounts/{self.account_sid}/Messages/{message}/Media/{media}"
+
+    def _media(self, req: Recorded) -> Answer:
+        if req.method != "GET":
+            raise self._refuse(405, "Method not allowed")
+        if req.path.startswith("/media-cdn/"):
+            found = self.media.get(req.path.removeprefix("/media-cdn/"))
+            if found is None:
+                raise self._refuse(404, "NoSuchKey")
+            return Answer(200, None, raw=found[0], content_type=found[1])
+        prefix = f"/2010-04-01/Accounts/{self.account_sid}/Messages/"
+        sid = req.path.rsplit("/", 1)[-1]
+        if not req.path.startswith(prefix) or "/Media/" not in req.path:
+            raise self._refuse(404, f"The requested resource {req.path} was not found")
+        self._check_auth(req)
+        if sid not in self.media:
+            raise self._refuse(404, f"The requested resource {req.path} was not found")
+        return Answer(302, None, {"Location": f"/media-cdn/{sid}"}, raw=b"")
+
+    def _check_auth(self, req: Recorded) -> None:
+        expected = base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
+        if req.headers.get("authorization") != f"Basic {expected}":
+            raise self._refuse(401, "Authenticate")
+
+    def _check_media_urls(self, to: str, urls: list[str]) -> None:
+        """Twilio fetches each MediaUrl itself, without credentials: at most ten on an MMS, one
+        on a WhatsApp message; each must answer 200 with a Content-Type (error 11200 else)."""
+        limit = 1 if to.startswith("whatsapp:") else 10
+        if len(urls) > limit:
+            raise self._refuse(400, f"at most {limit} MediaUrl parameters on this channel")
+        for url in urls:
+            if not url.startswith(("http://", "https://")):
+                raise self._refuse(400, f"MediaUrl {url!r} is not an absolute http(s) URL")
+            status, ctype, data = fetch_public(url)
+            if status != 200 or not ctype or not data:
+                raise self._refuse(400, f"11200: could not fetch MediaUrl {url} ({status})")
+            with self._cond:
+                self.fetched.append((url, ctype, data))
 
     def error(self, status: int, message: str) -> Answer:
         code = {400: 21211, 401: 20003, 404: 20404, 429: 20429, 500: 20500}.get(status, 20500)
@@ -45,11 +96,11 @@ class FakeTwilio(FakeProvider):
 
     def handle(self, req: Recorded) -> Answer:
         path = f"/2010-04-01/Accounts/{self.account_sid}/Messages.json"
+        if "/Media/" in req.path or req.path.startswith("/media-cdn/"):
+            return self._media(req)
         if req.method != "POST" or req.path != path:
             raise self._refuse(404, f"The requested resource {req.path} was not found")
-        expected = base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
-        if req.headers.get("authorization") != f"Basic {expected}":
-            raise self._refuse(401, "Authenticate")
+        self._check_auth(req)
         if not req.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
             raise self._refuse(400, "Content-Type must be application/x-www-form-urlencoded")
         form = req.form()
@@ -74,6 +125,8 @@ class FakeTwilio(FakeProvider):
             raise self._refuse(
                 400, "The concatenated message body exceeds the 1600 character limit."
             )
+        media_urls = [v for k, v in form if k == "MediaUrl"]
+        self._check_media_urls(to, media_urls)
         sid = f"SM{next(self._n):032x}"
         now = datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000")
         return Answer(
@@ -88,7 +141,7 @@ class FakeTwilio(FakeProvider):
                 "status": "queued" if has_from else "accepted",
                 "direction": "outbound-api",
                 "num_segments": "1",
-                "num_media": "0",
+                "num_media": str(len(media_urls)),
                 "date_created": now,
                 "date_updated": now,
                 "date_sent": None,

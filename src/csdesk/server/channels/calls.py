@@ -11,11 +11,12 @@ is the agents' callback queue.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from csdesk.domain.calls import CallOutcome, disposition_label, duration_text
 from csdesk.domain.enums import (
     Channel,
     ConversationStatus,
@@ -36,11 +37,7 @@ _FINAL_STATUSES = _MISSED_STATUSES | {"completed"}
 _RETRIES = 3
 
 
-class CallOutcome(StrEnum):
-    RINGING = "ringing"  # still in progress
-    ANSWERED = "answered"
-    VOICEMAIL = "voicemail"
-    MISSED = "missed"
+__all__ = ["CALLBACK_TAG", "CallEvent", "CallOutcome", "CallResult", "describe", "ingest_call"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,15 +63,9 @@ class CallResult:
     callback: bool
 
 
-def _duration(seconds: int | None) -> str:
-    if not seconds:
-        return ""
-    minutes, secs = divmod(seconds, 60)
-    return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
-
-
-def describe(call: m.Call) -> str:
-    """The message text for a call (the conversation's history line)."""
+def describe(call: m.Call, agent_name: str | None = None) -> str:
+    """The message text for a call (the conversation's history line): outcome, duration, who
+    took it and, once wrapped up, the disposition."""
     inbound = call.direction == Direction.IN.value
     number = call.from_number if inbound else call.to_number
     who = number if number.startswith("+") else "a withheld number"  # "anonymous", "restricted"
@@ -87,8 +78,37 @@ def describe(call: m.Call) -> str:
         text = f"Incoming call from {who}" if inbound else f"Calling {who}"
     else:
         text = f"Call from {who}" if inbound else f"Call to {who}"
-    length = _duration(call.duration_seconds)
-    return f"{text} ({length})" if length else text
+    length = duration_text(call.duration_seconds)
+    text = f"{text} ({length})" if length else text
+    if agent_name and outcome == CallOutcome.ANSWERED:
+        text = f"{text}, taken by {agent_name}"
+    label = disposition_label(call.disposition)
+    return f"{text} — {label}" if label else text
+
+
+def agent_name(session: Session, call: m.Call) -> str | None:
+    if call.agent_id is None:
+        return None
+    user = session.get(m.User, call.agent_id)
+    return user.display_name if user is not None else None
+
+
+def find(session: Session, call_sid: str, *, lock: bool = False) -> m.Call | None:
+    q = select(m.Call).where(m.Call.call_sid == call_sid)
+    return session.scalars(q.with_for_update() if lock else q).first()
+
+
+def rewrite(session: Session, call: m.Call) -> None:
+    """Bring the call's history message (and the conversation preview) up to date."""
+    msg = session.get(m.Message, call.message_id)
+    conv = session.get(m.Conversation, call.conversation_id)
+    if msg is None or conv is None:
+        return
+    text = describe(call, agent_name(session, call))
+    if msg.body_text != text:
+        msg.body_text = text
+        if conv.preview.startswith(("Call", "Incoming call", "Missed", "Voicemail", "Unanswered")):
+            conv.preview = text[:300]
 
 
 def ingest_call(
@@ -115,7 +135,7 @@ def ingest_call(
 
 
 def _start(session: Session, call: InboundCall, realm: str) -> tuple[m.Call, m.Message, bool]:
-    existing = session.get(m.Call, call.call_sid, with_for_update=True)
+    existing = find(session, call.call_sid, lock=True)
     if existing is not None:
         msg = session.get(m.Message, existing.message_id)
         assert msg is not None
@@ -148,6 +168,8 @@ def _start(session: Session, call: InboundCall, realm: str) -> tuple[m.Call, m.M
         sent_at=None if inbound else now,
     )
     row = m.Call(
+        id=customers.new_id(),
+        realm=realm,
         call_sid=call.call_sid,
         message_id=msg.id,
         conversation_id=conv.id,
@@ -215,7 +237,7 @@ def _record(session: Session, call: InboundCall, event: CallEvent, realm: str) -
                 "duration_seconds": event.recording_seconds,
             },
         ]
-    text = describe(row)
+    text = describe(row, agent_name(session, row))
     if msg.body_text != text:
         msg.body_text = text
         conv.preview = text[:300]

@@ -1,6 +1,8 @@
-"""Inbound email: a worker thread that imports new mail from the configured IMAP mailbox.
+"""Inbound email: worker threads that import new mail from the configured IMAP mailboxes.
 
-It logs in with imaplib, imports every message whose UID is above the last one imported, then
+One thread per mailbox (``config_store.mailbox_names``: the first mailbox and any added with
+``channel email add``), started and stopped by ``EmailWorker`` as the configuration changes.
+Each logs in with imaplib, imports every message whose UID is above the last one imported, then
 waits: with IMAP IDLE when the server lists it after login (new mail arrives within a second),
 else by polling every ``poll_seconds``.  IDLE is renewed every ``poll_seconds`` too (capped to
 RFC 2177's 29 minutes), which also catches a notification that raced the IDLE command.
@@ -36,6 +38,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from csdesk.domain.enums import IdentityKind, Realm
+from csdesk.server.channels import config_store
 from csdesk.server.channels.config_store import ChannelSettings, Provider
 from csdesk.server.channels.email_parse import DEFAULT_MAX_ATTACHMENT_BYTES, parse_email
 from csdesk.server.channels.inbound import Attachment, Handle, InboundMessage
@@ -152,10 +155,11 @@ def fetch(imap: imaplib.IMAP4, uid: int) -> bytes | None:
 
 
 class EmailWorker:
-    """The IMAP import thread of one server process.
+    """The IMAP import threads of one server process, one per configured mailbox.
 
-    It follows the configuration: ``channel add email`` on a running server is picked up
-    within a second or two, ``channel remove email`` disconnects.
+    It follows the configuration: ``channel add email`` / ``channel email add`` on a running
+    server are picked up within a second or two, ``channel remove email`` / ``channel email
+    remove`` disconnect.
     """
 
     def __init__(
@@ -170,6 +174,67 @@ class EmailWorker:
         self.realm = realm
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self.workers: dict[str, MailboxWorker] = {}
+
+    @property
+    def last_error(self) -> str | None:
+        return next((w.last_error for w in list(self.workers.values()) if w.last_error), None)
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="csdesk-imap", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(timeout)
+        self._stop_workers(list(self.workers), timeout)
+
+    def _names(self) -> list[str]:
+        try:
+            cfg = self.lookup(Provider.EMAIL)
+        except Exception:  # a bad key or the database away: the workers report it
+            return list(self.workers)
+        return config_store.mailbox_names(cfg) if cfg is not None else []
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            wanted = self._names()
+            self._stop_workers([n for n in self.workers if n not in wanted], 10.0)
+            for name in wanted:
+                if name not in self.workers:
+                    worker = MailboxWorker(self.state, self.lookup, name, realm=self.realm)
+                    self.workers[name] = worker
+                    worker.start()
+            self._stop.wait(_TICK * 2)
+
+    def _stop_workers(self, names: list[str], timeout: float) -> None:
+        going = [w for w in (self.workers.pop(n, None) for n in names) if w is not None]
+        for worker in going:
+            worker.signal_stop()  # all at once: each may be mid-IDLE for a tick
+        for worker in going:
+            worker.stop(timeout)
+
+
+class MailboxWorker:
+    """The IMAP import thread of one mailbox: connect, import, wait for more, reconnect."""
+
+    def __init__(
+        self,
+        state: ServerState,
+        lookup: Callable[[Provider], ChannelSettings | None],
+        name: str = config_store.DEFAULT_MAILBOX,
+        *,
+        realm: str = Realm.PRODUCTION.value,
+    ) -> None:
+        self.state = state
+        self.lookup = lookup
+        self.name = name
+        self.realm = realm
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
         self._failures: dict[int, int] = {}
         self.last_error: str | None = None
 
@@ -177,8 +242,13 @@ class EmailWorker:
 
     def start(self) -> None:
         self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="csdesk-imap", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name=f"csdesk-imap-{self.name}", daemon=True
+        )
         self._thread.start()
+
+    def signal_stop(self) -> None:
+        self._stop.set()
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()
@@ -195,7 +265,8 @@ class EmailWorker:
         except Exception as exc:  # the database is away; try again later
             self._report(f"email: cannot read the email channel configuration ({exc})")
             return None
-        return cfg if cfg is not None and cfg.text("imap_host") else None
+        box = config_store.mailbox(cfg, self.name) if cfg is not None else None
+        return box if box is not None and box.text("imap_host") else None
 
     def _report(self, text: str) -> None:
         """Log a problem once, not on every retry of the same problem."""
@@ -226,7 +297,7 @@ class EmailWorker:
             except Exception as exc:  # never let the import thread die
                 log.exception("email: unexpected error in the IMAP worker")
                 problem = f"unexpected error in the IMAP worker ({type(exc).__name__})"
-            log.warning("email: %s; retrying in %.0fs", problem, delay)
+            log.warning("email (%s): %s; retrying in %.0fs", self.name, problem, delay)
             self.last_error = problem
             self._stop.wait(delay)
             delay = min(delay * 2, MAX_RETRY)
@@ -243,7 +314,7 @@ class EmailWorker:
             validity = _uidvalidity(imap)
             idle = has_idle(imap)
             if self.last_error is not None:
-                log.warning("email: connected to %s again", mailbox_key(cfg))
+                log.warning("email (%s): connected to %s again", self.name, mailbox_key(cfg))
             self.last_error = None
             poll = max(1.0, float(cfg.settings.get("poll_seconds") or 60))
             while not self._stop.is_set():
@@ -379,16 +450,20 @@ class EmailWorker:
         address = msg.reply_to or (msg.sender_handle.value if msg.sender_handle else None)
         if address and not msg.is_auto:
             # Replies go where the customer asked (Reply-To), never to an autoresponder.
+            # The business side is this mailbox's address: the reply leaves from it.
             save_route(
                 s,
                 result.conversation_id,
                 Provider.EMAIL.value,
                 Handle(IdentityKind.EMAIL, address),
-                cfg.text("imap_user") or None,
+                config_store.address_of(cfg) or cfg.text("imap_user") or None,
             )
         s.flush()
         log.info(
-            "email: stored %s in conversation %s", msg.provider_message_id, result.conversation_id
+            "email (%s): stored %s in conversation %s",
+            self.name,
+            msg.provider_message_id,
+            result.conversation_id,
         )
 
 

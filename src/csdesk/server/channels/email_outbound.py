@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import parseaddr
@@ -25,7 +25,10 @@ from typing import Any, Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from csdesk.domain.attachment_limits import DEFAULT_EMAIL_BYTES, human_size
 from csdesk.domain.enums import Channel, Direction, IdentityKind
+from csdesk.server.attachments.outgoing import OutgoingFile
+from csdesk.server.channels import config_store
 from csdesk.server.channels.config_store import ChannelSettings
 from csdesk.server.channels.conversations import conversation_token
 from csdesk.server.channels.email_reply import build_reply
@@ -127,12 +130,29 @@ def _thread(session: Session, conv: m.Conversation, exclude: str) -> tuple[str |
     return parent, [i for i in ids if i != parent]
 
 
+def _mailbox(session: Session, conv: m.Conversation, cfg: ChannelSettings) -> ChannelSettings:
+    """The mailbox (address and SMTP settings) the customer wrote to, from the route."""
+    route = session.get(m.ConversationRoute, conv.id)
+    email = config_store.Provider.EMAIL.value
+    business = route.business if route is not None and route.provider == email else None
+    return config_store.mailbox_for_reply(cfg, business)
+
+
 def prepare(
-    session: Session, msg: m.Message, conv: m.Conversation, cfg: ChannelSettings
+    session: Session,
+    msg: m.Message,
+    conv: m.Conversation,
+    cfg: ChannelSettings,
+    files: Sequence[OutgoingFile] = (),
 ) -> EmailJob:
-    """The mail for queued reply ``msg``; ValueError (agent-facing) when it can never go."""
+    """The mail for queued reply ``msg``; ValueError (agent-facing) when it can never go.
+
+    ``files`` become MIME attachments (the mail turns multipart/mixed); together they may be
+    at most the connection's ``max_attachment_bytes`` (default: what common SMTP servers take).
+    """
     if not msg.body_text.strip():
         raise ValueError("Email: the reply is empty.")
+    cfg = _mailbox(session, conv, cfg)
     domain = cfg.text("msgid_domain")
     to = _recipient(session, conv)
     in_reply_to, references = _thread(session, conv, msg.id)
@@ -146,6 +166,7 @@ def prepare(
         in_reply_to=in_reply_to,
         references=references,
     )
+    _attach(mail, files, int(cfg.settings.get("max_attachment_bytes") or DEFAULT_EMAIL_BYTES))
     message_id = f"<{msg.id}@{domain}>"
     mail.replace_header("Message-ID", message_id)
     host, port = cfg.text("smtp_host"), int(cfg.settings.get("smtp_port") or 25)
@@ -157,6 +178,23 @@ def prepare(
         message_id,
         lambda: send_smtp(cfg.settings, cfg.secret("smtp_password"), mail, envelope_from, [to]),
     )
+
+
+def _attach(mail: EmailMessage, files: Sequence[OutgoingFile], limit: int) -> None:
+    total = sum(f.size for f in files)
+    if total > limit:
+        raise ValueError(
+            f"Email: the files together ({human_size(total)}) are over the {human_size(limit)} "
+            "this mail server takes."
+        )
+    for f in files:
+        maintype, _, subtype = f.content_type.partition("/")
+        mail.add_attachment(
+            f.read(),
+            maintype=maintype or "application",
+            subtype=subtype or "octet-stream",
+            filename=f.filename,
+        )
 
 
 def _connect(settings: Mapping[str, Any]) -> smtplib.SMTP:

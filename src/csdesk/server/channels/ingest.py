@@ -33,7 +33,7 @@ from csdesk.domain.enums import (
 )
 from csdesk.server.attachments.store import AttachmentStore
 from csdesk.server.channels import conversations as threads
-from csdesk.server.channels import customers
+from csdesk.server.channels import customers, media_fetch
 from csdesk.server.channels.email_reply import extract_token
 from csdesk.server.channels.inbound import Attachment, Handle, InboundMessage
 from csdesk.storage import models as m
@@ -212,6 +212,7 @@ def _ingest(
         created_at=at,
     )
     session.add(message)
+    media_fetch.enqueue(session, message)  # provider media: downloaded in the background
     reopened = threads.record_inbound(
         conv, at, threads.preview_of(msg.text, names), is_auto=msg.is_auto
     )

@@ -39,6 +39,7 @@ DEFAULT_GRAPH_BASE = "https://graph.facebook.com"
 DEFAULT_GRAPH_VERSION = "v21.0"
 WHATSAPP_MAX_TEXT = 4096
 MESSENGER_MAX_TEXT = 2000
+WHATSAPP_MAX_CAPTION = 1024  # media captions (Cloud API)
 
 _WA_STATUS = {
     "sent": DeliveryStatus.SENT,
@@ -426,6 +427,129 @@ def build_messenger_text(
         payload["messaging_type"] = "RESPONSE"
     url = _graph_url(base_url, api_version, "me/messages")
     return json_request("POST", url, payload, _bearer(page_access_token))
+
+
+# --- Graph API: sending files ----------------------------------------------------------------
+
+#: WhatsApp's supported media types per message type (Cloud API "Supported media types");
+#: a file of any other type goes as a ``document``.
+WHATSAPP_MEDIA_TYPES: Mapping[str, frozenset[str]] = {
+    "image": frozenset({"image/jpeg", "image/png"}),
+    "video": frozenset({"video/mp4", "video/3gpp"}),
+    "audio": frozenset({"audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg"}),
+}
+
+
+def whatsapp_media_kind(content_type: str) -> str:
+    ctype = content_type.lower()
+    for kind, types in WHATSAPP_MEDIA_TYPES.items():
+        if ctype in types:
+            return kind
+    return "document"
+
+
+def build_whatsapp_media_upload(
+    *,
+    access_token: str,
+    phone_number_id: str,
+    filename: str,
+    content_type: str,
+    data: bytes,
+    base_url: str = DEFAULT_GRAPH_BASE,
+    api_version: str = DEFAULT_GRAPH_VERSION,
+) -> OutboundRequest:
+    """``POST /{version}/{phone_number_id}/media`` (multipart: ``messaging_product``, ``type``,
+    ``file``); answers ``{"id": media_id}`` for a ``build_whatsapp_media`` message."""
+    from csdesk.server.channels.multipart import FilePart, multipart_request
+
+    url = _graph_url(base_url, api_version, f"{phone_number_id}/media")
+    return multipart_request(
+        "POST",
+        url,
+        [("messaging_product", "whatsapp"), ("type", content_type)],
+        [FilePart("file", filename, content_type, data)],
+        _bearer(access_token),
+    )
+
+
+def parse_media_upload_response(status_code: int, body: bytes | str) -> SendResult:
+    """The media id of an upload, as ``provider_message_id`` (errors as for a send)."""
+    data = decode_json_object(body)
+    if data is None:
+        return http_failure(status_code, body)
+    media_id = data.get("id")
+    if status_code < 400 and "error" not in data and isinstance(media_id, str) and media_id:
+        return SendResult(ok=True, provider_message_id=media_id)
+    return parse_send_response(status_code if status_code >= 400 else 400, body)
+
+
+def build_whatsapp_media(
+    *,
+    access_token: str,
+    phone_number_id: str,
+    to: str,
+    media_id: str,
+    kind: str,
+    caption: str | None = None,
+    filename: str | None = None,
+    base_url: str = DEFAULT_GRAPH_BASE,
+    api_version: str = DEFAULT_GRAPH_VERSION,
+) -> OutboundRequest:
+    """A media message by uploaded id: ``{"type": kind, kind: {"id", "caption"?,
+    "filename"? (documents)}}``; audio takes no caption."""
+    if kind not in (*WHATSAPP_MEDIA_TYPES, "document"):
+        raise ValueError(f"WhatsApp: unknown media type {kind!r}")
+    media: dict[str, Any] = {"id": media_id}
+    if caption and kind != "audio":
+        require_text(caption, WHATSAPP_MAX_CAPTION, "WhatsApp caption")
+        media["caption"] = caption
+    if kind == "document" and filename:
+        media["filename"] = filename
+    payload: dict[str, Any] = {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": to.lstrip("+"),
+        "type": kind,
+        kind: media,
+    }
+    url = _graph_url(base_url, api_version, f"{phone_number_id}/messages")
+    return json_request("POST", url, payload, _bearer(access_token))
+
+
+def messenger_attachment_kind(content_type: str) -> str:
+    """Send API attachment types: ``image``, ``video``, ``audio`` or ``file``."""
+    major = content_type.lower().split("/", 1)[0]
+    return major if major in ("image", "video", "audio") else "file"
+
+
+def build_messenger_attachment(
+    *,
+    page_access_token: str,
+    recipient_id: str,
+    url: str,
+    content_type: str,
+    human_agent: bool = False,
+    base_url: str = DEFAULT_GRAPH_BASE,
+    api_version: str = DEFAULT_GRAPH_VERSION,
+) -> OutboundRequest:
+    """``POST /{version}/me/messages`` with ``message.attachment`` = ``{"type", "payload":
+    {"url", "is_reusable": false}}``: Meta fetches the file from ``url`` (a signed link)."""
+    if not url.startswith(("https://", "http://")):
+        raise ValueError("Messenger: an attachment needs an absolute URL")
+    attachment = {
+        "type": messenger_attachment_kind(content_type),
+        "payload": {"url": url, "is_reusable": False},
+    }
+    payload: dict[str, Any] = {
+        "recipient": {"id": recipient_id},
+        "message": {"attachment": attachment},
+    }
+    if human_agent:
+        payload.update(messaging_type="MESSAGE_TAG", tag="HUMAN_AGENT")
+    else:
+        payload["messaging_type"] = "RESPONSE"
+    endpoint = _graph_url(base_url, api_version, "me/messages")
+    return json_request("POST", endpoint, payload, _bearer(page_access_token))
 
 
 def parse_send_response(status_code: int, body: bytes | str) -> SendResult:

@@ -1,4 +1,5 @@
-"""The channel services one server app holds: settings lookup, rate limits, the dispatcher.
+"""The channel services one server app holds: settings lookup, rate limits, the dispatcher,
+the IMAP worker and the media downloader.
 
 Built by ``create_app`` and kept on ``app.state.channels``; nothing here exists at import time,
 so every test server gets its own.
@@ -17,6 +18,7 @@ from csdesk.server.channels.config_store import ChannelSettings, Provider
 from csdesk.server.channels.dispatcher import Dispatcher
 from csdesk.server.channels.email_inbound import EmailWorker
 from csdesk.server.channels.guard import RateLimiter
+from csdesk.server.channels.media_fetch import MediaFetcher
 from csdesk.server.channels.vault import Vault
 from csdesk.server.state import ServerState
 
@@ -34,6 +36,7 @@ class ChannelRuntime:
         self._lock = threading.Lock()
         self.dispatcher = Dispatcher(state, self.settings, self.public_url)
         self.email = EmailWorker(state, self.settings)
+        self.media = MediaFetcher(state, self.settings)
 
     def public_url(self, path: str) -> str:
         """The URL providers call for ``path``: what signatures are computed over."""
@@ -55,9 +58,11 @@ class ChannelRuntime:
     async def start(self) -> None:
         self.dispatcher.start()
         self.email.start()  # a thread; idle until an email channel is configured
+        self.media.start()
 
     async def stop(self) -> None:
         await asyncio.to_thread(self.email.stop)
+        await self.media.stop()
         await self.dispatcher.stop()
 
 

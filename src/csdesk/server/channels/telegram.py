@@ -250,6 +250,39 @@ def build_send_document(
     )
 
 
+#: Content types ``sendPhoto`` takes as a photo; anything else goes as a document.
+PHOTO_TYPES = frozenset({"image/jpeg", "image/png", "image/webp"})
+
+
+def build_upload_file(
+    *,
+    token: str,
+    chat_id: int | str,
+    filename: str,
+    content_type: str,
+    data: bytes,
+    caption: str | None = None,
+    base_url: str = DEFAULT_API_BASE,
+) -> OutboundRequest:
+    """``sendPhoto`` (JPEG/PNG/WebP) or ``sendDocument`` with the file itself, as
+    ``multipart/form-data`` ("Sending files": a file uploaded from our server, not a URL)."""
+    from csdesk.server.channels.multipart import FilePart, multipart_request
+
+    photo = content_type.lower() in PHOTO_TYPES
+    method, field = ("sendPhoto", "photo") if photo else ("sendDocument", "document")
+    fields = [("chat_id", str(chat_id))]
+    if caption:
+        require_text(caption, MAX_CAPTION, "Telegram caption")
+        fields.append(("caption", caption))
+    return multipart_request(
+        "POST",
+        _method_url(base_url, token, method),
+        fields,
+        [FilePart(field, filename, content_type, data)],
+        {},
+    )
+
+
 def parse_send_response(status_code: int, body: bytes | str, chat_id: int | str) -> SendResult:
     """Read a Bot API answer: ``{"ok": true, "result": Message}`` or an error description.
 

@@ -13,7 +13,7 @@ import mimetypes
 import posixpath
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -243,6 +243,9 @@ class Dial:
     caller_id: str | None = None
     action: str | None = None
     record: bool = False
+    #: Per number or client name: the ``url`` Twilio requests when that callee answers
+    #: (before the parties are connected), so the server learns who took the call.
+    answer_urls: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,10 +310,11 @@ def build_twiml(*verbs: Verb) -> str:
                     timeout=verb.timeout, callerId=verb.caller_id, action=verb.action, record=record
                 ),
             )
-            for number in verb.numbers:
-                ET.SubElement(el, "Number").text = number
-            for client in verb.clients:
-                ET.SubElement(el, "Client").text = client
+            for tag, targets in (("Number", verb.numbers), ("Client", verb.clients)):
+                for target in targets:
+                    url = verb.answer_urls.get(target)
+                    hook = _attrs(url=url, method="POST" if url else None)
+                    ET.SubElement(el, tag, hook).text = target
         elif isinstance(verb, Enqueue):
             el = ET.SubElement(root, "Enqueue", _attrs(waitUrl=verb.wait_url, action=verb.action))
             el.text = verb.queue

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import logging
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse
 from starlette.concurrency import run_in_threadpool
 
 from csdesk.server.channels import meta, telegram, twilio
+from csdesk.server.channels.call_mutations import answered_by
 from csdesk.server.channels.calls import CallEvent, CallOutcome, ingest_call
 from csdesk.server.channels.config_store import ChannelSettings, Provider
 from csdesk.server.channels.guard import check_channel, read_body
@@ -41,6 +42,7 @@ router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
 SMS_PATH = "/webhooks/twilio/sms"
 VOICE_PATH = "/webhooks/twilio/voice"
+VOICE_ANSWERED_PATH = "/webhooks/twilio/voice/answered"
 _EMPTY_TWIML = twilio.build_twiml()
 _TWIML = "text/xml"
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -164,15 +166,69 @@ def _voice_twiml(cfg: ChannelSettings, rt: ChannelRuntime, status: str, event: C
     if status in ("completed", "busy", "no-answer", "failed", "canceled"):
         return _EMPTY_TWIML  # a status callback: nothing left to do on the call
     greeting = cfg.text("voice_greeting", "Thank you for calling.")
-    targets = [t.strip() for t in cfg.text("voice_dial").split(",") if t.strip()]
+    agents = dial_targets(cfg.text("voice_dial"))
+    targets = list(agents)
     if targets:
+        answered = rt.public_url(VOICE_ANSWERED_PATH)
         dial = twilio.Dial(
             numbers=[t for t in targets if not t.startswith("client:")],
             clients=[t.removeprefix("client:") for t in targets if t.startswith("client:")],
             action=here,
+            answer_urls={
+                t.removeprefix("client:"): f"{answered}?{urlencode({'agent': user})}"
+                for t, user in agents.items()
+                if user
+            },
         )
         return twilio.voice_answer(greeting, dial=dial)
     return twilio.voice_answer(f"{greeting} {voicemail}", voicemail_action=here)
+
+
+def dial_targets(setting: str) -> dict[str, str | None]:
+    """``voice_dial`` entries: ``+4420…``, ``client:NAME``, or ``USERNAME=`` before either to
+    say whose phone or desk client that is, so the answer hook can record who took the call.
+
+    Returns target -> username (None when the entry names nobody).
+    """
+    out: dict[str, str | None] = {}
+    for entry in (e.strip() for e in setting.split(",")):
+        if not entry:
+            continue
+        user, sep, target = entry.partition("=")
+        if sep and user.strip() and target.strip():
+            out[target.strip()] = user.strip()
+        else:
+            out[entry] = None
+    return out
+
+
+@router.post(
+    VOICE_ANSWERED_PATH.removeprefix("/webhooks"),
+    summary="Twilio: an agent's phone or client answered a dialled call (the <Number url> hook)",
+    responses={200: {"content": {_TWIML: {}}}, **_ERRORS},
+    openapi_extra=_form_body(
+        {"CallSid": "the agent leg", "ParentCallSid": "the caller's call", "CallStatus": "status"}
+    ),
+)
+async def twilio_voice_answered(request: Request) -> Response:
+    """Signed like every Twilio webhook (the signature covers the ``agent`` query parameter,
+    so it cannot be forged to credit another agent). Answers empty TwiML: connect the call."""
+    _cfg, params = await _twilio_params(request, VOICE_ANSWERED_PATH)
+    rt = runtime_of(request)
+    parent = (params.get("ParentCallSid") or "").strip()
+    username = request.query_params.get("agent", "").strip()
+    if not parent:
+        raise ApiError(400, "invalid_payload", "ParentCallSid is missing")
+
+    def record() -> str:
+        with rt.state.writes() as s:
+            outcome = answered_by(s, parent, username)
+            s.commit()
+            return outcome
+
+    result = await run_in_threadpool(record)
+    log.info("call %s answered: %s", parent, result)
+    return Response(_EMPTY_TWIML, media_type=_TWIML)
 
 
 @router.post(

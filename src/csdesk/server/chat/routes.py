@@ -15,8 +15,10 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi import Path as FastPath
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -28,8 +30,7 @@ from csdesk.server.channels.guard import RateLimiter, read_body
 from csdesk.server.channels.ingest import IngestResult
 from csdesk.server.channels.runtime import runtime_of
 from csdesk.server.channels.vault import VaultError
-from csdesk.server.chat import hours, service, visitors
-from csdesk.server.chat.typing_board import TypingBoard
+from csdesk.server.chat import hours, service, typing_board, visitors
 from csdesk.server.deps import CurrentUser, State
 from csdesk.server.errors import ApiError
 from csdesk.server.presence.service import visible_conversation
@@ -66,12 +67,12 @@ def resource_dir() -> Path:
 
 
 class ChatRuntime:
-    """Per-app chat services (built by ``create_app``): rate limits, typing, hours."""
+    """Per-app chat services (built by ``create_app``): rate limits and hours (typing notices
+    live in the database: see ``typing_board``)."""
 
     def __init__(self, state: ServerState) -> None:
         self.state = state
         self.limiter = RateLimiter()
-        self.typing = TypingBoard()
         self.hours = hours.parse(state.config.chat_hours, state.config.chat_timezone)
 
     def is_open(self) -> bool:
@@ -279,7 +280,6 @@ async def send_message(request: Request, state: State) -> JSONResponse:
         return result
 
     result = await run_in_threadpool(run)
-    _runtime(request).typing.set(result.conversation_id, False)
     return _ok(
         {
             "id": result.message_id,
@@ -299,6 +299,42 @@ async def transcript(request: Request, state: State) -> JSONResponse:
             return service.transcript(s, visitor)
 
     return _ok({"messages": await run_in_threadpool(run)})
+
+
+@router.get(
+    "/chat/api/messages/{message_id}/attachments/{index}",
+    response_class=FileResponse,
+    responses={200: {"content": {"application/octet-stream": {}}}, 401: {}, 404: {}, 429: {}},
+)
+async def visitor_attachment(
+    request: Request,
+    state: State,
+    message_id: Annotated[str, FastPath(min_length=1, max_length=36, pattern=r"^[A-Za-z0-9-]+$")],
+    index: Annotated[int, FastPath(ge=0, le=999)],
+) -> FileResponse:
+    """A file an agent sent in this visitor's chat: only with that chat's session token."""
+    visitor = await _session(request, state)
+
+    def run() -> dict[str, Any] | None:
+        with state.reads() as s:
+            return service.visible_attachment(s, visitor, message_id, index)
+
+    meta = await run_in_threadpool(run)
+    sha = meta.get("sha256") if meta is not None else None
+    path = state.attachments.path(sha) if isinstance(sha, str) else None
+    if meta is None or path is None:
+        raise _fail(404, "not_found", "no such file in your chat")
+    name = str(meta.get("filename") or "file")
+    return FileResponse(
+        path,
+        media_type=str(meta.get("content_type") or "application/octet-stream"),
+        headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "sandbox",
+            **CORS,
+        },
+    )
 
 
 @router.get("/chat/api/updates", responses={401: {}, 429: {}})
@@ -359,14 +395,17 @@ async def visitor_typing(request: Request, state: State) -> Response:
     visitor = await _session(request, state)
     body = await _body(request, TypingIn)
 
-    def run() -> str | None:
+    def run() -> None:
         with state.reads() as s:
             conv = visitors.current_conversation(s, visitor)
-            return conv.id if conv is not None else None
+            conv_id = conv.id if conv is not None else None
+        if conv_id is None:
+            return  # nothing written yet: no conversation for agents to see it in
+        with state.writes() as s:
+            typing_board.set_typing(s, conv_id, body.typing, utcnow())
+            s.commit()
 
-    conv_id = await run_in_threadpool(run)
-    if conv_id is not None:
-        _runtime(request).typing.set(conv_id, body.typing)
+    await run_in_threadpool(run)
     return Response(status_code=204, headers=CORS)
 
 
@@ -484,6 +523,5 @@ def visitor_typing_for_agents(
     """Whether the chat visitor is typing in this conversation ("Visitor is typing…")."""
     with state.reads() as s:
         conv = visible_conversation(s, user, conversation_id)
-    return VisitorTypingOut(
-        conversation_id=conv.id, visitor_typing=_runtime(request).typing.typing(conv.id)
-    )
+        typing = typing_board.is_typing(s, conv.id, utcnow())
+    return VisitorTypingOut(conversation_id=conv.id, visitor_typing=typing)

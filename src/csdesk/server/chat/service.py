@@ -20,7 +20,7 @@ from csdesk.server.channels import customers, statuses
 from csdesk.server.channels.inbound import Handle, InboundMessage, utc_now
 from csdesk.server.channels.ingest import IngestResult, ThreadHint, ingest_message
 from csdesk.server.channels.merge import MergeRefused, link_conversation, merge_customers
-from csdesk.server.chat import visitors
+from csdesk.server.chat import typing_board, visitors
 from csdesk.server.chat.visitors import REALM, Visitor
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
@@ -59,7 +59,9 @@ def send(
             conv_row = session.get(m.Conversation, result.conversation_id)
             if conv_row is not None:
                 threads.add_tag(conv_row, f"store:{store}"[:64])
-    session.flush()
+    session.flush()  # the route exists before its typing notice is cleared
+    # The message arrived: "is typing" ends now, not when the notice would expire.
+    typing_board.set_typing(session, result.conversation_id, False, utcnow())
     return result
 
 
@@ -71,7 +73,33 @@ def wire(msg: m.Message) -> dict[str, Any]:
         "author": msg.author_name if msg.direction == Direction.OUT.value else None,
         "text": msg.body_text,
         "at": msg.created_at.isoformat(),
+        # Links the widget fetches with the visitor's token (``visitor_attachment``).
+        "attachments": [
+            {
+                "name": str(a.get("filename") or f"file-{n + 1}"),
+                "size": a.get("size"),
+                "content_type": a.get("content_type"),
+                "url": f"/chat/api/messages/{msg.id}/attachments/{n}",
+            }
+            for n, a in enumerate(msg.attachments or [])
+            if isinstance(a, dict) and a.get("sha256")
+        ],
     }
+
+
+def visible_attachment(
+    session: Session, visitor: Visitor, message_id: str, index: int
+) -> dict[str, Any] | None:
+    """A file of a message in one of this visitor's own chats (never a note), or None."""
+    ids = visitors.conversation_ids(session, visitor)
+    if not ids:
+        return None
+    msg = session.scalars(_visible(ids).where(m.Message.id == message_id)).first()
+    attachments = list(msg.attachments or []) if msg is not None else []
+    if index >= len(attachments) or not isinstance(attachments[index], dict):
+        return None
+    meta: dict[str, Any] = attachments[index]
+    return meta
 
 
 def _visible(conv_ids: list[str]) -> Any:

@@ -94,6 +94,7 @@ def seed_demo(
                 _write(s, sqlite, block)
                 counts.update(block.counts)
                 changes += len(block.items)
+            changes += _seed_scripts(s, anchor)
             s.commit()
         finally:
             if collecting:
@@ -103,6 +104,16 @@ def seed_demo(
                 s.execute(text("PRAGMA cache_size=-2000"))  # SQLite's default again
                 s.commit()
     return _summary(plan, counts, changes, time.perf_counter() - started)
+
+
+def _seed_scripts(s: Session, at: datetime) -> int:
+    """The shipped call scripts, in both realms (trainees practise calls too)."""
+    from csdesk.server import scripts
+
+    realms = [Realm.PRODUCTION.value, Realm.TRAINING.value]
+    rows = scripts.store_all(s, scripts.builtin(), realms, at)
+    feed.append(s, [feed.item_for(row) for row in rows])
+    return len(rows)
 
 
 def _refuse_clashes(s: Session) -> None:

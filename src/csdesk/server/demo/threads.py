@@ -400,6 +400,7 @@ class ThreadFactory:
             "failure_reason": failure,
             "provider_message_id": None if role == NOTE else self.ids.make(channel, role, person),
             "sent_at": None if role == NOTE else at,
+            "template": None,  # server-only: the WhatsApp template a reply was sent as
         }
 
     def _conversation(

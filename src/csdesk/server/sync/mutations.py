@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
 
 from csdesk.domain.enums import (
+    Channel,
     ConversationStatus,
     DeliveryStatus,
     Direction,
@@ -24,7 +25,10 @@ from csdesk.domain.enums import (
 )
 from csdesk.domain.tags import edit_tags
 from csdesk.protocol import MutationType, RejectCode
+from csdesk.server.attachments import outgoing
 from csdesk.server.channels import agent_mutations as channel_ops
+from csdesk.server.channels import call_mutations as call_ops
+from csdesk.server.channels import wa_templates
 from csdesk.server.deps import realm_of
 from csdesk.storage import audit
 from csdesk.storage import models as m
@@ -45,12 +49,25 @@ class _Args(BaseModel):
 Id = Field(min_length=1, max_length=36)
 
 
+class TemplateArgs(_Args):
+    """An approved WhatsApp template; the server renders ``body_text`` from its own copy."""
+
+    name: str = Field(min_length=1, max_length=512)
+    language: str = Field(min_length=1, max_length=16)
+    parameters: list[str] = Field(default_factory=list, max_length=wa_templates.MAX_PARAMETERS)
+
+
 class SendArgs(_Args):
     conversation_id: str = Id
     message_id: str = Id
     body_text: str = Field(min_length=1, max_length=100_000)
     is_note: bool = False
     subject: str = Field(default="", max_length=300)
+    #: Files uploaded first with ``POST /api/v1/attachments`` (see ``attachments.outgoing``).
+    attachments: list[outgoing.AttachmentRef] = Field(
+        default_factory=list, max_length=outgoing.MAX_FILES
+    )
+    template: TemplateArgs | None = None
 
 
 class ConversationArgs(_Args):
@@ -118,10 +135,29 @@ def _snapshot(obj: m.Base, fields: list[str]) -> dict[str, Any]:
     return out
 
 
+def _template_text(session: Session, conv: m.Conversation, a: SendArgs) -> str:
+    """The rendered template text, checked against the server's list of approved ones."""
+    assert a.template is not None
+    if a.is_note:
+        raise Reject(RejectCode.INVALID, "A template goes to the customer; it cannot be a note.")
+    if conv.channel != Channel.WHATSAPP.value:
+        raise Reject(RejectCode.INVALID, "Templates can only be sent on WhatsApp.")
+    choice = wa_templates.TemplateSend(
+        a.template.name, a.template.language, tuple(a.template.parameters)
+    )
+    try:
+        return wa_templates.check(session, choice)
+    except wa_templates.TemplateRefused as exc:
+        raise Reject(exc.code, exc.message) from None
+
+
 def send(session: Session, user: m.User, a: SendArgs) -> None:
     conv = _conversation(session, user, a.conversation_id)
     if session.get(m.Message, a.message_id) is not None:
         raise Reject(RejectCode.CONFLICT, "A message with this id already exists.")
+    if a.template is not None:
+        # What the customer receives, so the thread shows it (not the desk's own rendering).
+        a = a.model_copy(update={"body_text": _template_text(session, conv, a)})
     now = utcnow()
     session.add(
         m.Message(
@@ -135,8 +171,11 @@ def send(session: Session, user: m.User, a: SendArgs) -> None:
             author_name=user.display_name,
             subject=a.subject,
             body_text=a.body_text,
+            attachments=outgoing.resolve(session, conv.channel, a.attachments, note=a.is_note),
             delivery_status=(DeliveryStatus.SENT if a.is_note else DeliveryStatus.QUEUED).value,
             created_at=now,
+            # What the dispatcher sends as Meta's template payload (server-only column).
+            template=a.template.model_dump() if a.template is not None else None,
         )
     )
     conv.message_count += 1
@@ -152,7 +191,8 @@ def send(session: Session, user: m.User, a: SendArgs) -> None:
         MutationType.MESSAGE_SEND,
         "message",
         a.message_id,
-        after={"conversation_id": conv.id, "is_note": a.is_note},
+        after={"conversation_id": conv.id, "is_note": a.is_note}
+        | ({"template": a.template.model_dump()} if a.template is not None else {}),
     )
 
 
@@ -309,6 +349,8 @@ HANDLERS: dict[str, tuple[type[BaseModel], Handler]] = {
     MutationType.CUSTOMER_UNMERGE: (channel_ops.UnmergeArgs, channel_ops.unmerge),
     MutationType.CONVERSATION_LINK_CUSTOMER: (channel_ops.LinkArgs, channel_ops.link_customer),
     MutationType.MESSAGE_RETRY: (channel_ops.RetryArgs, channel_ops.retry),
+    MutationType.CALL_TAKE: (call_ops.TakeArgs, call_ops.take),
+    MutationType.CALL_WRAP_UP: (call_ops.WrapUpArgs, call_ops.wrap_up),
 }
 
 

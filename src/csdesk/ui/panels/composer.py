@@ -3,7 +3,9 @@ replies or writes internal notes, and inserts canned responses with placeholders
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -18,19 +20,25 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from csdesk.domain import sms, whatsapp
+from csdesk.app.present import channel_label
+from csdesk.domain import attachment_limits, sms, whatsapp
 from csdesk.domain.enums import Channel
 from csdesk.i18n import _, ngettext
 from csdesk.storage.types import utcnow
+from csdesk.ui.flow_layout import FlowLayout
+from csdesk.ui.panels.attachments_strip import AttachedFile, AttachmentsStrip
 
 
 class Composer(QWidget):
     """Signals: ``send_requested(str body, bool note, str subject)``, ``typing(bool)``,
-    ``canned_requested()``."""
+    ``canned_requested()``, ``template_requested()`` (WhatsApp's "Use template…"),
+    ``attach_requested()`` ("Attach file…": the window opens the file dialog)."""
 
     send_requested = Signal(str, bool, str)
     typing = Signal(bool)
     canned_requested = Signal()
+    template_requested = Signal()
+    attach_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -38,6 +46,7 @@ class Composer(QWidget):
         self._channel = Channel.EMAIL.value
         self._last_inbound: datetime | None = None
         self._typing = False
+        self._files_block = False  # the attached files break the channel's rules
 
         self.to = QLineEdit(self)
         self.to.setObjectName("composer_to")
@@ -85,29 +94,52 @@ class Composer(QWidget):
         self.canned = QPushButton(_("Canned &response…"), self)
         self.canned.setObjectName("composer_canned")
         self.canned.setAccessibleName(_("Insert canned response"))
+        self.template = QPushButton(_("Use te&mplate…"), self)
+        self.template.setObjectName("composer_template")
+        self.template.setAccessibleName(_("Use template"))
+        self.template.setAccessibleDescription(
+            _("Send an approved WhatsApp template (Ctrl+Shift+M)")
+        )
+        self.template.hide()
+        # Files on the reply (attachments_strip.py); the limits are the channel's.
+        self.attach = QPushButton(_("Attach &file…"), self)
+        self.attach.setObjectName("composer_attach")
+        self.attach.setAccessibleName(_("Attach file"))
+        self.attach.setAccessibleDescription(_("Add a file to the reply or note (Ctrl+Shift+F)"))
+        self.attachments = AttachmentsStrip(self)
         self.send = QPushButton(_("&Send"), self)
         self.send.setObjectName("composer_send")
         self.send.setAccessibleName(_("Send"))
         self.send.setAccessibleDescription(_("Send the reply (Ctrl+Enter)"))
         self.send.setDefault(False)
 
+        # The buttons wrap onto a second line at large text sizes rather than forcing the
+        # window wider than the screen (tests/a11y/test_text_scaling.py).
+        self.buttons = QWidget(self)
+        self.buttons.setObjectName("composer_buttons")
+        flow = FlowLayout(self.buttons, align_right=True)
+        for button in (self.canned, self.attach, self.template, self.send):
+            flow.addWidget(button)
         bottom = QHBoxLayout()
         bottom.addWidget(self.note)
         bottom.addStretch(1)
         bottom.addWidget(self.counter)
-        bottom.addWidget(self.canned)
-        bottom.addWidget(self.send)
+        bottom.addWidget(self.buttons, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.email_fields)
         layout.addWidget(self.notice)
         layout.addWidget(self.text, 1)
+        layout.addWidget(self.attachments)
         layout.addLayout(bottom)
 
         self.text.textChanged.connect(self._changed)
         self.note.toggled.connect(lambda _on: self._update())
         self.send.clicked.connect(self.submit)
         self.canned.clicked.connect(self.canned_requested.emit)
+        self.template.clicked.connect(self.template_requested.emit)
+        self.attach.clicked.connect(self.attach_requested.emit)
+        self.attachments.changed.connect(self._update)
 
     # --- state ---------------------------------------------------------------------------
 
@@ -126,6 +158,7 @@ class Composer(QWidget):
             subject if subject.lower().startswith("re:") or not subject else f"Re: {subject}"
         )
         self.cc.clear()
+        self.attachments.clear()  # a file meant for one customer never follows to another
         self.email_fields.setVisible(channel == Channel.EMAIL.value)
         self._update()
 
@@ -135,12 +168,55 @@ class Composer(QWidget):
 
     def clear(self) -> None:
         self.text.clear()
+        self.attachments.clear()
         self.note.setChecked(False)
         self._set_typing(False)
 
     def insert(self, text: str) -> None:
         self.text.insertPlainText(text)
         self.text.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def add_files(self, files: Sequence[AttachedFile]) -> None:
+        """Attach ``files`` (sizes already read), each only if the channel takes it: a file
+        over a limit is refused at once with the reason, never later at sending."""
+        kept = self.attachments.files()
+        problem = None
+        for f in files:
+            refusal = attachment_limits.check(
+                self._channel, [k.info() for k in [*kept, f]], note=self.note.isChecked()
+            )
+            if refusal is None:
+                kept.append(f)
+            elif problem is None:
+                problem = self._refusal_text(refusal)
+        self.attachments.add(kept)
+        self.attachments.set_problem(problem)
+
+    def attached(self) -> list[Path]:
+        """The files to send with the reply."""
+        return [f.path for f in self.attachments.files()]
+
+    def _refusal_text(self, refusal: attachment_limits.Refusal) -> str:
+        p = attachment_limits.Problem
+        channel = channel_label(self._channel)
+        limit = attachment_limits.human_size(refusal.limit)
+        if refusal.problem == p.NO_FILES_HERE:
+            return _("Files cannot be sent on {channel}; attach them to an internal note.").format(
+                channel=channel
+            )
+        if refusal.problem == p.TOO_MANY:
+            return _("At most {n} files can go on one {channel} message.").format(
+                n=refusal.limit, channel=channel
+            )
+        if refusal.problem == p.EMPTY:
+            return _("{name} is empty and was not attached.").format(name=refusal.name)
+        if refusal.problem == p.TOTAL_TOO_BIG:
+            return _(
+                "{name} was not attached: all files on {channel} together may be at most {limit}."
+            ).format(name=refusal.name, channel=channel, limit=limit)
+        return _("{name} was not attached: {channel} takes files up to {limit}.").format(
+            name=refusal.name, channel=channel, limit=limit
+        )
 
     def submit(self) -> None:
         body = self.text.toPlainText().strip()
@@ -177,16 +253,29 @@ class Composer(QWidget):
             window = whatsapp.window_state(self._last_inbound, utcnow())
             if not window.open:
                 allowed = False
-                notice = _(
-                    "WhatsApp's 24-hour window is closed: the customer has not written "
-                    "in the last 24 hours, so only approved templates can be sent."
+                notice = (
+                    _(
+                        "WhatsApp's 24-hour window is closed: the customer has not written "
+                        "in the last 24 hours, so only approved templates can be sent."
+                    )
+                    + " "
+                    + _("Choose one with Use template… (Ctrl+Shift+M).")
                 )
             elif window.closes_at is not None:
                 notice = _("WhatsApp window open until {time}.").format(
                     time=window.closes_at.astimezone().strftime("%H:%M")
                 )
         self._show_notice(notice)
+        files = [f.info() for f in self.attachments.files()]
+        refusal = attachment_limits.check(self._channel, files, note=note) if files else None
+        if refusal is not None:  # e.g. a note's files, now to be sent as a reply
+            allowed = False
+            self.attachments.set_problem(self._refusal_text(refusal))
+        elif self._files_block:
+            self.attachments.set_problem(None)
+        self._files_block = refusal is not None
         self.send.setEnabled(allowed)
+        self.template.setVisible(self._channel == Channel.WHATSAPP.value)
         if not note and self._channel == Channel.SMS.value:
             c = sms.count(body)
             enc = "GSM-7" if c.encoding == sms.SmsEncoding.GSM7 else "UCS-2"

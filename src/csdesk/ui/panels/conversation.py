@@ -29,6 +29,10 @@ class ConversationPanel(QWidget):
         self.collision = QLabel(self)
         self.collision.setObjectName("collision")
         self.collision.hide()
+        # Not given an accessible name (it would hide the text); the change is announced.
+        self.visitor_typing = QLabel(_("The customer is typing…"), self)
+        self.visitor_typing.setObjectName("visitor_typing")
+        self.visitor_typing.hide()
         self.rejection = QLabel(self)
         self.rejection.setObjectName("rejection")
         self.rejection.setWordWrap(True)
@@ -59,6 +63,7 @@ class ConversationPanel(QWidget):
         layout.addWidget(self.header)
         layout.addLayout(bar)
         layout.addWidget(self.collision)
+        layout.addWidget(self.visitor_typing)
         layout.addWidget(self.rejection)
         layout.addWidget(split, 1)
         self.current: ConversationView | None = None
@@ -99,6 +104,10 @@ class ConversationPanel(QWidget):
     def show_collision(self, text: str | None) -> None:
         self.collision.setText(text or "")
         self.collision.setVisible(bool(text))
+
+    def show_visitor_typing(self, typing: bool) -> None:
+        """The chat visitor is typing (see ``ui.visitor_typing``)."""
+        self.visitor_typing.setVisible(typing)
 
     def show_rejection(self, text: str | None) -> None:
         self.rejection.setText(text or "")

@@ -1,0 +1,90 @@
+"""Phone calls: outcomes, wrap-up dispositions, the script trail. Standard library only.
+
+Shared by the server (which records calls and checks wrap-ups) and the desk (which shows a
+ringing call, walks its script and sends the wrap-up), so both read a call the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from enum import StrEnum
+from typing import Any, Final
+
+from csdesk.domain.steps import Taken
+
+
+class CallOutcome(StrEnum):
+    RINGING = "ringing"  # still in progress
+    ANSWERED = "answered"
+    VOICEMAIL = "voicemail"
+    MISSED = "missed"
+
+
+class Disposition(StrEnum):
+    """How a call ended for the business, chosen by the agent at wrap-up (reports group by
+    it). A fixed list: free text goes in the notes, and a list agents cannot extend stays
+    comparable week to week."""
+
+    RESOLVED = "resolved"
+    FOLLOW_UP = "follow_up"
+    CALLBACK_SCHEDULED = "callback_scheduled"
+    ESCALATED = "escalated"
+    WRONG_NUMBER = "wrong_number"
+    NO_ANSWER = "no_answer"  # no answer or voicemail when calling back
+
+
+#: English labels (the server writes history lines in English; the desk translates these).
+DISPOSITION_LABELS: Final[Mapping[Disposition, str]] = {
+    Disposition.RESOLVED: "Resolved",
+    Disposition.FOLLOW_UP: "Follow-up needed",
+    Disposition.CALLBACK_SCHEDULED: "Callback scheduled",
+    Disposition.ESCALATED: "Escalated",
+    Disposition.WRONG_NUMBER: "Wrong number",
+    Disposition.NO_ANSWER: "No answer or voicemail",
+}
+
+#: Longest wrap-up note and trail the server accepts (a note is a summary, not a transcript).
+MAX_NOTES: Final = 10_000
+MAX_TRAIL: Final = 200
+
+
+def is_ringing(outcome: str, agent_id: str | None, ended: bool) -> bool:
+    """A call still waiting for someone to take it."""
+    return outcome == CallOutcome.RINGING and agent_id is None and not ended
+
+
+def trail_to_wire(trail: Iterable[Taken]) -> list[dict[str, str | None]]:
+    """The steps passed as JSON-ready dicts, in order (stored with the call at wrap-up)."""
+    return [{"step": t.step_id, "choice": t.choice} for t in trail]
+
+
+def trail_problem(raw: Any) -> str | None:
+    """Why ``raw`` is not a trail (None when it is one): a list of ``{"step", "choice"}``."""
+    if not isinstance(raw, list):
+        return "the script trail must be a list"
+    if len(raw) > MAX_TRAIL:
+        return f"the script trail has more than {MAX_TRAIL} steps"
+    for n, item in enumerate(raw, 1):
+        if not isinstance(item, Mapping) or set(item) - {"step", "choice"}:
+            return f"trail entry {n} must be an object with 'step' and 'choice'"
+        step, choice = item.get("step"), item.get("choice")
+        if not isinstance(step, str) or not step or len(step) > 64:
+            return f"trail entry {n} has no step id"
+        if choice is not None and (not isinstance(choice, str) or len(choice) > 200):
+            return f"trail entry {n} has a bad choice"
+    return None
+
+
+def duration_text(seconds: int | None) -> str:
+    """ "3 min 02 s", "45 s", or "" when unknown (English; the history line is server text)."""
+    if not seconds:
+        return ""
+    minutes, secs = divmod(seconds, 60)
+    return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
+
+
+def disposition_label(value: str | None) -> str:
+    try:
+        return DISPOSITION_LABELS[Disposition(value or "")]
+    except ValueError:
+        return ""

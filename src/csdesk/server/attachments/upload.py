@@ -1,0 +1,149 @@
+"""Agents' files going out: the upload an outgoing reply refers to, and the signed public link
+a provider fetches it through.
+
+``POST /api/v1/attachments?filename=…`` takes the file's bytes as the raw request body (its
+``Content-Type`` is the file's type), stores them content-addressed and answers the reference a
+``message.send`` carries: ``{"sha256", "size", "content_type", "filename"}``.  A raw body rather
+than multipart: nothing to parse, and the desk can stream the file from disk.  Uploading the
+same file twice is harmless (same SHA-256, stored once), so a desk that lost the answer simply
+uploads again.
+
+``GET /public/attachments/{token}/{name}`` serves a file to whoever holds a link signed by
+``links.sign``: no Authorization header, because Twilio and Meta fetch media anonymously.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from typing import Annotated, Final
+from urllib.parse import quote
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import FileResponse, JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from csdesk.domain.attachment_limits import MAX_UPLOAD_BYTES, human_size
+from csdesk.protocol import API_PREFIX
+from csdesk.server.attachments import links
+from csdesk.server.deps import CurrentUser, State
+from csdesk.server.errors import ApiError
+
+UPLOAD_PATH: Final = f"{API_PREFIX}/attachments"
+router = APIRouter(tags=["attachments"])
+
+_CONTENT_TYPE = re.compile(r"^[A-Za-z0-9!#$&^_.+-]{1,64}/[A-Za-z0-9!#$&^_.+-]{1,128}$")
+_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]")
+_SHA = r"^[0-9a-f]{64}$"
+
+
+def clean_filename(raw: str) -> str:
+    """The name as the customer will see it: no directories, no control characters."""
+    name = raw.replace("\\", "/").rsplit("/", 1)[-1]
+    name = _UNSAFE_NAME.sub("_", name).strip(" .")
+    return name[:200]
+
+
+def content_type_of(header: str | None) -> str:
+    """The bare media type (``text/plain; charset=…`` -> ``text/plain``), lower-cased."""
+    value = (header or "").split(";", 1)[0].strip().lower()
+    return value if _CONTENT_TYPE.match(value) else "application/octet-stream"
+
+
+@router.post(
+    UPLOAD_PATH,
+    status_code=201,
+    responses={
+        201: {"description": "stored; the reference for message.send"},
+        400: {},
+        401: {},
+        413: {},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
+async def upload(
+    request: Request,
+    state: State,
+    user: CurrentUser,
+    filename: Annotated[str, Query(min_length=1, max_length=255)],
+    sha256: Annotated[str | None, Query(pattern=_SHA)] = None,
+) -> JSONResponse:
+    """Store one file for an outgoing reply; ``sha256`` (optional) is checked against the
+    bytes received, so a file damaged on the way is refused rather than sent to a customer."""
+    del user  # any signed-in agent may upload; the reply that uses the file is checked later
+    name = clean_filename(filename)
+    if not name:
+        raise ApiError(400, "invalid_request", "the file name is empty once cleaned")
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES:
+        raise _too_large()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_UPLOAD_BYTES:
+            raise _too_large()
+        chunks.append(chunk)
+    if size == 0:
+        raise ApiError(400, "invalid_request", f"the file {name!r} is empty")
+    data = b"".join(chunks)
+    digest = hashlib.sha256(data).hexdigest()
+    if sha256 is not None and sha256 != digest:
+        raise ApiError(
+            400,
+            "checksum_mismatch",
+            f"the file {name!r} arrived damaged (its SHA-256 does not match); send it again",
+        )
+    stored = await run_in_threadpool(state.attachments.put, data)
+    body = {
+        "sha256": stored,
+        "size": size,
+        "content_type": content_type_of(request.headers.get("content-type")),
+        "filename": name,
+    }
+    return JSONResponse(body, status_code=201)
+
+
+def _too_large() -> ApiError:
+    return ApiError(
+        413,
+        "too_large",
+        f"the file is larger than this server accepts ({human_size(MAX_UPLOAD_BYTES)})",
+        {"max_bytes": MAX_UPLOAD_BYTES},
+    )
+
+
+@router.get(
+    links.PUBLIC_PREFIX + "/{token}/{name}",
+    response_class=FileResponse,
+    responses={200: {"content": {"application/octet-stream": {}}}, 404: {}},
+    include_in_schema=False,
+)
+def public_file(
+    token: Annotated[str, Path(min_length=10, max_length=2000)],
+    name: Annotated[str, Path(max_length=400)],
+    state: State,
+) -> FileResponse:
+    del name  # cosmetic: the signed token names the file
+    target = links.verify(links.link_key(state.config.data_dir), token)
+    if target is None:
+        raise ApiError(404, "not_found", "this link is not valid or has expired")
+    path = state.attachments.path(target.sha256)
+    if path is None:
+        raise ApiError(404, "not_found", "this file is no longer stored")
+    return FileResponse(
+        path,
+        media_type=target.content_type,
+        headers={
+            "Content-Disposition": f"inline; filename*=UTF-8''{quote(target.filename)}",
+            "Cache-Control": "private, max-age=3600",
+            "X-Content-Type-Options": "nosniff",
+            # An agent's HTML or SVG file must never run as a page of this server.
+            "Content-Security-Policy": "sandbox",
+        },
+    )

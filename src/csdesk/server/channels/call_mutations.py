@@ -1,0 +1,182 @@
+"""Push mutations for phone calls: take a ringing call, wrap one up.
+
+Registered in ``server.sync.mutations.HANDLERS`` (which imports this module, so ``Reject`` is
+imported when a mutation is refused, as in ``agent_mutations``). ``take`` is also what the
+Twilio answer hook does for the agent whose phone picked up (:func:`assign_agent`), so a call
+answered on a desk phone and one answered on the desk end the same way.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from csdesk.domain.calls import MAX_NOTES, CallOutcome, Disposition, trail_problem
+from csdesk.domain.enums import Direction, Role
+from csdesk.protocol import MutationType, RejectCode
+from csdesk.server.channels import calls
+from csdesk.server.channels import conversations as threads
+from csdesk.server.deps import realm_of
+from csdesk.storage import audit
+from csdesk.storage import models as m
+from csdesk.storage.types import utcnow
+
+if TYPE_CHECKING:
+    from csdesk.server.sync.mutations import Reject
+
+#: Roles that may wrap up a call someone else took (or nobody took).
+_OVERSEERS = frozenset({Role.SUPERVISOR.value, Role.ADMIN.value})
+
+
+def _reject(code: RejectCode, message: str) -> Reject:
+    from csdesk.server.sync.mutations import Reject
+
+    return Reject(code, message)
+
+
+class _Args(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=False)
+
+
+Id = Field(min_length=1, max_length=36)
+
+
+class TakeArgs(_Args):
+    call_id: str = Id
+
+
+class WrapUpArgs(_Args):
+    call_id: str = Id
+    disposition: Disposition
+    notes: str = Field(default="", max_length=MAX_NOTES)
+    trail: list[dict[str, Any]] = Field(default_factory=list)
+    script_id: str | None = Field(default=None, max_length=36)
+
+    @field_validator("trail")
+    @classmethod
+    def _trail(cls, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        problem = trail_problem(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+
+def _call(session: Session, user: m.User, call_id: str) -> m.Call:
+    call = session.get(m.Call, call_id, with_for_update=True)
+    if call is None or call.realm != realm_of(user):
+        raise _reject(RejectCode.NOT_FOUND, "This call does not exist.")
+    return call
+
+
+def _name(session: Session, user_id: str) -> str:
+    user = session.get(m.User, user_id)
+    return user.display_name if user is not None else "Another agent"
+
+
+def assign_agent(session: Session, call: m.Call, user: m.User) -> bool:
+    """Make ``user`` the call's agent and the conversation theirs if nobody has it; False
+    (nothing changed) when the call already is theirs."""
+    if call.agent_id == user.id:
+        return False
+    now = utcnow()
+    call.agent_id = user.id
+    call.answered_at = call.answered_at or now
+    if call.outcome == CallOutcome.RINGING.value:
+        call.outcome = CallOutcome.ANSWERED.value
+    conv = session.get(m.Conversation, call.conversation_id, with_for_update=True)
+    if conv is not None:
+        if conv.assignee_id is None:
+            conv.assignee_id = user.id
+        if call.direction == Direction.IN.value:
+            conv.waiting_since = None  # an agent is talking to the caller
+            if conv.first_response_at is None:
+                conv.first_response_at = now
+    calls.rewrite(session, call)
+    return True
+
+
+def answered_by(session: Session, call_sid: str, username: str) -> str:
+    """Twilio's answer hook: ``username``'s phone or client picked up ``call_sid``. Returns
+    what happened, for the log. The first answer wins, as with ``call.take``."""
+    call = calls.find(session, call_sid, lock=True)
+    if call is None:
+        return "unknown call"
+    user = session.scalars(select(m.User).where(m.User.username == username)).first()
+    if user is None or not user.active:
+        return f"unknown agent {username!r}"
+    if call.agent_id is not None:
+        return "already taken"
+    assign_agent(session, call, user)
+    audit.record(session, user.id, "call.answered", "call", call.id, None, {"agent_id": user.id})
+    return f"taken by {username}"
+
+
+def take(session: Session, user: m.User, a: TakeArgs) -> None:
+    """First desk wins: like ``conversation.claim``, a lost race is a typed rejection that
+    names the winner."""
+    call = _call(session, user, a.call_id)
+    if call.agent_id not in (None, user.id):
+        raise _reject(
+            RejectCode.ALREADY_ASSIGNED,
+            f"{_name(session, call.agent_id)} has already taken this call.",
+        )
+    if call.agent_id is None and (
+        call.ended_at is not None or call.outcome != CallOutcome.RINGING.value
+    ):
+        raise _reject(RejectCode.CALL_ENDED, "This call ended before it was answered.")
+    if assign_agent(session, call, user):
+        audit.record(
+            session,
+            user.id,
+            MutationType.CALL_TAKE,
+            "call",
+            call.id,
+            {"agent_id": None},
+            {"agent_id": user.id},
+        )
+
+
+def wrap_up(session: Session, user: m.User, a: WrapUpArgs) -> None:
+    """Only the call's agent, or a supervisor, may wrap it up; wrapping up again replaces the
+    earlier notes (the audit log keeps both)."""
+    call = _call(session, user, a.call_id)
+    if call.agent_id != user.id and user.role not in _OVERSEERS:
+        if call.agent_id is None:
+            message = "Nobody took this call; only a supervisor can wrap it up."
+        else:
+            message = f"Only {_name(session, call.agent_id)} or a supervisor can wrap up this call."
+        raise _reject(RejectCode.FORBIDDEN, message)
+    before = {
+        "disposition": call.disposition,
+        "notes": call.wrapup_notes,
+        "wrapped_up_at": call.wrapped_up_at.isoformat() if call.wrapped_up_at else None,
+    }
+    now = utcnow()
+    call.disposition = a.disposition.value
+    call.wrapup_notes = a.notes.strip()
+    call.script_trail = list(a.trail)
+    call.script_id = a.script_id
+    call.wrapped_up_at = now
+    if call.ended_at is None:
+        # The agent ended it on the desk before the provider reported (or there is no
+        # provider: the simulator). The provider's later report still sets the final status.
+        call.ended_at = now
+        if call.duration_seconds is None and call.answered_at is not None:
+            call.duration_seconds = max(0, int((now - call.answered_at).total_seconds()))
+    calls.rewrite(session, call)
+    if a.disposition == Disposition.CALLBACK_SCHEDULED:
+        conv = session.get(m.Conversation, call.conversation_id, with_for_update=True)
+        if conv is not None:
+            threads.add_tag(conv, calls.CALLBACK_TAG)
+    audit.record(
+        session,
+        user.id,
+        MutationType.CALL_WRAP_UP,
+        "call",
+        call.id,
+        before,
+        {"disposition": call.disposition, "notes": call.wrapup_notes, "trail": call.script_trail},
+    )

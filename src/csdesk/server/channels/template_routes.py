@@ -1,0 +1,104 @@
+"""``/api/v1/channels/whatsapp/templates``: the approved WhatsApp templates, for the composer.
+
+Served from the database copy (see ``wa_templates``); refreshed from the Graph API when the
+copy is older than ``MAX_AGE`` or the agent asks (``refresh=true``).  When Meta cannot be
+reached but a copy exists, the copy is served with ``problem`` set, so an agent outside the
+24-hour window can still reach the customer.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import requests
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
+
+from csdesk.protocol import API_PREFIX
+from csdesk.server.channels import wa_templates
+from csdesk.server.channels.config_store import Provider
+from csdesk.server.channels.runtime import runtime_of
+from csdesk.server.channels.vault import VaultError
+from csdesk.server.deps import CurrentUser, State
+from csdesk.server.errors import ApiError
+from csdesk.server.state import ServerState
+from csdesk.storage.types import utcnow
+
+router = APIRouter(prefix=API_PREFIX, tags=["channels"])
+
+
+class TemplateOut(BaseModel):
+    name: str
+    language: str
+    category: str
+    body: str
+    header: str
+    footer: str
+    examples: list[str]
+    parameter_count: int
+
+
+class TemplatesOut(BaseModel):
+    templates: list[TemplateOut]
+    fetched_at: datetime
+    #: Set when the list could not be refreshed and an older copy is shown.
+    problem: str | None = None
+
+
+def _refresh(state: ServerState, request: Request) -> wa_templates.Cached:
+    try:
+        cfg = runtime_of(request).settings(Provider.META)
+    except VaultError as exc:
+        raise wa_templates.TemplateFetchError(
+            f"the Meta connection cannot be read: {exc}"
+        ) from None
+    if cfg is None:
+        raise ApiError(
+            409,
+            "whatsapp_not_configured",
+            "WhatsApp through Meta's Cloud API is not configured on this server.",
+        )
+    with requests.Session() as http:
+        templates = wa_templates.fetch(http, cfg)
+    with state.writes() as s:
+        saved = wa_templates.save_cache(s, cfg.text(wa_templates.WABA_SETTING), templates, utcnow())
+        s.commit()
+    if saved is None:
+        raise ApiError(409, "whatsapp_not_configured", "The Meta connection was removed.")
+    return saved
+
+
+@router.get(
+    "/channels/whatsapp/templates",
+    response_model=TemplatesOut,
+    responses={401: {}, 409: {}, 502: {}},
+)
+async def whatsapp_templates(
+    request: Request,
+    state: State,
+    _user: CurrentUser,
+    refresh: Annotated[bool, Query(description="fetch from Meta now")] = False,
+) -> TemplatesOut:
+    """The approved templates an agent can send outside WhatsApp's 24-hour window."""
+
+    def cached() -> wa_templates.Cached | None:
+        with state.reads() as s:
+            return wa_templates.load_cache(s)
+
+    copy = await run_in_threadpool(cached)
+    problem: str | None = None
+    if refresh or not wa_templates.fresh_enough(copy):
+        try:
+            copy = await run_in_threadpool(_refresh, state, request)
+        except wa_templates.TemplateFetchError as exc:
+            if copy is None:
+                raise ApiError(502, "whatsapp_templates_unavailable", str(exc)) from None
+            problem = str(exc)
+    assert copy is not None
+    return TemplatesOut(
+        templates=[TemplateOut(**t.to_json()) for t in copy.templates],
+        fetched_at=copy.fetched_at,
+        problem=problem,
+    )

@@ -1,0 +1,321 @@
+"""A phone call on the desk, by keyboard: it rings, the agent answers, the caller's
+conversation, customer and script pop up, the script is walked by keys (and spoken when the
+agent wants script steps spoken), the wrap-up is saved and reaches the server."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+from cryptography.fernet import Fernet
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+from sqlalchemy import select
+
+from csdesk.app.inbox import ALL_VIEWS, View
+from csdesk.domain.enums import IdentityKind, Realm, Role
+from csdesk.server.channels import config_store
+from csdesk.server.channels.config_store import Provider
+from csdesk.server.channels.signatures import twilio_signature
+from csdesk.server.channels.vault import ENV_KEY, Vault
+from csdesk.storage import models as m
+from tests.a11y.conftest import (  # noqa: F401  (fixtures, found by name)
+    SpeakingDesk,
+    no_stale_windows,
+    speaking_desk,
+)
+from tests.gui.conftest import Desk, desk_factory, seed_demo_db  # noqa: F401
+from tests.helpers.http import Raw
+from tests.helpers.server import ServerProcess, TestUser
+from tests.server.channels.support import (
+    ACCOUNT_SID,
+    AUTH_TOKEN,
+    BUSINESS_NUMBER,
+    new_sid,
+    state_for,
+    voice_params,
+)
+
+pytestmark = pytest.mark.timeout(180)
+CTRL_SHIFT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+
+
+@dataclass
+class PhoneServer(ServerProcess):
+    caller_number: str = ""
+    caller_name: str = ""
+
+
+@pytest.fixture(scope="module")
+def phone_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PhoneServer]:
+    """The demo store (with its call scripts) and a Twilio number, as a shop would run it."""
+    d = tmp_path_factory.mktemp("phone")
+    url = seed_demo_db(d / "demo.db")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(ENV_KEY, Fernet.generate_key().decode())
+        state = state_for(url, d)
+        try:
+            with state.writes() as s:
+                config_store.save(
+                    s,
+                    Vault(d),
+                    Provider.TWILIO,
+                    {
+                        "account_sid": ACCOUNT_SID,
+                        "from_number": BUSINESS_NUMBER,
+                        "api_base_url": "http://127.0.0.1:9",  # never called in this test
+                    },
+                    {"auth_token": AUTH_TOKEN},
+                )
+                number, name = s.execute(
+                    select(m.CustomerIdentity.value, m.Customer.name)
+                    .join(m.Customer, m.Customer.id == m.CustomerIdentity.customer_id)
+                    .where(
+                        m.CustomerIdentity.kind == IdentityKind.PHONE.value,
+                        m.CustomerIdentity.realm == Realm.PRODUCTION.value,
+                        m.Customer.merged_into_id.is_(None),
+                    )
+                    .order_by(m.CustomerIdentity.value)
+                    .limit(1)
+                ).one()
+                s.commit()
+        finally:
+            state.engine.dispose()
+        server = PhoneServer(url, log_path=d / "server.log", caller_number=number, caller_name=name)
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+def _ring(server: ServerProcess, sid: str, caller: str) -> None:
+    params = voice_params(sid, caller, "ringing")
+    url = server.url + "/webhooks/twilio/voice"
+    sig = twilio_signature(AUTH_TOKEN, url, params)
+    r = requests.post(url, data=params, headers={"X-Twilio-Signature": sig}, timeout=20)
+    assert r.status_code == 200, r.text
+
+
+def test_ringing_call_answered_walked_and_wrapped_up_by_keyboard(
+    qtbot: QtBot,
+    phone_server: PhoneServer,
+    speaking_desk: Callable[..., SpeakingDesk],  # noqa: F811
+) -> None:
+    desk = speaking_desk(phone_server, "demo", speak_script_steps=True)
+    w = desk.window
+    calls = w.call_desk
+    said: list[str] = []
+    w.announced.connect(said.append)
+    first_name = phone_server.caller_name.split()[0]
+
+    # It rings: the status bar and an assertive announcement say who, and how to answer.
+    sid = new_sid("CA")
+    _ring(phone_server, sid, phone_server.caller_number)
+    qtbot.waitUntil(lambda: bool(calls.ringing), timeout=30_000)
+    assert calls.ringing[0].customer_name == phone_server.caller_name
+    assert calls.ring_label.isVisible() and phone_server.caller_name in calls.ring_label.text()
+    assert any(
+        t.startswith(f"Incoming call from {phone_server.caller_name}, {phone_server.caller_number}")
+        for t in said
+    )
+    assert calls.panel.answer.isVisible()
+
+    # Answer by keyboard: the screen pop opens the conversation, the caller and the script.
+    w.inbox.list.setFocus()
+    with qtbot.waitSignal(calls.popped, timeout=30_000) as popped:
+        qtbot.keyClick(w, Qt.Key.Key_L, CTRL_SHIFT)
+    call_id = popped.args[0] if popped.args else ""
+    current = calls.current
+    assert current is not None and current.id == call_id
+    qtbot.waitUntil(
+        lambda: w.open_id == current.conversation_id and w.customer_ctx is not None,
+        timeout=20_000,
+    )
+    assert w.customer_ctx is not None and w.customer_ctx.name == phone_server.caller_name
+    panel = calls.panel
+    assert panel.script is not None and panel.script.title == "Order enquiry"
+    assert calls.dock.isVisible() and panel.choices.hasFocus()
+    assert (
+        f"Call from {phone_server.caller_name}, {phone_server.caller_number}, script: Order enquiry"
+    ) in said
+    # The step is filled from the caller and spoken (the agent asked for script steps).
+    assert first_name in panel.text.text() and "Demo Agent" in panel.text.text()
+    qtbot.waitUntil(lambda: any(q.startswith("Step 1 of ") for q in desk.queued), timeout=10_000)
+
+    # Walk it by keys: 1 = "Where is my order?", 2 = "A different order", Enter goes on from
+    # a step without choices, Backspace goes back.
+    walk = panel.walk
+    assert walk is not None
+    qtbot.keyClick(panel.choices, Qt.Key.Key_1)
+    assert walk.current is not None and walk.current.id == "identify"
+    qtbot.keyClick(panel.choices, Qt.Key.Key_2)
+    assert walk.current is not None and walk.current.id == "find_order"
+    assert any(q.startswith("Step 3 of ") for q in desk.queued)
+    qtbot.keyClick(panel.choices, Qt.Key.Key_Return)
+    assert walk.current is not None and walk.current.id == "status"
+    qtbot.keyClick(panel.choices, Qt.Key.Key_Backspace)
+    assert walk.current is not None and walk.current.id == "find_order"
+    qtbot.keyClick(panel.choices, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
+    assert walk.current is not None and walk.current.id == "identify"
+    qtbot.keyClick(panel.choices, Qt.Key.Key_1)
+    assert walk.current is not None and walk.current.id == "status"
+    assert panel.trail.count() == 2
+    assert sum(q.startswith("Step 1 of ") for q in desk.queued) == 1  # once, not per signal
+    assert any("Choices: 1: Customer is happy with that" in t for t in said)
+
+    # Wrap up by keyboard; the dialog gives the focus back to where it was opened from.
+    before = QApplication.focusWidget()
+    assert before is panel.choices
+    qtbot.keyClick(w, Qt.Key.Key_W, CTRL_SHIFT)
+    qtbot.waitUntil(lambda: calls.dialog is not None and calls.dialog.isVisible(), timeout=5_000)
+    dialog = calls.dialog
+    assert dialog is not None
+    assert dialog.trail.text() == "greet (where) → identify (yes)"
+    dialog.disposition.setFocus()
+    qtbot.keyClick(dialog.disposition, Qt.Key.Key_Down)  # resolved -> follow-up needed
+    dialog.notes.setFocus()
+    qtbot.keyClicks(dialog.notes, "Parcel late; carrier investigation opened.")
+    dialog.disposition.setFocus()
+    with qtbot.waitSignal(calls.wrapped, timeout=10_000):
+        qtbot.keyClick(dialog.disposition, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: calls.dialog is None, timeout=5_000)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is before, timeout=5_000)
+    assert any(t.startswith(f"Call with {phone_server.caller_name}") for t in said)
+
+    # Through the outbox to the server, and synced back with the history line rewritten.
+    qtbot.waitUntil(desk.synced, timeout=30_000)
+    raw = Raw.signed_in(phone_server, TestUser("alex", "demo-password", Role.AGENT))
+    r = raw.get(f"/api/v1/entities/call/{call_id}")
+    assert r.status_code == 200, r.text
+    stored = r.json()["data"]
+    assert stored["agent_id"] == desk.ws.me.id and stored["call_sid"] == sid
+    assert stored["disposition"] == "follow_up"
+    assert stored["wrapup_notes"] == "Parcel late; carrier investigation opened."
+    assert stored["script_trail"] == [
+        {"step": "greet", "choice": "where"},
+        {"step": "identify", "choice": "yes"},
+    ]
+    assert stored["script_id"] == panel.script.id
+    line = raw.get(f"/api/v1/entities/message/{stored['message_id']}").json()["data"]
+    assert line["body_text"].endswith("— Follow-up needed")
+    assert "taken by Demo Agent" in line["body_text"]
+    assert calls.current is None
+    assert Path(phone_server.log_path or "").read_text().count("Traceback") == 0
+
+
+def test_a_call_taken_elsewhere_while_offline_shows_who_took_it(
+    qtbot: QtBot,
+    phone_server: PhoneServer,
+    desk_factory: Callable[..., Desk],  # noqa: F811
+) -> None:
+    desk = desk_factory(phone_server, "demo")
+    w, calls = desk.window, desk.window.call_desk
+    sid = new_sid("CA")
+    _ring(phone_server, sid, phone_server.caller_number)
+    qtbot.waitUntil(lambda: any(c.customer_name for c in calls.ringing), timeout=30_000)
+    call_id = calls.ringing[0].id
+    assert desk.engine.stop(5)  # offline: the desk answers from its local copy
+    alex = Raw.signed_in(phone_server, TestUser("alex", "demo-password", Role.AGENT))
+    assert alex.push(("call.take", {"call_id": call_id}))[0]["status"] == "applied"
+
+    with qtbot.waitSignal(calls.popped, timeout=20_000):  # shown at once, as it is local
+        qtbot.keyClick(w, Qt.Key.Key_L, CTRL_SHIFT)
+    assert calls.current is not None and calls.current.id == call_id
+    desk.engine.start()
+    qtbot.waitUntil(
+        lambda: "Alex Morgan has already taken this call." in w.notice_label.text(),
+        timeout=30_000,
+    )
+    # Back to server truth: not this desk's call, and not ringing any more.
+    qtbot.waitUntil(lambda: calls.current is None and not calls.ringing, timeout=20_000)
+    assert "No call" in calls.panel.call_status.text()
+
+
+def test_the_wrap_up_opens_when_the_provider_ends_the_call(
+    qtbot: QtBot,
+    phone_server: PhoneServer,
+    desk_factory: Callable[..., Desk],  # noqa: F811
+) -> None:
+    desk = desk_factory(phone_server, "mateo")
+    w, calls = desk.window, desk.window.call_desk
+    said: list[str] = []
+    w.announced.connect(said.append)
+    sid = new_sid("CA")
+    _ring(phone_server, sid, phone_server.caller_number)
+    qtbot.waitUntil(lambda: bool(calls.ringing), timeout=30_000)
+    with qtbot.waitSignal(calls.popped, timeout=30_000):
+        calls.panel.answer.click()
+    qtbot.waitUntil(desk.synced, timeout=30_000)
+    focus = QApplication.focusWidget()
+
+    # The caller hangs up: Twilio's final status callback ends the call on the server.
+    params = voice_params(sid, phone_server.caller_number, "completed", CallDuration="75")
+    url = phone_server.url + "/webhooks/twilio/voice"
+    sig = twilio_signature(AUTH_TOKEN, url, params)
+    assert requests.post(url, data=params, headers={"X-Twilio-Signature": sig}, timeout=20).ok
+    qtbot.waitUntil(lambda: calls.dialog is not None and calls.dialog.isVisible(), timeout=30_000)
+    assert f"The call with {phone_server.caller_name}, {phone_server.caller_number} ended." in said
+    dialog = calls.dialog
+    assert dialog is not None
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)  # later: nothing is sent, focus comes back
+    qtbot.waitUntil(lambda: calls.dialog is None, timeout=5_000)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is focus, timeout=5_000)
+    assert desk.engine.status.pending == 0
+    assert calls.current is not None and calls.current.duration_seconds == 75
+    call_id = calls.current.id
+
+    # Wrapped up offline: queued in the outbox, sent when the desk is back online.
+    assert desk.engine.stop(5)
+    qtbot.keyClick(w, Qt.Key.Key_W, CTRL_SHIFT)
+    qtbot.waitUntil(lambda: calls.dialog is not None and calls.dialog.isVisible(), timeout=5_000)
+    dialog = calls.dialog
+    assert dialog is not None
+    dialog.notes.setFocus()
+    qtbot.keyClicks(dialog.notes, "Asked for a catalogue.")
+    with qtbot.waitSignal(calls.wrapped, timeout=10_000):
+        dialog.accept()
+    assert desk.engine.status.pending == 1 and calls.current is None
+    desk.engine.start()
+    qtbot.waitUntil(desk.synced, timeout=30_000)
+    raw = Raw.signed_in(phone_server, TestUser("alex", "demo-password", Role.AGENT))
+    stored = raw.get(f"/api/v1/entities/call/{call_id}").json()["data"]
+    assert stored["disposition"] == "resolved" and stored["duration_seconds"] == 75
+    assert stored["wrapup_notes"] == "Asked for a catalogue."
+
+
+def test_a_script_opens_for_a_chat_too(
+    qtbot: QtBot,
+    phone_server: PhoneServer,
+    desk_factory: Callable[..., Desk],  # noqa: F811
+) -> None:
+    desk = desk_factory(phone_server, "priya")
+    w, calls = desk.window, desk.window.call_desk
+    qtbot.keyClick(w, Qt.Key.Key_J, CTRL_SHIFT)  # nothing open yet: says so
+    assert not calls.dock.isVisible()
+    w.views.choose(list(ALL_VIEWS).index(View.ALL_OPEN))
+    qtbot.waitUntil(lambda: w.shown_view == View.ALL_OPEN and w.model.rowCount() > 0)
+    w.inbox.list.setFocus()
+    qtbot.keyClick(w.inbox.list, Qt.Key.Key_J)
+    qtbot.waitUntil(lambda: w.open_conv is not None and w.customer_ctx is not None)
+    qtbot.keyClick(w, Qt.Key.Key_J, CTRL_SHIFT)
+    panel = calls.panel
+    qtbot.waitUntil(lambda: panel.walk is not None and calls.dock.isVisible(), timeout=10_000)
+    assert calls.current is None and len(panel.scripts) == 3
+    assert panel.choices.hasFocus() or panel.next.hasFocus()
+    assert w.customer_ctx is not None
+    assert w.customer_ctx.name.split()[0] in panel.text.text()
+    # Another script from the picker, by keyboard.
+    panel.picker.setFocus()
+    index = next(n for n, s in enumerate(panel.scripts) if s.key == "return_refund")
+    panel.picker.setCurrentIndex(index)
+    panel.picker.activated.emit(index)
+    assert panel.walk is not None and panel.walk.flow.id == "return_refund"
+    qtbot.keyClick(w, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)  # focus the script
+    assert panel.choices.hasFocus()
+    qtbot.keyClick(panel.choices, Qt.Key.Key_1)
+    assert panel.walk.current is not None and panel.walk.current.id == "order"

@@ -1,0 +1,173 @@
+"""The shipped call scripts load and walk; placeholders fill from the caller; trails check."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from csdesk.app.calls import (
+    CallView,
+    Script,
+    placeholder_values,
+    step_text,
+    steps_left,
+    suggest,
+)
+from csdesk.app.thread import CustomerContext, OrderView
+from csdesk.domain.calls import trail_problem, trail_to_wire
+from csdesk.domain.steps import Walk, flow_from_dict
+from csdesk.server import scripts
+
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
+
+
+def _customer() -> CustomerContext:
+    order = OrderView(
+        number="FH-10234",
+        status="shipped",
+        total_cents=4599,
+        currency="EUR",
+        placed_at=NOW,
+        shipments=(("DHL", "JJD0099887766", "in_transit", None, None),),
+        returns=(("refund_pending", "too small", 4599),),
+    )
+    return CustomerContext(
+        id="c1",
+        name="Jane van der Berg",
+        email="jane@example.com",
+        phone="+31612345678",
+        language="nl",
+        timezone="Europe/Amsterdam",
+        tags=(),
+        loyalty_tier="gold",
+        loyalty_points=120,
+        identities=(),
+        orders=(order,),
+    )
+
+
+def test_every_shipped_script_loads_and_reaches_an_end() -> None:
+    shipped = scripts.builtin()
+    assert {s.flow.id for s in shipped} >= {
+        "order_enquiry",
+        "return_refund",
+        "missed_call_callback",
+    }
+    for item in shipped:
+        assert item.topic and item.language == "en"
+        walk = Walk(item.flow)
+        for _ in range(50):  # always the first way on: every script must finish
+            step = walk.current
+            if step is None:
+                break
+            if step.choices:
+                walk.choose(0)
+            else:
+                walk.advance()
+        assert walk.finished, item.flow.id
+
+
+def test_placeholders_fill_from_the_caller_and_their_latest_order() -> None:
+    values = placeholder_values(_customer(), "Sam Agent")
+    order = next(s for s in scripts.builtin() if s.flow.id == "order_enquiry").flow
+    greet = step_text(order.step("greet"), values)
+    assert greet.complete
+    assert greet.text.startswith("Hello Jane, this is Sam Agent at Fernhill Outfitters.")
+    status = step_text(order.step("status"), values)
+    assert status.text == "Your parcel is with DHL; the tracking number is JJD0099887766."
+    refund = next(s for s in scripts.builtin() if s.flow.id == "return_refund").flow
+    assert "refund pending" in step_text(refund.step("refund_status"), values).text
+
+
+def test_unknown_details_stay_visible_for_the_agent() -> None:
+    values = placeholder_values(None, "Sam Agent")
+    order = next(s for s in scripts.builtin() if s.flow.id == "order_enquiry").flow
+    filled = step_text(order.step("identify"), values)
+    assert filled.text == "Is this about order {order_number}?"
+    assert filled.missing == ("order_number",)
+
+
+def test_step_counts_use_the_shortest_way_to_an_end() -> None:
+    flow = next(s for s in scripts.builtin() if s.flow.id == "order_enquiry").flow
+    assert steps_left(flow, "close") == 1
+    assert steps_left(flow, "status") == 2
+    assert steps_left(flow, "greet") == 3  # greet -> change -> close
+
+
+def test_the_suggested_script_follows_the_call() -> None:
+    flows = {s.flow.id: s for s in scripts.builtin()}
+    listed = [Script(f"id-{k}", k, s.flow.title, s.topic, s.flow) for k, s in sorted(flows.items())]
+
+    def call(outcome: str) -> CallView:
+        return CallView(
+            "c", "conv", "cust", "Jane", "+31", "in", outcome, None, NOW, None, None, None,
+            None, "", None, None,
+        )  # fmt: skip
+
+    def key(index: int) -> str:
+        return listed[index].key
+
+    assert key(suggest(listed, call("ringing"), ())) == "order_enquiry"
+    assert key(suggest(listed, call("missed"), ())) == "missed_call_callback"
+    assert key(suggest(listed, None, ("callback",))) == "missed_call_callback"
+    assert key(suggest(listed, None, ("return",))) == "return_refund"
+    assert suggest([], None, ()) == -1
+
+
+def test_trails_are_checked_before_they_are_stored() -> None:
+    flow = flow_from_dict(
+        {
+            "id": "f",
+            "title": "F",
+            "steps": [
+                {"id": "a", "text": "A", "choices": [{"label": "Yes", "next": "b", "key": "y"}]},
+                {"id": "b", "text": "B"},
+            ],
+        }
+    )
+    walk = Walk(flow)
+    walk.choose(0)
+    walk.advance()
+    wire = trail_to_wire(walk.trail)
+    assert wire == [{"step": "a", "choice": "y"}, {"step": "b", "choice": None}]
+    assert trail_problem(wire) is None
+    assert trail_problem("a, b") == "the script trail must be a list"
+    assert trail_problem([{"step": ""}]) == "trail entry 1 has no step id"
+    assert trail_problem([{"step": "a", "extra": 1}]) is not None
+    assert trail_problem([{"step": "a", "choice": 3}]) == "trail entry 1 has a bad choice"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"id": "x"', "not valid JSON (line 1"),
+        ('{"id": "x", "title": "X", "steps": []}', "'steps' must be a non-empty list"),
+        (
+            '{"id": "x", "title": "X", "steps": [{"id": "a", "text": "A", "next": "a"}]}',
+            "step 'a' never reaches an end",
+        ),
+        (
+            '{"id": "x", "title": "X", "topic": 5, "steps": [{"id": "a", "text": "A"}]}',
+            "'topic' must be a short string",
+        ),
+    ],
+)
+def test_a_bad_script_file_names_the_file_and_the_problem(
+    tmp_path: Path, content: str, message: str
+) -> None:
+    path = tmp_path / "mine.json"
+    path.write_text(content)
+    with pytest.raises(scripts.ScriptFileError) as err:
+        scripts.read_file(path)
+    assert str(path) in str(err.value) and message in str(err.value)
+
+
+def test_a_good_script_file_keeps_its_definition(tmp_path: Path) -> None:
+    data = {"id": "x", "title": "X", "topic": "order", "steps": [{"id": "a", "text": "A"}]}
+    path = tmp_path / "x.json"
+    path.write_text(json.dumps(data))
+    loaded = scripts.read_file(path)
+    assert loaded.definition == data and loaded.topic == "order" and loaded.language == "en"

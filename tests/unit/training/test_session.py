@@ -1,0 +1,203 @@
+"""The simulated customer and the score: branching on met/missed/escalate, scores from an
+injected clock, feedback sentences, hints, ending early, and the history file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from csdesk.training import History, ReplyError, TrainingSession, default_dir, load_scenario
+from csdesk.training.scoring import duration_text, speed_score
+from tests.unit.training.paths import GOOD, StepClock
+
+
+def _session(scenario_id: str = "where-is-my-order") -> tuple[TrainingSession, StepClock]:
+    clock = StepClock()
+    return TrainingSession(load_scenario(default_dir() / f"{scenario_id}.json"), clock), clock
+
+
+def test_the_customer_answers_differently_when_the_reply_missed() -> None:
+    session, clock = _session()
+    opening = session.start()
+    assert opening.text.startswith("Hi, I ordered a floor lamp")
+    clock.advance(10)
+    turn = session.reply("I'm sorry! What is your order number?")
+    assert turn.branch == "met" and turn.customer is not None
+    assert turn.customer.step_id == "gives_number"
+
+    session, clock = _session()
+    session.start()
+    turn = session.reply("Hello there. Let me look.")
+    assert turn.branch == "missed"
+    assert turn.customer is not None and turn.customer.step_id == "opening_again"
+    judgement = turn.judgement
+    assert judgement is not None
+    assert judgement.missed == ("ask for the order number",)
+    assert judgement.empathy is False
+    assert "You did not ask for the order number." in judgement.feedback
+
+
+def test_a_second_miss_in_a_row_escalates_and_a_met_reply_resets_the_count() -> None:
+    session, _clock = _session()
+    session.start()
+    session.reply("Hello.")  # missed once
+    turn = session.reply("Sorry about that! Your order number, please?")  # met: count resets
+    assert turn.branch == "met" and session.step is not None and session.step.id == "gives_number"
+    turn = session.reply("It's somewhere.")  # a first miss again: the customer asks again
+    assert turn.branch == "missed" and turn.customer is not None
+    assert turn.customer.step_id == "confused"
+    turn = session.reply("Still looking.")  # second miss in a row
+    assert turn.branch == "escalate"
+    assert turn.customer is not None and turn.customer.text.startswith("This is ridiculous")
+    assert session.finished and session.outcome == "escalated"
+    with pytest.raises(ReplyError, match="session is over"):
+        session.reply("Hello?")
+
+
+def test_bad_replies_are_refused_without_moving_on() -> None:
+    session, _clock = _session()
+    with pytest.raises(ReplyError):
+        session.reply("Hi")  # not started
+    session.start()
+    with pytest.raises(ReplyError, match="Write a reply"):
+        session.reply("   \n ")
+    with pytest.raises(ReplyError, match="Unknown action: fly_to_the_moon"):
+        session.reply("Hello", ["fly_to_the_moon"])
+    assert session.step is not None and session.step.id == "opening"
+    assert [line.speaker for line in session.lines] == ["customer"]
+    assert session.first_reply_at is None  # a refused reply does not start the clock
+
+
+def test_scores_follow_the_injected_clock_exactly() -> None:
+    def play(first_wait: float, later_wait: float) -> TrainingSession:
+        session, clock = _session()
+        session.start()
+        for n, (text, action) in enumerate(GOOD["where-is-my-order"]):
+            clock.advance(first_wait if n == 0 else later_wait)
+            session.reply(text, [action] if action else [])
+        return session
+
+    quick = play(30, 30).score_card()
+    assert (quick.score, quick.first_response_seconds, quick.total_seconds) == (100, 30, 90)
+    assert "Good: your first response came in 30 seconds, within the target of 1 minute." in (
+        quick.feedback
+    )
+    assert play(120, 30).reply_seconds == [120, 30, 30]
+    slow = play(120, 30).score_card()  # twice the 60 s target: half the speed marks
+    assert speed_score(120, 60) == 50
+    assert slow.score == round(0.8 * 100 + 0.1 * 50 + 0.1 * 100)
+    assert "Your first response took 2 minutes; the target is 1 minute." in slow.feedback
+    very_slow = play(200, 300).score_card()  # past 3x the target, and 800 s > 600 s in all
+    assert speed_score(200, 60) == 0
+    assert very_slow.score == round(0.8 * 100 + 0.1 * speed_score(800, 600)) == 88
+    assert "The whole conversation took 13 min 20 s; aim for 10 minutes." in very_slow.feedback
+    assert play(120, 30).record() == play(120, 30).record()  # deterministic, to the letter
+
+
+def test_feedback_names_what_was_done_and_missed() -> None:
+    session, clock = _session()
+    session.start()
+    clock.advance(5)
+    session.reply("Sorry for the wait! What's your order number?")
+    turn = session.reply("It is held at the depot and will be redelivered tomorrow.")
+    assert turn.branch == "missed"  # no tracking number: the customer is confused
+    assert turn.customer is not None and turn.customer.step_id == "confused"
+    assert session.reply("Held at the depot; redelivery tomorrow.").branch == "met"
+    session.reply("I'll let you know. Bye!")  # forgot to resolve
+    card = session.score_card()
+    assert session.outcome == "resolved"
+    assert "Good: you remembered to ask for the order number." in card.feedback
+    assert "Good: you apologised or showed you understand how the customer feels." in card.feedback
+    assert "You did not give the tracking number." in card.feedback
+    assert "You did not resolve the conversation." in card.feedback
+    # 7 of 9 items: 2 + 2 of 3 (no tracking) + 2 + 1 of 2 (no resolve)
+    assert card.handling == round(100 * 7 / 9)
+    assert 50 <= card.score < 85
+
+
+def test_forbidden_words_and_actions_cost_points() -> None:
+    session, _clock = _session("return-outside-window")
+    session.start()
+    session.reply("What's your order number?")
+    turn = session.reply(
+        "Sorry, our 30 day return window has passed, so I can offer store credit. "
+        "You should have read the policy.",
+        ["offer_refund"],
+    )
+    judgement = turn.judgement
+    assert judgement is not None and not judgement.met
+    assert judgement.said_forbidden == ("you should have", "offer_refund")
+    assert judgement.score == round(100 * (3 - 2) / 3)
+    assert "You offered a refund, which this situation does not allow." in judgement.feedback
+    assert any(
+        f.startswith("Avoid “you should have”: explain the policy") for f in judgement.feedback
+    )
+
+
+def test_hints_are_counted_once_per_line_and_cost_points() -> None:
+    session, _clock = _session()
+    session.start()
+    assert session.hint().startswith("Apologise for the wait")
+    session.hint()  # the same line: not counted twice
+    assert session.hints_used == 1
+    for text, action in GOOD["where-is-my-order"]:
+        session.reply(text, [action] if action else [])
+    card = session.score_card()
+    assert card.score == 95
+    assert "You used 1 hint (5 points)." in card.feedback
+
+
+def test_ending_early_caps_the_score() -> None:
+    session, clock = _session()
+    session.start()
+    text, _action = GOOD["where-is-my-order"][0]
+    session.reply(text)
+    clock.advance(20)
+    session.end()
+    card = session.score_card()
+    assert session.outcome == "ended_early" and card.score <= 30
+    assert "You ended the session before the customer's problem was settled." in card.feedback
+
+
+def test_the_score_card_needs_a_finished_session() -> None:
+    session, _clock = _session()
+    session.start()
+    with pytest.raises(ReplyError, match="not finished"):
+        session.score_card()
+
+
+def test_durations_read_naturally() -> None:
+    assert duration_text(1) == "1 second"
+    assert duration_text(59.6) == "1 minute"
+    assert duration_text(3600) == "1 hour"
+    assert duration_text(95) == "1 min 35 s"
+
+
+def test_history_keeps_results_and_survives_a_damaged_line(tmp_path: Path) -> None:
+    history = History(tmp_path / "data" / "training-results.jsonl")
+    assert history.entries() == ([], 0)
+    for scenario_id in ("where-is-my-order", "double-charged"):
+        session, _clock = _session(scenario_id)
+        session.start()
+        for text, action in GOOD[scenario_id]:
+            session.reply(text, [action] if action else [])
+        history.append(session.record())
+    with open(history.path, "a", encoding="utf-8") as out:
+        out.write('{"scenario": "half a line\n')
+    entries, skipped = history.entries()
+    assert skipped == 1
+    assert [e.scenario for e in entries] == ["double-charged", "where-is-my-order"]  # newest first
+    assert entries[0].score == 100 and entries[0].grade == "Excellent"
+    first = json.loads(history.path.read_text(encoding="utf-8").splitlines()[0])
+    assert first["transcript"][0] == {
+        "speaker": "customer",
+        "text": first["transcript"][0]["text"],
+        "at": "2026-11-22T10:02:00+00:00",
+        "step": "opening",
+        "actions": [],
+    }
+    assert first["transcript"][-1]["actions"] == ["resolve"]
+    assert [r["step"] for r in first["replies"]] == ["opening", "gives_number", "thanks"]
+    assert all(r["score"] == 100 and r["seconds"] == 0 for r in first["replies"])
