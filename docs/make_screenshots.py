@@ -14,6 +14,10 @@ import os
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from csdesk.ui.main_window import MainWindow
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -88,6 +92,8 @@ def main() -> int:
                 size = int(scale * 100)
                 composer.grab().save(str(args.out / f"composer-{theme_name}-{size}.png"))
                 print("wrote", args.out / name)
+                if theme_name == "light" and scale == 1.0:
+                    _extra_shots(window, args.out)
                 window.close()
                 window.deleteLater()
                 pump_until(lambda: False, 0.3)
@@ -95,6 +101,36 @@ def main() -> int:
     finally:
         server.stop()
     return 0
+
+
+def _extra_shots(window: MainWindow, out: Path) -> None:
+    """The call script beside the open conversation, and a training session under way."""
+    from tests.helpers.qtwait import pump_until
+
+    from csdesk.ui.panels.training import TrainingDialog, open_training
+
+    desk = window.call_desk
+    desk.open_script()
+    pump_until(lambda: desk.panel.script is not None, 20)
+    desk.panel.choose(0)
+    pump_until(lambda: False, 0.5)
+    window.grab().save(str(out / "call-script-light-100.png"))
+    print("wrote", out / "call-script-light-100.png")
+
+    open_training(window)
+    dialog = window.findChild(TrainingDialog)
+    assert dialog is not None
+    pump_until(lambda: dialog.scenario_list.count() > 0, 20)
+    dialog.scenario_list.setCurrentRow(0)
+    dialog.start()
+    pump_until(lambda: dialog.session is not None, 10)
+    dialog.reply_box.setPlainText("I'm sorry for the wait! Could you give me your order number?")
+    dialog.send()
+    pump_until(lambda: False, 0.8)
+    dialog.grab().save(str(out / "training-light-100.png"))
+    print("wrote", out / "training-light-100.png")
+    dialog.close()
+    pump_until(lambda: False, 0.3)
 
 
 if __name__ == "__main__":

@@ -15,14 +15,10 @@ sandbox never reaches a real customer.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-import requests
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -31,6 +27,8 @@ from csdesk.domain.enums import DeliveryStatus, Direction, Realm
 from csdesk.server.channels import senders, statuses
 from csdesk.server.channels.config_store import ChannelSettings, Provider
 from csdesk.server.channels.outbound import SendResult
+from csdesk.server.channels.worker import LoopWorker
+from csdesk.server.channels.worker import backoff as backoff
 from csdesk.server.state import ServerState
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
@@ -39,19 +37,14 @@ log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)  # longer than the HTTP timeouts in ``senders``
 BATCH = 20
-MAX_BACKOFF_SECONDS = 300.0
 _PRUNE_EVERY = timedelta(minutes=10)
 _GONE = "message no longer queued"
 
 
-def backoff(attempts: int, base: float, hint: float | None = None) -> float:
-    """Exponential with jitter, never sooner than the provider's own Retry-After hint."""
-    delay = min(base * 2.0 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS)
-    delay *= random.uniform(0.9, 1.1)  # spreads retries of many processes; not security
-    return max(delay, min(hint or 0.0, MAX_BACKOFF_SECONDS))
+class Dispatcher(LoopWorker):
+    task_name = "csdesk-dispatcher"
+    round_name = "outbound dispatcher"
 
-
-class Dispatcher:
     def __init__(
         self,
         state: ServerState,
@@ -60,44 +53,10 @@ class Dispatcher:
         *,
         poll_seconds: float = 0.5,
     ) -> None:
-        self.state = state
+        super().__init__(state, poll_seconds=poll_seconds)
         self.lookup = lookup
         self.public_url = public_url
-        self.poll_seconds = poll_seconds
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = False
-        self._http = requests.Session()
         self._pruned_at = datetime.min.replace(tzinfo=utcnow().tzinfo)
-
-    # --- lifecycle ------------------------------------------------------------------------
-
-    def start(self) -> None:
-        self._stopping = False
-        self._task = asyncio.create_task(self._run(), name="csdesk-dispatcher")
-
-    async def stop(self, grace: float = 30.0) -> None:
-        """Let the current round finish (a send in flight is recorded), then stop."""
-        self._stopping = True
-        task, self._task = self._task, None
-        if task is not None:
-            try:
-                await asyncio.wait_for(task, grace)
-            except TimeoutError:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-        self._http.close()
-
-    async def _run(self) -> None:
-        notifier = self.state.notifier
-        while not self._stopping:
-            head = notifier.head
-            try:
-                await asyncio.to_thread(self.run_once)
-            except Exception:
-                log.exception("outbound dispatcher round failed; retrying")
-            if not self._stopping:
-                await notifier.wait_past(head, self.poll_seconds)
 
     # --- one round -----------------------------------------------------------------------
 
@@ -106,7 +65,7 @@ class Dispatcher:
         now = utcnow()
         done = 0
         for message_id in self._due(now):
-            if self._stopping:
+            if self.stopping:
                 break
             if self._claim(message_id, now):
                 self._deliver(message_id)
@@ -193,7 +152,7 @@ class Dispatcher:
         if plan is None:
             self._record(message_id, None, problem, None)
             return
-        result = senders.send(self._http, plan)
+        result = senders.send(self.http, plan)
         self._record(message_id, plan, None, result)
 
     def _simulated(self, message_id: str) -> None:

@@ -26,8 +26,6 @@ it ended.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import logging
 import mimetypes
@@ -47,6 +45,7 @@ from csdesk.server.channels import meta, telegram, twilio
 from csdesk.server.channels.config_store import ChannelSettings, Provider
 from csdesk.server.channels.email_parse import DEFAULT_MAX_ATTACHMENT_BYTES
 from csdesk.server.channels.outbound import join_url
+from csdesk.server.channels.worker import LoopWorker, backoff
 from csdesk.server.state import ServerState
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
@@ -352,8 +351,11 @@ class _Outcome:
     cfg: ChannelSettings | None
 
 
-class MediaFetcher:
+class MediaFetcher(LoopWorker):
     """Downloads pending provider media; see the module docstring."""
+
+    task_name = "csdesk-media-fetch"
+    round_name = "media download"
 
     def __init__(
         self,
@@ -362,40 +364,8 @@ class MediaFetcher:
         *,
         poll_seconds: float = 0.5,
     ) -> None:
-        self.state = state
+        super().__init__(state, poll_seconds=poll_seconds)
         self.lookup = lookup
-        self.poll_seconds = poll_seconds
-        self._task: asyncio.Task[None] | None = None
-        self._stopping = False
-        self._http = requests.Session()
-
-    def start(self) -> None:
-        self._stopping = False
-        self._task = asyncio.create_task(self._run(), name="csdesk-media-fetch")
-
-    async def stop(self, grace: float = 30.0) -> None:
-        """Let the current download finish (its result is recorded), then stop."""
-        self._stopping = True
-        task, self._task = self._task, None
-        if task is not None:
-            try:
-                await asyncio.wait_for(task, grace)
-            except TimeoutError:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
-        self._http.close()
-
-    async def _run(self) -> None:
-        notifier = self.state.notifier
-        while not self._stopping:
-            head = notifier.head
-            try:
-                await asyncio.to_thread(self.run_once)
-            except Exception:
-                log.exception("media download round failed; retrying")
-            if not self._stopping:
-                await notifier.wait_past(head, self.poll_seconds)
 
     # --- one round -------------------------------------------------------------------------
 
@@ -404,7 +374,7 @@ class MediaFetcher:
         now = utcnow()
         done = 0
         for message_id in self._due(now):
-            if self._stopping:
+            if self.stopping:
                 return done
             if self._claim(message_id, now):
                 self._work(message_id)
@@ -449,7 +419,7 @@ class MediaFetcher:
         todo = [(n, e) for n, e in enumerate(entries) if pending(e)]
         outcome = _Outcome({}, {}, None, None)
         for n, entry in todo:
-            if self._stopping:
+            if self.stopping:
                 break
             reference = str(entry["provider_file_id"])
             provider = provider_for(channel, reference)
@@ -462,7 +432,7 @@ class MediaFetcher:
                 continue
             outcome.cfg = cfg
             try:
-                got = fetch(self._http, cfg, channel, reference, size_limit(cfg))
+                got = fetch(self.http, cfg, channel, reference, size_limit(cfg))
             except FetchError as exc:
                 if exc.retryable:
                     outcome.retry = exc
@@ -506,10 +476,10 @@ class MediaFetcher:
             if changed:
                 msg.attachments = entries  # a new list: the ORM (and so the feed) sees it
             if any(pending(e) for e in entries):
-                assert outcome.retry is not None or self._stopping
+                assert outcome.retry is not None or self.stopping
                 base = cfg.retry_seconds if cfg is not None else 2.0
                 hint = outcome.retry.retry_after if outcome.retry is not None else None
-                delay = _backoff(attempt.attempts, base, hint)
+                delay = backoff(attempt.attempts, base, hint)
                 attempt.next_attempt_at = now + timedelta(seconds=delay)
                 attempt.last_error = outcome.retry.reason if outcome.retry else None
                 log.info(
@@ -522,11 +492,3 @@ class MediaFetcher:
             else:
                 s.delete(attempt)  # finished: the entries say how it ended
             s.commit()
-
-
-def _backoff(attempts: int, base: float, hint: float | None) -> float:
-    """The dispatcher's backoff, imported late: the dispatcher's senders import ``ingest``,
-    which imports this module to queue downloads."""
-    from csdesk.server.channels.dispatcher import backoff
-
-    return backoff(attempts, base, hint)

@@ -118,12 +118,10 @@ class Composer(QWidget):
         self.buttons = QWidget(self)
         self.buttons.setObjectName("composer_buttons")
         flow = FlowLayout(self.buttons, align_right=True)
-        for button in (self.canned, self.attach, self.template, self.send):
-            flow.addWidget(button)
+        for widget in (self.counter, self.canned, self.attach, self.template, self.send):
+            flow.addWidget(widget)
         bottom = QHBoxLayout()
         bottom.addWidget(self.note)
-        bottom.addStretch(1)
-        bottom.addWidget(self.counter)
         bottom.addWidget(self.buttons, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -1,0 +1,78 @@
+"""The shape every channel background loop shares: the outbound dispatcher, the media fetcher.
+
+Each lives on the server's event loop and does its rounds in a thread (database and HTTP calls
+block). It wakes on every feed commit through the notifier, and at least every
+``poll_seconds`` for retries that came due; stopping lets the round in flight finish so its
+outcome is recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from typing import ClassVar
+
+import requests
+
+from csdesk.server.state import ServerState
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_SECONDS = 300.0
+
+
+def backoff(attempts: int, base: float, hint: float | None = None) -> float:
+    """Exponential with jitter, never sooner than the provider's own Retry-After hint."""
+    delay = min(base * 2.0 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS)
+    delay *= random.uniform(0.9, 1.1)  # spreads retries of many processes; not security
+    return max(delay, min(hint or 0.0, MAX_BACKOFF_SECONDS))
+
+
+class LoopWorker:
+    """Subclasses name their task, say what a round does (for the log) and do one round in
+    :meth:`run_once`, checking ``stopping`` between items."""
+
+    task_name: ClassVar[str]
+    round_name: ClassVar[str]
+
+    def __init__(self, state: ServerState, *, poll_seconds: float = 0.5) -> None:
+        self.state = state
+        self.poll_seconds = poll_seconds
+        self.stopping = False
+        self.http = requests.Session()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self.stopping = False
+        self._task = asyncio.create_task(self._run(), name=self.task_name)
+
+    async def stop(self, grace: float = 30.0) -> None:
+        """Let the current round finish (a send or download in flight is recorded), then
+        stop; after ``grace`` seconds the round is cancelled."""
+        self.stopping = True
+        task, self._task = self._task, None
+        if task is not None:
+            try:
+                await asyncio.wait_for(task, grace)
+            except TimeoutError:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self.http.close()
+
+    async def _run(self) -> None:
+        notifier = self.state.notifier
+        while not self.stopping:
+            head = notifier.head
+            try:
+                await asyncio.to_thread(self.run_once)
+            except Exception:
+                log.exception("%s round failed; retrying", self.round_name)
+            if not self.stopping:
+                await notifier.wait_past(head, self.poll_seconds)
+
+    def run_once(self) -> int:
+        """One round; the number of items handled."""
+        raise NotImplementedError
