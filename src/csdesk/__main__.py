@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
+
+from csdesk.embedded import SERVER_CLI_SWITCH
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,12 +33,35 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == [SERVER_CLI_SWITCH]:
+        # A frozen build has no ``python -m``: the embedded server runs as ``csdesk
+        # --server-cli serve …`` (csdesk.embedded.server_command). Kept out of --help.
+        from csdesk.server.cli import main as server_cli
+
+        _reattach_std_streams()
+        return server_cli(argv[1:])
     args = build_parser().parse_args(argv)
     if args.server_only:
         return _serve_embedded()
     from csdesk.ui.app import main as run_window
 
     return run_window(args.server, self_test=args.self_test)
+
+
+def _reattach_std_streams() -> None:
+    """A windowed frozen build (Windows, macOS) starts with ``sys.stdout``/``sys.stderr`` set
+    to None even when the parent handed it a log file, and uvicorn's logging then fails. Use
+    the inherited descriptors when they are open, else discard the output."""
+    for fd, name in ((1, "stdout"), (2, "stderr")):
+        if getattr(sys, name) is not None:
+            continue
+        try:
+            os.fstat(fd)
+            stream = open(fd, "w", buffering=1, encoding="utf-8", closefd=False)  # noqa: SIM115
+        except OSError:
+            stream = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
+        setattr(sys, name, stream)
 
 
 def _serve_embedded() -> int:

@@ -52,8 +52,25 @@ class EmbeddedServer:
                 self.proc.kill()
 
 
-def _cli(*args: str) -> list[str]:
+#: The switch that makes ``csdesk`` run the server CLI (see csdesk.__main__); not in --help.
+SERVER_CLI_SWITCH = "--server-cli"
+
+
+def server_command(*args: str, frozen: bool | None = None) -> list[str]:
+    """The command that runs ``csdesk-server ARGS…`` as a child of this process.
+
+    In a PyInstaller build ``sys.executable`` is the csdesk app itself, which has no ``-m``:
+    the app then re-runs itself with the hidden switch. ``frozen`` defaults to ``sys.frozen``
+    (set by the bootloader); tests pass it to check the frozen command without a build."""
+    if frozen is None:
+        frozen = bool(getattr(sys, "frozen", False))
+    if frozen:
+        return [sys.executable, SERVER_CLI_SWITCH, *args]
     return [sys.executable, "-m", "csdesk.server.cli", *args]
+
+
+def _cli(*args: str) -> list[str]:
+    return server_command(*args)
 
 
 def start(

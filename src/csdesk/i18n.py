@@ -9,9 +9,10 @@ import (use ``N_`` to mark module-level constants and translate them with ``_`` 
 from __future__ import annotations
 
 import gettext
-import sys
 from collections.abc import Sequence
 from pathlib import Path
+
+from csdesk.resources import resource_path
 
 __all__ = [
     "DOMAIN",
@@ -29,10 +30,8 @@ _active: gettext.NullTranslations = gettext.NullTranslations()
 
 
 def default_localedir() -> Path:
-    """Where compiled catalogues live: beside a frozen build, else in the source tree."""
-    bundle = getattr(sys, "_MEIPASS", None)  # set by PyInstaller's bootloader
-    root = Path(bundle) if isinstance(bundle, str) else Path(__file__).resolve().parents[2]
-    return root / "resources" / "translations"
+    """Where compiled catalogues live (optional: gettext falls back to source strings)."""
+    return resource_path("translations", required=False)
 
 
 def activate(

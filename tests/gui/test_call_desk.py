@@ -319,3 +319,58 @@ def test_a_script_opens_for_a_chat_too(
     assert panel.choices.hasFocus()
     qtbot.keyClick(panel.choices, Qt.Key.Key_1)
     assert panel.walk.current is not None and panel.walk.current.id == "order"
+
+
+def test_an_answer_that_cannot_be_queued_says_so(
+    qtbot: QtBot,
+    phone_server: PhoneServer,
+    desk_factory: Callable[..., Desk],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The agent pressed "Answer call" and it failed: they must hear that answering failed
+    (not that the call list could not be read, which would leave them thinking they have it)."""
+    desk = desk_factory(phone_server, "demo")
+    w, calls = desk.window, desk.window.call_desk
+    _ring(phone_server, new_sid("CA"), phone_server.caller_number)
+    qtbot.waitUntil(lambda: any(c.customer_name for c in calls.ringing), timeout=30_000)
+
+    def broken(_call_id: str) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(calls.calls, "take", broken)
+    qtbot.keyClick(w, Qt.Key.Key_L, CTRL_SHIFT)
+    qtbot.waitUntil(lambda: "disk full" in w.notice_label.text(), timeout=20_000)
+    assert w.notice_label.text() == "Could not answer the call: disk full"
+    assert calls.current is None
+
+
+def test_a_wrap_up_that_cannot_be_saved_comes_back_with_its_notes(
+    qtbot: QtBot,
+    phone_server: PhoneServer,
+    desk_factory: Callable[..., Desk],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    desk = desk_factory(phone_server, "alex")
+    w, calls = desk.window, desk.window.call_desk
+    _ring(phone_server, new_sid("CA"), phone_server.caller_number)
+    qtbot.waitUntil(lambda: bool(calls.ringing), timeout=30_000)
+    with qtbot.waitSignal(calls.popped, timeout=30_000):
+        calls.panel.answer.click()
+
+    def broken(*_args: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(calls.calls, "wrap_up", broken)
+    qtbot.keyClick(w, Qt.Key.Key_W, CTRL_SHIFT)
+    qtbot.waitUntil(lambda: calls.dialog is not None and calls.dialog.isVisible(), timeout=5_000)
+    first = calls.dialog
+    assert first is not None
+    first.notes.setFocus()
+    qtbot.keyClicks(first.notes, "Refund promised by Friday.")
+    first.accept()
+    qtbot.waitUntil(lambda: "disk full" in w.notice_label.text(), timeout=20_000)
+    assert w.notice_label.text() == "Could not save the wrap-up: disk full"
+    qtbot.waitUntil(lambda: calls.dialog is not None and calls.dialog is not first, timeout=5_000)
+    again = calls.dialog
+    assert again is not None and again.note_text() == "Refund promised by Friday."
+    assert calls.current is not None  # still the agent's call to wrap up

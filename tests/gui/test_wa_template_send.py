@@ -245,3 +245,35 @@ def test_an_unreachable_server_is_said_plainly_and_refresh_recovers(qtbot: QtBot
     assert calls == [False, True] and dialog.send.isEnabled()
     assert dialog.preview.toPlainText() == "News."
     tasks.shutdown()
+
+
+def test_a_parameter_meta_would_refuse_is_caught_in_the_dialog(qtbot: QtBot) -> None:
+    """Meta refuses parameter text with tabs, line breaks or more than four spaces in a row
+    (error 132018); the dialog says so and keeps what was typed instead of queueing a reply
+    that fails later."""
+    from csdesk.app.wa_templates import Template, TemplateList
+    from csdesk.ui.tasks import Tasks
+
+    def load(_refresh: bool) -> TemplateList:
+        return TemplateList((Template("greet", "en_US", "UTILITY", "Hi {{1}}."),), None)
+
+    chosen: list[list[str]] = []
+    tasks = Tasks()
+    dialog = TemplateDialog(tasks, load)
+    dialog.chosen.connect(lambda _t, params: chosen.append(params))
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.reload()
+    qtbot.waitUntil(lambda: not dialog.loading and dialog.list.count() == 1)
+    qtbot.keyClick(dialog.list, Qt.Key.Key_Return)
+    field = dialog.findChild(QLineEdit, "template_param_1")
+    assert field is not None and field.hasFocus()
+    qtbot.keyClicks(field, "Ana      Lopez")  # six spaces
+    qtbot.keyClick(field, Qt.Key.Key_Return)
+    assert chosen == [] and dialog.isVisible() and dialog.problem.isVisibleTo(dialog)
+    assert "more than four spaces" in dialog.problem.text() and field.hasFocus()
+    assert field.text() == "Ana      Lopez"  # nothing typed is lost
+    field.setText("Ana Lopez")
+    qtbot.keyClick(field, Qt.Key.Key_Return)
+    assert chosen == [["Ana Lopez"]]
+    tasks.shutdown()

@@ -192,3 +192,30 @@ def test_the_chat_visitor_sees_the_file_as_a_link_only_they_can_open(ann: Raw) -
     other = requests.get(ann.base + link["url"], headers={"X-Chat-Token": stranger}, timeout=10)
     assert other.status_code == 404
     assert requests.get(ann.base + link["url"], timeout=10).status_code == 401
+
+
+def test_an_empty_link_key_file_is_never_used_as_the_key(tmp_path: Path) -> None:
+    """What another process sees while it creates ``link.key`` (or a crash leaves): an empty
+    file. Its key would be SHA-256 of nothing, which anyone can compute and sign links with."""
+    (tmp_path / links.LINK_KEY_FILE).write_bytes(b"")
+    with pytest.raises(links.LinkKeyError, match=r"link\.key"):
+        links.link_key(tmp_path, environ={})
+
+
+def test_the_link_key_file_is_never_seen_half_written(tmp_path: Path) -> None:
+    """Created complete under a temporary name, then linked into place: a second process
+    either finds no file or the whole key, never an empty one."""
+    seen: list[bytes] = []
+    real_link = links.os.link
+
+    def link(src: str | Path, dst: str | Path) -> None:
+        seen.append(Path(src).read_bytes())  # what is published is already written
+        real_link(src, dst)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(links.os, "link", link)
+        key = links.link_key(tmp_path, environ={})
+    assert len(seen) == 1 and seen[0].strip()
+    assert hashlib.sha256(seen[0].strip()).digest() == key
+    assert [p.name for p in tmp_path.iterdir()] == [links.LINK_KEY_FILE]
+    assert (tmp_path / links.LINK_KEY_FILE).stat().st_mode & 0o077 == 0

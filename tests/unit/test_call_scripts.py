@@ -153,6 +153,24 @@ def test_trails_are_checked_before_they_are_stored() -> None:
             '{"id": "x", "title": "X", "topic": 5, "steps": [{"id": "a", "text": "A"}]}',
             "'topic' must be a short string",
         ),
+        # Ids and choice names go into the wrap-up's trail, which the server refuses beyond
+        # 64 and 200 characters: such a script could never be wrapped up.
+        (
+            json.dumps({"id": "x", "title": "X", "steps": [{"id": "s" * 65, "text": "A"}]}),
+            "longer than 64 characters",
+        ),
+        (
+            json.dumps(
+                {
+                    "id": "x",
+                    "title": "X",
+                    "steps": [
+                        {"id": "a", "text": "A", "choices": [{"label": "L" * 201, "next": None}]}
+                    ],
+                }
+            ),
+            "longer than 200 characters",
+        ),
     ],
 )
 def test_a_bad_script_file_names_the_file_and_the_problem(

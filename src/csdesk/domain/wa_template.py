@@ -29,6 +29,16 @@ def has_placeholder(text: str) -> bool:
     return _ANY_PLACEHOLDER.search(text) is not None
 
 
+#: What Meta refuses in a parameter's text (error 132018): a line break, a tab, or more than
+#: four spaces in a row.
+_BAD_PARAMETER = re.compile(r"[\r\n\t]| {5}")
+
+
+def parameter_refused(value: str) -> bool:
+    """Whether Meta would refuse ``value`` as a parameter, so the send would fail later."""
+    return _BAD_PARAMETER.search(value) is not None
+
+
 def render(body: str, parameters: Sequence[str], header: str = "", footer: str = "") -> str:
     """Header, body with ``{{n}}`` replaced by parameter n, footer; a missing one stays as is."""
 

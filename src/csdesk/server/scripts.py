@@ -9,7 +9,6 @@ problem. Importing a file whose ``id`` is already stored replaces that script (p
 from __future__ import annotations
 
 import json
-import sys
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from csdesk.domain.enums import Realm
 from csdesk.domain.steps import Flow, FlowError, flow_from_dict
+from csdesk.resources import resource_path
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
 
@@ -46,10 +46,8 @@ class ScriptFile:
 
 
 def default_dir() -> Path:
-    """``resources/scripts`` beside a frozen build, else in the source tree."""
-    bundle = getattr(sys, "_MEIPASS", None)
-    root = Path(bundle) if isinstance(bundle, str) else Path(__file__).resolve().parents[3]
-    return root / "resources" / "scripts"
+    """``resources/scripts``, wherever csdesk.resources finds it."""
+    return resource_path("scripts")
 
 
 def parse(data: Any, source: str = "script") -> ScriptFile:
@@ -66,6 +64,19 @@ def parse(data: Any, source: str = "script") -> ScriptFile:
         raise ScriptFileError(f"{source}: 'language' must be a language code such as 'en'")
     if len(flow.id) > 64 or len(flow.title) > 200:
         raise ScriptFileError(f"{source}: the id (64) or title (200 characters) is too long")
+    # A wrap-up's trail names each step and choice taken, and the server refuses a trail
+    # with longer ones (``domain.calls.trail_problem``): such a script could never be wrapped up.
+    for step in flow.steps.values():
+        if len(step.id) > 64:
+            raise ScriptFileError(
+                f"{source}: step {step.id[:20]!r}… has an id longer than 64 characters"
+            )
+        for choice in step.choices:
+            if len(choice.name) > 200:
+                raise ScriptFileError(
+                    f"{source}: a choice of step {step.id!r} has a key (or, without one, a "
+                    "label) longer than 200 characters"
+                )
     return ScriptFile(flow, dict(data), topic, language)
 
 

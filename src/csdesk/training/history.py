@@ -40,8 +40,14 @@ class History:
     def append(self, record: dict[str, Any]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         line = json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n"
-        with open(self.path, "a", encoding="utf-8") as out:
-            out.write(line)
+        with open(self.path, "a+b") as out:
+            # A crash mid-write left a last line without its newline: start a fresh line, or
+            # this record would be glued onto the damaged one and be lost with it.
+            if out.seek(0, os.SEEK_END) > 0:
+                out.seek(-1, os.SEEK_END)
+                if out.read(1) != b"\n":
+                    line = "\n" + line
+            out.write(line.encode("utf-8"))
             out.flush()
             os.fsync(out.fileno())
 

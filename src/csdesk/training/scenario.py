@@ -15,7 +15,6 @@ wastes the trainee's time and teaches nothing.
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import Any
 from csdesk.domain.enums import Channel
 from csdesk.domain.steps import Flow, FlowError, Step, flow_from_dict
 from csdesk.i18n import N_
+from csdesk.resources import resource_path
 from csdesk.training.matching import PhraseError, PhraseSet
 
 __all__ = [
@@ -213,10 +213,8 @@ class Scenario:
 
 
 def default_dir() -> Path:
-    """``resources/scenarios`` beside a frozen build, else in the source tree (as i18n does)."""
-    bundle = getattr(sys, "_MEIPASS", None)
-    root = Path(bundle) if isinstance(bundle, str) else Path(__file__).resolve().parents[3]
-    return root / "resources" / "scenarios"
+    """``resources/scenarios``, wherever csdesk.resources finds it."""
+    return resource_path("scenarios")
 
 
 # --- checking -------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ panel starts the suggested script, once per call.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
@@ -113,7 +114,17 @@ class CallDesk(QObject):
 
     def _failed(self, exc: Exception) -> None:
         self._refreshing = False
+        self._read_failed(exc)
+
+    def _read_failed(self, exc: Exception) -> None:
+        """A lookup other than ``refresh`` failed: a refresh that may be running is not over."""
         self.window.show_notice(_("Could not read the calls: {error}").format(error=exc))
+
+    def _take_failed(self, exc: Exception) -> None:
+        self.window.show_notice(_("Could not answer the call: {error}").format(error=exc))
+
+    def _wrap_up_failed(self, exc: Exception) -> None:
+        self.window.show_notice(_("Could not save the wrap-up: {error}").format(error=exc))
 
     def _loaded(self, result: Loaded) -> None:
         self._refreshing = False
@@ -179,7 +190,7 @@ class CallDesk(QObject):
             return
         call = self.ringing[0]
         self.window.say(_("Answering the call from {caller}.").format(caller=call.caller))
-        self.window.tasks.write(lambda: self.calls.take(call.id), None, self._failed)
+        self.window.tasks.write(lambda: self.calls.take(call.id), None, self._take_failed)
 
     def _pop(self, call: CallView) -> None:
         """The caller's conversation, customer and script, focus on the script's first step."""
@@ -222,7 +233,7 @@ class CallDesk(QObject):
                 self.window.say(_("Script: {title}").format(title=title))
             self._step_changed(self.panel.sentence())
 
-        self.window.tasks.run(work, done, self._failed)
+        self.window.tasks.run(work, done, self._read_failed)
 
     # --- scripts without a call ----------------------------------------------------------
 
@@ -273,7 +284,7 @@ class CallDesk(QObject):
             else:
                 self._open_dialog(found)
 
-        self.window.tasks.run(lambda: self.calls.latest_for(cid), done, self._failed)
+        self.window.tasks.run(lambda: self.calls.latest_for(cid), done, self._read_failed)
 
     def _open_dialog(self, call: CallView) -> None:
         focus = self.window.focusWidget()
@@ -298,10 +309,20 @@ class CallDesk(QObject):
         def accepted() -> None:
             disposition, notes = dialog.chosen(), dialog.note_text()
             script_id = script.id if script is not None else None
+
+            def failed(exc: Exception) -> None:
+                self._wrap_up_failed(exc)
+                # The notes are the agent's work: bring them back rather than lose them.
+                if self.dialog is None:
+                    kept = dataclasses.replace(
+                        call, disposition=disposition.value, wrapup_notes=notes
+                    )
+                    self._open_dialog(kept)
+
             self.window.tasks.write(
                 lambda: self.calls.wrap_up(call.id, disposition, notes, taken, script_id),
                 lambda _changes: self._wrapped(call, disposition),
-                self._failed,
+                failed,
             )
 
         def closed(_result: int) -> None:

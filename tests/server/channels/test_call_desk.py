@@ -112,6 +112,26 @@ def test_the_dial_asks_twilio_to_report_who_answered(phones: Desk) -> None:
     assert phones.entity("conversation", taken["conversation_id"])["assignee_id"] == ann
 
 
+def test_a_trainee_named_by_the_answer_hook_never_takes_a_production_call(
+    phones: Desk,
+) -> None:
+    """Trainees live in the training sandbox: a phone listed for one by mistake must not make
+    them the agent (and assignee) of a real customer's call they cannot even see."""
+    sid, call_id, root = _ring(phones)
+    dial = root.find("Dial")
+    number = dial.find("Number") if dial is not None else None
+    hook = number.get("url") if number is not None else None
+    assert hook is not None
+    path = urlsplit(hook).path + "?agent=tia"
+    leg = voice_params(new_sid("CA"), "+14155550100", "in-progress", ParentCallSid=sid)
+    leg["Direction"] = "outbound-dial"
+    r = phones.twilio(path, leg)
+    assert r.status_code == 200
+    call = phones.entity("call", call_id)
+    assert call["agent_id"] is None and call["outcome"] == "ringing"
+    assert phones.entity("conversation", call["conversation_id"])["assignee_id"] is None
+
+
 def test_two_desks_race_to_take_a_call_and_one_wins(
     phones: Desk, shared_users: dict[str, TestUser]
 ) -> None:

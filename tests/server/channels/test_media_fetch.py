@@ -403,3 +403,77 @@ def test_inbound_media_bookkeeping_never_touches_the_dispatchers_table(
             state.engine.dispose()
     finally:
         fakes.stop()
+
+
+def _one_stored_telegram_file(db_url: str, tmp_path: Path, fakes: Fakes) -> tuple[str, bytes]:
+    configure(db_url, tmp_path, fakes, (Provider.TELEGRAM,))
+    data = os.urandom(200)
+    file_id = fakes.telegram.add_file(data, "photos/one.jpg")
+    state = state_for(db_url, tmp_path)
+    try:
+        with state.writes() as s:
+            msg = telegram.parse_update(_telegram_document(file_id, 7100)).messages[0]
+            message_id = ingest_message(s, msg, provider="telegram").message_id
+            s.commit()
+    finally:
+        state.engine.dispose()
+    return message_id, data
+
+
+def test_a_file_that_cannot_be_stored_is_retried_then_failed_not_looped(
+    db_url: str, tmp_path: Path, channel_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fakes = Fakes.start()
+    try:
+        message_id, _data = _one_stored_telegram_file(db_url, tmp_path, fakes)
+        state = state_for(db_url, tmp_path)
+        try:
+
+            def disk_full(_data: bytes) -> str:
+                raise OSError(28, "No space left on device")
+
+            monkeypatch.setattr(state.attachments, "put", disk_full)
+            fetcher = MediaFetcher(state, ChannelRuntime(state).settings)
+            for _round in range(3):  # max_attempts in the test configuration
+                with state.writes() as s:  # due now, as the backoff would make it later
+                    s.execute(update(m.MediaFetch).values(next_attempt_at=utcnow()))
+                    s.commit()
+                assert fetcher.run_once() == 1
+            with state.reads() as s:
+                entry = s.get(m.Message, message_id).attachments[0]  # type: ignore[union-attr]
+                left = s.get(m.MediaFetch, message_id)
+            assert entry["fetch"] == "failed"
+            assert "could not be stored" in entry["fetch_error"]
+            assert "No space left" in entry["fetch_error"]
+            assert left is None  # finished: nothing left to retry forever
+        finally:
+            state.engine.dispose()
+    finally:
+        fakes.stop()
+
+
+def test_a_process_whose_lease_ran_out_does_not_record_over_the_new_owner(
+    db_url: str, tmp_path: Path, channel_key: str
+) -> None:
+    fakes = Fakes.start()
+    try:
+        message_id, _data = _one_stored_telegram_file(db_url, tmp_path, fakes)
+        state = state_for(db_url, tmp_path)
+        try:
+            slow = MediaFetcher(state, ChannelRuntime(state).settings)
+            lease = slow._claim(message_id, utcnow())
+            assert lease is not None
+            with state.writes() as s:  # the lease expired and another process claimed it
+                s.execute(update(m.MediaFetch).values(lease_until=utcnow() + media_fetch.LEASE * 2))
+                s.commit()
+            slow._work(message_id, lease)
+            with state.reads() as s:
+                entry = s.get(m.Message, message_id).attachments[0]  # type: ignore[union-attr]
+                row = s.get(m.MediaFetch, message_id)
+            assert entry.get("fetch") != "stored"  # the late result was not written ...
+            assert row is not None and row.attempts == 0  # ... nor counted
+            assert slow._renew(message_id, lease) is None  # and the lease is not ours
+        finally:
+            state.engine.dispose()
+    finally:
+        fakes.stop()

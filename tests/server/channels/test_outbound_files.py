@@ -217,3 +217,19 @@ def test_whatsapp_through_twilio_sends_one_media_per_message(desk: Desk) -> None
     assert [k for k, _ in two].count("MediaUrl") == 1 and "Body" not in dict(two)
     sent = desk.wait_status(message_id, "sent")
     assert sent["provider_message_id"].startswith("SM")
+
+
+def test_the_desks_file_name_is_cleaned_before_it_reaches_a_provider(desk: Desk) -> None:
+    customer = _number()
+    sid = new_sid("SM")
+    assert desk.twilio("/webhooks/twilio/sms", sms_params(sid, customer, "Invoice?")).ok
+    conv_id = desk.wait_message(sid)["conversation_id"]
+    ref = _upload(desk, PDF, "invoice.pdf", "application/pdf")
+    sneaky = {**ref, "filename": "../../etc/in\r\nvoice.pdf"}
+    message_id = _reply(desk, conv_id, "Here it is.", sneaky)
+    sent = desk.entity("message", message_id)
+    assert sent["attachments"][0]["filename"] == "in__voice.pdf"
+    blank = {**ref, "filename": "/// ..."}
+    args = {"conversation_id": conv_id, "message_id": new_id(), "body_text": "again"}
+    (result,) = desk.agent.push(("message.send", {**args, "attachments": [blank]}))
+    assert result["status"] == "rejected" and "rename the file" in result["reason"]["message"]

@@ -167,6 +167,28 @@ def test_a_next_page_on_another_host_is_not_followed(graph: FakeGraph) -> None:
     assert page.next_url is not None
     assert not wa_templates._same_origin(page.next_url, graph.url)
 
+    class OnePageSession(requests.Session):
+        """Answers every request with that page: the only way to get a foreign next link."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.urls: list[str] = []
+
+        def request(self, method: str | bytes, url: str | bytes, *_a: Any, **_k: Any) -> Any:
+            self.urls.append(str(url))
+            answer = requests.Response()
+            answer.status_code = 200
+            answer._content = (
+                b'{"data": [], "paging": {"next": "https://evil.example/v21.0/x/templates"}}'
+            )
+            return answer
+
+    http = OnePageSession()
+    # Incomplete is an error (never cached as the whole list), and the token stays home.
+    with pytest.raises(wa_templates.TemplateFetchError, match="incomplete"):
+        wa_templates.fetch(http, _graph_settings(graph))
+    assert len(http.urls) == 1 and not any("evil" in u for u in http.urls)
+
 
 # --- through the live server -----------------------------------------------------------------
 
@@ -333,6 +355,26 @@ def test_a_template_reply_is_sent_as_metas_template_payload(wdesk: Desk) -> None
             {},
             "invalid",
             "must be filled",
+        ),
+        # Meta refuses (error 132018) parameter text with a line break, a tab or more than
+        # four spaces in a row: the agent must hear it now, not from a failed send later.
+        (
+            {"name": "order_update", "language": "en_US", "parameters": ["Ana", "A-1\nA-2"]},
+            {},
+            "invalid",
+            "line breaks",
+        ),
+        (
+            {"name": "order_update", "language": "en_US", "parameters": ["Ana\tB", "A-1"]},
+            {},
+            "invalid",
+            "line breaks",
+        ),
+        (
+            {"name": "order_update", "language": "en_US", "parameters": ["Ana", "A-1     2"]},
+            {},
+            "invalid",
+            "line breaks",
         ),
         ({"name": "follow_up", "language": "en_US"}, {"is_note": True}, "invalid", "note"),
     ],

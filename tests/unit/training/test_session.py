@@ -201,3 +201,18 @@ def test_history_keeps_results_and_survives_a_damaged_line(tmp_path: Path) -> No
     assert first["transcript"][-1]["actions"] == ["resolve"]
     assert [r["step"] for r in first["replies"]] == ["opening", "gives_number", "thanks"]
     assert all(r["score"] == 100 and r["seconds"] == 0 for r in first["replies"])
+
+
+def test_a_result_saved_after_a_crash_cut_the_last_line_is_kept(tmp_path: Path) -> None:
+    """A crash mid-write leaves a line without its newline; the next result must not be glued
+    onto it (it would be unreadable too, so the trainee would lose a session they finished)."""
+    history = History(tmp_path / "training-results.jsonl")
+    history.path.write_text('{"scenario": "cut off by a cra', encoding="utf-8")
+    session, _clock = _session("where-is-my-order")
+    session.start()
+    for text, action in GOOD["where-is-my-order"]:
+        session.reply(text, [action] if action else [])
+    history.append(session.record())
+    entries, skipped = history.entries()
+    assert skipped == 1
+    assert [e.scenario for e in entries] == ["where-is-my-order"]

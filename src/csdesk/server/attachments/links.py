@@ -77,17 +77,49 @@ def link_key(data_dir: Path, environ: dict[str, str] | None = None) -> bytes:
         if cached is not None:
             return cached
         if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
+            _create_key_file(path)
+        secret = path.read_bytes().strip()
+        if not secret:
+            # Its key would be SHA-256 of nothing: anyone could sign links with it.
+            raise LinkKeyError(
+                f"{path} is empty; delete it (the server makes a new one, and links given out "
+                "before stop working) or set CSDESK_SECRET_KEY"
+            )
+        key = hashlib.sha256(secret).digest()
+        _keys[str(path)] = key
+        return key
+
+
+class LinkKeyError(RuntimeError):
+    """The link key file cannot be used (see ``link_key``)."""
+
+
+def _create_key_file(path: Path) -> None:
+    """Write a new key under a temporary name, then link it into place (which never replaces
+    a file): another server process finds no file or the whole key, never an empty file
+    that is still being written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(_b64(os.urandom(32)).encode() + b"\n")
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another process made it first: read theirs
+        except OSError:  # no hard links on this file system: create in place instead
             try:
                 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             except FileExistsError:
-                pass  # another process made it first: read theirs
+                pass
             else:
-                with os.fdopen(fd, "wb") as f:
-                    f.write(_b64(os.urandom(32)).encode() + b"\n")
-        key = hashlib.sha256(path.read_bytes().strip()).digest()
-        _keys[str(path)] = key
-        return key
+                with os.fdopen(fd, "wb") as out:
+                    out.write(tmp.read_bytes())
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 @dataclass(frozen=True, slots=True)

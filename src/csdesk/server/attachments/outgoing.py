@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from csdesk.domain import attachment_limits as limits
 from csdesk.protocol import RejectCode
 from csdesk.server.attachments import links
+from csdesk.server.attachments.upload import clean_filename
 
 if TYPE_CHECKING:
     from csdesk.server.state import ServerState
@@ -64,17 +65,20 @@ def resolve(
     out: list[dict[str, Any]] = []
     infos: list[limits.FileInfo] = []
     for ref in refs:
+        name = clean_filename(ref.filename)  # the desk's name reaches MIME headers and APIs
+        if not name:
+            raise _reject(f"The file name {ref.filename!r} cannot be used; rename the file.")
         path = state.attachments.path(ref.sha256)
         if path is None:
             raise _reject(
                 f"The file {ref.filename!r} is not on the server; the desk will upload it again."
             )
         size = path.stat().st_size  # the stored truth, not what the desk said
-        infos.append(limits.FileInfo(ref.filename, size, ref.content_type))
+        infos.append(limits.FileInfo(name, size, ref.content_type))
         out.append(
             {
                 "sha256": ref.sha256,
-                "filename": ref.filename,
+                "filename": name,
                 "content_type": ref.content_type.lower(),
                 "size": size,
                 "provider_file_id": None,

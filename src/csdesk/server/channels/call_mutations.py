@@ -107,6 +107,9 @@ def answered_by(session: Session, call_sid: str, username: str) -> str:
     user = session.scalars(select(m.User).where(m.User.username == username)).first()
     if user is None or not user.active:
         return f"unknown agent {username!r}"
+    if realm_of(user) != call.realm:
+        # A trainee's phone in voice_dial by mistake: never the agent of a real call.
+        return f"agent {username!r} cannot take calls of the {call.realm} realm"
     if call.agent_id is not None:
         return "already taken"
     assign_agent(session, call, user)

@@ -376,8 +376,9 @@ class MediaFetcher(LoopWorker):
         for message_id in self._due(now):
             if self.stopping:
                 return done
-            if self._claim(message_id, now):
-                self._work(message_id)
+            lease = self._claim(message_id, now)
+            if lease is not None:
+                self._work(message_id, lease)
                 done += 1
         return done
 
@@ -392,9 +393,11 @@ class MediaFetcher(LoopWorker):
         with self.state.reads() as s:
             return list(s.scalars(stmt))
 
-    def _claim(self, message_id: str, now: datetime) -> bool:
-        """Take the lease, unless another process did since ``_due`` looked."""
+    def _claim(self, message_id: str, now: datetime) -> datetime | None:
+        """Take the lease, unless another process did since ``_due`` looked; the lease's
+        expiry doubles as our token (see :meth:`_renew`)."""
         f = m.MediaFetch
+        lease = now + LEASE
         with self.state.writes() as s:
             claimed = s.execute(  # type: ignore[attr-defined]  # a CursorResult at runtime
                 update(f)
@@ -405,22 +408,43 @@ class MediaFetcher(LoopWorker):
                         or_(f.lease_until.is_(None), f.lease_until < now),
                     )
                 )
-                .values(lease_until=now + LEASE)
+                .values(lease_until=lease)
                 .execution_options(synchronize_session=False)
             ).rowcount
             s.commit()
-            return bool(claimed)
+            return lease if claimed else None
 
-    def _work(self, message_id: str) -> None:
+    def _renew(self, message_id: str, lease: datetime) -> datetime | None:
+        """Extend our lease before the next file (a message may carry ten slow ones); None
+        when it expired and another process took the message over: it will finish it."""
+        f = m.MediaFetch
+        longer = utcnow() + LEASE
+        with self.state.writes() as s:
+            renewed = s.execute(  # type: ignore[attr-defined]  # a CursorResult at runtime
+                update(f)
+                .where(and_(f.message_id == message_id, f.lease_until == lease))
+                .values(lease_until=longer)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+            s.commit()
+        return longer if renewed else None
+
+    def _work(self, message_id: str, lease: datetime) -> None:
         with self.state.reads() as s:
             msg = s.get(m.Message, message_id)
             entries = list(msg.attachments or []) if msg is not None else []
             channel = msg.channel if msg is not None else ""
         todo = [(n, e) for n, e in enumerate(entries) if pending(e)]
         outcome = _Outcome({}, {}, None, None)
-        for n, entry in todo:
+        for i, (n, entry) in enumerate(todo):
             if self.stopping:
                 break
+            if i:
+                renewed = self._renew(message_id, lease)
+                if renewed is None:
+                    log.warning("media of %s taken over by another process", message_id)
+                    return
+                lease = renewed
             reference = str(entry["provider_file_id"])
             provider = provider_for(channel, reference)
             cfg = self.lookup(provider) if provider is not None else None
@@ -433,22 +457,24 @@ class MediaFetcher(LoopWorker):
             outcome.cfg = cfg
             try:
                 got = fetch(self.http, cfg, channel, reference, size_limit(cfg))
+                outcome.done[n] = (got, self.state.attachments.put(got.data))
             except FetchError as exc:
                 if exc.retryable:
                     outcome.retry = exc
                 else:
                     outcome.failed[n] = exc.reason
-                continue
-            outcome.done[n] = (got, self.state.attachments.put(got.data))
-        self._record(message_id, outcome)
+            except Exception as exc:  # a full disk, a bug: counted and retried, never looping
+                log.exception("media of %s could not be stored", message_id)
+                outcome.retry = FetchError(f"the file could not be stored: {exc}", retryable=True)
+        self._record(message_id, outcome, lease)
 
-    def _record(self, message_id: str, outcome: _Outcome) -> None:
+    def _record(self, message_id: str, outcome: _Outcome, lease: datetime) -> None:
         now = utcnow()
         with self.state.writes() as s:
             msg = s.get(m.Message, message_id, with_for_update=True)
             attempt = s.get(m.MediaFetch, message_id, with_for_update=True)
-            if msg is None or attempt is None:
-                s.commit()
+            if msg is None or attempt is None or attempt.lease_until != lease:
+                s.commit()  # gone, or another process took over after our lease ran out
                 return
             attempt.attempts += 1
             attempt.lease_until = None

@@ -192,7 +192,9 @@ def _same_origin(a: str, b: str) -> bool:
 def fetch(http: requests.Session, cfg: ChannelSettings) -> list[Template]:
     """Every approved, sendable template, following ``paging.next`` to the end.
 
-    A ``next`` URL on another host is not followed: the request carries the access token.
+    A ``next`` URL on another host is not followed (the request carries the access token),
+    and a list that cannot be read to its end is an error, never cached as if complete: a
+    template missing from it would be refused to agents for the cache's lifetime.
     """
     first = list_request(cfg)
     request: OutboundRequest | None = first
@@ -215,8 +217,14 @@ def fetch(http: requests.Session, cfg: ChannelSettings) -> list[Template]:
         if page.next_url is not None:
             if not _same_origin(page.next_url, first.url):
                 log.warning("not following a template page on another host")
-                break
+                raise TemplateFetchError(
+                    "Meta's next page of templates is on another host; the list is incomplete"
+                )
             request = list_request(cfg, page.next_url)
+    if request is not None:
+        raise TemplateFetchError(
+            f"more than {MAX_PAGES} pages of templates; the list is incomplete"
+        )
     return sorted(found.values(), key=lambda t: (t.name, t.language))
 
 
@@ -312,6 +320,13 @@ def check(session: Session, choice: TemplateSend) -> str:
         )
     if any(not p.strip() for p in choice.parameters):
         raise TemplateRefused(RejectCode.INVALID, "Every template parameter must be filled in.")
+    if any(wa_template.parameter_refused(p) for p in choice.parameters):
+        # Meta refuses these with error 132018 when the message is sent, much later.
+        raise TemplateRefused(
+            RejectCode.INVALID,
+            "A template parameter may not contain line breaks, tabs or more than four spaces "
+            "in a row.",
+        )
     return template.render(choice.parameters)
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import math
 import re
-import sys
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -25,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from csdesk.domain.enums import DeliveryStatus
 from csdesk.protocol import API_PREFIX
+from csdesk.resources import resource_path
 from csdesk.server.channels.config_store import Provider
 from csdesk.server.channels.guard import RateLimiter, read_body
 from csdesk.server.channels.ingest import IngestResult
@@ -60,10 +60,8 @@ T = TypeVar("T", bound=BaseModel)
 
 
 def resource_dir() -> Path:
-    """``resources/chat`` beside a frozen build, else in the source tree."""
-    bundle = getattr(sys, "_MEIPASS", None)
-    root = Path(bundle) if isinstance(bundle, str) else Path(__file__).resolve().parents[4]
-    return root / "resources" / "chat"
+    """``resources/chat``, wherever csdesk.resources finds it."""
+    return resource_path("chat")
 
 
 class ChatRuntime:

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import string
-import sys
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from csdesk.domain.placeholders import PLACEHOLDERS
+from csdesk.resources import resource_path
 
 #: Every placeholder a thread template may use (see ``threads.Placeholders``).
 THREAD_FIELDS = frozenset(
@@ -47,10 +47,8 @@ GENERIC_PARTS = ("customer_nudge", "customer_thanks", "agent_update", "agent_clo
 
 
 def default_root() -> Path:
-    """``resources/demo`` beside a frozen build, else in the source tree (as ``i18n`` does)."""
-    bundle = getattr(sys, "_MEIPASS", None)
-    root = Path(bundle) if isinstance(bundle, str) else Path(__file__).resolve().parents[4]
-    return root / "resources" / "demo"
+    """``resources/demo``, wherever csdesk.resources finds it."""
+    return resource_path("demo")
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from csdesk.app import wa_templates
 from csdesk.app.wa_templates import Template, TemplateList
 from csdesk.domain.enums import Channel
+from csdesk.domain.wa_template import parameter_refused
 from csdesk.i18n import _, ngettext
 from csdesk.ui.a11y import announce
 from csdesk.ui.tasks import Tasks
@@ -235,8 +236,17 @@ class TemplateDialog(QDialog):
         if t is None or self.loading:
             return
         for n, field in enumerate(self._fields):
-            if not field.text().strip():
-                self.problem.setText(_("Fill in parameter {n} before sending.").format(n=n + 1))
+            value = field.text().strip()
+            if not value or parameter_refused(value):
+                text = (
+                    _("Fill in parameter {n} before sending.")
+                    if not value
+                    else _(
+                        "Parameter {n} may not contain tabs, line breaks or more than four "
+                        "spaces in a row (WhatsApp refuses them)."
+                    )
+                )
+                self.problem.setText(text.format(n=n + 1))
                 self.problem.show()
                 announce(self, self.problem.text(), assertive=True)
                 field.setFocus(Qt.FocusReason.OtherFocusReason)
