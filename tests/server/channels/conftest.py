@@ -9,9 +9,8 @@ import pytest
 from cryptography.fernet import Fernet
 
 from csdesk.server.channels.vault import ENV_KEY
-from tests.helpers.http import Raw
 from tests.helpers.server import ServerProcess, TestUser, add_users
-from tests.server.channels.support import ALL_SECRETS, Desk, Fakes, configure
+from tests.server.channels.support import Desk, Fakes, live_desk
 
 
 @pytest.fixture(scope="module")
@@ -41,19 +40,8 @@ def desk_module(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Desk]:
     """One live server per module with every channel connected to the fakes."""
-    add_users(backend, list(shared_users.values()))
-    data_dir = tmp_path_factory.mktemp("data")
-    configure(backend, data_dir, fakes)
-    proc = ServerProcess(backend, log_path=tmp_path_factory.mktemp("log") / "server.log").start()
-    desk = Desk(proc, Raw.signed_in(proc, shared_users["ann"]), fakes, backend, data_dir)
-    try:
+    with live_desk(backend, shared_users, fakes, tmp_path_factory) as desk:
         yield desk
-    finally:
-        proc.stop()
-    log = desk.log_text()
-    assert "Traceback" not in log, log[-3000:]
-    leaked = [s for s in ALL_SECRETS if s in log]
-    assert not leaked, f"secrets in the server log: {leaked}"
 
 
 @pytest.fixture

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
+import pytest
 import requests
 
 from csdesk.server.channels import config_store
@@ -26,7 +28,7 @@ from csdesk.server.state import ServerState
 from csdesk.storage.migrate import upgrade
 from tests.helpers.fakes import FakeGraph, FakeTelegram, FakeTwilio
 from tests.helpers.http import Raw
-from tests.helpers.server import ServerProcess
+from tests.helpers.server import ServerProcess, TestUser, add_users
 
 T = TypeVar("T")
 
@@ -142,6 +144,32 @@ def configure(
             s.commit()
     finally:
         state.engine.dispose()
+
+
+@contextmanager
+def live_desk(
+    db_url: str,
+    users: dict[str, TestUser],
+    fakes: Fakes,
+    tmp_path_factory: pytest.TempPathFactory,
+    providers: tuple[Provider, ...] = tuple(Provider),
+    **settings: Any,
+) -> Iterator[Desk]:
+    """A live server with ``providers`` connected to the fakes (``settings`` for every
+    connection), Ann signed in; on the way out its log must hold no traceback and no secret."""
+    add_users(db_url, list(users.values()))
+    data_dir = tmp_path_factory.mktemp("data")
+    configure(db_url, data_dir, fakes, providers, **settings)
+    proc = ServerProcess(db_url, log_path=tmp_path_factory.mktemp("log") / "server.log").start()
+    desk = Desk(proc, Raw.signed_in(proc, users["ann"]), fakes, db_url, data_dir)
+    try:
+        yield desk
+    finally:
+        proc.stop()
+    log = desk.log_text()
+    assert "Traceback" not in log, log[-3000:]
+    leaked = [secret for secret in ALL_SECRETS if secret in log]
+    assert not leaked, f"secrets in the server log: {leaked}"
 
 
 def wait_until(probe: Callable[[], T | None], timeout: float = 15.0, what: str = "condition") -> T:

@@ -16,11 +16,11 @@ from sqlalchemy import select
 from csdesk.server.channels.config_store import Provider
 from csdesk.storage import models as m
 from tests.helpers.http import Raw
-from tests.helpers.server import ServerProcess, TestUser, add_users
+from tests.helpers.server import TestUser
 from tests.server.channels.support import (
     Desk,
     Fakes,
-    configure,
+    live_desk,
     new_sid,
     state_for,
     voice_params,
@@ -39,18 +39,15 @@ def phones(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Desk]:
     """A live server whose Twilio number rings Ann's phone and Bob's desk client."""
-    add_users(backend, list(shared_users.values()))
-    data_dir = tmp_path_factory.mktemp("data")
-    configure(
-        backend, data_dir, fakes, (Provider.TWILIO,), voice_dial=f"ann={ANN_PHONE},bob=client:bob"
-    )
-    proc = ServerProcess(backend, log_path=tmp_path_factory.mktemp("log") / "server.log").start()
-    desk = Desk(proc, Raw.signed_in(proc, shared_users["ann"]), fakes, backend, data_dir)
-    try:
+    with live_desk(
+        backend,
+        shared_users,
+        fakes,
+        tmp_path_factory,
+        (Provider.TWILIO,),
+        voice_dial=f"ann={ANN_PHONE},bob=client:bob",
+    ) as desk:
         yield desk
-    finally:
-        proc.stop()
-    assert "Traceback" not in desk.log_text(), desk.log_text()[-3000:]
 
 
 def _caller() -> str:

@@ -28,11 +28,11 @@ from tests.helpers.http import Raw
 from tests.helpers.server import ServerProcess, TestUser, add_users
 from tests.server.channels.support import (
     ACCOUNT_SID,
-    ALL_SECRETS,
     AUTH_TOKEN,
     Desk,
     Fakes,
     configure,
+    live_desk,
     messaging_event,
     new_sid,
     sms_params,
@@ -54,25 +54,16 @@ def media_desk(
     fakes: Fakes,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Desk]:
-    add_users(backend, list(shared_users.values()))
-    data_dir = tmp_path_factory.mktemp("data")
-    configure(
+    with live_desk(
         backend,
-        data_dir,
+        shared_users,
         fakes,
+        tmp_path_factory,
         max_attachment_bytes=LIMIT,
         max_attempts=ATTEMPTS,
         retry_seconds=0.1,
-    )
-    proc = ServerProcess(backend, log_path=tmp_path_factory.mktemp("log") / "server.log").start()
-    desk = Desk(proc, Raw.signed_in(proc, shared_users["ann"]), fakes, backend, data_dir)
-    try:
+    ) as desk:
         yield desk
-    finally:
-        proc.stop()
-    log = desk.log_text()
-    assert "Traceback" not in log, log[-3000:]
-    assert not [s for s in ALL_SECRETS if s in log], "secrets in the server log"
 
 
 @pytest.fixture
