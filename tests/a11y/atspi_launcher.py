@@ -126,6 +126,28 @@ def main() -> int:
         training.show()
         pump_until(app, lambda: training.scenario_list.count() > 0, 20)
         training.start()  # mid-session: transcript, customer card, reply box, actions
+        from csdesk.ui.panels.wrapup import WrapUpDialog
+
+        window.call_desk.open_script()  # the call-script panel docked beside the conversation
+        pump_until(app, lambda: window.call_desk.panel.script is not None, 20)
+        assert window.call_desk.dock.isVisible()  # so the walk below reaches its controls
+        wrapup = WrapUpDialog("Jane Doe, +447700900123", ["greet", "identify (found)"], window)
+        wrapup.show()
+        from csdesk.app.wa_templates import TemplateList
+        from csdesk.domain.wa_template import Template
+        from csdesk.ui.panels.template_dialog import TemplateDialog
+
+        approved = Template(
+            "order_update", "en", "UTILITY", "Hello {{1}}, order {{2}} ships today.",
+            examples=("Jane", "FH-1000038"),
+        )  # fmt: skip
+        templates = TemplateDialog(
+            window.tasks, lambda _refresh: TemplateList((approved,), None), window
+        )
+        templates.show()
+        templates.reload()
+        pump_until(app, lambda: templates.list.count() > 0, 20)
+        templates.list.setCurrentRow(0)  # its parameter fields and preview appear
         if "--plant" in sys.argv:  # the negative control: the checker must catch these
             from PySide6.QtWidgets import QLineEdit, QPushButton
 

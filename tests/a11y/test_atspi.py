@@ -80,9 +80,11 @@ def test_orca_finds_a_name_for_everything() -> None:
         "Canned responses",
         "Keyboard shortcuts",
         "Order question",  # the formatted-email view
+        "Send a WhatsApp template",
         "Settings",
         "Sign in to csdesk",
         "Training mode",
+        "Wrap up call with Jane Doe, +447700900123",
         "csdesk agent workstation",
     ]
     assert report["roles"].get("push button", 0) >= 8  # the conversation's actions and more
