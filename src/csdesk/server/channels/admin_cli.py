@@ -188,9 +188,10 @@ def _secret(provider: Provider, name: str, env: str, given: str | None, generate
     return getpass.getpass(f"{provider.value} {name.replace('_', ' ')}: ").strip()
 
 
-def _settings(provider: Provider, args: argparse.Namespace) -> dict[str, Any]:
+def _given(options: list[tuple[str, str, str]], args: argparse.Namespace) -> dict[str, Any]:
+    """The ``options`` given on the command line, numbers converted (a clear error if not)."""
     out: dict[str, Any] = {}
-    for _flag, name, _text in _SETTINGS[provider] + _COMMON:
+    for _flag, name, _text in options:
         value = getattr(args, name)
         if value is None:
             continue
@@ -202,6 +203,11 @@ def _settings(provider: Provider, args: argparse.Namespace) -> dict[str, Any]:
         except ValueError:
             raise ValueError(f"{_option(name)} must be a number") from None
         out[name] = value
+    return out
+
+
+def _settings(provider: Provider, args: argparse.Namespace) -> dict[str, Any]:
+    out = _given(_SETTINGS[provider] + _COMMON, args)
     if provider == Provider.TWILIO:
         if not out.get("account_sid"):
             raise ValueError("twilio: --account-sid is required")
@@ -338,19 +344,7 @@ def describe_mailbox(box: ChannelSettings, smtp_role: str) -> str:
 
 def _mailbox_settings(args: argparse.Namespace, row: m.ChannelConfig | None) -> dict[str, Any]:
     """The mailbox's own settings, checked as the mailbox will run (with what it inherits)."""
-    out: dict[str, Any] = {}
-    for _flag, name, _text in _SETTINGS[Provider.EMAIL]:
-        value = getattr(args, name)
-        if value is None:
-            continue
-        try:
-            if name in _INT_SETTINGS:
-                value = int(value)
-            elif name in _FLOAT_SETTINGS:
-                value = float(value)
-        except ValueError:
-            raise ValueError(f"{_option(name)} must be a number") from None
-        out[name] = value
+    out = _given(_SETTINGS[Provider.EMAIL], args)
     from csdesk.server.channels.email_outbound import check_email_settings
 
     if row is None or args.name == config_store.primary_name(_unlocked(row)):
