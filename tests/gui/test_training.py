@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import requests
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QRect, Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -124,6 +124,21 @@ def test_a_keyboard_session_is_announced_spoken_scored_and_saved(
             assert desk.queued[-1] == "Maya Lindqvist says: Sure, it's SO-10482."
             assert dialog.reply_box.toPlainText() == ""
     assert "(Action: Resolve the conversation)" in _transcript(dialog)[-1]
+    # Long lines wrap inside the list: no "…", no sideways scrolling (the review's shift).
+    view = dialog.transcript
+    view.doItemsLayout()
+    assert view.horizontalScrollBar().maximum() == 0
+    dialog.resize(dialog.width() * 3 // 4, dialog.height())  # narrower: lines wrap again
+    view.doItemsLayout()
+    assert view.horizontalScrollBar().maximum() == 0
+    metrics = view.fontMetrics()
+    for n in range(view.count()):
+        rect = view.visualItemRect(view.item(n))
+        needed = metrics.boundingRect(
+            QRect(0, 0, rect.width(), 100_000), Qt.TextFlag.TextWordWrap, view.item(n).text()
+        )
+        assert rect.height() >= needed.height(), view.item(n).text()  # every line shown
+    assert view.textElideMode() == Qt.TextElideMode.ElideNone
 
     # The score card: visible, focused, readable, with specific feedback.
     assert dialog.session is not None and dialog.session.finished

@@ -136,12 +136,15 @@ class Point:
     """Something a good reply covers, in any of several wordings.
 
     ``name`` is a verb phrase ("ask for the order number") used in the default feedback;
-    ``met`` and ``missed`` replace that feedback when the author wants other words."""
+    ``met`` and ``missed`` replace that feedback when the author wants other words. ``ask`` is
+    what the customer says when a reply left this point out but answered the rest ("And what's
+    the tracking number?"); without it the customer asks "Could you also <name>?"."""
 
     name: str
     phrases: PhraseSet
     met: str = ""
     missed: str = ""
+    ask: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,13 +273,14 @@ def _expectation(raw: Any, at: str) -> Expectation:
         where = f"{at} cover {n}"
         if not isinstance(item, Mapping):
             raise FlowError(f"{where}: must be an object with 'point' and 'any'")
-        _unknown(item, {"point", "any", "met", "missed"}, where)
+        _unknown(item, {"point", "any", "met", "missed", "ask"}, where)
         cover.append(
             Point(
                 name=_str(item, "point", where),
                 phrases=_phrases(item.get("any"), where),
                 met=_str(item, "met", where, required=False),
                 missed=_str(item, "missed", where, required=False),
+                ask=_str(item, "ask", where, required=False),
             )
         )
     avoid_raw = raw.get("avoid", [])

@@ -14,6 +14,7 @@ conversation that loses the customer is not a good one.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -30,6 +31,10 @@ __all__ = [
     "score_card",
     "speed_score",
 ]
+
+#: Keys of :attr:`Judgement.missed_lines` that are not a point's name.
+EMPATHY = "empathy"
+ACTION_PREFIX = "action:"
 
 HINT_COST = 5
 MAX_HINT_COST = 15
@@ -50,6 +55,11 @@ class Judgement:
     empathy: bool | None  # None when the step did not ask for it
     action_done: bool | None  # None when the step required no action
     feedback: tuple[str, ...]
+    #: (what, its feedback line) for what was missed and what was done, so the score card can
+    #: tell an item missed and then done in a later reply. What: a point's name, "empathy" or
+    #: "action:<name>".
+    missed_lines: tuple[tuple[str, str], ...] = ()
+    done_lines: tuple[tuple[str, str], ...] = ()
 
     @property
     def met(self) -> bool:
@@ -64,31 +74,58 @@ class Judgement:
 
 
 def judge(
-    scenario: Scenario, expectation: Expectation, text: str, actions: frozenset[str]
+    scenario: Scenario,
+    expectation: Expectation,
+    text: str,
+    actions: frozenset[str],
+    *,
+    earlier: Sequence[str] = (),
+    earlier_actions: frozenset[str] = frozenset(),
 ) -> Judgement:
+    """Judge ``text`` as the customer hears the whole conversation so far: a point, an apology
+    or an action done in an ``earlier`` reply counts as done (a customer who was told where the
+    parcel is does not ask again). Forbidden words and actions count only in this reply: each
+    was already charged to the reply that said them."""
+    said = [text, *earlier]
+    done = actions | earlier_actions
     covered: list[str] = []
     missed: list[str] = []
     good: list[str] = []
     bad: list[str] = []
+    missed_lines: list[tuple[str, str]] = []
+    done_lines: list[tuple[str, str]] = []
     for point in expectation.cover:
-        if point.phrases.find(text) is not None:
+        if any(point.phrases.find(t) is not None for t in said):
             covered.append(point.name)
-            good.append(point.met or _("Good: you remembered to {point}.").format(point=point.name))
+            line = point.met or _("Good: you remembered to {point}.").format(point=point.name)
+            good.append(line)
+            done_lines.append((point.name, line))
         else:
             missed.append(point.name)
-            bad.append(point.missed or _("You did not {point}.").format(point=point.name))
+            line = point.missed or _("You did not {point}.").format(point=point.name)
+            bad.append(line)
+            missed_lines.append((point.name, line))
     empathy: bool | None = None
     if expectation.empathy:
-        empathy = scenario.empathy.find(text) is not None
+        empathy = any(scenario.empathy.find(t) is not None for t in said)
         if empathy:
-            good.append(_("Good: you apologised or showed you understand how the customer feels."))
+            line = _("Good: you apologised or showed you understand how the customer feels.")
+            good.append(line)
+            done_lines.append((EMPATHY, line))
         else:
-            bad.append(_("You did not apologise or acknowledge how the customer feels."))
+            line = _("You did not apologise or acknowledge how the customer feels.")
+            bad.append(line)
+            missed_lines.append((EMPATHY, line))
     action_done: bool | None = None
     if expectation.action is not None:
-        action_done = expectation.action in actions
+        action_done = expectation.action in done
         _label, missed_text, met_text, _wrong = ACTIONS[expectation.action]
-        (good if action_done else bad).append(_(met_text) if action_done else _(missed_text))
+        if action_done:
+            good.append(_(met_text))
+            done_lines.append((ACTION_PREFIX + expectation.action, _(met_text)))
+        else:
+            bad.append(_(missed_text))
+            missed_lines.append((ACTION_PREFIX + expectation.action, _(missed_text)))
     forbidden: list[str] = []
     for avoid in expectation.avoid:
         words = avoid.phrases.find(text)
@@ -113,6 +150,8 @@ def judge(
         empathy=empathy,
         action_done=action_done,
         feedback=tuple(good + bad),
+        missed_lines=tuple(missed_lines),
+        done_lines=tuple(done_lines),
     )
 
 
@@ -163,6 +202,31 @@ class ScoreCard:
             title=title, score=self.score, grade=self.grade
         )
         return "\n".join([head, *self.feedback])
+
+
+def _reply_feedback(judgements: list[Judgement]) -> list[str]:
+    """Every reply's feedback once, in order, as the conversation ended: a "you did not" line
+    whose item a later reply did after all is dropped, and that later reply's praise of a point
+    says it came only after the customer had to ask."""
+    done_by_end = {key for j in judgements for key, _line in j.done_lines}
+    asked_again: set[str] = set()
+    out: list[str] = []
+    for judgement in judgements:
+        missed = {line: key for key, line in judgement.missed_lines}
+        done = {line: key for key, line in judgement.done_lines}
+        for line in judgement.feedback:
+            key = missed.get(line)
+            if key is not None and key in done_by_end:
+                asked_again.add(key)
+                continue
+            key = done.get(line)
+            if key in asked_again and key != EMPATHY and not key.startswith(ACTION_PREFIX):
+                line = _("Later you remembered to {point}, after the customer had to ask.").format(
+                    point=key
+                )
+            if line not in out:
+                out.append(line)
+    return out
 
 
 def score_card(
@@ -231,12 +295,7 @@ def score_card(
                     time=duration_text(total), target=duration_text(scenario.total_seconds)
                 )
             )
-    seen: set[str] = set()
-    for judgement in judgements:
-        for line in judgement.feedback:
-            if line not in seen:
-                seen.add(line)
-                feedback.append(line)
+    feedback.extend(_reply_feedback(judgements))
     if hints_used:
         feedback.append(
             ngettext(

@@ -1,9 +1,14 @@
 """The simulated customer: one training session walking a scenario's flow.
 
 The customer says the current step's line; the trainee's reply is judged against that step's
-expectation, and the judgement picks the branch: ``met``, ``missed``, or ``escalate`` once the
+expectation, as the customer hears the whole conversation so far (a point made in an earlier
+reply counts), and the judgement picks the branch: ``met``, ``missed``, or ``escalate`` once the
 trainee has missed ``escalate_after`` times in a row (a customer repeats themselves once, then
-asks for a manager). A step without branches goes on to its ``next`` whatever the reply; a last
+asks for a manager). A customer never asks again for what they were already told: when the
+"missed" branch leads to a step whose questions the conversation has already answered, the
+customer asks once, in their own words, for just the points still missing.
+
+A step without branches goes on to its ``next`` whatever the reply; a last
 step with an expectation still takes one reply (the goodbye), one without ends the session as
 soon as the customer has said it.
 
@@ -71,6 +76,7 @@ class TrainingSession:
         self.hints_used = 0
         self._hinted: set[str] = set()
         self._misses = 0
+        self._asked_again: set[str] = set()  # steps where the customer asked for what was missing
         self.started_at: datetime | None = None
         self.first_reply_at: datetime | None = None
         self.finished_at: datetime | None = None
@@ -140,7 +146,14 @@ class TrainingSession:
         expectation = self.scenario.expectation(step.id)
         judgement: Judgement | None = None
         if not expectation.empty:
-            judgement = judge(self.scenario, expectation, text, chosen)
+            judgement = judge(
+                self.scenario,
+                expectation,
+                text,
+                chosen,
+                earlier=self._trainee_texts()[:-1],
+                earlier_actions=self._trainee_actions(),
+            )
             self.judgements.append((step.id, judgement))
             asked = next(x for x in reversed(self.lines) if x.speaker == CUSTOMER)
             self.reply_seconds.append((now - asked.at).total_seconds())
@@ -148,6 +161,10 @@ class TrainingSession:
         if step.choices:
             index = [c.name for c in step.choices].index(branch or "met")
             choice = step.choices[index]
+            if branch == "missed" and judgement is not None:
+                again = self._ask_for_missing(step, judgement, choice.next)
+                if again is not None:
+                    return Turn(judgement, branch, again)
             self.walk.choose(index)
             if choice.next is None:
                 self._finish("resolved" if branch == "met" else "escalated")
@@ -159,6 +176,44 @@ class TrainingSession:
         else:
             self.walk.advance()
         return Turn(judgement, branch, self._say())
+
+    def _trainee_texts(self) -> list[str]:
+        return [line.text for line in self.lines if line.speaker == TRAINEE]
+
+    def _trainee_actions(self) -> frozenset[str]:
+        return frozenset(a for line in self.lines if line.speaker == TRAINEE for a in line.actions)
+
+    def _answered(self, step_id: str) -> bool:
+        """Whether the conversation so far already does everything ``step_id`` asks for."""
+        expectation = self.scenario.expectation(step_id)
+        if expectation.empty or not expectation.cover:
+            return False
+        texts = self._trainee_texts()
+        if not all(any(p.phrases.find(t) is not None for t in texts) for p in expectation.cover):
+            return False
+        if expectation.empathy and not any(
+            self.scenario.empathy.find(t) is not None for t in texts
+        ):
+            return False
+        return expectation.action is None or expectation.action in self._trainee_actions()
+
+    def _ask_for_missing(self, step: Step, judgement: Judgement, target: str | None) -> Line | None:
+        """The customer's own question for the points still missing, instead of the scripted
+        "missed" line when that line would ask for what the trainee has already said. Once per
+        step: a second miss goes down the scripted branch."""
+        if target is None or step.id in self._asked_again or not judgement.missed:
+            return None
+        if not self._answered(target):
+            return None
+        self._asked_again.add(step.id)
+        points = {p.name: p for p in self.scenario.expectation(step.id).cover}
+        asks = [
+            points[name].ask or _("Could you also {point}?").format(point=name)
+            for name in judgement.missed
+        ]
+        line = Line(CUSTOMER, " ".join(asks), self.clock(), step.id)
+        self.lines.append(line)
+        return line
 
     def _branch(self, step: Step, judgement: Judgement | None) -> str | None:
         if judgement is None:

@@ -102,9 +102,10 @@ def test_feedback_names_what_was_done_and_missed() -> None:
     clock.advance(5)
     session.reply("Sorry for the wait! What's your order number?")
     turn = session.reply("It is held at the depot and will be redelivered tomorrow.")
-    assert turn.branch == "missed"  # no tracking number: the customer is confused
-    assert turn.customer is not None and turn.customer.step_id == "confused"
-    assert session.reply("Held at the depot; redelivery tomorrow.").branch == "met"
+    assert turn.branch == "missed"
+    session.reply("I'll let you know. Bye!")  # never gives the tracking number: a second miss
+    assert session.step is not None and session.step.id == "confused"
+    assert session.reply("As I said: held at the depot; redelivery tomorrow.").branch == "met"
     session.reply("I'll let you know. Bye!")  # forgot to resolve
     card = session.score_card()
     assert session.outcome == "resolved"
@@ -112,9 +113,68 @@ def test_feedback_names_what_was_done_and_missed() -> None:
     assert "Good: you apologised or showed you understand how the customer feels." in card.feedback
     assert "You did not give the tracking number." in card.feedback
     assert "You did not resolve the conversation." in card.feedback
-    # 7 of 9 items: 2 + 2 of 3 (no tracking) + 2 + 1 of 2 (no resolve)
-    assert card.handling == round(100 * 7 / 9)
+    # 2 of 2, 2 of 3, 2 of 3 (still no tracking), 2 of 2, 1 of 2 (no resolve)
+    assert card.handling == round(100 * 9 / 12)
     assert 50 <= card.score < 85
+
+
+def test_the_customer_hears_the_whole_conversation_not_only_the_last_reply() -> None:
+    """The review's shift: a reply said where the parcel is and when it comes, but not the
+    tracking number; the customer answered "Sorry, I don't follow. Where is it actually, and
+    when do I get it?" and the score card then said a point was missed that the next reply
+    covered. The customer now asks for just what is missing, and the card tells it straight."""
+    session, clock = _session()
+    session.start()
+    clock.advance(5)
+    session.reply("Sorry for the wait! What's your order number?")
+    turn = session.reply("It is held at the depot and will be redelivered tomorrow.")
+    assert turn.branch == "missed" and turn.customer is not None
+    assert "don't follow" not in turn.customer.text
+    asked = "Thanks. And is there a tracking number, so I can follow it myself?"
+    assert turn.customer.text == asked
+    assert turn.customer.step_id == "gives_number"  # still on the same question
+    turn = session.reply("Of course: PN 7730 1184 22.")  # where and when were said before
+    assert turn.branch == "met" and turn.customer is not None
+    assert turn.customer.step_id == "thanks"
+    session.reply("You're welcome! I'll keep you updated if anything changes.", ["resolve"])
+    card = session.score_card()
+    assert session.outcome == "resolved"
+    assert "You did not give the tracking number." not in card.feedback
+    assert "Good: you remembered to give the tracking number." not in card.feedback
+    assert (
+        "Later you remembered to give the tracking number, after the customer had to ask."
+        in card.feedback
+    )
+    assert "Good: you remembered to say where the parcel is." in card.feedback
+    # 2 of 2, 2 of 3, 3 of 3, 2 of 2: the first try at the parcel still costs its point
+    assert card.handling == round(100 * 9 / 10)
+
+
+def test_a_point_made_before_the_customer_asks_for_it_counts() -> None:
+    session, _clock = _session()
+    session.start()
+    session.reply(
+        "Sorry about the wait! What's your order number? If it's the lamp, it is held at the "
+        "depot and will be redelivered tomorrow; tracking PN 7730 1184 22."
+    )
+    turn = session.reply("Thank you.")  # everything the customer asks next was said already
+    assert turn.branch == "met" and turn.customer is not None
+    assert turn.customer.step_id == "thanks"
+
+
+def test_without_its_own_words_the_customer_asks_for_the_point_plainly(tmp_path: Path) -> None:
+    data = json.loads((default_dir() / "where-is-my-order.json").read_text(encoding="utf-8"))
+    for step in data["steps"]:
+        for point in step.get("expect", {}).get("cover", []):
+            point.pop("ask", None)
+    path = tmp_path / "where-is-my-order.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    session = TrainingSession(load_scenario(path), StepClock())
+    session.start()
+    session.reply("Sorry for the wait! What's your order number?")
+    turn = session.reply("It is held at the depot and will be redelivered tomorrow.")
+    assert turn.customer is not None
+    assert turn.customer.text == "Could you also give the tracking number?"
 
 
 def test_forbidden_words_and_actions_cost_points() -> None:

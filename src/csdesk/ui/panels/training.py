@@ -115,6 +115,16 @@ def history_sentence(entry: HistoryEntry) -> str:
     )
 
 
+def _wrap_whole_lines(view: QListWidget) -> None:
+    """Long lines wrap to the list's width: never cut with "…", never a sideways scroll bar
+    (a trainee re-reading what the customer said must see all of it)."""
+    view.setWordWrap(True)
+    view.setTextElideMode(Qt.TextElideMode.ElideNone)
+    view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    view.setResizeMode(QListWidget.ResizeMode.Adjust)
+    view.setUniformItemSizes(False)
+
+
 class TrainingDialog(QDialog):
     """Signals: ``customer_line(str)`` — a customer line was shown (its announcement);
     ``session_finished(object)`` — a :class:`~csdesk.training.ScoreCard`;
@@ -178,7 +188,7 @@ class TrainingDialog(QDialog):
         self.scenario_list.setObjectName("training_scenarios")
         self.scenario_list.setAccessibleName(_("Scenarios"))
         self.scenario_list.setAccessibleDescription(_("Enter starts the chosen scenario."))
-        self.scenario_list.setWordWrap(True)
+        _wrap_whole_lines(self.scenario_list)
         heading.setBuddy(self.scenario_list)
         self.load_status = QLabel(_("Loading scenarios…"), page)
         self.load_status.setObjectName("training_load_status")
@@ -191,7 +201,7 @@ class TrainingDialog(QDialog):
         self.history_list = QListWidget(page)
         self.history_list.setObjectName("training_history")
         self.history_list.setAccessibleName(_("Past sessions"))
-        self.history_list.setWordWrap(True)
+        _wrap_whole_lines(self.history_list)
         past.setBuddy(self.history_list)
         close = self._button("training_close", _("&Close"), _("Close training mode"), page)
         self.scenario_list.itemActivated.connect(lambda _item: self.start())
@@ -229,7 +239,7 @@ class TrainingDialog(QDialog):
         self.transcript = QListWidget(page)
         self.transcript.setObjectName("training_transcript")
         self.transcript.setAccessibleName(_("Transcript"))
-        self.transcript.setWordWrap(True)
+        _wrap_whole_lines(self.transcript)
         said.setBuddy(self.transcript)
         self.hint_label = QLabel(page)
         self.hint_label.setObjectName("training_hint_text")
