@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from csdesk.app.present import message_texts
 from csdesk.app.thread import MessageView
@@ -59,3 +59,34 @@ def test_failed_replies_show_the_reason() -> None:
         datetime.now(UTC),
     )
     assert "failed: No provider for sms is configured" in texts.header
+
+
+def test_a_chat_reply_nobody_picked_up_says_why_it_is_still_queued() -> None:
+    """The review saw a chat reply sit "queued" for a minute with no word of why: the widget
+    long-polls, so a reply still queued after 20 s means nobody has the chat window open."""
+    sent = datetime(2026, 11, 22, 10, 42, tzinfo=UTC)
+    reply = _msg(
+        direction="out",
+        author_user_id="me",
+        author_name="Ann",
+        channel="chat",
+        delivery_status="queued",
+        created_at=sent,
+    )
+    fresh = message_texts(reply, "me", sent + timedelta(seconds=5))
+    assert fresh.header.endswith("· queued")
+    stale = message_texts(reply, "me", sent + timedelta(seconds=60))
+    assert "the customer's chat window is closed or offline" in stale.header
+    assert "they will see this reply when they come back" in stale.sentence
+    sms = message_texts(
+        _msg(
+            direction="out",
+            author_user_id="me",
+            channel="sms",
+            delivery_status="queued",
+            created_at=sent,
+        ),
+        "me",
+        sent + timedelta(minutes=5),
+    )
+    assert sms.header.endswith("· queued")  # the dispatcher's queue, not a visitor's absence

@@ -7,13 +7,13 @@ one full sentence for screen readers (``sentence``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from csdesk.app import sentences
 from csdesk.app.inbox import InboxRow, Sort, View
 from csdesk.app.thread import ConversationView, MessageView
 from csdesk.domain import sla
-from csdesk.domain.enums import DeliveryStatus, Direction, Priority
+from csdesk.domain.enums import Channel, DeliveryStatus, Direction, Priority
 from csdesk.i18n import _
 from csdesk.storage.types import utcnow
 
@@ -127,12 +127,26 @@ class MessageTexts:
     sentence: str
 
 
-def _delivery(msg: MessageView) -> str:
+#: A live-chat reply reaches an open chat window within a second or two (the widget
+#: long-polls); one still queued after this long means nobody has the chat window open.
+CHAT_PICKUP_GRACE = timedelta(seconds=20)
+
+
+def _delivery(msg: MessageView, now: datetime) -> str:
     if msg.is_note or msg.direction == Direction.IN.value:
         return ""
     status = msg.delivery_status
     if status == DeliveryStatus.PENDING.value:
         return _("waiting to be sent (offline)")
+    if (
+        status == DeliveryStatus.QUEUED.value
+        and msg.channel == Channel.CHAT.value
+        and now - msg.created_at >= CHAT_PICKUP_GRACE
+    ):
+        return _(
+            "queued: the customer's chat window is closed or offline; they will see this "
+            "reply when they come back to the shop's page"
+        )
     if status == DeliveryStatus.FAILED.value:
         return _("failed: {reason}").format(reason=msg.failure_reason or _("unknown reason"))
     return {
@@ -161,7 +175,7 @@ def message_texts(msg: MessageView, me: str, now: datetime) -> MessageTexts:
     else:
         who = _("You") if own else (msg.author_name or _("Agent"))
     parts = [who, channel_label(msg.channel), time_text]
-    delivery = _delivery(msg)
+    delivery = _delivery(msg, now)
     if delivery:
         parts.append(delivery)
         sentence += ". " + delivery

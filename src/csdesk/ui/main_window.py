@@ -43,6 +43,7 @@ from csdesk.ui.panels.shortcuts import ShortcutsDialog
 from csdesk.ui.panels.sidebar import ViewList
 from csdesk.ui.panels.template_dialog import open_template_dialog
 from csdesk.ui.panels.training import open_training
+from csdesk.ui.sandbox_banner import window_title, with_sandbox_banner
 from csdesk.ui.tasks import Tasks
 from csdesk.ui.visitor_typing import VisitorTypingWatch
 from csdesk.ui.window_speech import WindowSpeech
@@ -90,7 +91,7 @@ class MainWindow(ConversationActions, QMainWindow):
         self.settings_dialog: QDialog | None = None
         self.tasks = Tasks(self)  # results meant for this window die with it
         self.setObjectName("main_window")
-        self.setWindowTitle(_("csdesk — {name}").format(name=ws.me.display_name))
+        self.setWindowTitle(window_title(ws.me.display_name, ws.me.role))
         self.setAccessibleName(_("csdesk agent workstation"))
         self.actions_ = ActionRegistry(self)
         self.view: str = View.MINE
@@ -122,7 +123,7 @@ class MainWindow(ConversationActions, QMainWindow):
             split.addWidget(w)
         split.setSizes([170, 500, 610, 320])
         split.setChildrenCollapsible(False)
-        self.setCentralWidget(split)
+        self.setCentralWidget(with_sandbox_banner(ws.me.role, split, self))
         self.panes = PaneFitter(split, self.views, self.inbox, self.conversation, self.customer)
 
         self.sync_label = QLabel(self)
@@ -332,6 +333,7 @@ class MainWindow(ConversationActions, QMainWindow):
 
     def _tick(self) -> None:
         self.model.tick()
+        self.conversation.model.refresh()
         if self.speech is not None:
             self.speech.check_sla()
         self.reload_list()  # SLA-at-risk membership moves with the clock

@@ -45,6 +45,17 @@ class ThreadModel(QAbstractListModel):
         self._texts = [message_texts(m, self._me, now) for m in messages]
         self.endResetModel()
 
+    def refresh(self, now: datetime | None = None) -> None:
+        """Texts that move with the clock ("queued" that turns into "the chat window is
+        closed"): recomputed, and only the rows whose text changed are repainted."""
+        now = now or utcnow()
+        for row, msg in enumerate(self._messages):
+            texts = message_texts(msg, self._me, now)
+            if texts != self._texts[row]:
+                self._texts[row] = texts
+                index = self.index(row, 0)
+                self.dataChanged.emit(index, index)
+
     def message(self, row: int) -> MessageView | None:
         return self._messages[row] if 0 <= row < len(self._messages) else None
 
