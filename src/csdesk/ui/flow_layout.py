@@ -10,9 +10,10 @@ would have to know to open it); the row just grows a line taller.
 from __future__ import annotations
 
 from PySide6.QtCore import QMargins, QPoint, QRect, QSize, Qt
-from PySide6.QtWidgets import QLayout, QLayoutItem, QWidget
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QLayout, QLayoutItem, QSplitter, QWidget
 
-__all__ = ["FlowLayout"]
+__all__ = ["FlowLayout", "FlowRow"]
 
 
 class FlowLayout(QLayout):
@@ -92,3 +93,27 @@ class FlowLayout(QLayout):
                     x += hint.width() + self._spacing
             y += height + self._spacing
         return y - self._spacing - rect.y() + m.bottom() if height else m.top() + m.bottom()
+
+
+class FlowRow(QWidget):
+    """A row of widgets in a :class:`FlowLayout` whose minimum height follows its wrapped
+    height, for parents that ignore height-for-width: a QSplitter (the composer under the
+    thread) or a QDockWidget gave the row one line's height, and the second line (with Send)
+    was cut off at 200 % text."""
+
+    def __init__(self, parent: QWidget | None = None, *, align_right: bool = False) -> None:
+        super().__init__(parent)
+        self.flow = FlowLayout(self, align_right=align_right)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        height = self.flow.heightForWidth(self.width())
+        if height != self.minimumHeight():
+            self.setMinimumHeight(height)  # only the height: the width it depends on stays
+            # A splitter above does not re-share its room when a child's minimum changes;
+            # ask it to, or the new line stays below the visible part of the pane.
+            parent = self.parentWidget()
+            while parent is not None and not isinstance(parent, QSplitter):
+                parent = parent.parentWidget()
+            if parent is not None:
+                parent.refresh()

@@ -102,6 +102,14 @@ class PaneFitter(QObject):
         handles = 3 * self.split.handleWidth()
         conv_min = self.conversation.minimumSizeHint().width()
         sizes[2] = max(conv_min, width - sum(sizes) + sizes[2] - handles)
+        # Below its comfortable width the conversation's buttons wrap into more lines, until
+        # Send is pushed under the status bar (200 % text with the call script docked): the
+        # inbox gives way first, down to its own minimum.
+        short = self._want(self.conversation) - sizes[2]
+        spare = sizes[1] - self.inbox.minimumSizeHint().width()
+        if short > 0 and spare > 0:
+            sizes[1] -= min(short, spare)
+            sizes[2] += min(short, spare)
         overflow = sum(sizes) + handles - width
         if overflow > 0:
             give = min(overflow, sizes[1] - self.inbox.minimumSizeHint().width())

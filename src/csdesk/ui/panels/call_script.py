@@ -14,7 +14,6 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
-    QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
@@ -28,6 +27,7 @@ from csdesk.domain.steps import Walk
 from csdesk.i18n import _
 from csdesk.speech.policy import script_step_announcement
 from csdesk.ui.a11y import name
+from csdesk.ui.flow_layout import FlowRow
 
 __all__ = ["CallScriptPanel"]
 
@@ -91,9 +91,12 @@ class CallScriptPanel(QWidget):
         self.wrap.setObjectName("wrap_up_call")
         name(self.wrap, _("Wrap up call"), _("Notes and a disposition (Ctrl+Shift+W)"))
 
-        buttons = QHBoxLayout()
+        # A row that wraps: three buttons side by side made the docked panel 628 px wide at
+        # 200 % text, pushing the window past a 1600 px screen.
+        buttons = FlowRow(self)
+        buttons.setObjectName("script_buttons")
         for button in (self.back, self.next, self.restart):
-            buttons.addWidget(button)
+            buttons.flow.addWidget(button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.call_status)
         layout.addWidget(self.answer)
@@ -102,7 +105,7 @@ class CallScriptPanel(QWidget):
         layout.addWidget(self.text)
         layout.addWidget(self.hint)
         layout.addWidget(self.choices, 1)
-        layout.addLayout(buttons)
+        layout.addWidget(buttons)
         trail_label = QLabel(_("Steps so far"), self)
         trail_label.setBuddy(self.trail)
         layout.addWidget(trail_label)

@@ -11,7 +11,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
@@ -25,7 +24,7 @@ from csdesk.domain import attachment_limits, sms, whatsapp
 from csdesk.domain.enums import Channel
 from csdesk.i18n import _, ngettext
 from csdesk.storage.types import utcnow
-from csdesk.ui.flow_layout import FlowLayout
+from csdesk.ui.flow_layout import FlowRow
 from csdesk.ui.panels.attachments_strip import AttachedFile, AttachmentsStrip
 
 
@@ -71,7 +70,10 @@ class Composer(QWidget):
             lab.setBuddy(field)
             form.addRow(lab, field)
 
-        self.note = QCheckBox(_("&Internal note (only agents see it)"), self)
+        # Short, so it shares a line with the buttons at large text; who sees a note is in
+        # its description and tooltip.
+        self.note = QCheckBox(_("&Internal note"), self)
+        self.note.setToolTip(_("Only agents see internal notes; the customer never does."))
         self.note.setObjectName("composer_note")
         self.note.setAccessibleName(_("Internal note"))
         self.note.setAccessibleDescription(
@@ -113,23 +115,22 @@ class Composer(QWidget):
         self.send.setAccessibleDescription(_("Send the reply (Ctrl+Enter)"))
         self.send.setDefault(False)
 
-        # The buttons wrap onto a second line at large text sizes rather than forcing the
-        # window wider than the screen (tests/a11y/test_text_scaling.py).
-        self.buttons = QWidget(self)
+        # The note switch and the buttons wrap onto more lines at large text sizes rather than
+        # forcing the window wider than the screen (tests/a11y/test_text_scaling.py,
+        # test_fit_screens.py): side by side, the switch's label alone made the composer
+        # 818 px wide at 200 %, and with the call script docked the window grew to 1,853 px.
+        self.buttons = FlowRow(self, align_right=True)
         self.buttons.setObjectName("composer_buttons")
-        flow = FlowLayout(self.buttons, align_right=True)
-        for widget in (self.counter, self.canned, self.attach, self.template, self.send):
-            flow.addWidget(widget)
-        bottom = QHBoxLayout()
-        bottom.addWidget(self.note)
-        bottom.addWidget(self.buttons, 1)
+        for widget in (self.note, self.counter, self.canned, self.attach, self.template):
+            self.buttons.flow.addWidget(widget)
+        self.buttons.flow.addWidget(self.send)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.email_fields)
         layout.addWidget(self.notice)
         layout.addWidget(self.text, 1)
         layout.addWidget(self.attachments)
-        layout.addLayout(bottom)
+        layout.addWidget(self.buttons)
 
         self.text.textChanged.connect(self._changed)
         self.note.toggled.connect(lambda _on: self._update())
