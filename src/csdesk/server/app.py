@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 
 from csdesk import __version__
+from csdesk.domain.attachment_limits import MAX_UPLOAD_BYTES
 from csdesk.server import errors
 from csdesk.server.admin.routes import router as admin_router
 from csdesk.server.attachments import links as attachment_links
@@ -24,6 +24,7 @@ from csdesk.server.channels.webhooks import router as webhooks_router
 from csdesk.server.chat.routes import ChatRuntime
 from csdesk.server.chat.routes import router as chat_router
 from csdesk.server.config import ServerConfig
+from csdesk.server.edge import body_cap
 from csdesk.server.feed import log as feed_log
 from csdesk.server.feed.notifier import listen_postgres
 from csdesk.server.presence.routes import router as presence_router
@@ -91,25 +92,11 @@ def create_app(config: ServerConfig, *, migrate: bool = True) -> FastAPI:
     app.state.chat = ChatRuntime(state)
     errors.install(app)
 
-    @app.middleware("http")
-    async def limit_body(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None:
-            if not length.isdigit():
-                return JSONResponse(
-                    errors.error_body("invalid_request", "malformed Content-Length"), 400
-                )
-            # An agent's file upload checks its own, larger cap while it reads.
-            if int(length) > config.max_body_bytes and request.url.path != UPLOAD_PATH:
-                return JSONResponse(
-                    errors.error_body(
-                        "too_large", f"request body over {config.max_body_bytes} bytes"
-                    ),
-                    413,
-                )
-        return await call_next(request)
+    def body_limit(path: str) -> int:
+        # An agent's file upload has its own, larger cap (it streams the file to disk).
+        return MAX_UPLOAD_BYTES if path == UPLOAD_PATH else config.max_body_bytes
+
+    body_cap.install(app, body_limit)  # outermost: before any route reads a byte
 
     @app.get("/healthz", tags=["meta"])
     async def healthz() -> dict[str, object]:
