@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -253,7 +254,7 @@ class ServerProcess:
 
 
 @contextmanager
-def serve_in_thread(app: object) -> Iterator[str]:
+def serve_in_thread(app: Any) -> Iterator[str]:
     """Serve an ASGI ``app`` built in this process on a free loopback port, from a thread;
     yields its base URL. For tests that must reach inside the server (hooks, counters);
     everything else uses :class:`ServerProcess`."""
@@ -263,7 +264,7 @@ def serve_in_thread(app: object) -> Iterator[str]:
 
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)  # type: ignore[arg-type]
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
     )
     thread = threading.Thread(target=server.run, name="test-server", daemon=True)
     thread.start()

@@ -20,6 +20,7 @@ from csdesk.server.config import ServerConfig
 from tests.helpers.data import make_conversations
 from tests.helpers.http import Raw
 from tests.helpers.server import TestUser, add_users, serve_in_thread
+from tests.server.channels.support import wait_until
 
 #: A bound for waiting on something that happens in milliseconds when the code is right.
 PATIENCE = 20.0
@@ -29,7 +30,8 @@ class HeldVerify:
     """Replaces the password check: each call notes how many database transactions its
     thread has open, then waits until released."""
 
-    def __init__(self, open_tx: Counter[int]) -> None:
+    def __init__(self, app: Any, open_tx: Counter[int]) -> None:
+        self.app = app
         self.open_tx = open_tx
         self.entered = threading.Semaphore(0)
         self.release = threading.Event()
@@ -62,7 +64,7 @@ def server_with_held_verify(
     def _end(_conn: Any) -> None:
         open_tx[threading.get_ident()] -= 1
 
-    hook = HeldVerify(open_tx)
+    hook = HeldVerify(app, open_tx)
     with serve_in_thread(app) as url:
         try:
             yield url, hook
@@ -125,3 +127,31 @@ def test_a_push_commits_while_a_login_is_checking_its_password(
     assert committed, "a write waited for a login's password check"
     assert pushed and pushed[0][0]["status"] == "applied", pushed
     assert sorted(r.status_code for r in done) == [200, 401]
+
+
+def test_logins_beyond_the_hashing_slots_and_queue_are_told_to_retry(
+    db_url: str, users: dict[str, TestUser], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_users(db_url, list(users.values()))
+    config = {"login_hash_slots": 1, "login_hash_queue": 1}
+    with server_with_held_verify(db_url, tmp_path, monkeypatch, **config) as (url, hook):
+        monkeypatch.setattr(passwords, "verify_password", hook)
+        done: list[requests.Response] = []
+        first = _login_in_thread(url, users["ann"], done)
+        assert hook.entered.acquire(timeout=PATIENCE)  # the one slot is busy hashing
+        second = _login_in_thread(url, users["bob"], done)
+        gate = hook.app.state.login_hash_gate
+        wait_until(lambda: gate.admitted == 2 or None, PATIENCE, "the second login to queue")
+        # The slot and the queue are full: the next login is refused at once, not piled up.
+        third = requests.post(
+            f"{url}/api/v1/auth/login",
+            json={"username": "sue", "password": "sue-password"},
+            timeout=PATIENCE,
+        )
+        assert third.status_code == 503 and third.json()["error"]["code"] == "busy"
+        assert third.headers["Retry-After"] == "1"
+        assert hook.open_in_verify == [0]  # still only the first one inside argon2
+        hook.release.set()
+        for thread in (first, second):
+            thread.join(PATIENCE * 3)
+    assert [r.status_code for r in done] == [200, 200]

@@ -48,6 +48,11 @@ class HashGate:
         self._limiter = anyio.CapacityLimiter(self.slots)
         self._admitted = 0  # running + waiting
 
+    @property
+    def admitted(self) -> int:
+        """Hashes running plus logins waiting for a slot."""
+        return self._admitted
+
     async def run(self, fn: Callable[..., T], *args: object) -> T:
         if self._admitted >= self.slots + self.queue:
             raise Busy("too many sign-ins at once; retry in a moment")
