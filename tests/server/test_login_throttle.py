@@ -95,7 +95,7 @@ def test_throttle_rows_for_unknown_names_expire(db_url: str, tmp_path: Path) -> 
 
     def ghost_rows() -> int:
         with engine.connect() as conn:
-            like = m.LoginThrottle.key.like("% ghost-%")
+            like = m.LoginThrottle.key.like("%ghost-%")
             return int(conn.scalar(select(func.count()).where(like)) or 0)
 
     try:
