@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import requests
+import requests.adapters
 
 from tests.helpers.server import ServerProcess, TestUser
 
@@ -64,3 +65,23 @@ class Raw:
 
     def head(self) -> int:
         return int(self.get("/api/v1/changes", params={"after": 0, "limit": 1}).json()["head"])
+
+
+class _SourceAddressAdapter(requests.adapters.HTTPAdapter):
+    def __init__(self, source: str) -> None:
+        self._source = (source, 0)
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["source_address"] = self._source
+        super().init_poolmanager(*args, **kwargs)
+
+
+def from_address(source: str) -> requests.Session:
+    """A session whose connections leave from ``source`` (127.0.0.2, 127.0.0.3, … are distinct
+    clients on Linux loopback), so a test can be several client addresses at once."""
+    session = requests.Session()
+    adapter = _SourceAddressAdapter(source)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session

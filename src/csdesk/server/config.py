@@ -25,10 +25,20 @@ def default_db_url() -> str:
 class ServerConfig:
     db_url: str = field(default_factory=default_db_url)
     token_ttl: timedelta = timedelta(hours=12)
-    #: Failed logins for one user name before the account is locked for a while.
+    #: Failed logins for one user name from one client address before that pair is locked
+    #: for a while (the same user from an address that has not failed is not).
     throttle_after: int = 5
+    #: Failed logins from one client address, whatever the user names, before the address is
+    #: locked for a while (password spraying).
+    throttle_address_after: int = 30
     throttle_base_seconds: float = 30.0
     throttle_max_seconds: float = 900.0
+    #: Failures older than this are forgotten and their rows deleted.
+    throttle_forget_seconds: float = 3600.0
+    #: Password hashes computed at once (argon2 is CPU and memory bound; None: one per core),
+    #: and how many more logins may wait for one before the rest are told to retry (503).
+    login_hash_slots: int | None = None
+    login_hash_queue: int = 32
     max_body_bytes: int = 2 * 1024 * 1024
     #: Where providers reach this server (channels check signatures against it).
     public_base_url: str = "http://127.0.0.1:8765"

@@ -102,12 +102,13 @@ class AuthToken(Base):
 
 
 class LoginThrottle(Base):
-    """Failed logins per user name, shared by every server process on one database."""
+    """Failed logins per (user name, client address) and per client address, shared by every
+    server process on one database (keys: ``csdesk.server.auth.throttle``)."""
 
     __tablename__ = "login_throttle"
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     failures: Mapped[int] = mapped_column(Integer, default=0)
-    last_failure_at: Mapped[datetime]
+    last_failure_at: Mapped[datetime] = mapped_column(index=True)  # stale rows are swept
     locked_until: Mapped[datetime | None]
 
 

@@ -11,9 +11,10 @@ from csdesk.server.channels import config_store
 from csdesk.server.channels.config_store import Provider
 from csdesk.server.channels.vault import Vault
 from tests.helpers.http import Raw
-from tests.helpers.server import ServerProcess
+from tests.helpers.server import ServerProcess, TestUser
 from tests.server.channels.support import (
     AUTH_TOKEN,
+    META_VERIFY_TOKEN,
     Desk,
     Fakes,
     configure,
@@ -170,3 +171,62 @@ def test_secrets_are_not_stored_in_plain_text(desk: Desk) -> None:
         state.engine.dispose()
     assert twilio is not None and twilio.secret("auth_token") == AUTH_TOKEN
     assert AUTH_TOKEN not in dump and "telegram-secret" not in dump and "EAAG" not in dump
+
+
+def test_forged_floods_spend_their_own_bucket_not_the_providers(
+    db_url: str,
+    bare_server: ServerProcess,
+    users: dict[str, TestUser],
+    tmp_path: Path,
+    channel_key: str,
+) -> None:
+    """Unsigned junk past the limit is refused from its own bucket (403, then 429); the real
+    provider's signed deliveries, checked first, still get through on every channel."""
+    data_dir = tmp_path / "data"
+    fakes = Fakes.start()
+    try:
+        configure(db_url, data_dir, fakes, tuple(Provider), rate_limit_per_minute=3)
+        agent = Raw.signed_in(bare_server, users["ann"])
+        desk = Desk(bare_server, agent, fakes, db_url, data_dir)
+        sms = sms_params(new_sid("SM"), "+14155550145", "real")
+        wamid = "wamid." + new_sid("HBg")
+        meta_payload = whatsapp_message(wamid, "14155550145", "real")
+        chat_id = random.randrange(10**9)
+        tg = telegram_update(7, chat_id, 1, "real")
+        forged = {
+            "twilio": lambda: desk.twilio("/webhooks/twilio/sms", sms, token="forged"),
+            "meta": lambda: desk.meta(meta_payload, secret="forged"),
+            "telegram": lambda: desk.telegram(tg, secret="forged"),
+        }
+        signed = {
+            "twilio": lambda: desk.twilio("/webhooks/twilio/sms", sms),
+            "meta": lambda: desk.meta(meta_payload),
+            "telegram": lambda: desk.telegram(tg),
+        }
+        for name, send in forged.items():
+            codes = [send().status_code for _ in range(8)]
+            assert codes[:3] == [403, 403, 403], (name, codes)
+            assert 429 in codes[3:] and set(codes) <= {403, 429}, (name, codes)
+            r = signed[name]()
+            assert r.status_code == 200, (name, r.status_code, r.text)
+        desk.wait_message(sms["MessageSid"])
+        desk.wait_message(wamid)
+        desk.wait_message(f"{chat_id}:1")
+        # The handshake GET is gated the same way: a wrong verify token floods its own bucket.
+        hs = {"hub.mode": "subscribe", "hub.challenge": "4242"}
+        bad = [
+            requests.get(
+                desk.url("/webhooks/meta"), params={**hs, "hub.verify_token": "guess"}, timeout=10
+            ).status_code
+            for _ in range(8)
+        ]
+        assert 429 in bad and set(bad) <= {403, 429}, bad
+        ok = requests.get(
+            desk.url("/webhooks/meta"),
+            params={**hs, "hub.verify_token": META_VERIFY_TOKEN},
+            timeout=10,
+        )
+        # Three signed Meta deliveries allowed a minute; one was spent above.
+        assert ok.status_code == 200 and ok.text == "4242"
+    finally:
+        fakes.stop()

@@ -1,9 +1,17 @@
-"""argon2id password hashing."""
+"""argon2id password hashing, and a gate that bounds how many hashes run at once."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from typing import TypeVar
+
+import anyio
+import anyio.to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+
+T = TypeVar("T")
 
 _HASHER = PasswordHasher()  # argon2id, RFC 9106 low-memory profile
 #: Verified against when the user does not exist, so timing does not reveal user names.
@@ -19,3 +27,37 @@ def verify_password(stored: str | None, password: str) -> bool:
         return _HASHER.verify(stored or _DUMMY, password) and stored is not None
     except (VerificationError, InvalidHashError):
         return False
+
+
+class Busy(Exception):
+    """Every hashing slot is taken and the queue is full: the caller should retry shortly."""
+
+
+class HashGate:
+    """Runs argon2 in worker threads, at most ``slots`` at once (one per core by default).
+
+    argon2 is deliberately CPU and memory hungry (64 MiB a hash): unbounded, a burst of logins
+    takes every core and the memory with it. Logins beyond the slots wait here, without
+    holding a thread or a database connection; beyond ``queue`` waiting ones they are refused
+    at once with :class:`Busy` instead of piling up. Belongs to one event loop (one app).
+    """
+
+    def __init__(self, slots: int | None = None, queue: int = 32) -> None:
+        self.slots = max(1, slots or os.cpu_count() or 1)
+        self.queue = max(0, queue)
+        self._limiter = anyio.CapacityLimiter(self.slots)
+        self._admitted = 0  # running + waiting
+
+    @property
+    def admitted(self) -> int:
+        """Hashes running plus logins waiting for a slot."""
+        return self._admitted
+
+    async def run(self, fn: Callable[..., T], *args: object) -> T:
+        if self._admitted >= self.slots + self.queue:
+            raise Busy("too many sign-ins at once; retry in a moment")
+        self._admitted += 1
+        try:
+            return await anyio.to_thread.run_sync(fn, *args, limiter=self._limiter)
+        finally:
+            self._admitted -= 1

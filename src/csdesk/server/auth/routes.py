@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from csdesk.protocol import API_PREFIX
+from csdesk.server.auth import passwords
 from csdesk.server.auth import service as auth
+from csdesk.server.auth.passwords import Busy, HashGate
+from csdesk.server.auth.throttle import Throttled
+from csdesk.server.config import ServerConfig
 from csdesk.server.deps import CurrentUser, State, Token
 from csdesk.server.errors import ApiError
 from csdesk.server.schemas import UserOut, user_out
@@ -28,15 +32,42 @@ class LoginOut(BaseModel):
     user: UserOut
 
 
-@router.post("/login", response_model=LoginOut, responses={401: {}, 429: {}})
-async def login(body: LoginIn, state: State) -> LoginOut:
-    def work() -> auth.Issued:
+def client_address(request: Request) -> str:
+    """The address login throttling counts under: the TCP peer, as uvicorn reports it (which
+    is the ``X-Forwarded-For`` client only when the peer is a proxy listed in uvicorn's
+    ``FORWARDED_ALLOW_IPS``, by default the loopback addresses)."""
+    return request.client.host if request.client and request.client.host else "unknown"
+
+
+def hash_gate(request: Request, config: ServerConfig) -> HashGate:
+    """The app's gate for password hashing, made on first use (on the app's event loop)."""
+    gate: HashGate | None = getattr(request.app.state, "login_hash_gate", None)
+    if gate is None:
+        gate = HashGate(config.login_hash_slots, config.login_hash_queue)
+        request.app.state.login_hash_gate = gate
+    return gate
+
+
+@router.post("/login", response_model=LoginOut, responses={401: {}, 429: {}, 503: {}})
+async def login(body: LoginIn, request: Request, state: State) -> LoginOut:
+    address = client_address(request)
+
+    def prepare() -> auth.Candidate:
+        with state.reads() as s:
+            return auth.prepare_login(s, body.username, address)
+
+    def finish(ok: bool) -> auth.Issued:
         with state.writes() as s:
-            return auth.login(s, body.username, body.password, state.config)
+            return auth.finish_login(s, candidate, ok, body.username, address, state.config)
 
     try:
-        issued = await run_in_threadpool(work)  # argon2 takes ~50 ms: off the event loop
-    except auth.Throttled as exc:
+        candidate = await run_in_threadpool(prepare)
+        # argon2 (~50 ms of a core) with no session open, a bounded number at a time.
+        ok = await hash_gate(request, state.config).run(
+            passwords.verify_password, candidate.password_hash, body.password
+        )
+        issued = await run_in_threadpool(finish, ok)
+    except Throttled as exc:
         raise ApiError(
             429,
             "throttled",
@@ -44,6 +75,8 @@ async def login(body: LoginIn, state: State) -> LoginOut:
             {"retry_after": exc.retry_after},
             headers={"Retry-After": str(exc.retry_after)},
         ) from None
+    except Busy as exc:
+        raise ApiError(503, "busy", str(exc), headers={"Retry-After": "1"}) from None
     except auth.LoginError as exc:
         raise ApiError(401, "wrong_credentials", str(exc)) from None
     return LoginOut(token=issued.token, expires_at=issued.expires_at, user=user_out(issued.user))

@@ -1,4 +1,9 @@
-"""Login, tokens and throttling. Tokens are random and stored only as their SHA-256."""
+"""Login and tokens. Tokens are random and stored only as their SHA-256.
+
+A login is three steps so that no database transaction is open while argon2 runs (on SQLite an
+open write transaction holds the only writer lock): :func:`prepare_login` reads, the caller
+checks the password with no session open, :func:`finish_login` writes.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +11,14 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from csdesk.domain.enums import Role
-from csdesk.server.auth.passwords import hash_password, verify_password
+from csdesk.server.auth import throttle
+from csdesk.server.auth.passwords import hash_password
 from csdesk.server.config import ServerConfig
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
@@ -21,12 +26,6 @@ from csdesk.storage.types import utcnow
 
 class LoginError(Exception):
     """Wrong user name or password (deliberately not saying which)."""
-
-
-class Throttled(Exception):
-    def __init__(self, retry_after: int) -> None:
-        super().__init__(f"too many failed logins; try again in {retry_after} s")
-        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -53,6 +52,8 @@ def create_user(
         raise ValueError("the user name is empty")
     if len(password) < 8:
         raise ValueError("the password must have at least 8 characters")
+    # Hashed before the first query: no transaction (on SQLite: no writer lock) spans argon2.
+    hashed = hash_password(password)
     if session.scalar(select(m.User).where(m.User.username == username)) is not None:
         raise ValueError(f"user {username!r} already exists")
     user = m.User(
@@ -61,47 +62,48 @@ def create_user(
         display_name=display_name or username,
         role=role.value,
         team_id=team_id,
-        password_hash=hash_password(password),
+        password_hash=hashed,
     )
     session.add(user)
     return user
 
 
-def _check_throttle(session: Session, key: str, now: datetime) -> None:
-    row = session.get(m.LoginThrottle, key)
-    if row and row.locked_until and row.locked_until > now:
-        raise Throttled(max(1, int((row.locked_until - now).total_seconds() + 0.999)))
+@dataclass(frozen=True)
+class Candidate:
+    """What checking a password needs, read before it so no transaction spans the hash."""
+
+    user_id: str | None
+    password_hash: str | None
 
 
-def _record_failure(session: Session, key: str, now: datetime, cfg: ServerConfig) -> None:
-    row = session.get(m.LoginThrottle, key)
-    if row is None:
-        row = m.LoginThrottle(key=key, failures=0, last_failure_at=now)
-        session.add(row)
-    row.failures += 1
-    row.last_failure_at = now
-    over = row.failures - cfg.throttle_after
-    if over >= 0:
-        wait = min(cfg.throttle_base_seconds * (2**over), cfg.throttle_max_seconds)
-        row.locked_until = now + timedelta(seconds=wait)
-    try:
-        session.commit()
-    except IntegrityError:  # another process recorded the first failure at the same moment
-        session.rollback()
+def prepare_login(session: Session, username: str, address: str) -> Candidate:
+    """Refuse a locked (user, address) pair or address (:class:`Throttled`), find the user.
 
-
-def login(session: Session, username: str, password: str, cfg: ServerConfig) -> Issued:
-    now = utcnow()
-    key = username.strip().lower()
-    _check_throttle(session, key, now)
+    Reads only; the caller closes the session before the password is hashed.
+    """
+    throttle.check(session, username, address, utcnow())
     user = session.scalar(select(m.User).where(m.User.username == username))
-    ok = verify_password(user.password_hash if user else None, password)
-    if not ok or user is None or not user.active:
-        _record_failure(session, key, now, cfg)
+    if user is None or not user.active:
+        return Candidate(None, None)
+    return Candidate(user.id, user.password_hash)
+
+
+def finish_login(
+    session: Session,
+    candidate: Candidate,
+    password_ok: bool,
+    username: str,
+    address: str,
+    cfg: ServerConfig,
+) -> Issued:
+    """After the hash: count a failure (:class:`LoginError`) or issue a token, each in one
+    short write transaction."""
+    now = utcnow()
+    user = session.get(m.User, candidate.user_id) if candidate.user_id and password_ok else None
+    if user is None or not user.active or user.password_hash != candidate.password_hash:
+        throttle.record_failure(session, username, address, now, cfg)
         raise LoginError("wrong user name or password")
-    row = session.get(m.LoginThrottle, key)
-    if row is not None:
-        session.delete(row)
+    throttle.record_success(session, username, address)
     token = secrets.token_urlsafe(32)
     expires = now + cfg.token_ttl
     session.add(m.AuthToken(token_hash=token_hash(token), user_id=user.id, expires_at=expires))

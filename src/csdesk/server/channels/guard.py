@@ -1,8 +1,12 @@
-"""What every webhook checks before it believes a byte: configured, not flooding, not huge.
+"""What every webhook checks before it believes a byte: configured, not huge, signed, not
+flooding.
 
-The checks run cheapest first: an unconfigured provider is refused from a cached lookup, a
-flood is cut off by a token bucket before the body is read, and a body over the limit is
-refused while it streams in (a chunked upload has no Content-Length to trust).
+An unconfigured provider is refused from a cached lookup; a body over the limit is refused
+while it streams in (a chunked upload has no Content-Length to trust); then the signature is
+checked (an HMAC over a bounded body: cheap) *before* the rate limit, so a request is counted
+in the provider's bucket only when it is signed. Forged requests spend a bucket of their own
+(:func:`admit` with ``signed=False``): a flood of unsigned junk gets 403 and then 429 from it,
+and never makes the real provider's deliveries 429.
 """
 
 from __future__ import annotations
@@ -58,9 +62,7 @@ def refuse_unconfigured(provider: Provider) -> ApiError:
 
 
 def check_channel(
-    lookup: Callable[[Provider], ChannelSettings | None],
-    limiter: RateLimiter,
-    provider: Provider,
+    lookup: Callable[[Provider], ChannelSettings | None], provider: Provider
 ) -> ChannelSettings:
     """The provider's settings, or the refusal the webhook answers with."""
     try:
@@ -72,15 +74,24 @@ def check_channel(
         ) from None
     if settings is None:
         raise refuse_unconfigured(provider)
-    wait = limiter.take(provider.value, settings.rate_per_minute)
+    return settings
+
+
+def admit(
+    limiter: RateLimiter, provider: Provider, settings: ChannelSettings, *, signed: bool
+) -> None:
+    """Spend one token of the provider's bucket, or of its forged-requests bucket when the
+    signature did not verify; 429 with Retry-After when that bucket is empty."""
+    key = provider.value if signed else f"{provider.value}:forged"
+    wait = limiter.take(key, settings.rate_per_minute)
     if wait > 0:
+        what = "" if signed else "unsigned "
         raise ApiError(
             429,
             "rate_limited",
-            f"too many {provider.value} webhook requests; retry later",
+            f"too many {what}{provider.value} webhook requests; retry later",
             headers={"Retry-After": str(max(1, math.ceil(wait)))},
         )
-    return settings
 
 
 async def read_body(request: Request, limit: int) -> bytes:

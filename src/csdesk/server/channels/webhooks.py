@@ -2,16 +2,18 @@
 ``/webhooks/telegram``.
 
 The paths are stable (operators paste them into provider consoles).  Each request goes through
-the same gate, in this order: the provider is configured (else 404), not over its rate (429
-with Retry-After), the body within the limit (413), the signature valid for the configured
-public URL, never the Host header (403, logged without secrets), the payload well-formed (400).
+the same gate, in this order: the provider is configured (else 404), the body within the limit
+(413), the signature valid for the configured public URL, never the Host header (403, logged
+without secrets), not over its rate (429 with Retry-After; forged requests have a bucket of
+their own, see ``guard``), the payload well-formed (400).
 Well-formed events we do not handle are acknowledged with 200 so the provider stops retrying.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Request, Response
@@ -22,7 +24,7 @@ from csdesk.server.channels import meta, telegram, twilio
 from csdesk.server.channels.call_mutations import answered_by
 from csdesk.server.channels.calls import CallEvent, CallOutcome, ingest_call
 from csdesk.server.channels.config_store import ChannelSettings, Provider
-from csdesk.server.channels.guard import check_channel, read_body
+from csdesk.server.channels.guard import admit, check_channel, read_body
 from csdesk.server.channels.inbound import ParsedBatch, PayloadError
 from csdesk.server.channels.ingest import ingest_message
 from csdesk.server.channels.runtime import ChannelRuntime, runtime_of
@@ -39,6 +41,7 @@ from csdesk.server.errors import ApiError
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+T = TypeVar("T")
 
 SMS_PATH = "/webhooks/twilio/sms"
 VOICE_PATH = "/webhooks/twilio/voice"
@@ -78,8 +81,24 @@ def _json_body(description: str) -> dict[str, Any]:
 
 async def _gate(request: Request, provider: Provider) -> tuple[ChannelRuntime, ChannelSettings]:
     rt = runtime_of(request)
-    cfg = await run_in_threadpool(check_channel, rt.settings, rt.limiter, provider)
+    cfg = await run_in_threadpool(check_channel, rt.settings, provider)
     return rt, cfg
+
+
+def _verified(
+    request: Request, provider: Provider, cfg: ChannelSettings, check: Callable[[], T]
+) -> T:
+    """Run the signature ``check``, then spend a token of the bucket it earned: a forged
+    request is refused from the forged bucket (403, or 429 once that is empty) and never
+    touches the real provider's."""
+    limiter = runtime_of(request).limiter
+    try:
+        result = check()
+    except (SignatureError, VerificationHandshakeError) as exc:
+        admit(limiter, provider, cfg, signed=False)
+        raise _refuse(provider, request, exc) from None
+    admit(limiter, provider, cfg, signed=True)
+    return result
 
 
 def _refuse(provider: Provider, request: Request, exc: Exception) -> ApiError:
@@ -100,16 +119,18 @@ async def _twilio_params(request: Request, path: str) -> tuple[ChannelSettings, 
     rt, cfg = await _gate(request, Provider.TWILIO)
     body = await read_body(request, rt.state.config.webhook_max_body_bytes)
     pairs = _form(body)
-    try:
-        verify_twilio_signature(
+    _verified(
+        request,
+        Provider.TWILIO,
+        cfg,
+        lambda: verify_twilio_signature(
             auth_token=cfg.secret("auth_token"),
             public_url=rt.public_url(path),
             params=pairs,
             signature=request.headers.get("x-twilio-signature"),
             query=request.url.query,
-        )
-    except SignatureError as exc:
-        raise _refuse(Provider.TWILIO, request, exc) from None
+        ),
+    )
     return cfg, dict(pairs)
 
 
@@ -270,10 +291,12 @@ async def twilio_voice(request: Request) -> Response:
 )
 async def meta_verify(request: Request) -> PlainTextResponse:
     _rt, cfg = await _gate(request, Provider.META)
-    try:
-        challenge = meta_verify_handshake(dict(request.query_params), cfg.secret("verify_token"))
-    except VerificationHandshakeError as exc:
-        raise _refuse(Provider.META, request, exc) from None
+    challenge = _verified(
+        request,
+        Provider.META,
+        cfg,
+        lambda: meta_verify_handshake(dict(request.query_params), cfg.secret("verify_token")),
+    )
     return PlainTextResponse(challenge)
 
 
@@ -286,15 +309,17 @@ async def meta_verify(request: Request) -> PlainTextResponse:
 async def meta_event(request: Request) -> dict[str, bool]:
     rt, cfg = await _gate(request, Provider.META)
     body = await read_body(request, rt.state.config.webhook_max_body_bytes)
-    try:
-        verify_meta_signature(
+    _verified(
+        request,
+        Provider.META,
+        cfg,
+        lambda: verify_meta_signature(
             app_secret=cfg.secret("app_secret"),
             body=body,
             signature_256=request.headers.get("x-hub-signature-256"),
             signature_sha1=request.headers.get("x-hub-signature"),
-        )
-    except SignatureError as exc:
-        raise _refuse(Provider.META, request, exc) from None
+        ),
+    )
     try:
         batch = meta.parse_webhook(body)
     except PayloadError as exc:
@@ -312,13 +337,15 @@ async def meta_event(request: Request) -> dict[str, bool]:
 async def telegram_update(request: Request) -> dict[str, bool]:
     rt, cfg = await _gate(request, Provider.TELEGRAM)
     body = await read_body(request, rt.state.config.webhook_max_body_bytes)
-    try:
-        verify_telegram_secret(
+    _verified(
+        request,
+        Provider.TELEGRAM,
+        cfg,
+        lambda: verify_telegram_secret(
             secret_token=cfg.secret("secret_token"),
             header_value=request.headers.get("x-telegram-bot-api-secret-token"),
-        )
-    except SignatureError as exc:
-        raise _refuse(Provider.TELEGRAM, request, exc) from None
+        ),
+    )
     try:
         batch = telegram.parse_update(body)
     except PayloadError as exc:

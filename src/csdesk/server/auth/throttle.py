@@ -1,0 +1,157 @@
+"""Failed-login throttling, kept in the database so every server process shares it.
+
+Two counters, each a ``login_throttle`` row:
+
+* per (user name, client address): ``throttle_after`` failures lock that pair, with a wait
+  that doubles per further failure up to ``throttle_max_seconds``. Nobody can lock another
+  person out by failing from elsewhere: the same user from an address that has not failed
+  signs in as usual.
+* per client address: ``throttle_address_after`` failures, whatever the user names, lock the
+  address the same way, so spraying one password across many accounts is not free.
+
+A locked pair or address is refused *before* the password is checked (no argon2 spent on it).
+Each lockout is logged once, when it starts. Failures older than ``throttle_forget_seconds``
+are forgotten: whenever a new row is written, stale rows are deleted first (through the index
+on ``last_failure_at``), so made-up user names cannot fill the table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, or_
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from csdesk.server.config import ServerConfig
+from csdesk.storage import models as m
+
+log = logging.getLogger(__name__)
+
+_KEY_MAX = 200  # login_throttle.key
+_ADDRESS_MAX = 64
+
+
+class Throttled(Exception):
+    def __init__(self, retry_after: int, message: str) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def _address(address: str) -> str:
+    return address[:_ADDRESS_MAX] or "unknown"
+
+
+def user_key(username: str, address: str) -> str:
+    """``u <address> <user name>``: an address has no space, so no two pairs share a key."""
+    name = username.strip().lower()
+    key = f"u {_address(address)} {name}"
+    if len(key) > _KEY_MAX:
+        key = f"u {_address(address)} #{hashlib.sha256(name.encode()).hexdigest()}"
+    return key
+
+
+def address_key(address: str) -> str:
+    return f"a {_address(address)}"
+
+
+def _wait(row: m.LoginThrottle | None, now: datetime) -> int:
+    if row is None or row.locked_until is None or row.locked_until <= now:
+        return 0
+    return max(1, int((row.locked_until - now).total_seconds() + 0.999))
+
+
+def check(session: Session, username: str, address: str, now: datetime) -> None:
+    """Raise :class:`Throttled` while the pair or the address is locked (reads only)."""
+    pair = _wait(session.get(m.LoginThrottle, user_key(username, address)), now)
+    if pair:
+        raise Throttled(pair, f"too many failed logins; try again in {pair} s")
+    addr = _wait(session.get(m.LoginThrottle, address_key(address)), now)
+    if addr:
+        raise Throttled(addr, f"too many failed logins from this address; try again in {addr} s")
+
+
+def _forget_before(now: datetime, cfg: ServerConfig) -> datetime:
+    # Never forget a row that may still be locked.
+    return now - timedelta(seconds=max(cfg.throttle_forget_seconds, cfg.throttle_max_seconds))
+
+
+def sweep(session: Session, now: datetime, cfg: ServerConfig) -> int:
+    """Delete the rows nobody has failed under for ``throttle_forget_seconds``."""
+    result = session.execute(
+        delete(m.LoginThrottle).where(
+            m.LoginThrottle.last_failure_at < _forget_before(now, cfg),
+            or_(m.LoginThrottle.locked_until.is_(None), m.LoginThrottle.locked_until <= now),
+        )
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _bump(
+    session: Session, key: str, threshold: int, now: datetime, cfg: ServerConfig, swept: bool
+) -> tuple[int, int, bool]:
+    """Count one failure under ``key``: (failures, lock seconds or 0, whether it swept)."""
+    row = session.get(m.LoginThrottle, key, with_for_update=True)
+    if row is None:
+        if not swept:
+            sweep(session, now, cfg)
+            swept = True
+        row = m.LoginThrottle(key=key, failures=0, last_failure_at=now)
+        session.add(row)
+    elif row.last_failure_at < _forget_before(now, cfg):
+        row.failures = 0  # a stale count starts again
+    row.failures += 1
+    row.last_failure_at = now
+    over = row.failures - threshold
+    wait = 0
+    if over >= 0:
+        wait = int(min(cfg.throttle_base_seconds * (2**over), cfg.throttle_max_seconds))
+        row.locked_until = now + timedelta(seconds=wait)
+    return row.failures, wait, swept
+
+
+def record_failure(
+    session: Session, username: str, address: str, now: datetime, cfg: ServerConfig
+) -> None:
+    """Count a failed login for the pair and the address, in one short transaction."""
+    for attempt in range(2):
+        try:
+            failures, pair_wait, swept = _bump(
+                session, user_key(username, address), cfg.throttle_after, now, cfg, False
+            )
+            addr_failures, addr_wait, _ = _bump(
+                session, address_key(address), cfg.throttle_address_after, now, cfg, swept
+            )
+            session.commit()
+        except IntegrityError:  # another process inserted the same key first: count again
+            session.rollback()
+            if attempt:
+                return
+            continue
+        break
+    # One line per lockout: a locked pair or address is refused before it can fail again.
+    if pair_wait:
+        log.warning(
+            "login locked for %d s: user %r from %s after %d failures",
+            pair_wait,
+            username.strip().lower(),
+            _address(address),
+            failures,
+        )
+    if addr_wait:
+        log.warning(
+            "login locked for %d s: address %s after %d failures across user names",
+            addr_wait,
+            _address(address),
+            addr_failures,
+        )
+
+
+def record_success(session: Session, username: str, address: str) -> None:
+    """A correct password clears the pair's count (not the address's: one good account must
+    not reset a sprayer's count). The caller commits."""
+    row = session.get(m.LoginThrottle, user_key(username, address))
+    if row is not None:
+        session.delete(row)

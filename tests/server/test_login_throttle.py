@@ -1,0 +1,118 @@
+"""Failed logins are throttled per (user, client address) and per client address, over real
+HTTP from several loopback addresses (127.0.0.x are distinct clients on Linux)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import requests
+from sqlalchemy import func, select, update
+
+from csdesk.domain.enums import Role
+from csdesk.storage import models as m
+from csdesk.storage.db import make_engine
+from csdesk.storage.types import utcnow
+from tests.helpers.http import from_address
+from tests.helpers.server import ServerProcess, TestUser, add_users
+
+KIM = TestUser("kim", "kim-password", Role.AGENT)
+
+
+def _login(
+    client: requests.Session, server: ServerProcess, user: str, password: str, **kw: Any
+) -> requests.Response:
+    return client.post(
+        f"{server.url}/api/v1/auth/login",
+        json={"username": user, "password": password},
+        timeout=20,
+        **kw,
+    )
+
+
+def _lockouts(server: ServerProcess) -> list[str]:
+    assert server.log_path is not None
+    return [line for line in server.log_path.read_text().splitlines() if "login locked" in line]
+
+
+def test_failures_from_one_address_do_not_lock_the_user_out_elsewhere(
+    db_url: str, tmp_path: Path
+) -> None:
+    add_users(db_url, [KIM])
+    server = ServerProcess(db_url, log_path=tmp_path / "s.log").start()
+    a, b = from_address("127.0.0.2"), from_address("127.0.0.3")
+    try:
+        codes = [_login(a, server, "kim", f"wrong-{n}").status_code for n in range(5)]
+        assert codes == [401] * 5
+        locked = _login(a, server, "kim", "kim-password")  # from A, even the right one waits
+        assert locked.status_code == 429 and int(locked.headers["Retry-After"]) > 0
+        assert locked.json()["error"]["code"] == "throttled"
+        # Kim, from an address that has not failed, signs in as usual ...
+        assert _login(b, server, "kim", "kim-password").status_code == 200
+        # ... and that does not unlock A.
+        assert _login(a, server, "kim", "kim-password").status_code == 429
+    finally:
+        server.stop()
+        a.close()
+        b.close()
+    lines = _lockouts(server)
+    assert len(lines) == 1, lines  # one line per lockout, not per refused attempt
+    assert "'kim'" in lines[0] and "127.0.0.2" in lines[0]
+
+
+def test_spraying_many_user_names_from_one_address_locks_the_address(
+    db_url: str, users: dict[str, TestUser], tmp_path: Path
+) -> None:
+    add_users(db_url, list(users.values()))
+    server = ServerProcess(db_url, log_path=tmp_path / "s.log").start()
+    sprayer, colleague = from_address("127.0.0.4"), from_address("127.0.0.5")
+    try:
+        codes = []
+        for n in range(36):
+            # A client that is not a trusted proxy cannot pick its address by header.
+            forged = {"X-Forwarded-For": f"198.51.100.{n}"}
+            r = _login(sprayer, server, f"user-{n}", "Summer2026!", headers=forged)
+            codes.append(r.status_code)
+        assert codes[:30] == [401] * 30 and codes[30:] == [429] * 6, codes
+        refused = _login(sprayer, server, "ann", "ann-password")
+        assert refused.status_code == 429 and "this address" in refused.json()["error"]["message"]
+        assert _login(colleague, server, "ann", "ann-password").status_code == 200
+    finally:
+        server.stop()
+        sprayer.close()
+        colleague.close()
+    lines = _lockouts(server)
+    assert len(lines) == 1 and re.search(r"address 127\.0\.0\.4 after 30 failures", lines[0])
+
+
+def test_throttle_rows_for_unknown_names_expire(db_url: str, tmp_path: Path) -> None:
+    add_users(db_url, [KIM])
+    server = ServerProcess(db_url, log_path=tmp_path / "s.log").start()
+    client = from_address("127.0.0.6")
+    engine = make_engine(db_url)
+
+    def ghost_rows() -> int:
+        with engine.connect() as conn:
+            like = m.LoginThrottle.key.like("%ghost-%")
+            return int(conn.scalar(select(func.count()).where(like)) or 0)
+
+    try:
+        for n in range(3):
+            assert _login(client, server, f"ghost-{n}", "whatever-1").status_code == 401
+        assert ghost_rows() == 3
+        # Two hours pass with no failure under those names.
+        with engine.begin() as conn:
+            conn.execute(
+                update(m.LoginThrottle).values(last_failure_at=utcnow() - timedelta(hours=2))
+            )
+        assert _login(client, server, "ghost-new", "whatever-1").status_code == 401
+        assert ghost_rows() == 1  # only the new one is left
+        with engine.connect() as conn:
+            rows = {r.key: r.failures for r in conn.execute(select(m.LoginThrottle))}
+        assert rows == {"u 127.0.0.6 ghost-new": 1, "a 127.0.0.6": 1}  # stale counts restart
+    finally:
+        engine.dispose()
+        server.stop()
+        client.close()
