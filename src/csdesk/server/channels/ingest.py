@@ -199,7 +199,7 @@ def _ingest(
         conversation_id=conv.id,
         channel=msg.channel.value,
         direction=Direction.IN.value,
-        author_name=(msg.sender_name or customer.name)[:200],
+        author_name=(customers.usable_name(msg.sender_name) or customer.name)[:200],
         subject=(msg.subject or "")[:300],
         body_text=msg.text,
         body_html=msg.html,
