@@ -29,6 +29,7 @@ from csdesk.storage.types import utcnow
 
 CHAT = "chat"
 CONTACT_FORM = "contact_form"
+TYPED = "typed"  # handed to ingest as ``extra_handles``
 #: How long the link that proves an address works.
 TOKEN_TTL = timedelta(hours=24)
 #: Mails (proof links and transcripts together) one address may receive in ``ADDRESS_WINDOW``.

@@ -151,6 +151,7 @@ def attach(
             if verified and not existing.verified and existing.customer_id != customer.id:
                 _take_over(session, existing, customer)
                 added.append(existing)
+                _suggest(session, customer, handle)
             elif verified and not existing.verified:
                 existing.verified = True
             continue
@@ -164,6 +165,8 @@ def attach(
         )
         session.add(identity)
         added.append(identity)
+        if verified:
+            _suggest(session, customer, handle)
         if handle.kind == IdentityKind.EMAIL and not customer.email:
             customer.email = handle.value
         is_phone = handle.kind in (IdentityKind.PHONE, IdentityKind.WHATSAPP)
@@ -172,6 +175,21 @@ def attach(
     if added:
         session.flush()  # a concurrent claim of the same identity fails here, not at commit
     return added
+
+
+def _suggest(session: Session, customer: m.Customer, handle: Handle) -> None:
+    """Open claims of ``handle`` by others now have a possible match: ``customer`` proved it."""
+    for claim in session.scalars(
+        select(m.IdentityClaim).where(
+            m.IdentityClaim.realm == customer.realm,
+            m.IdentityClaim.kind == handle.kind.value,
+            m.IdentityClaim.value == handle.value,
+            m.IdentityClaim.match_customer_id.is_(None),
+            m.IdentityClaim.linked_at.is_(None),
+            m.IdentityClaim.customer_id != customer.id,
+        )
+    ):
+        claim.match_customer_id = customer.id
 
 
 def _take_over(session: Session, row: m.CustomerIdentity, customer: m.Customer) -> None:
