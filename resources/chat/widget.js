@@ -26,6 +26,7 @@
     name: "Your name", formSent: "Thank you! We will reply by email.", log: "Conversation",
     intro: "Hello! How can we help you today?", transcript: "Email me the transcript",
     transcriptSent: "We are emailing you the transcript.",
+    transcriptConfirm: "We emailed you a link: open it to receive the transcript.",
     file: "Download {name}", fileFailed: "The file could not be downloaded; please try again."
   };
 
@@ -252,7 +253,11 @@
       headers: { "Content-Type": "application/json", "X-Chat-Token": token },
       body: JSON.stringify({ store: store || null })
     }).then(function (r) {
-      if (r.ok) { note.textContent = T.transcriptSent; return null; }
+      if (r.ok) {
+        return r.json().then(function (b) {
+          note.textContent = b.status === "confirm" ? T.transcriptConfirm : T.transcriptSent;
+        });
+      }
       return r.json().then(function (b) { note.textContent = (b.error && b.error.message) || T.failed; });
     }).catch(function () { note.textContent = T.failed; });
   });

@@ -42,6 +42,7 @@ class Entity(StrEnum):
     CANNED_RESPONSE = "canned_response"
     CALL = "call"
     CALL_SCRIPT = "call_script"
+    IDENTITY_CLAIM = "identity_claim"
 
 
 class MutationType(StrEnum):
@@ -59,6 +60,7 @@ class MutationType(StrEnum):
     MESSAGE_RETRY = "message.retry"  # re-queue a failed outbound message
     CALL_TAKE = "call.take"  # answer a ringing call, only if nobody has taken it yet
     CALL_WRAP_UP = "call.wrap_up"  # the agent's notes, disposition and script trail
+    CUSTOMER_LINK_MATCH = "customer.link_match"  # act on a typed identity's possible match
 
 
 class RejectCode(StrEnum):

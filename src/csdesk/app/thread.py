@@ -63,6 +63,17 @@ class OrderView:
 
 
 @dataclass(frozen=True, slots=True)
+class ClaimView:
+    """An identity the customer typed (unproven) and who else has it, if anyone."""
+
+    id: str
+    kind: str
+    value: str
+    match_customer_id: str | None
+    match_name: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class CustomerContext:
     id: str
     name: str
@@ -77,6 +88,7 @@ class CustomerContext:
     orders: tuple[OrderView, ...]
     conversations: tuple[tuple[str, str, str, str, datetime], ...] = field(default=())
     # (id, channel, subject, status, last_message_at), newest first
+    claims: tuple[ClaimView, ...] = field(default=())  # not yet acted on, newest first
 
 
 def conversation(session: Session, conversation_id: str) -> ConversationView | None:
@@ -194,4 +206,23 @@ def customer_context(
         identities=tuple((k, v) for k, v in idents),
         orders=tuple(order_views),
         conversations=tuple(tuple(c) for c in convs),  # type: ignore[misc]
+        claims=_claims(session, customer_id),
     )
+
+
+def _claims(session: Session, customer_id: str) -> tuple[ClaimView, ...]:
+    rows = session.scalars(
+        select(m.IdentityClaim)
+        .where(m.IdentityClaim.customer_id == customer_id, m.IdentityClaim.linked_at.is_(None))
+        .order_by(m.IdentityClaim.updated_at.desc(), m.IdentityClaim.id)
+        .limit(10)
+    ).all()
+    out = []
+    for c in rows:
+        match = session.get(m.Customer, c.match_customer_id) if c.match_customer_id else None
+        out.append(
+            ClaimView(
+                c.id, c.kind, c.value, match.id if match else None, match.name if match else None
+            )
+        )
+    return tuple(out)

@@ -206,6 +206,13 @@ class Workstation:
             {"conversation_id": conversation_id, "add": list(add), "remove": list(remove)},
         )
 
+    def link_match(self, claim_id: str, conversation_id: str) -> ChangeSet:
+        """ "Link to this customer": the typed identity's possible match is the customer."""
+        return self._do(
+            MutationType.CUSTOMER_LINK_MATCH,
+            {"claim_id": claim_id, "conversation_id": conversation_id},
+        )
+
     def mark_read(self, conversation_id: str, upto: datetime | None = None) -> ChangeSet:
         with self.cache.write() as s:
             readstate.mark_read(s, conversation_id, upto or utcnow())

@@ -198,6 +198,9 @@ class Message(Synced, Base):
     template: Mapped[dict[str, Any] | None] = mapped_column(
         JSON(none_as_null=True), info=SERVER_ONLY
     )
+    #: The address a mail the server wrote itself goes to (a chat transcript, the link that
+    #: proves an address first); None: the conversation's route or customer. Server-only.
+    recipient: Mapped[str | None] = mapped_column(String(320), index=True, info=SERVER_ONLY)
     conversation: Mapped[Conversation] = parent("Conversation", "Message.conversation_id")
 
 
@@ -476,3 +479,29 @@ class CallScript(Synced, Base):
 
 #: The dispatcher's queue scan: outbound messages still waiting for a provider.
 Index("ix_messages_delivery_queue", Message.delivery_status, Message.channel)
+
+
+# --- identities somebody typed ----------------------------------------------------------------
+
+
+class IdentityClaim(Synced, Base):
+    """An identity a chat visitor or form typed for themselves: unproven, so it never matches.
+
+    Agents see it beside the conversation, with the customer who really has that identity as a
+    *possible* match (``match_customer_id``) that only an agent can act on (``link_match``).
+    The visitor can prove the address with a single-use link mailed to it (``proven_at``); the
+    token and the session it belongs to never leave the server.
+    """
+
+    __tablename__ = "identity_claims"
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    conversation_id: Mapped[str | None] = mapped_column(ForeignKey("conversations.id"))
+    kind: Mapped[str] = mapped_column(String(24))
+    value: Mapped[str] = mapped_column(String(320))
+    source: Mapped[str] = mapped_column(String(16))  # "chat", "contact_form"
+    match_customer_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id"))
+    proven_at: Mapped[datetime | None]
+    linked_at: Mapped[datetime | None]  # an agent acted on the suggestion
+    session_hash: Mapped[str | None] = mapped_column(String(64), index=True, info=SERVER_ONLY)
+    token_hash: Mapped[str | None] = mapped_column(String(64), index=True, info=SERVER_ONLY)
+    token_expires_at: Mapped[datetime | None] = mapped_column(info=SERVER_ONLY)

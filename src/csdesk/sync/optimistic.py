@@ -62,6 +62,7 @@ REQUIRED_ARGS: Mapping[MutationType, tuple[str, ...]] = {
     MutationType.CUSTOMER_UPDATE: ("customer_id", "fields"),
     MutationType.CALL_TAKE: ("call_id",),
     MutationType.CALL_WRAP_UP: ("call_id", "disposition"),
+    MutationType.CUSTOMER_LINK_MATCH: ("claim_id", "conversation_id"),
 }
 
 #: Customer columns ``customer.update`` may set (the server's ``CustomerFields``).
@@ -103,6 +104,11 @@ def affected(mtype: str, args: Mapping[str, Any]) -> list[Pair]:
         return [(Entity.CUSTOMER, str(args["customer_id"]))]
     if mtype in (MutationType.CALL_TAKE, MutationType.CALL_WRAP_UP):
         return [(Entity.CALL, str(args["call_id"]))]
+    if mtype == MutationType.CUSTOMER_LINK_MATCH:
+        return [
+            (Entity.IDENTITY_CLAIM, str(args["claim_id"])),
+            (Entity.CONVERSATION, str(args["conversation_id"])),
+        ]
     if mtype in REQUIRED_ARGS:
         return [(Entity.CONVERSATION, str(args["conversation_id"]))]
     return []
@@ -262,6 +268,14 @@ def _customer(session: Session, mut: LocalMutation, _me: Me) -> None:
     _change(session, Entity.CUSTOMER, cust, mut.at, **changes)
 
 
+def _link_match(session: Session, mut: LocalMutation, _me: Me) -> None:
+    # The suggestion is acted on (its button goes); where the conversation ends up (a merge
+    # or a re-link) is the server's decision and arrives with the feed.
+    claim = get_row(session, Entity.IDENTITY_CLAIM, str(mut.args["claim_id"]))
+    if claim is not None and claim.get("linked_at") is None:
+        _change(session, Entity.IDENTITY_CLAIM, claim, mut.at, linked_at=mut.at)
+
+
 def _take_call(session: Session, mut: LocalMutation, me: Me) -> None:
     call = get_row(session, Entity.CALL, str(mut.args["call_id"]))
     if call is None or me.id is None or call.get("agent_id") is not None:
@@ -300,6 +314,7 @@ EFFECTS: Mapping[str, Effect] = {
     MutationType.CUSTOMER_UPDATE: _customer,
     MutationType.CALL_TAKE: _take_call,
     MutationType.CALL_WRAP_UP: _wrap_up_call,
+    MutationType.CUSTOMER_LINK_MATCH: _link_match,
 }
 
 

@@ -101,6 +101,16 @@ class ConversationActions:
             lambda exc: self.say(str(exc), assertive=True),
         )
 
+    def link_match(self, claim_id: str, name: str) -> None:
+        """ "Link to this customer" on a typed identity's possible match (pushed via the outbox;
+        the server decides whether the visitor's profile merges or this conversation moves)."""
+        cid = self._need_open()
+        if cid:
+            self._act(
+                lambda: self.ws.link_match(claim_id, cid),
+                _("Linked to {name}").format(name=name),
+            )
+
     def assign_me(self) -> None:
         cid = self._need_open()
         if cid:

@@ -214,6 +214,7 @@ class MainWindow(ConversationActions, QMainWindow):
         self.inbox.opened.connect(self.open_conversation)
         self.inbox.activated.connect(lambda _cid: self.conversation.messages.setFocus())
         self.customer.open_conversation.connect(self._open_from_customer)
+        self.customer.link_requested.connect(self.link_match)
         composer = self.conversation.composer
         composer.send_requested.connect(self.send)
         composer.canned_requested.connect(self.choose_canned)
@@ -455,6 +456,7 @@ class MainWindow(ConversationActions, QMainWindow):
                 | changes.ids(Entity.SHIPMENT)
                 | changes.ids(Entity.RETURN)
                 | changes.ids(Entity.IDENTITY)
+                | changes.ids(Entity.IDENTITY_CLAIM)
             )
         if touched:
             before = len(conv.messages) if conv else 0

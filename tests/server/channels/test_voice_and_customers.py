@@ -93,7 +93,7 @@ def test_voicemail_is_attached_and_flagged_for_callback(desk: Desk) -> None:
     assert "callback" in desk.entity("conversation", msg["conversation_id"])["tags"]
 
 
-def test_chat_then_sms_then_call_is_one_customer_with_the_whole_history(desk: Desk) -> None:
+def test_chat_then_sms_then_call_is_one_customer_once_an_agent_links_them(desk: Desk) -> None:
     phone = _number()
     email = f"mia.{random.randrange(10**6)}@Example.COM"
     visitor = new_sid("visitor-")
@@ -122,15 +122,32 @@ def test_chat_then_sms_then_call_is_one_customer_with_the_whole_history(desk: De
         state.engine.dispose()
     assert chatted.created and chatted.conversation_created
 
+    # Typed details are claims: an SMS and a call from that number land on their own customer.
     sms_sid, call_sid = new_sid("SM"), new_sid("CA")
     assert desk.twilio("/webhooks/twilio/sms", sms_params(sms_sid, phone, "Any news?")).ok
     assert desk.twilio("/webhooks/twilio/voice", voice_params(call_sid, phone, "ringing")).ok
     sms, call = desk.wait_message(sms_sid), desk.wait_message(call_sid)
-
-    convs = {
-        c["id"]: c
-        for c in desk.entities("conversation").values()
+    texter = desk.entity("conversation", sms["conversation_id"])["customer_id"]
+    assert texter != chatted.customer_id
+    assert desk.entity("conversation", call["conversation_id"])["customer_id"] == texter
+    typed = {
+        c["kind"]: c
+        for c in desk.entities("identity_claim").values()
         if c["customer_id"] == chatted.customer_id
+    }
+    assert typed["email"]["value"] == email.lower() and typed["email"]["match_customer_id"] is None
+    assert typed["phone"]["match_customer_id"] == texter  # the number proved by the SMS
+
+    # The agent links them: the visitor's profile folds into the customer who texted.
+    [done] = desk.agent.push(
+        (
+            "customer.link_match",
+            {"claim_id": typed["phone"]["id"], "conversation_id": chatted.conversation_id},
+        )
+    )
+    assert done["status"] == "applied", done
+    convs = {
+        c["id"]: c for c in desk.entities("conversation").values() if c["customer_id"] == texter
     }
     assert set(convs) == {chatted.conversation_id, sms["conversation_id"], call["conversation_id"]}
     assert {c["channel"] for c in convs.values()} == {"chat", "sms", "phone"}
@@ -140,15 +157,39 @@ def test_chat_then_sms_then_call_is_one_customer_with_the_whole_history(desk: De
         if m["conversation_id"] in convs
     ]
     assert history == ["My jacket has not arrived", "Any news?", f"Incoming call from {phone}"]
-    customer = desk.entity("customer", chatted.customer_id)
-    assert customer["name"] == "Mia Kovač" and customer["phone"] == phone
-    assert customer["email"] == email.lower()
-    kinds = {
-        i["kind"]
-        for i in desk.entities("identity").values()
-        if i["customer_id"] == chatted.customer_id
-    }
-    assert kinds == {"chat_visitor", "email", "phone"}
+    customer = desk.entity("customer", texter)
+    assert customer["phone"] == phone and customer["email"] is None  # typed: never filled in
+    kinds = {i["kind"] for i in desk.entities("identity").values() if i["customer_id"] == texter}
+    assert kinds == {"chat_visitor", "phone"}
+
+
+def test_caller_id_names_a_customer_who_has_no_name_and_never_renames_one(desk: Desk) -> None:
+    phone = _number()
+    texted = new_sid("SM")
+    assert desk.twilio("/webhooks/twilio/sms", sms_params(texted, phone, "Hello?")).ok
+    customer_id, _conv = _customer_of(desk, texted)
+    assert desk.entity("customer", customer_id)["name"] == phone  # a number is all we know
+
+    # Carriers' non-names and numbers are no names.
+    for junk in ("WIRELESS CALLER", phone, "ceo@store.example"):
+        sid = new_sid("CA")
+        params = voice_params(sid, phone, "ringing", CallerName=junk)
+        assert desk.twilio("/webhooks/twilio/voice", params).ok
+        desk.wait_message(sid)
+        assert desk.entity("customer", customer_id)["name"] == phone
+
+    hostile = "<b>Jo Park</b>"
+    sid = new_sid("CA")
+    params = voice_params(sid, phone, "ringing", CallerName=hostile)
+    assert desk.twilio("/webhooks/twilio/voice", params).ok
+    desk.wait_message(sid)
+    assert desk.entity("customer", customer_id)["name"] == hostile  # kept as plain text
+
+    sid = new_sid("CA")
+    params = voice_params(sid, phone, "ringing", CallerName="Someone Else")
+    assert desk.twilio("/webhooks/twilio/voice", params).ok
+    desk.wait_message(sid)
+    assert desk.entity("customer", customer_id)["name"] == hostile  # a name stays
 
 
 def _customer_of(desk: Desk, provider_id: str) -> tuple[str, str]:

@@ -12,8 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from csdesk.domain.delivery import advance
-from csdesk.domain.enums import DeliveryStatus, Direction
+from csdesk.domain.enums import DeliveryStatus, Direction, Role
 from csdesk.protocol import MutationType, RejectCode
+from csdesk.server.channels import claims, customers
 from csdesk.server.channels.merge import (
     MergeRefused,
     link_conversation,
@@ -60,6 +61,12 @@ class RetryArgs(_Args):
     message_id: str = Id
 
 
+class LinkMatchArgs(_Args):
+    claim_id: str = Id
+    #: The conversation the agent is looking at; it moves when the typist is no mere visitor.
+    conversation_id: str | None = Field(default=None, min_length=1, max_length=36)
+
+
 def merge(session: Session, user: m.User, a: MergeArgs) -> None:
     try:
         merge_customers(
@@ -81,6 +88,51 @@ def link_customer(session: Session, user: m.User, a: LinkArgs) -> None:
         link_conversation(session, user.id, realm_of(user), a.conversation_id, a.customer_id)
     except MergeRefused as exc:
         raise _reject(exc.code, exc.message) from None
+
+
+def link_match(session: Session, user: m.User, a: LinkMatchArgs) -> None:
+    """ "Link to this customer": the agent vouches that whoever typed an address is the customer
+    who has it.  A mere chat visitor's profile is merged (undoable), anyone else has only this
+    conversation filed there; both audited, and never done by a trainee."""
+    if user.role == Role.TRAINEE.value:
+        raise _reject(RejectCode.FORBIDDEN, "Trainees cannot link conversations to customers.")
+    realm = realm_of(user)
+    claim = session.get(m.IdentityClaim, a.claim_id, with_for_update=True)
+    if claim is None or claim.realm != realm:
+        raise _reject(RejectCode.NOT_FOUND, "This suggestion does not exist.")
+    if claim.linked_at is not None:
+        return  # a second click, or a colleague was quicker: the link is made
+    if claim.match_customer_id is None:
+        raise _reject(RejectCode.INVALID, "No other customer has this address.")
+    typist = session.get(m.Customer, claim.customer_id)
+    target = session.get(m.Customer, claim.match_customer_id)
+    if typist is None or target is None:
+        raise _reject(RejectCode.NOT_FOUND, "This customer does not exist.")
+    typist, target = customers.survivor(session, typist), customers.survivor(session, target)
+    how = "already"
+    try:
+        if typist.id != target.id and claims.anonymous(session, typist):
+            merge_customers(session, user.id, realm, typist.id, target.id)
+            how = "merged"
+        elif typist.id != target.id:
+            cid = a.conversation_id or claim.conversation_id
+            conv = session.get(m.Conversation, cid) if cid else None
+            if conv is None or conv.customer_id != typist.id:
+                raise _reject(RejectCode.INVALID, "Open the conversation to link first.")
+            link_conversation(session, user.id, realm, conv.id, target.id)
+            how = "linked"
+    except MergeRefused as exc:
+        raise _reject(exc.code, exc.message) from None
+    claim.linked_at = utcnow()
+    audit.record(
+        session,
+        user.id,
+        MutationType.CUSTOMER_LINK_MATCH,
+        "identity_claim",
+        claim.id,
+        {"customer_id": typist.id},
+        {"customer_id": target.id, "how": how, "kind": claim.kind, "value": claim.value},
+    )
 
 
 def retry(session: Session, user: m.User, a: RetryArgs) -> None:

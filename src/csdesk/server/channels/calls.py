@@ -25,9 +25,11 @@ from csdesk.domain.enums import (
     IdentityKind,
     Realm,
 )
+from csdesk.protocol import MutationType
 from csdesk.server.channels import conversations as threads
 from csdesk.server.channels import customers
 from csdesk.server.channels.inbound import Handle, InboundCall
+from csdesk.storage import audit
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
 
@@ -144,12 +146,15 @@ def _start(session: Session, call: InboundCall, realm: str) -> tuple[m.Call, m.M
     number = call.from_number if inbound else _to_number(call)
     handles = [Handle(IdentityKind.PHONE, number)] if number else []
     customer = customers.match(session, realm, handles) if handles else None
+    caller = caller_name(call.caller_name) if inbound else None
     if customer is None:
-        name = call.caller_name if inbound else None
+        name = caller
         if not handles:
             name = name or "Withheld number"  # cannot be matched later; an agent may merge it
         customer = customers.create(session, realm, name, handles)
         customers.attach(session, customer, [(h, True) for h in handles])
+    elif caller is not None and not customers.has_real_name(customer):
+        _name_from_caller_id(session, customer, caller)
     now = utcnow()
     conv = threads.latest(session, customer.id, Channel.PHONE)
     if conv is None or not threads.continues(conv, now):
@@ -188,6 +193,39 @@ def _start(session: Session, call: InboundCall, realm: str) -> tuple[m.Call, m.M
         conv.last_message_at = now
     session.flush()
     return row, msg, True
+
+
+#: What carriers' caller-ID lookups answer when they know no name (upper-cased).
+_NO_NAME = frozenset(
+    {"ANONYMOUS", "CELL PHONE", "NOT AVAILABLE", "OUT OF AREA", "PRIVATE", "PRIVATE CALLER",
+     "RESTRICTED", "TOLL FREE", "TOLL FREE CALL", "UNAVAILABLE", "UNKNOWN", "UNKNOWN CALLER",
+     "UNKNOWN NAME", "WIRELESS CALLER"}
+)  # fmt: skip
+
+
+def caller_name(raw: str | None) -> str | None:
+    """Twilio's ``CallerName`` as a customer name, or None: text from outside, kept plain and
+    short, never a number, an address or a carrier's "WIRELESS CALLER"."""
+    name = customers.usable_name(raw)
+    if name is None or name.upper() in _NO_NAME:
+        return None
+    return name[:100]
+
+
+def _name_from_caller_id(session: Session, customer: m.Customer, name: str) -> None:
+    """A known customer we only had a number (or nothing) for gets the caller-ID name; the
+    audit entry marks where it came from. A name someone gave is never overwritten."""
+    before = customer.name
+    customer.name = name
+    audit.record(
+        session,
+        None,
+        MutationType.CUSTOMER_UPDATE,
+        "customer",
+        customer.id,
+        {"name": before},
+        {"name": name, "source": "caller_id"},
+    )
 
 
 def _to_number(call: InboundCall) -> str | None:

@@ -154,7 +154,7 @@ def prepare(
         raise ValueError("Email: the reply is empty.")
     cfg = _mailbox(session, conv, cfg)
     domain = cfg.text("msgid_domain")
-    to = _recipient(session, conv)
+    to = msg.recipient or _recipient(session, conv)  # a mail the server wrote names its own
     in_reply_to, references = _thread(session, conv, msg.id)
     mail = build_reply(
         from_addr=cfg.text("from_address"),

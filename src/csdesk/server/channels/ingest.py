@@ -32,8 +32,8 @@ from csdesk.domain.enums import (
     Realm,
 )
 from csdesk.server.attachments.store import AttachmentStore
+from csdesk.server.channels import claims, customers, media_fetch
 from csdesk.server.channels import conversations as threads
-from csdesk.server.channels import customers, media_fetch
 from csdesk.server.channels.email_reply import extract_token
 from csdesk.server.channels.inbound import Attachment, Handle, InboundMessage
 from csdesk.storage import models as m
@@ -105,7 +105,8 @@ def ingest_message(
     """Store ``msg`` once, on the right customer and conversation; see the module docstring.
 
     ``extra_handles`` are identities the caller learned besides the sender (the email a chat
-    visitor typed); they are attached unverified.  ``provider`` names the connection the
+    visitor typed); they prove nothing, so they become claims (``channels.claims``): shown to
+    agents, never matched on.  ``provider`` names the connection the
     message arrived through, so replies leave the same way. With ``store``, attachment bytes
     the message carries are kept there (content-addressed) and can be downloaded by agents.
     """
@@ -141,18 +142,10 @@ def _duplicate(session: Session, existing: m.Message, msg: InboundMessage) -> In
     return IngestResult(conv.customer_id, conv.id, existing.id, created=False)
 
 
-def _handles(msg: InboundMessage, extra: Sequence[Handle]) -> list[tuple[Handle, bool]]:
-    """Canonical handles, the sender's first (provider-proven, so verified)."""
-    out: list[tuple[Handle, bool]] = []
-    seen: set[Handle] = set()
-    candidates = [(msg.sender_handle, True)] if msg.sender_handle else []
-    candidates += [(h, False) for h in extra]
-    for raw, verified in candidates:
-        handle = customers.canonical(raw)
-        if handle is not None and handle not in seen:
-            seen.add(handle)
-            out.append((handle, verified))
-    return out
+def _handles(msg: InboundMessage) -> list[tuple[Handle, bool]]:
+    """The sender's canonical handle: the channel's provider vouched for it, so verified."""
+    handle = customers.canonical(msg.sender_handle) if msg.sender_handle else None
+    return [(handle, True)] if handle is not None else []
 
 
 def received_at(sent_at: datetime) -> datetime:
@@ -173,7 +166,7 @@ def _ingest(
     if existing is not None:
         return _duplicate(session, existing, msg)
     at = received_at(msg.sent_at)
-    handles = _handles(msg, extra)
+    handles = _handles(msg)
     plain = [h for h, _ in handles]
 
     conv, conv_created = None, False
@@ -192,6 +185,12 @@ def _ingest(
         customers.attach(session, customer, handles)
         conv, conv_created = _conversation_for(session, customer, msg, hint, at)
 
+    for raw in extra:
+        typed = customers.canonical(raw)
+        if typed is not None and typed not in plain:
+            claims.record(
+                session, realm, customer.id, typed, source=claims.TYPED, conversation_id=conv.id
+            )
     names = [a.filename for a in msg.attachments]
     message = m.Message(
         id=customers.new_id(),
@@ -199,7 +198,7 @@ def _ingest(
         conversation_id=conv.id,
         channel=msg.channel.value,
         direction=Direction.IN.value,
-        author_name=(msg.sender_name or customer.name)[:200],
+        author_name=(customers.usable_name(msg.sender_name) or customer.name)[:200],
         subject=(msg.subject or "")[:300],
         body_text=msg.text,
         body_html=msg.html,

@@ -19,7 +19,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request, Response
 from fastapi import Path as FastPath
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from csdesk.domain.enums import DeliveryStatus
@@ -480,25 +480,66 @@ class TranscriptIn(BaseModel):
     openapi_extra=_doc(TranscriptIn),
 )
 async def email_transcript(request: Request, state: State) -> JSONResponse:
-    """Mail the conversation to the address the visitor left (sent by the email channel)."""
+    """Mail the conversation to the visitor, only to an address proven to be theirs.
+
+    ``status`` says what went: ``sent`` (the transcript) or ``confirm`` (a link to the typed
+    address first; opening it sends the transcript).  Limited per client address here and per
+    recipient address in the database (``claims.ADDRESS_LIMIT`` an hour).
+    """
     visitor = await _session(request, state)
-    # Mail goes to an address the visitor typed: keep this from becoming a spam relay.
     _limit(_runtime(request), "chat-transcript:" + _client(request), RATE_TRANSCRIPT)
-    body = await _body(request, TranscriptIn)
+    await _body(request, TranscriptIn)  # ``store`` is accepted and ignored: it is visitor text
     if not await run_in_threadpool(_email_configured, request):
         raise _fail(503, "transcript_unavailable", "this shop cannot send email transcripts")
+    confirm_url = state.config.public_base_url.rstrip("/") + "/chat/confirm?token="
 
-    def run() -> str:
+    def run() -> tuple[str, bool]:
         with state.writes() as s:
-            message_id = service.email_transcript(s, visitor, clean(body.store or "") or None)
+            plan = service.plan_transcript(s, visitor)
+            done = service.email_transcript(s, plan, confirm_url)
+            s.commit()
+        return done
+
+    try:
+        message_id, sent = await run_in_threadpool(run)
+    except service.TranscriptRefused as exc:
+        raise _fail(409, "transcript_refused", str(exc)) from None
+    return _ok({"message_id": message_id, "status": "sent" if sent else "confirm"}, 202)
+
+
+_PAGE = (
+    "<!doctype html><html lang=en><meta charset=utf-8>"
+    "<meta name=viewport content='width=device-width'><title>{title}</title>"
+    "<main><h1>{title}</h1><p>{text}</p></main></html>"
+)
+
+
+@router.get("/chat/confirm", response_class=HTMLResponse, responses={429: {}})
+async def confirm_transcript(
+    request: Request,
+    state: State,
+    token: Annotated[str, Query(min_length=1, max_length=200)],
+) -> HTMLResponse:
+    """The link from the proof mail: the address is the visitor's, the transcript goes now."""
+    _limit(_runtime(request), "chat-start:" + _client(request), RATE_START)
+
+    def run() -> str | None:
+        with state.writes() as s:
+            message_id = service.confirm_transcript(s, token)
             s.commit()
         return message_id
 
-    try:
-        message_id = await run_in_threadpool(run)
-    except service.TranscriptRefused as exc:
-        raise _fail(409, "transcript_refused", str(exc)) from None
-    return _ok({"message_id": message_id}, 202)
+    if await run_in_threadpool(run) is None:
+        page = _PAGE.format(
+            title="This link does not work",
+            text="It was already used or has expired. Ask for the transcript again in the chat.",
+        )
+        return HTMLResponse(page, status_code=410, headers={"Cache-Control": "no-store"})
+    page = _PAGE.format(
+        title="Thank you",
+        text="Your address is confirmed; the chat transcript is on its way.",
+    )
+    return HTMLResponse(page, headers={"Cache-Control": "no-store"})
 
 
 # --- for agents ----------------------------------------------------------------------------

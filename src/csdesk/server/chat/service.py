@@ -15,11 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from csdesk.domain.enums import Channel, DeliveryStatus, Direction, IdentityKind
+from csdesk.server.channels import claims, customers, statuses
 from csdesk.server.channels import conversations as threads
-from csdesk.server.channels import customers, statuses
+from csdesk.server.channels.config_store import Provider
 from csdesk.server.channels.inbound import Handle, InboundMessage, utc_now
-from csdesk.server.channels.ingest import IngestResult, ThreadHint, ingest_message
-from csdesk.server.channels.merge import MergeRefused, link_conversation, merge_customers
+from csdesk.server.channels.ingest import IngestResult, ThreadHint, ingest_message, save_route
 from csdesk.server.chat import typing_board, visitors
 from csdesk.server.chat.visitors import REALM, Visitor
 from csdesk.storage import models as m
@@ -193,84 +193,69 @@ def agents_typing(
 @dataclass(frozen=True, slots=True)
 class EmailLink:
     customer_id: str
-    how: str  # "added", "already", "merged", "linked"
+    how: str  # always "noted": whether a customer has the address is not the visitor's business
 
 
 def leave_email(session: Session, visitor: Visitor, raw: str) -> EmailLink:
-    """Link the visitor to ``raw`` (ValueError when it is not an address).
+    """Note the address the visitor typed (ValueError when it is not an address).
 
-    Unknown address: it becomes an (unverified) identity of the visitor's customer.  An address
-    another customer owns: an anonymous visitor profile (nothing but chat sessions) is merged
-    into that customer, which is audited and can be undone; otherwise only the visitor's
-    conversations are linked there.  Either way the conversations are tagged so the agent
-    knows the address was typed, not proven, before discussing that customer's orders.
+    It is a claim, never an identity: it merges nobody, is attached to nobody and routes no
+    mail (see ``channels.claims``).  If a customer has that address, agents see them as a
+    possible match and can link the chat to them.  The answer is the same either way, so the
+    widget cannot be used to find out who is a customer.
     """
     handle = customers.canonical(Handle(IdentityKind.EMAIL, raw))
     if handle is None:
         raise ValueError("not an email address")
-    mine = session.get(m.Customer, visitor.customer_id)
-    assert mine is not None
-    owner_identity = customers.find_identity(session, REALM, handle)
     conv_ids = visitors.conversation_ids(session, visitor)
-    if owner_identity is None:
-        customers.attach(session, mine, [(handle, False)])
-        how, target = "added", mine.id
-    else:
-        owner = session.get(m.Customer, owner_identity.customer_id)
-        assert owner is not None
-        owner = customers.survivor(session, owner)
-        if owner.id == mine.id:
-            return EmailLink(mine.id, "already")
-        target = owner.id
-        try:
-            if _anonymous(session, mine):
-                merge_customers(session, None, REALM, mine.id, owner.id)
-                how = "merged"
-            else:
-                for cid in conv_ids:
-                    link_conversation(session, None, REALM, cid, owner.id)
-                how = "linked"
-        except MergeRefused:  # raced with an agent's merge: keep the chats where they are
-            how, target = "already", mine.id
+    claims.record(
+        session,
+        REALM,
+        visitor.customer_id,
+        handle,
+        source=claims.CHAT,
+        conversation_id=conv_ids[-1] if conv_ids else None,
+        session_hash=visitor.token_hash,
+    )
     for cid in conv_ids:
         conv = session.get(m.Conversation, cid)
         if conv is not None:
             threads.add_tag(conv, UNVERIFIED_TAG)
     session.flush()
-    return EmailLink(target, how)
-
-
-def _anonymous(session: Session, customer: m.Customer) -> bool:
-    kinds = set(
-        session.scalars(
-            select(m.CustomerIdentity.kind).where(m.CustomerIdentity.customer_id == customer.id)
-        )
-    )
-    has_orders = session.scalars(
-        select(m.Order.id).where(m.Order.customer_id == customer.id).limit(1)
-    ).first()
-    return kinds <= {IdentityKind.CHAT_VISITOR.value} and has_orders is None
+    return EmailLink(visitor.customer_id, "noted")
 
 
 def contact_form(
     session: Session, name: str, email: str, text: str, store: str | None
 ) -> IngestResult:
-    """An offline-hours form: a new email-channel conversation, so the reply goes by email."""
+    """An offline-hours form: a new email-channel conversation, so the reply goes by email.
+
+    The typed address is where the agent's reply goes (the conversation's route) and a claim
+    on a customer of its own; it is not matched, so a form in someone's name never lands in
+    their history.
+    """
     handle = customers.canonical(Handle(IdentityKind.EMAIL, email))
     if handle is None:
         raise ValueError("not an email address")
     msg = InboundMessage(
         channel=Channel.EMAIL,
         provider_message_id=f"<chat-form-{uuid.uuid4().hex}@csdesk.invalid>",
-        sender_handle=None,  # typed into a form: an unverified identity, not a proven sender
-        sender_name=name.strip() or None,
+        sender_handle=None,  # typed into a form: a claim, not a proven sender
+        sender_name=customers.usable_name(name),
         text=text,
         subject="Chat contact form" + (f" ({store})" if store else ""),
         sent_at=utc_now(),
     )
-    result = ingest_message(
-        session, msg, realm=REALM, thread_hint=ThreadHint(), extra_handles=(handle,)
+    result = ingest_message(session, msg, realm=REALM, thread_hint=ThreadHint())
+    claims.record(
+        session,
+        REALM,
+        result.customer_id,
+        handle,
+        source=claims.CONTACT_FORM,
+        conversation_id=result.conversation_id,
     )
+    save_route(session, result.conversation_id, Provider.EMAIL.value, handle, None)
     conv = session.get(m.Conversation, result.conversation_id)
     if conv is not None:
         threads.add_tag(conv, FORM_TAG)
@@ -284,31 +269,57 @@ class TranscriptRefused(Exception):
 
 
 TRANSCRIPT_SUBJECT = "Your chat transcript"
+PROOF_SUBJECT = "Confirm your email address"
 
 
-def email_transcript(session: Session, visitor: Visitor, shop: str | None) -> str:
-    """Queue the current conversation's transcript as an email to the visitor's address.
+@dataclass(frozen=True, slots=True)
+class TranscriptPlan:
+    """Where a transcript of ``conversation_id`` may go: ``address``, now (``proven``) or once
+    the visitor opened the link mailed there first (``claim_id`` names what the link proves)."""
 
-    The mail is an outbound email-channel message in the chat conversation, so the outbound
-    dispatcher sends it (with its retries and visible failures) to the customer's address, and
-    agents see in the thread that it went.  Returns the message id.
+    conversation_id: str
+    address: str
+    proven: bool
+    claim_id: str | None
+
+
+def plan_transcript(session: Session, visitor: Visitor) -> TranscriptPlan:
+    """The address the visitor's transcript may go to; TranscriptRefused when there is none.
+
+    Only the conversation customer's verified address (an agent linked the chat to a known
+    customer) or an address this very session proved: anything else would mail text the
+    visitor wrote, from the shop's mailbox, to whomever they name.
     """
     ids = visitors.conversation_ids(session, visitor)
     conv = session.get(m.Conversation, ids[-1]) if ids else None
     if conv is None:
         raise TranscriptRefused("There is no conversation to send yet.")
-    has_email = session.scalars(
-        select(m.CustomerIdentity.id).where(
+    verified = session.scalars(
+        select(m.CustomerIdentity.value)
+        .where(
             m.CustomerIdentity.customer_id == conv.customer_id,
             m.CustomerIdentity.kind == IdentityKind.EMAIL.value,
+            m.CustomerIdentity.verified.is_(True),
         )
+        .order_by(m.CustomerIdentity.created_at.desc())
+        .limit(1)
     ).first()
-    if has_email is None:
+    if verified is not None:
+        return TranscriptPlan(conv.id, verified, True, None)
+    claim = claims.latest_email(session, visitor.token_hash)
+    if claim is None:
         raise TranscriptRefused("Leave your email address first.")
-    lines = [f"Your chat with {shop or 'us'}:", ""]
-    for msg in session.scalars(_visible([conv.id])):
-        who = "You" if msg.direction == Direction.IN.value else (msg.author_name or "Agent")
-        lines.append(f"[{msg.created_at:%Y-%m-%d %H:%M} UTC] {who}: {msg.body_text}")
+    return TranscriptPlan(conv.id, claim.value, claim.proven_at is not None, claim.id)
+
+
+def queue_mail(
+    session: Session, conv: m.Conversation, address: str, subject: str, body: str, author: str
+) -> m.Message:
+    """An outbound email the server wrote, to ``address``, shown in the conversation.
+
+    The dispatcher sends it like an agent's reply (retries, visible failure), so agents see in
+    the thread what went out and to whom it was counted (``claims.mails_to``).
+    """
     now = utcnow()
     mail = m.Message(
         id=customers.new_id(),
@@ -316,14 +327,68 @@ def email_transcript(session: Session, visitor: Visitor, shop: str | None) -> st
         conversation_id=conv.id,
         channel=Channel.EMAIL.value,
         direction=Direction.OUT.value,
-        author_name="Chat transcript",
-        subject=TRANSCRIPT_SUBJECT,
-        body_text="\n".join(lines),
+        author_name=author,
+        subject=subject,
+        body_text=body,
         delivery_status=DeliveryStatus.QUEUED.value,
         created_at=now,
+        recipient=address,
     )
     session.add(mail)
     conv.message_count = (conv.message_count or 0) + 1
     conv.last_message_at = max(conv.last_message_at or now, now)
     session.flush()
-    return mail.id
+    return mail
+
+
+def transcript_text(session: Session, conv: m.Conversation) -> str:
+    lines = ["Your chat with us:", ""]
+    for msg in session.scalars(_visible([conv.id])):
+        who = "You" if msg.direction == Direction.IN.value else (msg.author_name or "Agent")
+        lines.append(f"[{msg.created_at:%Y-%m-%d %H:%M} UTC] {who}: {msg.body_text}")
+    return "\n".join(lines)
+
+
+def email_transcript(session: Session, plan: TranscriptPlan, confirm_url: str) -> tuple[str, bool]:
+    """Carry out ``plan``: the transcript itself, or the link that proves the address first.
+
+    Returns the queued message's id and whether it is the transcript.  The proof mail is fixed
+    text: nothing the visitor wrote (not even the store name they sent) goes to an address
+    nobody proved.  TranscriptRefused when the address had its share of mail for now.
+    """
+    conv = session.get(m.Conversation, plan.conversation_id)
+    if conv is None:
+        raise TranscriptRefused("There is no conversation to send yet.")
+    if claims.mails_to(session, plan.address) >= claims.ADDRESS_LIMIT:
+        raise TranscriptRefused("Too many emails to this address; try again in an hour.")
+    if plan.proven:
+        body = transcript_text(session, conv)
+        mail = queue_mail(session, conv, plan.address, TRANSCRIPT_SUBJECT, body, "Chat transcript")
+        return mail.id, True
+    claim = session.get(m.IdentityClaim, plan.claim_id) if plan.claim_id else None
+    if claim is None:
+        raise TranscriptRefused("Leave your email address first.")
+    token = claims.issue_token(claim)
+    hours = int(claims.TOKEN_TTL.total_seconds() // 3600)
+    body = (
+        "Someone asked our website chat to email a transcript of their conversation to this "
+        f"address. If that was you, open this link within {hours} hours to receive it:\n\n"
+        f"{confirm_url}{token}\n\n"
+        "If it was not you, ignore this email: nothing else will be sent to you."
+    )
+    mail = queue_mail(session, conv, plan.address, PROOF_SUBJECT, body, "Chat transcript")
+    return mail.id, False
+
+
+def confirm_transcript(session: Session, token: str) -> str | None:
+    """The visitor opened the link: the address is proven, the transcript goes. Its message id,
+    or None when the link is unknown, used or expired (or the address had its share)."""
+    claim = claims.redeem(session, token)
+    if claim is None or claim.session_hash is None:
+        return None
+    ids = visitors.conversation_ids(session, Visitor(claim.session_hash, claim.customer_id))
+    conv = session.get(m.Conversation, ids[-1]) if ids else None
+    if conv is None or claims.mails_to(session, claim.value) >= claims.ADDRESS_LIMIT:
+        return None
+    body = transcript_text(session, conv)
+    return queue_mail(session, conv, claim.value, TRANSCRIPT_SUBJECT, body, "Chat transcript").id

@@ -52,7 +52,9 @@ def start(session: Session, name: str | None) -> tuple[str, Visitor]:
     token = secrets.token_urlsafe(32)
     digest = hash_token(token)
     handle = handle_for(digest)
-    customer = customers.create(session, REALM, (name or "").strip() or DEFAULT_NAME, [handle])
+    customer = customers.create(
+        session, REALM, customers.usable_name(name) or DEFAULT_NAME, [handle]
+    )
     customers.attach(session, customer, [(handle, True)])
     return token, Visitor(digest, customer.id)
 

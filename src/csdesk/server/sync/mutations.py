@@ -349,6 +349,7 @@ HANDLERS: dict[str, tuple[type[BaseModel], Handler]] = {
     MutationType.CUSTOMER_UNMERGE: (channel_ops.UnmergeArgs, channel_ops.unmerge),
     MutationType.CONVERSATION_LINK_CUSTOMER: (channel_ops.LinkArgs, channel_ops.link_customer),
     MutationType.MESSAGE_RETRY: (channel_ops.RetryArgs, channel_ops.retry),
+    MutationType.CUSTOMER_LINK_MATCH: (channel_ops.LinkMatchArgs, channel_ops.link_match),
     MutationType.CALL_TAKE: (call_ops.TakeArgs, call_ops.take),
     MutationType.CALL_WRAP_UP: (call_ops.WrapUpArgs, call_ops.wrap_up),
 }

@@ -1,19 +1,94 @@
 """The customer context beside the thread: who they are, their orders and shipments, open
-returns, and every earlier conversation on any channel (the seed of the full CRM view)."""
+returns, and every earlier conversation on any channel (the seed of the full CRM view).
+
+Above it, when the customer typed an identity (a chat visitor's email) that another customer
+has, a possible match with one button: the agent, not the typist, decides they are one."""
 
 from __future__ import annotations
 
 from html import escape
 
-from PySide6.QtCore import QUrl, Signal
-from PySide6.QtWidgets import QTextBrowser, QWidget
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtWidgets import (
+    QFrame,
+    QLabel,
+    QPushButton,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
 
 from csdesk.app.present import channel_label, money, when
-from csdesk.app.thread import CustomerContext
+from csdesk.app.thread import ClaimView, CustomerContext
 from csdesk.i18n import _
 
 
-class CustomerPane(QTextBrowser):
+class CustomerPane(QWidget):
+    """The match bar over the details.
+
+    Signals: ``open_conversation(str)`` — the agent followed a link to an earlier one;
+    ``link_requested(str, str)`` — "Link to this customer" on a claim (claim id, their name).
+    """
+
+    open_conversation = Signal(str)
+    link_requested = Signal(str, str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.details = CustomerDetails(self)
+        self.details.open_conversation.connect(self.open_conversation)
+        self.match_box = QFrame(self)
+        self.match_box.setObjectName("possible_match")
+        self.match_box.setFrameShape(QFrame.Shape.StyledPanel)
+        self.match_label = QLabel(self.match_box)
+        self.match_label.setTextFormat(Qt.TextFormat.PlainText)  # names come from outside
+        self.match_label.setWordWrap(True)
+        self.link_button = QPushButton(_("Link to this customer"), self.match_box)
+        self.link_button.setObjectName("link_match")
+        self.link_button.clicked.connect(self._link)
+        box = QVBoxLayout(self.match_box)
+        box.addWidget(self.match_label)
+        box.addWidget(self.link_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.match_box)
+        layout.addWidget(self.details, 1)
+        self.setTabOrder(self.link_button, self.details)
+        self.match: ClaimView | None = None
+        self.show_customer(None)
+
+    def show_customer(self, ctx: CustomerContext | None, current: str | None = None) -> None:
+        self.details.show_customer(ctx, current)
+        self.match = next((c for c in ctx.claims if c.match_customer_id), None) if ctx else None
+        self.match_box.setVisible(self.match is not None)
+        # Focusing the pane (Ctrl+3) lands on the decision first while there is one; Tab then
+        # goes on to the details.
+        self.setFocusProxy(self.link_button if self.match is not None else self.details)
+        if self.match is None:
+            return
+        name = self.match.match_name or _("another customer")
+        kind = (
+            _("typed email")
+            if self.match.kind == "email"
+            else _("typed {kind}").format(kind=self.match.kind.replace("_", " "))
+        )
+        self.match_label.setText(
+            _("Possible match: {name} ({kind}, unverified)").format(name=name, kind=kind)
+        )
+        self.link_button.setAccessibleName(_("Link this conversation to {name}").format(name=name))
+        self.link_button.setAccessibleDescription(
+            _(
+                "{name} has the address {value}, which the customer typed without proving "
+                "it; link only if you are sure they are the same person"
+            ).format(name=name, value=self.match.value)
+        )
+
+    def _link(self) -> None:
+        if self.match is not None and self.match.match_customer_id:
+            self.link_requested.emit(self.match.id, self.match.match_name or "")
+
+
+class CustomerDetails(QTextBrowser):
     """Signals: ``open_conversation(str)`` — the agent followed a link to an earlier one."""
 
     open_conversation = Signal(str)
@@ -45,6 +120,9 @@ class CustomerPane(QTextBrowser):
         parts = [f"<h2>{e(ctx.name)}</h2><ul>"]
         for kind, value in ctx.identities:
             parts.append(f"<li>{e(kind.replace('_', ' '))}: {e(value)}</li>")
+        for claim in ctx.claims:
+            label = _("{kind} (typed, unverified)").format(kind=claim.kind.replace("_", " "))
+            parts.append(f"<li>{e(label)}: {e(claim.value)}</li>")
         parts.append(f"<li>{e(_('Language'))}: {e(ctx.language)} · {e(ctx.timezone)}</li>")
         if ctx.loyalty_tier != "none":
             parts.append(
