@@ -53,3 +53,17 @@ class ServerConfig:
     chat_timezone: str = field(
         default_factory=lambda: os.environ.get("CSDESK_CHAT_TIMEZONE") or "UTC"
     )
+    #: Origins (``http://127.0.0.1:5001``) exempt from the media fetch rules
+    #: (``server.channels.egress``): local fake providers in tests, nothing in production.
+    #: Default: $CSDESK_FETCH_TRUSTED_ORIGINS (comma or space separated).
+    fetch_trusted_origins: tuple[str, ...] = field(
+        default_factory=lambda: tuple(
+            os.environ.get("CSDESK_FETCH_TRUSTED_ORIGINS", "").replace(",", " ").split()
+        )
+    )
+    #: Bytes of files one user may hold uploaded but not yet sent on a reply (413 beyond).
+    upload_quota_bytes: int = 200 * 1024 * 1024
+    #: An upload no reply used is removed after this long (the sweep's grace period).
+    upload_grace_seconds: float = 24 * 3600.0
+    #: How often the server looks for such uploads.
+    upload_sweep_seconds: float = 3600.0
