@@ -6,8 +6,10 @@ one full sentence for screen readers (``sentence``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from csdesk.app import sentences
 from csdesk.app.inbox import InboxRow, Sort, View
@@ -157,13 +159,23 @@ def _delivery(msg: MessageView, now: datetime) -> str:
     }.get(status, status)
 
 
+def attachment_label(entry: Mapping[str, Any]) -> str:
+    """An attachment's name, and why the server did not download it when it did not (the
+    server's media fetch refused the link, or the provider failed)."""
+    name = str(entry.get("filename") or entry.get("name") or "?")
+    if entry.get("fetch") == "failed" and not entry.get("sha256"):
+        reason = str(entry.get("fetch_error") or _("no reason given"))
+        return _("{name} (not downloaded: {reason})").format(name=name, reason=reason)
+    return name
+
+
 def message_texts(msg: MessageView, me: str, now: datetime) -> MessageTexts:
     own = msg.author_user_id == me
     kind = "note" if msg.is_note else ("in" if msg.direction == Direction.IN.value else "out")
     time_text = when(msg.created_at, now)
     body = msg.body_text
     if msg.attachments:
-        names = ", ".join(str(a.get("filename") or a.get("name") or "?") for a in msg.attachments)
+        names = ", ".join(attachment_label(a) for a in msg.attachments)
         body += "\n" + _("Attachments: {names}").format(names=names)
     sentence = sentences.message_sentence(
         msg.direction, msg.is_note, msg.author_name, msg.channel, time_text, body, own=own

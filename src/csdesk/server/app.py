@@ -15,6 +15,7 @@ from csdesk.server import errors
 from csdesk.server.admin.routes import router as admin_router
 from csdesk.server.attachments import links as attachment_links
 from csdesk.server.attachments.routes import router as attachments_router
+from csdesk.server.attachments.sweep import UploadSweeper
 from csdesk.server.attachments.upload import UPLOAD_PATH
 from csdesk.server.attachments.upload import router as upload_router
 from csdesk.server.auth.routes import router as auth_router
@@ -50,6 +51,7 @@ def create_app(config: ServerConfig, *, migrate: bool = True) -> FastAPI:
         s.commit()
     attachment_links.install(state)  # mutation handlers and senders reach the file store
     channels = ChannelRuntime(state)
+    upload_sweeper = UploadSweeper(state)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -70,9 +72,11 @@ def create_app(config: ServerConfig, *, migrate: bool = True) -> FastAPI:
 
             simulator = CustomerSimulator.start(state)
         await channels.start()
+        upload_sweeper.start()
         try:
             yield
         finally:
+            await upload_sweeper.stop()
             await channels.stop()
             if simulator is not None:
                 await simulator.stop()

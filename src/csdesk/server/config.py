@@ -21,6 +21,12 @@ def default_db_url() -> str:
     return f"sqlite+pysqlite:///{data / 'csdesk.db'}"
 
 
+def _env_number(name: str, default: int) -> int:
+    """A whole number from the environment; the default when unset or not a number."""
+    text = os.environ.get(name, "").strip()
+    return int(text) if text.isdigit() else default
+
+
 @dataclass(frozen=True)
 class ServerConfig:
     db_url: str = field(default_factory=default_db_url)
@@ -62,4 +68,26 @@ class ServerConfig:
     #: The IANA time zone the chat hours are in. Default: $CSDESK_CHAT_TIMEZONE or UTC.
     chat_timezone: str = field(
         default_factory=lambda: os.environ.get("CSDESK_CHAT_TIMEZONE") or "UTC"
+    )
+    #: Origins (``http://127.0.0.1:5001``) exempt from the media fetch rules
+    #: (``server.channels.egress``): local fake providers in tests, nothing in production.
+    #: Default: $CSDESK_FETCH_TRUSTED_ORIGINS (comma or space separated).
+    fetch_trusted_origins: tuple[str, ...] = field(
+        default_factory=lambda: tuple(
+            os.environ.get("CSDESK_FETCH_TRUSTED_ORIGINS", "").replace(",", " ").split()
+        )
+    )
+    #: Bytes of files one user may hold uploaded but not yet sent on a reply (413 beyond).
+    #: Default: $CSDESK_UPLOAD_QUOTA_BYTES or 200 MiB.
+    upload_quota_bytes: int = field(
+        default_factory=lambda: _env_number("CSDESK_UPLOAD_QUOTA_BYTES", 200 * 1024 * 1024)
+    )
+    #: An upload no reply used is removed after this long (the sweep's grace period).
+    #: Default: $CSDESK_UPLOAD_GRACE_SECONDS or a day.
+    upload_grace_seconds: float = field(
+        default_factory=lambda: _env_number("CSDESK_UPLOAD_GRACE_SECONDS", 24 * 3600)
+    )
+    #: How often the server looks for such uploads (and once at start).
+    upload_sweep_seconds: float = field(
+        default_factory=lambda: _env_number("CSDESK_UPLOAD_SWEEP_SECONDS", 3600)
     )

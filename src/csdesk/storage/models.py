@@ -405,6 +405,25 @@ class MediaFetch(Base):
     message: Mapped[Message] = parent("Message", "MediaFetch.message_id")
 
 
+class Upload(Base):
+    """A file an agent uploaded for a reply (``server.attachments.upload``), per uploader,
+    realm and content. A reply may name only files its author uploaded in its realm (or
+    that a message they can read already carries); unused ones count against the uploader's
+    quota and are removed after a grace period (``server.attachments.sweep``)."""
+
+    __tablename__ = "uploads"
+    uploader_id: Mapped[str] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    realm: Mapped[str] = mapped_column(String(16), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    #: The last upload of this content by this uploader (an upload again refreshes it).
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    #: When a reply first carried it; None: not used yet.
+    used_at: Mapped[datetime | None]
+
+
 class EarlyStatus(Base):
     """A delivery receipt that arrived before the send that it answers was recorded.
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
+import time
 import weakref
 from dataclasses import dataclass
 from datetime import datetime
@@ -38,6 +39,8 @@ from csdesk.protocol import (
 #: Seconds to wait for a connection, and for an answer beyond any long-poll ``wait``.
 DEFAULT_TIMEOUT: Final = 10.0
 _NODELAY: Final = (socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+#: How long a file the server confirmed is not uploaded again (well under its upload grace).
+UPLOAD_REUSE_SECONDS: Final = 3600.0
 
 
 class SyncError(Exception):
@@ -191,8 +194,11 @@ class SyncApi:
         self._adapter = _TrackingAdapter()
         self._session.mount("http://", self._adapter)
         self._session.mount("https://", self._adapter)
-        #: Files the server confirmed it holds (content-addressed: never needs sending again).
-        self._uploaded: set[str] = set()
+        #: Files the server confirmed it holds for the signed-in user, and when (monotonic):
+        #: not sent again for a while. Uploads are per user and an unused one is removed
+        #: after the server's grace period, so this is forgotten at sign-in and sign-out and
+        #: trusted only for ``UPLOAD_REUSE_SECONDS``.
+        self._uploaded: dict[str, float] = {}
         self._uploaded_lock = threading.Lock()
 
     # --- auth -------------------------------------------------------------------------------
@@ -211,6 +217,8 @@ class SyncApi:
             user=dict(body["user"]),
         )
         self.token = result.token
+        with self._uploaded_lock:
+            self._uploaded.clear()
         return result
 
     def logout(self) -> None:
@@ -219,6 +227,8 @@ class SyncApi:
             self._call("POST", "/auth/logout")
         finally:
             self.token = None
+            with self._uploaded_lock:
+                self._uploaded.clear()
 
     def me(self) -> dict[str, Any]:
         return dict(self._call("GET", "/auth/me"))
@@ -285,6 +295,11 @@ class SyncApi:
             )
         return dict(body)
 
+    def _recently_uploaded(self, sha: str) -> bool:
+        with self._uploaded_lock:
+            at = self._uploaded.get(sha)
+        return at is not None and time.monotonic() - at < UPLOAD_REUSE_SECONDS
+
     def _with_uploads(self, mutation: Mutation) -> Mutation:
         """The mutation as the server takes it: each queued file (``local``: its copy in the
         desk's data directory) uploaded, then referred to by the server's answer.
@@ -303,7 +318,7 @@ class SyncApi:
             ref = dict(ref)
             local = ref.pop("local", None)
             sha = str(ref.get("sha256") or "")
-            if local and sha not in self._uploaded:
+            if local and not self._recently_uploaded(sha):
                 name = str(ref.get("filename") or "file")
                 try:
                     answer = self.upload_attachment(
@@ -316,7 +331,7 @@ class SyncApi:
                         0, "invalid_request", f"The server stored {name!r} differently."
                     )
                 with self._uploaded_lock:
-                    self._uploaded.add(sha)
+                    self._uploaded[sha] = time.monotonic()
                 ref.update({k: answer[k] for k in ("sha256", "size") if k in answer})
             sent.append(ref)
         args = {**mutation["args"], "attachments": sent}

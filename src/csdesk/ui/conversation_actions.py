@@ -173,8 +173,11 @@ class ConversationActions:
                 return
             index = names.index(choice)
         if not msg.attachments[index].get("sha256"):
+            reason = msg.attachments[index].get("fetch_error")
             self.say(
-                _(
+                _("{name} was not downloaded: {reason}").format(name=names[index], reason=reason)
+                if reason
+                else _(
                     "This attachment's content is not on the server (too large, or only "
                     "a reference was received)."
                 )

@@ -58,6 +58,7 @@ class FakeGraph(FakeProvider):
         self._n = 0
         self.media: dict[str, tuple[bytes, str]] = {}  # WhatsApp media id -> (bytes, mime)
         self.cdn: dict[str, tuple[bytes, str]] = {}  # CDN path -> (bytes, content type)
+        self.cdn_redirects: dict[str, str] = {}  # CDN path -> where it redirects
         #: WhatsApp media csdesk uploaded: id -> (file name, MIME type, bytes).
         self.uploaded: dict[str, tuple[str, str, bytes]] = {}
         #: Files fetched from Messenger/Instagram attachment URLs: (url, content type, bytes).
@@ -75,7 +76,15 @@ class FakeGraph(FakeProvider):
         self.cdn[path] = (data, content_type)
         return f"{self.url}{path}?_nc_cat=1&oh=00_sig{self._n}&oe=6600AA00"
 
+    def add_cdn_redirect(self, location: str) -> str:
+        """A Messenger attachment URL on the CDN that answers a redirect to ``location``."""
+        path = f"/v/t1.15752-9/{self._next()}_moved"
+        self.cdn_redirects[path] = location
+        return f"{self.url}{path}?_nc_cat=1&oh=00_sig{self._n}&oe=6600AA00"
+
     def _get(self, req: Recorded) -> Answer:
+        if req.path in self.cdn_redirects:
+            return Answer(302, None, {"Location": self.cdn_redirects[req.path]}, raw=b"")
         if req.path in self.cdn:
             if "oh=" not in req.query or "oe=" not in req.query:
                 raise self._refuse(403, "URL signature mismatch")

@@ -20,6 +20,7 @@ import requests
 
 from csdesk.server.channels import config_store
 from csdesk.server.channels.config_store import Provider
+from csdesk.server.channels.egress import ENV_TRUSTED
 from csdesk.server.channels.signatures import meta_signature, twilio_signature
 from csdesk.server.channels.vault import Vault
 from csdesk.server.config import ServerConfig
@@ -71,6 +72,11 @@ class Fakes:
     def all(self) -> tuple[FakeTwilio, FakeGraph, FakeTelegram]:
         return self.twilio, self.graph, self.telegram
 
+    def origins(self) -> str:
+        """The fakes' origins, for ``CSDESK_FETCH_TRUSTED_ORIGINS``: the media fetch rules
+        (https, public addresses) exempt exactly these loopback servers."""
+        return ",".join(fake.url for fake in self.all())
+
     def clear(self) -> None:
         for fake in self.all():
             fake.clear()
@@ -80,8 +86,16 @@ class Fakes:
             fake.stop()
 
 
-def state_for(db_url: str, data_dir: Path) -> ServerState:
-    state = ServerState.build(ServerConfig(db_url=db_url, listen_notify=False, data_dir=data_dir))
+def state_for(db_url: str, data_dir: Path, fakes: Fakes | None = None) -> ServerState:
+    """A server state on ``db_url``; its media fetches may reach ``fakes`` (and nothing else
+    on loopback)."""
+    config = ServerConfig(
+        db_url=db_url,
+        listen_notify=False,
+        data_dir=data_dir,
+        fetch_trusted_origins=tuple(fakes.origins().split(",")) if fakes else (),
+    )
+    state = ServerState.build(config)
     upgrade(state.engine)
     with state.writes() as s:
         ensure_counter(s)
@@ -160,7 +174,10 @@ def live_desk(
     add_users(db_url, list(users.values()))
     data_dir = tmp_path_factory.mktemp("data")
     configure(db_url, data_dir, fakes, providers, **settings)
-    proc = ServerProcess(db_url, log_path=tmp_path_factory.mktemp("log") / "server.log").start()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(ENV_TRUSTED, fakes.origins())  # the server process inherits it at start
+        proc = ServerProcess(db_url, log_path=tmp_path_factory.mktemp("log") / "server.log")
+        proc.start()
     desk = Desk(proc, Raw.signed_in(proc, users["ann"]), fakes, db_url, data_dir)
     try:
         yield desk

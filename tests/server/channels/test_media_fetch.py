@@ -11,11 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from sqlalchemy import select, update
 
 from csdesk.domain.enums import Role
-from csdesk.server.channels import media_fetch, telegram
+from csdesk.server.channels import egress, media_fetch, telegram
 from csdesk.server.channels.config_store import ChannelSettings, Provider
 from csdesk.server.channels.ingest import ingest_message
 from csdesk.server.channels.media_fetch import FetchError, MediaFetcher
@@ -241,7 +240,8 @@ def test_wrong_credentials_are_a_refusal_not_a_retry() -> None:
             {"account_sid": ACCOUNT_SID, "api_base_url": fake.url},
             {"auth_token": "not-the-token"},
         )
-        with requests.Session() as http, pytest.raises(FetchError) as caught:
+        policy = egress.EgressPolicy(egress.parse_origins([fake.url]))
+        with egress.GuardedSession(policy) as http, pytest.raises(FetchError) as caught:
             media_fetch.fetch(http, cfg, "sms", url, LIMIT)
         assert not caught.value.retryable
         assert "refused the credentials" in caught.value.reason
@@ -257,7 +257,7 @@ def test_several_processes_download_each_file_once(
     try:
         configure(db_url, tmp_path, fakes, (Provider.TELEGRAM,))
         files = {}
-        state = state_for(db_url, tmp_path)
+        state = state_for(db_url, tmp_path, fakes)
         try:
             with state.writes() as s:
                 for n in range(8):
@@ -269,7 +269,7 @@ def test_several_processes_download_each_file_once(
                 s.commit()
         finally:
             state.engine.dispose()
-        states = [state_for(db_url, tmp_path) for _ in range(3)]
+        states = [state_for(db_url, tmp_path, fakes) for _ in range(3)]
         try:
             fetchers = [MediaFetcher(st, ChannelRuntime(st).settings) for st in states]
             barrier = threading.Barrier(len(fetchers))
@@ -326,7 +326,7 @@ def test_a_server_started_after_the_messages_were_stored_fetches_them(
     fakes = Fakes.start()
     try:
         configure(db_url, tmp_path, fakes, (Provider.TELEGRAM,))
-        state = state_for(db_url, tmp_path)
+        state = state_for(db_url, tmp_path, fakes)
         try:
             stored = _store_telegram_files(state, fakes, 3, 7000)
             with state.reads() as s:
@@ -337,7 +337,9 @@ def test_a_server_started_after_the_messages_were_stored_fetches_them(
             state.engine.dispose()
         ann = TestUser("ann", "ann-password", Role.AGENT)
         add_users(db_url, [ann])
-        proc = ServerProcess(db_url, log_path=tmp_path / "server.log").start()
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv(egress.ENV_TRUSTED, fakes.origins())
+            proc = ServerProcess(db_url, log_path=tmp_path / "server.log").start()
         try:
             desk = Desk(proc, Raw.signed_in(proc, ann), fakes, db_url, tmp_path)
             for provider_id, data in stored.values():
@@ -360,7 +362,7 @@ def test_inbound_media_bookkeeping_never_touches_the_dispatchers_table(
     fakes = Fakes.start()
     try:
         configure(db_url, tmp_path, fakes, (Provider.TELEGRAM,))
-        state = state_for(db_url, tmp_path)
+        state = state_for(db_url, tmp_path, fakes)
         try:
             fakes.telegram.down(503)
             ((message_id, (_, data)),) = _store_telegram_files(state, fakes, 1, 9000).items()
@@ -400,7 +402,7 @@ def _one_stored_telegram_file(db_url: str, tmp_path: Path, fakes: Fakes) -> tupl
     configure(db_url, tmp_path, fakes, (Provider.TELEGRAM,))
     data = os.urandom(200)
     file_id = fakes.telegram.add_file(data, "photos/one.jpg")
-    state = state_for(db_url, tmp_path)
+    state = state_for(db_url, tmp_path, fakes)
     try:
         with state.writes() as s:
             msg = telegram.parse_update(_telegram_document(file_id, 7100)).messages[0]
@@ -417,7 +419,7 @@ def test_a_file_that_cannot_be_stored_is_retried_then_failed_not_looped(
     fakes = Fakes.start()
     try:
         message_id, _data = _one_stored_telegram_file(db_url, tmp_path, fakes)
-        state = state_for(db_url, tmp_path)
+        state = state_for(db_url, tmp_path, fakes)
         try:
 
             def disk_full(_data: bytes) -> str:
@@ -449,7 +451,7 @@ def test_a_process_whose_lease_ran_out_does_not_record_over_the_new_owner(
     fakes = Fakes.start()
     try:
         message_id, _data = _one_stored_telegram_file(db_url, tmp_path, fakes)
-        state = state_for(db_url, tmp_path)
+        state = state_for(db_url, tmp_path, fakes)
         try:
             slow = MediaFetcher(state, ChannelRuntime(state).settings)
             lease = slow._claim(message_id, utcnow())

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from csdesk.domain import attachment_limits as limits
 from csdesk.protocol import RejectCode
-from csdesk.server.attachments import links
+from csdesk.server.attachments import links, records
 from csdesk.server.attachments.upload import clean_filename
 
 if TYPE_CHECKING:
@@ -54,9 +54,17 @@ def _reject(message: str) -> Reject:
 
 
 def resolve(
-    session: Session, channel: str, refs: list[AttachmentRef], *, note: bool
+    session: Session,
+    channel: str,
+    refs: list[AttachmentRef],
+    *,
+    note: bool,
+    user_id: str,
+    realm: str,
 ) -> list[dict[str, Any]]:
-    """The message row's ``attachments`` for ``refs``; ``Reject`` if one cannot be used."""
+    """The message row's ``attachments`` for ``refs`` on a reply by ``user_id`` in ``realm``;
+    ``Reject`` if one cannot be used: not on the server, or not the author's to attach (they
+    did not upload it in this realm and no message they can read carries it)."""
     if not refs:
         return []
     state = links.state_of(session)
@@ -73,6 +81,8 @@ def resolve(
             raise _reject(
                 f"The file {ref.filename!r} is not on the server; the desk will upload it again."
             )
+        if not records.use(session, user_id, realm, ref.sha256):
+            raise _reject(f"The file {ref.filename!r} is not among your uploads; attach it again.")
         size = path.stat().st_size  # the stored truth, not what the desk said
         infos.append(limits.FileInfo(name, size, ref.content_type))
         out.append(

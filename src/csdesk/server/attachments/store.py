@@ -31,6 +31,7 @@ class AttachmentStore:
         sha = hashlib.sha256(data).hexdigest()
         path = self._path(sha)
         if path.exists():
+            os.utime(path)  # stored again: the upload sweep sees it as new (see sweep.py)
             return sha
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")

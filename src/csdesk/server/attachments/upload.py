@@ -8,6 +8,10 @@ than multipart: nothing to parse, and the desk can stream the file from disk.  U
 same file twice is harmless (same SHA-256, stored once), so a desk that lost the answer simply
 uploads again.
 
+Each upload is recorded for its uploader and realm (``records``): a reply may carry only its
+author's uploads, and the unused ones count against a per-user quota
+(``ServerConfig.upload_quota_bytes``; over it: 413 ``quota_exceeded``, nothing stored).
+
 ``GET /public/attachments/{token}/{name}`` serves a file to whoever holds a link signed by
 ``links.sign``: no Authorization header, because Twilio and Meta fetch media anonymously.
 """
@@ -25,9 +29,10 @@ from starlette.concurrency import run_in_threadpool
 
 from csdesk.domain.attachment_limits import MAX_UPLOAD_BYTES, human_size
 from csdesk.protocol import API_PREFIX
-from csdesk.server.attachments import links
-from csdesk.server.deps import CurrentUser, State
+from csdesk.server.attachments import links, records
+from csdesk.server.deps import CurrentUser, State, realm_of
 from csdesk.server.errors import ApiError
+from csdesk.server.state import ServerState
 
 UPLOAD_PATH: Final = f"{API_PREFIX}/attachments"
 router = APIRouter(tags=["attachments"])
@@ -74,8 +79,8 @@ async def upload(
     sha256: Annotated[str | None, Query(pattern=_SHA)] = None,
 ) -> JSONResponse:
     """Store one file for an outgoing reply; ``sha256`` (optional) is checked against the
-    bytes received, so a file damaged on the way is refused rather than sent to a customer."""
-    del user  # any signed-in agent may upload; the reply that uses the file is checked later
+    bytes received, so a file damaged on the way is refused rather than sent to a customer.
+    Any signed-in user may upload; the file is theirs, in their realm (see ``records``)."""
     name = clean_filename(filename)
     if not name:
         raise ApiError(400, "invalid_request", "the file name is empty once cleaned")
@@ -99,6 +104,8 @@ async def upload(
             "checksum_mismatch",
             f"the file {name!r} arrived damaged (its SHA-256 does not match); send it again",
         )
+    # The record first, then the file: a sweep never sees the file without its record.
+    await run_in_threadpool(_record, state, user.id, realm_of(user), digest, size)
     stored = await run_in_threadpool(state.attachments.put, data)
     body = {
         "sha256": stored,
@@ -107,6 +114,25 @@ async def upload(
         "filename": name,
     }
     return JSONResponse(body, status_code=201)
+
+
+def _record(state: ServerState, user_id: str, realm: str, sha256: str, size: int) -> None:
+    quota = state.config.upload_quota_bytes
+    try:
+        with state.writes() as s:
+            records.record(s, user_id, realm, sha256, size, quota)
+            s.commit()
+    except records.QuotaExceeded as exc:
+        hours = max(1, round(state.config.upload_grace_seconds / 3600))
+        raise ApiError(
+            413,
+            "quota_exceeded",
+            f"files you uploaded but have not sent yet take {human_size(exc.used)} of your "
+            f"{human_size(exc.quota)} upload allowance, so this file "
+            f"({human_size(exc.size)}) does not fit; send the replies that carry them, or "
+            f"wait: unsent files are cleared after {hours} hours",
+            {"quota_bytes": exc.quota, "used_bytes": exc.used, "size": exc.size},
+        ) from None
 
 
 def _too_large() -> ApiError:

@@ -22,6 +22,10 @@ while all are healthy.  Network errors, 5xx and 429 are retried with the provide
 the size limit), the entry is marked ``"fetch": "failed"`` with ``fetch_error`` saying why.
 When every file of the message is stored or failed the row is deleted: the entries say how
 it ended.
+
+Every GET goes through ``egress``: https to the provider's documented media hosts, public
+addresses only, each redirect checked.  A URL the rules refuse is never retried; its entry
+says ``"fetch": "failed"`` with the reason, and the desk shows "not downloaded: <reason>".
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from csdesk.domain.enums import Channel, Direction, Realm
-from csdesk.server.channels import meta, telegram, twilio
+from csdesk.server.channels import egress, meta, telegram, twilio
 from csdesk.server.channels.config_store import ChannelSettings, Provider
 from csdesk.server.channels.email_parse import DEFAULT_MAX_ATTACHMENT_BYTES
 from csdesk.server.channels.outbound import join_url
@@ -66,6 +70,12 @@ _CHANNELS: Final = frozenset(
 )
 _CHANNEL_VALUES: Final = frozenset(c.value for c in _CHANNELS)
 _LABELS: Final = {Provider.TWILIO: "Twilio", Provider.META: "Meta", Provider.TELEGRAM: "Telegram"}
+#: Where each provider documents its media to be; the connection's ``api_base_url`` host is
+#: added (the operator chose it).  Redirect hops may go elsewhere (Twilio's storage), but
+#: only over https to public addresses.
+TWILIO_HOSTS: Final = ("api.twilio.com",)
+META_HOSTS: Final = ("lookaside.fbsbx.com", "*.fbcdn.net", "graph.facebook.com")
+TELEGRAM_HOSTS: Final = ("api.telegram.org",)
 
 
 class FetchError(Exception):
@@ -167,9 +177,19 @@ def _failure(label: str, resp: requests.Response) -> FetchError:
     )
 
 
-def _get(http: requests.Session, url: str, label: str, **kw: Any) -> requests.Response:
+def hosts(documented: tuple[str, ...], base: str) -> tuple[str, ...]:
+    """The provider's documented media hosts and the configured API host."""
+    host = urlsplit(base).hostname
+    return (*documented, host) if host else documented
+
+
+def _get(
+    http: egress.GuardedSession, url: str, label: str, allowed: tuple[str, ...], **kw: Any
+) -> requests.Response:
     try:
-        return http.get(url, timeout=TIMEOUT, allow_redirects=True, **kw)
+        return egress.get(http, url, allowed=allowed, timeout=TIMEOUT, **kw)
+    except egress.Refused as exc:
+        raise FetchError(exc.reason, retryable=False) from None
     except requests.RequestException as exc:
         raise FetchError(
             f"could not reach {label} ({type(exc).__name__})", retryable=True
@@ -177,16 +197,17 @@ def _get(http: requests.Session, url: str, label: str, **kw: Any) -> requests.Re
 
 
 def download(
-    http: requests.Session,
+    http: egress.GuardedSession,
     url: str,
     label: str,
     limit: int,
+    allowed: tuple[str, ...],
     headers: Mapping[str, str] | None = None,
     auth: tuple[str, str] | None = None,
 ) -> tuple[bytes, str | None]:
-    """The bytes at ``url`` and their content type, refusing more than ``limit`` bytes
-    without reading them all (the body is streamed)."""
-    resp = _get(http, url, label, headers=dict(headers or {}), auth=auth, stream=True)
+    """The bytes at ``url`` (on a host in ``allowed``) and their content type, refusing more
+    than ``limit`` bytes without reading them all (the body is streamed)."""
+    resp = _get(http, url, label, allowed, headers=dict(headers or {}), auth=auth, stream=True)
     with resp:
         if resp.status_code != 200:
             raise _failure(label, resp)
@@ -209,8 +230,10 @@ def download(
     return b"".join(parts), ctype.split(";")[0].strip() if ctype else None
 
 
-def _json(http: requests.Session, url: str, label: str, **kw: Any) -> dict[str, Any]:
-    resp = _get(http, url, label, **kw)
+def _json(
+    http: egress.GuardedSession, url: str, label: str, allowed: tuple[str, ...], **kw: Any
+) -> dict[str, Any]:
+    resp = _get(http, url, label, allowed, **kw)
     if resp.status_code != 200:
         raise _failure(label, resp)
     data = _body(resp)
@@ -232,28 +255,35 @@ def _same_host(url: str, base: str) -> bool:
     return (a.scheme, a.netloc.lower()) == (b.scheme, b.netloc.lower())
 
 
-def fetch_twilio(http: requests.Session, cfg: ChannelSettings, url: str, limit: int) -> Fetched:
+def fetch_twilio(
+    http: egress.GuardedSession, cfg: ChannelSettings, url: str, limit: int
+) -> Fetched:
     """GET the MediaUrl with Basic auth (needed when the account protects its media),
     following Twilio's redirect to its storage; credentials only ever go to Twilio's API host
-    (``requests`` drops them on a redirect to another host)."""
+    (``egress.get`` drops them on a redirect to another origin)."""
     base = cfg.text("api_base_url", twilio.DEFAULT_API_BASE)
     auth = None
     if _same_host(url, base):
         auth = (cfg.text("account_sid"), cfg.secret("auth_token"))
-    data, ctype = download(http, url, "Twilio", limit, auth=auth)
+    data, ctype = download(http, url, "Twilio", limit, hosts(TWILIO_HOSTS, base), auth=auth)
     return Fetched(data, ctype)
 
 
 def fetch_whatsapp(
-    http: requests.Session, cfg: ChannelSettings, media_id: str, limit: int
+    http: egress.GuardedSession, cfg: ChannelSettings, media_id: str, limit: int
 ) -> Fetched:
     """Cloud API: ``GET /{version}/{media-id}`` for a short-lived URL, then GET that URL, both
     with the Bearer token; the file is checked against the SHA-256 Meta gives."""
     base = cfg.text("api_base_url", meta.DEFAULT_GRAPH_BASE)
     version = cfg.text("graph_version", meta.DEFAULT_GRAPH_VERSION)
     bearer = {"Authorization": f"Bearer {cfg.secret('access_token')}"}
+    allowed = hosts(META_HOSTS, base)
     info = _json(
-        http, join_url(base, f"/{version}/{quote(media_id, safe='')}"), "Meta", headers=bearer
+        http,
+        join_url(base, f"/{version}/{quote(media_id, safe='')}"),
+        "Meta",
+        allowed,
+        headers=bearer,
     )
     url = info.get("url")
     if not isinstance(url, str) or not url.startswith(("https://", "http://")):
@@ -261,7 +291,8 @@ def fetch_whatsapp(
     size = info.get("file_size")
     if isinstance(size, int) and size > limit:
         raise _too_big(size, limit)
-    data, ctype = download(http, url, "Meta", limit, headers=bearer)
+    # The token goes only to a Meta media host: ``download`` refuses any other first.
+    data, ctype = download(http, url, "Meta", limit, allowed, headers=bearer)
     expected = info.get("sha256")
     if isinstance(expected, str) and expected and hashlib.sha256(data).hexdigest() != expected:
         raise FetchError("the file from Meta does not match its SHA-256", retryable=True)
@@ -269,22 +300,31 @@ def fetch_whatsapp(
     return Fetched(data, str(mime) if isinstance(mime, str) and mime else ctype)
 
 
-def fetch_direct(http: requests.Session, url: str, limit: int) -> Fetched:
-    """Messenger/Instagram ``payload.url``: a signed CDN URL, a plain GET."""
-    data, ctype = download(http, url, "Meta", limit)
+def fetch_direct(
+    http: egress.GuardedSession, cfg: ChannelSettings, url: str, limit: int
+) -> Fetched:
+    """Messenger/Instagram ``payload.url``: a signed CDN URL, a plain GET; the customer can
+    put any link there (a "fallback" share), so only Meta's media hosts are fetched."""
+    base = cfg.text("api_base_url", meta.DEFAULT_GRAPH_BASE)
+    data, ctype = download(http, url, "Meta", limit, hosts(META_HOSTS, base))
     return Fetched(data, ctype)
 
 
 def fetch_telegram(
-    http: requests.Session, cfg: ChannelSettings, file_id: str, limit: int
+    http: egress.GuardedSession, cfg: ChannelSettings, file_id: str, limit: int
 ) -> Fetched:
     """``getFile`` for the file's path, then ``/file/bot<token>/<file_path>``."""
     base = cfg.text("api_base_url", telegram.DEFAULT_API_BASE)
     token = cfg.secret("bot_token")
     if not token:
         raise FetchError("the Telegram bot token is not configured", retryable=False)
+    allowed = hosts(TELEGRAM_HOSTS, base)
     resp = _get(
-        http, join_url(base, f"/bot{token}/getFile"), "Telegram", params={"file_id": file_id}
+        http,
+        join_url(base, f"/bot{token}/getFile"),
+        "Telegram",
+        allowed,
+        params={"file_id": file_id},
     )
     body = _body(resp)
     if resp.status_code == 400:
@@ -301,14 +341,14 @@ def fetch_telegram(
     if isinstance(size, int) and size > limit:
         raise _too_big(size, limit)
     url = join_url(base, f"/file/bot{token}/{quote(path)}")
-    data, ctype = download(http, url, "Telegram", limit)
+    data, ctype = download(http, url, "Telegram", limit, allowed)
     if ctype == "application/octet-stream":
         ctype = None  # Telegram's file server does not know; keep what the update said
     return Fetched(data, ctype, posixpath.basename(path))
 
 
 def fetch(
-    http: requests.Session, cfg: ChannelSettings, channel: str, reference: str, limit: int
+    http: egress.GuardedSession, cfg: ChannelSettings, channel: str, reference: str, limit: int
 ) -> Fetched:
     if cfg.provider == Provider.TWILIO:
         return fetch_twilio(http, cfg, reference, limit)
@@ -316,7 +356,7 @@ def fetch(
         return fetch_telegram(http, cfg, reference, limit)
     if channel == Channel.WHATSAPP.value:
         return fetch_whatsapp(http, cfg, reference, limit)
-    return fetch_direct(http, reference, limit)
+    return fetch_direct(http, cfg, reference, limit)
 
 
 def with_file(entry: dict[str, Any], got: Fetched, sha256: str) -> dict[str, Any]:
@@ -339,6 +379,14 @@ def with_failure(entry: dict[str, Any], reason: str) -> dict[str, Any]:
 
 
 # --- the background task ---------------------------------------------------------------------
+
+
+def policy_of(state: ServerState) -> egress.EgressPolicy:
+    """The fetch rules for this server: no exemptions unless the configuration names some."""
+    trusted = state.config.fetch_trusted_origins
+    if trusted:
+        log.warning("media fetch rules do not apply to %s (fetch_trusted_origins)", trusted)
+    return egress.EgressPolicy(egress.parse_origins(trusted))
 
 
 @dataclass
@@ -366,6 +414,9 @@ class MediaFetcher(LoopWorker):
     ) -> None:
         super().__init__(state, poll_seconds=poll_seconds)
         self.lookup = lookup
+        self.http.close()
+        self.guarded = egress.GuardedSession(policy_of(state))
+        self.http = self.guarded  # closed by ``stop``
 
     # --- one round -------------------------------------------------------------------------
 
@@ -456,7 +507,7 @@ class MediaFetcher(LoopWorker):
                 continue
             outcome.cfg = cfg
             try:
-                got = fetch(self.http, cfg, channel, reference, size_limit(cfg))
+                got = fetch(self.guarded, cfg, channel, reference, size_limit(cfg))
                 outcome.done[n] = (got, self.state.attachments.put(got.data))
             except FetchError as exc:
                 if exc.retryable:

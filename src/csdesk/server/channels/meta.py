@@ -288,12 +288,19 @@ def _messaging_message(
     if message.get("is_echo") or message.get("is_deleted"):
         return None  # our own send echoed back, or an unsend
     attachments = []
+    shared: list[str] = []
     for raw in _list(message, "attachments", "message"):
         att = _obj(raw, "message.attachments[]")
         payload = att.get("payload")
         url = payload.get("url") if isinstance(payload, dict) else None
+        if att.get("type") == "fallback":
+            # A link the customer shared (any site): shown as text, never fetched as a file.
+            link = url if isinstance(url, str) else att.get("url")
+            if isinstance(link, str) and link:
+                shared.append(link)
+            continue
         if not isinstance(url, str):
-            continue  # fallback/template/location shares carry no file
+            continue  # template/location shares carry no file
         name = posixpath.basename(urlsplit(url).path) or "attachment"
         guessed = mimetypes.guess_type(name)[0]
         ctype = guessed or _ATTACHMENT_TYPES.get(str(att.get("type")), "application/octet-stream")
@@ -301,6 +308,8 @@ def _messaging_message(
     text = message.get("text")
     if not isinstance(text, str):
         text = ""
+    missing = [link for link in shared if link not in text]
+    text = "\n".join([text, *missing]) if text else "\n".join(missing)
     if not text and not attachments:
         return None
     reply = message.get("reply_to")

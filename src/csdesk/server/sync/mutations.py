@@ -171,7 +171,14 @@ def send(session: Session, user: m.User, a: SendArgs) -> None:
             author_name=user.display_name,
             subject=a.subject,
             body_text=a.body_text,
-            attachments=outgoing.resolve(session, conv.channel, a.attachments, note=a.is_note),
+            attachments=outgoing.resolve(
+                session,
+                conv.channel,
+                a.attachments,
+                note=a.is_note,
+                user_id=user.id,
+                realm=conv.realm,
+            ),
             delivery_status=(DeliveryStatus.SENT if a.is_note else DeliveryStatus.QUEUED).value,
             created_at=now,
             # What the dispatcher sends as Meta's template payload (server-only column).
