@@ -9,7 +9,7 @@ Files uploaded before this revision have no row: the ones replies carry stay (me
 reference them), the others are left alone (the sweep only considers recorded uploads).
 
 Revision ID: 0006_files
-Revises: 0005
+Revises: 0006_auth
 Create Date: 2026-12-04 17:00:00
 """
 
@@ -21,7 +21,7 @@ from alembic import op
 import csdesk.storage.types
 
 revision = "0006_files"
-down_revision = "0005"
+down_revision = "0006_auth"
 branch_labels = None
 depends_on = None
 

@@ -12,7 +12,7 @@ Existing unverified identity rows stay; routing ignores them and the first verif
 with that value takes them over (audited).
 
 Revision ID: 0006_identity
-Revises: 0005
+Revises: 0006_files
 Create Date: 2026-12-04 17:10:00
 """
 
@@ -24,7 +24,7 @@ from alembic import op
 import csdesk.storage.types
 
 revision = "0006_identity"
-down_revision = "0005"
+down_revision = "0006_files"
 branch_labels = None
 depends_on = None
 
