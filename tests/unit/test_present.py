@@ -59,3 +59,21 @@ def test_failed_replies_show_the_reason() -> None:
         datetime.now(UTC),
     )
     assert "failed: No provider for sms is configured" in texts.header
+
+
+def test_machine_mail_is_labelled_in_words() -> None:
+    now = datetime.now(UTC)
+    auto = message_texts(_msg(is_auto=True, auto_kind="auto_reply"), "me", now)
+    assert "Automatic reply" in auto.header and "Automatic reply" in auto.sentence
+    report = message_texts(_msg(is_auto=True, auto_kind="delivery_report"), "me", now)
+    assert "Automatic delivery report" in report.header
+    person = message_texts(_msg(), "me", now)
+    assert "Automatic" not in person.header and "Automatic" not in person.sentence
+
+
+def test_an_unverified_sender_is_a_warning_on_the_message() -> None:
+    texts = message_texts(
+        _msg(sender_warning="DMARC failed for bank.example"), "me", datetime.now(UTC)
+    )
+    assert "Unverified sender: DMARC failed for bank.example" in texts.header
+    assert "Unverified sender: DMARC failed for bank.example" in texts.sentence
