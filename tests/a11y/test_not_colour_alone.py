@@ -133,6 +133,12 @@ def _all_distinct(images: dict[str, QImage]) -> list[tuple[str, str]]:
 MESSAGE_STATES: dict[str, MessageView] = {
     "inbound": _message(direction="in", delivery_status=DeliveryStatus.DELIVERED.value),
     "note": _message(is_note=True),
+    "automatic reply": _message(
+        direction="in", delivery_status="received", is_auto=True, auto_kind="auto_reply"
+    ),
+    "unverified sender": _message(
+        direction="in", delivery_status="received", sender_warning="DMARC failed"
+    ),
     **{
         f"outbound {s.value}": _message(delivery_status=s.value, failure_reason="bounced")
         for s in DeliveryStatus

@@ -90,3 +90,21 @@ def test_a_chat_reply_nobody_picked_up_says_why_it_is_still_queued() -> None:
         sent + timedelta(minutes=5),
     )
     assert sms.header.endswith("· queued")  # the dispatcher's queue, not a visitor's absence
+
+
+def test_machine_mail_is_labelled_in_words() -> None:
+    now = datetime.now(UTC)
+    auto = message_texts(_msg(is_auto=True, auto_kind="auto_reply"), "me", now)
+    assert "Automatic reply" in auto.header and "Automatic reply" in auto.sentence
+    report = message_texts(_msg(is_auto=True, auto_kind="delivery_report"), "me", now)
+    assert "Automatic delivery report" in report.header
+    person = message_texts(_msg(), "me", now)
+    assert "Automatic" not in person.header and "Automatic" not in person.sentence
+
+
+def test_an_unverified_sender_is_a_warning_on_the_message() -> None:
+    texts = message_texts(
+        _msg(sender_warning="DMARC failed for bank.example"), "me", datetime.now(UTC)
+    )
+    assert "Unverified sender: DMARC failed for bank.example" in texts.header
+    assert "Unverified sender: DMARC failed for bank.example" in texts.sentence

@@ -195,7 +195,24 @@ def message_texts(msg: MessageView, me: str, now: datetime) -> MessageTexts:
         # An inbound message that could not be read completely (kept raw, nothing dropped).
         parts.append(_("warning: {reason}").format(reason=msg.failure_reason))
         sentence += ". " + _("Warning: {reason}").format(reason=msg.failure_reason)
+    if msg.direction == Direction.IN.value and msg.is_auto:
+        label = automatic_label(msg.auto_kind)
+        parts.append(label)
+        sentence += ". " + label
+    if msg.direction == Direction.IN.value and msg.sender_warning:
+        warning = _("Unverified sender: {reason}").format(reason=msg.sender_warning)
+        parts.append(warning)
+        sentence += ". " + warning
     return MessageTexts(kind, " · ".join(parts), body, sentence)
+
+
+def automatic_label(kind: str | None) -> str:
+    """The words that mark a message a machine sent (in the header, not by colour)."""
+    return {
+        "auto_reply": _("Automatic reply"),
+        "delivery_report": _("Automatic delivery report"),
+        "bulk": _("Automatic bulk mail"),
+    }.get(kind or "", _("Automatic message"))
 
 
 def conversation_header(

@@ -29,6 +29,9 @@ class MessageView:
     delivery_status: str
     failure_reason: str | None
     created_at: datetime
+    is_auto: bool = False  # sent by a machine (auto-reply, delivery report, bulk)
+    auto_kind: str | None = None
+    sender_warning: str | None = None  # the receiving server's failed sender check
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +134,9 @@ def conversation(session: Session, conversation_id: str) -> ConversationView | N
                 delivery_status=x.delivery_status,
                 failure_reason=x.failure_reason,
                 created_at=x.created_at,
+                is_auto=bool(x.is_auto),
+                auto_kind=x.auto_kind,
+                sender_warning=x.sender_warning,
             )
             for x in msgs
         ),

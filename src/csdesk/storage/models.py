@@ -201,6 +201,16 @@ class Message(Synced, Base):
     #: The address a mail the server wrote itself goes to (a chat transcript, the link that
     #: proves an address first); None: the conversation's route or customer. Server-only.
     recipient: Mapped[str | None] = mapped_column(String(320), index=True, info=SERVER_ONLY)
+    #: Sent by a machine (auto-reply, delivery report, bulk): KPI code leaves these out.
+    is_auto: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Why it is automatic ("auto_reply", "delivery_report", "bulk"), for the thread's label.
+    auto_kind: Mapped[str | None] = mapped_column(String(16))
+    #: The receiving server's authentication verdict when it failed ("DMARC failed", ...).
+    sender_warning: Mapped[str | None] = mapped_column(String(300))
+    #: Where an email came from ("<mailbox>#<uidvalidity>:<uid>"): a re-delivery is known by it.
+    source_ref: Mapped[str | None] = mapped_column(String(300), index=True, info=SERVER_ONLY)
+    #: Digest of an email's sender, date and content: a reused Message-ID is a new message.
+    fingerprint: Mapped[str | None] = mapped_column(String(64), info=SERVER_ONLY)
     conversation: Mapped[Conversation] = parent("Conversation", "Message.conversation_id")
 
 

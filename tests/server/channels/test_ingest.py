@@ -11,7 +11,7 @@ import pytest
 from csdesk.domain.enums import Channel, ConversationStatus, DeliveryStatus, Direction, IdentityKind
 from csdesk.server.channels.conversations import REOPEN_WITHIN, conversation_token
 from csdesk.server.channels.inbound import Handle, InboundMessage, StatusUpdate, ThreadHints
-from csdesk.server.channels.ingest import IngestResult, ThreadHint, ingest_message
+from csdesk.server.channels.ingest import IngestResult, ThreadHint, Unfiled, ingest_message
 from csdesk.server.channels.statuses import apply_status
 from csdesk.server.state import ServerState
 from csdesk.storage import models as m
@@ -128,18 +128,23 @@ def test_auto_replies_are_filed_but_never_reopen(state: ServerState) -> None:
     assert conv.status == ConversationStatus.RESOLVED.value and conv.waiting_since is None
     assert conv.message_count == 2
 
+    # The customer's own auto-reply that answers nothing is filed resolved, tagged "auto"...
     stray = _ingest(
-        state,
-        _msg(
-            Channel.EMAIL,
-            Handle(IdentityKind.EMAIL, "bounce@example.org"),
-            "Delivery failed",
-            is_auto=True,
-        ),
-        thread_hint=ThreadHint(),
+        state, _msg(Channel.EMAIL, sender, "Away", is_auto=True), thread_hint=ThreadHint()
     )
     born = _conv(state, stray.conversation_id)
     assert born.status == "resolved" and "auto" in born.tags and born.waiting_since is None
+    assert stray.customer_id == first.customer_id
+    # ...while a machine nobody knows is nobody's customer: nothing is written.
+    unknown = Handle(IdentityKind.EMAIL, f"{new_sid('bounce')}@example.org")
+    with pytest.raises(Unfiled):
+        _ingest(
+            state,
+            _msg(Channel.EMAIL, unknown, "Delivery failed", is_auto=True),
+            thread_hint=ThreadHint(),
+        )
+    with state.reads() as s:
+        assert s.query(m.CustomerIdentity).filter_by(value=unknown.value).count() == 0
 
 
 def test_email_threads_by_headers_then_token_else_new(state: ServerState) -> None:

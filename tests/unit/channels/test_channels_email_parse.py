@@ -164,8 +164,8 @@ def test_missing_headers(eml: Load) -> None:
     assert msg.text == "Can someone call me back?"
     assert msg.sender_handle is None and msg.sent_at == RECEIVED
     assert msg.thread.message_id is None
-    warning = msg.parse_warning or ""
-    assert all(w in warning for w in ("missing From", "missing Message-ID", "Date"))
+    # No sender is worth saying; a made-up Date or Message-ID loses nothing of the mail.
+    assert msg.parse_warning == "missing From"
     again = parse_email((CORPUS / "14-missing-headers.eml").read_bytes())
     assert again.provider_message_id == msg.provider_message_id  # stable for de-duplication
 
@@ -217,7 +217,7 @@ def test_internal_failure_still_returns_a_message(monkeypatch: pytest.MonkeyPatc
         ("Auto-Submitted: auto-generated\n", True),
         ("Auto-Submitted: no\n", False),
         ("Precedence: bulk\n", True),
-        ("Precedence: list\n", True),
+        ("Precedence: list\n", False),  # a person writing through a group address
         ("Precedence: junk\n", True),
         ("X-Autorespond: yes\n", True),
         ("X-Autoreply: yes\n", True),

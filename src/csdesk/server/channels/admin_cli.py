@@ -71,6 +71,7 @@ _SETTINGS: dict[Provider, list[tuple[str, str, str]]] = {
         ("--msgid-domain", "msgid_domain", "domain of replies' Message-IDs, e.g. store.example"),
         ("--poll-seconds", "poll_seconds", "how often to check without IMAP IDLE (60)"),
         ("--max-attachment-bytes", "max_attachment_bytes", "bigger files kept as names (25 MiB)"),
+        ("--authserv-id", "authserv_id", "the IMAP server's Authentication-Results id, if any"),
     ],
 }
 _COMMON = [

@@ -9,14 +9,17 @@ RFC 2177's 29 minutes), which also catches a notification that raced the IDLE co
 
 Exactly-once, across restarts: the last imported UID of each mailbox is kept with its
 UIDVALIDITY in the channel row (``settings["imap_state"]``) and advanced in the same
-transaction that stores the message; when the server renumbers the mailbox (a new
-UIDVALIDITY) the mailbox is read again and the Message-ID de-duplication in ``ingest`` keeps
-each mail once.  Mail is fetched with ``BODY.PEEK[]`` and never moved, flagged or deleted: the
-mailbox stays the archive of the originals.
+transaction that stores the message, and each message remembers where it was read
+(``source_ref``: mailbox, UIDVALIDITY, UID).  When the server renumbers the mailbox (a new
+UIDVALIDITY) the mailbox is read again and ``ingest`` keeps each mail once: the same
+Message-ID with the same sender and content is the same mail, while another sender's mail
+reusing a Message-ID is stored as a new message.  Mail is fetched with ``BODY.PEEK[]`` and
+never moved, flagged or deleted: the mailbox stays the archive of the originals.
 
 A mail that cannot be parsed is stored anyway (``parse_email`` never raises) with the parser's
 warning in the message's ``failure_reason`` so the agent sees why it looks odd, and the mail as
-received attached (``original-message.eml``) so they can open it.  Attachment bytes go to the
+received attached (``original-message.eml``) so they can open it; filing rules (bounces,
+auto-replies, reply routes) are in ``email_filing``.  Attachment bytes go to the
 server's attachment store.  A wrong
 password or an unreachable server is logged in one line and retried with backoff; nothing here
 can stop the server.
@@ -33,16 +36,15 @@ import ssl
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from csdesk.domain.enums import IdentityKind, Realm
+from csdesk.domain.enums import Realm
 from csdesk.server.channels import config_store
 from csdesk.server.channels.config_store import ChannelSettings, Provider
+from csdesk.server.channels.email_filing import file_email, with_original
 from csdesk.server.channels.email_parse import DEFAULT_MAX_ATTACHMENT_BYTES, parse_email
-from csdesk.server.channels.inbound import Attachment, Handle, InboundMessage
-from csdesk.server.channels.ingest import ThreadHint, ingest_message, save_route
+from csdesk.server.channels.inbound import InboundMessage
 from csdesk.server.channels.vault import VaultError
 from csdesk.server.state import ServerState
 from csdesk.storage import models as m
@@ -57,9 +59,6 @@ _TICK: Final = 0.5  # how often a waiting worker looks at the stop flag and the 
 _SKIP_AFTER: Final = 3  # a mail that fails to store this many times is left in the mailbox
 STATE_KEY: Final = "imap_state"
 _FETCH_UID = re.compile(rb"UID (\d+)")
-_WARNING_PREFIX: Final = "This email could not be read completely: "
-ORIGINAL_NAME: Final = "original-message.eml"
-_HARMLESS: Final = ("missing Message-ID", "missing or unreadable Date; using the time received")
 
 
 class ImapProblem(Exception):
@@ -406,13 +405,18 @@ class MailboxWorker:
         limit = int(cfg.settings.get("max_attachment_bytes") or DEFAULT_MAX_ATTACHMENT_BYTES)
         msg = None
         if raw is not None:
-            msg = parse_email(raw, max_attachment_bytes=limit, received_at=datetime.now(UTC))
-            if misread(msg.parse_warning):
+            msg = parse_email(
+                raw,
+                max_attachment_bytes=limit,
+                received_at=datetime.now(UTC),
+                authserv_id=cfg.text("authserv_id") or None,
+            )
+            if msg.parse_warning:  # only warnings that mean content was lost
                 msg = with_original(msg, raw, limit)
         try:
             with self.state.writes() as s:
                 if msg is not None:
-                    self._ingest(s, msg, cfg)
+                    self._ingest(s, msg, cfg, f"{key}#{validity}:{uid}")
                 _advance(s, key, validity, uid)
                 s.commit()
         except Exception as exc:
@@ -433,58 +437,17 @@ class MailboxWorker:
                 s.commit()
         self._failures.pop(uid, None)
 
-    def _ingest(self, s: Any, msg: InboundMessage, cfg: ChannelSettings) -> None:
-        result = ingest_message(
+    def _ingest(self, s: Any, msg: InboundMessage, cfg: ChannelSettings, source: str) -> None:
+        file_email(
             s,
             msg,
             realm=self.realm,
-            thread_hint=ThreadHint.from_email(msg),
             provider=Provider.EMAIL.value,
             store=self.state.attachments,
+            source_ref=source,
+            business=config_store.address_of(cfg) or cfg.text("imap_user") or None,
+            mailbox=self.name,
         )
-        if not result.created:
-            return
-        stored = s.get(m.Message, result.message_id)
-        if msg.parse_warning and stored is not None:
-            stored.failure_reason = (_WARNING_PREFIX + msg.parse_warning)[:500]
-        address = msg.reply_to or (msg.sender_handle.value if msg.sender_handle else None)
-        if address and not msg.is_auto:
-            # Replies go where the customer asked (Reply-To), never to an autoresponder.
-            # The business side is this mailbox's address: the reply leaves from it.
-            save_route(
-                s,
-                result.conversation_id,
-                Provider.EMAIL.value,
-                Handle(IdentityKind.EMAIL, address),
-                config_store.address_of(cfg) or cfg.text("imap_user") or None,
-            )
-        s.flush()
-        log.info(
-            "email (%s): stored %s in conversation %s",
-            self.name,
-            msg.provider_message_id,
-            result.conversation_id,
-        )
-
-
-def misread(warning: str | None) -> bool:
-    """Whether the parser's warning means the agent may not see what the customer wrote
-    (a missing Date or Message-ID alone does not)."""
-    rest = warning or ""
-    for harmless in _HARMLESS:
-        rest = rest.replace(harmless, "")
-    return bool(rest.replace(";", "").strip())
-
-
-def with_original(msg: InboundMessage, raw: bytes, limit: int) -> InboundMessage:
-    """``msg`` with the mail as received attached, so the agent can open what we misread."""
-    original = Attachment(
-        filename=ORIGINAL_NAME,
-        content_type="message/rfc822",
-        size=len(raw),
-        data=raw if len(raw) <= limit else None,
-    )
-    return replace(msg, attachments=(*msg.attachments, original))
 
 
 def _advance(s: Any, key: str, validity: int, uid: int) -> None:

@@ -21,6 +21,7 @@ from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr
 
 from csdesk.domain.enums import Channel, IdentityKind
+from csdesk.server.channels import email_auth, email_report
 from csdesk.server.channels.email_reply import (
     build_reply,
     embed_token,
@@ -72,16 +73,23 @@ _CHARSET_SUPERSETS = {
     "shift_jis": "cp932",
     "x-sjis": "cp932",
 }
+# Defects that lose content: the MIME structure broke (parts run together or are cut off).
+# Header defects (an obsolete date syntax, a missing header/body separator) lose nothing.
 _STRUCTURE_DEFECTS = {
     "StartBoundaryNotFoundDefect",
     "CloseBoundaryNotFoundDefect",
-    "MissingHeaderBodySeparatorDefect",
     "MultipartInvariantViolationDefect",
     "NoBoundaryInMultipartDefect",
+}
+# Found only while a part is decoded: the decoded bytes are not what was sent.
+_DECODE_DEFECTS = {
     "InvalidBase64PaddingDefect",
     "InvalidBase64CharactersDefect",
     "InvalidBase64LengthDefect",
 }
+# Relays that rewrite From to their own address (Google Groups: "'Ana' via Support").
+_VIA = re.compile(r"^\s*['\"]?(.*?)['\"]?\s+via\s+\S.*$", re.I)
+_LIST_SENDER = re.compile(r"(-bounces?|-owner|\+owners)@|^owner-", re.I)
 
 
 @dataclass
@@ -106,16 +114,20 @@ def parse_email(
     *,
     max_attachment_bytes: int = DEFAULT_MAX_ATTACHMENT_BYTES,
     received_at: datetime | None = None,
+    authserv_id: str | None = None,
 ) -> InboundMessage:
     """Parse one delivered message (as an MTA or IMAP fetch hands it over).
 
     Attachments larger than ``max_attachment_bytes`` are kept as metadata with ``data=None``.
-    ``received_at`` stands in for a missing or unreadable Date header.
+    ``received_at`` stands in for a missing or unreadable Date header.  ``authserv_id`` is
+    the receiving server's id in Authentication-Results, when the mailbox names it
+    (``email_auth``).  ``parse_warning`` names only what lost content; a missing Date or
+    Message-ID is made up for and not reported.
     """
     received = received_at or utc_now()
     require_utc(received, "received_at")  # a caller error, so raise it before the safety net
     try:
-        return _parse(raw, max_attachment_bytes, received)
+        return _parse(raw, max_attachment_bytes, received, authserv_id)
     except Exception as exc:  # the contract: an unparseable mail is stored, never bounced
         return _fallback(raw, received, f"message could not be parsed ({type(exc).__name__})")
 
@@ -141,14 +153,14 @@ def _synthetic_id(raw: bytes) -> str:
     return "sha256:" + hashlib.sha256(raw).hexdigest()[:40]
 
 
-def _parse(raw: bytes, max_bytes: int, received: datetime) -> InboundMessage:
+def _parse(
+    raw: bytes, max_bytes: int, received: datetime, authserv_id: str | None = None
+) -> InboundMessage:
     msg = BytesParser(policy=policy.default).parsebytes(raw)
     state = _State(max_bytes=max_bytes)
     subject = _header(msg, "Subject", state)
-    sender_name, sender = _sender(msg, state)
+    sender_name, sender = _relayed(msg, *_sender(msg, state))
     message_id = _first_id(_header(msg, "Message-ID", state))
-    if message_id is None:
-        state.warn("missing Message-ID")
     sent_at = _date(msg, received, state)
 
     _walk(msg, 0, state, in_alternative=False)
@@ -165,6 +177,7 @@ def _parse(raw: bytes, max_bytes: int, received: datetime) -> InboundMessage:
     if not text and html:
         text = html_to_text(html)
     reply_to = _addresses(msg, "Reply-To", state)
+    kind = email_report.auto_kind(msg)
     return InboundMessage(
         channel=Channel.EMAIL,
         provider_message_id=message_id or _synthetic_id(raw),
@@ -182,11 +195,40 @@ def _parse(raw: bytes, max_bytes: int, received: datetime) -> InboundMessage:
         ),
         raw=raw,
         parse_warning="; ".join(state.warnings) or None,
-        is_auto=is_auto_generated(msg),
+        is_auto=kind is not None,
         to=tuple(_addresses(msg, "To", state)),
         cc=tuple(_addresses(msg, "Cc", state)),
         reply_to=reply_to[0] if reply_to else None,
+        auto_kind=kind,
+        report=email_report.delivery_report(msg),
+        sender_warning=email_auth.sender_warning(msg, authserv_id),
+        fingerprint=_fingerprint(msg, sender, text, html, state.attachments),
     )
+
+
+def _fingerprint(
+    msg: Message,
+    sender: Handle | None,
+    text: str,
+    html: str | None,
+    attachments: list[Attachment],
+) -> str:
+    """Sender, Date, Subject and content: equal for two deliveries of one mail (whatever
+    route and trace headers they took), different for another mail reusing its Message-ID."""
+    digest = hashlib.sha256()
+    for piece in (
+        sender.value if sender else "",
+        _raw_header(msg, "Date") or "",
+        _raw_header(msg, "Subject") or "",
+        text,
+        html or "",
+        *(
+            f"{a.filename}:{a.size}:{hashlib.sha256(a.data).hexdigest() if a.data else ''}"
+            for a in attachments
+        ),
+    ):
+        digest.update(piece.encode("utf-8", "surrogatepass") + b"\x00")
+    return digest.hexdigest()
 
 
 # --- headers -------------------------------------------------------------------------------
@@ -256,6 +298,38 @@ def _sender(msg: Message, state: _State) -> tuple[str | None, Handle | None]:
         return name, None
 
 
+def _relayed(
+    msg: Message, name: str | None, sender: Handle | None
+) -> tuple[str | None, Handle | None]:
+    """A group or list relay's mail under the person who wrote it (``X-Original-Sender``).
+
+    Only when the mail shows it was relayed (From's name says "… via …", a List-Id, or a list
+    Sender): anyone can write X-Original-Sender into a mail sent directly.
+    """
+    original = _raw_header(msg, "X-Original-Sender")
+    if original is None or sender is None:
+        return name, sender
+    relay_sender = parseaddr(_raw_header(msg, "Sender") or "")[1]
+    via = _VIA.match(name or "")
+    relayed = (
+        via is not None
+        or _raw_header(msg, "List-Id") is not None
+        or (relay_sender and _LIST_SENDER.search(relay_sender) is not None)
+    )
+    if not relayed:
+        return name, sender
+    try:
+        person = Handle(IdentityKind.EMAIL, normalize_email(_clean(parseaddr(original)[1])))
+    except ValueError:
+        return name, sender
+    if person == sender:
+        return name, sender
+    from_name, from_address = parseaddr(_clean(_raw_header(msg, "X-Original-From") or ""))
+    if from_address and from_address.lower() == person.value.lower() and from_name.strip():
+        return from_name.strip(), person
+    return ((via.group(1).strip() or None) if via else None), person
+
+
 def _addresses(msg: Message, name: str, state: _State) -> list[str]:
     value = _header_object(msg, name)
     if isinstance(value, AddressHeader):
@@ -286,36 +360,18 @@ def _date(msg: Message, received: datetime, state: _State) -> datetime:
     value = _header_object(msg, "Date")
     when = value.datetime if isinstance(value, DateHeader) else None
     if when is None:
-        state.warn("missing or unreadable Date; using the time received")
-        return received
+        return received  # nothing of the customer's is lost: the time received stands in
     # A naive datetime comes from "-0000", which RFC 5322 defines as UTC with no local zone.
     return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
 def is_auto_generated(msg: Message) -> bool:
-    """Whether the mail was sent by a machine (auto-reply, bounce, list), not by a person.
+    """Whether the mail was sent by a machine (auto-reply, bounce, bulk), not by a person.
 
-    Replying to these starts mail loops, and counting them breaks first-response SLAs.
+    Replying to these starts mail loops, and counting them breaks first-response SLAs;
+    ``email_report.auto_kind`` says which kind it is.
     """
-
-    def header(name: str) -> str:
-        return (_raw_header(msg, name) or "").strip().lower()
-
-    auto_submitted = header("Auto-Submitted")
-    if auto_submitted and auto_submitted.split(";")[0].strip() != "no":
-        return True
-    if msg.get_content_type() == "multipart/report":
-        return True
-    if header("Precedence") in {"bulk", "list", "junk", "auto_reply"}:
-        return True
-    for name in ("X-Autoreply", "X-Autorespond"):
-        value = header(name)
-        if _raw_header(msg, name) is not None and value not in {"no", "false", "0"}:
-            return True
-    if header("Return-Path").replace(" ", "") == "<>":  # the null sender of bounces and RFC 3834
-        return True
-    sender = parseaddr(header("From"))[1]
-    return sender.split("@")[0] in {"mailer-daemon", "mail-daemon"}
+    return email_report.auto_kind(msg) is not None
 
 
 # --- body ----------------------------------------------------------------------------------
@@ -372,8 +428,19 @@ def _walk(part: Message, depth: int, state: _State, *, in_alternative: bool) -> 
     if state.parts > _MAX_PARTS or depth > _MAX_DEPTH:
         state.warn("too many or too deeply nested MIME parts; the rest were skipped")
         return
-    for defect in part.defects:
-        state.defects.add(type(defect).__name__)
+    try:
+        _walk_part(part, depth, state, in_alternative=in_alternative)
+    finally:
+        # After the part is decoded: decoding is what finds broken base64.
+        found = {type(defect).__name__ for defect in part.defects}
+        state.defects |= found
+        if found & _DECODE_DEFECTS:
+            name = _filename(part)
+            what = f"attachment {name!r}" if name else f"a {part.get_content_type()} part"
+            state.warn(f"{what} is damaged (invalid base64); its content may be incomplete")
+
+
+def _walk_part(part: Message, depth: int, state: _State, *, in_alternative: bool) -> None:
     ctype = part.get_content_type()
     maintype = part.get_content_maintype()
     if maintype == "multipart":

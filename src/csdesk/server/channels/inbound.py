@@ -75,6 +75,35 @@ class ThreadHints:
 
 
 @dataclass(frozen=True, slots=True)
+class BouncedRecipient:
+    """One recipient of a delivery-status notification (RFC 3464 per-recipient fields)."""
+
+    recipient: str
+    action: str  # "failed", "delayed", "delivered", "relayed", "expanded" (lower case)
+    status: str = ""  # "5.1.1"
+    diagnostic: str = ""  # "smtp; 550 5.1.1 User unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryReport:
+    """What a bounce says about a message we sent.
+
+    ``original_ids`` come from the returned message's headers: its Message-ID first (ours,
+    when we sent it), then In-Reply-To and References, newest first; ``original_subject`` is its
+    Subject (it may carry the conversation token).
+    """
+
+    recipients: tuple[BouncedRecipient, ...] = ()
+    original_ids: tuple[str, ...] = ()
+    original_subject: str | None = None
+    original_message_id: str | None = None  # the returned message's own Message-ID
+
+    @property
+    def failed(self) -> tuple[BouncedRecipient, ...]:
+        return tuple(r for r in self.recipients if r.action == "failed" or r.status.startswith("5"))
+
+
+@dataclass(frozen=True, slots=True)
 class InboundMessage:
     """One customer message, whatever the channel.
 
@@ -83,6 +112,11 @@ class InboundMessage:
     side the customer wrote to (our number, page id, WhatsApp phone_number_id, mailbox) so the
     router can pick the inbox and the reply route.  ``edited`` marks a provider edit of a
     message already delivered under the same ``provider_message_id``.
+
+    Email only: ``auto_kind`` says why ``is_auto`` is set ("auto_reply", "delivery_report",
+    "bulk"); ``report`` is a bounce's content; ``sender_warning`` the receiving server's failed
+    DMARC/SPF/DKIM verdict; ``fingerprint`` a digest of sender, date and content, which tells
+    a reused Message-ID from a re-delivery of the same mail.
     """
 
     channel: Channel
@@ -102,6 +136,10 @@ class InboundMessage:
     cc: tuple[str, ...] = ()
     reply_to: str | None = None
     edited: bool = False
+    auto_kind: str | None = None
+    report: DeliveryReport | None = None
+    sender_warning: str | None = None
+    fingerprint: str | None = None
 
     def __post_init__(self) -> None:
         require_utc(self.sent_at, "sent_at")

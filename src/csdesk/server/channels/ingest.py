@@ -10,6 +10,16 @@ messages from one new sender can race on PostgreSQL.  The loser hits a unique co
 transaction back and run again, when the winner's rows are visible and the message is found as
 a duplicate.  Call ``ingest_message`` on a session with no other uncommitted work, and commit
 after it.
+
+Duplicates: a provider's message id is its identity, except for email, where the sender picks
+the Message-ID and mailers reuse them.  An email is a re-delivery when it comes from the same
+mailbox, UIDVALIDITY and UID (``source_ref``) or carries a known Message-ID with the same
+``fingerprint`` (sender, date and content); the same Message-ID with another sender or body is
+a new message, stored under ``<Message-ID>#<digest>``.
+
+Machine mail (``msg.is_auto``) never creates a customer: it joins the conversation it answers,
+or (an auto-reply) the customer it comes from; a delivery report joins only the conversation of
+the message it reports.  Otherwise ``Unfiled`` is raised and nothing is written.
 """
 
 from __future__ import annotations
@@ -35,6 +45,7 @@ from csdesk.server.attachments.store import AttachmentStore
 from csdesk.server.channels import claims, customers, media_fetch
 from csdesk.server.channels import conversations as threads
 from csdesk.server.channels.email_reply import extract_token
+from csdesk.server.channels.email_report import DELIVERY_REPORT
 from csdesk.server.channels.inbound import Attachment, Handle, InboundMessage
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
@@ -65,8 +76,21 @@ class ThreadHint:
 
     @classmethod
     def from_email(cls, msg: InboundMessage) -> ThreadHint:
-        ids = [msg.thread.in_reply_to, *reversed(msg.thread.references)]
-        return cls(tuple(i for i in ids if i), extract_token(msg.subject))
+        """A bounce threads by the message it returns, before its own headers."""
+        report = msg.report
+        ids = [*(report.original_ids if report else ()), msg.thread.in_reply_to]
+        ids += reversed(msg.thread.references)
+        token = extract_token(msg.subject)
+        if token is None and report is not None:
+            token = extract_token(report.original_subject)
+        return cls(tuple(i for i in ids if i), token)
+
+
+class Unfiled(Exception):
+    """A machine's message (auto-reply, bounce) with no conversation or customer to join.
+
+    Nothing was written; the caller logs it (the mail stays in its mailbox).
+    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +125,7 @@ def ingest_message(
     extra_handles: Sequence[Handle] = (),
     provider: str | None = None,
     store: AttachmentStore | None = None,
+    source_ref: str | None = None,
 ) -> IngestResult:
     """Store ``msg`` once, on the right customer and conversation; see the module docstring.
 
@@ -109,6 +134,8 @@ def ingest_message(
     agents, never matched on.  ``provider`` names the connection the
     message arrived through, so replies leave the same way. With ``store``, attachment bytes
     the message carries are kept there (content-addressed) and can be downloaded by agents.
+    ``source_ref`` names where an email was read (mailbox, UIDVALIDITY, UID). Raises
+    ``Unfiled`` for a machine's message that has nowhere to go.
     """
     shas = [
         store.put(a.data) if store is not None and a.data is not None else None
@@ -116,7 +143,9 @@ def ingest_message(
     ]
     for attempt in range(_RETRIES):
         try:
-            result = _ingest(session, msg, realm, thread_hint, extra_handles, provider, shas)
+            result = _ingest(
+                session, msg, realm, thread_hint, extra_handles, provider, shas, source_ref
+            )
             session.flush()
             return result
         except IntegrityError:
@@ -132,6 +161,26 @@ def find_message(session: Session, channel: Channel, provider_id: str) -> m.Mess
             m.Message.channel == channel.value, m.Message.provider_message_id == provider_id
         )
     ).first()
+
+
+def _stored_id(session: Session, msg: InboundMessage, source_ref: str | None) -> str | m.Message:
+    """The message already stored for ``msg``, or the provider id to store it under."""
+    if source_ref:
+        again = session.scalars(
+            select(m.Message).where(
+                m.Message.channel == msg.channel.value, m.Message.source_ref == source_ref
+            )
+        ).first()
+        if again is not None:
+            return again
+    existing = find_message(session, msg.channel, msg.provider_message_id)
+    if existing is None:
+        return msg.provider_message_id
+    if msg.fingerprint is None or existing.fingerprint in (None, msg.fingerprint):
+        return existing  # no digest to tell them apart (other channels, rows from before)
+    # Another mail under a reused Message-ID: its own id, the same for each re-delivery.
+    own = f"{msg.provider_message_id[:230]}#{msg.fingerprint[:16]}"
+    return find_message(session, msg.channel, own) or own
 
 
 def _duplicate(session: Session, existing: m.Message, msg: InboundMessage) -> IngestResult:
@@ -161,10 +210,11 @@ def _ingest(
     extra: Sequence[Handle],
     provider: str | None,
     shas: Sequence[str | None] = (),
+    source_ref: str | None = None,
 ) -> IngestResult:
-    existing = find_message(session, msg.channel, msg.provider_message_id)
-    if existing is not None:
-        return _duplicate(session, existing, msg)
+    stored = _stored_id(session, msg, source_ref)
+    if isinstance(stored, m.Message):
+        return _duplicate(session, stored, msg)
     at = received_at(msg.sent_at)
     handles = _handles(msg)
     plain = [h for h, _ in handles]
@@ -178,6 +228,13 @@ def _ingest(
     if conv is not None:
         customer = session.get(m.Customer, conv.customer_id)
         assert customer is not None
+    elif msg.is_auto:
+        # A machine is nobody's customer: join the sender's customer or nothing at all.
+        known = None if msg.auto_kind == DELIVERY_REPORT else customers.match(session, realm, plain)
+        if known is None:
+            raise Unfiled(msg.auto_kind or "automatic message")
+        customer = known
+        conv, conv_created = _conversation_for(session, customer, msg, hint, at)
     else:
         customer = customers.match(session, realm, plain)
         if customer is None:
@@ -207,8 +264,13 @@ def _ingest(
             for n, a in enumerate(msg.attachments)
         ],
         delivery_status=DeliveryStatus.RECEIVED.value,
-        provider_message_id=msg.provider_message_id,
+        provider_message_id=stored,
         created_at=at,
+        is_auto=msg.is_auto,
+        auto_kind=msg.auto_kind if msg.is_auto else None,
+        sender_warning=msg.sender_warning[:300] if msg.sender_warning else None,
+        source_ref=source_ref[:300] if source_ref else None,
+        fingerprint=msg.fingerprint,
     )
     session.add(message)
     media_fetch.enqueue(session, message)  # provider media: downloaded in the background

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from csdesk.domain.delivery import advance
 from csdesk.domain.enums import Channel, DeliveryStatus, Direction, IdentityKind, Realm
-from csdesk.server.channels.inbound import StatusUpdate
+from csdesk.server.channels.email_report import failure_reason
+from csdesk.server.channels.inbound import DeliveryReport, StatusUpdate
 from csdesk.server.channels.ingest import find_message
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
@@ -89,6 +90,26 @@ def apply_status(session: Session, update: StatusUpdate) -> int:
         error_reason=update.error_reason,
     )
     return int(changed)
+
+
+def apply_bounce(
+    session: Session, report: DeliveryReport, at: datetime, *, conversation_id: str
+) -> m.Message | None:
+    """Mark the message a bounce returns failed, naming the recipient and the status.
+
+    Only our own outbound message in the conversation the bounce was filed in, and only for a
+    permanent failure ("delayed" reports leave it as it is). The message it marked, if any.
+    """
+    if not report.failed or not report.original_message_id:
+        return None
+    msg = find_message(session, Channel.EMAIL, report.original_message_id)
+    if msg is None or msg.conversation_id != conversation_id:
+        return None
+    return (
+        msg
+        if apply_to(msg, DeliveryStatus.FAILED, at, error_reason=failure_reason(report))
+        else None
+    )
 
 
 def _apply_watermark(session: Session, update: StatusUpdate) -> int:

@@ -401,6 +401,11 @@ class ThreadFactory:
             "provider_message_id": None if role == NOTE else self.ids.make(channel, role, person),
             "sent_at": None if role == NOTE else at,
             "template": None,  # server-only: the WhatsApp template a reply was sent as
+            "is_auto": False,
+            "auto_kind": None,
+            "sender_warning": None,
+            "source_ref": None,  # server-only: where an email was read (mailbox, UID)
+            "fingerprint": None,
         }
 
     def _conversation(
