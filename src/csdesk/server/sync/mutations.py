@@ -29,6 +29,7 @@ from csdesk.server.attachments import outgoing
 from csdesk.server.channels import agent_mutations as channel_ops
 from csdesk.server.channels import call_mutations as call_ops
 from csdesk.server.channels import wa_templates
+from csdesk.server.channels.wa_window import free_text_refusal
 from csdesk.server.deps import realm_of
 from csdesk.storage import audit
 from csdesk.storage import models as m
@@ -155,10 +156,12 @@ def send(session: Session, user: m.User, a: SendArgs) -> None:
     conv = _conversation(session, user, a.conversation_id)
     if session.get(m.Message, a.message_id) is not None:
         raise Reject(RejectCode.CONFLICT, "A message with this id already exists.")
+    now = utcnow()
     if a.template is not None:
         # What the customer receives, so the thread shows it (not the desk's own rendering).
         a = a.model_copy(update={"body_text": _template_text(session, conv, a)})
-    now = utcnow()
+    elif not a.is_note and (why := free_text_refusal(conv, now)) is not None:
+        raise Reject(RejectCode.WINDOW_CLOSED, why)
     session.add(
         m.Message(
             id=a.message_id,
