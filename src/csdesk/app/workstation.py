@@ -15,6 +15,7 @@ from pathlib import Path
 
 from csdesk.app import inbox, readstate, thread
 from csdesk.app.search import SearchIndex
+from csdesk.domain.access import can_read
 from csdesk.domain.enums import ConversationStatus, Priority
 from csdesk.protocol import Entity, MutationType
 from csdesk.storage import models as m
@@ -80,6 +81,23 @@ class Workstation:
                 for u in s.scalars(
                     select(m.User).where(m.User.active.is_(True)).order_by(m.User.display_name)
                 )
+            ]
+
+    def assignees(self, conversation_id: str) -> list[tuple[str, str]]:
+        """Active teammates who can read ``conversation_id`` (id, display name): the server
+        refuses anyone else (a trainee never sees production, nor an agent the sandbox)."""
+        from sqlalchemy import select
+
+        with self.cache.session() as s:
+            conv = s.get(m.Conversation, conversation_id)
+            if conv is None:
+                return []
+            return [
+                (u.id, u.display_name)
+                for u in s.scalars(
+                    select(m.User).where(m.User.active.is_(True)).order_by(m.User.display_name)
+                )
+                if can_read(u.role, conv.realm)
             ]
 
     def teams(self) -> list[tuple[str, str]]:

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
 
+from csdesk.domain.access import can_read
 from csdesk.domain.enums import (
     Channel,
     ConversationStatus,
@@ -228,6 +229,14 @@ def assign(session: Session, user: m.User, a: AssignArgs) -> None:
         target = session.get(m.User, a.assignee_id)
         if target is None or not target.active:
             raise Reject(RejectCode.NOT_FOUND, "That teammate does not exist or is disabled.")
+        if not can_read(target.role, conv.realm):
+            # A trainee never sees production (nor anyone else the sandbox): a conversation
+            # given to them would sit in a queue nobody can open.
+            raise Reject(
+                RejectCode.ASSIGNEE_CANNOT_READ,
+                f"{target.display_name} cannot see this conversation ({target.role}s work in "
+                f"the {'training sandbox' if conv.realm == 'production' else 'production'}).",
+            )
     if (
         (a.team_id is not None or a.set_team)
         and a.team_id is not None
