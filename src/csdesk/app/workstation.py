@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from csdesk.app import inbox, readstate, thread
+from csdesk.app import arrivals, inbox, readstate, thread
 from csdesk.app.search import SearchIndex
 from csdesk.domain.access import can_read
 from csdesk.domain.enums import ConversationStatus, Priority
@@ -116,6 +116,11 @@ class Workstation:
                     or_(m.CannedResponse.channel.is_(None), m.CannedResponse.channel == channel)
                 )
             return list(s.scalars(q))
+
+    def arrival_notice(self, conversation_id: str, now: datetime | None = None) -> str | None:
+        """What to say as ``conversation_id`` lands in "Mine" (new, snooze over, callback)."""
+        with self.cache.session() as s:
+            return arrivals.arrival_notice(s, conversation_id, now or utcnow())
 
     def assigned_to_me(self, ids: Sequence[str]) -> set[str]:
         with self.cache.session() as s:
