@@ -74,6 +74,8 @@ class RejectCode(StrEnum):
     FORBIDDEN = "forbidden"  # the caller's role may not do this
     CONFLICT = "conflict"  # any other lost race
     CALL_ENDED = "call_ended"  # the call ended (missed) before this desk answered it
+    ASSIGNEE_CANNOT_READ = "assignee_cannot_read"  # e.g. a trainee given a production case
+    WINDOW_CLOSED = "window_closed"  # WhatsApp free text after the 24-hour window: use a template
 
 
 class ResultStatus(StrEnum):

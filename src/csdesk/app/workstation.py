@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from csdesk.app import inbox, readstate, thread
+from csdesk.app import arrivals, inbox, readstate, thread
 from csdesk.app.search import SearchIndex
+from csdesk.domain.access import can_read
 from csdesk.domain.enums import ConversationStatus, Priority
 from csdesk.protocol import Entity, MutationType
 from csdesk.storage import models as m
@@ -82,6 +83,23 @@ class Workstation:
                 )
             ]
 
+    def assignees(self, conversation_id: str) -> list[tuple[str, str]]:
+        """Active teammates who can read ``conversation_id`` (id, display name): the server
+        refuses anyone else (a trainee never sees production, nor an agent the sandbox)."""
+        from sqlalchemy import select
+
+        with self.cache.session() as s:
+            conv = s.get(m.Conversation, conversation_id)
+            if conv is None:
+                return []
+            return [
+                (u.id, u.display_name)
+                for u in s.scalars(
+                    select(m.User).where(m.User.active.is_(True)).order_by(m.User.display_name)
+                )
+                if can_read(u.role, conv.realm)
+            ]
+
     def teams(self) -> list[tuple[str, str]]:
         from sqlalchemy import select
 
@@ -98,6 +116,11 @@ class Workstation:
                     or_(m.CannedResponse.channel.is_(None), m.CannedResponse.channel == channel)
                 )
             return list(s.scalars(q))
+
+    def arrival_notice(self, conversation_id: str, now: datetime | None = None) -> str | None:
+        """What to say as ``conversation_id`` lands in "Mine" (new, snooze over, callback)."""
+        with self.cache.session() as s:
+            return arrivals.arrival_notice(s, conversation_id, now or utcnow())
 
     def assigned_to_me(self, ids: Sequence[str]) -> set[str]:
         with self.cache.session() as s:

@@ -31,6 +31,7 @@ from csdesk.server.feed.notifier import listen_postgres
 from csdesk.server.presence.routes import router as presence_router
 from csdesk.server.state import ServerState
 from csdesk.server.sync.routes import router as sync_router
+from csdesk.server.sync.snooze import SnoozeWaker
 from csdesk.storage.migrate import upgrade
 
 
@@ -73,9 +74,12 @@ def create_app(config: ServerConfig, *, migrate: bool = True) -> FastAPI:
             simulator = CustomerSimulator.start(state)
         await channels.start()
         upload_sweeper.start()
+        waker = SnoozeWaker(state, config.snooze_wake_seconds)
+        waker.start()
         try:
             yield
         finally:
+            await waker.stop()
             await upload_sweeper.stop()
             await channels.stop()
             if simulator is not None:

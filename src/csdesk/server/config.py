@@ -15,6 +15,15 @@ def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("csdesk-server", "csdesk"))
 
 
+def _env_seconds(name: str, default: float) -> float:
+    """A positive number of seconds from the environment (``default`` when unset or bad)."""
+    try:
+        value = float(os.environ.get(name) or default)
+    except ValueError:
+        return default
+    return value if 0 <= value < float("inf") else default
+
+
 def default_db_url() -> str:
     data = default_data_dir()
     data.mkdir(parents=True, exist_ok=True)
@@ -85,9 +94,19 @@ class ServerConfig:
     #: An upload no reply used is removed after this long (the sweep's grace period).
     #: Default: $CSDESK_UPLOAD_GRACE_SECONDS or a day.
     upload_grace_seconds: float = field(
-        default_factory=lambda: _env_number("CSDESK_UPLOAD_GRACE_SECONDS", 24 * 3600)
+        default_factory=lambda: _env_seconds("CSDESK_UPLOAD_GRACE_SECONDS", 24 * 3600)
     )
     #: How often the server looks for such uploads (and once at start).
     upload_sweep_seconds: float = field(
-        default_factory=lambda: _env_number("CSDESK_UPLOAD_SWEEP_SECONDS", 3600)
+        default_factory=lambda: _env_seconds("CSDESK_UPLOAD_SWEEP_SECONDS", 3600)
+    )
+    #: At most one call to Meta for the WhatsApp template list per this many seconds and
+    #: business account, shared by every request and process. $CSDESK_WA_TEMPLATES_REFRESH_SECONDS.
+    wa_templates_refresh_seconds: float = field(
+        default_factory=lambda: _env_seconds("CSDESK_WA_TEMPLATES_REFRESH_SECONDS", 60.0)
+    )
+    #: How often snoozed conversations whose time has come are woken (back to open).
+    #: $CSDESK_SNOOZE_WAKE_SECONDS.
+    snooze_wake_seconds: float = field(
+        default_factory=lambda: _env_seconds("CSDESK_SNOOZE_WAKE_SECONDS", 15.0)
     )

@@ -8,7 +8,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from csdesk.domain.enums import Realm, Role
+from csdesk.domain.access import realm_of_role
+from csdesk.domain.enums import Role
 from csdesk.server.auth import service as auth
 from csdesk.server.errors import ApiError
 from csdesk.server.state import ServerState
@@ -82,4 +83,4 @@ def require(*roles: Role) -> Callable[[m.User], m.User]:
 
 def realm_of(user: m.User) -> str:
     """Trainees live in the training sandbox and never read production data."""
-    return Realm.TRAINING.value if user.role == Role.TRAINEE.value else Realm.PRODUCTION.value
+    return realm_of_role(user.role).value

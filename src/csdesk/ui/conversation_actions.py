@@ -127,7 +127,7 @@ class ConversationActions:
             targets: list[tuple[str | None, str | None, str]] = [
                 (None, None, _("Nobody (unassign)"))
             ]
-            targets += [(uid, None, name) for uid, name in ws.users()]
+            targets += [(uid, None, name) for uid, name in ws.assignees(cid)]
             targets += [
                 (None, tid, _("Team: {name}").format(name=name)) for tid, name in ws.teams()
             ]

@@ -321,13 +321,10 @@ class MainWindow(ConversationActions, QMainWindow):
             self.inbox.list.setFocus()
 
     def _notify_new(self, cid: str) -> None:
-        rows = self.ws.rows([cid])
-        row = rows.get(cid)
-        if row is None:
+        # New for me, or back from a snooze the server woke ("Snooze over: …").
+        text = self.ws.arrival_notice(cid)
+        if text is None:
             return
-        text = _("New conversation for you: {who} — {title}").format(
-            who=row.customer_name, title=row.title
-        )
         self.say(text)
         if self.tray is not None:
             self.tray.showMessage("csdesk", text, QSystemTrayIcon.MessageIcon.Information, 8000)

@@ -21,6 +21,7 @@ from csdesk.server.channels.merge import (
     merge_customers,
     undo_merge,
 )
+from csdesk.server.channels.wa_window import free_text_refusal
 from csdesk.server.deps import realm_of
 from csdesk.storage import audit
 from csdesk.storage import models as m
@@ -148,6 +149,8 @@ def retry(session: Session, user: m.User, a: RetryArgs) -> None:
     conv = session.get(m.Conversation, msg.conversation_id)
     if conv is None or conv.deleted_at is not None:
         raise _reject(RejectCode.DELETED, "This conversation was deleted by an administrator.")
+    if msg.template is None and (why := free_text_refusal(conv, utcnow())) is not None:
+        raise _reject(RejectCode.WINDOW_CLOSED, why)
     before = {"delivery_status": current.value, "failure_reason": msg.failure_reason}
     msg.delivery_status = advance(current, DeliveryStatus.QUEUED).value
     msg.failure_reason = None

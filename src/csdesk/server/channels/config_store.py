@@ -52,7 +52,8 @@ WEBHOOK_PATHS: Final[dict[Provider, tuple[str, ...]]] = {
 }
 #: Settings the server itself keeps in the row (the IMAP worker's last UID per mailbox); kept
 #: when ``channel add`` replaces the connection, so re-adding it does not re-import the mailbox.
-RUNTIME_SETTINGS: Final = ("imap_state", "wa_templates")  # wa_templates: see wa_templates.py
+#: wa_templates, wa_templates_asked: see wa_templates.py
+RUNTIME_SETTINGS: Final = ("imap_state", "wa_templates", "wa_templates_asked")
 DEFAULT_RATE_PER_MINUTE: Final = 600
 DEFAULT_MAX_ATTEMPTS: Final = 5
 DEFAULT_RETRY_SECONDS: Final = 2.0

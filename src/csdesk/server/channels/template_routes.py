@@ -1,14 +1,18 @@
 """``/api/v1/channels/whatsapp/templates``: the approved WhatsApp templates, for the composer.
 
 Served from the database copy (see ``wa_templates``); refreshed from the Graph API when the
-copy is older than ``MAX_AGE`` or the agent asks (``refresh=true``).  When Meta cannot be
+copy is older than ``MAX_AGE`` or a supervisor or administrator asks (``refresh=true``; an
+agent's ask is served the copy).  Meta is asked at most once per
+``ServerConfig.wa_templates_refresh_seconds`` and business account, whoever asks and however
+many server processes there are (``wa_templates.claim_refresh``).  When Meta cannot be
 reached but a copy exists, the copy is served with ``problem`` set, so an agent outside the
 24-hour window can still reach the customer.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import math
+from datetime import datetime, timedelta
 from typing import Annotated
 
 import requests
@@ -16,6 +20,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
+from csdesk.domain.enums import Role
 from csdesk.protocol import API_PREFIX
 from csdesk.server.channels import wa_templates
 from csdesk.server.channels.config_store import Provider
@@ -27,6 +32,17 @@ from csdesk.server.state import ServerState
 from csdesk.storage.types import utcnow
 
 router = APIRouter(prefix=API_PREFIX, tags=["channels"])
+
+#: Who may make the server ask Meta now; everyone else is served the stored copy.
+REFRESHERS = frozenset({Role.SUPERVISOR.value, Role.ADMIN.value})
+
+
+class TooSoon(Exception):
+    """Meta was asked for this account's list too recently; ``wait`` until the next turn."""
+
+    def __init__(self, wait: timedelta) -> None:
+        super().__init__(f"retry in {wait}")
+        self.wait = wait
 
 
 class TemplateOut(BaseModel):
@@ -60,6 +76,14 @@ def _refresh(state: ServerState, request: Request) -> wa_templates.Cached:
             "whatsapp_not_configured",
             "WhatsApp through Meta's Cloud API is not configured on this server.",
         )
+    interval = timedelta(seconds=state.config.wa_templates_refresh_seconds)
+    with state.writes() as s:
+        wait = wa_templates.claim_refresh(
+            s, cfg.text(wa_templates.WABA_SETTING), utcnow(), interval
+        )
+        s.commit()
+    if wait is not None:
+        raise TooSoon(wait)
     with requests.Session() as http:
         templates = wa_templates.fetch(http, cfg)
     with state.writes() as s:
@@ -73,12 +97,12 @@ def _refresh(state: ServerState, request: Request) -> wa_templates.Cached:
 @router.get(
     "/channels/whatsapp/templates",
     response_model=TemplatesOut,
-    responses={401: {}, 409: {}, 502: {}},
+    responses={401: {}, 409: {}, 429: {}, 502: {}},
 )
 async def whatsapp_templates(
     request: Request,
     state: State,
-    _user: CurrentUser,
+    user: CurrentUser,
     refresh: Annotated[bool, Query(description="fetch from Meta now")] = False,
 ) -> TemplatesOut:
     """The approved templates an agent can send outside WhatsApp's 24-hour window."""
@@ -89,13 +113,28 @@ async def whatsapp_templates(
 
     copy = await run_in_threadpool(cached)
     problem: str | None = None
-    if refresh or not wa_templates.fresh_enough(copy):
+    asked = refresh and user.role in REFRESHERS
+    if asked or not wa_templates.fresh_enough(copy):
         try:
             copy = await run_in_threadpool(_refresh, state, request)
         except wa_templates.TemplateFetchError as exc:
             if copy is None:
                 raise ApiError(502, "whatsapp_templates_unavailable", str(exc)) from None
             problem = str(exc)
+        except TooSoon as exc:
+            seconds = max(1, math.ceil(exc.wait.total_seconds()))
+            if copy is None:
+                raise ApiError(
+                    429,
+                    "whatsapp_templates_rate_limited",
+                    f"The template list was asked of Meta moments ago; try again in {seconds} s.",
+                    headers={"Retry-After": str(seconds)},
+                ) from None
+            if asked:
+                problem = (
+                    f"The list was fetched from Meta moments ago; it can be fetched again in "
+                    f"{seconds} s."
+                )
     assert copy is not None
     return TemplatesOut(
         templates=[TemplateOut(**t.to_json()) for t in copy.templates],

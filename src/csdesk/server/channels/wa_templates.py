@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 
 #: The runtime setting in the Meta connection's row that holds the cached list.
 CACHE_SETTING: Final = "wa_templates"
+#: The runtime setting recording when a process last asked Meta for the list (rate limit).
+ASKED_SETTING: Final = "wa_templates_asked"
 #: The WhatsApp Business Account id setting (``csdesk-server channel add meta --waba-id``).
 WABA_SETTING: Final = "waba_id"
 #: A copy older than this is refreshed when a desk asks for the list.
@@ -357,6 +359,35 @@ def build_send(
         base_url=cfg.text("api_base_url", meta.DEFAULT_GRAPH_BASE),
         api_version=cfg.text("graph_version", meta.DEFAULT_GRAPH_VERSION),
     )
+
+
+def claim_refresh(
+    session: Session, waba_id: str, now: datetime, interval: timedelta
+) -> timedelta | None:
+    """Take this WABA's turn to ask Meta for the list now: None if granted (recorded, commit
+    it before calling Meta), else how long until the next turn.
+
+    The turn is kept in the Meta connection's row, locked while it is taken, so every request
+    of every server process on the database shares one budget: a desk that holds Refresh, or
+    many desks opening the list at once, cost Meta one call per ``interval``, not one each.
+    """
+    row = session.get(m.ChannelConfig, Provider.META.value, with_for_update=True)
+    if row is None:
+        return None  # the caller finds the connection gone and says so
+    settings = dict(row.settings or {})
+    asked = settings.get(ASKED_SETTING)
+    if isinstance(asked, dict) and asked.get("waba_id") == waba_id:
+        try:
+            last = datetime.fromisoformat(str(asked.get("at")))
+        except ValueError:
+            last = None
+        # A turn taken a moment "after" ``now`` is another request's, which held the lock
+        # while this one waited; only a time far ahead (a clock moved back) is ignored.
+        if last is not None and last.tzinfo is not None and abs(now - last) < interval:
+            return last + interval - now
+    settings[ASKED_SETTING] = {"waba_id": waba_id, "at": now.isoformat()}
+    row.settings = settings  # a new dict, so the JSON column is written
+    return None
 
 
 def fresh_enough(cached: Cached | None, now: datetime | None = None) -> bool:

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
 
+from csdesk.domain.access import can_read
 from csdesk.domain.enums import (
     Channel,
     ConversationStatus,
@@ -29,6 +30,7 @@ from csdesk.server.attachments import outgoing
 from csdesk.server.channels import agent_mutations as channel_ops
 from csdesk.server.channels import call_mutations as call_ops
 from csdesk.server.channels import wa_templates
+from csdesk.server.channels.wa_window import free_text_refusal
 from csdesk.server.deps import realm_of
 from csdesk.storage import audit
 from csdesk.storage import models as m
@@ -155,10 +157,12 @@ def send(session: Session, user: m.User, a: SendArgs) -> None:
     conv = _conversation(session, user, a.conversation_id)
     if session.get(m.Message, a.message_id) is not None:
         raise Reject(RejectCode.CONFLICT, "A message with this id already exists.")
+    now = utcnow()
     if a.template is not None:
         # What the customer receives, so the thread shows it (not the desk's own rendering).
         a = a.model_copy(update={"body_text": _template_text(session, conv, a)})
-    now = utcnow()
+    elif not a.is_note and (why := free_text_refusal(conv, now)) is not None:
+        raise Reject(RejectCode.WINDOW_CLOSED, why)
     session.add(
         m.Message(
             id=a.message_id,
@@ -232,6 +236,14 @@ def assign(session: Session, user: m.User, a: AssignArgs) -> None:
         target = session.get(m.User, a.assignee_id)
         if target is None or not target.active:
             raise Reject(RejectCode.NOT_FOUND, "That teammate does not exist or is disabled.")
+        if not can_read(target.role, conv.realm):
+            # A trainee never sees production (nor anyone else the sandbox): a conversation
+            # given to them would sit in a queue nobody can open.
+            raise Reject(
+                RejectCode.ASSIGNEE_CANNOT_READ,
+                f"{target.display_name} cannot see this conversation ({target.role}s work in "
+                f"the {'training sandbox' if conv.realm == 'production' else 'production'}).",
+            )
     if (
         (a.team_id is not None or a.set_team)
         and a.team_id is not None

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from csdesk.app.present import channel_label
+from csdesk.app.when import moment
 from csdesk.domain import attachment_limits, sms, whatsapp
 from csdesk.domain.enums import Channel
 from csdesk.i18n import _, ngettext
@@ -249,7 +250,8 @@ class Composer(QWidget):
         self.send.setText(_("Save &note") if note else _("&Send"))
         allowed, notice = True, None
         if not note and self._channel == Channel.WHATSAPP.value:
-            window = whatsapp.window_state(self._last_inbound, utcnow())
+            now = utcnow()
+            window = whatsapp.window_state(self._last_inbound, now)
             if not window.open:
                 allowed = False
                 notice = (
@@ -262,7 +264,7 @@ class Composer(QWidget):
                 )
             elif window.closes_at is not None:
                 notice = _("WhatsApp window open until {time}.").format(
-                    time=window.closes_at.astimezone().strftime("%H:%M")
+                    time=moment(window.closes_at, now)
                 )
         self._show_notice(notice)
         files = [f.info() for f in self.attachments.files()]

@@ -9,7 +9,7 @@ Email hardening (issue 9, items 18, 19, 21, 24):
   ``fingerprint`` tells a reused Message-ID with another sender or body from a re-delivery.
 
 Revision ID: 0006_email
-Revises: 0005
+Revises: 0006_identity
 Create Date: 2026-12-04 17:00:00
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_email"
-down_revision = "0005"
+down_revision = "0006_identity"
 branch_labels = None
 depends_on = None
 

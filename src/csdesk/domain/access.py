@@ -1,0 +1,22 @@
+"""Who may read what: production data or the training sandbox, by role.
+
+A trainee lives in the training sandbox and never reads production data; everyone else works
+in production. One rule for the server (what a caller may read, whom a conversation may be
+given to) and the desk (whom the assign list offers), so both always agree.
+"""
+
+from __future__ import annotations
+
+from csdesk.domain.enums import Realm, Role
+
+__all__ = ["can_read", "realm_of_role"]
+
+
+def realm_of_role(role: str) -> Realm:
+    """The realm a user of ``role`` reads and writes."""
+    return Realm.TRAINING if role == Role.TRAINEE.value else Realm.PRODUCTION
+
+
+def can_read(role: str, realm: str) -> bool:
+    """Whether a user of ``role`` can see a record of ``realm`` (an assignee must)."""
+    return realm_of_role(role).value == realm
