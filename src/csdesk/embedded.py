@@ -18,6 +18,17 @@ import platformdirs
 
 DEMO_USER = "demo"
 DEMO_PASSWORD = "demo-password"
+#: Who can sign in to the demo store (user name, role); kept equal to the server's demo team
+#: by tests/unit/test_embedded_users.py (the client does not import the server).
+DEMO_USERS: tuple[tuple[str, str], ...] = (
+    ("demo", "agent"),
+    ("alex", "agent"),
+    ("priya", "agent"),
+    ("mateo", "agent"),
+    ("sam", "supervisor"),
+    ("admin", "admin"),
+    ("trainee", "trainee"),
+)
 
 
 class EmbeddedError(RuntimeError):
