@@ -141,3 +141,96 @@ def test_untrusted_certificate_is_its_own_message(
         )
         assert c.dialog is not None and "certificate" in c.dialog.error.text()
         assert c.session is None
+
+
+def _fresh_dialog(c: Controller) -> bool:
+    d = c.dialog
+    return (
+        d is not None
+        and d.isVisible()
+        and d.buttons.isEnabled()
+        and d.password.text() == ""
+        and "Signing in" not in d.error.text()
+    )
+
+
+def _signed_in_as(c: Controller, username: str) -> bool:
+    s = c.session
+    return s is not None and s.workstation.me.username == username and s.window.isVisible()
+
+
+def _mine_loaded(c: Controller) -> bool:
+    s = c.session
+    return s is not None and s.window.caught_up and s.window.shown_view == "mine"
+
+
+def test_sign_out_then_sign_in_as_someone_else(
+    qtbot: QtBot, demo_server: ServerProcess, controller_for: list[Controller]
+) -> None:
+    """Issue 9 item 25: the dialog after sign-out is ready for the next person (not frozen on
+    "Signing in…", no password), and the next person sees their own desk, not the cache of
+    the one before."""
+    c = _start(controller_for, demo_server.url)
+    _sign_in(qtbot, c, "mateo", "demo-password")
+    qtbot.waitUntil(lambda: _signed_in_as(c, "mateo"), timeout=20_000)
+    assert c.session is not None
+    window = c.session.window
+    qtbot.waitUntil(lambda: _mine_loaded(c) and window.model.rowCount() > 0, timeout=30_000)
+    first_cache = c.session.engine.cache.path
+    mateos = set(c.session.window.model.ids())
+
+    c.session.window.actions_["sign_out"].trigger()
+    qtbot.waitUntil(lambda: _fresh_dialog(c), timeout=15_000)
+    assert c.dialog is not None and c.dialog.username.text() == "mateo"
+
+    _sign_in(qtbot, c, "sam", "demo-password")
+    qtbot.waitUntil(lambda: _signed_in_as(c, "sam"), timeout=20_000)
+    session = c.session
+    assert session is not None
+    assert session.workstation.me.role == "supervisor"
+    assert "Sam Okafor" in session.window.windowTitle()
+    assert session.engine.cache.path != first_cache
+    qtbot.waitUntil(lambda: _mine_loaded(c), timeout=30_000)
+    assert not mateos & set(session.window.model.ids())  # Sam has nothing assigned
+
+
+def test_embedded_sign_out_offers_the_other_demo_users(
+    qtbot: QtBot, demo_server: ServerProcess, controller_for: list[Controller]
+) -> None:
+    """In the embedded default, sign-out used to quit the app: now it asks who signs in."""
+    from csdesk.embedded import EmbeddedServer
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    settings, notice = Settings.load()
+    c = Controller(app, settings, notice, None)
+    controller_for.append(c)
+    quits: list[bool] = []
+    c.quit = lambda: quits.append(True)  # type: ignore[method-assign]
+    assert demo_server.proc is not None
+    server = EmbeddedServer(demo_server.url, demo_server.db_url, demo_server.proc, Path("x"))
+    try:
+        c._embedded_ready(server)  # what start() does once the local server answers
+        qtbot.waitUntil(lambda: _signed_in_as(c, "demo"), timeout=20_000)
+        assert c.session is not None
+        c.session.window.actions_["sign_out"].trigger()
+        qtbot.waitUntil(lambda: _fresh_dialog(c), timeout=15_000)
+        assert not quits
+        d = c.dialog
+        assert d is not None and d.url.text() == demo_server.url and d.url.isReadOnly()
+        for user in ("sam (supervisor)", "trainee (trainee)", "demo-password"):
+            assert user in d.hint.text()
+
+        _sign_in(qtbot, c, "trainee", "wrong")
+        qtbot.waitUntil(
+            lambda: (
+                c.dialog is not None and c.dialog.error.text() == "Wrong user name or password."
+            ),
+            timeout=15_000,
+        )
+        assert c.failure is None and not quits  # a typo is not fatal
+        _sign_in(qtbot, c, "sam", "demo-password")
+        qtbot.waitUntil(lambda: _signed_in_as(c, "sam"), timeout=20_000)
+        assert c.session is not None and c.session.workstation.me.role == "supervisor"
+    finally:
+        c.embedded = None  # the module's server is not the controller's to stop

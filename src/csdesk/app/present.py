@@ -57,6 +57,15 @@ def priority_label(priority: str) -> str:
     }.get(priority, priority)
 
 
+def role_label(role: str) -> str:
+    return {
+        "agent": _("agent"),
+        "trainee": _("trainee"),
+        "supervisor": _("supervisor"),
+        "admin": _("administrator"),
+    }.get(role, role)
+
+
 def when(at: datetime, now: datetime | None = None) -> str:
     """Local time for today, else date and time."""
     local = at.astimezone()

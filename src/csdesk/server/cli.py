@@ -44,6 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="demo: a simulated customer writes in about every SECONDS (jittered)",
     )
+    serve.add_argument(
+        "--exit-with-stdin",
+        action="store_true",
+        help="shut down when stdin reaches end-of-file (the desk that started it is gone)",
+    )
 
     mig = sub.add_parser("migrate", help="upgrade the database schema (or downgrade it)")
     _db_arg(mig)
@@ -222,6 +227,10 @@ def _serve(args: argparse.Namespace, db: str) -> int:
         )
     )
     print(f"csdesk-server: listening on http://{args.host}:{args.port} (database {db})", flush=True)
+    if args.exit_with_stdin:
+        from csdesk.server.lifeline import exit_with_stdin
+
+        exit_with_stdin()
     uvicorn.run(
         app,
         host=args.host,

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QApplication, QLabel
 
 from csdesk import credentials, embedded
 from csdesk import settings as opts
+from csdesk.app.present import role_label
 from csdesk.app.workstation import Me, Workstation
 from csdesk.i18n import _
 from csdesk.settings import Settings
@@ -160,11 +161,45 @@ class Controller(QObject):
             self.dialog = SignInDialog(url, username)
             self.dialog.submitted.connect(lambda u, n, p: self._sign_in(u, u, n, p))
             self.dialog.rejected.connect(self.quit)
+        self._show_dialog(self.dialog, error)
+
+    def _ask_embedded(self, username: str = "", error: str | None = None) -> None:
+        """Sign in to the embedded demo server as any demo user (after a sign-out): the
+        server is fixed, the users are listed, the password field starts empty."""
+        server = self.embedded
+        assert server is not None
+        if self.dialog is None:
+            users = "; ".join(
+                _("{user} ({role})").format(user=u, role=role_label(r))
+                for u, r in embedded.DEMO_USERS
+            )
+            hint = _("Demo users: {users}. Every demo password is “{password}”.").format(
+                users=users, password=embedded.DEMO_PASSWORD
+            )
+            self.dialog = SignInDialog(server.url, username, fixed_url=True, hint=hint)
+            self.dialog.submitted.connect(
+                lambda _u, n, p: self._sign_in(server.url, EMBEDDED_KEY, n, p, asked=True)
+            )
+            self.dialog.rejected.connect(self.quit)
+        self._show_dialog(self.dialog, error)
+
+    def _show_dialog(self, dialog: SignInDialog, error: str | None) -> None:
         if error:
-            self.dialog.show_error(error)
-        self.dialog.show()
+            dialog.show_error(error)
+        dialog.show()
+        dialog.activateWindow()
         if self.splash is not None:
             self.splash.hide()
+
+    def _drop_dialog(self) -> None:
+        """Signed in: the dialog goes (the next sign-in gets a fresh one, never this one
+        with its busy state and the password typed into it)."""
+        dialog, self.dialog = self.dialog, None
+        if dialog is not None:
+            dialog.rejected.disconnect()
+            dialog.reset()
+            dialog.hide()
+            dialog.deleteLater()
 
     # --- sign in -------------------------------------------------------------------------
 
@@ -172,7 +207,12 @@ class Controller(QObject):
         cache = LocalCache(cache_path(server_key, username))
         return SyncEngine(cache, SyncApi(url, token))
 
-    def _sign_in(self, url: str, server_key: str, username: str, password: str) -> None:
+    def _sign_in(
+        self, url: str, server_key: str, username: str, password: str, *, asked: bool = False
+    ) -> None:
+        """``asked``: the user typed these into the dialog (so a failure asks again, even for
+        the embedded server, where the automatic first sign-in failing is fatal)."""
+
         def work() -> tuple[SyncEngine, LoginResult]:
             engine = self._build(url, server_key, username, None)
             try:
@@ -194,7 +234,9 @@ class Controller(QObject):
             self._open(engine, login.user, server_key, username)
 
         def failed(exc: Exception) -> None:
-            if server_key == EMBEDDED_KEY:
+            if server_key == EMBEDDED_KEY and asked:
+                self._ask_embedded(username, error_text(exc, url))
+            elif server_key == EMBEDDED_KEY:
                 self._fatal(exc)
             else:
                 self._ask(url, username, error_text(exc, url))
@@ -250,8 +292,7 @@ class Controller(QObject):
         )
         window.sign_out_requested.connect(self.sign_out)
         self.session = Session(engine, ws, window, server_key, username)
-        if self.dialog is not None:
-            self.dialog.hide()
+        self._drop_dialog()
         if self.splash is not None:
             self.splash.close()
             self.splash = None
@@ -282,8 +323,8 @@ class Controller(QObject):
     def _after_sign_out(self, session: Session, url: str, error: str | None = None) -> None:
         session.window.close()
         session.window.deleteLater()
-        if session.server_key == EMBEDDED_KEY:
-            self.quit()
+        if session.server_key == EMBEDDED_KEY and self.embedded is not None:
+            self._ask_embedded(error=error)
         else:
             self._ask(url, session.username, error)
 

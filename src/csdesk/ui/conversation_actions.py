@@ -144,6 +144,8 @@ class ConversationActions:
                     lambda: ws.assign(cid, uid, tid, set_team=tid is not None),
                     _("Assigned to {name}").format(name=label),
                 )
+                if uid != ws.me.id:  # given away: on to the next
+                    self._move_on(cid)
 
         self.tasks.run(load, choose, self._task_failed)
 
@@ -220,21 +222,28 @@ class ConversationActions:
         cid = self._need_open()
         if cid:
             self._act(lambda: self.ws.set_status(cid, status), text)
+            if status != ConversationStatus.OPEN:  # set aside: on to the next
+                self._move_on(cid)
+
+    def _move_on(self, cid: str) -> None:
+        """Open the conversation after ``cid`` in the list (before it, at the end): what
+        resolve, snooze, pending and assigning away all do, so the highlighted conversation
+        and the open one are always the same and the next action acts on what is seen."""
+        ids = self.model.ids()
+        if cid not in ids:
+            return
+        at = ids.index(cid)
+        rest = ids[at + 1 :] + ids[:at][::-1]
+        if rest:
+            self.inbox.select_id(rest[0])
 
     def resolve(self) -> None:
         """Resolve, then go on to the next conversation of the list (the usual next step)."""
         cid = self._need_open()
         if cid is None:
             return
-        ids = self.model.ids()
-        nxt = None
-        if cid in ids:
-            at = ids.index(cid)
-            rest = ids[at + 1 :] + ids[:at][::-1]
-            nxt = rest[0] if rest else None
         self._act(lambda: self.ws.resolve(cid), _("Resolved"))
-        if nxt is not None:
-            self.inbox.select_id(nxt)
+        self._move_on(cid)
 
     def snooze(self) -> None:
         cid = self._need_open()
@@ -256,6 +265,7 @@ class ConversationActions:
                 lambda: self.ws.set_status(cid, ConversationStatus.SNOOZED, until),
                 _("Snoozed for {span}").format(span=choice),
             )
+            self._move_on(cid)
 
     def change_priority(self) -> None:
         cid = self._need_open()

@@ -310,13 +310,10 @@ class MainWindow(ConversationActions, QMainWindow):
         if current and self.inbox.select_id(current):
             pass
         elif ids and old_row >= 0:
-            # The open conversation left this view (taken, snoozed): it stays open, and the
-            # list keeps its place so J and K go on from here; nothing else opens by itself.
-            self._quiet = True
-            try:
-                self.inbox.list.setCurrentIndex(self.model.index(min(old_row, len(ids) - 1)))
-            finally:
-                self._quiet = False
+            # The open conversation left this view (taken by someone else): it stays open and
+            # nothing else is highlighted (the highlight is always the open conversation), but
+            # J and K go on from its place; nothing else opens by itself.
+            self.inbox.park(min(old_row, len(ids) - 1))
         if had_focus:
             self.inbox.list.setFocus()
 

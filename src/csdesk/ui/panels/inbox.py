@@ -126,6 +126,7 @@ class InboxPanel(QWidget):
         self.list.setItemDelegate(InboxDelegate(self.list))
         self.list.setUniformItemSizes(True)  # constant-time layout for 100,000 rows
         self.list.setSelectionMode(QListView.SelectionMode.SingleSelection)
+        self._parked: int | None = None
         self.empty = QLabel(self)
         self.empty.setObjectName("empty_inbox")
         self.empty.setWordWrap(True)
@@ -155,7 +156,14 @@ class InboxPanel(QWidget):
 
     def _current_changed(self, current: QModelIndex, _prev: QModelIndex) -> None:
         if current.isValid():
+            self._parked = None
             self.opened.emit(current.data(Role.ID))
+
+    def park(self, row: int) -> None:
+        """Highlight nothing, but let J and K go on from ``row`` (the place of an open
+        conversation that left the list)."""
+        self.list.selectionModel().clear()
+        self._parked = row
 
     def current_id(self) -> str | None:
         idx = self.list.currentIndex()
@@ -173,7 +181,9 @@ class InboxPanel(QWidget):
         if not count:
             return
         row = self.list.currentIndex().row()
-        row = 0 if row < 0 else max(0, min(count - 1, row + step))
+        if row < 0 and self._parked is not None:  # J lands on the row that took its place
+            row = self._parked - 1 if step > 0 else self._parked
+        row = 0 if row < 0 and step > 0 else max(0, min(count - 1, row + step))
         self.list.setCurrentIndex(self.model.index(row))
         self.list.scrollTo(self.model.index(row))
 

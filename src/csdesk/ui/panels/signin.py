@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -22,7 +22,17 @@ class SignInDialog(QDialog):
 
     submitted = Signal(str, str, str)
 
-    def __init__(self, url: str = "", username: str = "", parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        url: str = "",
+        username: str = "",
+        parent: QWidget | None = None,
+        *,
+        fixed_url: bool = False,
+        hint: str | None = None,
+    ) -> None:
+        """``fixed_url``: the server is given (the embedded demo server), only who signs in
+        is asked; ``hint`` says whom (the demo users)."""
         super().__init__(parent)
         self.setObjectName("signin")
         self.setWindowTitle(_("Sign in to csdesk"))
@@ -30,6 +40,7 @@ class SignInDialog(QDialog):
         self.url.setObjectName("signin_url")
         self.url.setAccessibleName(_("Server address"))
         self.url.setPlaceholderText("https://csdesk.example.com")
+        self.url.setReadOnly(fixed_url)
         self.username = QLineEdit(username, self)
         self.username.setObjectName("signin_username")
         self.username.setAccessibleName(_("User name"))
@@ -37,6 +48,11 @@ class SignInDialog(QDialog):
         self.password.setObjectName("signin_password")
         self.password.setAccessibleName(_("Password"))
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.hint = QLabel(hint or "", self)
+        self.hint.setObjectName("signin_hint")
+        self.hint.setTextFormat(Qt.TextFormat.PlainText)
+        self.hint.setWordWrap(True)
+        self.hint.setVisible(bool(hint))
         self.error = QLabel(self)
         self.error.setObjectName("signin_error")
         self.error.setWordWrap(True)
@@ -61,6 +77,7 @@ class SignInDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(self.hint)
         layout.addWidget(self.error)
         layout.addWidget(self.buttons)
         (self.password if url and username else self.url if not url else self.username).setFocus()
@@ -81,6 +98,16 @@ class SignInDialog(QDialog):
             return
         self.set_busy(True)
         self.submitted.emit(url, user, password)
+
+    def reset(self, username: str = "") -> None:
+        """Ready for the next person: not busy, no password, no old message (after sign-out
+        the dialog must never come back frozen on "Signing in…" with a password in it)."""
+        self.set_busy(False)
+        self.password.clear()
+        self.error.clear()
+        self.error.hide()
+        self.username.setText(username)
+        (self.password if username else self.username).setFocus()
 
     def set_busy(self, busy: bool) -> None:
         self.buttons.setEnabled(not busy)
