@@ -406,6 +406,7 @@ class ThreadFactory:
             "sender_warning": None,
             "source_ref": None,  # server-only: where an email was read (mailbox, UID)
             "fingerprint": None,
+            "recipient": None,  # server-only: where a mail the server wrote itself went
         }
 
     def _conversation(
