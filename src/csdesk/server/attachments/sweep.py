@@ -100,7 +100,9 @@ class UploadSweeper(LoopWorker):
 
     def __init__(self, state: ServerState) -> None:
         interval = max(0.05, float(state.config.upload_sweep_seconds))
-        super().__init__(state, poll_seconds=interval)
+        # Looks in every second (a clock check, nothing more when not due), so that stopping
+        # the server never waits for the next sweep.
+        super().__init__(state, poll_seconds=min(interval, 1.0))
         self.interval = timedelta(seconds=interval)
         self.grace = timedelta(seconds=float(state.config.upload_grace_seconds))
         self.next_at: datetime | None = None
