@@ -148,6 +148,8 @@ def test_public_addresses_pass(address: str) -> None:
         ("http://lookaside.fbsbx.com/x", "not https"),
         ("ftp://127.0.0.1:{port}/x", "not https"),
         ("https://user:pw@lookaside.fbsbx.com/x", "user name or password"),
+        ("https://" + "a" * 70 + ".example/x", "is not valid"),  # a label over 63 characters
+        ("https://lookaside.fbsbx.com:99999/x", "invalid port"),
     ],
 )
 def test_internal_urls_are_refused_before_any_request(
