@@ -133,6 +133,10 @@ class Workstation:
         except SyncError:
             return []
 
+    def attachment(self, message_id: str, index: int) -> bytes:
+        """Network: run on a worker. The bytes of a message's attachment. Raises SyncError."""
+        return self.engine.api.attachment(message_id, index)
+
     def open_attachment(self, message_id: str, index: int, filename: str, directory: Path) -> Path:
         """Network and disk: run on a worker. Downloads the file into ``directory`` (under a
         safe name) and returns its path for the desktop to open. Raises SyncError."""

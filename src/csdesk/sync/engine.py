@@ -58,7 +58,7 @@ Listener = Callable[[SyncEvent], None]
 
 #: The server's error codes for a request it will never accept as sent (our error JSON only:
 #: a proxy's 404 must not make the desk reject the agent's whole queue).
-REFUSED_REQUEST = frozenset({"too_large", "invalid_request"})
+REFUSED_REQUEST = frozenset({"too_large", "invalid_request", "quota_exceeded"})
 
 
 class CacheOwnerMismatch(SyncError):

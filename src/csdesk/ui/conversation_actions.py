@@ -7,6 +7,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -214,7 +215,16 @@ class ConversationActions:
 
             self.tasks.run(lambda: fetch_images(urls), done)
 
-        dialog = EmailView(msg.subject, msg.body_html, load, self._widget)
+        html, attachments, message_id = msg.body_html, list(msg.attachments), msg.id
+
+        def load_inline(done: Callable[[dict[str, bytes]], None]) -> None:
+            from csdesk.app.inline_images import cid_urls, resolve
+
+            if cid_urls(html):
+                fetch = partial(self.ws.attachment, message_id)
+                self.tasks.run(lambda: resolve(html, attachments, fetch), done)
+
+        dialog = EmailView(msg.subject, msg.body_html, load, self._widget, load_inline=load_inline)
         dialog.exec()
         view.setFocus()
 

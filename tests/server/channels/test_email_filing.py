@@ -292,3 +292,25 @@ def test_the_bounce_finds_its_conversation_by_the_returned_references(
     )
     filed = _file(state, returned)
     assert filed is not None and filed.conversation_id == opened.conversation_id
+
+
+def test_hostile_bytes_in_a_report_and_its_checks_are_stored_clean(state: ServerState) -> None:
+    """NUL and 8-bit bytes in header fields must not stop the mail from being stored (PostgreSQL
+    refuses NUL, neither database takes a lone surrogate)."""
+    opened = _file(state, _mail(_id("c")))
+    assert opened is not None
+    ours = _reply(state, opened.conversation_id)
+    raw = _dsn(ours, "ana@customer.example").replace(
+        b"550 5.1.1 User unknown", b"550 5.1.1 Us\x00er \xff\xfe unkn\xc3\xb6wn"
+    )
+    raw = b"Authentication-Results: mx; dmarc=fail header.from=b\x00\xffad.example\r\n" + raw
+    filed = _file(state, raw)
+    assert filed is not None and filed.created
+    with state.reads() as s:
+        reply = s.scalars(select(m.Message).where(m.Message.provider_message_id == ours)).one()
+    reason = reply.failure_reason or ""
+    assert "5.1.1" in reason and "\x00" not in reason
+    assert not any("\ud800" <= c <= "\udfff" for c in reason)
+    warning = _message(state, filed.message_id).sender_warning or ""
+    assert warning.startswith("DMARC failed") and "\x00" not in warning
+    assert not any("\ud800" <= c <= "\udfff" for c in warning)

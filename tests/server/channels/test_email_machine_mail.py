@@ -159,3 +159,25 @@ def _reset_cursor(desk: MailDesk) -> None:
             s.commit()
     finally:
         state.engine.dispose()
+
+
+def test_with_an_authserv_id_only_that_servers_verdict_counts(desk: MailDesk) -> None:
+    done = base.channel_add(
+        desk.db_url,
+        desk.data_dir,
+        *base.email_args(desk.dovecot.port, desk.smtp.port, "--authserv-id", "mx.store.example"),
+        CSDESK_IMAP_PASSWORD=base.IMAP_PASSWORD,
+        CSDESK_SMTP_PASSWORD=base.SMTP_PASSWORD,
+    )
+    assert done.returncode == 0, done.stderr
+    foreign, ours = mid("foreign"), mid("ours")
+    desk.deliver(
+        b"Authentication-Results: relay.elsewhere.example; dmarc=fail header.from=a.example\r\n"
+        + mail(foreign, "Forged verdict", sender="a@a.example")
+    )
+    desk.deliver(
+        b"Authentication-Results: mx.store.example; dkim=fail header.d=b.example\r\n"
+        + mail(ours, "Our verdict", sender="b@b.example")
+    )
+    assert desk.wait_message(ours, timeout=30)["sender_warning"] == "DKIM failed"
+    assert desk.wait_message(foreign)["sender_warning"] is None

@@ -5,14 +5,22 @@ internal URL answered."""
 
 from __future__ import annotations
 
+import datetime
 import ipaddress
 import random
+import ssl
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from csdesk.server.channels import egress, media_fetch
 from tests.server.channels.support import Desk, messaging_event, new_sid, wait_until
@@ -140,6 +148,8 @@ def test_public_addresses_pass(address: str) -> None:
         ("http://lookaside.fbsbx.com/x", "not https"),
         ("ftp://127.0.0.1:{port}/x", "not https"),
         ("https://user:pw@lookaside.fbsbx.com/x", "user name or password"),
+        ("https://" + "a" * 70 + ".example/x", "is not valid"),  # a label over 63 characters
+        ("https://lookaside.fbsbx.com:99999/x", "invalid port"),
     ],
 )
 def test_internal_urls_are_refused_before_any_request(
@@ -286,3 +296,82 @@ def test_a_shared_link_is_text_never_a_download(desk: Desk, internal: Internal) 
     assert msg["attachments"] in ([], None)
     assert link in msg["body_text"] and "look at this" in msg["body_text"]
     assert internal.hits == []
+
+
+def _certificate(directory: Path, name: str) -> tuple[Path, Path]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+def test_https_connects_to_the_checked_address_and_verifies_the_host_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lookup the rules checked is the one connected to (no second lookup a rebinding DNS
+    could answer), and TLS still verifies the name in the URL."""
+    cert, key = _certificate(tmp_path, "media.example")
+    photo = b"\x89PNG a photo"
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *_args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Content-Length", str(len(photo)))
+            self.end_headers()
+            self.wfile.write(photo)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    port = int(server.server_address[1])
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # Only loopback exists here: let 127.0.0.1 stand in for a public address in this test.
+    real = egress.address_problem
+    monkeypatch.setattr(
+        egress, "address_problem", lambda ip: None if str(ip) == "127.0.0.1" else real(ip)
+    )
+    lookups: list[str] = []
+
+    def resolve(host: str, _port: int) -> list[str]:
+        lookups.append(host)  # the system resolver does not know media.example at all
+        return ["127.0.0.1"]
+
+    try:
+        with egress.GuardedSession(egress.EgressPolicy(resolve=resolve)) as http:
+            http.verify = str(cert)
+            url = f"https://media.example:{port}/photo.png"
+            resp = egress.get(http, url, allowed=["media.example"], timeout=(2, 2))
+            assert resp.status_code == 200 and resp.content == photo
+            http.verify = True  # the system's CAs: the self-signed name is not trusted
+            with pytest.raises(requests.exceptions.SSLError):
+                egress.get(http, url, allowed=["media.example"], timeout=(2, 2))
+        assert lookups == ["media.example", "media.example"]  # one per connection
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -13,6 +13,7 @@ conversation's, not the uploader's allowance.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Text, cast, func, select
@@ -20,6 +21,8 @@ from sqlalchemy.orm import Session
 
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
+
+_HEX = re.compile(r"[0-9a-f]{64}")
 
 
 class QuotaExceeded(Exception):
@@ -90,6 +93,22 @@ def _carrying(sha256: str) -> ColumnElement[bool]:
     # The JSON text of ``messages.attachments`` holds ``"sha256": "<hex>"``; hex needs no
     # LIKE escaping. A scan, but only for a file passed on or a sweep candidate.
     return cast(m.Message.attachments, Text).contains(f'"{sha256}"')
+
+
+def carried_among(session: Session, shas: set[str]) -> set[str]:
+    """Which of ``shas`` some message carries (any realm): one pass over the messages with
+    files, however many are asked about (the sweep's check)."""
+    if not shas:
+        return set()
+    text = cast(m.Message.attachments, Text)
+    found: set[str] = set()
+    rows = session.execute(
+        select(text).where(text.contains('"sha256"')).execution_options(yield_per=2000)
+    )
+    for (attachments,) in rows:
+        if attachments:
+            found.update(shas.intersection(_HEX.findall(attachments)))
+    return found
 
 
 def carried_by_a_message(session: Session, sha256: str, realm: str | None = None) -> bool:

@@ -124,13 +124,19 @@ def _record(state: ServerState, user_id: str, realm: str, sha256: str, size: int
             s.commit()
     except records.QuotaExceeded as exc:
         hours = max(1, round(state.config.upload_grace_seconds / 3600))
+        message = (
+            f"this file ({human_size(exc.size)}) is larger than your whole upload allowance "
+            f"({human_size(exc.quota)})"
+            if exc.size > exc.quota
+            else f"files you uploaded but have not sent yet take {human_size(exc.used)} of "
+            f"your {human_size(exc.quota)} upload allowance, so this file "
+            f"({human_size(exc.size)}) does not fit; send the replies that carry them, or "
+            f"wait: unsent files are cleared after {hours} hours"
+        )
         raise ApiError(
             413,
             "quota_exceeded",
-            f"files you uploaded but have not sent yet take {human_size(exc.used)} of your "
-            f"{human_size(exc.quota)} upload allowance, so this file "
-            f"({human_size(exc.size)}) does not fit; send the replies that carry them, or "
-            f"wait: unsent files are cleared after {hours} hours",
+            message,
             {"quota_bytes": exc.quota, "used_bytes": exc.used, "size": exc.size},
         ) from None
 

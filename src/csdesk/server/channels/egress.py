@@ -147,7 +147,10 @@ class EgressPolicy:
 
     def addresses(self, host: str, port: int) -> list[str]:
         """The checked addresses to connect to; ``Refused`` if any answer is not public."""
-        answers = self.resolve(host, port)
+        try:
+            answers = self.resolve(host, port)
+        except (UnicodeError, ValueError):
+            raise Refused(f"the host name {host!r} is not valid") from None
         if not answers:
             raise socket.gaierror(socket.EAI_NONAME, "no address")
         for text in answers:

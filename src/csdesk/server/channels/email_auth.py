@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 from email.message import Message
 
+from csdesk.server.channels.email_report import clean
+
 _COMMENT = re.compile(r"\([^()]*\)")
 _RESULT = re.compile(r"^\s*([a-z0-9_.-]+)\s*(?:/\s*\d+)?\s*=\s*([a-z]+)(.*)$", re.I | re.S)
 _HEADER_FROM = re.compile(r"\bheader\.from\s*=\s*([^\s;]+)", re.I)
@@ -49,9 +51,8 @@ def parse(value: str) -> tuple[str, list[tuple[str, str, str]]]:
 
 def trusted_results(msg: Message, authserv_id: str | None = None) -> list[tuple[str, str, str]]:
     """The results of the headers our receiving server added (see the module docstring)."""
-    values = [str(v) for k, v in msg.raw_items() if k.lower() == "authentication-results"][
-        :_MAX_HEADERS
-    ]
+    headers = [v for k, v in msg.raw_items() if k.lower() == "authentication-results"]
+    values = [clean(str(v)) for v in headers[:_MAX_HEADERS]]
     if not values:
         return []
     wanted = (authserv_id or "").strip().lower()

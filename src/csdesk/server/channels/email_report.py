@@ -33,10 +33,19 @@ _DAEMONS = frozenset({"mailer-daemon", "mail-daemon"})
 _MAX_RECIPIENTS = 50
 
 
+def clean(text: str) -> str:
+    """Header text fit for either database: 8-bit bytes decoded (the parser keeps them as lone
+    surrogates), NULs and other control characters dropped."""
+    if any("\udc80" <= c <= "\udcff" for c in text):
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    text = text.encode("utf-8", "replace").decode("utf-8")  # any other lone surrogate
+    return re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "", text)
+
+
 def _raw(msg: Message, name: str) -> str | None:
     for key, value in msg.raw_items():
         if key.lower() == name.lower():
-            return str(value)
+            return clean(str(value))
     return None
 
 

@@ -212,6 +212,7 @@ def _ingest(
     shas: Sequence[str | None] = (),
     source_ref: str | None = None,
 ) -> IngestResult:
+    source_ref = source_ref[:300] if source_ref else None  # the column's width
     stored = _stored_id(session, msg, source_ref)
     if isinstance(stored, m.Message):
         return _duplicate(session, stored, msg)
@@ -269,7 +270,7 @@ def _ingest(
         is_auto=msg.is_auto,
         auto_kind=msg.auto_kind if msg.is_auto else None,
         sender_warning=msg.sender_warning[:300] if msg.sender_warning else None,
-        source_ref=source_ref[:300] if source_ref else None,
+        source_ref=source_ref,
         fingerprint=msg.fingerprint,
     )
     session.add(message)

@@ -39,6 +39,8 @@ class EmailView(QDialog):
         html: str,
         load_images: Callable[[list[str], Callable[[dict[str, bytes]], None]], None],
         parent: QWidget | None = None,
+        *,
+        load_inline: Callable[[Callable[[dict[str, bytes]], None]], None] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("email_view")
@@ -79,6 +81,17 @@ class EmailView(QDialog):
         layout.addWidget(buttons)
         self.resize(760, 640)
         self.browser.setFocus()
+        if load_inline is not None:  # the message's own cid: images (app.inline_images)
+            load_inline(self.show_inline)
+
+    def show_inline(self, images: dict[str, bytes]) -> None:
+        """Show the inline ``cid:`` images the caller fetched on a worker."""
+        doc = self.browser.document()
+        for url, data in images.items():
+            image = QImage.fromData(data)
+            if not image.isNull():
+                doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl(url), image)
+        doc.markContentsDirty(0, doc.characterCount())
 
     def _fetch(self, urls: list[str]) -> None:
         self.load.setEnabled(False)
