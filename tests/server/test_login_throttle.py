@@ -116,3 +116,23 @@ def test_throttle_rows_for_unknown_names_expire(db_url: str, tmp_path: Path) -> 
         engine.dispose()
         server.stop()
         client.close()
+
+
+def test_a_long_user_name_still_fits_its_throttle_row(db_url: str, tmp_path: Path) -> None:
+    """120 'İ' lower-case to 240 characters, past the 200 of login_throttle.key."""
+    server = ServerProcess(db_url, log_path=tmp_path / "s.log").start()
+    client = from_address("127.0.0.7")
+    try:
+        for _ in range(2):
+            assert _login(client, server, "İ" * 120, "whatever-1").status_code == 401
+    finally:
+        server.stop()
+        client.close()
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            rows = {r.key: r.failures for r in conn.execute(select(m.LoginThrottle))}
+    finally:
+        engine.dispose()
+    (pair,) = [key for key in rows if key.startswith("u ")]
+    assert len(pair) <= 200 and rows[pair] == 2

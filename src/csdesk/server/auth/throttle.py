@@ -18,6 +18,7 @@ on ``last_failure_at``), so made-up user names cannot fill the table.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import logging
 from datetime import datetime, timedelta
 
@@ -54,7 +55,17 @@ def user_key(username: str, address: str) -> str:
 
 
 def address_key(address: str) -> str:
-    return f"a {_address(address)}"
+    """``a <address>``; an IPv6 client counts by its /64, which one subscriber usually holds
+    whole (rotating through it must not buy a fresh count per address)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return f"a {_address(address)}"
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return f"a {ip.ipv4_mapped}"
+        return f"a {ipaddress.IPv6Network((ip, 64), strict=False)}"
+    return f"a {ip}"
 
 
 def _wait(row: m.LoginThrottle | None, now: datetime) -> int:
@@ -144,7 +155,7 @@ def record_failure(
         log.warning(
             "login locked for %d s: address %s after %d failures across user names",
             addr_wait,
-            _address(address),
+            address_key(address).removeprefix("a "),
             addr_failures,
         )
 
