@@ -401,6 +401,7 @@ class ThreadFactory:
             "provider_message_id": None if role == NOTE else self.ids.make(channel, role, person),
             "sent_at": None if role == NOTE else at,
             "template": None,  # server-only: the WhatsApp template a reply was sent as
+            "recipient": None,  # server-only: the address of a mail the server wrote itself
         }
 
     def _conversation(
