@@ -514,7 +514,7 @@ _PAGE = (
 )
 
 
-@router.get("/chat/confirm", response_class=HTMLResponse, responses={429: {}})
+@router.get("/chat/confirm", response_class=HTMLResponse, responses={410: {}, 429: {}})
 async def confirm_transcript(
     request: Request,
     state: State,
