@@ -242,3 +242,41 @@ def test_messenger_read_watermark_marks_earlier_messages(state: ServerState) -> 
         assert apply_status(s, update) == 1
         s.commit()
     assert _status_of(state, older)[0] == "read"
+
+
+def test_an_unverified_identity_routes_nothing_and_proof_takes_it_over(
+    state: ServerState,
+) -> None:
+    """A row nobody proved (typed into the widget before claims existed) never decides where
+    mail lands; the first verified contact from that address takes it over, audited."""
+    address = f"typed.{new_sid('')}@customer.example".lower()
+    with state.writes() as s:
+        typist = m.Customer(id=new_sid("c-"), name="Website visitor")
+        s.add(typist)
+        s.flush()
+        s.add(
+            m.CustomerIdentity(
+                id=new_sid("i-"),
+                customer_id=typist.id,
+                kind=IdentityKind.EMAIL.value,
+                value=address,
+                verified=False,
+            )
+        )
+        s.commit()
+    mail = _msg(Channel.EMAIL, Handle(IdentityKind.EMAIL, address.upper()), "my order?")
+    first = _ingest(state, mail, thread_hint=ThreadHint())
+    assert first.customer_id != typist.id
+    again = _ingest(
+        state,
+        _msg(Channel.EMAIL, Handle(IdentityKind.EMAIL, address), "still waiting"),
+        thread_hint=ThreadHint(),
+    )
+    assert again.customer_id == first.customer_id  # one customer, not one per message
+    with state.reads() as s:
+        row = s.query(m.CustomerIdentity).filter_by(value=address).one()
+        assert (row.customer_id, row.verified) == (first.customer_id, True)
+        [entry] = s.query(m.AuditEntry).filter_by(
+            action="identity.verified_by_contact", entity_id=row.id
+        )
+        assert entry.before == {"customer_id": typist.id, "verified": False}
