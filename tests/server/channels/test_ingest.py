@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -280,3 +281,24 @@ def test_an_unverified_identity_routes_nothing_and_proof_takes_it_over(
             action="identity.verified_by_contact", entity_id=row.id
         )
         assert entry.before == {"customer_id": typist.id, "verified": False}
+
+
+def test_a_provider_name_names_a_customer_known_only_by_number(state: ServerState) -> None:
+    number = "+1415555" + new_sid("")[:4].translate(str.maketrans("abcdef", "123456"))
+    texted = _ingest(state, _msg(Channel.SMS, Handle(IdentityKind.PHONE, number)))
+    with state.reads() as s:
+        assert s.get(m.Customer, texted.customer_id).name == number  # type: ignore[union-attr]
+    profile = _msg(Channel.WHATSAPP, Handle(IdentityKind.WHATSAPP, number))
+    named = _ingest(state, replace(profile, sender_name="+1 415 555 0100"))  # a number: no name
+    assert named.customer_id == texted.customer_id
+    _ingest(state, replace(_msg(Channel.WHATSAPP, Handle(IdentityKind.WHATSAPP, number)),
+                           sender_name="Ana Lima"))  # fmt: skip
+    _ingest(state, replace(_msg(Channel.WHATSAPP, Handle(IdentityKind.WHATSAPP, number)),
+                           sender_name="Somebody Else"))  # fmt: skip
+    with state.reads() as s:
+        assert s.get(m.Customer, texted.customer_id).name == "Ana Lima"  # type: ignore[union-attr]
+        sources = [
+            (e.after or {}).get("source")
+            for e in s.query(m.AuditEntry).filter_by(entity_id=texted.customer_id)
+        ]
+        assert sources == ["whatsapp"]
