@@ -118,7 +118,8 @@ def test_the_transcript_goes_only_to_an_address_the_visitor_proved(
         "the transcript to be sent",
     )
     r = visitor.call("POST", "/chat/api/transcript", json={})
-    assert r.status_code == 409 and "Too many emails" in r.json()["error"]["message"], r.text
+    assert r.status_code == 429 and "Too many emails" in r.json()["error"]["message"], r.text
+    assert r.headers["retry-after"] == "3600"  # per recipient address, not the client's
     # The widget never shows the mails as chat messages.
     texts = [m["text"] for m in visitor.call("GET", "/chat/api/messages").json()["messages"]]
     assert texts == [

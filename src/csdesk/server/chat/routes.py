@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from csdesk.domain.enums import DeliveryStatus
 from csdesk.protocol import API_PREFIX
 from csdesk.resources import resource_path
+from csdesk.server.channels import claims
 from csdesk.server.channels.config_store import Provider
 from csdesk.server.channels.guard import RateLimiter, read_body
 from csdesk.server.channels.ingest import IngestResult
@@ -502,6 +503,9 @@ async def email_transcript(request: Request, state: State) -> JSONResponse:
 
     try:
         message_id, sent = await run_in_threadpool(run)
+    except service.TranscriptLimited as exc:
+        window = str(int(claims.ADDRESS_WINDOW.total_seconds()))
+        raise _fail(429, "rate_limited", str(exc), {"Retry-After": window}) from None
     except service.TranscriptRefused as exc:
         raise _fail(409, "transcript_refused", str(exc)) from None
     return _ok({"message_id": message_id, "status": "sent" if sent else "confirm"}, 202)
