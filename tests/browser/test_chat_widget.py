@@ -80,7 +80,7 @@ def test_visitor_and_agent_chat_in_a_real_browser(
 
     wait_until(visitor_typing, DEADLINE_MS / 1000, "visitor typing")
 
-    # An email address links the chat to the customer.
+    # An email address is noted for the agents (typed, so unverified: a claim, no identity).
     page.get_by_role("textbox", name="Your email (optional, so we can follow up)").fill(
         "nora@example.no"
     )
@@ -88,9 +88,9 @@ def test_visitor_and_agent_chat_in_a_real_browser(
     expect(page.get_by_text("Thanks, we saved your email address.")).to_be_visible()
     customer_id = entities(agent, "conversation")[conv_id]["customer_id"]
     assert any(
-        i["kind"] == "email" and i["value"] == "nora@example.no"
-        for i in entities(agent, "identity").values()
-        if i["customer_id"] == customer_id
+        c["kind"] == "email" and c["value"] == "nora@example.no"
+        for c in entities(agent, "identity_claim").values()
+        if c["customer_id"] == customer_id
     )
 
     # Keyboard: Escape closes and returns focus to the launcher; Enter opens again.

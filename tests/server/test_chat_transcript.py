@@ -96,16 +96,22 @@ def test_the_transcript_goes_only_to_an_address_the_visitor_proved(
     assert "spam.example" not in str(proof.message) and "1042" not in str(proof.message)
     token = _token(proof)
 
-    # Opening the link proves the address: the transcript goes, once.
+    # Opening the link (as mail scanners do by themselves) proves nothing and sends nothing.
     opened = requests.get(server.url + "/chat/confirm", params={"token": token}, timeout=10)
-    assert opened.status_code == 200 and "confirmed" in opened.text
+    assert opened.status_code == 200 and "<form method=post" in opened.text
+    assert "Your chat transcript" not in [m["subject"] for m in entities(agent, "message").values()]
+    # Its button proves the address: the transcript goes, once.
+    pressed = requests.post(server.url + "/chat/confirm", data={"token": token}, timeout=10)
+    assert pressed.status_code == 200 and "confirmed" in pressed.text
     transcript = smtp.wait(2)[1]
     assert transcript.rcpt_tos == [address]
     assert "My order 1042 is late" in _text(transcript)
     assert "It ships tomorrow, sorry!" in _text(transcript)
     assert "Your chat transcript" in str(transcript.message["Subject"])
-    again = requests.get(server.url + "/chat/confirm", params={"token": token}, timeout=10)
+    again = requests.post(server.url + "/chat/confirm", data={"token": token}, timeout=10)
     assert again.status_code == 410  # single use
+    page = requests.get(server.url + "/chat/confirm", params={"token": token}, timeout=10)
+    assert page.status_code == 410 and "<form" not in page.text
 
     # A proven address gets the transcript straight away, within its share per hour.
     r = visitor.call("POST", "/chat/api/transcript", json={})
@@ -118,7 +124,8 @@ def test_the_transcript_goes_only_to_an_address_the_visitor_proved(
         "the transcript to be sent",
     )
     r = visitor.call("POST", "/chat/api/transcript", json={})
-    assert r.status_code == 409 and "Too many emails" in r.json()["error"]["message"], r.text
+    assert r.status_code == 429 and "Too many emails" in r.json()["error"]["message"], r.text
+    assert r.headers["retry-after"] == "3600"  # per recipient address, not the client's
     # The widget never shows the mails as chat messages.
     texts = [m["text"] for m in visitor.call("GET", "/chat/api/messages").json()["messages"]]
     assert texts == [
@@ -147,11 +154,15 @@ def test_an_expired_link_proves_nothing(
             )
     finally:
         engine.dispose()
-    r = requests.get(server.url + "/chat/confirm", params={"token": token}, timeout=10)
+    r = requests.post(server.url + "/chat/confirm", data={"token": token}, timeout=10)
     assert r.status_code == 410
     subjects = [msg["subject"] for msg in entities(agent, "message").values()]
     assert "Your chat transcript" not in subjects
-    assert requests.get(server.url + "/chat/confirm?token=nope", timeout=10).status_code == 410
+    hostile = "<script>alert(1)</script>"
+    page = requests.get(server.url + "/chat/confirm", params={"token": hostile}, timeout=10)
+    assert page.status_code == 410 and "<script>" not in page.text
+    junk = requests.post(server.url + "/chat/confirm", data="a=1&" * 10, timeout=10)
+    assert junk.status_code == 410
 
 
 def test_without_an_email_channel_there_is_no_transcript(live: ServerProcess) -> None:

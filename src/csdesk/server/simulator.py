@@ -519,6 +519,7 @@ def place_call(session: Session, sim: Simulation) -> str | None:
         .where(
             m.CustomerIdentity.realm == Realm.PRODUCTION.value,
             m.CustomerIdentity.kind == IdentityKind.PHONE.value,
+            m.CustomerIdentity.verified.is_(True),  # only a verified number finds its customer
             m.Customer.merged_into_id.is_(None),
         )
         .order_by(m.CustomerIdentity.id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -247,3 +248,62 @@ def test_messenger_read_watermark_marks_earlier_messages(state: ServerState) -> 
         assert apply_status(s, update) == 1
         s.commit()
     assert _status_of(state, older)[0] == "read"
+
+
+def test_an_unverified_identity_routes_nothing_and_proof_takes_it_over(
+    state: ServerState,
+) -> None:
+    """A row nobody proved (typed into the widget before claims existed) never decides where
+    mail lands; the first verified contact from that address takes it over, audited."""
+    address = f"typed.{new_sid('')}@customer.example".lower()
+    with state.writes() as s:
+        typist = m.Customer(id=new_sid("c-"), name="Website visitor")
+        s.add(typist)
+        s.flush()
+        s.add(
+            m.CustomerIdentity(
+                id=new_sid("i-"),
+                customer_id=typist.id,
+                kind=IdentityKind.EMAIL.value,
+                value=address,
+                verified=False,
+            )
+        )
+        s.commit()
+    mail = _msg(Channel.EMAIL, Handle(IdentityKind.EMAIL, address.upper()), "my order?")
+    first = _ingest(state, mail, thread_hint=ThreadHint())
+    assert first.customer_id != typist.id
+    again = _ingest(
+        state,
+        _msg(Channel.EMAIL, Handle(IdentityKind.EMAIL, address), "still waiting"),
+        thread_hint=ThreadHint(),
+    )
+    assert again.customer_id == first.customer_id  # one customer, not one per message
+    with state.reads() as s:
+        row = s.query(m.CustomerIdentity).filter_by(value=address).one()
+        assert (row.customer_id, row.verified) == (first.customer_id, True)
+        [entry] = s.query(m.AuditEntry).filter_by(
+            action="identity.verified_by_contact", entity_id=row.id
+        )
+        assert entry.before == {"customer_id": typist.id, "verified": False}
+
+
+def test_a_provider_name_names_a_customer_known_only_by_number(state: ServerState) -> None:
+    number = "+1415555" + new_sid("")[:4].translate(str.maketrans("abcdef", "123456"))
+    texted = _ingest(state, _msg(Channel.SMS, Handle(IdentityKind.PHONE, number)))
+    with state.reads() as s:
+        assert s.get(m.Customer, texted.customer_id).name == number  # type: ignore[union-attr]
+    profile = _msg(Channel.WHATSAPP, Handle(IdentityKind.WHATSAPP, number))
+    named = _ingest(state, replace(profile, sender_name="+1 415 555 0100"))  # a number: no name
+    assert named.customer_id == texted.customer_id
+    _ingest(state, replace(_msg(Channel.WHATSAPP, Handle(IdentityKind.WHATSAPP, number)),
+                           sender_name="Ana Lima"))  # fmt: skip
+    _ingest(state, replace(_msg(Channel.WHATSAPP, Handle(IdentityKind.WHATSAPP, number)),
+                           sender_name="Somebody Else"))  # fmt: skip
+    with state.reads() as s:
+        assert s.get(m.Customer, texted.customer_id).name == "Ana Lima"  # type: ignore[union-attr]
+        sources = [
+            (e.after or {}).get("source")
+            for e in s.query(m.AuditEntry).filter_by(entity_id=texted.customer_id)
+        ]
+        assert sources == ["whatsapp"]

@@ -25,11 +25,9 @@ from csdesk.domain.enums import (
     IdentityKind,
     Realm,
 )
-from csdesk.protocol import MutationType
 from csdesk.server.channels import conversations as threads
 from csdesk.server.channels import customers
 from csdesk.server.channels.inbound import Handle, InboundCall
-from csdesk.storage import audit
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
 
@@ -153,8 +151,8 @@ def _start(session: Session, call: InboundCall, realm: str) -> tuple[m.Call, m.M
             name = name or "Withheld number"  # cannot be matched later; an agent may merge it
         customer = customers.create(session, realm, name, handles)
         customers.attach(session, customer, [(h, True) for h in handles])
-    elif caller is not None and not customers.has_real_name(customer):
-        _name_from_caller_id(session, customer, caller)
+    elif caller is not None:
+        customers.name_if_nameless(session, customer, caller, "caller_id")
     now = utcnow()
     conv = threads.latest(session, customer.id, Channel.PHONE)
     if conv is None or not threads.continues(conv, now):
@@ -210,22 +208,6 @@ def caller_name(raw: str | None) -> str | None:
     if name is None or name.upper() in _NO_NAME:
         return None
     return name[:100]
-
-
-def _name_from_caller_id(session: Session, customer: m.Customer, name: str) -> None:
-    """A known customer we only had a number (or nothing) for gets the caller-ID name; the
-    audit entry marks where it came from. A name someone gave is never overwritten."""
-    before = customer.name
-    customer.name = name
-    audit.record(
-        session,
-        None,
-        MutationType.CUSTOMER_UPDATE,
-        "customer",
-        customer.id,
-        {"name": before},
-        {"name": name, "source": "caller_id"},
-    )
 
 
 def _to_number(call: InboundCall) -> str | None:

@@ -113,6 +113,18 @@ def issue_token(claim: m.IdentityClaim, now: datetime | None = None) -> str:
     return token
 
 
+def is_live(session: Session, token: str) -> bool:
+    """Whether ``token`` would prove its claim now (read-only: opening the page is not proof)."""
+    if not token or len(token) > 200:
+        return False
+    expires = session.scalar(
+        select(m.IdentityClaim.token_expires_at).where(
+            m.IdentityClaim.token_hash == hash_token(token)
+        )
+    )
+    return expires is not None and expires > utcnow()
+
+
 def redeem(session: Session, token: str) -> m.IdentityClaim | None:
     """The claim ``token`` proves, now marked proven; None if unknown, used or expired."""
     if not token or len(token) > 200:

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from csdesk.domain.enums import IdentityKind
+from csdesk.protocol import MutationType
 from csdesk.server.channels.identities import normalize_email, normalize_phone
 from csdesk.server.channels.inbound import Handle
 from csdesk.storage import audit
@@ -104,6 +105,27 @@ def has_real_name(customer: m.Customer) -> bool:
         label = kind.value.replace("_", " ").capitalize()
         if name.startswith(label + " "):
             return False
+    return True
+
+
+def name_if_nameless(session: Session, customer: m.Customer, raw: str | None, source: str) -> bool:
+    """Give a customer we only know by a handle the name a provider tells us (caller ID, a
+    WhatsApp profile, an email display name); the audit entry marks where it came from.  A
+    name someone gave is never overwritten.  Whether it changed."""
+    name = usable_name(raw)
+    if name is None or has_real_name(customer):
+        return False
+    before = customer.name
+    customer.name = name
+    audit.record(
+        session,
+        None,
+        MutationType.CUSTOMER_UPDATE,
+        "customer",
+        customer.id,
+        {"name": before},
+        {"name": name, "source": source},
+    )
     return True
 
 

@@ -240,6 +240,8 @@ def _ingest(
         customer = customers.match(session, realm, plain)
         if customer is None:
             customer = customers.create(session, realm, msg.sender_name, plain)
+        elif not msg.is_auto:
+            customers.name_if_nameless(session, customer, msg.sender_name, msg.channel.value)
         customers.attach(session, customer, handles)
         conv, conv_created = _conversation_for(session, customer, msg, hint, at)
 

@@ -9,12 +9,13 @@ per session.
 from __future__ import annotations
 
 import asyncio
+import html
 import math
 import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import parse_qs, quote
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi import Path as FastPath
@@ -25,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from csdesk.domain.enums import DeliveryStatus
 from csdesk.protocol import API_PREFIX
 from csdesk.resources import resource_path
+from csdesk.server.channels import claims
 from csdesk.server.channels.config_store import Provider
 from csdesk.server.channels.guard import RateLimiter, read_body
 from csdesk.server.channels.ingest import IngestResult
@@ -502,6 +504,9 @@ async def email_transcript(request: Request, state: State) -> JSONResponse:
 
     try:
         message_id, sent = await run_in_threadpool(run)
+    except service.TranscriptLimited as exc:
+        window = str(int(claims.ADDRESS_WINDOW.total_seconds()))
+        raise _fail(429, "rate_limited", str(exc), {"Retry-After": window}) from None
     except service.TranscriptRefused as exc:
         raise _fail(409, "transcript_refused", str(exc)) from None
     return _ok({"message_id": message_id, "status": "sent" if sent else "confirm"}, 202)
@@ -510,18 +515,59 @@ async def email_transcript(request: Request, state: State) -> JSONResponse:
 _PAGE = (
     "<!doctype html><html lang=en><meta charset=utf-8>"
     "<meta name=viewport content='width=device-width'><title>{title}</title>"
-    "<main><h1>{title}</h1><p>{text}</p></main></html>"
+    "<main><h1>{title}</h1><p>{text}</p>{form}</main></html>"
 )
+_DEAD_LINK = _PAGE.format(
+    title="This link does not work",
+    text="It was already used or has expired. Ask for the transcript again in the chat.",
+    form="",
+)
+_NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
 
 
-@router.get("/chat/confirm", response_class=HTMLResponse, responses={429: {}})
-async def confirm_transcript(
+@router.get("/chat/confirm", response_class=HTMLResponse, responses={410: {}, 429: {}})
+async def confirm_page(
     request: Request,
     state: State,
     token: Annotated[str, Query(min_length=1, max_length=200)],
 ) -> HTMLResponse:
-    """The link from the proof mail: the address is the visitor's, the transcript goes now."""
+    """The link from the proof mail: a page with one button. Opening it proves nothing, since
+    mail scanners open links by themselves; pressing the button (a POST) does."""
     _limit(_runtime(request), "chat-start:" + _client(request), RATE_START)
+
+    def run() -> bool:
+        with state.reads() as s:
+            return claims.is_live(s, token)
+
+    if not await run_in_threadpool(run):
+        return HTMLResponse(_DEAD_LINK, status_code=410, headers=_NO_STORE)
+    form = (
+        "<form method=post action='confirm'>"
+        f"<input type=hidden name=token value='{html.escape(token, quote=True)}'>"
+        "<button type=submit>Send me the transcript</button></form>"
+    )
+    page = _PAGE.format(
+        title="Your chat transcript",
+        text="Press the button to confirm this is your address and receive the transcript.",
+        form=form,
+    )
+    return HTMLResponse(page, headers=_NO_STORE)
+
+
+@router.post("/chat/confirm", response_class=HTMLResponse, responses={410: {}, 413: {}, 429: {}})
+async def confirm_transcript(request: Request, state: State) -> HTMLResponse:
+    """The button on that page (form-encoded ``token``): the address is the visitor's, the
+    transcript goes now; the token is spent."""
+    _limit(_runtime(request), "chat-start:" + _client(request), RATE_START)
+    try:
+        raw = await read_body(request, 1024)
+    except ApiError as exc:
+        raise _fail(exc.status, exc.code, exc.message) from None
+    try:
+        fields = parse_qs(raw.decode("utf-8", "replace"), max_num_fields=4)
+    except ValueError:  # more fields than a form of ours has
+        fields = {}
+    token = (fields.get("token") or [""])[0]
 
     def run() -> str | None:
         with state.writes() as s:
@@ -530,16 +576,13 @@ async def confirm_transcript(
         return message_id
 
     if await run_in_threadpool(run) is None:
-        page = _PAGE.format(
-            title="This link does not work",
-            text="It was already used or has expired. Ask for the transcript again in the chat.",
-        )
-        return HTMLResponse(page, status_code=410, headers={"Cache-Control": "no-store"})
+        return HTMLResponse(_DEAD_LINK, status_code=410, headers=_NO_STORE)
     page = _PAGE.format(
         title="Thank you",
         text="Your address is confirmed; the chat transcript is on its way.",
+        form="",
     )
-    return HTMLResponse(page, headers={"Cache-Control": "no-store"})
+    return HTMLResponse(page, headers=_NO_STORE)
 
 
 # --- for agents ----------------------------------------------------------------------------

@@ -268,6 +268,10 @@ class TranscriptRefused(Exception):
     """Why the transcript cannot be mailed; shown to the visitor."""
 
 
+class TranscriptLimited(TranscriptRefused):
+    """The address had its share of mail for now (``claims.ADDRESS_LIMIT``)."""
+
+
 TRANSCRIPT_SUBJECT = "Your chat transcript"
 PROOF_SUBJECT = "Confirm your email address"
 
@@ -360,7 +364,7 @@ def email_transcript(session: Session, plan: TranscriptPlan, confirm_url: str) -
     if conv is None:
         raise TranscriptRefused("There is no conversation to send yet.")
     if claims.mails_to(session, plan.address) >= claims.ADDRESS_LIMIT:
-        raise TranscriptRefused("Too many emails to this address; try again in an hour.")
+        raise TranscriptLimited("Too many emails to this address; try again in an hour.")
     if plan.proven:
         body = transcript_text(session, conv)
         mail = queue_mail(session, conv, plan.address, TRANSCRIPT_SUBJECT, body, "Chat transcript")
