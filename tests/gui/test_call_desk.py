@@ -145,17 +145,25 @@ def test_ringing_call_answered_walked_and_wrapped_up_by_keyboard(
     ) in said
     # The step is filled from the caller and spoken (the agent asked for script steps).
     assert first_name in panel.text.text() and "Demo Agent" in panel.text.text()
-    qtbot.waitUntil(lambda: any(q.startswith("Step 1 of ") for q in desk.queued), timeout=10_000)
+    qtbot.waitUntil(lambda: any(q.startswith("Step 1, ") for q in desk.queued), timeout=10_000)
 
-    # Walk it by keys: 1 = "Where is my order?", 2 = "A different order", Enter goes on from
-    # a step without choices, Backspace goes back.
+    # Walk it by keys: a number selects a choice (and says which), Enter takes it, so
+    # "number, then Enter" is one step (issue 9, item 34); Enter goes on from a step without
+    # choices, Backspace goes back.
     walk = panel.walk
     assert walk is not None
     qtbot.keyClick(panel.choices, Qt.Key.Key_1)
+    assert walk.current is not None and walk.current.id == "greet"  # selected, not taken
+    assert panel.choices.currentRow() == 0 and any(t.startswith("Selected 1: ") for t in said)
+    qtbot.keyClick(panel.choices, Qt.Key.Key_Return)
     assert walk.current is not None and walk.current.id == "identify"
     qtbot.keyClick(panel.choices, Qt.Key.Key_2)
+    assert walk.current is not None and walk.current.id == "identify"
+    qtbot.keyClick(panel.choices, Qt.Key.Key_Return)
     assert walk.current is not None and walk.current.id == "find_order"
-    assert any(q.startswith("Step 3 of ") for q in desk.queued)
+    assert any(q.startswith("Step 3, ") for q in desk.queued)
+    assert not any(" of " in q.split(":")[0] for q in desk.queued if q.startswith("Step "))
+    assert panel.position.text().startswith("Step 3, ")
     qtbot.keyClick(panel.choices, Qt.Key.Key_Return)
     assert walk.current is not None and walk.current.id == "status"
     qtbot.keyClick(panel.choices, Qt.Key.Key_Backspace)
@@ -163,9 +171,10 @@ def test_ringing_call_answered_walked_and_wrapped_up_by_keyboard(
     qtbot.keyClick(panel.choices, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
     assert walk.current is not None and walk.current.id == "identify"
     qtbot.keyClick(panel.choices, Qt.Key.Key_1)
+    qtbot.keyClick(panel.choices, Qt.Key.Key_Return)
     assert walk.current is not None and walk.current.id == "status"
     assert panel.trail.count() == 2
-    assert sum(q.startswith("Step 1 of ") for q in desk.queued) == 1  # once, not per signal
+    assert sum(q.startswith("Step 1, ") for q in desk.queued) == 1  # once, not per signal
     assert any("Choices: 1: Customer is happy with that" in t for t in said)
 
     # Wrap up by keyboard; the dialog gives the focus back to where it was opened from.
@@ -202,8 +211,9 @@ def test_ringing_call_answered_walked_and_wrapped_up_by_keyboard(
     ]
     assert stored["script_id"] == panel.script.id
     line = raw.get(f"/api/v1/entities/message/{stored['message_id']}").json()["data"]
-    assert line["body_text"].endswith("— Follow-up needed")
-    assert "taken by Demo Agent" in line["body_text"]
+    history, notes = line["body_text"].split("\n")
+    assert history.endswith("— Follow-up needed") and "taken by Demo Agent" in history
+    assert notes == "Notes: Parcel late; carrier investigation opened."  # shown afterwards
     assert calls.current is None
     assert Path(phone_server.log_path or "").read_text().count("Traceback") == 0
 
@@ -318,6 +328,7 @@ def test_a_script_opens_for_a_chat_too(
     qtbot.keyClick(w, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)  # focus the script
     assert panel.choices.hasFocus()
     qtbot.keyClick(panel.choices, Qt.Key.Key_1)
+    qtbot.keyClick(panel.choices, Qt.Key.Key_Return)
     assert panel.walk.current is not None and panel.walk.current.id == "order"
 
 

@@ -86,6 +86,9 @@ class CallDesk(QObject):
         self.panel.answer_requested.connect(self.answer)
         self.panel.wrap_up_requested.connect(self.wrap_up)
         self.panel.step_changed.connect(self._step_changed)
+        self.panel.choice_selected.connect(
+            lambda choice: self.window.say(_("Selected {choice}").format(choice=choice))
+        )
         window.bridge.changes.connect(self.on_changes)
         window.bridge.rejected.connect(self.on_rejected)
         # A call rings for a limited time on the desk even if its end is never reported.
@@ -300,7 +303,12 @@ class CallDesk(QObject):
         except ValueError:
             previous = Disposition.RESOLVED
         dialog = WrapUpDialog(
-            call.caller, trail, self.window, disposition=previous, notes=call.wrapup_notes
+            call.caller,
+            trail,
+            self.window,
+            disposition=previous,
+            notes=call.wrapup_notes,
+            callback_at=call.callback_at,
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.dialog = dialog
@@ -308,6 +316,7 @@ class CallDesk(QObject):
 
         def accepted() -> None:
             disposition, notes = dialog.chosen(), dialog.note_text()
+            callback_at = dialog.callback_time()
             script_id = script.id if script is not None else None
 
             def failed(exc: Exception) -> None:
@@ -315,12 +324,17 @@ class CallDesk(QObject):
                 # The notes are the agent's work: bring them back rather than lose them.
                 if self.dialog is None:
                     kept = dataclasses.replace(
-                        call, disposition=disposition.value, wrapup_notes=notes
+                        call,
+                        disposition=disposition.value,
+                        wrapup_notes=notes,
+                        callback_at=callback_at,
                     )
                     self._open_dialog(kept)
 
             self.window.tasks.write(
-                lambda: self.calls.wrap_up(call.id, disposition, notes, taken, script_id),
+                lambda: self.calls.wrap_up(
+                    call.id, disposition, notes, taken, script_id, callback_at
+                ),
                 lambda _changes: self._wrapped(call, disposition),
                 failed,
             )
