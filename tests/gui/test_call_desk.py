@@ -6,17 +6,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import requests
 from cryptography.fernet import Fernet
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QDateTime, Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
-from csdesk.app.inbox import ALL_VIEWS, View
+from csdesk.app.inbox import ALL_VIEWS, Sort, View
 from csdesk.domain.enums import IdentityKind, Realm, Role
 from csdesk.server.channels import config_store
 from csdesk.server.channels.config_store import Provider
@@ -57,6 +58,7 @@ def phone_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PhoneServ
     url = seed_demo_db(d / "demo.db")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(ENV_KEY, Fernet.generate_key().decode())
+        mp.setenv("CSDESK_SNOOZE_WAKE_SECONDS", "0.2")  # scheduled callbacks come back soon
         state = state_for(url, d)
         try:
             with state.writes() as s:
@@ -385,3 +387,45 @@ def test_a_wrap_up_that_cannot_be_saved_comes_back_with_its_notes(
     again = calls.dialog
     assert again is not None and again.note_text() == "Refund promised by Friday."
     assert calls.current is not None  # still the agent's call to wrap up
+
+
+def test_a_scheduled_callback_comes_back_to_the_agent_on_time(
+    qtbot: QtBot,
+    phone_server: PhoneServer,
+    desk_factory: Callable[..., Desk],  # noqa: F811
+) -> None:
+    """Issue 9, item 34: "Callback scheduled" asks when, and the conversation comes back to
+    the agent then, announced ("Callback due: …")."""
+    desk = desk_factory(phone_server, "demo")
+    w, calls = desk.window, desk.window.call_desk
+    qtbot.waitUntil(lambda: w.caught_up and w._known_mine is not None, timeout=30_000)
+    said: list[str] = []
+    w.announced.connect(said.append)
+    _ring(phone_server, new_sid("CA"), phone_server.caller_number)
+    qtbot.waitUntil(lambda: bool(calls.ringing), timeout=30_000)
+    with qtbot.waitSignal(calls.popped, timeout=30_000):
+        calls.panel.answer.click()
+    assert calls.current is not None
+    cid = calls.current.conversation_id
+    qtbot.keyClick(w, Qt.Key.Key_W, CTRL_SHIFT)
+    qtbot.waitUntil(lambda: calls.dialog is not None and calls.dialog.isVisible(), timeout=5_000)
+    dialog = calls.dialog
+    assert dialog is not None
+    dialog.disposition.setFocus()
+    qtbot.keyClick(dialog.disposition, Qt.Key.Key_Down)  # follow-up needed
+    qtbot.keyClick(dialog.disposition, Qt.Key.Key_Down)  # callback scheduled
+    qtbot.keyClick(dialog.disposition, Qt.Key.Key_Tab)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is dialog.callback, timeout=5_000)
+    when = datetime.now(UTC) + timedelta(seconds=5)
+    dialog.callback.setDateTime(QDateTime.fromSecsSinceEpoch(int(when.timestamp()) + 1))
+    dialog.notes.setFocus()
+    qtbot.keyClicks(dialog.notes, "Call back after the depot opens.")
+    with qtbot.waitSignal(calls.wrapped, timeout=10_000):
+        dialog.accept()
+    assert any("Callback scheduled" in t for t in said)
+    # Snoozed and out of "Mine" until then ...
+    qtbot.waitUntil(lambda: w._known_mine is not None and cid not in w._known_mine, timeout=20_000)
+    # ... then back, announced to the agent.
+    qtbot.waitUntil(lambda: any(t.startswith("Callback due: ") for t in said), timeout=30_000)
+    assert datetime.now(UTC) >= when
+    assert cid in desk.ws.ordered_ids(View.MINE, Sort.NEWEST)

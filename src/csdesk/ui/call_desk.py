@@ -15,6 +15,7 @@ panel starts the suggested script, once per call.
 from __future__ import annotations
 
 import dataclasses
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QWidget
 
 from csdesk.app.calls import Calls, CallView, Script, placeholder_values, suggest
 from csdesk.app.thread import ConversationView, CustomerContext
+from csdesk.app.when import moment
 from csdesk.domain.calls import Disposition
 from csdesk.i18n import _
 from csdesk.protocol import Entity, MutationType
@@ -335,7 +337,7 @@ class CallDesk(QObject):
                 lambda: self.calls.wrap_up(
                     call.id, disposition, notes, taken, script_id, callback_at
                 ),
-                lambda _changes: self._wrapped(call, disposition),
+                lambda _changes: self._wrapped(call, disposition, callback_at),
                 failed,
             )
 
@@ -348,8 +350,14 @@ class CallDesk(QObject):
         dialog.finished.connect(closed)
         dialog.open()
 
-    def _wrapped(self, call: CallView, disposition: Disposition) -> None:
+    def _wrapped(
+        self, call: CallView, disposition: Disposition, callback_at: datetime | None = None
+    ) -> None:
         label = disposition_labels()[disposition]
+        if callback_at is not None:
+            label = _("{label}, {when}").format(
+                label=label, when=moment(callback_at, datetime.now(UTC))
+            )
         self.window.say(
             _("Call with {caller} wrapped up: {label}.").format(caller=call.caller, label=label)
         )
