@@ -6,17 +6,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import requests
 from cryptography.fernet import Fernet
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QDateTime, Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
-from csdesk.app.inbox import ALL_VIEWS, View
+from csdesk.app.inbox import ALL_VIEWS, Sort, View
 from csdesk.domain.enums import IdentityKind, Realm, Role
 from csdesk.server.channels import config_store
 from csdesk.server.channels.config_store import Provider
@@ -57,6 +58,7 @@ def phone_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PhoneServ
     url = seed_demo_db(d / "demo.db")
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(ENV_KEY, Fernet.generate_key().decode())
+        mp.setenv("CSDESK_SNOOZE_WAKE_SECONDS", "0.2")  # scheduled callbacks come back soon
         state = state_for(url, d)
         try:
             with state.writes() as s:
@@ -145,17 +147,25 @@ def test_ringing_call_answered_walked_and_wrapped_up_by_keyboard(
     ) in said
     # The step is filled from the caller and spoken (the agent asked for script steps).
     assert first_name in panel.text.text() and "Demo Agent" in panel.text.text()
-    qtbot.waitUntil(lambda: any(q.startswith("Step 1 of ") for q in desk.queued), timeout=10_000)
+    qtbot.waitUntil(lambda: any(q.startswith("Step 1, ") for q in desk.queued), timeout=10_000)
 
-    # Walk it by keys: 1 = "Where is my order?", 2 = "A different order", Enter goes on from
-    # a step without choices, Backspace goes back.
+    # Walk it by keys: a number selects a choice (and says which), Enter takes it, so
+    # "number, then Enter" is one step (issue 9, item 34); Enter goes on from a step without
+    # choices, Backspace goes back.
     walk = panel.walk
     assert walk is not None
     qtbot.keyClick(panel.choices, Qt.Key.Key_1)
+    assert walk.current is not None and walk.current.id == "greet"  # selected, not taken
+    assert panel.choices.currentRow() == 0 and any(t.startswith("Selected 1: ") for t in said)
+    qtbot.keyClick(panel.choices, Qt.Key.Key_Return)
     assert walk.current is not None and walk.current.id == "identify"
     qtbot.keyClick(panel.choices, Qt.Key.Key_2)
+    assert walk.current is not None and walk.current.id == "identify"
+    qtbot.keyClick(panel.choices, Qt.Key.Key_Return)
     assert walk.current is not None and walk.current.id == "find_order"
-    assert any(q.startswith("Step 3 of ") for q in desk.queued)
+    assert any(q.startswith("Step 3, ") for q in desk.queued)
+    assert not any(" of " in q.split(":")[0] for q in desk.queued if q.startswith("Step "))
+    assert panel.position.text().startswith("Step 3, ")
     qtbot.keyClick(panel.choices, Qt.Key.Key_Return)
     assert walk.current is not None and walk.current.id == "status"
     qtbot.keyClick(panel.choices, Qt.Key.Key_Backspace)
@@ -163,9 +173,10 @@ def test_ringing_call_answered_walked_and_wrapped_up_by_keyboard(
     qtbot.keyClick(panel.choices, Qt.Key.Key_Left, Qt.KeyboardModifier.AltModifier)
     assert walk.current is not None and walk.current.id == "identify"
     qtbot.keyClick(panel.choices, Qt.Key.Key_1)
+    qtbot.keyClick(panel.choices, Qt.Key.Key_Return)
     assert walk.current is not None and walk.current.id == "status"
     assert panel.trail.count() == 2
-    assert sum(q.startswith("Step 1 of ") for q in desk.queued) == 1  # once, not per signal
+    assert sum(q.startswith("Step 1, ") for q in desk.queued) == 1  # once, not per signal
     assert any("Choices: 1: Customer is happy with that" in t for t in said)
 
     # Wrap up by keyboard; the dialog gives the focus back to where it was opened from.
@@ -202,8 +213,9 @@ def test_ringing_call_answered_walked_and_wrapped_up_by_keyboard(
     ]
     assert stored["script_id"] == panel.script.id
     line = raw.get(f"/api/v1/entities/message/{stored['message_id']}").json()["data"]
-    assert line["body_text"].endswith("— Follow-up needed")
-    assert "taken by Demo Agent" in line["body_text"]
+    history, notes = line["body_text"].split("\n")
+    assert history.endswith("— Follow-up needed") and "taken by Demo Agent" in history
+    assert notes == "Notes: Parcel late; carrier investigation opened."  # shown afterwards
     assert calls.current is None
     assert Path(phone_server.log_path or "").read_text().count("Traceback") == 0
 
@@ -318,6 +330,7 @@ def test_a_script_opens_for_a_chat_too(
     qtbot.keyClick(w, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)  # focus the script
     assert panel.choices.hasFocus()
     qtbot.keyClick(panel.choices, Qt.Key.Key_1)
+    qtbot.keyClick(panel.choices, Qt.Key.Key_Return)
     assert panel.walk.current is not None and panel.walk.current.id == "order"
 
 
@@ -374,3 +387,45 @@ def test_a_wrap_up_that_cannot_be_saved_comes_back_with_its_notes(
     again = calls.dialog
     assert again is not None and again.note_text() == "Refund promised by Friday."
     assert calls.current is not None  # still the agent's call to wrap up
+
+
+def test_a_scheduled_callback_comes_back_to_the_agent_on_time(
+    qtbot: QtBot,
+    phone_server: PhoneServer,
+    desk_factory: Callable[..., Desk],  # noqa: F811
+) -> None:
+    """Issue 9, item 34: "Callback scheduled" asks when, and the conversation comes back to
+    the agent then, announced ("Callback due: …")."""
+    desk = desk_factory(phone_server, "demo")
+    w, calls = desk.window, desk.window.call_desk
+    qtbot.waitUntil(lambda: w.caught_up and w._known_mine is not None, timeout=30_000)
+    said: list[str] = []
+    w.announced.connect(said.append)
+    _ring(phone_server, new_sid("CA"), phone_server.caller_number)
+    qtbot.waitUntil(lambda: bool(calls.ringing), timeout=30_000)
+    with qtbot.waitSignal(calls.popped, timeout=30_000):
+        calls.panel.answer.click()
+    assert calls.current is not None
+    cid = calls.current.conversation_id
+    qtbot.keyClick(w, Qt.Key.Key_W, CTRL_SHIFT)
+    qtbot.waitUntil(lambda: calls.dialog is not None and calls.dialog.isVisible(), timeout=5_000)
+    dialog = calls.dialog
+    assert dialog is not None
+    dialog.disposition.setFocus()
+    qtbot.keyClick(dialog.disposition, Qt.Key.Key_Down)  # follow-up needed
+    qtbot.keyClick(dialog.disposition, Qt.Key.Key_Down)  # callback scheduled
+    qtbot.keyClick(dialog.disposition, Qt.Key.Key_Tab)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is dialog.callback, timeout=5_000)
+    when = datetime.now(UTC) + timedelta(seconds=5)
+    dialog.callback.setDateTime(QDateTime.fromSecsSinceEpoch(int(when.timestamp()) + 1))
+    dialog.notes.setFocus()
+    qtbot.keyClicks(dialog.notes, "Call back after the depot opens.")
+    with qtbot.waitSignal(calls.wrapped, timeout=10_000):
+        dialog.accept()
+    assert any("Callback scheduled" in t for t in said)
+    # Snoozed and out of "Mine" until then ...
+    qtbot.waitUntil(lambda: w._known_mine is not None and cid not in w._known_mine, timeout=20_000)
+    # ... then back, announced to the agent.
+    qtbot.waitUntil(lambda: any(t.startswith("Callback due: ") for t in said), timeout=30_000)
+    assert datetime.now(UTC) >= when
+    assert cid in desk.ws.ordered_ids(View.MINE, Sort.NEWEST)

@@ -158,6 +158,9 @@ def test_template_by_keyboard_outside_the_window_reaches_meta(
     qtbot.waitUntil(lambda: not dialog.loading and dialog.list.count() == 3, timeout=20_000)
     assert "3 approved templates" in dialog.status.text()
     assert dialog.list.hasFocus()
+    # An agent's button asks the server for its copy again; only supervisors make it ask Meta.
+    assert dialog.refresh.text() == "&Load again"
+    assert dialog.refresh.accessibleName() == "Load the template list again"
     items = [dialog.list.item(n).text() for n in range(dialog.list.count())]
     assert items[1].startswith("order_update (en_US, utility): Hi {{1}}")
     assert all("promo_spring" not in i and "welcome_back" not in i for i in items)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,13 +13,14 @@ from csdesk.app.calls import (
     CallView,
     Script,
     placeholder_values,
+    position_text,
     step_text,
-    steps_left,
+    steps_after,
     suggest,
 )
 from csdesk.app.thread import CustomerContext, OrderView
 from csdesk.domain.calls import trail_problem, trail_to_wire
-from csdesk.domain.steps import Walk, flow_from_dict
+from csdesk.domain.steps import Flow, Walk, flow_from_dict, most_steps_left
 from csdesk.server import scripts
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -90,11 +92,55 @@ def test_unknown_details_stay_visible_for_the_agent() -> None:
     assert filled.missing == ("order_number",)
 
 
-def test_step_counts_use_the_shortest_way_to_an_end() -> None:
+def test_step_counts_give_the_most_steps_still_possible() -> None:
     flow = next(s for s in scripts.builtin() if s.flow.id == "order_enquiry").flow
-    assert steps_left(flow, "close") == 1
-    assert steps_left(flow, "status") == 2
-    assert steps_left(flow, "greet") == 3  # greet -> change -> close
+    assert steps_after(flow, "close") == 0
+    assert position_text(4, 0) == "Step 4, the last"
+    assert position_text(2, 3) == "Step 2, at most 3 more"
+    assert steps_after(flow, "greet") > steps_after(flow, "status")
+
+
+def _every_walk(flow: Flow, sid: str, path: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+    step = flow.step(sid)
+    targets = [c.next for c in step.choices] if step.choices else [step.next]
+    for target in targets:
+        if target is None:
+            yield (*path, sid)
+        elif target not in path and target != sid:
+            yield from _every_walk(flow, target, (*path, sid))
+
+
+def test_the_promised_bound_never_grows_along_any_walk() -> None:
+    """Issue 9, item 34: "Step 2 of 4" became "Step 3 of 6" on a longer branch. Now step
+    number + "at most K more" is a bound every later step keeps (never above it)."""
+    for item in scripts.builtin():
+        flow = item.flow
+        walks = list(_every_walk(flow, flow.start, ()))
+        assert walks
+        for path in walks:
+            bounds = [n + steps_after(flow, sid) for n, sid in enumerate(path, 1)]
+            assert bounds == sorted(bounds, reverse=True), (flow.id, path, bounds)
+            assert bounds[-1] >= len(path)  # never fewer steps than the walk really took
+
+
+def test_a_branching_flow_counts_its_longest_branch() -> None:
+    flow = flow_from_dict(
+        {
+            "id": "b",
+            "title": "B",
+            "steps": [
+                {"id": "a", "text": "A", "choices": [
+                    {"label": "short", "next": "end"},
+                    {"label": "long", "next": "x"},
+                ]},
+                {"id": "x", "text": "X", "next": "y"},
+                {"id": "y", "text": "Y", "next": "end"},
+                {"id": "end", "text": "Bye"},
+            ],
+        }
+    )  # fmt: skip
+    assert most_steps_left(flow, "a") == 4 and steps_after(flow, "a") == 3
+    assert steps_after(flow, "x") == 2 and steps_after(flow, "end") == 0
 
 
 def test_the_suggested_script_follows_the_call() -> None:

@@ -158,9 +158,10 @@ def test_sla_announcement(minutes: int, expected: str) -> None:
 
 
 def test_script_and_training_lines() -> None:
-    assert script_step_announcement(2, 5, "Verify the order number") == (
-        "Step 2 of 5: Verify the order number"
+    assert script_step_announcement(2, 3, "Verify the order number") == (
+        "Step 2, at most 3 more: Verify the order number"
     )
+    assert script_step_announcement(4, 0, "Thank you") == "Step 4, the last: Thank you"
     assert training_line_announcement("Jane", "My parcel never arrived") == (
         "Jane says: My parcel never arrived"
     )
@@ -200,7 +201,7 @@ def test_wording_is_translated_at_call_time(
     assert inbound_announcement("whatsapp", "Jane", "hi") == "NEW WHATSAPP MESSAGE FROM Jane: hi"
     assert sla_announcement("Jane", 3) == "SLA WARNING: REPLY TO Jane DUE IN 3 MINUTES."
     assert sla_announcement("Jane", 0) == "SLA BREACHED: REPLY TO Jane IS DUE NOW."
-    assert script_step_announcement(1, 2, "Greet") == "STEP 1 OF 2: Greet"
+    assert script_step_announcement(1, 2, "Greet") == "STEP 1, AT MOST 2 MORE: Greet"
     assert speakable("see https://x.example") == "see LINK"
 
 

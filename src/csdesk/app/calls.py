@@ -19,7 +19,8 @@ from csdesk.app.workstation import Workstation
 from csdesk.domain.calls import CallOutcome, Disposition, is_ringing, trail_to_wire
 from csdesk.domain.enums import Direction
 from csdesk.domain.placeholders import Filled, fill, split_name
-from csdesk.domain.steps import Flow, FlowError, Step, Taken, flow_from_dict
+from csdesk.domain.steps import Flow, FlowError, Step, Taken, flow_from_dict, most_steps_left
+from csdesk.i18n import _
 from csdesk.protocol import Entity, MutationType
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
@@ -49,6 +50,7 @@ class CallView:
     wrapup_notes: str
     wrapped_up_at: datetime | None
     script_id: str | None
+    callback_at: datetime | None = None
 
     @property
     def ringing(self) -> bool:
@@ -99,6 +101,7 @@ def _view(session: Any, call: m.Call) -> CallView:
         wrapup_notes=call.wrapup_notes or "",
         wrapped_up_at=call.wrapped_up_at,
         script_id=call.script_id,
+        callback_at=call.callback_at,
     )
 
 
@@ -184,8 +187,11 @@ class Calls:
         notes: str,
         trail: Sequence[Taken] = (),
         script_id: str | None = None,
+        callback_at: datetime | None = None,
     ) -> ChangeSet:
-        """Queue the wrap-up (works offline); raises ValueError on a note that is too long."""
+        """Queue the wrap-up (works offline); raises ValueError on a note that is too long.
+        ``callback_at`` goes with "callback scheduled": the server brings the conversation
+        back to the agent then."""
         from csdesk.domain.calls import MAX_NOTES
 
         notes = notes.strip()
@@ -199,7 +205,8 @@ class Calls:
                 "notes": notes,
                 "trail": trail_to_wire(trail),
                 "script_id": script_id,
-            },
+            }
+            | ({"callback_at": callback_at.isoformat()} if callback_at is not None else {}),
         )
         return ChangeSet.of([(Entity.CALL, call_id)])
 
@@ -249,18 +256,17 @@ def step_text(step: Step, values: Mapping[str, str | None]) -> Filled:
     return fill(step.text, values)
 
 
-def steps_left(flow: Flow, step_id: str) -> int:
-    """The fewest steps from ``step_id`` (itself included) to an end: "step 2 of 5" counts
-    the shortest way on, so the total never promises more than the call can take."""
-    todo, seen = [(step_id, 1)], {step_id}
-    while todo:
-        sid, depth = todo.pop(0)
-        step = flow.step(sid)
-        targets = [c.next for c in step.choices] if step.choices else [step.next]
-        if any(t is None for t in targets):
-            return depth
-        for target in targets:
-            if target is not None and target not in seen:
-                seen.add(target)
-                todo.append((target, depth + 1))
-    return 1
+def steps_after(flow: Flow, step_id: str) -> int:
+    """The most steps that can follow ``step_id`` before the script ends (0: it is the last).
+
+    "Step 3, at most 2 more" is a bound that only shrinks as the agent goes on; the old
+    "step 2 of 4" counted the shortest way and its total grew when the call took a longer
+    branch."""
+    return most_steps_left(flow, step_id) - 1
+
+
+def position_text(number: int, after: int) -> str:
+    """ "Step 3, at most 2 more" / "Step 4, the last" for the call panel."""
+    if after <= 0:
+        return _("Step {n}, the last").format(n=number)
+    return _("Step {n}, at most {more} more").format(n=number, more=after)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from csdesk.domain.enums import Realm, Role
 
-__all__ = ["can_read", "realm_of_role"]
+__all__ = ["can_read", "can_refresh_templates", "realm_of_role"]
 
 
 def realm_of_role(role: str) -> Realm:
@@ -20,3 +20,9 @@ def realm_of_role(role: str) -> Realm:
 def can_read(role: str, realm: str) -> bool:
     """Whether a user of ``role`` can see a record of ``realm`` (an assignee must)."""
     return realm_of_role(role).value == realm
+
+
+def can_refresh_templates(role: str) -> bool:
+    """Whether ``role`` may make the server ask Meta for the WhatsApp template list now
+    (a Graph call, rate-limited per account); everyone else is served the stored copy."""
+    return role in (Role.SUPERVISOR.value, Role.ADMIN.value)

@@ -7,6 +7,7 @@ ringing call, walks its script and sends the wrap-up), so both read a call the s
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Final
 
@@ -46,6 +47,8 @@ DISPOSITION_LABELS: Final[Mapping[Disposition, str]] = {
 #: Longest wrap-up note and trail the server accepts (a note is a summary, not a transcript).
 MAX_NOTES: Final = 10_000
 MAX_TRAIL: Final = 200
+#: How far ahead a callback may be scheduled.
+MAX_CALLBACK_AHEAD: Final = timedelta(days=366)
 
 
 def is_ringing(outcome: str, agent_id: str | None, ended: bool) -> bool:
@@ -88,3 +91,24 @@ def disposition_label(value: str | None) -> str:
         return DISPOSITION_LABELS[Disposition(value or "")]
     except ValueError:
         return ""
+
+
+def callback_problem(at: datetime | None, now: datetime) -> str | None:
+    """Why ``at`` cannot be a scheduled callback's time (None: it can). English, for the
+    server's rejection; the desk's dialog checks the same rule before it sends."""
+    if at is None:
+        return "A scheduled callback needs the date and time to call back."
+    if at.tzinfo is None:
+        return "The callback time needs a time zone."
+    if at <= now:
+        return "The callback time is in the past."
+    if at - now > MAX_CALLBACK_AHEAD:
+        return "A callback can be scheduled at most a year ahead."
+    return None
+
+
+def callback_line(at: datetime) -> str:
+    """ "for 2026-12-05 14:00 UTC": the history line is server text, in UTC."""
+    from datetime import UTC
+
+    return f"for {at.astimezone(UTC):%Y-%m-%d %H:%M} UTC"

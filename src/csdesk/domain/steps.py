@@ -91,6 +91,33 @@ class Flow:
         return found
 
 
+#: How many paths ``most_steps_left`` explores before it settles for the longest found.
+_LONGEST_BUDGET = 20_000
+
+
+def most_steps_left(flow: Flow, step_id: str) -> int:
+    """The most steps from ``step_id`` (itself included) to an end, never repeating a step.
+
+    What "step 3, at most 2 more" says: a bound that the call cannot exceed without going
+    back, so it only shrinks as the agent goes on (a total counted along the shortest way,
+    "step 2 of 4", grew as the call took a longer branch). Flows are small; a pathological
+    one stops exploring after a budget and reports the longest path found.
+    """
+    budget = [_LONGEST_BUDGET]
+
+    def longest(sid: str, path: frozenset[str]) -> int:
+        budget[0] -= 1
+        step = flow.step(sid)
+        best = 1
+        for target in _targets(step):
+            if target in path or budget[0] <= 0:
+                continue
+            best = max(best, 1 + longest(target, path | {target}))
+        return best
+
+    return longest(step_id, frozenset({step_id}))
+
+
 def _targets(step: Step) -> list[str]:
     out = [c.next for c in step.choices if c.next is not None]
     if not step.choices and step.next is not None:

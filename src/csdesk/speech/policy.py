@@ -133,9 +133,15 @@ def sla_announcement(customer: str, minutes_left: int) -> str:
     return _fill(source, ngettext(one, many, minutes), customer=who, minutes=minutes)
 
 
-def script_step_announcement(step: int, total: int, text: str) -> str:
-    source = "Step {step} of {total}: {text}"
-    return _fill(source, _(source), step=step, total=total, text=speakable(text, max_chars=400))
+def script_step_announcement(step: int, more: int, text: str) -> str:
+    """ "Step 3, at most 2 more: …" (``more``: the most steps after this one; 0: the last).
+    Never "of N": a total along the shortest way grew as the call took a longer branch."""
+    said = speakable(text, max_chars=400)
+    if more <= 0:
+        source = "Step {step}, the last: {text}"
+        return _fill(source, _(source), step=step, text=said)
+    source = "Step {step}, at most {more} more: {text}"
+    return _fill(source, _(source), step=step, more=more, text=said)
 
 
 def training_line_announcement(speaker: str, text: str) -> str:

@@ -484,6 +484,8 @@ class Call(Synced, Base):
     wrapup_notes: Mapped[str] = mapped_column(Text, default="")
     disposition: Mapped[str | None] = mapped_column(String(24))
     wrapped_up_at: Mapped[datetime | None]
+    #: When the agent promised to call back (disposition "callback scheduled").
+    callback_at: Mapped[datetime | None]
     message: Mapped[Message] = parent("Message", "Call.message_id")
     conversation: Mapped[Conversation] = parent("Conversation", "Call.conversation_id")
     agent: Mapped[User | None] = parent("User", "Call.agent_id")

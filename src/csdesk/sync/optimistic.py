@@ -300,6 +300,7 @@ def _wrap_up_call(session: Session, mut: LocalMutation, _me: Me) -> None:
         script_id=mut.args.get("script_id"),
         wrapped_up_at=mut.at,
         ended_at=call.get("ended_at") or mut.at,
+        callback_at=_aware(mut.args.get("callback_at")),
     )
 
 

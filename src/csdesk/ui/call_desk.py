@@ -15,6 +15,7 @@ panel starts the suggested script, once per call.
 from __future__ import annotations
 
 import dataclasses
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import QDockWidget, QLabel, QWidget
 
 from csdesk.app.calls import Calls, CallView, Script, placeholder_values, suggest
 from csdesk.app.thread import ConversationView, CustomerContext
+from csdesk.app.when import moment
 from csdesk.domain.calls import Disposition
 from csdesk.i18n import _
 from csdesk.protocol import Entity, MutationType
@@ -86,6 +88,9 @@ class CallDesk(QObject):
         self.panel.answer_requested.connect(self.answer)
         self.panel.wrap_up_requested.connect(self.wrap_up)
         self.panel.step_changed.connect(self._step_changed)
+        self.panel.choice_selected.connect(
+            lambda choice: self.window.say(_("Selected {choice}").format(choice=choice))
+        )
         window.bridge.changes.connect(self.on_changes)
         window.bridge.rejected.connect(self.on_rejected)
         # A call rings for a limited time on the desk even if its end is never reported.
@@ -300,7 +305,12 @@ class CallDesk(QObject):
         except ValueError:
             previous = Disposition.RESOLVED
         dialog = WrapUpDialog(
-            call.caller, trail, self.window, disposition=previous, notes=call.wrapup_notes
+            call.caller,
+            trail,
+            self.window,
+            disposition=previous,
+            notes=call.wrapup_notes,
+            callback_at=call.callback_at,
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.dialog = dialog
@@ -308,6 +318,7 @@ class CallDesk(QObject):
 
         def accepted() -> None:
             disposition, notes = dialog.chosen(), dialog.note_text()
+            callback_at = dialog.callback_time()
             script_id = script.id if script is not None else None
 
             def failed(exc: Exception) -> None:
@@ -315,13 +326,18 @@ class CallDesk(QObject):
                 # The notes are the agent's work: bring them back rather than lose them.
                 if self.dialog is None:
                     kept = dataclasses.replace(
-                        call, disposition=disposition.value, wrapup_notes=notes
+                        call,
+                        disposition=disposition.value,
+                        wrapup_notes=notes,
+                        callback_at=callback_at,
                     )
                     self._open_dialog(kept)
 
             self.window.tasks.write(
-                lambda: self.calls.wrap_up(call.id, disposition, notes, taken, script_id),
-                lambda _changes: self._wrapped(call, disposition),
+                lambda: self.calls.wrap_up(
+                    call.id, disposition, notes, taken, script_id, callback_at
+                ),
+                lambda _changes: self._wrapped(call, disposition, callback_at),
                 failed,
             )
 
@@ -334,8 +350,14 @@ class CallDesk(QObject):
         dialog.finished.connect(closed)
         dialog.open()
 
-    def _wrapped(self, call: CallView, disposition: Disposition) -> None:
+    def _wrapped(
+        self, call: CallView, disposition: Disposition, callback_at: datetime | None = None
+    ) -> None:
         label = disposition_labels()[disposition]
+        if callback_at is not None:
+            label = _("{label}, {when}").format(
+                label=label, when=moment(callback_at, datetime.now(UTC))
+            )
         self.window.say(
             _("Call with {caller} wrapped up: {label}.").format(caller=call.caller, label=label)
         )

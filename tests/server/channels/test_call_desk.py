@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -28,6 +29,14 @@ from tests.server.channels.support import (
 )
 
 ANN_PHONE = "+14155550199"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _snoozes_wake_quickly() -> Iterator[None]:
+    """The module's server wakes due snoozes (scheduled callbacks) five times a second."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CSDESK_SNOOZE_WAKE_SECONDS", "0.2")
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -213,14 +222,25 @@ def test_wrap_up_rules_history_line_and_audit(
     assert call["wrapped_up_at"] is not None and call["ended_at"] is not None
     line = phones.entity("message", call["message_id"])["body_text"]
     assert line.startswith(f"Call from {call['from_number']}")
-    assert "taken by ann" in line and line.endswith("— Resolved")
+    first_line, notes = line.split("\n")
+    assert "taken by ann" in first_line and first_line.endswith("— Resolved")
+    # The notes are in the history, not only in the call record.
+    assert notes == "Notes: Parcel re-sent; customer happy."
 
-    # A supervisor may change it; escalating schedules nothing, a callback tags the thread.
-    again = sue.push(("call.wrap_up", {**wrap, "disposition": "callback_scheduled"}))[0]
+    # A supervisor may change it; a callback needs its time, then tags the thread.
+    when = datetime.now(UTC) + timedelta(hours=2)
+    again = sue.push(
+        (
+            "call.wrap_up",
+            {**wrap, "disposition": "callback_scheduled", "callback_at": when.isoformat()},
+        )
+    )[0]
     assert again["status"] == "applied"
     assert "callback" in phones.entity("conversation", call["conversation_id"])["tags"]
-    assert phones.entity("message", call["message_id"])["body_text"].endswith(
-        "— Callback scheduled"
+    assert (
+        phones.entity("message", call["message_id"])["body_text"]
+        .split("\n")[0]
+        .endswith(f"— Callback scheduled for {when:%Y-%m-%d %H:%M} UTC")
     )
 
     state = state_for(phones.db_url, phones.data_dir)
@@ -234,6 +254,58 @@ def test_wrap_up_rules_history_line_and_audit(
     finally:
         state.engine.dispose()
     assert actions == ["call.take", "call.wrap_up", "call.wrap_up"]
+
+
+def test_a_scheduled_callback_asks_for_its_time_and_comes_back_to_the_agent(
+    phones: Desk, shared_users: dict[str, TestUser]
+) -> None:
+    _sid, call_id, _root = _ring(phones)
+    ann = _as(phones, shared_users, "ann")
+    assert ann.push(("call.take", {"call_id": call_id}))[0]["status"] == "applied"
+    wrap = {"call_id": call_id, "disposition": "callback_scheduled", "notes": "Call at 3."}
+    now = datetime.now(UTC)
+    refused = [
+        ann.push(("call.wrap_up", wrap))[0],  # no time: nothing would bring it back
+        ann.push(
+            ("call.wrap_up", {**wrap, "callback_at": (now - timedelta(minutes=1)).isoformat()})
+        )[0],
+        ann.push(("call.wrap_up", {**wrap, "callback_at": "2027-01-01T10:00:00"}))[0],  # no zone
+        ann.push(
+            ("call.wrap_up", {**wrap, "callback_at": (now + timedelta(days=400)).isoformat()})
+        )[0],
+    ]
+    assert [r["status"] for r in refused] == ["rejected"] * 4, refused
+    assert [r["reason"]["code"] for r in refused] == ["invalid"] * 4
+    assert "date and time" in refused[0]["reason"]["message"]
+    assert "past" in refused[1]["reason"]["message"]
+    call = phones.entity("call", call_id)
+    assert call["disposition"] is None and call["callback_at"] is None
+
+    when = datetime.now(UTC) + timedelta(seconds=2)
+    done = ann.push(("call.wrap_up", {**wrap, "callback_at": when.isoformat()}))[0]
+    assert done["status"] == "applied", done
+    call = phones.entity("call", call_id)
+    assert call["callback_at"] is not None
+    conv = phones.entity("conversation", call["conversation_id"])
+    assert conv["status"] == "snoozed" and "callback" in conv["tags"]
+    assert conv["assignee_id"] == _user_ids(phones)["ann"]
+    line = phones.entity("message", call["message_id"])["body_text"]
+    assert "Callback scheduled for" in line and line.endswith("Notes: Call at 3.")
+
+    # On time the server's snooze waker gives it back, open, to Ann: wait on the feed.
+    after = done["seq"]
+    deadline = datetime.now(UTC) + timedelta(seconds=30)  # a bound, not a timing assertion
+    woke: dict[str, Any] | None = None
+    while woke is None:
+        assert datetime.now(UTC) < deadline, "the callback never came back"
+        page = ann.get("/api/v1/changes", params={"after": after, "wait": 10}).json()
+        after = page["cursor"]
+        for change in page["changes"]:
+            data = change["data"]
+            if change["id"] == call["conversation_id"] and data and data["status"] == "open":
+                woke = data
+    assert datetime.now(UTC) >= when
+    assert woke["assignee_id"] == _user_ids(phones)["ann"] and "callback" in woke["tags"]
 
 
 def test_scripts_import_and_list_through_the_cli(

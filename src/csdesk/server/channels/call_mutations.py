@@ -8,14 +8,21 @@ answered on a desk phone and one answered on the desk end the same way.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from csdesk.domain.calls import MAX_NOTES, CallOutcome, Disposition, trail_problem
-from csdesk.domain.enums import Direction, Role
+from csdesk.domain.calls import (
+    MAX_NOTES,
+    CallOutcome,
+    Disposition,
+    callback_problem,
+    trail_problem,
+)
+from csdesk.domain.enums import ConversationStatus, Direction, Role
 from csdesk.protocol import MutationType, RejectCode
 from csdesk.server.channels import calls
 from csdesk.server.channels import conversations as threads
@@ -54,6 +61,8 @@ class WrapUpArgs(_Args):
     notes: str = Field(default="", max_length=MAX_NOTES)
     trail: list[dict[str, Any]] = Field(default_factory=list)
     script_id: str | None = Field(default=None, max_length=36)
+    #: With disposition "callback_scheduled": when to call back (required, in the future).
+    callback_at: datetime | None = None
 
     @field_validator("trail")
     @classmethod
@@ -152,12 +161,16 @@ def wrap_up(session: Session, user: m.User, a: WrapUpArgs) -> None:
         else:
             message = f"Only {_name(session, call.agent_id)} or a supervisor can wrap up this call."
         raise _reject(RejectCode.FORBIDDEN, message)
+    now = utcnow()
+    callback = a.disposition == Disposition.CALLBACK_SCHEDULED
+    if callback and (problem := callback_problem(a.callback_at, now)) is not None:
+        raise _reject(RejectCode.INVALID, problem)
     before = {
         "disposition": call.disposition,
         "notes": call.wrapup_notes,
         "wrapped_up_at": call.wrapped_up_at.isoformat() if call.wrapped_up_at else None,
     }
-    now = utcnow()
+    call.callback_at = a.callback_at if callback else None
     call.disposition = a.disposition.value
     call.wrapup_notes = a.notes.strip()
     call.script_trail = list(a.trail)
@@ -170,10 +183,8 @@ def wrap_up(session: Session, user: m.User, a: WrapUpArgs) -> None:
         if call.duration_seconds is None and call.answered_at is not None:
             call.duration_seconds = max(0, int((now - call.answered_at).total_seconds()))
     calls.rewrite(session, call)
-    if a.disposition == Disposition.CALLBACK_SCHEDULED:
-        conv = session.get(m.Conversation, call.conversation_id, with_for_update=True)
-        if conv is not None:
-            threads.add_tag(conv, calls.CALLBACK_TAG)
+    if callback:
+        _schedule_callback(session, call, user)
     audit.record(
         session,
         user.id,
@@ -181,5 +192,35 @@ def wrap_up(session: Session, user: m.User, a: WrapUpArgs) -> None:
         "call",
         call.id,
         before,
-        {"disposition": call.disposition, "notes": call.wrapup_notes, "trail": call.script_trail},
+        {"disposition": call.disposition, "notes": call.wrapup_notes, "trail": call.script_trail}
+        | ({"callback_at": call.callback_at.isoformat()} if call.callback_at else {}),
+    )
+
+
+def _schedule_callback(session: Session, call: m.Call, user: m.User) -> None:
+    """The callback as a task that comes back on time: the conversation is snoozed until
+    ``callback_at``, tagged ``callback`` and given to the call's agent; the server's snooze
+    waker (``server.sync.snooze``) reopens it then and that agent's desk announces it."""
+    conv = session.get(m.Conversation, call.conversation_id, with_for_update=True)
+    if conv is None or call.callback_at is None:
+        return
+    before = {"status": conv.status, "assignee_id": conv.assignee_id, "tags": list(conv.tags)}
+    threads.add_tag(conv, calls.CALLBACK_TAG)
+    conv.status = ConversationStatus.SNOOZED.value
+    conv.snoozed_until = call.callback_at
+    conv.resolved_at = None
+    conv.assignee_id = call.agent_id or user.id
+    audit.record(
+        session,
+        user.id,
+        "conversation.callback",
+        "conversation",
+        conv.id,
+        before,
+        {
+            "status": conv.status,
+            "snoozed_until": call.callback_at.isoformat(),
+            "assignee_id": conv.assignee_id,
+            "tags": list(conv.tags),
+        },
     )

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from csdesk.domain.calls import CallOutcome, disposition_label, duration_text
+from csdesk.domain.calls import CallOutcome, callback_line, disposition_label, duration_text
 from csdesk.domain.enums import (
     Channel,
     ConversationStatus,
@@ -83,7 +83,12 @@ def describe(call: m.Call, agent_name: str | None = None) -> str:
     if agent_name and outcome == CallOutcome.ANSWERED:
         text = f"{text}, taken by {agent_name}"
     label = disposition_label(call.disposition)
-    return f"{text} — {label}" if label else text
+    if label and call.callback_at is not None:
+        label = f"{label} {callback_line(call.callback_at)}"
+    text = f"{text} — {label}" if label else text
+    # The wrap-up notes belong in the history, not only in the call record nobody opens.
+    notes = (call.wrapup_notes or "").strip()
+    return f"{text}\nNotes: {notes}" if notes else text
 
 
 def agent_name(session: Session, call: m.Call) -> str | None:
@@ -108,7 +113,7 @@ def rewrite(session: Session, call: m.Call) -> None:
     if msg.body_text != text:
         msg.body_text = text
         if conv.preview.startswith(("Call", "Incoming call", "Missed", "Voicemail", "Unanswered")):
-            conv.preview = text[:300]
+            conv.preview = text.splitlines()[0][:300]
 
 
 def ingest_call(

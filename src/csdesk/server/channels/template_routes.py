@@ -20,7 +20,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from csdesk.domain.enums import Role
+from csdesk.domain.access import can_refresh_templates
 from csdesk.protocol import API_PREFIX
 from csdesk.server.channels import wa_templates
 from csdesk.server.channels.config_store import Provider
@@ -32,9 +32,6 @@ from csdesk.server.state import ServerState
 from csdesk.storage.types import utcnow
 
 router = APIRouter(prefix=API_PREFIX, tags=["channels"])
-
-#: Who may make the server ask Meta now; everyone else is served the stored copy.
-REFRESHERS = frozenset({Role.SUPERVISOR.value, Role.ADMIN.value})
 
 
 class TooSoon(Exception):
@@ -113,7 +110,7 @@ async def whatsapp_templates(
 
     copy = await run_in_threadpool(cached)
     problem: str | None = None
-    asked = refresh and user.role in REFRESHERS
+    asked = refresh and can_refresh_templates(user.role)
     if asked or not wa_templates.fresh_enough(copy):
         try:
             copy = await run_in_threadpool(_refresh, state, request)

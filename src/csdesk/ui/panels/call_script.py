@@ -1,7 +1,9 @@
 """The call panel: a ringing or current call, and a thin view over a call script's ``Walk``.
 
-Keys inside the panel: 1–9 take that choice, Enter takes the selected choice (or goes on from
-a step without choices), Backspace or Alt+Left goes back a step. The step machine itself is
+Keys inside the panel: 1–9 select that choice (and say it), Enter takes the selected choice
+(or goes on from a step without choices), Backspace or Alt+Left goes back a step. A number
+only chooses, never moves on: "2, then Enter" is one step, as in every list, and an agent who
+pressed the wrong number simply presses the right one before Enter. The step machine itself is
 ``domain.steps``; this widget only shows the current step (filled from the customer) and turns
 keys into walk moves, like Electrum's wizard views over its Qt-free wizard.
 """
@@ -22,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from csdesk.app.calls import Script, step_text, steps_left
+from csdesk.app.calls import Script, position_text, step_text, steps_after
 from csdesk.domain.steps import Walk
 from csdesk.i18n import _
 from csdesk.speech.policy import script_step_announcement
@@ -34,11 +36,14 @@ __all__ = ["CallScriptPanel"]
 
 class CallScriptPanel(QWidget):
     """Signals: ``answer_requested()``, ``wrap_up_requested()``, ``step_changed(str)`` — the
-    sentence for the step now shown ("Step 2 of 4: …"), for announcements and speech."""
+    sentence for the step now shown ("Step 2, at most 3 more: …"), for announcements and
+    speech; ``choice_selected(str)`` — the choice a number key selected ("2: Not yet"), said
+    so the agent knows what Enter will take."""
 
     answer_requested = Signal()
     wrap_up_requested = Signal()
     step_changed = Signal(str)
+    choice_selected = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -72,7 +77,7 @@ class CallScriptPanel(QWidget):
         name(
             self.choices,
             _("Choices"),
-            _("Press a number to choose; Enter takes the selected one; Backspace goes back"),
+            _("Press a number to select a choice; Enter takes it; Backspace goes back"),
         )
         self.next = QPushButton(_("Next step"), self)
         self.next.setObjectName("script_next")
@@ -163,8 +168,8 @@ class CallScriptPanel(QWidget):
         step = walk.current if walk is not None else None
         if walk is None or step is None:
             return _("End of the script. Wrap up the call when you are done.")
-        total = walk.position - 1 + steps_left(walk.flow, step.id)
-        text = script_step_announcement(walk.position, total, step_text(step, self.values).text)
+        after = steps_after(walk.flow, step.id)
+        text = script_step_announcement(walk.position, after, step_text(step, self.values).text)
         if step.choices:
             options = "; ".join(f"{n}: {c.label}" for n, c in enumerate(step.choices, 1))
             text = f"{text} " + _("Choices: {options}.").format(options=options)
@@ -193,8 +198,8 @@ class CallScriptPanel(QWidget):
             self.text.setText(_("End of the script. Wrap up the call when you are done."))
             self.hint.setText("")
         else:
-            total = walk.position - 1 + steps_left(walk.flow, step.id)
-            self.position.setText(_("Step {n} of {total}").format(n=walk.position, total=total))
+            after = steps_after(walk.flow, step.id)
+            self.position.setText(position_text(walk.position, after))
             self.text.setText(step_text(step, self.values).text)
             self.hint.setText(step.hint)
             for n, choice in enumerate(step.choices, 1):
@@ -219,6 +224,15 @@ class CallScriptPanel(QWidget):
             return False
         walk.choose(index)
         self._changed()
+        return True
+
+    def select(self, index: int) -> bool:
+        """A number key: select choice ``index`` (Enter then takes it); False if none."""
+        step = self.walk.current if self.walk is not None else None
+        if step is None or not 0 <= index < len(step.choices):
+            return False
+        self.choices.setCurrentRow(index)
+        self.choice_selected.emit(f"{index + 1}: {step.choices[index].label}")
         return True
 
     def go_on(self) -> None:
@@ -259,7 +273,7 @@ class CallScriptPanel(QWidget):
         key, mods = event.key(), event.modifiers()
         plain = mods & ~Qt.KeyboardModifier.KeypadModifier == Qt.KeyboardModifier.NoModifier
         if plain and Qt.Key.Key_1 <= key <= Qt.Key.Key_9:
-            return self.choose(key - Qt.Key.Key_1) or True
+            return self.select(key - Qt.Key.Key_1) or True
         if plain and key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             if obj is self.back or obj is self.restart:
                 (self.go_back if obj is self.back else self._restart)()

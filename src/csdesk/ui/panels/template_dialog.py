@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from csdesk.app import wa_templates
 from csdesk.app.wa_templates import Template, TemplateList
+from csdesk.domain.access import can_refresh_templates
 from csdesk.domain.enums import Channel
 from csdesk.domain.wa_template import parameter_refused
 from csdesk.i18n import _, ngettext
@@ -276,6 +277,12 @@ def open_template_dialog(window: MainWindow) -> None:
         window.tasks, lambda refresh: wa_templates.load(ws, refresh=refresh), window
     )
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    if not can_refresh_templates(ws.me.role):
+        # Only supervisors make the server ask Meta; for others the button asks the server
+        # for its stored list again (what the server answers them anyway).
+        dialog.refresh.setText(_("&Load again"))
+        dialog.refresh.setAccessibleName(_("Load the template list again"))
+        dialog.refresh.setAccessibleDescription(_("Ask the server for its list again"))
     focus = window.focusWidget()
 
     def send(template: Template, parameters: list[str]) -> None:
