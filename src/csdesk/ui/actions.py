@@ -39,20 +39,24 @@ def _spec(
 
 
 def specs() -> list[ActionSpec]:
-    """Every action of the workstation (built at call time so translations apply)."""
+    """Every action of the workstation (built at call time so translations apply).
+
+    No key here may be a text field's own editing key on any platform (Ctrl+Shift+Z is Redo,
+    Ctrl+Shift+A Deselect and Ctrl+E end-of-line on Linux, Ctrl+Up/Down start/end of document
+    on macOS): tests/gui/test_shortcut_clashes.py walks every focus context for that."""
     nav, conv, app = _("Navigation"), _("Conversation"), _("Application")
     return [
         _spec(
             "next_conversation",
             _("Next conversation"),
-            ("J", "Ctrl+Down"),
+            ("J", "Ctrl+PgDown"),
             _("Select the next conversation in the list"),
             nav,
         ),
         _spec(
             "previous_conversation",
             _("Previous conversation"),
-            ("K", "Ctrl+Up"),
+            ("K", "Ctrl+PgUp"),
             _("Select the previous conversation in the list"),
             nav,
         ),
@@ -136,7 +140,7 @@ def specs() -> list[ActionSpec]:
             conv,
         ),
         _spec(
-            "assign_me", _("Assign to me"), ("A", "Ctrl+Shift+A"), _("Take this conversation"), conv
+            "assign_me", _("Assign to me"), ("A", "Ctrl+Shift+I"), _("Take this conversation"), conv
         ),
         _spec(
             "assign_other",
@@ -157,7 +161,7 @@ def specs() -> list[ActionSpec]:
         _spec(
             "snooze",
             _("Snooze…"),
-            "Ctrl+Shift+Z",
+            ("B", "Ctrl+Shift+B"),
             _("Hide the conversation until a chosen time"),
             conv,
         ),
@@ -265,7 +269,7 @@ def specs() -> list[ActionSpec]:
         _spec(
             "training_end",
             _("Training: end session"),
-            "Ctrl+E",
+            "Ctrl+Shift+E",
             _("End the training session now and show the score card"),
             _("Training"),
         ),

@@ -116,7 +116,7 @@ class InboxPanel(QWidget):
         self.sort.setAccessibleName(_("Sort conversations by"))
         for s in Sort:
             self.sort.addItem(sort_label(s), s.value)
-        sort_label_widget = QLabel(_("&Sort:"), self)
+        sort_label_widget = QLabel(_("S&ort:"), self)  # Alt+S is Send
         sort_label_widget.setBuddy(self.sort)
         self.list = QListView(self)
         self.list.setObjectName("inbox")
