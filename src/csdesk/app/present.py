@@ -31,6 +31,7 @@ def view_label(view: str) -> str:
         View.SNOOZED: _("Snoozed"),
         View.RESOLVED: _("Resolved"),
         View.SLA_AT_RISK: _("SLA at risk"),
+        View.EVERYWHERE: _("All conversations"),
     }
     if view.startswith("channel:"):
         return channel_label(view.removeprefix("channel:"))

@@ -20,6 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from csdesk.app.inbox import ALL_VIEWS
+from csdesk.app.present import view_label
 from csdesk.i18n import _
 
 
@@ -98,13 +100,20 @@ def specs() -> list[ActionSpec]:
         *[
             _spec(
                 f"view_{n}",
-                _("Switch to view {n}").format(n=n),
+                _("Show {view}").format(view=view_label(view)),
                 f"Alt+{n}",
-                _("Show inbox view number {n} of the side bar").format(n=n),
+                _("Show the conversations of the view {view}").format(view=view_label(view)),
                 nav,
             )
-            for n in range(1, 10)
+            for n, view in enumerate(ALL_VIEWS[:9], start=1)
         ],
+        _spec(
+            "go_to_view",
+            _("Go to view…"),
+            "Ctrl+G",
+            _("Choose any inbox view from a list (the side bar also moves with the arrow keys)"),
+            nav,
+        ),
         _spec("reply", _("Reply"), ("R", "Ctrl+R"), _("Write a reply to the customer"), conv),
         _spec(
             "note",
