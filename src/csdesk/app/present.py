@@ -174,11 +174,12 @@ def message_texts(msg: MessageView, me: str, now: datetime) -> MessageTexts:
     delivery = _delivery(msg)
     if delivery:
         parts.append(delivery)
-        sentence += ". " + delivery
+        sentence = sentences.add_sentence(sentence, delivery)
     elif msg.direction == Direction.IN.value and msg.failure_reason:
         # An inbound message that could not be read completely (kept raw, nothing dropped).
         parts.append(_("warning: {reason}").format(reason=msg.failure_reason))
-        sentence += ". " + _("Warning: {reason}").format(reason=msg.failure_reason)
+        warning = _("Warning: {reason}").format(reason=msg.failure_reason)
+        sentence = sentences.add_sentence(sentence, warning)
     return MessageTexts(kind, " · ".join(parts), body, sentence)
 
 

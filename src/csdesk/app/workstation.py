@@ -82,6 +82,23 @@ class Workstation:
                 )
             ]
 
+    def assignees(self) -> list[tuple[str, str]]:
+        """Teammates who may be given this desk's conversations (id, display name): those who
+        can read them and work conversations (``domain.assignment``)."""
+        from sqlalchemy import select
+
+        from csdesk.domain.assignment import can_be_assigned, realm_of
+
+        realm = realm_of(self.me.role)
+        with self.cache.session() as s:
+            return [
+                (u.id, u.display_name)
+                for u in s.scalars(
+                    select(m.User).where(m.User.active.is_(True)).order_by(m.User.display_name)
+                )
+                if can_be_assigned(u.role, realm)
+            ]
+
     def teams(self) -> list[tuple[str, str]]:
         from sqlalchemy import select
 
