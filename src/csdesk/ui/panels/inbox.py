@@ -138,6 +138,7 @@ class InboxPanel(QWidget):
         self.scope.hide()
         self.scope_button = QPushButton(self)
         self.scope_button.setObjectName("search_scope_toggle")
+        self.scope_button.setAccessibleName(_("Change where the search looks"))
         self.scope_button.hide()
         self.scope_button.clicked.connect(self.scope_toggled.emit)
         self.empty = QLabel(self)
@@ -209,7 +210,7 @@ class InboxPanel(QWidget):
         self.scope.setText(text or "")
         self.scope.setVisible(bool(text))
         self.scope_button.setText(button)
-        self.scope_button.setAccessibleName(button)
+        self.scope_button.setAccessibleName(button or _("Change where the search looks"))
         self.scope_button.setVisible(bool(text))
 
     def show_empty(self, message: str | None) -> None:
