@@ -157,3 +157,17 @@ def test_snooze_assign_and_canned_dialogs_are_named_and_not_left_behind(
         _answer(qtbot, w.actions_[action].trigger, cancel)
     assert names == ["Snooze", "Assign to", "Canned responses"]
     qtbot.waitUntil(lambda: not w.findChildren(QDialog), timeout=5_000)
+
+
+def test_the_setting_is_in_the_settings_dialog(qtbot: QtBot, tmp_path: Path) -> None:
+    from csdesk.ui.appearance import Appearance
+    from csdesk.ui.panels.settings import SettingsDialog
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    settings = Settings(tmp_path / "settings.json", {})
+    dialog = SettingsDialog(settings, Appearance(app, settings), None)
+    qtbot.addWidget(dialog)
+    assert dialog.assign_on_reply.isChecked()  # on by default
+    dialog.assign_on_reply.click()
+    assert settings.get(opts.ASSIGN_ON_REPLY) is False
