@@ -11,6 +11,7 @@ time rather than having the token written somewhere weaker.
 
 from __future__ import annotations
 
+import sys
 from urllib.parse import urlsplit, urlunsplit
 
 import keyring
@@ -24,6 +25,7 @@ __all__ = [
     "CredentialStoreError",
     "account_name",
     "delete_token",
+    "install_hint",
     "load_token",
     "store_token",
 ]
@@ -66,16 +68,30 @@ _FAILED = {
 }
 
 
+def install_hint(platform: str = sys.platform) -> str | None:
+    """What to install when there is no keyring at all: Windows and macOS always have one; a
+    Linux (or BSD) desktop needs a Secret Service, and a minimal one often has none."""
+    if platform in ("win32", "darwin"):
+        return None
+    return _(
+        "To keep it, install and start a Secret Service keyring: gnome-keyring, KeePassXC "
+        "(with its Secret Service integration turned on) or KWallet."
+    )
+
+
 def _error(action: str, exc: Exception) -> CredentialStoreError:
+    hint = None
     if isinstance(exc, NoKeyringError):
         reason = _("no system keyring is available")
+        hint = install_hint()
     elif isinstance(exc, KeyringLocked):
         reason = _("the system keyring is locked")
     else:
         reason = _("the system keyring reported an error ({error})").format(
             error=f"{type(exc).__name__}: {exc}"
         )
-    return CredentialStoreError(_(_FAILED[action]).format(reason=reason))
+    message = _(_FAILED[action]).format(reason=reason)
+    return CredentialStoreError(f"{message} {hint}" if hint else message)
 
 
 def store_token(

@@ -42,6 +42,7 @@ from csdesk.i18n import N_, _
 
 __all__ = [
     "ANNOUNCEMENT_VERBOSITY",
+    "ASSIGN_ON_REPLY",
     "ENV_CONFIG_DIR",
     "FONT_SCALE",
     "INBOX_SORT",
@@ -280,6 +281,9 @@ ANNOUNCEMENT_VERBOSITY = _declare(
 )
 NOTIFICATIONS_ENABLED = _declare(
     Option("notifications_enabled", bool, True, N_("Desktop notifications"), 1)
+)
+ASSIGN_ON_REPLY = _declare(
+    Option("assign_on_reply", bool, True, N_("Replying to an unassigned conversation takes it"), 1)
 )
 INBOX_SORT = _declare(
     Option("inbox_sort", str, "sla_due", N_("Sort the inbox by"), 1, choices=INBOX_SORTS)

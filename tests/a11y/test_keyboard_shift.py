@@ -148,8 +148,8 @@ def test_a_shift_by_keyboard_alone(
     qtbot.waitUntil(lambda: composer.text.toPlainText() == "", timeout=10_000)
     assert "Reply queued for sending" in heard
 
-    # Assign to me (Ctrl+Shift+A), then resolve (Ctrl+Shift+E).
-    press(qtbot, w, Qt.Key.Key_A, CTRL | SHIFT)
+    # Assign to me (Ctrl+Shift+I), then resolve (Ctrl+Shift+E).
+    press(qtbot, w, Qt.Key.Key_I, CTRL | SHIFT)
     qtbot.waitUntil(lambda: "Assigned to you" in heard, timeout=10_000)
     press(qtbot, w, Qt.Key.Key_E, CTRL | SHIFT)
     qtbot.waitUntil(lambda: "Resolved" in heard, timeout=10_000)

@@ -66,14 +66,14 @@ def answers(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     recorded, and a dialog that is not expected fails the test)."""
     asked: list[str] = []
 
-    def get_item(
+    def choose_item(
         _parent: object, title: str, _label: str, items: list[str], *_a: object, **_k: object
-    ) -> tuple[str, bool]:
+    ) -> int:
         asked.append(title)
         wanted = {"Snooze": "1 hour", "Assign to": "Alex Morgan"}[title]
-        return next(i for i in items if i.startswith(wanted)), True
+        return next(i for i, item in enumerate(items) if item.startswith(wanted))
 
-    monkeypatch.setattr(conversation_actions.QInputDialog, "getItem", staticmethod(get_item))
+    monkeypatch.setattr(conversation_actions, "choose_item", choose_item)
     yield asked
 
 

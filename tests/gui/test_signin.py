@@ -234,3 +234,23 @@ def test_embedded_sign_out_offers_the_other_demo_users(
         assert c.session is not None and c.session.workstation.me.role == "supervisor"
     finally:
         c.embedded = None  # the module's server is not the controller's to stop
+
+
+def test_without_a_keyring_the_window_says_what_to_install(
+    qtbot: QtBot, demo_server: ServerProcess, controller_for: list[Controller]
+) -> None:
+    """Issue 9 item 39, as the agent meets it: signed in, and told what would keep the token."""
+    import sys
+
+    import keyring
+    from keyring.backends import fail
+
+    keyring.set_keyring(fail.Keyring())  # type: ignore[no-untyped-call]
+    c = _start(controller_for, demo_server.url)
+    _sign_in(qtbot, c, "mateo", "demo-password")
+    qtbot.waitUntil(lambda: c.session is not None and c.session.window.isVisible(), timeout=20_000)
+    assert c.session is not None
+    notice = c.session.window.notice_label.text()
+    assert notice.startswith("Could not save the sign-in token: no system keyring")
+    if sys.platform.startswith("linux"):
+        assert "gnome-keyring" in notice and "KeePassXC" in notice and "KWallet" in notice

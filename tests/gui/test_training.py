@@ -188,7 +188,9 @@ def test_lines_are_announced_but_not_spoken_when_the_setting_is_off(
     assert shown and shown[-1].startswith("Priya Raman says: Are you even listening")
     assert shown[-1] in said
     assert not any("Priya Raman says" in q for q in desk.queued)
-    qtbot.keyClick(dialog.reply_box, Qt.Key.Key_E, CTRL)  # end the session early
+    qtbot.keyClick(
+        dialog.reply_box, Qt.Key.Key_E, CTRL | Qt.KeyboardModifier.ShiftModifier
+    )  # end the session early
     assert dialog.score.toPlainText().startswith("Angry caller charged twice — ")
     assert "You ended the session before the customer's problem was settled." in (
         dialog.score.toPlainText()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from csdesk.credentials import (
     CredentialStoreError,
     account_name,
     delete_token,
+    install_hint,
     load_token,
     store_token,
 )
@@ -174,3 +176,17 @@ def test_never_falls_back_to_a_file(
     with pytest.raises(CredentialStoreError):
         store_token(URL, "ann", "tok-secret")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_without_a_keyring_the_message_says_what_to_install(restore_keyring: None) -> None:
+    """Issue 9 item 39: on Linux without a Secret Service, keyring's fail backend is what runs;
+    the message must name what to install, not only that the token cannot be kept."""
+    keyring.set_keyring(fail.Keyring())  # type: ignore[no-untyped-call]
+    with pytest.raises(CredentialStoreError) as caught:
+        store_token(URL, "ann", "tok")
+    message = str(caught.value)
+    if sys.platform.startswith("linux"):
+        for name in ("gnome-keyring", "KeePassXC", "Secret Service", "KWallet"):
+            assert name in message
+    assert install_hint("win32") is None and install_hint("darwin") is None
+    assert "gnome-keyring" in (install_hint("linux") or "")

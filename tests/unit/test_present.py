@@ -108,3 +108,24 @@ def test_an_unverified_sender_is_a_warning_on_the_message() -> None:
     )
     assert "Unverified sender: DMARC failed for bank.example" in texts.header
     assert "Unverified sender: DMARC failed for bank.example" in texts.sentence
+
+
+def test_no_message_sentence_has_a_double_period() -> None:
+    """Issue 9 item 37: a body that ends its own sentence ("Thanks.") then a delivery state or
+    a warning read "Thanks.. sent"."""
+    now = datetime.now(UTC)
+    for body in ("Thanks.", "Really?", "Wait…", "Done. ", "no stop"):
+        for kw in (
+            {"direction": "out", "author_user_id": "me", "delivery_status": "sent"},
+            {"direction": "out", "delivery_status": "failed", "failure_reason": "Refused."},
+            {"failure_reason": "This email could not be read completely."},
+        ):
+            sentence = message_texts(_msg(body_text=body, **kw), "me", now).sentence
+            assert ".." not in sentence.replace("…", ""), sentence
+            assert not sentence.endswith(".."), sentence
+    plain = message_texts(
+        _msg(body_text="no stop", direction="out", author_user_id="me", delivery_status="sent"),
+        "me",
+        now,
+    ).sentence
+    assert plain.endswith("no stop. sent")

@@ -172,3 +172,13 @@ def test_sla_and_waiting_wrappers_use_the_active_catalogue() -> None:
     assert waiting_text(NOW - timedelta(minutes=5), NOW) == "waiting 5 minutes"
     i18n.use_translations(FakeGerman())
     assert waiting_text(NOW - timedelta(minutes=5), NOW) == "wartet seit 5 Minuten"
+
+
+def test_add_sentence_never_doubles_the_period() -> None:
+    from csdesk.app.sentences import add_sentence
+
+    assert add_sentence("Thanks.", "sent") == "Thanks. sent"
+    assert add_sentence("Thanks", "sent") == "Thanks. sent"
+    assert add_sentence("Really?  ", "sent") == "Really? sent"
+    assert add_sentence("Thanks.", "  ") == "Thanks."
+    assert add_sentence("", "sent") == "sent"

@@ -44,6 +44,8 @@ class View(StrEnum):
     SNOOZED = "snoozed"
     RESOLVED = "resolved"
     SLA_AT_RISK = "sla_at_risk"
+    #: Not in the side bar: what a search looks through unless the agent keeps it in a view.
+    EVERYWHERE = "everywhere"
     # one view per channel: "channel:email", ...
 
     @staticmethod
@@ -58,15 +60,17 @@ class Sort(StrEnum):
     PRIORITY = "priority"
 
 
+#: The side bar, in order: the status views first, so Alt+1 to Alt+7 reach every one of them
+#: (the channels after them; every view is also in "Go to view…" and the arrow-key list).
 ALL_VIEWS: tuple[str, ...] = (
     View.MINE,
     View.UNASSIGNED,
     View.ALL_OPEN,
-    *(View.channel(c) for c in Channel),
     View.PENDING,
     View.SNOOZED,
     View.RESOLVED,
     View.SLA_AT_RISK,
+    *(View.channel(c) for c in Channel),
 )
 
 
@@ -77,6 +81,8 @@ def _due() -> ColumnElement[Any]:
 
 def view_filter(view: str, me: str, now: datetime) -> ColumnElement[bool]:
     live = C.deleted_at.is_(None)
+    if view == View.EVERYWHERE:
+        return live
     active = C.status.in_(ACTIVE)
     if view == View.MINE:
         return and_(live, active, C.assignee_id == me)

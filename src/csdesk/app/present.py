@@ -33,6 +33,7 @@ def view_label(view: str) -> str:
         View.SNOOZED: _("Snoozed"),
         View.RESOLVED: _("Resolved"),
         View.SLA_AT_RISK: _("SLA at risk"),
+        View.EVERYWHERE: _("All conversations"),
     }
     if view.startswith("channel:"):
         return channel_label(view.removeprefix("channel:"))
@@ -199,19 +200,20 @@ def message_texts(msg: MessageView, me: str, now: datetime) -> MessageTexts:
     delivery = _delivery(msg, now)
     if delivery:
         parts.append(delivery)
-        sentence += ". " + delivery
+        sentence = sentences.add_sentence(sentence, delivery)
     elif msg.direction == Direction.IN.value and msg.failure_reason:
         # An inbound message that could not be read completely (kept raw, nothing dropped).
         parts.append(_("warning: {reason}").format(reason=msg.failure_reason))
-        sentence += ". " + _("Warning: {reason}").format(reason=msg.failure_reason)
+        warning = _("Warning: {reason}").format(reason=msg.failure_reason)
+        sentence = sentences.add_sentence(sentence, warning)
     if msg.direction == Direction.IN.value and msg.is_auto:
         label = automatic_label(msg.auto_kind)
         parts.append(label)
-        sentence += ". " + label
+        sentence = sentences.add_sentence(sentence, label)
     if msg.direction == Direction.IN.value and msg.sender_warning:
-        warning = _("Unverified sender: {reason}").format(reason=msg.sender_warning)
-        parts.append(warning)
-        sentence += ". " + warning
+        unverified = _("Unverified sender: {reason}").format(reason=msg.sender_warning)
+        parts.append(unverified)
+        sentence = sentences.add_sentence(sentence, unverified)
     return MessageTexts(kind, " · ".join(parts), body, sentence)
 
 

@@ -22,6 +22,7 @@ from csdesk.i18n import N_, _, ngettext
 __all__ = [
     "CHANNELS",
     "ChannelWording",
+    "add_sentence",
     "channel_name",
     "conversation_sentence",
     "message_sentence",
@@ -134,6 +135,22 @@ def channel_name(channel: Channel | str) -> str:
     """The translated display name: "WhatsApp", "SMS"; an unknown value is shown as given."""
     wording = _wording(channel)
     return str(channel) if wording is _OTHER else _(wording.name)
+
+
+#: What already ends a sentence (so a period after it would read "..": "Thanks.. sent").
+_SENTENCE_ENDS = (".", "!", "?", "…", "。", "！", "？")
+
+
+def add_sentence(text: str, more: str) -> str:
+    """``text``, then ``more`` as a sentence of its own: a period between them unless ``text``
+    already ends its sentence (a customer's "Thanks." or "Really?"), never ".." or ".."
+    at the end; an empty ``more`` adds nothing."""
+    text, more = text.rstrip(), more.strip()
+    if not more:
+        return text
+    if not text:
+        return more
+    return f"{text} {more}" if text.endswith(_SENTENCE_ENDS) else f"{text}. {more}"
 
 
 def _flat(text: str) -> str:

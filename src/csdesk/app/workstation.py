@@ -15,7 +15,7 @@ from pathlib import Path
 
 from csdesk.app import arrivals, inbox, readstate, thread
 from csdesk.app.search import SearchIndex
-from csdesk.domain.access import can_read
+from csdesk.domain.access import can_be_assigned
 from csdesk.domain.enums import ConversationStatus, Priority
 from csdesk.protocol import Entity, MutationType
 from csdesk.storage import models as m
@@ -84,8 +84,9 @@ class Workstation:
             ]
 
     def assignees(self, conversation_id: str) -> list[tuple[str, str]]:
-        """Active teammates who can read ``conversation_id`` (id, display name): the server
-        refuses anyone else (a trainee never sees production, nor an agent the sandbox)."""
+        """Active teammates who may be given ``conversation_id`` (id, display name): those who
+        can read it and work conversations (``domain.access.can_be_assigned``); the server
+        refuses anyone who cannot read it."""
         from sqlalchemy import select
 
         with self.cache.session() as s:
@@ -97,7 +98,7 @@ class Workstation:
                 for u in s.scalars(
                     select(m.User).where(m.User.active.is_(True)).order_by(m.User.display_name)
                 )
-                if can_read(u.role, conv.realm)
+                if can_be_assigned(u.role, conv.realm)
             ]
 
     def teams(self) -> list[tuple[str, str]]:

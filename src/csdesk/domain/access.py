@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from csdesk.domain.enums import Realm, Role
 
-__all__ = ["can_read", "can_refresh_templates", "realm_of_role"]
+__all__ = ["can_be_assigned", "can_read", "can_refresh_templates", "realm_of_role"]
 
 
 def realm_of_role(role: str) -> Realm:
@@ -20,6 +20,15 @@ def realm_of_role(role: str) -> Realm:
 def can_read(role: str, realm: str) -> bool:
     """Whether a user of ``role`` can see a record of ``realm`` (an assignee must)."""
     return realm_of_role(role).value == realm
+
+
+def can_be_assigned(role: str, realm: str) -> bool:
+    """Whom the desk offers a conversation of ``realm`` to: someone who can read it and works
+    conversations. An administrator runs the shop and is not on the floor; the server refuses
+    only those who cannot read it (``can_read``), so an admin's own scripts may still assign."""
+    if realm == Realm.TRAINING.value:
+        return role == Role.TRAINEE.value
+    return role in (Role.AGENT.value, Role.SUPERVISOR.value)
 
 
 def can_refresh_templates(role: str) -> bool:

@@ -20,6 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from csdesk.app.inbox import ALL_VIEWS
+from csdesk.app.present import view_label
 from csdesk.i18n import _
 
 
@@ -39,20 +41,24 @@ def _spec(
 
 
 def specs() -> list[ActionSpec]:
-    """Every action of the workstation (built at call time so translations apply)."""
+    """Every action of the workstation (built at call time so translations apply).
+
+    No key here may be a text field's own editing key on any platform (Ctrl+Shift+Z is Redo,
+    Ctrl+Shift+A Deselect and Ctrl+E end-of-line on Linux, Ctrl+Up/Down start/end of document
+    on macOS): tests/gui/test_shortcut_clashes.py walks every focus context for that."""
     nav, conv, app = _("Navigation"), _("Conversation"), _("Application")
     return [
         _spec(
             "next_conversation",
             _("Next conversation"),
-            ("J", "Ctrl+Down"),
+            ("J", "Ctrl+PgDown"),
             _("Select the next conversation in the list"),
             nav,
         ),
         _spec(
             "previous_conversation",
             _("Previous conversation"),
-            ("K", "Ctrl+Up"),
+            ("K", "Ctrl+PgUp"),
             _("Select the previous conversation in the list"),
             nav,
         ),
@@ -94,13 +100,20 @@ def specs() -> list[ActionSpec]:
         *[
             _spec(
                 f"view_{n}",
-                _("Switch to view {n}").format(n=n),
+                _("Show {view}").format(view=view_label(view)),
                 f"Alt+{n}",
-                _("Show inbox view number {n} of the side bar").format(n=n),
+                _("Show the conversations of the view {view}").format(view=view_label(view)),
                 nav,
             )
-            for n in range(1, 10)
+            for n, view in enumerate(ALL_VIEWS[:9], start=1)
         ],
+        _spec(
+            "go_to_view",
+            _("Go to view…"),
+            "Ctrl+G",
+            _("Choose any inbox view from a list (the side bar also moves with the arrow keys)"),
+            nav,
+        ),
         _spec("reply", _("Reply"), ("R", "Ctrl+R"), _("Write a reply to the customer"), conv),
         _spec(
             "note",
@@ -136,7 +149,7 @@ def specs() -> list[ActionSpec]:
             conv,
         ),
         _spec(
-            "assign_me", _("Assign to me"), ("A", "Ctrl+Shift+A"), _("Take this conversation"), conv
+            "assign_me", _("Assign to me"), ("A", "Ctrl+Shift+I"), _("Take this conversation"), conv
         ),
         _spec(
             "assign_other",
@@ -157,7 +170,7 @@ def specs() -> list[ActionSpec]:
         _spec(
             "snooze",
             _("Snooze…"),
-            "Ctrl+Shift+Z",
+            ("B", "Ctrl+Shift+B"),
             _("Hide the conversation until a chosen time"),
             conv,
         ),
@@ -265,7 +278,7 @@ def specs() -> list[ActionSpec]:
         _spec(
             "training_end",
             _("Training: end session"),
-            "Ctrl+E",
+            "Ctrl+Shift+E",
             _("End the training session now and show the score card"),
             _("Training"),
         ),

@@ -15,14 +15,17 @@ from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QWidget
 
+from csdesk import settings as opts
 from csdesk.app.present import priority_label
 from csdesk.domain.enums import ConversationStatus, Priority
 from csdesk.i18n import _
+from csdesk.ui.choose import choose_item
 from csdesk.ui.panels.attachments_strip import AttachedFile, read_files
 
 if TYPE_CHECKING:
     from csdesk.app.thread import ConversationView, CustomerContext
     from csdesk.app.workstation import Workstation
+    from csdesk.settings import Settings
     from csdesk.storage.models import CannedResponse
     from csdesk.ui.models.inbox_model import InboxModel
     from csdesk.ui.panels.conversation import ConversationPanel
@@ -63,23 +66,35 @@ class ConversationActions:
 
         self.tasks.write(fn, done, self._task_failed)
 
+    def _assigns_on_reply(self) -> bool:
+        settings: Settings | None = getattr(self, "settings", None)
+        return settings.get(opts.ASSIGN_ON_REPLY) if settings else opts.ASSIGN_ON_REPLY.default
+
     def send(self, body: str, note: bool, subject: str) -> None:
         cid = self._need_open()
         if cid is None:
             return
         composer = self.conversation.composer
         files = composer.attached()
+        # Whoever answers an unassigned conversation has it (a claim: if someone else took
+        # it meanwhile, the server refuses and says who).
+        conv = self.open_conv
+        take = not note and conv is not None and conv.assignee_id is None
+        take = take and self._assigns_on_reply()
+
+        def work() -> None:
+            self.ws.reply(cid, body, note=note, subject=subject, files=files)
+            if take:
+                self.ws.claim(cid)
 
         def done(_result: object) -> None:
             composer.clear()
             composer.text.setFocus()
             self.say(_("Note saved") if note else _("Reply queued for sending"))
+            if take:
+                self.say(_("Assigned to you"))
 
-        self.tasks.write(
-            lambda: self.ws.reply(cid, body, note=note, subject=subject, files=files),
-            done,
-            self._task_failed,
-        )
+        self.tasks.write(work, done, self._task_failed)
 
     def attach_files(self) -> None:
         """Choose files for the reply being written; their sizes are read on a worker and
@@ -122,25 +137,37 @@ class ConversationActions:
         if cid is None:
             return
         ws = self.ws
+        current = self.open_conv.assignee_id if self.open_conv else None
 
         def load() -> list[tuple[str | None, str | None, str]]:
-            # Teammates, or a team's queue (the conversation then waits there unassigned).
+            # Teammates who can read it, or a team's queue (the conversation then waits there
+            # unassigned); "nobody" last, never the default.
             targets: list[tuple[str | None, str | None, str]] = [
-                (None, None, _("Nobody (unassign)"))
+                (uid, None, name) for uid, name in ws.assignees(cid)
             ]
-            targets += [(uid, None, name) for uid, name in ws.assignees(cid)]
             targets += [
                 (None, tid, _("Team: {name}").format(name=name)) for tid, name in ws.teams()
             ]
+            targets.append((None, None, _("Nobody (unassign)")))
             return targets
 
         def choose(targets: list[tuple[str | None, str | None, str]]) -> None:
             labels = [label for _u, _t, label in targets]
-            choice, ok = QInputDialog.getItem(
-                self._widget, _("Assign to"), _("Assign this conversation to:"), labels, 0, False
+            uids = [u for u, _t, _l in targets]
+            # The current assignee; else the first teammate who is not me.
+            default = uids.index(current) if current in uids else 0
+            if current not in uids:
+                default = next((i for i, u in enumerate(uids) if u and u != ws.me.id), 0)
+            at = choose_item(
+                self._widget,
+                _("Assign to"),
+                _("Assign this conversation to:"),
+                labels,
+                default,
+                name="assign_dialog",
             )
-            if ok:
-                uid, tid, label = targets[labels.index(choice)]
+            if at is not None:
+                uid, tid, label = targets[at]
                 self._act(
                     lambda: ws.assign(cid, uid, tid, set_team=tid is not None),
                     _("Assigned to {name}").format(name=label),
@@ -164,17 +191,17 @@ class ConversationActions:
         ]
         index = 0
         if len(names) > 1:
-            choice, ok = QInputDialog.getItem(
+            at = choose_item(
                 self._widget,
                 _("Open attachment"),
                 _("Attachment:"),
                 names,
                 0,
-                False,
+                name="attachment_dialog",
             )
-            if not ok:
+            if at is None:
                 return
-            index = names.index(choice)
+            index = at
         if not msg.attachments[index].get("sha256"):
             reason = msg.attachments[index].get("fetch_error")
             self.say(
@@ -266,11 +293,12 @@ class ConversationActions:
             (_("Next week"), timedelta(days=7)),
         ]
         labels = [label for label, _d in options]
-        choice, ok = QInputDialog.getItem(
-            self._widget, _("Snooze"), _("Snooze until:"), labels, 0, False
+        at = choose_item(
+            self._widget, _("Snooze"), _("Snooze until:"), labels, 0, name="snooze_dialog"
         )
-        if ok:
-            until = datetime.now(UTC) + dict(options)[choice]
+        if at is not None:
+            choice = labels[at]
+            until = datetime.now(UTC) + options[at][1]
             self._act(
                 lambda: self.ws.set_status(cid, ConversationStatus.SNOOZED, until),
                 _("Snoozed for {span}").format(span=choice),
@@ -284,11 +312,11 @@ class ConversationActions:
         levels = list(Priority)
         labels = [priority_label(p.value) for p in levels]
         current = labels.index(priority_label(self.open_conv.priority)) if self.open_conv else 1
-        choice, ok = QInputDialog.getItem(
-            self._widget, _("Priority"), _("Priority:"), labels, current, False
+        at = choose_item(
+            self._widget, _("Priority"), _("Priority:"), labels, current, name="priority_dialog"
         )
-        if ok:
-            level = levels[labels.index(choice)]
+        if at is not None:
+            choice, level = labels[at], levels[at]
             self._act(
                 lambda: self.ws.set_priority(cid, level), _("Priority {level}").format(level=choice)
             )

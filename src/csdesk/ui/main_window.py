@@ -45,6 +45,7 @@ from csdesk.ui.panels.template_dialog import open_template_dialog
 from csdesk.ui.panels.training import open_training
 from csdesk.ui.sandbox_banner import window_title, with_sandbox_banner
 from csdesk.ui.tasks import Tasks
+from csdesk.ui.view_navigation import ViewNavigation
 from csdesk.ui.visitor_typing import VisitorTypingWatch
 from csdesk.ui.window_speech import WindowSpeech
 
@@ -65,7 +66,7 @@ CONVERSATION_ACTIONS = [
 ]
 
 
-class MainWindow(ConversationActions, QMainWindow):
+class MainWindow(ConversationActions, ViewNavigation, QMainWindow):
     """Signals: ``sign_out_requested()``, ``announced(str)`` (every announcement, for speech
     and tests), ``new_for_me(str)`` (a conversation newly assigned to this agent)."""
 
@@ -97,6 +98,7 @@ class MainWindow(ConversationActions, QMainWindow):
         self.view: str = View.MINE
         self.sort = Sort.NEWEST
         self.query = ""
+        self.search_in_view = False  # a search looks everywhere unless the agent narrows it
         self.open_id: str | None = None
         self.open_conv: ConversationView | None = None
         self.customer_ctx: CustomerContext | None = None
@@ -172,6 +174,7 @@ class MainWindow(ConversationActions, QMainWindow):
         a.bind("search", self._focus_search)
         for n in range(1, 10):
             a.bind(f"view_{n}", self._choose_view(n - 1))
+        a.bind("go_to_view", self.go_to_view)
         a.bind("reply", lambda: self.conversation.composer.start(note=False))
         a.bind("note", lambda: self.conversation.composer.start(note=True))
         a.bind("send", lambda: self.conversation.composer.submit())
@@ -211,6 +214,7 @@ class MainWindow(ConversationActions, QMainWindow):
         self.views.view_chosen.connect(self._view_chosen)
         self.inbox.query_changed.connect(self._query_changed)
         self.inbox.sort_changed.connect(self._sort_changed)
+        self.inbox.scope_toggled.connect(self._toggle_scope)
         self.inbox.opened.connect(self.open_conversation)
         self.inbox.activated.connect(lambda _cid: self.conversation.messages.setFocus())
         self.customer.open_conversation.connect(self._open_from_customer)
@@ -275,9 +279,10 @@ class MainWindow(ConversationActions, QMainWindow):
         self._reorder_pending = True
         self._reload_again = False
         view, sort, query = self.view, self.sort, self.query
+        scope = view if self.search_in_view or not query.strip() else View.EVERYWHERE
 
         def work() -> tuple[str, list[str], dict[str, int], set[str]]:
-            ids = self.ws.ordered_ids(view, sort, query)
+            ids = self.ws.ordered_ids(scope, sort, query)
             counts = self.ws.counts()
             mine = set(self.ws.ordered_ids(View.MINE, Sort.NEWEST))
             return view, ids, counts, mine
@@ -300,11 +305,10 @@ class MainWindow(ConversationActions, QMainWindow):
                 self.new_for_me.emit(cid)
                 self._notify_new(cid)
         self._known_mine = mine
-        if self.query:
-            self.inbox.show_empty(
-                None if ids else _("No conversation matches “{q}”.").format(q=self.query)
-            )
+        if self.query.strip():
+            self._show_search_scope(view, bool(ids))
         else:
+            self.inbox.show_scope(None)
             self.inbox.show_empty(None if ids else _("Nothing here. Well done!"))
         had_focus = self.inbox.list.hasFocus()
         if current and self.inbox.select_id(current):

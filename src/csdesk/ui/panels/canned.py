@@ -42,6 +42,7 @@ class CannedDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("canned_dialog")
         self.setWindowTitle(_("Canned responses"))
+        self.setAccessibleName(_("Canned responses"))
         self.filter = QLineEdit(self)
         self.filter.setObjectName("canned_filter")
         self.filter.setAccessibleName(_("Filter canned responses"))
@@ -131,6 +132,7 @@ def choose_canned(
     if focus is not None:
         focus.setFocus()
     template = dialog.chosen() if accepted else None
+    dialog.deleteLater()  # not left hidden (and unnamed) in the accessibility tree
     if template is None:
         return None
     return fill(template, values)

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListView,
+    QPushButton,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -95,12 +96,14 @@ class InboxDelegate(QStyledItemDelegate):
 
 class InboxPanel(QWidget):
     """Signals: ``query_changed(str)``, ``sort_changed(str)``, ``opened(str)`` (a conversation
-    id the agent moved to), ``activated(str)`` (Enter: go to the conversation)."""
+    id the agent moved to), ``activated(str)`` (Enter: go to the conversation),
+    ``scope_toggled()`` (search everywhere / only in the view)."""
 
     query_changed = Signal(str)
     sort_changed = Signal(str)
     opened = Signal(str)
     activated = Signal(str)
+    scope_toggled = Signal()
 
     def __init__(self, model: InboxModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -116,7 +119,7 @@ class InboxPanel(QWidget):
         self.sort.setAccessibleName(_("Sort conversations by"))
         for s in Sort:
             self.sort.addItem(sort_label(s), s.value)
-        sort_label_widget = QLabel(_("&Sort:"), self)
+        sort_label_widget = QLabel(_("S&ort:"), self)  # Alt+S is Send
         sort_label_widget.setBuddy(self.sort)
         self.list = QListView(self)
         self.list.setObjectName("inbox")
@@ -127,6 +130,17 @@ class InboxPanel(QWidget):
         self.list.setUniformItemSizes(True)  # constant-time layout for 100,000 rows
         self.list.setSelectionMode(QListView.SelectionMode.SingleSelection)
         self._parked: int | None = None
+        # Where a search looks, said while searching, and a button to widen or narrow it.
+        self.scope = QLabel(self)
+        self.scope.setObjectName("search_scope")
+        self.scope.setTextFormat(Qt.TextFormat.PlainText)
+        self.scope.setWordWrap(True)
+        self.scope.hide()
+        self.scope_button = QPushButton(self)
+        self.scope_button.setObjectName("search_scope_toggle")
+        self.scope_button.setAccessibleName(_("Change where the search looks"))
+        self.scope_button.hide()
+        self.scope_button.clicked.connect(self.scope_toggled.emit)
         self.empty = QLabel(self)
         self.empty.setObjectName("empty_inbox")
         self.empty.setWordWrap(True)
@@ -139,6 +153,10 @@ class InboxPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
+        scope_row = QHBoxLayout()
+        scope_row.addWidget(self.scope, 1)
+        scope_row.addWidget(self.scope_button)
+        layout.addLayout(scope_row)
         layout.addWidget(self.empty)
         layout.addWidget(self.list, 1)
 
@@ -186,6 +204,14 @@ class InboxPanel(QWidget):
         row = 0 if row < 0 and step > 0 else max(0, min(count - 1, row + step))
         self.list.setCurrentIndex(self.model.index(row))
         self.list.scrollTo(self.model.index(row))
+
+    def show_scope(self, text: str | None, button: str = "") -> None:
+        """``text``: where the search looks (None: not searching); ``button``: the other way."""
+        self.scope.setText(text or "")
+        self.scope.setVisible(bool(text))
+        self.scope_button.setText(button)
+        self.scope_button.setAccessibleName(button or _("Change where the search looks"))
+        self.scope_button.setVisible(bool(text))
 
     def show_empty(self, message: str | None) -> None:
         self.empty.setText(message or "")

@@ -154,13 +154,18 @@ class SettingsDialog(QDialog):
             self._label(opts.ANNOUNCEMENT_VERBOSITY, self.verbosity, talk), self.verbosity
         )
 
+        work = QGroupBox(_("Conversations"), self)
+        work_form = QFormLayout(work)
+        self.assign_on_reply = self._check("settings_assign_on_reply", opts.ASSIGN_ON_REPLY, work)
+        work_form.addRow(self.assign_on_reply)
+
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         close = buttons.button(QDialogButtonBox.StandardButton.Close)
         close.setAccessibleName(_("Close settings"))
         close.setObjectName("settings_close")
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
-        for box in (look, voice, talk):
+        for box in (look, voice, talk, work):
             layout.addWidget(box)
         layout.addWidget(buttons)
         self._fill_voices()

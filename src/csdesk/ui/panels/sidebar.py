@@ -22,7 +22,10 @@ class ViewList(QListWidget):
         self.setObjectName("views")
         self.setAccessibleName(_("Inbox views"))
         self.setAccessibleDescription(
-            _("Choose which conversations the list shows; Alt+1 to Alt+9 switch directly")
+            _(
+                "Choose which conversations the list shows with the arrow keys; Alt+1 to "
+                "Alt+9 and Go to view (Ctrl+G) switch directly"
+            )
         )
         self._counts: dict[str, int] = {}
         for view in ALL_VIEWS:

@@ -269,7 +269,10 @@ class TrainingDialog(QDialog):
             "training_hint", _("Hint"), _("Show a hint for the customer's line (Ctrl+H)"), page
         )
         self.end_button = self._button(
-            "training_end", _("End session"), _("End now and see the score card (Ctrl+E)"), page
+            "training_end",
+            _("End session"),
+            _("End now and see the score card (Ctrl+Shift+E)"),
+            page,
         )
         self.score_label = QLabel(_("Score &card"), page)
         self.score_label.hide()

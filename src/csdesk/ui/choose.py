@@ -1,0 +1,44 @@
+"""Pick one of a few labelled choices in a small dialog (snooze, assign, go to view).
+
+Qt's static ``QInputDialog.getItem`` leaves a dialog with no name for a screen reader to say
+(the accessibility review found three such, hidden, lingering in the tree). This one is named
+after its question, has an object name for tests and walks, and is deleted once answered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtWidgets import QDialog, QInputDialog, QWidget
+
+
+def choose_item(
+    parent: QWidget,
+    title: str,
+    label: str,
+    items: Sequence[str],
+    current: int = 0,
+    *,
+    name: str,
+) -> int | None:
+    """The index of the chosen item, or ``None`` if the agent cancelled (modal)."""
+    if not items:
+        return None
+    dialog = QInputDialog(parent)
+    dialog.setObjectName(name)
+    dialog.setWindowTitle(title)
+    dialog.setAccessibleName(title)
+    dialog.setAccessibleDescription(label)
+    dialog.setLabelText(label)
+    dialog.setComboBoxItems(list(items))
+    dialog.setComboBoxEditable(False)
+    dialog.setOption(QInputDialog.InputDialogOption.UseListViewForComboBoxItems, True)
+    dialog.setTextValue(items[max(0, min(current, len(items) - 1))])
+    try:
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return None
+        chosen = dialog.textValue()
+        return list(items).index(chosen) if chosen in items else None
+    finally:
+        dialog.hide()
+        dialog.deleteLater()
