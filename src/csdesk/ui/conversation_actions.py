@@ -199,7 +199,7 @@ class ConversationActions:
 
             self.tasks.run(lambda: fetch_images(urls), done)
 
-        dialog = EmailView(msg.subject, msg.body_html, load, self._widget)
+        dialog = EmailView(msg.subject, msg.body_html, load, self._widget, tasks=self.tasks)
         dialog.exec()
         view.setFocus()
 

@@ -1,12 +1,18 @@
 """An email as its sender formatted it: the sanitized HTML, remote images blocked until the
-agent allows them for this message (they can tell the sender that, and when, it was read)."""
+agent allows them for this message (they can tell the sender that, and when, it was read).
+
+Whatever the server sent is bounded and parsed on a worker (``ui/rich_text.py``) before Qt lays
+it out, so nested markup can neither freeze nor crash the desk.
+
+Signals: ``rendered()`` — a (re)prepared document is on screen.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
 
-from PySide6.QtCore import QUrl
+from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QImage, QTextDocument
 from PySide6.QtWidgets import (
     QDialog,
@@ -19,6 +25,8 @@ from PySide6.QtWidgets import (
 )
 
 from csdesk.i18n import _, ngettext
+from csdesk.ui.rich_text import Prepared, prepare
+from csdesk.ui.tasks import Tasks
 
 #: The sanitizer moves remote ``src`` to ``data-blocked-src`` (see server/channels).
 _BLOCKED = re.compile(r'data-blocked-src="([^"]+)"')
@@ -33,25 +41,38 @@ def unblock(html: str) -> str:
 
 
 class EmailView(QDialog):
+    rendered = Signal()
+
     def __init__(
         self,
         subject: str,
         html: str,
         load_images: Callable[[list[str], Callable[[dict[str, bytes]], None]], None],
         parent: QWidget | None = None,
+        *,
+        tasks: Tasks | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("email_view")
         self.setWindowTitle(subject or _("Email"))
         self._html = html
         self._load = load_images
+        self._tasks = tasks
+        #: Exactly what was handed to Qt's rich-text engine (bounded), for checks.
+        self.html_for_qt = ""
         self.browser = QTextBrowser(self)
         self.browser.setObjectName("email_html")
         self.browser.setAccessibleName(_("Formatted email"))
         self.browser.setOpenExternalLinks(False)
-        self.browser.setHtml(html)
+        self.browser.setPlainText(_("Preparing the formatted email…"))
+        self.simplified = QLabel(self)
+        self.simplified.setTextFormat(Qt.TextFormat.PlainText)
+        self.simplified.setWordWrap(True)
+        self.simplified.hide()
+        self._render(html, {})
         urls = blocked_images(html)
         self.notice = QLabel(self)
+        self.notice.setTextFormat(Qt.TextFormat.PlainText)
         self.notice.setWordWrap(True)
         self.load = QPushButton(_("&Load remote images"), self)
         self.load.setObjectName("email_load_images")
@@ -73,6 +94,7 @@ class EmailView(QDialog):
         buttons.rejected.connect(self.reject)
         buttons.button(QDialogButtonBox.StandardButton.Close).setAccessibleName(_("Close"))
         layout = QVBoxLayout(self)
+        layout.addWidget(self.simplified)
         layout.addWidget(self.notice)
         layout.addWidget(self.load)
         layout.addWidget(self.browser, 1)
@@ -85,13 +107,33 @@ class EmailView(QDialog):
         self.notice.setText(_("Loading remote images…"))
         self._load(urls, self.show_images)
 
-    def show_images(self, images: dict[str, bytes]) -> None:
-        doc = self.browser.document()
+    def _render(self, html: str, images: dict[str, bytes]) -> None:
+        """Bound and parse ``html`` on a worker (or here, without ``tasks``), then show it."""
+        if self._tasks is None:
+            self._show(prepare(html), images)
+        else:
+            self._tasks.run(lambda: prepare(html), lambda ready: self._show(ready, images))
+
+    def _show(self, ready: Prepared, images: dict[str, bytes]) -> None:
+        self.html_for_qt = ready.bounded.html
+        doc = ready.document
         for url, data in images.items():
             image = QImage.fromData(data)
             if not image.isNull():
                 doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl(url), image)
-        self.browser.setHtml(unblock(self._html))
+        doc.setParent(self.browser)  # so the browser deletes it when it is replaced
+        self.browser.setDocument(doc)
+        reasons = []
+        if ready.bounded.dropped:
+            reasons.append(_("Formatting simplified: this email is nested too deeply to show."))
+        if ready.bounded.truncated:
+            reasons.append(_("This email is too large to show whole; its end is cut off here."))
+        self.simplified.setText(" ".join(reasons))
+        self.simplified.setVisible(bool(reasons))
+        self.rendered.emit()
+
+    def show_images(self, images: dict[str, bytes]) -> None:
+        self._render(unblock(self._html), images)
         self.notice.setText(
             ngettext("{n} remote image loaded.", "{n} remote images loaded.", len(images)).format(
                 n=len(images)
