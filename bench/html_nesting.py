@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable
 
 from _common import machine, parser, table
-
 from csdesk.server.channels.html_sanitize import _sanitize, sanitize_email_html
 from csdesk.ui.rich_text import bound_for_qt
 
