@@ -13,7 +13,6 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QIcon
 from PySide6.QtWidgets import (
     QDialog,
-    QLabel,
     QMainWindow,
     QSplitter,
     QSystemTrayIcon,
@@ -43,6 +42,7 @@ from csdesk.ui.panels.shortcuts import ShortcutsDialog
 from csdesk.ui.panels.sidebar import ViewList
 from csdesk.ui.panels.template_dialog import open_template_dialog
 from csdesk.ui.panels.training import open_training
+from csdesk.ui.plain_text import PlainLabel
 from csdesk.ui.tasks import Tasks
 from csdesk.ui.visitor_typing import VisitorTypingWatch
 from csdesk.ui.window_speech import WindowSpeech
@@ -125,9 +125,9 @@ class MainWindow(ConversationActions, QMainWindow):
         self.setCentralWidget(split)
         self.panes = PaneFitter(split, self.views, self.inbox, self.conversation, self.customer)
 
-        self.sync_label = QLabel(self)
+        self.sync_label = PlainLabel(self)
         self.sync_label.setObjectName("sync_status")
-        self.notice_label = QLabel(self)
+        self.notice_label = PlainLabel(self)
         self.notice_label.setObjectName("notice")
         self.statusBar().addWidget(self.sync_label, 1)
         self.statusBar().addPermanentWidget(self.notice_label)

@@ -12,12 +12,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtCore import QUrl, Signal
 from PySide6.QtGui import QImage, QTextDocument
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
-    QLabel,
     QPushButton,
     QTextBrowser,
     QVBoxLayout,
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from csdesk.i18n import _, ngettext
+from csdesk.ui.plain_text import PlainLabel
 from csdesk.ui.rich_text import Prepared, prepare
 from csdesk.ui.tasks import Tasks
 
@@ -65,14 +65,12 @@ class EmailView(QDialog):
         self.browser.setAccessibleName(_("Formatted email"))
         self.browser.setOpenExternalLinks(False)
         self.browser.setPlainText(_("Preparing the formatted email…"))
-        self.simplified = QLabel(self)
-        self.simplified.setTextFormat(Qt.TextFormat.PlainText)
+        self.simplified = PlainLabel(self)
         self.simplified.setWordWrap(True)
         self.simplified.hide()
         self._render(html, {})
         urls = blocked_images(html)
-        self.notice = QLabel(self)
-        self.notice.setTextFormat(Qt.TextFormat.PlainText)
+        self.notice = PlainLabel(self)
         self.notice.setWordWrap(True)
         self.load = QPushButton(_("&Load remote images"), self)
         self.load.setObjectName("email_load_images")

@@ -7,7 +7,6 @@ from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QListView,
     QStyle,
@@ -21,6 +20,7 @@ from csdesk.app.inbox import Sort
 from csdesk.app.present import RowTexts, sort_label
 from csdesk.i18n import _
 from csdesk.ui.models.inbox_model import InboxModel, Role
+from csdesk.ui.plain_text import PlainLabel
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -116,7 +116,7 @@ class InboxPanel(QWidget):
         self.sort.setAccessibleName(_("Sort conversations by"))
         for s in Sort:
             self.sort.addItem(sort_label(s), s.value)
-        sort_label_widget = QLabel(_("&Sort:"), self)
+        sort_label_widget = PlainLabel(_("&Sort:"), self)
         sort_label_widget.setBuddy(self.sort)
         self.list = QListView(self)
         self.list.setObjectName("inbox")
@@ -126,7 +126,7 @@ class InboxPanel(QWidget):
         self.list.setItemDelegate(InboxDelegate(self.list))
         self.list.setUniformItemSizes(True)  # constant-time layout for 100,000 rows
         self.list.setSelectionMode(QListView.SelectionMode.SingleSelection)
-        self.empty = QLabel(self)
+        self.empty = PlainLabel(self)
         self.empty.setObjectName("empty_inbox")
         self.empty.setWordWrap(True)
         self.empty.hide()

@@ -7,7 +7,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QLabel,
     QLineEdit,
     QVBoxLayout,
     QWidget,
@@ -15,6 +14,7 @@ from PySide6.QtWidgets import (
 
 from csdesk.i18n import _
 from csdesk.ui.a11y import announce
+from csdesk.ui.plain_text import PlainLabel
 
 
 class SignInDialog(QDialog):
@@ -37,7 +37,7 @@ class SignInDialog(QDialog):
         self.password.setObjectName("signin_password")
         self.password.setAccessibleName(_("Password"))
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.error = QLabel(self)
+        self.error = PlainLabel(self)
         self.error.setObjectName("signin_error")
         self.error.setWordWrap(True)
         self.error.hide()
@@ -47,7 +47,7 @@ class SignInDialog(QDialog):
             (_("&User name:"), self.username),
             (_("&Password:"), self.password),
         ):
-            label = QLabel(text, self)
+            label = PlainLabel(text, self)
             label.setBuddy(field)
             form.addRow(label, field)
         self.buttons = QDialogButtonBox(

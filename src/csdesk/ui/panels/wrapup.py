@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QLabel,
     QPlainTextEdit,
     QVBoxLayout,
     QWidget,
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
 from csdesk.domain.calls import MAX_NOTES, Disposition
 from csdesk.i18n import _
 from csdesk.ui.a11y import announce, name
+from csdesk.ui.plain_text import PlainLabel
 
 __all__ = ["WrapUpDialog", "disposition_labels"]
 
@@ -67,10 +67,10 @@ class WrapUpDialog(QDialog):
         self.notes.setTabChangesFocus(True)
         self.notes.setPlainText(notes)
         summary = " → ".join(trail) if trail else _("No script steps were taken.")
-        self.trail = QLabel(summary, self)
+        self.trail = PlainLabel(summary, self)
         self.trail.setObjectName("wrapup_trail")
         self.trail.setWordWrap(True)
-        self.error = QLabel(self)
+        self.error = PlainLabel(self)
         self.error.setObjectName("wrapup_error")
         self.error.setWordWrap(True)
         self.error.hide()
@@ -84,11 +84,16 @@ class WrapUpDialog(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         form = QFormLayout()
-        form.addRow(_("&Disposition"), self.disposition)
-        form.addRow(_("&Notes"), self.notes)
-        form.addRow(_("Script steps"), self.trail)
+        for text, field in (
+            (_("&Disposition"), self.disposition),
+            (_("&Notes"), self.notes),
+            (_("Script steps"), self.trail),
+        ):
+            label = PlainLabel(text, self)
+            label.setBuddy(field)
+            form.addRow(label, field)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(_("Call with {caller}").format(caller=caller), self))
+        layout.addWidget(PlainLabel(_("Call with {caller}").format(caller=caller), self))
         layout.addLayout(form)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
