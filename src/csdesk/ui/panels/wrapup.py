@@ -89,9 +89,9 @@ class WrapUpDialog(QDialog):
             (_("&Notes"), self.notes),
             (_("Script steps"), self.trail),
         ):
-            label = PlainLabel(text, self)
-            label.setBuddy(field)
-            form.addRow(label, field)
+            row_label = PlainLabel(text, self)
+            row_label.setBuddy(field)
+            form.addRow(row_label, field)
         layout = QVBoxLayout(self)
         layout.addWidget(PlainLabel(_("Call with {caller}").format(caller=caller), self))
         layout.addLayout(form)
