@@ -111,7 +111,7 @@ class MainWindow(ConversationActions, QMainWindow):
 
         self.views = ViewList(self)
         self.model = InboxModel(ws.rows)
-        self.inbox = InboxPanel(self.model, self)
+        self.inbox = InboxPanel(self.model, theme, self)
         self._bind_actions()
         self.conversation = ConversationPanel(
             ws.me.id, theme, [self.actions_[a] for a in CONVERSATION_ACTIONS], self
@@ -509,6 +509,7 @@ class MainWindow(ConversationActions, QMainWindow):
     def set_theme(self, theme: Theme) -> None:
         """A new theme is in force (settings or the OS): repaint what paints with tokens."""
         self.theme = theme
+        self.inbox.set_theme(theme)
         self.conversation.messages.set_theme(theme)
         self.panes.fit()  # the text size may have changed
 
