@@ -124,8 +124,11 @@ for _h in ("h1", "h2", "h3", "h4", "h5", "h6"):
 
 # Possessive quantifiers (Python 3.11+) never backtrack, so a failed match costs what it read.
 _TEXT = re.compile(r"[^<]++")
+# A tag runs to the first ">" outside a quoted value; as in HTML, a quote opens a value only
+# right after "=" (an unclosed one reads as an unquoted value), elsewhere it is a character.
 _TAG = re.compile(
-    r"""<(/?)([A-Za-z][^\t\n\f\r />]*+)((?:[^>"']++|"[^"]*+"|'[^']*+')*+)(>?)""",
+    r"""<(/?)([A-Za-z][^\t\n\f\r />]*+)"""
+    r"""((?:[^>"'=]++|=[\t\n\f\r ]*+(?:"[^"]*+"|'[^']*+'|[^\t\n\f\r >]*+)|["'])*+)(>?)""",
 )
 
 
@@ -293,7 +296,7 @@ def _tokens(html: str) -> Iterator[tuple[str, str, str]]:
             pos += 1
             continue
         closing, name, _attrs, gt = tag.groups()
-        if not gt and tag.end() >= end:
+        if not gt:  # the input ends inside the tag
             return
         pos = tag.end()
         name = name.lower()
@@ -302,7 +305,7 @@ def _tokens(html: str) -> Iterator[tuple[str, str, str]]:
         if closing:
             yield "end", name, ""
             continue
-        yield "start", name, tag.group() if gt else tag.group() + ">"
+        yield "start", name, tag.group()
         if name in RAW_TEXT:
             closer = None
             if name != "plaintext":
