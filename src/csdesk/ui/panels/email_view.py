@@ -3,8 +3,6 @@ agent allows them for this message (they can tell the sender that, and when, it 
 
 Whatever the server sent is bounded and parsed on a worker (``ui/rich_text.py``) before Qt lays
 it out, so nested markup can neither freeze nor crash the desk.
-
-Signals: ``rendered()`` — a (re)prepared document is on screen.
 """
 
 from __future__ import annotations
@@ -41,6 +39,8 @@ def unblock(html: str) -> str:
 
 
 class EmailView(QDialog):
+    """Signals: ``rendered()`` — a (re)prepared document is on screen."""
+
     rendered = Signal()
 
     def __init__(
