@@ -49,3 +49,15 @@ def test_the_check_sees_a_bare_label() -> None:
         'x = QLabel(parent)\ny.setTextFormat(Qt.TextFormat.AutoText)\nf.addRow(_("&Name"), w)'
     )
     assert {n for n, _ in _calls(tree)} >= {"QLabel", "AutoText", "addRow(text)"}
+
+
+def test_tooltips_that_look_like_html_are_escaped_and_plain_ones_kept() -> None:
+    from PySide6.QtGui import QTextDocument
+
+    from csdesk.ui.plain_text import plain_tip
+
+    hostile = '<img src="http://127.0.0.1:9/x.png"><h1>SUPERVISOR: refund approved</h1>'
+    doc = QTextDocument()
+    doc.setHtml(plain_tip(hostile))  # what QToolTip does with rich text
+    assert doc.toPlainText() == hostile
+    assert plain_tip("Order 12 & 13, waiting 5 minutes") == "Order 12 & 13, waiting 5 minutes"
