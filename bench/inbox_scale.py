@@ -107,6 +107,7 @@ def main() -> int:
     from csdesk.app.inbox import Sort, View
     from csdesk.app.workstation import Me, Workstation
     from csdesk.sync import LocalCache, SyncApi, SyncEngine
+    from csdesk.theme.themes import get_theme
     from csdesk.ui.models.inbox_model import InboxModel
     from csdesk.ui.panels.inbox import InboxPanel
 
@@ -135,7 +136,7 @@ def main() -> int:
     )
     timed("side-bar counts, every view (worker)", ws.counts)
     model = InboxModel(ws.rows)
-    panel = InboxPanel(model)
+    panel = InboxPanel(model, get_theme("light"))
     panel.resize(500, 900)
     panel.show()
     assert isinstance(ids, list)

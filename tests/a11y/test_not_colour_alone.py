@@ -166,7 +166,7 @@ def test_message_states_differ_without_colour(qtbot: QtBot) -> None:
 
 def test_inbox_row_states_differ_without_colour(qtbot: QtBot) -> None:
     mono = _colourless(THEMES["light"])
-    delegate = InboxDelegate()
+    delegate = InboxDelegate(mono)
     states = dict(_row_states())
     images = {
         name: _render(delegate, Role.TEXTS, inbox_texts(row, NOW), mono)

@@ -10,8 +10,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from pytestqt.qtbot import QtBot
 
+from csdesk.domain.html_bounds import bound_html, depth_of
 from csdesk.sync.remote_images import fetch_images
+from csdesk.ui import rich_text
 from csdesk.ui.panels.email_view import EmailView, blocked_images, unblock
+from csdesk.ui.tasks import Tasks
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
@@ -77,3 +80,52 @@ def test_email_view_blocks_until_asked(qtbot: QtBot, image_server: str) -> None:
     assert "1 remote image loaded" in view.notice.text()
     assert f'src="{url}"' in unblock(html)
     assert not view.browser.document().resource(1, url).isNull()  # type: ignore[call-overload]
+
+
+# --- nested HTML (issue 9, item 6) ---------------------------------------------------------
+# 22 nested tables (331 bytes) kept QTextBrowser.setHtml busy for over 40 s; 3,000 crashed the
+# desk.  pytest-timeout guards the time; the assertions are about what reached Qt.
+
+
+def _nested_tables(levels: int) -> str:
+    return "<table><tr><td>" * levels + "deepest words" + "</td></tr></table>" * levels + "end"
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("levels", [22, 3000])
+def test_nested_tables_show_without_freezing_the_desk(qtbot: QtBot, levels: int) -> None:
+    tasks = Tasks()
+    try:
+        view = EmailView("Tables", _nested_tables(levels), lambda _urls, _done: None, tasks=tasks)
+        qtbot.addWidget(view)
+        with qtbot.waitSignal(view.rendered, timeout=30_000):
+            view.show()
+        shown = view.browser.toPlainText()
+        assert "deepest words" in shown and "end" in shown
+        handed = view.html_for_qt
+        assert depth_of(handed) <= rich_text.MAX_DEPTH
+        # No table inside a fourth-level table: re-bounding at three levels drops nothing.
+        tables = bound_html(handed, max_depth=10_000, max_table_depth=3, max_chars=len(handed))
+        assert tables.dropped == 0
+        assert view.simplified.isVisible() and "nested too deeply" in view.simplified.text()
+    finally:
+        tasks.shutdown()
+
+
+@pytest.mark.timeout(60)
+def test_deep_and_huge_html_is_bounded_before_qt(qtbot: QtBot) -> None:
+    html = "<div>" * 50_000 + "inner" + "</div>" * 50_000 + "<p>filler text</p>" * 40_000
+    view = EmailView("Huge", html, lambda _urls, _done: None)
+    qtbot.addWidget(view)
+    assert depth_of(view.html_for_qt) <= rich_text.MAX_DEPTH
+    assert len(view.html_for_qt) <= rich_text.MAX_CHARS
+    assert "inner" in view.browser.toPlainText()
+    assert "too large" in view.simplified.text()
+
+
+def test_ordinary_email_is_not_marked_simplified(qtbot: QtBot) -> None:
+    html = "<table><tr><td><table><tr><td>two levels</td></tr></table></td></tr></table>"
+    view = EmailView("Plain", html, lambda _urls, _done: None)
+    qtbot.addWidget(view)
+    assert "two levels" in view.browser.toPlainText()
+    assert view.simplified.isHidden() and view.html_for_qt == html

@@ -41,6 +41,7 @@ from csdesk.ui.appearance import Appearance, apply_theme, resolve_theme
 from csdesk.ui.bridge import SyncBridge
 from csdesk.ui.main_window import MainWindow
 from csdesk.ui.panels.signin import SignInDialog
+from csdesk.ui.plain_text import PlainLabel
 from csdesk.ui.speech_bridge import Speaker, SpeechOptions
 from csdesk.ui.tasks import Tasks
 
@@ -124,7 +125,7 @@ class Controller(QObject):
 
     def _say(self, text: str) -> None:
         if self.splash is None:
-            self.splash = QLabel(text)
+            self.splash = PlainLabel(text)
             self.splash.setObjectName("splash")
             self.splash.setWindowTitle("csdesk")
             self.splash.setMinimumSize(420, 120)

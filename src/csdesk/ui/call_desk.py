@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import QDockWidget, QLabel, QWidget
+from PySide6.QtWidgets import QDockWidget, QWidget
 
 from csdesk.app.calls import Calls, CallView, Script, placeholder_values, suggest
 from csdesk.app.thread import ConversationView, CustomerContext
@@ -31,6 +31,7 @@ from csdesk.speech.policy import SpeechEventKind
 from csdesk.sync.events import ChangeSet, Rejection
 from csdesk.ui.panels.call_script import CallScriptPanel
 from csdesk.ui.panels.wrapup import WrapUpDialog, disposition_labels
+from csdesk.ui.plain_text import PlainLabel
 
 if TYPE_CHECKING:
     from csdesk.ui.main_window import MainWindow
@@ -65,7 +66,7 @@ class CallDesk(QObject):
         )
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
         self.dock.hide()
-        self.ring_label = QLabel(window)
+        self.ring_label = PlainLabel(window)
         self.ring_label.setObjectName("ringing_call")
         window.statusBar().addPermanentWidget(self.ring_label)
         self.ring_label.hide()

@@ -251,7 +251,14 @@ class ConversationActions:
                 fetch = partial(self.ws.attachment, message_id)
                 self.tasks.run(lambda: resolve(html, attachments, fetch), done)
 
-        dialog = EmailView(msg.subject, msg.body_html, load, self._widget, load_inline=load_inline)
+        dialog = EmailView(
+            msg.subject,
+            msg.body_html,
+            load,
+            self._widget,
+            load_inline=load_inline,
+            tasks=self.tasks,
+        )
         dialog.exec()
         view.setFocus()
 

@@ -13,7 +13,6 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QIcon
 from PySide6.QtWidgets import (
     QDialog,
-    QLabel,
     QMainWindow,
     QSplitter,
     QSystemTrayIcon,
@@ -43,6 +42,7 @@ from csdesk.ui.panels.shortcuts import ShortcutsDialog
 from csdesk.ui.panels.sidebar import ViewList
 from csdesk.ui.panels.template_dialog import open_template_dialog
 from csdesk.ui.panels.training import open_training
+from csdesk.ui.plain_text import PlainLabel
 from csdesk.ui.sandbox_banner import window_title, with_sandbox_banner
 from csdesk.ui.tasks import Tasks
 from csdesk.ui.view_navigation import ViewNavigation
@@ -114,7 +114,7 @@ class MainWindow(ConversationActions, ViewNavigation, QMainWindow):
 
         self.views = ViewList(self)
         self.model = InboxModel(ws.rows)
-        self.inbox = InboxPanel(self.model, self)
+        self.inbox = InboxPanel(self.model, theme, self)
         self._bind_actions()
         self.conversation = ConversationPanel(
             ws.me.id, theme, [self.actions_[a] for a in CONVERSATION_ACTIONS], self
@@ -128,9 +128,9 @@ class MainWindow(ConversationActions, ViewNavigation, QMainWindow):
         self.setCentralWidget(with_sandbox_banner(ws.me.role, split, self))
         self.panes = PaneFitter(split, self.views, self.inbox, self.conversation, self.customer)
 
-        self.sync_label = QLabel(self)
+        self.sync_label = PlainLabel(self)
         self.sync_label.setObjectName("sync_status")
-        self.notice_label = QLabel(self)
+        self.notice_label = PlainLabel(self)
         self.notice_label.setObjectName("notice")
         self.statusBar().addWidget(self.sync_label, 1)
         self.statusBar().addPermanentWidget(self.notice_label)
@@ -511,6 +511,7 @@ class MainWindow(ConversationActions, ViewNavigation, QMainWindow):
     def set_theme(self, theme: Theme) -> None:
         """A new theme is in force (settings or the OS): repaint what paints with tokens."""
         self.theme = theme
+        self.inbox.set_theme(theme)
         self.conversation.messages.set_theme(theme)
         self.panes.fit()  # the text size may have changed
 

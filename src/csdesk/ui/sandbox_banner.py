@@ -7,11 +7,11 @@ sees it all day, and the window title says it to a screen reader on every focus 
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from csdesk.domain.enums import Role
 from csdesk.i18n import _
+from csdesk.ui.plain_text import PlainLabel
 
 __all__ = ["window_title", "with_sandbox_banner"]
 
@@ -33,10 +33,9 @@ def with_sandbox_banner(role: str, content: QWidget, parent: QWidget) -> QWidget
         "Training sandbox: these are practice customers. Nothing you send here reaches a real "
         "customer or the shop's real data."
     )
-    banner = QLabel(text, holder)
+    banner = PlainLabel(text, holder)
     banner.setObjectName("sandbox_banner")
     banner.setProperty("banner", "warning")
-    banner.setTextFormat(Qt.TextFormat.PlainText)
     banner.setWordWrap(True)
     layout.addWidget(banner)
     layout.addWidget(content, 1)

@@ -23,10 +23,12 @@ from typing import Any
 import pytest
 import requests
 
+from csdesk.domain.html_bounds import depth_of
 from csdesk.server.channels import config_store
 from csdesk.server.channels.config_store import Provider
 from csdesk.server.channels.conversations import conversation_token
 from csdesk.server.channels.email_inbound import STATE_KEY
+from csdesk.server.channels.html_sanitize import MAX_DEPTH
 from csdesk.server.channels.vault import Vault
 from tests.helpers.data import new_id
 from tests.helpers.http import Raw
@@ -291,6 +293,32 @@ def test_awkward_mail_arrives_as_conversations(desk: MailDesk) -> None:
     # Byte for byte as the mailbox holds it (dovecot itself turns the NUL into 0x80).
     assert got.content.startswith(b"From: carl@customer.example\r\n")
     assert b"Caf\xe9 \x80 order 1234" in got.content
+
+
+@pytest.mark.timeout(240)
+def test_deeply_nested_html_is_filed_quickly_with_its_text_and_the_original(
+    desk: MailDesk,
+) -> None:
+    """100,000 nested <div> took the mailbox worker 216 s, again after every restart (issue 9,
+    item 5); now the formatting is flattened, the text kept and the raw mail attached."""
+    deep = mid("deep")
+    levels = 100_000
+    body = "<div>" * levels + "Where is my parcel?" + "</div>" * levels
+    desk.deliver(
+        (
+            f"From: Ana Lima <ana@customer.example>\r\nTo: {FROM}\r\nSubject: Nested\r\n"
+            f"Message-ID: {deep}\r\nDate: {format_datetime(datetime.now(UTC))}\r\n"
+            "MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+            f"{body}\r\n"
+        ).encode()
+    )
+    got = desk.wait_message(deep, timeout=60)
+    assert got["body_text"] == "Where is my parcel?"
+    html = got["body_html"] or ""
+    assert "Where is my parcel?" in html
+    assert depth_of(html) <= MAX_DEPTH
+    assert "formatting simplified: nested too deeply" in got["failure_reason"]
+    assert got["attachments"][-1]["filename"] == "original-message.eml"
 
 
 def test_a_reply_threads_by_in_reply_to_then_by_the_subject_token(desk: MailDesk) -> None:

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from csdesk.server.channels.html_sanitize import BLOCKED_SRC_ATTR, html_to_text, sanitize_html
+from csdesk.domain.html_bounds import depth_of
+from csdesk.server.channels.email_inbound import misread
+from csdesk.server.channels.email_parse import parse_email
+from csdesk.server.channels.html_sanitize import (
+    BLOCKED_SRC_ATTR,
+    MAX_CHARS,
+    MAX_DEPTH,
+    html_to_text,
+    sanitize_email_html,
+    sanitize_html,
+)
 
 
 @pytest.mark.parametrize(
@@ -81,3 +91,76 @@ def test_html_to_text_layout() -> None:
 
 def test_html_to_text_skips_script_and_style_content() -> None:
     assert html_to_text("<style>p{}</style><script>x()</script><p>shown</p>") == "shown"
+
+
+# --- size and depth (issue 9, item 5) ------------------------------------------------------
+# The mailbox worker took 216 s on 100,000 nested <div>, and a restart fetched the mail again.
+# These assert structure; pytest-timeout is the guard against the old quadratic time.
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    ("opening", "closing"),
+    [("<div>", "</div>"), ("<table><tr><td>", ""), ("<ul><li><span>", "")],  # 1.1–1.5 MB
+)
+def test_deep_nesting_is_flattened_and_its_text_kept(opening: str, closing: str) -> None:
+    levels = 100_000
+    dirty = (
+        "".join(f"{opening}level{i} " if i % 10_000 == 0 else opening for i in range(levels))
+        + "bottom"
+        + closing * levels
+        + "after"
+    )
+    safe = sanitize_email_html(dirty)
+    assert depth_of(safe.html) <= MAX_DEPTH
+    text = html_to_text(safe.html)
+    for i in range(0, levels, 10_000):
+        assert f"level{i}" in text
+    assert "bottom" in text and "after" in text
+    assert safe.note == "formatting simplified: nested too deeply"
+
+
+def test_ordinary_mail_is_not_simplified() -> None:
+    html = "<p>one<p>two<ul><li>a<li>b</ul>" + "<div>" * 20 + "deep" + "</div>" * 20
+    safe = sanitize_email_html(html)
+    assert safe.note is None
+    assert "<p>one</p><p>two</p><ul><li>a</li><li>b</li></ul>" in safe.html
+    assert depth_of(safe.html) == 20
+
+
+def test_nested_tables_past_the_limit_keep_their_cells() -> None:
+    html = "<table><tr><td>cell " * 40 + "end" + "</td></tr></table>" * 40
+    safe = sanitize_email_html(html)
+    assert depth_of(safe.html) <= MAX_DEPTH  # html5ever's implied <tbody> included
+    assert html_to_text(safe.html).count("cell") == 40 and "end" in safe.html
+    assert safe.note is not None
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    "dirty",
+    ["<a" * 200_000, "</" * 200_000, "<?" * 200_000, "<![CDATA[" * 100_000, '<a "' * 100_000],
+)
+def test_inputs_that_are_slow_for_html_parsers_complete(dirty: str) -> None:
+    assert "<a" not in sanitize_html(dirty)
+
+
+def test_oversized_html_is_cut_with_a_note() -> None:
+    chunk = "<p>word</p>"
+    safe = sanitize_email_html(chunk * (MAX_CHARS // len(chunk) + 10))
+    assert safe.note is not None and "too large" in safe.note
+    assert safe.html.startswith("<p>word</p>") and len(safe.html) <= MAX_CHARS
+
+
+def test_a_deeply_nested_mail_keeps_its_text_and_says_so() -> None:
+    body = "<div>" * 100_000 + "Where is my order?" + "</div>" * 100_000
+    raw = (
+        "From: ana@customer.example\r\nSubject: deep\r\nMessage-ID: <deep@x>\r\n"
+        "Date: Sun, 22 Nov 2026 10:00:00 +0100\r\nMIME-Version: 1.0\r\n"
+        "Content-Type: text/html; charset=utf-8\r\n\r\n" + body + "\r\n"
+    ).encode()
+    msg = parse_email(raw)
+    assert msg.text == "Where is my order?"
+    assert msg.html is not None and depth_of(msg.html) <= MAX_DEPTH
+    assert msg.parse_warning == "formatting simplified: nested too deeply"
+    assert misread(msg.parse_warning)  # so the raw message is attached for the agent

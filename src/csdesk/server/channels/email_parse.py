@@ -28,7 +28,7 @@ from csdesk.server.channels.email_reply import (
     extract_token,
     reply_subject,
 )
-from csdesk.server.channels.html_sanitize import html_to_text, sanitize_html
+from csdesk.server.channels.html_sanitize import html_to_text, sanitize_email_html
 from csdesk.server.channels.identities import normalize_email
 from csdesk.server.channels.inbound import (
     Attachment,
@@ -172,7 +172,10 @@ def _parse(
 
     html = None
     if state.htmls:
-        html = _clean(sanitize_html("\n".join(state.htmls))) or None
+        safe = sanitize_email_html("\n".join(state.htmls))
+        if safe.note:
+            state.warn(safe.note)  # the raw message is kept as an attachment (email_inbound)
+        html = _clean(safe.html) or None
     text = "\n\n".join(t for t in map(_body_text, state.texts) if t)
     if not text and html:
         text = html_to_text(html)

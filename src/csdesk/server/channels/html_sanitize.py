@@ -4,18 +4,29 @@ Customer email is hostile input: scripts, event handlers and iframes are removed
 images are never loaded by default because a tracking pixel tells the sender when an agent
 opened the mail (and from where).  Remote ``src`` values are moved to ``data-blocked-src`` so the
 UI can offer "load remote images"; ``cid:`` images (attached inline) keep working.
+
+Customer email is also an attack on time: html5ever is quadratic in nesting depth (100,000 nested
+``<div>`` took minutes of the mailbox worker).  ``sanitize_email_html`` therefore bounds size and
+depth in one linear pass first (``csdesk.domain.html_bounds``) and says when it simplified.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from html import unescape
 from html.parser import HTMLParser
 
 import nh3
 
+from csdesk.domain.html_bounds import bound_html, depth_of
+
 BLOCKED_SRC_ATTR = "data-blocked-src"
+#: Deeper elements are flattened into their ancestor (text kept); no real mail nests this deep.
+MAX_DEPTH = 32
+#: HTML past this many characters is cut off (the raw message keeps all of it).
+MAX_CHARS = 2_000_000
 
 _TAGS = (set(nh3.ALLOWED_TAGS) | {"font"}) - {"area", "map"}
 _CLEAN_CONTENT = {"script", "style", "title", "head", "noscript", "template", "xmp"}
@@ -125,16 +136,50 @@ def _block_remote(match: re.Match[str]) -> str:
     return "<img" + _SRC_ATTR.sub(swap, match.group(1)) + ">"
 
 
-def sanitize_html(html: str) -> str:
-    """Return ``html`` safe to render, with remote images blocked but recoverable.
-
-    Two sanitizer passes: the first normalizes arbitrary markup into ammonia's canonical
+def _sanitize(html: str) -> str:
+    """Two sanitizer passes: the first normalizes arbitrary markup into ammonia's canonical
     serialization (so a simple pattern can find every ``<img src>``), the rewrite moves remote
     sources aside, and the second pass drops any ``src`` that is still not ``cid:``.  If the
-    rewrite ever misses an image, the image disappears; it is never loaded.
-    """
+    rewrite ever misses an image, the image disappears; it is never loaded."""
     canonical = _clean(html, None)
     return _clean(_IMG_TAG.sub(_block_remote, canonical), _strict)
+
+
+@dataclass(frozen=True)
+class SanitizedHtml:
+    """Safe markup, and why its formatting was simplified (``None`` when it was not)."""
+
+    html: str
+    note: str | None = None
+
+
+def sanitize_email_html(html: str) -> SanitizedHtml:
+    """Return ``html`` safe to render, no deeper than ``MAX_DEPTH``, in time linear in its size.
+
+    The bounding pass runs before the sanitizer, so html5ever never sees deep markup.  The
+    parser may still add the elements HTML implies (``tbody``, ``tr``); if that takes the result
+    past the limit, the (now balanced) output is bounded once more and cleaned again.
+    """
+    bounded = bound_html(html, max_depth=MAX_DEPTH, max_chars=MAX_CHARS)
+    dropped = bounded.dropped
+    out = _sanitize(bounded.html)
+    if depth_of(out) > MAX_DEPTH:
+        again = bound_html(out, max_depth=MAX_DEPTH, max_chars=len(out) + 1)
+        dropped += again.dropped
+        out = _clean(again.html, _strict)
+    reasons = []
+    if dropped:
+        reasons.append("nested too deeply")
+    if bounded.truncated:
+        reasons.append(f"too large (first {MAX_CHARS // 1000} kB kept)")
+    note = "formatting simplified: " + ", ".join(reasons) if reasons else None
+    return SanitizedHtml(out, note)
+
+
+def sanitize_html(html: str) -> str:
+    """Return ``html`` safe to render, with remote images blocked but recoverable (and its
+    size and depth bounded: see ``sanitize_email_html``, which also says what it simplified)."""
+    return sanitize_email_html(html).html
 
 
 class _TextExtractor(HTMLParser):

@@ -18,6 +18,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 from csdesk.app.inbox import InboxRow
 from csdesk.app.present import RowTexts, inbox_texts
 from csdesk.storage.types import utcnow
+from csdesk.ui.plain_text import plain_tip
 
 Index = QModelIndex | QPersistentModelIndex
 BATCH = 64
@@ -104,8 +105,10 @@ class InboxModel(QAbstractListModel):
             return texts
         if role == Qt.ItemDataRole.DisplayRole:
             return f"{texts.who} — {texts.title}"
-        if role in (Qt.ItemDataRole.AccessibleTextRole, Qt.ItemDataRole.ToolTipRole):
+        if role == Qt.ItemDataRole.AccessibleTextRole:
             return texts.sentence
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return plain_tip(texts.sentence)
         return None
 
     def _row(self, n: int) -> InboxRow | None:

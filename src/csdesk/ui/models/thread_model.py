@@ -11,6 +11,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 from csdesk.app.present import MessageTexts, message_texts
 from csdesk.app.thread import MessageView
 from csdesk.storage.types import utcnow
+from csdesk.ui.plain_text import plain_tip
 
 Index = QModelIndex | QPersistentModelIndex
 MESSAGE_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -68,8 +69,10 @@ class ThreadModel(QAbstractListModel):
         texts = self._texts[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             return f"{texts.header}\n{texts.body}"
-        if role in (Qt.ItemDataRole.AccessibleTextRole, Qt.ItemDataRole.ToolTipRole):
+        if role == Qt.ItemDataRole.AccessibleTextRole:
             return texts.sentence
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return plain_tip(texts.sentence)
         if role == MESSAGE_ROLE:
             return self._messages[index.row()]
         if role == TEXTS_ROLE:

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QToolButton, QVBoxLayout, QWidget
 
 from csdesk.domain.attachment_limits import FileInfo, human_size
 from csdesk.i18n import _, ngettext
 from csdesk.ui.a11y import announce
+from csdesk.ui.plain_text import PlainLabel, plain_tip
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +75,7 @@ class AttachmentsStrip(QWidget):
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.setSpacing(2)
-        self.problem = QLabel(self)
+        self.problem = PlainLabel(self)
         self.problem.setObjectName("composer_attachment_problem")
         self.problem.setWordWrap(True)
         self.problem.hide()
@@ -142,14 +143,16 @@ class AttachmentsStrip(QWidget):
             row = QWidget(self)
             line = QHBoxLayout(row)
             line.setContentsMargins(0, 0, 0, 0)
-            label = QLabel(_("{name} ({size})").format(name=f.name, size=human_size(f.size)), row)
+            label = PlainLabel(
+                _("{name} ({size})").format(name=f.name, size=human_size(f.size)), row
+            )
             label.setObjectName(f"composer_attachment_{n}")
             remove = QToolButton(row)
             remove.setObjectName(f"composer_attachment_remove_{n}")
             remove.setText(_("Remove"))
             remove.setAccessibleName(_("Remove {name}").format(name=f.name))
             remove.setAccessibleDescription(_("Take this file off the reply"))
-            remove.setToolTip(_("Remove {name}").format(name=f.name))
+            remove.setToolTip(plain_tip(_("Remove {name}").format(name=f.name)))
             remove.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
             remove.clicked.connect(lambda _checked=False, i=n: self.remove(i))
             line.addWidget(label, 1)

@@ -16,7 +16,6 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
-    QLabel,
     QListWidget,
     QListWidgetItem,
     QPushButton,
@@ -30,6 +29,7 @@ from csdesk.i18n import _
 from csdesk.speech.policy import script_step_announcement
 from csdesk.ui.a11y import name
 from csdesk.ui.flow_layout import FlowRow
+from csdesk.ui.plain_text import PlainLabel, plain_tip
 
 __all__ = ["CallScriptPanel"]
 
@@ -53,7 +53,7 @@ class CallScriptPanel(QWidget):
         self.scripts: list[Script] = []
         self.walk: Walk | None = None
         self.values: Mapping[str, str | None] = {}
-        self.call_status = QLabel(_("No call"), self)
+        self.call_status = PlainLabel(_("No call"), self)
         self.call_status.setObjectName("call_status")
         self.call_status.setWordWrap(True)
         self.answer = QPushButton(_("Answer call"), self)
@@ -63,13 +63,13 @@ class CallScriptPanel(QWidget):
         self.picker = QComboBox(self)
         self.picker.setObjectName("script_picker")
         name(self.picker, _("Call script"), _("Choose the script to follow"))
-        self.position = QLabel(self)
+        self.position = PlainLabel(self)
         self.position.setObjectName("script_position")
-        self.text = QLabel(self)
+        self.text = PlainLabel(self)
         self.text.setObjectName("script_step_text")
         self.text.setWordWrap(True)
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.hint = QLabel(self)
+        self.hint = PlainLabel(self)
         self.hint.setObjectName("script_hint")
         self.hint.setWordWrap(True)
         self.choices = QListWidget(self)
@@ -111,7 +111,7 @@ class CallScriptPanel(QWidget):
         layout.addWidget(self.hint)
         layout.addWidget(self.choices, 1)
         layout.addWidget(buttons)
-        trail_label = QLabel(_("Steps so far"), self)
+        trail_label = PlainLabel(_("Steps so far"), self)
         trail_label.setBuddy(self.trail)
         layout.addWidget(trail_label)
         layout.addWidget(self.trail)
@@ -191,7 +191,7 @@ class CallScriptPanel(QWidget):
             label = walk.flow.step(taken.step_id).text
             said = step_text(walk.flow.step(taken.step_id), self.values).text
             item = QListWidgetItem(f"{said[:80]} → {taken.choice}" if taken.choice else said[:80])
-            item.setToolTip(label)
+            item.setToolTip(plain_tip(label))
             self.trail.addItem(item)
         if step is None:
             self.position.setText(_("Finished"))

@@ -6,7 +6,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
-    QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -19,6 +18,7 @@ from csdesk.app.workstation import Workstation
 from csdesk.domain.placeholders import Filled, fill, split_name
 from csdesk.i18n import _
 from csdesk.storage.models import CannedResponse
+from csdesk.ui.plain_text import PlainLabel, plain_tip
 
 
 def placeholder_values(ws: Workstation, ctx: CustomerContext | None) -> dict[str, str | None]:
@@ -54,9 +54,9 @@ class CannedDialog(QDialog):
             item = QListWidgetItem(title)
             item.setData(Qt.ItemDataRole.UserRole, body)
             item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{title}: {body[:120]}")
-            item.setToolTip(body)
+            item.setToolTip(plain_tip(body))
             self.list.addItem(item)
-        self.preview = QLabel(self)
+        self.preview = PlainLabel(self)
         self.preview.setWordWrap(True)
         self.preview.setObjectName("canned_preview")
         buttons = QDialogButtonBox(

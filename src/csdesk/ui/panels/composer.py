@@ -11,7 +11,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
-    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
@@ -27,6 +26,7 @@ from csdesk.i18n import _, ngettext
 from csdesk.storage.types import utcnow
 from csdesk.ui.flow_layout import FlowRow
 from csdesk.ui.panels.attachments_strip import AttachedFile, AttachmentsStrip
+from csdesk.ui.plain_text import PlainLabel
 
 
 class Composer(QWidget):
@@ -67,7 +67,7 @@ class Composer(QWidget):
             (_("&Cc:"), self.cc),
             (_("Su&bject:"), self.subject),
         ):
-            lab = QLabel(label, self.email_fields)
+            lab = PlainLabel(label, self.email_fields)
             lab.setBuddy(field)
             form.addRow(lab, field)
 
@@ -88,9 +88,9 @@ class Composer(QWidget):
         )
         self.text.setTabChangesFocus(True)
         self.text.setPlaceholderText(_("Write a reply…"))
-        self.counter = QLabel(self)
+        self.counter = PlainLabel(self)
         self.counter.setObjectName("composer_counter")
-        self.notice = QLabel(self)
+        self.notice = PlainLabel(self)
         self.notice.setObjectName("composer_notice")
         self.notice.setWordWrap(True)
         self.notice.hide()

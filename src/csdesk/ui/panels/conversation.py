@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QLabel, QSplitter, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QSplitter, QToolButton, QVBoxLayout, QWidget
 
 from csdesk.app.present import conversation_header
 from csdesk.app.thread import ConversationView
@@ -14,6 +14,7 @@ from csdesk.ui.flow_layout import FlowLayout
 from csdesk.ui.models.thread_model import ThreadModel
 from csdesk.ui.panels.composer import Composer
 from csdesk.ui.panels.thread_view import ThreadView
+from csdesk.ui.plain_text import PlainLabel
 
 
 class ConversationPanel(QWidget):
@@ -22,18 +23,18 @@ class ConversationPanel(QWidget):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("conversation")
-        self.header = QLabel(self)
+        self.header = PlainLabel(self)
         self.header.setObjectName("conversation_header")
         self.header.setWordWrap(True)
         self.header.setTextFormat(Qt.TextFormat.PlainText)
-        self.collision = QLabel(self)
+        self.collision = PlainLabel(self)
         self.collision.setObjectName("collision")
         self.collision.hide()
         # Not given an accessible name (it would hide the text); the change is announced.
-        self.visitor_typing = QLabel(_("The customer is typing…"), self)
+        self.visitor_typing = PlainLabel(_("The customer is typing…"), self)
         self.visitor_typing.setObjectName("visitor_typing")
         self.visitor_typing.hide()
-        self.rejection = QLabel(self)
+        self.rejection = PlainLabel(self)
         self.rejection.setObjectName("rejection")
         self.rejection.setWordWrap(True)
         self.rejection.hide()

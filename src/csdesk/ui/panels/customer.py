@@ -11,7 +11,6 @@ from html import escape
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtWidgets import (
     QFrame,
-    QLabel,
     QPushButton,
     QTextBrowser,
     QVBoxLayout,
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import (
 from csdesk.app.present import channel_label, money, when
 from csdesk.app.thread import ClaimView, CustomerContext
 from csdesk.i18n import _
+from csdesk.ui.plain_text import PlainLabel
 
 
 class CustomerPane(QWidget):
@@ -40,7 +40,7 @@ class CustomerPane(QWidget):
         self.match_box = QFrame(self)
         self.match_box.setObjectName("possible_match")
         self.match_box.setFrameShape(QFrame.Shape.StyledPanel)
-        self.match_label = QLabel(self.match_box)
+        self.match_label = PlainLabel(self.match_box)
         self.match_label.setTextFormat(Qt.TextFormat.PlainText)  # names come from outside
         self.match_label.setWordWrap(True)
         self.link_button = QPushButton(_("Link to this customer"), self.match_box)

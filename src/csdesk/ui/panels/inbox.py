@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPalette
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QListView,
     QPushButton,
@@ -21,13 +20,30 @@ from PySide6.QtWidgets import (
 from csdesk.app.inbox import Sort
 from csdesk.app.present import RowTexts, sort_label
 from csdesk.i18n import _
+from csdesk.theme.tokens import Theme
 from csdesk.ui.models.inbox_model import InboxModel, Role
+from csdesk.ui.plain_text import PlainLabel
 
 Index = QModelIndex | QPersistentModelIndex
 
 
+def row_colours(theme: Theme, *, selected: bool) -> tuple[QColor, QColor]:
+    """(main, secondary) text colour of an inbox row, from theme tokens: the rows sit on
+    ``surface``/``hover_bg`` (or ``selection_bg``), and CONTRAST_PAIRS checks those pairs.
+
+    Not the palette: its PlaceholderText, which the theme never set, gave 3.2:1 in the light
+    theme although the theme promises AAA."""
+    if selected:
+        return QColor(theme.selection_text), QColor(theme.selection_text)
+    return QColor(theme.text), QColor(theme.text_muted)
+
+
 class InboxDelegate(QStyledItemDelegate):
     """Two lines per conversation; every state is written out (never colour alone)."""
+
+    def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.theme = theme
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
         fm = QFontMetrics(option.font)
@@ -44,9 +60,7 @@ class InboxDelegate(QStyledItemDelegate):
         if texts is None:
             return
         selected = bool(opt.state & QStyle.StateFlag.State_Selected)
-        pal: QPalette = opt.palette
-        fg = pal.color(QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text)
-        muted = fg if selected else pal.color(QPalette.ColorRole.PlaceholderText)
+        fg, muted = row_colours(self.theme, selected=selected)
         rect: QRect = opt.rect.adjusted(8, 4, -8, -4)
         fm = QFontMetrics(opt.font)
         line = fm.height()
@@ -105,7 +119,7 @@ class InboxPanel(QWidget):
     activated = Signal(str)
     scope_toggled = Signal()
 
-    def __init__(self, model: InboxModel, parent: QWidget | None = None) -> None:
+    def __init__(self, model: InboxModel, theme: Theme, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.model = model
         self.search = QLineEdit(self)
@@ -119,21 +133,21 @@ class InboxPanel(QWidget):
         self.sort.setAccessibleName(_("Sort conversations by"))
         for s in Sort:
             self.sort.addItem(sort_label(s), s.value)
-        sort_label_widget = QLabel(_("S&ort:"), self)  # Alt+S is Send
+        sort_label_widget = PlainLabel(_("S&ort:"), self)  # Alt+S is Send
         sort_label_widget.setBuddy(self.sort)
         self.list = QListView(self)
         self.list.setObjectName("inbox")
         self.list.setAccessibleName(_("Conversations"))
         self.list.setAccessibleDescription(_("J and K move, Enter opens the conversation"))
         self.list.setModel(model)
-        self.list.setItemDelegate(InboxDelegate(self.list))
+        self.delegate = InboxDelegate(theme, self.list)
+        self.list.setItemDelegate(self.delegate)
         self.list.setUniformItemSizes(True)  # constant-time layout for 100,000 rows
         self.list.setSelectionMode(QListView.SelectionMode.SingleSelection)
         self._parked: int | None = None
         # Where a search looks, said while searching, and a button to widen or narrow it.
-        self.scope = QLabel(self)
+        self.scope = PlainLabel(self)
         self.scope.setObjectName("search_scope")
-        self.scope.setTextFormat(Qt.TextFormat.PlainText)
         self.scope.setWordWrap(True)
         self.scope.hide()
         self.scope_button = QPushButton(self)
@@ -141,7 +155,7 @@ class InboxPanel(QWidget):
         self.scope_button.setAccessibleName(_("Change where the search looks"))
         self.scope_button.hide()
         self.scope_button.clicked.connect(self.scope_toggled.emit)
-        self.empty = QLabel(self)
+        self.empty = PlainLabel(self)
         self.empty.setObjectName("empty_inbox")
         self.empty.setWordWrap(True)
         self.empty.hide()
@@ -182,6 +196,10 @@ class InboxPanel(QWidget):
         conversation that left the list)."""
         self.list.selectionModel().clear()
         self._parked = row
+
+    def set_theme(self, theme: Theme) -> None:
+        self.delegate.theme = theme
+        self.list.viewport().update()
 
     def current_id(self) -> str | None:
         idx = self.list.currentIndex()

@@ -31,6 +31,7 @@ from csdesk import settings as opts
 from csdesk.i18n import _
 from csdesk.settings import Option, Settings
 from csdesk.ui.appearance import Appearance
+from csdesk.ui.plain_text import PlainLabel
 from csdesk.ui.speech_bridge import Speaker, SpeechOptions
 
 __all__ = ["SettingsDialog"]
@@ -99,12 +100,12 @@ class SettingsDialog(QDialog):
 
         voice = QGroupBox(_("Speech"), self)
         voice_form = QFormLayout(voice)
-        self.engine_status = QLabel(voice)
+        self.engine_status = PlainLabel(voice)
         self.engine_status.setObjectName("settings_engine_status")
         self.engine_status.setWordWrap(True)
         self.engine_status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByKeyboard)
         self.engine_status.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        status_label = QLabel(_("Engine:"), voice)
+        status_label = PlainLabel(_("Engine:"), voice)
         status_label.setBuddy(self.engine_status)
         voice_form.addRow(status_label, self.engine_status)
         self.enabled = self._check("settings_speech_enabled", opts.SPEECH_ENABLED, voice)
@@ -182,7 +183,7 @@ class SettingsDialog(QDialog):
     # --- building ------------------------------------------------------------------------
 
     def _label(self, option: Option[Any], buddy: QWidget, parent: QWidget) -> QLabel:
-        label = QLabel(_(option.label) + ":", parent)
+        label = PlainLabel(_(option.label) + ":", parent)
         label.setBuddy(buddy)
         return label
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QLabel,
     QLineEdit,
     QVBoxLayout,
     QWidget,
@@ -15,6 +14,7 @@ from PySide6.QtWidgets import (
 
 from csdesk.i18n import _
 from csdesk.ui.a11y import announce
+from csdesk.ui.plain_text import PlainLabel
 
 
 class SignInDialog(QDialog):
@@ -48,12 +48,11 @@ class SignInDialog(QDialog):
         self.password.setObjectName("signin_password")
         self.password.setAccessibleName(_("Password"))
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.hint = QLabel(hint or "", self)
+        self.hint = PlainLabel(hint or "", self)
         self.hint.setObjectName("signin_hint")
-        self.hint.setTextFormat(Qt.TextFormat.PlainText)
         self.hint.setWordWrap(True)
         self.hint.setVisible(bool(hint))
-        self.error = QLabel(self)
+        self.error = PlainLabel(self)
         self.error.setObjectName("signin_error")
         self.error.setWordWrap(True)
         self.error.hide()
@@ -63,7 +62,7 @@ class SignInDialog(QDialog):
             (_("&User name:"), self.username),
             (_("&Password:"), self.password),
         ):
-            label = QLabel(text, self)
+            label = PlainLabel(text, self)
             label.setBuddy(field)
             form.addRow(label, field)
         self.buttons = QDialogButtonBox(

@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QLabel,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -32,6 +31,7 @@ from csdesk.domain.enums import Channel
 from csdesk.domain.wa_template import parameter_refused
 from csdesk.i18n import _, ngettext
 from csdesk.ui.a11y import announce
+from csdesk.ui.plain_text import PlainLabel, plain_tip
 from csdesk.ui.tasks import Tasks
 
 if TYPE_CHECKING:
@@ -65,7 +65,7 @@ class TemplateDialog(QDialog):
         self._fields: list[QLineEdit] = []
         self.loading = False
 
-        self.status = QLabel(self)
+        self.status = PlainLabel(self)
         self.status.setObjectName("template_status")
         self.status.setWordWrap(True)
         self.list = QListWidget(self)
@@ -78,14 +78,14 @@ class TemplateDialog(QDialog):
         self.params.setObjectName("template_parameters")
         self.form = QFormLayout(self.params)
         self.form.setContentsMargins(0, 0, 0, 0)
-        preview_label = QLabel(_("What the customer &will read:"), self)
+        preview_label = PlainLabel(_("What the customer &will read:"), self)
         self.preview = QPlainTextEdit(self)
         self.preview.setObjectName("template_preview")
         self.preview.setReadOnly(True)
         self.preview.setTabChangesFocus(True)
         self.preview.setAccessibleName(_("Preview of the message"))
         preview_label.setBuddy(self.preview)
-        self.problem = QLabel(self)
+        self.problem = PlainLabel(self)
         self.problem.setObjectName("template_problem")
         self.problem.setWordWrap(True)
         self.problem.hide()
@@ -175,7 +175,7 @@ class TemplateDialog(QDialog):
         for t in self._templates:
             item = QListWidgetItem(describe(t))
             item.setData(Qt.ItemDataRole.AccessibleTextRole, describe(t))
-            item.setToolTip(t.render([]))
+            item.setToolTip(plain_tip(t.render([])))
             self.list.addItem(item)
         if self._templates:
             self.list.setCurrentRow(0)
@@ -214,7 +214,7 @@ class TemplateDialog(QDialog):
                 text = _("Parameter {{{{{n}}}}}:").format(n=n + 1)
             field.setAccessibleName(text.rstrip(":"))
             field.textChanged.connect(self._update_preview)
-            label = QLabel(text, self.params)
+            label = PlainLabel(text, self.params)
             label.setBuddy(field)
             self.form.addRow(label, field)
             label.show()  # now, not at the layout's queued show: Enter may focus it at once

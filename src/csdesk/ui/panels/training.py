@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QListWidget,
     QListWidgetItem,
     QPlainTextEdit,
@@ -52,6 +51,7 @@ from csdesk.training import (
 from csdesk.training.history import FILE_NAME
 from csdesk.training.scenario import DIFFICULTIES
 from csdesk.ui.actions import ActionRegistry
+from csdesk.ui.plain_text import PlainLabel, plain_tip
 from csdesk.ui.tasks import Tasks
 
 if TYPE_CHECKING:
@@ -183,21 +183,21 @@ class TrainingDialog(QDialog):
 
     def _choose_page(self) -> QWidget:
         page = QWidget(self)
-        heading = QLabel(_("&Scenarios"), page)
+        heading = PlainLabel(_("&Scenarios"), page)
         self.scenario_list = QListWidget(page)
         self.scenario_list.setObjectName("training_scenarios")
         self.scenario_list.setAccessibleName(_("Scenarios"))
         self.scenario_list.setAccessibleDescription(_("Enter starts the chosen scenario."))
         _wrap_whole_lines(self.scenario_list)
         heading.setBuddy(self.scenario_list)
-        self.load_status = QLabel(_("Loading scenarios…"), page)
+        self.load_status = PlainLabel(_("Loading scenarios…"), page)
         self.load_status.setObjectName("training_load_status")
         self.load_status.setWordWrap(True)
         self.start_button = self._button(
             "training_start", _("S&tart"), _("Start the chosen scenario"), page
         )
         self.start_button.setEnabled(False)
-        past = QLabel(_("&Past sessions"), page)
+        past = PlainLabel(_("&Past sessions"), page)
         self.history_list = QListWidget(page)
         self.history_list.setObjectName("training_history")
         self.history_list.setAccessibleName(_("Past sessions"))
@@ -222,11 +222,11 @@ class TrainingDialog(QDialog):
 
     def _session_page(self) -> QWidget:
         page = QWidget(self)
-        self.header = QLabel(page)
+        self.header = PlainLabel(page)
         self.header.setObjectName("training_header")
         self.header.setWordWrap(True)
         card = QGroupBox(_("Customer"), page)
-        self.card = QLabel(card)
+        self.card = PlainLabel(card)
         self.card.setObjectName("training_customer_card")
         self.card.setWordWrap(True)
         self.card.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
@@ -235,23 +235,23 @@ class TrainingDialog(QDialog):
         self.card.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByKeyboard)
         self.card.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         QVBoxLayout(card).addWidget(self.card)
-        said = QLabel(_("T&ranscript"), page)
+        said = PlainLabel(_("T&ranscript"), page)
         self.transcript = QListWidget(page)
         self.transcript.setObjectName("training_transcript")
         self.transcript.setAccessibleName(_("Transcript"))
         _wrap_whole_lines(self.transcript)
         said.setBuddy(self.transcript)
-        self.hint_label = QLabel(page)
+        self.hint_label = PlainLabel(page)
         self.hint_label.setObjectName("training_hint_text")
         self.hint_label.setWordWrap(True)
-        reply_label = QLabel(_("&Your reply"), page)
+        reply_label = PlainLabel(_("&Your reply"), page)
         self.reply_box = QPlainTextEdit(page)
         self.reply_box.setObjectName("training_reply")
         self.reply_box.setAccessibleName(_("Your reply"))
         self.reply_box.setAccessibleDescription(_("Ctrl+Return sends the reply."))
         self.reply_box.setTabChangesFocus(True)
         reply_label.setBuddy(self.reply_box)
-        action_label = QLabel(_("&Action with this reply"), page)
+        action_label = PlainLabel(_("&Action with this reply"), page)
         self.action = QComboBox(page)
         self.action.setObjectName("training_action")
         self.action.setAccessibleName(_("Action with this reply"))
@@ -259,7 +259,7 @@ class TrainingDialog(QDialog):
         for key, (label, *_rest) in ACTIONS.items():
             self.action.addItem(_(label), key)
         action_label.setBuddy(self.action)
-        self.error = QLabel(page)
+        self.error = PlainLabel(page)
         self.error.setObjectName("training_error")
         self.error.setWordWrap(True)
         self.send_button = self._button(
@@ -274,7 +274,7 @@ class TrainingDialog(QDialog):
             _("End now and see the score card (Ctrl+Shift+E)"),
             page,
         )
-        self.score_label = QLabel(_("Score &card"), page)
+        self.score_label = PlainLabel(_("Score &card"), page)
         self.score_label.hide()
         self.score = QPlainTextEdit(page)
         self.score.setObjectName("training_score_card")
@@ -342,7 +342,7 @@ class TrainingDialog(QDialog):
             )
             sentence = scenario_sentence(scenario)
             item.setData(Qt.ItemDataRole.AccessibleTextRole, sentence)
-            item.setToolTip(sentence)
+            item.setToolTip(plain_tip(sentence))
             self.scenario_list.addItem(item)
         if self.scenarios:
             self.scenario_list.setCurrentRow(0)
@@ -369,7 +369,7 @@ class TrainingDialog(QDialog):
             item.setData(Qt.ItemDataRole.AccessibleTextRole, history_sentence(entry))
             # The feedback as the row's description: read by a screen reader, not only hovered.
             item.setData(Qt.ItemDataRole.AccessibleDescriptionRole, " ".join(entry.feedback))
-            item.setToolTip("\n".join(entry.feedback))
+            item.setToolTip(plain_tip("\n".join(entry.feedback)))
             self.history_list.addItem(item)
         if not entries:
             self.history_list.addItem(_("No training sessions yet."))

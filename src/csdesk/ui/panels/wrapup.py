@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QLabel,
     QPlainTextEdit,
     QVBoxLayout,
     QWidget,
@@ -30,6 +29,7 @@ from PySide6.QtWidgets import (
 from csdesk.domain.calls import MAX_CALLBACK_AHEAD, MAX_NOTES, Disposition
 from csdesk.i18n import _
 from csdesk.ui.a11y import announce, name
+from csdesk.ui.plain_text import PlainLabel
 
 __all__ = ["WrapUpDialog", "disposition_labels"]
 
@@ -86,10 +86,10 @@ class WrapUpDialog(QDialog):
         when = callback_at or _next_quarter_hour(datetime.now(UTC) + timedelta(hours=1))
         self.callback.setDateTime(QDateTime.fromSecsSinceEpoch(int(when.timestamp())))
         summary = " → ".join(trail) if trail else _("No script steps were taken.")
-        self.trail = QLabel(summary, self)
+        self.trail = PlainLabel(summary, self)
         self.trail.setObjectName("wrapup_trail")
         self.trail.setWordWrap(True)
-        self.error = QLabel(self)
+        self.error = PlainLabel(self)
         self.error.setObjectName("wrapup_error")
         self.error.setWordWrap(True)
         self.error.hide()
@@ -104,12 +104,17 @@ class WrapUpDialog(QDialog):
         buttons.rejected.connect(self.reject)
         form = QFormLayout()
         self.form = form
-        form.addRow(_("&Disposition"), self.disposition)
-        form.addRow(_("Call &back at"), self.callback)
-        form.addRow(_("&Notes"), self.notes)
-        form.addRow(_("Script steps"), self.trail)
+        for text, field in (
+            (_("&Disposition"), self.disposition),
+            (_("Call &back at"), self.callback),
+            (_("&Notes"), self.notes),
+            (_("Script steps"), self.trail),
+        ):
+            row_label = PlainLabel(text, self)
+            row_label.setBuddy(field)
+            form.addRow(row_label, field)
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(_("Call with {caller}").format(caller=caller), self))
+        layout.addWidget(PlainLabel(_("Call with {caller}").format(caller=caller), self))
         layout.addLayout(form)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
