@@ -21,10 +21,11 @@ from csdesk.server.auth.routes import router as auth_router
 from csdesk.server.channels.runtime import ChannelRuntime
 from csdesk.server.channels.template_routes import router as templates_router
 from csdesk.server.channels.webhooks import router as webhooks_router
+from csdesk.server.chat.routes import CORS as CHAT_CORS
 from csdesk.server.chat.routes import ChatRuntime
 from csdesk.server.chat.routes import router as chat_router
 from csdesk.server.config import ServerConfig
-from csdesk.server.edge import body_cap
+from csdesk.server.edge import bad_text, body_cap
 from csdesk.server.feed import log as feed_log
 from csdesk.server.feed.notifier import listen_postgres
 from csdesk.server.presence.routes import router as presence_router
@@ -96,6 +97,12 @@ def create_app(config: ServerConfig, *, migrate: bool = True) -> FastAPI:
         # An agent's file upload has its own, larger cap (it streams the file to disk).
         return MAX_UPLOAD_BYTES if path == UPLOAD_PATH else config.max_body_bytes
 
+    app.add_middleware(
+        bad_text.TextGuard,
+        skip_body=lambda path: path == UPLOAD_PATH or path.startswith("/webhooks/"),
+        clean_body=lambda path: path.startswith("/chat/api/"),
+        headers_for=lambda path: CHAT_CORS if path.startswith("/chat/") else {},
+    )
     body_cap.install(app, body_limit)  # outermost: before any route reads a byte
 
     @app.get("/healthz", tags=["meta"])
