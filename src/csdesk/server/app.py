@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 
 from csdesk import __version__
 from csdesk.domain.attachment_limits import MAX_UPLOAD_BYTES
@@ -22,10 +23,11 @@ from csdesk.server.auth.routes import router as auth_router
 from csdesk.server.channels.runtime import ChannelRuntime
 from csdesk.server.channels.template_routes import router as templates_router
 from csdesk.server.channels.webhooks import router as webhooks_router
+from csdesk.server.chat.routes import CORS as CHAT_CORS
 from csdesk.server.chat.routes import ChatRuntime
 from csdesk.server.chat.routes import router as chat_router
 from csdesk.server.config import ServerConfig
-from csdesk.server.edge import body_cap
+from csdesk.server.edge import bad_text, body_cap, outage
 from csdesk.server.feed import log as feed_log
 from csdesk.server.feed.notifier import listen_postgres
 from csdesk.server.presence.routes import router as presence_router
@@ -104,11 +106,20 @@ def create_app(config: ServerConfig, *, migrate: bool = True) -> FastAPI:
         # An agent's file upload has its own, larger cap (it streams the file to disk).
         return MAX_UPLOAD_BYTES if path == UPLOAD_PATH else config.max_body_bytes
 
+    app.add_middleware(
+        bad_text.TextGuard,
+        skip_body=lambda path: path == UPLOAD_PATH or path.startswith("/webhooks/"),
+        clean_body=lambda path: path.startswith("/chat/api/"),
+        headers_for=lambda path: CHAT_CORS if path.startswith("/chat/") else {},
+    )
     body_cap.install(app, body_limit)  # outermost: before any route reads a byte
 
-    @app.get("/healthz", tags=["meta"])
-    async def healthz() -> dict[str, object]:
-        return {"status": "ok", "version": __version__, "head": state.notifier.head}
+    outage.install(app)
+
+    @app.get("/healthz", tags=["meta"], responses={503: {"description": "a part is down"}})
+    async def healthz() -> JSONResponse:
+        """``status`` ok, or 503 with the part that is down (``database``)."""
+        return await outage.health(state.engine, version=__version__, head=state.notifier.head)
 
     app.include_router(auth_router)
     app.include_router(sync_router)

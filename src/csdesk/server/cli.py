@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
+import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,14 +14,75 @@ from pathlib import Path
 from csdesk.domain.enums import Role
 from csdesk.server.config import ServerConfig, default_data_dir, default_db_url
 
+#: Where ``serve`` and the other commands find the database URL when no option names it.
+DB_ENV = "CSDESK_DATABASE_URL"
+#: The variable older packaging passed on the command line (still read, so an upgrade that
+#: installs the new unit file keeps its database).
+LEGACY_DB_ENV = "CSDESK_DB"
+
 
 def _db_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
+    where = p.add_mutually_exclusive_group()
+    where.add_argument(
         "--db",
         default=None,
-        help="SQLAlchemy URL; default: a SQLite file in the platform data dir "
-        "(postgresql+psycopg://user@host/db for PostgreSQL)",
+        help=f"SQLAlchemy URL; default: ${DB_ENV}, else a SQLite file in the platform data dir "
+        "(postgresql+psycopg://user@host/db for PostgreSQL). A password given here is "
+        f"visible to every user of the machine: use ${DB_ENV} or --database-url-file",
     )
+    where.add_argument(
+        "--database-url-file",
+        default=None,
+        metavar="FILE",
+        help="read the database URL (with its password) from FILE, e.g. a systemd credential",
+    )
+
+
+def shown_url(url: str) -> str:
+    """The URL as it may be printed or logged: the password replaced by ``***``."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
+def _has_password(url: str) -> bool:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).password is not None
+    except (ArgumentError, ValueError):
+        return shown_url(url) != url
+
+
+def database_url(args: argparse.Namespace) -> str:
+    """The database URL from --db, --database-url-file, $CSDESK_DATABASE_URL (or the older
+    $CSDESK_DB), else the default SQLite file."""
+    if args.db:
+        if _has_password(args.db):
+            print(
+                f"csdesk-server: warning: the password in --db is visible to every user of "
+                f"this machine; put the URL in ${DB_ENV} or a file (--database-url-file)",
+                file=sys.stderr,
+            )
+        return str(args.db)
+    if args.database_url_file:
+        try:
+            text = Path(args.database_url_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SystemExit(
+                f"csdesk-server: cannot read the database URL file: {exc.__class__.__name__}: "
+                f"{args.database_url_file}"
+            ) from None
+        url = next((line.strip() for line in text.splitlines() if line.strip()), "")
+        if not url:
+            raise SystemExit(f"csdesk-server: {args.database_url_file} holds no database URL")
+        return url
+    return os.environ.get(DB_ENV) or os.environ.get(LEGACY_DB_ENV) or default_db_url()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -102,7 +165,7 @@ def _read_password() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    db = args.db or default_db_url()
+    db = database_url(args)
     try:
         return _run(args, db)
     except KeyboardInterrupt:
@@ -172,7 +235,7 @@ def _run(args: argparse.Namespace, db: str) -> int:
         if args.command == "scripts":
             return _scripts(args, state)
     except OperationalError as exc:
-        print(f"csdesk-server: cannot use database {db!r}: {exc.orig}", file=sys.stderr)
+        print(f"csdesk-server: cannot use database {shown_url(db)!r}: {exc.orig}", file=sys.stderr)
         return 2
     raise AssertionError(args.command)
 
@@ -226,7 +289,10 @@ def _serve(args: argparse.Namespace, db: str) -> int:
             data_dir=Path(args.data_dir) if args.data_dir else default_data_dir(),
         )
     )
-    print(f"csdesk-server: listening on http://{args.host}:{args.port} (database {db})", flush=True)
+    print(
+        f"csdesk-server: listening on http://{args.host}:{args.port} (database {shown_url(db)})",
+        flush=True,
+    )
     if args.exit_with_stdin:
         from csdesk.server.lifeline import exit_with_stdin
 

@@ -46,6 +46,7 @@ from csdesk.server.demo.catalog import Catalog, Texts, load_catalog
 from csdesk.server.demo.common import day
 from csdesk.server.demo.policy import SCENARIO_TAGS
 from csdesk.server.demo.rand import DemoRandom
+from csdesk.server.edge import outage
 from csdesk.server.state import ServerState
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
@@ -631,8 +632,10 @@ class CustomerSimulator:
                 return
             try:
                 tick = await asyncio.to_thread(write_one, self.writes, self.sim)
-            except Exception:
-                log.exception("customer simulator: a tick failed; trying again next time")
+            except Exception as exc:
+                outage.log_failure(
+                    log, exc, "customer simulator: a tick failed; trying again next time"
+                )
                 continue
             if tick is not None:
                 self.ticks += 1
@@ -640,8 +643,10 @@ class CustomerSimulator:
             place = self._timing.random() < self.call_share
             try:
                 sid = await asyncio.to_thread(call_tick, self.writes, self.sim, place)
-            except Exception:
-                log.exception("customer simulator: a call failed; trying again next time")
+            except Exception as exc:
+                outage.log_failure(
+                    log, exc, "customer simulator: a call failed; trying again next time"
+                )
                 continue
             if sid is not None:
                 self.calls += 1

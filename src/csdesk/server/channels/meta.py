@@ -34,6 +34,7 @@ from csdesk.server.channels.outbound import (
     json_request,
     require_text,
 )
+from csdesk.server.edge.bad_text import scrub_payload
 
 DEFAULT_GRAPH_BASE = "https://graph.facebook.com"
 DEFAULT_GRAPH_VERSION = "v21.0"
@@ -97,7 +98,7 @@ def _load(body: bytes | str | Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(body, Mapping):
         return dict(body)
     try:
-        data = json.loads(body)
+        data = scrub_payload(json.loads(body), "meta")
     except (ValueError, UnicodeDecodeError) as exc:
         raise PayloadError(f"webhook body is not JSON: {exc}") from None
     return _obj(data, "webhook body")

@@ -30,6 +30,7 @@ from csdesk.server.channels.outbound import (
     json_request,
     require_text,
 )
+from csdesk.server.edge.bad_text import scrub_payload
 
 DEFAULT_API_BASE = "https://api.telegram.org"
 MAX_TEXT = 4096
@@ -49,7 +50,7 @@ def _load(body: bytes | str | Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(body, Mapping):
         return dict(body)
     try:
-        data = json.loads(body)
+        data = scrub_payload(json.loads(body), "telegram")
     except (ValueError, UnicodeDecodeError) as exc:
         raise PayloadError(f"Telegram update is not JSON: {exc}") from None
     if not isinstance(data, dict):

@@ -37,6 +37,7 @@ from csdesk.server.channels.signatures import (
     verify_twilio_signature,
 )
 from csdesk.server.channels.statuses import apply_status
+from csdesk.server.edge.bad_text import scrub_payload
 from csdesk.server.errors import ApiError
 
 log = logging.getLogger(__name__)
@@ -131,7 +132,7 @@ async def _twilio_params(request: Request, path: str) -> tuple[ChannelSettings, 
             query=request.url.query,
         ),
     )
-    return cfg, dict(pairs)
+    return cfg, scrub_payload(dict(pairs), "twilio")  # the signature covered the raw pairs
 
 
 def _store(rt: ChannelRuntime, batch: ParsedBatch, provider: Provider) -> None:

@@ -16,6 +16,7 @@ from typing import ClassVar
 
 import requests
 
+from csdesk.server.edge import outage
 from csdesk.server.state import ServerState
 
 log = logging.getLogger(__name__)
@@ -68,8 +69,8 @@ class LoopWorker:
             head = notifier.head
             try:
                 await asyncio.to_thread(self.run_once)
-            except Exception:
-                log.exception("%s round failed; retrying", self.round_name)
+            except Exception as exc:  # an outage: one line a minute, not a traceback a round
+                outage.log_failure(log, exc, f"{self.round_name} round failed; retrying")
             if not self.stopping:
                 await notifier.wait_past(head, self.poll_seconds)
 

@@ -6,7 +6,7 @@ that rewrites the line keeps it); the conversation is snoozed until then, tagged
 ``callback``, and the server's snooze waker gives it back to the agent on time.
 
 Revision ID: 0006_flow
-Revises: 0005
+Revises: 0006_email
 Create Date: 2026-12-04 17:00:00
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 import csdesk.storage.types
 
 revision = "0006_flow"
-down_revision = "0005"
+down_revision = "0006_email"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,165 @@
+"""Text no database can store (NUL on PostgreSQL; a lone surrogate on both) is refused at the
+edge with a typed 422, on every route, before it reaches a query: never a 500.
+
+A 500 on push makes a desk retry forever; ``invalid_request`` makes it reject the one action.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import pytest
+import requests
+
+from tests.helpers.http import Raw
+from tests.helpers.server import ServerProcess, TestUser
+
+BAD = [pytest.param("\x00", id="nul"), pytest.param("\ud800", id="surrogate")]
+
+
+def _post_json(url: str, body: Any, token: str | None = None) -> requests.Response:
+    """``json.dumps`` escapes both as ``\\u0000`` / ``\\ud800``, as a browser would."""
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    return requests.post(url, data=json.dumps(body), headers=headers, timeout=20)
+
+
+def _refused(r: requests.Response, where: str) -> None:
+    assert r.status_code == 422, (r.status_code, r.text)
+    err = r.json()["error"]
+    assert err["code"] == "invalid_request"
+    assert where in err["message"] and "U+" in err["message"], err["message"]
+
+
+def _chat_conversation(agent: Raw) -> tuple[str, str]:
+    """A conversation (and its customer) from a fresh chat visitor."""
+    base = agent.base
+    token = requests.post(f"{base}/chat/api/session", json={}, timeout=10).json()["token"]
+    sent = requests.post(
+        f"{base}/chat/api/messages",
+        json={"text": "Where is my parcel?", "client_id": uuid.uuid4().hex},
+        headers={"X-Chat-Token": token},
+        timeout=10,
+    )
+    assert sent.status_code in (200, 201), sent.text
+    changes, _ = agent.pull_all()
+    msg = next(c["data"] for c in changes if c["id"] == sent.json()["id"])
+    conv = next(c["data"] for c in changes if c["id"] == msg["conversation_id"])
+    return conv["id"], conv["customer_id"]
+
+
+@pytest.fixture(scope="module")
+def ann(live: ServerProcess, shared_users: dict[str, TestUser]) -> Raw:
+    return Raw.signed_in(live, shared_users["ann"])
+
+
+@pytest.mark.parametrize("bad", BAD)
+def test_login(live: ServerProcess, bad: str) -> None:
+    r = _post_json(f"{live.url}/api/v1/auth/login", {"username": f"ann{bad}", "password": "x"})
+    _refused(r, "username")
+
+
+@pytest.mark.parametrize("bad", BAD)
+def test_admin_user_creation(
+    live: ServerProcess, shared_users: dict[str, TestUser], bad: str
+) -> None:
+    token = live.login(shared_users["adm"])
+    body = {"username": f"new{bad}", "password": "long-enough-1", "role": "agent"}
+    _refused(_post_json(f"{live.url}/api/v1/admin/users", body, token), "username")
+    body = {"username": f"n{uuid.uuid4().hex[:8]}", "password": "long-enough-1", "role": "agent"}
+    body["display_name"] = f"Nice{bad}Name"
+    _refused(_post_json(f"{live.url}/api/v1/admin/users", body, token), "display_name")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/entities/conversation/abc%00def",
+        "/api/v1/admin/users/abc%00/revoke-tokens",
+        "/api/v1/presence?conversation_id=abc%00",
+    ],
+)
+def test_id_lookups_in_path_and_query(ann: Raw, path: str) -> None:
+    method = "POST" if path.endswith("revoke-tokens") else "GET"
+    r = ann.request(method, path)
+    assert r.status_code == 422, (r.status_code, r.text)
+    assert r.json()["error"]["code"] == "invalid_request"
+
+
+@pytest.mark.parametrize("bad", BAD)
+@pytest.mark.parametrize(
+    "case", ["message.send", "customer.update", "mutation id", "conversation.set_tags"]
+)
+def test_push(live: ServerProcess, ann: Raw, bad: str, case: str) -> None:
+    conv_id, customer_id = _chat_conversation(ann)
+    mid = str(uuid.uuid4())
+    mutation: dict[str, Any] = {
+        "message.send": {
+            "id": mid,
+            "type": "message.send",
+            "args": {
+                "conversation_id": conv_id,
+                "message_id": str(uuid.uuid4()),
+                "body_text": f"On its way{bad}",
+            },
+        },
+        "customer.update": {
+            "id": mid,
+            "type": "customer.update",
+            "args": {"customer_id": customer_id, "fields": {"name": f"Ana{bad}"}},
+        },
+        "mutation id": {
+            "id": f"m-{bad}-{mid[:8]}",
+            "type": "conversation.set_priority",
+            "args": {"conversation_id": conv_id, "priority": "high"},
+        },
+        "conversation.set_tags": {
+            "id": mid,
+            "type": "conversation.set_tags",
+            "args": {"conversation_id": conv_id, "add": [f"vip{bad}"], "remove": []},
+        },
+    }[case]
+    r = _post_json(f"{live.url}/api/v1/push", {"mutations": [mutation]}, ann.token)
+    _refused(r, "mutations.0")
+    # The same action with clean text goes through: the refusal was about the text only.
+    clean = json.loads(json.dumps(mutation).replace("\\u0000", "").replace("\\ud800", ""))
+    (result,) = ann.push(clean)
+    assert result["status"] == "applied", result
+
+
+def test_a_surrogate_pair_is_ordinary_text(ann: Raw) -> None:
+    """U+1F600 travels as the escaped pair ``\\ud83d\\ude00``: that is fine, only a lone half
+    is not."""
+    conv_id, _ = _chat_conversation(ann)
+    (result,) = ann.push(
+        ("conversation.set_tags", {"conversation_id": conv_id, "add": ["😀"], "remove": []})
+    )
+    assert result["status"] == "applied", result
+    assert "😀" in ann.get(f"/api/v1/entities/conversation/{conv_id}").json()["data"]["tags"]
+
+
+def test_the_log_holds_no_traceback(live: ServerProcess) -> None:
+    assert live.log_path is not None
+    log = live.log_path.read_text(errors="replace")
+    assert "Traceback" not in log and "unhandled error" not in log, log[-3000:]
+
+
+def test_chat_visitor_text_is_cleaned_not_refused(live: ServerProcess, ann: Raw) -> None:
+    """The widget drops a visitor's NUL (as the chat always did) and a lone surrogate becomes
+    U+FFFD: a visitor cannot fix what their browser sent, and nothing reaches the database."""
+    base = live.url
+    token = requests.post(f"{base}/chat/api/session", json={}, timeout=10).json()["token"]
+    r = requests.post(
+        f"{base}/chat/api/messages",
+        data=json.dumps({"text": "Hi\x00 there\ud800", "client_id": uuid.uuid4().hex}),
+        headers={"X-Chat-Token": token, "Content-Type": "application/json"},
+        timeout=10,
+    )
+    assert r.status_code in (200, 201), r.text
+    changes, _ = ann.pull_all()
+    assert next(c["data"] for c in changes if c["id"] == r.json()["id"])["body_text"] == (
+        "Hi there\ufffd"
+    )
