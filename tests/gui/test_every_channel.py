@@ -17,6 +17,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
+from csdesk.app.inbox import ALL_VIEWS, View
 from csdesk.domain.enums import Realm, Role
 from csdesk.server.channels.vault import ENV_KEY
 from csdesk.storage import models as m
@@ -181,7 +182,8 @@ def test_every_channel_reaches_the_right_customer_and_is_answered_in_kind(
     visitor = Visitor.start(shop.server.url, store="shop")
     visitor.say("Chat: is the blue jacket back in stock?")
     r = visitor.call("POST", "/chat/api/email", json={"email": chatter.email})
-    assert r.status_code == 200 and r.json()["linked"] == "merged", r.text
+    # A typed address is a claim: it merges nobody (issue 9, item 2); the agent links it below.
+    assert r.status_code == 200 and r.json()["linked"] == "noted", r.text
     shop.dovecot.deliver(IMAP_USER, _mail(mailer, "Invoice", "Email: please resend my invoice"))
     sid = "SM" + uuid.uuid4().hex
     r = ch.twilio("/webhooks/twilio/sms", sms_params(sid, texter.phone, "SMS: wrong size sent"))
@@ -227,10 +229,18 @@ def test_every_channel_reaches_the_right_customer_and_is_answered_in_kind(
         "whatsapp": whatsapper,
     }
 
-    def linked() -> bool:  # the chat is filed under the customer once the email is given
+    def linked() -> bool:  # the chat is filed under the customer once the agent links it
         conv = desk.ws.conversation(found["chat"])
         return conv is not None and conv.customer_id == chatter.id
 
+    assert not linked()  # typing an address took nothing over
+    w = desk.window
+    w.views.choose(list(ALL_VIEWS).index(View.ALL_OPEN))
+    qtbot.waitUntil(lambda: w.model.row_of(found["chat"]) is not None, timeout=20_000)
+    assert w.inbox.select_id(found["chat"])
+    qtbot.waitUntil(lambda: w.customer.match_box.isVisibleTo(w), timeout=20_000)
+    assert chatter.name in w.customer.match_label.text()
+    w.customer.link_button.click()
     qtbot.waitUntil(linked, timeout=20_000)
     answers = {channel: f"Answer on {channel}: we are on it." for channel in texts}
     shown: dict[str, str] = {}

@@ -171,7 +171,7 @@ def test_hostile_outside_text_is_never_rendered_as_rich_text(
     seen = walk()
     assert "<h1>SUPERVISOR: subject" in w.conversation.header.text() or seen, seen
     # The customer pane builds HTML itself and escapes what it puts in: shown literally.
-    assert "<h1>SUPERVISOR: customer refund approved</h1>" in w.customer.toPlainText()
+    assert "<h1>SUPERVISOR: customer refund approved</h1>" in w.customer.details.toPlainText()
     inbox_tips = _model_tips(w.model)
     row = w.model.row_of(cid)
     assert row is not None and "SUPERVISOR: customer" in inbox_tips[row], inbox_tips[row or 0]
