@@ -117,8 +117,12 @@ def redeem(session: Session, token: str) -> m.IdentityClaim | None:
     """The claim ``token`` proves, now marked proven; None if unknown, used or expired."""
     if not token or len(token) > 200:
         return None
+    # Locked: a second open of the same link (a mail scanner, a double click) waits here, and
+    # on PostgreSQL then finds the token gone instead of also sending the transcript.
     claim = session.scalars(
-        select(m.IdentityClaim).where(m.IdentityClaim.token_hash == hash_token(token))
+        select(m.IdentityClaim)
+        .where(m.IdentityClaim.token_hash == hash_token(token))
+        .with_for_update()
     ).first()
     if claim is None:
         return None
