@@ -10,6 +10,11 @@ Two counters, each a ``login_throttle`` row:
   address the same way, so spraying one password across many accounts is not free.
 
 A locked pair or address is refused *before* the password is checked (no argon2 spent on it).
+
+The check and the count are two steps with the password check between them, so logins from one
+address take turns (``Turns``, per server process): a burst of parallel guesses would otherwise
+all pass the check before the first failure is counted, and could fill the shared hashing
+queue so that nobody else can sign in.
 Each lockout is logged once, when it starts. Failures older than ``throttle_forget_seconds``
 are forgotten: whenever a new row is written, stale rows are deleted first (through the index
 on ``last_failure_at``), so made-up user names cannot fill the table.
@@ -19,8 +24,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
+import anyio
 from sqlalchemy import delete, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -38,6 +46,29 @@ class Throttled(Exception):
     def __init__(self, retry_after: int, message: str) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class Turns:
+    """Logins from one client address, one at a time; at most ``waiting`` more wait their turn,
+    beyond that they are refused at once (``Throttled``). One per app (its event loop)."""
+
+    def __init__(self, waiting: int = 4) -> None:
+        self.waiting = max(0, waiting)
+        self._queues: dict[str, tuple[anyio.Lock, list[int]]] = {}
+
+    @asynccontextmanager
+    async def turn(self, address: str) -> AsyncIterator[None]:
+        lock, count = self._queues.setdefault(_address(address), (anyio.Lock(), [0]))
+        if count[0] > self.waiting:
+            raise Throttled(1, "a sign-in from this address is already being checked; try again")
+        count[0] += 1
+        try:
+            async with lock:
+                yield
+        finally:
+            count[0] -= 1
+            if count[0] == 0:
+                self._queues.pop(_address(address), None)
 
 
 def _address(address: str) -> str:
