@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 
+from csdesk.server.channels import claims
 from csdesk.server.chat import service, visitors
 from csdesk.server.config import ServerConfig
 from csdesk.server.feed.log import ensure_counter
@@ -102,3 +103,52 @@ def select_out(conversation_id: str) -> sa.Select[tuple[str]]:
         m.Message.conversation_id == conversation_id,
         m.Message.subject == service.PROOF_SUBJECT,
     )
+
+
+def test_overlapping_requests_cannot_mail_an_address_past_its_hourly_share(pg_url: str) -> None:
+    """Several visitor sessions asking at once for mail to one address each counted the mails
+    already sent before any of them committed, so together they went past the share."""
+    state = _state(pg_url)
+    address = "lee@example.org"
+    try:
+        sessions = []
+        with state.writes() as s:
+            for n in range(claims.ADDRESS_LIMIT + 1):
+                _token, visitor = visitors.start(s, f"Visitor {n}")
+                service.send(s, visitor, f"spam {n}", "c1", None)
+                service.leave_email(s, visitor, address)
+                sessions.append(visitor)
+            s.commit()
+        with state.writes() as s:  # all but one of the share used already
+            for visitor in sessions[: claims.ADDRESS_LIMIT - 1]:
+                service.email_transcript(s, service.plan_transcript(s, visitor), "https://x/?t=")
+            s.commit()
+
+        first = state.writes()
+        last_but_one, last = sessions[-2], sessions[-1]
+        service.email_transcript(first, service.plan_transcript(first, last_but_one), "u")
+        first.flush()
+        outcome: list[str] = []
+
+        def other_request() -> None:
+            with state.writes() as s2:
+                try:
+                    service.email_transcript(s2, service.plan_transcript(s2, last), "u")
+                    s2.commit()
+                    outcome.append("mailed")
+                except service.TranscriptRefused:
+                    outcome.append("refused")
+
+        t = threading.Thread(target=other_request)
+        t.start()
+        # Fixed, the second request waits for the first; unfixed it is done (and mailed).
+        _await(lambda: _lock_waiters(state) >= 1 or bool(outcome), "the second request to wait")
+        first.commit()
+        first.close()
+        t.join(30)
+        assert not t.is_alive()
+        assert outcome == ["refused"]
+        with state.reads() as s:
+            assert claims.mails_to(s, address) == claims.ADDRESS_LIMIT
+    finally:
+        state.engine.dispose()

@@ -18,7 +18,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from csdesk.domain.enums import IdentityKind
@@ -136,7 +136,16 @@ def redeem(session: Session, token: str) -> m.IdentityClaim | None:
 
 
 def mails_to(session: Session, address: str, now: datetime | None = None) -> int:
-    """Server-written mails to ``address`` in the current window (proof links, transcripts)."""
+    """Server-written mails to ``address`` in the current window (proof links, transcripts).
+
+    Counting takes the address's turn for the rest of the transaction (PostgreSQL: an advisory
+    lock; SQLite has one writer anyway), so requests from several chat sessions at once cannot
+    each count the same mails and together go past ``ADDRESS_LIMIT``.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        digest = hashlib.sha256(b"csdesk mails_to " + address.encode("utf-8")).digest()
+        key = int.from_bytes(digest[:8], "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
     since = (now or utcnow()) - ADDRESS_WINDOW
     count = session.scalar(
         select(func.count())
