@@ -35,6 +35,12 @@ TOKEN_TTL = timedelta(hours=24)
 #: Mails (proof links and transcripts together) one address may receive in ``ADDRESS_WINDOW``.
 ADDRESS_LIMIT = 3
 ADDRESS_WINDOW = timedelta(hours=1)
+#: Different addresses one chat session may type (a typo or two); more is refused.
+SESSION_LIMIT = 5
+
+
+class TooManyClaims(Exception):
+    """This chat session has typed ``SESSION_LIMIT`` addresses already."""
 
 
 def hash_token(token: str) -> str:
@@ -64,6 +70,10 @@ def record(
                 m.IdentityClaim.value == handle.value,
             )
         ).first()
+        if claim is None and _claims_of_session(session, session_hash) >= SESSION_LIMIT:
+            # Each claim is a row and a suggestion agents see: a session cannot mint them
+            # without end (sessions are cheap to start).
+            raise TooManyClaims(session_hash)
     owner = customers.find_identity(session, realm, handle)
     match: str | None = None
     if owner is not None:
@@ -90,6 +100,15 @@ def record(
     claim.updated_at = utcnow()  # the newest claim of a session is the one mail goes to
     session.flush()
     return claim
+
+
+def _claims_of_session(session: Session, session_hash: str) -> int:
+    count = session.scalar(
+        select(func.count())
+        .select_from(m.IdentityClaim)
+        .where(m.IdentityClaim.session_hash == session_hash)
+    )
+    return int(count or 0)
 
 
 def latest_email(session: Session, session_hash: str) -> m.IdentityClaim | None:

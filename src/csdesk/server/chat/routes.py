@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from csdesk.domain.enums import DeliveryStatus
 from csdesk.protocol import API_PREFIX
 from csdesk.resources import resource_path
+from csdesk.server.channels import claims
 from csdesk.server.channels.config_store import Provider
 from csdesk.server.channels.guard import RateLimiter, read_body
 from csdesk.server.channels.ingest import IngestResult
@@ -428,6 +429,10 @@ async def leave_email(request: Request, state: State) -> JSONResponse:
         link = await run_in_threadpool(run)
     except ValueError:
         raise _fail(422, "invalid_email", "that is not an email address") from None
+    except claims.TooManyClaims:
+        raise _fail(
+            429, "rate_limited", "this chat has noted enough addresses; an agent can help"
+        ) from None
     return _ok({"linked": link.how})
 
 
