@@ -32,6 +32,8 @@ SENDER = [Handle(IdentityKind.EMAIL, "mallory@evil.example")]
         "ceo\ufe6bbank.example",
         "\uff0b14155550100",
         "\uff08\uff14\uff11\uff15\uff09 555-0100",
+        "ceo@bank\u3002example",
+        "ceo@bank\uff61example",
     ],
 )
 def test_an_address_or_a_number_is_no_name(raw: str | None) -> None:

@@ -91,8 +91,9 @@ def usable_name(raw: str | None) -> str | None:
     if raw is None:
         return None
     text = " ".join("".join(ch for ch in raw if ch.isprintable()).split())[:200]
-    # Compared in NFKC form, so look-alikes (fullwidth "＠" or "＋", "﹫") pose as nothing either.
-    folded = unicodedata.normalize("NFKC", text)
+    # Compared in NFKC form, so look-alikes (fullwidth "＠" or "＋", "﹫") pose as nothing either,
+    # with the ideographic full stop as the dot IDNA reads it as in a domain name.
+    folded = unicodedata.normalize("NFKC", text).replace("\u3002", ".")
     if not text or _ADDRESS_LIKE.search(folded) or _PHONE_LIKE.match(folded):
         return None
     return text
