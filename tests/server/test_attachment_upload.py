@@ -219,3 +219,58 @@ def test_the_link_key_file_is_never_seen_half_written(tmp_path: Path) -> None:
     assert hashlib.sha256(seen[0].strip()).digest() == key
     assert [p.name for p in tmp_path.iterdir()] == [links.LINK_KEY_FILE]
     assert (tmp_path / links.LINK_KEY_FILE).stat().st_mode & 0o077 == 0
+
+
+def _memory(server: ServerProcess, field: str) -> int:
+    """``VmRSS`` or ``VmHWM`` (the peak) of the server process, in bytes."""
+    assert server.proc is not None and server.proc.pid is not None
+    for line in Path(f"/proc/{server.proc.pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError(f"no {field}")
+
+
+def _reset_peak(server: ServerProcess) -> int:
+    """Start the peak over (earlier tests' peaks do not count); the memory in use now."""
+    assert server.proc is not None and server.proc.pid is not None
+    Path(f"/proc/{server.proc.pid}/clear_refs").write_text("5")
+    return _memory(server, "VmRSS")
+
+
+def test_parallel_big_uploads_are_not_held_in_memory(
+    live: ServerProcess, shared_users: dict[str, TestUser]
+) -> None:
+    """Found by the outside review: each upload was collected in memory and then joined (twice
+    its size), so any signed-in user (a trainee too) could take ~100 MB of server memory per
+    parallel 50 MB upload. Files go to disk as they arrive."""
+    import threading
+
+    trainee = Raw.signed_in(live, shared_users["tia"])
+    size = 40 * 1024 * 1024
+    before = _reset_peak(live)
+    codes: list[int] = []
+
+    def send(n: int) -> None:
+        def pieces() -> Any:
+            block = bytes([n]) * (1024 * 1024)
+            for _ in range(size // len(block)):
+                yield block
+
+        r = requests.post(
+            live.url + UPLOAD,
+            params={"filename": f"big-{n}.bin"},
+            data=pieces(),
+            headers={**trainee._headers(), "Content-Type": "application/octet-stream"},
+            timeout=120,
+        )
+        codes.append(r.status_code)
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(180)
+    assert codes == [201] * 4
+    grown = _memory(live, "VmHWM") - before
+    # Held whole, four uploads at once peak at several times 40 MB; streamed, a few MB.
+    assert grown < 40 * 1024 * 1024, f"peak memory grew by {grown / 2**20:.0f} MB"

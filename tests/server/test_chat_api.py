@@ -264,3 +264,23 @@ def test_offline_hours_form_becomes_a_conversation_and_rate_limits(
     assert codes.count(201) <= 20 and codes[-1] == 429
     log = (closed_chat_server.log_path or Path()).read_text()
     assert "Traceback" not in log
+
+
+def test_one_chat_session_cannot_type_addresses_without_end(
+    live: ServerProcess, agent: Raw
+) -> None:
+    """Found by the outside review: each address a session typed became a claim row (and a
+    possible-match suggestion for agents), 240 a minute per session, sessions free to start.
+    A session may name a few addresses (typos happen); after that the widget is told no."""
+    visitor = Visitor.start(live.url)
+    conv = visitor.say("hello")["conversation_id"]
+    codes = []
+    for n in range(8):
+        r = visitor.call("POST", "/chat/api/email", json={"email": f"typo{n}@example.org"})
+        codes.append(r.status_code)
+    assert codes == [200] * 5 + [429] * 3, codes
+    # Typing one of its addresses again is no new claim, so it still works.
+    assert visitor.call("POST", "/chat/api/email", json={"email": "typo1@example.org"}).ok
+    owner = entities(agent, "conversation")[conv]["customer_id"]
+    claims = [c for c in entities(agent, "identity_claim").values() if c["customer_id"] == owner]
+    assert len(claims) == 5

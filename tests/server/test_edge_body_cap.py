@@ -7,9 +7,11 @@ before the client has finished sending, close the connection, and keep its memor
 
 from __future__ import annotations
 
+import logging
 import select
 import socket
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -100,3 +102,54 @@ def test_declared_length_over_the_cap_is_refused_unread(live: ServerProcess) -> 
             answer += data
     assert answer.startswith(b"HTTP/1.1 413 "), answer[:300]
     assert b'"too_large"' in answer
+
+
+@pytest.mark.parametrize("path", ["/chat/api/session", "/api/v1/auth/login"])
+def test_a_client_that_leaves_mid_body_costs_no_traceback(
+    path: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Found by the outside review: a client that sent half a body and hung up made the server
+    log a ~100-line traceback ("Exception in ASGI application"), so anyone could flood the log
+    with cheap cut-off requests. Nobody is left to answer; the edge lets it go quietly."""
+    import asyncio
+
+    from csdesk.server.app import create_app
+    from csdesk.server.config import ServerConfig
+    from csdesk.storage.migrate import upgrade
+
+    config = ServerConfig(
+        db_url=f"sqlite:///{tmp_path}/t.db", listen_notify=False, data_dir=tmp_path / "data"
+    )
+    app = create_app(config)
+    upgrade(app.state.csdesk.engine)
+    incoming = [
+        {"type": "http.request", "body": b'{"name": "Ki', "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return incoming.pop(0) if incoming else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"content-type", b"application/json"), (b"content-length", b"100")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+        "app": app,
+    }
+    with caplog.at_level(logging.DEBUG):
+        asyncio.run(app(scope, receive, send))  # raised ClientDisconnect before
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+    app.state.csdesk.engine.dispose()

@@ -3,6 +3,7 @@ at a time. The server runs in this process so a hook can hold a password check m
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -18,7 +19,7 @@ from csdesk.server.app import create_app
 from csdesk.server.auth import passwords
 from csdesk.server.config import ServerConfig
 from tests.helpers.data import make_conversations
-from tests.helpers.http import Raw
+from tests.helpers.http import Raw, from_address
 from tests.helpers.server import TestUser, add_users, serve_in_thread
 from tests.server.channels.support import wait_until
 
@@ -83,15 +84,22 @@ def _token(url: str, user: TestUser) -> str:
     return token
 
 
+_SOURCES = itertools.count(2)
+
+
 def _login_in_thread(url: str, user: TestUser, out: list[requests.Response]) -> threading.Thread:
+    """A login from an address of its own (logins from one address take turns)."""
+    client = from_address(f"127.0.1.{next(_SOURCES)}")
+
     def run() -> None:
-        out.append(
-            requests.post(
-                f"{url}/api/v1/auth/login",
-                json={"username": user.username, "password": user.password},
-                timeout=PATIENCE * 3,
+        with client:
+            out.append(
+                client.post(
+                    f"{url}/api/v1/auth/login",
+                    json={"username": user.username, "password": user.password},
+                    timeout=PATIENCE * 3,
+                )
             )
-        )
 
     thread = threading.Thread(target=run)
     thread.start()
@@ -143,7 +151,7 @@ def test_logins_beyond_the_hashing_slots_and_queue_are_told_to_retry(
         gate = hook.app.state.login_hash_gate
         wait_until(lambda: gate.admitted == 2 or None, PATIENCE, "the second login to queue")
         # The slot and the queue are full: the next login is refused at once, not piled up.
-        third = requests.post(
+        third = from_address("127.0.2.1").post(
             f"{url}/api/v1/auth/login",
             json={"username": "sue", "password": "sue-password"},
             timeout=PATIENCE,

@@ -136,3 +136,68 @@ def test_a_long_user_name_still_fits_its_throttle_row(db_url: str, tmp_path: Pat
         engine.dispose()
     (pair,) = [key for key in rows if key.startswith("u ")]
     assert len(pair) <= 200 and rows[pair] == 2
+
+
+def test_a_burst_of_parallel_guesses_gets_no_more_tries_than_one_at_a_time(
+    db_url: str, tmp_path: Path
+) -> None:
+    """Found by the outside review: every login of a burst passed the lock check before any
+    failure was counted, so 24 parallel guesses from one address all reached argon2 (and a
+    burst from one address could fill the shared hashing queue, so everyone else got 503)."""
+    import threading
+
+    add_users(db_url, [KIM])
+    server = ServerProcess(db_url, log_path=tmp_path / "s.log").start()
+    clients = [from_address("127.0.0.8") for _ in range(24)]
+    codes: list[int] = []
+    start = threading.Barrier(len(clients))
+
+    def guess(n: int) -> None:
+        start.wait()
+        codes.append(_login(clients[n], server, "kim", f"wrong-{n}").status_code)
+
+    try:
+        threads = [threading.Thread(target=guess, args=(n,)) for n in range(len(clients))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert len(codes) == len(clients)
+        # Exactly the configured five guesses were checked; the rest were refused unchecked.
+        assert codes.count(401) == 5 and codes.count(429) == len(clients) - 5, sorted(codes)
+        with from_address("127.0.0.9") as other:
+            assert _login(other, server, "kim", "kim-password").status_code == 200
+    finally:
+        server.stop()
+        for c in clients:
+            c.close()
+
+
+def test_a_floor_behind_one_address_signs_in_at_once(db_url: str, tmp_path: Path) -> None:
+    """Taking turns per address must not refuse a call centre behind one NAT address: twenty
+    agents signing in together all get in (the turns are per user and address)."""
+    import threading
+
+    floor = [TestUser(f"agent{n}", f"agent{n}-password", Role.AGENT) for n in range(20)]
+    add_users(db_url, floor)
+    server = ServerProcess(db_url, log_path=tmp_path / "s.log").start()
+    clients = [from_address("127.0.0.10") for _ in floor]
+    codes: list[int] = []
+    start = threading.Barrier(len(clients))
+
+    def sign_in(n: int) -> None:
+        start.wait()
+        user = floor[n]
+        codes.append(_login(clients[n], server, user.username, user.password).status_code)
+
+    try:
+        threads = [threading.Thread(target=sign_in, args=(n,)) for n in range(len(clients))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        assert codes == [200] * len(floor), sorted(codes)
+    finally:
+        server.stop()
+        for c in clients:
+            c.close()

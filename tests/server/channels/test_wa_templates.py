@@ -413,3 +413,19 @@ def test_templates_are_refused_on_other_channels(wdesk: Desk) -> None:
     result = _send(wdesk, conv_id, {"name": "follow_up", "language": "en_US"})
     assert result["status"] == "rejected"
     assert "only be sent on WhatsApp" in result["reason"]["message"]
+
+
+def test_a_template_reply_cannot_carry_files(wdesk: Desk) -> None:
+    """Found by the outside review: the files were listed on the reply in the thread but never
+    sent (a template payload carries none), so the agent believed the customer had them."""
+    assert wdesk.agent.get(PATH, params={"refresh": "true"}).status_code == 200
+    conv_id, _wa_id = _whatsapp_conversation(wdesk)
+    up = wdesk.agent.post(
+        "/api/v1/attachments", params={"filename": "invoice.pdf"}, data=b"%PDF-1.4 invoice"
+    )
+    assert up.status_code == 201, up.text
+    template = {"name": "order_update", "language": "en_US", "parameters": ["Ana", "A-1001"]}
+    result = _send(wdesk, conv_id, template, attachments=[up.json()])
+    assert result["status"] == "rejected", result
+    assert result["reason"]["code"] == "invalid" and "file" in result["reason"]["message"]
+    assert wdesk.agent.get(f"/api/v1/entities/message/{result['message_id']}").status_code == 404

@@ -26,6 +26,14 @@ SENDER = [Handle(IdentityKind.EMAIL, "mallory@evil.example")]
         "   ",
         "\x00\x1b",
         None,
+        # Look-alikes the outside review found accepted: fullwidth and small commercial at,
+        # fullwidth plus and digits (a name is compared in its NFKC form).
+        "ceo\uff20bank.example",
+        "ceo\ufe6bbank.example",
+        "\uff0b14155550100",
+        "\uff08\uff14\uff11\uff15\uff09 555-0100",
+        "ceo@bank\u3002example",
+        "ceo@bank\uff61example",
     ],
 )
 def test_an_address_or_a_number_is_no_name(raw: str | None) -> None:

@@ -13,6 +13,7 @@ import os
 import re
 import tempfile
 from pathlib import Path
+from typing import BinaryIO
 
 _SHA = re.compile(r"[0-9a-f]{64}")
 
@@ -46,6 +47,13 @@ class AttachmentStore:
             raise
         return sha
 
+    def incoming(self) -> Incoming:
+        """A file being received piece by piece (an upload), hashed as it is written, so that
+        no upload is ever held in memory whole; ``Incoming.keep`` stores it."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".incoming-")
+        return Incoming(self, Path(tmp), os.fdopen(fd, "wb"))
+
     def path(self, sha256: str) -> Path | None:
         """The file for ``sha256``, or None when it is not here."""
         try:
@@ -53,3 +61,46 @@ class AttachmentStore:
         except ValueError:
             return None
         return path if path.is_file() else None
+
+
+class Incoming:
+    """See ``AttachmentStore.incoming``: ``write`` the pieces, then ``keep`` (or ``discard``)."""
+
+    def __init__(self, store: AttachmentStore, tmp: Path, out: BinaryIO) -> None:
+        self._store = store
+        self._tmp = tmp
+        self._out = out
+        self._hash = hashlib.sha256()
+        self.size = 0
+
+    def write(self, chunk: bytes) -> None:
+        self._out.write(chunk)
+        self._hash.update(chunk)
+        self.size += len(chunk)
+
+    @property
+    def sha256(self) -> str:
+        return self._hash.hexdigest()
+
+    def keep(self) -> str:
+        """Store the file received (once, as ``put`` does); returns its SHA-256."""
+        sha = self.sha256
+        path = self._store._path(sha)
+        try:
+            self._out.flush()
+            os.fsync(self._out.fileno())
+            self._out.close()
+            if path.exists():
+                os.utime(path)  # stored again: the upload sweep sees it as new
+                return sha
+            path.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(self._tmp, path)
+        finally:
+            self.discard()
+        return sha
+
+    def discard(self) -> None:
+        """Forget the file received (a refused or broken upload)."""
+        if not self._out.closed:
+            self._out.close()
+        self._tmp.unlink(missing_ok=True)

@@ -18,7 +18,6 @@ author's uploads, and the unused ones count against a per-user quota
 
 from __future__ import annotations
 
-import hashlib
 import re
 from typing import Annotated, Final
 from urllib.parse import quote
@@ -87,26 +86,29 @@ async def upload(
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES:
         raise _too_large()
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_UPLOAD_BYTES:
-            raise _too_large()
-        chunks.append(chunk)
-    if size == 0:
-        raise ApiError(400, "invalid_request", f"the file {name!r} is empty")
-    data = b"".join(chunks)
-    digest = hashlib.sha256(data).hexdigest()
-    if sha256 is not None and sha256 != digest:
-        raise ApiError(
-            400,
-            "checksum_mismatch",
-            f"the file {name!r} arrived damaged (its SHA-256 does not match); send it again",
-        )
-    # The record first, then the file: a sweep never sees the file without its record.
-    await run_in_threadpool(_record, state, user.id, realm_of(user), digest, size)
-    stored = await run_in_threadpool(state.attachments.put, data)
+    # Written to disk as it arrives: a 50 MB upload must not cost 100 MB of memory (it did:
+    # the pieces and then their join), or a few parallel uploads exhaust the server.
+    incoming = await run_in_threadpool(state.attachments.incoming)
+    try:
+        async for chunk in request.stream():
+            if incoming.size + len(chunk) > MAX_UPLOAD_BYTES:
+                raise _too_large()
+            if chunk:
+                await run_in_threadpool(incoming.write, chunk)
+        size, digest = incoming.size, incoming.sha256
+        if size == 0:
+            raise ApiError(400, "invalid_request", f"the file {name!r} is empty")
+        if sha256 is not None and sha256 != digest:
+            raise ApiError(
+                400,
+                "checksum_mismatch",
+                f"the file {name!r} arrived damaged (its SHA-256 does not match); send it again",
+            )
+        # The record first, then the file: a sweep never sees the file without its record.
+        await run_in_threadpool(_record, state, user.id, realm_of(user), digest, size)
+        stored = await run_in_threadpool(incoming.keep)
+    finally:
+        await run_in_threadpool(incoming.discard)
     body = {
         "sha256": stored,
         "size": size,

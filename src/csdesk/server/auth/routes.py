@@ -12,7 +12,7 @@ from csdesk.protocol import API_PREFIX
 from csdesk.server.auth import passwords
 from csdesk.server.auth import service as auth
 from csdesk.server.auth.passwords import Busy, HashGate
-from csdesk.server.auth.throttle import Throttled
+from csdesk.server.auth.throttle import Throttled, Turns
 from csdesk.server.config import ServerConfig
 from csdesk.server.deps import CurrentUser, State, Token
 from csdesk.server.errors import ApiError
@@ -48,6 +48,15 @@ def hash_gate(request: Request, config: ServerConfig) -> HashGate:
     return gate
 
 
+def login_turns(request: Request) -> Turns:
+    """The app's per-address turns for logins (see ``throttle.Turns``)."""
+    turns: Turns | None = getattr(request.app.state, "login_turns", None)
+    if turns is None:
+        turns = Turns()
+        request.app.state.login_turns = turns
+    return turns
+
+
 @router.post("/login", response_model=LoginOut, responses={401: {}, 429: {}, 503: {}})
 async def login(body: LoginIn, request: Request, state: State) -> LoginOut:
     address = client_address(request)
@@ -61,12 +70,15 @@ async def login(body: LoginIn, request: Request, state: State) -> LoginOut:
             return auth.finish_login(s, candidate, ok, body.username, address, state.config)
 
     try:
-        candidate = await run_in_threadpool(prepare)
-        # argon2 (~50 ms of a core) with no session open, a bounded number at a time.
-        ok = await hash_gate(request, state.config).run(
-            passwords.verify_password, candidate.password_hash, body.password
-        )
-        issued = await run_in_threadpool(finish, ok)
+        # Logins take turns (per user and address, a few per address): the lock check, argon2
+        # and the failure count are one step, so parallel guesses get no more tries.
+        async with login_turns(request).turn(address, body.username):
+            candidate = await run_in_threadpool(prepare)
+            # argon2 (~50 ms of a core) with no session open, a bounded number at a time.
+            ok = await hash_gate(request, state.config).run(
+                passwords.verify_password, candidate.password_hash, body.password
+            )
+            issued = await run_in_threadpool(finish, ok)
     except Throttled as exc:
         raise ApiError(
             429,

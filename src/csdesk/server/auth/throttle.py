@@ -10,6 +10,11 @@ Two counters, each a ``login_throttle`` row:
   address the same way, so spraying one password across many accounts is not free.
 
 A locked pair or address is refused *before* the password is checked (no argon2 spent on it).
+
+The check and the count are two steps with the password check between them, so logins take
+turns (``Turns``, per server process): one at a time per (user, address), a few at a time per
+address. A burst of parallel guesses would otherwise all pass the check before the first
+failure is counted, and could fill the shared hashing queue so that nobody else can sign in.
 Each lockout is logged once, when it starts. Failures older than ``throttle_forget_seconds``
 are forgotten: whenever a new row is written, stale rows are deleted first (through the index
 on ``last_failure_at``), so made-up user names cannot fill the table.
@@ -20,8 +25,11 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 
+import anyio
 from sqlalchemy import delete, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -39,6 +47,49 @@ class Throttled(Exception):
     def __init__(self, retry_after: int, message: str) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class Turns:
+    """Logins take turns, per server process (its event loop):
+
+    * per (user name, client address), one at a time, at most ``waiting`` more waiting: the
+      lock check, argon2 and the failure count are then one step for that pair, so parallel
+      guesses at one account get no more tries than sequential ones;
+    * per client address, at most ``per_address`` checked at once and ``address_waiting`` more
+      waiting, so one address cannot fill the shared hashing queue — while a call centre behind
+      one NAT address, its agents all signing in at nine, still gets in without a refusal.
+
+    Beyond the waiting room a login is refused at once (``Throttled``, retry in a second)."""
+
+    def __init__(
+        self, waiting: int = 4, *, per_address: int = 4, address_waiting: int = 64
+    ) -> None:
+        self.waiting = max(0, waiting)
+        self.per_address = max(1, per_address)
+        self.address_waiting = max(0, address_waiting)
+        self._pairs: dict[str, tuple[anyio.Lock, list[int]]] = {}
+        self._addresses: dict[str, tuple[anyio.Semaphore, list[int]]] = {}
+
+    @asynccontextmanager
+    async def turn(self, address: str, username: str = "") -> AsyncIterator[None]:
+        where = _address(address)
+        pair = user_key(username, address)
+        lock, waiting = self._pairs.setdefault(pair, (anyio.Lock(), [0]))
+        slots, queued = self._addresses.setdefault(where, (anyio.Semaphore(self.per_address), [0]))
+        if waiting[0] > self.waiting or queued[0] >= self.per_address + self.address_waiting:
+            raise Throttled(1, "a sign-in from this address is already being checked; try again")
+        waiting[0] += 1
+        queued[0] += 1
+        try:
+            async with lock, slots:
+                yield
+        finally:
+            waiting[0] -= 1
+            queued[0] -= 1
+            if waiting[0] == 0:
+                self._pairs.pop(pair, None)
+            if queued[0] == 0:
+                self._addresses.pop(where, None)
 
 
 def _address(address: str) -> str:

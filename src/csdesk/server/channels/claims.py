@@ -18,7 +18,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from csdesk.domain.enums import IdentityKind
@@ -35,6 +35,12 @@ TOKEN_TTL = timedelta(hours=24)
 #: Mails (proof links and transcripts together) one address may receive in ``ADDRESS_WINDOW``.
 ADDRESS_LIMIT = 3
 ADDRESS_WINDOW = timedelta(hours=1)
+#: Different addresses one chat session may type (a typo or two); more is refused.
+SESSION_LIMIT = 5
+
+
+class TooManyClaims(Exception):
+    """This chat session has typed ``SESSION_LIMIT`` addresses already."""
 
 
 def hash_token(token: str) -> str:
@@ -64,6 +70,10 @@ def record(
                 m.IdentityClaim.value == handle.value,
             )
         ).first()
+        if claim is None and _claims_of_session(session, session_hash) >= SESSION_LIMIT:
+            # Each claim is a row and a suggestion agents see: a session cannot mint them
+            # without end (sessions are cheap to start).
+            raise TooManyClaims(session_hash)
     owner = customers.find_identity(session, realm, handle)
     match: str | None = None
     if owner is not None:
@@ -90,6 +100,15 @@ def record(
     claim.updated_at = utcnow()  # the newest claim of a session is the one mail goes to
     session.flush()
     return claim
+
+
+def _claims_of_session(session: Session, session_hash: str) -> int:
+    count = session.scalar(
+        select(func.count())
+        .select_from(m.IdentityClaim)
+        .where(m.IdentityClaim.session_hash == session_hash)
+    )
+    return int(count or 0)
 
 
 def latest_email(session: Session, session_hash: str) -> m.IdentityClaim | None:
@@ -129,8 +148,12 @@ def redeem(session: Session, token: str) -> m.IdentityClaim | None:
     """The claim ``token`` proves, now marked proven; None if unknown, used or expired."""
     if not token or len(token) > 200:
         return None
+    # Locked: a second open of the same link (a mail scanner, a double click) waits here, and
+    # on PostgreSQL then finds the token gone instead of also sending the transcript.
     claim = session.scalars(
-        select(m.IdentityClaim).where(m.IdentityClaim.token_hash == hash_token(token))
+        select(m.IdentityClaim)
+        .where(m.IdentityClaim.token_hash == hash_token(token))
+        .with_for_update()
     ).first()
     if claim is None:
         return None
@@ -144,7 +167,16 @@ def redeem(session: Session, token: str) -> m.IdentityClaim | None:
 
 
 def mails_to(session: Session, address: str, now: datetime | None = None) -> int:
-    """Server-written mails to ``address`` in the current window (proof links, transcripts)."""
+    """Server-written mails to ``address`` in the current window (proof links, transcripts).
+
+    Counting takes the address's turn for the rest of the transaction (PostgreSQL: an advisory
+    lock; SQLite has one writer anyway), so requests from several chat sessions at once cannot
+    each count the same mails and together go past ``ADDRESS_LIMIT``.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        digest = hashlib.sha256(b"csdesk mails_to " + address.encode("utf-8")).digest()
+        key = int.from_bytes(digest[:8], "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
     since = (now or utcnow()) - ADDRESS_WINDOW
     count = session.scalar(
         select(func.count())

@@ -15,6 +15,7 @@ other side: text a sender chose is only a name when it does not pose as an addre
 from __future__ import annotations
 
 import re
+import unicodedata
 import uuid
 from collections.abc import Iterable, Sequence
 
@@ -91,7 +92,10 @@ def usable_name(raw: str | None) -> str | None:
     if raw is None:
         return None
     text = " ".join("".join(ch for ch in raw if ch.isprintable()).split())[:200]
-    if not text or _ADDRESS_LIKE.search(text) or _PHONE_LIKE.match(text):
+    # Compared in NFKC form, so look-alikes (fullwidth "＠" or "＋", "﹫") pose as nothing either,
+    # with the ideographic full stop as the dot IDNA reads it as in a domain name.
+    folded = unicodedata.normalize("NFKC", text).replace("\u3002", ".")
+    if not text or _ADDRESS_LIKE.search(folded) or _PHONE_LIKE.match(folded):
         return None
     return text
 

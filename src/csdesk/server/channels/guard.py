@@ -30,13 +30,23 @@ class RateLimiter:
     """A token bucket per key: ``rate`` requests a minute, bursts up to ``rate``.
 
     Per process: behind several server processes each allows the rate, which is still a
-    bound, and needs no shared state on the hot path.
+    bound, and needs no shared state on the hot path. A bucket that has filled up again is the
+    same as none, so such buckets are forgotten whenever the table has doubled: keys a client
+    makes up (the chat API keys on a header it has not checked yet) cannot grow it without end.
     """
+
+    #: The table is pruned when it reaches this size, or twice what the last pruning left.
+    PRUNE_AT = 4096
 
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, last refill)
+        # key -> (tokens, last refill, capacity)
+        self._buckets: dict[str, tuple[float, float, float]] = {}
         self._lock = threading.Lock()
+        self._prune_at = self.PRUNE_AT
+
+    def __len__(self) -> int:
+        return len(self._buckets)
 
     def take(self, key: str, rate_per_minute: int) -> float:
         """Spend one token; 0.0 when allowed, else the seconds until one is available."""
@@ -44,13 +54,23 @@ class RateLimiter:
         refill = capacity / 60.0
         now = self._clock()
         with self._lock:
-            tokens, last = self._buckets.get(key, (capacity, now))
+            if key not in self._buckets and len(self._buckets) >= self._prune_at:
+                self._prune(now)
+            tokens, last, _cap = self._buckets.get(key, (capacity, now, capacity))
             tokens = min(capacity, tokens + (now - last) * refill)
             if tokens >= 1.0:
-                self._buckets[key] = (tokens - 1.0, now)
+                self._buckets[key] = (tokens - 1.0, now, capacity)
                 return 0.0
-            self._buckets[key] = (tokens, now)
+            self._buckets[key] = (tokens, now, capacity)
             return (1.0 - tokens) / refill
+
+    def _prune(self, now: float) -> None:
+        self._buckets = {
+            key: (tokens, last, cap)
+            for key, (tokens, last, cap) in self._buckets.items()
+            if tokens + (now - last) * cap / 60.0 < cap
+        }
+        self._prune_at = max(self.PRUNE_AT, 2 * len(self._buckets))
 
 
 def refuse_unconfigured(provider: Provider) -> ApiError:

@@ -430,6 +430,10 @@ async def leave_email(request: Request, state: State) -> JSONResponse:
         link = await run_in_threadpool(run)
     except ValueError:
         raise _fail(422, "invalid_email", "that is not an email address") from None
+    except claims.TooManyClaims:
+        raise _fail(
+            429, "rate_limited", "this chat has noted enough addresses; an agent can help"
+        ) from None
     return _ok({"linked": link.how})
 
 

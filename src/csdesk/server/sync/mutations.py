@@ -144,6 +144,8 @@ def _template_text(session: Session, conv: m.Conversation, a: SendArgs) -> str:
         raise Reject(RejectCode.INVALID, "A template goes to the customer; it cannot be a note.")
     if conv.channel != Channel.WHATSAPP.value:
         raise Reject(RejectCode.INVALID, "Templates can only be sent on WhatsApp.")
+    if a.attachments:  # a template payload carries none: they would be shown, never sent
+        raise Reject(RejectCode.INVALID, "A template cannot carry files; send them separately.")
     choice = wa_templates.TemplateSend(
         a.template.name, a.template.language, tuple(a.template.parameters)
     )
