@@ -317,6 +317,10 @@ class MailboxWorker:
             self.last_error = None
             poll = max(1.0, float(cfg.settings.get("poll_seconds") or 60))
             while not self._stop.is_set():
+                # Settings changed while we waited (``channel add email`` again, say a new
+                # --authserv-id): reconnect and read the new mail with them, not the old ones.
+                if self._changed(fingerprint):
+                    return
                 self._import(imap, cfg, validity)
                 if not self._wait(imap, idle, poll, fingerprint):
                     return

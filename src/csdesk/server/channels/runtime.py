@@ -35,7 +35,10 @@ class ChannelRuntime:
         self._cache: dict[Provider, tuple[float, ChannelSettings | None]] = {}
         self._lock = threading.Lock()
         self.dispatcher = Dispatcher(state, self.settings, self.public_url)
-        self.email = EmailWorker(state, self.settings)
+        # The IMAP workers read the connection afresh: they look only at a wake-up or a tick,
+        # and mail that arrives right after ``channel add email`` must be read with the new
+        # settings (an --authserv-id, say), not a copy up to SETTINGS_TTL old.
+        self.email = EmailWorker(state, self.fresh_settings)
         self.media = MediaFetcher(state, self.settings)
 
     def public_url(self, path: str) -> str:
@@ -53,6 +56,14 @@ class ChannelRuntime:
             found = config_store.load(s, self.vault, provider)
         with self._lock:
             self._cache[provider] = (now, found)
+        return found
+
+    def fresh_settings(self, provider: Provider) -> ChannelSettings | None:
+        """The provider's connection read now, past the cache (and refreshing it)."""
+        with self.state.reads() as s:
+            found = config_store.load(s, self.vault, provider)
+        with self._lock:
+            self._cache[provider] = (time.monotonic(), found)
         return found
 
     async def start(self) -> None:
