@@ -140,7 +140,7 @@ def test_replying_to_an_unassigned_conversation_takes_it_unless_switched_off(
     assert "Assigned to you" not in heard
 
 
-def test_snooze_assign_and_canned_dialogs_are_named_and_not_left_behind(
+def test_snooze_assign_canned_and_tags_dialogs_are_named_and_not_left_behind(
     qtbot: QtBot, demo_server: ServerProcess, desk_factory: Callable[..., Desk]
 ) -> None:
     desk = desk_factory(demo_server, "demo")
@@ -153,9 +153,9 @@ def test_snooze_assign_and_canned_dialogs_are_named_and_not_left_behind(
         names.append(dialog.accessibleName())
         dialog.reject()
 
-    for action in ("snooze", "assign_other", "canned"):
+    for action in ("snooze", "assign_other", "canned", "tags"):
         _answer(qtbot, w.actions_[action].trigger, cancel)
-    assert names == ["Snooze", "Assign to", "Canned responses"]
+    assert names == ["Snooze", "Assign to", "Canned responses", "Tags"]
     qtbot.waitUntil(lambda: not w.findChildren(QDialog), timeout=5_000)
 
 

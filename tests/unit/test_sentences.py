@@ -182,3 +182,12 @@ def test_add_sentence_never_doubles_the_period() -> None:
     assert add_sentence("Really?  ", "sent") == "Really? sent"
     assert add_sentence("Thanks.", "  ") == "Thanks."
     assert add_sentence("", "sent") == "sent"
+
+
+def test_a_name_that_ends_a_sentence_gets_no_second_period() -> None:
+    from csdesk.app.sentences import one_period
+
+    assert one_period("Ringing: Acme Inc..") == "Ringing: Acme Inc."
+    assert one_period("On call with Jane?.") == "On call with Jane?"
+    assert one_period("Ringing: Jane Doe.") == "Ringing: Jane Doe."
+    assert one_period("Wrapped up: resolved…") == "Wrapped up: resolved…"

@@ -153,6 +153,14 @@ def add_sentence(text: str, more: str) -> str:
     return f"{text} {more}" if text.endswith(_SENTENCE_ENDS) else f"{text}. {more}"
 
 
+def one_period(text: str) -> str:
+    """``text`` without the doubled stop a template makes when what it put before its final
+    period already ended a sentence ("Ringing: Acme Inc.." is "Ringing: Acme Inc.")."""
+    if text.endswith(".") and text[:-1].rstrip().endswith(_SENTENCE_ENDS):
+        return text[:-1].rstrip()
+    return text
+
+
 def _flat(text: str) -> str:
     """One line: an accessible name with line breaks is read inconsistently across readers."""
     return " ".join(text.split())

@@ -22,6 +22,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QDockWidget, QWidget
 
 from csdesk.app.calls import Calls, CallView, Script, placeholder_values, suggest
+from csdesk.app.sentences import one_period
 from csdesk.app.thread import ConversationView, CustomerContext
 from csdesk.app.when import moment
 from csdesk.domain.calls import Disposition
@@ -175,14 +176,16 @@ class CallDesk(QObject):
     def _show_status(self) -> None:
         current = self.current
         if current is not None:
-            status = (
-                _("Call with {caller} ended: wrap it up (Ctrl+Shift+W).")
-                if current.ended_at is not None
-                else _("On call with {caller}.")
-            ).format(caller=current.caller)
+            status = one_period(
+                (
+                    _("Call with {caller} ended: wrap it up (Ctrl+Shift+W).")
+                    if current.ended_at is not None
+                    else _("On call with {caller}.")
+                ).format(caller=current.caller)
+            )
             self.panel.show_status(status, on_call=True)
         elif self.ringing:
-            status = _("Ringing: {caller}.").format(caller=self.ringing[0].caller)
+            status = one_period(_("Ringing: {caller}.").format(caller=self.ringing[0].caller))
             self.panel.show_status(status, ringing=True)
             self.dock.show()
         else:
@@ -360,7 +363,9 @@ class CallDesk(QObject):
                 label=label, when=moment(callback_at, datetime.now(UTC))
             )
         self.window.say(
-            _("Call with {caller} wrapped up: {label}.").format(caller=call.caller, label=label)
+            one_period(
+                _("Call with {caller} wrapped up: {label}.").format(caller=call.caller, label=label)
+            )
         )
         if self.current is not None and self.current.id == call.id:
             self.current = None

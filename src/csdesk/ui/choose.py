@@ -1,4 +1,5 @@
-"""Pick one of a few labelled choices in a small dialog (snooze, assign, go to view).
+"""Pick one of a few labelled choices, or type a line, in a small dialog (snooze, assign, go
+to view, tags).
 
 Qt's static ``QInputDialog.getItem`` leaves a dialog with no name for a screen reader to say
 (the accessibility review found three such, hidden, lingering in the tree). This one is named
@@ -39,6 +40,26 @@ def choose_item(
             return None
         chosen = dialog.textValue()
         return list(items).index(chosen) if chosen in items else None
+    finally:
+        dialog.hide()
+        dialog.deleteLater()
+
+
+def ask_text(parent: QWidget, title: str, label: str, text: str = "", *, name: str) -> str | None:
+    """A line of text the agent typed, or ``None`` if they cancelled (modal); named like
+    :func:`choose_item`'s dialog and deleted once answered."""
+    dialog = QInputDialog(parent)
+    dialog.setObjectName(name)
+    dialog.setWindowTitle(title)
+    dialog.setAccessibleName(title)
+    dialog.setAccessibleDescription(label)
+    dialog.setLabelText(label)
+    dialog.setInputMode(QInputDialog.InputMode.TextInput)
+    dialog.setTextValue(text)
+    try:
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return None
+        return dialog.textValue()
     finally:
         dialog.hide()
         dialog.deleteLater()

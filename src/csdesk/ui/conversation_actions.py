@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QUrl
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QWidget
+from PySide6.QtWidgets import QFileDialog, QWidget
 
 from csdesk import settings as opts
 from csdesk.app.present import priority_label
 from csdesk.domain.enums import ConversationStatus, Priority
 from csdesk.i18n import _
-from csdesk.ui.choose import choose_item
+from csdesk.ui.choose import ask_text, choose_item
 from csdesk.ui.panels.attachments_strip import AttachedFile, read_files
 
 if TYPE_CHECKING:
@@ -333,10 +333,10 @@ class ConversationActions:
         if cid is None or self.open_conv is None:
             return
         current = ", ".join(self.open_conv.tags)
-        text, ok = QInputDialog.getText(
-            self._widget, _("Tags"), _("Tags, separated by commas:"), text=current
+        text = ask_text(
+            self._widget, _("Tags"), _("Tags, separated by commas:"), current, name="tags_dialog"
         )
-        if ok:
+        if text is not None:
             new = [t.strip() for t in text.split(",") if t.strip()]
             old = list(self.open_conv.tags)
             add = [t for t in new if t not in old]
