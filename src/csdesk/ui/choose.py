@@ -13,6 +13,25 @@ from collections.abc import Sequence
 from PySide6.QtWidgets import QDialog, QInputDialog, QWidget
 
 
+def _named(parent: QWidget, title: str, label: str, name: str) -> QInputDialog:
+    dialog = QInputDialog(parent)
+    dialog.setObjectName(name)
+    dialog.setWindowTitle(title)
+    dialog.setAccessibleName(title)
+    dialog.setAccessibleDescription(label)
+    dialog.setLabelText(label)
+    return dialog
+
+
+def _answer(dialog: QInputDialog) -> str | None:
+    """Run ``dialog`` (modal); its text, or ``None`` if cancelled. Deleted either way."""
+    try:
+        return dialog.textValue() if dialog.exec() == QDialog.DialogCode.Accepted else None
+    finally:
+        dialog.hide()
+        dialog.deleteLater()
+
+
 def choose_item(
     parent: QWidget,
     title: str,
@@ -25,41 +44,19 @@ def choose_item(
     """The index of the chosen item, or ``None`` if the agent cancelled (modal)."""
     if not items:
         return None
-    dialog = QInputDialog(parent)
-    dialog.setObjectName(name)
-    dialog.setWindowTitle(title)
-    dialog.setAccessibleName(title)
-    dialog.setAccessibleDescription(label)
-    dialog.setLabelText(label)
+    dialog = _named(parent, title, label, name)
     dialog.setComboBoxItems(list(items))
     dialog.setComboBoxEditable(False)
     dialog.setOption(QInputDialog.InputDialogOption.UseListViewForComboBoxItems, True)
     dialog.setTextValue(items[max(0, min(current, len(items) - 1))])
-    try:
-        if dialog.exec() != QDialog.DialogCode.Accepted:
-            return None
-        chosen = dialog.textValue()
-        return list(items).index(chosen) if chosen in items else None
-    finally:
-        dialog.hide()
-        dialog.deleteLater()
+    chosen = _answer(dialog)
+    return list(items).index(chosen) if chosen is not None and chosen in items else None
 
 
 def ask_text(parent: QWidget, title: str, label: str, text: str = "", *, name: str) -> str | None:
     """A line of text the agent typed, or ``None`` if they cancelled (modal); named like
     :func:`choose_item`'s dialog and deleted once answered."""
-    dialog = QInputDialog(parent)
-    dialog.setObjectName(name)
-    dialog.setWindowTitle(title)
-    dialog.setAccessibleName(title)
-    dialog.setAccessibleDescription(label)
-    dialog.setLabelText(label)
+    dialog = _named(parent, title, label, name)
     dialog.setInputMode(QInputDialog.InputMode.TextInput)
     dialog.setTextValue(text)
-    try:
-        if dialog.exec() != QDialog.DialogCode.Accepted:
-            return None
-        return dialog.textValue()
-    finally:
-        dialog.hide()
-        dialog.deleteLater()
+    return _answer(dialog)

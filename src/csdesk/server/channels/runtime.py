@@ -47,23 +47,19 @@ class ChannelRuntime:
 
     def settings(self, provider: Provider) -> ChannelSettings | None:
         """The provider's connection (None: not configured); raises VaultError on a bad key."""
-        now = time.monotonic()
         with self._lock:
             hit = self._cache.get(provider)
-            if hit is not None and now - hit[0] < SETTINGS_TTL:
+            if hit is not None and time.monotonic() - hit[0] < SETTINGS_TTL:
                 return hit[1]
+        return self.fresh_settings(provider)
+
+    def fresh_settings(self, provider: Provider) -> ChannelSettings | None:
+        """The provider's connection read now, past the cache (and refreshing it)."""
+        now = time.monotonic()
         with self.state.reads() as s:
             found = config_store.load(s, self.vault, provider)
         with self._lock:
             self._cache[provider] = (now, found)
-        return found
-
-    def fresh_settings(self, provider: Provider) -> ChannelSettings | None:
-        """The provider's connection read now, past the cache (and refreshing it)."""
-        with self.state.reads() as s:
-            found = config_store.load(s, self.vault, provider)
-        with self._lock:
-            self._cache[provider] = (time.monotonic(), found)
         return found
 
     async def start(self) -> None:
