@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    FromClause,
     and_,
     case,
     func,
@@ -143,11 +144,14 @@ def ordered_ids(
     sort: Sort,
     me: str,
     now: datetime,
-    only: Sequence[str] | None = None,
+    only: Sequence[str] | FromClause | None = None,
 ) -> list[str]:
-    """Every conversation id of ``view`` in ``sort`` order (``only``: restrict to search hits)."""
+    """Every conversation id of ``view`` in ``sort`` order (``only``: restrict to search hits,
+    ids or a subquery with a distinct ``id`` column, joined by primary key)."""
     q = select(C.id).where(view_filter(view, me, now))
-    if only is not None:
+    if isinstance(only, FromClause):
+        q = q.select_from(only.join(m.Conversation.__table__, C.id == only.c.id))
+    elif only is not None:
         q = q.where(C.id.in_(list(only)))
     return list(session.scalars(q.order_by(*_order(sort))))
 

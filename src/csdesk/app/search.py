@@ -1,161 +1,280 @@
 """Full-text search over the local cache: messages, customer names, emails, phones and order
 numbers (SQLite FTS5).
 
-The index lives in the cache file and is kept current from the sync engine's change sets, on
-the sync thread: per-row triggers would make a large initial sync many times slower, while
-indexing each applied page afterwards costs little. A missing or stale index is rebuilt in bulk.
+The index lives in the cache file and is kept current inside the cache's own write
+transactions (a ``LocalCache`` watcher), set-based: each applied page deletes the index rows of
+what it touched and re-inserts them with one ``INSERT … SELECT`` per kind, so the index can
+never disagree with the rows a reader sees. An initial sync leaves the index *pending* (a
+search finds nothing) and builds it once, with one statement per kind, when the last page
+lands.
+
+``search_refs`` names what each index row was made from; its integer key IS the FTS rowid, so
+re-indexing an entity deletes exactly its old row. (An older layout stored the value of
+``INSERT … RETURNING rowid``, which FTS5 answers with -1: old texts stayed searchable. Such an
+index is dropped and rebuilt on open.)
 """
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterable
+from collections.abc import Collection
 
-from sqlalchemy import select, text
+from sqlalchemy import String, Subquery, select, text
 from sqlalchemy.orm import Session
 
 from csdesk.protocol import Entity
-from csdesk.storage import models as m
-from csdesk.sync.cache import LocalCache
-from csdesk.sync.events import ChangeSet
+from csdesk.sync.cache import CURSOR, CacheWrite, LocalCache
+from csdesk.sync.tables import get_state, set_state
+
+#: Bump when the index tables change shape: an index of another layout is rebuilt on open.
+LAYOUT = 2
+_LAYOUT_KEY = "search_layout"
+#: Set while the index is not built (an initial sync is under way): searches find nothing.
+_PENDING_KEY = "search_pending"
+#: At most this many index hits (newest first) per search: a query matching half the cache
+#: would otherwise list half the cache.
+MAX_HITS = 2000
 
 _DDL = (
     "CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5("
-    "body, conversation_id UNINDEXED, customer_id UNINDEXED, ref UNINDEXED, "
-    "tokenize = 'unicode61 remove_diacritics 2')",
-    "CREATE TABLE IF NOT EXISTS search_refs (ref TEXT PRIMARY KEY, fts_rowid INTEGER NOT NULL)",
+    "body, conversation_id UNINDEXED, customer_id UNINDEXED, "
+    "tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3')",
+    "CREATE TABLE IF NOT EXISTS search_refs ("
+    "id INTEGER PRIMARY KEY, kind TEXT NOT NULL, key TEXT NOT NULL, UNIQUE (kind, key))",
 )
 _TOKEN = re.compile(r"[\w@.+\-]+", re.UNICODE)
+
+# What each kind of index row is made of, from its source table aliased ``x``; ``:keys`` is
+# a JSON array of the source ids to index.
+_SOURCES = {
+    "m": (
+        "messages",
+        "x.subject || char(10) || x.body_text",
+        "x.conversation_id",
+        "NULL",
+    ),
+    "c": (
+        "customers",
+        "x.name || ' ' || coalesce(x.email, '') || ' ' || coalesce(x.phone, '') || ' ' || "
+        "coalesce((SELECT group_concat(i.value, ' ') FROM customer_identities i "
+        "WHERE i.customer_id = x.id), '')",
+        "NULL",
+        "x.id",
+    ),
+    "o": (
+        "orders",
+        "x.number || ' ' || coalesce((SELECT group_concat(sh.tracking_number, ' ') "
+        "FROM shipments sh WHERE sh.order_id = x.id), '')",
+        "NULL",
+        "x.customer_id",
+    ),
+}
+_IN_KEYS = "IN (SELECT value FROM json_each(:keys))"
 
 
 def match_expression(query: str) -> str | None:
     """An FTS5 query for what the agent typed: every word must match, the last as a prefix
-    (results as you type). Quotes keep user input from being read as FTS syntax."""
+    (results as you type). Quotes keep user input from being read as FTS syntax. None when
+    there is nothing to search for (see ``searchable``)."""
+    if not searchable(query):
+        return None
     words = [w.strip(".-") for w in _TOKEN.findall(query)]
     words = [w for w in words if w]
-    if not words:
-        return None
     quoted = ['"' + w.replace('"', '""') + '"' for w in words]
     quoted[-1] += "*"
     return " ".join(quoted)
+
+
+def searchable(query: str) -> bool:
+    """Whether ``query`` is worth a search: a word, and more than one character in all. One
+    letter as a prefix matches most of the cache and tells the agent nothing."""
+    words = [w.strip(".-") for w in _TOKEN.findall(query)]
+    return sum(len(w) for w in words) >= 2
 
 
 class SearchIndex:
     def __init__(self, cache: LocalCache) -> None:
         self.cache = cache
         with cache.write() as s:
-            for ddl in _DDL:
-                s.execute(text(ddl))
+            self._open(s)
+        cache.add_watcher(self)
 
-    # --- keeping it current ----------------------------------------------------------------
+    def _open(self, s: Session) -> None:
+        if get_state(s, _LAYOUT_KEY) != LAYOUT:
+            s.execute(text("DROP TABLE IF EXISTS search_fts"))
+            s.execute(text("DROP TABLE IF EXISTS search_refs"))
+        for ddl in _DDL:
+            s.execute(text(ddl))
+        if get_state(s, _LAYOUT_KEY) != LAYOUT:
+            set_state(s, _LAYOUT_KEY, LAYOUT)
+            if int(get_state(s, CURSOR) or 0):
+                self._build(s)  # cached data, an index of an older layout
+                return
+            set_state(s, _PENDING_KEY, True)
+        elif not int(get_state(s, CURSOR) or 0) and not get_state(s, _PENDING_KEY):
+            # The cache's tables were rebuilt (a new schema) since the index was built.
+            self._clear(s)
 
-    def on_changes(self, changes: ChangeSet) -> None:
-        if changes.everything:
-            self.rebuild()
+    # --- keeping it current (LocalCache watcher, inside the writer's transaction) ----------
+
+    def changing(self, s: Session, write: CacheWrite) -> object:
+        """The customers and orders whose identities and shipments are about to change (a
+        deleted identity must leave its customer's text too)."""
+        return self._owners(s, write.pairs)
+
+    def changed(self, s: Session, write: CacheWrite, before: object) -> None:
+        if write.everything or write.first_page:
+            self._clear(s)
+        if get_state(s, _PENDING_KEY):
+            if write.page and not write.more:
+                self._build(s)  # the initial sync's last page: index everything at once
             return
-        refs: list[tuple[str, str]] = []  # (kind, id)
-        refs += [("m", i) for i in changes.ids(Entity.MESSAGE)]
-        refs += [("c", i) for i in changes.ids(Entity.CUSTOMER) | changes.ids(Entity.IDENTITY)]
-        refs += [("o", i) for i in changes.ids(Entity.ORDER) | changes.ids(Entity.SHIPMENT)]
-        if refs:
-            with self.cache.write() as s:
-                self._reindex(s, refs)
+        keys = self._keys(write.pairs)
+        assert isinstance(before, dict)
+        for kind, owners in before.items():
+            keys[kind] |= owners
+        for kind, owners in self._owners(s, write.pairs).items():
+            keys[kind] |= owners
+        for kind, ids in keys.items():
+            if ids:
+                self._reindex(s, kind, ids)
 
     def rebuild(self) -> None:
+        """Index every cached message, customer and order again, from scratch."""
         with self.cache.write() as s:
-            s.execute(text("DELETE FROM search_fts"))
-            s.execute(text("DELETE FROM search_refs"))
-            refs = [("m", i) for i in s.scalars(select(m.Message.id))]
-            refs += [("c", i) for i in s.scalars(select(m.Customer.id))]
-            refs += [("o", i) for i in s.scalars(select(m.Order.id))]
-            self._reindex(s, refs)
+            self._build(s)
 
-    def needs_rebuild(self) -> bool:
-        with self.cache.session() as s:
-            indexed = s.scalar(text("SELECT count(*) FROM search_refs")) or 0
-            present = s.scalar(select(text("count(*)")).select_from(m.Message)) or 0
-        return bool(present) and indexed == 0
+    def _clear(self, s: Session) -> None:
+        s.execute(text("DELETE FROM search_fts"))
+        s.execute(text("DELETE FROM search_refs"))
+        set_state(s, _PENDING_KEY, True)
 
-    def _reindex(self, s: Session, refs: Iterable[tuple[str, str]]) -> None:
-        for kind, ident in refs:
-            entry = self._entry(s, kind, ident)
-            if entry is None:
-                continue
-            ref, body, conv_id, cust_id = entry
-            old = s.scalar(text("SELECT fts_rowid FROM search_refs WHERE ref = :r"), {"r": ref})
-            if old is not None:
-                s.execute(text("DELETE FROM search_fts WHERE rowid = :id"), {"id": old})
-                s.execute(text("DELETE FROM search_refs WHERE ref = :r"), {"r": ref})
-            if body is None:
-                continue
-            rowid = s.execute(
-                text(
-                    "INSERT INTO search_fts (body, conversation_id, customer_id, ref) "
-                    "VALUES (:b, :c, :u, :r) RETURNING rowid"
-                ),
-                {"b": body, "c": conv_id, "u": cust_id, "r": ref},
-            ).scalar_one()
+    def _build(self, s: Session) -> None:
+        s.execute(text("DELETE FROM search_fts"))
+        s.execute(text("DELETE FROM search_refs"))
+        for kind, (table, *_cols) in _SOURCES.items():
             s.execute(
-                text("INSERT INTO search_refs (ref, fts_rowid) VALUES (:r, :i)"),
-                {"r": ref, "i": rowid},
+                text(f"INSERT INTO search_refs (kind, key) SELECT :k, id FROM {table}"),
+                {"k": kind},
             )
+            s.execute(text(_insert_fts(kind, "")), {"k": kind})
+        set_state(s, _PENDING_KEY, False)
+        # The inbox's queries join through new rows: give SQLite's planner fresh statistics.
+        s.execute(text("PRAGMA optimize"))
 
     @staticmethod
-    def _entry(
-        s: Session, kind: str, ident: str
-    ) -> tuple[str, str | None, str | None, str | None] | None:
-        """(ref, text to index or None to drop, conversation id, customer id)."""
-        if kind == "m":
-            msg = s.get(m.Message, ident)
-            if msg is None:
-                return (f"m:{ident}", None, None, None)
-            return (f"m:{ident}", f"{msg.subject}\n{msg.body_text}", msg.conversation_id, None)
-        if kind == "c":
-            cust_id = ident
-            ident_row = s.get(m.CustomerIdentity, ident)
-            if ident_row is not None:
-                cust_id = ident_row.customer_id
-            cust = s.get(m.Customer, cust_id)
-            if cust is None:
-                return (f"c:{cust_id}", None, None, None) if ident_row is None else None
-            values = s.scalars(
-                select(m.CustomerIdentity.value).where(m.CustomerIdentity.customer_id == cust.id)
-            ).all()
-            body = " ".join([cust.name, cust.email or "", cust.phone or "", *values])
-            return (f"c:{cust.id}", body, None, cust.id)
-        order_id = ident
-        ship = s.get(m.Shipment, ident)
-        if ship is not None:
-            order_id = ship.order_id
-        order = s.get(m.Order, order_id)
-        if order is None:
-            return (f"o:{order_id}", None, None, None) if ship is None else None
-        tracking = s.scalars(
-            select(m.Shipment.tracking_number).where(m.Shipment.order_id == order.id)
-        ).all()
-        return (f"o:{order.id}", " ".join([order.number, *tracking]), None, order.customer_id)
+    def _keys(pairs: Collection[tuple[Entity, str]]) -> dict[str, set[str]]:
+        keys: dict[str, set[str]] = {"m": set(), "c": set(), "o": set()}
+        for entity, ident in pairs:
+            if entity == Entity.MESSAGE:
+                keys["m"].add(ident)
+            elif entity == Entity.CUSTOMER:
+                keys["c"].add(ident)
+            elif entity == Entity.ORDER:
+                keys["o"].add(ident)
+        return keys
+
+    @staticmethod
+    def _owners(s: Session, pairs: Collection[tuple[Entity, str]]) -> dict[str, set[str]]:
+        """Customers of the identities and orders of the shipments in ``pairs``."""
+        identities = [i for e, i in pairs if e == Entity.IDENTITY]
+        shipments = [i for e, i in pairs if e == Entity.SHIPMENT]
+        out: dict[str, set[str]] = {"c": set(), "o": set()}
+        if identities:
+            out["c"] = set(
+                s.scalars(
+                    text(f"SELECT customer_id FROM customer_identities WHERE id {_IN_KEYS}"),
+                    {"keys": json.dumps(identities)},
+                )
+            )
+        if shipments:
+            out["o"] = set(
+                s.scalars(
+                    text(f"SELECT order_id FROM shipments WHERE id {_IN_KEYS}"),
+                    {"keys": json.dumps(shipments)},
+                )
+            )
+        return out
+
+    @staticmethod
+    def _reindex(s: Session, kind: str, ids: Collection[str]) -> None:
+        """Index rows for ``ids`` of ``kind`` made again from the cache, in four statements."""
+        table = _SOURCES[kind][0]
+        args = {"k": kind, "keys": json.dumps(sorted(ids))}
+        s.execute(
+            text(
+                "DELETE FROM search_fts WHERE rowid IN "
+                f"(SELECT id FROM search_refs WHERE kind = :k AND key {_IN_KEYS})"
+            ),
+            args,
+        )
+        s.execute(text(f"DELETE FROM search_refs WHERE kind = :k AND key {_IN_KEYS}"), args)
+        s.execute(
+            text(
+                "INSERT INTO search_refs (kind, key) "
+                f"SELECT :k, id FROM {table} WHERE id {_IN_KEYS}"
+            ),
+            args,
+        )
+        s.execute(text(_insert_fts(kind, f"AND r.key {_IN_KEYS}")), args)
 
     # --- asking it -------------------------------------------------------------------------
 
-    def conversation_ids(self, query: str, limit: int = 2000) -> list[str] | None:
-        """Conversations matching ``query`` (None: the query has no searchable words)."""
+    def hits(self, query: str, limit: int = MAX_HITS) -> Subquery | None:
+        """The ids (column ``id``, distinct) of the conversations matching ``query``: its
+        messages, and the conversations of matching customers and orders; at most ``limit``
+        index hits of each, newest first. None when ``query`` is not ``searchable``.
+
+        A subquery, for ``inbox.ordered_ids`` to join conversations to by primary key in one
+        statement (an ``id IN (…hits…)`` filter lets SQLite walk a status index instead)."""
         expr = match_expression(query)
         if expr is None:
             return None
+        return (
+            text(_HITS)
+            .bindparams(search_q=expr, search_n=limit)
+            .columns(id=String())
+            .subquery("search_hits")
+        )
+
+    @staticmethod
+    def pending_in(s: Session) -> bool:
+        """True while the index is not built (an initial sync): searches find nothing."""
+        return bool(get_state(s, _PENDING_KEY))
+
+    def pending(self) -> bool:
         with self.cache.session() as s:
-            hits = s.execute(
-                text(
-                    "SELECT conversation_id, customer_id FROM search_fts "
-                    "WHERE search_fts MATCH :q LIMIT :n"
-                ),
-                {"q": expr, "n": limit},
-            ).all()
-            conv_ids = {c for c, _ in hits if c}
-            customers = {u for _, u in hits if u}
-            if customers:
-                conv_ids |= set(
-                    s.scalars(
-                        select(m.Conversation.id).where(m.Conversation.customer_id.in_(customers))
-                    )
-                )
-        return list(conv_ids)
+            return self.pending_in(s)
+
+    def conversation_ids(self, query: str, limit: int = MAX_HITS) -> list[str] | None:
+        """Conversations matching ``query`` (None: the query has nothing to search for)."""
+        hits = self.hits(query, limit)
+        if hits is None:
+            return None
+        with self.cache.session() as s:
+            if self.pending_in(s):
+                return []
+            return list(s.scalars(select(hits.c.id)))
+
+
+_HITS = (
+    "SELECT conversation_id AS id FROM ("
+    " SELECT conversation_id FROM search_fts WHERE search_fts MATCH :search_q"
+    " AND conversation_id IS NOT NULL ORDER BY rowid DESC LIMIT :search_n)"
+    " UNION"
+    " SELECT sc.id FROM ("
+    "  SELECT DISTINCT customer_id FROM ("
+    "   SELECT customer_id FROM search_fts WHERE search_fts MATCH :search_q"
+    "   AND customer_id IS NOT NULL ORDER BY rowid DESC LIMIT :search_n)) AS sf"
+    " CROSS JOIN conversations AS sc ON sc.customer_id = sf.customer_id"
+)
+
+
+def _insert_fts(kind: str, where: str) -> str:
+    table, body, conv, cust = _SOURCES[kind]
+    return (
+        "INSERT INTO search_fts (rowid, body, conversation_id, customer_id) "
+        f"SELECT r.id, {body}, {conv}, {cust} FROM search_refs r "
+        f"JOIN {table} x ON x.id = r.key WHERE r.kind = :k {where} ORDER BY r.id"
+    )

@@ -39,12 +39,7 @@ class Workstation:
         self.cache = engine.cache
         self.me = me
         readstate.ensure(self.cache.engine)
-        self.search_index = SearchIndex(self.cache)
-        engine.add_listener(self._index)
-
-    def _index(self, event: object) -> None:
-        if isinstance(event, ChangeSet):
-            self.search_index.on_changes(event)
+        self.search_index = SearchIndex(self.cache)  # kept current by the cache's writes
 
     # --- queries (run on workers) ----------------------------------------------------------
 
@@ -55,9 +50,11 @@ class Workstation:
     def ordered_ids(
         self, view: str, sort: inbox.Sort, query: str = "", now: datetime | None = None
     ) -> list[str]:
-        only = self.search_index.conversation_ids(query) if query.strip() else None
+        hits = self.search_index.hits(query)  # None: no query, or one not worth a search
         with self.cache.session() as s:
-            return inbox.ordered_ids(s, view, sort, self.me.id, now or utcnow(), only)
+            if hits is not None and self.search_index.pending_in(s):
+                return []  # the initial sync has not finished: nothing is indexed yet
+            return inbox.ordered_ids(s, view, sort, self.me.id, now or utcnow(), hits)
 
     def rows(self, ids: Sequence[str]) -> dict[str, inbox.InboxRow]:
         with self.cache.session() as s:

@@ -42,6 +42,9 @@ def make_engine(
     )
 
 
+_SYNCHRONOUS = frozenset({"OFF", "NORMAL", "FULL", "EXTRA"})
+
+
 def _tune_sqlite(engine: Engine, foreign_keys: bool) -> None:
     # Writers of this process queue on a lock instead of in SQLite's busy handler, which
     # sleeps up to 100 ms between retries: with four busy writer threads that handler let
@@ -73,6 +76,13 @@ def _tune_sqlite(engine: Engine, foreign_keys: bool) -> None:
         if acquired:
             holder[:] = [id(conn.connection.dbapi_connection)]
         try:
+            # ``engine.execution_options(synchronous="FULL")``: this transaction's commit
+            # durability (SQLite refuses to change it inside a transaction, so here).
+            level = conn.get_execution_options().get("synchronous")
+            if level is not None:
+                if level not in _SYNCHRONOUS:
+                    raise ValueError(f"unknown synchronous level {level!r}")
+                conn.exec_driver_sql(f"PRAGMA synchronous={level}")
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         except BaseException:
             _release(conn.connection.dbapi_connection)

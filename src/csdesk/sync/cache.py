@@ -3,7 +3,12 @@
 Every pulled page is applied with its cursor in ONE transaction, so an initial sync that dies
 half-way resumes from the last whole page and never from a cursor whose rows are missing. The
 file is WAL with ``synchronous=FULL``: the outbox holds replies the agent typed, and a power cut
-must not take back a reply the desk already showed as written.
+must not take back a reply the desk already showed as written. Pulled pages commit with
+``synchronous=NORMAL``: a page lost to a power cut is pulled again from the stored cursor, and
+the next durable commit syncs the whole log, pages included.
+
+Watchers (``add_watcher``) keep derived tables current (the search index): they are called
+inside the same write transaction as the rows they derive from, before and after the change.
 
 Writers are serialized by a lock in this process (and by SQLite's ``BEGIN IMMEDIATE`` across
 processes); readers use snapshot sessions that never wait for a writer.
@@ -13,10 +18,11 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import delete, event
 from sqlalchemy.orm import Session
@@ -46,6 +52,34 @@ HEAD = "head"
 SCHEMA = "schema"
 USER = "user"
 
+Pair = tuple[Entity, str]
+
+
+@dataclass(frozen=True, slots=True)
+class CacheWrite:
+    """What one write transaction of the cache changes, as its watchers see it."""
+
+    pairs: frozenset[Pair] = field(default_factory=frozenset)
+    #: Every cached entity is gone (``reset``, or the tables were rebuilt).
+    everything: bool = False
+    #: A pulled page (``first_page``: applied on an empty cursor, an initial sync begins).
+    page: bool = False
+    first_page: bool = False
+    #: A pulled page with more pages after it: an initial sync is not finished.
+    more: bool = False
+
+
+class CacheWatcher(Protocol):
+    """Keeps something derived from the cached rows current, in the writer's transaction."""
+
+    def changing(self, s: Session, write: CacheWrite) -> object:
+        """Before the rows change; what it returns is handed to ``changed``."""
+        ...
+
+    def changed(self, s: Session, write: CacheWrite, before: object) -> None:
+        """After the rows changed (``write`` may name more pairs than ``changing`` saw)."""
+        ...
+
 
 class LocalCache:
     """The local SQLite cache. Thread-safe; one instance per file per process."""
@@ -55,9 +89,11 @@ class LocalCache:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.engine = make_engine(sqlite_url(self.path), foreign_keys=False, pool_size=4)
         event.listen(self.engine, "connect", _durable)
-        self._writes = session_factory(self.engine)
+        self._writes = session_factory(self.engine.execution_options(synchronous="FULL"))
+        self._page_writes = session_factory(self.engine.execution_options(synchronous="NORMAL"))
         self._reads = read_session_factory(self.engine)
         self._lock = threading.RLock()
+        self._watchers: list[CacheWatcher] = []
         self.rebuilt = self._open()
 
     def _open(self) -> bool:
@@ -88,10 +124,45 @@ class LocalCache:
         return self._reads()
 
     @contextmanager
-    def write(self) -> Iterator[Session]:
-        """One write transaction, committed on leaving the block (rolled back on error)."""
-        with self._lock, self._writes() as s, s.begin():
+    def write(self, *, durable: bool = True) -> Iterator[Session]:
+        """One write transaction, committed on leaving the block (rolled back on error).
+
+        ``durable=False``: committed with ``synchronous=NORMAL``, for what can be fetched again.
+        """
+        factory = self._writes if durable else self._page_writes
+        with self._lock, factory() as s, s.begin():
             yield s
+
+    # --- watchers ---------------------------------------------------------------------------
+
+    def add_watcher(self, watcher: CacheWatcher) -> Callable[[], None]:
+        """Call ``watcher`` in every write that changes cached entities; returns its removal."""
+        with self._lock:
+            self._watchers.append(watcher)
+
+        def remove() -> None:
+            with self._lock:
+                if watcher in self._watchers:
+                    self._watchers.remove(watcher)
+
+        return remove
+
+    @contextmanager
+    def watched(self, s: Session, write: CacheWrite) -> Iterator[set[Pair]]:
+        """Wrap the changes of ``write`` inside transaction ``s``: watchers see them before
+        and after. Add to the yielded set what the block changed beyond ``write.pairs``."""
+        with self._lock:
+            watchers = list(self._watchers)
+        before = [(w, w.changing(s, write)) for w in watchers]
+        extra: set[Pair] = set()
+        yield extra
+        final = write
+        if extra - write.pairs:
+            final = CacheWrite(
+                write.pairs | extra, write.everything, write.page, write.first_page, write.more
+            )
+        for w, token in before:
+            w.changed(s, final, token)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -128,30 +199,42 @@ class LocalCache:
             except ValueError:
                 continue  # an entity a newer server knows and this client does not
             latest[(entity, change["id"])] = change
-        with self.write() as s:
-            upserts: dict[Entity, list[dict[str, Any]]] = {}
-            deletes: dict[Entity, list[str]] = {}
-            for (entity, ident), change in latest.items():
-                data = change["data"]
-                if change["deleted"] or data is None:
-                    deletes.setdefault(entity, []).append(ident)
-                else:
-                    upserts.setdefault(entity, []).append({**from_wire(entity, data), "id": ident})
-            for entity, rows in upserts.items():
-                upsert_rows(s, entity, rows)
-            for entity, ids in deletes.items():
-                delete_rows(s, entity, ids)
-            hit = optimistic.shadowed(s) & latest.keys()
-            optimistic.update_shadows(
-                s,
-                {p: None if latest[p]["deleted"] else latest[p]["data"] for p in hit},
+        with self.write(durable=False) as s:
+            first = not int(get_state(s, CURSOR) or 0)
+            write = CacheWrite(
+                frozenset(latest), page=True, first_page=first, more=bool(page["more"])
             )
-            set_state(s, CURSOR, int(page["cursor"]))
-            set_state(s, HEAD, int(page["head"]))
-            dropped = optimistic.drop_acked(s, int(page["cursor"]))
-            if hit or dropped:
-                optimistic.rebase(s)
+            with self.watched(s, write) as extra:
+                dropped = self._apply_changes(s, page, latest)
+                extra.update(dropped)
         return ChangeSet.of([*latest, *dropped])
+
+    def _apply_changes(
+        self, s: Session, page: PullPage, latest: dict[tuple[Entity, str], Change]
+    ) -> list[Pair]:
+        upserts: dict[Entity, list[dict[str, Any]]] = {}
+        deletes: dict[Entity, list[str]] = {}
+        for (entity, ident), change in latest.items():
+            data = change["data"]
+            if change["deleted"] or data is None:
+                deletes.setdefault(entity, []).append(ident)
+            else:
+                upserts.setdefault(entity, []).append({**from_wire(entity, data), "id": ident})
+        for entity, rows in upserts.items():
+            upsert_rows(s, entity, rows)
+        for entity, ids in deletes.items():
+            delete_rows(s, entity, ids)
+        hit = optimistic.shadowed(s) & latest.keys()
+        optimistic.update_shadows(
+            s,
+            {p: None if latest[p]["deleted"] else latest[p]["data"] for p in hit},
+        )
+        set_state(s, CURSOR, int(page["cursor"]))
+        set_state(s, HEAD, int(page["head"]))
+        dropped = optimistic.drop_acked(s, int(page["cursor"]))
+        if hit or dropped:
+            optimistic.rebase(s)
+        return dropped
 
     def apply_snapshot(
         self, entity: Entity, ident: str, seq: int, data: dict[str, Any] | None
@@ -164,10 +247,11 @@ class LocalCache:
         with self.write() as s:
             if seq and seq <= int(get_state(s, CURSOR) or 0):
                 return ChangeSet()
-            put_wire(s, entity, ident, data)
-            if (entity, ident) in optimistic.shadowed(s):
-                optimistic.update_shadows(s, {(entity, ident): data})
-                optimistic.rebase(s)
+            with self.watched(s, CacheWrite(frozenset({(entity, ident)}))):
+                put_wire(s, entity, ident, data)
+                if (entity, ident) in optimistic.shadowed(s):
+                    optimistic.update_shadows(s, {(entity, ident): data})
+                    optimistic.rebase(s)
         return ChangeSet.of([(entity, ident)])
 
     def reset(self) -> ChangeSet:
@@ -176,7 +260,7 @@ class LocalCache:
         For ``cursor_ahead``: the server's database was replaced, so acked actions (committed
         to the old one) are dropped and pending ones will be pushed to the new one.
         """
-        with self.write() as s:
+        with self.write() as s, self.watched(s, CacheWrite(everything=True)):
             for table in CACHE_TABLES.values():
                 s.execute(delete(table))
             s.execute(delete(shadow))

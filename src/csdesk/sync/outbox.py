@@ -35,10 +35,10 @@ from typing import Any
 
 from sqlalchemy import delete, func, select, update
 
-from csdesk.protocol import MAX_PUSH_BATCH, Mutation, MutationType, Reason
+from csdesk.protocol import MAX_PUSH_BATCH, Entity, Mutation, MutationType, Reason
 from csdesk.storage.types import utcnow
 from csdesk.sync import optimistic
-from csdesk.sync.cache import CURSOR, LocalCache
+from csdesk.sync.cache import CURSOR, CacheWrite, LocalCache
 from csdesk.sync.events import ChangeSet
 from csdesk.sync.tables import get_state, outbox
 
@@ -177,7 +177,8 @@ class Outbox:
         json.dumps(args)  # fail here, not in the push thread, if it cannot go on the wire
         mid = str(uuid.uuid4())
         now = utcnow()
-        with self.cache.write() as s:
+        write = CacheWrite(frozenset(optimistic.affected(mtype.value, args)))
+        with self.cache.write() as s, self.cache.watched(s, write) as extra:
             s.execute(
                 outbox.insert().values(
                     id=mid, type=mtype.value, args=args, state=PENDING, created_at=now
@@ -185,6 +186,7 @@ class Outbox:
             )
             mut = optimistic.LocalMutation(mid, mtype.value, args, now)
             pairs = optimistic.apply_local(s, mut, optimistic.Me.load(s))
+            extra.update(pairs)
         return mid, ChangeSet.of(pairs)
 
     # --- reading ----------------------------------------------------------------------------
@@ -244,31 +246,43 @@ class Outbox:
     def resolve(self, acks: Mapping[str, int], rejections: Mapping[str, Reason]) -> ChangeSet:
         """Record a whole push answer in one transaction, then rebase once."""
         with self.cache.write() as s:
-            for mid, seq in acks.items():
-                s.execute(
-                    update(outbox)
-                    .where(outbox.c.id == mid, outbox.c.state == PENDING)
-                    .values(state=ACKED, acked_seq=seq)
-                )
-            for mid, reason in rejections.items():
-                s.execute(
-                    update(outbox)
-                    .where(outbox.c.id == mid, outbox.c.state == PENDING)
-                    .values(
-                        state=REJECTED,
-                        reason_code=reason.get("code", ""),
-                        reason_message=reason.get("message", ""),
-                    )
-                )
             touched = s.execute(
                 select(outbox.c.type, outbox.c.args).where(outbox.c.id.in_([*acks, *rejections]))
             ).all()
             pairs = [p for r in touched for p in optimistic.affected(r.type, r.args)]
-            pairs += optimistic.drop_acked(s, int(get_state(s, CURSOR) or 0))
-            optimistic.rebase(s)
-            if acks:
-                self._prune_files(s, [r.args for r in touched])
+            with self.cache.watched(s, CacheWrite(frozenset(pairs))) as extra:
+                extra.update(self._resolve(s, acks, rejections, touched))
+                pairs += extra
         return ChangeSet.of(pairs)
+
+    def _resolve(
+        self,
+        s: Any,
+        acks: Mapping[str, int],
+        rejections: Mapping[str, Reason],
+        touched: Sequence[Any],
+    ) -> list[tuple[Entity, str]]:
+        for mid, seq in acks.items():
+            s.execute(
+                update(outbox)
+                .where(outbox.c.id == mid, outbox.c.state == PENDING)
+                .values(state=ACKED, acked_seq=seq)
+            )
+        for mid, reason in rejections.items():
+            s.execute(
+                update(outbox)
+                .where(outbox.c.id == mid, outbox.c.state == PENDING)
+                .values(
+                    state=REJECTED,
+                    reason_code=reason.get("code", ""),
+                    reason_message=reason.get("message", ""),
+                )
+            )
+        dropped = optimistic.drop_acked(s, int(get_state(s, CURSOR) or 0))
+        optimistic.rebase(s)
+        if acks:
+            self._prune_files(s, [r.args for r in touched])
+        return dropped
 
     def dismiss(self, mutation_id: str) -> bool:
         """The agent has seen a rejection: forget it. False if there was no such rejection."""

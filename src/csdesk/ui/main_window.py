@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from csdesk.app.inbox import Sort, View
+from csdesk.app.search import searchable
 from csdesk.app.thread import ConversationView, CustomerContext
 from csdesk.app.workstation import Workstation
 from csdesk.domain.enums import ConversationStatus
@@ -264,7 +265,7 @@ class MainWindow(ConversationActions, ViewNavigation, QMainWindow):
         self.reload_list()
 
     def _query_changed(self, text: str) -> None:
-        self.query = text
+        self.query = text if searchable(text) else ""  # one letter matches most of the cache
         self.reload_list()
 
     def _sort_changed(self, value: str) -> None:

@@ -1,0 +1,201 @@
+"""The local search index: kept current inside the cache's writes, one version per entity,
+built once at the end of an initial sync (issue 10, items 1 and 2)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection
+
+from csdesk.app import inbox
+from csdesk.app.search import SearchIndex, match_expression, searchable
+from csdesk.protocol import Entity, MutationType
+from csdesk.storage.wire import row_to_wire, table_of
+from csdesk.sync import LocalCache, Outbox
+from tests.sync.test_cache import ME, T0, conversation, customer, page
+
+
+def wire(entity: Entity, ident: str, **kw: Any) -> dict[str, Any]:
+    """A wire row of ``entity`` with every column at its default (None without one)."""
+    row: dict[str, Any] = {}
+    for col in table_of(entity).columns:
+        default = col.default.arg if col.default is not None and col.default.is_scalar else None
+        row[col.name] = default
+    row.update(id=ident, created_at=T0, updated_at=T0, **kw)
+    return row_to_wire(entity, row)
+
+
+def message(ident: str, conv: str, body: str) -> dict[str, Any]:
+    return wire(
+        Entity.MESSAGE, ident, conversation_id=conv, channel="email", direction="in",
+        body_text=body, attachments=[],
+    )  # fmt: skip
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> LocalCache:
+    c = LocalCache(tmp_path / "cache.sqlite")
+    c.set_user(ME)
+    return c
+
+
+def counts(cache: LocalCache) -> tuple[int, int]:
+    with cache.session() as s:
+        fts = s.scalar(text("SELECT count(*) FROM search_fts"))
+        refs = s.scalar(text("SELECT count(*) FROM search_refs"))
+    return int(fts or 0), int(refs or 0)
+
+
+def seeded(cache: LocalCache) -> SearchIndex:
+    index = SearchIndex(cache)
+    cache.apply_page(
+        page(
+            (Entity.CUSTOMER, "cust-1", customer("cust-1", name="Carla Oldname")),
+            (Entity.CONVERSATION, "c1", conversation("c1")),
+            (
+                Entity.CONVERSATION,
+                "c2",
+                conversation("c2", customer_id="cust-2", status="resolved"),
+            ),
+            (Entity.MESSAGE, "m2", message("m2", "c2", "the blender arrived broken")),
+            cursor=3,
+        )
+    )
+    return index
+
+
+def test_a_customer_edited_twice_is_found_by_its_latest_text_only(cache: LocalCache) -> None:
+    index = seeded(cache)
+    assert index.conversation_ids("Oldname") == ["c1"]
+    for cursor, name in ((4, "Carla Middlename"), (5, "Carla Newname")):
+        cache.apply_page(
+            page((Entity.CUSTOMER, "cust-1", customer("cust-1", name=name)), cursor=cursor)
+        )
+    assert index.conversation_ids("Newname") == ["c1"]
+    assert index.conversation_ids("Middlename") == []
+    assert index.conversation_ids("Oldname") == []
+    # One index row per indexed entity: the customer and the message.
+    assert counts(cache) == (2, 2)
+
+
+def test_an_agents_own_edit_and_reply_are_searchable_at_once(cache: LocalCache) -> None:
+    index = seeded(cache)
+    outbox = Outbox(cache)
+    outbox.enqueue(
+        MutationType.CUSTOMER_UPDATE,
+        {"customer_id": "cust-1", "fields": {"name": "Carla Localname"}},
+    )
+    mid = str(uuid.uuid4())
+    mutation = outbox.enqueue(
+        MutationType.MESSAGE_SEND,
+        {"conversation_id": "c1", "message_id": mid, "body_text": "your zebrafish shipped"},
+    )
+    assert index.conversation_ids("Localname") == ["c1"]
+    assert index.conversation_ids("Oldname") == []
+    assert index.conversation_ids("zebrafish") == ["c1"]
+    # The server refuses the reply: it is gone from the cache and from the index.
+    outbox.mark_rejected(mutation, {"code": "forbidden", "message": "no"})
+    assert index.conversation_ids("zebrafish") == []
+    assert counts(cache) == (2, 2)
+
+
+def test_a_deleted_identity_leaves_its_customers_text(cache: LocalCache) -> None:
+    index = seeded(cache)
+    ident = wire(
+        Entity.IDENTITY, "id-1", customer_id="cust-1", kind="email", value="carla@work.example"
+    )
+    cache.apply_page(page((Entity.IDENTITY, "id-1", ident), cursor=4))
+    assert index.conversation_ids("carla@work.example") == ["c1"]
+    cache.apply_page(page((Entity.IDENTITY, "id-1", None), cursor=5))
+    assert index.conversation_ids("carla@work.example") == []
+    assert index.conversation_ids("Oldname") == ["c1"]
+
+
+def test_an_initial_sync_builds_the_index_once_at_its_end(cache: LocalCache) -> None:
+    index = SearchIndex(cache)
+    statements: list[str] = []
+
+    def seen(_c: Connection, _cur: Any, sql: str, *_a: Any) -> None:
+        statements.append(sql)
+
+    event.listen(cache.engine, "before_cursor_execute", seen)
+    cache.apply_page(page((Entity.CUSTOMER, "cust-1", customer("cust-1")), cursor=1, more=True))
+    cache.apply_page(page((Entity.CONVERSATION, "c1", conversation("c1")), cursor=2, more=True))
+    assert index.pending()
+    assert index.conversation_ids("Carla") == []  # nothing is indexed yet
+    assert not [q for q in statements if "INSERT INTO search_fts" in q]
+    cache.apply_page(page((Entity.MESSAGE, "m1", message("m1", "c1", "kettle")), cursor=3))
+    event.remove(cache.engine, "before_cursor_execute", seen)
+    assert not index.pending()
+    assert index.conversation_ids("Carla") == ["c1"]
+    assert index.conversation_ids("kettle") == ["c1"]
+    # One set-based statement per kind (messages, customers, orders), none per row.
+    assert len([q for q in statements if "INSERT INTO search_fts" in q]) == 3
+    # Pulled pages commit with synchronous=NORMAL; the agent's own actions stay FULL.
+    assert "PRAGMA synchronous=NORMAL" in statements
+    statements.clear()
+    event.listen(cache.engine, "before_cursor_execute", seen)
+    Outbox(cache).enqueue(MutationType.CONVERSATION_CLAIM, {"conversation_id": "c1"})
+    event.remove(cache.engine, "before_cursor_execute", seen)
+    assert "PRAGMA synchronous=FULL" in statements
+
+
+def test_reset_empties_the_index_until_the_next_sync_ends(cache: LocalCache) -> None:
+    index = seeded(cache)
+    cache.reset()
+    assert counts(cache) == (0, 0)
+    assert index.conversation_ids("blender") == []
+    cache.apply_page(page((Entity.MESSAGE, "m2", message("m2", "c2", "blender")), cursor=9))
+    assert index.conversation_ids("blender") == ["c2"]
+
+
+def test_an_index_of_the_old_layout_is_rebuilt_on_open(tmp_path: Path) -> None:
+    cache = LocalCache(tmp_path / "cache.sqlite")
+    seeded(cache)
+    with cache.write() as s:  # the layout that stored RETURNING rowid (always -1)
+        s.execute(text("DROP TABLE search_fts"))
+        s.execute(text("DROP TABLE search_refs"))
+        s.execute(text("DELETE FROM sync_state WHERE key = 'search_layout'"))
+        s.execute(
+            text(
+                "CREATE VIRTUAL TABLE search_fts USING fts5("
+                "body, conversation_id UNINDEXED, customer_id UNINDEXED, ref UNINDEXED)"
+            )
+        )
+        s.execute(text("CREATE TABLE search_refs (ref TEXT PRIMARY KEY, fts_rowid INTEGER)"))
+        s.execute(text("INSERT INTO search_refs VALUES ('c:cust-1', -1)"))
+    cache.close()
+    cache = LocalCache(tmp_path / "cache.sqlite")
+    index = SearchIndex(cache)
+    assert index.conversation_ids("blender") == ["c2"]
+    assert index.conversation_ids("Oldname") == ["c1"]
+    assert counts(cache) == (2, 2)
+
+
+def test_one_character_is_not_searched() -> None:
+    assert not searchable("r")
+    assert not searchable("  r. ")
+    assert match_expression("r") is None
+    assert searchable("re")
+    assert match_expression("re") == '"re"*'
+    assert match_expression('ab "c') == '"ab" "c"*'
+
+
+def test_ordered_ids_joins_the_hits_and_keeps_the_view(cache: LocalCache) -> None:
+    index = seeded(cache)
+    cache.apply_page(page((Entity.MESSAGE, "m1", message("m1", "c1", "blender again")), cursor=4))
+    now = datetime(2025, 1, 2, tzinfo=UTC)
+    hits = index.hits("blender")
+    assert hits is not None
+    with cache.session() as s:
+        everywhere = inbox.ordered_ids(s, inbox.View.EVERYWHERE, inbox.Sort.NEWEST, "u", now, hits)
+        open_ = inbox.ordered_ids(s, inbox.View.ALL_OPEN, inbox.Sort.NEWEST, "u", now, hits)
+        by_list = inbox.ordered_ids(s, inbox.View.ALL_OPEN, inbox.Sort.NEWEST, "u", now, ["c2"])
+    assert sorted(everywhere) == ["c1", "c2"]
+    assert open_ == ["c1"]  # c2 is resolved
+    assert by_list == []
