@@ -199,3 +199,19 @@ def test_ordered_ids_joins_the_hits_and_keeps_the_view(cache: LocalCache) -> Non
     assert sorted(everywhere) == ["c1", "c2"]
     assert open_ == ["c1"]  # c2 is resolved
     assert by_list == []
+
+
+def test_a_whole_word_that_fills_the_cap_is_not_widened_to_its_prefix(cache: LocalCache) -> None:
+    index = seeded(cache)
+    cache.apply_page(
+        page(
+            (Entity.MESSAGE, "m1", message("m1", "c1", "one kettle")),
+            (Entity.MESSAGE, "m3", message("m3", "c2", "two kettles")),
+            cursor=4,
+        )
+    )
+    assert sorted(index.conversation_ids("kett") or []) == ["c1", "c2"]
+    assert sorted(index.conversation_ids("kettle") or []) == ["c1", "c2"]
+    # At most one hit: the newest whole-word hit, not the newer "kettles".
+    assert index.conversation_ids("kettle", limit=1) == ["c1"]
+    assert index.conversation_ids("kett", limit=1) == ["c2"]

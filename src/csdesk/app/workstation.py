@@ -50,8 +50,9 @@ class Workstation:
     def ordered_ids(
         self, view: str, sort: inbox.Sort, query: str = "", now: datetime | None = None
     ) -> list[str]:
-        hits = self.search_index.hits(query)  # None: no query, or one not worth a search
         with self.cache.session() as s:
+            # None: no query, or one not worth a search (one letter).
+            hits = self.search_index.hits(query, session=s)
             if hits is not None and self.search_index.pending_in(s):
                 return []  # the initial sync has not finished: nothing is indexed yet
             return inbox.ordered_ids(s, view, sort, self.me.id, now or utcnow(), hits)
