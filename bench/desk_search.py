@@ -33,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench._common import machine, median, pct, table
 
+from csdesk.app import search
 from csdesk.app.inbox import Sort, View
 from csdesk.app.search import SearchIndex, match_expression
 from csdesk.app.workstation import Me, Workstation
@@ -269,11 +270,8 @@ def fts_alone(ws: Workstation, query: str) -> Callable[[], object]:
     def run() -> object:
         with ws.cache.session() as s:
             return s.execute(
-                text(
-                    "SELECT conversation_id, customer_id FROM search_fts "
-                    "WHERE search_fts MATCH :q LIMIT 2000"
-                ),
-                {"q": expr},
+                text("SELECT rowid FROM search_fts WHERE search_fts MATCH :q LIMIT :n"),
+                {"q": expr, "n": search.MAX_HITS},
             ).all()
 
     return run
@@ -294,9 +292,20 @@ def main() -> int:
     p.add_argument("--indexed", type=int, default=1_260_000, help="index rows for searches")
     p.add_argument("--reps", type=int, default=3, help="first-sync repetitions (interleaved)")
     p.add_argument("--searches", type=int, default=20, help="timed searches per class")
+    p.add_argument(
+        "--max-hits", type=int, default=search.MAX_HITS, help="search.MAX_HITS for this run"
+    )
     p.add_argument("--skip-sync", action="store_true")
     p.add_argument("--skip-search", action="store_true")
+    p.add_argument(
+        "--cache",
+        type=Path,
+        default=None,
+        help="keep the search cache in this file, and reuse it when it exists (a run of the "
+        "same --indexed)",
+    )
     args = p.parse_args()
+    search.MAX_HITS = args.max_hits
     workdir = Path(tempfile.mkdtemp(prefix="csdesk-search-"))
     print(machine(), "| load average at start:", os.getloadavg())
 
@@ -331,7 +340,11 @@ def main() -> int:
     if not args.skip_search:
         store = Store(max(8, int(args.indexed / 1.25)))
         t = time.perf_counter()
-        ws = fill(workdir / "search.sqlite", store)
+        if args.cache is not None and args.cache.exists():
+            engine = SyncEngine(LocalCache(args.cache), SyncApi("http://127.0.0.1:9"))
+            ws = Workstation(engine, Me("u-me", "me", "Me", "agent"))
+        else:
+            ws = fill(args.cache or workdir / "search.sqlite", store)
         with ws.cache.session() as s:
             from sqlalchemy import text
 

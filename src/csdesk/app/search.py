@@ -33,8 +33,10 @@ _LAYOUT_KEY = "search_layout"
 #: Set while the index is not built (an initial sync is under way): searches find nothing.
 _PENDING_KEY = "search_pending"
 #: At most this many index hits (newest first) per search: a query matching half the cache
-#: would otherwise list half the cache.
-MAX_HITS = 2000
+#: would otherwise list half the cache. Each hit costs a few scattered page reads (its ref, its
+#: conversation): at 1.26 M index rows on a loaded 2-core box 2,000 hits took 20-45 ms,
+#: 500 hits 10-20 ms (bench/desk_search.py --max-hits).
+MAX_HITS = 1000
 
 _DDL = (
     # Only the text: reading UNINDEXED columns back costs a content-table lookup per hit.
@@ -158,8 +160,6 @@ class SearchIndex:
             s.execute(text(_insert_refs(kind, "")), {"k": kind})
             s.execute(text(_insert_fts(kind, "")), {"k": kind})
         set_state(s, _PENDING_KEY, False)
-        # The inbox's queries join through new rows: give SQLite's planner fresh statistics.
-        s.execute(text("PRAGMA optimize"))
 
     @staticmethod
     def _keys(pairs: Collection[tuple[Entity, str]]) -> dict[str, set[str]]:
@@ -213,7 +213,7 @@ class SearchIndex:
     # --- asking it -------------------------------------------------------------------------
 
     def hits(
-        self, query: str, limit: int = MAX_HITS, session: Session | None = None
+        self, query: str, limit: int | None = None, session: Session | None = None
     ) -> Subquery | None:
         """The ids (column ``id``, distinct) of the conversations matching ``query``: its
         messages, and the conversations of matching customers and orders; at most ``limit``
@@ -226,6 +226,7 @@ class SearchIndex:
         expr = match_expression(query)
         if expr is None:
             return None
+        limit = MAX_HITS if limit is None else limit
         if session is None:
             with self.cache.session() as s:
                 expr = self._expression(s, expr, limit)
@@ -265,7 +266,7 @@ class SearchIndex:
         with self.cache.session() as s:
             return self.pending_in(s)
 
-    def conversation_ids(self, query: str, limit: int = MAX_HITS) -> list[str] | None:
+    def conversation_ids(self, query: str, limit: int | None = None) -> list[str] | None:
         """Conversations matching ``query`` (None: the query has nothing to search for)."""
         hits = self.hits(query, limit)
         if hits is None:
