@@ -291,7 +291,7 @@ def main() -> int:
     p.add_argument("--messages", type=int, default=100_000, help="first sync size")
     p.add_argument("--indexed", type=int, default=1_260_000, help="index rows for searches")
     p.add_argument("--reps", type=int, default=3, help="first-sync repetitions (interleaved)")
-    p.add_argument("--searches", type=int, default=20, help="timed searches per class")
+    p.add_argument("--searches", type=int, default=40, help="timed searches per class")
     p.add_argument(
         "--max-hits", type=int, default=search.MAX_HITS, help="search.MAX_HITS for this run"
     )

@@ -183,7 +183,10 @@ def test_one_character_is_not_searched() -> None:
     assert match_expression("r") is None
     assert searchable("re")
     assert match_expression("re") == '"re"*'
-    assert match_expression('ab "c') == '"ab" "c"*'
+    assert not searchable("a b")
+    # A last word of one letter waits for its second; one in the middle is a whole word.
+    assert match_expression('ab "c') == '"ab"*'
+    assert match_expression("a bc") == '"a" "bc"*'
 
 
 def test_ordered_ids_joins_the_hits_and_keeps_the_view(cache: LocalCache) -> None:

@@ -78,22 +78,27 @@ _IN_KEYS = "IN (SELECT value FROM json_each(:keys))"
 
 def match_expression(query: str) -> str | None:
     """An FTS5 query for what the agent typed: every word must match, the last as a prefix
-    (results as you type). Quotes keep user input from being read as FTS syntax. None when
-    there is nothing to search for (see ``searchable``)."""
-    if not searchable(query):
-        return None
+    (results as you type). Quotes keep user input from being read as FTS syntax.
+
+    Never a one-letter prefix: it matches most of the cache, and FTS5 gathers every hit of a
+    prefix its prefix index (2 and 3 letters) does not hold before it can sort them. A last
+    word of one letter is one just begun and waits for its second; a query with no word of
+    two letters or more is not searched at all (None; see ``searchable``)."""
     words = [w.strip(".-") for w in _TOKEN.findall(query)]
     words = [w for w in words if w]
+    if len(words) > 1 and len(words[-1]) == 1:
+        words.pop()
+    if not any(len(w) >= 2 for w in words):
+        return None
     quoted = ['"' + w.replace('"', '""') + '"' for w in words]
-    quoted[-1] += "*"
+    if len(words[-1]) >= 2:
+        quoted[-1] += "*"
     return " ".join(quoted)
 
 
 def searchable(query: str) -> bool:
-    """Whether ``query`` is worth a search: a word, and more than one character in all. One
-    letter as a prefix matches most of the cache and tells the agent nothing."""
-    words = [w.strip(".-") for w in _TOKEN.findall(query)]
-    return sum(len(w) for w in words) >= 2
+    """Whether ``query`` is worth a search (the inbox shows its view unfiltered until it is)."""
+    return match_expression(query) is not None
 
 
 class SearchIndex:
