@@ -218,3 +218,28 @@ def test_a_whole_word_that_fills_the_cap_is_not_widened_to_its_prefix(cache: Loc
     # At most one hit: the newest whole-word hit, not the newer "kettles".
     assert index.conversation_ids("kettle", limit=1) == ["c1"]
     assert index.conversation_ids("kett", limit=1) == ["c2"]
+
+
+def test_the_inbox_ignores_a_one_letter_query_and_finds_nothing_while_pending(
+    cache: LocalCache,
+) -> None:
+    from csdesk.app.workstation import Me, Workstation
+    from csdesk.sync import SyncApi, SyncEngine
+
+    ws = Workstation(SyncEngine(cache, SyncApi("http://127.0.0.1:9")), Me("u", "u", "U", "agent"))
+    cache.apply_page(
+        page(
+            (Entity.CONVERSATION, "c1", conversation("c1")),
+            (Entity.CONVERSATION, "c2", conversation("c2", subject="Other")),
+            (Entity.MESSAGE, "m2", message("m2", "c2", "blender")),
+            cursor=3,
+            more=True,
+        )
+    )
+    assert ws.search_index.pending()
+    assert ws.ordered_ids(inbox.View.EVERYWHERE, inbox.Sort.NEWEST, "blender") == []
+    cache.apply_page(page(cursor=4))
+    assert ws.ordered_ids(inbox.View.EVERYWHERE, inbox.Sort.NEWEST, "blender") == ["c2"]
+    everything = ws.ordered_ids(inbox.View.ALL_OPEN, inbox.Sort.NEWEST)
+    assert sorted(everything) == ["c1", "c2"]
+    assert ws.ordered_ids(inbox.View.ALL_OPEN, inbox.Sort.NEWEST, "b") == everything
