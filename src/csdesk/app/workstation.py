@@ -59,6 +59,11 @@ class Workstation:
         with self.cache.session() as s:
             return inbox.ordered_ids(s, view, sort, self.me.id, now or utcnow(), only)
 
+    def mine(self) -> set[str]:
+        """The active conversations assigned to me (unordered)."""
+        with self.cache.session() as s:
+            return inbox.mine(s, self.me.id)
+
     def rows(self, ids: Sequence[str]) -> dict[str, inbox.InboxRow]:
         with self.cache.session() as s:
             return inbox.rows(s, ids)
