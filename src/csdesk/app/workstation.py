@@ -57,6 +57,11 @@ class Workstation:
                 return []  # the initial sync has not finished: nothing is indexed yet
             return inbox.ordered_ids(s, view, sort, self.me.id, now or utcnow(), hits)
 
+    def mine(self) -> set[str]:
+        """The active conversations assigned to me (unordered)."""
+        with self.cache.session() as s:
+            return inbox.mine(s, self.me.id)
+
     def rows(self, ids: Sequence[str]) -> dict[str, inbox.InboxRow]:
         with self.cache.session() as s:
             return inbox.rows(s, ids)

@@ -7,6 +7,7 @@ Widgets reach data only through ``Workstation`` calls run by ``Tasks``; sync new
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
@@ -30,10 +31,12 @@ from csdesk.sync.events import ChangeSet, Rejection, SyncState, SyncStatus
 from csdesk.theme.tokens import Theme
 from csdesk.ui.a11y import announce
 from csdesk.ui.actions import ActionRegistry
+from csdesk.ui.big_lists import Releaser, same_items
 from csdesk.ui.bridge import SyncBridge
 from csdesk.ui.call_desk import CallDesk
 from csdesk.ui.collision import CollisionWatch
 from csdesk.ui.conversation_actions import ConversationActions
+from csdesk.ui.latest import Latest
 from csdesk.ui.models.inbox_model import InboxModel
 from csdesk.ui.pane_fit import PaneFitter
 from csdesk.ui.panels.conversation import ConversationPanel
@@ -65,6 +68,18 @@ CONVERSATION_ACTIONS = [
     "priority",
     "tags",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class ListLoaded:
+    """What one inbox query found (on the query lane); counts and Mine only when asked."""
+
+    view: str
+    ids: list[str]
+    same: bool  # the same ids in the same order as the list already shows
+    counts: dict[str, int] | None = None
+    mine: set[str] | None = None
+    new_mine: tuple[str, ...] = ()  # in ``mine``, not in the Mine set the query started from
 
 
 class MainWindow(ConversationActions, ViewNavigation, QMainWindow):
@@ -107,8 +122,9 @@ class MainWindow(ConversationActions, ViewNavigation, QMainWindow):
         # Until the first catch-up, conversations arriving are the backlog, not news: without
         # this, signing in announced (and spoke) every conversation as "new for you".
         self.caught_up = False
-        self._reorder_pending = False
-        self._reload_again = False
+        self._latest = Latest(self.tasks)  # one inbox query at a time, stale answers dropped
+        self._release = Releaser(self)  # a million replaced ids are freed in slices
+        self._recount_owed = True  # counts and Mine wait for a change or the clock
         self._quiet = False  # moving the list's cursor without opening what it lands on
         self.shown_view: str | None = None  # the view whose conversations the list shows
         self._names: dict[str, str] = dict(ws.users())
@@ -262,63 +278,74 @@ class MainWindow(ConversationActions, ViewNavigation, QMainWindow):
 
     def _view_chosen(self, view: str) -> None:
         self.view = view
-        self.reload_list()
+        self.reload_list(recount=False)
 
     def _query_changed(self, text: str) -> None:
         self.query = text if searchable(text) else ""  # one letter matches most of the cache
-        self.reload_list()
+        self.reload_list(recount=False)
 
     def _sort_changed(self, value: str) -> None:
         self.sort = Sort(value)
-        self.reload_list()
+        self.reload_list(recount=False)
 
-    def reload_list(self) -> None:
-        """Re-run the ordering query and the counts on a worker."""
-        if self._reorder_pending:
-            self._reload_again = True  # run once more with the newest view, sort and query
-            return
-        self._reorder_pending = True
-        self._reload_again = False
+    @property
+    def _reorder_pending(self) -> bool:
+        """An inbox query runs or waits."""
+        return self._latest.busy
+
+    def reload_list(self, *, recount: bool = True) -> None:
+        """Re-run the ordering query on the query lane; with ``recount`` (the data or the
+        clock moved, not the agent's view, sort or search) the counts and Mine too. A query
+        asked while one runs replaces any waiting one, and the running one's answer is
+        dropped; a recount asked for is kept until an answer with counts arrives."""
+        self._recount_owed = self._recount_owed or recount
+        recount = self._recount_owed
         view, sort, query = self.view, self.sort, self.query
         scope = view if self.search_in_view or not query.strip() else View.EVERYWHERE
+        shown, known, ws = self.model.ids(), self._known_mine, self.ws
 
-        def work() -> tuple[str, list[str], dict[str, int], set[str]]:
-            ids = self.ws.ordered_ids(scope, sort, query)
-            counts = self.ws.counts()
-            mine = set(self.ws.ordered_ids(View.MINE, Sort.NEWEST))
-            return view, ids, counts, mine
+        def work() -> ListLoaded:
+            ids = ws.ordered_ids(scope, sort, query)
+            same = same_items(shown, ids)
+            if not recount:
+                return ListLoaded(view, ids, same)
+            mine = ws.mine()
+            new = tuple(sorted(mine - known)) if known is not None else ()
+            return ListLoaded(view, ids, same, ws.counts(), mine, new)
 
-        self.tasks.run(work, self._list_loaded, self._task_failed)
+        self._latest.submit(work, self._list_loaded, self._task_failed)
 
-    def _list_loaded(self, result: tuple[str, list[str], dict[str, int], set[str]]) -> None:
-        self._reorder_pending = False
-        if self._reload_again:  # the agent changed view, sort or query meanwhile
-            self.reload_list()
-            return
-        view, ids, counts, mine = result
+    def _list_loaded(self, result: ListLoaded) -> None:
+        view, ids = result.view, result.ids
         self.shown_view = view
         old_row = self.inbox.list.currentIndex().row()
         current = self.open_id
-        self.model.set_ids(ids)
-        self.views.set_counts(counts)
-        if self._known_mine is not None and self.caught_up:
-            for cid in mine - self._known_mine:
-                self.new_for_me.emit(cid)
-                self._notify_new(cid)
-        self._known_mine = mine
+        # The list replaced (or the new copy of the same list) is freed a slice at a time.
+        self._release.release(result.ids if result.same else self.model.set_ids(ids))
+        del ids
+        total = self.model.total()
+        if result.counts is not None and result.mine is not None:
+            self._recount_owed = False
+            self.views.set_counts(result.counts)
+            if self._known_mine is not None and self.caught_up:
+                for cid in result.new_mine:
+                    self.new_for_me.emit(cid)
+                    self._notify_new(cid)
+            self._release.release(self._known_mine)
+            self._known_mine = result.mine
         if self.query.strip():
-            self._show_search_scope(view, bool(ids))
+            self._show_search_scope(view, bool(total))
         else:
             self.inbox.show_scope(None)
-            self.inbox.show_empty(None if ids else _("Nothing here. Well done!"))
+            self.inbox.show_empty(None if total else _("Nothing here. Well done!"))
         had_focus = self.inbox.list.hasFocus()
         if current and self.inbox.select_id(current):
             pass
-        elif ids and old_row >= 0:
+        elif total and old_row >= 0:
             # The open conversation left this view (taken by someone else): it stays open and
             # nothing else is highlighted (the highlight is always the open conversation), but
             # J and K go on from its place; nothing else opens by itself.
-            self.inbox.park(min(old_row, len(ids) - 1))
+            self.inbox.park(min(old_row, total - 1))
         if had_focus:
             self.inbox.list.setFocus()
 
@@ -489,7 +516,6 @@ class MainWindow(ConversationActions, ViewNavigation, QMainWindow):
         self.say(text, assertive=True)
 
     def _task_failed(self, exc: Exception) -> None:
-        self._reorder_pending = False
         self.show_notice(_("Something went wrong: {error}").format(error=exc))
 
     def read_aloud(self) -> None:

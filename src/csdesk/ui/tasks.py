@@ -2,7 +2,9 @@
 
 Widgets never wait on disk or network: they hand a function to ``Tasks.run`` and get its result
 (or error) in a callback on the GUI thread. Local-cache writes go through ``Tasks.write``, a
-single worker, so they happen one at a time and in the order the agent acted. Each window owns
+single worker, so they happen one at a time and in the order the agent acted; the inbox's
+queries (ordering, counts) run on their own single lane through ``Tasks.query`` (see
+``ui/latest.py``), so a burst of keystrokes never fills the pool. Each window owns
 its ``Tasks``: once it shuts down nothing new starts and no result is delivered to a widget
 that is gone, while writes already queued (the agent's actions) still complete.
 """
@@ -30,6 +32,7 @@ class Tasks(QObject):
         super().__init__(parent)
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="csdesk-task")
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="csdesk-write")
+        self._queries = ThreadPoolExecutor(1, thread_name_prefix="csdesk-query")
         self._done.connect(self._deliver)
         self.in_flight = 0
         self.closed = False
@@ -49,6 +52,15 @@ class Tasks(QObject):
         on_error: Callable[[Exception], None] | None = None,
     ) -> Future[T]:
         return self._submit(self._writer, fn, on_done, on_error)
+
+    def query(
+        self,
+        fn: Callable[[], T],
+        on_done: Callable[[T], None] | None = None,
+        on_error: Callable[[Exception], None] | None = None,
+    ) -> Future[T]:
+        """On the query lane: one at a time, apart from other background work."""
+        return self._submit(self._queries, fn, on_done, on_error)
 
     def _submit(
         self,
@@ -102,3 +114,4 @@ class Tasks(QObject):
         self.closed = True
         self._writer.shutdown(wait=True, cancel_futures=False)
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self._queries.shutdown(wait=False, cancel_futures=True)

@@ -4,6 +4,13 @@ The ordering query runs on a worker (``Tasks``); ``data()`` loads rows in batche
 requested one from the local cache (a primary-key read of a few dozen rows), so 100,000
 conversations cost a list of ids, not 100,000 rows. A change set refreshes only the rows it
 names; an ordering change (new conversation, status change) swaps in a new id list.
+
+The view sees the rows in chunks (``canFetchMore``/``fetchMore``): a list view lays out
+every row it is told about, one Python ``rowCount`` call each, which at a million
+conversations froze the window for seconds. ``rowCount`` is the rows shown so far,
+``total()`` every conversation of the list; ``fetch_to(row)`` shows more (the keyboard
+reaches the last conversation through it). Positions are known for the shown rows only;
+``row_of`` looks further only when asked.
 """
 
 from __future__ import annotations
@@ -22,6 +29,8 @@ from csdesk.ui.plain_text import plain_tip
 
 Index = QModelIndex | QPersistentModelIndex
 BATCH = 64
+#: Rows handed to the view at a time.
+CHUNK = 256
 
 
 class Role(IntEnum):
@@ -40,55 +49,91 @@ class InboxModel(QAbstractListModel):
         self._fetch = fetch_rows
         self._clock = clock
         self._ids: list[str] = []
-        self._pos: dict[str, int] = {}
+        self._shown = 0  # rows the view knows of: a prefix of _ids
+        self._pos: dict[str, int] = {}  # positions of the first chunk (the rest: row_of)
         self._rows: dict[str, InboxRow] = {}
         self._texts: dict[str, RowTexts] = {}
 
     # --- content -------------------------------------------------------------------------
 
-    def set_ids(self, ids: list[str]) -> None:
-        """Show ``ids`` in this order; keeps loaded rows that are still shown."""
-        if ids == self._ids:
-            return
+    def set_ids(self, ids: list[str]) -> list[str] | None:
+        """Show ``ids`` in this order; keeps loaded rows that are still shown.
+
+        Returns the list it replaced (for the caller to free in slices: a million strings
+        freed at once is a long pause), or None when nothing changed."""
+        if ids is self._ids or (len(ids) <= CHUNK and ids == self._ids):
+            return None
         self.beginResetModel()
-        self._ids = ids
-        self._pos = {cid: n for n, cid in enumerate(ids)}
-        keep = self._pos.keys()
-        self._rows = {k: v for k, v in self._rows.items() if k in keep}
+        old, self._ids = self._ids, ids
+        self._shown = min(len(ids), CHUNK)
+        self._pos = {cid: n for n, cid in enumerate(ids[: self._shown])}
+        self._rows = {k: v for k, v in self._rows.items() if k in self._pos}
         self._texts = {}
         self.endResetModel()
+        return old
 
     def refresh(self, ids: set[str]) -> None:
         """Reload the named rows (a change set touched them)."""
         shown = [self._pos[i] for i in ids if i in self._pos]
+        dropped = [i for i in ids if self._rows.pop(i, None) is not None]
         for i in ids:
-            self._rows.pop(i, None)
             self._texts.pop(i, None)
+        if len(shown) < len(dropped):  # some beyond the first chunk: repaint what is visible
+            shown = [0, self._shown - 1]
         if shown:
             self.dataChanged.emit(self.index(min(shown)), self.index(max(shown)))
 
     def tick(self) -> None:
         """Waiting times and SLA countdowns move with the clock: redraw, no reload."""
         self._texts.clear()
-        if self._ids:
-            self.dataChanged.emit(self.index(0), self.index(len(self._ids) - 1))
+        if self._shown:
+            self.dataChanged.emit(self.index(0), self.index(self._shown - 1))
 
     def ids(self) -> list[str]:
+        """Every conversation of the list, in order (shown or not yet)."""
         return self._ids
 
+    def total(self) -> int:
+        return len(self._ids)
+
     def row_of(self, conversation_id: str) -> int | None:
-        return self._pos.get(conversation_id)
+        row = self._pos.get(conversation_id)
+        if row is None and len(self._pos) < len(self._ids):
+            try:  # beyond the first chunk: a scan, only when asked (no million-entry dict)
+                row = self._ids.index(conversation_id, len(self._pos))
+            except ValueError:
+                return None
+        return row
 
     def id_at(self, row: int) -> str | None:
         return self._ids[row] if 0 <= row < len(self._ids) else None
 
+    def fetch_to(self, row: int) -> None:
+        """Show every row up to ``row`` (a chunk at least, when it is not shown yet)."""
+        if row < self._shown:
+            return
+        end = min(len(self._ids), max(row + 1, self._shown + CHUNK))
+        if end <= self._shown:
+            return
+        start = self._shown
+        self.beginInsertRows(QModelIndex(), start, end - 1)
+        self._shown = end
+        self.endInsertRows()
+
     # --- Qt ------------------------------------------------------------------------------
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._ids)
+        return 0 if parent.isValid() else self._shown
+
+    def canFetchMore(self, parent: Index) -> bool:
+        return not parent.isValid() and self._shown < len(self._ids)
+
+    def fetchMore(self, parent: Index) -> None:
+        if not parent.isValid():
+            self.fetch_to(self._shown)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self._ids):
+        if not index.isValid() or not 0 <= index.row() < self._shown:
             return None
         cid = self._ids[index.row()]
         if role == Role.ID:

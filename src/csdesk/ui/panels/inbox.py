@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
     QLineEdit,
@@ -19,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from csdesk.app.inbox import Sort
 from csdesk.app.present import RowTexts, sort_label
-from csdesk.i18n import _
+from csdesk.i18n import _, ngettext
 from csdesk.theme.tokens import Theme
 from csdesk.ui.models.inbox_model import InboxModel, Role
 from csdesk.ui.plain_text import PlainLabel
@@ -108,6 +109,93 @@ class InboxDelegate(QStyledItemDelegate):
         painter.restore()
 
 
+#: Above this many shown rows the list lays itself out in batches between events (a
+#: million rows laid out in one go froze the window for seconds).
+BATCHED_FROM = 5_000
+BATCH_SIZE = 1_000
+
+
+class InboxList(QListView):
+    """The conversation list. The model shows its rows in chunks; the keyboard moves by row
+    arithmetic over every conversation (End reaches the last one, loading what it must),
+    and a long list is laid out in batches so no step freezes the window."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setUniformItemSizes(True)  # constant-time layout per row
+        self.setBatchSize(BATCH_SIZE)
+        self._scroll_to: QPersistentModelIndex | None = None
+        self._retry = QTimer(self)
+        self._retry.setInterval(20)
+        self._retry.timeout.connect(self._scroll_when_laid_out)
+
+    def inbox(self) -> InboxModel:
+        model = self.model()
+        assert isinstance(model, InboxModel)
+        return model
+
+    def show_to(self, row: int) -> None:
+        """Let the view know every row up to ``row`` (laid out in batches when many)."""
+        model = self.inbox()
+        if row >= BATCHED_FROM and self.layoutMode() != QListView.LayoutMode.Batched:
+            self.setLayoutMode(QListView.LayoutMode.Batched)
+        model.fetch_to(row)
+
+    def reset(self) -> None:
+        self._scroll_to = None
+        self._retry.stop()
+        if self.layoutMode() != QListView.LayoutMode.SinglePass:
+            self.setLayoutMode(QListView.LayoutMode.SinglePass)  # a new list starts small
+        super().reset()
+
+    def page_rows(self) -> int:
+        height = self.sizeHintForRow(0) if self.model() and self.model().rowCount() else 0
+        return max(1, self.viewport().height() // height - 1) if height > 0 else 10
+
+    def moveCursor(
+        self, cursorAction: QAbstractItemView.CursorAction, modifiers: Qt.KeyboardModifier
+    ) -> QModelIndex:
+        move = QAbstractItemView.CursorAction
+        total = self.inbox().total()
+        row = self.currentIndex().row()
+        targets = {
+            move.MoveHome: 0,
+            move.MoveEnd: total - 1,
+            move.MoveDown: row + 1,
+            move.MoveNext: row + 1,
+            move.MoveUp: row - 1,
+            move.MovePrevious: row - 1,
+            move.MovePageDown: row + self.page_rows(),
+            move.MovePageUp: row - self.page_rows(),
+        }
+        if cursorAction not in targets or not total:
+            return super().moveCursor(cursorAction, modifiers)
+        target = 0 if row < 0 else max(0, min(total - 1, targets[cursorAction]))
+        self.show_to(target)
+        return self.inbox().index(target)
+
+    def scrollTo(
+        self,
+        index: QModelIndex | QPersistentModelIndex,
+        hint: QAbstractItemView.ScrollHint = QAbstractItemView.ScrollHint.EnsureVisible,
+    ) -> None:
+        super().scrollTo(index, hint)
+        if index.isValid() and not self.visualRect(index).isValid():
+            self._scroll_to = QPersistentModelIndex(index)  # not laid out yet: once it is
+            self._retry.start()
+
+    def _scroll_when_laid_out(self) -> None:
+        target = self._scroll_to
+        if target is None or not target.isValid():
+            self._retry.stop()
+            return
+        index = self.inbox().index(target.row())
+        if self.visualRect(index).isValid():
+            self._retry.stop()
+            self._scroll_to = None
+            super().scrollTo(index)
+
+
 class InboxPanel(QWidget):
     """Signals: ``query_changed(str)``, ``sort_changed(str)``, ``opened(str)`` (a conversation
     id the agent moved to), ``activated(str)`` (Enter: go to the conversation),
@@ -135,14 +223,14 @@ class InboxPanel(QWidget):
             self.sort.addItem(sort_label(s), s.value)
         sort_label_widget = PlainLabel(_("S&ort:"), self)  # Alt+S is Send
         sort_label_widget.setBuddy(self.sort)
-        self.list = QListView(self)
+        self.list = InboxList(self)
         self.list.setObjectName("inbox")
         self.list.setAccessibleName(_("Conversations"))
-        self.list.setAccessibleDescription(_("J and K move, Enter opens the conversation"))
         self.list.setModel(model)
+        self.describe()
+        model.modelReset.connect(self.describe)
         self.delegate = InboxDelegate(theme, self.list)
         self.list.setItemDelegate(self.delegate)
-        self.list.setUniformItemSizes(True)  # constant-time layout for 100,000 rows
         self.list.setSelectionMode(QListView.SelectionMode.SingleSelection)
         self._parked: int | None = None
         # Where a search looks, said while searching, and a button to widen or narrow it.
@@ -186,6 +274,16 @@ class InboxPanel(QWidget):
         self.list.selectionModel().currentChanged.connect(self._current_changed)
         self.list.activated.connect(lambda idx: self.activated.emit(idx.data(Role.ID)))
 
+    def describe(self) -> None:
+        """The list's description says how many conversations it holds, all of them (a
+        screen reader counts only the rows loaded so far)."""
+        n = self.model.total()
+        self.list.setAccessibleDescription(
+            ngettext("{n} conversation.", "{n} conversations.", n).format(n=n)
+            + " "
+            + _("J and K move, Enter opens the conversation")
+        )
+
     def _current_changed(self, current: QModelIndex, _prev: QModelIndex) -> None:
         if current.isValid():
             self._parked = None
@@ -209,17 +307,19 @@ class InboxPanel(QWidget):
         row = self.model.row_of(conversation_id) if conversation_id else None
         if row is None:
             return False
+        self.list.show_to(row)
         self.list.setCurrentIndex(self.model.index(row))
         return True
 
     def step(self, step: int) -> None:
-        count = self.model.rowCount()
+        count = self.model.total()
         if not count:
             return
         row = self.list.currentIndex().row()
         if row < 0 and self._parked is not None:  # J lands on the row that took its place
             row = self._parked - 1 if step > 0 else self._parked
         row = 0 if row < 0 and step > 0 else max(0, min(count - 1, row + step))
+        self.list.show_to(row)
         self.list.setCurrentIndex(self.model.index(row))
         self.list.scrollTo(self.model.index(row))
 

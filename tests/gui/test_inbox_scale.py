@@ -1,0 +1,169 @@
+"""Issue 10 item 5: the inbox over many conversations. The view is told about the rows a
+chunk at a time, yet the keyboard reaches every conversation (End, PageDown, Down, J), the
+list says how many it holds in all, a stale query's answer is never shown, and typing a
+search does not recount the side bar."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+from PySide6.QtCore import QItemSelectionModel, Qt
+from pytestqt.qtbot import QtBot
+
+from csdesk.app.inbox import InboxRow
+from csdesk.theme.themes import get_theme
+from csdesk.ui.latest import Latest
+from csdesk.ui.models.inbox_model import CHUNK, InboxModel
+from csdesk.ui.panels.inbox import InboxPanel
+from csdesk.ui.tasks import Tasks
+from tests.gui.conftest import Desk
+from tests.helpers.server import ServerProcess
+
+N = 8_000
+
+
+def _rows(ids: Sequence[str]) -> dict[str, InboxRow]:
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    return {
+        i: InboxRow(
+            i,
+            "email",
+            f"Customer {i}",
+            f"Question {i}",
+            "",
+            "open",
+            "normal",
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            at,
+            False,
+            (),
+        )
+        for i in ids
+    }
+
+
+def _panel(qtbot: QtBot) -> tuple[InboxPanel, InboxModel, list[str]]:
+    model = InboxModel(_rows)
+    panel = InboxPanel(model, get_theme("light"))
+    qtbot.addWidget(panel)
+    panel.resize(500, 600)
+    panel.show()
+    ids = [f"c{n:05d}" for n in range(N)]
+    model.set_ids(ids)
+    panel.list.setFocus()
+    panel.list.selectionModel().setCurrentIndex(
+        model.index(0), QItemSelectionModel.SelectionFlag.ClearAndSelect
+    )
+    return panel, model, ids
+
+
+def test_end_reaches_the_last_of_thousands_of_rows_shown_a_chunk_at_a_time(
+    qtbot: QtBot,
+) -> None:
+    panel, model, ids = _panel(qtbot)
+    assert model.rowCount() == CHUNK < model.total() == N  # the view knows one chunk
+    qtbot.keyClick(panel.list, Qt.Key.Key_End)
+    assert panel.list.currentIndex().row() == N - 1
+    assert panel.current_id() == ids[-1]
+    view = panel.list
+    qtbot.waitUntil(  # and it is on screen once laid out
+        lambda: view.viewport().rect().intersects(view.visualRect(view.currentIndex())),
+        timeout=20_000,
+    )
+    qtbot.keyClick(panel.list, Qt.Key.Key_Home)
+    assert panel.current_id() == ids[0]
+
+
+def test_page_down_down_and_j_go_past_the_shown_chunk(qtbot: QtBot) -> None:
+    panel, model, ids = _panel(qtbot)
+    rows = [0]
+    for _n in range(200):
+        qtbot.keyClick(panel.list, Qt.Key.Key_PageDown)
+        rows.append(panel.list.currentIndex().row())
+        if rows[-1] > CHUNK:
+            break
+    assert rows[-1] > CHUNK and rows == sorted(rows) and len(set(rows)) == len(rows)
+    panel.select_id(ids[CHUNK * 3 - 1])  # the last row of the third chunk
+    assert panel.list.currentIndex().row() == CHUNK * 3 - 1
+    qtbot.keyClick(panel.list, Qt.Key.Key_Down)
+    assert panel.current_id() == ids[CHUNK * 3]
+    last = model.rowCount() - 1  # the last row the view knows of
+    panel.select_id(ids[last])
+    panel.step(1)  # J
+    assert panel.current_id() == ids[last + 1]
+    assert model.row_of(ids[N - 10]) == N - 10  # positions beyond the shown rows, on demand
+    assert model.row_of("not there") is None
+
+
+def test_the_list_says_how_many_conversations_it_holds_in_all(qtbot: QtBot) -> None:
+    panel, model, _ids = _panel(qtbot)
+    assert model.rowCount() < N
+    assert panel.list.accessibleDescription().startswith(f"{N} conversations.")
+    model.set_ids(["a"])
+    assert panel.list.accessibleDescription().startswith("1 conversation.")
+
+
+def test_a_query_asked_while_one_runs_replaces_the_waiting_one_and_the_stale_answer_is_dropped(
+    qtbot: QtBot,
+) -> None:
+    tasks = Tasks()
+    latest = Latest(tasks)
+    gate = threading.Event()
+    ran: list[str] = []
+    shown: list[str] = []
+
+    def query(name: str) -> Callable[[], str]:
+        def run() -> str:
+            ran.append(name)
+            if name == "first":
+                gate.wait(10)
+            return name
+
+        return run
+
+    try:
+        latest.submit(query("first"), shown.append, lambda e: shown.append(f"error {e}"))
+        qtbot.waitUntil(lambda: ran == ["first"])
+        latest.submit(query("second"), shown.append, lambda e: shown.append(f"error {e}"))
+        latest.submit(query("third"), shown.append, lambda e: shown.append(f"error {e}"))
+        assert latest.busy
+        gate.set()
+        qtbot.waitUntil(lambda: not latest.busy, timeout=10_000)
+        assert ran == ["first", "third"]  # "second" was replaced before it ran
+        assert shown == ["third"]  # "first" finished after "third" was asked: dropped
+        assert latest.dropped == 1
+    finally:
+        gate.set()
+        tasks.shutdown()
+
+
+def test_typing_a_search_does_not_recount_the_side_bar(
+    qtbot: QtBot, demo_server: ServerProcess, desk_factory: Callable[..., Desk]
+) -> None:
+    desk = desk_factory(demo_server, "demo")
+    w = desk.window
+    qtbot.waitUntil(desk.synced, timeout=30_000)  # no change set will come meanwhile
+    counted: list[int] = []
+    real = desk.ws.counts
+
+    def counts(now: datetime | None = None) -> dict[str, int]:
+        counted.append(1)
+        return real(now)
+
+    desk.ws.counts = counts  # type: ignore[method-assign]
+    w.reload_list()  # a change or the clock: counts come with it
+    qtbot.waitUntil(lambda: bool(counted) and not w._reorder_pending, timeout=20_000)
+    before = len(counted)
+    for text in ("ord", "orde", "order"):
+        w.inbox.search.setText(text)
+        qtbot.waitUntil(lambda t=text: w.query == t and not w._reorder_pending, timeout=10_000)
+    assert len(counted) == before
+    w.reload_list()
+    qtbot.waitUntil(lambda: len(counted) > before and not w._reorder_pending, timeout=10_000)
