@@ -9,11 +9,12 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import orjson
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, or_, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from csdesk.server.feed.log import head
 from csdesk.storage import models as m
@@ -82,20 +83,45 @@ def read_page(session: Session, after: int, limit: int, realm: str) -> Page:
     return Page(body, len(rows), cursor, top)
 
 
-class PageCache:
-    """Pages by (cursor, limit, realm, known head), shared by concurrent pulls.
+class PageReader:
+    """Reads pages on a few threads of its own.
 
-    After a wake-up hundreds of agents ask for the same page at the same moment: the first
-    request reads it and the others await that same read (single flight), so one database
-    read answers them all. Entries live ``ttl`` seconds: the in-process head can lag writes
-    made by another process, and a short life bounds how long a page can be stale.
+    Not the shared thread pool: there a burst of pulls at random cursors would run 40 reads
+    at once, each slower for the others (the GIL; on SQLite one file), and other requests
+    would queue behind them. A small pool bounds that (8 threads on PostgreSQL, 2 on SQLite).
     """
 
-    def __init__(self, size: int = 64, ttl: float = 1.0) -> None:
+    def __init__(self, reads: sessionmaker[Session], engine: Engine) -> None:
+        self._reads = reads
+        workers = 8 if engine.dialect.name == "postgresql" else 2
+        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="csdesk-pull")
+
+    def _read(self, after: int, limit: int, realm: str) -> Page:
+        with self._reads() as s:
+            return read_page(s, after, limit, realm)
+
+    async def read(self, after: int, limit: int, realm: str) -> Page:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, self._read, after, limit, realm)
+
+
+class PageCache:
+    """Encoded pages by (cursor, limit, realm, known head), shared by concurrent pulls.
+
+    After a wake-up hundreds of agents ask for the same page at the same moment: the first
+    request reads and encodes it and the others await that same read (single flight), so one
+    database read answers them all with the same bytes. Entries live ``ttl`` seconds: the
+    in-process head can lag writes made by another process, and a short life bounds how long
+    a page can be stale. At most ``size`` pages and ``max_bytes`` bytes are kept (LRU).
+    """
+
+    def __init__(self, size: int = 256, ttl: float = 1.0, max_bytes: int = 32 << 20) -> None:
         self._pages: OrderedDict[Key, tuple[float, Page]] = OrderedDict()
         self._flights: dict[Key, asyncio.Future[Page]] = {}
         self._size = size
         self._ttl = ttl
+        self._max_bytes = max_bytes
+        self._bytes = 0
 
     async def get(self, key: Key, fetch: Callable[[], Awaitable[Page]]) -> Page:
         loop = asyncio.get_running_loop()
@@ -115,8 +141,11 @@ class PageCache:
         finally:
             self._flights.pop(key, None)
         flight.set_result(page)
+        old = self._pages.pop(key, None)
+        if old is not None:
+            self._bytes -= len(old[1].body)
         self._pages[key] = (loop.time(), page)
-        self._pages.move_to_end(key)
-        while len(self._pages) > self._size:
-            self._pages.popitem(last=False)
+        self._bytes += len(page.body)
+        while self._pages and (len(self._pages) > self._size or self._bytes > self._max_bytes):
+            self._bytes -= len(self._pages.popitem(last=False)[1][1].body)
         return page
