@@ -12,12 +12,8 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-import orjson
-from sqlalchemy import Engine, or_, select
-from sqlalchemy.orm import Session, sessionmaker
-
-from csdesk.server.feed.log import head
-from csdesk.storage import models as m
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.orm import Session
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,44 +34,53 @@ class CursorAhead(Exception):
         self.head = head
 
 
-def read_page(session: Session, after: int, limit: int, realm: str) -> Page:
+# Each change's JSON is assembled by the database from its columns (payloads are stored as
+# JSON text): Python then joins 500 strings instead of formatting 500 rows. ``{quote}`` is the
+# dialect's JSON string quoting; SQLite hands the text over as bytes (no decode, no encode).
+_PAGE_SQL = """
+SELECT seq,
+       {cast_open}'{{"seq":' || seq || ',"entity":"' || entity || '","id":' || {quote}
+       || ',"deleted":' || CASE WHEN deleted THEN 'true' ELSE 'false' END
+       || ',"data":' || COALESCE(payload, 'null') || '}}'{cast_close}
+FROM sync_changes
+WHERE seq > :after AND seq <= :top AND (realm IS NULL OR realm = :realm)
+ORDER BY seq
+LIMIT :limit
+"""
+_PAGE = {
+    "sqlite": text(
+        _PAGE_SQL.format(quote="json_quote(entity_id)", cast_open="CAST(", cast_close=" AS BLOB)")
+    ),
+    "postgresql": text(
+        _PAGE_SQL.format(quote="to_json(entity_id)::text", cast_open="", cast_close="")
+    ),
+}
+_HEAD = text("SELECT value FROM sync_counter WHERE id = 1")
+
+
+def read_page(db: Session | Connection, after: int, limit: int, realm: str) -> Page:
+    """The page of changes after ``after`` visible in ``realm``, encoded."""
+    conn = db.connection() if isinstance(db, Session) else db
     # Read the head first: every seq up to it is committed (seqs follow commits), so a cursor
     # set to it never skips a write that is still in flight.
-    top = head(session)
+    top = int(conn.execute(_HEAD).scalar() or 0)
     if after > top:
         raise CursorAhead(after, top)
-    rows = session.execute(
-        select(
-            m.SyncChange.seq,
-            m.SyncChange.entity,
-            m.SyncChange.entity_id,
-            m.SyncChange.deleted,
-            m.SyncChange.payload,
-        )
-        .where(
-            m.SyncChange.seq > after,
-            m.SyncChange.seq <= top,
-            or_(m.SyncChange.realm.is_(None), m.SyncChange.realm == realm),
-        )
-        .order_by(m.SyncChange.seq)
-        .limit(limit + 1)
+    rows = conn.execute(
+        _PAGE[conn.dialect.name],
+        {"after": after, "top": top, "realm": realm, "limit": limit + 1},
     ).all()
     more = len(rows) > limit
     rows = rows[:limit]
-    cursor = rows[-1].seq if more else top
-    parts = [
-        b'{"seq":%d,"entity":"%s","id":%s,"deleted":%s,"data":%s}'
-        % (
-            r.seq,
-            r.entity.encode(),
-            orjson.dumps(r.entity_id),
-            b"true" if r.deleted else b"false",
-            b"null" if r.payload is None else r.payload.encode(),
-        )
-        for r in rows
-    ]
+    cursor = rows[-1][0] if more else top
+    changes = [r[1] for r in rows]
+    joined = (
+        b",".join(changes)
+        if changes and isinstance(changes[0], bytes)
+        else ",".join(changes).encode()
+    )
     body = b'{"changes":[%s],"cursor":%d,"head":%d,"more":%s}' % (
-        b",".join(parts),
+        joined,
         cursor,
         top,
         b"true" if more else b"false",
@@ -91,14 +96,15 @@ class PageReader:
     would queue behind them. A small pool bounds that (8 threads on PostgreSQL, 2 on SQLite).
     """
 
-    def __init__(self, reads: sessionmaker[Session], engine: Engine) -> None:
-        self._reads = reads
+    def __init__(self, engine: Engine) -> None:
+        # A Core connection, no ORM session: readonly takes no write lock on SQLite (db.py).
+        self._engine = engine.execution_options(readonly=True)
         workers = 8 if engine.dialect.name == "postgresql" else 2
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="csdesk-pull")
 
     def _read(self, after: int, limit: int, realm: str) -> Page:
-        with self._reads() as s:
-            return read_page(s, after, limit, realm)
+        with self._engine.connect() as conn:
+            return read_page(conn, after, limit, realm)
 
     async def read(self, after: int, limit: int, realm: str) -> Page:
         loop = asyncio.get_running_loop()
