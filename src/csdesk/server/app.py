@@ -67,6 +67,7 @@ def create_app(config: ServerConfig, *, migrate: bool = True) -> FastAPI:
                     state.notifier,
                     state.read_head,
                     config.backstop_seconds,
+                    auth=state.auth,
                 )
             )
         simulator = None

@@ -61,6 +61,12 @@ class ServerConfig:
     listen_notify: bool = True
     #: How often a PostgreSQL listener re-reads the head while agents wait (backstop).
     backstop_seconds: float = 2.0
+    #: How long a checked bearer token is trusted from memory (``server.auth.cache``) before
+    #: the database is asked again; logout, revocation and user changes drop it at once.
+    #: 0: ask the database on every request. $CSDESK_AUTH_CACHE_SECONDS.
+    auth_cache_seconds: float = field(
+        default_factory=lambda: _env_seconds("CSDESK_AUTH_CACHE_SECONDS", 5.0)
+    )
     #: Holds ``secret.key`` (channel secrets' encryption key) unless CSDESK_SECRET_KEY is set.
     data_dir: Path = field(default_factory=default_data_dir)
     #: Provider webhooks are small; anything bigger is refused before it is read (413).

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -15,8 +15,12 @@ from csdesk.server.errors import ApiError
 from csdesk.server.state import ServerState
 from csdesk.storage import models as m
 
+# The dependencies that every request runs are ``async``: FastAPI runs a plain ``def``
+# dependency on the thread pool, and a long-poll wake-up of 1,000 desks queued 1,000 hops
+# there before any page was read.
 
-def get_state(request: Request) -> ServerState:
+
+async def get_state(request: Request) -> ServerState:
     state: ServerState = request.app.state.csdesk
     return state
 
@@ -38,7 +42,7 @@ WriteSession = Annotated[Session, Depends(write_session)]
 ReadSession = Annotated[Session, Depends(read_session)]
 
 
-def bearer_token(request: Request) -> str:
+async def bearer_token(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
@@ -54,9 +58,9 @@ def bearer_token(request: Request) -> str:
 Token = Annotated[str, Depends(bearer_token)]
 
 
-def current_user(state: State, token: Token) -> m.User:
-    with state.reads() as s:
-        user, why = auth.authenticate(s, token)
+async def current_user(state: State, token: Token) -> m.User:
+    """The token's user, from memory when it was checked lately (``auth.cache``)."""
+    user, why = await state.auth.check(auth.token_hash(token))
     if user is None:
         message = (
             "your session has expired; sign in again"
@@ -70,10 +74,10 @@ def current_user(state: State, token: Token) -> m.User:
 CurrentUser = Annotated[m.User, Depends(current_user)]
 
 
-def require(*roles: Role) -> Callable[[m.User], m.User]:
+def require(*roles: Role) -> Callable[[m.User], Awaitable[m.User]]:
     allowed = {r.value for r in roles}
 
-    def check(user: CurrentUser) -> m.User:
+    async def check(user: CurrentUser) -> m.User:
         if user.role not in allowed:
             raise ApiError(403, "forbidden", f"a {user.role} may not do this")
         return user

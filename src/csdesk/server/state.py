@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from csdesk.server.attachments.store import AttachmentStore
+from csdesk.server.auth import cache as auth_cache
 from csdesk.server.config import ServerConfig
 from csdesk.server.feed import log as feed_log
 from csdesk.server.feed.notifier import Notifier
@@ -22,6 +24,7 @@ class ServerState:
     reads: sessionmaker[Session]
     notifier: Notifier
     attachments: AttachmentStore
+    auth: auth_cache.AuthCache
 
     @classmethod
     def build(cls, config: ServerConfig) -> ServerState:
@@ -30,7 +33,18 @@ class ServerState:
         writes = session_factory(engine)
         feed_log.install(writes, notifier.publish)
         attachments = AttachmentStore(config.data_dir / "attachments")
-        return cls(config, engine, writes, read_session_factory(engine), notifier, attachments)
+        reads = read_session_factory(engine)
+
+        def lookup(hashes: Sequence[str]) -> dict[str, auth_cache.Verdict]:
+            with reads() as s:
+                return auth_cache.read_verdicts(s, hashes)
+
+        # Another process on PostgreSQL may revoke a token: trust the cache only while the
+        # listener that hears it is connected (app.py). SQLite has one server process.
+        trusted = engine.dialect.name != "postgresql"
+        auth = auth_cache.AuthCache(config.auth_cache_seconds, lookup, trusted=trusted)
+        auth_cache.install(writes, auth)
+        return cls(config, engine, writes, reads, notifier, attachments, auth)
 
     def read_head(self) -> int:
         with self.reads() as s:

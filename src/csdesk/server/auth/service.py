@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from csdesk.domain.enums import Role
 from csdesk.server.auth import throttle
+from csdesk.server.auth.cache import INVALID, judge, note_change, read_verdicts
 from csdesk.server.auth.passwords import hash_password
 from csdesk.server.config import ServerConfig
 from csdesk.storage import models as m
@@ -113,23 +114,19 @@ def finish_login(
 
 def authenticate(session: Session, token: str) -> tuple[m.User | None, str]:
     """The token's user, or None and why: ``token_invalid`` / ``token_expired``."""
-    row = session.get(m.AuthToken, token_hash(token))
-    if row is None or row.revoked_at is not None:
-        return None, "token_invalid"
-    if row.expires_at <= utcnow():
-        return None, "token_expired"
-    user = session.get(m.User, row.user_id)
-    if user is None or not user.active:
-        return None, "token_invalid"
-    return user, ""
+    hashed = token_hash(token)
+    return judge(read_verdicts(session, [hashed]).get(hashed, INVALID))
 
 
 def logout(session: Session, token: str) -> None:
-    session.execute(
+    user_ids = session.scalars(
         update(m.AuthToken)
         .where(m.AuthToken.token_hash == token_hash(token), m.AuthToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
-    )
+        .returning(m.AuthToken.user_id)
+    ).all()
+    for user_id in user_ids:
+        note_change(session, user_id)  # every process forgets the token at commit
     session.commit()
 
 
@@ -139,5 +136,6 @@ def revoke_all(session: Session, user_id: str) -> int:
         .where(m.AuthToken.user_id == user_id, m.AuthToken.revoked_at.is_(None))
         .values(revoked_at=utcnow())
     )
+    note_change(session, user_id)
     session.commit()
     return int(result.rowcount)  # type: ignore[attr-defined]

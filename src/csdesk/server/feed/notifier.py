@@ -1,8 +1,12 @@
-"""Long-poll wake-ups without a thread per waiter.
+"""Long-poll wake-ups without a thread, task or stream per waiter.
 
-Each waiting pull awaits an ``asyncio.Event``; a commit anywhere (this process, or another
-process on the same PostgreSQL through LISTEN/NOTIFY) sets it and swaps in a fresh one. The
-known head lets a waiter whose cursor is already current go back to sleep without a query.
+Each waiting pull awaits a bare future, with one timer handle for its deadline; a commit
+anywhere (this process, or another process on the same PostgreSQL through LISTEN/NOTIFY)
+resolves the futures of the waiters it concerns. They are released a slice at a time, one
+slice per turn of the event loop, so that with thousands waiting the loop still reads the
+sockets between slices: the next push (and the re-parking pulls) are not queued behind every
+wake-up at once. The known head lets a waiter whose cursor is already current go back to
+sleep without a query.
 """
 
 from __future__ import annotations
@@ -11,16 +15,32 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from csdesk.server.auth.cache import AuthCache
 
 log = logging.getLogger(__name__)
+
+#: Waiters released per turn of the event loop.
+RELEASE_SLICE = 8
+
+
+def _expire(future: asyncio.Future[bool]) -> None:
+    if not future.done():
+        future.set_result(False)
 
 
 class Notifier:
     def __init__(self) -> None:
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._event = asyncio.Event()
+        #: Each waiter's future and the cursor it waits to see passed.
+        self._waiting: dict[asyncio.Future[bool], int] = {}
         self.head = 0
-        self.waiters = 0
+
+    @property
+    def waiters(self) -> int:
+        return len(self._waiting)
 
     def bind(self, loop: asyncio.AbstractEventLoop, head: int) -> None:
         self._loop = loop
@@ -46,40 +66,52 @@ class Notifier:
         if seq <= self.head:
             return
         self.head = seq
-        event, self._event = self._event, asyncio.Event()
-        event.set()
+        ready = [f for f, cursor in self._waiting.items() if cursor < seq]
+        for future in ready:
+            del self._waiting[future]
+        self._release(ready, 0)
+
+    def _release(self, ready: list[asyncio.Future[bool]], start: int) -> None:
+        end = start + RELEASE_SLICE
+        for future in ready[start:end]:
+            if not future.done():
+                future.set_result(True)
+        if end < len(ready):
+            asyncio.get_running_loop().call_soon(self._release, ready, end)
 
     async def wait_past(self, cursor: int, timeout: float) -> bool:
         """Wait until the head passes ``cursor``; False on timeout."""
         if self.head > cursor:
             return True
-        self.waiters += 1
+        if timeout <= 0:
+            return False
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[bool] = loop.create_future()
+        self._waiting[future] = cursor
+        timer = loop.call_later(timeout, _expire, future)
         try:
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + timeout
-            while self.head <= cursor:
-                remaining = deadline - loop.time()
-                if remaining <= 0:
-                    return False
-                try:
-                    await asyncio.wait_for(self._event.wait(), remaining)
-                except TimeoutError:
-                    return False
-            return True
+            return await future
         finally:
-            self.waiters -= 1
+            timer.cancel()
+            self._waiting.pop(future, None)
 
 
 async def listen_postgres(
-    dsn: str, notifier: Notifier, read_head: Callable[[], int], backstop: float = 2.0
+    dsn: str,
+    notifier: Notifier,
+    read_head: Callable[[], int],
+    backstop: float = 2.0,
+    auth: AuthCache | None = None,
 ) -> None:
     """Forward other processes' commits (NOTIFY) to ``notifier``; reconnect on failure.
 
     Notifications are lost while disconnected, and NOTIFY is only a hint: a slow poll of the
-    head while agents are waiting is the backstop.
+    head while agents are waiting is the backstop. ``auth`` hears revoked tokens on its own
+    channel and keeps nothing while this listener is not connected (it could miss one).
     """
     import psycopg
 
+    from csdesk.server.auth.cache import AUTH_CHANNEL, on_notify
     from csdesk.server.feed.log import NOTIFY_CHANNEL
 
     delay = 0.5
@@ -87,13 +119,19 @@ async def listen_postgres(
         try:
             async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
                 await conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                if auth is not None:
+                    await conn.execute(f"LISTEN {AUTH_CHANNEL}")
+                    auth.set_trusted(True)
                 delay = 0.5
                 notifier.publish(await asyncio.to_thread(read_head))
                 gen = conn.notifies(timeout=backstop)
                 while True:
                     async for note in gen:
-                        with contextlib.suppress(ValueError):
-                            notifier.publish(int(note.payload))
+                        if note.channel == NOTIFY_CHANNEL:
+                            with contextlib.suppress(ValueError):
+                                notifier.publish(int(note.payload))
+                        elif auth is not None:
+                            on_notify(auth, note.payload)
                     if notifier.waiters:
                         notifier.publish(await asyncio.to_thread(read_head))
                     gen = conn.notifies(timeout=backstop)
@@ -103,3 +141,6 @@ async def listen_postgres(
             log.warning("feed listener lost its connection (%s); retrying in %.1fs", exc, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 10.0)
+        finally:
+            if auth is not None:
+                auth.set_trusted(False)  # revocations may be missed until reconnected

@@ -9,7 +9,6 @@ import orjson
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
-from starlette.concurrency import run_in_threadpool
 
 from csdesk.protocol import (
     API_PREFIX,
@@ -22,7 +21,8 @@ from csdesk.protocol import (
 )
 from csdesk.server.deps import CurrentUser, State, realm_of
 from csdesk.server.errors import ApiError
-from csdesk.server.sync.pull import CursorAhead, Page, PageCache, read_page
+from csdesk.server.state import ServerState
+from csdesk.server.sync.pull import CursorAhead, Page, PageCache, PageReader
 from csdesk.server.sync.push import push_one
 from csdesk.storage import models as m
 
@@ -51,6 +51,13 @@ def _cache(request: Request) -> PageCache:
     return cache
 
 
+def _pages(request: Request, state: ServerState) -> PageReader:
+    reader: PageReader | None = getattr(request.app.state, "page_reader", None)
+    if reader is None:
+        reader = request.app.state.page_reader = PageReader(state.engine)
+    return reader
+
+
 @router.get(
     "/changes",
     response_model=PageOut,
@@ -67,15 +74,12 @@ async def pull(
     """Changes after ``after``; with ``wait`` > 0, waits (long-poll) until there are some."""
     realm = realm_of(user)
     cache = _cache(request)
+    pages = _pages(request, state)
     notifier = state.notifier
-
-    def fetch() -> Page:
-        with state.reads() as s:
-            return read_page(s, after, limit, realm)
 
     async def fetch_page() -> Page:
         try:
-            return await run_in_threadpool(fetch)
+            return await pages.read(after, limit, realm)
         except CursorAhead as exc:
             raise ApiError(
                 400,
@@ -96,8 +100,8 @@ async def pull(
             remaining = deadline - asyncio.get_running_loop().time()
             if remaining <= 0 or not await notifier.wait_past(seen, remaining):
                 break
-            if await request.is_disconnected():
-                break
+            # No is_disconnected() here: it costs a receive per wake-up, and a page written to
+            # a socket that has gone away is simply dropped.
             page = await page_now()
             seen = max(seen, page.head)
     return Response(page.body, media_type="application/json")

@@ -1,0 +1,84 @@
+"""A page of the change feed is assembled by the database: the JSON must be exactly what the
+rows say, whatever characters the ids and payloads hold, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+
+from csdesk.server.config import ServerConfig
+from csdesk.server.feed.log import ensure_counter
+from csdesk.server.state import ServerState
+from csdesk.server.sync.pull import CursorAhead, PageReader, read_page
+from csdesk.storage import models as m
+from csdesk.storage.migrate import upgrade
+
+IDS = ["plain", 'quote"and\\slash', "tab\tnewline\n", "é€ 😀", "</script>", "x" * 33]
+
+
+def test_pages_are_the_rows_as_json(db_url: str, tmp_path: Path) -> None:
+    state = ServerState.build(ServerConfig(db_url=db_url, listen_notify=False, data_dir=tmp_path))
+    try:
+        upgrade(state.engine)
+        rows = []
+        for n, ident in enumerate(IDS * 2, start=1):
+            realm = None if n % 3 == 0 else ("training" if n % 3 == 1 else "production")
+            deleted = n % 4 == 0
+            payload = None if deleted else {"id": ident, "n": n, "text": f"{ident} «{n}»"}
+            rows.append(
+                m.SyncChange(
+                    seq=n,
+                    entity="customer",
+                    entity_id=f"{n}-{ident}"[:36],
+                    realm=realm,
+                    deleted=deleted,
+                    payload=None if payload is None else orjson.dumps(payload).decode(),
+                )
+            )
+        with state.writes() as s:
+            ensure_counter(s)
+            s.get_one(m.SyncCounter, 1).value = len(rows)
+            s.add_all(rows)
+            s.commit()
+
+        def expected(after: int, limit: int, realm: str) -> dict[str, object]:
+            seen = [r for r in rows if r.seq > after and r.realm in (None, realm)]
+            more = len(seen) > limit
+            seen = seen[:limit]
+            return {
+                "changes": [
+                    {
+                        "seq": r.seq,
+                        "entity": r.entity,
+                        "id": r.entity_id,
+                        "deleted": r.deleted,
+                        "data": None if r.payload is None else orjson.loads(r.payload),
+                    }
+                    for r in seen
+                ],
+                "cursor": seen[-1].seq if more else len(rows),
+                "head": len(rows),
+                "more": more,
+            }
+
+        for after, limit, realm in [
+            (0, 500, "production"),
+            (0, 3, "training"),
+            (5, 2, "production"),
+            (12, 5, "production"),
+        ]:
+            with state.reads() as s:
+                page = read_page(s, after, limit, realm)
+            assert orjson.loads(page.body) == expected(after, limit, realm)
+            assert page.count == len(expected(after, limit, realm)["changes"])  # type: ignore[arg-type]
+        with state.reads() as s, pytest.raises(CursorAhead):
+            read_page(s, 13, 5, "production")
+        import asyncio
+
+        reader = PageReader(state.engine)
+        page = asyncio.run(reader.read(0, 4, "training"))
+        assert orjson.loads(page.body) == expected(0, 4, "training")
+    finally:
+        state.engine.dispose()
