@@ -93,6 +93,53 @@ def test_push_applies_and_replay_is_a_noop(
     assert msg["direction"] == "out" and msg["author_user_id"] == shared_users["ann"].id
 
 
+def test_one_push_is_one_commit_and_a_rejection_rolls_back_only_itself(
+    live: ServerProcess, backend: str, shared_users: dict[str, TestUser]
+) -> None:
+    (made,) = make_conversations(backend, 1)
+    ann = Raw.signed_in(live, shared_users["ann"])
+    cid = made.conversation_id
+    first_msg, second_msg = new_id(), new_id()
+    repeated = {
+        "id": str(uuid.uuid4()),
+        "type": "message.send",
+        "args": {"conversation_id": cid, "message_id": first_msg, "body_text": "First reply."},
+    }
+    results = ann.push(
+        repeated,
+        # Lost: the message id is taken by the mutation before it, in the same push.
+        ("message.send", {"conversation_id": cid, "message_id": first_msg, "body_text": "Lost."}),
+        ("message.send", {"conversation_id": new_id(), "message_id": new_id(), "body_text": "x"}),
+        ("conversation.claim", {"conversation_id": cid}),
+        repeated,  # the same id again in one push: answered as a replay of the first
+        ("message.send", {"conversation_id": cid, "message_id": second_msg, "body_text": "Two."}),
+    )
+    assert [r["status"] for r in results] == [
+        "applied",
+        "rejected",
+        "rejected",
+        "applied",
+        "duplicate",
+        "applied",
+    ]
+    assert results[1]["reason"]["code"] == "conflict"
+    assert results[2]["reason"]["code"] == "not_found"
+    assert "seq" not in results[1] and "seq" not in results[2]
+    # One transaction: every applied mutation is visible at the same feed position.
+    seqs = {results[i]["seq"] for i in (0, 3, 5)}
+    assert len(seqs) == 1 and seqs.pop() > 0
+    assert results[4]["original_status"] == "applied" and results[4]["seq"] == results[0]["seq"]
+    snap = ann.get(f"/api/v1/entities/conversation/{cid}").json()["data"]
+    assert snap["message_count"] == 3  # the inbound one and the two replies, not the lost one
+    assert snap["assignee_id"] == shared_users["ann"].id
+    assert snap["preview"] == "Two."
+    body = ann.get(f"/api/v1/entities/message/{first_msg}").json()["data"]["body_text"]
+    assert body == "First reply."
+    # Pushed again later, the id answers from the record.
+    again = ann.push(repeated)
+    assert again[0]["status"] == "duplicate" and again[0]["seq"] == results[0]["seq"]
+
+
 def test_lost_claim_race_is_rejected_with_reason(
     live: ServerProcess, backend: str, shared_users: dict[str, TestUser]
 ) -> None:
