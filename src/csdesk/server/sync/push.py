@@ -15,13 +15,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import Table, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from csdesk.protocol import MutationResult, RejectCode, ResultStatus
 from csdesk.server.feed import log as feed_log
-from csdesk.server.sync.mutations import Reject, apply
+from csdesk.server.sync import fast_send
+from csdesk.server.sync.fast_send import SendBatch
+from csdesk.server.sync.mutations import Handler, Reject, SendArgs, apply, parse
 from csdesk.storage import models as m
 
 #: (mutation id, type, args) as the client sent them.
@@ -149,32 +152,45 @@ def _push_batch(
                 ).where(_APPLIED.c.id.in_(ids))
             )
         }
-        _lock_conversations(s, mutations, seen)
+        parsed = [None if mid in seen else _parse(mtype, args) for mid, mtype, args in mutations]
+        # The conversations named (locked in id order on PostgreSQL: two pushes never wait on
+        # each other in a cycle) and the plain replies' message ids, one query each.
+        fast = SendBatch(s, user)
+        fast.load(
+            (c for _, _, args in mutations if isinstance(c := args.get("conversation_id"), str)),
+            (
+                step[1].message_id
+                for step in parsed
+                if isinstance(step, tuple) and isinstance(step[1], SendArgs)
+            ),
+        )
         touched: feed_log.Touched = {}
         # Per mutation: its result, or None while its first occurrence in this batch is
         # still open (a repeated id answers as a replay of the first).
         results: list[MutationResult | None] = []
         new: dict[str, tuple[str, MutationResult]] = {}  # id -> (type, result)
         changed: list[MutationResult] = []  # applied and changed something: carry the seq
-        for mid, mtype, args in mutations:
+        for (mid, mtype, _), step in zip(mutations, parsed, strict=True):
             if mid in seen or mid in new:
                 results.append(None)
                 continue
             result: MutationResult = {"id": mid, "status": ResultStatus.APPLIED.value}
-            savepoint = s.begin_nested()
             try:
-                apply(s, user, mtype, args)
-                mine = feed_log.take_touched(s)
-                savepoint.commit()
-            except Reject as rej:
-                savepoint.rollback()
-                result = _rejected(mid, rej)
-            else:
-                touched.update(mine)
-                if mine:
+                if isinstance(step, Reject):
+                    raise step
+                assert step is not None
+                handler, args = step
+                if isinstance(args, SendArgs) and fast_send.eligible(args):
+                    fast.send(args)
                     changed.append(result)
+                else:
+                    fast.forget(touched)
+                    _apply_in_savepoint(s, user, handler, args, touched, result, changed)
+            except Reject as rej:
+                result = _rejected(mid, rej)
             new[mid] = (mtype, result)
             results.append(result)
+        fast.flush_into(touched)
         # Take the feed seq first, so a replayed id answers with it too.
         seq = feed_log.publish_touched(s, touched)
         if seq:
@@ -207,18 +223,31 @@ def _push_batch(
     return out
 
 
-def _lock_conversations(s: Session, mutations: Sequence[Mutation], seen: dict[str, _Seen]) -> None:
-    """On PostgreSQL, lock the conversations the batch names, in one order: two pushes
-    touching the same conversations in different orders would otherwise deadlock."""
-    if s.get_bind().dialect.name != "postgresql":
-        return  # SQLite: one writer at a time (BEGIN IMMEDIATE)
-    cids = sorted(
-        {
-            cid
-            for mid, _, args in mutations
-            if mid not in seen and isinstance(cid := args.get("conversation_id"), str)
-        }
-    )
-    if len(cids) > 1:
-        c = _table(m.Conversation).c
-        s.connection().execute(select(c.id).where(c.id.in_(cids)).order_by(c.id).with_for_update())
+def _parse(mtype: str, args: dict[str, Any]) -> tuple[Handler, BaseModel] | Reject:
+    try:
+        return parse(mtype, args)
+    except Reject as rej:
+        return rej
+
+
+def _apply_in_savepoint(
+    s: Session,
+    user: m.User,
+    handler: Handler,
+    args: BaseModel,
+    touched: feed_log.Touched,
+    result: MutationResult,
+    changed: list[MutationResult],
+) -> None:
+    """Run an ORM handler in a SAVEPOINT: on ``Reject`` only its own changes roll back."""
+    savepoint = s.begin_nested()
+    try:
+        handler(s, user, args)
+        mine = feed_log.take_touched(s)
+        savepoint.commit()
+    except Reject:
+        savepoint.rollback()
+        raise
+    touched.update(mine)
+    if mine:
+        changed.append(result)
