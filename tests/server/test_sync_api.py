@@ -9,8 +9,13 @@ from typing import Any
 
 import pytest
 import requests
+from sqlalchemy import select
 
 from csdesk.domain.enums import Realm
+from csdesk.server.config import ServerConfig
+from csdesk.server.state import ServerState
+from csdesk.storage import models as m
+from csdesk.storage.wire import entity_of, to_wire
 from tests.helpers.data import make_conversations, new_id
 from tests.helpers.http import Raw
 from tests.helpers.server import ServerProcess, TestUser
@@ -91,6 +96,100 @@ def test_push_applies_and_replay_is_a_noop(
     assert snap["data"]["preview"] == "Your parcel left our warehouse today."
     msg = ann.get(f"/api/v1/entities/message/{msg_id}").json()["data"]
     assert msg["direction"] == "out" and msg["author_user_id"] == shared_users["ann"].id
+
+
+def test_one_push_is_one_commit_and_a_rejection_rolls_back_only_itself(
+    live: ServerProcess, backend: str, shared_users: dict[str, TestUser]
+) -> None:
+    (made,) = make_conversations(backend, 1)
+    ann = Raw.signed_in(live, shared_users["ann"])
+    cid = made.conversation_id
+    first_msg, second_msg = new_id(), new_id()
+    repeated = {
+        "id": str(uuid.uuid4()),
+        "type": "message.send",
+        "args": {"conversation_id": cid, "message_id": first_msg, "body_text": "First reply."},
+    }
+    results = ann.push(
+        repeated,
+        # Lost: the message id is taken by the mutation before it, in the same push.
+        ("message.send", {"conversation_id": cid, "message_id": first_msg, "body_text": "Lost."}),
+        ("message.send", {"conversation_id": new_id(), "message_id": new_id(), "body_text": "x"}),
+        ("conversation.claim", {"conversation_id": cid}),
+        repeated,  # the same id again in one push: answered as a replay of the first
+        ("message.send", {"conversation_id": cid, "message_id": second_msg, "body_text": "Two."}),
+    )
+    assert [r["status"] for r in results] == [
+        "applied",
+        "rejected",
+        "rejected",
+        "applied",
+        "duplicate",
+        "applied",
+    ]
+    assert results[1]["reason"]["code"] == "conflict"
+    assert results[2]["reason"]["code"] == "not_found"
+    assert "seq" not in results[1] and "seq" not in results[2]
+    # One transaction: every applied mutation is visible at the same feed position.
+    seqs = {results[i]["seq"] for i in (0, 3, 5)}
+    assert len(seqs) == 1 and seqs.pop() > 0
+    assert results[4]["original_status"] == "applied" and results[4]["seq"] == results[0]["seq"]
+    snap = ann.get(f"/api/v1/entities/conversation/{cid}").json()["data"]
+    assert snap["message_count"] == 3  # the inbound one and the two replies, not the lost one
+    assert snap["assignee_id"] == shared_users["ann"].id
+    assert snap["preview"] == "Two."
+    body = ann.get(f"/api/v1/entities/message/{first_msg}").json()["data"]["body_text"]
+    assert body == "First reply."
+    # Pushed again later, the id answers from the record.
+    again = ann.push(repeated)
+    assert again[0]["status"] == "duplicate" and again[0]["seq"] == results[0]["seq"]
+
+
+def test_replies_feed_exactly_what_the_database_holds(
+    live: ServerProcess, backend: str, shared_users: dict[str, TestUser]
+) -> None:
+    # Replies are written in bulk with the feed built from the values written; other
+    # mutations in the same push go through their handlers. Whatever the mix, the feed must
+    # carry exactly the stored rows. (The training sandbox: no dispatcher changes them.)
+    (made,) = make_conversations(backend, 1, realm=Realm.TRAINING)
+    tia = Raw.signed_in(live, shared_users["tia"])
+    cid = made.conversation_id
+    reply, note, later = new_id(), new_id(), new_id()
+    results = tia.push(
+        ("message.send", {"conversation_id": cid, "message_id": reply, "body_text": "Hi!"}),
+        ("conversation.claim", {"conversation_id": cid}),
+        ("conversation.set_tags", {"conversation_id": cid, "add": ["vip"]}),
+        (
+            "message.send",
+            {"conversation_id": cid, "message_id": later, "body_text": "\n Later.\nB"},
+        ),
+        (
+            "message.send",
+            {"conversation_id": cid, "message_id": note, "body_text": "Note", "is_note": True},
+        ),
+    )
+    assert {r["status"] for r in results} == {"applied"}, results
+    state = ServerState.build(ServerConfig(db_url=backend, listen_notify=False))
+    try:
+        with state.reads() as s:
+            rows: list[m.Base] = [s.get_one(m.Conversation, cid)]
+            rows += [s.get_one(m.Message, mid) for mid in (reply, note, later)]
+            stored = {(entity_of(r).value, getattr(r, "id")): to_wire(r) for r in rows}  # noqa: B009
+            audited = s.scalars(
+                select(m.AuditEntry.entity_id).where(m.AuditEntry.action == "message.send")
+            ).all()
+    finally:
+        state.engine.dispose()
+    for (entity, ident), wire in stored.items():
+        snap = tia.get(f"/api/v1/entities/{entity}/{ident}").json()
+        assert snap["data"] == wire, entity
+    conv = stored[("conversation", cid)]
+    assert conv["message_count"] == 4 and conv["preview"] == "Later."  # not the note's
+    assert conv["assignee_id"] == shared_users["tia"].id and "vip" in conv["tags"]
+    assert conv["waiting_since"] is None and conv["first_response_at"] is not None
+    assert stored[("message", note)]["delivery_status"] == "sent"
+    assert stored[("message", later)]["delivery_status"] == "queued"
+    assert {reply, note, later} <= set(audited)
 
 
 def test_lost_claim_race_is_rejected_with_reason(

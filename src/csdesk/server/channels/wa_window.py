@@ -15,7 +15,7 @@ from csdesk.domain.enums import Channel
 from csdesk.domain.whatsapp import SendRefusal, send_refusal, window_state
 from csdesk.storage import models as m
 
-__all__ = ["free_text_refusal"]
+__all__ = ["free_text_refusal", "free_text_refusal_at"]
 
 
 def free_text_refusal(conv: m.Conversation, now: datetime) -> str | None:
@@ -23,11 +23,18 @@ def free_text_refusal(conv: m.Conversation, now: datetime) -> str | None:
 
     Twilio's WhatsApp senders and Meta's Cloud API land in the same ``whatsapp`` channel,
     and the rule is Meta's for both."""
-    if conv.channel != Channel.WHATSAPP.value:
+    return free_text_refusal_at(conv.channel, conv.last_inbound_at, now)
+
+
+def free_text_refusal_at(
+    channel: str, last_inbound_at: datetime | None, now: datetime
+) -> str | None:
+    """``free_text_refusal`` from the conversation's channel and last inbound time."""
+    if channel != Channel.WHATSAPP.value:
         return None
-    if send_refusal(conv.last_inbound_at, now) is not SendRefusal.WINDOW_CLOSED:
+    if send_refusal(last_inbound_at, now) is not SendRefusal.WINDOW_CLOSED:
         return None
-    closes_at = window_state(conv.last_inbound_at, now).closes_at
+    closes_at = window_state(last_inbound_at, now).closes_at
     if closes_at is None:
         return (
             "This customer has never written on WhatsApp, so WhatsApp allows only an approved "

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Table, event, select, update
+from sqlalchemy import Table, bindparam, event, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -68,12 +68,8 @@ def append(session: Session, items: Iterable[FeedItem]) -> int:
     unique = list({(i.entity, i.entity_id): i for i in items}.values())
     if not unique:
         return 0
-    top = session.execute(
-        update(m.SyncCounter)
-        .where(m.SyncCounter.id == 1)
-        .values(value=m.SyncCounter.value + len(unique))
-        .returning(m.SyncCounter.value)
-    ).scalar_one()
+    conn = session.connection()
+    top = conn.execute(_TAKE, {"n": len(unique)}).scalar_one()
     first = top - len(unique) + 1
     rows = [
         {
@@ -87,26 +83,47 @@ def append(session: Session, items: Iterable[FeedItem]) -> int:
         for n, i in enumerate(unique)
     ]
     dialect = session.get_bind().dialect.name
-    # Core on the table, not the ORM class: ~35% less CPU per row on bulk loads.
-    table = m.SyncChange.__table__
-    assert isinstance(table, Table)
-    ins: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-    stmt = ins.on_conflict_do_update(
-        index_elements=["entity", "entity_id"],
-        set_={
-            "seq": ins.excluded.seq,
-            "realm": ins.excluded.realm,
-            "deleted": ins.excluded.deleted,
-            "payload": ins.excluded.payload,
-        },
-    )
+    stmt = _upsert(dialect)
     for start in range(0, len(rows), 2000):
-        session.execute(stmt, rows[start : start + 2000])
+        conn.execute(stmt, rows[start : start + 2000])
     if dialect == "postgresql":
         # A data-free hint (the head only); listeners pull. Delivered at commit.
-        session.execute(select(_pg_notify(str(top))))
+        conn.execute(select(_pg_notify(str(top))))
     session.info[_LAST_SEQ] = top
     return int(top)
+
+
+#: Takes ``n`` sequence numbers; returns the last (Core on the table: no ORM bookkeeping).
+_COUNTER = m.SyncCounter.__table__
+assert isinstance(_COUNTER, Table)
+_TAKE = (
+    update(_COUNTER)
+    .where(_COUNTER.c.id == 1)
+    .values(value=_COUNTER.c.value + bindparam("n"))
+    .returning(_COUNTER.c.value)
+)
+_UPSERTS: dict[str, Any] = {}
+
+
+def _upsert(dialect: str) -> Any:
+    """The feed's insert-or-replace statement for ``dialect``, built once per process: building
+    it (and SQLAlchemy compiling it afresh) was a quarter of a pushed mutation's CPU."""
+    stmt = _UPSERTS.get(dialect)
+    if stmt is None:
+        # Core on the table, not the ORM class: ~35% less CPU per row on bulk loads.
+        table = m.SyncChange.__table__
+        assert isinstance(table, Table)
+        ins: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+        stmt = _UPSERTS[dialect] = ins.on_conflict_do_update(
+            index_elements=["entity", "entity_id"],
+            set_={
+                "seq": ins.excluded.seq,
+                "realm": ins.excluded.realm,
+                "deleted": ins.excluded.deleted,
+                "payload": ins.excluded.payload,
+            },
+        )
+    return stmt
 
 
 def _pg_notify(payload: str) -> Any:
@@ -124,6 +141,29 @@ def publish_now(session: Session) -> int:
     if not touched:
         return int(session.info.get(_LAST_SEQ, 0))
     return append(session, touched.values())
+
+
+Touched = dict[Any, FeedItem]
+
+
+def take_touched(session: Session) -> Touched:
+    """Flush, and hand over the changes collected since the last take (or publish): a
+    caller applying several units of work in one transaction keeps each unit's own, and
+    drops those of a unit it rolled back to a savepoint."""
+    session.flush()
+    touched: Touched = session.info.pop(_TOUCHED, {})
+    return touched
+
+
+def publish_touched(session: Session, touched: Touched) -> int:
+    """``publish_now`` for changes handed over by ``take_touched`` (plus any collected
+    since)."""
+    session.flush()
+    pending: Touched = session.info.pop(_TOUCHED, {})
+    merged = {**touched, **pending}
+    if not merged:
+        return int(session.info.get(_LAST_SEQ, 0))
+    return append(session, merged.values())
 
 
 def install(factory: sessionmaker[Session], on_commit: Callable[[int], None]) -> None:

@@ -155,6 +155,12 @@ def _template_text(session: Session, conv: m.Conversation, a: SendArgs) -> str:
         raise Reject(exc.code, exc.message) from None
 
 
+def preview_of(body_text: str) -> str:
+    """A conversation's preview line after a reply with ``body_text``."""
+    stripped = body_text.strip()
+    return stripped.splitlines()[0][:300] if stripped else ""
+
+
 def send(session: Session, user: m.User, a: SendArgs) -> None:
     conv = _conversation(session, user, a.conversation_id)
     if session.get(m.Message, a.message_id) is not None:
@@ -194,7 +200,7 @@ def send(session: Session, user: m.User, a: SendArgs) -> None:
     conv.message_count += 1
     conv.last_message_at = now
     if not a.is_note:
-        conv.preview = a.body_text.strip().splitlines()[0][:300] if a.body_text.strip() else ""
+        conv.preview = preview_of(a.body_text)
         conv.waiting_since = None
         if conv.first_response_at is None:
             conv.first_response_at = now
@@ -377,6 +383,12 @@ HANDLERS: dict[str, tuple[type[BaseModel], Handler]] = {
 
 
 def apply(session: Session, user: m.User, mtype: str, args: dict[str, Any]) -> None:
+    handler, parsed = parse(mtype, args)
+    handler(session, user, parsed)
+
+
+def parse(mtype: str, args: dict[str, Any]) -> tuple[Handler, BaseModel]:
+    """The handler for ``mtype`` and its validated arguments; ``Reject`` if either is bad."""
     entry = HANDLERS.get(mtype)
     if entry is None:
         raise Reject(RejectCode.UNKNOWN_TYPE, f"Unknown mutation type {mtype!r}.")
@@ -387,4 +399,4 @@ def apply(session: Session, user: m.User, mtype: str, args: dict[str, Any]) -> N
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "args"
         raise Reject(RejectCode.INVALID, f"Invalid {where}: {first['msg']}.") from None
-    handler(session, user, parsed)
+    return handler, parsed

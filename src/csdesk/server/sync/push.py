@@ -1,19 +1,59 @@
-"""Applying pushed mutations: in order, each in its own transaction, each id at most once."""
+"""Applying pushed mutations: in order, one transaction per push with a savepoint per
+mutation, each id at most once.
+
+A request's mutations share one transaction, one feed append and one commit (so one wake-up
+of the long-polls and the background workers); each runs inside its own SAVEPOINT, so a
+rejected one rolls back only itself and answers with its typed reason. The ids seen before
+are looked up with one ``IN (…)``. If the shared transaction cannot commit (a client retry
+committed the same id concurrently, or PostgreSQL broke a lock cycle between two pushes),
+the mutations are applied again one transaction each, which answers those cases exactly.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
+from pydantic import BaseModel
+from sqlalchemy import Table, insert, select
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from csdesk.protocol import MutationResult, RejectCode, ResultStatus
-from csdesk.server.feed.log import publish_now
-from csdesk.server.sync.mutations import Reject, apply
+from csdesk.server.feed import log as feed_log
+from csdesk.server.sync import fast_send
+from csdesk.server.sync.fast_send import SendBatch
+from csdesk.server.sync.mutations import Handler, Reject, SendArgs, apply, parse
 from csdesk.storage import models as m
 
+#: (mutation id, type, args) as the client sent them.
+Mutation = tuple[str, str, dict[str, Any]]
 
-def _replay(row: m.AppliedMutation, user: m.User) -> MutationResult:
+#: PostgreSQL's "deadlock detected" and "serialization failure": nothing was written.
+_LOCK_CYCLE = frozenset({"40P01", "40001"})
+
+
+def _table(model: type[m.Base]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+_APPLIED = _table(m.AppliedMutation)
+
+
+@dataclass(frozen=True, slots=True)
+class _Seen:
+    """An applied-mutations row: the stored outcome of a mutation id."""
+
+    id: str
+    user_id: str
+    status: str
+    result: dict[str, Any]
+
+
+def _replay(row: _Seen | m.AppliedMutation, user: m.User) -> MutationResult:
     if row.user_id != user.id:
         return {
             "id": row.id,
@@ -33,9 +73,18 @@ def _replay(row: m.AppliedMutation, user: m.User) -> MutationResult:
     return result
 
 
+def _rejected(mid: str, rej: Reject) -> MutationResult:
+    return {
+        "id": mid,
+        "status": ResultStatus.REJECTED.value,
+        "reason": {"code": rej.code.value, "message": rej.message},
+    }
+
+
 def push_one(
     factory: sessionmaker[Session], user: m.User, mid: str, mtype: str, args: dict[str, Any]
 ) -> MutationResult:
+    """One mutation in its own transaction (the fallback of ``push_many``)."""
     with factory() as s:
         seen = s.get(m.AppliedMutation, mid)
         if seen is not None:
@@ -45,13 +94,9 @@ def push_one(
             apply(s, user, mtype, args)
         except Reject as rej:
             s.rollback()
-            result = {
-                "id": mid,
-                "status": ResultStatus.REJECTED.value,
-                "reason": {"code": rej.code.value, "message": rej.message},
-            }
+            result = _rejected(mid, rej)
         # Take the feed seq first, so a replayed id answers with it too.
-        seq = publish_now(s)
+        seq = feed_log.publish_now(s)
         if seq:
             result["seq"] = seq
         s.add(
@@ -73,3 +118,136 @@ def push_one(
                 raise
             return _replay(seen, user)
         return result
+
+
+def push_many(
+    factory: sessionmaker[Session], user: m.User, mutations: Sequence[Mutation]
+) -> list[MutationResult]:
+    """Apply ``mutations`` in order; each answers applied, duplicate or rejected."""
+    if not mutations:
+        return []
+    try:
+        return _push_batch(factory, user, mutations)
+    except DBAPIError as exc:
+        if not (isinstance(exc, IntegrityError) or _sqlstate(exc) in _LOCK_CYCLE):
+            raise
+    return [push_one(factory, user, mid, mtype, args) for mid, mtype, args in mutations]
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    state = getattr(exc.orig, "sqlstate", None)
+    return state if isinstance(state, str) else None
+
+
+def _push_batch(
+    factory: sessionmaker[Session], user: m.User, mutations: Sequence[Mutation]
+) -> list[MutationResult]:
+    with factory() as s:
+        ids = {mid for mid, _, _ in mutations}
+        seen: dict[str, _Seen] = {
+            row.id: _Seen(row.id, row.user_id, row.status, row.result)
+            for row in s.execute(
+                select(
+                    _APPLIED.c.id, _APPLIED.c.user_id, _APPLIED.c.status, _APPLIED.c.result
+                ).where(_APPLIED.c.id.in_(ids))
+            )
+        }
+        parsed = [None if mid in seen else _parse(mtype, args) for mid, mtype, args in mutations]
+        # The conversations named (locked in id order on PostgreSQL: two pushes never wait on
+        # each other in a cycle) and the plain replies' message ids, one query each.
+        fast = SendBatch(s, user)
+        fast.load(
+            (c for _, _, args in mutations if isinstance(c := args.get("conversation_id"), str)),
+            (
+                step[1].message_id
+                for step in parsed
+                if isinstance(step, tuple) and isinstance(step[1], SendArgs)
+            ),
+        )
+        touched: feed_log.Touched = {}
+        # Per mutation: its result, or None while its first occurrence in this batch is
+        # still open (a repeated id answers as a replay of the first).
+        results: list[MutationResult | None] = []
+        new: dict[str, tuple[str, MutationResult]] = {}  # id -> (type, result)
+        changed: list[MutationResult] = []  # applied and changed something: carry the seq
+        for (mid, mtype, _), step in zip(mutations, parsed, strict=True):
+            if mid in seen or mid in new:
+                results.append(None)
+                continue
+            result: MutationResult = {"id": mid, "status": ResultStatus.APPLIED.value}
+            try:
+                if isinstance(step, Reject):
+                    raise step
+                assert step is not None
+                handler, args = step
+                if isinstance(args, SendArgs) and fast_send.eligible(args):
+                    fast.send(args)
+                    changed.append(result)
+                else:
+                    fast.forget(touched)
+                    _apply_in_savepoint(s, user, handler, args, touched, result, changed)
+            except Reject as rej:
+                result = _rejected(mid, rej)
+            new[mid] = (mtype, result)
+            results.append(result)
+        fast.flush_into(touched)
+        # Take the feed seq first, so a replayed id answers with it too.
+        seq = feed_log.publish_touched(s, touched)
+        if seq:
+            for result in changed:
+                result["seq"] = seq
+        if new:
+            s.connection().execute(
+                insert(_APPLIED),
+                [
+                    {
+                        "id": mid,
+                        "user_id": user.id,
+                        "type": mtype[:48],
+                        "status": result["status"],
+                        "result": dict(result),
+                    }
+                    for mid, (mtype, result) in new.items()
+                ],
+            )
+        s.commit()
+    out: list[MutationResult] = []
+    for (mid, _, _), answered in zip(mutations, results, strict=True):
+        if answered is not None:
+            out.append(answered)
+        elif mid in seen:
+            out.append(_replay(seen[mid], user))
+        else:
+            first = new[mid][1]
+            out.append(_replay(_Seen(mid, user.id, first["status"], dict(first)), user))
+    return out
+
+
+def _parse(mtype: str, args: dict[str, Any]) -> tuple[Handler, BaseModel] | Reject:
+    try:
+        return parse(mtype, args)
+    except Reject as rej:
+        return rej
+
+
+def _apply_in_savepoint(
+    s: Session,
+    user: m.User,
+    handler: Handler,
+    args: BaseModel,
+    touched: feed_log.Touched,
+    result: MutationResult,
+    changed: list[MutationResult],
+) -> None:
+    """Run an ORM handler in a SAVEPOINT: on ``Reject`` only its own changes roll back."""
+    savepoint = s.begin_nested()
+    try:
+        handler(s, user, args)
+        mine = feed_log.take_touched(s)
+        savepoint.commit()
+    except Reject:
+        savepoint.rollback()
+        raise
+    touched.update(mine)
+    if mine:
+        changed.append(result)

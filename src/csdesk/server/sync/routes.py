@@ -23,7 +23,7 @@ from csdesk.server.deps import CurrentUser, State, realm_of
 from csdesk.server.errors import ApiError
 from csdesk.server.state import ServerState
 from csdesk.server.sync.pull import CursorAhead, Page, PageCache, PageReader
-from csdesk.server.sync.push import push_one
+from csdesk.server.sync.push import push_many
 from csdesk.storage import models as m
 
 router = APIRouter(prefix=API_PREFIX, tags=["sync"])
@@ -137,9 +137,9 @@ class PushOut(BaseModel):
 @router.post("/push", response_model=PushOut, responses={401: {}})
 def push(body: PushIn, state: State, user: CurrentUser) -> Response:
     """Apply mutations in order; each answers applied, duplicate (seen before) or rejected."""
-    results: list[MutationResult] = [
-        push_one(state.writes, user, mut.id, mut.type, mut.args) for mut in body.mutations
-    ]
+    results: list[MutationResult] = push_many(
+        state.writes, user, [(mut.id, mut.type, mut.args) for mut in body.mutations]
+    )
     return Response(orjson.dumps({"results": results}), media_type="application/json")
 
 
