@@ -103,9 +103,11 @@ def run(backend: Backend, args: object) -> list[list[object]]:
     with fresh_database(backend) as url:
         print(seed(url, getattr(args, "customers")))  # noqa: B009
         with contextlib.ExitStack() as stack:
-            servers = [stack.enter_context(serve(url, HERE_SRC, "this"))]
-            if baseline_src:
-                twin = stack.enter_context(copy_of(backend, url))
+            # The copy first: PostgreSQL copies only a database nobody is connected to.
+            twin = stack.enter_context(copy_of(backend, url)) if baseline_src else None
+            env = {"CSDESK_PULL_ROW_CACHE_BYTES": "0"} if getattr(args, "no_row_cache") else None  # noqa: B009
+            servers = [stack.enter_context(serve(url, HERE_SRC, "this", env))]
+            if twin is not None:
                 servers.append(stack.enter_context(serve(twin, Path(baseline_src), "baseline")))
             work = {s.label: kinds(s, rng) for s in servers}
             for s in servers:  # warm up: imports, caches, connection pools
@@ -159,11 +161,17 @@ def main() -> None:
     p.add_argument("--reps", type=int, default=3, help="interleaved repetitions")
     p.add_argument("--seconds", type=float, default=3.0, help="per measurement")
     p.add_argument("--concurrency", type=int, default=8, help="keep-alive clients")
+    p.add_argument(
+        "--no-row-cache",
+        action="store_true",
+        help="this server without its cache of encoded feed rows (every page read in full)",
+    )
     p.add_argument("--customers", type=int, default=200, help="size of the seeded demo store")
     args = p.parse_args()
     before = load_average()
     rows = [row for b in backends(args) for row in run(b, args)]
-    print(f"pull ({machine()}; {before} before, {load_average()} after)")
+    cache = "row cache off" if args.no_row_cache else "row cache on"
+    print(f"pull ({machine()}; {cache}; {before} before, {load_average()} after)")
     print(
         table(
             [
