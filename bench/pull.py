@@ -62,14 +62,14 @@ def copy_of(backend: Backend, url: str) -> Iterator[str]:
 
 def measure(
     server: Server, paths: list[bytes], seconds: float, concurrency: int
-) -> tuple[float, float]:
-    """(requests/s, server CPU ms per request)."""
+) -> tuple[float, float, float]:
+    """(requests/s, server CPU ms per request, client CPU ms per request)."""
     cpu0 = cpu_seconds(server.pid)
-    done, bad = asyncio.run(rate(server.port, paths, seconds, concurrency))
+    done, bad, mine = asyncio.run(rate(server.port, paths, seconds, concurrency))
     cpu = cpu_seconds(server.pid) - cpu0
     if bad:
         raise RuntimeError(f"{bad} of {done} requests to {server.label} failed")
-    return done / seconds, 1000 * cpu / max(done, 1)
+    return done / seconds, 1000 * cpu / max(done, 1), 1000 * mine / max(done, 1)
 
 
 def kinds(server: Server, rng: random.Random) -> dict[str, list[bytes]]:
@@ -113,7 +113,7 @@ def run(backend: Backend, args: object) -> list[list[object]]:
             for s in servers:  # warm up: imports, caches, connection pools
                 for paths in work[s.label].values():
                     measure(s, paths, 0.5, concurrency)
-            got: dict[tuple[str, str], list[tuple[float, float]]] = {}
+            got: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
             for _ in range(reps):
                 for kind in work["this"]:
                     for s in servers:
@@ -122,10 +122,13 @@ def run(backend: Backend, args: object) -> list[list[object]]:
                         )
 
     def rps(label: str, kind: str) -> float:
-        return median([r for r, _c in got.get((label, kind), [])])
+        return median([r for r, _c, _m in got.get((label, kind), [])])
 
     def cpu(label: str, kind: str) -> float:
-        return median([c for _r, c in got.get((label, kind), [])])
+        return median([c for _r, c, _m in got.get((label, kind), [])])
+
+    def client(label: str, kind: str) -> float:
+        return median([m for _r, _c, m in got.get((label, kind), [])])
 
     rows: list[list[object]] = []
     page = f"page of {PAGE}"
@@ -144,6 +147,7 @@ def run(backend: Backend, args: object) -> list[list[object]]:
                 kind,
                 measured,
                 cpu("this", kind),
+                client("this", kind),
                 rps("baseline", kind) if baseline_src else float("nan"),
                 cpu("baseline", kind) if baseline_src else float("nan"),
                 base_name,
@@ -178,7 +182,8 @@ def main() -> None:
                 "backend",
                 "request",
                 "req/s",
-                "CPU ms/req",
+                "server CPU ms/req",
+                "bench client CPU ms/req",
                 "baseline src req/s",
                 "baseline CPU ms/req",
                 "ratio to",
