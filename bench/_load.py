@@ -67,9 +67,12 @@ def close_all(conns: list[Conn]) -> None:
         writer.close()
 
 
-async def rate(port: int, paths: list[bytes], seconds: float, concurrency: int) -> tuple[int, int]:
+async def rate(
+    port: int, paths: list[bytes], seconds: float, concurrency: int
+) -> tuple[int, int, float]:
     """Requests completed in ``seconds`` by ``concurrency`` keep-alive clients cycling through
-    ``paths`` (raw request bytes); (completed, non-2xx)."""
+    ``paths`` (raw request bytes); (completed, non-2xx, this process's CPU seconds)."""
+    cpu0 = time.process_time()
     conns = await open_many(port, concurrency)
     done = 0
     bad = 0
@@ -88,7 +91,7 @@ async def rate(port: int, paths: list[bytes], seconds: float, concurrency: int) 
 
     await asyncio.gather(*(client(k, c) for k, c in enumerate(conns)))
     close_all(conns)
-    return done, bad
+    return done, bad, time.process_time() - cpu0
 
 
 def cpu_seconds(pid: int) -> float:

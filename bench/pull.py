@@ -62,14 +62,14 @@ def copy_of(backend: Backend, url: str) -> Iterator[str]:
 
 def measure(
     server: Server, paths: list[bytes], seconds: float, concurrency: int
-) -> tuple[float, float]:
-    """(requests/s, server CPU ms per request)."""
+) -> tuple[float, float, float]:
+    """(requests/s, server CPU ms per request, client CPU ms per request)."""
     cpu0 = cpu_seconds(server.pid)
-    done, bad = asyncio.run(rate(server.port, paths, seconds, concurrency))
+    done, bad, mine = asyncio.run(rate(server.port, paths, seconds, concurrency))
     cpu = cpu_seconds(server.pid) - cpu0
     if bad:
         raise RuntimeError(f"{bad} of {done} requests to {server.label} failed")
-    return done / seconds, 1000 * cpu / max(done, 1)
+    return done / seconds, 1000 * cpu / max(done, 1), 1000 * mine / max(done, 1)
 
 
 def kinds(server: Server, rng: random.Random) -> dict[str, list[bytes]]:
@@ -103,15 +103,17 @@ def run(backend: Backend, args: object) -> list[list[object]]:
     with fresh_database(backend) as url:
         print(seed(url, getattr(args, "customers")))  # noqa: B009
         with contextlib.ExitStack() as stack:
-            servers = [stack.enter_context(serve(url, HERE_SRC, "this"))]
-            if baseline_src:
-                twin = stack.enter_context(copy_of(backend, url))
+            # The copy first: PostgreSQL copies only a database nobody is connected to.
+            twin = stack.enter_context(copy_of(backend, url)) if baseline_src else None
+            env = {"CSDESK_PULL_ROW_CACHE_BYTES": "0"} if getattr(args, "no_row_cache") else None  # noqa: B009
+            servers = [stack.enter_context(serve(url, HERE_SRC, "this", env))]
+            if twin is not None:
                 servers.append(stack.enter_context(serve(twin, Path(baseline_src), "baseline")))
             work = {s.label: kinds(s, rng) for s in servers}
             for s in servers:  # warm up: imports, caches, connection pools
                 for paths in work[s.label].values():
                     measure(s, paths, 0.5, concurrency)
-            got: dict[tuple[str, str], list[tuple[float, float]]] = {}
+            got: dict[tuple[str, str], list[tuple[float, float, float]]] = {}
             for _ in range(reps):
                 for kind in work["this"]:
                     for s in servers:
@@ -120,10 +122,13 @@ def run(backend: Backend, args: object) -> list[list[object]]:
                         )
 
     def rps(label: str, kind: str) -> float:
-        return median([r for r, _c in got.get((label, kind), [])])
+        return median([r for r, _c, _m in got.get((label, kind), [])])
 
     def cpu(label: str, kind: str) -> float:
-        return median([c for _r, c in got.get((label, kind), [])])
+        return median([c for _r, c, _m in got.get((label, kind), [])])
+
+    def client(label: str, kind: str) -> float:
+        return median([m for _r, _c, m in got.get((label, kind), [])])
 
     rows: list[list[object]] = []
     page = f"page of {PAGE}"
@@ -142,6 +147,7 @@ def run(backend: Backend, args: object) -> list[list[object]]:
                 kind,
                 measured,
                 cpu("this", kind),
+                client("this", kind),
                 rps("baseline", kind) if baseline_src else float("nan"),
                 cpu("baseline", kind) if baseline_src else float("nan"),
                 base_name,
@@ -159,18 +165,25 @@ def main() -> None:
     p.add_argument("--reps", type=int, default=3, help="interleaved repetitions")
     p.add_argument("--seconds", type=float, default=3.0, help="per measurement")
     p.add_argument("--concurrency", type=int, default=8, help="keep-alive clients")
+    p.add_argument(
+        "--no-row-cache",
+        action="store_true",
+        help="this server without its cache of encoded feed rows (every page read in full)",
+    )
     p.add_argument("--customers", type=int, default=200, help="size of the seeded demo store")
     args = p.parse_args()
     before = load_average()
     rows = [row for b in backends(args) for row in run(b, args)]
-    print(f"pull ({machine()}; {before} before, {load_average()} after)")
+    cache = "row cache off" if args.no_row_cache else "row cache on"
+    print(f"pull ({machine()}; {cache}; {before} before, {load_average()} after)")
     print(
         table(
             [
                 "backend",
                 "request",
                 "req/s",
-                "CPU ms/req",
+                "server CPU ms/req",
+                "bench client CPU ms/req",
                 "baseline src req/s",
                 "baseline CPU ms/req",
                 "ratio to",

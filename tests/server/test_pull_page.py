@@ -11,7 +11,7 @@ import pytest
 from csdesk.server.config import ServerConfig
 from csdesk.server.feed.log import ensure_counter
 from csdesk.server.state import ServerState
-from csdesk.server.sync.pull import CursorAhead, PageReader, read_page
+from csdesk.server.sync.pull import CursorAhead, PageReader, RowCache, read_page
 from csdesk.storage import models as m
 from csdesk.storage.migrate import upgrade
 
@@ -63,16 +63,16 @@ def test_pages_are_the_rows_as_json(db_url: str, tmp_path: Path) -> None:
                 "more": more,
             }
 
-        for after, limit, realm in [
-            (0, 500, "production"),
-            (0, 3, "training"),
-            (5, 2, "production"),
-            (12, 5, "production"),
-        ]:
-            with state.reads() as s:
-                page = read_page(s, after, limit, realm)
-            assert orjson.loads(page.body) == expected(after, limit, realm)
-            assert page.count == len(expected(after, limit, realm)["changes"])  # type: ignore[arg-type]
+        cases = [(0, 500, "production"), (0, 3, "training"), (5, 2, "production")]
+        cases += [(12, 5, "production"), (2, 4, "production"), (0, 500, "training")]
+        cache = RowCache()
+        for after, limit, realm in cases * 2:  # the second time rows come from the cache
+            want = expected(after, limit, realm)
+            for row_cache in (None, cache):
+                with state.reads() as s:
+                    page = read_page(s, after, limit, realm, row_cache)
+                assert orjson.loads(page.body) == want
+                assert page.count == len(want["changes"])  # type: ignore[arg-type]
         with state.reads() as s, pytest.raises(CursorAhead):
             read_page(s, 13, 5, "production")
         import asyncio
@@ -82,3 +82,12 @@ def test_pages_are_the_rows_as_json(db_url: str, tmp_path: Path) -> None:
         assert orjson.loads(page.body) == expected(0, 4, "training")
     finally:
         state.engine.dispose()
+
+
+def test_the_row_cache_stays_within_its_bytes() -> None:
+    cache = RowCache(max_bytes=100)
+    cache.put_many({n: b"x" * 30 for n in range(1, 6)})
+    assert sorted(cache.get_many(list(range(1, 6)))) == [3, 4, 5]  # the oldest went first
+    cache.get_many([3])  # used: kept over 4 and 5
+    cache.put_many({6: b"y" * 30})
+    assert sorted(cache.get_many(list(range(1, 7)))) == [3, 5, 6]

@@ -67,6 +67,11 @@ class ServerConfig:
     auth_cache_seconds: float = field(
         default_factory=lambda: _env_seconds("CSDESK_AUTH_CACHE_SECONDS", 5.0)
     )
+    #: Memory for encoded feed rows that pulls reuse (``sync.pull.RowCache``); 0: none.
+    #: $CSDESK_PULL_ROW_CACHE_BYTES.
+    pull_row_cache_bytes: int = field(
+        default_factory=lambda: _env_number("CSDESK_PULL_ROW_CACHE_BYTES", 32 << 20)
+    )
     #: Holds ``secret.key`` (channel secrets' encryption key) unless CSDESK_SECRET_KEY is set.
     data_dir: Path = field(default_factory=default_data_dir)
     #: Provider webhooks are small; anything bigger is refused before it is read (413).

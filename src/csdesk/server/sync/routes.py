@@ -54,7 +54,9 @@ def _cache(request: Request) -> PageCache:
 def _pages(request: Request, state: ServerState) -> PageReader:
     reader: PageReader | None = getattr(request.app.state, "page_reader", None)
     if reader is None:
-        reader = request.app.state.page_reader = PageReader(state.engine)
+        reader = request.app.state.page_reader = PageReader(
+            state.engine, state.config.pull_row_cache_bytes
+        )
     return reader
 
 
