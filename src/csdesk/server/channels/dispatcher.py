@@ -36,7 +36,7 @@ from csdesk.storage.types import utcnow
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)  # longer than the HTTP timeouts in ``senders``
-BATCH = 20
+BATCH = 100
 _PRUNE_EVERY = timedelta(minutes=10)
 _GONE = "message no longer queued"
 
@@ -117,18 +117,26 @@ class Dispatcher(LoopWorker):
         if not message_ids:
             return out
         with self.state.reads() as s:
-            for message_id in message_ids:
-                msg = s.get(m.Message, message_id)
-                conv = s.get(m.Conversation, msg.conversation_id) if msg is not None else None
-                if msg is None or conv is None:
+            msgs = s.scalars(select(m.Message).where(m.Message.id.in_(message_ids))).all()
+            convs = {
+                c.id: c
+                for c in s.scalars(
+                    select(m.Conversation).where(
+                        m.Conversation.id.in_({x.conversation_id for x in msgs})
+                    )
+                )
+            }
+            for msg in msgs:
+                conv = convs.get(msg.conversation_id)
+                if conv is None:
                     continue
                 try:
                     senders.plan(s, msg, conv, self.lookup, self.public_url)
                 except senders.NoProvider as exc:
                     if not self.state.config.simulate_customers_seconds:
-                        out[message_id] = str(exc)
+                        out[msg.id] = str(exc)
                 except senders.PlanError as exc:
-                    out[message_id] = str(exc)
+                    out[msg.id] = str(exc)
         return out
 
     def _fail_all(self, problems: dict[str, str], now: datetime) -> int:
@@ -136,12 +144,25 @@ class Dispatcher(LoopWorker):
         skips any another process holds or that is no longer queued. The number failed."""
         a = m.OutboundAttempt
         failed = 0
+        ids = sorted(problems)  # one lock order for every process: messages, then attempts
         with self.state.writes() as s:
-            for message_id in sorted(problems):  # one lock order for every process
-                msg = s.get(m.Message, message_id, with_for_update=True)
-                if msg is None or msg.delivery_status != DeliveryStatus.QUEUED.value:
+            msgs = s.scalars(
+                select(m.Message)
+                .where(m.Message.id.in_(ids))
+                .order_by(m.Message.id)
+                .with_for_update()
+            ).all()
+            attempts = {
+                x.message_id: x
+                for x in s.scalars(
+                    select(a).where(a.message_id.in_(ids)).order_by(a.message_id).with_for_update()
+                )
+            }
+            for msg in msgs:
+                message_id = msg.id
+                if msg.delivery_status != DeliveryStatus.QUEUED.value:
                     continue
-                attempt = s.get(a, message_id, with_for_update=True)
+                attempt = attempts.get(message_id)
                 if attempt is None:
                     attempt = a(message_id=message_id, attempts=0, next_attempt_at=now)
                     s.add(attempt)
