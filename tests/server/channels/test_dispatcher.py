@@ -93,3 +93,27 @@ def test_backoff_doubles_and_respects_the_providers_hint() -> None:
     assert 7.2 <= backoff(3, 2.0) <= 8.8
     assert backoff(30, 2.0) <= 330
     assert backoff(1, 0.1, hint=5.0) == 5.0
+
+
+def test_replies_no_provider_can_take_fail_together_with_the_reason(
+    db_url: str, tmp_path: Path, channel_key: str
+) -> None:
+    ids = _queue(db_url, tmp_path, 3)  # SMS, and no provider configured
+    states = [state_for(db_url, tmp_path) for _ in range(2)]
+    try:
+        dispatchers = []
+        for st in states:
+            rt = ChannelRuntime(st)
+            dispatchers.append(Dispatcher(st, rt.settings, rt.public_url))
+        assert dispatchers[0].run_once() == 3
+        assert dispatchers[1].run_once() == 0  # nothing is queued any more
+        with states[0].reads() as s:
+            rows = [s.get_one(m.Message, i) for i in ids]
+            attempts = [s.get_one(m.OutboundAttempt, i) for i in ids]
+    finally:
+        for st in states:
+            st.engine.dispose()
+    for msg in rows:
+        assert msg.delivery_status == DeliveryStatus.FAILED.value
+        assert msg.failure_reason is not None and "No provider for sms" in msg.failure_reason
+    assert [(a.attempts, a.lease_until) for a in attempts] == [(1, None)] * 3

@@ -1,7 +1,7 @@
 """Sending agents' replies: the background task that hands queued messages to providers.
 
 The loop lives on the server's event loop and does its work in a thread (database and HTTP
-calls block).  It wakes on every feed commit (an agent's ``message.send`` is one) through the
+calls block).  It wakes on feed commits (an agent's ``message.send`` is one) through the
 notifier, so a reply leaves within milliseconds, and at least every ``poll_seconds`` for
 retries that came due.
 
@@ -36,7 +36,7 @@ from csdesk.storage.types import utcnow
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(seconds=60)  # longer than the HTTP timeouts in ``senders``
-BATCH = 20
+BATCH = 100
 _PRUNE_EVERY = timedelta(minutes=10)
 _GONE = "message no longer queued"
 
@@ -44,6 +44,8 @@ _GONE = "message no longer queued"
 class Dispatcher(LoopWorker):
     task_name = "csdesk-dispatcher"
     round_name = "outbound dispatcher"
+    #: A reply still leaves within tens of milliseconds; a stream of pushes shares rounds.
+    min_gap_seconds = 0.02
 
     def __init__(
         self,
@@ -63,10 +65,16 @@ class Dispatcher(LoopWorker):
     def run_once(self) -> int:
         """Send every message that is due now; the number of sends attempted."""
         now = utcnow()
-        done = 0
-        for message_id in self._due(now):
+        due = self._due(now)
+        # Replies no provider can take fail without a send: all in one transaction (one
+        # commit, one feed append) rather than a claim and a record each.
+        unsendable = self._unsendable(due)
+        done = self._fail_all(unsendable, now) if unsendable else 0
+        for message_id in due:
             if self.stopping:
                 break
+            if message_id in unsendable:
+                continue
             if self._claim(message_id, now):
                 self._deliver(message_id)
                 done += 1
@@ -101,6 +109,79 @@ class Dispatcher(LoopWorker):
         )
         with self.state.reads() as s:
             return list(s.scalars(stmt))
+
+    def _unsendable(self, message_ids: list[str]) -> dict[str, str]:
+        """Of ``message_ids``, those no send can be planned for, with the reason; the rest
+        (and any that changed meanwhile) take the claim-send-record path."""
+        out: dict[str, str] = {}
+        if not message_ids:
+            return out
+        with self.state.reads() as s:
+            msgs = s.scalars(select(m.Message).where(m.Message.id.in_(message_ids))).all()
+            convs = {
+                c.id: c
+                for c in s.scalars(
+                    select(m.Conversation).where(
+                        m.Conversation.id.in_({x.conversation_id for x in msgs})
+                    )
+                )
+            }
+            for msg in msgs:
+                conv = convs.get(msg.conversation_id)
+                if conv is None:
+                    continue
+                try:
+                    senders.plan(s, msg, conv, self.lookup, self.public_url)
+                except senders.NoProvider as exc:
+                    if not self.state.config.simulate_customers_seconds:
+                        out[msg.id] = str(exc)
+                except senders.PlanError as exc:
+                    out[msg.id] = str(exc)
+        return out
+
+    def _fail_all(self, problems: dict[str, str], now: datetime) -> int:
+        """Record that each message in ``problems`` cannot be sent, in one transaction;
+        skips any another process holds or that is no longer queued. The number failed."""
+        a = m.OutboundAttempt
+        failed = 0
+        ids = sorted(problems)  # one lock order for every process: messages, then attempts
+        with self.state.writes() as s:
+            msgs = s.scalars(
+                select(m.Message)
+                .where(m.Message.id.in_(ids))
+                .order_by(m.Message.id)
+                .with_for_update()
+            ).all()
+            attempts = {
+                x.message_id: x
+                for x in s.scalars(
+                    select(a).where(a.message_id.in_(ids)).order_by(a.message_id).with_for_update()
+                )
+            }
+            for msg in msgs:
+                message_id = msg.id
+                if msg.delivery_status != DeliveryStatus.QUEUED.value:
+                    continue
+                attempt = attempts.get(message_id)
+                if attempt is None:
+                    attempt = a(message_id=message_id, attempts=0, next_attempt_at=now)
+                    s.add(attempt)
+                elif attempt.next_attempt_at > now or (
+                    attempt.lease_until is not None and attempt.lease_until >= now
+                ):
+                    continue  # another process is on it
+                problem = problems[message_id]
+                attempt.lease_until = None
+                attempt.attempts = (attempt.attempts or 0) + 1
+                attempt.last_error = problem[:500]
+                statuses.apply_to(msg, DeliveryStatus.FAILED, now, error_reason=problem)
+                failed += 1
+            try:
+                s.commit()
+            except IntegrityError:  # another process recorded one of them first
+                s.rollback()
+                return 0
+        return failed
 
     def _claim(self, message_id: str, now: datetime) -> bool:
         a = m.OutboundAttempt

@@ -1,8 +1,9 @@
 """The shape every channel background loop shares: the outbound dispatcher, the media fetcher.
 
 Each lives on the server's event loop and does its rounds in a thread (database and HTTP calls
-block). It wakes on every feed commit through the notifier, and at least every
-``poll_seconds`` for retries that came due; stopping lets the round in flight finish so its
+block). It wakes on feed commits through the notifier (commits within ``min_gap_seconds`` of
+the last round share one), and at least every ``poll_seconds`` for retries that came due;
+stopping lets the round in flight finish so its
 outcome is recorded.
 """
 
@@ -37,6 +38,8 @@ class LoopWorker:
 
     task_name: ClassVar[str]
     round_name: ClassVar[str]
+    #: The shortest time from one round's start to the next's (0: a round per commit).
+    min_gap_seconds: ClassVar[float] = 0.0
 
     def __init__(self, state: ServerState, *, poll_seconds: float = 0.5) -> None:
         self.state = state
@@ -65,13 +68,20 @@ class LoopWorker:
 
     async def _run(self) -> None:
         notifier = self.state.notifier
+        loop = asyncio.get_running_loop()
         while not self.stopping:
             head = notifier.head
+            started = loop.time()
             try:
                 await asyncio.to_thread(self.run_once)
             except Exception as exc:  # an outage: one line a minute, not a traceback a round
                 outage.log_failure(log, exc, f"{self.round_name} round failed; retrying")
             if not self.stopping:
+                # Under a stream of commits, the ones within ``min_gap_seconds`` of the last
+                # round share the next one instead of each paying for a round of its own.
+                gap = self.min_gap_seconds - (loop.time() - started)
+                if gap > 0:
+                    await asyncio.sleep(gap)
                 await notifier.wait_past(head, self.poll_seconds)
 
     def run_once(self) -> int:
