@@ -321,3 +321,28 @@ def test_hostile_queries_never_raise_and_never_end_on_a_one_letter_prefix(
         assert index.conversation_ids(query) == ["c2"], query
     for query in ("e-mail", "carla@example.com", "example.co", "SO-1234", "so-12"):
         assert index.conversation_ids(query) == ["c1"], query
+
+
+def test_a_row_with_a_missing_field_is_still_found_by_its_other_text(cache: LocalCache) -> None:
+    """The cache's columns are nullable: a field a server did not send must not make the
+    whole indexed text NULL."""
+    index = seeded(cache)
+    msg = message("m7", "c1", "the kettle whistles")
+    del msg["subject"]
+    cust = customer("cust-1", name="Carla Oldname", email="kettle@x.test")
+    del cust["name"]
+    order = wire(Entity.ORDER, "o7", customer_id="cust-1", number="SO-4242")
+    del order["number"]
+    shipment = wire(Entity.SHIPMENT, "s7", order_id="o7", tracking_number="TRK4242")
+    cache.apply_page(
+        page(
+            (Entity.MESSAGE, "m7", msg),
+            (Entity.CUSTOMER, "cust-1", cust),
+            (Entity.ORDER, "o7", order),
+            (Entity.SHIPMENT, "s7", shipment),
+            cursor=9,
+        )
+    )
+    assert index.conversation_ids("whistles") == ["c1"]
+    assert index.conversation_ids("kettle@x.test") == ["c1"]
+    assert index.conversation_ids("TRK4242") == ["c1"]

@@ -59,13 +59,16 @@ _PART = re.compile(r"[^\W_]+", re.UNICODE)
 _SOURCES = {
     "m": (
         "messages",
-        "x.subject || char(10) || x.body_text",
+        # coalesce: the cache's columns are all nullable (a field an older server did not send
+        # is NULL), and one NULL would make the whole text NULL, the row unsearchable.
+        "coalesce(x.subject, '') || char(10) || coalesce(x.body_text, '')",
         "x.conversation_id",
         "NULL",
     ),
     "c": (
         "customers",
-        "x.name || ' ' || coalesce(x.email, '') || ' ' || coalesce(x.phone, '') || ' ' || "
+        "coalesce(x.name, '') || ' ' || coalesce(x.email, '') || ' ' || "
+        "coalesce(x.phone, '') || ' ' || "
         "coalesce((SELECT group_concat(i.value, ' ') FROM customer_identities i "
         "WHERE i.customer_id = x.id), '')",
         "NULL",
@@ -73,7 +76,7 @@ _SOURCES = {
     ),
     "o": (
         "orders",
-        "x.number || ' ' || coalesce((SELECT group_concat(sh.tracking_number, ' ') "
+        "coalesce(x.number, '') || ' ' || coalesce((SELECT group_concat(sh.tracking_number, ' ') "
         "FROM shipments sh WHERE sh.order_id = x.id), '')",
         "NULL",
         "x.customer_id",
