@@ -3,6 +3,7 @@ built once at the end of an initial sync (issue 10, items 1 and 2)."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -172,6 +173,7 @@ def test_an_index_of_the_old_layout_is_rebuilt_on_open(tmp_path: Path) -> None:
     cache.close()
     cache = LocalCache(tmp_path / "cache.sqlite")
     index = SearchIndex(cache)
+    assert index.wait_ready(60)  # rebuilt on a worker thread
     assert index.conversation_ids("blender") == ["c2"]
     assert index.conversation_ids("Oldname") == ["c1"]
     assert counts(cache) == (2, 2)
@@ -243,3 +245,104 @@ def test_the_inbox_ignores_a_one_letter_query_and_finds_nothing_while_pending(
     everything = ws.ordered_ids(inbox.View.ALL_OPEN, inbox.Sort.NEWEST)
     assert sorted(everything) == ["c1", "c2"]
     assert ws.ordered_ids(inbox.View.ALL_OPEN, inbox.Sort.NEWEST, "b") == everything
+
+
+def test_an_old_layout_is_rebuilt_on_a_worker_and_search_is_pending_until_then(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 10: the Workstation (so its SearchIndex) is built on the GUI thread; a rebuild of
+    an old-layout index (seconds at 300 k rows) must not run there."""
+    cache = LocalCache(tmp_path / "cache.sqlite")
+    seeded(cache)
+    with cache.write() as s:
+        s.execute(text("UPDATE sync_state SET value = '2' WHERE key = 'search_layout'"))
+    cache.close()
+    cache = LocalCache(tmp_path / "cache.sqlite")
+    opened_on: list[threading.Thread] = []
+    gate = threading.Event()
+    real_open = SearchIndex._open
+
+    def slow_open(self: SearchIndex, s: Any) -> None:
+        opened_on.append(threading.current_thread())
+        gate.wait(60)
+        real_open(self, s)
+
+    monkeypatch.setattr(SearchIndex, "_open", slow_open)
+    ready: list[bool] = []
+    index = SearchIndex(cache, on_ready=lambda: ready.append(True))
+    # The constructor returned while the rebuild waits: pending, nothing found, no error.
+    assert index.pending() and index.conversation_ids("blender") == []
+    assert not ready
+    gate.set()
+    assert index.wait_ready(60)
+    assert opened_on and threading.main_thread() not in opened_on
+    assert ready == [True]
+    assert index.conversation_ids("blender") == ["c2"]
+    assert not index.pending()
+    cache.apply_page(
+        page((Entity.MESSAGE, "m9", message("m9", "c1", "a toaster, not a blender")), cursor=9)
+    )
+    assert sorted(index.conversation_ids("toaster") or []) == ["c1"]
+
+
+HOSTILE = [
+    '"', 'bl"ender', "NEAR(blender arrived)", "blender*", "^blender", "body:blender",
+    "blender AND OR NOT", "(((blender", "blender)", "ble\x00nder", "ble\ud800nder", "\ud800",
+    "😀 blender", "__", "@@", "++", "-- ..", "'; DROP TABLE search_fts; --", "x" * 100_000,
+    " ".join(["blender"] * 2_000), "blénder", "ble\u0301nder", "\\", "{}", "[a]", "*", "^",
+]  # fmt: skip
+
+
+def test_hostile_queries_never_raise_and_never_end_on_a_one_letter_prefix(
+    cache: LocalCache,
+) -> None:
+    index = seeded(cache)
+    cache.apply_page(
+        page(
+            (
+                Entity.MESSAGE,
+                "m5",
+                message("m5", "c1", "write to e-mail carla@example.com SO-1234"),
+            ),
+            cursor=5,
+        )
+    )
+    for query in [*HOSTILE, "_a_", "a_b_c", "x.y", "ab-c", "blender x.y", "e-m"]:
+        expr = match_expression(query)
+        if expr is not None:
+            last = expr.rsplit('"', 2)[-2].split()[-1]  # the last token of the last phrase
+            assert expr.endswith("*") and len(last) >= 2, (query, expr)
+        index.conversation_ids(query)  # must not raise
+    for query in ("_a_", "a_b_c", "x.y", "e-m"):
+        assert not searchable(query), query
+    assert index.conversation_ids('bl"ender') == []
+    assert index.conversation_ids("NEAR(blender arrived)") == []
+    for query in ("blender*", "^blender", "(((blender", "blender)", "😀 blender", "blénder"):
+        assert index.conversation_ids(query) == ["c2"], query
+    for query in ("e-mail", "carla@example.com", "example.co", "SO-1234", "so-12"):
+        assert index.conversation_ids(query) == ["c1"], query
+
+
+def test_a_row_with_a_missing_field_is_still_found_by_its_other_text(cache: LocalCache) -> None:
+    """The cache's columns are nullable: a field a server did not send must not make the
+    whole indexed text NULL."""
+    index = seeded(cache)
+    msg = message("m7", "c1", "the kettle whistles")
+    del msg["subject"]
+    cust = customer("cust-1", name="Carla Oldname", email="kettle@x.test")
+    del cust["name"]
+    order = wire(Entity.ORDER, "o7", customer_id="cust-1", number="SO-4242")
+    del order["number"]
+    shipment = wire(Entity.SHIPMENT, "s7", order_id="o7", tracking_number="TRK4242")
+    cache.apply_page(
+        page(
+            (Entity.MESSAGE, "m7", msg),
+            (Entity.CUSTOMER, "cust-1", cust),
+            (Entity.ORDER, "o7", order),
+            (Entity.SHIPMENT, "s7", shipment),
+            cursor=9,
+        )
+    )
+    assert index.conversation_ids("whistles") == ["c1"]
+    assert index.conversation_ids("kettle@x.test") == ["c1"]
+    assert index.conversation_ids("TRK4242") == ["c1"]

@@ -17,8 +17,11 @@ index is dropped and rebuilt on open.)
 from __future__ import annotations
 
 import json
+import logging
 import re
-from collections.abc import Collection
+import threading
+import unicodedata
+from collections.abc import Callable, Collection
 
 from sqlalchemy import String, Subquery, select, text
 from sqlalchemy.orm import Session
@@ -26,6 +29,8 @@ from sqlalchemy.orm import Session
 from csdesk.protocol import Entity
 from csdesk.sync.cache import CURSOR, CacheWrite, LocalCache
 from csdesk.sync.tables import get_state, set_state
+
+log = logging.getLogger(__name__)
 
 #: Bump when the index tables change shape: an index of another layout is rebuilt on open.
 LAYOUT = 3
@@ -47,19 +52,23 @@ _DDL = (
     "conversation_id TEXT, customer_id TEXT, UNIQUE (kind, key))",
 )
 _TOKEN = re.compile(r"[\w@.+\-]+", re.UNICODE)
+_PART = re.compile(r"[^\W_]+", re.UNICODE)
 
 # What each kind of index row is made of, from its source table aliased ``x``; ``:keys`` is
 # a JSON array of the source ids to index.
 _SOURCES = {
     "m": (
         "messages",
-        "x.subject || char(10) || x.body_text",
+        # coalesce: the cache's columns are all nullable (a field an older server did not send
+        # is NULL), and one NULL would make the whole text NULL, the row unsearchable.
+        "coalesce(x.subject, '') || char(10) || coalesce(x.body_text, '')",
         "x.conversation_id",
         "NULL",
     ),
     "c": (
         "customers",
-        "x.name || ' ' || coalesce(x.email, '') || ' ' || coalesce(x.phone, '') || ' ' || "
+        "coalesce(x.name, '') || ' ' || coalesce(x.email, '') || ' ' || "
+        "coalesce(x.phone, '') || ' ' || "
         "coalesce((SELECT group_concat(i.value, ' ') FROM customer_identities i "
         "WHERE i.customer_id = x.id), '')",
         "NULL",
@@ -67,7 +76,7 @@ _SOURCES = {
     ),
     "o": (
         "orders",
-        "x.number || ' ' || coalesce((SELECT group_concat(sh.tracking_number, ' ') "
+        "coalesce(x.number, '') || ' ' || coalesce((SELECT group_concat(sh.tracking_number, ' ') "
         "FROM shipments sh WHERE sh.order_id = x.id), '')",
         "NULL",
         "x.customer_id",
@@ -84,15 +93,19 @@ def match_expression(query: str) -> str | None:
     prefix its prefix index (2 and 3 letters) does not hold before it can sort them. A last
     word of one letter is one just begun and waits for its second; a query with no word of
     two letters or more is not searched at all (None; see ``searchable``)."""
-    words = [w.strip(".-") for w in _TOKEN.findall(query)]
+    # Each typed word is a phrase of the tokens FTS5's unicode61 tokenizer makes of it (runs
+    # of letters and digits): what counts as one letter is the last of those tokens, so
+    # "x.y", "_a_" or "a-b-c" cannot smuggle in a one-letter prefix.
+    words = [_PART.findall(w) for w in _TOKEN.findall(unicodedata.normalize("NFC", query))]
     words = [w for w in words if w]
-    if len(words) > 1 and len(words[-1]) == 1:
-        words.pop()
-    if not any(len(w) >= 2 for w in words):
+    while words and len(words[-1][-1]) == 1:
+        words[-1].pop()  # a last letter is a word just begun: it waits for its second
+        if not words[-1]:
+            words.pop()
+    if not words:
         return None
-    quoted = ['"' + w.replace('"', '""') + '"' for w in words]
-    if len(words[-1]) >= 2:
-        quoted[-1] += "*"
+    quoted = ['"' + " ".join(w) + '"' for w in words]
+    quoted[-1] += "*"
     return " ".join(quoted)
 
 
@@ -102,11 +115,65 @@ def searchable(query: str) -> bool:
 
 
 class SearchIndex:
-    def __init__(self, cache: LocalCache) -> None:
+    """Opening is cheap: an index that must first be rebuilt or emptied (an older layout, or
+    the cache's tables rebuilt) is made ready on a worker thread (``open``), never on the
+    caller's (the GUI thread builds the ``Workstation``); it is *pending* until then."""
+
+    def __init__(self, cache: LocalCache, on_ready: Callable[[], None] | None = None) -> None:
         self.cache = cache
-        with cache.write() as s:
-            self._open(s)
-        cache.add_watcher(self)
+        self._on_ready = on_ready
+        self._ready = threading.Event()
+        self._opening = threading.Lock()
+        with cache.session() as s:
+            current = self._current(s)
+        if current:
+            with cache.write() as s:
+                self._open(s)  # a fresh cache or an index of this layout: cheap
+            cache.add_watcher(self)
+            self._ready.set()
+        else:
+            threading.Thread(
+                target=self._open_quietly, name="csdesk-search-open", daemon=True
+            ).start()
+
+    @staticmethod
+    def _current(s: Session) -> bool:
+        """True when opening costs nothing: no index yet, or one of this layout that needs no
+        emptying."""
+        layout = get_state(s, _LAYOUT_KEY)
+        if layout is None:
+            exists = s.scalar(
+                text(
+                    "SELECT count(*) FROM sqlite_master WHERE name IN ('search_fts', 'search_refs')"
+                )
+            )
+            return not exists
+        if layout != LAYOUT:
+            return False
+        return bool(int(get_state(s, CURSOR) or 0) or get_state(s, _PENDING_KEY))
+
+    def open(self) -> None:
+        """Rebuild or empty the index if it must be, then keep it current (idempotent; the
+        worker thread started by ``__init__`` calls it)."""
+        with self._opening:
+            if self._ready.is_set():
+                return
+            with self.cache.write() as s:
+                self._open(s)
+                self.cache.add_watcher(self)  # under the write lock: no write in between
+            self._ready.set()
+        if self._on_ready is not None:
+            self._on_ready()
+
+    def _open_quietly(self) -> None:
+        try:
+            self.open()
+        except Exception:
+            log.exception("could not open the search index")
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        """Wait until the index is open (not necessarily built: see ``pending``)."""
+        return self._ready.wait(timeout)
 
     def _open(self, s: Session) -> None:
         if get_state(s, _LAYOUT_KEY) != LAYOUT:
@@ -232,11 +299,13 @@ class SearchIndex:
         if expr is None:
             return None
         limit = MAX_HITS if limit is None else limit
-        if session is None:
-            with self.cache.session() as s:
-                expr = self._expression(s, expr, limit)
-        else:
-            expr = self._expression(session, expr, limit)
+        # Not yet open, the tables may be of an older layout: callers check ``pending_in``.
+        if self._ready.is_set():
+            if session is None:
+                with self.cache.session() as s:
+                    expr = self._expression(s, expr, limit)
+            else:
+                expr = self._expression(session, expr, limit)
         return (
             text(_HITS)
             .bindparams(search_q=expr, search_n=limit)
@@ -262,10 +331,10 @@ class SearchIndex:
         )
         return exact if (found or 0) >= limit else expr
 
-    @staticmethod
-    def pending_in(s: Session) -> bool:
-        """True while the index is not built (an initial sync): searches find nothing."""
-        return bool(get_state(s, _PENDING_KEY))
+    def pending_in(self, s: Session) -> bool:
+        """True while the index is not built (an initial sync, or being opened on a worker):
+        searches find nothing."""
+        return not self._ready.is_set() or bool(get_state(s, _PENDING_KEY))
 
     def pending(self) -> bool:
         with self.cache.session() as s:
@@ -273,12 +342,13 @@ class SearchIndex:
 
     def conversation_ids(self, query: str, limit: int | None = None) -> list[str] | None:
         """Conversations matching ``query`` (None: the query has nothing to search for)."""
-        hits = self.hits(query, limit)
-        if hits is None:
+        if not searchable(query):
             return None
         with self.cache.session() as s:
             if self.pending_in(s):
                 return []
+            hits = self.hits(query, limit, session=s)
+            assert hits is not None
             return list(s.scalars(select(hits.c.id)))
 
 

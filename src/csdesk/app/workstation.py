@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from csdesk.app import arrivals, inbox, readstate, thread
-from csdesk.app.search import SearchIndex
+from csdesk.app.search import SearchIndex, searchable
 from csdesk.domain.access import can_be_assigned
 from csdesk.domain.enums import ConversationStatus, Priority
 from csdesk.protocol import Entity, MutationType
@@ -39,7 +39,11 @@ class Workstation:
         self.cache = engine.cache
         self.me = me
         readstate.ensure(self.cache.engine)
-        self.search_index = SearchIndex(self.cache)  # kept current by the cache's writes
+        # Kept current by the cache's writes; an index to rebuild is rebuilt on a worker, and
+        # the window hears when it is ready.
+        self.search_index = SearchIndex(
+            self.cache, on_ready=lambda: engine.announce(ChangeSet(everything=True))
+        )
 
     # --- queries (run on workers) ----------------------------------------------------------
 
@@ -51,10 +55,11 @@ class Workstation:
         self, view: str, sort: inbox.Sort, query: str = "", now: datetime | None = None
     ) -> list[str]:
         with self.cache.session() as s:
-            # None: no query, or one not worth a search (one letter).
-            hits = self.search_index.hits(query, session=s)
-            if hits is not None and self.search_index.pending_in(s):
-                return []  # the initial sync has not finished: nothing is indexed yet
+            hits = None  # no query, or one not worth a search (one letter)
+            if searchable(query):
+                if self.search_index.pending_in(s):
+                    return []  # an initial sync, or the index opening: nothing is indexed yet
+                hits = self.search_index.hits(query, session=s)
             return inbox.ordered_ids(s, view, sort, self.me.id, now or utcnow(), hits)
 
     def mine(self) -> set[str]:

@@ -181,6 +181,10 @@ class SyncEngine:
         self._push_wake.set()
         return mid
 
+    def announce(self, changes: ChangeSet) -> None:
+        """Tell the listeners ``changes`` happened (e.g. the search index became ready)."""
+        self._emit(changes)
+
     def dismiss(self, mutation_id: str) -> bool:
         """The agent acknowledged a rejection."""
         gone = self.outbox.dismiss(mutation_id)
