@@ -138,9 +138,11 @@ async def listen_postgres(
         except asyncio.CancelledError:
             raise
         except Exception as exc:
+            if auth is not None:
+                auth.set_trusted(False)  # at once, not after the sleep: revocations are missed
             log.warning("feed listener lost its connection (%s); retrying in %.1fs", exc, delay)
             await asyncio.sleep(delay)
             delay = min(delay * 2, 10.0)
         finally:
             if auth is not None:
-                auth.set_trusted(False)  # revocations may be missed until reconnected
+                auth.set_trusted(False)

@@ -92,6 +92,10 @@ async def pull(
             ) from None
 
     async def page_now() -> Page:
+        if not state.auth.trusted:
+            # PostgreSQL's listener is down (the database may be): what memory holds may be
+            # stale, and an outage must answer 503, not an old page.
+            return await fetch_page()
         return await cache.get((after, limit, realm, notifier.head), fetch_page)
 
     page = await page_now()
