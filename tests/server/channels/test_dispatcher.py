@@ -6,11 +6,15 @@ import threading
 from collections import Counter
 from pathlib import Path
 
+import orjson
+from sqlalchemy import select
+
 from csdesk.domain.enums import Channel, DeliveryStatus, Direction, Realm
 from csdesk.server.channels.config_store import Provider
 from csdesk.server.channels.dispatcher import Dispatcher, backoff
 from csdesk.server.channels.runtime import ChannelRuntime
 from csdesk.storage import models as m
+from csdesk.storage.wire import to_wire
 from tests.helpers.data import make_conversations, new_id
 from tests.server.channels.support import Fakes, configure, state_for
 
@@ -110,6 +114,10 @@ def test_replies_no_provider_can_take_fail_together_with_the_reason(
         with states[0].reads() as s:
             rows = [s.get_one(m.Message, i) for i in ids]
             attempts = [s.get_one(m.OutboundAttempt, i) for i in ids]
+            fed = {
+                c.entity_id: orjson.loads(c.payload or "null")
+                for c in s.scalars(select(m.SyncChange).where(m.SyncChange.entity_id.in_(ids)))
+            }
     finally:
         for st in states:
             st.engine.dispose()
@@ -117,3 +125,4 @@ def test_replies_no_provider_can_take_fail_together_with_the_reason(
         assert msg.delivery_status == DeliveryStatus.FAILED.value
         assert msg.failure_reason is not None and "No provider for sms" in msg.failure_reason
     assert [(a.attempts, a.lease_until) for a in attempts] == [(1, None)] * 3
+    assert fed == {msg.id: to_wire(msg) for msg in rows}  # desks get exactly what is stored

@@ -18,22 +18,64 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Table, and_, bindparam, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from csdesk.domain.enums import DeliveryStatus, Direction, Realm
+from csdesk.protocol import Entity
 from csdesk.server.channels import senders, statuses
 from csdesk.server.channels.config_store import ChannelSettings, Provider
 from csdesk.server.channels.outbound import SendResult
 from csdesk.server.channels.worker import LoopWorker
 from csdesk.server.channels.worker import backoff as backoff
+from csdesk.server.feed import log as feed_log
+from csdesk.server.feed.log import FeedItem
 from csdesk.server.state import ServerState
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
+from csdesk.storage.wire import row_to_wire
 
 log = logging.getLogger(__name__)
+
+
+def _table(model: type[m.Base]) -> Table:
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+_MESSAGES, _ATTEMPTS = _table(m.Message), _table(m.OutboundAttempt)
+#: A reply no provider can take: failed, with the reason.
+_FAIL_MESSAGES = (
+    update(_MESSAGES)
+    .where(_MESSAGES.c.id == bindparam("b_id"))
+    .values(
+        delivery_status=DeliveryStatus.FAILED.value,
+        failure_reason=bindparam("b_reason"),
+        updated_at=bindparam("b_now"),
+    )
+)
+_FIRST_ATTEMPTS = insert(_ATTEMPTS).values(
+    message_id=bindparam("b_id"),
+    attempts=1,
+    next_attempt_at=bindparam("b_now"),
+    lease_until=None,
+    last_error=bindparam("b_error"),
+    updated_at=bindparam("b_now"),
+)
+_NEXT_ATTEMPTS = (
+    update(_ATTEMPTS)
+    .where(_ATTEMPTS.c.message_id == bindparam("b_id"))
+    .values(
+        attempts=bindparam("b_attempts"),
+        lease_until=None,
+        last_error=bindparam("b_error"),
+        updated_at=bindparam("b_now"),
+    )
+)
 
 LEASE = timedelta(seconds=60)  # longer than the HTTP timeouts in ``senders``
 BATCH = 100
@@ -140,48 +182,72 @@ class Dispatcher(LoopWorker):
         return out
 
     def _fail_all(self, problems: dict[str, str], now: datetime) -> int:
-        """Record that each message in ``problems`` cannot be sent, in one transaction;
-        skips any another process holds or that is no longer queued. The number failed."""
-        a = m.OutboundAttempt
-        failed = 0
+        """Record that each message in ``problems`` cannot be sent, in one transaction of
+        Core statements (feed items built from the values written); skips any another
+        process holds or that is no longer queued. The number failed."""
+        msgs, tries = _MESSAGES, _ATTEMPTS
         ids = sorted(problems)  # one lock order for every process: messages, then attempts
         with self.state.writes() as s:
-            msgs = s.scalars(
-                select(m.Message)
-                .where(m.Message.id.in_(ids))
-                .order_by(m.Message.id)
-                .with_for_update()
-            ).all()
-            attempts = {
-                x.message_id: x
-                for x in s.scalars(
-                    select(a).where(a.message_id.in_(ids)).order_by(a.message_id).with_for_update()
-                )
+            conn = s.connection()
+            locked = self.state.engine.dialect.name == "postgresql"
+            q = select(msgs).where(msgs.c.id.in_(ids)).order_by(msgs.c.id)
+            rows = [dict(r) for r in conn.execute(q.with_for_update() if locked else q).mappings()]
+            q = select(tries).where(tries.c.message_id.in_(ids)).order_by(tries.c.message_id)
+            held = {
+                r["message_id"]: r
+                for r in conn.execute(q.with_for_update() if locked else q).mappings()
             }
-            for msg in msgs:
-                message_id = msg.id
-                if msg.delivery_status != DeliveryStatus.QUEUED.value:
+            failed: list[dict[str, Any]] = []
+            fresh: list[dict[str, Any]] = []
+            again: list[dict[str, Any]] = []
+            for row in rows:
+                if row["delivery_status"] != DeliveryStatus.QUEUED.value:
                     continue
-                attempt = attempts.get(message_id)
-                if attempt is None:
-                    attempt = a(message_id=message_id, attempts=0, next_attempt_at=now)
-                    s.add(attempt)
-                elif attempt.next_attempt_at > now or (
-                    attempt.lease_until is not None and attempt.lease_until >= now
+                if row["direction"] != Direction.OUT.value or row["is_note"]:
+                    continue
+                attempt = held.get(row["id"])
+                if attempt is not None and (
+                    attempt["next_attempt_at"] > now
+                    or (attempt["lease_until"] is not None and attempt["lease_until"] >= now)
                 ):
                     continue  # another process is on it
-                problem = problems[message_id]
-                attempt.lease_until = None
-                attempt.attempts = (attempt.attempts or 0) + 1
-                attempt.last_error = problem[:500]
-                statuses.apply_to(msg, DeliveryStatus.FAILED, now, error_reason=problem)
-                failed += 1
+                problem = problems[row["id"]]
+                bookkeeping = {"b_id": row["id"], "b_error": problem[:500], "b_now": now}
+                if attempt is None:
+                    fresh.append(bookkeeping)
+                else:
+                    again.append({**bookkeeping, "b_attempts": attempt["attempts"] + 1})
+                row["delivery_status"] = DeliveryStatus.FAILED.value
+                row["failure_reason"] = statuses.failure_text(None, problem)
+                row["updated_at"] = now
+                failed.append(row)
+            if not failed:
+                return 0
             try:
+                conn.execute(
+                    _FAIL_MESSAGES,
+                    [
+                        {"b_id": r["id"], "b_reason": r["failure_reason"], "b_now": now}
+                        for r in failed
+                    ],
+                )
+                if fresh:
+                    conn.execute(_FIRST_ATTEMPTS, fresh)
+                if again:
+                    conn.execute(_NEXT_ATTEMPTS, again)
+                wire = Entity.MESSAGE
+                feed_log.append(
+                    s,
+                    (
+                        FeedItem(wire, r["id"], r["realm"], False, row_to_wire(wire, r))
+                        for r in failed
+                    ),
+                )
                 s.commit()
             except IntegrityError:  # another process recorded one of them first
                 s.rollback()
                 return 0
-        return failed
+        return len(failed)
 
     def _claim(self, message_id: str, now: datetime) -> bool:
         a = m.OutboundAttempt
