@@ -71,6 +71,8 @@ class LoopWorker:
                 await asyncio.to_thread(self.run_once)
             except Exception as exc:  # an outage: one line a minute, not a traceback a round
                 outage.log_failure(log, exc, f"{self.round_name} round failed; retrying")
+            if notifier.stopping:  # the server is going down; stop() follows
+                break
             if not self.stopping:
                 await notifier.wait_past(head, self.poll_seconds)
 

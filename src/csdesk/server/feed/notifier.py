@@ -21,6 +21,8 @@ class Notifier:
         self._event = asyncio.Event()
         self.head = 0
         self.waiters = 0
+        #: The server is shutting down: waits end at once (see :meth:`stop`).
+        self.stopping = False
 
     def bind(self, loop: asyncio.AbstractEventLoop, head: int) -> None:
         self._loop = loop
@@ -49,17 +51,27 @@ class Notifier:
         event, self._event = self._event, asyncio.Event()
         event.set()
 
+    def stop(self) -> None:
+        """The server is stopping: every parked wait returns now (False, as on a timeout) and
+        no new one parks, so parked long-polls answer empty and a graceful shutdown need not
+        sit out their timeouts. Call on the event loop."""
+        self.stopping = True
+        event, self._event = self._event, asyncio.Event()
+        event.set()
+
     async def wait_past(self, cursor: int, timeout: float) -> bool:
-        """Wait until the head passes ``cursor``; False on timeout."""
+        """Wait until the head passes ``cursor``; False on timeout or when stopping."""
         if self.head > cursor:
             return True
+        if self.stopping:
+            return False
         self.waiters += 1
         try:
             loop = asyncio.get_running_loop()
             deadline = loop.time() + timeout
             while self.head <= cursor:
                 remaining = deadline - loop.time()
-                if remaining <= 0:
+                if remaining <= 0 or self.stopping:
                     return False
                 try:
                     await asyncio.wait_for(self._event.wait(), remaining)
