@@ -6,8 +6,12 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from csdesk.embedded import SERVER_CLI_SWITCH
+
+if TYPE_CHECKING:
+    from csdesk.embedded import EmbeddedServer
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,9 +48,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.server_only:
         return _serve_embedded()
+    # The embedded server starts first, so its imports and start-up overlap the window's.
+    spawned = None if args.server else _spawn_if_embedded()
     from csdesk.ui.app import main as run_window
 
-    return run_window(args.server, self_test=args.self_test)
+    return run_window(args.server, self_test=args.self_test, spawned=spawned)
+
+
+def _spawn_if_embedded() -> EmbeddedServer | None:
+    """Start the embedded server's child now when the settings name no server (the window
+    waits for it later); None when a server is named or the child cannot start (the window
+    then says why, as before)."""
+    from csdesk import embedded
+    from csdesk.settings import SERVER_URL, Settings
+
+    settings, _notice = Settings.load()
+    if settings.get(SERVER_URL):
+        return None
+    try:
+        return embedded.spawn()
+    except OSError:
+        return None
 
 
 def _reattach_std_streams() -> None:

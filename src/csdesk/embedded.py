@@ -180,25 +180,21 @@ def kill_with_desk(proc: subprocess.Popen[bytes]) -> object | None:
     return None
 
 
-def start(
+def spawn(
     directory: Path | None = None,
     *,
     port: int | None = None,
-    timeout: float = 60.0,
     simulate_every: float = 8.0,
 ) -> EmbeddedServer:
-    """Seed the demo store on first use, start the server, wait until it answers.
+    """Start the server child and return at once, without waiting for it to answer.
 
-    A customer simulator writes a new inbound message every ``simulate_every`` seconds or so,
-    so the demo inbox is alive."""
-    from csdesk.sync.api import SyncApi, SyncError
-
+    One child does everything: it seeds the demo store when the database has no users
+    (``--seed-demo-if-empty``) and serves. Called first thing at start-up (csdesk.__main__),
+    its imports overlap the window's. A customer simulator writes a new inbound message every
+    ``simulate_every`` seconds or so, so the demo inbox is alive."""
     directory = directory or data_dir()
     db_url = f"sqlite+pysqlite:///{directory / 'embedded-server.db'}"
     log_path = directory / "embedded-server.log"
-    seeded = subprocess.run(_cli("seed-demo", "--db", db_url), capture_output=True, text=True)
-    if seeded.returncode != 0:
-        raise EmbeddedError(f"could not prepare the demo store: {seeded.stderr.strip()}")
     port = port or _free_port()
     url = f"http://127.0.0.1:{port}"
     with open(log_path, "ab") as log:
@@ -213,6 +209,7 @@ def start(
                 "warning",
                 "--simulate-customers",
                 str(simulate_every),
+                "--seed-demo-if-empty",
                 "--exit-with-stdin",
             ),
             stdin=subprocess.PIPE,  # the lifeline: never written, closed when the desk ends
@@ -220,19 +217,40 @@ def start(
             stderr=subprocess.STDOUT,
             preexec_fn=die_with_parent(),
         )
-    job = kill_with_desk(proc)
+    return EmbeddedServer(url, db_url, proc, log_path, kill_with_desk(proc))
+
+
+def wait_ready(server: EmbeddedServer, timeout: float = 60.0) -> EmbeddedServer:
+    """Wait until ``server`` answers its health check; :class:`EmbeddedError` if it stops or
+    does not answer within ``timeout`` seconds (then it is killed)."""
+    from csdesk.sync.api import SyncApi, SyncError
+
     deadline = time.monotonic() + timeout
-    api = SyncApi(url, timeout=1)
+    api = SyncApi(server.url, timeout=1)
     try:
         while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise EmbeddedError(f"the local server stopped at start-up; see {log_path}")
+            if server.proc.poll() is not None:
+                raise EmbeddedError(f"the local server stopped at start-up; see {server.log_path}")
             try:
                 if api.health().get("status") == "ok":
-                    return EmbeddedServer(url, db_url, proc, log_path, job)
+                    return server
             except SyncError:
-                time.sleep(0.1)
+                time.sleep(0.05)
     finally:
         api.close()
-    proc.kill()
-    raise EmbeddedError(f"the local server did not answer within {timeout:.0f} s; see {log_path}")
+    server.proc.kill()
+    raise EmbeddedError(
+        f"the local server did not answer within {timeout:.0f} s; see {server.log_path}"
+    )
+
+
+def start(
+    directory: Path | None = None,
+    *,
+    port: int | None = None,
+    timeout: float = 60.0,
+    simulate_every: float = 8.0,
+) -> EmbeddedServer:
+    """Start the server (seeding the demo store on first use) and wait until it answers."""
+    server = spawn(directory, port=port, simulate_every=simulate_every)
+    return wait_ready(server, timeout)

@@ -19,11 +19,14 @@ pytestmark = pytest.mark.timeout(200)
 def test_arguments_choose_window_or_server(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[tuple[str | None, bool]] = []
 
-    def fake_window(server_url: str | None = None, *, self_test: bool = False) -> int:
+    def fake_window(
+        server_url: str | None = None, *, self_test: bool = False, spawned: object = None
+    ) -> int:
         calls.append((server_url, self_test))
         return 7
 
     monkeypatch.setattr(ui_app, "main", fake_window)
+    monkeypatch.setattr(entry, "_spawn_if_embedded", lambda: None)
     monkeypatch.setattr(entry, "_serve_embedded", lambda: 9)
     assert entry.main([]) == 7
     assert entry.main(["--server", "https://desk.example.com", "--self-test"]) == 7

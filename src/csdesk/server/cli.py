@@ -10,9 +10,13 @@ import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from csdesk.domain.enums import Role
 from csdesk.server.config import ServerConfig, default_data_dir, default_db_url
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 #: Where ``serve`` and the other commands find the database URL when no option names it.
 DB_ENV = "CSDESK_DATABASE_URL"
@@ -106,6 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="SECONDS",
         help="demo: a simulated customer writes in about every SECONDS (jittered)",
+    )
+    serve.add_argument(
+        "--seed-demo-if-empty",
+        action="store_true",
+        help="fill a database that has no users with the demo store first (the embedded "
+        "default: one process instead of seed-demo then serve)",
     )
     serve.add_argument(
         "--exit-with-stdin",
@@ -273,6 +283,7 @@ def _serve(args: argparse.Namespace, db: str) -> int:
     import uvicorn
 
     from csdesk.server.app import create_app
+    from csdesk.server.stopping import StoppingServer
 
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -289,6 +300,9 @@ def _serve(args: argparse.Namespace, db: str) -> int:
             data_dir=Path(args.data_dir) if args.data_dir else default_data_dir(),
         )
     )
+    state = app.state.csdesk
+    if args.seed_demo_if_empty and _seed_if_empty(state.engine) != 0:
+        return 2
     print(
         f"csdesk-server: listening on http://{args.host}:{args.port} (database {shown_url(db)})",
         flush=True,
@@ -297,17 +311,38 @@ def _serve(args: argparse.Namespace, db: str) -> int:
         from csdesk.server.lifeline import exit_with_stdin
 
         exit_with_stdin()
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=args.host,
         port=args.port,
         log_level=args.log_level,
         timeout_keep_alive=75,
         access_log=False,
-        # Long-polls hold requests up to 25 s; at shutdown give them 3 s, then cut them (the
-        # desks simply poll again) rather than keep a stopping server alive that long.
+        # Parked long-polls answer at once when the server stops (StoppingServer); anything
+        # else still running gets 3 s, then is cut (the desks simply poll again).
         timeout_graceful_shutdown=3,
     )
+    StoppingServer(config, state.notifier.stop).run()
+    return 0
+
+
+def _seed_if_empty(engine: Engine) -> int:
+    """The demo store into a database with no users; a database with users is left alone
+    (no demo data is generated or read for it)."""
+    from sqlalchemy import select
+
+    from csdesk.storage import models as m
+
+    with engine.connect() as conn:
+        if conn.scalar(select(m.User.id).limit(1)) is not None:
+            return 0
+    from csdesk.server.demo import seed_demo
+
+    try:
+        print(f"csdesk-server: {seed_demo(engine)}", flush=True)
+    except ValueError as exc:
+        print(f"csdesk-server: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

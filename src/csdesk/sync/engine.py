@@ -95,7 +95,11 @@ class SyncEngine:
         backoff_max: float = 30.0,
         max_batch_bytes: int = MAX_BATCH_BYTES,
         rng: random.Random | None = None,
+        connecting: bool = False,
     ) -> None:
+        """``connecting``: no token yet, but signing in is under way (the desk shows its
+        cached inbox while the embedded server starts): the status says syncing, not signed
+        out. Start the engine once :meth:`login` or :meth:`set_token` gave it a token."""
         self.cache = cache
         self.api = api
         self.outbox = Outbox(cache)
@@ -112,7 +116,7 @@ class SyncEngine:
         self._push_wake = threading.Event()
         self._pull_wake = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._signed_out = api.token is None
+        self._signed_out = api.token is None and not connecting
         self._catching_up = True
         self._failing: dict[str, bool] = {"push": False, "pull": False}
         self._last_sync_at: datetime | None = None

@@ -6,18 +6,21 @@ the cache all run in ``Tasks`` workers while a small window says what is going o
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+import os
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QLabel
 
-from csdesk import credentials, embedded
+from csdesk import embedded
 from csdesk import settings as opts
 from csdesk.app.present import role_label
 from csdesk.app.workstation import Me, Workstation
@@ -40,13 +43,17 @@ from csdesk.sync import (
 from csdesk.ui.appearance import Appearance, apply_theme, resolve_theme
 from csdesk.ui.bridge import SyncBridge
 from csdesk.ui.main_window import MainWindow
-from csdesk.ui.panels.signin import SignInDialog
 from csdesk.ui.plain_text import PlainLabel
 from csdesk.ui.speech_bridge import Speaker, SpeechOptions
 from csdesk.ui.tasks import Tasks
 
+if TYPE_CHECKING:
+    from csdesk.ui.panels.signin import SignInDialog
+
 log = logging.getLogger(__name__)
 EMBEDDED_KEY = "embedded"
+#: How long after the first window shows the speech engine starts loading.
+SPEECH_DELAY_MS = 300
 __all__ = ["Controller", "apply_theme", "main", "resolve_theme"]
 
 
@@ -92,8 +99,11 @@ class Controller(QObject):
         server_url: str | None,
         *,
         speech_engine: EngineFactory | None = None,
+        spawned: embedded.EmbeddedServer | None = None,
     ) -> None:
-        """``speech_engine`` replaces pyttsx3 (tests; a platform with another synthesiser)."""
+        """``speech_engine`` replaces pyttsx3 (tests; a platform with another synthesiser).
+        ``spawned``: the embedded server's child, started before the window's imports
+        (csdesk.__main__); without it, the embedded start spawns one."""
         super().__init__()
         self.app = app
         self.settings = settings
@@ -103,12 +113,14 @@ class Controller(QObject):
         self.bridge = SyncBridge(self)
         self.appearance = Appearance(app, settings, self)
         self.theme = self.appearance.apply()
-        # Speech starts with the app (the engine takes a moment to load) and outlives sessions.
+        # Speech outlives sessions; its engine (pyttsx3 and a C library) loads in a worker once
+        # the first window has painted (_open), so it does not slow the first paint down.
         self.speaker = Speaker(
             SpeechService(speech_engine), SpeechOptions.from_settings(settings), parent=self
         )
-        self.speaker.start(lambda fn: self.tasks.run(fn))
-        self.embedded: embedded.EmbeddedServer | None = None
+        self.embedded: embedded.EmbeddedServer | None = spawned
+        self._server_ready = False  # the embedded server answers
+        self._cache_pending = False  # the cached inbox is being opened
         self.session: Session | None = None
         self.splash: QLabel | None = None
         self.dialog: SignInDialog | None = None
@@ -120,8 +132,7 @@ class Controller(QObject):
         if self.server_url:
             self._start_named(self.server_url)
         else:
-            self._say(_("Starting the local csdesk server with the demo store…"))
-            self.tasks.run(embedded.start, self._embedded_ready, self._fatal)
+            self._start_embedded()
 
     def _say(self, text: str) -> None:
         if self.splash is None:
@@ -139,25 +150,109 @@ class Controller(QObject):
         self.failure = str(exc)
         self._say(_("csdesk could not start: {error}").format(error=exc))
 
+    def _start_embedded(self) -> None:
+        """The server child (usually already started) and the cached inbox in parallel: the
+        window shows the demo agent's cached inbox while the server starts, then signs in."""
+        self._say(_("Starting the local csdesk server with the demo store…"))
+        if self.embedded is None:
+            try:
+                self.embedded = embedded.spawn()
+            except OSError as exc:
+                self._fatal(embedded.EmbeddedError(f"the local server did not start: {exc}"))
+                return
+        server = self.embedded
+        self.tasks.run(lambda: embedded.wait_ready(server), self._embedded_ready, self._fatal)
+
+        def cached() -> tuple[SyncEngine, dict[str, object]] | None:
+            return self._cached(server.url, EMBEDDED_KEY, embedded.DEMO_USER, None)
+
+        def shown(result: tuple[SyncEngine, dict[str, object]] | None) -> None:
+            self._cache_pending = False
+            if result is not None and self.session is None and self.failure is None:
+                self._open(result[0], result[1], EMBEDDED_KEY, embedded.DEMO_USER)
+            elif result is not None:
+                result[0].cache.close()
+            if self._server_ready:
+                self._embedded_sign_in()
+
+        def unreadable(exc: Exception) -> None:
+            log.warning("the cached inbox could not be opened: %s", exc)
+            shown(None)
+
+        self._cache_pending = True
+        self.tasks.run(cached, shown, unreadable)
+
+    def _cached(
+        self, url: str, server_key: str, username: str, token: str | None
+    ) -> tuple[SyncEngine, dict[str, object]] | None:
+        """An engine on this user's cache and the user it was signed in as, or None when
+        there is no cache yet (the first start). Runs in a worker."""
+        if not cache_path(server_key, username).exists():
+            return None
+        engine = self._build(url, server_key, username, token, connecting=token is None)
+        user = engine.cache.user()
+        if user is None:
+            engine.cache.close()
+            return None
+        return engine, user
+
     def _embedded_ready(self, server: embedded.EmbeddedServer) -> None:
         self.embedded = server
-        self._say(_("Signing in as the demo agent…"))
-        self._sign_in(server.url, EMBEDDED_KEY, embedded.DEMO_USER, embedded.DEMO_PASSWORD)
+        self._server_ready = True
+        if not self._cache_pending:
+            self._embedded_sign_in()
+
+    def _embedded_sign_in(self) -> None:
+        """The server answers: sign the cached window's engine in, or sign in afresh."""
+        server = self.embedded
+        assert server is not None
+        session = self.session
+        if session is None:
+            self._say(_("Signing in as the demo agent…"))
+            self._sign_in(server.url, EMBEDDED_KEY, embedded.DEMO_USER, embedded.DEMO_PASSWORD)
+            return
+        engine = session.engine
+
+        def work() -> None:
+            engine.login(embedded.DEMO_USER, embedded.DEMO_PASSWORD)
+            engine.start()
+
+        def failed(exc: Exception) -> None:
+            if self.session is session:
+                self._fatal(exc)
+
+        self.tasks.run(work, None, failed)
 
     def _start_named(self, url: str) -> None:
+        """A saved token is read from the keyring in a worker (the keyring and its backend
+        take a while to load); the cached inbox shows before the server answers."""
         username = self.settings.get(opts.USERNAME)
-        token = None
-        if username:
-            try:
-                token = credentials.load_token(url, username)
-            except credentials.CredentialStoreError as exc:
-                self.notice = str(exc)
-        if username and token:
-            self._resume(url, username, token)
-        else:
+        if not username:
             self._ask(url, username)
+            return
+
+        def read() -> tuple[str | None, str | None]:
+            from csdesk import credentials
+
+            try:
+                return credentials.load_token(url, username), None
+            except credentials.CredentialStoreError as exc:
+                return None, str(exc)
+
+        def got(result: tuple[str | None, str | None]) -> None:
+            token, notice = result
+            if notice:
+                self.notice = notice
+            if token:
+                self._resume(url, username, token)
+            else:
+                self._ask(url, username)
+
+        self.tasks.run(read, got, lambda exc: self._ask(url, username, str(exc)))
 
     def _ask(self, url: str, username: str = "", error: str | None = None) -> None:
+        from csdesk.ui.panels.signin import SignInDialog
+
         if self.dialog is None:
             self.dialog = SignInDialog(url, username)
             self.dialog.submitted.connect(lambda u, n, p: self._sign_in(u, u, n, p))
@@ -167,6 +262,8 @@ class Controller(QObject):
     def _ask_embedded(self, username: str = "", error: str | None = None) -> None:
         """Sign in to the embedded demo server as any demo user (after a sign-out): the
         server is fixed, the users are listed, the password field starts empty."""
+        from csdesk.ui.panels.signin import SignInDialog
+
         server = self.embedded
         assert server is not None
         if self.dialog is None:
@@ -204,9 +301,17 @@ class Controller(QObject):
 
     # --- sign in -------------------------------------------------------------------------
 
-    def _build(self, url: str, server_key: str, username: str, token: str | None) -> SyncEngine:
+    def _build(
+        self,
+        url: str,
+        server_key: str,
+        username: str,
+        token: str | None,
+        *,
+        connecting: bool = False,
+    ) -> SyncEngine:
         cache = LocalCache(cache_path(server_key, username))
-        return SyncEngine(cache, SyncApi(url, token))
+        return SyncEngine(cache, SyncApi(url, token), connecting=connecting)
 
     def _sign_in(
         self, url: str, server_key: str, username: str, password: str, *, asked: bool = False
@@ -225,6 +330,8 @@ class Controller(QObject):
         def done(result: tuple[SyncEngine, LoginResult]) -> None:
             engine, login = result
             if server_key != EMBEDDED_KEY:
+                from csdesk import credentials
+
                 self.settings.set(opts.SERVER_URL, url)
                 self.settings.set(opts.USERNAME, username)
                 self._save_settings()
@@ -245,7 +352,53 @@ class Controller(QObject):
         self.tasks.run(work, done, failed)
 
     def _resume(self, url: str, username: str, token: str) -> None:
-        """A saved token: start from the local cache at once, even offline."""
+        """A saved token: start from the local cache at once, even offline; the server then
+        says whether the session still holds (:meth:`_check_session`)."""
+
+        def cached() -> tuple[SyncEngine, dict[str, object]] | None:
+            return self._cached(url, url, username, token)
+
+        def shown(result: tuple[SyncEngine, dict[str, object]] | None) -> None:
+            if result is None:
+                self._resume_online(url, username, token)
+                return
+            self._open(result[0], result[1], url, username)
+            if self.session is not None:
+                self._check_session(self.session, url)
+
+        self.tasks.run(cached, shown, lambda _exc: self._resume_online(url, username, token))
+
+    def _check_session(self, session: Session, url: str) -> None:
+        """The cached window is shown: if the server says the session has ended, it goes and
+        the sign-in dialog asks again (as at a start without a cache). Offline: keep working
+        from the cache."""
+
+        def work() -> None:
+            with contextlib.suppress(Offline):
+                session.engine.api.me()
+
+        def failed(exc: Exception) -> None:
+            if self.session is not session or not isinstance(exc, SessionExpired):
+                return
+            self.session = None
+            session.engine.stop()
+            session.window.close()
+            session.window.deleteLater()
+            self._forget_token(url, session.username)
+            self._ask(url, session.username, _("Your session has ended; please sign in again."))
+
+        self.tasks.run(work, None, failed)
+
+    def _forget_token(self, url: str, username: str) -> None:
+        from csdesk import credentials
+
+        try:
+            credentials.delete_token(url, username)
+        except credentials.CredentialStoreError as exc:
+            self.notice = str(exc)
+
+    def _resume_online(self, url: str, username: str, token: str) -> None:
+        """A saved token and no cache yet: ask the server who this is first."""
 
         def work() -> tuple[SyncEngine, dict[str, object]]:
             engine = self._build(url, url, username, token)
@@ -263,7 +416,7 @@ class Controller(QObject):
 
         def failed(exc: Exception) -> None:
             if isinstance(exc, SessionExpired):
-                credentials.delete_token(url, username)
+                self._forget_token(url, username)
                 self._ask(url, username, _("Your session has ended; please sign in again."))
             else:
                 self._ask(url, username, error_text(exc, url))
@@ -281,7 +434,8 @@ class Controller(QObject):
         )
         ws = Workstation(engine, me)
         engine.add_listener(self.bridge.on_sync_event)
-        engine.start()
+        if engine.api.token is not None:  # else it starts once signed in (_embedded_sign_in)
+            engine.start()
         window = MainWindow(
             ws,
             self.bridge,
@@ -300,6 +454,11 @@ class Controller(QObject):
         window.resize(1600, 1000)
         window.show()
         window.activateWindow()
+        QTimer.singleShot(SPEECH_DELAY_MS, self, self._start_speech)
+
+    def _start_speech(self) -> None:
+        if not self.tasks.closed:
+            self.speaker.start(self.tasks.run)
 
     def sign_out(self) -> None:
         session = self.session
@@ -312,6 +471,8 @@ class Controller(QObject):
             session.engine.logout()
             session.engine.stop()
             if session.server_key != EMBEDDED_KEY:
+                from csdesk import credentials
+
                 credentials.delete_token(url, session.username)
 
         session.window.hide()
@@ -339,11 +500,17 @@ class Controller(QObject):
         self.app.quit()
 
     def shutdown(self) -> None:
+        """The long-poll closes first (the server then has nothing to wait for), the server
+        child is told to stop and does so while the desk closes its own workers and cache."""
         if self.session is not None:
             self.session.engine.stop()
+        if self.embedded is not None and self.embedded.proc.poll() is None:
+            self.embedded.proc.terminate()
         self.speaker.close()
         self.appearance.detach()
         self.tasks.shutdown()
+        if self.session is not None:
+            self.session.engine.cache.close()
         if self.embedded is not None:
             self.embedded.stop()
 
@@ -352,15 +519,23 @@ SELF_TEST_SECONDS = 120
 
 
 def _watch_self_test(app: QApplication, controller: Controller) -> None:
-    """Exit 0 once a signed-in window shows inbox rows, 1 at the deadline: what an installer
-    or a packaged build needs to know works (Qt plugins, resources, server, sync, cache)."""
+    """Exit 0 once a signed-in window shows inbox rows and has synced with the server, 1 at
+    the deadline: what an installer or a packaged build needs to know works (Qt plugins,
+    resources, server, sync, cache). "inbox shown" is printed when rows first show (from the
+    cache, on a second start, before the server answers)."""
     deadline = time.monotonic() + SELF_TEST_SECONDS
     timer = QTimer(app)
-    timer.setInterval(200)
+    timer.setInterval(20)
+    shown = False
 
     def check() -> None:
+        nonlocal shown
         session = controller.session
-        if session is not None and session.window.model.rowCount() > 0:
+        rows = 0 if session is None else session.window.model.rowCount()
+        if rows and not shown:
+            shown = True
+            print(f"csdesk: inbox shown: {rows} conversations", flush=True)
+        if session is not None and rows and session.engine.status.last_sync_at is not None:
             timer.stop()
             rows = session.window.model.rowCount()
             print(f"csdesk: self-test passed: signed in, {rows} conversations shown", flush=True)
@@ -380,18 +555,31 @@ def main(
     argv: Sequence[str] | None = None,
     *,
     self_test: bool = False,
+    spawned: embedded.EmbeddedServer | None = None,
+    end_process: bool = True,
 ) -> int:
+    """Run the desk until it quits; ``spawned``: the embedded server's child when
+    csdesk.__main__ started it early. With ``end_process`` (the ``csdesk`` command) the
+    process ends right after the orderly shutdown of the session, the server child and the
+    workers, without waiting for the interpreter to tear Qt and every module down."""
     logging.basicConfig(level=logging.WARNING)
     app = QApplication.instance() or QApplication(list(argv or sys.argv[:1]))
     assert isinstance(app, QApplication)
     app.setApplicationName("csdesk")
     app.setOrganizationName("csdesk")
     settings, notice = Settings.load()
-    controller = Controller(app, settings, notice, server_url)
+    controller = Controller(app, settings, notice, server_url, spawned=spawned)
     controller.start()
     if self_test:
         _watch_self_test(app, controller)
+    code = 1
     try:
-        return app.exec()
+        code = app.exec()
     finally:
         controller.shutdown()
+    if end_process:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        logging.shutdown()
+        os._exit(code)
+    return code

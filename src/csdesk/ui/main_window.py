@@ -42,10 +42,7 @@ from csdesk.ui.pane_fit import PaneFitter
 from csdesk.ui.panels.conversation import ConversationPanel
 from csdesk.ui.panels.customer import CustomerPane
 from csdesk.ui.panels.inbox import InboxPanel
-from csdesk.ui.panels.shortcuts import ShortcutsDialog
 from csdesk.ui.panels.sidebar import ViewList
-from csdesk.ui.panels.template_dialog import open_template_dialog
-from csdesk.ui.panels.training import open_training
 from csdesk.ui.plain_text import PlainLabel
 from csdesk.ui.sandbox_banner import window_title, with_sandbox_banner
 from csdesk.ui.tasks import Tasks
@@ -197,7 +194,7 @@ class MainWindow(ConversationActions, ViewNavigation, QMainWindow):
         a.bind("send", lambda: self.conversation.composer.submit())
         a.bind("canned", self.choose_canned)
         a.bind("attach", self.attach_files)
-        a.bind("template", lambda: open_template_dialog(self))
+        a.bind("template", self._open_template_dialog)
         a.bind("assign_me", self.assign_me)
         a.bind("assign_other", self.assign_other)
         a.bind("resolve", self.resolve)
@@ -213,7 +210,7 @@ class MainWindow(ConversationActions, ViewNavigation, QMainWindow):
         a.bind("pause_speech", self.pause_speech)
         a.bind("settings", self.show_settings)
         a.bind("shortcuts", self.show_shortcuts)
-        a.bind("training", lambda: open_training(self))
+        a.bind("training", self._open_training)
         a.bind("sign_out", self.sign_out_requested.emit)
         a.bind("quit", self._close)
 
@@ -568,7 +565,21 @@ class MainWindow(ConversationActions, ViewNavigation, QMainWindow):
     def _settings_not_saved(self, exc: Exception) -> None:
         self.show_notice(_("Could not save settings: {error}").format(error=exc))
 
+    # Dialogs are imported when first opened: the first paint does not need them.
+
+    def _open_template_dialog(self) -> None:
+        from csdesk.ui.panels.template_dialog import open_template_dialog
+
+        open_template_dialog(self)
+
+    def _open_training(self) -> None:
+        from csdesk.ui.panels.training import open_training
+
+        open_training(self)
+
     def show_shortcuts(self) -> None:
+        from csdesk.ui.panels.shortcuts import ShortcutsDialog
+
         dialog = ShortcutsDialog(list(self.actions_), self)
         focus = self.focusWidget()
         dialog.exec()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -14,8 +15,32 @@ from argon2.exceptions import InvalidHashError, VerificationError
 T = TypeVar("T")
 
 _HASHER = PasswordHasher()  # argon2id, RFC 9106 low-memory profile
-#: Verified against when the user does not exist, so timing does not reveal user names.
-_DUMMY = _HASHER.hash("csdesk-dummy-password")
+
+
+class _Dummy:
+    """The hash verified against when the user does not exist, so timing does not reveal user
+    names. Made on a thread started at import (argon2 releases the GIL): a server's start-up
+    and its first sign-in do not wait for it on their critical path."""
+
+    def __init__(self) -> None:
+        self._hash = ""
+        self._ready = threading.Event()
+        threading.Thread(target=self._make, name="csdesk-argon2-dummy", daemon=True).start()
+
+    def _make(self) -> None:
+        try:
+            self._hash = _HASHER.hash("csdesk-dummy-password")
+        finally:
+            self._ready.set()
+
+    def get(self) -> str:
+        self._ready.wait()
+        if not self._hash:  # the thread failed (memory?): make it here, where errors show
+            self._hash = _HASHER.hash("csdesk-dummy-password")
+        return self._hash
+
+
+_DUMMY = _Dummy()
 
 
 def hash_password(password: str) -> str:
@@ -24,7 +49,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(stored: str | None, password: str) -> bool:
     try:
-        return _HASHER.verify(stored or _DUMMY, password) and stored is not None
+        return _HASHER.verify(stored or _DUMMY.get(), password) and stored is not None
     except (VerificationError, InvalidHashError):
         return False
 

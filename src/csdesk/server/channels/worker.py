@@ -76,6 +76,8 @@ class LoopWorker:
                 await asyncio.to_thread(self.run_once)
             except Exception as exc:  # an outage: one line a minute, not a traceback a round
                 outage.log_failure(log, exc, f"{self.round_name} round failed; retrying")
+            if notifier.stopping:  # the server is going down; stop() follows
+                break
             if not self.stopping:
                 # Under a stream of commits, the ones within ``min_gap_seconds`` of the last
                 # round share the next one instead of each paying for a round of its own.

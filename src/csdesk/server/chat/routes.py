@@ -377,7 +377,7 @@ async def updates(
         if handed or bool(names) != typing or remaining <= 0:
             break
         await state.notifier.wait_past(seen, min(remaining, TYPING_RECHECK))
-        if await request.is_disconnected():
+        if state.notifier.stopping or await request.is_disconnected():
             break
     return _ok({"messages": handed, "agents_typing": names, "open": rt.is_open()})
 

@@ -18,11 +18,11 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Table, bindparam, event, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from csdesk.protocol import Entity
 from csdesk.storage import models as m
+from csdesk.storage.upsert import insert_for
 from csdesk.storage.wire import GLOBAL_ENTITIES, MODEL_ENTITIES, entity_of, to_wire
 
 NOTIFY_CHANNEL = "csdesk_feed"
@@ -113,7 +113,7 @@ def _upsert(dialect: str) -> Any:
         # Core on the table, not the ORM class: ~35% less CPU per row on bulk loads.
         table = m.SyncChange.__table__
         assert isinstance(table, Table)
-        ins: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+        ins: Any = insert_for(dialect, table)
         stmt = _UPSERTS[dialect] = ins.on_conflict_do_update(
             index_elements=["entity", "entity_id"],
             set_={

@@ -37,6 +37,8 @@ class Notifier:
         #: Each waiter's future and the cursor it waits to see passed.
         self._waiting: dict[asyncio.Future[bool], int] = {}
         self.head = 0
+        #: The server is shutting down: waits end at once (see :meth:`stop`).
+        self.stopping = False
 
     @property
     def waiters(self) -> int:
@@ -79,11 +81,20 @@ class Notifier:
         if end < len(ready):
             asyncio.get_running_loop().call_soon(self._release, ready, end)
 
+    def stop(self) -> None:
+        """The server is stopping: every parked wait returns now (False, as on a timeout) and
+        no new one parks, so parked long-polls answer empty and a graceful shutdown need not
+        sit out their timeouts. Call on the event loop."""
+        self.stopping = True
+        waiting, self._waiting = list(self._waiting), {}
+        for future in waiting:
+            _expire(future)
+
     async def wait_past(self, cursor: int, timeout: float) -> bool:
-        """Wait until the head passes ``cursor``; False on timeout."""
+        """Wait until the head passes ``cursor``; False on timeout or when stopping."""
         if self.head > cursor:
             return True
-        if timeout <= 0:
+        if timeout <= 0 or self.stopping:
             return False
         loop = asyncio.get_running_loop()
         future: asyncio.Future[bool] = loop.create_future()

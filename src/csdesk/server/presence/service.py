@@ -14,12 +14,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from csdesk.server.deps import realm_of
 from csdesk.server.errors import ApiError
 from csdesk.storage import models as m
+from csdesk.storage.upsert import insert_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +59,7 @@ def announce(
         "seen_at": now,
     }
     dialect = session.get_bind().dialect.name
-    ins: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(m.Presence)
+    ins: Any = insert_for(dialect, m.Presence)
     stmt = ins.values(values).on_conflict_do_update(
         index_elements=["user_id"],
         set_={

@@ -1,0 +1,177 @@
+"""A second start shows the cached inbox before the server answers (issue 10 item 6): with the
+embedded server while it is still starting, and against a named server with a saved token while
+the server has not yet said who the token belongs to. Then it signs in and syncs as before.
+
+The server's answer is held back by a gate the test opens only after the window shows its rows,
+so an inbox that waited for the server would never show (and the test fails)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+import csdesk.ui.app as ui_app
+from csdesk import credentials, embedded
+from csdesk import settings as opts
+from csdesk.settings import Settings
+from csdesk.sync import LocalCache, SyncApi, SyncEngine
+from csdesk.sync.events import SyncState
+from tests.gui.conftest import PASSWORD
+from tests.helpers.keyrings import MemoryKeyring
+from tests.helpers.server import ServerProcess
+
+PATIENCE_MS = 60_000
+
+
+def _fill_cache(path: Path, server: ServerProcess) -> str:
+    """The cache a first start would have left: signed in as demo, synced; returns the token."""
+    engine = SyncEngine(LocalCache(path), SyncApi(server.url))
+    try:
+        token = engine.login("demo", PASSWORD).token
+        engine.sync_now()
+    finally:
+        engine.cache.close()
+    return token
+
+
+class Gate:
+    """Holds a call until opened."""
+
+    def __init__(self) -> None:
+        self.opened = threading.Event()
+        self.reached = threading.Event()
+
+    def hold(self) -> None:
+        self.reached.set()
+        if not self.opened.wait(PATIENCE_MS / 1000):
+            raise RuntimeError("the gate was never opened")
+
+
+@pytest.fixture
+def make_controller(qtbot: QtBot) -> Iterator[Any]:
+    made: list[ui_app.Controller] = []
+
+    def make(spawned: embedded.EmbeddedServer | None = None) -> ui_app.Controller:
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)
+        settings, notice = Settings.load()
+        c = ui_app.Controller(app, settings, notice, None, spawned=spawned)
+        made.append(c)
+        return c
+
+    yield make
+    for c in made:
+        if c.session is not None:
+            c.session.window.close()
+            c.session.window.deleteLater()
+        c.shutdown()
+
+
+def test_embedded_start_shows_the_cached_inbox_before_the_server_answers(
+    qtbot: QtBot,
+    demo_server: ServerProcess,
+    tmp_path: Path,
+    make_controller: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _fill_cache(ui_app.cache_path(ui_app.EMBEDDED_KEY, embedded.DEMO_USER), demo_server)
+    gate = Gate()
+
+    def held_wait_ready(server: embedded.EmbeddedServer, timeout: float = 60.0) -> Any:
+        gate.hold()
+        return server
+
+    monkeypatch.setattr(embedded, "wait_ready", held_wait_ready)
+    # A stand-in child: the real server is the module's demo server at the same URL.
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE
+    )
+    spawned = embedded.EmbeddedServer(demo_server.url, "unused", child, tmp_path / "log")
+    controller = make_controller(spawned)
+    controller.start()
+
+    def shown() -> bool:
+        s = controller.session
+        return s is not None and s.window.model.rowCount() > 0
+
+    qtbot.waitUntil(shown, timeout=PATIENCE_MS)
+    session = controller.session
+    assert session is not None
+    assert not gate.opened.is_set()
+    assert session.engine.api.token is None  # not signed in yet…
+    assert session.engine.status.state != SyncState.SIGNED_OUT  # …and not shown as signed out
+    assert "Signed out" not in session.window.sync_label.text()
+
+    gate.opened.set()
+    qtbot.waitUntil(lambda: session.engine.status.last_sync_at is not None, timeout=PATIENCE_MS)
+    assert session.engine.api.token is not None
+    assert controller.session is session  # the same window, now signed in
+    assert controller.failure is None
+
+
+def _named_setup(server_url: str, token: str, ring: MemoryKeyring) -> None:
+    settings, _notice = Settings.load()
+    settings.set(opts.SERVER_URL, server_url)
+    settings.set(opts.USERNAME, "demo")
+    settings.save()
+    credentials.store_token(server_url, "demo", token, backend=ring)
+
+
+def test_saved_token_shows_the_cached_inbox_before_the_server_answers(
+    qtbot: QtBot,
+    demo_server: ServerProcess,
+    memory_keyring: MemoryKeyring,
+    make_controller: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url = demo_server.url
+    token = _fill_cache(ui_app.cache_path(url, "demo"), demo_server)
+    _named_setup(url, token, memory_keyring)
+    gate = Gate()
+    real_me = SyncApi.me
+
+    def held_me(self: SyncApi) -> Any:
+        gate.hold()
+        return real_me(self)
+
+    monkeypatch.setattr(SyncApi, "me", held_me)
+    controller = make_controller()
+    controller.start()
+    qtbot.waitUntil(
+        lambda: controller.session is not None and controller.session.window.model.rowCount() > 0,
+        timeout=PATIENCE_MS,
+    )
+    assert not gate.opened.is_set()
+    session = controller.session
+    assert session is not None
+    gate.opened.set()
+    qtbot.waitUntil(lambda: session.engine.status.last_sync_at is not None, timeout=PATIENCE_MS)
+    assert controller.session is session
+    assert controller.dialog is None
+
+
+def test_an_ended_session_behind_the_cached_inbox_asks_to_sign_in_again(
+    qtbot: QtBot,
+    demo_server: ServerProcess,
+    memory_keyring: MemoryKeyring,
+    make_controller: Any,
+) -> None:
+    url = demo_server.url
+    _fill_cache(ui_app.cache_path(url, "demo"), demo_server)
+    _named_setup(url, "a-token-the-server-never-issued", memory_keyring)
+    controller = make_controller()
+    controller.start()
+    qtbot.waitUntil(lambda: controller.dialog is not None, timeout=PATIENCE_MS)
+    assert controller.session is None
+    assert (
+        memory_keyring.get_password(credentials.SERVICE, credentials.account_name(url, "demo"))
+        is None
+    )
