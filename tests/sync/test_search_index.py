@@ -346,3 +346,32 @@ def test_a_row_with_a_missing_field_is_still_found_by_its_other_text(cache: Loca
     assert index.conversation_ids("whistles") == ["c1"]
     assert index.conversation_ids("kettle@x.test") == ["c1"]
     assert index.conversation_ids("TRK4242") == ["c1"]
+
+
+def test_a_narrow_view_finds_matches_older_than_the_hit_cap(cache: LocalCache) -> None:
+    """The cap cuts index hits before the view filters them: the newest two matches are in a
+    resolved conversation, the only open one's match is older; All open still finds it."""
+    index = seeded(cache)
+    index.max_hits = 2
+    cache.apply_page(
+        page(
+            (Entity.MESSAGE, "m1", message("m1", "c1", "kettle broke")),
+            (Entity.MESSAGE, "m3", message("m3", "c2", "kettle again")),
+            (Entity.MESSAGE, "m4", message("m4", "c2", "kettle still")),
+            cursor=4,
+        )
+    )
+    now = datetime(2025, 1, 2, tzinfo=UTC)
+    with cache.session() as s:
+        capped = index.hits("kettle", session=s)
+        assert capped is not None
+        first = inbox.ordered_ids(s, inbox.View.ALL_OPEN, inbox.Sort.NEWEST, "u", now, capped)
+        found = index.search(
+            s,
+            "kettle",
+            lambda hits: inbox.ordered_ids(
+                s, inbox.View.ALL_OPEN, inbox.Sort.NEWEST, "u", now, hits
+            ),
+        )
+    assert first == []  # the cap alone loses it
+    assert found == ["c1"]

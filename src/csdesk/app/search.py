@@ -42,6 +42,10 @@ _PENDING_KEY = "search_pending"
 #: conversation): at 1.26 M index rows on a loaded 2-core box 2,000 hits took 20-45 ms,
 #: 500 hits 10-20 ms (bench/desk_search.py --max-hits).
 MAX_HITS = 1000
+#: The cap of a second, wider search when the first one's hits were cut and a narrow view
+#: (Mine, All open) kept fewer than ``MAX_HITS`` of them: the matches it shows may lie
+#: further back than the newest ``MAX_HITS`` index hits.
+WIDE_HITS = 20_000
 
 _DDL = (
     # Only the text: reading UNINDEXED columns back costs a content-table lookup per hit.
@@ -121,6 +125,8 @@ class SearchIndex:
 
     def __init__(self, cache: LocalCache, on_ready: Callable[[], None] | None = None) -> None:
         self.cache = cache
+        self.max_hits = MAX_HITS
+        self.wide_hits = WIDE_HITS
         self._on_ready = on_ready
         self._ready = threading.Event()
         self._opening = threading.Lock()
@@ -298,7 +304,7 @@ class SearchIndex:
         expr = match_expression(query)
         if expr is None:
             return None
-        limit = MAX_HITS if limit is None else limit
+        limit = self.max_hits if limit is None else limit
         # Not yet open, the tables may be of an older layout: callers check ``pending_in``.
         if self._ready.is_set():
             if session is None:
@@ -330,6 +336,34 @@ class SearchIndex:
             {"q": exact, "n": limit},
         )
         return exact if (found or 0) >= limit else expr
+
+    def search(self, s: Session, query: str, run: Callable[[Subquery], list[str]]) -> list[str]:
+        """``run`` (a view's ordering joined to the hits) over the newest ``MAX_HITS`` index
+        hits of ``query``; again over ``WIDE_HITS`` of them when the cap cut the hits and the
+        view kept fewer than the cap, so a narrow view still finds its older matches."""
+        hits = self.hits(query, session=s)
+        if hits is None:
+            return []
+        ids = run(hits)
+        if len(ids) < self.max_hits and self._fills(s, query, self.max_hits):
+            wide = self.hits(query, self.wide_hits, session=s)
+            assert wide is not None
+            ids = run(wide)
+        return ids
+
+    def _fills(self, s: Session, query: str, limit: int) -> bool:
+        """Whether ``query`` has at least ``limit`` index hits."""
+        expr = match_expression(query)
+        if expr is None:
+            return False
+        found = s.scalar(
+            text(
+                "SELECT count(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH :q "
+                "ORDER BY rowid DESC LIMIT :n)"
+            ),
+            {"q": expr, "n": limit},
+        )
+        return (found or 0) >= limit
 
     def pending_in(self, s: Session) -> bool:
         """True while the index is not built (an initial sync, or being opened on a worker):

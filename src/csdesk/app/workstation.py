@@ -55,12 +55,14 @@ class Workstation:
         self, view: str, sort: inbox.Sort, query: str = "", now: datetime | None = None
     ) -> list[str]:
         with self.cache.session() as s:
-            hits = None  # no query, or one not worth a search (one letter)
-            if searchable(query):
-                if self.search_index.pending_in(s):
-                    return []  # an initial sync, or the index opening: nothing is indexed yet
-                hits = self.search_index.hits(query, session=s)
-            return inbox.ordered_ids(s, view, sort, self.me.id, now or utcnow(), hits)
+            at = now or utcnow()
+            if not searchable(query):  # no query, or one not worth a search (one letter)
+                return inbox.ordered_ids(s, view, sort, self.me.id, at)
+            if self.search_index.pending_in(s):
+                return []  # an initial sync, or the index opening: nothing is indexed yet
+            return self.search_index.search(
+                s, query, lambda hits: inbox.ordered_ids(s, view, sort, self.me.id, at, hits)
+            )
 
     def mine(self) -> set[str]:
         """The active conversations assigned to me (unordered)."""
