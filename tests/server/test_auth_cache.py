@@ -227,3 +227,48 @@ def test_logout_on_one_process_is_refused_on_the_other(
     finally:
         one.stop()
         two.stop()
+
+
+def test_each_check_hands_out_its_own_user() -> None:
+    """A request that changes its user object changes neither the cached verdict nor what
+    another request with the same token sees (the objects are not shared)."""
+    cache = AuthCache(3600, FakeTokens({"t": Verdict(_user("u1", "agent"), "", _later())}))
+
+    async def run() -> None:
+        first, _ = await cache.check("t")
+        assert first is not None
+        first.role = Role.SUPERVISOR.value
+        second, _ = await cache.check("t")
+        assert second is not None and second is not first
+        assert second.role == Role.AGENT.value
+        assert second.id == "u1" and second.active
+
+    asyncio.run(run())
+
+
+def test_tokens_and_users_changed_through_any_orm_write_are_dropped(
+    in_process: tuple[ServerState, str], users: dict[str, TestUser]
+) -> None:
+    """Not only logout/revoke_all: a token revoked or deleted as an object, and a bulk
+    UPDATE of users (no objects named), are refused at once."""
+    from sqlalchemy import delete, select, update
+
+    state, url = in_process
+    ann = Raw(url, _login(url, users["ann"]))
+    bob = Raw(url, _login(url, users["bob"]))
+    sue = Raw(url, _login(url, users["sue"]))
+    for client in (ann, bob, sue):
+        assert client.get("/api/v1/auth/me").status_code == 200  # now cached
+    with state.writes() as s:
+        token = s.scalars(select(m.AuthToken).where(m.AuthToken.user_id == users["ann"].id)).one()
+        token.revoked_at = datetime.now(UTC)
+        s.commit()
+    assert ann.get("/api/v1/auth/me").status_code == 401
+    with state.writes() as s:
+        s.execute(delete(m.AuthToken).where(m.AuthToken.user_id == users["bob"].id))
+        s.commit()
+    assert bob.get("/api/v1/auth/me").status_code == 401
+    with state.writes() as s:
+        s.execute(update(m.User).where(m.User.id == users["sue"].id).values(active=False))
+        s.commit()
+    assert sue.get("/api/v1/auth/me").status_code == 401
