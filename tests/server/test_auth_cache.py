@@ -272,3 +272,36 @@ def test_tokens_and_users_changed_through_any_orm_write_are_dropped(
         s.execute(update(m.User).where(m.User.id == users["sue"].id).values(active=False))
         s.commit()
     assert sue.get("/api/v1/auth/me").status_code == 401
+
+
+def test_a_role_or_deactivation_written_by_another_process_applies_on_the_server(
+    long_cache: None, pg_url: str, tmp_path: Path
+) -> None:
+    """A user row changed by another process's write session (the CLI builds the same
+    ServerState) reaches a running server through NOTIFY: the old role is refused there."""
+    sue = TestUser("sue", "sue-password", Role.SUPERVISOR)
+    ann = TestUser("ann", "ann-password", Role.AGENT)
+    add_users(pg_url, [sue, ann])
+    server = ServerProcess(pg_url, log_path=tmp_path / "server.log").start()
+    other = ServerState.build(ServerConfig(db_url=pg_url, listen_notify=False, data_dir=tmp_path))
+    try:
+        as_sue = Raw(server.url, server.login(sue))
+        as_ann = Raw(server.url, server.login(ann))
+        assert as_sue.get("/api/v1/admin/users").status_code == 200  # cached as supervisor
+        assert as_ann.get("/api/v1/auth/me").json()["role"] == "agent"
+        with other.writes() as s:
+            s.get_one(m.User, sue.id).role = Role.AGENT.value
+            s.get_one(m.User, ann.id).role = Role.TRAINEE.value
+            s.commit()
+        end = time.monotonic() + 20
+        while as_sue.get("/api/v1/admin/users").status_code == 200 and time.monotonic() < end:
+            time.sleep(0.05)
+        assert as_sue.get("/api/v1/admin/users").status_code == 403
+        assert as_ann.get("/api/v1/auth/me").json()["role"] == "trainee"
+        with other.writes() as s:
+            s.get_one(m.User, ann.id).active = False
+            s.commit()
+        assert _refused_soon(as_ann) == 401
+    finally:
+        server.stop()
+        other.engine.dispose()
