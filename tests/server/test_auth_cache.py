@@ -305,3 +305,20 @@ def test_a_role_or_deactivation_written_by_another_process_applies_on_the_server
     finally:
         server.stop()
         other.engine.dispose()
+
+
+def test_a_flood_of_forged_tokens_keeps_nothing_and_evicts_no_real_one() -> None:
+    tokens = FakeTokens({"real": Verdict(_user("u1"), "", _later())})
+    cache = AuthCache(3600, tokens)
+
+    async def run() -> None:
+        assert (await cache.check("real"))[0] is not None
+        forged = await asyncio.gather(*(cache.check(f"forged{n}") for n in range(3000)))
+        assert all(user is None and why == "token_invalid" for user, why in forged)
+        assert len(cache) == 1  # refusals take no room
+        assert len(tokens.calls) == 2 and len(tokens.calls[1]) == 3000  # one batched read
+        reads = len(tokens.calls)
+        assert (await cache.check("real"))[0] is not None
+        assert len(tokens.calls) == reads  # the real one still from memory
+
+    asyncio.run(run())
