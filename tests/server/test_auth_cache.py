@@ -227,3 +227,98 @@ def test_logout_on_one_process_is_refused_on_the_other(
     finally:
         one.stop()
         two.stop()
+
+
+def test_each_check_hands_out_its_own_user() -> None:
+    """A request that changes its user object changes neither the cached verdict nor what
+    another request with the same token sees (the objects are not shared)."""
+    cache = AuthCache(3600, FakeTokens({"t": Verdict(_user("u1", "agent"), "", _later())}))
+
+    async def run() -> None:
+        first, _ = await cache.check("t")
+        assert first is not None
+        first.role = Role.SUPERVISOR.value
+        second, _ = await cache.check("t")
+        assert second is not None and second is not first
+        assert second.role == Role.AGENT.value
+        assert second.id == "u1" and second.active
+
+    asyncio.run(run())
+
+
+def test_tokens_and_users_changed_through_any_orm_write_are_dropped(
+    in_process: tuple[ServerState, str], users: dict[str, TestUser]
+) -> None:
+    """Not only logout/revoke_all: a token revoked or deleted as an object, and a bulk
+    UPDATE of users (no objects named), are refused at once."""
+    from sqlalchemy import delete, select, update
+
+    state, url = in_process
+    ann = Raw(url, _login(url, users["ann"]))
+    bob = Raw(url, _login(url, users["bob"]))
+    sue = Raw(url, _login(url, users["sue"]))
+    for client in (ann, bob, sue):
+        assert client.get("/api/v1/auth/me").status_code == 200  # now cached
+    with state.writes() as s:
+        token = s.scalars(select(m.AuthToken).where(m.AuthToken.user_id == users["ann"].id)).one()
+        token.revoked_at = datetime.now(UTC)
+        s.commit()
+    assert ann.get("/api/v1/auth/me").status_code == 401
+    with state.writes() as s:
+        s.execute(delete(m.AuthToken).where(m.AuthToken.user_id == users["bob"].id))
+        s.commit()
+    assert bob.get("/api/v1/auth/me").status_code == 401
+    with state.writes() as s:
+        s.execute(update(m.User).where(m.User.id == users["sue"].id).values(active=False))
+        s.commit()
+    assert sue.get("/api/v1/auth/me").status_code == 401
+
+
+def test_a_role_or_deactivation_written_by_another_process_applies_on_the_server(
+    long_cache: None, pg_url: str, tmp_path: Path
+) -> None:
+    """A user row changed by another process's write session (the CLI builds the same
+    ServerState) reaches a running server through NOTIFY: the old role is refused there."""
+    sue = TestUser("sue", "sue-password", Role.SUPERVISOR)
+    ann = TestUser("ann", "ann-password", Role.AGENT)
+    add_users(pg_url, [sue, ann])
+    server = ServerProcess(pg_url, log_path=tmp_path / "server.log").start()
+    other = ServerState.build(ServerConfig(db_url=pg_url, listen_notify=False, data_dir=tmp_path))
+    try:
+        as_sue = Raw(server.url, server.login(sue))
+        as_ann = Raw(server.url, server.login(ann))
+        assert as_sue.get("/api/v1/admin/users").status_code == 200  # cached as supervisor
+        assert as_ann.get("/api/v1/auth/me").json()["role"] == "agent"
+        with other.writes() as s:
+            s.get_one(m.User, sue.id).role = Role.AGENT.value
+            s.get_one(m.User, ann.id).role = Role.TRAINEE.value
+            s.commit()
+        end = time.monotonic() + 20
+        while as_sue.get("/api/v1/admin/users").status_code == 200 and time.monotonic() < end:
+            time.sleep(0.05)
+        assert as_sue.get("/api/v1/admin/users").status_code == 403
+        assert as_ann.get("/api/v1/auth/me").json()["role"] == "trainee"
+        with other.writes() as s:
+            s.get_one(m.User, ann.id).active = False
+            s.commit()
+        assert _refused_soon(as_ann) == 401
+    finally:
+        server.stop()
+        other.engine.dispose()
+
+
+def test_a_flood_of_forged_tokens_keeps_nothing_and_evicts_no_real_one() -> None:
+    tokens = FakeTokens({"real": Verdict(_user("u1"), "", _later())})
+    cache = AuthCache(3600, tokens)
+
+    async def run() -> None:
+        assert (await cache.check("real"))[0] is not None
+        forged = await asyncio.gather(*(cache.check(f"forged{n}") for n in range(3000)))
+        assert all(user is None and why == "token_invalid" for user, why in forged)
+        assert len(cache) == 1  # refusals take no room
+        assert len(tokens.calls) == 2 and len(tokens.calls[1]) == 3000  # one batched read
+        reads = len(tokens.calls)
+        assert (await cache.check("real"))[0] is not None
+        assert len(tokens.calls) == reads  # the real one still from memory
+
+    asyncio.run(run())

@@ -141,3 +141,26 @@ def test_sqlite_file_that_cannot_be_opened_answers_503(
     shutil.move(tmp_path / "elsewhere", home)
     assert requests.get(f"{base}/healthz", timeout=10).status_code == 200
     assert ann.get("/api/v1/changes").status_code == 200
+
+
+def test_sqlite_outage_answers_503_for_a_token_checked_just_before(
+    in_process: tuple[str, FastAPI, Path], tmp_path: Path
+) -> None:
+    """The token cache keeps a checked token a few seconds: a request with a token checked
+    just before the file went away still reads the database for its page, and gets 503."""
+    base, app, home = in_process
+    login = {"username": "ann", "password": "ann-password-1"}
+    token = requests.post(f"{base}/api/v1/auth/login", json=login, timeout=10).json()["token"]
+    ann = Raw(base, token)
+    assert ann.get("/api/v1/changes").status_code == 200  # the token is now kept in memory
+    assert ann.get("/api/v1/auth/me").status_code == 200
+
+    shutil.move(home, tmp_path / "elsewhere")
+    app.state.csdesk.engine.dispose()
+    for limit in range(2, 6):  # pages not read before: nothing to answer from memory
+        _assert_unavailable(ann.get("/api/v1/changes", params={"limit": limit}))
+    down = requests.get(f"{base}/healthz", timeout=10)
+    assert down.status_code == 503
+
+    shutil.move(tmp_path / "elsewhere", home)
+    assert ann.get("/api/v1/changes", params={"limit": 7}).status_code == 200

@@ -53,3 +53,24 @@ def test_a_wait_times_out_false_and_an_old_cursor_returns_at_once() -> None:
         assert notifier.waiters == 0  # a client that goes away leaves nothing parked
 
     asyncio.run(run())
+
+
+def test_a_publish_from_another_thread_wakes_waiters_and_bad_timeouts_park_nothing() -> None:
+    import threading
+
+    async def run() -> None:
+        notifier = Notifier()
+        notifier.bind(asyncio.get_running_loop(), 3)
+        assert await notifier.wait_past(3, -5) is False  # negative: no wait, nothing parked
+        assert await notifier.wait_past(3, 0.0) is False
+        assert notifier.waiters == 0
+        waiting = [asyncio.ensure_future(notifier.wait_past(3, 60)) for _ in range(20)]
+        await asyncio.sleep(0)
+        assert notifier.waiters == 20
+        thread = threading.Thread(target=notifier.publish, args=(4,))
+        thread.start()
+        thread.join()
+        assert all(await asyncio.gather(*waiting))
+        assert notifier.waiters == 0 and notifier.head == 4
+
+    asyncio.run(run())

@@ -91,3 +91,43 @@ def test_the_row_cache_stays_within_its_bytes() -> None:
     cache.get_many([3])  # used: kept over 4 and 5
     cache.put_many({6: b"y" * 30})
     assert sorted(cache.get_many(list(range(1, 7)))) == [3, 5, 6]
+
+
+def test_a_row_cached_for_one_realm_never_reaches_another(db_url: str, tmp_path: Path) -> None:
+    """Should a seq ever name other content (the database re-created or restored under a
+    running server takes the counter back), a production row kept by the row cache must not
+    be handed to a trainee reading that seq in the training realm."""
+    state = ServerState.build(ServerConfig(db_url=db_url, listen_notify=False, data_dir=tmp_path))
+    try:
+        upgrade(state.engine)
+
+        def only_row(realm: str, text: str) -> None:
+            with state.writes() as s:
+                ensure_counter(s)
+                s.execute(m.SyncChange.__table__.delete())
+                s.get_one(m.SyncCounter, 1).value = 1
+                payload = orjson.dumps({"text": text}).decode()
+                s.add(
+                    m.SyncChange(
+                        seq=1,
+                        entity="customer",
+                        entity_id="c1",
+                        realm=realm,
+                        deleted=False,
+                        payload=payload,
+                    )
+                )
+                s.commit()
+
+        cache = RowCache()
+        only_row("production", "production secret")
+        with state.engine.connect() as conn:
+            page = read_page(conn, 0, 10, "production", cache)
+        assert b"production secret" in page.body
+        only_row("training", "sandbox")
+        with state.engine.connect() as conn:
+            page = read_page(conn, 0, 10, "training", cache)
+        assert b"production secret" not in page.body
+        assert [c["data"] for c in orjson.loads(page.body)["changes"]] == [{"text": "sandbox"}]
+    finally:
+        state.engine.dispose()

@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import event, func, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, make_transient_to_detached, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from csdesk.storage import models as m
@@ -77,6 +77,21 @@ def read_verdicts(session: Session, hashes: Sequence[str]) -> dict[str, Verdict]
     return out
 
 
+_USER_COLUMNS = tuple(c.key for c in m.User.__mapper__.column_attrs)
+_USER_CLASS = m.User.__mapper__.class_manager
+
+
+def _copy(user: m.User) -> m.User:
+    """A detached copy of ``user``: each request gets its own object, as a read session gave
+    it before the cache, so nothing a request does to it reaches the cached verdict or
+    another request holding the same token."""
+    loaded = user.__dict__
+    copy: m.User = _USER_CLASS.new_instance()  # no __init__: a third of the cost
+    copy.__dict__.update({k: loaded[k] for k in _USER_COLUMNS if k in loaded})
+    make_transient_to_detached(copy)
+    return copy
+
+
 def judge(verdict: Verdict) -> tuple[m.User | None, str]:
     """The user, or None and why; expiry is checked now, not when the verdict was read."""
     if verdict.user is None:
@@ -109,8 +124,10 @@ class AuthCache:
         loop = asyncio.get_running_loop()
         hit = self._entries.get(token_hash)
         if hit is not None and loop.time() - hit[0] < self._ttl:
-            return judge(hit[1])
-        return judge(await self._miss(token_hash, loop))
+            user, why = judge(hit[1])
+        else:
+            user, why = judge(await self._miss(token_hash, loop))
+        return (None if user is None else _copy(user)), why
 
     async def _miss(self, token_hash: str, loop: asyncio.AbstractEventLoop) -> Verdict:
         flight = self._pending.get(token_hash)
@@ -189,6 +206,18 @@ def install(factory: sessionmaker[Session], cache: AuthCache) -> None:
         for obj in (*session.dirty, *session.deleted):
             if isinstance(obj, m.User):
                 note_change(session, obj.id)
+            elif isinstance(obj, m.AuthToken):  # revoked, re-dated or deleted through the ORM
+                note_change(session, obj.user_id)
+
+    @event.listens_for(factory, "do_orm_execute")
+    def _bulk(orm: ORMExecuteState) -> None:
+        # A bulk UPDATE/DELETE names no objects: which users it touched is unknown, so every
+        # process forgets everyone (logout and revoke_all name their user themselves).
+        if not (orm.is_update or orm.is_delete):
+            return
+        touched = {mapper.class_ for mapper in orm.all_mappers}
+        if m.User in touched or (orm.is_delete and m.AuthToken in touched):
+            note_change(orm.session, EVERYONE)
 
     @event.listens_for(factory, "before_commit")
     def _notify(session: Session) -> None:

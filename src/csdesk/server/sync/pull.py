@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -58,39 +58,43 @@ _SEQS = {
     "postgresql": text(f"SELECT string_agg(seq::text, ',') FROM (SELECT seq {_RANGE}) AS page"),
 }
 _ROWS = {
-    d: text(f"SELECT seq, {_JSON.format(**v)} FROM sync_changes WHERE seq IN :seqs").bindparams(
-        bindparam("seqs", expanding=True)
-    )
+    d: text(
+        f"SELECT seq, {_JSON.format(**v)} FROM sync_changes"
+        " WHERE seq IN :seqs AND (realm IS NULL OR realm = :realm)"
+    ).bindparams(bindparam("seqs", expanding=True))
     for d, v in _DIALECT.items()
 }
 _HEAD = text("SELECT value FROM sync_counter WHERE id = 1")
 
 
 class RowCache:
-    """Each change's encoded JSON by its seq, least recently used dropped past ``max_bytes``.
+    """Each change's encoded JSON by (reading realm, seq), least recently used dropped past
+    ``max_bytes``.
 
     Sound because a seq names one content for good: the feed (``feed.log.append``) gives a
     changed entity a new, larger seq and never rewrites a committed row under its old one.
     Desks that catch up read the same recent changes again and again; with this a page read
     is one query for the seqs (realm filter, order, limit) plus one for the rows not seen.
-    Shared by the reading threads.
+    Shared by the reading threads. The reading realm is part of the key: should a seq ever
+    name other content (a database restored or re-created under a running server takes the
+    counter back), a row cached for one realm is still never handed to another.
     """
 
     def __init__(self, max_bytes: int = 32 << 20) -> None:
-        self._rows: OrderedDict[int, bytes] = OrderedDict()
+        self._rows: OrderedDict[Hashable, bytes] = OrderedDict()
         self._bytes = 0
         self._max = max_bytes
         self._lock = threading.Lock()
 
-    def get_many(self, seqs: list[int]) -> dict[int, bytes]:
+    def get_many(self, keys: Sequence[Hashable]) -> dict[Hashable, bytes]:
         with self._lock:
             rows = self._rows
-            found = {seq: rows[seq] for seq in seqs if seq in rows}
-            for seq in found:
-                rows.move_to_end(seq)
+            found = {key: rows[key] for key in keys if key in rows}
+            for key in found:
+                rows.move_to_end(key)
             return found
 
-    def put_many(self, found: dict[int, bytes]) -> None:
+    def put_many(self, found: Mapping[Hashable, bytes]) -> None:
         with self._lock:
             for seq, body in found.items():
                 if seq not in self._rows:
@@ -122,14 +126,15 @@ def read_page(
     else:
         listed = conn.execute(_SEQS[conn.dialect.name], where).scalar()
         seqs = sorted(int(seq) for seq in listed.split(",")) if listed else []
-        encoded = rows.get_many(seqs[:limit])
+        cached = rows.get_many([(realm, seq) for seq in seqs[:limit]])
+        encoded = {seq: cached[(realm, seq)] for seq in seqs[:limit] if (realm, seq) in cached}
         missing = [seq for seq in seqs[:limit] if seq not in encoded]
         if missing:
             fresh = {
                 r[0]: _as_bytes(r[1])
-                for r in conn.execute(_ROWS[conn.dialect.name], {"seqs": missing})
+                for r in conn.execute(_ROWS[conn.dialect.name], {"seqs": missing, "realm": realm})
             }
-            rows.put_many(fresh)
+            rows.put_many({(realm, seq): body for seq, body in fresh.items()})
             encoded.update(fresh)
     more = len(seqs) > limit
     seqs = seqs[:limit]
