@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import orjson
+import pytest
 from sqlalchemy import select
 
 from csdesk.domain.enums import Channel, DeliveryStatus, Direction, Realm
+from csdesk.server.channels import senders
 from csdesk.server.channels.config_store import Provider
 from csdesk.server.channels.dispatcher import Dispatcher, backoff
 from csdesk.server.channels.runtime import ChannelRuntime
@@ -126,3 +130,37 @@ def test_replies_no_provider_can_take_fail_together_with_the_reason(
         assert msg.failure_reason is not None and "No provider for sms" in msg.failure_reason
     assert [(a.attempts, a.lease_until) for a in attempts] == [(1, None)] * 3
     assert fed == {msg.id: to_wire(msg) for msg in rows}  # desks get exactly what is stored
+
+
+def test_one_reply_whose_plan_breaks_does_not_stall_the_others(
+    db_url: str, tmp_path: Path, channel_key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The batch pre-check of unsendable replies planned every due reply before any send: an
+    unexpected error planning one failed every round, and no reply left at all."""
+    fakes = Fakes.start()
+    try:
+        configure(db_url, tmp_path, fakes, (Provider.TWILIO,))
+        broken, fine = _queue(db_url, tmp_path, 2)
+        real_plan = senders.plan
+
+        def plan(s: Any, msg: m.Message, *rest: Any) -> senders.Plan:
+            if msg.id == broken:
+                raise RuntimeError("a bug planning this one reply")
+            return real_plan(s, msg, *rest)
+
+        monkeypatch.setattr(senders, "plan", plan)
+        st = state_for(db_url, tmp_path)
+        try:
+            rt = ChannelRuntime(st)
+            d = Dispatcher(st, rt.settings, rt.public_url)
+            for _ in range(3):  # the worker loop retries a failed round
+                with contextlib.suppress(RuntimeError):
+                    d.run_once()
+            with st.reads() as s:
+                status = {i: s.get_one(m.Message, i).delivery_status for i in (broken, fine)}
+        finally:
+            st.engine.dispose()
+        assert status == {broken: "queued", fine: "sent"}
+        assert [r.form_dict()["Body"] for r in fakes.twilio.requests] == ["reply 1"]
+    finally:
+        fakes.stop()

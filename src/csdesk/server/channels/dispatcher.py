@@ -179,6 +179,10 @@ class Dispatcher(LoopWorker):
                         out[msg.id] = str(exc)
                 except senders.PlanError as exc:
                     out[msg.id] = str(exc)
+                except Exception:  # one odd reply must not stall them all
+                    # Left to the claim-send-record path, as before this pre-check: its
+                    # round fails while it holds the lease, the others' rounds go on.
+                    log.exception("planning the send of %s failed", msg.id)
         return out
 
     def _fail_all(self, problems: dict[str, str], now: datetime) -> int:

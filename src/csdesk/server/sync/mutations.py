@@ -104,7 +104,9 @@ class CustomerFields(_Args):
     timezone: str | None = Field(default=None, max_length=64)
     tags: list[str] | None = Field(default=None, max_length=50)
     loyalty_tier: LoyaltyTier | None = None
-    loyalty_points: int | None = Field(default=None, ge=0)
+    #: At most what the column (a 32-bit INTEGER on PostgreSQL) holds: a larger number was a
+    #: DataError (SQLite: OverflowError), a 500 for the whole push.
+    loyalty_points: int | None = Field(default=None, ge=0, le=2**31 - 1)
     notes: str | None = Field(default=None, max_length=20_000)
 
 
