@@ -267,3 +267,45 @@ def test_a_number_no_database_column_holds_is_one_typed_rejection(
     assert "loyalty_points" in results[1]["reason"]["message"]
     with state.reads() as s:
         assert s.get_one(m.Conversation, made.conversation_id).message_count == 4
+
+
+@pytest.mark.parametrize("error", ["data", "overflow"])
+@pytest.mark.parametrize("batched", [True, False])
+def test_a_value_the_database_refuses_in_any_handler_is_one_typed_rejection(
+    backend: str,
+    state: ServerState,
+    users: dict[str, m.User],
+    monkeypatch: pytest.MonkeyPatch,
+    error: str,
+    batched: bool,
+) -> None:
+    """Any handler, not only the fields capped in the models: a database value error is that
+    mutation's ``invalid``, never a 500 for the push (batched or one by one)."""
+    from sqlalchemy.exc import DataError
+
+    from csdesk.server.sync import mutations
+
+    model, _handler = mutations.HANDLERS["conversation.set_priority"]
+
+    def refuse(session: Any, user: m.User, args: Any) -> None:
+        if error == "data":
+            raise DataError("UPDATE …", {}, Exception("value out of range"))
+        raise OverflowError("Python int too large to convert to SQLite INTEGER")
+
+    monkeypatch.setitem(mutations.HANDLERS, "conversation.set_priority", (model, refuse))
+    made = make_conversations(backend, 1)[0]
+    cid = made.conversation_id
+    bad: Mutation = (
+        str(uuid.uuid4()),
+        "conversation.set_priority",
+        {"conversation_id": cid, "priority": "high"},
+    )
+    batch: list[Mutation] = [_send(cid, "before"), bad, _send(cid, "after")]
+    if batched:
+        results = push_many(state.writes, users["agent"], batch)
+    else:
+        results = [push_one(state.writes, users["agent"], *x) for x in batch]
+    assert [r["status"] for r in results] == ["applied", "rejected", "applied"]
+    assert results[1]["reason"]["code"] == "invalid"
+    with state.reads() as s:
+        assert s.get_one(m.Conversation, cid).message_count == 3

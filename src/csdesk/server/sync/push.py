@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import Table, insert, select
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from csdesk.protocol import MutationResult, RejectCode, ResultStatus
@@ -81,6 +81,12 @@ def _rejected(mid: str, rej: Reject) -> MutationResult:
     }
 
 
+#: What the database (DataError) or SQLite's driver (OverflowError) raise for a value no
+#: column holds: the mutation's fault, answered as a typed rejection.
+_VALUE_ERRORS = (DataError, OverflowError)
+_OUT_OF_RANGE = Reject(RejectCode.INVALID, "a value is out of range for the database")
+
+
 def push_one(
     factory: sessionmaker[Session], user: m.User, mid: str, mtype: str, args: dict[str, Any]
 ) -> MutationResult:
@@ -95,6 +101,9 @@ def push_one(
         except Reject as rej:
             s.rollback()
             result = _rejected(mid, rej)
+        except _VALUE_ERRORS:
+            s.rollback()
+            result = _rejected(mid, _OUT_OF_RANGE)
         # Take the feed seq first, so a replayed id answers with it too.
         seq = feed_log.publish_now(s)
         if seq:
@@ -248,6 +257,11 @@ def _apply_in_savepoint(
     except Reject:
         savepoint.rollback()
         raise
+    except _VALUE_ERRORS as exc:
+        # A value the database refused (out of range, bad encoding): that mutation is invalid;
+        # a 500 would sink the whole push, and the desk would retry it forever.
+        savepoint.rollback()
+        raise _OUT_OF_RANGE from exc
     touched.update(mine)
     if mine:
         changed.append(result)
