@@ -167,3 +167,33 @@ def test_typing_a_search_does_not_recount_the_side_bar(
     assert len(counted) == before
     w.reload_list()
     qtbot.waitUntil(lambda: len(counted) > before and not w._reorder_pending, timeout=10_000)
+
+
+def test_arrows_after_the_open_conversation_left_go_on_from_its_place_like_j_and_k(
+    qtbot: QtBot,
+) -> None:
+    """Parked (the open conversation left the list, nothing highlighted): Down lands on the
+    row that took its place and Up on the one above, as J and K do, not on the first
+    conversation; End still reaches the last one, Home the first."""
+    panel, _model, ids = _panel(qtbot)
+    for key, want in (
+        (Qt.Key.Key_Down, 5_000),
+        (Qt.Key.Key_Up, 4_999),
+        (Qt.Key.Key_End, N - 1),
+        (Qt.Key.Key_Home, 0),
+    ):
+        panel.park(5_000)
+        assert panel.current_id() is None
+        qtbot.keyClick(panel.list, key)
+        assert panel.current_id() == ids[want], key
+    panel.park(5_000)
+    panel.step(1)  # J: the same place as Down
+    assert panel.current_id() == ids[5_000]
+
+
+def test_end_with_nothing_highlighted_reaches_the_last_conversation(qtbot: QtBot) -> None:
+    panel, model, ids = _panel(qtbot)
+    model.set_ids(ids[:300])  # the list shrank: nothing highlighted, nothing parked
+    assert panel.current_id() is None
+    qtbot.keyClick(panel.list, Qt.Key.Key_End)
+    assert panel.current_id() == ids[299]
