@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from PySide6.QtCore import QItemSelectionModel, Qt
 from pytestqt.qtbot import QtBot
 
-from csdesk.app.inbox import InboxRow
+from csdesk.app.inbox import InboxRow, Sort, View
 from csdesk.theme.themes import get_theme
 from csdesk.ui.latest import Latest
 from csdesk.ui.models.inbox_model import CHUNK, InboxModel
@@ -197,3 +197,78 @@ def test_end_with_nothing_highlighted_reaches_the_last_conversation(qtbot: QtBot
     assert panel.current_id() is None
     qtbot.keyClick(panel.list, Qt.Key.Key_End)
     assert panel.current_id() == ids[299]
+
+
+def test_the_open_conversation_stays_highlighted_past_the_shown_chunk_across_reloads(
+    qtbot: QtBot, demo_server: ServerProcess, desk_factory: Callable[..., Desk]
+) -> None:
+    desk = desk_factory(demo_server, "demo")
+    w = desk.window
+    real = desk.ws.ordered_ids
+    pad = [f"pad{n:05d}" for n in range(5_000)]
+    order: dict[str, list[str]] = {}
+
+    def ordered_ids(
+        view: str, sort: Sort, query: str = "", now: datetime | None = None, only: object = None
+    ) -> list[str]:  # the demo's conversations after 5,000 others: past the shown chunk
+        ids = real(view, sort, query, now)
+        return order.get("ids") or pad + ids
+
+    desk.ws.ordered_ids = ordered_ids  # type: ignore[assignment]
+    w.reload_list()
+    qtbot.waitUntil(lambda: not w._reorder_pending and w.model.total() > 5_000, timeout=20_000)
+    ids = list(w.model.ids())
+    target = ids[5_001]
+    w.inbox.list.setFocus()
+    assert w.inbox.select_id(target)
+    qtbot.waitUntil(lambda: w.open_id == target and w.open_conv is not None, timeout=10_000)
+    # A new message: another conversation moves to the top; the open one is one row lower.
+    order["ids"] = [ids[5_003]] + [i for i in ids if i != ids[5_003]]
+    w.reload_list()
+    qtbot.waitUntil(
+        lambda: not w._reorder_pending and w.model.ids()[0] == ids[5_003], timeout=20_000
+    )
+    assert w.inbox.current_id() == target == w.open_id
+    assert w.inbox.list.currentIndex().row() == 5_002
+    assert w.inbox.list.hasFocus() or not w.isActiveWindow()
+    assert w.conversation.header.text() and w.open_conv is not None and w.open_conv.id == target
+    # It leaves the view: nothing highlighted, J goes on from its place.
+    now_shown = list(w.model.ids())
+    order["ids"] = [i for i in now_shown if i != target]
+    w.reload_list()
+    qtbot.waitUntil(lambda: not w._reorder_pending and target not in w.model.ids(), timeout=20_000)
+    assert w.inbox.current_id() is None and w.open_id == target
+    w.inbox.step(1)
+    qtbot.waitUntil(lambda: w.open_id == now_shown[5_003], timeout=10_000)
+    assert w.inbox.current_id() == w.open_id
+
+
+def test_resolving_updates_the_side_bar_counts_at_once_and_a_failed_query_does_not_wedge(
+    qtbot: QtBot, demo_server: ServerProcess, desk_factory: Callable[..., Desk]
+) -> None:
+    desk = desk_factory(demo_server, "demo")
+    w = desk.window
+    w._clock.stop()  # no 30 s tick: the count must come with the change itself
+    qtbot.waitUntil(lambda: not w._reorder_pending and w.views._counts != {}, timeout=20_000)
+    w.views.choose(list(w._all_views()).index(View.MINE))
+    qtbot.waitUntil(lambda: not w._reorder_pending and w.shown_view == View.MINE, timeout=20_000)
+    before = w.views._counts[View.MINE]
+    assert before > 0
+    cid = w.model.ids()[0]
+    assert w.inbox.select_id(cid)
+    qtbot.waitUntil(lambda: w.open_conv is not None and w.open_conv.id == cid, timeout=10_000)
+    w.resolve()
+    qtbot.waitUntil(lambda: w.views._counts.get(View.MINE) == before - 1, timeout=10_000)
+    # A failing query: a clear notice, and the next query runs.
+    real = desk.ws.ordered_ids
+
+    def boom(*a: object, **k: object) -> list[str]:
+        raise RuntimeError("disk on fire")
+
+    desk.ws.ordered_ids = boom  # type: ignore[assignment]
+    w.reload_list()
+    qtbot.waitUntil(lambda: not w._reorder_pending, timeout=10_000)
+    assert "disk on fire" in w.notice_label.text()
+    desk.ws.ordered_ids = real  # type: ignore[method-assign]
+    w.inbox.search.setText("zzzz-nothing")
+    qtbot.waitUntil(lambda: not w._reorder_pending and w.model.total() == 0, timeout=10_000)
