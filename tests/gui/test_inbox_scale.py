@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, Qt
 from pytestqt.qtbot import QtBot
@@ -272,3 +273,32 @@ def test_resolving_updates_the_side_bar_counts_at_once_and_a_failed_query_does_n
     desk.ws.ordered_ids = real  # type: ignore[method-assign]
     w.inbox.search.setText("zzzz-nothing")
     qtbot.waitUntil(lambda: not w._reorder_pending and w.model.total() == 0, timeout=10_000)
+
+
+class _SliceWatch(list[str]):
+    """A list that notes the length of every slice taken of it."""
+
+    slices: list[int]
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, slice):
+            self.slices.append(len(range(*key.indices(len(self)))))
+        return super().__getitem__(key)
+
+
+def test_moving_on_after_an_action_finds_the_neighbour_without_copying_the_list(
+    qtbot: QtBot,
+) -> None:
+    """Resolve and snooze go on to the next conversation; at a million ids, copying the list
+    to find it held the window for tens of milliseconds."""
+    model = InboxModel(_rows)
+    ids = _SliceWatch(f"c{n:06d}" for n in range(300_000))
+    ids.slices = []
+    model.set_ids(ids)
+    assert model.neighbour(ids[150_000]) == ids[150_001]
+    assert model.neighbour(ids[0]) == ids[1]
+    assert model.neighbour(ids[-1]) == ids[-2]  # the last: the one before it
+    assert model.neighbour("gone") is None
+    assert max(ids.slices) <= CHUNK  # the first chunk's positions, nothing bigger
+    model.set_ids(["only"])
+    assert model.neighbour("only") is None
