@@ -302,3 +302,20 @@ def test_moving_on_after_an_action_finds_the_neighbour_without_copying_the_list(
     assert max(ids.slices) <= CHUNK  # the first chunk's positions, nothing bigger
     model.set_ids(["only"])
     assert model.neighbour("only") is None
+
+
+def test_tabbing_back_into_the_list_while_parked_opens_nothing(qtbot: QtBot) -> None:
+    """The open conversation left the list while the agent was elsewhere (the composer):
+    coming back to the list must not open (and mark read) a conversation by itself."""
+    panel, model, ids = _panel(qtbot)
+    panel.search.setFocus()
+    assert panel.select_id(ids[10])
+    model.set_ids([i for i in ids if i != ids[10]])  # it left: the window parks in its place
+    panel.park(10)
+    opened: list[str] = []
+    panel.opened.connect(opened.append)
+    panel.list.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(panel.list.hasFocus)
+    assert opened == [] and panel.current_id() is None
+    panel.step(1)  # J: the one that took its place
+    assert opened == [ids[11]]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
+from PySide6.QtGui import QColor, QFocusEvent, QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -128,6 +128,7 @@ class InboxList(QListView):
         #: Where an open conversation that left the list stood (nothing highlighted): the
         #: arrows, like J and K, go on from there (see ``InboxPanel.park``).
         self.parked: int | None = None
+        self._focusing = False
         self._retry = QTimer(self)
         self._retry.setInterval(20)
         self._retry.timeout.connect(self._scroll_when_laid_out)
@@ -159,6 +160,8 @@ class InboxList(QListView):
         self, cursorAction: QAbstractItemView.CursorAction, modifiers: Qt.KeyboardModifier
     ) -> QModelIndex:
         move = QAbstractItemView.CursorAction
+        if self._focusing and self.parked is not None:
+            return QModelIndex()  # Qt's "current on focus": while parked nothing opens
         total = self.inbox().total()
         row = self.currentIndex().row()
         ends = (move.MoveHome, move.MoveEnd)
@@ -183,6 +186,16 @@ class InboxList(QListView):
         target = 0 if at_top else max(0, min(total - 1, targets[cursorAction]))
         self.show_to(target)
         return self.inbox().index(target)
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        """Qt makes the first row current when a list without one gets the focus, which
+        opens that conversation; while parked (the open one left the list) nothing opens by
+        itself: the agent's J, K or arrows go on from the parked place."""
+        self._focusing = True
+        try:
+            super().focusInEvent(event)
+        finally:
+            self._focusing = False
 
     def scrollTo(
         self,
