@@ -8,11 +8,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, Qt
 from pytestqt.qtbot import QtBot
 
-from csdesk.app.inbox import InboxRow
+from csdesk.app.inbox import InboxRow, Sort, View
 from csdesk.theme.themes import get_theme
 from csdesk.ui.latest import Latest
 from csdesk.ui.models.inbox_model import CHUNK, InboxModel
@@ -167,3 +168,154 @@ def test_typing_a_search_does_not_recount_the_side_bar(
     assert len(counted) == before
     w.reload_list()
     qtbot.waitUntil(lambda: len(counted) > before and not w._reorder_pending, timeout=10_000)
+
+
+def test_arrows_after_the_open_conversation_left_go_on_from_its_place_like_j_and_k(
+    qtbot: QtBot,
+) -> None:
+    """Parked (the open conversation left the list, nothing highlighted): Down lands on the
+    row that took its place and Up on the one above, as J and K do, not on the first
+    conversation; End still reaches the last one, Home the first."""
+    panel, _model, ids = _panel(qtbot)
+    for key, want in (
+        (Qt.Key.Key_Down, 5_000),
+        (Qt.Key.Key_Up, 4_999),
+        (Qt.Key.Key_End, N - 1),
+        (Qt.Key.Key_Home, 0),
+    ):
+        panel.park(5_000)
+        assert panel.current_id() is None
+        qtbot.keyClick(panel.list, key)
+        assert panel.current_id() == ids[want], key
+    panel.park(5_000)
+    panel.step(1)  # J: the same place as Down
+    assert panel.current_id() == ids[5_000]
+
+
+def test_end_with_nothing_highlighted_reaches_the_last_conversation(qtbot: QtBot) -> None:
+    panel, model, ids = _panel(qtbot)
+    model.set_ids(ids[:300])  # the list shrank: nothing highlighted, nothing parked
+    assert panel.current_id() is None
+    qtbot.keyClick(panel.list, Qt.Key.Key_End)
+    assert panel.current_id() == ids[299]
+
+
+def test_the_open_conversation_stays_highlighted_past_the_shown_chunk_across_reloads(
+    qtbot: QtBot, demo_server: ServerProcess, desk_factory: Callable[..., Desk]
+) -> None:
+    desk = desk_factory(demo_server, "demo")
+    w = desk.window
+    real = desk.ws.ordered_ids
+    pad = [f"pad{n:05d}" for n in range(5_000)]
+    order: dict[str, list[str]] = {}
+
+    def ordered_ids(
+        view: str, sort: Sort, query: str = "", now: datetime | None = None, only: object = None
+    ) -> list[str]:  # the demo's conversations after 5,000 others: past the shown chunk
+        ids = real(view, sort, query, now)
+        return order.get("ids") or pad + ids
+
+    desk.ws.ordered_ids = ordered_ids  # type: ignore[assignment]
+    w.reload_list()
+    qtbot.waitUntil(lambda: not w._reorder_pending and w.model.total() > 5_000, timeout=20_000)
+    ids = list(w.model.ids())
+    target = ids[5_001]
+    w.inbox.list.setFocus()
+    assert w.inbox.select_id(target)
+    qtbot.waitUntil(lambda: w.open_id == target and w.open_conv is not None, timeout=10_000)
+    # A new message: another conversation moves to the top; the open one is one row lower.
+    order["ids"] = [ids[5_003]] + [i for i in ids if i != ids[5_003]]
+    w.reload_list()
+    qtbot.waitUntil(
+        lambda: not w._reorder_pending and w.model.ids()[0] == ids[5_003], timeout=20_000
+    )
+    assert w.inbox.current_id() == target == w.open_id
+    assert w.inbox.list.currentIndex().row() == 5_002
+    assert w.inbox.list.hasFocus() or not w.isActiveWindow()
+    assert w.conversation.header.text() and w.open_conv is not None and w.open_conv.id == target
+    # It leaves the view: nothing highlighted, J goes on from its place.
+    now_shown = list(w.model.ids())
+    order["ids"] = [i for i in now_shown if i != target]
+    w.reload_list()
+    qtbot.waitUntil(lambda: not w._reorder_pending and target not in w.model.ids(), timeout=20_000)
+    assert w.inbox.current_id() is None and w.open_id == target
+    w.inbox.step(1)
+    qtbot.waitUntil(lambda: w.open_id == now_shown[5_003], timeout=10_000)
+    assert w.inbox.current_id() == w.open_id
+
+
+def test_resolving_updates_the_side_bar_counts_at_once_and_a_failed_query_does_not_wedge(
+    qtbot: QtBot, demo_server: ServerProcess, desk_factory: Callable[..., Desk]
+) -> None:
+    desk = desk_factory(demo_server, "demo")
+    w = desk.window
+    w._clock.stop()  # no 30 s tick: the count must come with the change itself
+    qtbot.waitUntil(lambda: not w._reorder_pending and w.views._counts != {}, timeout=20_000)
+    w.views.choose(list(w._all_views()).index(View.MINE))
+    qtbot.waitUntil(lambda: not w._reorder_pending and w.shown_view == View.MINE, timeout=20_000)
+    before = w.views._counts[View.MINE]
+    assert before > 0
+    cid = w.model.ids()[0]
+    assert w.inbox.select_id(cid)
+    qtbot.waitUntil(lambda: w.open_conv is not None and w.open_conv.id == cid, timeout=10_000)
+    w.resolve()
+    qtbot.waitUntil(lambda: w.views._counts.get(View.MINE) == before - 1, timeout=10_000)
+    # A failing query: a clear notice, and the next query runs.
+    real = desk.ws.ordered_ids
+
+    def boom(*a: object, **k: object) -> list[str]:
+        raise RuntimeError("disk on fire")
+
+    desk.ws.ordered_ids = boom  # type: ignore[assignment]
+    w.reload_list()
+    qtbot.waitUntil(lambda: not w._reorder_pending, timeout=10_000)
+    assert "disk on fire" in w.notice_label.text()
+    desk.ws.ordered_ids = real  # type: ignore[method-assign]
+    w.inbox.search.setText("zzzz-nothing")
+    qtbot.waitUntil(lambda: not w._reorder_pending and w.model.total() == 0, timeout=10_000)
+
+
+class _SliceWatch(list[str]):
+    """A list that notes the length of every slice taken of it."""
+
+    slices: list[int]
+
+    def __getitem__(self, key: Any) -> Any:
+        if isinstance(key, slice):
+            self.slices.append(len(range(*key.indices(len(self)))))
+        return super().__getitem__(key)
+
+
+def test_moving_on_after_an_action_finds_the_neighbour_without_copying_the_list(
+    qtbot: QtBot,
+) -> None:
+    """Resolve and snooze go on to the next conversation; at a million ids, copying the list
+    to find it held the window for tens of milliseconds."""
+    model = InboxModel(_rows)
+    ids = _SliceWatch(f"c{n:06d}" for n in range(300_000))
+    ids.slices = []
+    model.set_ids(ids)
+    assert model.neighbour(ids[150_000]) == ids[150_001]
+    assert model.neighbour(ids[0]) == ids[1]
+    assert model.neighbour(ids[-1]) == ids[-2]  # the last: the one before it
+    assert model.neighbour("gone") is None
+    assert max(ids.slices) <= CHUNK  # the first chunk's positions, nothing bigger
+    model.set_ids(["only"])
+    assert model.neighbour("only") is None
+
+
+def test_tabbing_back_into_the_list_while_parked_opens_nothing(qtbot: QtBot) -> None:
+    """The open conversation left the list while the agent was elsewhere (the composer):
+    coming back to the list must not open (and mark read) a conversation by itself."""
+    panel, model, ids = _panel(qtbot)
+    panel.search.setFocus()
+    assert panel.select_id(ids[10])
+    model.set_ids([i for i in ids if i != ids[10]])  # it left: the window parks in its place
+    panel.park(10)
+    opened: list[str] = []
+    panel.opened.connect(opened.append)
+    panel.list.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(panel.list.hasFocus)
+    assert opened == [] and panel.current_id() is None
+    panel.step(1)  # J: the one that took its place
+    assert opened == [ids[11]]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtWidgets import QApplication
@@ -254,3 +256,44 @@ def test_without_a_keyring_the_window_says_what_to_install(
     assert notice.startswith("Could not save the sign-in token: no system keyring")
     if sys.platform.startswith("linux"):
         assert "gnome-keyring" in notice and "KeePassXC" in notice and "KWallet" in notice
+
+
+def test_sign_out_while_an_inbox_query_runs(
+    qtbot: QtBot, demo_server: ServerProcess, controller_for: list[Controller]
+) -> None:
+    """A query still running when the agent signs out never lands anywhere: no crash, and
+    the next person's list holds none of the previous person's conversations."""
+    c = _start(controller_for, demo_server.url)
+    _sign_in(qtbot, c, "mateo", "demo-password")
+    qtbot.waitUntil(lambda: _signed_in_as(c, "mateo"), timeout=20_000)
+    assert c.session is not None
+    window = c.session.window
+    qtbot.waitUntil(lambda: _mine_loaded(c) and window.model.rowCount() > 0, timeout=30_000)
+    mateos = set(window.model.ids())
+    gate, ran, over = threading.Event(), threading.Event(), threading.Event()
+    real = window.ws.ordered_ids
+
+    def slow(*a: Any, **k: Any) -> list[str]:
+        ran.set()
+        gate.wait(20)
+        try:
+            return real(*a, **k)
+        finally:
+            over.set()
+
+    window.ws.ordered_ids = slow  # type: ignore[method-assign]
+    try:
+        window.reload_list()
+        qtbot.waitUntil(ran.is_set, timeout=10_000)
+        window.actions_["sign_out"].trigger()
+        qtbot.waitUntil(lambda: _fresh_dialog(c), timeout=15_000)
+        _sign_in(qtbot, c, "sam", "demo-password")
+        qtbot.waitUntil(lambda: _signed_in_as(c, "sam"), timeout=20_000)
+    finally:
+        gate.set()
+    session = c.session
+    assert session is not None and session.window is not window
+    qtbot.waitUntil(lambda: _mine_loaded(c), timeout=30_000)
+    qtbot.waitUntil(over.is_set, timeout=20_000)  # the old query ended (answer or error)
+    QApplication.processEvents()  # and whatever it sent was delivered, were it to be
+    assert not mateos & set(session.window.model.ids())

@@ -273,13 +273,9 @@ class ConversationActions:
         """Open the conversation after ``cid`` in the list (before it, at the end): what
         resolve, snooze, pending and assigning away all do, so the highlighted conversation
         and the open one are always the same and the next action acts on what is seen."""
-        ids = self.model.ids()
-        if cid not in ids:
-            return
-        at = ids.index(cid)
-        rest = ids[at + 1 :] + ids[:at][::-1]
-        if rest:
-            self.inbox.select_id(rest[0])
+        after = self.model.neighbour(cid)  # not a copy of the list: a million ids is a pause
+        if after is not None:
+            self.inbox.select_id(after)
 
     def resolve(self) -> None:
         """Resolve, then go on to the next conversation of the list (the usual next step)."""

@@ -108,6 +108,14 @@ class InboxModel(QAbstractListModel):
     def id_at(self, row: int) -> str | None:
         return self._ids[row] if 0 <= row < len(self._ids) else None
 
+    def neighbour(self, conversation_id: str) -> str | None:
+        """The conversation after ``conversation_id`` (before it, when it is the last): where
+        resolve, snooze and assigning away go on to. No copy of the list (a million ids)."""
+        row = self.row_of(conversation_id)
+        if row is None:
+            return None
+        return self.id_at(row + 1) if row + 1 < len(self._ids) else self.id_at(row - 1)
+
     def fetch_to(self, row: int) -> None:
         """Show every row up to ``row`` (a chunk at least, when it is not shown yet)."""
         if row < self._shown:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter
+from PySide6.QtGui import QColor, QFocusEvent, QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -125,6 +125,10 @@ class InboxList(QListView):
         self.setUniformItemSizes(True)  # constant-time layout per row
         self.setBatchSize(BATCH_SIZE)
         self._scroll_to: QPersistentModelIndex | None = None
+        #: Where an open conversation that left the list stood (nothing highlighted): the
+        #: arrows, like J and K, go on from there (see ``InboxPanel.park``).
+        self.parked: int | None = None
+        self._focusing = False
         self._retry = QTimer(self)
         self._retry.setInterval(20)
         self._retry.timeout.connect(self._scroll_when_laid_out)
@@ -156,8 +160,16 @@ class InboxList(QListView):
         self, cursorAction: QAbstractItemView.CursorAction, modifiers: Qt.KeyboardModifier
     ) -> QModelIndex:
         move = QAbstractItemView.CursorAction
+        if self._focusing and self.parked is not None:
+            return QModelIndex()  # Qt's "current on focus": while parked nothing opens
         total = self.inbox().total()
         row = self.currentIndex().row()
+        ends = (move.MoveHome, move.MoveEnd)
+        if row < 0 and self.parked is not None and cursorAction not in ends:
+            # Down lands on the row that took the departed conversation's place, Up on the
+            # one above it (as J and K do), not on the first conversation of the list.
+            down = (move.MoveDown, move.MoveNext, move.MovePageDown)
+            row = self.parked - 1 if cursorAction in down else self.parked
         targets = {
             move.MoveHome: 0,
             move.MoveEnd: total - 1,
@@ -170,9 +182,20 @@ class InboxList(QListView):
         }
         if cursorAction not in targets or not total:
             return super().moveCursor(cursorAction, modifiers)
-        target = 0 if row < 0 else max(0, min(total - 1, targets[cursorAction]))
+        at_top = row < 0 and self.parked is None and cursorAction not in ends
+        target = 0 if at_top else max(0, min(total - 1, targets[cursorAction]))
         self.show_to(target)
         return self.inbox().index(target)
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        """Qt makes the first row current when a list without one gets the focus, which
+        opens that conversation; while parked (the open one left the list) nothing opens by
+        itself: the agent's J, K or arrows go on from the parked place."""
+        self._focusing = True
+        try:
+            super().focusInEvent(event)
+        finally:
+            self._focusing = False
 
     def scrollTo(
         self,
@@ -286,14 +309,14 @@ class InboxPanel(QWidget):
 
     def _current_changed(self, current: QModelIndex, _prev: QModelIndex) -> None:
         if current.isValid():
-            self._parked = None
+            self._parked = self.list.parked = None
             self.opened.emit(current.data(Role.ID))
 
     def park(self, row: int) -> None:
         """Highlight nothing, but let J and K go on from ``row`` (the place of an open
         conversation that left the list)."""
         self.list.selectionModel().clear()
-        self._parked = row
+        self._parked = self.list.parked = row
 
     def set_theme(self, theme: Theme) -> None:
         self.delegate.theme = theme
