@@ -175,3 +175,39 @@ def test_an_ended_session_behind_the_cached_inbox_asks_to_sign_in_again(
         memory_keyring.get_password(credentials.SERVICE, credentials.account_name(url, "demo"))
         is None
     )
+
+
+def test_a_server_that_fails_behind_the_cached_inbox_is_said_not_syncing_forever(
+    qtbot: QtBot,
+    demo_server: ServerProcess,
+    tmp_path: Path,
+    make_controller: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The cached inbox shows, then the local server stops at start-up (a port taken, a
+    corrupt database): the window says so and its status leaves "Syncing"."""
+    _fill_cache(ui_app.cache_path(ui_app.EMBEDDED_KEY, embedded.DEMO_USER), demo_server)
+    gate = Gate()
+
+    def failing_wait_ready(server: embedded.EmbeddedServer, timeout: float = 60.0) -> Any:
+        gate.hold()
+        raise embedded.EmbeddedError("the local server stopped at start-up; see the log")
+
+    monkeypatch.setattr(embedded, "wait_ready", failing_wait_ready)
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE
+    )
+    spawned = embedded.EmbeddedServer(demo_server.url, "unused", child, tmp_path / "log")
+    controller = make_controller(spawned)
+    controller.start()
+    qtbot.waitUntil(
+        lambda: controller.session is not None and controller.session.window.model.rowCount() > 0,
+        timeout=PATIENCE_MS,
+    )
+    session = controller.session
+    assert session is not None
+    gate.opened.set()
+    qtbot.waitUntil(lambda: controller.failure is not None, timeout=PATIENCE_MS)
+    assert "stopped at start-up" in session.window.notice_label.text()
+    assert session.engine.status.state != SyncState.SYNCING
+    assert "Syncing" not in session.window.sync_label.text()

@@ -148,7 +148,16 @@ class Controller(QObject):
 
     def _fatal(self, exc: Exception) -> None:
         self.failure = str(exc)
-        self._say(_("csdesk could not start: {error}").format(error=exc))
+        text = _("csdesk could not start: {error}").format(error=exc)
+        session = self.session
+        if session is not None and session.engine.api.token is None:
+            # The cached inbox is shown while the server starts, and it did not: the window
+            # says why and no longer claims to be syncing (the agent's queued actions stay
+            # in the cache for the next start).
+            session.engine.set_token(None)
+            session.window.show_notice(text)
+            return
+        self._say(text)
 
     def _start_embedded(self) -> None:
         """The server child (usually already started) and the cached inbox in parallel: the
