@@ -24,6 +24,7 @@ from csdesk import settings as opts
 from csdesk.settings import Settings
 from csdesk.sync import LocalCache, SyncApi, SyncEngine
 from csdesk.sync.events import SyncState
+from csdesk.sync.outbox import Outbox
 from tests.gui.conftest import PASSWORD
 from tests.helpers.keyrings import MemoryKeyring
 from tests.helpers.server import ServerProcess
@@ -211,3 +212,52 @@ def test_a_server_that_fails_behind_the_cached_inbox_is_said_not_syncing_forever
     assert "stopped at start-up" in session.window.notice_label.text()
     assert session.engine.status.state != SyncState.SYNCING
     assert "Syncing" not in session.window.sync_label.text()
+
+
+def test_a_saved_token_of_another_user_sends_nothing_queued_behind_the_cached_inbox(
+    qtbot: QtBot,
+    demo_server: ServerProcess,
+    memory_keyring: MemoryKeyring,
+    make_controller: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """demo's cached inbox shows, but the keyring's token is alex's: a reply the agent queues
+    before the server has answered who the token is stays in demo's outbox (not sent as alex),
+    and the desk asks to sign in."""
+    url = demo_server.url
+    path = ui_app.cache_path(url, "demo")
+    _fill_cache(path, demo_server)
+    api = SyncApi(url)
+    try:
+        alex_token = api.login("alex", PASSWORD).token
+    finally:
+        api.close()
+    _named_setup(url, alex_token, memory_keyring)
+    gate = Gate()
+    real_me = SyncApi.me
+
+    def held_me(self: SyncApi) -> Any:
+        gate.hold()
+        return real_me(self)
+
+    monkeypatch.setattr(SyncApi, "me", held_me)
+    controller = make_controller()
+    controller.start()
+    qtbot.waitUntil(
+        lambda: controller.session is not None and controller.session.window.model.rowCount() > 0,
+        timeout=PATIENCE_MS,
+    )
+    session = controller.session
+    assert session is not None
+    cid = session.window.model.id_at(0)
+    assert cid is not None
+    session.workstation.reply(cid, "typed before the server answered")
+    gate.opened.set()
+    qtbot.waitUntil(lambda: controller.dialog is not None, timeout=PATIENCE_MS)
+    assert controller.session is None
+    cache = LocalCache(path)
+    try:
+        counts = Outbox(cache).counts()
+        assert (counts.pending, counts.rejected) == (1, 0)
+    finally:
+        cache.close()

@@ -6,7 +6,6 @@ the cache all run in ``Tasks`` workers while a small window says what is going o
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
 import os
@@ -28,6 +27,7 @@ from csdesk.i18n import _
 from csdesk.settings import Settings
 from csdesk.speech import EngineFactory, SpeechService
 from csdesk.sync import (
+    CacheOwnerMismatch,
     LocalCache,
     LoginResult,
     Offline,
@@ -371,32 +371,48 @@ class Controller(QObject):
             if result is None:
                 self._resume_online(url, username, token)
                 return
-            self._open(result[0], result[1], url, username)
+            # Nothing is pushed until the server says the token is still this cache's
+            # owner's (:meth:`_check_session` starts the engine).
+            self._open(result[0], result[1], url, username, start=False)
             if self.session is not None:
                 self._check_session(self.session, url)
 
         self.tasks.run(cached, shown, lambda _exc: self._resume_online(url, username, token))
 
     def _check_session(self, session: Session, url: str) -> None:
-        """The cached window is shown: if the server says the session has ended, it goes and
-        the sign-in dialog asks again (as at a start without a cache). Offline: keep working
-        from the cache."""
+        """The cached window is shown, its engine not yet started: if the server says the
+        session has ended, or that the token is another user's than the cache's, the window
+        goes and the sign-in dialog asks again (as at a start without a cache) and nothing the
+        agent queued meanwhile is sent (it stays in this user's cache). Else, or offline, the
+        engine starts."""
 
         def work() -> None:
-            with contextlib.suppress(Offline):
-                session.engine.api.me()
+            try:
+                user = session.engine.api.me()
+            except Offline:
+                return
+            if str(user.get("id")) != session.workstation.me.id:
+                raise CacheOwnerMismatch("the saved token is another user's")
+
+        def started(_result: None) -> None:
+            if self.session is session:
+                session.engine.start()
 
         def failed(exc: Exception) -> None:
-            if self.session is not session or not isinstance(exc, SessionExpired):
+            if self.session is not session:
+                return
+            if not isinstance(exc, SessionExpired | CacheOwnerMismatch):
+                session.engine.start()  # a server error: the engine retries as usual
                 return
             self.session = None
             session.engine.stop()
             session.window.close()
             session.window.deleteLater()
+            session.engine.cache.close()
             self._forget_token(url, session.username)
             self._ask(url, session.username, _("Your session has ended; please sign in again."))
 
-        self.tasks.run(work, None, failed)
+        self.tasks.run(work, started, failed)
 
     def _forget_token(self, url: str, username: str) -> None:
         from csdesk import credentials
@@ -433,8 +449,16 @@ class Controller(QObject):
         self.tasks.run(work, lambda r: self._open(r[0], r[1], url, username), failed)
 
     def _open(
-        self, engine: SyncEngine, user: dict[str, object], server_key: str, username: str
+        self,
+        engine: SyncEngine,
+        user: dict[str, object],
+        server_key: str,
+        username: str,
+        *,
+        start: bool = True,
     ) -> None:
+        """``start``: start syncing now when the engine has a token (else the caller starts
+        it once the server has answered)."""
         me = Me(
             id=str(user["id"]),
             username=str(user.get("username", username)),
@@ -443,7 +467,7 @@ class Controller(QObject):
         )
         ws = Workstation(engine, me)
         engine.add_listener(self.bridge.on_sync_event)
-        if engine.api.token is not None:  # else it starts once signed in (_embedded_sign_in)
+        if start and engine.api.token is not None:  # else once signed in or checked
             engine.start()
         window = MainWindow(
             ws,
