@@ -261,3 +261,46 @@ def test_a_saved_token_of_another_user_sends_nothing_queued_behind_the_cached_in
         assert (counts.pending, counts.rejected) == (1, 0)
     finally:
         cache.close()
+
+
+def test_the_desk_shutdown_waits_for_the_windows_queued_writes(
+    qtbot: QtBot,
+    demo_server: ServerProcess,
+    tmp_path: Path,
+    make_controller: Any,
+) -> None:
+    """The app can quit without the window being closed first (the self-test, a session end):
+    the controller's shutdown, after which ui.app.main ends the process with os._exit, must
+    still wait for the window's writes (a reply the agent just sent)."""
+    path = ui_app.cache_path(ui_app.EMBEDDED_KEY, embedded.DEMO_USER)
+    _fill_cache(path, demo_server)
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE
+    )
+    spawned = embedded.EmbeddedServer(demo_server.url, "unused", child, tmp_path / "log")
+    controller = make_controller(spawned)
+    controller.start()
+    qtbot.waitUntil(
+        lambda: (
+            controller.session is not None
+            and controller.session.engine.status.last_sync_at is not None
+        ),
+        timeout=PATIENCE_MS,
+    )
+    session = controller.session
+    assert session is not None
+    cid = session.window.model.id_at(0)
+    assert cid is not None
+
+    def late_reply() -> None:
+        while not controller.tasks.closed:  # still under way when the desk quits
+            threading.Event().wait(0.005)
+        session.workstation.reply(cid, "sent just before quitting")
+
+    session.window.tasks.write(late_reply)
+    controller.shutdown()
+    cache = LocalCache(path)
+    try:
+        assert Outbox(cache).counts().pending == 1
+    finally:
+        cache.close()

@@ -543,6 +543,9 @@ class Controller(QObject):
         self.appearance.detach()
         self.tasks.shutdown()
         if self.session is not None:
+            # The window's queued writes (a reply just sent) finish first, even when the app
+            # quit without closing it: main() may end the process with os._exit right after.
+            self.session.window.tasks.shutdown()
             self.session.engine.cache.close()
         if self.embedded is not None:
             self.embedded.stop()
