@@ -5,7 +5,6 @@ administrator) is somebody's store, not an empty one, and gets no demo team or d
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -16,8 +15,8 @@ from csdesk.storage.db import make_engine
 from csdesk.storage.migrate import upgrade
 
 
-def test_a_database_with_customers_but_no_users_is_not_seeded(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite+pysqlite:///{tmp_path / 'store.db'}")
+def test_a_database_with_customers_but_no_users_is_not_seeded(db_url: str) -> None:
+    engine = make_engine(db_url)
     try:
         upgrade(engine)
         with Session(engine) as s:
