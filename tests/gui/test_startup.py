@@ -24,6 +24,7 @@ from csdesk import settings as opts
 from csdesk.settings import Settings
 from csdesk.sync import LocalCache, SyncApi, SyncEngine
 from csdesk.sync.events import SyncState
+from csdesk.sync.outbox import Outbox
 from tests.gui.conftest import PASSWORD
 from tests.helpers.keyrings import MemoryKeyring
 from tests.helpers.server import ServerProcess
@@ -175,3 +176,131 @@ def test_an_ended_session_behind_the_cached_inbox_asks_to_sign_in_again(
         memory_keyring.get_password(credentials.SERVICE, credentials.account_name(url, "demo"))
         is None
     )
+
+
+def test_a_server_that_fails_behind_the_cached_inbox_is_said_not_syncing_forever(
+    qtbot: QtBot,
+    demo_server: ServerProcess,
+    tmp_path: Path,
+    make_controller: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The cached inbox shows, then the local server stops at start-up (a port taken, a
+    corrupt database): the window says so and its status leaves "Syncing"."""
+    _fill_cache(ui_app.cache_path(ui_app.EMBEDDED_KEY, embedded.DEMO_USER), demo_server)
+    gate = Gate()
+
+    def failing_wait_ready(server: embedded.EmbeddedServer, timeout: float = 60.0) -> Any:
+        gate.hold()
+        raise embedded.EmbeddedError("the local server stopped at start-up; see the log")
+
+    monkeypatch.setattr(embedded, "wait_ready", failing_wait_ready)
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE
+    )
+    spawned = embedded.EmbeddedServer(demo_server.url, "unused", child, tmp_path / "log")
+    controller = make_controller(spawned)
+    controller.start()
+    qtbot.waitUntil(
+        lambda: controller.session is not None and controller.session.window.model.rowCount() > 0,
+        timeout=PATIENCE_MS,
+    )
+    session = controller.session
+    assert session is not None
+    gate.opened.set()
+    qtbot.waitUntil(lambda: controller.failure is not None, timeout=PATIENCE_MS)
+    assert "stopped at start-up" in session.window.notice_label.text()
+    assert session.engine.status.state != SyncState.SYNCING
+    assert "Syncing" not in session.window.sync_label.text()
+
+
+def test_a_saved_token_of_another_user_sends_nothing_queued_behind_the_cached_inbox(
+    qtbot: QtBot,
+    demo_server: ServerProcess,
+    memory_keyring: MemoryKeyring,
+    make_controller: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """demo's cached inbox shows, but the keyring's token is alex's: a reply the agent queues
+    before the server has answered who the token is stays in demo's outbox (not sent as alex),
+    and the desk asks to sign in."""
+    url = demo_server.url
+    path = ui_app.cache_path(url, "demo")
+    _fill_cache(path, demo_server)
+    api = SyncApi(url)
+    try:
+        alex_token = api.login("alex", PASSWORD).token
+    finally:
+        api.close()
+    _named_setup(url, alex_token, memory_keyring)
+    gate = Gate()
+    real_me = SyncApi.me
+
+    def held_me(self: SyncApi) -> Any:
+        gate.hold()
+        return real_me(self)
+
+    monkeypatch.setattr(SyncApi, "me", held_me)
+    controller = make_controller()
+    controller.start()
+    qtbot.waitUntil(
+        lambda: controller.session is not None and controller.session.window.model.rowCount() > 0,
+        timeout=PATIENCE_MS,
+    )
+    session = controller.session
+    assert session is not None
+    cid = session.window.model.id_at(0)
+    assert cid is not None
+    session.workstation.reply(cid, "typed before the server answered")
+    gate.opened.set()
+    qtbot.waitUntil(lambda: controller.dialog is not None, timeout=PATIENCE_MS)
+    assert controller.session is None
+    cache = LocalCache(path)
+    try:
+        counts = Outbox(cache).counts()
+        assert (counts.pending, counts.rejected) == (1, 0)
+    finally:
+        cache.close()
+
+
+def test_the_desk_shutdown_waits_for_the_windows_queued_writes(
+    qtbot: QtBot,
+    demo_server: ServerProcess,
+    tmp_path: Path,
+    make_controller: Any,
+) -> None:
+    """The app can quit without the window being closed first (the self-test, a session end):
+    the controller's shutdown, after which ui.app.main ends the process with os._exit, must
+    still wait for the window's writes (a reply the agent just sent)."""
+    path = ui_app.cache_path(ui_app.EMBEDDED_KEY, embedded.DEMO_USER)
+    _fill_cache(path, demo_server)
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE
+    )
+    spawned = embedded.EmbeddedServer(demo_server.url, "unused", child, tmp_path / "log")
+    controller = make_controller(spawned)
+    controller.start()
+    qtbot.waitUntil(
+        lambda: (
+            controller.session is not None
+            and controller.session.engine.status.last_sync_at is not None
+        ),
+        timeout=PATIENCE_MS,
+    )
+    session = controller.session
+    assert session is not None
+    cid = session.window.model.id_at(0)
+    assert cid is not None
+
+    def late_reply() -> None:
+        while not controller.tasks.closed:  # still under way when the desk quits
+            threading.Event().wait(0.005)
+        session.workstation.reply(cid, "sent just before quitting")
+
+    session.window.tasks.write(late_reply)
+    controller.shutdown()
+    cache = LocalCache(path)
+    try:
+        assert Outbox(cache).counts().pending == 1
+    finally:
+        cache.close()

@@ -114,8 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--seed-demo-if-empty",
         action="store_true",
-        help="fill a database that has no users with the demo store first (the embedded "
-        "default: one process instead of seed-demo then serve)",
+        help="fill an empty database (no users, teams, customers or conversations) with the "
+        "demo store first (the embedded default: one process instead of seed-demo then serve)",
     )
     serve.add_argument(
         "--exit-with-stdin",
@@ -327,15 +327,17 @@ def _serve(args: argparse.Namespace, db: str) -> int:
 
 
 def _seed_if_empty(engine: Engine) -> int:
-    """The demo store into a database with no users; a database with users is left alone
-    (no demo data is generated or read for it)."""
+    """The demo store into an empty database; one with users, teams, customers or
+    conversations (data imported before the first administrator, say) is left alone (no demo
+    data is generated or read for it)."""
     from sqlalchemy import select
 
     from csdesk.storage import models as m
 
     with engine.connect() as conn:
-        if conn.scalar(select(m.User.id).limit(1)) is not None:
-            return 0
+        for model in (m.User, m.Team, m.Customer, m.Conversation):
+            if conn.scalar(select(model.id).limit(1)) is not None:
+                return 0
     from csdesk.server.demo import seed_demo
 
     try:

@@ -6,7 +6,6 @@ the cache all run in ``Tasks`` workers while a small window says what is going o
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import hashlib
 import logging
@@ -29,6 +28,7 @@ from csdesk.i18n import _
 from csdesk.settings import Settings
 from csdesk.speech import EngineFactory, SpeechService
 from csdesk.sync import (
+    CacheOwnerMismatch,
     LocalCache,
     LoginResult,
     Offline,
@@ -149,7 +149,16 @@ class Controller(QObject):
 
     def _fatal(self, exc: Exception) -> None:
         self.failure = str(exc)
-        self._say(_("csdesk could not start: {error}").format(error=exc))
+        text = _("csdesk could not start: {error}").format(error=exc)
+        session = self.session
+        if session is not None and session.engine.api.token is None:
+            # The cached inbox is shown while the server starts, and it did not: the window
+            # says why and no longer claims to be syncing (the agent's queued actions stay
+            # in the cache for the next start).
+            session.engine.set_token(None)
+            session.window.show_notice(text)
+            return
+        self._say(text)
 
     def _start_embedded(self) -> None:
         """The server child (usually already started) and the cached inbox in parallel: the
@@ -363,32 +372,48 @@ class Controller(QObject):
             if result is None:
                 self._resume_online(url, username, token)
                 return
-            self._open(result[0], result[1], url, username)
+            # Nothing is pushed until the server says the token is still this cache's
+            # owner's (:meth:`_check_session` starts the engine).
+            self._open(result[0], result[1], url, username, start=False)
             if self.session is not None:
                 self._check_session(self.session, url)
 
         self.tasks.run(cached, shown, lambda _exc: self._resume_online(url, username, token))
 
     def _check_session(self, session: Session, url: str) -> None:
-        """The cached window is shown: if the server says the session has ended, it goes and
-        the sign-in dialog asks again (as at a start without a cache). Offline: keep working
-        from the cache."""
+        """The cached window is shown, its engine not yet started: if the server says the
+        session has ended, or that the token is another user's than the cache's, the window
+        goes and the sign-in dialog asks again (as at a start without a cache) and nothing the
+        agent queued meanwhile is sent (it stays in this user's cache). Else, or offline, the
+        engine starts."""
 
         def work() -> None:
-            with contextlib.suppress(Offline):
-                session.engine.api.me()
+            try:
+                user = session.engine.api.me()
+            except Offline:
+                return
+            if str(user.get("id")) != session.workstation.me.id:
+                raise CacheOwnerMismatch("the saved token is another user's")
+
+        def started(_result: None) -> None:
+            if self.session is session:
+                session.engine.start()
 
         def failed(exc: Exception) -> None:
-            if self.session is not session or not isinstance(exc, SessionExpired):
+            if self.session is not session:
+                return
+            if not isinstance(exc, SessionExpired | CacheOwnerMismatch):
+                session.engine.start()  # a server error: the engine retries as usual
                 return
             self.session = None
             session.engine.stop()
             session.window.close()
             session.window.deleteLater()
+            session.engine.cache.close()
             self._forget_token(url, session.username)
             self._ask(url, session.username, _("Your session has ended; please sign in again."))
 
-        self.tasks.run(work, None, failed)
+        self.tasks.run(work, started, failed)
 
     def _forget_token(self, url: str, username: str) -> None:
         from csdesk import credentials
@@ -425,8 +450,16 @@ class Controller(QObject):
         self.tasks.run(work, lambda r: self._open(r[0], r[1], url, username), failed)
 
     def _open(
-        self, engine: SyncEngine, user: dict[str, object], server_key: str, username: str
+        self,
+        engine: SyncEngine,
+        user: dict[str, object],
+        server_key: str,
+        username: str,
+        *,
+        start: bool = True,
     ) -> None:
+        """``start``: start syncing now when the engine has a token (else the caller starts
+        it once the server has answered)."""
         me = Me(
             id=str(user["id"]),
             username=str(user.get("username", username)),
@@ -435,7 +468,7 @@ class Controller(QObject):
         )
         ws = Workstation(engine, me)
         engine.add_listener(self.bridge.on_sync_event)
-        if engine.api.token is not None:  # else it starts once signed in (_embedded_sign_in)
+        if start and engine.api.token is not None:  # else once signed in or checked
             engine.start()
         window = MainWindow(
             ws,
@@ -516,6 +549,9 @@ class Controller(QObject):
         self.appearance.detach()
         self.tasks.shutdown()
         if self.session is not None:
+            # The window's queued writes (a reply just sent) finish first, even when the app
+            # quit without closing it: main() may end the process with os._exit right after.
+            self.session.window.tasks.shutdown()
             self.session.engine.cache.close()
         if self.embedded is not None:
             self.embedded.stop()

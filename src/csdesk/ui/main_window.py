@@ -553,7 +553,9 @@ class MainWindow(ConversationActions, ViewNavigation, QMainWindow):
 
         def closed(_result: int) -> None:
             self.settings_dialog = None
-            self.tasks.run(settings.save, None, self._settings_not_saved)
+            # On the writer: a window closing (Ctrl+Q right after) waits for it, and the
+            # desk ends with os._exit, which would cut a save left on the pool.
+            self.tasks.write(settings.save, None, self._settings_not_saved)
             if focus is not None:  # back where the agent was, as after any dialog
                 self.activateWindow()
                 focus.setFocus(Qt.FocusReason.OtherFocusReason)
