@@ -46,11 +46,13 @@ def _arrive(qtbot: QtBot, desk: SpeakingDesk, *items: Item) -> None:
     """Publish what the sync engine publishes when these messages arrive; wait until handled."""
     speech = desk.window.speech
     assert speech is not None
-    before = speech.batches
+    before = {msg.id: speech.looked_at[msg.id] for _c, msg in items}
     pairs = [(Entity.CONVERSATION, cid) for cid, _m in items]
     pairs += [(Entity.MESSAGE, msg.id) for _c, msg in items]
     desk.window.bridge.changes.emit(ChangeSet.of(pairs))
-    qtbot.waitUntil(lambda: speech.batches > before, timeout=10_000)
+    qtbot.waitUntil(
+        lambda: all(speech.looked_at[mid] > n for mid, n in before.items()), timeout=10_000
+    )
 
 
 def _sentence(msg: MessageView) -> str:

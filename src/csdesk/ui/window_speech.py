@@ -8,6 +8,8 @@ the window's ``Tasks`` and only the resulting sentences come back to the GUI thr
 from __future__ import annotations
 
 import math
+from collections import Counter
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -50,7 +52,9 @@ class WindowSpeech(QObject):
         self.speaker = speaker
         self.since = since or datetime.now(UTC) - CLOCK_SLACK
         self.seen_messages: set[str] = set()
-        self.batches = 0  # sync batches looked at (tests wait on it)
+        #: How often each message of a sync batch was looked at (tests wait on it: other
+        #: batches, from the initial sync or other desks, come and go meanwhile).
+        self.looked_at: Counter[str] = Counter()
         self._sla_stage: dict[str, str] = {}
         window.bridge.changes.connect(self.on_changes)
         speaker.status_changed.connect(self._status_changed)
@@ -78,11 +82,13 @@ class WindowSpeech(QObject):
     def on_changes(self, changes: ChangeSet) -> None:
         if changes.everything:
             return
-        wanted = changes.ids(Entity.MESSAGE) - self.seen_messages
+        batch = changes.ids(Entity.MESSAGE)
+        wanted = batch - self.seen_messages
         if not wanted or not self.speaker.options.enabled:
+            self.looked_at.update(batch)
             return
         if not self.window.caught_up:  # the first sync is backlog: spare the workers
-            self.speak_inbound([])
+            self.speak_inbound([], batch)
             return
         ws, since, cids = self.window.ws, self.since, sorted(changes.ids(Entity.CONVERSATION))
 
@@ -103,10 +109,10 @@ class WindowSpeech(QObject):
                         news.append((msg.id, text, conv.assignee_id == ws.me.id))
             return news
 
-        self.window.tasks.run(work, self.speak_inbound)
+        self.window.tasks.run(work, lambda news: self.speak_inbound(news, batch))
 
-    def speak_inbound(self, news: list[Inbound]) -> None:
-        self.batches += 1
+    def speak_inbound(self, news: list[Inbound], looked_at: Iterable[str] = ()) -> None:
+        self.looked_at.update(looked_at)
         fresh = [item for item in news if item[0] not in self.seen_messages]
         self.seen_messages.update(mid for mid, _t, _m in fresh)
         said = 0
