@@ -126,16 +126,11 @@ def _named_setup(server_url: str, token: str, ring: MemoryKeyring) -> None:
     credentials.store_token(server_url, "demo", token, backend=ring)
 
 
-def test_saved_token_shows_the_cached_inbox_before_the_server_answers(
-    qtbot: QtBot,
-    demo_server: ServerProcess,
-    memory_keyring: MemoryKeyring,
-    make_controller: Any,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    url = demo_server.url
-    token = _fill_cache(ui_app.cache_path(url, "demo"), demo_server)
-    _named_setup(url, token, memory_keyring)
+def _start_with_me_held(
+    qtbot: QtBot, make_controller: Any, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Gate, Any]:
+    """Start a desk on its saved token with the server's "who am I" held at a gate; return
+    once the cached inbox shows."""
     gate = Gate()
     real_me = SyncApi.me
 
@@ -150,6 +145,20 @@ def test_saved_token_shows_the_cached_inbox_before_the_server_answers(
         lambda: controller.session is not None and controller.session.window.model.rowCount() > 0,
         timeout=PATIENCE_MS,
     )
+    return gate, controller
+
+
+def test_saved_token_shows_the_cached_inbox_before_the_server_answers(
+    qtbot: QtBot,
+    demo_server: ServerProcess,
+    memory_keyring: MemoryKeyring,
+    make_controller: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    url = demo_server.url
+    token = _fill_cache(ui_app.cache_path(url, "demo"), demo_server)
+    _named_setup(url, token, memory_keyring)
+    gate, controller = _start_with_me_held(qtbot, make_controller, monkeypatch)
     assert not gate.opened.is_set()
     session = controller.session
     assert session is not None
@@ -233,20 +242,7 @@ def test_a_saved_token_of_another_user_sends_nothing_queued_behind_the_cached_in
     finally:
         api.close()
     _named_setup(url, alex_token, memory_keyring)
-    gate = Gate()
-    real_me = SyncApi.me
-
-    def held_me(self: SyncApi) -> Any:
-        gate.hold()
-        return real_me(self)
-
-    monkeypatch.setattr(SyncApi, "me", held_me)
-    controller = make_controller()
-    controller.start()
-    qtbot.waitUntil(
-        lambda: controller.session is not None and controller.session.window.model.rowCount() > 0,
-        timeout=PATIENCE_MS,
-    )
+    gate, controller = _start_with_me_held(qtbot, make_controller, monkeypatch)
     session = controller.session
     assert session is not None
     cid = session.window.model.id_at(0)

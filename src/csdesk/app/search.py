@@ -328,14 +328,7 @@ class SearchIndex:
         if not expr.endswith("*"):
             return expr
         exact = expr[:-1]
-        found = s.scalar(
-            text(
-                "SELECT count(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH :q "
-                "ORDER BY rowid DESC LIMIT :n)"
-            ),
-            {"q": exact, "n": limit},
-        )
-        return exact if (found or 0) >= limit else expr
+        return exact if _reaches(s, exact, limit) else expr
 
     def search(self, s: Session, query: str, run: Callable[[Subquery], list[str]]) -> list[str]:
         """``run`` (a view's ordering joined to the hits) over the newest ``MAX_HITS`` index
@@ -354,16 +347,7 @@ class SearchIndex:
     def _fills(self, s: Session, query: str, limit: int) -> bool:
         """Whether ``query`` has at least ``limit`` index hits."""
         expr = match_expression(query)
-        if expr is None:
-            return False
-        found = s.scalar(
-            text(
-                "SELECT count(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH :q "
-                "ORDER BY rowid DESC LIMIT :n)"
-            ),
-            {"q": expr, "n": limit},
-        )
-        return (found or 0) >= limit
+        return expr is not None and _reaches(s, expr, limit)
 
     def pending_in(self, s: Session) -> bool:
         """True while the index is not built (an initial sync, or being opened on a worker):
@@ -384,6 +368,18 @@ class SearchIndex:
             hits = self.hits(query, limit, session=s)
             assert hits is not None
             return list(s.scalars(select(hits.c.id)))
+
+
+def _reaches(s: Session, expr: str, limit: int) -> bool:
+    """Whether the FTS expression ``expr`` has at least ``limit`` index hits."""
+    found = s.scalar(
+        text(
+            "SELECT count(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH :q "
+            "ORDER BY rowid DESC LIMIT :n)"
+        ),
+        {"q": expr, "n": limit},
+    )
+    return (found or 0) >= limit
 
 
 _HITS = (
