@@ -149,11 +149,16 @@ def _find(desk: Desk, text: str) -> str | None:
 def _reply(qtbot: QtBot, desk: Desk, cid: str, text: str) -> str:
     """Open ``cid``, check whose it is, answer by keyboard; the customer pane's name."""
     w = desk.window
+    cached = desk.ws.conversation(cid)
+    assert cached is not None
     w.open_conversation(cid)
+    # Already open (the chat, just linked), the pane may still show the customer it had:
+    # wait for the one the cache holds now, not only for a pane that agrees with itself.
     qtbot.waitUntil(
         lambda: (
             w.open_conv is not None
             and w.open_conv.id == cid
+            and w.open_conv.customer_id == cached.customer_id
             and w.customer_ctx is not None
             and w.customer_ctx.id == w.open_conv.customer_id
         ),
