@@ -375,3 +375,56 @@ def test_a_narrow_view_finds_matches_older_than_the_hit_cap(cache: LocalCache) -
         )
     assert first == []  # the cap alone loses it
     assert found == ["c1"]
+
+
+def kettles(cache: LocalCache, index: SearchIndex) -> None:
+    """Four conversations (c1, c3 and c4 open, c2 resolved; c3 mine) with one "kettle"
+    message each, indexed one page at a time so the newest hit is c2's, then c4's, c3's, c1's."""
+    cache.apply_page(
+        page(
+            (Entity.CONVERSATION, "c3", conversation("c3", assignee_id=ME["id"])),
+            (Entity.CONVERSATION, "c4", conversation("c4")),
+            cursor=4,
+        )
+    )
+    for n, (msg, conv) in enumerate((("m1", "c1"), ("m3", "c3"), ("m4", "c4"), ("m5", "c2"))):
+        cache.apply_page(page((Entity.MESSAGE, msg, message(msg, conv, "kettle")), cursor=5 + n))
+
+
+def searched(cache: LocalCache, index: SearchIndex, view: str) -> list[str]:
+    now = datetime(2025, 1, 2, tzinfo=UTC)
+    with cache.session() as s:
+        return sorted(
+            index.search(
+                s,
+                "kettle",
+                lambda hits: inbox.ordered_ids(s, view, inbox.Sort.NEWEST, ME["id"], now, hits),
+            )
+        )
+
+
+def test_a_broad_view_shows_the_newest_capped_hits_without_a_wider_search(
+    cache: LocalCache,
+) -> None:
+    """A view that keeps ``widen_below`` rows of the capped hits is not searched again: it
+    shows what the newest ``max_hits`` index hits hold, even when older matches exist."""
+    index = seeded(cache)
+    kettles(cache, index)
+    index.max_hits = 3
+    index.widen_below = 2
+    assert searched(cache, index, inbox.View.EVERYWHERE) == ["c2", "c3", "c4"]  # not c1
+    assert searched(cache, index, inbox.View.ALL_OPEN) == ["c3", "c4"]  # c1 is older
+    index.widen_below = 3  # All open now keeps too few: it looks further back
+    assert searched(cache, index, inbox.View.ALL_OPEN) == ["c1", "c3", "c4"]
+
+
+def test_a_narrow_view_keeps_finding_rows_when_the_cap_cuts(cache: LocalCache) -> None:
+    """Mine keeps none of the newest hits, then fewer than ``widen_below``: it searches
+    further back and finds its own older match; a broad view is not widened by it."""
+    index = seeded(cache)
+    kettles(cache, index)
+    index.max_hits = 1  # the newest hit only: c2's, resolved
+    assert searched(cache, index, inbox.View.MINE) == ["c3"]
+    assert searched(cache, index, inbox.View.EVERYWHERE) == ["c2"]
+    index.wide_hits = 2  # c3's hit is the third newest: beyond the wider cap too
+    assert searched(cache, index, inbox.View.MINE) == []

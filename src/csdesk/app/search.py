@@ -43,9 +43,14 @@ _PENDING_KEY = "search_pending"
 #: 500 hits 10-20 ms (bench/desk_search.py --max-hits).
 MAX_HITS = 1000
 #: The cap of a second, wider search when the first one's hits were cut and a narrow view
-#: (Mine, All open) kept fewer than ``MAX_HITS`` of them: the matches it shows may lie
-#: further back than the newest ``MAX_HITS`` index hits.
+#: (Mine) kept fewer than ``WIDEN_BELOW`` rows of them: the matches it shows may lie further
+#: back than the newest ``MAX_HITS`` index hits.
 WIDE_HITS = 20_000
+#: A view that keeps at least this many rows of the newest ``MAX_HITS`` hits (a screenful and
+#: more) is not searched again wider: the agent refines the query rather than scroll past a
+#: hundred matches, and the wider search costs 20 times the first (All open keeps about half
+#: of a common word's hits; its second pass took 40-80 ms at 1.26 M index rows).
+WIDEN_BELOW = 100
 
 _DDL = (
     # Only the text: reading UNINDEXED columns back costs a content-table lookup per hit.
@@ -127,6 +132,7 @@ class SearchIndex:
         self.cache = cache
         self.max_hits = MAX_HITS
         self.wide_hits = WIDE_HITS
+        self.widen_below = WIDEN_BELOW
         self._on_ready = on_ready
         self._ready = threading.Event()
         self._opening = threading.Lock()
@@ -333,12 +339,15 @@ class SearchIndex:
     def search(self, s: Session, query: str, run: Callable[[Subquery], list[str]]) -> list[str]:
         """``run`` (a view's ordering joined to the hits) over the newest ``MAX_HITS`` index
         hits of ``query``; again over ``WIDE_HITS`` of them when the cap cut the hits and the
-        view kept fewer than the cap, so a narrow view still finds its older matches."""
+        view kept fewer than ``WIDEN_BELOW`` rows (nor as many as the cap), so a narrow view
+        (Mine) still finds its older matches while a broad one (All open, everywhere) shows
+        those of the newest hits at the cost of one pass."""
         hits = self.hits(query, session=s)
         if hits is None:
             return []
         ids = run(hits)
-        if len(ids) < self.max_hits and self._fills(s, query, self.max_hits):
+        enough = min(self.widen_below, self.max_hits)
+        if len(ids) < enough and self._fills(s, query, self.max_hits):
             wide = self.hits(query, self.wide_hits, session=s)
             assert wide is not None
             ids = run(wide)
