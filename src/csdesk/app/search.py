@@ -33,7 +33,7 @@ from csdesk.sync.tables import get_state, set_state
 log = logging.getLogger(__name__)
 
 #: Bump when the index tables change shape: an index of another layout is rebuilt on open.
-LAYOUT = 4
+LAYOUT = 3
 _LAYOUT_KEY = "search_layout"
 #: Set while the index is not built (an initial sync is under way): searches find nothing.
 _PENDING_KEY = "search_pending"
@@ -55,7 +55,7 @@ WIDEN_BELOW = 100
 _DDL = (
     # Only the text: reading UNINDEXED columns back costs a content-table lookup per hit.
     "CREATE VIRTUAL TABLE IF NOT EXISTS search_fts USING fts5(body, "
-    "tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3 4 5', columnsize = 0)",
+    "tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3', columnsize = 0)",
     "CREATE TABLE IF NOT EXISTS search_refs ("
     "id INTEGER PRIMARY KEY, kind TEXT NOT NULL, key TEXT NOT NULL, "
     "conversation_id TEXT, customer_id TEXT, UNIQUE (kind, key))",
@@ -99,7 +99,7 @@ def match_expression(query: str) -> str | None:
     (results as you type). Quotes keep user input from being read as FTS syntax.
 
     Never a one-letter prefix: it matches most of the cache, and FTS5 gathers every hit of a
-    prefix its prefix index (2 to 5 letters) does not hold before it can sort them. A last
+    prefix its prefix index (2 and 3 letters) does not hold before it can sort them. A last
     word of one letter is one just begun and waits for its second; a query with no word of
     two letters or more is not searched at all (None; see ``searchable``)."""
     # Each typed word is a phrase of the tokens FTS5's unicode61 tokenizer makes of it (runs
@@ -328,7 +328,7 @@ class SearchIndex:
     @staticmethod
     def _expression(s: Session, expr: str, limit: int) -> str:
         """``expr``, or without its last word's prefix star when the whole word alone fills
-        ``limit``: FTS5 gathers every hit of a prefix (beyond the prefix index's 2 to 5
+        ``limit``: FTS5 gathers every hit of a prefix (beyond the prefix index's 2 and 3
         letters) before it can sort them, a common word's in tens of milliseconds, while the
         newest hits of one word come straight off its index."""
         if not expr.endswith("*"):
