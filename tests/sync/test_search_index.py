@@ -428,3 +428,24 @@ def test_a_narrow_view_keeps_finding_rows_when_the_cap_cuts(cache: LocalCache) -
     assert searched(cache, index, inbox.View.EVERYWHERE) == ["c2"]
     index.wide_hits = 2  # c3's hit is the third newest: beyond the wider cap too
     assert searched(cache, index, inbox.View.MINE) == []
+
+
+def test_the_wider_search_keeps_the_whole_word_the_first_one_chose(cache: LocalCache) -> None:
+    """"kettle" fills the cap as a whole word: neither the check that the cap cut the hits
+    nor the wider search asks FTS for its prefix (which would gather every "kettle…" hit)."""
+    index = seeded(cache)
+    kettles(cache, index)
+    index.max_hits = 1
+    asked: list[str] = []
+
+    def seen(_c: Connection, _cur: Any, sql: str, params: Any, *_a: Any) -> None:
+        if "MATCH" in sql:
+            asked.extend(p for p in params if isinstance(p, str) and "kettle" in p)
+
+    event.listen(cache.engine, "before_cursor_execute", seen)
+    try:
+        assert searched(cache, index, inbox.View.MINE) == ["c3"]
+    finally:
+        event.remove(cache.engine, "before_cursor_execute", seen)
+    assert len(asked) == 4  # is the whole word enough; first pass; did the cap cut; wider
+    assert set(asked) == {'"kettle"'}

@@ -318,12 +318,7 @@ class SearchIndex:
                     expr = self._expression(s, expr, limit)
             else:
                 expr = self._expression(session, expr, limit)
-        return (
-            text(_HITS)
-            .bindparams(search_q=expr, search_n=limit)
-            .columns(id=String())
-            .subquery("search_hits")
-        )
+        return _hits(expr, limit)
 
     @staticmethod
     def _expression(s: Session, expr: str, limit: int) -> str:
@@ -341,22 +336,20 @@ class SearchIndex:
         hits of ``query``; again over ``WIDE_HITS`` of them when the cap cut the hits and the
         view kept fewer than ``WIDEN_BELOW`` rows (nor as many as the cap), so a narrow view
         (Mine) still finds its older matches while a broad one (All open, everywhere) shows
-        those of the newest hits at the cost of one pass."""
-        hits = self.hits(query, session=s)
-        if hits is None:
-            return []
-        ids = run(hits)
-        enough = min(self.widen_below, self.max_hits)
-        if len(ids) < enough and self._fills(s, query, self.max_hits):
-            wide = self.hits(query, self.wide_hits, session=s)
-            assert wide is not None
-            ids = run(wide)
-        return ids
+        those of the newest hits at the cost of one pass.
 
-    def _fills(self, s: Session, query: str, limit: int) -> bool:
-        """Whether ``query`` has at least ``limit`` index hits."""
+        Both passes search the same FTS expression, the one chosen for the first (a whole word
+        that fills the cap stays whole: its prefix would gather every hit of it again)."""
         expr = match_expression(query)
-        return expr is not None and _reaches(s, expr, limit)
+        if expr is None:
+            return []
+        if self._ready.is_set():  # else the tables may be of an older layout (``hits``)
+            expr = self._expression(s, expr, self.max_hits)
+        ids = run(_hits(expr, self.max_hits))
+        enough = min(self.widen_below, self.max_hits)
+        if len(ids) < enough and _reaches(s, expr, self.max_hits):
+            ids = run(_hits(expr, self.wide_hits))
+        return ids
 
     def pending_in(self, s: Session) -> bool:
         """True while the index is not built (an initial sync, or being opened on a worker):
@@ -377,6 +370,16 @@ class SearchIndex:
             hits = self.hits(query, limit, session=s)
             assert hits is not None
             return list(s.scalars(select(hits.c.id)))
+
+
+def _hits(expr: str, limit: int) -> Subquery:
+    """``SearchIndex.hits`` for an FTS expression."""
+    return (
+        text(_HITS)
+        .bindparams(search_q=expr, search_n=limit)
+        .columns(id=String())
+        .subquery("search_hits")
+    )
 
 
 def _reaches(s: Session, expr: str, limit: int) -> bool:
