@@ -95,16 +95,14 @@ def test_end_of_a_long_list_loads_only_the_rows_it_shows(qtbot: QtBot) -> None:
         return _rows(ids)
 
     n = 300_000
-    panel, model, ids = _panel(qtbot, n, fetch)
+    panel, _model, ids = _panel(qtbot, n, fetch)
     view = panel.list
     qtbot.waitUntil(lambda: bool(asked))  # the first screen painted
     asked.clear()
     qtbot.keyClick(view, Qt.Key.Key_End)
     assert view.currentIndex().row() == n - 1 and panel.current_id() == ids[-1]
     assert view.selectionModel().isRowSelected(n - 1)
-    qtbot.waitUntil(
-        lambda: view.viewport().rect().intersects(view.visualRect(view.currentIndex()))
-    )
+    qtbot.waitUntil(lambda: view.viewport().rect().intersects(view.visualRect(view.currentIndex())))
     qtbot.waitUntil(lambda: ids[-1] in asked)  # painted
     assert len(asked) <= 2 * 64  # a batch or two around what is shown
     assert min(ids.index(i) for i in asked) > n - 2 * 64
