@@ -13,13 +13,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtGui import QFont, QFontMetrics
 from pytestqt.qtbot import QtBot
 
 from csdesk.app.inbox import InboxRow, Sort, View
 from csdesk.theme.themes import get_theme
 from csdesk.ui.latest import Latest
 from csdesk.ui.models.inbox_model import CHUNK, InboxModel
-from csdesk.ui.panels.inbox import InboxPanel
+from csdesk.ui.panels.inbox import InboxPanel, row_height
 from csdesk.ui.tasks import Tasks
 from tests.gui.conftest import Desk
 from tests.helpers.server import ServerProcess
@@ -229,9 +230,22 @@ def test_end_with_nothing_highlighted_reaches_the_last_conversation(qtbot: QtBot
     assert panel.current_id() == ids[299]
 
 
+class _GuiScans(list[str]):
+    """A list that notes every ``index`` scan made of it on the GUI thread."""
+
+    gui: list[int] = []  # noqa: RUF012 (one shared note, reset by the test)
+
+    def index(self, value: str, start: Any = 0, stop: Any = None) -> int:
+        if threading.current_thread() is threading.main_thread():
+            _GuiScans.gui.append(start)
+        return super().index(value, start, len(self) if stop is None else stop)
+
+
 def test_the_open_conversation_stays_highlighted_past_the_shown_chunk_across_reloads(
     qtbot: QtBot, demo_server: ServerProcess, desk_factory: Callable[..., Desk]
 ) -> None:
+    """Also: a reload finds the open conversation's new row on the worker; the GUI thread
+    never scans the list for it (a scan of a million ids is a pause)."""
     desk = desk_factory(demo_server, "demo")
     w = desk.window
     real = desk.ws.ordered_ids
@@ -242,7 +256,7 @@ def test_the_open_conversation_stays_highlighted_past_the_shown_chunk_across_rel
         view: str, sort: Sort, query: str = "", now: datetime | None = None, only: object = None
     ) -> list[str]:  # the demo's conversations after 5,000 others: past the shown chunk
         ids = real(view, sort, query, now)
-        return order.get("ids") or pad + ids
+        return _GuiScans(order.get("ids") or pad + ids)
 
     desk.ws.ordered_ids = ordered_ids  # type: ignore[assignment]
     w.reload_list()
@@ -252,6 +266,7 @@ def test_the_open_conversation_stays_highlighted_past_the_shown_chunk_across_rel
     w.inbox.list.setFocus()
     assert w.inbox.select_id(target)
     qtbot.waitUntil(lambda: w.open_id == target and w.open_conv is not None, timeout=10_000)
+    _GuiScans.gui.clear()
     # A new message: another conversation moves to the top; the open one is one row lower.
     order["ids"] = [ids[5_003]] + [i for i in ids if i != ids[5_003]]
     w.reload_list()
@@ -262,12 +277,14 @@ def test_the_open_conversation_stays_highlighted_past_the_shown_chunk_across_rel
     assert w.inbox.list.currentIndex().row() == 5_002
     assert w.inbox.list.hasFocus() or not w.isActiveWindow()
     assert w.conversation.header.text() and w.open_conv is not None and w.open_conv.id == target
+    assert _GuiScans.gui == []
     # It leaves the view: nothing highlighted, J goes on from its place.
     now_shown = list(w.model.ids())
     order["ids"] = [i for i in now_shown if i != target]
     w.reload_list()
     qtbot.waitUntil(lambda: not w._reorder_pending and target not in w.model.ids(), timeout=20_000)
     assert w.inbox.current_id() is None and w.open_id == target
+    assert _GuiScans.gui == []  # the worker found it gone
     w.inbox.step(1)
     qtbot.waitUntil(lambda: w.open_id == now_shown[5_003], timeout=10_000)
     assert w.inbox.current_id() == w.open_id
@@ -302,6 +319,24 @@ def test_resolving_updates_the_side_bar_counts_at_once_and_a_failed_query_does_n
     desk.ws.ordered_ids = real  # type: ignore[method-assign]
     w.inbox.search.setText("zzzz-nothing")
     qtbot.waitUntil(lambda: not w._reorder_pending and w.model.total() == 0, timeout=10_000)
+
+
+def test_rows_keep_one_height_that_follows_the_text_size(qtbot: QtBot) -> None:
+    """Rows are placed by arithmetic, so their one height must follow the font (text
+    scaling): two lines of text, never clipped."""
+    panel, model, _ids = _panel(qtbot)
+    view = panel.list
+    for size in (10, 20):
+        font = QFont(view.font())
+        font.setPointSize(size)
+        view.setFont(font)
+        want = row_height(font)
+        assert want >= 2 * QFontMetrics(font).height()
+        qtbot.waitUntil(lambda want=want: view.visualRect(model.index(1)).height() == want)
+        assert (
+            view.visualRect(model.index(N - 1)).top()
+            == view.visualRect(model.index(0)).top() + (N - 1) * want
+        )
 
 
 class _SliceWatch(list[str]):
