@@ -89,7 +89,7 @@ class InboxModel(QAbstractListModel):
             self.dataChanged.emit(self.index(0), self.index(len(self._ids) - 1))
 
     def ids(self) -> list[str]:
-        """Every conversation of the list, in order (shown or not yet)."""
+        """Every conversation of the list, in order."""
         return self._ids
 
     def total(self) -> int:
@@ -99,9 +99,9 @@ class InboxModel(QAbstractListModel):
         """The row of ``conversation_id``; ``hint``: where it probably is, or next to it
         (checked first)."""
         if hint is not None:
-            for row in (hint, hint + 1, hint - 1):
-                if self.id_at(row) == conversation_id:
-                    return row
+            for near in (hint, hint + 1, hint - 1):
+                if self.id_at(near) == conversation_id:
+                    return near
         row = self._pos.get(conversation_id)
         if row is None and len(self._pos) < len(self._ids):
             try:  # beyond the first chunk: a scan, only when asked (no million-entry dict)
