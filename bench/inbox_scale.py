@@ -15,8 +15,8 @@ for each size, in a real workstation window (offscreen, no server):
   one gap (on a shared, loaded box the wall gap also counts time the thread was not
   scheduled; the same-run baseline size shows that floor), while
   the list reloads (ordering, counts and Mine on the worker), while a search is typed a key
-  every 60 ms (debounced, one query at a time) and while End walks to the last
-  conversation (rows loaded and laid out in batches).
+  every 60 ms (debounced, one query at a time) and while End goes to the last
+  conversation (the list places rows by arithmetic; only the rows on screen are loaded).
 
 The built cache has no search-index rows (the search path is measured by its own bench):
 the typed search measures the window's side of it, not the full-text lookup.

@@ -1,7 +1,9 @@
-"""Issue 10 item 5: the inbox over many conversations. The view is told about the rows a
-chunk at a time, yet the keyboard reaches every conversation (End, PageDown, Down, J), the
-list says how many it holds in all, a stale query's answer is never shown, and typing a
-search does not recount the side bar."""
+"""Issue 10 item 5: the inbox over many conversations. Every conversation is a row of the
+view from the start, placed by arithmetic (rows of one height), and rows are loaded only as
+they are shown: the keyboard reaches every conversation (End, PageDown, Down, J) loading only
+what it shows, the list says how many it holds, a stale query's answer is never shown, a
+reload keeps the open conversation highlighted without the GUI thread scanning the list, and
+typing a search does not recount the side bar."""
 
 from __future__ import annotations
 
@@ -10,14 +12,15 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, Qt
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt
+from PySide6.QtGui import QFont, QFontMetrics
 from pytestqt.qtbot import QtBot
 
 from csdesk.app.inbox import InboxRow, Sort, View
 from csdesk.theme.themes import get_theme
 from csdesk.ui.latest import Latest
 from csdesk.ui.models.inbox_model import CHUNK, InboxModel
-from csdesk.ui.panels.inbox import InboxPanel
+from csdesk.ui.panels.inbox import InboxPanel, row_height
 from csdesk.ui.tasks import Tasks
 from tests.gui.conftest import Desk
 from tests.helpers.server import ServerProcess
@@ -50,13 +53,15 @@ def _rows(ids: Sequence[str]) -> dict[str, InboxRow]:
     }
 
 
-def _panel(qtbot: QtBot) -> tuple[InboxPanel, InboxModel, list[str]]:
-    model = InboxModel(_rows)
+def _panel(
+    qtbot: QtBot, n: int = N, fetch: Callable[[Sequence[str]], dict[str, InboxRow]] = _rows
+) -> tuple[InboxPanel, InboxModel, list[str]]:
+    model = InboxModel(fetch)
     panel = InboxPanel(model, get_theme("light"))
     qtbot.addWidget(panel)
     panel.resize(500, 600)
     panel.show()
-    ids = [f"c{n:05d}" for n in range(N)]
+    ids = [f"c{k:06d}" for k in range(n)]
     model.set_ids(ids)
     panel.list.setFocus()
     panel.list.selectionModel().setCurrentIndex(
@@ -65,21 +70,55 @@ def _panel(qtbot: QtBot) -> tuple[InboxPanel, InboxModel, list[str]]:
     return panel, model, ids
 
 
-def test_end_reaches_the_last_of_thousands_of_rows_shown_a_chunk_at_a_time(
-    qtbot: QtBot,
-) -> None:
+def test_end_reaches_the_last_of_thousands_of_rows_at_once(qtbot: QtBot) -> None:
     panel, model, ids = _panel(qtbot)
-    assert model.rowCount() == CHUNK < model.total() == N  # the view knows one chunk
+    assert model.rowCount() == model.total() == N  # the view knows every row
     qtbot.keyClick(panel.list, Qt.Key.Key_End)
     assert panel.list.currentIndex().row() == N - 1
     assert panel.current_id() == ids[-1]
     view = panel.list
-    qtbot.waitUntil(  # and it is on screen once laid out
-        lambda: view.viewport().rect().intersects(view.visualRect(view.currentIndex())),
-        timeout=20_000,
+    qtbot.waitUntil(  # and it is on screen, selected
+        lambda: view.viewport().rect().intersects(view.visualRect(view.currentIndex()))
     )
+    assert view.selectionModel().isRowSelected(N - 1)
     qtbot.keyClick(panel.list, Qt.Key.Key_Home)
     assert panel.current_id() == ids[0]
+
+
+def test_end_of_a_long_list_loads_only_the_rows_it_shows(qtbot: QtBot) -> None:
+    """End at 300,000 conversations: the last one is current, selected and on screen, and
+    the rows the model loaded are the first screen and the last, nothing in between (a
+    list view laid out every row up to the end, one Python call each)."""
+    asked: list[str] = []
+
+    def fetch(ids: Sequence[str]) -> dict[str, InboxRow]:
+        asked.extend(ids)
+        return _rows(ids)
+
+    n = 300_000
+    panel, model, ids = _panel(qtbot, n, fetch)
+    view = panel.list
+    qtbot.waitUntil(lambda: bool(asked))  # the first screen painted
+    asked.clear()
+    counted: list[int] = []
+    real_count = model.rowCount
+
+    def row_count(parent: Any = QModelIndex()) -> int:  # noqa: B008
+        counted.append(1)
+        return real_count(parent)
+
+    model.rowCount = row_count  # type: ignore[method-assign]
+    qtbot.keyClick(view, Qt.Key.Key_End)
+    assert view.currentIndex().row() == n - 1 and panel.current_id() == ids[-1]
+    assert view.selectionModel().isRowSelected(n - 1)
+    qtbot.waitUntil(lambda: view.viewport().rect().intersects(view.visualRect(view.currentIndex())))
+    qtbot.waitUntil(lambda: ids[-1] in asked)  # painted
+    assert len(asked) <= 2 * 64  # a batch or two around what is shown
+    assert min(ids.index(i) for i in asked) > n - 2 * 64
+    assert view.indexAt(view.viewport().rect().bottomLeft()).row() in (n - 1, -1)
+    assert 0 < len(counted) < 1_000  # no walk over the rows (a list view: one per row)
+    qtbot.keyClick(view, Qt.Key.Key_PageUp)
+    assert n - 40 < view.currentIndex().row() < n - 1
 
 
 def test_page_down_down_and_j_go_past_the_shown_chunk(qtbot: QtBot) -> None:
@@ -95,7 +134,7 @@ def test_page_down_down_and_j_go_past_the_shown_chunk(qtbot: QtBot) -> None:
     assert panel.list.currentIndex().row() == CHUNK * 3 - 1
     qtbot.keyClick(panel.list, Qt.Key.Key_Down)
     assert panel.current_id() == ids[CHUNK * 3]
-    last = model.rowCount() - 1  # the last row the view knows of
+    last = CHUNK * 4 - 1  # past the rows whose positions are kept
     panel.select_id(ids[last])
     panel.step(1)  # J
     assert panel.current_id() == ids[last + 1]
@@ -105,7 +144,7 @@ def test_page_down_down_and_j_go_past_the_shown_chunk(qtbot: QtBot) -> None:
 
 def test_the_list_says_how_many_conversations_it_holds_in_all(qtbot: QtBot) -> None:
     panel, model, _ids = _panel(qtbot)
-    assert model.rowCount() < N
+    assert model.rowCount() == N
     assert panel.list.accessibleDescription().startswith(f"{N} conversations.")
     model.set_ids(["a"])
     assert panel.list.accessibleDescription().startswith("1 conversation.")
@@ -200,9 +239,22 @@ def test_end_with_nothing_highlighted_reaches_the_last_conversation(qtbot: QtBot
     assert panel.current_id() == ids[299]
 
 
+class _GuiScans(list[str]):
+    """A list that notes every ``index`` scan made of it on the GUI thread."""
+
+    gui: list[int] = []  # noqa: RUF012 (one shared note, reset by the test)
+
+    def index(self, value: str, start: Any = 0, stop: Any = None) -> int:
+        if threading.current_thread() is threading.main_thread():
+            _GuiScans.gui.append(start)
+        return super().index(value, start, len(self) if stop is None else stop)
+
+
 def test_the_open_conversation_stays_highlighted_past_the_shown_chunk_across_reloads(
     qtbot: QtBot, demo_server: ServerProcess, desk_factory: Callable[..., Desk]
 ) -> None:
+    """Also: a reload finds the open conversation's new row on the worker; the GUI thread
+    never scans the list for it (a scan of a million ids is a pause)."""
     desk = desk_factory(demo_server, "demo")
     w = desk.window
     real = desk.ws.ordered_ids
@@ -213,7 +265,7 @@ def test_the_open_conversation_stays_highlighted_past_the_shown_chunk_across_rel
         view: str, sort: Sort, query: str = "", now: datetime | None = None, only: object = None
     ) -> list[str]:  # the demo's conversations after 5,000 others: past the shown chunk
         ids = real(view, sort, query, now)
-        return order.get("ids") or pad + ids
+        return _GuiScans(order.get("ids") or pad + ids)
 
     desk.ws.ordered_ids = ordered_ids  # type: ignore[assignment]
     w.reload_list()
@@ -223,6 +275,7 @@ def test_the_open_conversation_stays_highlighted_past_the_shown_chunk_across_rel
     w.inbox.list.setFocus()
     assert w.inbox.select_id(target)
     qtbot.waitUntil(lambda: w.open_id == target and w.open_conv is not None, timeout=10_000)
+    _GuiScans.gui.clear()
     # A new message: another conversation moves to the top; the open one is one row lower.
     order["ids"] = [ids[5_003]] + [i for i in ids if i != ids[5_003]]
     w.reload_list()
@@ -233,12 +286,14 @@ def test_the_open_conversation_stays_highlighted_past_the_shown_chunk_across_rel
     assert w.inbox.list.currentIndex().row() == 5_002
     assert w.inbox.list.hasFocus() or not w.isActiveWindow()
     assert w.conversation.header.text() and w.open_conv is not None and w.open_conv.id == target
+    assert _GuiScans.gui == []
     # It leaves the view: nothing highlighted, J goes on from its place.
     now_shown = list(w.model.ids())
     order["ids"] = [i for i in now_shown if i != target]
     w.reload_list()
     qtbot.waitUntil(lambda: not w._reorder_pending and target not in w.model.ids(), timeout=20_000)
     assert w.inbox.current_id() is None and w.open_id == target
+    assert _GuiScans.gui == []  # the worker found it gone
     w.inbox.step(1)
     qtbot.waitUntil(lambda: w.open_id == now_shown[5_003], timeout=10_000)
     assert w.inbox.current_id() == w.open_id
@@ -273,6 +328,24 @@ def test_resolving_updates_the_side_bar_counts_at_once_and_a_failed_query_does_n
     desk.ws.ordered_ids = real  # type: ignore[method-assign]
     w.inbox.search.setText("zzzz-nothing")
     qtbot.waitUntil(lambda: not w._reorder_pending and w.model.total() == 0, timeout=10_000)
+
+
+def test_rows_keep_one_height_that_follows_the_text_size(qtbot: QtBot) -> None:
+    """Rows are placed by arithmetic, so their one height must follow the font (text
+    scaling): two lines of text, never clipped."""
+    panel, model, _ids = _panel(qtbot)
+    view = panel.list
+    for size in (10, 20):
+        font = QFont(view.font())
+        font.setPointSize(size)
+        view.setFont(font)
+        want = row_height(font)
+        assert want >= 2 * QFontMetrics(font).height()
+        qtbot.waitUntil(lambda want=want: view.visualRect(model.index(1)).height() == want)
+        assert (
+            view.visualRect(model.index(N - 1)).top()
+            == view.visualRect(model.index(0)).top() + (N - 1) * want
+        )
 
 
 class _SliceWatch(list[str]):

@@ -7,7 +7,7 @@ from typing import Any
 
 from pytestqt.qtbot import QtBot
 
-from csdesk.ui.big_lists import Releaser, same_items, shrink
+from csdesk.ui.big_lists import Releaser, position, same_items, shrink
 
 
 def test_same_items_agrees_with_equality_across_slices() -> None:
@@ -22,6 +22,29 @@ def test_same_items_agrees_with_equality_across_slices() -> None:
     changed[0], changed[1] = changed[1], changed[0]  # same items, another order
     assert not same_items(a, changed, size=7)
     assert same_items([], [], size=7)
+
+
+class _Scans(list[str]):
+    """A list that notes the span of every ``index`` scan made of it."""
+
+    spans: list[int]
+
+    def index(self, value: str, start: Any = 0, stop: Any = None) -> int:
+        stop = len(self) if stop is None else min(stop, len(self))
+        self.spans.append(stop - start)
+        return super().index(value, start, stop)
+
+
+def test_position_finds_an_item_a_slice_at_a_time() -> None:
+    items = _Scans(str(n) for n in range(1_000))
+    items.spans = []
+    assert position(items, "0", size=7) == 0
+    assert position(items, "500", size=7) == 500
+    assert position(items, "999", size=7) == 999  # in the last, partial slice
+    assert position(items, "gone", size=7) is None
+    assert max(items.spans) <= 7  # never one long scan
+    assert position([], "x", size=7) is None
+    assert position(("a", "b"), "b", size=1) == 1
 
 
 def test_shrink_empties_lists_sets_and_dicts_a_slice_at_a_time() -> None:

@@ -273,7 +273,8 @@ class ConversationActions:
         """Open the conversation after ``cid`` in the list (before it, at the end): what
         resolve, snooze, pending and assigning away all do, so the highlighted conversation
         and the open one are always the same and the next action acts on what is seen."""
-        after = self.model.neighbour(cid)  # not a copy of the list: a million ids is a pause
+        # Not a copy of the list (a million ids is a pause); the current row is where it is.
+        after = self.model.neighbour(cid, self.inbox.list.currentIndex().row())
         if after is not None:
             self.inbox.select_id(after)
 

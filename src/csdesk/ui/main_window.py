@@ -31,7 +31,7 @@ from csdesk.sync.events import ChangeSet, Rejection, SyncState, SyncStatus
 from csdesk.theme.tokens import Theme
 from csdesk.ui.a11y import announce
 from csdesk.ui.actions import ActionRegistry
-from csdesk.ui.big_lists import Releaser, same_items
+from csdesk.ui.big_lists import Releaser, position, same_items
 from csdesk.ui.bridge import SyncBridge
 from csdesk.ui.call_desk import CallDesk
 from csdesk.ui.collision import CollisionWatch
@@ -77,6 +77,10 @@ class ListLoaded:
     counts: dict[str, int] | None = None
     mine: set[str] | None = None
     new_mine: tuple[str, ...] = ()  # in ``mine``, not in the Mine set the query started from
+    #: The conversation open when the query was asked and its row in ``ids`` (found here, on
+    #: the worker: a scan of a million ids on the GUI thread is a pause).
+    open_id: str | None = None
+    open_row: int | None = None
 
 
 class MainWindow(ConversationActions, ViewNavigation, QMainWindow):
@@ -299,16 +303,17 @@ class MainWindow(ConversationActions, ViewNavigation, QMainWindow):
         recount = self._recount_owed
         view, sort, query = self.view, self.sort, self.query
         scope = view if self.search_in_view or not query.strip() else View.EVERYWHERE
-        shown, known, ws = self.model.ids(), self._known_mine, self.ws
+        shown, known, ws, open_id = self.model.ids(), self._known_mine, self.ws, self.open_id
 
         def work() -> ListLoaded:
             ids = ws.ordered_ids(scope, sort, query)
             same = same_items(shown, ids)
+            row = position(ids, open_id) if open_id else None
             if not recount:
-                return ListLoaded(view, ids, same)
+                return ListLoaded(view, ids, same, open_id=open_id, open_row=row)
             mine = ws.mine()
             new = tuple(sorted(mine - known)) if known is not None else ()
-            return ListLoaded(view, ids, same, ws.counts(), mine, new)
+            return ListLoaded(view, ids, same, ws.counts(), mine, new, open_id, row)
 
         self._latest.submit(work, self._list_loaded, self._task_failed)
 
@@ -336,7 +341,11 @@ class MainWindow(ConversationActions, ViewNavigation, QMainWindow):
             self.inbox.show_scope(None)
             self.inbox.show_empty(None if total else _("Nothing here. Well done!"))
         had_focus = self.inbox.list.hasFocus()
-        if current and self.inbox.select_id(current):
+        if current and result.open_id == current:  # the worker looked for it already
+            found = result.open_row is not None and self.inbox.select_id(current, result.open_row)
+        else:
+            found = bool(current) and self.inbox.select_id(current)
+        if found:
             pass
         elif total and old_row >= 0:
             # The open conversation left this view (taken by someone else): it stays open and

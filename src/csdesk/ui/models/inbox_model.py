@@ -5,12 +5,13 @@ requested one from the local cache (a primary-key read of a few dozen rows), so 
 conversations cost a list of ids, not 100,000 rows. A change set refreshes only the rows it
 names; an ordering change (new conversation, status change) swaps in a new id list.
 
-The view sees the rows in chunks (``canFetchMore``/``fetchMore``): a list view lays out
-every row it is told about, one Python ``rowCount`` call each, which at a million
-conversations froze the window for seconds. ``rowCount`` is the rows shown so far,
-``total()`` every conversation of the list; ``fetch_to(row)`` shows more (the keyboard
-reaches the last conversation through it). Positions are known for the shown rows only;
-``row_of`` looks further only when asked.
+``rowCount`` is every conversation of the list. The view (``InboxList``, a one-column
+table with rows of one fixed height) places a row by arithmetic and asks ``data()`` only
+for the rows it paints, so nothing the GUI thread does per step grows with the list: a
+list view instead lays out every row it is told about with one Python call each (a
+million conversations froze the window for seconds; shown in chunks, End still walked
+them all). Positions are kept for the first rows only; ``row_of`` looks further when
+asked, starting from a hint (the current row, or a position found on a worker).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from csdesk.ui.plain_text import plain_tip
 
 Index = QModelIndex | QPersistentModelIndex
 BATCH = 64
-#: Rows handed to the view at a time.
+#: Rows whose positions are kept in a dict (the rest: a scan, only when asked).
 CHUNK = 256
 
 
@@ -49,7 +50,6 @@ class InboxModel(QAbstractListModel):
         self._fetch = fetch_rows
         self._clock = clock
         self._ids: list[str] = []
-        self._shown = 0  # rows the view knows of: a prefix of _ids
         self._pos: dict[str, int] = {}  # positions of the first chunk (the rest: row_of)
         self._rows: dict[str, InboxRow] = {}
         self._texts: dict[str, RowTexts] = {}
@@ -65,8 +65,7 @@ class InboxModel(QAbstractListModel):
             return None
         self.beginResetModel()
         old, self._ids = self._ids, ids
-        self._shown = min(len(ids), CHUNK)
-        self._pos = {cid: n for n, cid in enumerate(ids[: self._shown])}
+        self._pos = {cid: n for n, cid in enumerate(ids[:CHUNK])}
         self._rows = {k: v for k, v in self._rows.items() if k in self._pos}
         self._texts = {}
         self.endResetModel()
@@ -79,24 +78,30 @@ class InboxModel(QAbstractListModel):
         for i in ids:
             self._texts.pop(i, None)
         if len(shown) < len(dropped):  # some beyond the first chunk: repaint what is visible
-            shown = [0, self._shown - 1]
+            shown = [0, len(self._ids) - 1]
         if shown:
             self.dataChanged.emit(self.index(min(shown)), self.index(max(shown)))
 
     def tick(self) -> None:
         """Waiting times and SLA countdowns move with the clock: redraw, no reload."""
         self._texts.clear()
-        if self._shown:
-            self.dataChanged.emit(self.index(0), self.index(self._shown - 1))
+        if self._ids:  # the view repaints the rows it shows; nothing per row here
+            self.dataChanged.emit(self.index(0), self.index(len(self._ids) - 1))
 
     def ids(self) -> list[str]:
-        """Every conversation of the list, in order (shown or not yet)."""
+        """Every conversation of the list, in order."""
         return self._ids
 
     def total(self) -> int:
         return len(self._ids)
 
-    def row_of(self, conversation_id: str) -> int | None:
+    def row_of(self, conversation_id: str, hint: int | None = None) -> int | None:
+        """The row of ``conversation_id``; ``hint``: where it probably is, or next to it
+        (checked first)."""
+        if hint is not None:
+            for near in (hint, hint + 1, hint - 1):
+                if self.id_at(near) == conversation_id:
+                    return near
         row = self._pos.get(conversation_id)
         if row is None and len(self._pos) < len(self._ids):
             try:  # beyond the first chunk: a scan, only when asked (no million-entry dict)
@@ -108,40 +113,21 @@ class InboxModel(QAbstractListModel):
     def id_at(self, row: int) -> str | None:
         return self._ids[row] if 0 <= row < len(self._ids) else None
 
-    def neighbour(self, conversation_id: str) -> str | None:
+    def neighbour(self, conversation_id: str, hint: int | None = None) -> str | None:
         """The conversation after ``conversation_id`` (before it, when it is the last): where
         resolve, snooze and assigning away go on to. No copy of the list (a million ids)."""
-        row = self.row_of(conversation_id)
+        row = self.row_of(conversation_id, hint)
         if row is None:
             return None
         return self.id_at(row + 1) if row + 1 < len(self._ids) else self.id_at(row - 1)
 
-    def fetch_to(self, row: int) -> None:
-        """Show every row up to ``row`` (a chunk at least, when it is not shown yet)."""
-        if row < self._shown:
-            return
-        end = min(len(self._ids), max(row + 1, self._shown + CHUNK))
-        if end <= self._shown:
-            return
-        start = self._shown
-        self.beginInsertRows(QModelIndex(), start, end - 1)
-        self._shown = end
-        self.endInsertRows()
-
     # --- Qt ------------------------------------------------------------------------------
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else self._shown
-
-    def canFetchMore(self, parent: Index) -> bool:
-        return not parent.isValid() and self._shown < len(self._ids)
-
-    def fetchMore(self, parent: Index) -> None:
-        if not parent.isValid():
-            self.fetch_to(self._shown)
+        return 0 if parent.isValid() else len(self._ids)
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < self._shown:
+        if not index.isValid() or not 0 <= index.row() < len(self._ids):
             return None
         cid = self._ids[index.row()]
         if role == Role.ID:

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QEvent,
+    QModelIndex,
+    QPersistentModelIndex,
+    QRect,
+    QSize,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QColor, QFocusEvent, QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QHBoxLayout,
+    QHeaderView,
     QLineEdit,
-    QListView,
     QPushButton,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -39,6 +49,12 @@ def row_colours(theme: Theme, *, selected: bool) -> tuple[QColor, QColor]:
     return QColor(theme.text), QColor(theme.text_muted)
 
 
+def row_height(font: QFont) -> int:
+    """Every inbox row is two lines of ``font`` high (the list places rows by arithmetic)."""
+    fm = QFontMetrics(font)
+    return fm.height() * 2 + fm.height() // 2 + 8
+
+
 class InboxDelegate(QStyledItemDelegate):
     """Two lines per conversation; every state is written out (never colour alone)."""
 
@@ -47,8 +63,7 @@ class InboxDelegate(QStyledItemDelegate):
         self.theme = theme
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
-        fm = QFontMetrics(option.font)
-        return QSize(200, fm.height() * 2 + fm.height() // 2 + 8)
+        return QSize(200, row_height(option.font))
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         texts: RowTexts | None = index.data(Role.TEXTS)
@@ -109,51 +124,54 @@ class InboxDelegate(QStyledItemDelegate):
         painter.restore()
 
 
-#: Above this many shown rows the list lays itself out in batches between events (a
-#: million rows laid out in one go froze the window for seconds).
-BATCHED_FROM = 5_000
-BATCH_SIZE = 1_000
+class InboxList(QTableView):
+    """The conversation list: one column, rows of one height, no headers.
 
-
-class InboxList(QListView):
-    """The conversation list. The model shows its rows in chunks; the keyboard moves by row
-    arithmetic over every conversation (End reaches the last one, loading what it must),
-    and a long list is laid out in batches so no step freezes the window."""
+    A table, not a list view: a list view lays out every row it is told about (one Python
+    call per row: seconds at a million conversations), while a table with a fixed row
+    height places any row by arithmetic, so End, PageDown and a reload cost the same at a
+    million conversations as at ten. Every conversation is a row of the model from the
+    start; the keyboard moves by row arithmetic (Home, End, PageUp/PageDown, arrows)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setUniformItemSizes(True)  # constant-time layout per row
-        self.setBatchSize(BATCH_SIZE)
-        self._scroll_to: QPersistentModelIndex | None = None
+        self.setShowGrid(False)
+        self.setWordWrap(False)
+        self.setTabKeyNavigation(False)  # Tab leaves the list, as from any list
+        self.setCornerButtonEnabled(False)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerItem)
+        across = self.horizontalHeader()
+        across.hide()
+        across.setStretchLastSection(True)
+        down = self.verticalHeader()
+        down.hide()
+        down.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # never measured per row
+        self._fit_rows()
         #: Where an open conversation that left the list stood (nothing highlighted): the
         #: arrows, like J and K, go on from there (see ``InboxPanel.park``).
         self.parked: int | None = None
         self._focusing = False
-        self._retry = QTimer(self)
-        self._retry.setInterval(20)
-        self._retry.timeout.connect(self._scroll_when_laid_out)
 
     def inbox(self) -> InboxModel:
         model = self.model()
         assert isinstance(model, InboxModel)
         return model
 
-    def show_to(self, row: int) -> None:
-        """Let the view know every row up to ``row`` (laid out in batches when many)."""
-        model = self.inbox()
-        if row >= BATCHED_FROM and self.layoutMode() != QListView.LayoutMode.Batched:
-            self.setLayoutMode(QListView.LayoutMode.Batched)
-        model.fetch_to(row)
+    def _fit_rows(self) -> None:
+        height = row_height(self.font())
+        down = self.verticalHeader()
+        down.setMinimumSectionSize(min(height, down.minimumSectionSize()))
+        down.setDefaultSectionSize(height)
 
-    def reset(self) -> None:
-        self._scroll_to = None
-        self._retry.stop()
-        if self.layoutMode() != QListView.LayoutMode.SinglePass:
-            self.setLayoutMode(QListView.LayoutMode.SinglePass)  # a new list starts small
-        super().reset()
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.FontChange:  # text scaling: the rows grow with it
+            self._fit_rows()
+        super().changeEvent(event)
 
     def page_rows(self) -> int:
-        height = self.sizeHintForRow(0) if self.model() and self.model().rowCount() else 0
+        height = self.verticalHeader().defaultSectionSize()
         return max(1, self.viewport().height() // height - 1) if height > 0 else 10
 
     def moveCursor(
@@ -184,7 +202,6 @@ class InboxList(QListView):
             return super().moveCursor(cursorAction, modifiers)
         at_top = row < 0 and self.parked is None and cursorAction not in ends
         target = 0 if at_top else max(0, min(total - 1, targets[cursorAction]))
-        self.show_to(target)
         return self.inbox().index(target)
 
     def focusInEvent(self, event: QFocusEvent) -> None:
@@ -196,27 +213,6 @@ class InboxList(QListView):
             super().focusInEvent(event)
         finally:
             self._focusing = False
-
-    def scrollTo(
-        self,
-        index: QModelIndex | QPersistentModelIndex,
-        hint: QAbstractItemView.ScrollHint = QAbstractItemView.ScrollHint.EnsureVisible,
-    ) -> None:
-        super().scrollTo(index, hint)
-        if index.isValid() and not self.visualRect(index).isValid():
-            self._scroll_to = QPersistentModelIndex(index)  # not laid out yet: once it is
-            self._retry.start()
-
-    def _scroll_when_laid_out(self) -> None:
-        target = self._scroll_to
-        if target is None or not target.isValid():
-            self._retry.stop()
-            return
-        index = self.inbox().index(target.row())
-        if self.visualRect(index).isValid():
-            self._retry.stop()
-            self._scroll_to = None
-            super().scrollTo(index)
 
 
 class InboxPanel(QWidget):
@@ -254,7 +250,7 @@ class InboxPanel(QWidget):
         model.modelReset.connect(self.describe)
         self.delegate = InboxDelegate(theme, self.list)
         self.list.setItemDelegate(self.delegate)
-        self.list.setSelectionMode(QListView.SelectionMode.SingleSelection)
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self._parked: int | None = None
         # Where a search looks, said while searching, and a button to widen or narrow it.
         self.scope = PlainLabel(self)
@@ -298,8 +294,7 @@ class InboxPanel(QWidget):
         self.list.activated.connect(lambda idx: self.activated.emit(idx.data(Role.ID)))
 
     def describe(self) -> None:
-        """The list's description says how many conversations it holds, all of them (a
-        screen reader counts only the rows loaded so far)."""
+        """The list's description says how many conversations it holds."""
         n = self.model.total()
         self.list.setAccessibleDescription(
             ngettext("{n} conversation.", "{n} conversations.", n).format(n=n)
@@ -326,11 +321,16 @@ class InboxPanel(QWidget):
         idx = self.list.currentIndex()
         return str(idx.data(Role.ID)) if idx.isValid() else None
 
-    def select_id(self, conversation_id: str | None) -> bool:
-        row = self.model.row_of(conversation_id) if conversation_id else None
+    def select_id(self, conversation_id: str | None, hint: int | None = None) -> bool:
+        """Make ``conversation_id`` current; ``hint``: the row it is probably at (a scan of
+        a million ids is skipped when it is right)."""
+        if not conversation_id:
+            return False
+        row = self.model.row_of(
+            conversation_id, self.list.currentIndex().row() if hint is None else hint
+        )
         if row is None:
             return False
-        self.list.show_to(row)
         self.list.setCurrentIndex(self.model.index(row))
         return True
 
@@ -342,7 +342,6 @@ class InboxPanel(QWidget):
         if row < 0 and self._parked is not None:  # J lands on the row that took its place
             row = self._parked - 1 if step > 0 else self._parked
         row = 0 if row < 0 and step > 0 else max(0, min(count - 1, row + step))
-        self.list.show_to(row)
         self.list.setCurrentIndex(self.model.index(row))
         self.list.scrollTo(self.model.index(row))
 
