@@ -86,11 +86,16 @@ def test_pages_are_the_rows_as_json(db_url: str, tmp_path: Path) -> None:
 
 def test_the_row_cache_stays_within_its_bytes() -> None:
     cache = RowCache(max_bytes=100)
-    cache.put_many({n: b"x" * 30 for n in range(1, 6)})
-    assert sorted(cache.get_many(list(range(1, 6)))) == [3, 4, 5]  # the oldest went first
-    cache.get_many([3])  # used: kept over 4 and 5
-    cache.put_many({6: b"y" * 30})
-    assert sorted(cache.get_many(list(range(1, 7)))) == [3, 5, 6]
+
+    def kept(seqs: list[int]) -> list[int]:
+        return [seq for seq, body in zip(seqs, cache.get("production", seqs)) if body]
+
+    cache.put("production", {n: b"x" * 30 for n in range(1, 6)})
+    assert kept(list(range(1, 6))) == [3, 4, 5]  # the oldest went first
+    kept([3])  # used: kept over 4 and 5
+    cache.put("production", {6: b"y" * 30})
+    assert kept(list(range(1, 7))) == [3, 5, 6]
+    assert cache.get("training", [3, 5, 6]) == [None, None, None]  # per realm
 
 
 def test_a_row_cached_for_one_realm_never_reaches_another(db_url: str, tmp_path: Path) -> None:
