@@ -7,6 +7,7 @@ from pathlib import Path
 
 import orjson
 import pytest
+from sqlalchemy import delete
 
 from csdesk.server.config import ServerConfig
 from csdesk.server.feed.log import ensure_counter
@@ -86,11 +87,16 @@ def test_pages_are_the_rows_as_json(db_url: str, tmp_path: Path) -> None:
 
 def test_the_row_cache_stays_within_its_bytes() -> None:
     cache = RowCache(max_bytes=100)
-    cache.put_many({n: b"x" * 30 for n in range(1, 6)})
-    assert sorted(cache.get_many(list(range(1, 6)))) == [3, 4, 5]  # the oldest went first
-    cache.get_many([3])  # used: kept over 4 and 5
-    cache.put_many({6: b"y" * 30})
-    assert sorted(cache.get_many(list(range(1, 7)))) == [3, 5, 6]
+
+    def kept(seqs: list[int]) -> list[int]:
+        return [seq for seq, body in zip(seqs, cache.get("production", seqs), strict=True) if body]
+
+    cache.put("production", {n: b"x" * 30 for n in range(1, 6)})
+    assert kept(list(range(1, 6))) == [3, 4, 5]  # the oldest went first
+    kept([3])  # used: kept over 4 and 5
+    cache.put("production", {6: b"y" * 30})
+    assert kept(list(range(1, 7))) == [3, 5, 6]
+    assert cache.get("training", [3, 5, 6]) == [None, None, None]  # per realm
 
 
 def test_a_row_cached_for_one_realm_never_reaches_another(db_url: str, tmp_path: Path) -> None:
@@ -104,7 +110,7 @@ def test_a_row_cached_for_one_realm_never_reaches_another(db_url: str, tmp_path:
         def only_row(realm: str, text: str) -> None:
             with state.writes() as s:
                 ensure_counter(s)
-                s.execute(m.SyncChange.__table__.delete())
+                s.execute(delete(m.SyncChange))
                 s.get_one(m.SyncCounter, 1).value = 1
                 payload = orjson.dumps({"text": text}).decode()
                 s.add(

@@ -91,6 +91,9 @@ def create_app(config: ServerConfig, *, migrate: bool = True) -> FastAPI:
                 listener.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await listener
+            reader = getattr(_app.state, "page_reader", None)
+            if reader is not None:
+                reader.close()  # the connections its threads keep
             state.engine.dispose()
 
     app = FastAPI(

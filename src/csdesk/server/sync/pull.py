@@ -7,13 +7,17 @@ re-encoding each entity; that is most of a pull's cost otherwise.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from collections import OrderedDict, deque
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from itertools import compress
 
-from sqlalchemy import Connection, Engine, bindparam, text
+from sqlalchemy import BigInteger, Connection, Engine, bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 
@@ -41,67 +45,88 @@ class CursorAhead(Exception):
 _JSON = """{cast_open}'{{"seq":' || seq || ',"entity":"' || entity || '","id":' || {quote}
        || ',"deleted":' || CASE WHEN deleted THEN 'true' ELSE 'false' END
        || ',"data":' || COALESCE(payload, 'null') || '}}'{cast_close}"""
-_RANGE = """FROM sync_changes
-WHERE seq > :after AND seq <= :top AND (realm IS NULL OR realm = :realm)
-ORDER BY seq
-LIMIT :limit"""
 _DIALECT = {
     "sqlite": {"quote": "json_quote(entity_id)", "cast_open": "CAST(", "cast_close": " AS BLOB)"},
     "postgresql": {"quote": "to_json(entity_id)::text", "cast_open": "", "cast_close": ""},
 }
-_PAGE = {d: text(f"SELECT seq, {_JSON.format(**v)} {_RANGE}") for d, v in _DIALECT.items()}
-# The page's seqs as one string: one row to step through, not 500 (sqlite3 takes the GIL
-# back for every row, and with the event loop busy each of those waits its turn). Their
-# order is restored in Python.
+# The head and the page's seqs in one statement, so one snapshot (and on PostgreSQL one round
+# trip): every seq up to the head is committed (seqs follow commits), so a cursor set to it
+# never skips a write still in flight. The seqs come as one value: one row to step through,
+# not 500 (sqlite3 takes the GIL back for every row, and with the event loop busy each of
+# those waits its turn); PostgreSQL's as an ordered array, which psycopg reads in C, SQLite's
+# as a string. No counter row (an empty feed): no row at all.
+_HEAD_AND_SEQS = """SELECT c.value, (SELECT {agg} FROM (
+    SELECT seq FROM sync_changes
+    WHERE seq > :after AND seq <= c.value AND (realm IS NULL OR realm = :realm)
+    ORDER BY seq LIMIT :limit) AS page)
+FROM sync_counter AS c WHERE c.id = 1"""
 _SEQS = {
-    "sqlite": text(f"SELECT group_concat(seq) FROM (SELECT seq {_RANGE})"),
-    "postgresql": text(f"SELECT string_agg(seq::text, ',') FROM (SELECT seq {_RANGE}) AS page"),
+    "sqlite": text(_HEAD_AND_SEQS.format(agg="group_concat(seq)")),
+    "postgresql": text(_HEAD_AND_SEQS.format(agg="array_agg(seq ORDER BY seq)")),
 }
+# The rows themselves; PostgreSQL takes the seqs as one array parameter (not 500 of them).
 _ROWS = {
-    d: text(
-        f"SELECT seq, {_JSON.format(**v)} FROM sync_changes"
+    "sqlite": text(
+        f"SELECT seq, {_JSON.format(**_DIALECT['sqlite'])} FROM sync_changes"
         " WHERE seq IN :seqs AND (realm IS NULL OR realm = :realm)"
-    ).bindparams(bindparam("seqs", expanding=True))
-    for d, v in _DIALECT.items()
+    ).bindparams(bindparam("seqs", expanding=True)),
+    "postgresql": text(
+        f"SELECT seq, {_JSON.format(**_DIALECT['postgresql'])} FROM sync_changes"
+        " WHERE seq = ANY(:seqs) AND (realm IS NULL OR realm = :realm)"
+    ).bindparams(bindparam("seqs", type_=ARRAY(BigInteger))),
 }
-_HEAD = text("SELECT value FROM sync_counter WHERE id = 1")
 
 
 class RowCache:
-    """Each change's encoded JSON by (reading realm, seq), least recently used dropped past
+    """Each change's encoded JSON by reading realm and seq, least recently used dropped past
     ``max_bytes``.
 
     Sound because a seq names one content for good: the feed (``feed.log.append``) gives a
     changed entity a new, larger seq and never rewrites a committed row under its old one.
     Desks that catch up read the same recent changes again and again; with this a page read
-    is one query for the seqs (realm filter, order, limit) plus one for the rows not seen.
-    Shared by the reading threads. The reading realm is part of the key: should a seq ever
-    name other content (a database restored or re-created under a running server takes the
-    counter back), a row cached for one realm is still never handed to another.
+    is one query for the head and the seqs (realm filter, order, limit) plus one for the rows
+    not seen. Shared by the reading threads. The reading realm is part of the key (one dict
+    per realm): should a seq ever name other content (a database restored or re-created under
+    a running server takes the counter back), a row cached for one realm is still never handed
+    to another. Lookups are ``map`` over a dict, not a Python loop: a page is 500 of them.
     """
 
     def __init__(self, max_bytes: int = 32 << 20) -> None:
-        self._rows: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._realms: dict[str, OrderedDict[int, bytes]] = {}
+        self._sizes: dict[str, int] = {}
         self._bytes = 0
         self._max = max_bytes
         self._lock = threading.Lock()
 
-    def get_many(self, keys: Sequence[Hashable]) -> dict[Hashable, bytes]:
+    def get(self, realm: str, seqs: Sequence[int]) -> list[bytes | None]:
+        """Each seq's row (None: not kept); the ones found count as just used."""
         with self._lock:
-            rows = self._rows
-            found = {key: rows[key] for key in keys if key in rows}
-            for key in found:
-                rows.move_to_end(key)
+            rows = self._realms.get(realm)
+            if not rows:
+                return [None] * len(seqs)
+            found = list(map(rows.get, seqs))
+            deque(map(rows.move_to_end, compress(seqs, found)), maxlen=0)  # used: kept longer
             return found
 
-    def put_many(self, found: Mapping[Hashable, bytes]) -> None:
+    def put(self, realm: str, found: Mapping[int, bytes]) -> None:
         with self._lock:
+            rows = self._realms.setdefault(realm, OrderedDict())
+            added = 0
             for seq, body in found.items():
-                if seq not in self._rows:
-                    self._rows[seq] = body
-                    self._bytes += len(body)
-            while self._bytes > self._max and self._rows:
-                self._bytes -= len(self._rows.popitem(last=False)[1])
+                if seq not in rows:
+                    rows[seq] = body
+                    added += len(body)
+            self._sizes[realm] = self._sizes.get(realm, 0) + added
+            self._bytes += added
+            while self._bytes > self._max:
+                # The oldest row of the realm holding the most.
+                biggest = max(self._sizes, key=self._sizes.__getitem__)
+                pool = self._realms[biggest]
+                if not pool:
+                    break
+                size = len(pool.popitem(last=False)[1])
+                self._sizes[biggest] -= size
+                self._bytes -= size
 
 
 def _as_bytes(value: bytes | str) -> bytes:
@@ -113,68 +138,132 @@ def read_page(
 ) -> Page:
     """The page of changes after ``after`` visible in ``realm``, encoded."""
     conn = db.connection() if isinstance(db, Session) else db
-    # Read the head first: every seq up to it is committed (seqs follow commits), so a cursor
-    # set to it never skips a write that is still in flight.
-    top = int(conn.execute(_HEAD).scalar() or 0)
+    dialect = conn.dialect.name
+    where = {"after": after, "realm": realm, "limit": limit + 1}
+    head = conn.execute(_SEQS[dialect], where).first()
+    top, listed = (0, None) if head is None else (int(head[0] or 0), head[1])
     if after > top:
         raise CursorAhead(after, top)
-    where = {"after": after, "top": top, "realm": realm, "limit": limit + 1}
-    if rows is None:
-        found = conn.execute(_PAGE[conn.dialect.name], where).all()
-        seqs = [r[0] for r in found]
-        encoded = {r[0]: _as_bytes(r[1]) for r in found}
+    if not listed:
+        seqs: list[int] = []
+    elif isinstance(listed, str):
+        seqs = sorted(map(int, listed.split(",")))
     else:
-        listed = conn.execute(_SEQS[conn.dialect.name], where).scalar()
-        seqs = sorted(int(seq) for seq in listed.split(",")) if listed else []
-        cached = rows.get_many([(realm, seq) for seq in seqs[:limit]])
-        encoded = {seq: cached[(realm, seq)] for seq in seqs[:limit] if (realm, seq) in cached}
-        missing = [seq for seq in seqs[:limit] if seq not in encoded]
-        if missing:
-            fresh = {
-                r[0]: _as_bytes(r[1])
-                for r in conn.execute(_ROWS[conn.dialect.name], {"seqs": missing, "realm": realm})
-            }
-            rows.put_many({(realm, seq): body for seq, body in fresh.items()})
-            encoded.update(fresh)
+        seqs = listed  # PostgreSQL: a list, in order
     more = len(seqs) > limit
-    seqs = seqs[:limit]
+    del seqs[limit:]
     cursor = seqs[-1] if more else top
-    # A seq read above but gone now (PostgreSQL reads each statement at its own snapshot) was
+    got: list[bytes | None] = [None] * len(seqs) if rows is None else rows.get(realm, seqs)
+    if None in got:
+        missing = [seq for seq, body in zip(seqs, got, strict=True) if body is None]
+        fresh = {
+            r[0]: _as_bytes(r[1])
+            for r in conn.execute(_ROWS[dialect], {"seqs": missing, "realm": realm})
+        }
+        if rows is not None:
+            rows.put(realm, fresh)
+        got = [
+            body if body is not None else fresh.get(seq)
+            for seq, body in zip(seqs, got, strict=True)
+        ]
+    # A seq listed above but gone now (PostgreSQL reads each statement at its own snapshot) was
     # superseded by a later change of its entity, which a later page brings: leave it out.
-    changes = [encoded[seq] for seq in seqs if seq in encoded]
-    body = b'{"changes":[%s],"cursor":%d,"head":%d,"more":%s}' % (
-        b",".join(changes),
-        cursor,
-        top,
-        b"true" if more else b"false",
-    )
+    changes = [body for body in got if body is not None]
+    # ``%`` on the short tail only: formatting the whole page with it cost more than the join.
+    tail = b'],"cursor":%d,"head":%d,"more":%s}' % (cursor, top, b"true" if more else b"false")
+    body = b"".join((b'{"changes":[', b",".join(changes), tail))
     return Page(body, len(changes), cursor, top)
 
 
 class PageReader:
-    """Reads pages on a few threads of its own.
+    """Reads pages on a few threads of its own, each keeping one connection.
 
     Not the shared thread pool: there a burst of pulls at random cursors would run 40 reads
     at once, each slower for the others (the GIL; on SQLite one file), and other requests
     would queue behind them. A small pool bounds that (8 threads on PostgreSQL, 4 on SQLite:
     with 2, pages of 500 at random cursors reached 1.9x the old rate, with 4 3.1x, with 8 no
     more, on the shared 2-core box).
+
+    Each thread keeps its connection between reads instead of taking one from the engine's
+    pool per read: on PostgreSQL that checkout cost a ping, and the transaction a BEGIN and a
+    ROLLBACK, three round trips around a one-statement read. PostgreSQL connections run in
+    autocommit (the head and the seqs are one statement, one snapshot); SQLite's are the
+    engine's read-only ones (a deferred BEGIN, no write lock). A connection that fails is
+    dropped, and so is every kept one after ``engine.dispose()``; one found disconnected (the
+    database restarted while it sat idle) is replaced and the read tried once more, as the
+    pool's pre-ping did before.
     """
 
     def __init__(self, engine: Engine, row_cache_bytes: int = 32 << 20) -> None:
         # A Core connection, no ORM session: readonly takes no write lock on SQLite (db.py).
-        self._engine = engine.execution_options(readonly=True)
-        workers = 8 if engine.dialect.name == "postgresql" else 4
+        postgres = engine.dialect.name == "postgresql"
+        self._engine = engine.execution_options(
+            readonly=True, **({"isolation_level": "AUTOCOMMIT"} if postgres else {})
+        )
+        workers = 8 if postgres else 4
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="csdesk-pull")
         self.rows = RowCache(row_cache_bytes) if row_cache_bytes > 0 else None
+        self._local = threading.local()
+        self._held: set[Connection] = set()
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def _connection(self) -> Connection:
+        conn: Connection | None = getattr(self._local, "conn", None)
+        if conn is not None and self._local.pool is not self._engine.pool:
+            # engine.dispose() since: every connection is to be replaced, kept ones too.
+            self._drop(conn)
+            conn = None
+        if conn is None:
+            self._local.pool = self._engine.pool
+            conn = self._engine.connect()
+            with self._lock:
+                if self._closed:
+                    conn.close()
+                    raise RuntimeError("the page reader is closed")
+                self._held.add(conn)
+            self._local.conn = conn
+        return conn
+
+    def _drop(self, conn: Connection) -> None:
+        self._local.conn = None
+        with self._lock:
+            self._held.discard(conn)
+        with contextlib.suppress(Exception):
+            conn.close()
 
     def _read(self, after: int, limit: int, realm: str) -> Page:
-        with self._engine.connect() as conn:
-            return read_page(conn, after, limit, realm, self.rows)
+        for attempt in (1, 2):
+            conn = self._connection()
+            try:
+                page = read_page(conn, after, limit, realm, self.rows)
+                conn.rollback()  # ends SQLite's read transaction; no round trip on PostgreSQL
+                return page
+            except CursorAhead:
+                conn.rollback()
+                raise
+            except DBAPIError as exc:
+                self._drop(conn)
+                if attempt == 2 or not exc.connection_invalidated:
+                    raise
+            except BaseException:
+                self._drop(conn)
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     async def read(self, after: int, limit: int, realm: str) -> Page:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, self._read, after, limit, realm)
+
+    def close(self) -> None:
+        """Give back the connections the threads keep (at server shutdown)."""
+        with self._lock:
+            self._closed = True
+            held, self._held = self._held, set()
+        self._pool.shutdown(wait=False)
+        for conn in held:
+            with contextlib.suppress(Exception):
+                conn.close()
 
 
 class PageCache:
