@@ -434,14 +434,19 @@ class Controller(QObject):
                 cached = engine.cache.user()
                 if cached is None:
                     raise
-                user = cached
+                return engine, cached
             except SessionExpired:
+                engine.cache.close()
+                raise
+            try:
+                engine.confirm_owner(user)  # so the next start shows this cache at once
+            except CacheOwnerMismatch:
                 engine.cache.close()
                 raise
             return engine, user
 
         def failed(exc: Exception) -> None:
-            if isinstance(exc, SessionExpired):
+            if isinstance(exc, SessionExpired | CacheOwnerMismatch):
                 self._forget_token(url, username)
                 self._ask(url, username, _("Your session has ended; please sign in again."))
             else:
