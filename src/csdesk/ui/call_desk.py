@@ -100,7 +100,8 @@ class CallDesk(QObject):
         self._clock.setInterval(30_000)
         self._clock.timeout.connect(self.refresh)
         self._clock.start()
-        self.refresh()
+        # The first read waits for the window's first list (MainWindow calls ``refresh``):
+        # it is the first ORM query, which configures every mapper (~0.1 s at start-up).
 
     # --- reading the calls ---------------------------------------------------------------
 

@@ -81,9 +81,12 @@ class ListLoaded:
 
 class MainWindow(ConversationActions, ViewNavigation, QMainWindow):
     """Signals: ``sign_out_requested()``, ``announced(str)`` (every announcement, for speech
-    and tests), ``new_for_me(str)`` (a conversation newly assigned to this agent)."""
+    and tests), ``new_for_me(str)`` (a conversation newly assigned to this agent),
+    ``list_shown()`` (once: the first inbox list is in, or failed; what waits for it may
+    start)."""
 
     sign_out_requested = Signal()
+    list_shown = Signal()
     announced = Signal(str)
     new_for_me = Signal(str)
 
@@ -124,7 +127,10 @@ class MainWindow(ConversationActions, ViewNavigation, QMainWindow):
         self._recount_owed = True  # counts and Mine wait for a change or the clock
         self._quiet = False  # moving the list's cursor without opening what it lands on
         self.shown_view: str | None = None  # the view whose conversations the list shows
-        self._names: dict[str, str] = dict(ws.users())
+        # Teammates' names (for "assigned to"): read on a worker after the first list shows,
+        # since the cache's first ORM query configures every mapper (~0.1 s at start-up).
+        self._names: dict[str, str] = {}
+        self._rest_started = False  # what waits for the first list (_start_rest)
 
         self.views = ViewList(self)
         self.model = InboxModel(ws.rows)
@@ -310,9 +316,30 @@ class MainWindow(ConversationActions, ViewNavigation, QMainWindow):
             new = tuple(sorted(mine - known)) if known is not None else ()
             return ListLoaded(view, ids, same, ws.counts(), mine, new)
 
-        self._latest.submit(work, self._list_loaded, self._task_failed)
+        self._latest.submit(work, self._list_loaded, self._list_failed)
+
+    def _list_failed(self, exc: Exception) -> None:
+        self._after_first_list()
+        self._task_failed(exc)
+
+    def _after_first_list(self) -> None:
+        if not self._rest_started:
+            self._rest_started = True
+            QTimer.singleShot(0, self, self._start_rest)  # after the list paints
+
+    def _start_rest(self) -> None:
+        """What the first paint of the inbox does not need: teammates' names, the calls."""
+        self.tasks.run(self.ws.users, self._names_loaded, self._task_failed)
+        self.call_desk.refresh()
+        self.list_shown.emit()
+
+    def _names_loaded(self, users: list[tuple[str, str]]) -> None:
+        self._names.update(dict(users))
+        if self.open_id is not None and self.open_conv is not None:
+            self._load_conversation(self.open_id)  # opened before the names came: say who
 
     def _list_loaded(self, result: ListLoaded) -> None:
+        self._after_first_list()
         view, ids = result.view, result.ids
         self.shown_view = view
         old_row = self.inbox.list.currentIndex().row()
