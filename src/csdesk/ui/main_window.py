@@ -33,9 +33,9 @@ from csdesk.ui.a11y import announce
 from csdesk.ui.actions import ActionRegistry
 from csdesk.ui.big_lists import Releaser, same_items
 from csdesk.ui.bridge import SyncBridge
-from csdesk.ui.call_desk import CallDesk
 from csdesk.ui.collision import CollisionWatch
 from csdesk.ui.conversation_actions import ConversationActions
+from csdesk.ui.first_list import AfterFirstList
 from csdesk.ui.latest import Latest
 from csdesk.ui.models.inbox_model import InboxModel
 from csdesk.ui.pane_fit import PaneFitter
@@ -79,7 +79,7 @@ class ListLoaded:
     new_mine: tuple[str, ...] = ()  # in ``mine``, not in the Mine set the query started from
 
 
-class MainWindow(ConversationActions, ViewNavigation, QMainWindow):
+class MainWindow(ConversationActions, ViewNavigation, AfterFirstList, QMainWindow):
     """Signals: ``sign_out_requested()``, ``announced(str)`` (every announcement, for speech
     and tests), ``new_for_me(str)`` (a conversation newly assigned to this agent),
     ``list_shown()`` (once: the first inbox list is in, or failed; what waits for it may
@@ -127,10 +127,7 @@ class MainWindow(ConversationActions, ViewNavigation, QMainWindow):
         self._recount_owed = True  # counts and Mine wait for a change or the clock
         self._quiet = False  # moving the list's cursor without opening what it lands on
         self.shown_view: str | None = None  # the view whose conversations the list shows
-        # Teammates' names (for "assigned to"): read on a worker after the first list shows,
-        # since the cache's first ORM query configures every mapper (~0.1 s at start-up).
-        self._names: dict[str, str] = {}
-        self._rest_started = False  # what waits for the first list (_start_rest)
+        self._names: dict[str, str] = {}  # teammates, read after the first list (first_list)
 
         self.views = ViewList(self)
         self.model = InboxModel(ws.rows)
@@ -166,7 +163,6 @@ class MainWindow(ConversationActions, ViewNavigation, QMainWindow):
         self._wire()
         if speaker is not None:
             self.speech = WindowSpeech(self, speaker)
-        self.call_desk = CallDesk(self)  # phone calls: ringing, screen pop, script, wrap-up
         if appearance is not None:
             appearance.theme_changed.connect(self.set_theme)
         self._clock = QTimer(self)
@@ -317,26 +313,6 @@ class MainWindow(ConversationActions, ViewNavigation, QMainWindow):
             return ListLoaded(view, ids, same, ws.counts(), mine, new)
 
         self._latest.submit(work, self._list_loaded, self._list_failed)
-
-    def _list_failed(self, exc: Exception) -> None:
-        self._after_first_list()
-        self._task_failed(exc)
-
-    def _after_first_list(self) -> None:
-        if not self._rest_started:
-            self._rest_started = True
-            QTimer.singleShot(0, self, self._start_rest)  # after the list paints
-
-    def _start_rest(self) -> None:
-        """What the first paint of the inbox does not need: teammates' names, the calls."""
-        self.tasks.run(self.ws.users, self._names_loaded, self._task_failed)
-        self.call_desk.refresh()
-        self.list_shown.emit()
-
-    def _names_loaded(self, users: list[tuple[str, str]]) -> None:
-        self._names.update(dict(users))
-        if self.open_id is not None and self.open_conv is not None:
-            self._load_conversation(self.open_id)  # opened before the names came: say who
 
     def _list_loaded(self, result: ListLoaded) -> None:
         self._after_first_list()
