@@ -168,6 +168,54 @@ def test_saved_token_shows_the_cached_inbox_before_the_server_answers(
     assert controller.dialog is None
 
 
+def test_a_cache_first_filled_on_a_saved_token_shows_at_the_next_start(
+    qtbot: QtBot,
+    demo_server: ServerProcess,
+    memory_keyring: MemoryKeyring,
+    make_controller: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A saved token and no cache yet (a new machine's first start, or a cache deleted): the
+    first start asks the server who the token is and fills the cache; the cache must then
+    know its owner, or every later start waits for the server before showing the inbox."""
+    url = demo_server.url
+    api = SyncApi(url)
+    try:
+        token = api.login("demo", PASSWORD).token
+    finally:
+        api.close()
+    _named_setup(url, token, memory_keyring)
+    first = make_controller()
+    first.start()
+    qtbot.waitUntil(
+        lambda: first.session is not None and first.session.engine.status.last_sync_at is not None,
+        timeout=PATIENCE_MS,
+    )
+    session = first.session
+    assert session is not None
+    owner = session.engine.cache.user()
+    assert owner is not None
+    assert owner["username"] == "demo"
+    first.session = None
+    session.engine.stop()
+    session.window.close()
+    session.window.deleteLater()
+    session.engine.cache.close()
+
+    gate, second = _start_with_me_held(qtbot, make_controller, monkeypatch)
+    assert not gate.opened.is_set()  # the cached inbox shows before the server answers
+    assert second.session is not None
+    assert second.session.workstation.me.username == "demo"
+    gate.opened.set()
+    qtbot.waitUntil(
+        lambda: (
+            second.session is not None and second.session.engine.status.last_sync_at is not None
+        ),
+        timeout=PATIENCE_MS,
+    )
+    assert second.dialog is None
+
+
 def test_an_ended_session_behind_the_cached_inbox_asks_to_sign_in_again(
     qtbot: QtBot,
     demo_server: ServerProcess,

@@ -1,7 +1,7 @@
 """What the first paint does not need is not imported before it (issue 10 item 6): a fresh
 interpreter builds and shows a workstation window the way the desk does at start-up, then
-lists what is loaded. Dialogs, training, the keyring, speech's pyttsx3, the server and the
-PostgreSQL dialect load later, when used."""
+lists what is loaded. Dialogs, training, the keyring, speech's pyttsx3, the server, the
+PostgreSQL dialect and the HTTP transport (requests) load later, when used."""
 
 from __future__ import annotations
 
@@ -21,6 +21,9 @@ NOT_AT_FIRST_PAINT = (
     "uvicorn",
     "argon2",
     "sqlalchemy.dialects.postgresql",
+    "requests",
+    "urllib3",
+    "csdesk.sync.http",
     "csdesk.ui.panels.signin",
     "csdesk.ui.panels.template_dialog",
     "csdesk.ui.panels.shortcuts",

@@ -1,31 +1,22 @@
 """The sync server's HTTP API, as typed calls and typed failures.
 
-One ``requests.Session`` keeps connections alive (a TLS handshake per long-poll would cost more
-than the poll). Its adapter sets ``TCP_NODELAY`` explicitly: without it small requests waited
-for delayed ACKs, 44 ms per round trip on some paths (PLATFORM-NOTES). The adapter also
-remembers the connections it opened, so ``abort()`` can shut down a 25-second long-poll from
-another thread: closing a session only closes *idle* connections.
+The HTTP transport (``csdesk.sync.http``: one kept-alive ``requests.Session``) is imported and
+opened at the first request, not with this module: a start from the cached inbox paints before
+it needs the network, and requests costs ~70 ms to import. ``load_transport()`` imports it
+ahead of time, on the caller's thread (the desk's GUI thread, while idle).
 
 Every failure becomes one of the exceptions below, each carrying a sentence an agent can read.
 """
 
 from __future__ import annotations
 
-import contextlib
-import socket
 import threading
 import time
-import weakref
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import IO, TYPE_CHECKING, Any, Final
 from urllib.parse import quote
-
-import requests
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection
-from urllib3.poolmanager import PoolManager
 
 from csdesk.protocol import (
     API_PREFIX,
@@ -36,9 +27,13 @@ from csdesk.protocol import (
     PullPage,
 )
 
+if TYPE_CHECKING:
+    from requests import Response
+
+    from csdesk.sync.http import TrackingAdapter, Transport
+
 #: Seconds to wait for a connection, and for an answer beyond any long-poll ``wait``.
 DEFAULT_TIMEOUT: Final = 10.0
-_NODELAY: Final = (socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 #: How long a file the server confirmed is not uploaded again (well under its upload grace).
 UPLOAD_REUSE_SECONDS: Final = 3600.0
 
@@ -109,69 +104,6 @@ class Snapshot:
     data: dict[str, Any] | None
 
 
-class _TrackingAdapter(HTTPAdapter):
-    """Sets TCP_NODELAY and keeps weak references to every connection it opens."""
-
-    def __init__(self) -> None:
-        self.connections: weakref.WeakSet[Any] = weakref.WeakSet()
-        self._connections_lock = threading.Lock()
-        super().__init__()
-
-    def _socket_options(self) -> list[tuple[int, int, int]]:
-        options = [o for o in HTTPConnection.default_socket_options if o[:2] != _NODELAY[:2]]
-        return [*options, _NODELAY]
-
-    def init_poolmanager(
-        self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any
-    ) -> None:
-        pool_kwargs["socket_options"] = self._socket_options()
-        super().init_poolmanager(connections, maxsize, block, **pool_kwargs)
-        self._track(self.poolmanager)
-
-    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
-        fresh = proxy not in self.proxy_manager
-        if fresh:
-            proxy_kwargs["socket_options"] = self._socket_options()
-        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
-        if fresh:
-            self._track(manager)
-        return manager
-
-    def _track(self, manager: PoolManager) -> None:
-        # urllib3's documented extension point is subclassing _new_pool; wrapping the instance's
-        # bound methods covers PoolManager, ProxyManager and SOCKSProxyManager alike.
-        new_pool = manager._new_pool
-        remember = self._remember
-
-        def tracked_pool(*args: Any, **kwargs: Any) -> Any:
-            pool = new_pool(*args, **kwargs)
-            new_conn = pool._new_conn
-
-            def tracked_conn() -> Any:
-                conn = new_conn()
-                remember(conn)
-                return conn
-
-            pool._new_conn = tracked_conn  # type: ignore[method-assign]
-            return pool
-
-        manager._new_pool = tracked_pool  # type: ignore[method-assign]
-
-    def _remember(self, conn: Any) -> None:
-        with self._connections_lock:
-            self.connections.add(conn)
-
-    def abort(self) -> None:
-        """Shut down every open socket: a blocked read returns at once with an error."""
-        with self._connections_lock:
-            conns = list(self.connections)
-        for conn in conns:
-            sock = getattr(conn, "sock", None)
-            if sock is not None:
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-
-
 @dataclass(frozen=True, slots=True)
 class Viewer:
     """Another agent on the same conversation."""
@@ -190,10 +122,8 @@ class SyncApi:
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.timeout = timeout
-        self._session = requests.Session()
-        self._adapter = _TrackingAdapter()
-        self._session.mount("http://", self._adapter)
-        self._session.mount("https://", self._adapter)
+        self._transport: Transport | None = None  # opened by the first request
+        self._transport_lock = threading.Lock()
         #: Files the server confirmed it holds for the signed-in user, and when (monotonic):
         #: not sent again for a while. Uploads are per user and an unused one is removed
         #: after the server's grace period, so this is forgotten at sign-in and sign-out and
@@ -389,13 +319,31 @@ class SyncApi:
 
     # --- plumbing ---------------------------------------------------------------------------
 
+    def _http(self) -> Transport:
+        with self._transport_lock:
+            if self._transport is None:
+                from csdesk.sync.http import Transport
+
+                self._transport = Transport(self.base_url)
+            return self._transport
+
+    @property
+    def _adapter(self) -> TrackingAdapter:
+        """The adapter holding this API's connections (tests look at their sockets)."""
+        return self._http().adapter
+
     def abort(self) -> None:
         """Make every request in flight fail now (with ``Offline``); for a prompt stop."""
-        self._adapter.abort()
+        with self._transport_lock:
+            transport = self._transport
+        if transport is not None:  # no request made yet: none in flight
+            transport.adapter.abort()
 
     def close(self) -> None:
-        self.abort()
-        self._session.close()
+        with self._transport_lock:
+            transport, self._transport = self._transport, None
+        if transport is not None:
+            transport.close()
 
     def _call(
         self,
@@ -419,37 +367,20 @@ class SyncApi:
         token = self.token
         if auth and token:
             headers["Authorization"] = f"Bearer {token}"
-        try:
-            response = self._session.request(
-                method,
-                f"{self.base_url}{prefix}{path}",
-                params=params,
-                json=json,
-                data=data,
-                headers=headers,
-                timeout=(self.timeout, read_timeout or self.timeout),
-            )
-            if response.status_code == 204:
-                return {}
-            if raw and response.ok:
-                return response.content
-            try:
-                body = response.json()
-            except ValueError:
-                body = None
-        except requests.exceptions.SSLError as exc:
-            raise TlsError(
-                f"The secure connection to {self.base_url} failed ({_root(exc)}). "
-                "Check the server address and its certificate."
-            ) from exc
-        except requests.exceptions.Timeout as exc:
-            raise Offline(f"The server at {self.base_url} did not answer in time.") from exc
-        except requests.exceptions.InvalidURL as exc:
-            raise ServerError(0, "invalid_url", f"The server address is not valid: {exc}") from exc
-        except requests.exceptions.RequestException as exc:
-            # ConnectionError, ChunkedEncodingError (dropped mid-answer), ... all mean the
-            # same to the agent: no working connection right now.
-            raise Offline(f"Cannot reach the server at {self.base_url} ({_root(exc)}).") from exc
+        response, body = self._http().request(
+            method,
+            f"{self.base_url}{prefix}{path}",
+            params=params,
+            json=json,
+            data=data,
+            headers=headers,
+            timeout=(self.timeout, read_timeout or self.timeout),
+            raw=raw,
+        )
+        if response.status_code == 204:
+            return {}
+        if raw and response.ok:
+            return response.content
         if response.ok:
             if not isinstance(body, dict | list):
                 raise ServerError(
@@ -464,18 +395,7 @@ class SyncApi:
         raise error
 
 
-def _root(exc: BaseException) -> str:
-    """The innermost cause, which names the real problem (refused, reset, certificate)."""
-    while exc.__context__ is not None and exc.__context__ is not exc:
-        exc = exc.__context__
-    for arg in exc.args:
-        if isinstance(arg, Exception):
-            exc = arg
-    text = str(exc) or type(exc).__name__
-    return text if len(text) < 200 else text[:197] + "..."
-
-
-def _error(response: requests.Response, body: Any) -> SyncError:
+def _error(response: Response, body: Any) -> SyncError:
     status = response.status_code
     err = body.get("error") if isinstance(body, dict) else None
     if not isinstance(err, dict):
@@ -517,3 +437,10 @@ def _error(response: requests.Response, body: Any) -> SyncError:
             int(head) if isinstance(head, int) else None,
         )
     return ServerError(status, code, message)
+
+
+def load_transport() -> None:
+    """Import the HTTP transport (requests, urllib3) now, on this thread. The desk calls it on
+    its GUI thread while idle, before it starts network work on a worker: a worker importing
+    while the GUI thread imports as well could deadlock on the import locks."""
+    import csdesk.sync.http  # noqa: F401

@@ -158,6 +158,16 @@ class SyncEngine:
         self.set_token(result.token)
         return result
 
+    def confirm_owner(self, user: dict[str, Any]) -> None:
+        """The server says the token is ``user``'s: record them as this cache's owner when it
+        has none yet (a cache first filled on a saved token; without an owner the next start
+        cannot show it before the server answers), or refuse a cache that is another agent's."""
+        owner = self.cache.user()
+        if owner is not None and owner.get("id") != user.get("id"):
+            raise CacheOwnerMismatch("the saved token is another user's")
+        if owner is None:
+            self.cache.set_user(user)
+
     def logout(self) -> None:
         """Sign out here and, when reachable, on the server. Queued actions are kept."""
         try:

@@ -12,10 +12,10 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QLabel
@@ -41,6 +41,7 @@ from csdesk.sync import (
     TlsError,
     WrongCredentials,
 )
+from csdesk.sync.api import load_transport
 from csdesk.ui.appearance import Appearance, apply_theme, resolve_theme
 from csdesk.ui.bridge import SyncBridge
 from csdesk.ui.main_window import MainWindow
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
     from csdesk.ui.panels.signin import SignInDialog
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 EMBEDDED_KEY = "embedded"
 #: How long after the first window shows the speech engine starts loading.
 SPEECH_DELAY_MS = 300
@@ -147,6 +149,18 @@ class Controller(QObject):
         else:
             self.splash.setText(text)
 
+    def _online(
+        self,
+        work: Callable[[], T],
+        done: Callable[[T], None] | None,
+        failed: Callable[[Exception], None],
+    ) -> None:
+        """Run network ``work`` in a worker. The HTTP transport (requests) is imported first,
+        here on the GUI thread: it is not loaded before the first paint, and a worker importing
+        it while the GUI thread imports too could deadlock on the import locks."""
+        load_transport()
+        self.tasks.run(work, done, failed)
+
     def _fatal(self, exc: Exception) -> None:
         self.failure = str(exc)
         text = _("csdesk could not start: {error}").format(error=exc)
@@ -171,7 +185,7 @@ class Controller(QObject):
                 self._fatal(embedded.EmbeddedError(f"the local server did not start: {exc}"))
                 return
         server = self.embedded
-        self.tasks.run(lambda: embedded.wait_ready(server), self._embedded_ready, self._fatal)
+        self._online(lambda: embedded.wait_ready(server), self._embedded_ready, self._fatal)
 
         def cached() -> tuple[SyncEngine, dict[str, object]] | None:
             return self._cached(server.url, EMBEDDED_KEY, embedded.DEMO_USER, None)
@@ -231,7 +245,7 @@ class Controller(QObject):
             if self.session is session:
                 self._fatal(exc)
 
-        self.tasks.run(work, None, failed)
+        self._online(work, None, failed)
 
     def _start_named(self, url: str) -> None:
         """A saved token is read from the keyring in a worker (the keyring and its backend
@@ -359,7 +373,7 @@ class Controller(QObject):
             else:
                 self._ask(url, username, error_text(exc, url))
 
-        self.tasks.run(work, done, failed)
+        self._online(work, done, failed)
 
     def _resume(self, url: str, username: str, token: str) -> None:
         """A saved token: start from the local cache at once, even offline; the server then
@@ -375,13 +389,14 @@ class Controller(QObject):
             # Nothing is pushed until the server says the token is still this cache's
             # owner's (:meth:`_check_session` starts the engine).
             self._open(result[0], result[1], url, username, start=False)
-            if self.session is not None:
-                self._check_session(self.session, url)
+            session = self.session
+            if session is not None:  # asked once the cached list is in (and painting)
+                session.window.list_shown.connect(lambda: self._check_session(session, url))
 
         self.tasks.run(cached, shown, lambda _exc: self._resume_online(url, username, token))
 
     def _check_session(self, session: Session, url: str) -> None:
-        """The cached window is shown, its engine not yet started: if the server says the
+        """The cached window shows its list, its engine not yet started: if the server says the
         session has ended, or that the token is another user's than the cache's, the window
         goes and the sign-in dialog asks again (as at a start without a cache) and nothing the
         agent queued meanwhile is sent (it stays in this user's cache). Else, or offline, the
@@ -413,7 +428,7 @@ class Controller(QObject):
             self._forget_token(url, session.username)
             self._ask(url, session.username, _("Your session has ended; please sign in again."))
 
-        self.tasks.run(work, started, failed)
+        self._online(work, started, failed)
 
     def _forget_token(self, url: str, username: str) -> None:
         from csdesk import credentials
@@ -434,20 +449,25 @@ class Controller(QObject):
                 cached = engine.cache.user()
                 if cached is None:
                     raise
-                user = cached
+                return engine, cached
             except SessionExpired:
+                engine.cache.close()
+                raise
+            try:
+                engine.confirm_owner(user)  # so the next start shows this cache at once
+            except CacheOwnerMismatch:
                 engine.cache.close()
                 raise
             return engine, user
 
         def failed(exc: Exception) -> None:
-            if isinstance(exc, SessionExpired):
+            if isinstance(exc, SessionExpired | CacheOwnerMismatch):
                 self._forget_token(url, username)
                 self._ask(url, username, _("Your session has ended; please sign in again."))
             else:
                 self._ask(url, username, error_text(exc, url))
 
-        self.tasks.run(work, lambda r: self._open(r[0], r[1], url, username), failed)
+        self._online(work, lambda r: self._open(r[0], r[1], url, username), failed)
 
     def _open(
         self,
@@ -515,7 +535,7 @@ class Controller(QObject):
                 credentials.delete_token(url, session.username)
 
         session.window.hide()
-        self.tasks.run(
+        self._online(
             work,
             lambda _r: self._after_sign_out(session, url),
             lambda exc: self._after_sign_out(session, url, str(exc)),

@@ -100,7 +100,8 @@ class CallDesk(QObject):
         self._clock.setInterval(30_000)
         self._clock.timeout.connect(self.refresh)
         self._clock.start()
-        self.refresh()
+        # No read yet: the window builds this desk and calls ``refresh`` once its first list
+        # is in (this is an ORM query; the first configures every mapper, ~0.1 s).
 
     # --- reading the calls ---------------------------------------------------------------
 

@@ -33,9 +33,9 @@ from csdesk.ui.a11y import announce
 from csdesk.ui.actions import ActionRegistry
 from csdesk.ui.big_lists import Releaser, position, same_items
 from csdesk.ui.bridge import SyncBridge
-from csdesk.ui.call_desk import CallDesk
 from csdesk.ui.collision import CollisionWatch
 from csdesk.ui.conversation_actions import ConversationActions
+from csdesk.ui.first_list import AfterFirstList
 from csdesk.ui.latest import Latest
 from csdesk.ui.models.inbox_model import InboxModel
 from csdesk.ui.pane_fit import PaneFitter
@@ -83,11 +83,14 @@ class ListLoaded:
     open_row: int | None = None
 
 
-class MainWindow(ConversationActions, ViewNavigation, QMainWindow):
+class MainWindow(ConversationActions, ViewNavigation, AfterFirstList, QMainWindow):
     """Signals: ``sign_out_requested()``, ``announced(str)`` (every announcement, for speech
-    and tests), ``new_for_me(str)`` (a conversation newly assigned to this agent)."""
+    and tests), ``new_for_me(str)`` (a conversation newly assigned to this agent),
+    ``list_shown()`` (once: the first inbox list is in, or failed; what waits for it may
+    start)."""
 
     sign_out_requested = Signal()
+    list_shown = Signal()
     announced = Signal(str)
     new_for_me = Signal(str)
 
@@ -128,7 +131,7 @@ class MainWindow(ConversationActions, ViewNavigation, QMainWindow):
         self._recount_owed = True  # counts and Mine wait for a change or the clock
         self._quiet = False  # moving the list's cursor without opening what it lands on
         self.shown_view: str | None = None  # the view whose conversations the list shows
-        self._names: dict[str, str] = dict(ws.users())
+        self._names: dict[str, str] = {}  # teammates, read after the first list (first_list)
 
         self.views = ViewList(self)
         self.model = InboxModel(ws.rows)
@@ -164,7 +167,6 @@ class MainWindow(ConversationActions, ViewNavigation, QMainWindow):
         self._wire()
         if speaker is not None:
             self.speech = WindowSpeech(self, speaker)
-        self.call_desk = CallDesk(self)  # phone calls: ringing, screen pop, script, wrap-up
         if appearance is not None:
             appearance.theme_changed.connect(self.set_theme)
         self._clock = QTimer(self)
@@ -315,9 +317,10 @@ class MainWindow(ConversationActions, ViewNavigation, QMainWindow):
             new = tuple(sorted(mine - known)) if known is not None else ()
             return ListLoaded(view, ids, same, ws.counts(), mine, new, open_id, row)
 
-        self._latest.submit(work, self._list_loaded, self._task_failed)
+        self._latest.submit(work, self._list_loaded, self._list_failed)
 
     def _list_loaded(self, result: ListLoaded) -> None:
+        self._after_first_list()
         view, ids = result.view, result.ids
         self.shown_view = view
         old_row = self.inbox.list.currentIndex().row()
