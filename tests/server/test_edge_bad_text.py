@@ -163,3 +163,32 @@ def test_chat_visitor_text_is_cleaned_not_refused(live: ServerProcess, ann: Raw)
     assert next(c["data"] for c in changes if c["id"] == r.json()["id"])["body_text"] == (
         "Hi there\ufffd"
     )
+
+
+def test_only_a_body_that_may_hold_bad_text_is_parsed_twice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The guard parses a JSON body (before the route parses it again) only when its bytes
+    hold an escaped NUL or surrogate, or a surrogate's UTF-8: other escapes (any accented
+    letter, as most clients send it) pass on the byte scan alone."""
+    from csdesk.server.edge import bad_text
+
+    parsed: list[bytes] = []
+    real_loads = json.loads
+
+    def loads(body: bytes) -> Any:
+        parsed.append(body)
+        return real_loads(body)
+
+    monkeypatch.setattr(json, "loads", loads)  # the module bad_text parses with
+    harmless = json.dumps({"t": "Grüße – ok 😀", "k": "\\u0000 is text here"}).encode()
+    assert bad_text._bad_json(harmless) is None
+    assert parsed == [harmless]  # an escaped backslash before u0000 still gets a real look
+    plain = json.dumps({"t": "Grüße – ok"}).encode()
+    assert bad_text._bad_json(plain) is None and parsed == [harmless]
+    for bad, where in (("\x00", "a.1"), ("\udfff", "a.1"), ("\ud800", "a.1")):
+        found = bad_text._bad_json(json.dumps({"a": ["é", f"x{bad}"]}).encode())
+        assert found is not None and found[1] == where
+    raw = b'{"a": ["\xc3\xa9", "x\xed\xa0\x80"]}'
+    found = bad_text._bad_json(raw)
+    assert found is not None and found[1] == "a.1"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from csdesk.server.channels.config_store import Provider
 from csdesk.server.channels.dispatcher import Dispatcher, backoff
 from csdesk.server.channels.runtime import ChannelRuntime
 from csdesk.storage import models as m
+from csdesk.storage.types import utcnow
 from csdesk.storage.wire import to_wire
 from tests.helpers.data import make_conversations, new_id
 from tests.server.channels.support import Fakes, configure, state_for
@@ -164,3 +166,71 @@ def test_one_reply_whose_plan_breaks_does_not_stall_the_others(
         assert [r.form_dict()["Body"] for r in fakes.twilio.requests] == ["reply 1"]
     finally:
         fakes.stop()
+
+
+def test_prefetched_addresses_match_the_lookup_one_reply_at_a_time(
+    db_url: str, tmp_path: Path
+) -> None:
+    """A round looks up every reply's address in two queries (``prefetch_addresses``): each
+    answers as the per-reply lookup does — a recorded route, else the customer's newest
+    identity of the channel's kind, else "no address" — and email needs none."""
+    routed, newest, bare, mail = make_conversations(db_url, 4, channel=Channel.SMS)
+    st = state_for(db_url, tmp_path)
+    try:
+        with st.writes() as s:
+            s.add(
+                m.ConversationRoute(
+                    conversation_id=routed.conversation_id,
+                    provider=Provider.TWILIO.value,
+                    kind="phone",
+                    address="+14155550100",
+                    business="+14155550199",
+                )
+            )
+            for n, value in enumerate(("+14155550001", "+14155550002")):
+                s.add(
+                    m.CustomerIdentity(
+                        id=new_id(),
+                        realm=Realm.PRODUCTION.value,
+                        customer_id=newest.customer_id,
+                        kind="phone",
+                        value=value,
+                        created_at=utcnow() + timedelta(seconds=n),
+                    )
+                )
+            s.commit()
+        pairs = [
+            (routed, Channel.SMS),
+            (newest, Channel.SMS),
+            (bare, Channel.SMS),
+            (mail, Channel.EMAIL),
+        ]
+
+        def addresses(prefetch: bool) -> list[object]:
+            with st.reads() as s:
+                convs = [s.get_one(m.Conversation, c.conversation_id) for c, _ in pairs]
+                if prefetch:
+                    senders.prefetch_addresses(
+                        s, [(conv, ch.value) for conv, (_, ch) in zip(convs, pairs, strict=True)]
+                    )
+                out: list[object] = []
+                for conv, (_, ch) in zip(convs, pairs, strict=True):
+                    if ch == Channel.EMAIL:
+                        continue
+                    try:
+                        out.append(senders._address(s, conv, ch))
+                    except senders.PlanError as exc:
+                        out.append(str(exc))
+                return out
+
+        assert (
+            addresses(prefetch=True)
+            == addresses(prefetch=False)
+            == [
+                senders.Address(Provider.TWILIO, "+14155550100", "+14155550199"),
+                senders.Address(None, "+14155550002", None),
+                "The customer has no sms address to reply to.",
+            ]
+        )
+    finally:
+        st.engine.dispose()

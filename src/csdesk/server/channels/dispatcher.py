@@ -168,6 +168,9 @@ class Dispatcher(LoopWorker):
                     )
                 )
             }
+            senders.prefetch_addresses(
+                s, ((c, msg.channel) for msg in msgs if (c := convs.get(msg.conversation_id)))
+            )
             for msg in msgs:
                 conv = convs.get(msg.conversation_id)
                 if conv is None:

@@ -9,7 +9,7 @@ fails at once with a reason the agent can act on, instead of burning retries.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -80,7 +80,61 @@ class Address:
     business: str | None
 
 
+#: ``session.info`` key: reply addresses looked up ahead by ``prefetch_addresses``.
+_ADDRESSES = "csdesk_reply_addresses"
+
+
+def prefetch_addresses(session: Session, pairs: Iterable[tuple[m.Conversation, str]]) -> None:
+    """Look up where replies on each (conversation, channel) go, two queries in all rather
+    than up to two per reply; ``plan`` in this session then answers from them (the
+    dispatcher plans a round's replies together)."""
+    wanted = {(c.id, ch): c for c, ch in pairs if Channel(ch) != Channel.EMAIL}
+    if not wanted:
+        return
+    known: dict[tuple[str, str], Address | None] = session.info.setdefault(_ADDRESSES, {})
+    routes = {
+        r.conversation_id: r
+        for r in session.scalars(
+            select(m.ConversationRoute).where(
+                m.ConversationRoute.conversation_id.in_({cid for cid, _ in wanted})
+            )
+        )
+    }
+    # (customer, identity kind) -> the newest value, for conversations without a route.
+    need: dict[tuple[str, str], None] = {}
+    for (cid, ch), conv in wanted.items():
+        kind = route_kind(Channel(ch))
+        if cid not in routes and kind is not None:
+            need[(conv.customer_id, kind.value)] = None
+    newest: dict[tuple[str, str], str] = {}
+    if need:
+        ident = m.CustomerIdentity
+        for customer_id, ident_kind, ident_value in session.execute(
+            select(ident.customer_id, ident.kind, ident.value)
+            .where(
+                ident.customer_id.in_({c for c, _ in need}),
+                ident.kind.in_({k for _, k in need}),
+            )
+            .order_by(ident.created_at.desc())
+        ):
+            newest.setdefault((customer_id, ident_kind), ident_value)
+    for (cid, ch), conv in wanted.items():
+        route = routes.get(cid)
+        if route is not None:
+            known[(cid, ch)] = Address(Provider(route.provider), route.address, route.business)
+            continue
+        kind = route_kind(Channel(ch))
+        found = None if kind is None else newest.get((conv.customer_id, kind.value))
+        known[(cid, ch)] = None if found is None else Address(None, found, None)
+
+
 def _address(session: Session, conv: m.Conversation, channel: Channel) -> Address:
+    known: dict[tuple[str, str], Address | None] | None = session.info.get(_ADDRESSES)
+    if known is not None and (conv.id, channel.value) in known:
+        found = known[(conv.id, channel.value)]
+        if found is None:
+            raise PlanError(f"The customer has no {channel.value} address to reply to.")
+        return found
     route = session.get(m.ConversationRoute, conv.id)
     if route is not None:
         return Address(Provider(route.provider), route.address, route.business)

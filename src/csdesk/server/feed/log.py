@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from csdesk.protocol import Entity
 from csdesk.storage import models as m
+from csdesk.storage.bulk import Bulk
 from csdesk.storage.upsert import insert_for
 from csdesk.storage.wire import GLOBAL_ENTITIES, MODEL_ENTITIES, entity_of, to_wire
 
@@ -83,9 +84,9 @@ def append(session: Session, items: Iterable[FeedItem]) -> int:
         for n, i in enumerate(unique)
     ]
     dialect = session.get_bind().dialect.name
-    stmt = _upsert(dialect)
+    stmt = _bulk_upsert(dialect)
     for start in range(0, len(rows), 2000):
-        conn.execute(stmt, rows[start : start + 2000])
+        stmt.run(conn, rows[start : start + 2000])
     if dialect == "postgresql":
         # A data-free hint (the head only); listeners pull. Delivered at commit.
         conn.execute(select(_pg_notify(str(top))))
@@ -124,6 +125,18 @@ def _upsert(dialect: str) -> Any:
             },
         )
     return stmt
+
+
+_BULK_UPSERTS: dict[str, Bulk] = {}
+
+
+def _bulk_upsert(dialect: str) -> Bulk:
+    """``_upsert`` run through the driver directly (``storage.bulk``): the feed rows of a
+    push were a fifth of its CPU through SQLAlchemy's executemany."""
+    bulk = _BULK_UPSERTS.get(dialect)
+    if bulk is None:
+        bulk = _BULK_UPSERTS[dialect] = Bulk(_upsert(dialect))
+    return bulk
 
 
 def _pg_notify(payload: str) -> Any:

@@ -29,6 +29,7 @@ from csdesk.server.deps import realm_of
 from csdesk.server.feed.log import FeedItem, Touched
 from csdesk.server.sync.mutations import Reject, SendArgs, preview_of
 from csdesk.storage import models as m
+from csdesk.storage.bulk import Bulk
 from csdesk.storage.types import utcnow
 from csdesk.storage.wire import row_to_wire
 
@@ -42,8 +43,9 @@ def _table(model: type[m.Base]) -> Table:
 _CONV = _table(m.Conversation)
 _MSG = _table(m.Message)
 _AUDIT = _table(m.AuditEntry)
-_INSERT_MESSAGES = insert(_MSG)
-_INSERT_AUDIT = insert(_AUDIT)
+_INSERT_MESSAGES = Bulk(insert(_MSG))
+_AUDIT_KEYS = ("at", "actor_user_id", "action", "entity", "entity_id", "before", "after")
+_INSERT_AUDIT = Bulk(insert(_AUDIT), _AUDIT_KEYS)
 #: The columns a reply changes on its conversation (bound as ``b_<name>``).
 _CONV_CHANGES = (
     "message_count",
@@ -53,7 +55,7 @@ _CONV_CHANGES = (
     "first_response_at",
     "updated_at",
 )
-_UPDATE_CONVERSATIONS = (
+_UPDATE_CONVERSATIONS = Bulk(
     update(_CONV)
     .where(_CONV.c.id == bindparam("b_id"))
     .values({name: bindparam(f"b_{name}") for name in _CONV_CHANGES})
@@ -194,10 +196,10 @@ class SendBatch:
         if not self._messages:
             return
         conn = self.session.connection()
-        conn.execute(_INSERT_MESSAGES, self._messages)
-        conn.execute(_INSERT_AUDIT, self._audits)
-        conn.execute(
-            _UPDATE_CONVERSATIONS,
+        _INSERT_MESSAGES.run(conn, self._messages)
+        _INSERT_AUDIT.run(conn, self._audits)
+        _UPDATE_CONVERSATIONS.run(
+            conn,
             [
                 {"b_id": cid, **{f"b_{name}": conv[name] for name in _CONV_CHANGES}}
                 for cid, conv in self._dirty.items()

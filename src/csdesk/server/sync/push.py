@@ -26,6 +26,8 @@ from csdesk.server.sync import fast_send
 from csdesk.server.sync.fast_send import SendBatch
 from csdesk.server.sync.mutations import Handler, Reject, SendArgs, apply, parse
 from csdesk.storage import models as m
+from csdesk.storage.bulk import Bulk
+from csdesk.storage.types import utcnow
 
 #: (mutation id, type, args) as the client sent them.
 Mutation = tuple[str, str, dict[str, Any]]
@@ -41,6 +43,9 @@ def _table(model: type[m.Base]) -> Table:
 
 
 _APPLIED = _table(m.AppliedMutation)
+_INSERT_APPLIED = Bulk(
+    insert(_APPLIED), ("id", "user_id", "type", "status", "result", "applied_at")
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,8 +211,9 @@ def _push_batch(
             for result in changed:
                 result["seq"] = seq
         if new:
-            s.connection().execute(
-                insert(_APPLIED),
+            now = utcnow()
+            _INSERT_APPLIED.run(
+                s.connection(),
                 [
                     {
                         "id": mid,
@@ -215,6 +221,7 @@ def _push_batch(
                         "type": mtype[:48],
                         "status": result["status"],
                         "result": dict(result),
+                        "applied_at": now,
                     }
                     for mid, (mtype, result) in new.items()
                 ],
