@@ -36,6 +36,7 @@ from csdesk.ui.bridge import SyncBridge
 from csdesk.ui.call_desk import CallDesk
 from csdesk.ui.collision import CollisionWatch
 from csdesk.ui.conversation_actions import ConversationActions
+from csdesk.ui.customer_actions import CustomerActions
 from csdesk.ui.latest import Latest
 from csdesk.ui.models.inbox_model import InboxModel
 from csdesk.ui.pane_fit import PaneFitter
@@ -79,7 +80,7 @@ class ListLoaded:
     new_mine: tuple[str, ...] = ()  # in ``mine``, not in the Mine set the query started from
 
 
-class MainWindow(ConversationActions, ViewNavigation, QMainWindow):
+class MainWindow(ConversationActions, CustomerActions, ViewNavigation, QMainWindow):
     """Signals: ``sign_out_requested()``, ``announced(str)`` (every announcement, for speech
     and tests), ``new_for_me(str)`` (a conversation newly assigned to this agent)."""
 
@@ -233,6 +234,7 @@ class MainWindow(ConversationActions, ViewNavigation, QMainWindow):
         self.inbox.activated.connect(lambda _cid: self.conversation.messages.setFocus())
         self.customer.open_conversation.connect(self._open_from_customer)
         self.customer.link_requested.connect(self.link_match)
+        self._wire_customer()
         composer = self.conversation.composer
         composer.send_requested.connect(self.send)
         composer.canned_requested.connect(self.choose_canned)
@@ -507,6 +509,7 @@ class MainWindow(ConversationActions, ViewNavigation, QMainWindow):
 
     def on_rejected(self, rejection: Rejection) -> None:
         text = _("The server refused this: {reason}").format(reason=rejection.message)
+        self.customer_refused(rejection)
         if rejection.args.get("conversation_id") == self.open_id:
             self.conversation.show_rejection(text)
         self.show_notice(text)
