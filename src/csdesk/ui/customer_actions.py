@@ -78,10 +78,16 @@ class CustomerActions:
         focus = self._parent.focusWidget()
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
+        answered: list[bool] = []
+
         def done(result: int) -> None:
+            if answered:  # Return in a list or field and the default button: one answer
+                return
+            answered.append(True)
             if self.customer_dialog is dialog:
                 self.customer_dialog = None
-            if focus is not None:
+            if focus is not None:  # back where the agent was, as after any dialog
+                self._parent.activateWindow()
                 focus.setFocus(Qt.FocusReason.OtherFocusReason)
             finished(result == QDialog.DialogCode.Accepted)
 

@@ -114,7 +114,8 @@ class CustomerCard(QFrame):
         self.setVisible(ctx is not None)
         if ctx is None:
             return
-        if ctx.id not in self._refusal_about:
+        about = self._refusal_about
+        if ctx.id not in about and not any(i in about for i, _n in ctx.merged_here):
             self.show_refusal(None)  # a refusal is about the customers it was shown on
         self.initials.setText(initials(ctx.name))
         self.name.setText(ctx.name)

@@ -85,6 +85,7 @@ class CustomerEditDialog(QDialog):
         )
         save = buttons.button(QDialogButtonBox.StandardButton.Save)
         name(save, _("Save customer"), _("Send the changed fields; works offline too"))
+        save.setDefault(True)  # Return in any line saves
         cancel = buttons.button(QDialogButtonBox.StandardButton.Cancel)
         name(cancel, _("Cancel"), _("Close without changing the customer"))
         buttons.accepted.connect(self._check)

@@ -88,6 +88,7 @@ class CustomerChooser(QDialog):
             _("Preview merge…"), QDialogButtonBox.ButtonRole.AcceptRole
         )
         name(self.next_button, _("Preview merge"), _("Show what moves before merging"))
+        self.next_button.setDefault(True)  # Return in the search field or the list
         cancel = buttons.button(QDialogButtonBox.StandardButton.Cancel)
         name(cancel, _("Cancel"), _("Close without merging"))
         buttons.accepted.connect(self._choose)
@@ -96,10 +97,14 @@ class CustomerChooser(QDialog):
         for w in (intro, caption, self.field, self.list, self.status, buttons):
             layout.addWidget(w)
         self.field.textChanged.connect(self._ask)
-        self.field.returnPressed.connect(self._choose)
         self.field.setFocus()
         self._choices: list[CustomerChoice] = []
+        self._answered = False  # searches still running find the dialog gone
+        self.finished.connect(self._close_searches)
         self._ask("")
+
+    def _close_searches(self, _result: int) -> None:
+        self._answered = True
 
     def _to_list(self) -> None:
         self.list.setFocus()
@@ -115,8 +120,8 @@ class CustomerChooser(QDialog):
         self._search(text, done)
 
     def _show(self, query: str, found: list[CustomerChoice]) -> None:
-        if query != self._query:
-            return  # an older search's answer: the agent typed on
+        if query != self._query or self._answered:
+            return  # an older search's answer (the agent typed on), or the dialog is gone
         self._choices = found
         self.list.clear()
         for c in found:
@@ -133,7 +138,7 @@ class CustomerChooser(QDialog):
         announce(self, text)
 
     def _choose(self) -> None:
-        if self.list.currentRow() >= 0:
+        if self.list.currentRow() >= 0 and self.isVisible():
             self.accept()
 
     def chosen(self) -> CustomerChoice | None:
