@@ -7,7 +7,6 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
-from csdesk.app.present import when
 from csdesk.app.thread import CustomerContext
 from csdesk.i18n import _
 from csdesk.ui.a11y import name
@@ -56,7 +55,8 @@ def facts(ctx: CustomerContext) -> list[str]:
         _("Loyalty: {tier}").format(tier=tier),
     ]
     if ctx.since is not None:
-        lines.append(_("Customer since {date}").format(date=when(ctx.since)))
+        since = ctx.since.astimezone().strftime("%d %b %Y")
+        lines.append(_("Customer since {date}").format(date=since))
     lines.append(_("Tags: {tags}").format(tags=", ".join(ctx.tags)) if ctx.tags else _("No tags"))
     if ctx.merged_into:
         lines.append(_("This profile was merged into another customer."))

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from csdesk.app.customers import CustomerChoice, MergePreview
 from csdesk.i18n import _, ngettext
 from csdesk.ui.a11y import announce, name
+from csdesk.ui.panels.customer_card import identity_kind
 from csdesk.ui.plain_text import PlainLabel
 
 Search = Callable[[str, Callable[[list[CustomerChoice]], None]], None]
@@ -157,7 +158,11 @@ def preview_text(p: MergePreview) -> str:
         ),
     ]
     if p.identities:
-        ways = ", ".join(f"{kind.replace('_', ' ')} {value}" for kind, value in p.identities)
+        # A chat visitor's value is a session hash: said by kind only, never shown.
+        ways = ", ".join(
+            identity_kind(kind) if kind == "chat_visitor" else f"{identity_kind(kind)} {value}"
+            for kind, value in p.identities
+        )
         lines.append(_("Identities that move: {ways}.").format(ways=ways))
     else:
         lines.append(_("No identities move."))
