@@ -170,8 +170,10 @@ def test_hostile_outside_text_is_never_rendered_as_rich_text(
     qtbot.waitUntil(lambda: w.customer_ctx is not None, timeout=20_000)
     seen = walk()
     assert "<h1>SUPERVISOR: subject" in w.conversation.header.text() or seen, seen
-    # The customer pane builds HTML itself and escapes what it puts in: shown literally.
-    assert "<h1>SUPERVISOR: customer refund approved</h1>" in w.customer.details.toPlainText()
+    # The customer's card shows the name as plain text: literally.
+    card_name = w.customer.card.name
+    assert "<h1>SUPERVISOR: customer refund approved</h1>" in card_name.text()
+    assert card_name.textFormat() == Qt.TextFormat.PlainText
     inbox_tips = _model_tips(w.model)
     row = w.model.row_of(cid)
     assert row is not None and "SUPERVISOR: customer" in inbox_tips[row], inbox_tips[row or 0]

@@ -92,6 +92,11 @@ class CustomerContext:
     conversations: tuple[tuple[str, str, str, str, datetime], ...] = field(default=())
     # (id, channel, subject, status, last_message_at), newest first
     claims: tuple[ClaimView, ...] = field(default=())  # not yet acted on, newest first
+    notes: str = ""
+    since: datetime | None = None  # customer since (the profile's creation)
+    verified: tuple[bool, ...] = ()  # beside ``identities``: proven (a reply reached it) or not
+    merged_into: str | None = None  # this profile was folded into that one
+    merged_here: tuple[tuple[str, str], ...] = ()  # (id, name) of profiles folded into this one
 
 
 def conversation(session: Session, conversation_id: str) -> ConversationView | None:
@@ -150,7 +155,7 @@ def customer_context(
     if cust is None:
         return None
     idents = session.execute(
-        select(m.CustomerIdentity.kind, m.CustomerIdentity.value)
+        select(m.CustomerIdentity.kind, m.CustomerIdentity.value, m.CustomerIdentity.verified)
         .where(m.CustomerIdentity.customer_id == customer_id)
         .order_by(m.CustomerIdentity.kind, m.CustomerIdentity.value)
     ).all()
@@ -209,10 +214,22 @@ def customer_context(
         tags=tuple(cust.tags or ()),
         loyalty_tier=cust.loyalty_tier,
         loyalty_points=cust.loyalty_points,
-        identities=tuple((k, v) for k, v in idents),
+        identities=tuple((k, v) for k, v, _verified in idents),
         orders=tuple(order_views),
         conversations=tuple(tuple(c) for c in convs),  # type: ignore[misc]
         claims=_claims(session, customer_id),
+        notes=cust.notes or "",
+        since=cust.created_at,
+        verified=tuple(bool(x) for _k, _v, x in idents),
+        merged_into=cust.merged_into_id,
+        merged_here=tuple(
+            (str(i), str(n))
+            for i, n in session.execute(
+                select(m.Customer.id, m.Customer.name)
+                .where(m.Customer.merged_into_id == customer_id)
+                .order_by(m.Customer.updated_at.desc(), m.Customer.id)
+            )
+        ),
     )
 
 

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from csdesk.app import arrivals, inbox, readstate, thread
+from csdesk.app import arrivals, customers, inbox, readstate, thread
 from csdesk.app.search import SearchIndex, searchable
+from csdesk.customer_rules import clean_fields
 from csdesk.domain.access import can_be_assigned
 from csdesk.domain.enums import ConversationStatus, Priority
 from csdesk.protocol import Entity, MutationType
@@ -80,6 +81,17 @@ class Workstation:
     def customer(self, customer_id: str) -> thread.CustomerContext | None:
         with self.cache.session() as s:
             return thread.customer_context(s, customer_id)
+
+    def find_customers(
+        self, query: str, exclude: str | None = None
+    ) -> list[customers.CustomerChoice]:
+        """Profiles to merge into (the chooser's matches), from the local copy."""
+        with self.cache.session() as s:
+            return customers.find_customers(s, query, exclude)
+
+    def merge_preview(self, source_id: str, target_id: str) -> customers.MergePreview | None:
+        with self.cache.session() as s:
+            return customers.merge_preview(s, source_id, target_id)
 
     def users(self) -> list[tuple[str, str]]:
         """Active teammates (id, display name), for "assign to"."""
@@ -250,6 +262,30 @@ class Workstation:
             MutationType.CUSTOMER_LINK_MATCH,
             {"claim_id": claim_id, "conversation_id": conversation_id},
         )
+
+    def update_customer(self, customer_id: str, fields: dict[str, object]) -> ChangeSet:
+        """Only the fields the agent changed, checked as the server checks them
+        (``customer_rules``; raises ``FieldError``) and stored in the same spelling."""
+        if not fields:
+            raise ValueError("nothing changed")
+        clean = clean_fields(fields)
+        self.engine.enqueue(
+            MutationType.CUSTOMER_UPDATE, {"customer_id": customer_id, "fields": clean}
+        )
+        return ChangeSet.of([(Entity.CUSTOMER, customer_id)])
+
+    def merge_customers(self, source_id: str, target_id: str) -> ChangeSet:
+        """Fold ``source`` into ``target`` (undoable with ``unmerge_customer``)."""
+        self.engine.enqueue(
+            MutationType.CUSTOMER_MERGE,
+            {"source_customer_id": source_id, "target_customer_id": target_id},
+        )
+        return ChangeSet.of([(Entity.CUSTOMER, source_id), (Entity.CUSTOMER, target_id)])
+
+    def unmerge_customer(self, source_id: str) -> ChangeSet:
+        """Undo the latest merge of ``source`` (the profile that was folded away)."""
+        self.engine.enqueue(MutationType.CUSTOMER_UNMERGE, {"customer_id": source_id})
+        return ChangeSet.of([(Entity.CUSTOMER, source_id)])
 
     def mark_read(self, conversation_id: str, upto: datetime | None = None) -> ChangeSet:
         with self.cache.write() as s:

@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from csdesk.customer_rules import FieldError, clean_fields
 from csdesk.domain.enums import (
     ConversationStatus,
     DeliveryStatus,
@@ -38,6 +39,7 @@ from csdesk.domain.enums import (
 from csdesk.domain.tags import edit_tags
 from csdesk.protocol import Entity, MutationType
 from csdesk.sync.tables import (
+    CACHE_TABLES,
     delete_rows,
     get_row,
     get_state,
@@ -63,6 +65,8 @@ REQUIRED_ARGS: Mapping[MutationType, tuple[str, ...]] = {
     MutationType.CALL_TAKE: ("call_id",),
     MutationType.CALL_WRAP_UP: ("call_id", "disposition"),
     MutationType.CUSTOMER_LINK_MATCH: ("claim_id", "conversation_id"),
+    MutationType.CUSTOMER_MERGE: ("source_customer_id", "target_customer_id"),
+    MutationType.CUSTOMER_UNMERGE: ("customer_id",),
 }
 
 #: Customer columns ``customer.update`` may set (the server's ``CustomerFields``).
@@ -100,8 +104,14 @@ def affected(mtype: str, args: Mapping[str, Any]) -> list[Pair]:
             (Entity.CONVERSATION, str(args["conversation_id"])),
             (Entity.MESSAGE, str(args["message_id"])),
         ]
-    if mtype == MutationType.CUSTOMER_UPDATE:
+    if mtype in (MutationType.CUSTOMER_UPDATE, MutationType.CUSTOMER_UNMERGE):
         return [(Entity.CUSTOMER, str(args["customer_id"]))]
+    if mtype == MutationType.CUSTOMER_MERGE:
+        # What moves with them depends on the cache; the effect shadows and names those.
+        return [
+            (Entity.CUSTOMER, str(args["source_customer_id"])),
+            (Entity.CUSTOMER, str(args["target_customer_id"])),
+        ]
     if mtype in (MutationType.CALL_TAKE, MutationType.CALL_WRAP_UP):
         return [(Entity.CALL, str(args["call_id"]))]
     if mtype == MutationType.CUSTOMER_LINK_MATCH:
@@ -116,7 +126,9 @@ def affected(mtype: str, args: Mapping[str, Any]) -> list[Pair]:
 
 # --- effects --------------------------------------------------------------------------------
 
-Effect = Callable[[Session, LocalMutation, Me], None]
+#: An effect may touch rows ``affected`` cannot name from the arguments alone (what a merge
+#: moves): it shadows them itself (``_touch``) and returns them.
+Effect = Callable[[Session, LocalMutation, Me], "list[Pair] | None"]
 
 
 def _live_conversation(session: Session, cid: str) -> dict[str, Any] | None:
@@ -265,7 +277,58 @@ def _customer(session: Session, mut: LocalMutation, _me: Me) -> None:
     changes = {k: v for k, v in fields.items() if k in CUSTOMER_FIELDS}
     if not changes or ("name" in changes and changes["name"] is None):
         return
+    try:  # stored as the server will store it; what it would refuse changes nothing here
+        changes = clean_fields(changes)
+    except FieldError:
+        return
     _change(session, Entity.CUSTOMER, cust, mut.at, **changes)
+
+
+#: What a merge moves to the surviving profile (``server/channels/merge.py``).
+MERGE_MOVES = (Entity.IDENTITY, Entity.CONVERSATION, Entity.ORDER)
+_FILLED = ("email", "phone")
+
+
+def _touch(session: Session, entity: Entity, ident: str) -> Pair:
+    _ensure_shadow(session, entity, ident)
+    return entity, ident
+
+
+def owned_by(session: Session, entity: Entity, customer_id: str) -> list[str]:
+    """The ids of ``entity`` rows (identities, conversations, orders) filed under a customer."""
+    table = CACHE_TABLES[entity]
+    return list(session.scalars(select(table.c.id).where(table.c.customer_id == customer_id)))
+
+
+def _merge(session: Session, mut: LocalMutation, _me: Me) -> list[Pair]:
+    source_id = str(mut.args["source_customer_id"])
+    target_id = str(mut.args["target_customer_id"])
+    source = get_row(session, Entity.CUSTOMER, source_id)
+    target = get_row(session, Entity.CUSTOMER, target_id)
+    if source is None or target is None or source_id == target_id:
+        return []
+    if source.get("merged_into_id") is not None or target.get("merged_into_id") is not None:
+        return []  # the server refuses it and says why
+    touched: list[Pair] = []
+    for entity in MERGE_MOVES:
+        for ident in owned_by(session, entity, source_id):
+            touched.append(_touch(session, entity, ident))
+            row = get_row(session, entity, ident)
+            if row is not None:
+                _change(session, entity, row, mut.at, customer_id=target_id)
+    filled = {k: source[k] for k in _FILLED if source.get(k) and not target.get(k)}
+    if filled:
+        _change(session, Entity.CUSTOMER, target, mut.at, **filled)
+    _change(session, Entity.CUSTOMER, source, mut.at, merged_into_id=target_id)
+    return touched
+
+
+def _unmerge(session: Session, mut: LocalMutation, _me: Me) -> None:
+    # Only the server's audit record knows what the merge moved: the profile comes back at
+    # once, what returns to it arrives with the feed.
+    source = get_row(session, Entity.CUSTOMER, str(mut.args["customer_id"]))
+    if source is not None and source.get("merged_into_id") is not None:
+        _change(session, Entity.CUSTOMER, source, mut.at, merged_into_id=None)
 
 
 def _link_match(session: Session, mut: LocalMutation, _me: Me) -> None:
@@ -316,6 +379,8 @@ EFFECTS: Mapping[str, Effect] = {
     MutationType.CALL_TAKE: _take_call,
     MutationType.CALL_WRAP_UP: _wrap_up_call,
     MutationType.CUSTOMER_LINK_MATCH: _link_match,
+    MutationType.CUSTOMER_MERGE: _merge,
+    MutationType.CUSTOMER_UNMERGE: _unmerge,
 }
 
 
@@ -338,7 +403,7 @@ def apply_local(session: Session, mut: LocalMutation, me: Me) -> list[Pair]:
         _ensure_shadow(session, entity, ident)
     effect = EFFECTS.get(mut.type)
     if effect is not None:
-        effect(session, mut, me)
+        pairs = pairs + list(effect(session, mut, me) or ())
     return pairs
 
 

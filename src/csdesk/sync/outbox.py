@@ -278,11 +278,13 @@ class Outbox:
                     reason_message=reason.get("message", ""),
                 )
             )
+        local = optimistic.shadowed(s)
         dropped = optimistic.drop_acked(s, int(get_state(s, CURSOR) or 0))
         optimistic.rebase(s)
         if acks:
             self._prune_files(s, [r.args for r in touched])
-        return dropped
+        # Rows an action touched beyond its arguments (what a merge moved) are named too.
+        return dropped + sorted(local - optimistic.shadowed(s), key=str)
 
     def dismiss(self, mutation_id: str) -> bool:
         """The agent has seen a rejection: forget it. False if there was no such rejection."""

@@ -182,6 +182,28 @@ def specs() -> list[ActionSpec]:
             conv,
         ),
         _spec("tags", _("Edit tags…"), "Ctrl+Shift+G", _("Add or remove tags"), conv),
+        # The customer's profile (ui/customer_actions.py binds these; buttons on the card).
+        _spec(
+            "edit_customer",
+            _("Edit customer…"),
+            "Ctrl+Shift+U",
+            _("Change the customer's name, email, phone, language, notes or tags"),
+            _("Customer"),
+        ),
+        _spec(
+            "merge_customer",
+            _("Merge into another customer…"),
+            "Ctrl+Shift+K",
+            _("Fold this customer into another profile; a preview shows what moves"),
+            _("Customer"),
+        ),
+        _spec(
+            "unmerge_customer",
+            _("Undo merge"),
+            "Ctrl+Shift+X",
+            _("Give a profile merged into this customer its own profile back"),
+            _("Customer"),
+        ),
         _spec(
             "attachment",
             _("Open attachment…"),

@@ -35,6 +35,7 @@ from csdesk.ui.big_lists import Releaser, position, same_items
 from csdesk.ui.bridge import SyncBridge
 from csdesk.ui.collision import CollisionWatch
 from csdesk.ui.conversation_actions import ConversationActions
+from csdesk.ui.customer_actions import CustomerActions
 from csdesk.ui.first_list import AfterFirstList
 from csdesk.ui.latest import Latest
 from csdesk.ui.models.inbox_model import InboxModel
@@ -83,7 +84,9 @@ class ListLoaded:
     open_row: int | None = None
 
 
-class MainWindow(ConversationActions, ViewNavigation, AfterFirstList, QMainWindow):
+class MainWindow(
+    ConversationActions, CustomerActions, ViewNavigation, AfterFirstList, QMainWindow
+):
     """Signals: ``sign_out_requested()``, ``announced(str)`` (every announcement, for speech
     and tests), ``new_for_me(str)`` (a conversation newly assigned to this agent),
     ``list_shown()`` (once: the first inbox list is in, or failed; what waits for it may
@@ -239,6 +242,7 @@ class MainWindow(ConversationActions, ViewNavigation, AfterFirstList, QMainWindo
         self.inbox.activated.connect(lambda _cid: self.conversation.messages.setFocus())
         self.customer.open_conversation.connect(self._open_from_customer)
         self.customer.link_requested.connect(self.link_match)
+        self._wire_customer()
         composer = self.conversation.composer
         composer.send_requested.connect(self.send)
         composer.canned_requested.connect(self.choose_canned)
@@ -519,6 +523,7 @@ class MainWindow(ConversationActions, ViewNavigation, AfterFirstList, QMainWindo
 
     def on_rejected(self, rejection: Rejection) -> None:
         text = _("The server refused this: {reason}").format(reason=rejection.message)
+        self.customer_refused(rejection)
         if rejection.args.get("conversation_id") == self.open_id:
             self.conversation.show_rejection(text)
         self.show_notice(text)

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
 
+from csdesk.customer_rules import FieldError, clean_fields
 from csdesk.domain.access import can_read
 from csdesk.domain.enums import (
     Channel,
@@ -350,6 +351,10 @@ def update_customer(session: Session, user: m.User, a: CustomerArgs) -> None:
         raise Reject(RejectCode.INVALID, "No fields to change.")
     if "name" in changes and changes["name"] is None:
         raise Reject(RejectCode.INVALID, "A customer's name cannot be empty.")
+    try:  # the desk's own check, the same rules: the server has the last word for any client
+        changes = clean_fields(changes)
+    except FieldError as exc:
+        raise Reject(RejectCode.INVALID, exc.message) from None
     before = _snapshot(cust, list(changes))
     for key, value in changes.items():
         setattr(cust, key, value.value if isinstance(value, LoyaltyTier) else value)

@@ -20,18 +20,24 @@ from PySide6.QtWidgets import (
 from csdesk.app.present import channel_label, money, when
 from csdesk.app.thread import ClaimView, CustomerContext
 from csdesk.i18n import _
+from csdesk.ui.panels.customer_card import CustomerCard, identity_kind
 from csdesk.ui.plain_text import PlainLabel
 
 
 class CustomerPane(QWidget):
-    """The match bar over the details.
+    """The match bar, the customer's card (header and actions) over the details.
 
     Signals: ``open_conversation(str)`` — the agent followed a link to an earlier one;
-    ``link_requested(str, str)`` — "Link to this customer" on a claim (claim id, their name).
+    ``link_requested(str, str)`` — "Link to this customer" on a claim (claim id, their name);
+    ``edit_requested()``, ``merge_requested()``, ``unmerge_requested()`` — the card's buttons
+    (the same as the window's actions).
     """
 
     open_conversation = Signal(str)
     link_requested = Signal(str, str)
+    edit_requested = Signal()
+    merge_requested = Signal()
+    unmerge_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -49,15 +55,29 @@ class CustomerPane(QWidget):
         box = QVBoxLayout(self.match_box)
         box.addWidget(self.match_label)
         box.addWidget(self.link_button)
+        self.card = CustomerCard(self)
+        self.card.edit_button.clicked.connect(self.edit_requested)
+        self.card.merge_button.clicked.connect(self.merge_requested)
+        self.card.unmerge_button.clicked.connect(self.unmerge_requested)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.match_box)
+        layout.addWidget(self.card)
         layout.addWidget(self.details, 1)
-        self.setTabOrder(self.link_button, self.details)
+        self.setTabOrder(self.link_button, self.card.edit_button)
+        self.setTabOrder(self.card.edit_button, self.card.merge_button)
+        self.setTabOrder(self.card.merge_button, self.card.unmerge_button)
+        self.setTabOrder(self.card.unmerge_button, self.details)
         self.match: ClaimView | None = None
         self.show_customer(None)
 
+    def show_refusal(self, text: str | None, about: frozenset[str] = frozenset()) -> None:
+        """The server refused an edit, merge or undo of the customers ``about``: why, on the
+        card while it shows one of them."""
+        self.card.show_refusal(text, about)
+
     def show_customer(self, ctx: CustomerContext | None, current: str | None = None) -> None:
+        self.card.show_customer(ctx)
         self.details.show_customer(ctx, current)
         self.match = next((c for c in ctx.claims if c.match_customer_id), None) if ctx else None
         self.match_box.setVisible(self.match is not None)
@@ -117,21 +137,24 @@ class CustomerDetails(QTextBrowser):
             self.setHtml(f"<p>{escape(_('No conversation is open.'))}</p>")
             return
         e = escape
-        parts = [f"<h2>{e(ctx.name)}</h2><ul>"]
-        for kind, value in ctx.identities:
-            parts.append(f"<li>{e(kind.replace('_', ' '))}: {e(value)}</li>")
+        parts = [f"<h3>{e(_('Identities'))}</h3><ul>"]
+        verified = ctx.verified or (False,) * len(ctx.identities)
+        for (kind, value), proven in zip(ctx.identities, verified, strict=False):
+            state = _("verified") if proven else _("unverified")
+            # A chat visitor's value is a session hash: an internal id, never shown.
+            shown = "" if kind == "chat_visitor" else f": {e(value)}"
+            parts.append(f"<li>{e(identity_kind(kind))}{shown} ({e(state)})</li>")
         for claim in ctx.claims:
             label = _("{kind} (typed, unverified)").format(kind=claim.kind.replace("_", " "))
             parts.append(f"<li>{e(label)}: {e(claim.value)}</li>")
-        parts.append(f"<li>{e(_('Language'))}: {e(ctx.language)} · {e(ctx.timezone)}</li>")
-        if ctx.loyalty_tier != "none":
-            parts.append(
-                f"<li>{e(_('Loyalty'))}: {e(ctx.loyalty_tier)}, "
-                f"{e(_('{n} points').format(n=ctx.loyalty_points))}</li>"
-            )
-        if ctx.tags:
-            parts.append(f"<li>{e(_('Tags'))}: {e(', '.join(ctx.tags))}</li>")
+        if not ctx.identities and not ctx.claims:
+            parts.append(f"<li>{e(_('None yet.'))}</li>")
         parts.append("</ul>")
+        parts.append(f"<p>{e(_('Time zone'))}: {e(ctx.timezone)}</p>")
+        if ctx.notes.strip():
+            # Plain text kept as written: escaped, line breaks kept, never interpreted.
+            notes = "<br>".join(e(line) for line in ctx.notes.splitlines())
+            parts.append(f"<h3>{e(_('Notes'))}</h3><p>{notes}</p>")
         parts.append(f"<h3>{e(_('Orders'))}</h3>")
         if not ctx.orders:
             parts.append(f"<p>{e(_('No orders.'))}</p>")

@@ -1,0 +1,149 @@
+"""The customer's card at the top of the customer pane: initials, name, language, loyalty
+tier, customer since, tags, and the agent's actions on the profile (edit, merge, undo a
+merge). Everything from the customer is plain text; no internal id is shown."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+
+from csdesk.app.thread import CustomerContext
+from csdesk.i18n import _
+from csdesk.ui.a11y import name
+from csdesk.ui.flow_layout import FlowLayout
+from csdesk.ui.plain_text import PlainLabel
+
+
+def initials(full_name: str) -> str:
+    """ "Ann Lee" -> "AL", "Ann" -> "A", a blank name -> "?"."""
+    words = [w for w in full_name.split() if w[:1].isalnum()]
+    if not words:
+        return "?"
+    picked = words[0][:1] + (words[-1][:1] if len(words) > 1 else "")
+    return picked.upper()
+
+
+def identity_kind(kind: str) -> str:
+    return {
+        "email": _("Email"),
+        "phone": _("Phone"),
+        "chat_visitor": _("Chat visitor"),
+        "whatsapp": _("WhatsApp"),
+        "messenger": _("Messenger"),
+        "instagram": _("Instagram"),
+        "telegram": _("Telegram"),
+    }.get(kind, kind.replace("_", " ").capitalize())
+
+
+def tier_label(tier: str) -> str:
+    return {
+        "none": _("no loyalty tier"),
+        "bronze": _("Bronze"),
+        "silver": _("Silver"),
+        "gold": _("Gold"),
+        "platinum": _("Platinum"),
+    }.get(tier, tier)
+
+
+def facts(ctx: CustomerContext) -> list[str]:
+    """The card's lines under the name, in words."""
+    tier = tier_label(ctx.loyalty_tier)
+    if ctx.loyalty_tier != "none":
+        tier = _("{tier}, {n} points").format(tier=tier, n=ctx.loyalty_points)
+    lines = [
+        _("Language: {language}").format(language=ctx.language),
+        _("Loyalty: {tier}").format(tier=tier),
+    ]
+    if ctx.since is not None:
+        since = ctx.since.astimezone().strftime("%d %b %Y")
+        lines.append(_("Customer since {date}").format(date=since))
+    lines.append(_("Tags: {tags}").format(tags=", ".join(ctx.tags)) if ctx.tags else _("No tags"))
+    if ctx.merged_into:
+        lines.append(_("This profile was merged into another customer."))
+    return lines
+
+
+class CustomerCard(QFrame):
+    """No signals of its own: the pane connects ``edit_button``, ``merge_button`` and
+    ``unmerge_button``."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("customer_card")
+        self.initials = PlainLabel(self)
+        self.initials.setObjectName("customer_initials")
+        self.initials.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.initials.setMinimumWidth(self.fontMetrics().horizontalAdvance("MM") * 2)
+        self.initials.setFrameShape(QFrame.Shape.Box)
+        self.name = PlainLabel(self)
+        self.name.setObjectName("customer_name")
+        self.name.setWordWrap(True)
+        font = self.name.font()
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.25)
+        self.name.setFont(font)
+        self.facts = PlainLabel(self)
+        self.facts.setObjectName("customer_facts")
+        self.facts.setWordWrap(True)
+        self.refusal = PlainLabel(self)
+        self.refusal.setObjectName("customer_refusal")
+        self.refusal.setWordWrap(True)
+        self.refusal.hide()
+        self._refusal_about: frozenset[str] = frozenset()
+        self.edit_button = QPushButton(_("Edit customer…"), self)
+        self.edit_button.setObjectName("edit_customer")
+        self.merge_button = QPushButton(_("Merge into another customer…"), self)
+        self.merge_button.setObjectName("merge_customer")
+        self.unmerge_button = QPushButton(self)
+        self.unmerge_button.setObjectName("unmerge_customer")
+        self.unmerge_button.hide()
+        top = QHBoxLayout()
+        top.addWidget(self.initials)
+        top.addWidget(self.name, 1)
+        buttons = FlowLayout()
+        for b in (self.edit_button, self.merge_button, self.unmerge_button):
+            buttons.addWidget(b)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.facts)
+        layout.addWidget(self.refusal)
+        layout.addLayout(buttons)
+        self.show_customer(None)
+
+    def show_customer(self, ctx: CustomerContext | None) -> None:
+        self.setVisible(ctx is not None)
+        if ctx is None:
+            return
+        about = self._refusal_about
+        if ctx.id not in about and not any(i in about for i, _n in ctx.merged_here):
+            self.show_refusal(None)  # a refusal is about the customers it was shown on
+        self.initials.setText(initials(ctx.name))
+        self.name.setText(ctx.name)
+        self.facts.setText("\n".join(facts(ctx)))
+        live = ctx.merged_into is None
+        self.edit_button.setEnabled(live)
+        self.merge_button.setEnabled(live)
+        name(
+            self.edit_button,
+            _("Edit customer {name}").format(name=ctx.name),
+            _("Change the name, email, phone, language, notes or tags"),
+        )
+        name(
+            self.merge_button,
+            _("Merge {name} into another customer").format(name=ctx.name),
+            _("Choose the profile to keep; a preview shows what moves before anything changes"),
+        )
+        self.unmerge_button.setVisible(bool(ctx.merged_here))
+        if ctx.merged_here:
+            other = ctx.merged_here[0][1]
+            self.unmerge_button.setText(_("Undo merge of {name}").format(name=other))
+            name(
+                self.unmerge_button,
+                _("Undo merge of {name}").format(name=other),
+                _("Give {name} back its own profile, with what the merge moved").format(name=other),
+            )
+
+    def show_refusal(self, text: str | None, about: frozenset[str] = frozenset()) -> None:
+        self._refusal_about = about if text else frozenset()
+        self.refusal.setText(text or "")
+        self.refusal.setVisible(bool(text))
