@@ -84,9 +84,7 @@ class ListLoaded:
     open_row: int | None = None
 
 
-class MainWindow(
-    ConversationActions, CustomerActions, ViewNavigation, AfterFirstList, QMainWindow
-):
+class MainWindow(ConversationActions, CustomerActions, ViewNavigation, AfterFirstList, QMainWindow):
     """Signals: ``sign_out_requested()``, ``announced(str)`` (every announcement, for speech
     and tests), ``new_for_me(str)`` (a conversation newly assigned to this agent),
     ``list_shown()`` (once: the first inbox list is in, or failed; what waits for it may
