@@ -181,6 +181,12 @@ def test_edit_the_customer_by_keyboard_alone(
     assert fields["email"] == "Ann.Keyboard@example.com"  # the server's spelling
     assert fields["phone"] == "+442079460958"
     assert cust not in card.facts.text() and cust not in w.customer.details.toPlainText()
+    row = w.model.row_of(cid)
+    assert row is not None
+    qtbot.waitUntil(
+        lambda: "Ann Keyboard" in str(w.model.index(row).data(Qt.ItemDataRole.AccessibleTextRole)),
+        timeout=10_000,
+    )  # the inbox list's row too
 
     qtbot.waitUntil(desk.synced, timeout=20_000)
     data = _server_customer(crm_server, cust)

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from csdesk.app.workstation import Workstation
     from csdesk.sync.events import Rejection
     from csdesk.ui.actions import ActionRegistry
+    from csdesk.ui.models.inbox_model import InboxModel
     from csdesk.ui.panels.customer import CustomerPane
     from csdesk.ui.tasks import Tasks
 
@@ -45,6 +46,7 @@ class CustomerActions:
         customer: CustomerPane
         customer_ctx: CustomerContext | None
         actions_: ActionRegistry
+        model: InboxModel
 
         def say(self, message: str, *, assertive: bool = False, speak: bool = True) -> None: ...
         def _task_failed(self, exc: Exception) -> None: ...
@@ -95,9 +97,13 @@ class CustomerActions:
         self.customer_dialog = dialog
         dialog.open()
 
-    def _write(self, fn: Callable[[], object], done_text: str) -> None:
+    def _write(
+        self, fn: Callable[[], object], done_text: str, after: Callable[[], None] | None = None
+    ) -> None:
         def done(_changes: object) -> None:
             self.customer.show_refusal(None)
+            if after is not None:
+                after()
             self.say(done_text)
 
         self.tasks.write(fn, done, self._customer_failed)
@@ -125,9 +131,12 @@ class CustomerActions:
             if not fields:
                 self.say(_("Nothing changed."))
                 return
+            renamed = {cid for cid, *_rest in ctx.conversations} if "name" in fields else set()
             self._write(
                 lambda: self.ws.update_customer(ctx.id, fields),
                 _("Customer {name} saved").format(name=str(fields.get("name", ctx.name))),
+                # The list's rows of this customer say the new name (the write is done).
+                lambda: self.model.refresh(renamed),
             )
 
         self._open_dialog(dialog, finished)

@@ -119,7 +119,7 @@ class CustomerDetails(QTextBrowser):
         self.setAccessibleName(_("Customer"))
         self.setAccessibleDescription(
             _(
-                "The customer's details, orders, shipments, returns "
+                "The customer's identities, notes, orders, shipments, returns "
                 "and earlier conversations; Tab moves between links"
             )
         )

@@ -128,6 +128,10 @@ class CustomerEditDialog(QDialog):
         }.get(key, self.notes_edit)
 
     def _check(self) -> None:
+        for key in ("name", "email", "phone", "language", "tags"):  # the last refusal is gone
+            self._widget_for(key).setAccessibleDescription("")
+        self.tags_edit.setAccessibleDescription(_("Tags, separated by commas"))
+        self.error.hide()
         typed = self._typed()
         changed = {
             k: v
