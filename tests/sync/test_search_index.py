@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.schema import ScalarElementColumnDefault
 
 from csdesk.app import inbox
 from csdesk.app.search import SearchIndex, match_expression, searchable
@@ -25,7 +26,8 @@ def wire(entity: Entity, ident: str, **kw: Any) -> dict[str, Any]:
     """A wire row of ``entity`` with every column at its default (None without one)."""
     row: dict[str, Any] = {}
     for col in table_of(entity).columns:
-        default = col.default.arg if col.default is not None and col.default.is_scalar else None
+        scalar = col.default if isinstance(col.default, ScalarElementColumnDefault) else None
+        default = scalar.arg if scalar is not None else None
         row[col.name] = default
     row.update(id=ident, created_at=T0, updated_at=T0, **kw)
     return row_to_wire(entity, row)
@@ -431,8 +433,8 @@ def test_a_narrow_view_keeps_finding_rows_when_the_cap_cuts(cache: LocalCache) -
 
 
 def test_the_wider_search_keeps_the_whole_word_the_first_one_chose(cache: LocalCache) -> None:
-    """"kettle" fills the cap as a whole word: neither the check that the cap cut the hits
-    nor the wider search asks FTS for its prefix (which would gather every "kettle…" hit)."""
+    """The whole word "kettle" fills the cap: neither the check that the cap cut the hits nor
+    the wider search asks FTS for its prefix (which would gather every "kettle…" hit)."""
     index = seeded(cache)
     kettles(cache, index)
     index.max_hits = 1
