@@ -330,6 +330,24 @@ def test_resolving_updates_the_side_bar_counts_at_once_and_a_failed_query_does_n
     qtbot.waitUntil(lambda: not w._reorder_pending and w.model.total() == 0, timeout=10_000)
 
 
+def test_typing_a_letter_in_the_list_does_not_read_every_row(qtbot: QtBot) -> None:
+    """Qt's type-ahead reads rows one by one until one matches (all of them when none
+    does): at a million conversations a frozen window. Letters leave the list as it is."""
+    asked: list[str] = []
+
+    def fetch(ids: Sequence[str]) -> dict[str, InboxRow]:
+        asked.extend(ids)
+        return _rows(ids)
+
+    panel, _model, ids = _panel(qtbot, fetch=fetch)
+    qtbot.waitUntil(lambda: bool(asked))  # the first screen painted
+    asked.clear()
+    qtbot.keyClick(panel.list, Qt.Key.Key_X)
+    qtbot.keyClick(panel.list, Qt.Key.Key_Q)
+    assert panel.current_id() == ids[0]
+    assert len(asked) <= 64  # at most a batch (a repaint), never the list
+
+
 def test_rows_keep_one_height_that_follows_the_text_size(qtbot: QtBot) -> None:
     """Rows are placed by arithmetic, so their one height must follow the font (text
     scaling): two lines of text, never clipped."""

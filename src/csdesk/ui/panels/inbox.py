@@ -204,6 +204,11 @@ class InboxList(QTableView):
         target = 0 if at_top else max(0, min(total - 1, targets[cursorAction]))
         return self.inbox().index(target)
 
+    def keyboardSearch(self, search: str) -> None:
+        """No type-ahead: Qt's reads the rows one by one until one starts with the letters
+        typed (every row, a million at worst, when none does). The search box finds
+        conversations (Ctrl+F), on the worker."""
+
     def focusInEvent(self, event: QFocusEvent) -> None:
         """Qt makes the first row current when a list without one gets the focus, which
         opens that conversation; while parked (the open one left the list) nothing opens by
