@@ -25,8 +25,10 @@ Processor = Callable[[Any], Any] | None
 @dataclass(frozen=True, slots=True)
 class _Compiled:
     sql: str
-    #: Bound names in the order the statement takes them, each with its processor.
-    binds: tuple[tuple[str, Processor], ...]
+    #: Bound names in the order the statement takes them: (name, processor, constant?, the
+    #: constant's processed value) — a value written into the statement (``.values(x=1)``)
+    #: is the same for every row.
+    binds: tuple[tuple[str, Processor, bool, Any], ...]
     positional: bool
 
 
@@ -47,13 +49,20 @@ class Bulk:
             c: Any = self.stmt.compile(dialect=dialect, column_keys=self.keys, for_executemany=True)
             if c.insert_prefetch or c.update_prefetch or c.effective_returning:
                 raise ValueError(f"{self.stmt} fills in values or returns rows: not for Bulk")
-            names: list[str] = list(c.positiontup) if c.positional else list(c.binds)
-            if self.keys is not None and set(names) != set(self.keys):
-                raise ValueError(f"{self.stmt} binds {names}, rows give {self.keys}")
+            params: dict[str, Any] = {name: bp for bp, name in c.bind_names.items()}
+            names: list[str] = list(c.positiontup) if c.positional else list(params)
             processors: dict[str, Processor] = c._bind_processors
-            done = _Compiled(
-                c.string, tuple((n, processors.get(n)) for n in names), bool(c.positional)
-            )
+            binds = []
+            for name in names:
+                bp, proc = params[name], processors.get(name)
+                if bp.required:
+                    binds.append((name, proc, False, None))
+                else:
+                    binds.append((name, None, True, bp.value if proc is None else proc(bp.value)))
+            given = {name for name, _, constant, _ in binds if not constant}
+            if self.keys is not None and given != set(self.keys):
+                raise ValueError(f"{self.stmt} binds {sorted(given)}, rows give {self.keys}")
+            done = _Compiled(c.string, tuple(binds), bool(c.positional))
             self._by_dialect[dialect.name] = done
         return done
 
@@ -66,8 +75,18 @@ class Bulk:
         # Processors see None too (a JSON column stores it as JSON null).
         if c.positional:
             params: list[Any] = [
-                tuple(row[n] if p is None else p(row[n]) for n, p in binds) for row in rows
+                tuple(
+                    value if constant else row[n] if p is None else p(row[n])
+                    for n, p, constant, value in binds
+                )
+                for row in rows
             ]
         else:
-            params = [{n: row[n] if p is None else p(row[n]) for n, p in binds} for row in rows]
+            params = [
+                {
+                    n: value if constant else row[n] if p is None else p(row[n])
+                    for n, p, constant, value in binds
+                }
+                for row in rows
+            ]
         conn.exec_driver_sql(c.sql, params)

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Table, and_, bindparam, insert, null, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -35,6 +35,7 @@ from csdesk.server.feed import log as feed_log
 from csdesk.server.feed.log import FeedItem
 from csdesk.server.state import ServerState
 from csdesk.storage import models as m
+from csdesk.storage.bulk import Bulk
 from csdesk.storage.types import utcnow
 from csdesk.storage.wire import row_to_wire
 
@@ -48,8 +49,9 @@ def _table(model: type[m.Base]) -> Table:
 
 
 _MESSAGES, _ATTEMPTS = _table(m.Message), _table(m.OutboundAttempt)
-#: A reply no provider can take: failed, with the reason.
-_FAIL_MESSAGES = (
+#: A reply no provider can take: failed, with the reason. The three run with a whole round's
+#: rows through the driver (``storage.bulk``).
+_FAIL_MESSAGES = Bulk(
     update(_MESSAGES)
     .where(_MESSAGES.c.id == bindparam("b_id"))
     .values(
@@ -58,20 +60,22 @@ _FAIL_MESSAGES = (
         updated_at=bindparam("b_now"),
     )
 )
-_FIRST_ATTEMPTS = insert(_ATTEMPTS).values(
-    message_id=bindparam("b_id"),
-    attempts=1,
-    next_attempt_at=bindparam("b_now"),
-    lease_until=None,
-    last_error=bindparam("b_error"),
-    updated_at=bindparam("b_now"),
+_FIRST_ATTEMPTS = Bulk(
+    insert(_ATTEMPTS).values(
+        message_id=bindparam("b_id"),
+        attempts=bindparam("b_attempts"),
+        next_attempt_at=bindparam("b_now"),
+        lease_until=null(),
+        last_error=bindparam("b_error"),
+        updated_at=bindparam("b_now"),
+    )
 )
-_NEXT_ATTEMPTS = (
+_NEXT_ATTEMPTS = Bulk(
     update(_ATTEMPTS)
     .where(_ATTEMPTS.c.message_id == bindparam("b_id"))
     .values(
         attempts=bindparam("b_attempts"),
-        lease_until=None,
+        lease_until=null(),
         last_error=bindparam("b_error"),
         updated_at=bindparam("b_now"),
     )
@@ -221,7 +225,7 @@ class Dispatcher(LoopWorker):
                 problem = problems[row["id"]]
                 bookkeeping = {"b_id": row["id"], "b_error": problem[:500], "b_now": now}
                 if attempt is None:
-                    fresh.append(bookkeeping)
+                    fresh.append({**bookkeeping, "b_attempts": 1})
                 else:
                     again.append({**bookkeeping, "b_attempts": attempt["attempts"] + 1})
                 row["delivery_status"] = DeliveryStatus.FAILED.value
@@ -231,17 +235,15 @@ class Dispatcher(LoopWorker):
             if not failed:
                 return 0
             try:
-                conn.execute(
-                    _FAIL_MESSAGES,
+                _FAIL_MESSAGES.run(
+                    conn,
                     [
                         {"b_id": r["id"], "b_reason": r["failure_reason"], "b_now": now}
                         for r in failed
                     ],
                 )
-                if fresh:
-                    conn.execute(_FIRST_ATTEMPTS, fresh)
-                if again:
-                    conn.execute(_NEXT_ATTEMPTS, again)
+                _FIRST_ATTEMPTS.run(conn, fresh)
+                _NEXT_ATTEMPTS.run(conn, again)
                 wire = Entity.MESSAGE
                 feed_log.append(
                     s,
