@@ -173,3 +173,16 @@ def test_a_commit_after_its_hold_was_released_is_announced_at_once() -> None:
         assert notifier.head == 11
 
     asyncio.run(run())
+
+
+def test_a_hold_never_released_by_its_request_releases_itself() -> None:
+    async def run() -> None:
+        notifier = Notifier()
+        notifier.bind(asyncio.get_running_loop(), 10)
+        waiting = await _parked(notifier, 10, RELEASE_SLICE)
+        hold = notifier.hold(limit=0.01)
+        await asyncio.to_thread(hold.run, notifier.publish, 11)
+        assert all(await asyncio.gather(*waiting))  # nobody calls release()
+        assert hold.released and notifier.head == 11
+
+    asyncio.run(run())

@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 
 #: Waiters released per turn of the event loop.
 RELEASE_SLICE = 8
+#: A hold releases itself after this many seconds, should its request never finish sending.
+HOLD_LIMIT = 5.0
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -52,6 +54,7 @@ class Hold:
         #: The last of them PostgreSQL announced back while held.
         self.heard = 0
         self.released = False
+        self.timer: asyncio.TimerHandle | None = None
 
     def run(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         """Call ``fn``; the commits it makes on this thread are held."""
@@ -97,9 +100,12 @@ class Notifier:
         self._loop = loop
         self.head = max(self.head, head)
 
-    def hold(self) -> Hold:
-        """A hold for one request's commits (see :class:`Hold`)."""
-        return Hold(self)
+    def hold(self, limit: float = HOLD_LIMIT) -> Hold:
+        """A hold for one request's commits (see :class:`Hold`), released after ``limit``
+        seconds at the latest. Call on the event loop."""
+        hold = Hold(self)
+        hold.timer = asyncio.get_running_loop().call_later(limit, hold.release)
+        return hold
 
     def pending(self, seq: int) -> None:
         """A transaction on this thread is about to commit ``seq``: within a hold, note it
@@ -141,6 +147,8 @@ class Notifier:
             if hold.released:
                 return
             hold.released = True
+            if hold.timer is not None:
+                hold.timer.cancel()
             for seq in hold.taken:
                 self._held.pop(seq, None)
         # ``heard``: a seq the hold took and rolled back may since be another commit's.
