@@ -64,3 +64,20 @@ def test_unreachable_database_is_a_clear_error() -> None:
     done = _cli("migrate", "--db", "postgresql+psycopg://nobody@127.0.0.1:1/none")
     assert done.returncode == 2
     assert "cannot use database" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_serve_keeps_start_up_objects_out_of_full_garbage_collections() -> None:
+    probe = (
+        "import gc\n"
+        "from csdesk.server.app import create_app\n"
+        "from csdesk.server.cli import _tune_garbage_collector\n"
+        "_tune_garbage_collector()\n"
+        "print(gc.get_freeze_count(), gc.get_threshold()[0])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    frozen, first = (int(v) for v in done.stdout.split())
+    assert frozen > 10_000  # the imported modules and what they built
+    assert first > 700  # the first generation is collected less often than by default

@@ -3,6 +3,7 @@ writers never let a reader's cursor pass a write that commits later."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 import uuid
@@ -12,8 +13,10 @@ from typing import Any
 import orjson
 
 from csdesk.domain.enums import Role
+from csdesk.server.app import _psycopg_dsn
 from csdesk.server.config import ServerConfig
 from csdesk.server.feed.log import ensure_counter
+from csdesk.server.feed.notifier import Notifier, listen_postgres
 from csdesk.server.state import ServerState
 from csdesk.server.sync.pull import read_page
 from csdesk.storage import models as m
@@ -58,6 +61,49 @@ def test_two_processes_wake_each_others_long_polls(pg_url: str, tmp_path: Path) 
     finally:
         one.stop()
         two.stop()
+
+
+def test_another_process_commit_wakes_a_waiter_by_its_notify_alone(pg_url: str) -> None:
+    """The listener wakes waiters on the NOTIFY itself: with the backstop poll an hour away,
+    the head is read once (on connecting) and the waiter still wakes."""
+    other = ServerState.build(ServerConfig(db_url=pg_url, listen_notify=False))
+    upgrade(other.engine)
+    with other.writes() as s:
+        ensure_counter(s)
+        s.commit()
+    reads: list[int] = []
+
+    def read_head() -> int:
+        reads.append(other.read_head())
+        return reads[-1]
+
+    async def run() -> bool:
+        notifier = Notifier()
+        notifier.bind(asyncio.get_running_loop(), 0)
+        listener = asyncio.create_task(
+            listen_postgres(_psycopg_dsn(pg_url), notifier, read_head, backstop=3600)
+        )
+        try:
+            while not reads:  # LISTEN is issued before the first read of the head
+                await asyncio.sleep(0.01)
+            waiter = asyncio.ensure_future(notifier.wait_past(reads[0], 3600))
+
+            def commit() -> None:
+                with other.writes() as s:
+                    s.add(m.Customer(id=str(uuid.uuid4()), name="from another process"))
+                    s.commit()
+
+            await asyncio.to_thread(commit)
+            return await waiter
+        finally:
+            listener.cancel()
+            await asyncio.gather(listener, return_exceptions=True)
+
+    try:
+        assert asyncio.run(run()) is True
+        assert len(reads) == 1  # woken by the notification, not by a poll of the head
+    finally:
+        other.engine.dispose()
 
 
 def _drain(state: ServerState, cursor: int, seen: set[str]) -> int:

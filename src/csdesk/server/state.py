@@ -31,7 +31,7 @@ class ServerState:
         engine = make_engine(config.db_url)
         notifier = Notifier()
         writes = session_factory(engine)
-        feed_log.install(writes, notifier.publish)
+        feed_log.install(writes, notifier.publish, notifier.pending)
         attachments = AttachmentStore(config.data_dir / "attachments")
         reads = read_session_factory(engine)
 

@@ -29,6 +29,7 @@ from csdesk.storage.wire import GLOBAL_ENTITIES, MODEL_ENTITIES, entity_of, to_w
 NOTIFY_CHANNEL = "csdesk_feed"
 _TOUCHED = "csdesk_touched"
 _LAST_SEQ = "csdesk_last_seq"
+_TAKEN = "csdesk_taken"
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +92,7 @@ def append(session: Session, items: Iterable[FeedItem]) -> int:
         # A data-free hint (the head only); listeners pull. Delivered at commit.
         conn.execute(select(_pg_notify(str(top))))
     session.info[_LAST_SEQ] = top
+    session.info.setdefault(_TAKEN, []).append(int(top))
     return int(top)
 
 
@@ -179,8 +181,14 @@ def publish_touched(session: Session, touched: Touched) -> int:
     return append(session, merged.values())
 
 
-def install(factory: sessionmaker[Session], on_commit: Callable[[int], None]) -> None:
-    """Make every session of ``factory`` feed its synced changes and report commits."""
+def install(
+    factory: sessionmaker[Session],
+    on_commit: Callable[[int], None],
+    on_pending: Callable[[int], None] | None = None,
+) -> None:
+    """Make every session of ``factory`` feed its synced changes and report commits
+    (``on_commit``: the last seq committed) and, just before, each seq about to be
+    committed (``on_pending``, once per feed append)."""
 
     @event.listens_for(factory, "after_flush")
     def _collect(session: Session, _ctx: Any) -> None:
@@ -198,6 +206,10 @@ def install(factory: sessionmaker[Session], on_commit: Callable[[int], None]) ->
     @event.listens_for(factory, "before_commit")
     def _publish(session: Session) -> None:
         publish_now(session)
+        taken: list[int] = session.info.pop(_TAKEN, [])
+        if on_pending is not None:
+            for seq in taken:
+                on_pending(seq)
 
     @event.listens_for(factory, "after_commit")
     def _notify(session: Session) -> None:
@@ -209,3 +221,4 @@ def install(factory: sessionmaker[Session], on_commit: Callable[[int], None]) ->
     def _forget(session: Session) -> None:
         session.info.pop(_TOUCHED, None)
         session.info.pop(_LAST_SEQ, None)
+        session.info.pop(_TAKEN, None)

@@ -7,15 +7,21 @@ slice per turn of the event loop, so that with thousands waiting the loop still 
 sockets between slices: the next push (and the re-parking pulls) are not queued behind every
 wake-up at once. The known head lets a waiter whose cursor is already current go back to
 sleep without a query.
+
+A push answers its writer first: its commits are *held* (:meth:`Notifier.hold`) and wake the
+waiters only once its response has been sent, so the fan-out neither takes the event loop
+from the push's last steps nor the GIL from the thread that commits it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
+import threading
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 if TYPE_CHECKING:
     from csdesk.server.auth.cache import AuthCache
@@ -24,6 +30,47 @@ log = logging.getLogger(__name__)
 
 #: Waiters released per turn of the event loop.
 RELEASE_SLICE = 8
+#: A hold releases itself after this many seconds, should its request never finish sending.
+HOLD_LIMIT = 5.0
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class Hold:
+    """The commits of one request, held back from the waiters until :meth:`release`.
+
+    Made by :meth:`Notifier.hold`; the request's work runs through :meth:`run` (on a worker
+    thread), and :meth:`release` (on the event loop, once the answer is out; idempotent)
+    wakes the waiters those commits concern.
+    """
+
+    def __init__(self, notifier: Notifier) -> None:
+        self.notifier = notifier
+        #: The last seq the held commits reached (0: none yet).
+        self.seq = 0
+        #: Seqs taken by the held transactions (committed or not), see :meth:`Notifier.pending`.
+        self.taken: list[int] = []
+        #: The last of them PostgreSQL announced back while held.
+        self.heard = 0
+        self.released = False
+        self.timer: asyncio.TimerHandle | None = None
+
+    def run(self, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+        """Call ``fn``; the commits it makes on this thread are held."""
+        token = _HELD.set(self)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _HELD.reset(token)
+
+    def release(self) -> None:
+        """Wake the waiters the held commits concern. Call on the event loop."""
+        self.notifier.unhold(self)
+
+
+#: The hold of the request running in this context (thread), if any.
+_HELD: contextvars.ContextVar[Hold | None] = contextvars.ContextVar("csdesk_hold", default=None)
 
 
 def _expire(future: asyncio.Future[bool]) -> None:
@@ -39,6 +86,11 @@ class Notifier:
         self.head = 0
         #: The server is shutting down: waits end at once (see :meth:`stop`).
         self.stopping = False
+        #: The seqs of held transactions, by hold: PostgreSQL's NOTIFY of them comes back
+        #: to this process's own listener (often before the commit returns), which must not
+        #: release the waiters early.
+        self._held: dict[int, Hold] = {}
+        self._held_lock = threading.Lock()
 
     @property
     def waiters(self) -> int:
@@ -48,8 +100,63 @@ class Notifier:
         self._loop = loop
         self.head = max(self.head, head)
 
+    def hold(self, limit: float = HOLD_LIMIT) -> Hold:
+        """A hold for one request's commits (see :class:`Hold`), released after ``limit``
+        seconds at the latest. Call on the event loop."""
+        hold = Hold(self)
+        hold.timer = asyncio.get_running_loop().call_later(limit, hold.release)
+        return hold
+
+    def pending(self, seq: int) -> None:
+        """A transaction on this thread is about to commit ``seq``: within a hold, note it
+        before PostgreSQL can announce it (see :meth:`heard`)."""
+        held = _HELD.get()
+        if held is not None and held.notifier is self:
+            with self._held_lock:
+                if not held.released:
+                    held.taken.append(seq)
+                    self._held[seq] = held
+
     def publish(self, seq: int) -> None:
-        """Announce that the feed reached ``seq``. Safe from any thread."""
+        """Announce that the feed reached ``seq`` (a commit). Safe from any thread.
+
+        Inside :meth:`Hold.run` of this notifier's hold, the announcement waits for that
+        hold's release.
+        """
+        held = _HELD.get()
+        if held is not None and held.notifier is self:
+            with self._held_lock:
+                if not held.released:
+                    held.seq = max(held.seq, seq)
+                    return
+        self._announce(seq)
+
+    def heard(self, seq: int) -> None:
+        """Some process announced ``seq`` (PostgreSQL's NOTIFY, or the head it holds): a
+        seq of a held transaction of this process waits for that hold's release."""
+        with self._held_lock:
+            held = self._held.get(seq)
+            if held is not None:
+                held.heard = max(held.heard, seq)
+                return
+        self._announce(seq)
+
+    def unhold(self, hold: Hold) -> None:
+        """Release ``hold``: announce its commits. Call on the event loop."""
+        with self._held_lock:
+            if hold.released:
+                return
+            hold.released = True
+            if hold.timer is not None:
+                hold.timer.cancel()
+            for seq in hold.taken:
+                self._held.pop(seq, None)
+        # ``heard``: a seq the hold took and rolled back may since be another commit's.
+        seq = max(hold.seq, hold.heard)
+        if seq:
+            self._announce(seq)
+
+    def _announce(self, seq: int) -> None:
         loop = self._loop
         if loop is None or loop.is_closed():
             self.head = max(self.head, seq)
@@ -134,17 +241,17 @@ async def listen_postgres(
                     await conn.execute(f"LISTEN {AUTH_CHANNEL}")
                     auth.set_trusted(True)
                 delay = 0.5
-                notifier.publish(await asyncio.to_thread(read_head))
+                notifier.heard(await asyncio.to_thread(read_head))
                 gen = conn.notifies(timeout=backstop)
                 while True:
                     async for note in gen:
                         if note.channel == NOTIFY_CHANNEL:
                             with contextlib.suppress(ValueError):
-                                notifier.publish(int(note.payload))
+                                notifier.heard(int(note.payload))
                         elif auth is not None:
                             on_notify(auth, note.payload)
                     if notifier.waiters:
-                        notifier.publish(await asyncio.to_thread(read_head))
+                        notifier.heard(await asyncio.to_thread(read_head))
                     gen = conn.notifies(timeout=backstop)
         except asyncio.CancelledError:
             raise

@@ -9,6 +9,8 @@ import orjson
 from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
+from starlette.types import Receive, Scope, Send
 
 from csdesk.protocol import (
     API_PREFIX,
@@ -21,6 +23,7 @@ from csdesk.protocol import (
 )
 from csdesk.server.deps import CurrentUser, State, realm_of
 from csdesk.server.errors import ApiError
+from csdesk.server.feed.notifier import Hold
 from csdesk.server.state import ServerState
 from csdesk.server.sync.pull import CursorAhead, Page, PageCache, PageReader
 from csdesk.server.sync.push import push_many
@@ -140,13 +143,36 @@ class PushOut(BaseModel):
     results: list[ResultOut]
 
 
+class AnswerFirst(Response):
+    """A response that releases ``hold`` once it has been sent (or failed to be): the
+    waiters the request's commits wake do not compete with the answer to the writer."""
+
+    def __init__(self, content: bytes, hold: Hold) -> None:
+        super().__init__(content, media_type="application/json")
+        self.hold = hold
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.hold.release()
+
+
 @router.post("/push", response_model=PushOut, responses={401: {}})
-def push(body: PushIn, state: State, user: CurrentUser) -> Response:
-    """Apply mutations in order; each answers applied, duplicate (seen before) or rejected."""
-    results: list[MutationResult] = push_many(
-        state.writes, user, [(mut.id, mut.type, mut.args) for mut in body.mutations]
-    )
-    return Response(orjson.dumps({"results": results}), media_type="application/json")
+async def push(body: PushIn, state: State, user: CurrentUser) -> Response:
+    """Apply mutations in order; each answers applied, duplicate (seen before) or rejected.
+
+    The long-polls this push wakes are released once its answer has been sent."""
+    hold = state.notifier.hold()
+    mutations = [(mut.id, mut.type, mut.args) for mut in body.mutations]
+    try:
+        results: list[MutationResult] = await run_in_threadpool(
+            hold.run, push_many, state.writes, user, mutations
+        )
+    except BaseException:
+        hold.release()
+        raise
+    return AnswerFirst(orjson.dumps({"results": results}), hold)
 
 
 class SnapshotOut(BaseModel):
