@@ -153,6 +153,70 @@ def fetch(imap: imaplib.IMAP4, uid: int) -> bytes | None:
     return None
 
 
+def news_pending(imap: imaplib.IMAP4) -> bool:
+    """Whether the server announced new mail since the last :func:`new_uids` (and forget it).
+
+    The server says "* N EXISTS" once, in the answer to whatever command is running when the
+    mail arrives (often the FETCH of the mail before it); imaplib keeps such lines aside. A
+    worker that went into IDLE without looking would not hear of that mail until IDLE renews.
+    """
+    found = False
+    for name in ("EXISTS", "RECENT"):
+        if imap.untagged_responses.pop(name, None) is not None:
+            found = True
+    return found
+
+
+def idle_for_news(imap: imaplib.IMAP4, renew: float, stop: Callable[[], bool]) -> bool:
+    """RFC 2177 IDLE until the server announces mail, ``renew`` passes or ``stop()``.
+
+    Returns True when stopped. Mail announced before the IDLE began returns at once.
+    """
+    if news_pending(imap):
+        return stop()
+    tag = b"CSI" + str(int(time.monotonic() * 1000) % 10**9).encode()
+    imap.send(tag + b" IDLE\r\n")
+    news = False
+    while True:  # untagged lines may come before the continuation
+        line = imap.readline()
+        if not line:
+            raise imaplib.IMAP4.abort("the server closed the connection starting IDLE")
+        if line.startswith(b"+"):
+            break
+        if not line.startswith(b"* "):
+            raise ImapProblem(f"IDLE refused: {line.strip().decode('utf-8', 'replace')}")
+        news = news or _announces_mail(line)
+    sock = imap.socket()
+    deadline = time.monotonic() + renew
+    stopped = False
+    while not news and time.monotonic() < deadline:
+        if stop():
+            stopped = True
+            break
+        readable, _, _ = select.select([sock], [], [], _TICK)
+        if readable:
+            line = imap.readline()
+            if not line:
+                raise imaplib.IMAP4.abort("the server closed the connection during IDLE")
+            if line.startswith(b"* BYE"):
+                raise imaplib.IMAP4.abort(line.strip().decode("utf-8", "replace"))
+            news = _announces_mail(line)
+    imap.send(b"DONE\r\n")
+    while True:
+        reply = imap.readline()
+        if not reply:
+            raise imaplib.IMAP4.abort("the server closed the connection ending IDLE")
+        if reply.startswith(tag + b" "):
+            if not reply[len(tag) + 1 :].upper().startswith(b"OK"):
+                raise ImapProblem(f"IDLE ended badly: {reply.strip().decode('utf-8', 'replace')}")
+            return stopped
+
+
+def _announces_mail(line: bytes) -> bool:
+    upper = line.upper()
+    return b"EXISTS" in upper or b"RECENT" in upper
+
+
 class EmailWorker:
     """The IMAP import threads of one server process, one per configured mailbox.
 
@@ -335,6 +399,8 @@ class MailboxWorker:
         self, imap: imaplib.IMAP4, idle: bool, poll: float, fingerprint: tuple[Any, ...]
     ) -> bool:
         """Wait for new mail; False when the worker should disconnect (stop, reconfigured)."""
+        if news_pending(imap):  # arrived while the last mail was read: read it now
+            return True
         if not idle:
             deadline = time.monotonic() + poll
             while time.monotonic() < deadline:
@@ -345,39 +411,10 @@ class MailboxWorker:
         return self._idle(imap, min(poll, _MAX_IDLE), fingerprint)
 
     def _idle(self, imap: imaplib.IMAP4, renew: float, fingerprint: tuple[Any, ...]) -> bool:
-        """RFC 2177 IDLE until the server announces something, ``renew`` passes or we stop."""
-        tag = b"CSI" + str(int(time.monotonic() * 1000) % 10**9).encode()
-        imap.send(tag + b" IDLE\r\n")
-        line = imap.readline()
-        if not line.startswith(b"+"):
-            raise ImapProblem(f"IDLE refused: {line.strip().decode('utf-8', 'replace')}")
-        sock = imap.socket()
-        deadline = time.monotonic() + renew
-        keep = True
-        while time.monotonic() < deadline:
-            if self._stop.is_set() or self._changed(fingerprint):
-                keep = False
-                break
-            readable, _, _ = select.select([sock], [], [], _TICK)
-            if readable:
-                news = imap.readline()
-                if not news:
-                    raise imaplib.IMAP4.abort("the server closed the connection during IDLE")
-                if news.startswith(b"* BYE"):
-                    raise imaplib.IMAP4.abort(news.strip().decode("utf-8", "replace"))
-                if b"EXISTS" in news.upper() or b"RECENT" in news.upper():
-                    break
-        imap.send(b"DONE\r\n")
-        while True:
-            reply = imap.readline()
-            if not reply:
-                raise imaplib.IMAP4.abort("the server closed the connection ending IDLE")
-            if reply.startswith(tag + b" "):
-                if not reply[len(tag) + 1 :].upper().startswith(b"OK"):
-                    raise ImapProblem(
-                        f"IDLE ended badly: {reply.strip().decode('utf-8', 'replace')}"
-                    )
-                return keep
+        stopped = idle_for_news(
+            imap, renew, lambda: self._stop.is_set() or self._changed(fingerprint)
+        )
+        return not stopped
 
     # --- importing ------------------------------------------------------------------------
 
@@ -393,6 +430,7 @@ class MailboxWorker:
     def _import(self, imap: imaplib.IMAP4, cfg: ChannelSettings, validity: int) -> int:
         key = mailbox_key(cfg)
         after = self._cursor(key, validity)
+        news_pending(imap)  # the search below sees whatever was announced so far
         done = 0
         for uid in new_uids(imap, after):
             if self._stop.is_set():
