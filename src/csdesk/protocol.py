@@ -39,6 +39,7 @@ class Entity(StrEnum):
     ORDER_LINE = "order_line"
     SHIPMENT = "shipment"
     RETURN = "return"
+    ORDER_ACTION = "order_action"
     CANNED_RESPONSE = "canned_response"
     CALL = "call"
     CALL_SCRIPT = "call_script"

@@ -219,12 +219,20 @@ class Message(Synced, Base):
 
 class Order(Synced, Base):
     __tablename__ = "orders"
+    __table_args__ = (
+        Index("ux_orders_store_external_id", "realm", "store", "external_id", unique=True),
+    )
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
     number: Mapped[str] = mapped_column(String(40), unique=True)
     status: Mapped[str] = mapped_column(String(16), default=OrderStatus.PLACED.value)
     total_cents: Mapped[int] = mapped_column(Integer, default=0)
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
     placed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The connected store it came from ("shopify", "woocommerce"); None: csdesk's own record
+    #: (the demo, a shop without a connector), which order actions change directly.
+    store: Mapped[str | None] = mapped_column(String(16))
+    #: The store's id for it (Shopify GID, WooCommerce id); unique per store and realm.
+    external_id: Mapped[str | None] = mapped_column(String(80))
     customer: Mapped[Customer] = parent("Customer", "Order.customer_id")
 
 
@@ -257,6 +265,35 @@ class Return(Synced, Base):
     reason: Mapped[str] = mapped_column(String(500), default="")
     refund_cents: Mapped[int] = mapped_column(Integer, default=0)
     order: Mapped[Order] = parent("Order", "Return.order_id")
+
+
+class OrderAction(Synced, Base):
+    """An agent's action on an order (refund, return, exchange, cancel, resend, address change,
+    note), with its life: waiting for a supervisor's approval, being sent to the store, done,
+    or refused with the reason. The timeline and the order show it; the audit log keeps who.
+
+    ``kind`` and ``status`` values: see ``csdesk.domain.order_actions``. ``args`` holds what
+    the agent asked (lines and quantities, amount, reason, address, note text).
+    """
+
+    __tablename__ = "order_actions"
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    args: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(24))
+    #: What came back: the store's refusal, "Refund of €12.00 recorded", a decline's reason.
+    detail: Mapped[str] = mapped_column(String(500), default="")
+    amount_cents: Mapped[int | None] = mapped_column(Integer)
+    currency: Mapped[str | None] = mapped_column(String(3))
+    requested_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    decided_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None]
+    #: The store's id for what the action created (a refund, a return, a replacement order).
+    external_id: Mapped[str | None] = mapped_column(String(80))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, info=SERVER_ONLY)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(index=True, info=SERVER_ONLY)
+    order: Mapped[Order] = parent("Order", "OrderAction.order_id")
 
 
 class CannedResponse(Synced, Base):

@@ -22,6 +22,7 @@ ENTITY_MODELS: dict[Entity, type[m.Base]] = {
     Entity.ORDER_LINE: m.OrderLine,
     Entity.SHIPMENT: m.Shipment,
     Entity.RETURN: m.Return,
+    Entity.ORDER_ACTION: m.OrderAction,
     Entity.CANNED_RESPONSE: m.CannedResponse,
     Entity.CALL: m.Call,
     Entity.CALL_SCRIPT: m.CallScript,
