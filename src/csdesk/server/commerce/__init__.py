@@ -1,0 +1,1 @@
+"""Commerce on the server: connected stores (Shopify, WooCommerce), order actions, stats."""
