@@ -176,6 +176,8 @@ class OrderFactory:
                 "total_cents": total,
                 "currency": currency,
                 "placed_at": placed,
+                "store": None,  # csdesk's own record: the demo connects no store
+                "external_id": None,
             },
         )
         for product, size, colour, qty, unit in lines:
