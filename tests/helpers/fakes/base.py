@@ -179,7 +179,7 @@ class FakeProvider:
                 self.end_headers()
                 self.wfile.write(raw)
 
-            do_GET = do_POST = _serve
+            do_GET = do_POST = do_PUT = _serve
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
