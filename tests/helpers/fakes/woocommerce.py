@@ -48,9 +48,11 @@ _LIST_PARAMS = {
         "dates_are_gmt", "status", "customer", "after", "before", "context",
     },
 }  # fmt: skip
+_LIST_PARAMS["refunds"] = {"page", "per_page", "orderby", "order", "context", "dp"}
 _ORDERBY = {
     "customers": {"id", "include", "name", "registered_date"},
     "orders": {"date", "id", "include", "title", "slug", "modified"},
+    "refunds": {"date", "id", "include", "title", "slug", "modified"},
 }
 
 
@@ -307,6 +309,8 @@ class FakeWooCommerce(FakeProvider):
                 return self._update_order(order, self._body(req))
             if rest == ["notes"] and method == "POST":
                 return self._add_note(order, self._body(req))
+            if rest == ["refunds"] and method == "GET":
+                return self._list(query, "refunds", list(self.refunds.get(order["id"], [])))
             if rest == ["refunds"] and method == "POST":
                 return self._refund(order, self._body(req))
         raise self._violation(
@@ -337,10 +341,10 @@ class FakeWooCommerce(FakeProvider):
             raise self._bad_param(
                 "per_page", "per_page must be between 1 (inclusive) and 100 (inclusive)"
             )
-        orderby = one.get("orderby", "date" if kind == "orders" else "name")
+        orderby = one.get("orderby", "name" if kind == "customers" else "date")
         if orderby not in _ORDERBY[kind]:
             raise self._bad_param("orderby", f"orderby is not one of {sorted(_ORDERBY[kind])}")
-        order = one.get("order", "desc" if kind == "orders" else "asc")
+        order = one.get("order", "asc" if kind == "customers" else "desc")
         if order not in ("asc", "desc"):
             raise self._bad_param("order", "order is not one of asc, desc")
         if "modified_after" in one:
@@ -471,6 +475,12 @@ class FakeWooCommerce(FakeProvider):
                 )
             if _decimal(line.get("refund_total")) is None:
                 raise self._violation(400, "csdesk_rule", "refund_total is not a number")
+        meta = body.get("meta_data", [])
+        if not isinstance(meta, list) or not all(
+            isinstance(m, dict) and isinstance(m.get("key"), str) and set(m) <= {"key", "value"}
+            for m in meta
+        ):
+            raise self._bad_param("meta_data", "meta_data is not a list of {key, value}.")
         refunded = sum((-Decimal(r["total"]) for r in order["refunds"]), Decimal(0))
         remaining = Decimal(order["total"]) - refunded
         if amount > remaining:
@@ -493,7 +503,9 @@ class FakeWooCommerce(FakeProvider):
             "reason": body.get("reason", ""),
             "refunded_by": 1,
             "refunded_payment": bool(api_refund),
-            "meta_data": [],
+            "meta_data": [
+                {"id": next(self._ids), "key": m.get("key"), "value": m.get("value")} for m in meta
+            ],
             "line_items": [{"id": next(self._ids), "quantity": -ln["quantity"]} for ln in lines],
         }
         self.refunds.setdefault(order["id"], []).append(made)

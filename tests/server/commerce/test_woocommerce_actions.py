@@ -288,3 +288,21 @@ def test_a_bad_key_on_an_action_is_a_refusal(woo: FakeWooCommerce, order: dict) 
         wrong.add_note("41", "x")
     woo.violations.clear()
     assert 41 not in woo.notes
+
+
+def test_a_retried_refund_with_its_key_refunds_once(
+    woo: FakeWooCommerce, store: WooCommerceStore, order: dict
+) -> None:
+    first = store.refund("41", [], 500, "EUR", "late", idempotency_key="action-1")
+    post = woo.requests[-1]
+    assert post.json()["meta_data"] == [{"key": "_csdesk_action", "value": "action-1"}]
+    # The answer was lost on the way; the sender retries the same action.
+    again = store.refund("41", [], 500, "EUR", "late", idempotency_key="action-1")
+    assert len(woo.refunds[41]) == 1
+    assert again.external_id == first.external_id
+    assert "earlier" in again.detail
+    lookups = [r for r in woo.requests if r.path.endswith("/refunds") and r.method == "GET"]
+    assert len(lookups) == 2
+    # Another action with the same amount is another refund.
+    store.refund("41", [], 500, "EUR", "late", idempotency_key="action-2")
+    assert len(woo.refunds[41]) == 2

@@ -58,6 +58,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 API_PREFIX: Final = "/wp-json/wc/v3"
+#: The meta key on a refund that names the csdesk action which made it (see ``refund``).
+ACTION_META: Final = "_csdesk_action"
 MAX_PAGE_SIZE: Final = 100
 TIMEOUT: Final = (5.0, 30.0)
 #: Retry-After beyond this is taken as this (a misconfigured proxy saying "a day").
@@ -380,10 +382,17 @@ class WooCommerceStore:
         amount_cents: int,
         currency: str,
         reason: str,
+        *,
+        idempotency_key: str | None = None,
     ) -> ActionResult:
         """``POST /orders/<id>/refunds``: ``amount`` is what is refunded (it takes precedence
         over the lines' totals in WooCommerce); the lines are refunded pro rata of their
-        total (and restocked, WooCommerce's default)."""
+        total (and restocked, WooCommerce's default).
+
+        ``idempotency_key`` (the order action's id, say): WooCommerce has no idempotency of
+        its own, so the key goes into the refund's meta data (``_csdesk_action``) and a retry
+        first looks for a refund carrying it (``GET /orders/<id>/refunds``), answering that
+        one instead of refunding twice when an earlier answer was lost on the way."""
         raw = self._raw_order(order_id)
         order_currency = raw.get("currency")
         if order_currency != currency:
@@ -412,8 +421,40 @@ class WooCommerceStore:
                 for item, qty in chosen
             ]
         oid = _order_id(order_id)
-        answer = self._action("POST", f"/orders/{oid}/refunds", body, f"the refund of order {oid}")
         shown = f"{amount} {currency}"
+        if idempotency_key:
+            key = idempotency_key[:100]
+            earlier = self._refund_with_key(oid, key)
+            if earlier is not None:
+                return self._refund_result(earlier, shown, currency, again=True)
+            body["meta_data"] = [{"key": ACTION_META, "value": key}]
+        answer = self._action("POST", f"/orders/{oid}/refunds", body, f"the refund of order {oid}")
+        return self._refund_result(answer, shown, currency)
+
+    def _refund_with_key(self, oid: int, key: str) -> dict[str, Any] | None:
+        """The order's refund whose meta ``_csdesk_action`` is ``key`` (newest first, up to
+        100: an order has a handful)."""
+        _resp, data = self._json(
+            "GET",
+            f"/orders/{oid}/refunds",
+            f"the refunds of order {oid}",
+            params={"per_page": str(MAX_PAGE_SIZE)},
+        )
+        for item in data if isinstance(data, list) else []:
+            if not isinstance(item, dict) or not isinstance(item.get("meta_data"), list):
+                continue
+            for meta in item["meta_data"]:
+                if (
+                    isinstance(meta, dict)
+                    and meta.get("key") == ACTION_META
+                    and meta.get("value") == key
+                ):
+                    return item
+        return None
+
+    def _refund_result(
+        self, answer: Any, shown: str, currency: str, *, again: bool = False
+    ) -> ActionResult:
         if not isinstance(answer, dict):
             return ActionResult(f"Refunded {shown} in WooCommerce")
         try:
@@ -422,8 +463,9 @@ class WooCommerceStore:
             return ActionResult(f"Refunded {shown} in WooCommerce")
         paid = answer.get("refunded_payment") is True
         how = "through the payment gateway" if paid else "recorded in WooCommerce only"
+        when = " earlier" if again else ""
         return ActionResult(
-            f"Refunded {shown} ({how}); WooCommerce refund {made.external_id}",
+            f"Refunded {shown}{when} ({how}); WooCommerce refund {made.external_id}",
             external_id=made.external_id,
             extra={"refunded_payment": "true" if paid else "false"},
         )
