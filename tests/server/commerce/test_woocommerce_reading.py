@@ -365,3 +365,16 @@ def test_bad_text_from_the_store_is_cleaned(woo: FakeWooCommerce, store: WooComm
     raw = make_order(3, lines=[("Mug\u0000", 1, "5.00")])
     woo.add_order(raw)
     assert store.order("3").lines[0].title == "Mug\ufffd"
+
+
+def test_check_proves_the_url_and_key(woo: FakeWooCommerce, store: WooCommerceStore) -> None:
+    _customers(woo, 3)
+    woo.add_order(make_order(1))
+    assert store.check() == f"Connected to WooCommerce at {woo.url}: 1 orders and 3 customers"
+    assert [r.query for r in woo.requests] == ["page=1&per_page=1"] * 2
+    wrong = WooCommerceStore(
+        woo.url, WC_KEY, "cs_wrong", "s", policy=EgressPolicy(parse_origins(woo.url))
+    )
+    with pytest.raises(StoreRefused, match="API key"):
+        wrong.check()
+    woo.violations.clear()

@@ -342,6 +342,18 @@ class WooCommerceStore:
         except Malformed as exc:
             raise StoreRefused(f"WooCommerce sent an order csdesk cannot read: {exc}") from None
 
+    def check(self) -> str:
+        """One cheap read that proves the URL, the key and its read permission (for
+        ``store add``): a sentence with the store's order and customer counts."""
+        counts = []
+        for kind in ("orders", "customers"):
+            resp, _data = self._json(
+                "GET", f"/{kind}", f"the {kind}", params={"page": "1", "per_page": "1"}
+            )
+            total = resp.headers.get("X-WP-Total", "").strip()
+            counts.append(f"{total if total.isdigit() else 'some'} {kind}")
+        return f"Connected to WooCommerce at {self.base_url}: {' and '.join(counts)}"
+
     # --- webhooks --------------------------------------------------------------------------
 
     def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
