@@ -53,6 +53,7 @@ from csdesk.server.commerce.store_api import (
     StoreUnavailable,
     WebhookEvent,
 )
+from csdesk.server.commerce.woocommerce_webhooks import is_ping, parse_webhook, verify_webhook
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -661,3 +662,7 @@ def _address_copy(value: object) -> dict[str, str]:
     if not isinstance(value, dict):
         return {}
     return {k: v for k in _ADDRESS_KEYS if isinstance(v := value.get(k), str)}
+
+
+#: The webhook functions, here too for the webhooks route (see ``woocommerce_webhooks``).
+__all__ = ["WooCommerceStore", "is_ping", "parse_webhook", "verify_webhook"]
