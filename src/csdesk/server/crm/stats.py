@@ -131,9 +131,12 @@ def _aware(value: Any) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def refresh(session: Session, customer_ids: Iterable[str], currency: str) -> list[m.CustomerStats]:
+def refresh(
+    session: Session, customer_ids: Iterable[str], currency: str, at: datetime | None = None
+) -> list[m.CustomerStats]:
     """Write the current figures of ``customer_ids`` (existing customers only) through the
-    ORM, so a changed row reaches the change feed; returns the rows that changed."""
+    ORM, so a changed row reaches the change feed; returns the rows that changed. ``at``:
+    the time new rows are stamped with (the demo's anchor: same seed, same rows)."""
     ids = set(customer_ids)
     if not ids:
         return []
@@ -167,6 +170,8 @@ def refresh(session: Session, customer_ids: Iterable[str], currency: str) -> lis
         row = rows.get(cid)
         if row is None:
             row = m.CustomerStats(id=cid, customer_id=cid, realm=realms[cid], **values)
+            if at is not None:
+                row.created_at = row.updated_at = at
             session.add(row)
             changed.append(row)
         elif any(getattr(row, k) != v for k, v in values.items()):
@@ -176,7 +181,9 @@ def refresh(session: Session, customer_ids: Iterable[str], currency: str) -> lis
     return changed
 
 
-def refresh_all(session: Session, currency: str, batch: int = 2000) -> list[m.CustomerStats]:
+def refresh_all(
+    session: Session, currency: str, batch: int = 2000, at: datetime | None = None
+) -> list[m.CustomerStats]:
     """Every customer's figures (the demo load, a change of currency); the caller commits
     (and, outside the server's hooked sessions, feeds the rows returned: those that changed)."""
     changed: list[m.CustomerStats] = []
@@ -192,6 +199,6 @@ def refresh_all(session: Session, currency: str, batch: int = 2000) -> list[m.Cu
         )
         if not ids:
             return changed
-        changed.extend(refresh(session, ids, currency))
+        changed.extend(refresh(session, ids, currency, at))
         session.flush()
         last = ids[-1]

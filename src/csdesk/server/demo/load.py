@@ -95,7 +95,7 @@ def seed_demo(
                 counts.update(block.counts)
                 changes += len(block.items)
             changes += _seed_scripts(s, anchor)
-            changes += _seed_figures(s)
+            changes += _seed_figures(s, anchor)
             s.commit()
         finally:
             if collecting:
@@ -107,12 +107,12 @@ def seed_demo(
     return _summary(plan, counts, changes, time.perf_counter() - started)
 
 
-def _seed_figures(s: Session) -> int:
+def _seed_figures(s: Session, at: datetime) -> int:
     """Every demo customer's figures (``server.crm.stats``), as the server keeps them."""
     from csdesk.server.config import shop_currency_from_env
     from csdesk.server.crm.stats import refresh_all
 
-    rows = refresh_all(s, shop_currency_from_env())
+    rows = refresh_all(s, shop_currency_from_env(), at=at)
     feed.append(s, [feed.item_for(row) for row in rows])
     return len(rows)
 
