@@ -45,7 +45,7 @@ class CustomerTimeline(QWidget):
             _("Show every kind of event, or only conversations, messages, calls, orders, ...")
         )
         self.filter.currentIndexChanged.connect(self._refill)
-        caption = QLabel(_("&Timeline:"), self)
+        caption = QLabel(_("Timeline:"), self)
         caption.setBuddy(self.filter)
         self.list = QListWidget(self)
         self.list.setObjectName("customer_timeline")
