@@ -10,7 +10,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QLabel,
     QListWidget,
     QListWidgetItem,
     QVBoxLayout,
@@ -45,7 +44,7 @@ class CustomerTimeline(QWidget):
             _("Show every kind of event, or only conversations, messages, calls, orders, ...")
         )
         self.filter.currentIndexChanged.connect(self._refill)
-        caption = QLabel(_("Timeline:"), self)
+        caption = PlainLabel(_("Timeline:"), self)
         caption.setBuddy(self.filter)
         self.list = QListWidget(self)
         self.list.setObjectName("customer_timeline")
