@@ -17,10 +17,13 @@ from typing import Any
 
 from sqlalchemy import and_, case, distinct, func, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 
 from csdesk.domain.enums import OrderStatus, ReturnStatus
 from csdesk.domain.order_actions import OrderActionKind, OrderActionStatus
 from csdesk.storage import models as m
+from csdesk.storage.types import utcnow
+from csdesk.storage.upsert import insert_for
 
 #: Customers per aggregate query (bounded IN lists on both databases).
 _CHUNK = 500
@@ -136,7 +139,13 @@ def refresh(
 ) -> list[m.CustomerStats]:
     """Write the current figures of ``customer_ids`` (existing customers only) through the
     ORM, so a changed row reaches the change feed; returns the rows that changed. ``at``:
-    the time new rows are stamped with (the demo's anchor: same seed, same rows)."""
+    the time new rows are stamped with (the demo's anchor: same seed, same rows).
+
+    Safe beside concurrent writers on PostgreSQL: a missing row is inserted with ``ON
+    CONFLICT DO NOTHING`` (two transactions may both find it missing), then the rows are
+    locked in id order *before* the figures are read, so a transaction that waited for
+    another's lock computes from what that one committed, never overwriting it with older
+    figures."""
     ids = set(customer_ids)
     if not ids:
         return []
@@ -146,15 +155,22 @@ def refresh(
             select(m.Customer.id, m.Customer.realm).where(m.Customer.id.in_(ids))
         )
     }
-    figures = compute(session, list(realms), currency)
+    if not realms:
+        return []
+    _insert_missing(session, realms, at or utcnow())
     rows = {
         s.id: s
         for s in session.scalars(
-            select(m.CustomerStats).where(m.CustomerStats.id.in_(list(realms)))
+            select(m.CustomerStats)
+            .where(m.CustomerStats.id.in_(list(realms)))
+            .order_by(m.CustomerStats.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
         )
     }
+    figures = compute(session, list(realms), currency)
     changed: list[m.CustomerStats] = []
-    for cid, f in figures.items():
+    for cid, f in sorted(figures.items()):  # in id order: the same rows, the same feed
         values = {
             "currency": currency,
             "order_count": f.order_count,
@@ -167,18 +183,55 @@ def refresh(
             "other_currency_orders": f.other_currency_orders,
             "last_contact_at": f.last_contact_at,
         }
-        row = rows.get(cid)
-        if row is None:
-            row = m.CustomerStats(id=cid, customer_id=cid, realm=realms[cid], **values)
-            if at is not None:
-                row.created_at = row.updated_at = at
-            session.add(row)
-            changed.append(row)
-        elif any(getattr(row, k) != v for k, v in values.items()):
+        row = rows[cid]
+        if any(getattr(row, k) != v for k, v in values.items()):
             for k, v in values.items():
                 setattr(row, k, v)
+            if at is not None:
+                row.updated_at = at
+                flag_modified(row, "updated_at")  # equal to the insert's: still written
             changed.append(row)
     return changed
+
+
+_STATS = m.CustomerStats.__table__
+
+
+def _insert_missing(session: Session, realms: dict[str, str], at: datetime) -> None:
+    """A placeholder row (no currency yet, so its first figures always go out on the feed)
+    for each customer without one."""
+    have = set(
+        session.scalars(select(m.CustomerStats.id).where(m.CustomerStats.id.in_(list(realms))))
+    )
+    missing = sorted(set(realms) - have)
+    if not missing:
+        return
+    session.flush()  # the customers may be new in this transaction
+    dialect = session.get_bind().dialect.name
+    stmt = insert_for(dialect, _STATS).on_conflict_do_nothing(index_elements=["id"])
+    session.execute(
+        stmt,
+        [
+            {
+                "id": cid,
+                "customer_id": cid,
+                "realm": realms[cid],
+                "created_at": at,
+                "updated_at": at,
+                "currency": "",
+                "order_count": 0,
+                "gross_cents": 0,
+                "refunded_cents": 0,
+                "lifetime_value_cents": 0,
+                "average_order_cents": 0,
+                "returned_orders": 0,
+                "return_rate_bp": 0,
+                "other_currency_orders": 0,
+                "last_contact_at": None,
+            }
+            for cid in missing
+        ],
+    )
 
 
 def refresh_all(
