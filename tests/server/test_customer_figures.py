@@ -274,3 +274,63 @@ def test_edits_and_merges_are_on_the_timeline(
     assert edited["data"]["fields"] == ["name"]
     (into,) = [e for e in _events(sue, b.customer_id) if e["kind"] == "merged_in"]
     assert into["data"]["conversations"] == 1 and into["data"]["other_name"] == "Ann Lee"
+
+
+def test_concurrent_changes_of_one_customer_keep_the_latest_figures(pg_url: str) -> None:
+    """PostgreSQL, two transactions on one customer's two conversations: the one that waits
+    for the other's lock on the figures computes them from what the other committed, so the
+    figures are never older than the data (a later contact is never overwritten)."""
+    import threading
+
+    from sqlalchemy import text
+
+    from csdesk.server.crm import hooks
+
+    (made,) = make_conversations(pg_url, 1)
+    st = ServerState.build(ServerConfig(db_url=pg_url, listen_notify=False, shop_currency="EUR"))
+    try:
+        with st.writes() as s:
+            second = m.Conversation(id=new_id(), customer_id=made.customer_id, channel="sms")
+            s.add(second)
+            s.commit()
+        later, earlier = utcnow(), utcnow() - timedelta(hours=1)
+
+        def message(conv: str, at: Any) -> m.Message:
+            return m.Message(
+                id=new_id(), conversation_id=conv, channel="email", direction="in", created_at=at
+            )
+
+        first = st.writes()
+        first.add(message(made.conversation_id, later))
+        hooks.refresh_marked(first, "EUR")  # holds the figures' row lock, not committed
+        errors: list[BaseException] = []
+
+        def other() -> None:
+            try:
+                with st.writes() as s:
+                    s.add(message(second.id, earlier))
+                    s.commit()  # waits for the first transaction's lock
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        thread = threading.Thread(target=other)
+        thread.start()
+        with st.engine.connect() as watch:
+            for _poll in range(10_000):  # until the other transaction waits on the lock
+                waiting = watch.execute(
+                    text(
+                        "SELECT count(*) FROM pg_stat_activity "
+                        "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                    )
+                ).scalar_one()
+                if waiting:
+                    break
+                watch.rollback()
+            assert waiting, "the second transaction never waited for the figures' lock"
+        first.commit()
+        first.close()
+        thread.join(timeout=60)
+        assert not thread.is_alive() and not errors
+        assert _stats(st, made.customer_id).last_contact_at == later
+    finally:
+        st.engine.dispose()
