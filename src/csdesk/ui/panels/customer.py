@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QTextBrowser,
     QVBoxLayout,
@@ -53,13 +54,6 @@ class CustomerPane(QWidget):
         self.timeline = CustomerTimeline(self)
         self.timeline.open_conversation.connect(self.open_conversation)
         self.timeline.open_order.connect(self.select_order)
-        self.record_split = QSplitter(Qt.Orientation.Vertical, self)
-        self.record_split.setObjectName("customer_lower")
-        self.record_split.setChildrenCollapsible(False)
-        self.record_split.addWidget(self.timeline)
-        self.record_split.addWidget(self.details)
-        self.record_split.setStretchFactor(0, 3)
-        self.record_split.setStretchFactor(1, 2)
         self.ctx: CustomerContext | None = None
         self.match_box = QFrame(self)
         self.match_box.setObjectName("possible_match")
@@ -74,6 +68,23 @@ class CustomerPane(QWidget):
         box.addWidget(self.match_label)
         box.addWidget(self.link_button)
         self.card = CustomerCard(self)
+        # The card scrolls when large text makes it taller than its share (never clipped);
+        # card, timeline and details share the height in a splitter the agent can move.
+        self.card_scroll = QScrollArea(self)
+        self.card_scroll.setObjectName("customer_card_scroll")
+        self.card_scroll.setWidget(self.card)
+        self.card_scroll.setWidgetResizable(True)
+        self.card_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.card_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.card_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # its buttons take the focus
+        self.record_split = QSplitter(Qt.Orientation.Vertical, self)
+        self.record_split.setObjectName("customer_record")
+        self.record_split.setChildrenCollapsible(False)
+        self.record_split.addWidget(self.card_scroll)
+        self.record_split.addWidget(self.timeline)
+        self.record_split.addWidget(self.details)
+        for at, stretch in enumerate((0, 3, 2)):
+            self.record_split.setStretchFactor(at, stretch)
         self.card.edit_button.clicked.connect(self.edit_requested)
         self.card.merge_button.clicked.connect(self.merge_requested)
         self.card.unmerge_button.clicked.connect(self.unmerge_requested)
@@ -81,7 +92,6 @@ class CustomerPane(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.match_box)
-        layout.addWidget(self.card)
         layout.addWidget(self.record_split, 1)
         self.setTabOrder(self.link_button, self.card.edit_button)
         self.setTabOrder(self.card.edit_button, self.card.merge_button)

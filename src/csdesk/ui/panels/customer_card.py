@@ -122,12 +122,14 @@ class CustomerCard(QFrame):
         self._refusal_about: frozenset[str] = frozenset()
         self.edit_button = QPushButton(_("Edit customer…"), self)
         self.edit_button.setObjectName("edit_customer")
-        self.merge_button = QPushButton(_("Merge into another customer…"), self)
+        # Short words on the buttons (they must fit a narrow pane at 200 % text); their
+        # accessible names and tooltips say it in full.
+        self.merge_button = QPushButton(_("Merge customer…"), self)
         self.merge_button.setObjectName("merge_customer")
         self.unmerge_button = QPushButton(self)
         self.unmerge_button.setObjectName("unmerge_customer")
         self.unmerge_button.hide()
-        self.link_button = QPushButton(_("Link conversation to another customer…"), self)
+        self.link_button = QPushButton(_("Link conversation…"), self)
         self.link_button.setObjectName("link_conversation")
         top = QHBoxLayout()
         top.addWidget(self.initials)
@@ -165,6 +167,8 @@ class CustomerCard(QFrame):
             _("Merge {name} into another customer").format(name=ctx.name),
             _("Choose the profile to keep; a preview shows what moves before anything changes"),
         )
+        self.merge_button.setToolTip(_("Merge {name} into another customer").format(name=ctx.name))
+        self.link_button.setToolTip(_("Link this conversation to another customer"))
         name(
             self.link_button,
             _("Link this conversation to another customer"),

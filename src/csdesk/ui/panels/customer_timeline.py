@@ -6,12 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QListView,
     QListWidget,
     QListWidgetItem,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
     QVBoxLayout,
     QWidget,
 )
@@ -22,6 +25,29 @@ from csdesk.ui.flow_layout import FlowLayout
 from csdesk.ui.plain_text import PlainLabel
 
 _TARGET = Qt.ItemDataRole.UserRole  # (conversation id, order id)
+
+
+class _WrapToView(QStyledItemDelegate):
+    """Wraps each sentence to the list's width *including* the theme's item padding: the
+    style adds the padding after wrapping, which made an item wider than the list and cut
+    off the end of its lines."""
+
+    def __init__(self, view: QListWidget) -> None:
+        super().__init__(view)
+        self._view = view
+
+    def sizeHint(
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> QSize:
+        size = super().sizeHint(option, index)
+        width = self._view.viewport().width()
+        over = size.width() - width
+        if over > 0 and width > over:
+            narrower = QStyleOptionViewItem(option)
+            r = option.rect
+            narrower.rect = QRect(r.x(), r.y(), width - over, r.height())
+            size = super().sizeHint(narrower, index)
+        return size
 
 
 class CustomerTimeline(QWidget):
@@ -44,15 +70,25 @@ class CustomerTimeline(QWidget):
             _("Show every kind of event, or only conversations, messages, calls, orders, ...")
         )
         self.filter.currentIndexChanged.connect(self._refill)
+        # Narrower than its longest choice when the pane is (large text): never clipped.
+        self.filter.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.filter.setMinimumContentsLength(8)
         caption = PlainLabel(_("Timeline:"), self)
         caption.setBuddy(self.filter)
         self.list = QListWidget(self)
         self.list.setObjectName("customer_timeline")
         self.list.setAccessibleName(_("Customer timeline"))
         self.list.setWordWrap(True)
+        self.list.setResizeMode(QListView.ResizeMode.Adjust)  # re-wrap when the pane resizes
+        self.list.setItemDelegate(_WrapToView(self.list))
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.list.setTextElideMode(Qt.TextElideMode.ElideNone)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # Always there: a scroll bar that comes and goes changes the width the sentences were
+        # wrapped to, and the list does not wrap them again (they would be cut off).
+        self.list.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOn)
         self.list.itemActivated.connect(self._activate)
         self.count = PlainLabel(self)
         self.count.setObjectName("timeline_count")
