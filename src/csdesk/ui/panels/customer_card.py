@@ -167,7 +167,7 @@ class CustomerCard(QFrame):
             _("Merge {name} into another customer").format(name=ctx.name),
             _("Choose the profile to keep; a preview shows what moves before anything changes"),
         )
-        self.merge_button.setToolTip(_("Merge {name} into another customer").format(name=ctx.name))
+        self.merge_button.setToolTip(_("Merge this customer into another customer"))
         self.link_button.setToolTip(_("Link this conversation to another customer"))
         name(
             self.link_button,

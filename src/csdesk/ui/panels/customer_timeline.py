@@ -127,7 +127,6 @@ class CustomerTimeline(QWidget):
         for it in shown:
             row = QListWidgetItem(it.text)
             row.setData(Qt.ItemDataRole.AccessibleTextRole, it.text)
-            row.setData(Qt.ItemDataRole.ToolTipRole, it.text)
             row.setData(_TARGET, (it.conversation_id or "", it.order_id or ""))
             row.setData(Qt.ItemDataRole.UserRole + 1, it.key)
             self.list.addItem(row)
