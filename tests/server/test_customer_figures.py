@@ -334,3 +334,15 @@ def test_concurrent_changes_of_one_customer_keep_the_latest_figures(pg_url: str)
         assert _stats(st, made.customer_id).last_contact_at == later
     finally:
         st.engine.dispose()
+
+
+def test_a_deleted_conversation_is_no_longer_a_contact(
+    live: ServerProcess, backend: str, shared_users: dict[str, TestUser]
+) -> None:
+    (made,) = make_conversations(backend, 1)
+    adm = Raw.signed_in(live, shared_users["adm"])
+    path = f"/api/v1/entities/customer_stats/{made.customer_id}"
+    assert adm.get(path).json()["data"]["last_contact_at"] is not None
+    (deleted,) = adm.push(("conversation.delete", {"conversation_id": made.conversation_id}))
+    assert deleted["status"] == "applied", deleted
+    assert adm.get(path).json()["data"]["last_contact_at"] is None

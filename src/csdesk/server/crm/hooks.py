@@ -37,6 +37,12 @@ def _owners(obj: Any, attr: str) -> list[str]:
     return [str(v) for v in values if v]
 
 
+def _moved(conv: m.Conversation) -> bool:
+    """Filed under another customer, or deleted/restored: its messages count elsewhere."""
+    state = inspect(conv)
+    return any(state.attrs[a].history.has_changes() for a in ("customer_id", "deleted_at"))
+
+
 def _order_customer(session: Session, order_id: str | None) -> str | None:
     order = session.get(m.Order, order_id) if order_id else None
     return order.customer_id if order is not None else None
@@ -53,11 +59,15 @@ def collect(session: Session) -> None:
     added: list[m.CustomerEvent] = []
     with session.no_autoflush:
         for obj in (*session.new, *session.dirty, *session.deleted):
-            if isinstance(obj, m.Order | m.Conversation):
+            fresh = obj in session.new or obj in session.deleted
+            if isinstance(obj, m.Order) or (
+                isinstance(obj, m.Conversation) and (fresh or _moved(obj))
+            ):
                 ids.update(_owners(obj, "customer_id"))
             elif isinstance(obj, m.Return | m.OrderAction):
                 ids.update(c for c in [_order_customer(session, obj.order_id)] if c)
-            elif isinstance(obj, m.Message):
+            elif isinstance(obj, m.Message) and fresh:
+                # A new message is a contact; a delivery status changing is not news here.
                 ids.update(c for c in [_conversation_customer(session, obj.conversation_id)] if c)
             elif isinstance(obj, m.AuditEntry) and obj in session.new:
                 added.extend(events.events_for(session, obj))
