@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 from csdesk.app.present import channel_label, money, when
 from csdesk.app.thread import ClaimView, CustomerContext
 from csdesk.i18n import _
+from csdesk.ui.a11y import announce
 from csdesk.ui.panels.customer_card import CustomerCard, identity_kind
 from csdesk.ui.panels.customer_timeline import CustomerTimeline
 from csdesk.ui.plain_text import PlainLabel
@@ -144,12 +145,17 @@ class CustomerPane(QWidget):
         """Select the order ``order_id`` in the details (marked in words, scrolled to, the
         focus there); False when it is not among the orders shown."""
         ctx = self.ctx
-        if ctx is None or not any(o.id == order_id for o in ctx.orders):
+        if ctx is None:
+            return False
+        order = next((o for o in ctx.orders if o.id == order_id), None)
+        if order is None:
+            announce(self, _("That order is older than the orders shown here."))
             return False
         self.details.selected_order = order_id
         self.details.show_customer(ctx, self.details.current)
         self.details.scrollToAnchor(f"order-{order_id}")
         self.details.setFocus(Qt.FocusReason.OtherFocusReason)
+        announce(self, _("Order {number} selected").format(number=order.number))
         return True
 
     def _link(self) -> None:
