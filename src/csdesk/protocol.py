@@ -44,6 +44,8 @@ class Entity(StrEnum):
     CALL = "call"
     CALL_SCRIPT = "call_script"
     IDENTITY_CLAIM = "identity_claim"
+    CUSTOMER_STATS = "customer_stats"  # the server's figures of one customer
+    CUSTOMER_EVENT = "customer_event"  # a profile change for the customer's timeline
 
 
 class MutationType(StrEnum):

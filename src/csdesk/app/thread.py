@@ -63,6 +63,7 @@ class OrderView:
     placed_at: datetime
     shipments: tuple[tuple[str, str, str, datetime | None, datetime | None], ...]
     returns: tuple[tuple[str, str, int], ...]  # status, reason, refund cents
+    id: str = ""  # the timeline selects an order by it
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,19 @@ class ClaimView:
     value: str
     match_customer_id: str | None
     match_name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StatsView:
+    """The server's figures of a customer (``customer_stats``), in the shop's currency."""
+
+    currency: str
+    order_count: int
+    lifetime_value_cents: int
+    average_order_cents: int
+    return_rate_bp: int
+    other_currency_orders: int
+    last_contact_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +111,7 @@ class CustomerContext:
     verified: tuple[bool, ...] = ()  # beside ``identities``: proven (a reply reached it) or not
     merged_into: str | None = None  # this profile was folded into that one
     merged_here: tuple[tuple[str, str], ...] = ()  # (id, name) of profiles folded into this one
+    stats: StatsView | None = None  # None: the server has not sent its figures yet
 
 
 def conversation(session: Session, conversation_id: str) -> ConversationView | None:
@@ -190,6 +205,7 @@ def customer_context(
                 placed_at=o.placed_at,
                 shipments=tuple(tuple(s) for s in ships),  # type: ignore[misc]
                 returns=tuple(tuple(r) for r in rets),  # type: ignore[misc]
+                id=o.id,
             )
         )
     convs = session.execute(
@@ -230,6 +246,22 @@ def customer_context(
                 .order_by(m.Customer.updated_at.desc(), m.Customer.id)
             )
         ),
+        stats=_stats(session, customer_id),
+    )
+
+
+def _stats(session: Session, customer_id: str) -> StatsView | None:
+    row = session.get(m.CustomerStats, customer_id)
+    if row is None:
+        return None
+    return StatsView(
+        currency=row.currency,
+        order_count=row.order_count,
+        lifetime_value_cents=row.lifetime_value_cents,
+        average_order_cents=row.average_order_cents,
+        return_rate_bp=row.return_rate_bp,
+        other_currency_orders=row.other_currency_orders,
+        last_contact_at=row.last_contact_at,
     )
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from csdesk.app import arrivals, customers, inbox, readstate, thread
+from csdesk.app import arrivals, customers, inbox, readstate, thread, timeline
 from csdesk.app.search import SearchIndex, searchable
 from csdesk.customer_rules import clean_fields
 from csdesk.domain.access import can_be_assigned
@@ -286,6 +286,21 @@ class Workstation:
         """Undo the latest merge of ``source`` (the profile that was folded away)."""
         self.engine.enqueue(MutationType.CUSTOMER_UNMERGE, {"customer_id": source_id})
         return ChangeSet.of([(Entity.CUSTOMER, source_id)])
+
+    def link_conversation(self, conversation_id: str, customer_id: str) -> ChangeSet:
+        """File a conversation under another customer (audited; both timelines show it)."""
+        self.engine.enqueue(
+            MutationType.CONVERSATION_LINK_CUSTOMER,
+            {"conversation_id": conversation_id, "customer_id": customer_id},
+        )
+        return ChangeSet.of(
+            [(Entity.CONVERSATION, conversation_id), (Entity.CUSTOMER, customer_id)]
+        )
+
+    def timeline(self, customer_id: str) -> list[timeline.TimelineItem]:
+        """The customer's timeline from the local copy, newest first."""
+        with self.cache.session() as s:
+            return timeline.timeline(s, customer_id, self.me.id)
 
     def mark_read(self, conversation_id: str, upto: datetime | None = None) -> ChangeSet:
         with self.cache.write() as s:

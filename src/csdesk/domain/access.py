@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from csdesk.domain.enums import Realm, Role
 
-__all__ = ["can_be_assigned", "can_read", "can_refresh_templates", "realm_of_role"]
+__all__ = [
+    "can_be_assigned",
+    "can_change_profiles",
+    "can_read",
+    "can_refresh_templates",
+    "realm_of_role",
+]
 
 
 def realm_of_role(role: str) -> Realm:
@@ -35,3 +41,12 @@ def can_refresh_templates(role: str) -> bool:
     """Whether ``role`` may make the server ask Meta for the WhatsApp template list now
     (a Graph call, rate-limited per account); everyone else is served the stored copy."""
     return role in (Role.SUPERVISOR.value, Role.ADMIN.value)
+
+
+def can_change_profiles(role: str, realm: str) -> bool:
+    """Whether ``role`` may change customer profiles of ``realm``: edit, merge, undo a merge,
+    file a conversation under another customer. Agents, supervisors and administrators change
+    production's; a trainee only the training sandbox's (practice, never a real customer)."""
+    if realm == Realm.TRAINING.value:
+        return role == Role.TRAINEE.value
+    return role in (Role.AGENT.value, Role.SUPERVISOR.value, Role.ADMIN.value)

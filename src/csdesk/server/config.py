@@ -121,3 +121,12 @@ class ServerConfig:
     snooze_wake_seconds: float = field(
         default_factory=lambda: _env_seconds("CSDESK_SNOOZE_WAKE_SECONDS", 15.0)
     )
+    #: The shop's currency (ISO 4217), which the customer figures are computed in; orders in
+    #: another currency are counted apart, never mixed in. $CSDESK_SHOP_CURRENCY (default EUR).
+    shop_currency: str = field(default_factory=lambda: shop_currency_from_env())
+
+
+def shop_currency_from_env() -> str:
+    """$CSDESK_SHOP_CURRENCY as three capital letters; EUR when unset or not a code."""
+    text = os.environ.get("CSDESK_SHOP_CURRENCY", "").strip().upper()
+    return text if len(text) == 3 and text.isascii() and text.isalpha() else "EUR"

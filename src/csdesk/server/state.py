@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from csdesk.server.attachments.store import AttachmentStore
 from csdesk.server.auth import cache as auth_cache
 from csdesk.server.config import ServerConfig
+from csdesk.server.crm import hooks as crm_hooks
 from csdesk.server.feed import log as feed_log
 from csdesk.server.feed.notifier import Notifier
 from csdesk.storage.db import make_engine, read_session_factory, session_factory
@@ -32,6 +33,7 @@ class ServerState:
         notifier = Notifier()
         writes = session_factory(engine)
         feed_log.install(writes, notifier.publish, notifier.pending)
+        crm_hooks.install(writes, config.shop_currency)  # figures and timeline, same commit
         attachments = AttachmentStore(config.data_dir / "attachments")
         reads = read_session_factory(engine)
 

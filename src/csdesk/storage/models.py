@@ -305,6 +305,45 @@ class CannedResponse(Synced, Base):
     language: Mapped[str] = mapped_column(String(16), default="en")
 
 
+# --- the customer record (issue 11; written by ``server.crm``) --------------------------------
+
+
+class CustomerStats(Synced, Base):
+    """A customer's figures, one row per customer (``id`` is the customer's id), computed by
+    the server (``server.crm.stats``) in the same transaction as every change of their orders,
+    returns, refunds and conversations, in the shop's currency (``CSDESK_SHOP_CURRENCY``):
+    orders in any other currency are counted in ``other_currency_orders`` and nowhere else."""
+
+    __tablename__ = "customer_stats"
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    currency: Mapped[str] = mapped_column(String(3))
+    order_count: Mapped[int] = mapped_column(Integer, default=0)  # not cancelled
+    gross_cents: Mapped[int] = mapped_column(BigInteger, default=0)  # their totals
+    refunded_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    lifetime_value_cents: Mapped[int] = mapped_column(BigInteger, default=0)  # gross - refunds
+    average_order_cents: Mapped[int] = mapped_column(BigInteger, default=0)  # gross / count
+    returned_orders: Mapped[int] = mapped_column(Integer, default=0)
+    return_rate_bp: Mapped[int] = mapped_column(Integer, default=0)  # basis points (1/100 %)
+    other_currency_orders: Mapped[int] = mapped_column(Integer, default=0)
+    last_contact_at: Mapped[datetime | None]  # the latest message that is not a note
+
+
+class CustomerEvent(Synced, Base):
+    """A change of a customer's profile for their timeline: an edit, a merge or its undo, a
+    conversation linked to or away from them. Appended by the server from the audit entry of
+    the change (``server.crm.events``), never changed; ``data`` holds what the sentence needs
+    (fields changed, the other customer's name, counts), so the desk words it in its language."""
+
+    __tablename__ = "customer_events"
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    actor_id: Mapped[str | None] = mapped_column(String(36))
+    actor_name: Mapped[str] = mapped_column(String(200), default="")
+    conversation_id: Mapped[str | None] = mapped_column(String(36))
+    other_customer_id: Mapped[str | None] = mapped_column(String(36))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
 # --- server bookkeeping ---------------------------------------------------------------------
 
 

@@ -67,6 +67,7 @@ REQUIRED_ARGS: Mapping[MutationType, tuple[str, ...]] = {
     MutationType.CUSTOMER_LINK_MATCH: ("claim_id", "conversation_id"),
     MutationType.CUSTOMER_MERGE: ("source_customer_id", "target_customer_id"),
     MutationType.CUSTOMER_UNMERGE: ("customer_id",),
+    MutationType.CONVERSATION_LINK_CUSTOMER: ("conversation_id", "customer_id"),
 }
 
 #: Customer columns ``customer.update`` may set (the server's ``CustomerFields``).
@@ -114,6 +115,11 @@ def affected(mtype: str, args: Mapping[str, Any]) -> list[Pair]:
         ]
     if mtype in (MutationType.CALL_TAKE, MutationType.CALL_WRAP_UP):
         return [(Entity.CALL, str(args["call_id"]))]
+    if mtype == MutationType.CONVERSATION_LINK_CUSTOMER:
+        return [
+            (Entity.CONVERSATION, str(args["conversation_id"])),
+            (Entity.CUSTOMER, str(args["customer_id"])),
+        ]
     if mtype == MutationType.CUSTOMER_LINK_MATCH:
         return [
             (Entity.IDENTITY_CLAIM, str(args["claim_id"])),
@@ -339,6 +345,15 @@ def _link_match(session: Session, mut: LocalMutation, _me: Me) -> None:
         _change(session, Entity.IDENTITY_CLAIM, claim, mut.at, linked_at=mut.at)
 
 
+def _link_customer(session: Session, mut: LocalMutation, _me: Me) -> None:
+    # Filed under the other customer at once; the timeline event arrives with the feed.
+    conv = _live_conversation(session, str(mut.args["conversation_id"]))
+    target = get_row(session, Entity.CUSTOMER, str(mut.args["customer_id"]))
+    if conv is None or target is None or target.get("merged_into_id") is not None:
+        return  # the server refuses it and says why
+    _change(session, Entity.CONVERSATION, conv, mut.at, customer_id=target["id"])
+
+
 def _take_call(session: Session, mut: LocalMutation, me: Me) -> None:
     call = get_row(session, Entity.CALL, str(mut.args["call_id"]))
     if call is None or me.id is None or call.get("agent_id") is not None:
@@ -381,6 +396,7 @@ EFFECTS: Mapping[str, Effect] = {
     MutationType.CUSTOMER_LINK_MATCH: _link_match,
     MutationType.CUSTOMER_MERGE: _merge,
     MutationType.CUSTOMER_UNMERGE: _unmerge,
+    MutationType.CONVERSATION_LINK_CUSTOMER: _link_customer,
 }
 
 

@@ -205,6 +205,20 @@ def specs() -> list[ActionSpec]:
             _("Customer"),
         ),
         _spec(
+            "link_conversation",
+            _("Link conversation to another customer…"),
+            "Ctrl+Alt+L",
+            _("File the open conversation under another customer; both timelines show it"),
+            _("Customer"),
+        ),
+        _spec(
+            "focus_timeline",
+            _("Go to the customer's timeline"),
+            "Ctrl+Alt+H",
+            _("Move the focus to the customer's timeline; Enter opens what an event names"),
+            _("Customer"),
+        ),
+        _spec(
             "attachment",
             _("Open attachment…"),
             "Ctrl+Shift+D",

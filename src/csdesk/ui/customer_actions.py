@@ -1,5 +1,7 @@
 """The agent's actions on the open conversation's customer, for ``MainWindow`` (a mixin like
-``ConversationActions``): edit the profile, merge it into another, undo a merge.
+``ConversationActions``): edit the profile, merge it into another, undo a merge, link the
+open conversation to another customer; and the customer's timeline (loaded on a worker
+whenever the pane shows a customer, focused with its shortcut).
 
 Each becomes an outbox mutation on the window's serial writer: applied to the local copy at
 once (offline too) and pushed when possible; a refusal reverts it and is said on the card.
@@ -13,6 +15,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QWidget
 
+from csdesk.domain.access import can_change_profiles, realm_of_role
 from csdesk.i18n import _
 from csdesk.protocol import MutationType
 from csdesk.ui.choose import choose_item
@@ -21,7 +24,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from csdesk.app.customers import CustomerChoice, MergePreview
-    from csdesk.app.thread import CustomerContext
+    from csdesk.app.thread import ConversationView, CustomerContext
+    from csdesk.app.timeline import TimelineItem
     from csdesk.app.workstation import Workstation
     from csdesk.sync.events import Rejection
     from csdesk.ui.actions import ActionRegistry
@@ -34,6 +38,7 @@ CUSTOMER_MUTATIONS = {
     MutationType.CUSTOMER_UPDATE.value: ("customer_id",),
     MutationType.CUSTOMER_MERGE.value: ("source_customer_id", "target_customer_id"),
     MutationType.CUSTOMER_UNMERGE.value: ("customer_id",),
+    MutationType.CONVERSATION_LINK_CUSTOMER.value: ("customer_id",),
 }
 
 
@@ -45,11 +50,13 @@ class CustomerActions:
         tasks: Tasks
         customer: CustomerPane
         customer_ctx: CustomerContext | None
+        open_conv: ConversationView | None
         actions_: ActionRegistry
         model: InboxModel
 
         def say(self, message: str, *, assertive: bool = False, speak: bool = True) -> None: ...
         def _task_failed(self, exc: Exception) -> None: ...
+        def _go_to_pane(self, pane: QWidget) -> None: ...
 
     @property
     def _parent(self) -> QWidget:
@@ -64,6 +71,10 @@ class CustomerActions:
         self.customer.edit_requested.connect(self.edit_customer)
         self.customer.merge_requested.connect(self.merge_customer)
         self.customer.unmerge_requested.connect(self.undo_merge)
+        a.bind("link_conversation", self.link_conversation)
+        a.bind("focus_timeline", self.focus_timeline)
+        self.customer.link_conversation_requested.connect(self.link_conversation)
+        self.customer.customer_shown.connect(self._load_timeline)
 
     def _need_customer(self) -> CustomerContext | None:
         ctx = self.customer_ctx
@@ -212,6 +223,85 @@ class CustomerActions:
             lambda: self.ws.unmerge_customer(source_id),
             _("Merge of {name} undone").format(name=source_name),
         )
+
+    # --- link a conversation to another customer --------------------------------------------
+
+    def link_conversation(self) -> None:
+        from csdesk.ui.panels.customer_merge import CustomerChooser
+
+        ctx = self._need_customer()
+        conv = self.open_conv
+        if ctx is None or conv is None:
+            return
+        role = self.ws.me.role
+        if not can_change_profiles(role, realm_of_role(role).value):
+            self.say(_("Your role cannot change customer profiles."))
+            return
+        current = ctx
+
+        def search(query: str, done: Callable[[list[CustomerChoice]], None]) -> None:
+            ws = self.ws
+            self.tasks.run(lambda: ws.find_customers(query, current.id), done, self._task_failed)
+
+        subject = conv.subject or _("(no subject)")
+        chooser = CustomerChooser(
+            current.name,
+            search,
+            self._parent,
+            wording=(
+                _("Link this conversation to another customer"),
+                _(
+                    "Find the customer the conversation {subject} belongs to; it moves from "
+                    "{name} to them, and both timelines show the change."
+                ).format(subject=subject, name=current.name),
+                _("Link conversation"),
+                _("File the conversation under the highlighted customer"),
+            ),
+        )
+        chooser.setObjectName("link_chooser")
+
+        def finished(accepted: bool) -> None:
+            target = chooser.chosen() if accepted else None
+            if target is None:
+                return
+            cid = conv.id
+            self._write(
+                lambda: self.ws.link_conversation(cid, target.id),
+                _("Conversation linked to {name}").format(name=target.name),
+                lambda: self.model.refresh({cid}),
+            )
+
+        self._open_dialog(chooser, finished)
+
+    # --- the timeline ------------------------------------------------------------------------
+
+    def focus_timeline(self) -> None:
+        if self.customer_ctx is None:
+            self.say(_("No conversation is open."))
+            return
+        pane = self.customer
+        self._go_to_pane(pane)  # the pane may be folded away at large text sizes
+        pane.timeline.list.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        n = pane.timeline.list.count()
+        self.say(
+            _("Timeline of {name}: {count}").format(
+                name=self.customer_ctx.name, count=pane.timeline.count.text()
+            )
+            if n
+            else _("The timeline of {name} is empty").format(name=self.customer_ctx.name)
+        )
+
+    def _load_timeline(self, customer_id: str) -> None:
+        if not customer_id:
+            return
+        ws = self.ws
+
+        def done(items: list[TimelineItem]) -> None:
+            ctx = self.customer_ctx
+            if ctx is not None and ctx.id == customer_id:
+                self.customer.timeline.show_items(items)
+
+        self.tasks.run(lambda: ws.timeline(customer_id), done, self._task_failed)
 
     # --- refusals --------------------------------------------------------------------------
 

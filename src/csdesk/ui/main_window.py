@@ -494,6 +494,11 @@ class MainWindow(ConversationActions, CustomerActions, ViewNavigation, AfterFirs
                 | changes.ids(Entity.RETURN)
                 | changes.ids(Entity.IDENTITY)
                 | changes.ids(Entity.IDENTITY_CLAIM)
+                # The customer record: figures, profile changes, order actions, calls.
+                | changes.ids(Entity.CUSTOMER_STATS)
+                | changes.ids(Entity.CUSTOMER_EVENT)
+                | changes.ids(Entity.ORDER_ACTION)
+                | changes.ids(Entity.CALL)
             )
         if touched:
             before = len(conv.messages) if conv else 0

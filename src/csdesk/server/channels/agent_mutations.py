@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from csdesk.domain.access import can_change_profiles
 from csdesk.domain.delivery import advance
 from csdesk.domain.enums import DeliveryStatus, Direction, Role
 from csdesk.protocol import MutationType, RejectCode
@@ -85,6 +86,8 @@ def unmerge(session: Session, user: m.User, a: UnmergeArgs) -> None:
 
 
 def link_customer(session: Session, user: m.User, a: LinkArgs) -> None:
+    if not can_change_profiles(user.role, realm_of(user)):
+        raise _reject(RejectCode.FORBIDDEN, "Your role cannot change customer profiles.")
     try:
         link_conversation(session, user.id, realm_of(user), a.conversation_id, a.customer_id)
     except MergeRefused as exc:

@@ -95,6 +95,7 @@ def seed_demo(
                 counts.update(block.counts)
                 changes += len(block.items)
             changes += _seed_scripts(s, anchor)
+            changes += _seed_figures(s, anchor)
             s.commit()
         finally:
             if collecting:
@@ -104,6 +105,16 @@ def seed_demo(
                 s.execute(text("PRAGMA cache_size=-2000"))  # SQLite's default again
                 s.commit()
     return _summary(plan, counts, changes, time.perf_counter() - started)
+
+
+def _seed_figures(s: Session, at: datetime) -> int:
+    """Every demo customer's figures (``server.crm.stats``), as the server keeps them."""
+    from csdesk.server.config import shop_currency_from_env
+    from csdesk.server.crm.stats import refresh_all
+
+    rows = refresh_all(s, shop_currency_from_env(), at=at)
+    feed.append(s, [feed.item_for(row) for row in rows])
+    return len(rows)
 
 
 def _seed_scripts(s: Session, at: datetime) -> int:

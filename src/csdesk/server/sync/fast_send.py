@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from csdesk.domain.enums import DeliveryStatus, Direction
 from csdesk.protocol import Entity, MutationType, RejectCode
 from csdesk.server.channels.wa_window import free_text_refusal_at
+from csdesk.server.crm import hooks as crm_hooks
 from csdesk.server.deps import realm_of
 from csdesk.server.feed.log import FeedItem, Touched
 from csdesk.server.sync.mutations import Reject, SendArgs, preview_of
@@ -213,5 +214,7 @@ class SendBatch:
                 False,
                 row_to_wire(Entity.CONVERSATION, conv),
             )
+        # Their customers' last contact moves (the ORM path is seen by ``crm.hooks`` itself).
+        crm_hooks.mark(self.session, (str(c["customer_id"]) for c in self._dirty.values()))
         touched.update(self._touched)
         self._messages, self._audits, self._dirty, self._touched = [], [], {}, {}

@@ -12,6 +12,8 @@ from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtWidgets import (
     QFrame,
     QPushButton,
+    QScrollArea,
+    QSplitter,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -20,7 +22,9 @@ from PySide6.QtWidgets import (
 from csdesk.app.present import channel_label, money, when
 from csdesk.app.thread import ClaimView, CustomerContext
 from csdesk.i18n import _
+from csdesk.ui.a11y import announce
 from csdesk.ui.panels.customer_card import CustomerCard, identity_kind
+from csdesk.ui.panels.customer_timeline import CustomerTimeline
 from csdesk.ui.plain_text import PlainLabel
 
 
@@ -30,8 +34,13 @@ class CustomerPane(QWidget):
     Signals: ``open_conversation(str)`` — the agent followed a link to an earlier one;
     ``link_requested(str, str)`` — "Link to this customer" on a claim (claim id, their name);
     ``edit_requested()``, ``merge_requested()``, ``unmerge_requested()`` — the card's buttons
-    (the same as the window's actions).
+    (the same as the window's actions); ``customer_shown(str)`` — another customer (or the
+    same one, refreshed) is shown: its id, "" for none (the window loads its timeline);
+    ``link_conversation_requested()`` — the card's "Link conversation to another customer".
     """
+
+    customer_shown = Signal(str)
+    link_conversation_requested = Signal()
 
     open_conversation = Signal(str)
     link_requested = Signal(str, str)
@@ -43,6 +52,10 @@ class CustomerPane(QWidget):
         super().__init__(parent)
         self.details = CustomerDetails(self)
         self.details.open_conversation.connect(self.open_conversation)
+        self.timeline = CustomerTimeline(self)
+        self.timeline.open_conversation.connect(self.open_conversation)
+        self.timeline.open_order.connect(self.select_order)
+        self.ctx: CustomerContext | None = None
         self.match_box = QFrame(self)
         self.match_box.setObjectName("possible_match")
         self.match_box.setFrameShape(QFrame.Shape.StyledPanel)
@@ -56,18 +69,38 @@ class CustomerPane(QWidget):
         box.addWidget(self.match_label)
         box.addWidget(self.link_button)
         self.card = CustomerCard(self)
+        # The card scrolls when large text makes it taller than its share (never clipped);
+        # card, timeline and details share the height in a splitter the agent can move.
+        self.card_scroll = QScrollArea(self)
+        self.card_scroll.setObjectName("customer_card_scroll")
+        self.card_scroll.setWidget(self.card)
+        self.card_scroll.setWidgetResizable(True)
+        self.card_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.card_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.card_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # its buttons take the focus
+        self.record_split = QSplitter(Qt.Orientation.Vertical, self)
+        self.record_split.setObjectName("customer_record")
+        self.record_split.setChildrenCollapsible(False)
+        self.record_split.addWidget(self.card_scroll)
+        self.record_split.addWidget(self.timeline)
+        self.record_split.addWidget(self.details)
+        for at, stretch in enumerate((0, 3, 2)):
+            self.record_split.setStretchFactor(at, stretch)
         self.card.edit_button.clicked.connect(self.edit_requested)
         self.card.merge_button.clicked.connect(self.merge_requested)
         self.card.unmerge_button.clicked.connect(self.unmerge_requested)
+        self.card.link_button.clicked.connect(self.link_conversation_requested)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.match_box)
-        layout.addWidget(self.card)
-        layout.addWidget(self.details, 1)
+        layout.addWidget(self.record_split, 1)
         self.setTabOrder(self.link_button, self.card.edit_button)
         self.setTabOrder(self.card.edit_button, self.card.merge_button)
         self.setTabOrder(self.card.merge_button, self.card.unmerge_button)
-        self.setTabOrder(self.card.unmerge_button, self.details)
+        self.setTabOrder(self.card.unmerge_button, self.card.link_button)
+        self.setTabOrder(self.card.link_button, self.timeline.filter)
+        self.setTabOrder(self.timeline.filter, self.timeline.list)
+        self.setTabOrder(self.timeline.list, self.details)
         self.match: ClaimView | None = None
         self.show_customer(None)
 
@@ -77,8 +110,13 @@ class CustomerPane(QWidget):
         self.card.show_refusal(text, about)
 
     def show_customer(self, ctx: CustomerContext | None, current: str | None = None) -> None:
+        if ctx is None or self.ctx is None or ctx.id != self.ctx.id:
+            self.details.selected_order = None  # a selection belongs to its customer
+            self.timeline.show_items([])
+        self.ctx = ctx
         self.card.show_customer(ctx)
         self.details.show_customer(ctx, current)
+        self.customer_shown.emit(ctx.id if ctx is not None else "")
         self.match = next((c for c in ctx.claims if c.match_customer_id), None) if ctx else None
         self.match_box.setVisible(self.match is not None)
         # Focusing the pane (Ctrl+3) lands on the decision first while there is one; Tab then
@@ -103,6 +141,23 @@ class CustomerPane(QWidget):
             ).format(name=name, value=self.match.value)
         )
 
+    def select_order(self, order_id: str) -> bool:
+        """Select the order ``order_id`` in the details (marked in words, scrolled to, the
+        focus there); False when it is not among the orders shown."""
+        ctx = self.ctx
+        if ctx is None:
+            return False
+        order = next((o for o in ctx.orders if o.id == order_id), None)
+        if order is None:
+            announce(self, _("That order is older than the orders shown here."))
+            return False
+        self.details.selected_order = order_id
+        self.details.show_customer(ctx, self.details.current)
+        self.details.scrollToAnchor(f"order-{order_id}")
+        self.details.setFocus(Qt.FocusReason.OtherFocusReason)
+        announce(self, _("Order {number} selected").format(number=order.number))
+        return True
+
     def _link(self) -> None:
         if self.match is not None and self.match.match_customer_id:
             self.link_requested.emit(self.match.id, self.match.match_name or "")
@@ -126,6 +181,8 @@ class CustomerDetails(QTextBrowser):
         self.setOpenLinks(False)
         self.setOpenExternalLinks(False)
         self.anchorClicked.connect(self._link)
+        self.selected_order: str | None = None  # chosen from the timeline
+        self.current: str | None = None
         self.show_customer(None)
 
     def _link(self, url: QUrl) -> None:
@@ -133,6 +190,7 @@ class CustomerDetails(QTextBrowser):
             self.open_conversation.emit(url.path().strip("/"))
 
     def show_customer(self, ctx: CustomerContext | None, current: str | None = None) -> None:
+        self.current = current
         if ctx is None:
             self.setHtml(f"<p>{escape(_('No conversation is open.'))}</p>")
             return
@@ -161,8 +219,12 @@ class CustomerDetails(QTextBrowser):
         else:
             parts.append("<ul>")
             for o in ctx.orders:
+                mark = ""
+                if o.id and o.id == self.selected_order:
+                    mark = f"{e(_('Selected:'))} "  # in words, not by colour alone
                 parts.append(
-                    f"<li><b>{e(o.number)}</b> — {e(o.status)}, "
+                    f'<li><a name="order-{e(o.id)}"></a>{mark}<b>{e(o.number)}</b> — '
+                    f"{e(o.status)}, "
                     f"{e(money(o.total_cents, o.currency))}, {e(when(o.placed_at))}"
                 )
                 for carrier, tracking, status, eta, delivered in o.shipments:

@@ -7,8 +7,9 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
+from csdesk.app.present import money, when
 from csdesk.app.thread import CustomerContext
-from csdesk.i18n import _
+from csdesk.i18n import _, ngettext
 from csdesk.ui.a11y import name
 from csdesk.ui.flow_layout import FlowLayout
 from csdesk.ui.plain_text import PlainLabel
@@ -58,14 +59,43 @@ def facts(ctx: CustomerContext) -> list[str]:
         since = ctx.since.astimezone().strftime("%d %b %Y")
         lines.append(_("Customer since {date}").format(date=since))
     lines.append(_("Tags: {tags}").format(tags=", ".join(ctx.tags)) if ctx.tags else _("No tags"))
+    lines.extend(figures(ctx))
     if ctx.merged_into:
         lines.append(_("This profile was merged into another customer."))
     return lines
 
 
+def figures(ctx: CustomerContext) -> list[str]:
+    """The server's figures in words: lifetime value, orders, average, returns, last contact."""
+    st = ctx.stats
+    if st is None:
+        return [_("Lifetime value: not computed yet")]
+    lines = [
+        _("Lifetime value: {value}").format(value=money(st.lifetime_value_cents, st.currency)),
+        ngettext("{n} order, average {avg}", "{n} orders, average {avg}", st.order_count).format(
+            n=st.order_count, avg=money(st.average_order_cents, st.currency)
+        )
+        if st.order_count
+        else _("No orders in {currency}").format(currency=st.currency),
+        _("Return rate: {rate} %").format(rate=f"{st.return_rate_bp / 100:g}"),
+        _("Last contact: {when}").format(when=when(st.last_contact_at))
+        if st.last_contact_at is not None
+        else _("No contact yet"),
+    ]
+    if st.other_currency_orders:
+        lines.append(
+            ngettext(
+                "{n} order in another currency is not counted",
+                "{n} orders in other currencies are not counted",
+                st.other_currency_orders,
+            ).format(n=st.other_currency_orders)
+        )
+    return lines
+
+
 class CustomerCard(QFrame):
-    """No signals of its own: the pane connects ``edit_button``, ``merge_button`` and
-    ``unmerge_button``."""
+    """No signals of its own: the pane connects ``edit_button``, ``merge_button``,
+    ``unmerge_button`` and ``link_button``."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -92,16 +122,20 @@ class CustomerCard(QFrame):
         self._refusal_about: frozenset[str] = frozenset()
         self.edit_button = QPushButton(_("Edit customer…"), self)
         self.edit_button.setObjectName("edit_customer")
-        self.merge_button = QPushButton(_("Merge into another customer…"), self)
+        # Short words on the buttons (they must fit a narrow pane at 200 % text); their
+        # accessible names and tooltips say it in full.
+        self.merge_button = QPushButton(_("Merge customer…"), self)
         self.merge_button.setObjectName("merge_customer")
         self.unmerge_button = QPushButton(self)
         self.unmerge_button.setObjectName("unmerge_customer")
         self.unmerge_button.hide()
+        self.link_button = QPushButton(_("Link conversation…"), self)
+        self.link_button.setObjectName("link_conversation")
         top = QHBoxLayout()
         top.addWidget(self.initials)
         top.addWidget(self.name, 1)
         buttons = FlowLayout()
-        for b in (self.edit_button, self.merge_button, self.unmerge_button):
+        for b in (self.edit_button, self.merge_button, self.unmerge_button, self.link_button):
             buttons.addWidget(b)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -132,6 +166,13 @@ class CustomerCard(QFrame):
             self.merge_button,
             _("Merge {name} into another customer").format(name=ctx.name),
             _("Choose the profile to keep; a preview shows what moves before anything changes"),
+        )
+        self.merge_button.setToolTip(_("Merge this customer into another customer"))
+        self.link_button.setToolTip(_("Link this conversation to another customer"))
+        name(
+            self.link_button,
+            _("Link this conversation to another customer"),
+            _("File the open conversation under the customer it really belongs to"),
         )
         self.unmerge_button.setVisible(bool(ctx.merged_here))
         if ctx.merged_here:

@@ -56,21 +56,32 @@ class _SearchField(QLineEdit):
 class CustomerChooser(QDialog):
     """Choose the customer to keep. No signals of its own: ``accepted`` with ``chosen()``."""
 
-    def __init__(self, source_name: str, search: Search, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        source_name: str,
+        search: Search,
+        parent: QWidget | None = None,
+        *,
+        wording: tuple[str, str, str, str] | None = None,
+    ) -> None:
+        """``wording``: (title, intro, button, button description) for another use of the
+        chooser (linking a conversation); the merge's own by default."""
         super().__init__(parent)
         self.setObjectName("merge_chooser")
-        title = _("Merge {name} into another customer").format(name=source_name)
-        self.setWindowTitle(title)
-        self.setAccessibleName(title)
-        self._search = search
-        self._query = ""
-        intro = PlainLabel(
+        title, intro_text, button, button_help = wording or (
+            _("Merge {name} into another customer").format(name=source_name),
             _(
                 "Find the profile to keep; {name}'s conversations, identities and orders "
                 "move to it."
             ).format(name=source_name),
-            self,
+            _("Preview merge…"),
+            _("Show what moves before merging"),
         )
+        self.setWindowTitle(title)
+        self.setAccessibleName(title)
+        self._search = search
+        self._query = ""
+        intro = PlainLabel(intro_text, self)
         intro.setWordWrap(True)
         self.field = _SearchField(self._to_list, self)
         self.field.setObjectName("merge_search")
@@ -85,13 +96,11 @@ class CustomerChooser(QDialog):
         self.status = PlainLabel(self)
         self.status.setObjectName("merge_status")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
-        self.next_button = buttons.addButton(
-            _("Preview merge…"), QDialogButtonBox.ButtonRole.AcceptRole
-        )
-        name(self.next_button, _("Preview merge"), _("Show what moves before merging"))
+        self.next_button = buttons.addButton(button, QDialogButtonBox.ButtonRole.AcceptRole)
+        name(self.next_button, button.rstrip("…"), button_help)
         self.next_button.setDefault(True)  # Return in the search field or the list
         cancel = buttons.button(QDialogButtonBox.StandardButton.Cancel)
-        name(cancel, _("Cancel"), _("Close without merging"))
+        name(cancel, _("Cancel"), _("Close without changing anything"))
         buttons.accepted.connect(self._choose)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
@@ -203,7 +212,7 @@ class MergePreviewDialog(QDialog):
             text,
         )
         cancel = buttons.button(QDialogButtonBox.StandardButton.Cancel)
-        name(cancel, _("Cancel"), _("Close without merging"))
+        name(cancel, _("Cancel"), _("Close without changing anything"))
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
