@@ -25,7 +25,7 @@ mutation is refused, as in ``channels.agent_mutations``).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 
 from csdesk.domain.enums import OrderStatus, ReturnStatus, Role
 from csdesk.domain.order_actions import OrderActionKind, OrderActionStatus
+from csdesk.domain.order_rules import VOID, has_left, refunded, taken
 from csdesk.protocol import MutationType, RejectCode
 from csdesk.server.commerce.limits import MAX_CENTS, Limits
 from csdesk.server.deps import realm_of
@@ -47,8 +48,6 @@ if TYPE_CHECKING:
 
 #: How an action on csdesk's own record (no store connected) is labelled, everywhere.
 NO_STORE = "recorded in csdesk, no store connected"
-#: Earlier actions that no longer count: nothing was or will be done.
-_VOID = (OrderActionStatus.DECLINED.value, OrderActionStatus.REFUSED.value)
 _UNFULFILLED = (OrderStatus.PLACED.value, OrderStatus.PAID.value)
 _DECIDERS = (Role.SUPERVISOR.value, Role.ADMIN.value)
 #: The most of anything one line can carry (far above any real order).
@@ -158,36 +157,20 @@ def _order(session: Session, user: m.User, order_id: str) -> m.Order:
 def _counting(session: Session, order_id: str, exclude: str | None = None) -> list[m.OrderAction]:
     """The order's earlier actions that did or may still happen."""
     stmt = select(m.OrderAction).where(
-        m.OrderAction.order_id == order_id, m.OrderAction.status.not_in(_VOID)
+        m.OrderAction.order_id == order_id, m.OrderAction.status.not_in(VOID)
     )
     if exclude is not None:
         stmt = stmt.where(m.OrderAction.id != exclude)
     return list(session.scalars(stmt))
 
 
-def refunded(actions: Iterable[m.OrderAction]) -> int:
-    return sum(a.amount_cents or 0 for a in actions if a.kind == OrderActionKind.REFUND.value)
-
-
-def _taken(actions: Iterable[m.OrderAction], kinds: Sequence[OrderActionKind]) -> dict[str, int]:
-    """Quantities per line that earlier actions of ``kinds`` already took."""
-    names = {k.value for k in kinds}
-    out: dict[str, int] = {}
-    for a in actions:
-        if a.kind not in names:
-            continue
-        for line in (a.args or {}).get("lines") or ():
-            if isinstance(line, dict) and isinstance(line.get("quantity"), int):
-                key = str(line.get("line_id"))
-                out[key] = out.get(key, 0) + int(line["quantity"])
-    return out
-
-
 def _fulfilled(session: Session, order: m.Order) -> bool:
     if order.status not in _UNFULFILLED:
         return order.status != OrderStatus.CANCELLED.value
-    shipped = session.scalar(select(m.Shipment.id).where(m.Shipment.order_id == order.id).limit(1))
-    return shipped is not None
+    ships = session.execute(
+        select(m.Shipment.status, m.Shipment.shipped_at).where(m.Shipment.order_id == order.id)
+    ).all()
+    return any(has_left(status, at) for status, at in ships)
 
 
 def _lines(
@@ -333,7 +316,7 @@ def _check(
     cancelled = order.status == OrderStatus.CANCELLED.value
     if kind == OrderActionKind.REFUND:
         lines = _lines(
-            session, order, a.lines, _taken(earlier, (OrderActionKind.REFUND,)), "refunded"
+            session, order, a.lines, taken(earlier, OrderActionKind.REFUND.value), "refunded"
         )
         left = order.total_cents - refunded(earlier)
         if left <= 0:
@@ -363,13 +346,8 @@ def _check(
             raise _reject(RejectCode.INVALID, "Choose the lines and how many of each.")
         if kind != OrderActionKind.RESEND and not a.reason:
             raise _reject(RejectCode.INVALID, "Give the reason for the return.")
-        same = (
-            (OrderActionKind.RESEND,)
-            if kind == OrderActionKind.RESEND
-            else (OrderActionKind.RETURN, OrderActionKind.EXCHANGE)
-        )
         verb = "resent" if kind == OrderActionKind.RESEND else "returned"
-        return _lines(session, order, a.lines, _taken(earlier, same), verb), None
+        return _lines(session, order, a.lines, taken(earlier, kind.value), verb), None
     if a.lines:
         raise _reject(RejectCode.INVALID, f"A {kind.value} does not take lines.")
     if kind in (OrderActionKind.CANCEL, OrderActionKind.ADDRESS):

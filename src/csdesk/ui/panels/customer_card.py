@@ -48,12 +48,16 @@ def tier_label(tier: str) -> str:
 def facts(ctx: CustomerContext) -> list[str]:
     """The card's lines under the name, in words."""
     tier = tier_label(ctx.loyalty_tier)
-    if ctx.loyalty_tier != "none":
+    if ctx.loyalty_tier != "none" or ctx.loyalty_points:
         tier = _("{tier}, {n} points").format(tier=tier, n=ctx.loyalty_points)
     lines = [
         _("Language: {language}").format(language=ctx.language),
         _("Loyalty: {tier}").format(tier=tier),
     ]
+    if ctx.store_credit_cents:
+        lines.append(
+            _("Store credit: {amount}").format(amount=f"{ctx.store_credit_cents / 100:,.2f}")
+        )
     if ctx.since is not None:
         since = ctx.since.astimezone().strftime("%d %b %Y")
         lines.append(_("Customer since {date}").format(date=since))
