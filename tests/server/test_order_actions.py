@@ -4,6 +4,7 @@ records changed where no store is connected, audited with the agent."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -80,6 +81,10 @@ def test_a_refund_is_checked_strictly(
         },
     )
     assert r.status_code in (400, 422) and "NUL" in r.text
+    raw = {"id": str(uuid.uuid4()), "type": "order.act", "args": {**bad, "reason": "@"}}
+    body = json.dumps({"mutations": [raw]}).replace('"@"', '"\\ud800"')
+    r = ann.post("/api/v1/push", data=body, headers={"Content-Type": "application/json"})
+    assert 400 <= r.status_code < 500, r.text  # a lone surrogate: refused, never a 500
     result, _id = _act(ann, order.order_id, "cancel", amount_cents=100)
     _refused(result, "invalid", "Only a refund has an amount")
     result, _id = _act(ann, str(uuid.uuid4()), "refund")
