@@ -330,3 +330,31 @@ def test_goodwill_within_the_limits_for_agents(
     assert grant(sue, points=5000, reason="Supervisor's gesture")["status"] == "applied"
     data = _entity(ann, "customer", cid)
     assert (data["loyalty_points"], data["store_credit_cents"]) == (6000, 2500)
+
+
+def test_two_refunds_at_once_cannot_both_take_what_is_left(
+    live: ServerProcess, backend: str, shared_users: dict[str, TestUser]
+) -> None:
+    """Two desks refund 50.00 of a 75.00 order in the same instant: the order is locked while
+    each is checked, so exactly one is applied and the other is told what is left."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    order = make_order(backend)
+    ann = Raw.signed_in(live, shared_users["ann"])
+    bob = Raw.signed_in(live, shared_users["bob"])
+    for _round in range(3):
+        with ThreadPoolExecutor(2) as pool:
+            results = list(
+                pool.map(
+                    lambda api: _act(api, order.order_id, "refund", amount_cents=5000)[0],
+                    [ann, bob],
+                )
+            )
+        statuses = sorted(r["status"] for r in results)
+        if _round == 0:
+            assert statuses == ["applied", "rejected"], results
+        else:
+            assert statuses == ["rejected", "rejected"], results
+        for r in results:
+            if r["status"] == "rejected":
+                assert "can still be refunded" in r["reason"]["message"]
