@@ -83,6 +83,14 @@ class OrderActions:
         a.bind("order_actions", self.other_order_action)
         a.bind("goodwill", self.grant_goodwill)
         a.bind("approvals", self.show_approvals)
+        handlers = {
+            "refund_order": self.refund_order,
+            "return_order": self.return_order,
+            "order_actions": self.other_order_action,
+            "goodwill": self.grant_goodwill,
+        }
+        for button in self.customer.card.order_buttons:  # the card's buttons, the same actions
+            button.clicked.connect(handlers[button.objectName()])
         if self.ws.me.role in DECIDERS:
             self.tasks.run(self.ws.pending_approvals, self._pending_heard)
 

@@ -76,7 +76,11 @@ class CustomerPane(QWidget):
         self.setTabOrder(self.link_button, self.card.edit_button)
         self.setTabOrder(self.card.edit_button, self.card.merge_button)
         self.setTabOrder(self.card.merge_button, self.card.unmerge_button)
-        self.setTabOrder(self.card.unmerge_button, self.details)
+        previous = self.card.unmerge_button
+        for button in self.card.order_buttons:
+            self.setTabOrder(previous, button)
+            previous = button
+        self.setTabOrder(previous, self.details)
         self.match: ClaimView | None = None
         self.show_customer(None)
 

@@ -101,11 +101,23 @@ class CustomerCard(QFrame):
         self.unmerge_button = QPushButton(self)
         self.unmerge_button.setObjectName("unmerge_customer")
         self.unmerge_button.hide()
+        # The order actions and goodwill (ui/order_actions.py; the same as F8, Shift+F8, F9, F7).
+        self.order_buttons: list[QPushButton] = []
+        for key, text, accessible, about in (
+            ("refund_order", _("Refund…"), _("Refund an order"), _("F8")),
+            ("return_order", _("Return or exchange…"), _("Return or exchange"), _("Shift+F8")),
+            ("order_actions", _("Order actions…"), _("Other order actions"), _("F9")),
+            ("goodwill", _("Goodwill…"), _("Goodwill points or store credit"), _("F7")),
+        ):
+            button = QPushButton(text, self)
+            button.setObjectName(key)
+            name(button, accessible, _("Shortcut {key}").format(key=about))
+            self.order_buttons.append(button)
         top = QHBoxLayout()
         top.addWidget(self.initials)
         top.addWidget(self.name, 1)
         buttons = FlowLayout()
-        for b in (self.edit_button, self.merge_button, self.unmerge_button):
+        for b in (self.edit_button, self.merge_button, self.unmerge_button, *self.order_buttons):
             buttons.addWidget(b)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -127,6 +139,8 @@ class CustomerCard(QFrame):
         live = ctx.merged_into is None
         self.edit_button.setEnabled(live)
         self.merge_button.setEnabled(live)
+        for b in self.order_buttons:
+            b.setEnabled(live)
         name(
             self.edit_button,
             _("Edit customer {name}").format(name=ctx.name),
