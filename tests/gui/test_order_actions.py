@@ -364,3 +364,41 @@ def test_a_tracking_number_opens_the_carriers_page_by_keyboard(
     qtbot.keyClick(details, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: bool(opened), timeout=5_000)
     assert opened[0].startswith("https://")
+
+
+def test_an_order_note_taken_offline_shows_at_once_and_is_sent_later(
+    qtbot: QtBot, shop: ServerProcess, desk_factory: Callable[..., Desk]
+) -> None:
+    from csdesk.sync.events import SyncState
+
+    desk = desk_factory(shop, "demo")
+    w = desk.window
+    cid, order_id, _number = _pick(desk, OrderStatus.SHIPPED.value)
+    _open(qtbot, w, cid)
+    shop.kill()
+    qtbot.waitUntil(lambda: desk.engine.status.state == SyncState.OFFLINE, timeout=30_000)
+
+    dialog = _dialog(qtbot, w, Qt.Key.Key_F9)
+    assert isinstance(dialog, OrderActionDialog)
+    _choose_order(qtbot, dialog, order_id)
+    _tab_to(qtbot, dialog.kind_box)
+    for _i in range(3):  # Cancel, Resend, Address change, Note
+        _key(qtbot, Qt.Key.Key_Down)
+    assert dialog.kind.value == "note"
+    assert unnamed_focusables(dialog) == []
+    _tab_to(qtbot, dialog.note)
+    _type(qtbot, "Customer asks for a call on Monday")
+    dialog.ok.setFocus()
+    _key(qtbot, Qt.Key.Key_Space)
+    details = w.customer.details
+    qtbot.waitUntil(
+        lambda: (
+            "Note: waiting to be sent — Customer asks for a call on Monday" in details.toPlainText()
+        ),
+        timeout=10_000,
+    )
+    assert _status(desk, order_id, "note") == "queued"
+
+    shop.start()
+    qtbot.waitUntil(lambda: _status(desk, order_id, "note") == "done", timeout=60_000)
+    qtbot.waitUntil(lambda: "Note: done" in details.toPlainText(), timeout=10_000)
