@@ -402,3 +402,41 @@ def test_an_order_note_taken_offline_shows_at_once_and_is_sent_later(
     shop.start()
     qtbot.waitUntil(lambda: _status(desk, order_id, "note") == "done", timeout=60_000)
     qtbot.waitUntil(lambda: "Note: done" in details.toPlainText(), timeout=10_000)
+
+
+def test_declining_needs_a_reason_and_says_so_beside_the_field(qtbot: QtBot) -> None:
+    from datetime import UTC, datetime
+
+    from csdesk.app.order_actions import ApprovalRequest
+
+    dialog = ApprovalsDialog()
+    qtbot.addWidget(dialog)
+    now = datetime.now(UTC)
+    dialog.set_requests(
+        [
+            ApprovalRequest("a1", "#1001", "Ana <b>Lima</b>", 12000, "EUR", "Demo", "Lost", now),
+            ApprovalRequest("a2", "#1002", "Bo", 15000, "EUR", "Demo", "", now),
+        ]
+    )
+    dialog.show()
+    assert dialog.summary.text() == "2 refunds wait for approval"
+    assert dialog.list.item(0).text() == (
+        "Refund of 120.00 EUR on order #1001 for Ana <b>Lima</b>, asked by Demo: Lost"
+    )
+    decided: list[tuple[str, bool, str]] = []
+    dialog.decided.connect(lambda i, ok, why: decided.append((i, ok, why)))
+    dialog.activateWindow()
+    dialog.decline.setFocus()
+    qtbot.waitUntil(dialog.decline.hasFocus, timeout=5_000)
+    qtbot.keyClick(dialog.decline, Qt.Key.Key_Space)
+    assert decided == [] and dialog.error.isVisible() and dialog.reason.hasFocus()
+    qtbot.keyClicks(dialog.reason, "Refunded twice already")
+    dialog.decline.setFocus()
+    qtbot.keyClick(dialog.decline, Qt.Key.Key_Space)
+    assert decided == [("a1", False, "Refunded twice already")]
+    assert dialog.list.count() == 1 and dialog.list.currentItem().text().startswith(
+        "Refund of 150.00 EUR"
+    )
+    # A refresh keeps the selection on the same request.
+    dialog.set_requests([ApprovalRequest("a2", "#1002", "Bo", 15000, "EUR", "Demo", "", now)])
+    assert dialog.summary.text() == "1 refund waits for approval"
