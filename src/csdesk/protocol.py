@@ -64,6 +64,12 @@ class MutationType(StrEnum):
     CALL_TAKE = "call.take"  # answer a ringing call, only if nobody has taken it yet
     CALL_WRAP_UP = "call.wrap_up"  # the agent's notes, disposition and script trail
     CUSTOMER_LINK_MATCH = "customer.link_match"  # act on a typed identity's possible match
+    # Order actions (``server/commerce/order_actions.py``): refund, return, exchange, cancel,
+    # resend, address change or note; a supervisor's decision on a refund above the limit;
+    # goodwill points or store credit for a customer.
+    ORDER_ACT = "order.act"
+    ORDER_ACTION_DECIDE = "order_action.decide"
+    CUSTOMER_GOODWILL = "customer.goodwill"
 
 
 class RejectCode(StrEnum):

@@ -195,6 +195,7 @@ def test_no_key_does_two_things_in_any_dialog(
         ("settings", SettingsDialog(settings, Appearance(app, settings), None, window)),
         ("template", TemplateDialog(window.tasks, lambda _r: _no_templates(), window)),
         ("training", training),
+        *_order_dialogs(window),
     ]
     problems: list[str] = []
     for name, dialog in dialogs:
@@ -205,6 +206,38 @@ def test_no_key_does_two_things_in_any_dialog(
     for _name, dialog in dialogs:
         dialog.deleteLater()
     assert problems == []
+
+
+def _order_dialogs(window: MainWindow) -> list[tuple[str, QWidget]]:
+    """The order-action dialogs (issue 11), each kind group, and goodwill and approvals."""
+    from datetime import UTC, datetime
+
+    from csdesk.app.order_actions import LineChoice, OrderChoice
+    from csdesk.domain.order_actions import OrderActionKind as K
+    from csdesk.ui.panels.approvals import ApprovalsDialog
+    from csdesk.ui.panels.goodwill_dialog import GoodwillDialog
+    from csdesk.ui.panels.order_action_dialog import OrderActionDialog
+
+    left = {"refund": 2, "return": 2, "resend": 2}
+    order = OrderChoice(
+        "o1", "#1001", "delivered", 5000, "EUR", None, datetime.now(UTC), True, 5000,
+        (LineChoice("l1", "Salt & Pepper", "S1", 2, 2500, left),), (), (),
+    )  # fmt: skip
+    groups = {
+        "refund": [K.REFUND],
+        "return or exchange": [K.RETURN, K.EXCHANGE],
+        "other order actions": [K.CANCEL, K.RESEND, K.ADDRESS, K.NOTE],
+    }
+    out: list[tuple[str, QWidget]] = [
+        (name, OrderActionDialog("Ana", [order], kinds, window, title=name))
+        for name, kinds in groups.items()
+    ]
+    address = OrderActionDialog("Ana", [order], groups["other order actions"], window, title="x")
+    address.kind_box.setCurrentIndex(2)
+    out.append(("address change", address))
+    out.append(("goodwill", GoodwillDialog("Ana", 10, window)))
+    out.append(("approvals", ApprovalsDialog(window)))
+    return out
 
 
 def _no_templates() -> object:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from csdesk.app.order_actions import action_sentence
 from csdesk.storage import models as m
 
 MC = m.Message.__table__.c
@@ -63,7 +64,10 @@ class OrderView:
     placed_at: datetime
     shipments: tuple[tuple[str, str, str, datetime | None, datetime | None], ...]
     returns: tuple[tuple[str, str, int], ...]  # status, reason, refund cents
-    id: str = ""  # the timeline selects an order by it
+    id: str = ""
+    #: The agent's actions on it, newest first, each a sentence with its state
+    #: (``app.order_actions.action_sentence``).
+    actions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +116,7 @@ class CustomerContext:
     merged_into: str | None = None  # this profile was folded into that one
     merged_here: tuple[tuple[str, str], ...] = ()  # (id, name) of profiles folded into this one
     stats: StatsView | None = None  # None: the server has not sent its figures yet
+    store_credit_cents: int = 0  # goodwill credit csdesk granted
 
 
 def conversation(session: Session, conversation_id: str) -> ConversationView | None:
@@ -196,8 +201,16 @@ def customer_context(
                 m.Return.order_id == o.id
             )
         ).all()
+        acts = session.scalars(
+            select(m.OrderAction)
+            .where(m.OrderAction.order_id == o.id)
+            .order_by(m.OrderAction.created_at.desc(), m.OrderAction.id)
+            .limit(20)
+        ).all()
         order_views.append(
             OrderView(
+                id=o.id,
+                actions=tuple(action_sentence(a) for a in acts),
                 number=o.number,
                 status=o.status,
                 total_cents=o.total_cents,
@@ -205,7 +218,6 @@ def customer_context(
                 placed_at=o.placed_at,
                 shipments=tuple(tuple(s) for s in ships),  # type: ignore[misc]
                 returns=tuple(tuple(r) for r in rets),  # type: ignore[misc]
-                id=o.id,
             )
         )
     convs = session.execute(
@@ -238,6 +250,7 @@ def customer_context(
         since=cust.created_at,
         verified=tuple(bool(x) for _k, _v, x in idents),
         merged_into=cust.merged_into_id,
+        store_credit_cents=cust.store_credit_cents or 0,
         merged_here=tuple(
             (str(i), str(n))
             for i, n in session.execute(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from csdesk.app import arrivals, customers, inbox, readstate, thread, timeline
+from csdesk.app import arrivals, customers, inbox, order_actions, readstate, thread, timeline
 from csdesk.app.search import SearchIndex, searchable
 from csdesk.customer_rules import clean_fields
 from csdesk.domain.access import can_be_assigned
@@ -301,6 +301,51 @@ class Workstation:
         """The customer's timeline from the local copy, newest first."""
         with self.cache.session() as s:
             return timeline.timeline(s, customer_id, self.me.id)
+
+    # --- order actions and goodwill (ui/order_actions_ui.py) ----------------------------------
+
+    def customer_orders(self, customer_id: str) -> list[order_actions.OrderChoice]:
+        with self.cache.session() as s:
+            return order_actions.customer_orders(s, customer_id)
+
+    def pending_approvals(self) -> list[order_actions.ApprovalRequest]:
+        with self.cache.session() as s:
+            return order_actions.pending_approvals(s)
+
+    def action_states(self, ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        with self.cache.session() as s:
+            return order_actions.action_states(s, ids)
+
+    def act_on_order(self, order_id: str, kind: str, **args: object) -> tuple[str, ChangeSet]:
+        """Queue an action on an order (``server/commerce/order_actions.py`` checks it);
+        returns the new action's id. ``args``: lines, amount_cents, reason, instructions,
+        address, note, as the kind needs."""
+        action_id = str(uuid.uuid4())
+        payload: dict[str, object] = {"action_id": action_id, "order_id": order_id, "kind": kind}
+        payload.update({k: v for k, v in args.items() if v not in (None, "", [], ())})
+        self.engine.enqueue(MutationType.ORDER_ACT, payload)
+        return action_id, ChangeSet.of([(Entity.ORDER_ACTION, action_id), (Entity.ORDER, order_id)])
+
+    def decide_refund(self, action_id: str, approve: bool, reason: str = "") -> ChangeSet:
+        self.engine.enqueue(
+            MutationType.ORDER_ACTION_DECIDE,
+            {"action_id": action_id, "approve": approve, "reason": reason},
+        )
+        return ChangeSet.of([(Entity.ORDER_ACTION, action_id)])
+
+    def grant_goodwill(
+        self, customer_id: str, points: int, credit_cents: int, reason: str
+    ) -> ChangeSet:
+        self.engine.enqueue(
+            MutationType.CUSTOMER_GOODWILL,
+            {
+                "customer_id": customer_id,
+                "points": points,
+                "credit_cents": credit_cents,
+                "reason": reason,
+            },
+        )
+        return ChangeSet.of([(Entity.CUSTOMER, customer_id)])
 
     def mark_read(self, conversation_id: str, upto: datetime | None = None) -> ChangeSet:
         with self.cache.write() as s:

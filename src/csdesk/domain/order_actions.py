@@ -21,3 +21,6 @@ class OrderActionStatus(StrEnum):
     SENDING = "sending"  # applied here; being sent to the connected store
     DONE = "done"  # the store (or, with no store, csdesk's own record) has it
     REFUSED = "refused"  # the store said no (``detail`` has its reason)
+    #: On the desk only: taken (offline too), not yet answered by the server. Never stored
+    #: on the server.
+    QUEUED = "queued"

@@ -127,6 +127,8 @@ class Customer(Synced, Base):
     loyalty_points: Mapped[int] = mapped_column(Integer, default=0)
     notes: Mapped[str] = mapped_column(Text, default="")
     merged_into_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id"))
+    #: Store credit csdesk granted as goodwill (minor units, the shop's currency).
+    store_credit_cents: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class CustomerIdentity(Synced, Base):
@@ -233,6 +235,9 @@ class Order(Synced, Base):
     store: Mapped[str | None] = mapped_column(String(16))
     #: The store's id for it (Shopify GID, WooCommerce id); unique per store and realm.
     external_id: Mapped[str | None] = mapped_column(String(80))
+    #: Where it ships (``store_api.Address`` fields); None: not known here. An address change
+    #: before fulfilment sets it.
+    shipping_address: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     customer: Mapped[Customer] = parent("Customer", "Order.customer_id")
 
 

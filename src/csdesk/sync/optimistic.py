@@ -36,6 +36,7 @@ from csdesk.domain.enums import (
     Priority,
     Realm,
 )
+from csdesk.domain.order_actions import OrderActionStatus
 from csdesk.domain.tags import edit_tags
 from csdesk.protocol import Entity, MutationType
 from csdesk.sync.tables import (
@@ -68,6 +69,9 @@ REQUIRED_ARGS: Mapping[MutationType, tuple[str, ...]] = {
     MutationType.CUSTOMER_MERGE: ("source_customer_id", "target_customer_id"),
     MutationType.CUSTOMER_UNMERGE: ("customer_id",),
     MutationType.CONVERSATION_LINK_CUSTOMER: ("conversation_id", "customer_id"),
+    MutationType.ORDER_ACT: ("action_id", "order_id", "kind"),
+    MutationType.ORDER_ACTION_DECIDE: ("action_id",),
+    MutationType.CUSTOMER_GOODWILL: ("customer_id",),
 }
 
 #: Customer columns ``customer.update`` may set (the server's ``CustomerFields``).
@@ -105,6 +109,10 @@ def affected(mtype: str, args: Mapping[str, Any]) -> list[Pair]:
             (Entity.CONVERSATION, str(args["conversation_id"])),
             (Entity.MESSAGE, str(args["message_id"])),
         ]
+    if mtype in (MutationType.ORDER_ACT, MutationType.ORDER_ACTION_DECIDE):
+        return [(Entity.ORDER_ACTION, str(args["action_id"]))]
+    if mtype == MutationType.CUSTOMER_GOODWILL:
+        return [(Entity.CUSTOMER, str(args["customer_id"]))]
     if mtype in (MutationType.CUSTOMER_UPDATE, MutationType.CUSTOMER_UNMERGE):
         return [(Entity.CUSTOMER, str(args["customer_id"]))]
     if mtype == MutationType.CUSTOMER_MERGE:
@@ -382,6 +390,76 @@ def _wrap_up_call(session: Session, mut: LocalMutation, _me: Me) -> None:
     )
 
 
+def _order_act(session: Session, mut: LocalMutation, me: Me) -> None:
+    # The agent's action shows on the order at once as "waiting to be sent"; what the server
+    # makes of it (done, awaiting approval, sending, or a refusal) replaces it from the feed.
+    a = mut.args
+    aid = str(a["action_id"])
+    order = get_row(session, Entity.ORDER, str(a["order_id"]))
+    if order is None or get_row(session, Entity.ORDER_ACTION, aid) is not None:
+        return
+    amount = a.get("amount_cents")
+    args = {k: v for k, v in a.items() if k not in ("action_id", "order_id", "kind")}
+    _save(
+        session,
+        Entity.ORDER_ACTION,
+        {
+            "id": aid,
+            "realm": order["realm"],
+            "created_at": mut.at,
+            "updated_at": mut.at,
+            "order_id": order["id"],
+            "customer_id": order["customer_id"],
+            "kind": str(a["kind"]),
+            "args": args,
+            "status": OrderActionStatus.QUEUED.value,
+            "detail": "",
+            "amount_cents": amount if isinstance(amount, int) else None,
+            "currency": order["currency"] if isinstance(amount, int) else None,
+            "requested_by_id": me.id,
+            "decided_by_id": None,
+            "decided_at": None,
+            "external_id": None,
+        },
+    )
+
+
+def _order_decide(session: Session, mut: LocalMutation, me: Me) -> None:
+    action = get_row(session, Entity.ORDER_ACTION, str(mut.args["action_id"]))
+    if action is None or action.get("status") != OrderActionStatus.AWAITING_APPROVAL.value:
+        return
+    approve = bool(mut.args.get("approve"))
+    status = OrderActionStatus.QUEUED if approve else OrderActionStatus.DECLINED
+    reason = str(mut.args.get("reason") or "")
+    _change(
+        session,
+        Entity.ORDER_ACTION,
+        action,
+        mut.at,
+        status=status.value,
+        detail=(f"Declined: {reason}" if not approve else "Approved; waiting to be sent")[:500],
+        decided_by_id=me.id,
+        decided_at=mut.at,
+    )
+
+
+def _goodwill(session: Session, mut: LocalMutation, _me: Me) -> None:
+    cust = get_row(session, Entity.CUSTOMER, str(mut.args["customer_id"]))
+    points, credit = mut.args.get("points", 0), mut.args.get("credit_cents", 0)
+    if cust is None or not isinstance(points, int) or not isinstance(credit, int):
+        return
+    if points < 0 or credit < 0:
+        return  # the server refuses it and says why
+    _change(
+        session,
+        Entity.CUSTOMER,
+        cust,
+        mut.at,
+        loyalty_points=int(cust.get("loyalty_points") or 0) + points,
+        store_credit_cents=int(cust.get("store_credit_cents") or 0) + credit,
+    )
+
+
 EFFECTS: Mapping[str, Effect] = {
     MutationType.MESSAGE_SEND: _send,
     MutationType.CONVERSATION_CLAIM: _claim,
@@ -397,6 +475,9 @@ EFFECTS: Mapping[str, Effect] = {
     MutationType.CUSTOMER_MERGE: _merge,
     MutationType.CUSTOMER_UNMERGE: _unmerge,
     MutationType.CONVERSATION_LINK_CUSTOMER: _link_customer,
+    MutationType.ORDER_ACT: _order_act,
+    MutationType.ORDER_ACTION_DECIDE: _order_decide,
+    MutationType.CUSTOMER_GOODWILL: _goodwill,
 }
 
 

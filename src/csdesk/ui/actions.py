@@ -204,6 +204,42 @@ def specs() -> list[ActionSpec]:
             _("Give a profile merged into this customer its own profile back"),
             _("Customer"),
         ),
+        # Orders and loyalty (ui/order_actions.py binds these).
+        _spec(
+            "refund_order",
+            _("Refund…"),
+            "F8",
+            _("Refund an order of this customer: in full, or chosen lines, or an amount"),
+            _("Orders"),
+        ),
+        _spec(
+            "return_order",
+            _("Return or exchange…"),
+            "Shift+F8",
+            _("Start a return or an exchange of an order's lines, with instructions"),
+            _("Orders"),
+        ),
+        _spec(
+            "order_actions",
+            _("Other order actions…"),
+            "F9",
+            _("Cancel an unshipped order, resend lines, change the address or add a note"),
+            _("Orders"),
+        ),
+        _spec(
+            "goodwill",
+            _("Goodwill…"),
+            "F7",
+            _("Grant the customer loyalty points or store credit, within your limit"),
+            _("Orders"),
+        ),
+        _spec(
+            "approvals",
+            _("Refunds waiting for approval…"),
+            "Shift+F9",
+            _("Supervisors: approve or decline refunds above the limit"),
+            _("Orders"),
+        ),
         _spec(
             "link_conversation",
             _("Link conversation to another customer…"),

@@ -39,6 +39,7 @@ from csdesk.ui.customer_actions import CustomerActions
 from csdesk.ui.first_list import AfterFirstList
 from csdesk.ui.latest import Latest
 from csdesk.ui.models.inbox_model import InboxModel
+from csdesk.ui.order_actions import OrderActions
 from csdesk.ui.pane_fit import PaneFitter
 from csdesk.ui.panels.conversation import ConversationPanel
 from csdesk.ui.panels.customer import CustomerPane
@@ -84,7 +85,9 @@ class ListLoaded:
     open_row: int | None = None
 
 
-class MainWindow(ConversationActions, CustomerActions, ViewNavigation, AfterFirstList, QMainWindow):
+class MainWindow(
+    ConversationActions, CustomerActions, OrderActions, ViewNavigation, AfterFirstList, QMainWindow
+):
     """Signals: ``sign_out_requested()``, ``announced(str)`` (every announcement, for speech
     and tests), ``new_for_me(str)`` (a conversation newly assigned to this agent),
     ``list_shown()`` (once: the first inbox list is in, or failed; what waits for it may
@@ -241,6 +244,7 @@ class MainWindow(ConversationActions, CustomerActions, ViewNavigation, AfterFirs
         self.customer.open_conversation.connect(self._open_from_customer)
         self.customer.link_requested.connect(self.link_match)
         self._wire_customer()
+        self._wire_orders()
         composer = self.conversation.composer
         composer.send_requested.connect(self.send)
         composer.canned_requested.connect(self.choose_canned)
@@ -472,6 +476,7 @@ class MainWindow(ConversationActions, CustomerActions, ViewNavigation, AfterFirs
             self.say(_("Connection: {state}").format(state=state))
 
     def on_changes(self, changes: ChangeSet) -> None:
+        self.order_changes(changes)
         if (
             changes.everything
             or changes.touches(Entity.CONVERSATION)
@@ -492,6 +497,7 @@ class MainWindow(ConversationActions, CustomerActions, ViewNavigation, AfterFirs
                 changes.ids(Entity.ORDER)
                 | changes.ids(Entity.SHIPMENT)
                 | changes.ids(Entity.RETURN)
+                | changes.ids(Entity.ORDER_ACTION)
                 | changes.ids(Entity.IDENTITY)
                 | changes.ids(Entity.IDENTITY_CLAIM)
                 # The customer record: figures, profile changes, order actions, calls.
@@ -527,6 +533,7 @@ class MainWindow(ConversationActions, CustomerActions, ViewNavigation, AfterFirs
     def on_rejected(self, rejection: Rejection) -> None:
         text = _("The server refused this: {reason}").format(reason=rejection.message)
         self.customer_refused(rejection)
+        self.order_refused(rejection)
         if rejection.args.get("conversation_id") == self.open_id:
             self.conversation.show_rejection(text)
         self.show_notice(text)

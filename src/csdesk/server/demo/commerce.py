@@ -178,6 +178,7 @@ class OrderFactory:
                 "placed_at": placed,
                 "store": None,  # csdesk's own record: the demo connects no store
                 "external_id": None,
+                "shipping_address": None,
             },
         )
         for product, size, colour, qty, unit in lines:

@@ -32,6 +32,7 @@ from csdesk.server.channels import agent_mutations as channel_ops
 from csdesk.server.channels import call_mutations as call_ops
 from csdesk.server.channels import wa_templates
 from csdesk.server.channels.wa_window import free_text_refusal
+from csdesk.server.commerce import order_actions as order_ops
 from csdesk.server.deps import realm_of
 from csdesk.storage import audit
 from csdesk.storage import models as m
@@ -386,6 +387,9 @@ HANDLERS: dict[str, tuple[type[BaseModel], Handler]] = {
     MutationType.CUSTOMER_LINK_MATCH: (channel_ops.LinkMatchArgs, channel_ops.link_match),
     MutationType.CALL_TAKE: (call_ops.TakeArgs, call_ops.take),
     MutationType.CALL_WRAP_UP: (call_ops.WrapUpArgs, call_ops.wrap_up),
+    MutationType.ORDER_ACT: (order_ops.ActArgs, order_ops.act),
+    MutationType.ORDER_ACTION_DECIDE: (order_ops.DecideArgs, order_ops.decide),
+    MutationType.CUSTOMER_GOODWILL: (order_ops.GoodwillArgs, order_ops.goodwill),
 }
 
 

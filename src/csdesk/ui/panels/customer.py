@@ -9,6 +9,7 @@ from __future__ import annotations
 from html import escape
 
 from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QFrame,
     QPushButton,
@@ -21,11 +22,18 @@ from PySide6.QtWidgets import (
 
 from csdesk.app.present import channel_label, money, when
 from csdesk.app.thread import ClaimView, CustomerContext
+from csdesk.domain.carriers import tracking_url
 from csdesk.i18n import _
 from csdesk.ui.a11y import announce
 from csdesk.ui.panels.customer_card import CustomerCard, identity_kind
 from csdesk.ui.panels.customer_timeline import CustomerTimeline
 from csdesk.ui.plain_text import PlainLabel
+
+
+def open_in_browser(url: QUrl) -> None:
+    """Hand an https link to the system browser (never opened inside csdesk)."""
+    if url.scheme() == "https":
+        QDesktopServices.openUrl(url)
 
 
 class CustomerPane(QWidget):
@@ -56,6 +64,7 @@ class CustomerPane(QWidget):
         self.timeline.open_conversation.connect(self.open_conversation)
         self.timeline.open_order.connect(self.select_order)
         self.ctx: CustomerContext | None = None
+        self.details.open_external.connect(open_in_browser)
         self.match_box = QFrame(self)
         self.match_box.setObjectName("possible_match")
         self.match_box.setFrameShape(QFrame.Shape.StyledPanel)
@@ -98,7 +107,11 @@ class CustomerPane(QWidget):
         self.setTabOrder(self.card.edit_button, self.card.merge_button)
         self.setTabOrder(self.card.merge_button, self.card.unmerge_button)
         self.setTabOrder(self.card.unmerge_button, self.card.link_button)
-        self.setTabOrder(self.card.link_button, self.timeline.filter)
+        previous = self.card.link_button
+        for button in self.card.order_buttons:
+            self.setTabOrder(previous, button)
+            previous = button
+        self.setTabOrder(previous, self.timeline.filter)
         self.setTabOrder(self.timeline.filter, self.timeline.list)
         self.setTabOrder(self.timeline.list, self.details)
         self.match: ClaimView | None = None
@@ -164,9 +177,11 @@ class CustomerPane(QWidget):
 
 
 class CustomerDetails(QTextBrowser):
-    """Signals: ``open_conversation(str)`` — the agent followed a link to an earlier one."""
+    """Signals: ``open_conversation(str)`` — the agent followed a link to an earlier one;
+    ``open_external(QUrl)`` — a carrier's tracking page (the pane opens it in the browser)."""
 
     open_conversation = Signal(str)
+    open_external = Signal(QUrl)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -188,6 +203,8 @@ class CustomerDetails(QTextBrowser):
     def _link(self, url: QUrl) -> None:
         if url.scheme() == "csdesk" and url.host() == "conversation":
             self.open_conversation.emit(url.path().strip("/"))
+        elif url.scheme() == "https":  # a carrier's tracking page (domain.carriers)
+            self.open_external.emit(url)
 
     def show_customer(self, ctx: CustomerContext | None, current: str | None = None) -> None:
         self.current = current
@@ -236,13 +253,19 @@ class CustomerDetails(QTextBrowser):
                         )
                     else:
                         state = status.replace("_", " ")
-                    parts.append(f"<br>{e(_('Shipment'))}: {e(carrier)} {e(tracking)} — {e(state)}")
+                    url = tracking_url(carrier, tracking)
+                    shown = f"{e(carrier)} {e(tracking)}"
+                    if url is not None:  # the carrier's page, opened in the browser
+                        shown = f'<a href="{e(url)}">{shown}</a>'
+                    parts.append(f"<br>{e(_('Shipment'))}: {shown} — {e(state)}")
                 for status, reason, refund in o.returns:
                     parts.append(
                         f"<br>{e(_('Return'))}: {e(status)}"
                         + (f" — {e(reason)}" if reason else "")
                         + (f", {e(money(refund, o.currency))}" if refund else "")
                     )
+                for sentence in o.actions:  # refunds, returns, ... and what became of them
+                    parts.append(f"<br>{e(sentence)}")
                 parts.append("</li>")
             parts.append("</ul>")
         parts.append(f"<h3>{e(_('Conversations'))}</h3><ul>")

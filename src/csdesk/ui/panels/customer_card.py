@@ -49,12 +49,16 @@ def tier_label(tier: str) -> str:
 def facts(ctx: CustomerContext) -> list[str]:
     """The card's lines under the name, in words."""
     tier = tier_label(ctx.loyalty_tier)
-    if ctx.loyalty_tier != "none":
+    if ctx.loyalty_tier != "none" or ctx.loyalty_points:
         tier = _("{tier}, {n} points").format(tier=tier, n=ctx.loyalty_points)
     lines = [
         _("Language: {language}").format(language=ctx.language),
         _("Loyalty: {tier}").format(tier=tier),
     ]
+    if ctx.store_credit_cents:
+        lines.append(
+            _("Store credit: {amount}").format(amount=f"{ctx.store_credit_cents / 100:,.2f}")
+        )
     if ctx.since is not None:
         since = ctx.since.astimezone().strftime("%d %b %Y")
         lines.append(_("Customer since {date}").format(date=since))
@@ -131,11 +135,29 @@ class CustomerCard(QFrame):
         self.unmerge_button.hide()
         self.link_button = QPushButton(_("Link conversation…"), self)
         self.link_button.setObjectName("link_conversation")
+        # The order actions and goodwill (ui/order_actions.py; the same as F8, Shift+F8, F9, F7).
+        self.order_buttons: list[QPushButton] = []
+        for key, text, accessible, about in (
+            ("refund_order", _("Refund…"), _("Refund an order"), _("F8")),
+            ("return_order", _("Return or exchange…"), _("Return or exchange"), _("Shift+F8")),
+            ("order_actions", _("Order actions…"), _("Other order actions"), _("F9")),
+            ("goodwill", _("Goodwill…"), _("Goodwill points or store credit"), _("F7")),
+        ):
+            button = QPushButton(text, self)
+            button.setObjectName(key)
+            name(button, accessible, _("Shortcut {key}").format(key=about))
+            self.order_buttons.append(button)
         top = QHBoxLayout()
         top.addWidget(self.initials)
         top.addWidget(self.name, 1)
         buttons = FlowLayout()
-        for b in (self.edit_button, self.merge_button, self.unmerge_button, self.link_button):
+        for b in (
+            self.edit_button,
+            self.merge_button,
+            self.unmerge_button,
+            self.link_button,
+            *self.order_buttons,
+        ):
             buttons.addWidget(b)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -157,6 +179,8 @@ class CustomerCard(QFrame):
         live = ctx.merged_into is None
         self.edit_button.setEnabled(live)
         self.merge_button.setEnabled(live)
+        for b in self.order_buttons:
+            b.setEnabled(live)
         name(
             self.edit_button,
             _("Edit customer {name}").format(name=ctx.name),
