@@ -55,9 +55,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("store", "external_id", name=op.f("pk_store_customer_links")),
     )
-    op.create_index(
-        "ix_store_customer_links_customer_id", "store_customer_links", ["customer_id"]
-    )
+    op.create_index("ix_store_customer_links_customer_id", "store_customer_links", ["customer_id"])
     op.add_column("order_lines", sa.Column("external_id", sa.String(length=80), nullable=True))
     op.add_column("shipments", sa.Column("external_id", sa.String(length=80), nullable=True))
     op.add_column("shipments", sa.Column("tracking_url", sa.String(length=500), nullable=True))
