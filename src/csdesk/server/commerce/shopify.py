@@ -68,11 +68,13 @@ _RETURN_TOPICS: Final = frozenset(
 
 
 def connect(settings: StoreSettings, http: StoreHttp) -> ShopifyConnector:
+    size = settings.settings.get("page_size")
     return ShopifyConnector(
         http,
         settings.secret("access_token"),
         settings.secret("webhook_secret"),
         settings.text("api_version", API_VERSION),
+        page_size=size if isinstance(size, int) and 1 <= size <= 250 else q.PAGE_SIZE,
     )
 
 
@@ -92,8 +94,10 @@ class ShopifyConnector:
         webhook_secret: str,
         api_version: str = API_VERSION,
         *,
+        page_size: int = q.PAGE_SIZE,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        self.page_size = page_size
         self.http = http
         self._token = access_token
         self._webhook_secret = webhook_secret
@@ -208,7 +212,7 @@ class ShopifyConnector:
     def _page(
         self, document: str, key: str, cursor: str | None, since: datetime | None
     ) -> tuple[list[Any], str | None]:
-        variables: dict[str, Any] = {"first": q.PAGE_SIZE, "after": cursor}
+        variables: dict[str, Any] = {"first": self.page_size, "after": cursor}
         if since is not None:
             variables["query"] = f"updated_at:>'{since.strftime('%Y-%m-%dT%H:%M:%SZ')}'"
         data = self.graphql(document, variables)
