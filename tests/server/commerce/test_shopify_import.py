@@ -155,3 +155,21 @@ def test_refunds_and_returns_land_in_returns(shop: Harness) -> None:
     assert rows["gid://shopify/Refund/77"].refund_cents == 550
     assert rows["gid://shopify/Refund/77"].status == ReturnStatus.REFUNDED.value
     assert rows["gid://shopify/Return/88"].status == ReturnStatus.REQUESTED.value
+
+
+def test_an_order_before_its_customer_keeps_one_customer(shop: Harness) -> None:
+    from csdesk.server.commerce import shopify_parse as parse
+    from csdesk.server.commerce.store_sync import apply_customers, apply_orders
+
+    cid = shop.fake.add_customer("early@shop.example", first="Eva", last="Early")
+    oid = shop.fake.add_order(cid)
+    payload = shop.fake.rest_order(oid)
+    customer_payload = payload.pop("customer")
+    payload["customer"] = {"id": customer_payload["id"]}  # only the id, as some topics send
+    apply_orders(shop.state, STORE, [parse.rest_order(payload)])
+    apply_customers(shop.state, STORE, [parse.rest_customer(customer_payload)])
+    with shop.state.reads() as s:
+        (customer,) = s.scalars(select(m.Customer)).all()
+        order = s.scalars(select(m.Order)).one()
+    assert order.customer_id == customer.id
+    assert customer.name == "Eva Early"

@@ -17,7 +17,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from csdesk.domain.enums import IdentityKind, Realm, ReturnStatus
-from csdesk.server.channels.customers import attach, canonical, match, survivor, usable_name
+from csdesk.server.channels.customers import (
+    attach,
+    canonical,
+    match,
+    name_if_nameless,
+    survivor,
+    usable_name,
+)
 from csdesk.server.channels.inbound import Handle
 from csdesk.server.commerce.store_api import StoreCustomer, StoreOrder
 from csdesk.storage import audit
@@ -59,6 +66,8 @@ def apply_customer(session: Session, store: str, rec: StoreCustomer) -> m.Custom
     customer = _linked(session, store, rec.external_id)
     if customer is not None:
         attach(session, customer, handles)
+        # Known first from an order (named by its address), now by the name the store has.
+        name_if_nameless(session, customer, rec.name, "store")
         return customer
     verified = [h for h, ok in handles if ok]
     customer = match(session, REALM, verified) if verified else None
@@ -109,9 +118,10 @@ def _order_customer(
         found = _linked(session, store, rec.customer_external_id)
         if found is not None:
             return found
-    # A guest checkout (or a customer the import has not reached): one csdesk customer per
-    # address the order gives, never matched to anyone else (the address is unverified).
-    key = f"guest:{(rec.email or '').lower() or rec.external_id}"[:80]
+    # A customer the import has not reached yet is linked under the store's id now (its own
+    # record, when it comes, finds this customer); a guest checkout gets one csdesk customer
+    # per address it gives. Neither is matched to anyone else: the address is unverified.
+    key = rec.customer_external_id or f"guest:{(rec.email or '').lower() or rec.external_id}"[:80]
     return apply_customer(
         session,
         store,
