@@ -77,3 +77,54 @@ def test_the_store_api_obeys_the_fetch_rules(url: str, why: str) -> None:
     conn = ShopifyConnector(http, "t", "s")
     with pytest.raises(StoreUnavailable, match=why):
         conn.order("gid://shopify/Order/1")
+
+
+class _Canned:
+    """A StoreHttp stand-in answering each request with the next canned body."""
+
+    def __init__(self, *bodies: dict[str, object]) -> None:
+        from csdesk.server.commerce.http import RequestBudget
+
+        self.budget = RequestBudget()
+        self.bodies = list(bodies)
+        self.sent = 0
+
+    def request(self, *_a: object, **_k: object) -> object:
+        from csdesk.server.commerce.http import StoreResponse
+
+        self.sent += 1
+        return StoreResponse(200, {}, self.bodies.pop(0))
+
+
+def _cost(available: float, requested: float = 10.0) -> dict[str, object]:
+    return {"requestedQueryCost": requested,
+            "throttleStatus": {"maximumAvailable": 100, "currentlyAvailable": available,
+                               "restoreRate": 50}}  # fmt: skip
+
+
+def test_requests_are_paced_by_the_budget_the_last_answer_left() -> None:
+    order = {"data": {"order": None}, "extensions": {"cost": _cost(0)}}
+    http = _Canned(order, order)
+    slept: list[float] = []
+    conn = ShopifyConnector(http, "t", "s", sleep=slept.append)  # type: ignore[arg-type]
+    for _ in range(2):
+        with pytest.raises(Exception, match="no such order"):
+            conn.order("gid://shopify/Order/1")
+    assert len(slept) == 1 and 0.1 < slept[0] <= 0.2  # 10 points at 50 a second
+
+
+def test_throttled_answers_are_waited_out_then_given_up() -> None:
+    throttled = {"errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}],
+                 "extensions": {"cost": _cost(0, requested=500)}}  # fmt: skip
+    ok = {"data": {"order": None}, "extensions": {"cost": _cost(90)}}
+    slept: list[float] = []
+    http = _Canned(throttled, ok)
+    conn = ShopifyConnector(http, "t", "s", sleep=slept.append)  # type: ignore[arg-type]
+    with pytest.raises(Exception, match="no such order"):
+        conn.order("gid://shopify/Order/1")
+    assert slept == [10.0] and http.sent == 2  # 500 points at 50 a second, then retried
+    http = _Canned(dict(throttled, extensions={"cost": _cost(0, requested=5000)}))
+    conn = ShopifyConnector(http, "t", "s", sleep=slept.append)  # type: ignore[arg-type]
+    with pytest.raises(StoreUnavailable) as caught:
+        conn.order("gid://shopify/Order/1")
+    assert caught.value.retry_after == 100.0  # the caller backs off instead of blocking

@@ -14,6 +14,8 @@ body is read only up to ``MAX_RESPONSE_BYTES``.
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Mapping
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -37,13 +39,48 @@ class StoreResponse:
         self.data = data
 
 
+class RequestBudget:
+    """What a store's rate limit left, as its last answer said: points available, how fast
+    they come back, and what each kind of request cost. Kept per store by the runtime, so
+    one piece of work starts where the last one left the budget (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._available: tuple[float, float, float] | None = None
+        self._cost: dict[str, float] = {}
+
+    def note(
+        self, kind: str, available: float | None, rate: float | None, cost: float | None
+    ) -> None:
+        with self._lock:
+            if available is not None and rate is not None:
+                self._available = (available, rate, time.monotonic())
+            if cost is not None and cost > 0:
+                self._cost[kind] = cost
+
+    def wait_for(self, kind: str) -> float:
+        """Seconds until a request of ``kind`` can be afforded (0: now)."""
+        with self._lock:
+            known, cost = self._available, self._cost.get(kind, 0.0)
+        if known is None or cost <= 0:
+            return 0.0
+        available, rate, at = known
+        now = available + (time.monotonic() - at) * rate
+        if now >= cost or rate <= 0:
+            return 0.0
+        return (cost - now) / rate
+
+
 class StoreHttp:
     """One store's HTTP client: ``request`` goes only to ``base_url``'s host."""
 
-    def __init__(self, base_url: str, policy: egress.EgressPolicy) -> None:
+    def __init__(
+        self, base_url: str, policy: egress.EgressPolicy, budget: RequestBudget | None = None
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.host = urlsplit(self.base_url).hostname or ""
         self.session = egress.GuardedSession(policy)
+        self.budget = budget if budget is not None else RequestBudget()
 
     def close(self) -> None:
         self.session.close()

@@ -18,7 +18,7 @@ from csdesk.server.channels import egress
 from csdesk.server.channels.guard import RateLimiter
 from csdesk.server.channels.vault import Vault
 from csdesk.server.commerce import stores
-from csdesk.server.commerce.http import StoreHttp
+from csdesk.server.commerce.http import RequestBudget, StoreHttp
 from csdesk.server.commerce.store_api import StoreConnector
 from csdesk.server.commerce.stores import StoreSettings
 from csdesk.server.state import ServerState
@@ -46,6 +46,7 @@ class StoreRuntime:
         self.policy = policy_of(state)
         self.limiter = RateLimiter()
         self._cache: dict[str, tuple[float, StoreSettings | None]] = {}
+        self._budgets: dict[str, RequestBudget] = {}
         self._lock = threading.Lock()
         self.sync = StoreSyncWorker(state, self)
         self.sender = ActionSender(state, self)
@@ -67,7 +68,9 @@ class StoreRuntime:
     @contextmanager
     def connector(self, settings: StoreSettings) -> Iterator[StoreConnector]:
         """A connector for one piece of work (its HTTP connections closed afterwards)."""
-        http = StoreHttp(settings.shop_url, self.policy)
+        with self._lock:
+            budget = self._budgets.setdefault(settings.name, RequestBudget())
+        http = StoreHttp(settings.shop_url, self.policy, budget)
         try:
             yield stores.connector(settings, http)
         finally:

@@ -16,11 +16,9 @@
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import hmac
 import json
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -103,10 +101,6 @@ class ShopifyConnector:
         self._webhook_secret = webhook_secret
         self.path = f"/admin/api/{api_version}/graphql.json"
         self._sleep = sleep
-        self._lock = threading.Lock()
-        #: Points available after the last answer, the restore rate, and when it was known.
-        self._available: tuple[float, float, float] | None = None
-        self._last_cost: dict[str, float] = {}
         #: Seconds waited for the throttle so far (visible to tests and the log).
         self.waited = 0.0
 
@@ -116,8 +110,8 @@ class ShopifyConnector:
         """``data`` of a successful answer; waits for and retries throttled requests."""
         name = document.split("(", 1)[0].split()[-1]
         budget = MAX_THROTTLE_WAIT
+        self._pace(name, budget)  # a retry below has already waited for what it needs
         while True:
-            self._pace(name, budget)
             resp = self.http.request(
                 "POST",
                 self.path,
@@ -155,15 +149,9 @@ class ShopifyConnector:
 
     def _pace(self, name: str, budget: float) -> None:
         """Wait until the points this kind of request cost last time are available."""
-        with self._lock:
-            known, cost = self._available, self._last_cost.get(name, 0.0)
-        if known is None or cost <= 0:
+        wait = self.http.budget.wait_for(name)
+        if wait <= 0:
             return
-        available, rate, at = known
-        now_available = available + (time.monotonic() - at) * rate
-        if now_available >= cost or rate <= 0:
-            return
-        wait = (cost - now_available) / rate
         if wait > budget:
             raise StoreUnavailable("Shopify's request budget is spent", wait)
         self._wait(wait)
@@ -173,17 +161,12 @@ class ShopifyConnector:
         if not isinstance(cost, dict):
             return
         status = cost.get("throttleStatus")
-        with self._lock:
-            if isinstance(status, dict):
-                with contextlib.suppress(KeyError, TypeError, ValueError):
-                    self._available = (
-                        float(status["currentlyAvailable"]),
-                        float(status["restoreRate"]),
-                        time.monotonic(),
-                    )
-            asked = cost.get("actualQueryCost") or cost.get("requestedQueryCost")
-            if isinstance(asked, int | float) and not isinstance(asked, bool):
-                self._last_cost[name] = float(cost.get("requestedQueryCost") or asked)
+        available = rate = None
+        if isinstance(status, dict):
+            available = _number(status.get("currentlyAvailable"))
+            rate = _number(status.get("restoreRate"))
+        asked = _number(cost.get("requestedQueryCost")) or _number(cost.get("actualQueryCost"))
+        self.http.budget.note(name, available, rate, asked)
 
     def _throttled(
         self, status: int, headers: Mapping[str, str], body: Mapping[str, Any]
@@ -483,6 +466,12 @@ def _parsed(fn: Callable[[Any], Any], node: Any) -> Any:
         return fn(node)
     except parse.ShapeError as exc:
         raise StoreUnavailable(f"Shopify sent a record csdesk cannot read: {exc}") from None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if 0 <= value < 1e9 else None
 
 
 def _messages(errors: Any) -> str:
