@@ -68,6 +68,9 @@ def test_a_line_refund_is_done_with_shopifys_refund_id(shop: Harness) -> None:
             select(m.AuditEntry).where(m.AuditEntry.action == "order_action.store_result")
         ).all()
     assert [a.after["status"] for a in audited if a.entity_id == action_id] == ["done"]
+    with shop.state.reads() as s:  # the order was read back: the refund shows at once
+        refunds = s.scalars(select(m.Return).where(m.Return.order_id == order.id)).all()
+    assert [(r.external_id, r.refund_cents) for r in refunds] == [(row.external_id, 2000)]
 
 
 def test_shopify_saying_no_is_recorded_with_its_reason(shop: Harness) -> None:
@@ -129,3 +132,10 @@ def test_a_claimed_action_is_not_sent_twice(shop: Harness) -> None:
     assert not shop.runtime.sender.send_one(action_id)  # another process holds the lease
     assert shop.fake.cancelled == []
     assert _action(shop, action_id).status == OrderActionStatus.SENDING.value
+
+
+def test_a_claimed_store_is_not_worked_on_twice(shop: Harness) -> None:
+    shop.fake.add_customer("lease@shop.example")
+    assert shop.runtime.sync._claim("acme")
+    assert not shop.runtime.sync.step("acme")  # another process holds it
+    assert shop.fake.requests == []

@@ -215,3 +215,20 @@ def test_admin_endpoint_shows_progress(
     assert row["phase"] in ("customers", "orders", "live") and row["progress"]
     ann = Raw.signed_in(live_store, shared_users["ann"])
     assert ann.get("/api/v1/admin/stores").status_code == 403
+
+
+def test_customer_webhooks(
+    live_store: ServerProcess, fake: FakeShopify, shared_users: dict[str, TestUser]
+) -> None:
+    when = "2026-11-01T10:00:00Z"
+    payload = {"id": 777001, "email": "Cleo@Shop.example", "first_name": "Cleo",
+               "last_name": "Ray", "verified_email": True, "tags": "vip, wholesale",
+               "created_at": when, "updated_at": when}  # fmt: skip
+    r = _post(live_store, "customers/update", json.dumps(payload).encode())
+    assert r.status_code == 200 and r.json() == {"result": "customer"}
+    changes, _ = Raw.signed_in(live_store, shared_users["ann"]).pull_all()
+    named = [c["data"] for c in changes if c["entity"] == "customer" and c.get("data")]
+    cleo = [c for c in named if c["name"] == "Cleo Ray"]
+    assert len(cleo) == 1 and cleo[0]["email"] == "cleo@shop.example"
+    gone = _post(live_store, "customers/delete", json.dumps({"id": 777001}).encode())
+    assert gone.status_code == 200 and gone.json() == {"result": "deleted"}

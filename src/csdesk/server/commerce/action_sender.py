@@ -203,7 +203,7 @@ class ActionSender(LoopWorker):
             order = s.get(m.Order, action.order_id) if action is not None else None
             if action is None or order is None or order.store is None:
                 return False
-            store, order_id = order.store, order.id
+            store, order_id, external_id = order.store, order.id, order.external_id
         outcome: ActionResult | None = None
         refusal: str | None = None
         retry: StoreUnavailable | None = None
@@ -225,7 +225,24 @@ class ActionSender(LoopWorker):
         except StoreUnavailable as exc:
             retry = exc
         self._record(action_id, outcome, refusal, retry)
+        if outcome is not None and external_id is not None:
+            self._refresh(store, external_id)
         return True
+
+    def _refresh(self, store: str, external_id: str) -> None:
+        """The order as the store now has it (the refund, return, cancellation on it), so the
+        desk shows the result at once; if that fails the next webhook or reconcile brings it."""
+        from csdesk.server.commerce.store_sync import apply_orders
+
+        try:
+            settings = self.runtime.settings(store)
+            if settings is None:
+                return
+            with self.runtime.connector(settings) as conn:
+                fresh = conn.order(external_id)
+            apply_orders(self.state, store, [fresh])
+        except (StoreRefused, StoreUnavailable, VaultError) as exc:
+            log.info("order %s not refreshed after an action: %s", external_id, exc)
 
     def _record(
         self,
