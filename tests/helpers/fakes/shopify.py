@@ -67,6 +67,8 @@ class FakeShopify(FakeProvider):
         self._points = maximum
         self._at = time.monotonic()
         self.throttled = 0
+        self._forced = 0
+        self._report_empty = False
         self._ids = itertools.count(1001)
         self._lock = threading.RLock()
         self.clock = datetime.now(UTC) - timedelta(days=30)
@@ -76,6 +78,11 @@ class FakeShopify(FakeProvider):
         self.extra: dict[str, dict[str, Any]] = {}
         self.drafts: list[dict[str, Any]] = []
         self.cancelled: list[str] = []
+
+    def force_throttle(self, times: int) -> None:
+        """Answer the next ``times`` API calls THROTTLED (an empty bucket), whatever the time."""
+        with self._lock:
+            self._forced = times
 
     def bucket(self, maximum: float, cost: float, restore_rate: float) -> None:
         """A smaller throttle bucket, full now."""
@@ -285,6 +292,12 @@ class FakeShopify(FakeProvider):
 
     def _throttle(self) -> dict[str, Any] | None:
         with self._lock:
+            if self._forced > 0:
+                self._forced -= 1
+                self.throttled += 1
+                self._report_empty = True
+                return None
+            self._report_empty = False
             now = time.monotonic()
             self._points = min(self.maximum, self._points + (now - self._at) * self.restore_rate)
             self._at = now
@@ -327,6 +340,8 @@ class FakeShopify(FakeProvider):
         status = self._throttle()
         if status is None:
             cost = dict(self._status(), actualQueryCost=None)
+            if self._report_empty:  # a forced throttle: as if the bucket were empty
+                cost["throttleStatus"] = dict(cost["throttleStatus"], currentlyAvailable=0)
             return Answer(
                 200,
                 {

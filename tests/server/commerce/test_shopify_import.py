@@ -82,11 +82,15 @@ def test_applying_the_same_records_twice_changes_nothing(shop: Harness) -> None:
 
 
 def test_the_throttle_is_waited_out(shop: Harness) -> None:
-    shop.fake.bucket(maximum=25.0, cost=20.0, restore_rate=100.0)
-    _seed(shop.fake, 6)
+    shop.fake.bucket(maximum=100.0, cost=10.0, restore_rate=1000.0)
+    _seed(shop.fake, 3)
+    shop.fake.force_throttle(2)
     shop.import_all()
-    assert shop.fake.throttled >= 1
-    assert shop.count(m.Order) == 6 and shop.row().attempts == 0
+    assert shop.fake.throttled == 2
+    sent = [r.json() for r in shop.fake.requests]
+    assert sent[0] == sent[1] == sent[2]  # the throttled request, retried until answered
+    assert shop.count(m.Order) == 3 and shop.row().attempts == 0
+    assert shop.row().last_error is None
 
 
 def test_customers_match_only_by_verified_identities(shop: Harness) -> None:
