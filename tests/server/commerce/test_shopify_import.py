@@ -3,6 +3,7 @@ matching customers only through verified identities; then the reconcile."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from csdesk.domain.enums import IdentityKind, OrderStatus, ReturnStatus
@@ -177,3 +178,19 @@ def test_an_order_before_its_customer_keeps_one_customer(shop: Harness) -> None:
         order = s.scalars(select(m.Order)).one()
     assert order.customer_id == customer.id
     assert customer.name == "Eva Early"
+
+
+def test_a_store_without_a_connector_waits_with_a_reason(
+    shop: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(stores.SPECS, "nosuch", stores.ProviderSpec((), (("key", "X", "k"),)))
+    with shop.state.writes() as s:
+        stores.save(s, shop.runtime.vault, "other", "nosuch", {"shop_url": "https://o.example"},
+                    {"key": "k"})  # fmt: skip
+        s.commit()
+    assert shop.runtime.sync.step("other")
+    with shop.state.reads() as s:
+        row = s.get(m.StoreConnection, "other")
+        assert row is not None
+        assert row.attempts == 1 and row.last_error == "this server has no nosuch connector"
+    assert shop.fake.requests == []

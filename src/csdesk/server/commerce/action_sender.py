@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from csdesk.domain.order_actions import OrderActionKind, OrderActionStatus
 from csdesk.server.channels.vault import VaultError
 from csdesk.server.channels.worker import LoopWorker, backoff
+from csdesk.server.commerce import stores
 from csdesk.server.commerce.store_api import (
     ActionResult,
     Address,
@@ -211,6 +212,8 @@ class ActionSender(LoopWorker):
             settings = self.runtime.settings(store)
             if settings is None or not settings.enabled:
                 raise StoreUnavailable(f"the store {store!r} is not connected")
+            if settings.provider not in stores.FACTORIES:
+                raise StoreUnavailable(f"this server has no {settings.provider} connector")
             with self.runtime.connector(settings) as conn, self.state.reads() as s:
                 action = s.get(m.OrderAction, action_id)
                 order = s.get(m.Order, order_id)

@@ -71,7 +71,8 @@ def _settings(rt: StoreRuntime, provider: str, name: str) -> StoreSettings:
     except VaultError as exc:
         log.error("store %s webhook refused: %s", name, exc)
         raise ApiError(503, "store_unavailable", "this store cannot be used now") from None
-    if found is None or found.provider != provider or not found.enabled:
+    unusable = found is None or provider not in stores.FACTORIES
+    if unusable or found is None or found.provider != provider or not found.enabled:
         raise ApiError(404, "store_not_connected", f"no {provider} store {name!r} is connected")
     return found
 

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from csdesk.server.channels.vault import VaultError
 from csdesk.server.channels.worker import LoopWorker, backoff
-from csdesk.server.commerce import importer
+from csdesk.server.commerce import importer, stores
 from csdesk.server.commerce.store_api import (
     StoreConnector,
     StoreCustomer,
@@ -145,6 +145,9 @@ class StoreSyncWorker(LoopWorker):
             self._failed(name, str(exc), None)
             return True
         if settings is None:
+            return True
+        if settings.provider not in stores.FACTORIES:
+            self._failed(name, f"this server has no {settings.provider} connector", None)
             return True
         try:
             with self.runtime.connector(settings) as conn:
