@@ -26,6 +26,9 @@ from csdesk.server.channels.webhooks import router as webhooks_router
 from csdesk.server.chat.routes import CORS as CHAT_CORS
 from csdesk.server.chat.routes import ChatRuntime
 from csdesk.server.chat.routes import router as chat_router
+from csdesk.server.commerce.routes import admin as stores_admin_router
+from csdesk.server.commerce.routes import webhooks as store_webhooks_router
+from csdesk.server.commerce.runtime import StoreRuntime
 from csdesk.server.config import ServerConfig
 from csdesk.server.edge import bad_text, body_cap, outage
 from csdesk.server.feed import log as feed_log
@@ -54,6 +57,7 @@ def create_app(config: ServerConfig, *, migrate: bool = True) -> FastAPI:
         s.commit()
     attachment_links.install(state)  # mutation handlers and senders reach the file store
     channels = ChannelRuntime(state)
+    store_runtime = StoreRuntime(state)
     upload_sweeper = UploadSweeper(state)
 
     @asynccontextmanager
@@ -76,6 +80,7 @@ def create_app(config: ServerConfig, *, migrate: bool = True) -> FastAPI:
 
             simulator = CustomerSimulator.start(state)
         await channels.start()
+        await store_runtime.start()
         upload_sweeper.start()
         waker = SnoozeWaker(state, config.snooze_wake_seconds)
         waker.start()
@@ -84,6 +89,7 @@ def create_app(config: ServerConfig, *, migrate: bool = True) -> FastAPI:
         finally:
             await waker.stop()
             await upload_sweeper.stop()
+            await store_runtime.stop()
             await channels.stop()
             if simulator is not None:
                 await simulator.stop()
@@ -103,6 +109,7 @@ def create_app(config: ServerConfig, *, migrate: bool = True) -> FastAPI:
     )
     app.state.csdesk = state
     app.state.channels = channels
+    app.state.stores = store_runtime
     app.state.chat = ChatRuntime(state)
     errors.install(app)
 
@@ -134,4 +141,6 @@ def create_app(config: ServerConfig, *, migrate: bool = True) -> FastAPI:
     app.include_router(webhooks_router)
     app.include_router(chat_router)
     app.include_router(templates_router)
+    app.include_router(store_webhooks_router)
+    app.include_router(stores_admin_router)
     return app

@@ -1,4 +1,4 @@
-"""``csdesk-server``: serve, migrate, add-user, seed-demo, channel."""
+"""``csdesk-server``: serve, migrate, add-user, seed-demo, channel, store."""
 
 from __future__ import annotations
 
@@ -151,6 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
     from csdesk.server.channels.admin_cli import add_parser as add_channel_parser
 
     add_channel_parser(sub, _db_arg)
+    from csdesk.server.commerce.admin_cli import add_parser as add_store_parser
+
+    add_store_parser(sub, _db_arg)
     scripts = sub.add_parser("scripts", help="call scripts: import a script file, list them")
     script_actions = scripts.add_subparsers(dest="scripts_action", required=True)
     imp = script_actions.add_parser("import", help="add or replace call scripts from JSON files")
@@ -244,6 +247,10 @@ def _run(args: argparse.Namespace, db: str) -> int:
             return run_channel(args, state.writes, state.config.data_dir)
         if args.command == "scripts":
             return _scripts(args, state)
+        if args.command == "store":
+            from csdesk.server.commerce.admin_cli import run as run_store
+
+            return run_store(args, state.writes, state.config.data_dir)
     except OperationalError as exc:
         print(f"csdesk-server: cannot use database {shown_url(db)!r}: {exc.orig}", file=sys.stderr)
         return 2

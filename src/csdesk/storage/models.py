@@ -249,6 +249,8 @@ class OrderLine(Synced, Base):
     quantity: Mapped[int] = mapped_column(Integer, default=1)
     unit_price_cents: Mapped[int] = mapped_column(Integer, default=0)
     order: Mapped[Order] = parent("Order", "OrderLine.order_id")
+    #: The store's id for the line (refunds and returns name lines by it); None: csdesk's own.
+    external_id: Mapped[str | None] = mapped_column(String(80), info=SERVER_ONLY)
 
 
 class Shipment(Synced, Base):
@@ -261,6 +263,10 @@ class Shipment(Synced, Base):
     shipped_at: Mapped[datetime | None]
     delivered_at: Mapped[datetime | None]
     order: Mapped[Order] = parent("Order", "Shipment.order_id")
+    #: The store's fulfillment id (imports update it in place); None: csdesk's own.
+    external_id: Mapped[str | None] = mapped_column(String(80), info=SERVER_ONLY)
+    #: The carrier's tracking page as the store gives it (https only; None: unknown).
+    tracking_url: Mapped[str | None] = mapped_column(String(500))
 
 
 class Return(Synced, Base):
@@ -270,6 +276,8 @@ class Return(Synced, Base):
     reason: Mapped[str] = mapped_column(String(500), default="")
     refund_cents: Mapped[int] = mapped_column(Integer, default=0)
     order: Mapped[Order] = parent("Order", "Return.order_id")
+    #: The store's id for the return or refund it mirrors; None: csdesk's own.
+    external_id: Mapped[str | None] = mapped_column(String(80), info=SERVER_ONLY)
 
 
 class OrderAction(Synced, Base):
@@ -617,3 +625,42 @@ class IdentityClaim(Synced, Base):
     session_hash: Mapped[str | None] = mapped_column(String(64), index=True, info=SERVER_ONLY)
     token_hash: Mapped[str | None] = mapped_column(String(64), index=True, info=SERVER_ONLY)
     token_expires_at: Mapped[datetime | None] = mapped_column(info=SERVER_ONLY)
+
+
+# --- connected stores (server only, never synced) ---------------------------------------------
+
+
+class StoreConnection(Base):
+    """A connected shop (``csdesk-server store add``): settings in the clear, secrets as a
+    Fernet token (``channels.vault``), and where its import stands, so an interrupted import
+    resumes from its cursor and ``store list`` shows the progress."""
+
+    __tablename__ = "store_connections"
+    name: Mapped[str] = mapped_column(String(16), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(16))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    secrets: Mapped[str] = mapped_column(Text)
+    #: customers, orders, then live (webhooks + reconcile).
+    phase: Mapped[str] = mapped_column(String(16), default="customers")
+    cursor: Mapped[str | None] = mapped_column(Text)
+    customers_done: Mapped[int] = mapped_column(Integer, default=0)
+    orders_done: Mapped[int] = mapped_column(Integer, default=0)
+    #: Store changes up to this time are here; the reconcile asks for what changed after it.
+    synced_through: Mapped[datetime | None]
+    next_run_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lease_until: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class StoreCustomerLink(Base):
+    """Which csdesk customer a store's customer record is (matched once, then kept)."""
+
+    __tablename__ = "store_customer_links"
+    store: Mapped[str] = mapped_column(String(16), primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    realm: Mapped[str] = mapped_column(String(16), default=Realm.PRODUCTION.value)

@@ -1,14 +1,19 @@
-"""Fixtures for the store connector tests: a fake WooCommerce on loopback and a connector."""
+"""Fixtures for the store tests: the vault key, the fake Shopify and WooCommerce, connectors."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 from csdesk.server.channels.egress import EgressPolicy, parse_origins
+from csdesk.server.channels.vault import ENV_KEY
 from csdesk.server.commerce.woocommerce import WooCommerceStore
+from tests.helpers.fakes.shopify import FakeShopify
 from tests.helpers.fakes.woocommerce import FakeWooCommerce
+from tests.server.commerce.support import TOKEN, Harness, harness
 
 WC_KEY = "ck_0123456789abcdef0123456789abcdef01234567"
 WC_SECRET = "cs_fedcba9876543210fedcba9876543210fedcba98"
@@ -56,3 +61,26 @@ def store(woo: FakeWooCommerce) -> Iterator[WooCommerceStore]:
         yield connector
     finally:
         connector.close()
+
+
+@pytest.fixture(scope="module")
+def store_key() -> Iterator[str]:
+    key = Fernet.generate_key().decode()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(ENV_KEY, key)
+        yield key
+
+
+@pytest.fixture
+def shopify() -> Iterator[FakeShopify]:
+    fake = FakeShopify(TOKEN).start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+
+
+@pytest.fixture
+def shop(db_url: str, tmp_path: Path, shopify: FakeShopify, store_key: str) -> Iterator[Harness]:
+    with harness(db_url, tmp_path, shopify) as h:
+        yield h

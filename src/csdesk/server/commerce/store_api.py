@@ -93,6 +93,16 @@ class StoreRefund:
 
 
 @dataclass(frozen=True)
+class StoreReturn:
+    """A return the store knows of; ``status`` in csdesk's ReturnStatus words."""
+
+    external_id: str
+    status: str
+    reason: str = ""
+    created_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class StoreOrder:
     external_id: str
     number: str  # what the customer sees ("#1001")
@@ -107,6 +117,7 @@ class StoreOrder:
     shipments: tuple[StoreShipment, ...] = ()
     refunds: tuple[StoreRefund, ...] = ()
     updated_at: datetime | None = None
+    returns: tuple[StoreReturn, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -126,6 +137,9 @@ class WebhookEvent:
     order: StoreOrder | None = None
     #: The store's id for a deleted record (``customers/delete``), nothing else known.
     deleted_id: str | None = None
+    #: The store's id of an order to fetch afresh (a fulfillment, refund or return of it
+    #: changed; the payload does not carry the whole order).
+    order_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,504 @@
+"""Shopify through the Admin GraphQL API (``/admin/api/2025-01/graphql.json``).
+
+* Every request carries ``X-Shopify-Access-Token``; the body is ``{"query", "variables"}``.
+* Cost-based throttle: each answer's ``extensions.cost.throttleStatus`` says how many points
+  are left and how fast they come back. Before a request the connector waits until the
+  points its last request of that kind cost are available; a ``THROTTLED`` error (or HTTP
+  429) is waited out and retried, up to ``MAX_THROTTLE_WAIT`` seconds in all, after which
+  :class:`StoreUnavailable` carries the wait so the caller backs off instead of blocking.
+* Lists are cursor-paged (``pageInfo { hasNextPage endCursor }``); the cursor is the import's
+  resume point.
+* Mutations' ``userErrors`` are the store saying no: :class:`StoreRefused` with its messages.
+* Webhooks: ``X-Shopify-Hmac-Sha256`` is the base64 HMAC-SHA256 of the raw body with the
+  app's client secret, compared in constant time.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Final
+
+from csdesk.server.commerce import shopify_parse as parse
+from csdesk.server.commerce import shopify_queries as q
+from csdesk.server.commerce.http import StoreHttp, retry_after
+from csdesk.server.commerce.store_api import (
+    ActionResult,
+    Address,
+    LineQuantity,
+    Page,
+    StoreCustomer,
+    StoreOrder,
+    StoreRefused,
+    StoreUnavailable,
+    WebhookEvent,
+)
+
+if TYPE_CHECKING:
+    from csdesk.server.commerce.stores import StoreSettings
+
+API_VERSION: Final = "2025-01"
+MAX_THROTTLE_WAIT: Final = 20.0
+_CUSTOMER_TOPICS: Final = frozenset({"customers/create", "customers/update"})
+_ORDER_TOPICS: Final = frozenset(
+    {
+        "orders/create",
+        "orders/updated",
+        "orders/paid",
+        "orders/cancelled",
+        "orders/fulfilled",
+        "orders/partially_fulfilled",
+        "orders/edited",
+    }
+)
+#: Topics whose payload names an order by ``order_id``: the order is fetched afresh.
+_ORDER_ID_TOPICS: Final = frozenset(
+    {"fulfillments/create", "fulfillments/update", "refunds/create"}
+)
+_RETURN_TOPICS: Final = frozenset(
+    {"returns/request", "returns/approve", "returns/decline", "returns/close", "returns/cancel"}
+)
+
+
+def connect(settings: StoreSettings, http: StoreHttp) -> ShopifyConnector:
+    size = settings.settings.get("page_size")
+    return ShopifyConnector(
+        http,
+        settings.secret("access_token"),
+        settings.secret("webhook_secret"),
+        settings.text("api_version", API_VERSION),
+        page_size=size if isinstance(size, int) and 1 <= size <= 250 else q.PAGE_SIZE,
+    )
+
+
+def hmac_signature(secret: str, body: bytes) -> str:
+    """What Shopify puts in ``X-Shopify-Hmac-Sha256`` for ``body``."""
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+class ShopifyConnector:
+    provider = "shopify"
+
+    def __init__(
+        self,
+        http: StoreHttp,
+        access_token: str,
+        webhook_secret: str,
+        api_version: str = API_VERSION,
+        *,
+        page_size: int = q.PAGE_SIZE,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.page_size = page_size
+        self.http = http
+        self._token = access_token
+        self._webhook_secret = webhook_secret
+        self.path = f"/admin/api/{api_version}/graphql.json"
+        self._sleep = sleep
+        #: Seconds waited for the throttle so far (visible to tests and the log).
+        self.waited = 0.0
+
+    # --- transport ----------------------------------------------------------------------------
+
+    def graphql(self, document: str, variables: Mapping[str, Any]) -> dict[str, Any]:
+        """``data`` of a successful answer; waits for and retries throttled requests."""
+        name = document.split("(", 1)[0].split()[-1]
+        budget = MAX_THROTTLE_WAIT
+        self._pace(name, budget)  # a retry below has already waited for what it needs
+        while True:
+            resp = self.http.request(
+                "POST",
+                self.path,
+                headers={"X-Shopify-Access-Token": self._token, "Content-Type": "application/json"},
+                body={"query": document, "variables": dict(variables)},
+            )
+            body = resp.data if isinstance(resp.data, dict) else {}
+            self._note_cost(name, body)
+            wait = self._throttled(resp.status, resp.headers, body)
+            if wait is None:
+                break
+            if wait > budget:
+                raise StoreUnavailable("Shopify is throttling csdesk's requests", wait)
+            budget -= wait
+            self._wait(wait)
+        if resp.status in (401, 403):
+            raise StoreUnavailable(
+                f"Shopify refused the access token (HTTP {resp.status}); check the app's scopes"
+            )
+        if resp.status >= 500 or resp.status == 404:
+            raise StoreUnavailable(f"Shopify answered HTTP {resp.status}")
+        if resp.status != 200 or not isinstance(resp.data, dict):
+            raise StoreUnavailable(f"Shopify answered HTTP {resp.status} without GraphQL data")
+        errors = body.get("errors")
+        if errors:
+            raise StoreUnavailable(f"Shopify GraphQL error: {_messages(errors)}")
+        data = body.get("data")
+        if not isinstance(data, dict):
+            raise StoreUnavailable("Shopify's answer has no data")
+        return data
+
+    def _wait(self, seconds: float) -> None:
+        self.waited += seconds
+        self._sleep(seconds)
+
+    def _pace(self, name: str, budget: float) -> None:
+        """Wait until the points this kind of request cost last time are available."""
+        wait = self.http.budget.wait_for(name)
+        if wait <= 0:
+            return
+        if wait > budget:
+            raise StoreUnavailable("Shopify's request budget is spent", wait)
+        self._wait(wait)
+
+    def _note_cost(self, name: str, body: Mapping[str, Any]) -> None:
+        cost = body.get("extensions", {}).get("cost") if isinstance(body, dict) else None
+        if not isinstance(cost, dict):
+            return
+        status = cost.get("throttleStatus")
+        available = rate = None
+        if isinstance(status, dict):
+            available = _number(status.get("currentlyAvailable"))
+            rate = _number(status.get("restoreRate"))
+        asked = _number(cost.get("requestedQueryCost")) or _number(cost.get("actualQueryCost"))
+        self.http.budget.note(name, available, rate, asked)
+
+    def _throttled(
+        self, status: int, headers: Mapping[str, str], body: Mapping[str, Any]
+    ) -> float | None:
+        """Seconds to wait before retrying, or None when the request was not throttled."""
+        if status == 429:
+            return retry_after(headers) or 1.0
+        errors = body.get("errors")
+        if not isinstance(errors, list) or not any(
+            isinstance(e, dict) and (e.get("extensions") or {}).get("code") == "THROTTLED"
+            for e in errors
+        ):
+            return None
+        cost = (body.get("extensions") or {}).get("cost") or {}
+        status_ = cost.get("throttleStatus") or {}
+        try:
+            needed = float(cost.get("requestedQueryCost") or 1.0)
+            available = float(status_.get("currentlyAvailable") or 0.0)
+            rate = float(status_.get("restoreRate") or 50.0)
+        except (TypeError, ValueError):
+            return 1.0
+        return max(0.0, (needed - available) / max(rate, 0.001))
+
+    # --- reading --------------------------------------------------------------------------------
+
+    def _page(
+        self, document: str, key: str, cursor: str | None, since: datetime | None
+    ) -> tuple[list[Any], str | None]:
+        variables: dict[str, Any] = {"first": self.page_size, "after": cursor}
+        if since is not None:
+            variables["query"] = f"updated_at:>'{since.strftime('%Y-%m-%dT%H:%M:%SZ')}'"
+        data = self.graphql(document, variables)
+        conn = data.get(key)
+        if not isinstance(conn, dict):
+            raise StoreUnavailable(f"Shopify's answer has no {key}")
+        info = conn.get("pageInfo") or {}
+        nodes = conn.get("nodes")
+        if not isinstance(nodes, list) or not isinstance(info, dict):
+            raise StoreUnavailable(f"Shopify's {key} page is malformed")
+        nxt = info.get("endCursor") if info.get("hasNextPage") else None
+        return nodes, str(nxt)[:2000] if nxt else None
+
+    def customers(self, cursor: str | None, updated_since: datetime | None) -> Page[StoreCustomer]:
+        nodes, nxt = self._page(q.CUSTOMERS, "customers", cursor, updated_since)
+        return Page([_parsed(parse.customer_node, n) for n in nodes], nxt)
+
+    def orders(self, cursor: str | None, updated_since: datetime | None) -> Page[StoreOrder]:
+        nodes, nxt = self._page(q.ORDERS, "orders", cursor, updated_since)
+        return Page([_parsed(parse.order_node, n) for n in nodes], nxt)
+
+    def order(self, external_id: str) -> StoreOrder:
+        data = self.graphql(q.ORDER, {"id": external_id})
+        node = data.get("order")
+        if node is None:
+            raise StoreRefused("Shopify has no such order")
+        order: StoreOrder = _parsed(parse.order_node, node)
+        return order
+
+    # --- webhooks -------------------------------------------------------------------------------
+
+    def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> bool:
+        given = _header(headers, "x-shopify-hmac-sha256")
+        if not given or not self._webhook_secret:
+            return False
+        expected = hmac_signature(self._webhook_secret, body)
+        return hmac.compare_digest(given.encode("ascii", "replace"), expected.encode("ascii"))
+
+    def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent | None:
+        topic = _header(headers, "x-shopify-topic").strip().lower()
+        try:
+            data = json.loads(body)
+        except (ValueError, RecursionError):
+            raise parse.ShapeError("the body is not JSON") from None
+        if not isinstance(data, dict):
+            raise parse.ShapeError("the body is not a JSON object")
+        from csdesk.server.edge.bad_text import scrub_payload
+
+        data = scrub_payload(data, "shopify")
+        if topic in _CUSTOMER_TOPICS:
+            return WebhookEvent(topic, customer=parse.rest_customer(data))
+        if topic == "customers/delete":
+            return WebhookEvent(topic, deleted_id=parse.gid("Customer", data.get("id")))
+        if topic in _ORDER_TOPICS:
+            return WebhookEvent(
+                topic, customer=parse.rest_customer_of(data), order=parse.rest_order(data)
+            )
+        if topic in _ORDER_ID_TOPICS or topic in _RETURN_TOPICS:
+            order_id = data.get("order_id")
+            if order_id is None and isinstance(data.get("order"), dict):
+                order_id = data["order"].get("id") or data["order"].get("admin_graphql_api_id")
+            return WebhookEvent(topic, order_id=parse.gid("Order", order_id))
+        return None
+
+    # --- actions --------------------------------------------------------------------------------
+
+    def _order_for_actions(self, order_id: str) -> dict[str, Any]:
+        node = self.graphql(q.ORDER_FOR_ACTIONS, {"id": order_id}).get("order")
+        if not isinstance(node, dict):
+            raise StoreRefused("Shopify has no such order")
+        return node
+
+    def _mutate(self, document: str, key: str, variables: Mapping[str, Any]) -> dict[str, Any]:
+        data = self.graphql(document, variables)
+        result = data.get(key)
+        if not isinstance(result, dict):
+            raise StoreUnavailable(f"Shopify's answer has no {key}")
+        errors = result.get("userErrors") or result.get("orderCancelUserErrors")
+        if errors:
+            raise StoreRefused(f"Shopify: {_messages(errors)}")
+        return result
+
+    def refund(
+        self,
+        order_id: str,
+        lines: Sequence[LineQuantity],
+        amount_cents: int,
+        currency: str,
+        reason: str,
+    ) -> ActionResult:
+        order = self._order_for_actions(order_id)
+        parents = [
+            t
+            for t in order.get("transactions") or []
+            if isinstance(t, dict)
+            and t.get("kind") in ("SALE", "CAPTURE")
+            and t.get("status") == "SUCCESS"
+        ]
+        refund_input: dict[str, Any] = {
+            "orderId": order_id,
+            "note": reason[:500] or None,
+            "notify": True,
+            "refundLineItems": [
+                {
+                    "lineItemId": ln.line_external_id,
+                    "quantity": ln.quantity,
+                    "restockType": "NO_RESTOCK",
+                }
+                for ln in lines
+            ],
+        }
+        if amount_cents > 0:
+            if not parents:
+                raise StoreRefused("Shopify shows no captured payment to refund")
+            parent = parents[0]
+            refund_input["transactions"] = [
+                {
+                    "orderId": order_id,
+                    "parentId": parent["id"],
+                    "gateway": parent.get("gateway") or "manual",
+                    "kind": "REFUND",
+                    "amount": _decimal(amount_cents, currency),
+                }
+            ]
+        result = self._mutate(q.REFUND_CREATE, "refundCreate", {"input": refund_input})
+        refund = result.get("refund") or {}
+        return ActionResult(
+            f"Refund of {_decimal(amount_cents, currency)} {currency} recorded in Shopify",
+            external_id=_id(refund),
+        )
+
+    def create_return(
+        self, order_id: str, lines: Sequence[LineQuantity], reason: str, instructions: str
+    ) -> ActionResult:
+        order = self._order_for_actions(order_id)
+        by_line: dict[str, str] = {}
+        for f in order.get("fulfillments") or []:
+            for fli in ((f or {}).get("fulfillmentLineItems") or {}).get("nodes") or []:
+                line = (fli or {}).get("lineItem") or {}
+                if line.get("id") and fli.get("id"):
+                    by_line.setdefault(str(line["id"]), str(fli["id"]))
+        items = []
+        for ln in lines:
+            fli_id = by_line.get(ln.line_external_id)
+            if fli_id is None:
+                raise StoreRefused("that line has not been fulfilled, so it cannot be returned")
+            items.append(
+                {
+                    "fulfillmentLineItemId": fli_id,
+                    "quantity": ln.quantity,
+                    "returnReason": "OTHER",
+                    "returnReasonNote": reason[:255],
+                }
+            )
+        result = self._mutate(
+            q.RETURN_CREATE,
+            "returnCreate",
+            {
+                "returnInput": {
+                    "orderId": order_id,
+                    "returnLineItems": items,
+                    "notifyCustomer": True,
+                }
+            },
+        )
+        ret = result.get("return") or {}
+        name = str(ret.get("name") or "")
+        return ActionResult(
+            f"Return {name} opened in Shopify".replace("  ", " "),
+            external_id=_id(ret),
+            extra={"instructions": instructions[:1000]} if instructions else {},
+        )
+
+    def cancel(self, order_id: str, reason: str) -> ActionResult:
+        result = self._mutate(
+            q.ORDER_CANCEL,
+            "orderCancel",
+            {
+                "orderId": order_id,
+                "reason": "CUSTOMER",
+                "refund": True,
+                "restock": True,
+                "notifyCustomer": True,
+                "staffNote": reason[:255] or None,
+            },
+        )
+        job = result.get("job") or {}
+        return ActionResult("Cancellation requested in Shopify", external_id=_id(job))
+
+    def create_replacement(
+        self, order_id: str, lines: Sequence[LineQuantity], note: str
+    ) -> ActionResult:
+        order = self._order_for_actions(order_id)
+        known = {
+            str(li.get("id")): li
+            for li in ((order.get("lineItems") or {}).get("nodes") or [])
+            if isinstance(li, dict)
+        }
+        items = []
+        for ln in lines:
+            li = known.get(ln.line_external_id)
+            if li is None:
+                raise StoreRefused("that line is not on the order")
+            variant = (li.get("variant") or {}).get("id")
+            if variant:
+                items.append({"variantId": variant, "quantity": ln.quantity})
+            else:
+                price = ((li.get("originalUnitPriceSet") or {}).get("shopMoney") or {}).get(
+                    "amount"
+                )
+                items.append(
+                    {"title": li.get("title") or "Item", "quantity": ln.quantity,
+                     "originalUnitPrice": price or "0"}
+                )  # fmt: skip
+        draft: dict[str, Any] = {
+            "lineItems": items,
+            "note": (note or f"Replacement for {order.get('name')}")[:500],
+            "tags": ["csdesk-replacement"],
+            "appliedDiscount": {"valueType": "PERCENTAGE", "value": 100.0, "title": "Replacement"},
+        }
+        if (order.get("customer") or {}).get("id"):
+            draft["customerId"] = order["customer"]["id"]
+        if order.get("email"):
+            draft["email"] = order["email"]
+        if isinstance(order.get("shippingAddress"), dict):
+            draft["shippingAddress"] = order["shippingAddress"]
+        result = self._mutate(q.DRAFT_ORDER_CREATE, "draftOrderCreate", {"input": draft})
+        made = result.get("draftOrder") or {}
+        return ActionResult(
+            f"Replacement draft order {made.get('name') or ''} created in Shopify".replace(
+                "  ", " "
+            ),
+            external_id=_id(made),
+        )
+
+    def change_shipping_address(self, order_id: str, address: Address) -> ActionResult:
+        first, _sp, last = address.name.strip().partition(" ")
+        mailing = {
+            "firstName": first,
+            "lastName": last,
+            "address1": address.line1,
+            "address2": address.line2,
+            "city": address.city,
+            "provinceCode": address.region,
+            "zip": address.postal_code,
+            "countryCode": address.country_code.upper(),
+            "phone": address.phone,
+        }
+        self._mutate(
+            q.ORDER_UPDATE,
+            "orderUpdate",
+            {"input": {"id": order_id, "shippingAddress": {k: v for k, v in mailing.items() if v}}},
+        )
+        return ActionResult("Shipping address changed in Shopify")
+
+    def add_note(self, order_id: str, text: str) -> ActionResult:
+        order = self._order_for_actions(order_id)
+        before = str(order.get("note") or "")
+        note = f"{before}\n{text}" if before else text
+        self._mutate(
+            q.ORDER_UPDATE, "orderUpdate", {"input": {"id": order_id, "note": note[:5000]}}
+        )
+        return ActionResult("Note added to the order in Shopify")
+
+
+def _parsed(fn: Callable[[Any], Any], node: Any) -> Any:
+    try:
+        return fn(node)
+    except parse.ShapeError as exc:
+        raise StoreUnavailable(f"Shopify sent a record csdesk cannot read: {exc}") from None
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if 0 <= value < 1e9 else None
+
+
+def _messages(errors: Any) -> str:
+    if not isinstance(errors, list):
+        return str(errors)[:300]
+    texts = [
+        str(e.get("message", e))[:200] if isinstance(e, dict) else str(e)[:200] for e in errors
+    ]
+    return "; ".join(texts[:5]) or "unknown error"
+
+
+def _id(node: Any) -> str | None:
+    value = node.get("id") if isinstance(node, dict) else None
+    return str(value)[:80] if value else None
+
+
+def _decimal(amount_cents: int, currency: str) -> str:
+    exp = parse.exponent(currency)
+    if exp == 0:
+        return str(amount_cents)
+    sign = "-" if amount_cents < 0 else ""
+    whole, frac = divmod(abs(amount_cents), 10**exp)
+    return f"{sign}{whole}.{frac:0{exp}d}"
+
+
+def _header(headers: Mapping[str, str], name: str) -> str:
+    for key, value in headers.items():
+        if key.lower() == name:
+            return value
+    return ""

@@ -1,0 +1,642 @@
+"""Shopify's Admin GraphQL API (2025-01) as documented, for the store connector's tests.
+
+Checked on every request (a breach is answered with Shopify's error *and* listed in
+``violations``): ``POST /admin/api/2025-01/graphql.json``; ``X-Shopify-Access-Token`` the
+app's token (else 401 ``{"errors": "[API] Invalid API key or access token ..."}``);
+``Content-Type: application/json``; a body ``{"query": str, "variables": object}`` whose
+operation is one csdesk sends, with variables of the documented types (``first`` 1..250,
+``after`` a cursor this server issued, ``query`` Shopify's search syntax) and mutation inputs
+of the documented shapes (RefundInput, ReturnInput, OrderCancel's arguments, DraftOrderInput,
+OrderInput).
+
+The cost-based throttle: a bucket of ``maximum`` points refilled at ``restore_rate`` a
+second; every operation costs ``cost`` points; without enough points the answer is
+``{"errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}]}`` with the
+``extensions.cost.throttleStatus`` Shopify sends. Lists are cursor-paged and sorted by
+``updatedAt``; ``updated_at:>'…'`` filters them.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import re
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from tests.helpers.fakes.base import Answer, FakeProvider, Recorded, Violation
+
+API_VERSION = "2025-01"
+PATH = f"/admin/api/{API_VERSION}/graphql.json"
+_OPERATIONS = {
+    "Customers": "query",
+    "Orders": "query",
+    "Order": "query",
+    "OrderForActions": "query",
+    "RefundCreate": "mutation",
+    "ReturnCreate": "mutation",
+    "OrderCancel": "mutation",
+    "DraftOrderCreate": "mutation",
+    "OrderUpdate": "mutation",
+}
+_GID = re.compile(r"^gid://shopify/[A-Za-z]+/\d+$")
+_SINCE = re.compile(r"^updated_at:>'(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)'$")
+
+
+def iso(t: datetime) -> str:
+    return t.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def money(amount: str, currency: str = "EUR") -> dict[str, Any]:
+    return {"shopMoney": {"amount": amount, "currencyCode": currency}}
+
+
+class FakeShopify(FakeProvider):
+    name = "shopify"
+
+    def __init__(self, token: str, *, maximum: float = 1000.0, restore_rate: float = 50.0) -> None:
+        super().__init__()
+        self.token = token
+        self.maximum = maximum
+        self.restore_rate = restore_rate
+        self.cost = 10.0
+        self._points = maximum
+        self._at = time.monotonic()
+        self.throttled = 0
+        self._forced = 0
+        self._report_empty = False
+        self._ids = itertools.count(1001)
+        self._lock = threading.RLock()
+        self.clock = datetime.now(UTC) - timedelta(days=30)
+        self.customers: dict[str, dict[str, Any]] = {}
+        self.orders: dict[str, dict[str, Any]] = {}
+        #: order gid -> extra data only actions see: transactions, note, address, variants.
+        self.extra: dict[str, dict[str, Any]] = {}
+        self.drafts: list[dict[str, Any]] = []
+        self.cancelled: list[str] = []
+
+    def force_throttle(self, times: int) -> None:
+        """Answer the next ``times`` API calls THROTTLED (an empty bucket), whatever the time."""
+        with self._lock:
+            self._forced = times
+
+    def bucket(self, maximum: float, cost: float, restore_rate: float) -> None:
+        """A smaller throttle bucket, full now."""
+        with self._lock:
+            self.maximum, self.cost, self.restore_rate = maximum, cost, restore_rate
+            self._points, self._at = maximum, time.monotonic()
+
+    # --- data -----------------------------------------------------------------------------
+
+    def _tick(self) -> str:
+        """Now (as Shopify stamps ``updatedAt``), strictly later than the last stamp."""
+        self.clock = max(self.clock + timedelta(seconds=1), datetime.now(UTC))
+        return iso(self.clock)
+
+    def gid(self, kind: str) -> str:
+        return f"gid://shopify/{kind}/{next(self._ids)}"
+
+    def add_customer(
+        self, email: str | None, *, verified: bool = True, first: str = "Ana", last: str = "Lima",
+        phone: str | None = None,
+    ) -> str:  # fmt: skip
+        with self._lock:
+            cid = self.gid("Customer")
+            now = self._tick()
+            self.customers[cid] = {
+                "id": cid,
+                "displayName": f"{first} {last}",
+                "firstName": first,
+                "lastName": last,
+                "email": email,
+                "phone": phone,
+                "verifiedEmail": verified,
+                "createdAt": now,
+                "updatedAt": now,
+                "tags": ["vip"],
+            }
+            return cid
+
+    def add_order(
+        self, customer_id: str | None, *, lines: int = 2, price: str = "20.00",
+        fulfilled: bool = False, email: str | None = None,
+    ) -> str:  # fmt: skip
+        with self._lock:
+            oid = self.gid("Order")
+            now = self._tick()
+            number = f"#{next(self._ids)}"
+            items = [
+                {
+                    "id": self.gid("LineItem"),
+                    "sku": f"SKU-{i}",
+                    "title": f"Mug {i}",
+                    "quantity": 1,
+                    "originalUnitPriceSet": money(price),
+                }
+                for i in range(lines)
+            ]
+            total = str(Decimal(price) * lines)
+            customer = self.customers.get(customer_id) if customer_id else None
+            order: dict[str, Any] = {
+                "id": oid,
+                "name": number,
+                "createdAt": now,
+                "processedAt": now,
+                "updatedAt": now,
+                "cancelledAt": None,
+                "email": email or (customer or {}).get("email"),
+                "phone": None,
+                "currencyCode": "EUR",
+                "displayFinancialStatus": "PAID",
+                "displayFulfillmentStatus": "UNFULFILLED",
+                "totalPriceSet": money(total),
+                "customer": dict(customer) if customer else None,
+                "lineItems": {"nodes": items},
+                "fulfillments": [],
+                "refunds": [],
+                "returns": {"nodes": []},
+            }
+            self.orders[oid] = order
+            self.extra[oid] = {
+                "note": None,
+                "transactions": [
+                    {
+                        "id": self.gid("OrderTransaction"),
+                        "gateway": "shopify_payments",
+                        "kind": "SALE",
+                        "status": "SUCCESS",
+                        "amountSet": money(total),
+                    }
+                ],
+                "variants": {li["id"]: self.gid("ProductVariant") for li in items},
+                "fulfillment_lines": {},
+                "shippingAddress": {"firstName": "Ana", "lastName": "Lima", "address1": "Rua 1",
+                                    "city": "Porto", "zip": "4000-001", "countryCode": "PT"},
+            }  # fmt: skip
+            if fulfilled:
+                self.fulfil(oid)
+            return oid
+
+    def fulfil(self, oid: str, status: str = "IN_TRANSIT") -> str:
+        with self._lock:
+            order = self.orders[oid]
+            fid = self.gid("Fulfillment")
+            order["fulfillments"].append(
+                {
+                    "id": fid,
+                    "status": "SUCCESS",
+                    "displayStatus": status,
+                    "createdAt": self._tick(),
+                    "inTransitAt": iso(self.clock),
+                    "deliveredAt": None,
+                    "estimatedDeliveryAt": iso(self.clock + timedelta(days=3)),
+                    "trackingInfo": [
+                        {
+                            "company": "DHL Express",
+                            "number": "JD014600006281230704",
+                            "url": "https://www.dhl.com/track?n=JD014600006281230704",
+                        }
+                    ],
+                }
+            )
+            for li in order["lineItems"]["nodes"]:
+                self.extra[oid]["fulfillment_lines"][li["id"]] = self.gid("FulfillmentLineItem")
+            order["displayFulfillmentStatus"] = "FULFILLED"
+            order["updatedAt"] = self._tick()
+            return fid
+
+    def touch(self, oid: str, **changes: Any) -> None:
+        with self._lock:
+            self.orders[oid].update(changes)
+            self.orders[oid]["updatedAt"] = self._tick()
+
+    def rest_order(self, oid: str) -> dict[str, Any]:
+        """The order as a webhook (REST shape) carries it."""
+        o = self.orders[oid]
+        num = lambda g: int(g.rsplit("/", 1)[1])  # noqa: E731
+        customer = o["customer"]
+        return {
+            "id": num(o["id"]),
+            "admin_graphql_api_id": o["id"],
+            "name": o["name"],
+            "email": o["email"],
+            "phone": None,
+            "created_at": o["createdAt"],
+            "updated_at": o["updatedAt"],
+            "processed_at": o["processedAt"],
+            "cancelled_at": o["cancelledAt"],
+            "currency": "EUR",
+            "total_price": o["totalPriceSet"]["shopMoney"]["amount"],
+            "financial_status": o["displayFinancialStatus"].lower(),
+            "fulfillment_status": "fulfilled" if o["fulfillments"] else None,
+            "customer": None
+            if customer is None
+            else {
+                "id": num(customer["id"]),
+                "email": customer["email"],
+                "phone": customer["phone"],
+                "first_name": customer["firstName"],
+                "last_name": customer["lastName"],
+                "verified_email": customer["verifiedEmail"],
+                "created_at": customer["createdAt"],
+                "updated_at": customer["updatedAt"],
+                "tags": "vip",
+            },
+            "line_items": [
+                {
+                    "id": num(li["id"]),
+                    "sku": li["sku"],
+                    "title": li["title"],
+                    "quantity": li["quantity"],
+                    "price": li["originalUnitPriceSet"]["shopMoney"]["amount"],
+                }
+                for li in o["lineItems"]["nodes"]
+            ],
+            "fulfillments": [
+                {
+                    "id": num(f["id"]),
+                    "status": "success",
+                    "shipment_status": f["displayStatus"].lower(),
+                    "tracking_company": f["trackingInfo"][0]["company"],
+                    "tracking_number": f["trackingInfo"][0]["number"],
+                    "tracking_url": f["trackingInfo"][0]["url"],
+                    "created_at": f["createdAt"],
+                }
+                for f in o["fulfillments"]
+            ],
+            "refunds": [],
+        }
+
+    # --- the API --------------------------------------------------------------------------
+
+    def error(self, status: int, message: str) -> Answer:
+        if status == 401:
+            return Answer(
+                401,
+                {
+                    "errors": "[API] Invalid API key or access token "
+                    "(unrecognized login or wrong password)"
+                },
+            )
+        return Answer(status, {"errors": message})
+
+    def _refuse(self, status: int, why: str) -> Violation:
+        return Violation(self.error(status, why), why)
+
+    def _graphql_error(self, why: str) -> Violation:
+        return Violation(Answer(200, {"errors": [{"message": why}]}), why)
+
+    def _throttle(self) -> dict[str, Any] | None:
+        with self._lock:
+            if self._forced > 0:
+                self._forced -= 1
+                self.throttled += 1
+                self._report_empty = True
+                return None
+            self._report_empty = False
+            now = time.monotonic()
+            self._points = min(self.maximum, self._points + (now - self._at) * self.restore_rate)
+            self._at = now
+            if self._points < self.cost:
+                self.throttled += 1
+                return None
+            self._points -= self.cost
+            return self._status()
+
+    def _status(self) -> dict[str, Any]:
+        return {
+            "requestedQueryCost": self.cost,
+            "actualQueryCost": self.cost,
+            "throttleStatus": {
+                "maximumAvailable": self.maximum,
+                "currentlyAvailable": int(self._points),
+                "restoreRate": self.restore_rate,
+            },
+        }
+
+    def handle(self, req: Recorded) -> Answer:
+        if req.method != "POST" or req.path != PATH:
+            raise self._refuse(404, f"Not Found: {req.method} {req.path}")
+        if req.headers.get("x-shopify-access-token") != self.token:
+            raise self._refuse(401, "wrong or missing X-Shopify-Access-Token")
+        if not req.headers.get("content-type", "").startswith("application/json"):
+            raise self._refuse(415, "Content-Type is not application/json")
+        try:
+            body = req.json()
+        except ValueError:
+            raise self._refuse(400, "body is not JSON") from None
+        if not isinstance(body, dict) or not isinstance(body.get("query"), str):
+            raise self._graphql_error("Parameter Missing or Invalid: query")
+        variables = body.get("variables") or {}
+        if not isinstance(variables, dict):
+            raise self._graphql_error("variables is not an object")
+        found = re.match(r"\s*(query|mutation)\s+(\w+)", body["query"])
+        if not found or _OPERATIONS.get(found.group(2)) != found.group(1):
+            raise self._graphql_error("an operation csdesk has no business sending")
+        status = self._throttle()
+        if status is None:
+            cost = dict(self._status(), actualQueryCost=None)
+            if self._report_empty:  # a forced throttle: as if the bucket were empty
+                cost["throttleStatus"] = dict(cost["throttleStatus"], currentlyAvailable=0)
+            return Answer(
+                200,
+                {
+                    "errors": [
+                        {
+                            "message": "Throttled",
+                            "extensions": {
+                                "code": "THROTTLED",
+                                "documentation": "https://shopify.dev/api/usage/rate-limits",
+                            },
+                        }
+                    ],
+                    "extensions": {"cost": cost},
+                },
+            )
+        with self._lock:
+            data = getattr(self, "_op_" + found.group(2))(variables)
+        return Answer(200, {"data": data, "extensions": {"cost": status}})
+
+    # --- queries --------------------------------------------------------------------------
+
+    def _page(self, items: dict[str, dict[str, Any]], v: dict[str, Any]) -> dict[str, Any]:
+        first, after, query = v.get("first"), v.get("after"), v.get("query")
+        if not isinstance(first, int) or isinstance(first, bool) or not 1 <= first <= 250:
+            raise self._graphql_error("first must be an Int between 1 and 250")
+        rows = sorted(items.values(), key=lambda r: (r["updatedAt"], r["id"]))
+        if query is not None:
+            since = _SINCE.match(query) if isinstance(query, str) else None
+            if since is None:
+                raise self._graphql_error(f"unsupported search query {query!r}")
+            rows = [r for r in rows if r["updatedAt"] > since.group(1)]
+        start = 0
+        if after is not None:
+            try:
+                start = int(base64.b64decode(after).decode().removeprefix("cursor:"))
+            except ValueError:
+                raise self._graphql_error("Invalid cursor for current pagination sort.") from None
+        chunk = rows[start : start + first]
+        end = start + len(chunk)
+        return {
+            "pageInfo": {
+                "hasNextPage": end < len(rows),
+                "endCursor": base64.b64encode(f"cursor:{end}".encode()).decode() if chunk else None,
+            },
+            "nodes": [json.loads(json.dumps(r)) for r in chunk],
+        }
+
+    def _op_Customers(self, v: dict[str, Any]) -> dict[str, Any]:
+        return {"customers": self._page(self.customers, v)}
+
+    def _op_Orders(self, v: dict[str, Any]) -> dict[str, Any]:
+        return {"orders": self._page(self.orders, v)}
+
+    def _order_id(self, value: Any) -> dict[str, Any] | None:
+        if not isinstance(value, str) or not _GID.match(value):
+            raise self._graphql_error("Variable $id of type ID! was provided invalid value")
+        return self.orders.get(value)
+
+    def _op_Order(self, v: dict[str, Any]) -> dict[str, Any]:
+        return {"order": self._order_id(v.get("id"))}
+
+    def _op_OrderForActions(self, v: dict[str, Any]) -> dict[str, Any]:
+        order = self._order_id(v.get("id"))
+        if order is None:
+            return {"order": None}
+        extra = self.extra[order["id"]]
+        lines = [
+            {**li, "variant": {"id": extra["variants"][li["id"]]}}
+            for li in order["lineItems"]["nodes"]
+        ]
+        fulfillment_lines = [
+            {"id": fli, "quantity": 1, "lineItem": {"id": li}}
+            for li, fli in extra["fulfillment_lines"].items()
+        ]
+        return {
+            "order": {
+                "id": order["id"],
+                "name": order["name"],
+                "note": extra["note"],
+                "email": order["email"],
+                "currencyCode": "EUR",
+                "customer": {"id": order["customer"]["id"]} if order["customer"] else None,
+                "shippingAddress": extra["shippingAddress"],
+                "transactions": extra["transactions"],
+                "lineItems": {"nodes": lines},
+                "fulfillments": [{"fulfillmentLineItems": {"nodes": fulfillment_lines}}]
+                if fulfillment_lines
+                else [],
+            }
+        }
+
+    # --- mutations ------------------------------------------------------------------------
+
+    @staticmethod
+    def _errors(*messages: str, field: str = "input") -> list[dict[str, Any]]:
+        return [{"field": [field], "message": m} for m in messages]
+
+    def _check_keys(self, value: Any, allowed: set[str], what: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self._graphql_error(f"{what} must be an object")
+        unknown = set(value) - allowed
+        if unknown:
+            raise self._graphql_error(f"{what} has no field(s) {sorted(unknown)}")
+        return value
+
+    def _op_RefundCreate(self, v: dict[str, Any]) -> dict[str, Any]:
+        allowed = {"orderId", "note", "notify", "refundLineItems", "transactions", "shipping",
+                   "currency"}  # fmt: skip
+        inp = self._check_keys(v.get("input"), allowed, "RefundInput")
+        order = self._order_id(inp.get("orderId"))
+        if order is None:
+            return {
+                "refundCreate": {"refund": None, "userErrors": self._errors("Order does not exist")}
+            }
+        known = {li["id"]: li for li in order["lineItems"]["nodes"]}
+        for rli in inp.get("refundLineItems") or []:
+            self._check_keys(rli, {"lineItemId", "quantity", "restockType", "locationId"},
+                             "RefundLineItemInput")  # fmt: skip
+            if rli.get("restockType") not in ("NO_RESTOCK", "CANCEL", "RETURN", None):
+                raise self._graphql_error("restockType is not a RefundLineItemRestockType")
+            if rli.get("lineItemId") not in known:
+                return {
+                    "refundCreate": {
+                        "refund": None,
+                        "userErrors": self._errors("Line item does not exist"),
+                    }
+                }
+        extra = self.extra[order["id"]]
+        paid = Decimal(order["totalPriceSet"]["shopMoney"]["amount"])
+        refunded = sum(
+            (Decimal(r["totalRefundedSet"]["shopMoney"]["amount"]) for r in order["refunds"]),
+            Decimal(0),
+        )
+        amount = Decimal(0)
+        for tx in inp.get("transactions") or []:
+            self._check_keys(tx, {"orderId", "parentId", "gateway", "kind", "amount"},
+                             "OrderTransactionInput")  # fmt: skip
+            parents = {t["id"]: t for t in extra["transactions"]}
+            if tx.get("kind") != "REFUND" or tx.get("orderId") != order["id"]:
+                raise self._graphql_error("a refund transaction needs kind REFUND and the order")
+            parent = parents.get(tx.get("parentId"))
+            if parent is None or parent["gateway"] != tx.get("gateway"):
+                return {
+                    "refundCreate": {
+                        "refund": None,
+                        "userErrors": self._errors("Parent transaction not found"),
+                    }
+                }
+            if not isinstance(tx.get("amount"), str) or not re.match(
+                r"^\d+(\.\d+)?$", tx["amount"]
+            ):
+                raise self._graphql_error("amount must be a Decimal string")
+            amount += Decimal(tx["amount"])
+        if amount > paid - refunded:
+            return {
+                "refundCreate": {
+                    "refund": None,
+                    "userErrors": self._errors(
+                        "Refund amount must be less than or equal to the refundable amount "
+                        f"({paid - refunded})"
+                    ),
+                }
+            }
+        refund = {
+            "id": self.gid("Refund"),
+            "createdAt": self._tick(),
+            "note": inp.get("note"),
+            "totalRefundedSet": money(f"{amount:.2f}"),
+        }
+        order["refunds"].append(refund)
+        order["displayFinancialStatus"] = "PARTIALLY_REFUNDED"
+        order["updatedAt"] = self._tick()
+        return {
+            "refundCreate": {
+                "refund": {"id": refund["id"], "totalRefundedSet": refund["totalRefundedSet"]},
+                "userErrors": [],
+            }
+        }
+
+    def _op_ReturnCreate(self, v: dict[str, Any]) -> dict[str, Any]:
+        inp = self._check_keys(v.get("returnInput"), {"orderId", "returnLineItems",
+                               "notifyCustomer", "requestedAt", "exchangeLineItems",
+                               "returnShippingFee"}, "ReturnInput")  # fmt: skip
+        order = self._order_id(inp.get("orderId"))
+        if order is None:
+            return {
+                "returnCreate": {"return": None, "userErrors": self._errors("Order does not exist")}
+            }
+        valid = set(self.extra[order["id"]]["fulfillment_lines"].values())
+        items = inp.get("returnLineItems")
+        if not isinstance(items, list) or not items:
+            raise self._graphql_error("returnLineItems is required")
+        for item in items:
+            fields = {"fulfillmentLineItemId", "quantity", "returnReason", "returnReasonNote",
+                      "customerNote"}  # fmt: skip
+            self._check_keys(item, fields, "ReturnLineItemInput")
+            if item.get("returnReason") not in ("COLOR", "DEFECTIVE", "NOT_AS_DESCRIBED", "OTHER",
+                                                "SIZE_TOO_LARGE", "SIZE_TOO_SMALL", "STYLE",
+                                                "UNKNOWN", "UNWANTED", "WRONG_ITEM"):  # fmt: skip
+                raise self._graphql_error("returnReason is not a ReturnReason")
+            if item.get("fulfillmentLineItemId") not in valid:
+                return {
+                    "returnCreate": {
+                        "return": None,
+                        "userErrors": self._errors(
+                            "Fulfillment line item does not exist", field="returnInput"
+                        ),
+                    }
+                }
+        ret = {"id": self.gid("Return"), "name": f"{order['name']}-R1", "status": "OPEN"}
+        order["returns"]["nodes"].append(ret)
+        order["updatedAt"] = self._tick()
+        return {"returnCreate": {"return": ret, "userErrors": []}}
+
+    def _op_OrderCancel(self, v: dict[str, Any]) -> dict[str, Any]:
+        for key in ("reason", "refund", "restock"):
+            if v.get(key) is None:
+                raise self._graphql_error(f"Variable ${key} is required")
+        if v["reason"] not in ("CUSTOMER", "DECLINED", "FRAUD", "INVENTORY", "OTHER", "STAFF"):
+            raise self._graphql_error("reason is not an OrderCancelReason")
+        order = self._order_id(v.get("orderId"))
+        if order is None or order["fulfillments"]:
+            why = "Order does not exist" if order is None else "Cannot cancel a fulfilled order"
+            return {
+                "orderCancel": {
+                    "job": None,
+                    "orderCancelUserErrors": [
+                        {"field": ["orderId"], "message": why, "code": "INVALID"}
+                    ],
+                }
+            }
+        order["cancelledAt"] = self._tick()
+        order["updatedAt"] = order["cancelledAt"]
+        self.cancelled.append(order["id"])
+        return {
+            "orderCancel": {
+                "job": {"id": self.gid("Job"), "done": False},
+                "orderCancelUserErrors": [],
+            }
+        }
+
+    def _op_DraftOrderCreate(self, v: dict[str, Any]) -> dict[str, Any]:
+        fields = {"lineItems", "note", "tags", "appliedDiscount", "customerId", "email",
+                  "shippingAddress"}  # fmt: skip
+        inp = self._check_keys(v.get("input"), fields, "DraftOrderInput")
+        items = inp.get("lineItems")
+        if not isinstance(items, list) or not items:
+            return {
+                "draftOrderCreate": {
+                    "draftOrder": None,
+                    "userErrors": self._errors("Add at least 1 product", field="lineItems"),
+                }
+            }
+        for item in items:
+            if not (item.get("variantId") or (item.get("title") and item.get("originalUnitPrice"))):
+                raise self._graphql_error(
+                    "a DraftOrderLineItemInput needs variantId or title and price"
+                )
+        draft = {"id": self.gid("DraftOrder"), "name": f"#D{len(self.drafts) + 1}", "input": inp}
+        self.drafts.append(draft)
+        return {
+            "draftOrderCreate": {
+                "draftOrder": {"id": draft["id"], "name": draft["name"]},
+                "userErrors": [],
+            }
+        }
+
+    def _op_OrderUpdate(self, v: dict[str, Any]) -> dict[str, Any]:
+        inp = self._check_keys(v.get("input"), {"id", "note", "shippingAddress", "email", "tags"},
+                               "OrderInput")  # fmt: skip
+        order = self._order_id(inp.get("id"))
+        if order is None:
+            return {
+                "orderUpdate": {
+                    "order": None,
+                    "userErrors": self._errors("Order does not exist", field="id"),
+                }
+            }
+        extra = self.extra[order["id"]]
+        if "note" in inp:
+            extra["note"] = inp["note"]
+        if "shippingAddress" in inp:
+            address = self._check_keys(inp["shippingAddress"], {"firstName", "lastName", "address1",
+                                       "address2", "city", "provinceCode", "zip", "countryCode",
+                                       "phone", "company"}, "MailingAddressInput")  # fmt: skip
+            if order["fulfillments"]:
+                return {
+                    "orderUpdate": {
+                        "order": None,
+                        "userErrors": self._errors(
+                            "Shipping address cannot be changed after fulfillment",
+                            field="shippingAddress",
+                        ),
+                    }
+                }
+            extra["shippingAddress"] = address
+        order["updatedAt"] = self._tick()
+        return {"orderUpdate": {"order": {"id": order["id"]}, "userErrors": []}}
