@@ -100,6 +100,18 @@ def sqlite_insert(entity: Entity) -> tuple[str, tuple[tuple[str, Converter], ...
     return str(compiled), tuple((name, kinds[name]) for name in order)
 
 
+@cache
+def column_defaults(entity: Entity) -> dict[str, Any]:
+    """What a column the generator does not fill holds: its scalar default, else NULL (a
+    column added for connectors, say ``external_id``, is empty on csdesk's own records)."""
+    out: dict[str, Any] = {}
+    for c in table_of(entity).columns:
+        default = c.default
+        arg = getattr(default, "arg", None) if default is not None else None
+        out[c.name] = arg if default is not None and getattr(default, "is_scalar", False) else None
+    return out
+
+
 def prepare(block: Block, sqlite: bool) -> Prepared:
     out = Prepared()
     for entity in ENTITY_ORDER:
@@ -108,8 +120,13 @@ def prepare(block: Block, sqlite: bool) -> Prepared:
             continue
         if sqlite:
             _sql, columns = sqlite_insert(entity)
+            defaults = column_defaults(entity)
             values: list[Any] = [
-                tuple(r[c] if f is None else f(r[c]) for c, f in columns) for r in rows
+                tuple(
+                    (lambda v: v if f is None or v is None else f(v))(r.get(c, defaults[c]))
+                    for c, f in columns
+                )
+                for r in rows
             ]
         else:
             values = rows

@@ -41,13 +41,17 @@ class _WrapToView(QStyledItemDelegate):
     ) -> QSize:
         size = super().sizeHint(option, index)
         width = self._view.viewport().width()
-        over = size.width() - width
-        if over > 0 and width > over:
+        target = width
+        for _attempt in range(3):  # the padding a style adds may differ by a pixel or two
+            over = size.width() - width
+            if over <= 0 or target <= over:
+                break
+            target -= over
             narrower = QStyleOptionViewItem(option)
             r = option.rect
-            narrower.rect = QRect(r.x(), r.y(), width - over, r.height())
+            narrower.rect = QRect(r.x(), r.y(), target, r.height())
             size = super().sizeHint(narrower, index)
-        return size
+        return QSize(min(size.width(), width), size.height()) if width > 0 else size
 
 
 class CustomerTimeline(QWidget):
