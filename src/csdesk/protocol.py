@@ -44,6 +44,7 @@ class Entity(StrEnum):
     CALL = "call"
     CALL_SCRIPT = "call_script"
     IDENTITY_CLAIM = "identity_claim"
+    CALLBACK = "callback"  # a promised call back: when, to whom, assigned to an agent or the queue
 
 
 class MutationType(StrEnum):
@@ -62,6 +63,13 @@ class MutationType(StrEnum):
     CALL_TAKE = "call.take"  # answer a ringing call, only if nobody has taken it yet
     CALL_WRAP_UP = "call.wrap_up"  # the agent's notes, disposition and script trail
     CUSTOMER_LINK_MATCH = "customer.link_match"  # act on a typed identity's possible match
+    # Outbound calls and callbacks (issue 11): see server/channels/callout.py, server/callbacks.
+    CALL_PLACE = "call.place"  # click-to-call: ring the agent's phone, then the customer
+    USER_SET_CALL_PHONE = "user.set_call_phone"  # the phone or client a click-to-call rings
+    CALLBACK_SCHEDULE = "callback.schedule"  # a new callback task (by hand or from a wrap-up)
+    CALLBACK_UPDATE = "callback.update"  # another time, assignee or note
+    CALLBACK_CANCEL = "callback.cancel"
+    CALLBACK_TAKE = "callback.take"  # take one from the queue (or acknowledge one given to me)
 
 
 class RejectCode(StrEnum):

@@ -121,3 +121,8 @@ class ServerConfig:
     snooze_wake_seconds: float = field(
         default_factory=lambda: _env_seconds("CSDESK_SNOOZE_WAKE_SECONDS", 15.0)
     )
+    #: How long an agent's desk has to acknowledge a callback that came due before it goes to
+    #: the queue (the agent is offline). $CSDESK_CALLBACK_GRACE_SECONDS, default 2 minutes.
+    callback_grace_seconds: float = field(
+        default_factory=lambda: _env_seconds("CSDESK_CALLBACK_GRACE_SECONDS", 120.0)
+    )
