@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from csdesk.server.callbacks.due import wake_due
 from csdesk.server.config import ServerConfig
@@ -236,3 +237,30 @@ def test_a_disabled_agent_s_due_callback_goes_to_the_queue_at_once(
     _make_due_now(backend, cb_id)
     queued = _await(ann, cb_id, lambda d: d["status"] == "due" and d["assignee_id"] is None)
     assert "did not pick it up" in queued["detail"]
+
+
+def test_the_call_phone_command(db_url: str, users: dict[str, TestUser]) -> None:
+    """``csdesk-server call-phone`` sets (and clears) what a user's click-to-call rings."""
+    from csdesk.server.cli import main
+
+    add_users(db_url, [users["ann"]])
+    assert main(["call-phone", "--db", db_url, "ann", "+14155550199"]) == 0
+    assert main(["call-phone", "--db", db_url, "ann", "555-0199"]) == 2
+    assert main(["call-phone", "--db", db_url, "nobody", "+14155550199"]) == 2
+    state = _state(db_url)
+    try:
+        with state.reads() as s:
+            ann = s.scalars(select(m.User).where(m.User.username == "ann")).one()
+            assert ann.call_phone == "+14155550199"
+    finally:
+        state.engine.dispose()
+    assert main(["call-phone", "--db", db_url, "ann", "client:ann"]) == 0
+    assert main(["call-phone", "--db", db_url, "ann", ""]) == 0
+    state = _state(db_url)
+    try:
+        with state.reads() as s:
+            assert (
+                s.scalars(select(m.User.call_phone).where(m.User.username == "ann")).one() is None
+            )
+    finally:
+        state.engine.dispose()

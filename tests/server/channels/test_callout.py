@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -154,6 +155,18 @@ def test_a_call_rings_the_agent_then_bridges_to_the_customer(
     wrap = {"call_id": call_id, "disposition": "resolved", "notes": "Sorted the address."}
     assert ann.push(("call.wrap_up", wrap))[0]["status"] == "applied"
     assert "Notes: Sorted the address." in shop.entity("message", call["message_id"])["body_text"]
+
+    # Wrapped up again as "callback scheduled": a callback task for Ann, tied to the call;
+    # wrapped up once more without it: that task is cancelled.
+    when = (datetime.now(UTC) + timedelta(hours=3)).replace(microsecond=0)
+    again = {**wrap, "disposition": "callback_scheduled", "callback_at": when.isoformat()}
+    assert ann.push(("call.wrap_up", again))[0]["status"] == "applied"
+    tasks = [c for c in shop.entities("callback").values() if c["call_id"] == call_id]
+    assert len(tasks) == 1 and tasks[0]["status"] == "scheduled"
+    assert datetime.fromisoformat(tasks[0]["due_at"]) == when and tasks[0]["phone"] == number
+    assert tasks[0]["assignee_id"] == call["agent_id"]
+    assert ann.push(("call.wrap_up", wrap))[0]["status"] == "applied"
+    assert shop.entity("callback", tasks[0]["id"])["status"] == "cancelled"
 
 
 def test_an_unanswered_agent_phone_or_customer_is_a_missed_call(shop: Desk) -> None:
