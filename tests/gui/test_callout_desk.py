@@ -320,3 +320,61 @@ def test_offline_f5_refuses_with_a_clear_message(
         assert desk.engine.status.pending == pending  # nothing queued
     finally:
         server.stop()
+
+
+def test_ctrl_shift_f5_sets_the_agents_own_call_phone(
+    qtbot: QtBot,
+    shop: CallShop,
+    desk_factory: Callable[..., Desk],  # noqa: F811
+) -> None:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QInputDialog
+
+    desk = desk_factory(shop.server, "demo")
+    w = desk.window
+    said: list[str] = []
+    w.announced.connect(said.append)
+    w.callback_desk  # noqa: B018  (built after the first list; the shortcut needs it)
+    _open(qtbot, desk, shop)
+    seen: list[str] = []
+
+    def answer(text: str) -> None:
+        dialog = w.findChild(QInputDialog, "call_phone_dialog")
+        assert dialog is not None and dialog.isVisible()
+        seen.append(dialog.accessibleName())
+        dialog.setTextValue(text)
+        dialog.accept()
+
+    QTimer.singleShot(0, lambda: answer("not a phone"))
+    qtbot.keyClick(
+        w, Qt.Key.Key_F5, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    )
+    assert seen == ["My phone for calls"]
+    assert any(t.startswith("That is not a number") for t in said)
+    # No window manager offscreen: the window is active again only when told so.
+    w.activateWindow()
+    w.inbox.list.setFocus()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is w, timeout=5_000)
+    QTimer.singleShot(0, lambda: answer("client:demo"))
+    qtbot.keyClick(
+        w, Qt.Key.Key_F5, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    )
+    qtbot.waitUntil(lambda: "Your calls will ring client:demo first." in said, timeout=10_000)
+
+    def stored() -> bool:
+        state = _state(shop.db_url)
+        try:
+            with state.reads() as s:
+                user = s.scalars(select(m.User).where(m.User.username == "demo")).one()
+                return user.call_phone == "client:demo"
+        finally:
+            state.engine.dispose()
+
+    qtbot.waitUntil(stored, timeout=20_000)
+    state = _state(shop.db_url)
+    try:
+        with state.writes() as s:
+            s.scalars(select(m.User).where(m.User.username == "demo")).one().call_phone = DEMO_PHONE
+            s.commit()
+    finally:
+        state.engine.dispose()

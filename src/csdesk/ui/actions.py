@@ -277,6 +277,13 @@ def specs() -> list[ActionSpec]:
             _("Calls"),
         ),
         _spec(
+            "set_call_phone",
+            _("My phone for calls…"),
+            "Ctrl+Shift+F5",
+            _("The phone (or client:NAME) that rings first when you call a customer"),
+            _("Calls"),
+        ),
+        _spec(
             "stop_speech",
             _("Stop speaking"),
             "Ctrl+Shift+S",

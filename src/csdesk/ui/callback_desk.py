@@ -58,6 +58,7 @@ class CallbackDesk(QObject):
         a.bind("call_customer", self.call_customer)
         a.bind("schedule_callback", self.schedule_callback)
         a.bind("callback_list", self.show_list)
+        a.bind("set_call_phone", self.set_call_phone)
         window.bridge.changes.connect(self.on_changes)
         window.bridge.rejected.connect(self.on_rejected)
 
@@ -176,6 +177,40 @@ class CallbackDesk(QObject):
             done,
             self._failed,
         )
+
+    def set_call_phone(self) -> None:
+        """Ctrl+Shift+F5: the phone a click-to-call rings first (kept on the server only)."""
+        from csdesk.domain.callbacks import call_phone_problem
+        from csdesk.ui.choose import ask_text
+
+        focus = self.window.focusWidget()
+        value = ask_text(
+            self.window,
+            _("My phone for calls"),
+            _("The number in +4420… form, or client:NAME; empty turns click-to-call off"),
+            name="call_phone_dialog",
+        )
+        if focus is not None:  # back where the agent was, as after any dialog
+            self.window.activateWindow()
+            focus.setFocus(Qt.FocusReason.OtherFocusReason)
+        if value is None:
+            return
+        value = value.strip()
+        if value and call_phone_problem(value) is not None:
+            self.window.say(
+                _("That is not a number in +4420… form or client:NAME."), assertive=True
+            )
+            return
+        callbacks = self.callbacks
+
+        def done(_result: object) -> None:
+            self.window.say(
+                _("Your calls will ring {phone} first.").format(phone=value)
+                if value
+                else _("Click-to-call is off until you set a phone.")
+            )
+
+        self.window.tasks.write(lambda: callbacks.set_call_phone(value), done, self._failed)
 
     # --- F4: schedule a callback -----------------------------------------------------------
 
