@@ -46,6 +46,7 @@ class Entity(StrEnum):
     IDENTITY_CLAIM = "identity_claim"
     CUSTOMER_STATS = "customer_stats"  # the server's figures of one customer
     CUSTOMER_EVENT = "customer_event"  # a profile change for the customer's timeline
+    CALLBACK = "callback"  # a promised call back: when, to whom, assigned to an agent or the queue
 
 
 class MutationType(StrEnum):
@@ -70,6 +71,13 @@ class MutationType(StrEnum):
     ORDER_ACT = "order.act"
     ORDER_ACTION_DECIDE = "order_action.decide"
     CUSTOMER_GOODWILL = "customer.goodwill"
+    # Outbound calls and callbacks (issue 11): see server/channels/callout.py, server/callbacks.
+    CALL_PLACE = "call.place"  # click-to-call: ring the agent's phone, then the customer
+    USER_SET_CALL_PHONE = "user.set_call_phone"  # the phone or client a click-to-call rings
+    CALLBACK_SCHEDULE = "callback.schedule"  # a new callback task (by hand or from a wrap-up)
+    CALLBACK_UPDATE = "callback.update"  # another time, assignee or note
+    CALLBACK_CANCEL = "callback.cancel"
+    CALLBACK_TAKE = "callback.take"  # take one from the queue (or acknowledge one given to me)
 
 
 class RejectCode(StrEnum):

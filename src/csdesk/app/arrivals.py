@@ -33,7 +33,25 @@ def arrival_notice(session: Session, conversation_id: str, now: datetime) -> str
         and conv.snoozed_until <= now
     )
     if woke and CALLBACK_TAG in (conv.tags or []):
+        if _has_callback_task(session, conv.id):
+            return None  # the callback task announces itself (ui/callback_desk.py): once
         return _("Callback due: {who} — {title}").format(who=who, title=title)
     if woke:
         return _("Snooze over: {who} — {title}").format(who=who, title=title)
     return _("New conversation for you: {who} — {title}").format(who=who, title=title)
+
+
+def _has_callback_task(session: Session, conversation_id: str) -> bool:
+    """A wrap-up's callback is also a callback task (issue 11), announced on its own."""
+    from sqlalchemy import select
+
+    from csdesk.domain.callbacks import OPEN_STATUSES
+
+    found = session.scalar(
+        select(m.Callback.id).where(
+            m.Callback.conversation_id == conversation_id,
+            m.Callback.call_id.is_not(None),
+            m.Callback.status.in_(sorted(OPEN_STATUSES)),
+        )
+    )
+    return found is not None

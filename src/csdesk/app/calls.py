@@ -59,8 +59,13 @@ class CallView:
     def live(self, now: datetime | None = None) -> bool:
         """Answered a moment ago and still going: worth a screen pop (an old call someone
         forgot to wrap up is not)."""
-        if self.ended_at is not None or self.answered_at is None:
+        if self.ended_at is not None:
             return False
+        if self.answered_at is None:
+            # A call this agent placed (click-to-call) is theirs from the start: it pops
+            # while their phone rings, so its end brings the wrap-up as an answered one does.
+            placed = self.direction == Direction.OUT.value
+            return placed and (now or utcnow()) - self.started_at < RING_LIMIT
         return (now or utcnow()) - self.answered_at < RING_LIMIT
 
     @property

@@ -139,6 +139,9 @@ def create_app(config: ServerConfig, *, migrate: bool = True) -> FastAPI:
     app.include_router(upload_router)
     app.include_router(presence_router)
     app.include_router(webhooks_router)
+    from csdesk.server.channels.callout_hooks import router as callout_router
+
+    app.include_router(callout_router)
     app.include_router(chat_router)
     app.include_router(templates_router)
     app.include_router(store_webhooks_router)

@@ -164,6 +164,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="where agents (production) and trainees (training) see it; default: both",
     )  # fmt: skip
     _db_arg(script_actions.add_parser("list", help="show the stored call scripts"))
+    phone = sub.add_parser(
+        "call-phone",
+        help="set the phone (+4420…) or Twilio client (client:NAME) a user's click-to-call "
+        "rings first; an empty value removes it",
+    )
+    _db_arg(phone)
+    phone.add_argument("username")
+    phone.add_argument("phone")
     return parser
 
 
@@ -251,6 +259,10 @@ def _run(args: argparse.Namespace, db: str) -> int:
             from csdesk.server.commerce.admin_cli import run as run_store
 
             return run_store(args, state.writes, state.config.data_dir)
+        if args.command == "call-phone":
+            from csdesk.server.callbacks.admin import set_call_phone
+
+            return set_call_phone(state, args.username, args.phone)
     except OperationalError as exc:
         print(f"csdesk-server: cannot use database {shown_url(db)!r}: {exc.orig}", file=sys.stderr)
         return 2

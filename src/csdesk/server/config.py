@@ -121,6 +121,11 @@ class ServerConfig:
     snooze_wake_seconds: float = field(
         default_factory=lambda: _env_seconds("CSDESK_SNOOZE_WAKE_SECONDS", 15.0)
     )
+    #: How long an agent's desk has to acknowledge a callback that came due before it goes to
+    #: the queue (the agent is offline). $CSDESK_CALLBACK_GRACE_SECONDS, default 2 minutes.
+    callback_grace_seconds: float = field(
+        default_factory=lambda: _env_seconds("CSDESK_CALLBACK_GRACE_SECONDS", 120.0)
+    )
     #: The shop's currency (ISO 4217), which the customer figures are computed in; orders in
     #: another currency are counted apart, never mixed in. $CSDESK_SHOP_CURRENCY (default EUR).
     shop_currency: str = field(default_factory=lambda: shop_currency_from_env())

@@ -88,6 +88,9 @@ class User(Synced, Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     password_hash: Mapped[str | None] = mapped_column(String(255), info=SERVER_ONLY)
     team: Mapped[Team | None] = parent("Team", "User.team_id")
+    #: What a click-to-call rings first: the agent's phone (E.164) or ``client:NAME`` (a Twilio
+    #: desk client). Server-only: teammates' own numbers are not everyone's business.
+    call_phone: Mapped[str | None] = mapped_column(String(64), info=SERVER_ONLY)
 
 
 class AuthToken(Base):
@@ -664,3 +667,34 @@ class StoreCustomerLink(Base):
     external_id: Mapped[str] = mapped_column(String(80), primary_key=True)
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
     realm: Mapped[str] = mapped_column(String(16), default=Realm.PRODUCTION.value)
+
+
+# --- callbacks (issue 11) ---------------------------------------------------------------------
+
+
+class Callback(Synced, Base):
+    """A promised call back: to ``phone`` (the customer's) at ``due_at``.
+
+    Assigned to an agent (``assignee_id``) or to the queue (None). ``status``: ``scheduled``
+    until ``due_at``; the server then makes it ``due`` (``fired_at``) and the assignee's desk
+    announces it and acknowledges it (``seen_at``, by ``callback.take``). One nobody
+    acknowledged within the grace period (the agent is offline) goes to the queue, and
+    ``detail`` says why. Placing its call makes it ``done`` (``done_call_id``); ``cancelled``
+    by hand. ``call_id`` is the call whose wrap-up promised it, if any.
+    """
+
+    __tablename__ = "callbacks"
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    conversation_id: Mapped[str | None] = mapped_column(ForeignKey("conversations.id"))
+    call_id: Mapped[str | None] = mapped_column(String(36))
+    phone: Mapped[str] = mapped_column(String(64), default="")
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    assignee_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="scheduled", index=True)
+    note: Mapped[str] = mapped_column(String(1000), default="")
+    detail: Mapped[str] = mapped_column(String(300), default="")
+    created_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    fired_at: Mapped[datetime | None]
+    seen_at: Mapped[datetime | None]
+    done_at: Mapped[datetime | None]
+    done_call_id: Mapped[str | None] = mapped_column(String(36))

@@ -72,6 +72,12 @@ REQUIRED_ARGS: Mapping[MutationType, tuple[str, ...]] = {
     MutationType.ORDER_ACT: ("action_id", "order_id", "kind"),
     MutationType.ORDER_ACTION_DECIDE: ("action_id",),
     MutationType.CUSTOMER_GOODWILL: ("customer_id",),
+    MutationType.CALL_PLACE: ("call_id", "customer_id", "number"),
+    MutationType.USER_SET_CALL_PHONE: (),
+    MutationType.CALLBACK_SCHEDULE: ("callback_id", "customer_id", "due_at"),
+    MutationType.CALLBACK_UPDATE: ("callback_id",),
+    MutationType.CALLBACK_CANCEL: ("callback_id",),
+    MutationType.CALLBACK_TAKE: ("callback_id",),
 }
 
 #: Customer columns ``customer.update`` may set (the server's ``CustomerFields``).
@@ -133,6 +139,12 @@ def affected(mtype: str, args: Mapping[str, Any]) -> list[Pair]:
             (Entity.IDENTITY_CLAIM, str(args["claim_id"])),
             (Entity.CONVERSATION, str(args["conversation_id"])),
         ]
+    if str(mtype).startswith("callback."):
+        return [(Entity.CALLBACK, str(args["callback_id"]))]
+    if mtype == MutationType.CALL_PLACE:
+        return [(Entity.CALL, str(args["call_id"]))]
+    if mtype == MutationType.USER_SET_CALL_PHONE:
+        return []
     if mtype in REQUIRED_ARGS:
         return [(Entity.CONVERSATION, str(args["conversation_id"]))]
     return []
@@ -460,6 +472,59 @@ def _goodwill(session: Session, mut: LocalMutation, _me: Me) -> None:
     )
 
 
+def _schedule_callback(session: Session, mut: LocalMutation, me: Me) -> None:
+    """The new callback in the local list at once (the server checks it)."""
+    a = mut.args
+    due = _aware(a.get("due_at"))
+    if due is None or get_row(session, Entity.CALLBACK, str(a["callback_id"])) is not None:
+        return
+    cust = get_row(session, Entity.CUSTOMER, str(a["customer_id"])) or {}
+    row = {
+        "id": str(a["callback_id"]), "realm": cust.get("realm") or Realm.PRODUCTION.value,
+        "created_at": mut.at,
+        "updated_at": mut.at, "customer_id": str(a["customer_id"]),
+        "conversation_id": a.get("conversation_id"), "call_id": None,
+        "phone": str(a.get("phone") or ""), "due_at": due, "assignee_id": a.get("assignee_id"),
+        "status": "scheduled", "note": str(a.get("note") or "").strip(), "detail": "",
+        "created_by_id": me.id, "fired_at": None, "seen_at": None, "done_at": None,
+        "done_call_id": None,
+    }  # fmt: skip
+    _save(session, Entity.CALLBACK, row)
+
+
+def _open_callback(session: Session, mut: LocalMutation) -> dict[str, Any] | None:
+    cb = get_row(session, Entity.CALLBACK, str(mut.args["callback_id"]))
+    return cb if cb is not None and cb.get("status") in ("scheduled", "due") else None
+
+
+def _update_callback(session: Session, mut: LocalMutation, _me: Me) -> None:
+    cb = _open_callback(session, mut)
+    if cb is None:
+        return
+    changes: dict[str, Any] = {}
+    if (due := _aware(mut.args.get("due_at"))) is not None:
+        changes |= {"due_at": due, "status": "scheduled", "fired_at": None, "seen_at": None}
+    if mut.args.get("assignee_id") is not None or mut.args.get("set_assignee"):
+        changes |= {"assignee_id": mut.args.get("assignee_id"), "seen_at": None}
+    if mut.args.get("note") is not None:
+        changes["note"] = str(mut.args["note"]).strip()
+    _change(session, Entity.CALLBACK, cb, mut.at, **changes)
+
+
+def _cancel_callback(session: Session, mut: LocalMutation, _me: Me) -> None:
+    cb = _open_callback(session, mut)
+    if cb is not None:
+        _change(session, Entity.CALLBACK, cb, mut.at, status="cancelled", done_at=mut.at)
+
+
+def _take_callback(session: Session, mut: LocalMutation, me: Me) -> None:
+    cb = _open_callback(session, mut)
+    if cb is None or me.id is None or cb.get("assignee_id") not in (None, me.id):
+        return  # someone else's: the rejection will say whose
+    seen = cb.get("seen_at") or (mut.at if cb.get("status") == "due" else None)
+    _change(session, Entity.CALLBACK, cb, mut.at, assignee_id=me.id, seen_at=seen)
+
+
 EFFECTS: Mapping[str, Effect] = {
     MutationType.MESSAGE_SEND: _send,
     MutationType.CONVERSATION_CLAIM: _claim,
@@ -478,6 +543,10 @@ EFFECTS: Mapping[str, Effect] = {
     MutationType.ORDER_ACT: _order_act,
     MutationType.ORDER_ACTION_DECIDE: _order_decide,
     MutationType.CUSTOMER_GOODWILL: _goodwill,
+    MutationType.CALLBACK_SCHEDULE: _schedule_callback,
+    MutationType.CALLBACK_UPDATE: _update_callback,
+    MutationType.CALLBACK_CANCEL: _cancel_callback,
+    MutationType.CALLBACK_TAKE: _take_callback,
 }
 
 

@@ -304,6 +304,35 @@ def specs() -> list[ActionSpec]:
             _("Walk a call script for this conversation, on a call or a chat"),
             _("Calls"),
         ),
+        # Click-to-call and callbacks (ui/callback_desk.py binds these).
+        _spec(
+            "call_customer",
+            _("Call the customer"),
+            "F5",
+            _("Ring your phone, then the open conversation's customer (needs a connection)"),
+            _("Calls"),
+        ),
+        _spec(
+            "schedule_callback",
+            _("Schedule a callback…"),
+            "F4",
+            _("Choose when to call this customer back, and whether you or the queue will"),
+            _("Calls"),
+        ),
+        _spec(
+            "callback_list",
+            _("Callbacks…"),
+            "Shift+F4",
+            _("The callbacks that are yours or in the queue; Enter calls back"),
+            _("Calls"),
+        ),
+        _spec(
+            "set_call_phone",
+            _("My phone for calls…"),
+            "Ctrl+Shift+F5",
+            _("The phone (or client:NAME) that rings first when you call a customer"),
+            _("Calls"),
+        ),
         _spec(
             "stop_speech",
             _("Stop speaking"),

@@ -232,12 +232,12 @@ class CallDesk(QObject):
             self.panel.focus_step()
             title = scripts[index].title if 0 <= index < len(scripts) else _("none")
             if popped and call is not None:
-                self.window.say(
-                    _("Call from {caller}, script: {title}").format(
-                        caller=call.caller, title=title
-                    ),
-                    assertive=True,
+                words = (
+                    _("Calling {caller}, script: {title}")
+                    if call.direction == "out"
+                    else _("Call from {caller}, script: {title}")
                 )
+                self.window.say(words.format(caller=call.caller, title=title), assertive=True)
                 self.popped.emit(call.id)
             else:
                 self.window.say(_("Script: {title}").format(title=title))

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from csdesk.app.thread import ConversationView
     from csdesk.app.workstation import Workstation
     from csdesk.ui.call_desk import CallDesk
+    from csdesk.ui.callback_desk import CallbackDesk
     from csdesk.ui.main_window import MainWindow
     from csdesk.ui.tasks import Tasks
 
@@ -47,7 +48,19 @@ class AfterFirstList:
     def _start_rest(self) -> None:
         self.tasks.run(self.ws.users, self._names_loaded, self._task_failed)
         self.call_desk.refresh()
+        self.callback_desk.refresh()
         self.list_shown.emit()
+
+    _callback_desk: CallbackDesk | None = None
+
+    @property
+    def callback_desk(self) -> CallbackDesk:
+        """Click-to-call and callbacks (F5, F4, Shift+F4); built with the call desk."""
+        if self._callback_desk is None:
+            from csdesk.ui.callback_desk import CallbackDesk
+
+            self._callback_desk = CallbackDesk(cast("MainWindow", self))
+        return self._callback_desk
 
     @property
     def call_desk(self) -> CallDesk:

@@ -19,6 +19,9 @@ from datetime import UTC, datetime
 from tests.helpers.fakes.base import Answer, FakeProvider, Recorded, Violation, fetch_public
 
 _E164 = re.compile(r"^(whatsapp:)?\+[1-9]\d{6,14}$")
+#: Whom the Calls API can ring: a number, a Client identity or a SIP URI.
+_CALL_TO = re.compile(r"^(\+[1-9]\d{6,14}|client:[A-Za-z0-9_.\-]+|sip:\S+@\S+)$")
+_CALL_EVENTS = frozenset({"initiated", "ringing", "answered", "completed"})
 
 
 class FakeTwilio(FakeProvider):
@@ -98,6 +101,8 @@ class FakeTwilio(FakeProvider):
         path = f"/2010-04-01/Accounts/{self.account_sid}/Messages.json"
         if "/Media/" in req.path or req.path.startswith("/media-cdn/"):
             return self._media(req)
+        if req.path == f"/2010-04-01/Accounts/{self.account_sid}/Calls.json":
+            return self._create_call(req)
         if req.method != "POST" or req.path != path:
             raise self._refuse(404, f"The requested resource {req.path} was not found")
         self._check_auth(req)
@@ -152,3 +157,77 @@ class FakeTwilio(FakeProvider):
                 "uri": f"/2010-04-01/Accounts/{self.account_sid}/Messages/{sid}.json",
             },
         )
+
+    # --- Voice: Calls API (click-to-call) ---------------------------------------------------
+
+    def _create_call(self, req: Recorded) -> Answer:
+        """``POST /2010-04-01/Accounts/{AccountSid}/Calls.json`` as documented: To (a number,
+        ``client:`` or ``sip:``), From (a number or ``client:``), exactly one of Url, Twiml and
+        ApplicationSid; Url and StatusCallback absolute http(s) URLs; Method and
+        StatusCallbackMethod GET or POST; StatusCallbackEvent from initiated, ringing, answered,
+        completed; Timeout 1-600; Twiml at most 4000 characters. Answers 201 with a Call
+        resource (status "queued")."""
+        if req.method != "POST":
+            raise self._refuse(405, "Method not allowed")
+        self._check_auth(req)
+        if not req.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+            raise self._refuse(400, "Content-Type must be application/x-www-form-urlencoded")
+        form = req.form()
+        names = [k for k, _ in form]
+        if {n for n in names if names.count(n) > 1} - {"StatusCallbackEvent"}:
+            raise self._refuse(400, "a parameter other than StatusCallbackEvent is repeated")
+        fields = dict(form)
+        to, sender = fields.get("To", ""), fields.get("From", "")
+        if not _CALL_TO.match(to):
+            raise self._refuse(400, f"21211: The 'To' number {to} is not a valid phone number.")
+        if not (_E164.match(sender) and not sender.startswith("whatsapp:")) and not (
+            sender.startswith("client:")
+        ):
+            raise self._refuse(400, f"21212: The 'From' number {sender} is not valid.")
+        routes = [k for k in ("Url", "Twiml", "ApplicationSid") if fields.get(k)]
+        if len(routes) != 1:
+            raise self._refuse(400, "21205: exactly one of Url, Twiml and ApplicationSid")
+        for key in ("Url", "StatusCallback", "FallbackUrl"):
+            if key in fields and not fields[key].startswith(("http://", "https://")):
+                raise self._refuse(400, f"21205: {key} {fields[key]!r} is not a valid URL")
+        for key in ("Method", "StatusCallbackMethod", "FallbackMethod"):
+            if key in fields and fields[key].upper() not in ("GET", "POST"):
+                raise self._refuse(400, f"{key} must be GET or POST")
+        events = [v for k, v in form if k == "StatusCallbackEvent"]
+        if any(e not in _CALL_EVENTS for e in events):
+            raise self._refuse(400, f"StatusCallbackEvent {events!r} has an unknown event")
+        timeout = fields.get("Timeout")
+        if timeout is not None and not (timeout.isdigit() and 1 <= int(timeout) <= 600):
+            raise self._refuse(400, "Timeout must be a whole number of seconds from 1 to 600")
+        if len(fields.get("Twiml", "")) > 4000:
+            raise self._refuse(400, "Twiml is longer than 4000 characters")
+        sid = f"CA{next(self._n):032x}"
+        now = datetime.now(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000")
+        return Answer(
+            201,
+            {
+                "sid": sid,
+                "account_sid": self.account_sid,
+                "to": to,
+                "to_formatted": to,
+                "from": sender,
+                "from_formatted": sender,
+                "status": "queued",
+                "direction": "outbound-api",
+                "parent_call_sid": None,
+                "start_time": None,
+                "end_time": None,
+                "duration": None,
+                "price": None,
+                "date_created": now,
+                "date_updated": now,
+                "api_version": "2010-04-01",
+                "uri": f"/2010-04-01/Accounts/{self.account_sid}/Calls/{sid}.json",
+            },
+        )
+
+    def calls_created(self) -> list[dict[str, str]]:
+        """The form of every Calls create the fake accepted, oldest first."""
+        path = f"/2010-04-01/Accounts/{self.account_sid}/Calls.json"
+        with self._cond:
+            return [dict(r.form()) for r in self.requests if r.path == path]

@@ -47,6 +47,11 @@ _SETTINGS: dict[Provider, list[tuple[str, str, str]]] = {
             "call is recorded as taken by that agent",
         ),
         ("--voicemail-prompt", "voicemail_prompt", "what callers hear before the tone"),
+        (
+            "--callout-greeting",
+            "callout_greeting",
+            "click-to-call: what the agent hears before the customer is dialled",
+        ),
         ("--status-callback", "status_callback", "'off' to not ask for delivery receipts"),
         _MEDIA_LIMIT,
     ],

@@ -185,6 +185,14 @@ def wrap_up(session: Session, user: m.User, a: WrapUpArgs) -> None:
     calls.rewrite(session, call)
     if callback:
         _schedule_callback(session, call, user)
+        # The callback as a task too: listed on every desk, due on time, queued if unseen.
+        from csdesk.server.callbacks.service import from_wrap_up
+
+        from_wrap_up(session, call, user)
+    else:
+        from csdesk.server.callbacks.service import drop_wrap_up_callback
+
+        drop_wrap_up_callback(session, call, user)
     audit.record(
         session,
         user.id,

@@ -40,6 +40,9 @@ class ChannelRuntime:
         # settings (an --authserv-id, say), not a copy up to SETTINGS_TTL old.
         self.email = EmailWorker(state, self.fresh_settings)
         self.media = MediaFetcher(state, self.settings)
+        from csdesk.server.channels.callout import CallPlacer
+
+        self.placer = CallPlacer(state, self.settings, self.public_url)
 
     def public_url(self, path: str) -> str:
         """The URL providers call for ``path``: what signatures are computed over."""
@@ -66,10 +69,12 @@ class ChannelRuntime:
         self.dispatcher.start()
         self.email.start()  # a thread; idle until an email channel is configured
         self.media.start()
+        self.placer.start()
 
     async def stop(self) -> None:
         await asyncio.to_thread(self.email.stop)
         await self.media.stop()
+        await self.placer.stop()
         await self.dispatcher.stop()
 
 

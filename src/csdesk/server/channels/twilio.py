@@ -436,3 +436,74 @@ def parse_send_response(status_code: int, body: bytes | str) -> SendResult:
         error_message=str(data.get("message") or f"HTTP {status_code}"),
         retryable=status_code == 429 or status_code >= 500 or code == 20429,
     )
+
+
+# --- REST: placing a call (click-to-call) --------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CallPlaced:
+    """Twilio's answer to a Calls create: the call's sid, or why it was refused."""
+
+    ok: bool
+    call_sid: str | None = None
+    status: str | None = None
+    error: str | None = None
+
+
+def build_create_call(
+    *,
+    account_sid: str,
+    auth_token: str,
+    to: str,
+    from_number: str,
+    url: str,
+    status_callback: str,
+    timeout: int = 25,
+    base_url: str = DEFAULT_API_BASE,
+) -> OutboundRequest:
+    """Describe ``POST /2010-04-01/Accounts/{sid}/Calls.json``: ring ``to`` (the agent's
+    phone, or ``client:NAME``) from ``from_number``; when it answers Twilio fetches ``url``
+    for the TwiML that dials the customer, and reports the call's end to ``status_callback``.
+    """
+    fields = [
+        ("To", to),
+        ("From", from_number),
+        ("Url", url),
+        ("Method", "POST"),
+        ("StatusCallback", status_callback),
+        ("StatusCallbackMethod", "POST"),
+        ("Timeout", str(timeout)),
+    ]
+    credentials = base64.b64encode(f"{account_sid}:{auth_token}".encode()).decode("ascii")
+    api = join_url(base_url, f"/2010-04-01/Accounts/{account_sid}/Calls.json")
+    return form_request("POST", api, fields, {"Authorization": f"Basic {credentials}"})
+
+
+def parse_call_response(status_code: int, body: bytes | str) -> CallPlaced:
+    """A Call resource on 201, Twilio's error object otherwise."""
+    data = decode_json_object(body)
+    if data is None:
+        failure = http_failure(status_code, body)
+        return CallPlaced(ok=False, error=failure.error_message or f"HTTP {status_code}")
+    if 200 <= status_code < 300:
+        sid = data.get("sid")
+        if not isinstance(sid, str) or not sid.startswith("CA") or len(sid) > 64:
+            return CallPlaced(ok=False, error="Twilio's answer has no call sid")
+        status = str(data.get("status") or "queued").lower()
+        return CallPlaced(
+            ok=True, call_sid=sid, status=status if status in _CALL_STATUSES else "queued"
+        )
+    code = data.get("code")
+    message = str(data.get("message") or f"HTTP {status_code}")[:200]
+    return CallPlaced(ok=False, error=f"Twilio error {code}: {message}" if code else message)
+
+
+def dial_customer(
+    number: str, *, caller_id: str, action: str, timeout: int = 30, greeting: str | None = None
+) -> str:
+    """The TwiML for the agent's leg of a click-to-call: connect them to ``number``, shown
+    the shop's number (``caller_id``); the Dial's result goes to ``action``."""
+    verbs: list[Verb] = [Say(greeting)] if greeting else []
+    verbs.append(Dial(numbers=[number], caller_id=caller_id, action=action, timeout=timeout))
+    return build_twiml(*verbs)

@@ -66,6 +66,7 @@ class ProviderSpec:
 
 ConnectorFactory = Callable[[StoreSettings, StoreHttp], StoreConnector]
 
+
 #: provider -> connector factory. ``factory(settings, http)``: ``http`` is a :class:`StoreHttp`
 #: for ``settings.shop_url`` under the outbound rules; the factory must not do I/O.
 def _woocommerce(settings: StoreSettings, http: StoreHttp) -> StoreConnector:

@@ -66,6 +66,7 @@ def make_staff(
                 "team_id": teams[u.team] if u.team else None,
                 "active": True,
                 "password_hash": password_hash,
+                "call_phone": None,  # set with csdesk-server call-phone (click-to-call)
             },
         )
     workers = [u for u in DEMO_USERS if u.share > 0]

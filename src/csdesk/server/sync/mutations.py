@@ -391,6 +391,18 @@ HANDLERS: dict[str, tuple[type[BaseModel], Handler]] = {
     MutationType.ORDER_ACTION_DECIDE: (order_ops.DecideArgs, order_ops.decide),
     MutationType.CUSTOMER_GOODWILL: (order_ops.GoodwillArgs, order_ops.goodwill),
 }
+# Click-to-call and callback tasks (issue 11): registered in a block of their own.
+from csdesk.server.callbacks import service as callback_ops  # noqa: E402
+from csdesk.server.channels import callout as callout_ops  # noqa: E402
+
+HANDLERS |= {
+    MutationType.CALL_PLACE: (callout_ops.PlaceArgs, callout_ops.place),
+    MutationType.USER_SET_CALL_PHONE: (callout_ops.CallPhoneArgs, callout_ops.set_call_phone),
+    MutationType.CALLBACK_SCHEDULE: (callback_ops.ScheduleArgs, callback_ops.schedule),
+    MutationType.CALLBACK_UPDATE: (callback_ops.UpdateArgs, callback_ops.update),
+    MutationType.CALLBACK_CANCEL: (callback_ops.CallbackArgs, callback_ops.cancel),
+    MutationType.CALLBACK_TAKE: (callback_ops.CallbackArgs, callback_ops.take),
+}
 
 
 def apply(session: Session, user: m.User, mtype: str, args: dict[str, Any]) -> None:

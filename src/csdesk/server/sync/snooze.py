@@ -119,9 +119,24 @@ class SnoozeWaker:
         with self.state.writes() as s:
             woken = wake_due(s, now or utcnow())
             s.commit()
+        self.wake_callbacks(now)
         if woken:
             log.info("woke %d snoozed conversation(s)", len(woken))
         return woken
+
+    def wake_callbacks(self, now: datetime | None = None) -> list[str]:
+        """Callbacks come due in the same round (``server.callbacks.due``)."""
+        from datetime import timedelta
+
+        from csdesk.server.callbacks.due import wake_due as callbacks_due
+
+        grace = timedelta(seconds=self.state.config.callback_grace_seconds)
+        with self.state.writes() as s:
+            changed = callbacks_due(s, now or utcnow(), grace)
+            s.commit()
+        if changed:
+            log.info("%d callback(s) came due or went to the queue", len(changed))
+        return changed
 
     async def _run(self) -> None:
         while not self._stop.is_set():
