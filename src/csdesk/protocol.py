@@ -44,6 +44,7 @@ class Entity(StrEnum):
     CALL = "call"
     CALL_SCRIPT = "call_script"
     IDENTITY_CLAIM = "identity_claim"
+    OUTREACH = "outreach"  # a late order to tell the customer about
 
 
 class MutationType(StrEnum):
@@ -62,6 +63,9 @@ class MutationType(StrEnum):
     CALL_TAKE = "call.take"  # answer a ringing call, only if nobody has taken it yet
     CALL_WRAP_UP = "call.wrap_up"  # the agent's notes, disposition and script trail
     CUSTOMER_LINK_MATCH = "customer.link_match"  # act on a typed identity's possible match
+    CONVERSATION_START = "conversation.start"  # a new outbound conversation to a customer
+    OUTREACH_SEND = "outreach.send"  # write to a late order's customer (starts a conversation)
+    OUTREACH_DISMISS = "outreach.dismiss"  # decide not to write about a late order
 
 
 class RejectCode(StrEnum):

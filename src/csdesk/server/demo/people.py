@@ -175,6 +175,7 @@ class PeopleFactory:
                 "loyalty_points": max(points, 0),
                 "notes": rng.pick(_NOTES) if rng.chance(0.08) else "",
                 "merged_into_id": None,
+                "contact_opt_out": False,
             },
         )
         values: dict[IdentityKind, str] = {IdentityKind.EMAIL: email}

@@ -33,6 +33,8 @@ from csdesk.server.channels import call_mutations as call_ops
 from csdesk.server.channels import wa_templates
 from csdesk.server.channels.wa_window import free_text_refusal
 from csdesk.server.deps import realm_of
+from csdesk.server.outreach import send as outreach_ops
+from csdesk.server.outreach import start as start_ops
 from csdesk.storage import audit
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
@@ -386,6 +388,9 @@ HANDLERS: dict[str, tuple[type[BaseModel], Handler]] = {
     MutationType.CUSTOMER_LINK_MATCH: (channel_ops.LinkMatchArgs, channel_ops.link_match),
     MutationType.CALL_TAKE: (call_ops.TakeArgs, call_ops.take),
     MutationType.CALL_WRAP_UP: (call_ops.WrapUpArgs, call_ops.wrap_up),
+    MutationType.CONVERSATION_START: (start_ops.StartArgs, start_ops.start),
+    MutationType.OUTREACH_SEND: (outreach_ops.SendArgs, outreach_ops.send),
+    MutationType.OUTREACH_DISMISS: (outreach_ops.DismissArgs, outreach_ops.dismiss),
 }
 
 
