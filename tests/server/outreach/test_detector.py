@@ -65,7 +65,12 @@ def test_late_orders_open_one_record_each_and_clear_when_on_time(db_url: str) ->
         assert (found.opened, found.cleared) == (4, 0)
         with state.reads() as s:
             recs = {r.order_id: r for r in s.scalars(select(m.Outreach))}
-        assert set(recs) == {past_eta.order_id, problem.order_id, stale.order_id, unshipped.order_id}
+        assert set(recs) == {
+            past_eta.order_id,
+            problem.order_id,
+            stale.order_id,
+            unshipped.order_id,
+        }
         assert recs[past_eta.order_id].reason == "past_eta"
         assert recs[problem.order_id].reason == "exception"
         assert recs[stale.order_id].reason == "stale"
