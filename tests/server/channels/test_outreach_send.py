@@ -6,6 +6,7 @@ write first refuse with the reason; bad input is refused, never a 5xx."""
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Iterator
 from datetime import timedelta
@@ -130,7 +131,7 @@ def test_bulk_delay_notices_are_spaced_sent_once_and_answered_in_place(
 
     slots = _seed(desk, read)
     assert [c for _, c in slots] == customers[:3]
-    gaps = [b[0] - a[0] for a, b in zip(slots, slots[1:], strict=False)]
+    gaps = [b[0] - a[0] for a, b in itertools.pairwise(slots)]
     assert gaps == [timedelta(seconds=0.5)] * 2
 
     ann_id = desk.entities("user")
