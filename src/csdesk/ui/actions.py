@@ -204,6 +204,21 @@ def specs() -> list[ActionSpec]:
             _("Give a profile merged into this customer its own profile back"),
             _("Customer"),
         ),
+        # Writing first (ui/outreach_actions.py binds these).
+        _spec(
+            "new_conversation",
+            _("New conversation…"),
+            "Ctrl+Alt+N",
+            _("Write to this customer first, on any channel they have"),
+            _("Customer"),
+        ),
+        _spec(
+            "outreach_list",
+            _("Late orders to write about…"),
+            "Ctrl+Alt+O",
+            _("Review the late orders the server found and send delay notices"),
+            _("Customer"),
+        ),
         _spec(
             "attachment",
             _("Open attachment…"),
@@ -325,6 +340,9 @@ def _takes_text(widget: QWidget | None) -> bool:
     return isinstance(widget, QComboBox) and widget.isEditable()
 
 
+_CTRL_ALT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
+
+
 class _TextKeysFirst(QObject):
     """Lets a text field claim plain printable keys before any shortcut sees them (the
     ShortcutOverride protocol), so typing "j" in a reply is text, not "next conversation"."""
@@ -335,8 +353,11 @@ class _TextKeysFirst(QObject):
                 event.modifiers() & ~Qt.KeyboardModifier.ShiftModifier
                 == Qt.KeyboardModifier.NoModifier
             )
+            # AltGr is Ctrl+Alt on Windows: AltGr+O types "ó" on a Polish keyboard, text
+            # that must not open the outreach list (Ctrl+Alt+O) from a text field.
+            alt_gr = event.modifiers() & _CTRL_ALT == _CTRL_ALT
             if (
-                plain
+                (plain or alt_gr)
                 and event.text().isprintable()
                 and event.text()
                 and isinstance(obj, QWidget)

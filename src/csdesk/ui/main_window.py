@@ -39,6 +39,7 @@ from csdesk.ui.customer_actions import CustomerActions
 from csdesk.ui.first_list import AfterFirstList
 from csdesk.ui.latest import Latest
 from csdesk.ui.models.inbox_model import InboxModel
+from csdesk.ui.outreach_actions import OutreachActions
 from csdesk.ui.pane_fit import PaneFitter
 from csdesk.ui.panels.conversation import ConversationPanel
 from csdesk.ui.panels.customer import CustomerPane
@@ -84,7 +85,14 @@ class ListLoaded:
     open_row: int | None = None
 
 
-class MainWindow(ConversationActions, CustomerActions, ViewNavigation, AfterFirstList, QMainWindow):
+class MainWindow(
+    ConversationActions,
+    CustomerActions,
+    OutreachActions,
+    ViewNavigation,
+    AfterFirstList,
+    QMainWindow,
+):
     """Signals: ``sign_out_requested()``, ``announced(str)`` (every announcement, for speech
     and tests), ``new_for_me(str)`` (a conversation newly assigned to this agent),
     ``list_shown()`` (once: the first inbox list is in, or failed; what waits for it may
@@ -241,6 +249,7 @@ class MainWindow(ConversationActions, CustomerActions, ViewNavigation, AfterFirs
         self.customer.open_conversation.connect(self._open_from_customer)
         self.customer.link_requested.connect(self.link_match)
         self._wire_customer()
+        self._wire_outreach()
         composer = self.conversation.composer
         composer.send_requested.connect(self.send)
         composer.canned_requested.connect(self.choose_canned)
