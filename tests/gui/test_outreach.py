@@ -146,8 +146,9 @@ def test_new_conversation_says_where_the_shop_may_write_first(
 
     qtbot.keyClick(w, Qt.Key.Key_N, CTRL_ALT)  # "New conversation…"
     qtbot.waitUntil(
-        lambda: isinstance(w.outreach_dialog, NewConversationDialog)
-        and w.outreach_dialog.isVisible(),
+        lambda: (
+            isinstance(w.outreach_dialog, NewConversationDialog) and w.outreach_dialog.isVisible()
+        ),
         timeout=5_000,
     )
     dialog = w.outreach_dialog
