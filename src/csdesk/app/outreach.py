@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from csdesk.domain.outreach import CHANNEL_KIND, FirstContact, OutreachStatus, first_contact
 from csdesk.i18n import _
 from csdesk.storage import models as m
+from csdesk.storage.types import utcnow
 
 #: The channels the "new conversation" dialog offers, in order.
 START_CHANNELS = ("email", "sms", "whatsapp", "messenger", "telegram")
@@ -48,6 +49,8 @@ class OutreachItem:
     status: str
     detail: str
     opted_out: bool
+    #: WhatsApp outside the 24-hour window: only an approved template may go.
+    needs_template: bool = False
 
     @property
     def sendable(self) -> bool:
@@ -72,7 +75,9 @@ class OutreachItem:
         return text
 
 
-def outreach_items(session: Session, status: str = OutreachStatus.OPEN.value) -> list[OutreachItem]:
+def outreach_items(
+    session: Session, status: str = OutreachStatus.OPEN.value, now: datetime | None = None
+) -> list[OutreachItem]:
     """Items in ``status`` (open: the list to review), oldest first."""
     o, c, od = m.Outreach, m.Customer, m.Order
     rows = session.execute(
@@ -82,6 +87,29 @@ def outreach_items(session: Session, status: str = OutreachStatus.OPEN.value) ->
         .where(o.status == status)
         .order_by(o.created_at, o.id)
     ).all()
+    on_whatsapp = {rec.customer_id for rec, *_rest in rows if rec.channel == "whatsapp"}
+    last_in: dict[str, datetime | None] = {}
+    if on_whatsapp:
+        last_in = {
+            str(cid): at
+            for cid, at in session.execute(
+                select(m.Conversation.customer_id, func.max(m.Conversation.last_inbound_at))
+                .where(
+                    m.Conversation.customer_id.in_(on_whatsapp),
+                    m.Conversation.channel == "whatsapp",
+                    m.Conversation.deleted_at.is_(None),
+                )
+                .group_by(m.Conversation.customer_id)
+            )
+        }
+    clock = now or utcnow()
+
+    def needs_template(rec: m.Outreach) -> bool:
+        if rec.channel != "whatsapp":
+            return False
+        how, _why = first_contact("whatsapp", last_in.get(rec.customer_id), clock, has_address=True)
+        return how is FirstContact.TEMPLATE
+
     return [
         OutreachItem(
             id=rec.id,
@@ -97,6 +125,7 @@ def outreach_items(session: Session, status: str = OutreachStatus.OPEN.value) ->
             status=rec.status,
             detail=rec.detail,
             opted_out=bool(opted),
+            needs_template=needs_template(rec),
         )
         for rec, name, opted, number in rows
     ]

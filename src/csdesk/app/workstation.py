@@ -349,6 +349,24 @@ class Workstation:
             started.append(conversation_id)
         return started
 
+    def send_outreach_template(
+        self, outreach_id: str, body_text: str, template: dict[str, object]
+    ) -> str:
+        """Send an approved WhatsApp template about a late order (outside the 24-hour
+        window); the conversation id it starts."""
+        conversation_id = str(uuid.uuid4())
+        self.engine.enqueue(
+            MutationType.OUTREACH_SEND,
+            {
+                "outreach_id": outreach_id,
+                "conversation_id": conversation_id,
+                "message_id": str(uuid.uuid4()),
+                "body_text": body_text,
+                "template": template,
+            },
+        )
+        return conversation_id
+
     def dismiss_outreach(self, outreach_id: str) -> ChangeSet:
         self.engine.enqueue(MutationType.OUTREACH_DISMISS, {"outreach_id": outreach_id})
         return ChangeSet.of([(Entity.OUTREACH, outreach_id)])

@@ -75,7 +75,7 @@ REQUIRED_ARGS: Mapping[MutationType, tuple[str, ...]] = {
 #: Customer columns ``customer.update`` may set (the server's ``CustomerFields``).
 CUSTOMER_FIELDS = frozenset(
     {"name", "email", "phone", "language", "timezone", "tags", "loyalty_tier",
-     "loyalty_points", "notes"}
+     "loyalty_points", "notes", "contact_opt_out"}
 )  # fmt: skip
 
 

@@ -165,6 +165,7 @@ class OutreachActions:
         dialog = OutreachDialog(items, self._window)
         dialog.send_requested.connect(self._send_outreach)
         dialog.dismiss_requested.connect(self._dismiss_outreach)
+        dialog.template_requested.connect(lambda oid: self._outreach_template(dialog, oid))
         self._show_dialog(dialog)
         dialog.list.setFocus()
         self.say(dialog.summary.text())
@@ -182,6 +183,39 @@ class OutreachActions:
             )
 
         self.tasks.write(lambda: ws.send_outreach(items), done, self._task_failed)
+
+    def _outreach_template(self, listing: QDialog, outreach_id: str) -> None:
+        """The template dialog over the list; the chosen template goes to that customer."""
+        from csdesk.app import wa_templates
+        from csdesk.ui.panels.outreach_list import OutreachDialog
+        from csdesk.ui.panels.template_dialog import TemplateDialog
+
+        ws = self.ws
+        dialog = TemplateDialog(
+            self.tasks, lambda refresh: wa_templates.load(ws, refresh=refresh), listing
+        )
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def chosen(template: Template, parameters: list[str]) -> None:
+            params = [p.strip() for p in parameters]
+            choice: dict[str, object] = {
+                "name": template.name,
+                "language": template.language,
+                "parameters": params,
+            }
+            self.tasks.write(
+                lambda: ws.send_outreach_template(outreach_id, template.render(params), choice),
+                lambda _cid: self.say(
+                    _("Template {name} queued for sending").format(name=template.name)
+                ),
+                self._task_failed,
+            )
+            if isinstance(listing, OutreachDialog):
+                listing.remove([outreach_id])
+
+        dialog.chosen.connect(chosen)
+        dialog.open()
+        dialog.reload()
 
     def _dismiss_outreach(self, outreach_id: str) -> None:
         ws = self.ws

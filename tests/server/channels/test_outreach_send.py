@@ -15,11 +15,15 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from csdesk.server.channels import config_store
+from csdesk.server.channels.config_store import Provider
+from csdesk.server.channels.vault import Vault
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
 from tests.helpers.data import new_id
 from tests.helpers.server import TestUser
 from tests.server.channels.support import (
+    WHATSAPP_NUMBER_ID,
     Desk,
     Fakes,
     live_desk,
@@ -44,6 +48,7 @@ def odesk(
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("CSDESK_OUTREACH_SCAN_SECONDS", "0.2")
         mp.setenv("CSDESK_OUTREACH_PER_MINUTE", "120")
+        mp.setenv("CSDESK_WA_TEMPLATES_REFRESH_SECONDS", "0")
         with live_desk(backend, shared_users, fakes, tmp_path_factory) as desk:
             yield desk
 
@@ -231,3 +236,80 @@ def test_starting_conversations_where_providers_allow_it(desk: Desk) -> None:
         ("outreach.send", {"outreach_id": new_id(), "conversation_id": "c", "message_id": "m"})
     )
     assert bad["reason"]["code"] == "not_found"
+
+
+WABA_ID = "102290129340398"
+ORDER_UPDATE = {
+    "name": "order_update",
+    "language": "en_US",
+    "status": "APPROVED",
+    "category": "UTILITY",
+    "id": "594425479261596",
+    "components": [
+        {
+            "type": "BODY",
+            "text": "Hi {{1}}, your order {{2}} is delayed.",
+            "example": {"body_text": [["Pablo", "860198-230332"]]},
+        }
+    ],
+}
+
+
+def _name_the_business_account(desk: Desk) -> None:
+    state = state_for(desk.db_url, desk.data_dir)
+    vault = Vault(desk.data_dir)
+    try:
+        with state.writes() as s:
+            cfg = config_store.load(s, vault, Provider.META)
+            assert cfg is not None
+            settings = {k: v for k, v in cfg.settings.items() if k != "secrets_set"}
+            config_store.save(
+                s, vault, Provider.META, settings | {"waba_id": WABA_ID}, dict(cfg.secrets)
+            )
+            s.commit()
+    finally:
+        state.engine.dispose()
+
+
+def test_whatsapp_outreach_outside_the_window_takes_an_approved_template(desk: Desk) -> None:
+    _name_the_business_account(desk)
+    desk.fakes.graph.waba_id = WABA_ID
+    desk.fakes.graph.templates = [ORDER_UPDATE]
+    assert desk.agent.get("/api/v1/channels/whatsapp/templates", params={"refresh": "true"}).json()[
+        "templates"
+    ]
+    wa_id = f"3467{random.randrange(10**7):07d}"
+    now = utcnow()
+
+    def make(s: Any) -> tuple[str, str]:
+        cid = seed.customer(s, "Wan App", kinds=(("whatsapp", f"+{wa_id}", True),))
+        late = seed.order(
+            s, cid, now, status="shipped", placed_days=8, shipment="in_transit", eta_days=-3
+        )
+        return cid, late.number
+
+    customer, number = _seed(desk, make)
+    rec = _outreach_for(desk, {customer})[customer]
+    assert rec["channel"] == "whatsapp" and "approved template" in rec["detail"]
+
+    (free,) = desk.agent.push(_send(rec))
+    assert free["status"] == "rejected" and free["reason"]["code"] == "window_closed"
+    assert desk.entity("outreach", rec["id"])["status"] == "open"  # nothing was recorded
+
+    desk.fakes.clear()
+    name, args = _send(rec)
+    template = {"name": "order_update", "language": "en_US", "parameters": ["Wan", number]}
+    (ok,) = desk.agent.push((name, args | {"template": template}))
+    assert ok["status"] == "applied", ok
+    (req,) = desk.fakes.graph.wait_requests(1)
+    assert desk.fakes.graph.violations == []
+    assert req.path == f"/v21.0/{WHATSAPP_NUMBER_ID}/messages"
+    body = req.json()
+    assert (body["type"], body["to"]) == ("template", wa_id)
+    assert body["template"]["name"] == "order_update"
+    assert [p["text"] for p in body["template"]["components"][0]["parameters"]] == [
+        "Wan",
+        number,
+    ]
+    sent = desk.wait_status(args["message_id"], "sent")
+    assert sent["body_text"] == f"Hi Wan, your order {number} is delayed."

@@ -111,6 +111,8 @@ class CustomerFields(_Args):
     #: DataError (SQLite: OverflowError), a 500 for the whole push.
     loyalty_points: int | None = Field(default=None, ge=0, le=2**31 - 1)
     notes: str | None = Field(default=None, max_length=20_000)
+    #: The customer asked not to be written to first (proactive outreach leaves them out).
+    contact_opt_out: bool | None = None
 
 
 class CustomerArgs(_Args):
@@ -353,6 +355,8 @@ def update_customer(session: Session, user: m.User, a: CustomerArgs) -> None:
         raise Reject(RejectCode.INVALID, "No fields to change.")
     if "name" in changes and changes["name"] is None:
         raise Reject(RejectCode.INVALID, "A customer's name cannot be empty.")
+    if "contact_opt_out" in changes and changes["contact_opt_out"] is None:
+        raise Reject(RejectCode.INVALID, "Say whether the customer may be contacted first.")
     try:  # the desk's own check, the same rules: the server has the last word for any client
         changes = clean_fields(changes)
     except FieldError as exc:

@@ -32,10 +32,12 @@ _ID = Qt.ItemDataRole.UserRole
 
 class OutreachDialog(QDialog):
     """Signals: ``send_requested(list)`` with (outreach id, message, subject) tuples;
-    ``dismiss_requested(str)`` with an outreach id."""
+    ``dismiss_requested(str)`` and ``template_requested(str)`` with an outreach id (the
+    window opens the WhatsApp template dialog and calls ``remove`` once one is sent)."""
 
     send_requested = Signal(list)
     dismiss_requested = Signal(str)
+    template_requested = Signal(str)
 
     def __init__(self, items: list[OutreachItem], parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -86,12 +88,20 @@ class OutreachDialog(QDialog):
         self.dismiss.setObjectName("outreach_dismiss")
         self.dismiss.setAccessibleName(_("Do not write to this customer about this order"))
         self.dismiss.setAutoDefault(False)
+        self.template = buttons.addButton(
+            _("Use &template…"), QDialogButtonBox.ButtonRole.ActionRole
+        )
+        self.template.setObjectName("outreach_template")
+        self.template.setAccessibleName(_("Send an approved WhatsApp template to this customer"))
+        self.template.setAutoDefault(False)
+        self.template.setEnabled(False)
         close = buttons.addButton(QDialogButtonBox.StandardButton.Close)
         close.setAccessibleName(_("Close"))
         close.setAutoDefault(False)
         buttons.rejected.connect(self.reject)
         self.send.clicked.connect(self._send)
         self.dismiss.clicked.connect(self._dismiss)
+        self.template.clicked.connect(self._template)
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
@@ -169,7 +179,7 @@ class OutreachDialog(QDialog):
             self.message.clear()
             self.subject.clear()
             self.detail.setText("")
-            for w in (self.message, self.subject, self.send, self.dismiss):
+            for w in (self.message, self.subject, self.send, self.dismiss, self.template):
                 w.setEnabled(False)
             return
         message, subject = self._edits.get(item.id, (item.message, item.subject))
@@ -177,7 +187,8 @@ class OutreachDialog(QDialog):
         self.subject.setText(subject)
         is_email = item.channel == "email"
         self.subject.setEnabled(is_email)
-        self.message.setEnabled(item.sendable)
+        self.message.setEnabled(item.sendable and not item.needs_template)
+        self.template.setEnabled(item.sendable and item.needs_template)
         self.send.setEnabled(True)
         self.dismiss.setEnabled(True)
         words = [
@@ -189,6 +200,10 @@ class OutreachDialog(QDialog):
         ]
         if item.opted_out:
             words.append(_("The customer asked not to be contacted first."))
+        elif item.needs_template:
+            words.append(
+                _("WhatsApp allows only an approved template now: use Use template (Alt+T).")
+            )
         elif item.detail:
             words.append(item.detail)
         self.detail.setText(" ".join(words))
@@ -200,7 +215,20 @@ class OutreachDialog(QDialog):
         ids = self.ticked() or ([self._current] if self._current else [])
         chosen = [self._items[i] for i in ids if i in self._items]
         blocked = [i for i in chosen if not i.sendable]
-        ready = [i for i in chosen if i.sendable]
+        templated = [i for i in chosen if i.sendable and i.needs_template]
+        ready = [i for i in chosen if i.sendable and not i.needs_template]
+        if templated:
+            announce(
+                self,
+                ngettext(
+                    "{n} customer needs a WhatsApp template: choose one with Use template",
+                    "{n} customers need a WhatsApp template: choose one with Use template",
+                    len(templated),
+                ).format(n=len(templated)),
+                assertive=not ready,
+            )
+            if not ready:
+                return
         if blocked and not ready:
             reason = blocked[0].detail or _("There is no channel to write on.")
             if blocked[0].opted_out:
@@ -224,6 +252,11 @@ class OutreachDialog(QDialog):
             return
         self.send_requested.emit(out)
         self.remove([i for i, _m, _s in out])
+
+    def _template(self) -> None:
+        item = self._items.get(self._current or "")
+        if item is not None and item.needs_template:
+            self.template_requested.emit(item.id)
 
     def _dismiss(self) -> None:
         if self._current is None:
