@@ -313,3 +313,36 @@ def test_whatsapp_outreach_outside_the_window_takes_an_approved_template(desk: D
     ]
     sent = desk.wait_status(args["message_id"], "sent")
     assert sent["body_text"] == f"Hi Wan, your order {number} is delayed."
+
+
+def test_an_agent_records_an_opt_out_and_outreach_respects_it(desk: Desk) -> None:
+    now = utcnow()
+    phone = _number()
+
+    def make(s: Any) -> str:
+        cid = seed.customer(s, "Ola Quiet", kinds=(("phone", phone, True),))
+        seed.order(s, cid, now, status="paid", placed_days=4)
+        return cid
+
+    customer = _seed(desk, make)
+    rec = _outreach_for(desk, {customer})[customer]
+    update = ("customer.update", {"customer_id": customer, "fields": {"contact_opt_out": None}})
+    (bad,) = desk.agent.push(update)
+    assert bad["reason"]["code"] == "invalid"
+    (bad,) = desk.agent.push(
+        ("customer.update", {"customer_id": customer, "fields": {"contact_opt_out": [1]}})
+    )
+    assert bad["reason"]["code"] == "invalid"
+    (ok,) = desk.agent.push(
+        ("customer.update", {"customer_id": customer, "fields": {"contact_opt_out": True}})
+    )
+    assert ok["status"] == "applied", ok
+    assert desk.entity("customer", customer)["contact_opt_out"] is True
+    (refused,) = desk.agent.push(_send(rec))
+    assert refused["reason"]["code"] == "forbidden"
+    assert desk.fakes.twilio.requests == []
+    (dismissed,) = desk.agent.push(("outreach.dismiss", {"outreach_id": rec["id"]}))
+    assert dismissed["status"] == "applied"
+    assert desk.entity("outreach", rec["id"])["status"] == "dismissed"
+    (again,) = desk.agent.push(("outreach.dismiss", {"outreach_id": rec["id"]}))
+    assert again["reason"]["code"] == "conflict"

@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 from csdesk.storage import models as m
 from tests.helpers.data import new_id
 
+__all__ = ["canned", "customer", "new_id", "order"]
+
 DAY = timedelta(days=1)
 
 

@@ -107,6 +107,32 @@ def test_late_orders_open_one_record_each_and_clear_when_on_time(db_url: str) ->
         with state.reads() as s:
             rec = s.get(m.Outreach, anna_rec.id)
             assert rec is not None and rec.status == "cleared"
+
+        # Written to about an order once: late again for another reason, still not listed.
+        with state.writes() as s:
+            sent = s.get(m.Outreach, recs[unshipped.order_id].id)
+            assert sent is not None
+            sent.status = "sent"
+            s.get(m.Order, unshipped.order_id).status = "shipped"  # type: ignore[union-attr]
+            s.add(
+                m.Shipment(
+                    id=seed.new_id(),
+                    realm="production",
+                    order_id=unshipped.order_id,
+                    carrier="UPS",
+                    tracking_number="1Z",
+                    status="exception",
+                    eta=now,
+                    shipped_at=now,
+                )
+            )
+            s.commit()
+        assert scanner.run_once(now) == type(found)(0, 0)
+        with state.reads() as s:
+            mine = s.scalars(
+                select(m.Outreach).where(m.Outreach.order_id == unshipped.order_id)
+            ).all()
+        assert [(r.reason, r.status) for r in mine] == [("unshipped", "sent")]
     finally:
         state.engine.dispose()
 
