@@ -95,9 +95,14 @@ def _channel_for(session: Session, customer: m.Customer, now: datetime) -> tuple
 def scan(session: Session, now: datetime, *, stale_days: int, ship_days: int) -> Scan:
     """One round of the detector (see the module docstring). The caller commits."""
     opened = cleared = 0
-    records: dict[str, list[m.Outreach]] = defaultdict(list)
-    for rec in session.scalars(select(m.Outreach)):
-        records[rec.order_id].append(rec)
+    # Only the open records are kept in memory across pages (for clearing); the others are
+    # read page by page with their orders.
+    still_open = {
+        rec.id: rec
+        for rec in session.scalars(
+            select(m.Outreach).where(m.Outreach.status == OutreachStatus.OPEN.value)
+        )
+    }
     late: set[str] = set()
     after = ""
     while True:
@@ -117,6 +122,11 @@ def scan(session: Session, now: datetime, *, stale_days: int, ship_days: int) ->
             select(m.Shipment).where(m.Shipment.order_id.in_([o.id for o in orders]))
         ):
             parcels[ship.order_id].append(ship)
+        records: dict[str, list[m.Outreach]] = defaultdict(list)
+        for rec in session.scalars(
+            select(m.Outreach).where(m.Outreach.order_id.in_([o.id for o in orders]))
+        ):
+            records[rec.order_id].append(rec)
         for order in orders:
             facts = OrderFacts(
                 order.status,
@@ -160,17 +170,13 @@ def scan(session: Session, now: datetime, *, stale_days: int, ship_days: int) ->
                 updated_at=now,
             )
             session.add(rec)
-            records[order.id].append(rec)
             opened += 1
-    for order_id, mine in records.items():
-        if order_id in late:
-            continue
-        for rec in mine:
-            if rec.status == OutreachStatus.OPEN.value:
-                rec.status = OutreachStatus.CLEARED.value
-                rec.detail = "The order is no longer late."
-                rec.updated_at = now
-                cleared += 1
+    for rec in still_open.values():
+        if rec.order_id not in late:
+            rec.status = OutreachStatus.CLEARED.value
+            rec.detail = "The order is no longer late."
+            rec.updated_at = now
+            cleared += 1
     session.flush()
     return Scan(opened, cleared)
 
