@@ -5,6 +5,7 @@ The shortcuts sheet, menus and screen-reader labels are generated from it, never
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -341,6 +342,7 @@ def _takes_text(widget: QWidget | None) -> bool:
 
 
 _CTRL_ALT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
+_ALT_GR_IS_CTRL_ALT = sys.platform == "win32"
 
 
 class _TextKeysFirst(QObject):
@@ -354,8 +356,9 @@ class _TextKeysFirst(QObject):
                 == Qt.KeyboardModifier.NoModifier
             )
             # AltGr is Ctrl+Alt on Windows: AltGr+O types "ó" on a Polish keyboard, text
-            # that must not open the outreach list (Ctrl+Alt+O) from a text field.
-            alt_gr = event.modifiers() & _CTRL_ALT == _CTRL_ALT
+            # that must not open the outreach list (Ctrl+Alt+O) from a text field. (A real
+            # Ctrl+Alt+letter there carries no printable text, so the shortcut still works.)
+            alt_gr = _ALT_GR_IS_CTRL_ALT and event.modifiers() & _CTRL_ALT == _CTRL_ALT
             if (
                 (plain or alt_gr)
                 and event.text().isprintable()
