@@ -186,4 +186,3 @@ def test_new_conversation_says_where_the_shop_may_write_first(
     )
     assert conv.json()["data"]["assignee_id"] == desk.ws.me.id
     assert QApplication.focusWidget() is not None
-
