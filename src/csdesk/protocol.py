@@ -47,6 +47,7 @@ class Entity(StrEnum):
     CUSTOMER_STATS = "customer_stats"  # the server's figures of one customer
     CUSTOMER_EVENT = "customer_event"  # a profile change for the customer's timeline
     CALLBACK = "callback"  # a promised call back: when, to whom, assigned to an agent or the queue
+    OUTREACH = "outreach"  # a late order to tell the customer about
 
 
 class MutationType(StrEnum):
@@ -78,6 +79,9 @@ class MutationType(StrEnum):
     CALLBACK_UPDATE = "callback.update"  # another time, assignee or note
     CALLBACK_CANCEL = "callback.cancel"
     CALLBACK_TAKE = "callback.take"  # take one from the queue (or acknowledge one given to me)
+    CONVERSATION_START = "conversation.start"  # a new outbound conversation to a customer
+    OUTREACH_SEND = "outreach.send"  # write to a late order's customer (starts a conversation)
+    OUTREACH_DISMISS = "outreach.dismiss"  # decide not to write about a late order
 
 
 class RejectCode(StrEnum):

@@ -13,7 +13,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from csdesk.app import arrivals, customers, inbox, order_actions, readstate, thread, timeline
+from csdesk.app import (
+    arrivals,
+    customers,
+    inbox,
+    order_actions,
+    outreach,
+    readstate,
+    thread,
+    timeline,
+)
 from csdesk.app.search import SearchIndex, searchable
 from csdesk.customer_rules import clean_fields
 from csdesk.domain.access import can_be_assigned
@@ -354,3 +363,79 @@ class Workstation:
 
     def dismiss_rejection(self, mutation_id: str) -> bool:
         return self.engine.dismiss(mutation_id)
+
+    # --- conversations the desk starts, the outreach list (``app.outreach``) -----------------
+
+    def outreach_items(self) -> list[outreach.OutreachItem]:
+        with self.cache.session() as s:
+            return outreach.outreach_items(s)
+
+    def start_choices(self, customer_id: str) -> list[outreach.StartChoice]:
+        with self.cache.session() as s:
+            return outreach.start_choices(s, customer_id, utcnow())
+
+    def start_conversation(
+        self,
+        customer_id: str,
+        channel: str,
+        body_text: str,
+        *,
+        identity_id: str | None = None,
+        subject: str = "",
+        template: dict[str, object] | None = None,
+    ) -> str:
+        """A new outbound conversation assigned to me; its id (shown at once, offline too)."""
+        conversation_id = str(uuid.uuid4())
+        args: dict[str, object] = {
+            "conversation_id": conversation_id,
+            "message_id": str(uuid.uuid4()),
+            "customer_id": customer_id,
+            "channel": channel,
+            "body_text": body_text,
+            "subject": subject,
+        }
+        if identity_id is not None:
+            args["identity_id"] = identity_id
+        if template is not None:
+            args["template"] = template
+        self.engine.enqueue(MutationType.CONVERSATION_START, args)
+        return conversation_id
+
+    def send_outreach(self, items: Sequence[tuple[str, str, str]]) -> list[str]:
+        """Send each (outreach id, message, subject); the conversation ids they start. The
+        server spaces the provider sends out and refuses opted-out customers and repeats."""
+        started = []
+        for outreach_id, body, subject in items:
+            conversation_id = str(uuid.uuid4())
+            args: dict[str, object] = {
+                "outreach_id": outreach_id,
+                "conversation_id": conversation_id,
+                "message_id": str(uuid.uuid4()),
+                "body_text": body,
+                "subject": subject,
+            }
+            self.engine.enqueue(MutationType.OUTREACH_SEND, args)
+            started.append(conversation_id)
+        return started
+
+    def send_outreach_template(
+        self, outreach_id: str, body_text: str, template: dict[str, object]
+    ) -> str:
+        """Send an approved WhatsApp template about a late order (outside the 24-hour
+        window); the conversation id it starts."""
+        conversation_id = str(uuid.uuid4())
+        self.engine.enqueue(
+            MutationType.OUTREACH_SEND,
+            {
+                "outreach_id": outreach_id,
+                "conversation_id": conversation_id,
+                "message_id": str(uuid.uuid4()),
+                "body_text": body_text,
+                "template": template,
+            },
+        )
+        return conversation_id
+
+    def dismiss_outreach(self, outreach_id: str) -> ChangeSet:
+        self.engine.enqueue(MutationType.OUTREACH_DISMISS, {"outreach_id": outreach_id})
+        return ChangeSet.of([(Entity.OUTREACH, outreach_id)])

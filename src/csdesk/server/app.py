@@ -33,6 +33,7 @@ from csdesk.server.config import ServerConfig
 from csdesk.server.edge import bad_text, body_cap, outage
 from csdesk.server.feed import log as feed_log
 from csdesk.server.feed.notifier import listen_postgres
+from csdesk.server.outreach.scanner import OutreachScanner
 from csdesk.server.presence.routes import router as presence_router
 from csdesk.server.state import ServerState
 from csdesk.server.sync.routes import router as sync_router
@@ -84,9 +85,12 @@ def create_app(config: ServerConfig, *, migrate: bool = True) -> FastAPI:
         upload_sweeper.start()
         waker = SnoozeWaker(state, config.snooze_wake_seconds)
         waker.start()
+        outreach_scanner = OutreachScanner(state)
+        outreach_scanner.start()
         try:
             yield
         finally:
+            await outreach_scanner.stop()
             await waker.stop()
             await upload_sweeper.stop()
             await store_runtime.stop()

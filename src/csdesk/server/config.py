@@ -121,6 +121,26 @@ class ServerConfig:
     snooze_wake_seconds: float = field(
         default_factory=lambda: _env_seconds("CSDESK_SNOOZE_WAKE_SECONDS", 15.0)
     )
+    #: How often the delay detector looks for late orders (``server.outreach.scanner``).
+    #: $CSDESK_OUTREACH_SCAN_SECONDS; 0 turns it off.
+    outreach_scan_seconds: float = field(
+        default_factory=lambda: _env_seconds("CSDESK_OUTREACH_SCAN_SECONDS", 600.0)
+    )
+    #: A parcel the carrier has said nothing about for this many days is late.
+    #: $CSDESK_OUTREACH_STALE_DAYS.
+    outreach_stale_days: int = field(
+        default_factory=lambda: _env_number("CSDESK_OUTREACH_STALE_DAYS", 3)
+    )
+    #: An order not shipped this many days after it was placed is late.
+    #: $CSDESK_OUTREACH_SHIP_DAYS.
+    outreach_ship_days: int = field(
+        default_factory=lambda: _env_number("CSDESK_OUTREACH_SHIP_DAYS", 2)
+    )
+    #: Outreach messages handed to providers per minute at most (a bulk send is spaced out).
+    #: $CSDESK_OUTREACH_PER_MINUTE.
+    outreach_per_minute: int = field(
+        default_factory=lambda: _env_number("CSDESK_OUTREACH_PER_MINUTE", 30)
+    )
     #: How long an agent's desk has to acknowledge a callback that came due before it goes to
     #: the queue (the agent is offline). $CSDESK_CALLBACK_GRACE_SECONDS, default 2 minutes.
     callback_grace_seconds: float = field(

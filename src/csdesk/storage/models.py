@@ -132,6 +132,8 @@ class Customer(Synced, Base):
     merged_into_id: Mapped[str | None] = mapped_column(ForeignKey("customers.id"))
     #: Store credit csdesk granted as goodwill (minor units, the shop's currency).
     store_credit_cents: Mapped[int] = mapped_column(Integer, default=0)
+    #: The customer asked not to be written to first (proactive outreach skips them).
+    contact_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class CustomerIdentity(Synced, Base):
@@ -698,3 +700,37 @@ class Callback(Synced, Base):
     seen_at: Mapped[datetime | None]
     done_at: Mapped[datetime | None]
     done_call_id: Mapped[str | None] = mapped_column(String(36))
+
+
+# --- proactive outreach ----------------------------------------------------------------------
+
+
+class Outreach(Synced, Base):
+    """One late order the shop should tell its customer about (``server.outreach.detect``):
+    the delay in a sentence, the channel to write on and a proposed message in the customer's
+    language, which an agent reviews and sends (``outreach.send``), starting an outbound
+    conversation assigned to them. One row per order and reason (``reason``, ``status``: see
+    ``domain.outreach``); an order written about once is never written about again.
+    """
+
+    __tablename__ = "outreach"
+    __table_args__ = (UniqueConstraint("realm", "order_id", "reason"),)
+    order_id: Mapped[str] = mapped_column(ForeignKey("orders.id"), index=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(16))
+    #: The delay as one sentence for the desk ("Order FH-1000003 is 4 days past ...").
+    delay: Mapped[str] = mapped_column(String(500))
+    #: Where to write (None: nowhere the customer can be written to first).
+    channel: Mapped[str | None] = mapped_column(String(16))
+    language: Mapped[str] = mapped_column(String(16), default="en")
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    #: The proposed message, filled from the delay-notice canned response.
+    message: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    #: Why it cannot be sent as proposed (opted out, WhatsApp template needed, a refusal).
+    detail: Mapped[str] = mapped_column(String(500), default="")
+    sent_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    sent_at: Mapped[datetime | None]
+    conversation_id: Mapped[str | None] = mapped_column(ForeignKey("conversations.id"))
+    #: When the dispatcher may send it (bulk sends are spaced: ``CSDESK_OUTREACH_PER_MINUTE``).
+    send_at: Mapped[datetime | None] = mapped_column(info=SERVER_ONLY)

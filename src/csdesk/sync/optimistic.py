@@ -78,12 +78,15 @@ REQUIRED_ARGS: Mapping[MutationType, tuple[str, ...]] = {
     MutationType.CALLBACK_UPDATE: ("callback_id",),
     MutationType.CALLBACK_CANCEL: ("callback_id",),
     MutationType.CALLBACK_TAKE: ("callback_id",),
+    MutationType.CONVERSATION_START: ("conversation_id", "message_id", "customer_id", "channel"),
+    MutationType.OUTREACH_SEND: ("outreach_id", "conversation_id", "message_id"),
+    MutationType.OUTREACH_DISMISS: ("outreach_id",),
 }
 
 #: Customer columns ``customer.update`` may set (the server's ``CustomerFields``).
 CUSTOMER_FIELDS = frozenset(
     {"name", "email", "phone", "language", "timezone", "tags", "loyalty_tier",
-     "loyalty_points", "notes"}
+     "loyalty_points", "notes", "contact_opt_out"}
 )  # fmt: skip
 
 
@@ -145,6 +148,19 @@ def affected(mtype: str, args: Mapping[str, Any]) -> list[Pair]:
         return [(Entity.CALL, str(args["call_id"]))]
     if mtype == MutationType.USER_SET_CALL_PHONE:
         return []
+    if mtype == MutationType.CONVERSATION_START:
+        return [
+            (Entity.CONVERSATION, str(args["conversation_id"])),
+            (Entity.MESSAGE, str(args["message_id"])),
+        ]
+    if mtype == MutationType.OUTREACH_SEND:
+        return [
+            (Entity.OUTREACH, str(args["outreach_id"])),
+            (Entity.CONVERSATION, str(args["conversation_id"])),
+            (Entity.MESSAGE, str(args["message_id"])),
+        ]
+    if mtype == MutationType.OUTREACH_DISMISS:
+        return [(Entity.OUTREACH, str(args["outreach_id"]))]
     if mtype in REQUIRED_ARGS:
         return [(Entity.CONVERSATION, str(args["conversation_id"]))]
     return []
@@ -525,6 +541,87 @@ def _take_callback(session: Session, mut: LocalMutation, me: Me) -> None:
     _change(session, Entity.CALLBACK, cb, mut.at, assignee_id=me.id, seen_at=seen)
 
 
+# --- conversations the desk starts, outreach (server: ``server/outreach``) ---------------------
+
+
+def _open_outbound(
+    session: Session, mut: LocalMutation, me: Me, customer_id: str, channel: str, body: str
+) -> None:
+    """The started conversation and its first message, as ``start.open_outbound`` writes
+    them (pending, assigned to the agent); the server's copies replace them."""
+    a = mut.args
+    cid = str(a["conversation_id"])
+    if get_row(session, Entity.CONVERSATION, cid) is None:
+        cust = get_row(session, Entity.CUSTOMER, customer_id)
+        subject = str(a.get("subject") or "") or (body.strip().splitlines() or [""])[0][:120]
+        _save(
+            session,
+            Entity.CONVERSATION,
+            {
+                "id": cid,
+                "realm": cust["realm"] if cust else Realm.PRODUCTION.value,
+                "created_at": mut.at,
+                "updated_at": mut.at,
+                "customer_id": customer_id,
+                "channel": channel,
+                "subject": subject,
+                "preview": "",
+                "status": ConversationStatus.PENDING.value,
+                "priority": Priority.NORMAL.value,
+                "assignee_id": me.id,
+                "team_id": None,
+                "tags": [],
+                "language": (cust or {}).get("language") or "en",
+                "snoozed_until": None,
+                "first_response_due_at": None,
+                "resolution_due_at": None,
+                "first_response_at": None,
+                "resolved_at": None,
+                "last_message_at": mut.at,
+                "last_inbound_at": None,
+                "waiting_since": None,
+                "message_count": 0,
+                "deleted_at": None,
+            },
+        )
+    if body.strip():
+        _send(session, LocalMutation(mut.id, mut.type, {**a, "body_text": body}, mut.at), me)
+
+
+def _start(session: Session, mut: LocalMutation, me: Me) -> None:
+    a = mut.args
+    body = str(a.get("body_text") or "")
+    _open_outbound(session, mut, me, str(a["customer_id"]), str(a["channel"]), body)
+
+
+def _outreach_send(session: Session, mut: LocalMutation, me: Me) -> None:
+    a = mut.args
+    rec = get_row(session, Entity.OUTREACH, str(a["outreach_id"]))
+    if rec is None or rec.get("status") != "open":
+        return  # the server will refuse it and say why
+    channel = str(a.get("channel") or rec.get("channel") or "")
+    body = str(a.get("body_text") or rec.get("message") or "")
+    if channel:
+        _open_outbound(session, mut, me, str(rec["customer_id"]), channel, body)
+    _change(
+        session,
+        Entity.OUTREACH,
+        rec,
+        mut.at,
+        status="sent",
+        sent_by_id=me.id,
+        sent_at=mut.at,
+        conversation_id=str(a["conversation_id"]),
+        message=body,
+    )
+
+
+def _outreach_dismiss(session: Session, mut: LocalMutation, _me: Me) -> None:
+    rec = get_row(session, Entity.OUTREACH, str(mut.args["outreach_id"]))
+    if rec is not None and rec.get("status") == "open":
+        _change(session, Entity.OUTREACH, rec, mut.at, status="dismissed")
+
+
 EFFECTS: Mapping[str, Effect] = {
     MutationType.MESSAGE_SEND: _send,
     MutationType.CONVERSATION_CLAIM: _claim,
@@ -547,6 +644,9 @@ EFFECTS: Mapping[str, Effect] = {
     MutationType.CALLBACK_UPDATE: _update_callback,
     MutationType.CALLBACK_CANCEL: _cancel_callback,
     MutationType.CALLBACK_TAKE: _take_callback,
+    MutationType.CONVERSATION_START: _start,
+    MutationType.OUTREACH_SEND: _outreach_send,
+    MutationType.OUTREACH_DISMISS: _outreach_dismiss,
 }
 
 

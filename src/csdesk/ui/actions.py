@@ -5,6 +5,7 @@ The shortcuts sheet, menus and screen-reader labels are generated from it, never
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -254,6 +255,21 @@ def specs() -> list[ActionSpec]:
             _("Move the focus to the customer's timeline; Enter opens what an event names"),
             _("Customer"),
         ),
+        # Writing first (ui/outreach_actions.py binds these).
+        _spec(
+            "new_conversation",
+            _("New conversation…"),
+            "Ctrl+Alt+N",
+            _("Write to this customer first, on any channel they have"),
+            _("Customer"),
+        ),
+        _spec(
+            "outreach_list",
+            _("Late orders to write about…"),
+            "Ctrl+Alt+O",
+            _("Review the late orders the server found and send delay notices"),
+            _("Customer"),
+        ),
         _spec(
             "attachment",
             _("Open attachment…"),
@@ -404,6 +420,10 @@ def _takes_text(widget: QWidget | None) -> bool:
     return isinstance(widget, QComboBox) and widget.isEditable()
 
 
+_CTRL_ALT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
+_ALT_GR_IS_CTRL_ALT = sys.platform == "win32"
+
+
 class _TextKeysFirst(QObject):
     """Lets a text field claim plain printable keys before any shortcut sees them (the
     ShortcutOverride protocol), so typing "j" in a reply is text, not "next conversation"."""
@@ -414,8 +434,12 @@ class _TextKeysFirst(QObject):
                 event.modifiers() & ~Qt.KeyboardModifier.ShiftModifier
                 == Qt.KeyboardModifier.NoModifier
             )
+            # AltGr is Ctrl+Alt on Windows: AltGr+O types "ó" on a Polish keyboard, text
+            # that must not open the outreach list (Ctrl+Alt+O) from a text field. (A real
+            # Ctrl+Alt+letter there carries no printable text, so the shortcut still works.)
+            alt_gr = _ALT_GR_IS_CTRL_ALT and event.modifiers() & _CTRL_ALT == _CTRL_ALT
             if (
-                plain
+                (plain or alt_gr)
                 and event.text().isprintable()
                 and event.text()
                 and isinstance(obj, QWidget)

@@ -40,6 +40,7 @@ from csdesk.ui.first_list import AfterFirstList
 from csdesk.ui.latest import Latest
 from csdesk.ui.models.inbox_model import InboxModel
 from csdesk.ui.order_actions import OrderActions
+from csdesk.ui.outreach_actions import OutreachActions
 from csdesk.ui.pane_fit import PaneFitter
 from csdesk.ui.panels.conversation import ConversationPanel
 from csdesk.ui.panels.customer import CustomerPane
@@ -86,7 +87,13 @@ class ListLoaded:
 
 
 class MainWindow(
-    ConversationActions, CustomerActions, OrderActions, ViewNavigation, AfterFirstList, QMainWindow
+    ConversationActions,
+    CustomerActions,
+    OrderActions,
+    OutreachActions,
+    ViewNavigation,
+    AfterFirstList,
+    QMainWindow,
 ):
     """Signals: ``sign_out_requested()``, ``announced(str)`` (every announcement, for speech
     and tests), ``new_for_me(str)`` (a conversation newly assigned to this agent),
@@ -245,6 +252,7 @@ class MainWindow(
         self.customer.link_requested.connect(self.link_match)
         self._wire_customer()
         self._wire_orders()
+        self._wire_outreach()
         composer = self.conversation.composer
         composer.send_requested.connect(self.send)
         composer.canned_requested.connect(self.choose_canned)

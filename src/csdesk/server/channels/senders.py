@@ -36,6 +36,8 @@ _DEFAULT_PROVIDERS: dict[Channel, tuple[Provider, ...]] = {
     Channel.EMAIL: (Provider.EMAIL,),
 }
 DISPATCHED = frozenset(_DEFAULT_PROVIDERS)
+#: Public name for other packages (``server.outreach.start`` records a started route).
+DEFAULT_PROVIDERS = _DEFAULT_PROVIDERS
 _LABELS = {
     Provider.TWILIO: "Twilio",
     Provider.META: "Meta",

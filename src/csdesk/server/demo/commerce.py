@@ -118,6 +118,8 @@ class OrderFactory:
             age = 24 * DAY + rng.span(timedelta(0), 4 * DAY)
         elif force == "in_transit":
             age = 2 * DAY + rng.span(timedelta(0), 10 * HOUR)
+        elif force == "unshipped":  # paid days ago, still in the warehouse: outreach shows it
+            age = 4 * DAY + rng.span(timedelta(0), DAY)
         elif rng.chance(0.25):
             age = rng.span(timedelta(minutes=20), min(4 * DAY, oldest))
         else:
@@ -225,6 +227,8 @@ class OrderFactory:
         tracking = rng.pattern(carrier.tracking)
         if force is None and rng.chance(0.04):
             return OrderStatus.CANCELLED, None
+        if force == "unshipped":
+            return OrderStatus.PAID, None
         if force is None and age < 6 * HOUR:
             return (OrderStatus.PLACED if rng.chance(0.6) else OrderStatus.PAID), None
         if force is None and age < 2 * DAY:

@@ -3,8 +3,8 @@
 Customers are generated a block at a time with their orders and conversations, so a million
 messages never sit in memory at once and the loader can write and feed each block as it comes.
 The first block also carries the staff and canned responses and forces a little variety (every
-channel, the main languages, a late, a delivered and an in-transit parcel) so even a tiny store
-shows every feature; the last block is the training realm.
+channel, the main languages, a late, a delivered and an in-transit parcel, an order not shipped
+in time) so even a tiny store shows every feature; the last block is the training realm.
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ _FORCED_KINDS = (
     IdentityKind.TELEGRAM,
     IdentityKind.PHONE,
 )
-_FORCED_ORDERS = ("delayed", "delivered", "in_transit")
+#: "delayed" and "unshipped" are late orders the outreach list shows (``server.outreach``).
+_FORCED_ORDERS = ("delayed", "delivered", "in_transit", "unshipped")
 #: Provider-id counters of the training realm start here, far above any production count:
 #: (channel, provider_message_id) is unique across realms.
 _TRAINING_IDS = 1 << 39

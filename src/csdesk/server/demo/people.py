@@ -176,6 +176,7 @@ class PeopleFactory:
                 "notes": rng.pick(_NOTES) if rng.chance(0.08) else "",
                 "merged_into_id": None,
                 "store_credit_cents": 0,
+                "contact_opt_out": False,
             },
         )
         values: dict[IdentityKind, str] = {IdentityKind.EMAIL: email}

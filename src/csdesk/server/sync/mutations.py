@@ -34,6 +34,8 @@ from csdesk.server.channels import wa_templates
 from csdesk.server.channels.wa_window import free_text_refusal
 from csdesk.server.commerce import order_actions as order_ops
 from csdesk.server.deps import realm_of
+from csdesk.server.outreach import send as outreach_ops
+from csdesk.server.outreach import start as start_ops
 from csdesk.storage import audit
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
@@ -110,6 +112,8 @@ class CustomerFields(_Args):
     #: DataError (SQLite: OverflowError), a 500 for the whole push.
     loyalty_points: int | None = Field(default=None, ge=0, le=2**31 - 1)
     notes: str | None = Field(default=None, max_length=20_000)
+    #: The customer asked not to be written to first (proactive outreach leaves them out).
+    contact_opt_out: bool | None = None
 
 
 class CustomerArgs(_Args):
@@ -352,6 +356,8 @@ def update_customer(session: Session, user: m.User, a: CustomerArgs) -> None:
         raise Reject(RejectCode.INVALID, "No fields to change.")
     if "name" in changes and changes["name"] is None:
         raise Reject(RejectCode.INVALID, "A customer's name cannot be empty.")
+    if "contact_opt_out" in changes and changes["contact_opt_out"] is None:
+        raise Reject(RejectCode.INVALID, "Say whether the customer may be contacted first.")
     try:  # the desk's own check, the same rules: the server has the last word for any client
         changes = clean_fields(changes)
     except FieldError as exc:
@@ -387,6 +393,9 @@ HANDLERS: dict[str, tuple[type[BaseModel], Handler]] = {
     MutationType.CUSTOMER_LINK_MATCH: (channel_ops.LinkMatchArgs, channel_ops.link_match),
     MutationType.CALL_TAKE: (call_ops.TakeArgs, call_ops.take),
     MutationType.CALL_WRAP_UP: (call_ops.WrapUpArgs, call_ops.wrap_up),
+    MutationType.CONVERSATION_START: (start_ops.StartArgs, start_ops.start),
+    MutationType.OUTREACH_SEND: (outreach_ops.SendArgs, outreach_ops.send),
+    MutationType.OUTREACH_DISMISS: (outreach_ops.DismissArgs, outreach_ops.dismiss),
     MutationType.ORDER_ACT: (order_ops.ActArgs, order_ops.act),
     MutationType.ORDER_ACTION_DECIDE: (order_ops.DecideArgs, order_ops.decide),
     MutationType.CUSTOMER_GOODWILL: (order_ops.GoodwillArgs, order_ops.goodwill),
