@@ -44,6 +44,7 @@ class Entity(StrEnum):
     CALL = "call"
     CALL_SCRIPT = "call_script"
     IDENTITY_CLAIM = "identity_claim"
+    SURVEY_ANSWER = "survey_answer"
 
 
 class MutationType(StrEnum):

@@ -30,6 +30,7 @@ from csdesk.server.config import ServerConfig
 from csdesk.server.edge import bad_text, body_cap, outage
 from csdesk.server.feed import log as feed_log
 from csdesk.server.feed.notifier import listen_postgres
+from csdesk.server.kpis.routes import router as kpis_router
 from csdesk.server.presence.routes import router as presence_router
 from csdesk.server.state import ServerState
 from csdesk.server.sync.routes import router as sync_router
@@ -134,4 +135,5 @@ def create_app(config: ServerConfig, *, migrate: bool = True) -> FastAPI:
     app.include_router(webhooks_router)
     app.include_router(chat_router)
     app.include_router(templates_router)
+    app.include_router(kpis_router)
     return app

@@ -27,6 +27,7 @@ ENTITY_MODELS: dict[Entity, type[m.Base]] = {
     Entity.CALL: m.Call,
     Entity.CALL_SCRIPT: m.CallScript,
     Entity.IDENTITY_CLAIM: m.IdentityClaim,
+    Entity.SURVEY_ANSWER: m.SurveyAnswer,
 }
 MODEL_ENTITIES: dict[type[m.Base], Entity] = {v: k for k, v in ENTITY_MODELS.items()}
 #: Entities every realm sees (they carry no customer data).
