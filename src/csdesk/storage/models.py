@@ -619,3 +619,5 @@ class ConversationReopen(Base):
 Index("ix_conversations_created_at", Conversation.created_at)
 Index("ix_conversations_resolved_at", Conversation.resolved_at)
 Index("ix_calls_ended_at", Call.ended_at)
+#: Messaging handle time reads the replies of a period.
+Index("ix_messages_created_at", Message.created_at)

@@ -64,7 +64,7 @@ def conversations(
     first; ``key`` narrows to one group of ``query.group`` ("" is the group without one)."""
     name, condition = METRICS[metric]
     build, _ = tables.AGGREGATES[name]
-    sub = build(ctx).subquery(name)
+    sub = tables.sample(build, ctx, name)
     where = query.where(sub)
     if condition is not None:
         where.append(condition(sub))

@@ -126,6 +126,13 @@ AGGREGATES: Final[dict[str, tuple[Callable[[Ctx], Select[Any]], Aggregates]]] = 
 _NOT_DAILY: Final = frozenset({"backlog"})
 
 
+def sample(build: Callable[[Ctx], Select[Any]], ctx: Ctx, name: str) -> Any:
+    """The sample as a materialized CTE: each row's values are computed once, however many
+    aggregates or CASE branches read them (a plain subquery is inlined by PostgreSQL, and an
+    expression holding a correlated subquery would then run once per reference)."""
+    return build(ctx).cte(f"kpi_{name}").prefix_with("MATERIALIZED")
+
+
 def _key(group: str, sub: Any) -> Any:
     if group == "none":
         return null()
@@ -136,7 +143,7 @@ def _grouped(
     session: Session, ctx: Ctx, query: Query, name: str, key: Callable[[Any], Any] | None
 ) -> dict[Any, dict[str, Any]]:
     build, aggregates = AGGREGATES[name]
-    sub = build(ctx).subquery(name)
+    sub = sample(build, ctx, name)
     where = query.where(sub)
     if key is None:
         stmt = select(null().label("k"), *aggregates(sub)).select_from(sub).where(*where)
@@ -230,14 +237,21 @@ def _merge(parts: list[dict[Any, dict[str, Any]]]) -> dict[Any, dict[str, Any]]:
 def table(session: Session, ctx: Ctx, query: Query) -> Table:
     """One row per group (agent, team, channel, queue) and the total."""
     names = list(AGGREGATES)
-    totals = _merge([_grouped(session, ctx, query, n, None) for n in names])
-    result = Table(total=figures(totals.get(None, {})))
     if query.group == "none":
+        totals = _merge([_grouped(session, ctx, query, n, None) for n in names])
+        result = Table(total=figures(totals.get(None, {})))
         result.rows = [{"key": None, "label": "All", **result.total}]
         return result
     grouped = _merge(
         [_grouped(session, ctx, query, n, lambda s: _key(query.group, s)) for n in names]
     )
+    # Every sum and count is additive and each sample row is in exactly one group, so the
+    # total is the sum of the groups: no second pass over the data.
+    total: dict[str, Any] = {"backlog": 0}
+    for sums in grouped.values():
+        for name, value in sums.items():
+            total[name] = total.get(name, 0.0) + float(value or 0)
+    result = Table(total=figures(total))
     labels = _labels(session, query.group, list(grouped))
     for key in sorted(grouped, key=lambda k: (labels[k].casefold(), str(k))):
         sums = {"backlog": 0, **grouped[key]}
@@ -262,7 +276,7 @@ def series(session: Session, ctx: Ctx, query: Query) -> list[dict[str, Any]]:
 
 def frt_histogram(session: Session, ctx: Ctx, query: Query) -> list[dict[str, Any]]:
     """How many first responses of the period took how long (``FRT_BUCKETS``)."""
-    sub = samples.contacts(ctx).subquery("contacts")
+    sub = sample(samples.contacts, ctx, "contacts")
     whens = [(sub.c.frt < high, i) for i, (_, _, high) in enumerate(FRT_BUCKETS) if high]
     bucket = case(*whens, else_=len(FRT_BUCKETS) - 1).label("bucket")
     stmt = (

@@ -89,9 +89,11 @@ def upgrade() -> None:
     op.create_index("ix_conversations_created_at", "conversations", ["created_at"], unique=False)
     op.create_index("ix_conversations_resolved_at", "conversations", ["resolved_at"], unique=False)
     op.create_index("ix_calls_ended_at", "calls", ["ended_at"], unique=False)
+    op.create_index("ix_messages_created_at", "messages", ["created_at"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_messages_created_at", table_name="messages")
     op.drop_index("ix_calls_ended_at", table_name="calls")
     op.drop_index("ix_conversations_resolved_at", table_name="conversations")
     op.drop_index("ix_conversations_created_at", table_name="conversations")
