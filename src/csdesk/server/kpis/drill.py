@@ -64,8 +64,8 @@ def conversations(
     first; ``key`` narrows to one group of ``query.group`` ("" is the group without one)."""
     name, condition = METRICS[metric]
     build, _ = tables.AGGREGATES[name]
-    sub = tables.sample(build, ctx, name)
-    where = query.where(sub)
+    sub = tables.sample(build, ctx, name, query)
+    where: list[Any] = []
     if condition is not None:
         where.append(condition(sub))
     if key is not None and query.group != "none":

@@ -132,7 +132,7 @@ def kpis(
     with state.reads() as s:
         if as_csv:
             return _csv(_table_csv(s, ctx, query, table), f"kpis-{table}-{ctx.period.name}")
-        result = tables.table(s, ctx, query)
+        result, days = tables.report(s, ctx, query)
         body = {
             "period": _period_out(ctx),
             "group": group,
@@ -140,7 +140,7 @@ def kpis(
             "generated_at": ctx.now.isoformat(),
             "rows": result.rows,
             "total": result.total,
-            "series": tables.series(s, ctx, query),
+            "series": days,
             "first_response_histogram": tables.frt_histogram(s, ctx, query),
         }
     return JSONResponse(body)

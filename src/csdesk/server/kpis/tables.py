@@ -126,11 +126,19 @@ AGGREGATES: Final[dict[str, tuple[Callable[[Ctx], Select[Any]], Aggregates]]] = 
 _NOT_DAILY: Final = frozenset({"backlog"})
 
 
-def sample(build: Callable[[Ctx], Select[Any]], ctx: Ctx, name: str) -> Any:
-    """The sample as a materialized CTE: each row's values are computed once, however many
-    aggregates or CASE branches read them (a plain subquery is inlined by PostgreSQL, and an
-    expression holding a correlated subquery would then run once per reference)."""
-    return build(ctx).cte(f"kpi_{name}").prefix_with("MATERIALIZED")
+def sample(
+    build: Callable[[Ctx], Select[Any]], ctx: Ctx, name: str, query: Query | None = None
+) -> Any:
+    """The sample, narrowed to ``query``'s scope and filters, as a materialized CTE: each
+    row's values are computed once however many aggregates or CASE branches read them (a
+    plain subquery is inlined by PostgreSQL, and an expression holding a correlated subquery
+    would then run once per reference). The filters sit inside, so an agent's own table
+    only computes that agent's rows."""
+    inner = build(ctx).subquery(f"kpi_{name}_all")
+    narrowed = select(inner)
+    if query is not None:
+        narrowed = narrowed.where(*query.where(inner))
+    return narrowed.cte(f"kpi_{name}").prefix_with("MATERIALIZED")
 
 
 def _key(group: str, sub: Any) -> Any:
@@ -139,21 +147,31 @@ def _key(group: str, sub: Any) -> Any:
     return sub.c[group]
 
 
+Sums = dict[str, Any]
+
+
 def _grouped(
-    session: Session, ctx: Ctx, query: Query, name: str, key: Callable[[Any], Any] | None
-) -> dict[Any, dict[str, Any]]:
+    session: Session, ctx: Ctx, query: Query, name: str
+) -> dict[tuple[Any, int | None], Sums]:
+    """One pass over one sample: its sums per (group key, day of the period); the day is
+    None for figures that have no day (the backlog)."""
     build, aggregates = AGGREGATES[name]
-    sub = sample(build, ctx, name)
-    where = query.where(sub)
-    if key is None:
-        stmt = select(null().label("k"), *aggregates(sub)).select_from(sub).where(*where)
-    else:
-        k = key(sub).label("k")
-        stmt = select(k, *aggregates(sub)).select_from(sub).where(*where).group_by(k)
-    out: dict[Any, dict[str, Any]] = {}
+    sub = sample(build, ctx, name, query)
+    k = _key(query.group, sub).label("k")
+    d = (null() if name in _NOT_DAILY else day_index(sub.c.at, ctx.period.bounds)).label("d")
+    # PostgreSQL refuses a constant in GROUP BY: group only by what varies.
+    by = [c for c, fixed in ((k, query.group == "none"), (d, name in _NOT_DAILY)) if not fixed]
+    stmt = select(k, d, *aggregates(sub)).select_from(sub).group_by(*by)
+    out: dict[tuple[Any, int | None], Sums] = {}
     for row in session.execute(stmt).mappings():
-        out[row["k"]] = {name: value for name, value in row.items() if name != "k"}
+        day = None if row["d"] is None else int(row["d"])
+        out[(row["k"], day)] = {n: v for n, v in row.items() if n not in ("k", "d")}
     return out
+
+
+def _add(into: Sums, sums: Sums) -> None:
+    for name, value in sums.items():
+        into[name] = into.get(name, 0.0) + float(value or 0)
 
 
 def _ratio(part: float, whole: float, digits: int = 4) -> float | None:
@@ -226,64 +244,50 @@ class Table:
     total: dict[str, Any] = field(default_factory=dict)
 
 
-def _merge(parts: list[dict[Any, dict[str, Any]]]) -> dict[Any, dict[str, Any]]:
-    merged: dict[Any, dict[str, Any]] = {}
-    for part in parts:
-        for key, sums in part.items():
-            merged.setdefault(key, {}).update(sums)
-    return merged
+def report(session: Session, ctx: Ctx, query: Query) -> tuple[Table, list[dict[str, Any]]]:
+    """The table (one row per group and the total) and the daily series, from one grouped
+    statement per group of figures. Every sum and count is additive and each sample row is
+    in exactly one (group, day), so rows, days and total are sums of those few cells."""
+    by_key: dict[Any, Sums] = {}
+    by_day: dict[int, Sums] = {}
+    total: Sums = {}
+    for name in AGGREGATES:
+        for (key, day), sums in _grouped(session, ctx, query, name).items():
+            _add(by_key.setdefault(key, {"backlog": 0}), sums)
+            _add(total, sums)
+            if day is not None:
+                _add(by_day.setdefault(day, {}), sums)
+    result = Table(total=figures({"backlog": 0, **total}))
+    if query.group == "none":
+        result.rows = [{"key": None, "label": "All", **result.total}]
+    else:
+        labels = _labels(session, query.group, list(by_key))
+        for key in sorted(by_key, key=lambda k: (labels[k].casefold(), str(k))):
+            result.rows.append({"key": key, "label": labels[key], **figures(by_key[key])})
+    days = [
+        {"day": day.isoformat(), **figures(by_day.get(i, {}))}
+        for i, day in enumerate(ctx.period.days)
+    ]
+    return result, days
 
 
 def table(session: Session, ctx: Ctx, query: Query) -> Table:
     """One row per group (agent, team, channel, queue) and the total."""
-    names = list(AGGREGATES)
-    if query.group == "none":
-        totals = _merge([_grouped(session, ctx, query, n, None) for n in names])
-        result = Table(total=figures(totals.get(None, {})))
-        result.rows = [{"key": None, "label": "All", **result.total}]
-        return result
-    grouped = _merge(
-        [_grouped(session, ctx, query, n, lambda s: _key(query.group, s)) for n in names]
-    )
-    # Every sum and count is additive and each sample row is in exactly one group, so the
-    # total is the sum of the groups: no second pass over the data.
-    total: dict[str, Any] = {"backlog": 0}
-    for sums in grouped.values():
-        for name, value in sums.items():
-            total[name] = total.get(name, 0.0) + float(value or 0)
-    result = Table(total=figures(total))
-    labels = _labels(session, query.group, list(grouped))
-    for key in sorted(grouped, key=lambda k: (labels[k].casefold(), str(k))):
-        sums = {"backlog": 0, **grouped[key]}
-        result.rows.append({"key": key, "label": labels[key], **figures(sums)})
-    return result
+    return report(session, ctx, query)[0]
 
 
 def series(session: Session, ctx: Ctx, query: Query) -> list[dict[str, Any]]:
     """The figures per day of the period (backlog, a snapshot of now, is left out)."""
-    bounds = ctx.period.bounds
-    parts = [
-        _grouped(session, ctx, query, name, lambda s: day_index(s.c.at, bounds))
-        for name in AGGREGATES
-        if name not in _NOT_DAILY
-    ]
-    merged = _merge(parts)
-    return [
-        {"day": day.isoformat(), **figures(merged.get(i, {}))}
-        for i, day in enumerate(ctx.period.days)
-    ]
+    return report(session, ctx, query)[1]
 
 
 def frt_histogram(session: Session, ctx: Ctx, query: Query) -> list[dict[str, Any]]:
     """How many first responses of the period took how long (``FRT_BUCKETS``)."""
-    sub = sample(samples.contacts, ctx, "contacts")
+    sub = sample(samples.contacts, ctx, "contacts", query)
     whens = [(sub.c.frt < high, i) for i, (_, _, high) in enumerate(FRT_BUCKETS) if high]
     bucket = case(*whens, else_=len(FRT_BUCKETS) - 1).label("bucket")
     stmt = (
-        select(bucket, func.count())
-        .select_from(sub)
-        .where(sub.c.frt.is_not(None), *query.where(sub))
-        .group_by(bucket)
+        select(bucket, func.count()).select_from(sub).where(sub.c.frt.is_not(None)).group_by(bucket)
     )
     counts = {int(b): int(c) for b, c in session.execute(stmt)}
     return [
