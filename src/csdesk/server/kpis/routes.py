@@ -132,16 +132,16 @@ def kpis(
     with state.reads() as s:
         if as_csv:
             return _csv(_table_csv(s, ctx, query, table), f"kpis-{table}-{ctx.period.name}")
-        result, days = tables.report(s, ctx, query)
+        done = tables.report(s, ctx, query)
         body = {
             "period": _period_out(ctx),
             "group": group,
             "scope": {"kind": scope.kind, "team_id": scope.team_id},
             "generated_at": ctx.now.isoformat(),
-            "rows": result.rows,
-            "total": result.total,
-            "series": days,
-            "first_response_histogram": tables.frt_histogram(s, ctx, query),
+            "rows": done.table.rows,
+            "total": done.table.total,
+            "series": done.series,
+            "first_response_histogram": done.frt_histogram,
         }
     return JSONResponse(body)
 

@@ -150,22 +150,33 @@ def _key(group: str, sub: Any) -> Any:
 Sums = dict[str, Any]
 
 
-def _grouped(
-    session: Session, ctx: Ctx, query: Query, name: str
-) -> dict[tuple[Any, int | None], Sums]:
-    """One pass over one sample: its sums per (group key, day of the period); the day is
-    None for figures that have no day (the backlog)."""
+def _bucket(frt: Any) -> Any:
+    """The ``FRT_BUCKETS`` index of a first-response time (NULL: none)."""
+    whens = [(frt < high, i) for i, (_, _, high) in enumerate(FRT_BUCKETS) if high]
+    return case((frt.is_(None), null()), *whens, else_=len(FRT_BUCKETS) - 1)
+
+
+Cell = tuple[Any, int | None, int | None]  # (group key, day, first-response bucket)
+
+
+def _grouped(session: Session, ctx: Ctx, query: Query, name: str) -> dict[Cell, Sums]:
+    """One pass over one sample: its sums per (group key, day of the period, and for the
+    contacts their first-response bucket); the day is None for figures that have no day
+    (the backlog)."""
     build, aggregates = AGGREGATES[name]
     sub = sample(build, ctx, name, query)
     k = _key(query.group, sub).label("k")
     d = (null() if name in _NOT_DAILY else day_index(sub.c.at, ctx.period.bounds)).label("d")
+    b = (_bucket(sub.c.frt) if name == "contacts" else null()).label("b")
     # PostgreSQL refuses a constant in GROUP BY: group only by what varies.
-    by = [c for c, fixed in ((k, query.group == "none"), (d, name in _NOT_DAILY)) if not fixed]
-    stmt = select(k, d, *aggregates(sub)).select_from(sub).group_by(*by)
-    out: dict[tuple[Any, int | None], Sums] = {}
+    varies = ((k, query.group != "none"), (d, name not in _NOT_DAILY), (b, name == "contacts"))
+    by = [c for c, varying in varies if varying]
+    stmt = select(k, d, b, *aggregates(sub)).select_from(sub).group_by(*by)
+    out: dict[Cell, Sums] = {}
     for row in session.execute(stmt).mappings():
         day = None if row["d"] is None else int(row["d"])
-        out[(row["k"], day)] = {n: v for n, v in row.items() if n not in ("k", "d")}
+        bucket = None if row["b"] is None else int(row["b"])
+        out[(row["k"], day, bucket)] = {n: v for n, v in row.items() if n not in ("k", "d", "b")}
     return out
 
 
@@ -244,19 +255,30 @@ class Table:
     total: dict[str, Any] = field(default_factory=dict)
 
 
-def report(session: Session, ctx: Ctx, query: Query) -> tuple[Table, list[dict[str, Any]]]:
-    """The table (one row per group and the total) and the daily series, from one grouped
-    statement per group of figures. Every sum and count is additive and each sample row is
-    in exactly one (group, day), so rows, days and total are sums of those few cells."""
+@dataclass
+class Report:
+    table: Table
+    series: list[dict[str, Any]]
+    frt_histogram: list[dict[str, Any]]
+
+
+def report(session: Session, ctx: Ctx, query: Query) -> Report:
+    """The table (one row per group and the total), the daily series and the first-response
+    distribution, from one grouped statement per group of figures. Every sum and count is
+    additive and each sample row is in exactly one (group, day, bucket) cell, so rows, days,
+    buckets and the total are sums of those few cells."""
     by_key: dict[Any, Sums] = {}
     by_day: dict[int, Sums] = {}
+    buckets: dict[int, int] = {}
     total: Sums = {}
     for name in AGGREGATES:
-        for (key, day), sums in _grouped(session, ctx, query, name).items():
+        for (key, day, bucket), sums in _grouped(session, ctx, query, name).items():
             _add(by_key.setdefault(key, {"backlog": 0}), sums)
             _add(total, sums)
             if day is not None:
                 _add(by_day.setdefault(day, {}), sums)
+            if bucket is not None:
+                buckets[bucket] = buckets.get(bucket, 0) + int(sums["frt_count"] or 0)
     result = Table(total=figures({"backlog": 0, **total}))
     if query.group == "none":
         result.rows = [{"key": None, "label": "All", **result.total}]
@@ -268,32 +290,26 @@ def report(session: Session, ctx: Ctx, query: Query) -> tuple[Table, list[dict[s
         {"day": day.isoformat(), **figures(by_day.get(i, {}))}
         for i, day in enumerate(ctx.period.days)
     ]
-    return result, days
+    histogram = [
+        {"label": label, "min_seconds": low, "max_seconds": high, "count": buckets.get(i, 0)}
+        for i, (label, low, high) in enumerate(FRT_BUCKETS)
+    ]
+    return Report(result, days, histogram)
 
 
 def table(session: Session, ctx: Ctx, query: Query) -> Table:
     """One row per group (agent, team, channel, queue) and the total."""
-    return report(session, ctx, query)[0]
+    return report(session, ctx, query).table
 
 
 def series(session: Session, ctx: Ctx, query: Query) -> list[dict[str, Any]]:
     """The figures per day of the period (backlog, a snapshot of now, is left out)."""
-    return report(session, ctx, query)[1]
+    return report(session, ctx, query).series
 
 
 def frt_histogram(session: Session, ctx: Ctx, query: Query) -> list[dict[str, Any]]:
     """How many first responses of the period took how long (``FRT_BUCKETS``)."""
-    sub = sample(samples.contacts, ctx, "contacts", query)
-    whens = [(sub.c.frt < high, i) for i, (_, _, high) in enumerate(FRT_BUCKETS) if high]
-    bucket = case(*whens, else_=len(FRT_BUCKETS) - 1).label("bucket")
-    stmt = (
-        select(bucket, func.count()).select_from(sub).where(sub.c.frt.is_not(None)).group_by(bucket)
-    )
-    counts = {int(b): int(c) for b, c in session.execute(stmt)}
-    return [
-        {"label": label, "min_seconds": low, "max_seconds": high, "count": counts.get(i, 0)}
-        for i, (label, low, high) in enumerate(FRT_BUCKETS)
-    ]
+    return report(session, ctx, query).frt_histogram
 
 
 def _labels(session: Session, group: str, keys: list[Any]) -> dict[Any, str]:
