@@ -48,6 +48,7 @@ class Entity(StrEnum):
     CUSTOMER_EVENT = "customer_event"  # a profile change for the customer's timeline
     CALLBACK = "callback"  # a promised call back: when, to whom, assigned to an agent or the queue
     OUTREACH = "outreach"  # a late order to tell the customer about
+    SURVEY_ANSWER = "survey_answer"
 
 
 class MutationType(StrEnum):

@@ -33,6 +33,7 @@ from csdesk.server.config import ServerConfig
 from csdesk.server.edge import bad_text, body_cap, outage
 from csdesk.server.feed import log as feed_log
 from csdesk.server.feed.notifier import listen_postgres
+from csdesk.server.kpis.routes import router as kpis_router
 from csdesk.server.outreach.scanner import OutreachScanner
 from csdesk.server.presence.routes import router as presence_router
 from csdesk.server.state import ServerState
@@ -150,4 +151,5 @@ def create_app(config: ServerConfig, *, migrate: bool = True) -> FastAPI:
     app.include_router(templates_router)
     app.include_router(store_webhooks_router)
     app.include_router(stores_admin_router)
+    app.include_router(kpis_router)
     return app

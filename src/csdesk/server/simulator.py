@@ -47,6 +47,7 @@ from csdesk.server.demo.common import day
 from csdesk.server.demo.policy import SCENARIO_TAGS
 from csdesk.server.demo.rand import DemoRandom
 from csdesk.server.edge import outage
+from csdesk.server.kpis import reopens
 from csdesk.server.state import ServerState
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
@@ -306,6 +307,7 @@ class Simulation:
             subject = phrases.reply_prefix + subject
         message = self._message(conv, customer, phrases, body, subject, values, now)
         if conv.status != ConversationStatus.OPEN.value:
+            reopens.record(conv, now, reopens.CUSTOMER, session=session)
             conv.status = ConversationStatus.OPEN.value
             conv.resolved_at = None
             conv.snoozed_until = None

@@ -734,3 +734,51 @@ class Outreach(Synced, Base):
     conversation_id: Mapped[str | None] = mapped_column(ForeignKey("conversations.id"))
     #: When the dispatcher may send it (bulk sends are spaced: ``CSDESK_OUTREACH_PER_MINUTE``).
     send_at: Mapped[datetime | None] = mapped_column(info=SERVER_ONLY)
+
+
+# --- KPIs: what the figures need that nothing else records (docs/kpis.md) ------------------
+
+
+class SurveyAnswer(Synced, Base):
+    """A customer's answer to the satisfaction survey about one conversation: CSAT 1–5,
+    optional NPS 0–10 and CES 1–7, and a comment. The survey loop fills it; the KPIs read it
+    (``server.kpis``). Each score is None when the customer skipped that question."""
+
+    __tablename__ = "survey_answers"
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
+    csat: Mapped[int | None] = mapped_column(Integer)
+    nps: Mapped[int | None] = mapped_column(Integer)
+    ces: Mapped[int | None] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    answered_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    conversation: Mapped[Conversation] = parent("Conversation", "SurveyAnswer.conversation_id")
+
+
+class ConversationReopen(Base):
+    """A resolution that was undone: the customer wrote (or called) again into a resolved
+    conversation, or an agent set it back to open. ``resolved_at`` is the resolution it undid,
+    so the reopen rate counts every resolution, kept or undone (``server.kpis.reopens``).
+    Server-only, append-only bookkeeping."""
+
+    __tablename__ = "conversation_reopens"
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    realm: Mapped[str] = mapped_column(String(16))
+    resolved_at: Mapped[datetime] = mapped_column(index=True)
+    reopened_at: Mapped[datetime]
+    #: "customer" (a message or call into it), "agent" (a status change), "callback".
+    cause: Mapped[str] = mapped_column(String(16))
+    #: Who was assigned when it was resolved (the resolution's owner for per-agent figures).
+    assignee_id: Mapped[str | None] = mapped_column(String(36))
+    by_user_id: Mapped[str | None] = mapped_column(String(36))
+
+
+#: The KPI scans: conversations by creation and resolution time (periods are time ranges).
+Index("ix_conversations_created_at", Conversation.created_at)
+Index("ix_conversations_resolved_at", Conversation.resolved_at)
+Index("ix_calls_ended_at", Call.ended_at)
+#: Messaging handle time reads the replies of a period.
+Index("ix_messages_created_at", Message.created_at)

@@ -31,6 +31,7 @@ ENTITY_MODELS: dict[Entity, type[m.Base]] = {
     Entity.CUSTOMER_EVENT: m.CustomerEvent,
     Entity.CALLBACK: m.Callback,
     Entity.OUTREACH: m.Outreach,
+    Entity.SURVEY_ANSWER: m.SurveyAnswer,
 }
 MODEL_ENTITIES: dict[type[m.Base], Entity] = {v: k for k, v in ENTITY_MODELS.items()}
 #: Entities every realm sees (they carry no customer data).

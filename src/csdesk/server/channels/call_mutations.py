@@ -27,6 +27,7 @@ from csdesk.protocol import MutationType, RejectCode
 from csdesk.server.channels import calls
 from csdesk.server.channels import conversations as threads
 from csdesk.server.deps import realm_of
+from csdesk.server.kpis import reopens
 from csdesk.storage import audit
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
@@ -214,6 +215,7 @@ def _schedule_callback(session: Session, call: m.Call, user: m.User) -> None:
         return
     before = {"status": conv.status, "assignee_id": conv.assignee_id, "tags": list(conv.tags)}
     threads.add_tag(conv, calls.CALLBACK_TAG)
+    reopens.record(conv, utcnow(), reopens.CALLBACK, by_user_id=user.id, session=session)
     conv.status = ConversationStatus.SNOOZED.value
     conv.snoozed_until = call.callback_at
     conv.resolved_at = None

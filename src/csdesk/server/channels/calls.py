@@ -28,6 +28,7 @@ from csdesk.domain.enums import (
 from csdesk.server.channels import conversations as threads
 from csdesk.server.channels import customers
 from csdesk.server.channels.inbound import Handle, InboundCall
+from csdesk.server.kpis import reopens
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
 
@@ -271,6 +272,7 @@ def _record(session: Session, call: InboundCall, event: CallEvent, realm: str) -
     if callback:
         threads.add_tag(conv, CALLBACK_TAG)
         if conv.status != ConversationStatus.OPEN.value:
+            reopens.record(conv, now, reopens.CUSTOMER, session=session)
             conv.status = ConversationStatus.OPEN.value
             conv.snoozed_until = conv.resolved_at = None
         if conv.waiting_since is None:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from csdesk.domain.enums import Channel, ConversationStatus, Priority
 from csdesk.domain.sla_targets import due_times
 from csdesk.server.channels.customers import new_id
+from csdesk.server.kpis import reopens
 from csdesk.storage import models as m
 
 #: A resolved conversation the customer writes into again within this time is reopened; after
@@ -161,6 +162,7 @@ def record_inbound(
     reopened = False
     if conv.status != ConversationStatus.OPEN.value and reopen:
         reopened = conv.status == ConversationStatus.RESOLVED.value
+        reopens.record(conv, at, reopens.CUSTOMER)  # the reopen rate's event (docs/kpis.md)
         conv.status = ConversationStatus.OPEN.value
         conv.snoozed_until = None
         conv.resolved_at = None

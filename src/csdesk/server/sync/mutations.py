@@ -34,6 +34,7 @@ from csdesk.server.channels import wa_templates
 from csdesk.server.channels.wa_window import free_text_refusal
 from csdesk.server.commerce import order_actions as order_ops
 from csdesk.server.deps import realm_of
+from csdesk.server.kpis import reopens
 from csdesk.server.outreach import send as outreach_ops
 from csdesk.server.outreach import start as start_ops
 from csdesk.storage import audit
@@ -290,6 +291,8 @@ def set_status(session: Session, user: m.User, a: StatusArgs) -> None:
         if a.snoozed_until <= now:
             raise Reject(RejectCode.INVALID, "The snooze time is in the past.")
     before = _snapshot(conv, ["status", "snoozed_until"])
+    if a.status != ConversationStatus.RESOLVED:
+        reopens.record(conv, now, reopens.AGENT, by_user_id=user.id, session=session)
     conv.status = a.status.value
     conv.snoozed_until = a.snoozed_until if a.status == ConversationStatus.SNOOZED else None
     conv.resolved_at = now if a.status == ConversationStatus.RESOLVED else None

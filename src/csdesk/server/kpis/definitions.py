@@ -1,0 +1,48 @@
+"""One sentence per figure, for the desk's tooltips; docs/kpis.md has the full rules."""
+
+from __future__ import annotations
+
+from typing import Final
+
+DEFINITIONS: Final[dict[str, str]] = {
+    "contacts": "Conversations created in the period (auto-replies, spam and training left out).",
+    "resolution_rate": "Share of the period's new conversations that are resolved now.",
+    "first_response_avg_seconds": (
+        "Average time from a customer-started conversation's creation to the first agent "
+        "reply or answered call (internal notes and auto-replies never count)."
+    ),
+    "resolution_avg_seconds": (
+        "Average time from creation to resolution of conversations resolved in the period."
+    ),
+    "fcr_rate": (
+        "First-contact resolution: share of conversations resolved in the period (with at "
+        "least one agent contact) that needed exactly one agent reply or answered call and "
+        "were never reopened."
+    ),
+    "reopen_rate": (
+        "Share of the period's resolutions that were undone: the customer wrote or called "
+        "again, or an agent reopened it."
+    ),
+    "sla_first_response_rate": (
+        "Share of the period's new conversations whose first-response target was met "
+        "(answered by its due time; targets still running are left out)."
+    ),
+    "sla_resolution_rate": (
+        "Share of the period's new conversations whose resolution target was met "
+        "(resolved by its due time; targets still running are left out)."
+    ),
+    "backlog": "Conversations open, pending or snoozed now, whatever the period.",
+    "call_handle_avg_seconds": (
+        "Average handle time of answered calls that ended in the period: talk time plus "
+        "wrap-up (wrap-up counted up to 30 minutes)."
+    ),
+    "messaging_handle_avg_seconds": (
+        "Average agent working time per conversation and agent in the period: each reply "
+        "counts the time since the message before it, at most 10 minutes."
+    ),
+    "handle_avg_seconds": "Calls and messaging handle time together, per handled contact.",
+    "csat_rate": "Share of CSAT answers in the period that are 4 or 5 (of 5).",
+    "csat_avg": "Average CSAT answer (1–5) in the period.",
+    "nps": "Net promoter score: % promoters (9–10) minus % detractors (0–6), from −100 to 100.",
+    "ces_avg": "Average customer effort score (1–7; lower is less effort) in the period.",
+}

@@ -1,0 +1,96 @@
+"""The time range a KPI table covers, and its days, in the caller's time zone.
+
+``today`` runs from local midnight to now; ``7d`` and ``30d`` are today and the 6 or 29 whole
+days before it; ``custom`` runs from local midnight of ``from`` to local midnight after ``to``
+(both dates inclusive). Every bound is turned into UTC here, day by day, so a daylight-saving
+change makes that day 23 or 25 hours long instead of shifting every later day by an hour.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Final
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+PERIODS: Final = ("today", "7d", "30d", "custom")
+_DAYS: Final = {"today": 1, "7d": 7, "30d": 30}
+#: The longest custom range: a year of daily buckets (and a leap day).
+MAX_DAYS: Final = 366
+_MAX_TZ: Final = 64
+
+
+class PeriodError(ValueError):
+    """A period the caller asked for that cannot be served; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    name: str
+    timezone: str
+    start: datetime  # aware UTC, inclusive
+    end: datetime  # aware UTC, exclusive
+    days: tuple[date, ...]  # the local dates covered, in order
+    #: ``len(days) + 1`` UTC instants: day ``i`` is ``[bounds[i], bounds[i + 1])``.
+    bounds: tuple[datetime, ...]
+
+    def day_range(self, day: date) -> tuple[datetime, datetime]:
+        try:
+            i = self.days.index(day)
+        except ValueError:
+            raise PeriodError(f"day {day.isoformat()} is not in the period") from None
+        return self.bounds[i], self.bounds[i + 1]
+
+
+def zone(name: str) -> ZoneInfo:
+    if not name or len(name) > _MAX_TZ or not name.isprintable() or ".." in name:
+        raise PeriodError("tz must be an IANA time zone name such as Europe/Paris")
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        raise PeriodError(f"unknown time zone {name!r}; use an IANA name such as UTC") from None
+
+
+def parse_day(name: str, value: str) -> date:
+    if len(value) != 10:
+        raise PeriodError(f"{name} must be a date written YYYY-MM-DD")
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise PeriodError(f"{name} must be a date written YYYY-MM-DD") from None
+
+
+def _midnight(day: date, tz: ZoneInfo) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+
+
+def resolve(
+    name: str,
+    *,
+    now: datetime,
+    tz_name: str = "UTC",
+    start_day: str | None = None,
+    end_day: str | None = None,
+) -> Period:
+    """The period called ``name`` as seen at ``now`` (aware) in time zone ``tz_name``."""
+    if name not in PERIODS:
+        raise PeriodError(f"period must be one of {', '.join(PERIODS)}, not {name[:40]!r}")
+    tz = zone(tz_name)
+    if name == "custom":
+        if start_day is None or end_day is None:
+            raise PeriodError("period=custom needs both from and to (YYYY-MM-DD)")
+        first, last = parse_day("from", start_day), parse_day("to", end_day)
+        if last < first:
+            raise PeriodError("to must not be before from")
+        if (last - first).days + 1 > MAX_DAYS:
+            raise PeriodError(f"a custom period covers at most {MAX_DAYS} days")
+        days = tuple(first + timedelta(days=i) for i in range((last - first).days + 1))
+        bounds = tuple(_midnight(d, tz) for d in (*days, last + timedelta(days=1)))
+        return Period(name, tz_name, bounds[0], bounds[-1], days, bounds)
+    if start_day is not None or end_day is not None:
+        raise PeriodError("from and to go with period=custom only")
+    today = now.astimezone(tz).date()
+    count = _DAYS[name]
+    days = tuple(today - timedelta(days=count - 1 - i) for i in range(count))
+    bounds = (*(_midnight(d, tz) for d in days), now.astimezone(UTC))
+    return Period(name, tz_name, bounds[0], bounds[-1], days, bounds)
