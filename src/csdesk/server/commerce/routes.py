@@ -25,7 +25,7 @@ from csdesk.domain.enums import Role
 from csdesk.protocol import API_PREFIX
 from csdesk.server.channels.guard import read_body
 from csdesk.server.channels.vault import VaultError
-from csdesk.server.commerce import stores
+from csdesk.server.commerce import stores, woocommerce_webhooks
 from csdesk.server.commerce.importer import forget_customer
 from csdesk.server.commerce.runtime import StoreRuntime, runtime_of
 from csdesk.server.commerce.store_api import StoreUnavailable, WebhookEvent
@@ -110,6 +110,11 @@ async def store_webhook(provider: str, name: str, request: Request) -> dict[str,
     settings = await run_in_threadpool(_settings, rt, provider, name)
     body = await read_body(request, MAX_WEBHOOK_BYTES)
     headers = dict(request.headers)
+    if provider == "woocommerce" and woocommerce_webhooks.is_ping(headers, body):
+        # WooCommerce saves a webhook only if its unsigned activation ping gets a 2xx. It
+        # changes nothing, and it counts against the unsigned requests' rate limit.
+        _admit(rt, name, signed=False)
+        return {"result": "ping"}
 
     def check() -> tuple[bool, Any]:
         with rt.connector(settings) as conn:
