@@ -121,6 +121,8 @@ def cents(amount: Any, currency: str) -> int:
         raise ShapeError("an amount is not a number") from None
     if not value.is_finite():
         raise ShapeError("an amount is not a number")
+    if value.adjusted() > 18:  # "9e999999": past any amount, and past Decimal's range once scaled
+        raise ShapeError("an amount is out of range")
     minor = int((value * (10 ** exponent(currency))).to_integral_value())
     if abs(minor) > _MAX_CENTS:
         raise ShapeError("an amount is out of range")

@@ -1,0 +1,29 @@
+"""A signed Shopify webhook whose amount overflows ``Decimal``'s exponent range is a 400,
+never a 500 (``"1e999"`` is refused as out of range; ``"9e999999"`` used to raise
+``decimal.Overflow`` out of the parser)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.helpers.server import ServerProcess
+from tests.server.commerce.test_shopify_webhooks import _post, fake_module, live_store
+
+__all__ = ["fake_module", "live_store"]  # the module-scoped fixtures, reused
+
+
+@pytest.mark.parametrize("amount", ["9e999999", "-9e999999", "1E+999999999"])
+@pytest.mark.parametrize("field", ["total_price", "line_price"])
+def test_amounts_past_decimal_range_are_400(
+    live_store: ServerProcess, amount: str, field: str
+) -> None:
+    order: dict[str, object] = {"id": 7, "created_at": "2026-11-01T00:00:00Z", "currency": "EUR"}
+    if field == "total_price":
+        order["total_price"] = amount
+    else:
+        order["line_items"] = [{"id": 8, "quantity": 1, "price": amount}]
+    r = _post(live_store, "orders/create", json.dumps(order).encode())
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["code"] == "invalid_payload"
