@@ -14,7 +14,7 @@ from tests.server.commerce.test_shopify_webhooks import _post, fake_module, live
 __all__ = ["fake_module", "live_store"]  # the module-scoped fixtures, reused
 
 
-@pytest.mark.parametrize("amount", ["9e999999", "-9e999999", "1E+999999999"])
+@pytest.mark.parametrize("amount", ["9e999999", "-9e999999", "1E+999999999", "99999999.99"])
 @pytest.mark.parametrize("field", ["total_price", "line_price"])
 def test_amounts_past_decimal_range_are_400(
     live_store: ServerProcess, amount: str, field: str
@@ -27,3 +27,15 @@ def test_amounts_past_decimal_range_are_400(
     r = _post(live_store, "orders/create", json.dumps(order).encode())
     assert r.status_code == 400, r.text
     assert r.json()["error"]["code"] == "invalid_payload"
+
+
+def test_refund_transactions_summing_past_the_column_are_400(live_store: ServerProcess) -> None:
+    """Each transaction is within range, their sum (2**32 - 2 cents) is not: an INTEGER
+    column on PostgreSQL cannot hold it."""
+    big = {"kind": "refund", "status": "success", "amount": "21474836.47"}
+    order = {
+        "id": 9, "created_at": "2026-11-01T00:00:00Z", "currency": "EUR", "total_price": "1.00",
+        "refunds": [{"id": 10, "created_at": "2026-11-02T00:00:00Z", "transactions": [big, big]}],
+    }  # fmt: skip
+    r = _post(live_store, "orders/create", json.dumps(order).encode())
+    assert r.status_code == 400, r.text

@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
 from csdesk.domain.enums import OrderStatus, ReturnStatus
+from csdesk.server.commerce.minor_units import MAX_MINOR
 from csdesk.server.commerce.store_api import (
     StoreCustomer,
     StoreLine,
@@ -27,7 +28,8 @@ from csdesk.server.commerce.store_api import (
 #: ISO 4217 currencies without minor units (the rest Shopify sells in have two).
 _ZERO_DECIMAL: Final = frozenset({"JPY", "KRW", "VND", "CLP", "ISK", "HUF", "TWD", "UGX", "XAF"})
 _THREE_DECIMAL: Final = frozenset({"BHD", "JOD", "KWD", "OMR", "TND"})
-_MAX_CENTS: Final = 10**13
+#: What the INTEGER money columns hold (PostgreSQL refuses more: a 500 before this bound).
+_MAX_CENTS: Final = MAX_MINOR
 _MAX_ITEMS: Final = 250
 #: Shopify's fulfillment display/shipment statuses in csdesk's words.
 SHIPMENT_STATUS: Final = {
@@ -353,6 +355,8 @@ def rest_order(data: Any) -> StoreOrder:
             for t in _list(r.get("transactions"))
             if _obj(t).get("kind") == "refund" and _obj(t).get("status") in ("success", None)
         )
+        if not 0 <= amount <= _MAX_CENTS:  # each transaction in range, their sum too
+            raise ShapeError("a refund's amount is out of range")
         refunds.append(
             StoreRefund(
                 external_id=gid("Refund", r.get("id")),
