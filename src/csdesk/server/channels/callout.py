@@ -249,7 +249,8 @@ def report(
     if step == "dialed":
         dial = (params.get("DialCallStatus") or "").strip().lower()
         seconds = (params.get("DialCallDuration") or "").strip()
-        duration = int(seconds) if seconds.isdigit() and len(seconds) < 7 else None
+        ok = seconds.isascii() and seconds.isdigit() and len(seconds) < 7  # not "²"
+        duration = int(seconds) if ok else None
         if dial in ("completed", "answered"):
             call.outcome = CallOutcome.ANSWERED.value
             call.duration_seconds = duration
