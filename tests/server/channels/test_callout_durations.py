@@ -43,3 +43,32 @@ def test_a_superscript_duration_is_not_a_500(shop: Desk, duration: str) -> None:
     assert r.status_code == 200, r.text
     call = shop.entity("call", call_id)
     assert call["outcome"] == "answered" and call["duration_seconds"] is None
+
+
+def test_a_call_to_one_customer_does_not_close_another_customer_s_callback(
+    shop: Desk,
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    shop.fakes.clear()
+    ann = shop.agent
+    assert ann.push(("user.set_call_phone", {"call_phone": ANN_PHONE}))[0]["status"] == "applied"
+    alice, alice_number = _customer(shop)
+    bob, bob_number = _customer(shop)
+    cb_id = str(uuid.uuid4())
+    schedule = {
+        "callback_id": cb_id,
+        "customer_id": bob,
+        "phone": bob_number,
+        "due_at": (datetime.now(UTC) + timedelta(hours=1)).isoformat(),
+    }
+    assert ann.push(("callback.schedule", schedule))[0]["status"] == "applied"
+    place = {
+        "call_id": str(uuid.uuid4()),
+        "customer_id": alice,
+        "number": alice_number,
+        "callback_id": cb_id,  # Bob's callback, named on a call to Alice
+    }
+    result = ann.push(("call.place", place))[0]
+    assert result["status"] == "rejected", result
+    assert shop.entity("callback", cb_id)["status"] == "scheduled"
