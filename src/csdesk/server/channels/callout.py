@@ -142,6 +142,10 @@ def place(session: Session, user: m.User, a: PlaceArgs) -> None:
         raise _reject(RejectCode.NOT_FOUND, "This customer does not exist.")
     if cust.merged_into_id is not None:
         raise _reject(RejectCode.DELETED, "This customer was merged into another profile.")
+    if a.callback_id is not None:
+        cb = session.get(m.Callback, a.callback_id)
+        if cb is None or cb.customer_id != cust.id:  # another customer's stays open
+            raise _reject(RejectCode.NOT_FOUND, "This callback is not this customer's.")
     number = a.number.strip()
     if not is_dialable(number):
         raise _reject(RejectCode.INVALID, "The number to call must be in +4420… form.")
@@ -249,7 +253,8 @@ def report(
     if step == "dialed":
         dial = (params.get("DialCallStatus") or "").strip().lower()
         seconds = (params.get("DialCallDuration") or "").strip()
-        duration = int(seconds) if seconds.isdigit() and len(seconds) < 7 else None
+        ok = seconds.isascii() and seconds.isdigit() and len(seconds) < 7  # not "²"
+        duration = int(seconds) if ok else None
         if dial in ("completed", "answered"):
             call.outcome = CallOutcome.ANSWERED.value
             call.duration_seconds = duration

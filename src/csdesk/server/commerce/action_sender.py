@@ -17,6 +17,7 @@ amount and currency are the row's own columns (``args.amount_cents`` as a fallba
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final
 
@@ -98,9 +99,16 @@ def _address(args: dict[str, Any]) -> Address:
 
 
 def send(
-    session: Session, conn: StoreConnector, action: m.OrderAction, order: m.Order
+    session: Session,
+    conn: StoreConnector,
+    action: m.OrderAction,
+    order: m.Order,
+    remember_return: Callable[[str], None] | None = None,
 ) -> ActionResult:
-    """Call the store for ``action``; raises StoreRefused/StoreUnavailable/ActionError."""
+    """Call the store for ``action``; raises StoreRefused/StoreUnavailable/ActionError.
+
+    ``remember_return`` records an exchange's return as soon as the store opened it, so a
+    retry after the replacement failed does not open a second return (``args.return_id``)."""
     assert order.external_id is not None
     args = dict(action.args or {})
     oid = order.external_id
@@ -121,7 +129,13 @@ def send(
         )
     if kind == OrderActionKind.EXCHANGE:
         lines = _lines(session, order, args)
-        ret = conn.create_return(oid, lines, reason, _text(args, "instructions", "label"))
+        opened = args.get("return_id")
+        if isinstance(opened, str) and opened:
+            ret = ActionResult(f"Return {opened} opened", external_id=opened)
+        else:
+            ret = conn.create_return(oid, lines, reason, _text(args, "instructions", "label"))
+            if remember_return is not None and ret.external_id:
+                remember_return(ret.external_id)
         new = conn.create_replacement(oid, lines, _text(args, "note") or reason)
         return ActionResult(
             f"{ret.detail}; {new.detail}",
@@ -218,7 +232,9 @@ class ActionSender(LoopWorker):
                 action = s.get(m.OrderAction, action_id)
                 order = s.get(m.Order, order_id)
                 assert action is not None and order is not None
-                outcome = send(s, conn, action, order)
+                outcome = send(
+                    s, conn, action, order, lambda rid: self._remember_return(action_id, rid)
+                )
         except StoreRefused as exc:
             refusal = exc.reason
         except ActionError as exc:
@@ -231,6 +247,13 @@ class ActionSender(LoopWorker):
         if outcome is not None and external_id is not None:
             self._refresh(store, external_id)
         return True
+
+    def _remember_return(self, action_id: str, return_id: str) -> None:
+        with self.state.writes() as s:
+            action = s.get(m.OrderAction, action_id, with_for_update=True)
+            if action is not None:
+                action.args = {**(action.args or {}), "return_id": return_id}
+                s.commit()
 
     def _refresh(self, store: str, external_id: str) -> None:
         """The order as the store now has it (the refund, return, cancellation on it), so the

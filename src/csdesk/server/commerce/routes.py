@@ -28,7 +28,7 @@ from csdesk.server.channels.vault import VaultError
 from csdesk.server.commerce import stores, woocommerce_webhooks
 from csdesk.server.commerce.importer import forget_customer
 from csdesk.server.commerce.runtime import StoreRuntime, runtime_of
-from csdesk.server.commerce.store_api import StoreUnavailable, WebhookEvent
+from csdesk.server.commerce.store_api import StoreRefused, StoreUnavailable, WebhookEvent
 from csdesk.server.commerce.store_sync import apply_customers, apply_orders, write
 from csdesk.server.commerce.stores import StoreSettings
 from csdesk.server.deps import State, require
@@ -144,6 +144,11 @@ async def store_webhook(provider: str, name: str, request: Request) -> dict[str,
         result = await run_in_threadpool(_apply, rt, settings, parsed)
     except StoreUnavailable as exc:
         raise ApiError(503, "store_unavailable", f"cannot apply it now: {exc.reason}") from None
+    except StoreRefused as exc:
+        # The store says no to its own webhook's order (deleted since, a "send test
+        # notification" sample): nothing to apply; a non-2xx would only make it retry.
+        log.warning("%s webhook for store %s names nothing to fetch: %s", provider, name, exc)
+        return {"result": "ignored"}
     return {"result": result}
 
 

@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
 from csdesk.domain.enums import OrderStatus, ReturnStatus
+from csdesk.server.commerce.minor_units import MAX_MINOR
 from csdesk.server.commerce.store_api import (
     StoreCustomer,
     StoreLine,
@@ -27,7 +28,8 @@ from csdesk.server.commerce.store_api import (
 #: ISO 4217 currencies without minor units (the rest Shopify sells in have two).
 _ZERO_DECIMAL: Final = frozenset({"JPY", "KRW", "VND", "CLP", "ISK", "HUF", "TWD", "UGX", "XAF"})
 _THREE_DECIMAL: Final = frozenset({"BHD", "JOD", "KWD", "OMR", "TND"})
-_MAX_CENTS: Final = 10**13
+#: What the INTEGER money columns hold (PostgreSQL refuses more: a 500 before this bound).
+_MAX_CENTS: Final = MAX_MINOR
 _MAX_ITEMS: Final = 250
 #: Shopify's fulfillment display/shipment statuses in csdesk's words.
 SHIPMENT_STATUS: Final = {
@@ -121,6 +123,8 @@ def cents(amount: Any, currency: str) -> int:
         raise ShapeError("an amount is not a number") from None
     if not value.is_finite():
         raise ShapeError("an amount is not a number")
+    if value.adjusted() > 18:  # "9e999999": past any amount, and past Decimal's range once scaled
+        raise ShapeError("an amount is out of range")
     minor = int((value * (10 ** exponent(currency))).to_integral_value())
     if abs(minor) > _MAX_CENTS:
         raise ShapeError("an amount is out of range")
@@ -351,6 +355,8 @@ def rest_order(data: Any) -> StoreOrder:
             for t in _list(r.get("transactions"))
             if _obj(t).get("kind") == "refund" and _obj(t).get("status") in ("success", None)
         )
+        if not 0 <= amount <= _MAX_CENTS:  # each transaction in range, their sum too
+            raise ShapeError("a refund's amount is out of range")
         refunds.append(
             StoreRefund(
                 external_id=gid("Refund", r.get("id")),

@@ -32,7 +32,9 @@ MAX_WEBHOOK_BYTES: Final = 2 * 1024 * 1024
 _PING: Final = re.compile(rb"webhook_id=\d{1,20}")
 _ORDER_TOPICS: Final = frozenset({"order.created", "order.updated", "order.restored"})
 _CUSTOMER_TOPICS: Final = frozenset({"customer.created", "customer.updated"})
-_DELETED: Final = frozenset({"order.deleted", "customer.deleted"})
+#: Only a customer's deletion: ``deleted_id`` is a *customer* id to unlink (routes._apply), so
+#: ``order.deleted`` (an order id) is ignored, never read as customer N; csdesk keeps the order.
+_DELETED: Final = frozenset({"customer.deleted"})
 
 
 def header(headers: Mapping[str, str], name: str) -> str | None:

@@ -85,7 +85,10 @@ def resolve(
         if (last - first).days + 1 > MAX_DAYS:
             raise PeriodError(f"a custom period covers at most {MAX_DAYS} days")
         days = tuple(first + timedelta(days=i) for i in range((last - first).days + 1))
-        bounds = tuple(_midnight(d, tz) for d in (*days, last + timedelta(days=1)))
+        try:  # 9999-12-31 has no next day; 0001-01-01 east of UTC starts in year 0
+            bounds = tuple(_midnight(d, tz) for d in (*days, last + timedelta(days=1)))
+        except OverflowError:
+            raise PeriodError("from and to are out of range of the calendar") from None
         return Period(name, tz_name, bounds[0], bounds[-1], days, bounds)
     if start_day is not None or end_day is not None:
         raise PeriodError("from and to go with period=custom only")
