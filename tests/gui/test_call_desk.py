@@ -79,6 +79,7 @@ def phone_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PhoneServ
                     .where(
                         m.CustomerIdentity.kind == IdentityKind.PHONE.value,
                         m.CustomerIdentity.realm == Realm.PRODUCTION.value,
+                        m.CustomerIdentity.verified.is_(True),  # a typed number matches nobody
                         m.Customer.merged_into_id.is_(None),
                     )
                     .order_by(m.CustomerIdentity.value)

@@ -27,11 +27,20 @@ T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 
 
 def _customer_with_conversation(s: Session) -> tuple[str, str]:
-    cust = m.Customer(id=str(uuid.uuid4()), name="Jane Doe", phone="+447700900123")
-    conv = m.Conversation(
-        id=str(uuid.uuid4()), customer_id=cust.id, channel=Channel.PHONE.value, last_message_at=T0
+    # Written as 0003 knew customers: the model has columns later migrations add.
+    cust_id = str(uuid.uuid4())
+    s.execute(
+        text(
+            "INSERT INTO customers (id, realm, created_at, updated_at, name, phone, language,"
+            " timezone, tags, loyalty_tier, loyalty_points, notes) VALUES (:id, 'production',"
+            " :at, :at, 'Jane Doe', '+447700900123', 'en', 'UTC', '[]', 'none', 0, '')"
+        ),
+        {"id": cust_id, "at": T0.isoformat()},
     )
-    s.add_all([cust, conv])
+    conv = m.Conversation(
+        id=str(uuid.uuid4()), customer_id=cust_id, channel=Channel.PHONE.value, last_message_at=T0
+    )
+    s.add(conv)
     s.flush()
     # Written as 0003 knew messages: the model has columns later migrations add.
     msg_id = str(uuid.uuid4())

@@ -61,3 +61,25 @@ def test_no_link_for_what_is_not_known_or_not_safe() -> None:
     assert tracking_url("DHL", "1", "https://track.example/1") == "https://track.example/1"
     assert tracking_url("DHL", "1", "javascript:alert(1)") is not None  # falls back to DHL
     assert tracking_url("Bob's Van", "1", "http://plain.example/1") is None
+
+
+def test_every_carrier_of_the_demo_catalog_has_a_tracking_page() -> None:
+    import json
+
+    from csdesk.resources import resource_path
+
+    catalog = json.loads(resource_path("demo/people.json").read_text(encoding="utf-8"))
+    names: list[str] = []
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            names.extend(c["name"] for c in node.get("carriers", []))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(catalog)
+    assert names, "the demo catalog names carriers"
+    assert [n for n in names if carrier_of(n) is None] == []

@@ -66,6 +66,23 @@ CARRIERS: tuple[Carrier, ...] = (
             "https://www.poste.it/cerca/index.html#/risultati-spedizioni/{number}",
             ("posteitaliane",)),
     Carrier("inpost", "InPost", "https://inpost.pl/sledzenie-przesylek?number={number}", ()),
+    Carrier("anpost", "An Post",
+            "https://www.anpost.com/Post-Parcels/Track/History?item={number}", ()),
+    Carrier("postat", "Österreichische Post",
+            "https://www.post.at/s/sendungsdetails?snr={number}",
+            ("sterreichischepost", "austrianpost", "postag")),
+    Carrier("mondialrelay", "Mondial Relay",
+            "https://www.mondialrelay.fr/suivi-de-colis/?numeroExpedition={number}", ()),
+    Carrier("purolator", "Purolator",
+            "https://www.purolator.com/en/shipping/tracker?pin={number}", ()),
+    Carrier("seur", "SEUR",
+            "https://www.seur.com/livetracking/?segOnlineIdentificador={number}", ()),
+    Carrier("mrw", "MRW",
+            "https://www.mrw.es/seguimiento_envios/MRW_resultados_consultas.asp?modo=nacional"
+            "&envio={number}", ()),
+    Carrier("estafeta", "Estafeta",
+            "https://rastreositecorp.estafeta.com/Tracking/searchByGet/?wayBillType=1"
+            "&wayBill={number}", ()),
 )  # fmt: skip
 
 
