@@ -79,6 +79,20 @@ def _people(db_url: str) -> list[Person]:
                     m.Customer.realm == Realm.PRODUCTION.value,  # not the trainees' customers
                     m.Customer.email.is_not(None),
                     m.Customer.phone.like("+%"),
+                    # a number someone merely typed is unverified and matches nobody
+                    select(m.CustomerIdentity.id)
+                    .where(
+                        m.CustomerIdentity.customer_id == m.Customer.id,
+                        m.CustomerIdentity.value == m.Customer.phone,
+                        m.CustomerIdentity.verified.is_(True),
+                    )
+                    .exists(),
+                    ~select(m.CustomerIdentity.id)
+                    .where(
+                        m.CustomerIdentity.value == m.Customer.phone,
+                        m.CustomerIdentity.customer_id != m.Customer.id,
+                    )
+                    .exists(),
                 )
                 .order_by(m.Customer.name)
             ).all()
