@@ -178,11 +178,12 @@ def test_collision_notice_when_another_agent_types(
     r = mateo.request("PUT", "/api/v1/presence", json={"conversation_id": cid, "typing": True})
     assert r.status_code == 200
     w.collision.heartbeat()
-    qtbot.waitUntil(lambda: w.conversation.collision.isVisible(), timeout=10_000)
+    # The desk's own 5 s heartbeat repeats the question, so a slow answer under load is retried.
+    qtbot.waitUntil(lambda: w.conversation.collision.isVisible(), timeout=30_000)
     assert w.conversation.collision.text() == "Mateo Ruiz is typing a reply"
     mateo.request("PUT", "/api/v1/presence", json={"conversation_id": None, "typing": False})
     w.collision.heartbeat()
-    qtbot.waitUntil(lambda: not w.conversation.collision.isVisible(), timeout=10_000)
+    qtbot.waitUntil(lambda: not w.conversation.collision.isVisible(), timeout=30_000)
 
 
 def test_assign_to_a_team_queue(

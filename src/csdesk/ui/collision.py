@@ -63,6 +63,8 @@ class CollisionWatch(QObject):
         self.conversation_id: str | None = None
         self.typing = False
         self.notice = ""
+        self._asked = 0  # heartbeats sent, and the newest one whose answer was shown
+        self._answered = 0
         self.timer = QTimer(self)
         self.timer.setInterval(HEARTBEAT_MS)
         self.timer.timeout.connect(self.heartbeat)
@@ -86,10 +88,15 @@ class CollisionWatch(QObject):
 
     def heartbeat(self) -> None:
         cid, typing = self.conversation_id, self.typing
+        self._asked += 1
+        seq = self._asked
 
         def done(viewers: list[Viewer]) -> None:
             if cid != self.conversation_id:
                 return  # the agent moved on while we asked
+            if seq < self._answered:
+                return  # a slow older answer must not undo a newer one
+            self._answered = seq
             text = collision_text(viewers)
             self._panel.show_collision(text or None)
             if text and text != self.notice:
