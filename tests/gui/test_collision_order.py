@@ -38,7 +38,7 @@ class _HeldTasks:
 
 
 def _watch(qtbot: QtBot) -> tuple[CollisionWatch, _HeldTasks, _Panel, list[str]]:
-    tasks, panel, said = _HeldTasks(), _Panel(), []
+    tasks, panel, said = _HeldTasks(), _Panel(), list[str]()
     watch = CollisionWatch(None, tasks, panel, said.append)  # type: ignore[arg-type]
     watch.stop()
     watch.follow("c1")
