@@ -55,7 +55,7 @@ class StoreCustomer:
     name: str
     email: str | None = None
     phone: str | None = None  # as the store has it; csdesk normalises to E.164
-    #: The store confirmed the address (Shopify ``verified_email``; WooCommerce accounts):
+    #: The store confirmed the address (Shopify ``verified_email``; WooCommerce never does):
     #: only a verified email or phone matches an existing csdesk customer.
     email_verified: bool = False
     created_at: datetime | None = None

@@ -135,9 +135,10 @@ def customer(data: object) -> StoreCustomer:
         name=name,
         email=_or_none(email),
         phone=_or_none(text(billing.get("phone"), _PHONE, "the customer's phone")),
-        # An account's email is the one it signs in with and resets its password at: the
-        # store treats it as the customer's (store_api: "WooCommerce accounts").
-        email_verified=bool(email),
+        # WooCommerce never confirms an account's email: anyone can register (or be created by
+        # the REST API) with someone else's address. A typed address merges nothing, so it is
+        # carried as an unverified identity for an agent to link.
+        email_verified=False,
         created_at=gmt(body.get("date_created_gmt"), "the customer's creation date"),
         updated_at=gmt(body.get("date_modified_gmt"), "the customer's modification date"),
         tags=_customer_tags(body),
