@@ -340,6 +340,19 @@ def test_an_agent_records_an_opt_out_and_outreach_respects_it(desk: Desk) -> Non
     assert desk.entity("customer", customer)["contact_opt_out"] is True
     (refused,) = desk.agent.push(_send(rec))
     assert refused["reason"]["code"] == "forbidden"
+    assert "asked not to be contacted first" in refused["reason"]["message"]
+    start = {
+        "conversation_id": new_id(),
+        "message_id": new_id(),
+        "customer_id": customer,
+        "channel": "sms",
+        "body_text": "Hello from the shop.",
+    }
+    (refused,) = desk.agent.push(("conversation.start", start))  # writing first by hand too
+    assert refused["reason"]["code"] == "forbidden"
+    assert "asked not to be contacted first" in refused["reason"]["message"]
+    gone = desk.agent.get(f"/api/v1/entities/conversation/{start['conversation_id']}")
+    assert gone.status_code == 404
     assert desk.fakes.twilio.requests == []
     (dismissed,) = desk.agent.push(("outreach.dismiss", {"outreach_id": rec["id"]}))
     assert dismissed["status"] == "applied"

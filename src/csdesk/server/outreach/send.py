@@ -100,12 +100,7 @@ def next_slot(session: Session, realm: str, now: datetime) -> datetime:
 def send(session: Session, user: m.User, a: SendArgs) -> None:
     rec = _record(session, user, a.outreach_id)
     _not_twice(session, rec)
-    customer = session.get(m.Customer, rec.customer_id)
-    if customer is not None and customer.contact_opt_out:
-        raise reject(
-            RejectCode.FORBIDDEN,
-            f"{customer.name} asked not to be contacted first; nothing was sent.",
-        )
+    # An opted-out customer is refused by open_outbound, as a conversation.start is.
     channel = a.channel or (Channel(rec.channel) if rec.channel else None)
     if channel is None:
         raise reject(RejectCode.INVALID, rec.detail or "There is no channel to write on.")

@@ -4,8 +4,9 @@ The conversation is assigned to the agent who starts it and waits for the custom
 so the customer's answer lands in it (inbound mail and messages continue the customer's latest
 live conversation on that channel) and reopens it for that agent. The first message is queued
 like any reply and sent by the dispatcher through the channel's usual sender; where the channel
-does not let the shop write first (``domain.outreach.first_contact``) the start is refused with
-the reason. Unverified identities may be written to; the desk says so before sending.
+does not let the shop write first (``domain.outreach.first_contact``), or the customer asked
+not to be contacted first (``contact_opt_out``), the start is refused with the reason.
+Unverified identities may be written to; the desk says so before sending.
 
 Registered in ``server.sync.mutations.HANDLERS``; that module imports this one, so ``Reject``
 is imported when a mutation is refused (as ``channels.agent_mutations`` does).
@@ -130,6 +131,11 @@ def open_outbound(
     """Check and write the conversation, its route and its first message (see the module
     docstring); ``send_at`` holds the message back until then (bulk outreach is spaced)."""
     cust = live_customer(session, user, a.customer_id)
+    if cust.contact_opt_out:
+        raise reject(
+            RejectCode.FORBIDDEN,
+            f"{cust.name} asked not to be contacted first; nothing was sent.",
+        )
     if a.channel not in STARTABLE:
         raise reject(
             RejectCode.INVALID,
