@@ -426,6 +426,7 @@ class FakeShopify(FakeProvider):
                 "customer": {"id": order["customer"]["id"]} if order["customer"] else None,
                 "shippingAddress": extra["shippingAddress"],
                 "transactions": extra["transactions"],
+                "refunds": [{"id": r["id"], "note": r["note"]} for r in order["refunds"]],
                 "lineItems": {"nodes": lines},
                 "fulfillments": [{"fulfillmentLineItems": {"nodes": fulfillment_lines}}]
                 if fulfillment_lines

@@ -139,3 +139,26 @@ def test_a_claimed_store_is_not_worked_on_twice(shop: Harness) -> None:
     assert shop.runtime.sync._claim("acme")
     assert not shop.runtime.sync.step("acme")  # another process holds it
     assert shop.fake.requests == []
+
+
+def test_a_refund_retried_after_a_lost_answer_is_not_made_twice(shop: Harness) -> None:
+    oid, order, _lines = _imported(shop, fulfilled=True)
+    action_id = _act(shop, order, OrderActionKind.REFUND, {"reason": "late"}, amount=500)
+    assert shop.runtime.sender.run_once() == 1
+    first = _action(shop, action_id)
+    assert first.status == OrderActionStatus.DONE.value
+    [refund] = shop.fake.orders[oid]["refunds"]
+    assert refund["note"] == f"late [csdesk {action_id}]"  # the key rides in the note
+    # Shopify made the refund but its answer never arrived: the row is still sending.
+    with shop.state.writes() as s:
+        row = s.get(m.OrderAction, action_id)
+        assert row is not None
+        row.status, row.external_id = OrderActionStatus.SENDING.value, None
+        row.next_attempt_at = None
+        s.commit()
+    assert shop.runtime.sender.run_once() == 1
+    again = _action(shop, action_id)
+    assert again.status == OrderActionStatus.DONE.value
+    assert again.external_id == refund["id"] and "already" in again.detail
+    assert len(shop.fake.orders[oid]["refunds"]) == 1  # one refund, not two
+    assert shop.fake.violations == []

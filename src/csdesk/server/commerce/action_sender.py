@@ -122,7 +122,9 @@ def send(
         if amount < 0:
             raise ActionError("a refund amount cannot be negative")
         currency = action.currency or order.currency
-        return conn.refund(oid, _lines(session, order, args), amount, currency, reason)
+        return conn.refund(
+            oid, _lines(session, order, args), amount, currency, reason, idempotency_key=action.id
+        )
     if kind == OrderActionKind.RETURN:
         return conn.create_return(
             oid, _lines(session, order, args), reason, _text(args, "instructions", "label")

@@ -285,8 +285,22 @@ class ShopifyConnector:
         amount_cents: int,
         currency: str,
         reason: str,
+        *,
+        idempotency_key: str | None = None,
     ) -> ActionResult:
+        """``refundCreate``. Shopify's refunds carry no key of their own, so the key goes at
+        the end of the refund's note (``[csdesk <key>]``) and a refund already carrying it is
+        answered instead of refunding again (a retry after a lost answer)."""
         order = self._order_for_actions(order_id)
+        marker = f"[csdesk {idempotency_key}]" if idempotency_key else ""
+        if marker:
+            for done in order.get("refunds") or []:
+                if isinstance(done, dict) and marker in str(done.get("note") or ""):
+                    return ActionResult(
+                        f"Refund of {_decimal(amount_cents, currency)} {currency} was already "
+                        "recorded in Shopify",
+                        external_id=_id(done),
+                    )
         parents = [
             t
             for t in order.get("transactions") or []
@@ -296,7 +310,7 @@ class ShopifyConnector:
         ]
         refund_input: dict[str, Any] = {
             "orderId": order_id,
-            "note": reason[:500] or None,
+            "note": " ".join(p for p in (reason[:440], marker) if p) or None,
             "notify": True,
             "refundLineItems": [
                 {

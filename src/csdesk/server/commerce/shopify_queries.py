@@ -61,6 +61,7 @@ query OrderForActions($id: ID!) {{
       firstName lastName address1 address2 city provinceCode zip countryCode phone
     }}
     transactions(first: 20) {{ id gateway kind status amountSet {{ {_MONEY} }} }}
+    refunds(first: 50) {{ id note }}
     lineItems(first: 50) {{
       nodes {{ id title quantity variant {{ id }} originalUnitPriceSet {{ {_MONEY} }} }}
     }}

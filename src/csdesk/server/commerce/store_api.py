@@ -186,7 +186,12 @@ class StoreConnector(Protocol):
         amount_cents: int,
         currency: str,
         reason: str,
-    ) -> ActionResult: ...
+        *,
+        idempotency_key: str | None = None,
+    ) -> ActionResult:
+        """``idempotency_key`` (the order action's id): a retry whose earlier answer was lost
+        on the way finds the refund that key made and answers it, never refunding twice."""
+        ...
 
     def create_return(
         self, order_id: str, lines: Sequence[LineQuantity], reason: str, instructions: str
