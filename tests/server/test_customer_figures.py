@@ -346,3 +346,35 @@ def test_a_deleted_conversation_is_no_longer_a_contact(
     (deleted,) = adm.push(("conversation.delete", {"conversation_id": made.conversation_id}))
     assert deleted["status"] == "applied", deleted
     assert adm.get(path).json()["data"]["last_contact_at"] is None
+
+
+def test_start_up_fills_in_figures_missing_or_in_another_currency(state: ServerState) -> None:
+    from sqlalchemy import delete
+
+    from csdesk.server.crm import backfill
+
+    with state.writes() as s:
+        old = [_customer(s, f"Old {n}") for n in range(5)]
+        for n, cust in enumerate(old):
+            _order(s, cust, (n + 1) * 10_00)
+        s.commit()
+    ids = sorted(c.id for c in old)
+    with state.writes() as s:  # a database from before 0008_record, or a changed currency
+        s.execute(delete(m.CustomerStats).where(m.CustomerStats.id.in_(ids[:3])))
+        s.execute(delete(m.SyncChange).where(m.SyncChange.entity == "customer_stats"))
+        stale = s.get(m.CustomerStats, ids[3])
+        assert stale is not None
+        stale.currency = "USD"
+        s.commit()
+    with state.reads() as s:
+        assert backfill.stale_customers(s, "EUR", "", 100) == ids[:4]
+    assert backfill.run(state, batch=2) == 4  # two batches and a bit: nothing skipped
+    for cust in old:
+        f = _stats(state, cust.id)
+        assert f.currency == "EUR" and f.order_count == 1
+        assert f.gross_cents == int(cust.name.split()[1]) * 10_00 + 10_00
+    for cid in ids[:4]:  # the desks hear of them
+        fed = _fed(state, "customer_stats", cid)
+        assert fed is not None and fed["currency"] == "EUR"
+    assert _fed(state, "customer_stats", ids[4]) is None  # it was current: not written again
+    assert backfill.run(state) == 0

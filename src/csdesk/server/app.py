@@ -30,6 +30,7 @@ from csdesk.server.commerce.routes import admin as stores_admin_router
 from csdesk.server.commerce.routes import webhooks as store_webhooks_router
 from csdesk.server.commerce.runtime import StoreRuntime
 from csdesk.server.config import ServerConfig
+from csdesk.server.crm.backfill import FiguresBackfill
 from csdesk.server.edge import bad_text, body_cap, outage
 from csdesk.server.feed import log as feed_log
 from csdesk.server.feed.notifier import listen_postgres
@@ -88,9 +89,12 @@ def create_app(config: ServerConfig, *, migrate: bool = True) -> FastAPI:
         waker.start()
         outreach_scanner = OutreachScanner(state)
         outreach_scanner.start()
+        figures = FiguresBackfill(state)
+        figures.start()
         try:
             yield
         finally:
+            await figures.stop()
             await outreach_scanner.stop()
             await waker.stop()
             await upload_sweeper.stop()

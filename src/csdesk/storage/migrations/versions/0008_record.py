@@ -4,8 +4,8 @@
 server computes in the shop's currency (lifetime value, orders, average order, return rate,
 last contact); ``customer_events`` holds the profile changes (edits, merges and their undo,
 conversations linked to another customer) the desk's timeline shows. Both sync to the desks.
-Existing customers get their figures from ``csdesk.server.crm.stats.refresh_all`` when the
-server next starts (or on their next change).
+Existing customers get their figures when the server next starts
+(``csdesk.server.crm.backfill``) or on their next change.
 
 Revision ID: 0008_record
 Revises: 0007_commerce
