@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -126,6 +125,49 @@ def test_send_delay_notices_to_three_customers_by_keyboard(
     qtbot.waitUntil(lambda: w.outreach_dialog is None, timeout=5_000)
 
 
+def test_the_open_list_follows_a_colleague_live(
+    qtbot: QtBot, demo_server: ServerProcess, desk_factory: Callable[..., Desk]
+) -> None:
+    desk = desk_factory(demo_server, "demo")
+    w = desk.window
+    qtbot.waitUntil(lambda: len(_open_items(desk)) >= 3, timeout=20_000)
+    said: list[str] = []
+    w.announced.connect(said.append)
+    qtbot.keyClick(w, Qt.Key.Key_O, CTRL_ALT)
+    qtbot.waitUntil(lambda: isinstance(w.outreach_dialog, OutreachDialog), timeout=5_000)
+    dialog = w.outreach_dialog
+    assert isinstance(dialog, OutreachDialog)
+
+    def ids() -> list[str]:
+        return [
+            str(dialog.list.item(i).data(Qt.ItemDataRole.UserRole))
+            for i in range(dialog.list.count())
+        ]
+
+    sendable = [
+        str(dialog.list.item(i).data(Qt.ItemDataRole.UserRole))
+        for i in range(dialog.list.count())
+        if dialog.list.item(i).flags() & Qt.ItemFlag.ItemIsUserCheckable
+    ]
+    assert len(sendable) >= 2
+    keep, taken = sendable[0], sendable[-1]
+    dialog.list.setCurrentRow(ids().index(keep))
+    dialog.list.setFocus()
+    qtbot.keyClick(dialog.list, Qt.Key.Key_Space)
+    assert dialog.ticked() == [keep]
+    # A colleague decides not to write about another one, on their own desk.
+    api = Raw.signed_in(demo_server, ALEX)
+    (done,) = api.push(("outreach.dismiss", {"outreach_id": taken}))
+    assert done["status"] == "applied", done
+    qtbot.waitUntil(lambda: taken not in ids(), timeout=30_000)
+    assert dialog.ticked() == [keep]  # the agent's tick and place stay
+    assert dialog.list.currentItem() is not None
+    assert str(dialog.list.currentItem().data(Qt.ItemDataRole.UserRole)) == keep
+    assert str(len(ids())) in dialog.summary.text()
+    qtbot.keyClick(dialog.list, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: w.outreach_dialog is None, timeout=5_000)
+
+
 def test_new_conversation_says_where_the_shop_may_write_first(
     qtbot: QtBot, demo_server: ServerProcess, desk_factory: Callable[..., Desk]
 ) -> None:
@@ -180,9 +222,11 @@ def test_new_conversation_says_where_the_shop_may_write_first(
     qtbot.waitUntil(lambda: len(pushed) == 1, timeout=5_000)
     assert pushed[0]["type"] == "conversation.start" and pushed[0]["channel"] == "email"
     assert pushed[0]["subject"] == "About your order"
-    qtbot.waitUntil(desk.synced, timeout=30_000)
-    conv = Raw.signed_in(demo_server, ALEX).get(
-        f"/api/v1/entities/conversation/{pushed[0]['conversation_id']}"
-    )
-    assert conv.json()["data"]["assignee_id"] == desk.ws.me.id
-    assert QApplication.focusWidget() is not None
+    api = Raw.signed_in(demo_server, ALEX)
+    path = f"/api/v1/entities/conversation/{pushed[0]['conversation_id']}"
+    # The outbox takes it after enqueue returns: wait for the server to have it, not for an
+    # outbox that may not hold it yet.
+    qtbot.waitUntil(lambda: api.get(path).status_code == 200, timeout=30_000)
+    assert api.get(path).json()["data"]["assignee_id"] == desk.ws.me.id
+    # The focus went back into the window (offscreen, the window itself may not be active).
+    qtbot.waitUntil(lambda: w.focusWidget() is not None, timeout=5_000)

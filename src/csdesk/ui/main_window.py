@@ -485,6 +485,7 @@ class MainWindow(
 
     def on_changes(self, changes: ChangeSet) -> None:
         self.order_changes(changes)
+        self.outreach_changes(changes)
         if (
             changes.everything
             or changes.touches(Entity.CONVERSATION)

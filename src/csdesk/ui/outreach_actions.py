@@ -15,12 +15,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QWidget
 
 from csdesk.i18n import _, ngettext
+from csdesk.protocol import Entity
 
 if TYPE_CHECKING:
     from csdesk.app.outreach import OutreachItem, StartChoice
     from csdesk.app.thread import CustomerContext
     from csdesk.app.wa_templates import Template
     from csdesk.app.workstation import Workstation
+    from csdesk.sync.events import ChangeSet
     from csdesk.ui.actions import ActionRegistry
     from csdesk.ui.tasks import Tasks
 
@@ -169,6 +171,21 @@ class OutreachActions:
         self._show_dialog(dialog)
         dialog.list.setFocus()
         self.say(dialog.summary.text())
+
+    def outreach_changes(self, changes: ChangeSet) -> None:
+        """Keep an open outreach list current: the server's scanner and colleagues change it."""
+        from csdesk.ui.panels.outreach_list import OutreachDialog
+
+        dialog = self.outreach_dialog
+        if not isinstance(dialog, OutreachDialog):
+            return
+        if changes.everything or changes.touches(Entity.OUTREACH):
+
+            def fresh(items: list[OutreachItem]) -> None:
+                if self.outreach_dialog is dialog:
+                    dialog.update_items(items)
+
+            self.tasks.run(self.ws.outreach_items, fresh, self._task_failed)
 
     def _send_outreach(self, items: list[tuple[str, str, str]]) -> None:
         ws, n = self.ws, len(items)

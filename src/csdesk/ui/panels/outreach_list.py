@@ -120,14 +120,7 @@ class OutreachDialog(QDialog):
         self.list.blockSignals(True)
         self.list.clear()
         for item in self._items.values():
-            row = QListWidgetItem(item.sentence())
-            row.setData(_ID, item.id)
-            flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-            if item.sendable:
-                flags |= Qt.ItemFlag.ItemIsUserCheckable
-                row.setCheckState(Qt.CheckState.Unchecked)
-            row.setFlags(flags)
-            self.list.addItem(row)
+            self.list.addItem(self._row(item))
         self.list.blockSignals(False)
         self._current = None
         if self.list.count():
@@ -135,6 +128,53 @@ class OutreachDialog(QDialog):
         else:
             self._show(None, None)
         self._say_summary()
+
+    @staticmethod
+    def _row(item: OutreachItem) -> QListWidgetItem:
+        row = QListWidgetItem(item.sentence())
+        row.setData(_ID, item.id)
+        flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        if item.sendable:
+            flags |= Qt.ItemFlag.ItemIsUserCheckable
+            row.setCheckState(Qt.CheckState.Unchecked)
+        row.setFlags(flags)
+        return row
+
+    def update_items(self, items: list[OutreachItem]) -> None:
+        """The list as the server has it now: rows a colleague sent or dismissed go, new late
+        orders join at the end; ticks, edits and the row the agent is on stay as they are."""
+        fresh = {i.id: i for i in items}
+        gone = {i for i in self._items if i not in fresh}
+        new = [i for i in items if i.id not in self._items]
+        if not gone and not new:
+            return
+        self._keep_edit()
+        for i in gone:
+            self._items.pop(i, None)
+            self._edits.pop(i, None)
+        for index in reversed(range(self.list.count())):
+            if str(self.list.item(index).data(_ID)) in gone:
+                self.list.takeItem(index)  # the current row moves on by itself if it was this
+        self.list.blockSignals(True)
+        for item in new:
+            self._items[item.id] = item
+            self.list.addItem(self._row(item))
+        self.list.blockSignals(False)
+        if self.list.currentRow() < 0 and self.list.count():
+            self.list.setCurrentRow(0)
+        self._say_summary()
+        words = []
+        if new:
+            words.append(
+                ngettext("{n} new late order", "{n} new late orders", len(new)).format(n=len(new))
+            )
+        if gone:
+            words.append(
+                ngettext(
+                    "{n} handled by a colleague", "{n} handled by colleagues", len(gone)
+                ).format(n=len(gone))
+            )
+        announce(self.list, "; ".join(words))
 
     def _say_summary(self) -> None:
         n = self.list.count()
