@@ -220,6 +220,7 @@ def test_a_reply_moves_last_contact_and_a_link_is_audited_on_both_timelines(
     ann = Raw.signed_in(live, shared_users["ann"])
     before = ann.get(f"/api/v1/entities/customer_stats/{a.customer_id}").json()["data"]
     assert before["last_contact_at"] is not None  # the customer's message
+    head = ann.head()
     (sent,) = ann.push(
         (
             "message.send",
@@ -229,6 +230,27 @@ def test_a_reply_moves_last_contact_and_a_link_is_audited_on_both_timelines(
     assert sent["status"] == "applied", sent
     after = ann.get(f"/api/v1/entities/customer_stats/{a.customer_id}").json()["data"]
     assert after["last_contact_at"] > before["last_contact_at"]
+    assert {k: v for k, v in after.items() if k not in ("last_contact_at", "updated_at")} == {
+        k: v for k, v in before.items() if k not in ("last_contact_at", "updated_at")
+    }  # a reply moves nothing else
+    fed, _head = ann.pull_all(head)  # and the desks hear of it with the reply
+    stats_items = [c for c in fed if c["entity"] == "customer_stats"]
+    assert [c["data"]["last_contact_at"] for c in stats_items] == [after["last_contact_at"]]
+    # A note is no contact: the figure stays.
+    (noted,) = ann.push(
+        (
+            "message.send",
+            {
+                "conversation_id": a.conversation_id,
+                "message_id": new_id(),
+                "body_text": "internal",
+                "is_note": True,
+            },
+        )
+    )
+    assert noted["status"] == "applied", noted
+    still = ann.get(f"/api/v1/entities/customer_stats/{a.customer_id}").json()["data"]
+    assert still["last_contact_at"] == after["last_contact_at"]
 
     tia = Raw.signed_in(live, shared_users["tia"])  # a trainee changes no real profile
     args = {"conversation_id": a.conversation_id, "customer_id": b.customer_id}

@@ -11,15 +11,31 @@ name their customers with ``mark``.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, inspect
+from sqlalchemy import Table, bindparam, event, inspect, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from csdesk.protocol import Entity
 from csdesk.server.crm import events, stats
+from csdesk.server.feed.log import FeedItem
 from csdesk.storage import models as m
+from csdesk.storage.types import utcnow
+from csdesk.storage.wire import row_to_wire
+
+
+def _table() -> Table:
+    table = m.CustomerStats.__table__
+    assert isinstance(table, Table)
+    return table
+
+
+_STATS = _table()
 
 _DIRTY = "csdesk_crm_dirty"
+#: The shop's currency, in the ``info`` of every session of a hooked factory.
+_CURRENCY = "csdesk_crm_currency"
 #: Rounds of recomputing before commit (a round's own flush may name more customers).
 _MAX_ROUNDS = 4
 
@@ -28,6 +44,55 @@ def mark(session: Session, customer_ids: Iterable[str | None]) -> None:
     """Recompute these customers' figures before this transaction commits."""
     dirty: set[str] = session.info.setdefault(_DIRTY, set())
     dirty.update(c for c in customer_ids if c)
+
+
+def contact(session: Session, contacts: dict[str, datetime]) -> list[FeedItem]:
+    """New replies (not notes) at ``contacts[customer_id]`` in live conversations: the one
+    figure they move is the last contact, so it is set in place (``last_contact_at = at``
+    where it was older) rather than every figure recomputed; returns the rows' feed items.
+
+    A customer whose figures are not there yet (or in another currency, or the session is
+    not hooked) is ``mark``-ed for the full recompute instead. On PostgreSQL the rows are
+    locked before they are read, as ``stats.refresh`` does, so the figures sent out with the
+    new last contact are the committed ones."""
+    currency = session.info.get(_CURRENCY)
+    if not contacts:
+        return []
+    if not isinstance(currency, str):
+        mark(session, contacts)
+        return []
+    ids = sorted(contacts)
+    stmt = select(_STATS).where(_STATS.c.id.in_(ids)).order_by(_STATS.c.id)
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    rows = {row["id"]: dict(row) for row in session.connection().execute(stmt).mappings()}
+    full = [cid for cid in ids if cid not in rows or rows[cid]["currency"] != currency]
+    mark(session, full)
+    now = utcnow()
+    moved: list[dict[str, Any]] = []
+    for cid, row in rows.items():
+        at = contacts[cid]
+        last = stats.aware(row["last_contact_at"])
+        if row["currency"] == currency and (last is None or last < at):
+            row["last_contact_at"], row["updated_at"] = at, now
+            moved.append(row)
+    if moved:
+        session.connection().execute(
+            update(_STATS)
+            .where(_STATS.c.id == bindparam("b_id"))
+            .values(last_contact_at=bindparam("b_at"), updated_at=bindparam("b_now")),
+            [{"b_id": r["id"], "b_at": r["last_contact_at"], "b_now": now} for r in moved],
+        )
+    return [
+        FeedItem(
+            Entity.CUSTOMER_STATS,
+            r["id"],
+            r["realm"],
+            False,
+            row_to_wire(Entity.CUSTOMER_STATS, r),
+        )
+        for r in moved
+    ]
 
 
 def _owners(obj: Any, attr: str) -> list[str]:
@@ -92,6 +157,7 @@ def install(factory: sessionmaker[Session], currency: str) -> None:
     order of installing). Marks outlive a rollback on purpose: recomputing a customer whose
     figures did not change writes nothing, while clearing on a savepoint's rollback would
     forget the customers of the push's other mutations."""
+    factory.configure(info={**(factory.kw.get("info") or {}), _CURRENCY: currency})
 
     @event.listens_for(factory, "before_flush")
     def _collect(session: Session, _ctx: Any, _instances: Any) -> None:

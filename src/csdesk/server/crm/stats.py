@@ -122,10 +122,10 @@ def _fill(session: Session, ids: list[str], currency: str, out: dict[str, dict[s
         .where(c.customer_id.in_(ids), c.deleted_at.is_(None), msg.is_note.is_(False))
         .group_by(c.customer_id)
     ):
-        out[cid]["last_contact_at"] = _aware(last)
+        out[cid]["last_contact_at"] = aware(last)
 
 
-def _aware(value: Any) -> datetime | None:
+def aware(value: Any) -> datetime | None:
     """``max`` keeps the column's type; a text or naive value is read as UTC all the same."""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)

@@ -214,7 +214,16 @@ class SendBatch:
                 False,
                 row_to_wire(Entity.CONVERSATION, conv),
             )
-        # Their customers' last contact moves (the ORM path is seen by ``crm.hooks`` itself).
-        crm_hooks.mark(self.session, (str(c["customer_id"]) for c in self._dirty.values()))
+        # Their customers' last contact moves (the ORM path is seen by ``crm.hooks`` itself):
+        # a reply moves nothing else, so only that figure is written.
+        contacts: dict[str, datetime] = {}
+        for msg in self._messages:
+            if msg["is_note"]:
+                continue
+            cust = self._dirty[msg["conversation_id"]]["customer_id"]
+            if cust and (cust not in contacts or contacts[cust] < msg["created_at"]):
+                contacts[str(cust)] = msg["created_at"]
+        for item in crm_hooks.contact(self.session, contacts):
+            self._touched[(m.CustomerStats, item.entity_id)] = item
         touched.update(self._touched)
         self._messages, self._audits, self._dirty, self._touched = [], [], {}, {}
