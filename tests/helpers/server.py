@@ -208,7 +208,8 @@ class ServerProcess:
             try:
                 if requests.get(f"{self.url}/healthz", timeout=1).ok:
                     return self
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
+                # Not listening yet, or listening but slow to answer on a loaded machine.
                 time.sleep(0.05)
         raise TimeoutError(f"server on port {self.port} did not answer in {timeout}s")
 
