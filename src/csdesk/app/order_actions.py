@@ -190,6 +190,7 @@ def customer_orders(session: Session, customer_id: str, limit: int = 20) -> list
                         left={k: max(ln.quantity - t.get(ln.id, 0), 0) for k, t in took.items()},
                     )
                     for ln in lines.get(o.id, [])
+                    if ln.quantity > 0  # removed from the order at the store
                 ),
                 shipments=tuple(
                     ShipmentLink(

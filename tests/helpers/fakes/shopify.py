@@ -135,6 +135,7 @@ class FakeShopify(FakeProvider):
                     "sku": f"SKU-{i}",
                     "title": f"Mug {i}",
                     "quantity": 1,
+                    "currentQuantity": 1,
                     "originalUnitPriceSet": money(price),
                 }
                 for i in range(lines)
@@ -209,6 +210,14 @@ class FakeShopify(FakeProvider):
             order["updatedAt"] = self._tick()
             return fid
 
+    def edit_out(self, oid: str, line_index: int) -> str:
+        """An order edit removing a line: Shopify keeps the line with ``currentQuantity`` 0."""
+        with self._lock:
+            line = self.orders[oid]["lineItems"]["nodes"][line_index]
+            line["currentQuantity"] = 0
+            self.orders[oid]["updatedAt"] = self._tick()
+            return str(line["id"])
+
     def touch(self, oid: str, **changes: Any) -> None:
         with self._lock:
             self.orders[oid].update(changes)
@@ -252,6 +261,7 @@ class FakeShopify(FakeProvider):
                     "sku": li["sku"],
                     "title": li["title"],
                     "quantity": li["quantity"],
+                    "current_quantity": li["currentQuantity"],
                     "price": li["originalUnitPriceSet"]["shopMoney"]["amount"],
                 }
                 for li in o["lineItems"]["nodes"]

@@ -194,3 +194,30 @@ def test_a_store_without_a_connector_waits_with_a_reason(
         assert row is not None
         assert row.attempts == 1 and row.last_error == "this server has no nosuch connector"
     assert shop.fake.requests == []
+
+
+def test_a_line_edited_out_at_the_store_has_nothing_left(shop: Harness) -> None:
+    from csdesk.server.commerce import shopify_parse as parse
+    from csdesk.server.commerce.store_sync import apply_orders
+
+    cid = shop.fake.add_customer("edit@shop.example")
+    oid = shop.fake.add_order(cid, lines=2)
+    shop.import_all()
+    gone = shop.fake.edit_out(oid, 0)
+
+    def quantities() -> dict[str | None, int]:
+        with shop.state.reads() as s:
+            return {
+                line.external_id: line.quantity
+                for line in s.scalars(select(m.OrderLine).join(m.Order).where(
+                    m.Order.external_id == oid))
+            }  # fmt: skip
+
+    apply_orders(shop.state, STORE, [parse.rest_order(shop.fake.rest_order(oid))])  # webhook
+    after = quantities()
+    assert after[gone] == 0 and sorted(after.values()) == [0, 1]
+    other = shop.fake.edit_out(oid, 1)  # an edit no webhook told of: the reconcile reads it
+    shop.make_due()
+    shop.step()
+    assert quantities() == {gone: 0, other: 0}
+    assert shop.fake.violations == []

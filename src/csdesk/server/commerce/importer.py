@@ -183,6 +183,12 @@ def _lines(session: Session, order: m.Order, rec: StoreOrder) -> None:
             session.add(row)
         row.sku, row.title = line.sku, line.title
         row.quantity, row.unit_price_cents = line.quantity, line.unit_price_cents
+    if rec.lines_complete:
+        # Removed at the store: kept (actions and returns may name it) with nothing left on it.
+        now_there = {line.external_id for line in rec.lines}
+        for external, row in known.items():
+            if external not in now_there and row.quantity:
+                row.quantity = 0
 
 
 def _shipments(session: Session, order: m.Order, rec: StoreOrder) -> None:

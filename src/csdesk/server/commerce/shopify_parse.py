@@ -242,7 +242,9 @@ def order_node(node: Any) -> StoreOrder:
                 external_id=gid("LineItem", li.get("id")),
                 sku=text(li.get("sku"), 64),
                 title=text(li.get("title"), 200),
-                quantity=_quantity(li.get("quantity")),
+                # What is on the order now: an order edit that removes an item leaves the
+                # line with ``currentQuantity`` 0 (``quantity`` stays what was first ordered).
+                quantity=_quantity(_current(li, "currentQuantity")),
                 unit_price_cents=price,
             )
         )
@@ -294,6 +296,12 @@ def order_node(node: Any) -> StoreOrder:
     )
 
 
+def _current(line: dict[str, Any], key: str) -> Any:
+    """The line's current quantity where Shopify gives one, else the ordered quantity."""
+    value = line.get(key)
+    return line.get("quantity") if value is None else value
+
+
 def _quantity(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 1_000_000:
         raise ShapeError("a quantity is not a sane whole number")
@@ -326,7 +334,7 @@ def rest_order(data: Any) -> StoreOrder:
             external_id=gid("LineItem", _obj(li).get("id")),
             sku=text(_obj(li).get("sku"), 64),
             title=text(_obj(li).get("title") or _obj(li).get("name"), 200),
-            quantity=_quantity(_obj(li).get("quantity")),
+            quantity=_quantity(_current(_obj(li), "current_quantity")),
             unit_price_cents=cents(_obj(li).get("price", "0"), currency),
         )
         for li in _list(o.get("line_items"))

@@ -16,7 +16,9 @@ fragment OrderFields on Order {{
   displayFinancialStatus displayFulfillmentStatus
   totalPriceSet {{ {_MONEY} }}
   customer {{ {_CUSTOMER} }}
-  lineItems(first: 50) {{ nodes {{ id sku title quantity originalUnitPriceSet {{ {_MONEY} }} }} }}
+  lineItems(first: 50) {{
+    nodes {{ id sku title quantity currentQuantity originalUnitPriceSet {{ {_MONEY} }} }}
+  }}
   fulfillments(first: 20) {{
     id status displayStatus createdAt inTransitAt deliveredAt estimatedDeliveryAt
     trackingInfo(first: 1) {{ company number url }}

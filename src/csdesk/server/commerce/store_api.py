@@ -118,6 +118,10 @@ class StoreOrder:
     refunds: tuple[StoreRefund, ...] = ()
     updated_at: datetime | None = None
     returns: tuple[StoreReturn, ...] = ()
+    #: ``lines`` is every line the order has now (WooCommerce sends them all): a line csdesk
+    #: knows that is not among them was removed at the store. Shopify never removes a line
+    #: (an edit sets its current quantity to 0), and pages them, so it leaves this False.
+    lines_complete: bool = False
 
 
 @dataclass(frozen=True)

@@ -195,6 +195,7 @@ def order(data: object) -> StoreOrder:
         email=_or_none(text(billing.get("email"), _EMAIL, f"{what}'s email")),
         phone=_or_none(text(billing.get("phone"), _PHONE, f"{what}'s phone")),
         lines=lines,
+        lines_complete=True,
         shipments=tracking_items(body.get("meta_data"), what),
         refunds=refunds,
         updated_at=gmt(body.get("date_modified_gmt"), f"{what}'s modification date"),
