@@ -327,26 +327,38 @@ def trend_summary(column: Column, days: Sequence[Day]) -> str:
     return text + "."
 
 
+def _unit(seconds: int) -> tuple[str, str]:
+    """A range bound in minutes under an hour, else in hours ("30", "min"; "24", "h")."""
+    if seconds < 3600:
+        return f"{seconds / 60:g}", _("min")
+    return f"{seconds / 3600:g}", _("h")
+
+
 def bucket_label(bucket: Bucket) -> str:
-    """A first-response range in words ("under 1 min", "1 min to 5 min", "24 h or more")."""
-    if bucket.min_seconds == 0 and bucket.max_seconds is not None:
-        return _("under {t}").format(t=seconds_text(bucket.max_seconds))
+    """A first-response range in words: "under 1 min", "1–5 min", "30 min–1 h", "24 h or
+    more"."""
+    low, low_unit = _unit(bucket.min_seconds)
     if bucket.max_seconds is None:
-        return _("{t} or more").format(t=seconds_text(bucket.min_seconds))
-    return _("{low} to {high}").format(
-        low=seconds_text(bucket.min_seconds), high=seconds_text(bucket.max_seconds)
+        return _("{n} {unit} or more").format(n=low, unit=low_unit)
+    high, high_unit = _unit(bucket.max_seconds)
+    if bucket.min_seconds == 0:
+        return _("under {n} {unit}").format(n=high, unit=high_unit)
+    if low_unit == high_unit:
+        return _("{low}–{high} {unit}").format(low=low, high=high, unit=high_unit)
+    return _("{low} {low_unit}–{high} {high_unit}").format(
+        low=low, low_unit=low_unit, high=high, high_unit=high_unit
     )
 
 
 def distribution_summary(buckets: Sequence[Bucket]) -> str:
-    """E.g. "5 first responses: 1 under 1 min, 1 from 1 min to 5 min, …; most often …"."""
+    """E.g. "5 first responses: under 1 min 1, 1–5 min 1, …; most often 1–4 h (25)"."""
     total = sum(b.count for b in buckets)
     if not total:
         return _("No first responses in this period.")
-    parts = [_("{n} {range}").format(n=b.count, range=bucket_label(b)) for b in buckets if b.count]
+    parts = [_("{range}: {n}").format(n=b.count, range=bucket_label(b)) for b in buckets if b.count]
     top = max(buckets, key=lambda b: b.count)
     head = ngettext("{n} first response", "{n} first responses", total).format(n=total)
-    return _("{head}: {parts}; most often {range} ({n}).").format(
+    return _("{head}; {parts}; most often {range} ({n}).").format(
         head=head, parts=_join(parts), range=bucket_label(top), n=top.count
     )
 

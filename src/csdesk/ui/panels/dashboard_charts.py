@@ -16,6 +16,7 @@ from PySide6.QtCharts import (
     QBarCategoryAxis,
     QBarSeries,
     QBarSet,
+    QCategoryAxis,
     QChart,
     QChartView,
     QHorizontalBarSeries,
@@ -68,8 +69,9 @@ def _value_axis(values: Values, unit: str, theme: Theme) -> QValueAxis:
     high = max([*known, 0.0])
     low = min([*known, 0.0])
     axis = QValueAxis()
-    axis.setRange(low * 1.15, high * 1.2 if high > 0 else 1.0)  # room for the value labels
-    axis.setLabelFormat("%.0f")
+    axis.setRange(low * 1.15, high * 1.15 if high > 0 else 1.0)  # room for the value labels
+    axis.applyNiceNumbers()  # ticks at 0, 20, 40 … rather than 0, 18, 35 …
+    axis.setLabelFormat("%g")
     axis.setTitleText(unit)
     _style_axis(axis, theme)
     return axis
@@ -82,21 +84,27 @@ def _category_axis(categories: Sequence[str], theme: Theme) -> QBarCategoryAxis:
     return axis
 
 
+#: Up to this many days every point carries its value; beyond, the table and summary do.
+LABELLED_DAYS = 14
+#: At most this many day names under a line chart (every n-th day beyond).
+DAY_TICKS = 8
+
+
 def line_chart(
     theme: Theme, categories: Sequence[str], values: Values, unit: str, label: str
 ) -> QChart:
-    """A line over the days with a labelled circle on each day that has a figure (a day
-    without one has no point, so a gap is never drawn as a zero)."""
+    """A line over the days with a circle on each day that has a figure (a day without one
+    has no point, so a gap is never drawn as a zero), labelled with its value."""
     chart = _chart(theme)
     line, dots = QLineSeries(), QScatterSeries()
     line.setName(label)
     dots.setName(label)
     line.setPen(QPen(QColor(theme.accent), 3))
     dots.setMarkerShape(QScatterSeries.MarkerShape.MarkerShapeCircle)
-    dots.setMarkerSize(10)
+    dots.setMarkerSize(10 if len(values) <= LABELLED_DAYS else 7)
     dots.setColor(QColor(theme.accent))
     dots.setBorderColor(QColor(theme.text))
-    dots.setPointLabelsVisible(True)
+    dots.setPointLabelsVisible(len(values) <= LABELLED_DAYS)
     dots.setPointLabelsColor(QColor(theme.text))
     dots.setPointLabelsFormat("@yPoint")
     dots.setPointLabelsClipping(False)
@@ -106,19 +114,18 @@ def line_chart(
             dots.append(i, round(value, 1))
     chart.addSeries(line)
     chart.addSeries(dots)
-    x = QValueAxis()
-    x.setRange(-0.5, max(len(categories) - 0.5, 0.5))
-    x.setTickCount(2)
-    x.setLabelsVisible(False)  # the days are named under the chart by the category axis
-    x.setGridLineVisible(False)
-    x.setVisible(False)
-    days = _category_axis(categories, theme)
+    days = QCategoryAxis()
+    days.setLabelsPosition(QCategoryAxis.AxisLabelsPosition.AxisLabelsPositionOnValue)
+    days.setRange(-0.5, max(len(categories) - 0.5, 0.5))
+    step = max(1, -(-len(categories) // DAY_TICKS))
+    for i in range(0, len(categories), step):
+        days.append(categories[i], i)
+    _style_axis(days, theme)
     y = _value_axis(values, unit, theme)
-    chart.addAxis(x, Qt.AlignmentFlag.AlignBottom)
     chart.addAxis(days, Qt.AlignmentFlag.AlignBottom)
     chart.addAxis(y, Qt.AlignmentFlag.AlignLeft)
     for series in (line, dots):
-        series.attachAxis(x)
+        series.attachAxis(days)
         series.attachAxis(y)
     return chart
 

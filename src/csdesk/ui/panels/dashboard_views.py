@@ -102,7 +102,7 @@ def daily_table(report: Report, definitions: dict[str, str]) -> TableData:
 
 def _short_day(report: Report, index: int) -> str:
     day = report.series[index].day
-    return f"{day.day}" if len(report.series) > 14 else f"{day.day} {day.strftime('%b')}"
+    return f"{day.day} {day.strftime('%b')}"
 
 
 def trend(theme: Theme, report: Report, column: Column, definitions: dict[str, str]) -> Shown:
@@ -117,8 +117,14 @@ def trend(theme: Theme, report: Report, column: Column, definitions: dict[str, s
 def distribution(theme: Theme, report: Report) -> Shown:
     buckets = report.histogram
     labels = [words.bucket_label(b) for b in buckets]
+    # Lying bars: the ranges are read whole on the left, the quickest at the top.
     chart = bar_chart(
-        theme, labels, [float(b.count) for b in buckets], _("first responses"), _("Count")
+        theme,
+        labels[::-1],
+        [float(b.count) for b in reversed(buckets)],
+        _("first responses"),
+        _("Count"),
+        horizontal=True,
     )
     total = sum(b.count for b in buckets)
     rows = [
