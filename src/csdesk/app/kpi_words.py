@@ -393,8 +393,17 @@ def drill_texts(item: DrillItem) -> tuple[str, str, str, str]:
         row.customer_name or _("unknown customer"),
         row.title,
         sentences.channel_name(row.channel),
-        _(row.status.capitalize()),
+        status_label(row.status),
     )
+
+
+def status_label(status: str) -> str:
+    return {
+        "open": _("Open"),
+        "pending": _("Pending"),
+        "snoozed": _("Snoozed"),
+        "resolved": _("Resolved"),
+    }.get(status, status)
 
 
 def drill_sentence(item: DrillItem) -> str:
