@@ -281,3 +281,43 @@ def test_keyboard_path_and_accessible_names(
     # Escape closes the dashboard window itself.
     qtbot.keyClick(panel.figures, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: window.findChild(DashboardWindow) is None or not dash.isVisible())
+
+
+def test_grouping_and_periods_ask_again(
+    qtbot: QtBot, open_for: Callable[..., tuple[MainWindow, DashboardPanel]]
+) -> None:
+    _window, panel = open_for("adm")
+    with qtbot.waitSignal(panel.loaded, timeout=20_000):
+        panel.group.setCurrentIndex(panel.group.findData("channel"))
+    shown = cells(panel)
+    assert {k: v["Contacts"] for k, v in shown.items()} == {
+        "Chat": "1",
+        "Email": "4",
+        "Phone": "1",
+        "SMS": "1",
+        "Total": "7",
+    }
+    assert panel.comparison.summary.text().startswith("Contacts by channel: Chat 1, Email 4")
+    # "Today" is one day, after the fixture: nothing counted, and the dates are not asked.
+    with qtbot.waitSignal(panel.loaded, timeout=20_000):
+        panel.period.setCurrentIndex(panel.period.findData("today"))
+    assert panel.report is not None and len(panel.report.days) == 1
+    assert panel.report.total["contacts"] == 0
+    assert not panel.start.isEnabled() and not panel.end.isEnabled()
+
+
+def test_a_trainee_is_told_why_there_are_no_figures(
+    qtbot: QtBot,
+    live: ServerProcess,
+    shared_users: dict[str, TestUser],
+    fx: F.Fixture,
+    desk_factory: Callable[..., Desk],
+) -> None:
+    tia = shared_users["tia"]
+    window = desk_factory(live, tia.username, password=tia.password).window
+    window.actions_["dashboard"].trigger()
+    dash = window.findChild(DashboardWindow)
+    assert dash is not None
+    qtbot.waitUntil(lambda: "could not be loaded" in dash.panel.status.text(), timeout=20_000)
+    assert "trainees have no KPIs" in dash.panel.status.text()
+    assert dash.panel.figures.model().rowCount() == 0
