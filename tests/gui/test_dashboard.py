@@ -321,3 +321,24 @@ def test_a_trainee_is_told_why_there_are_no_figures(
     qtbot.waitUntil(lambda: "could not be loaded" in dash.panel.status.text(), timeout=20_000)
     assert "trainees have no KPIs" in dash.panel.status.text()
     assert dash.panel.figures.model().rowCount() == 0
+
+
+def test_names_on_a_chart_are_text_not_markup(qtbot: QtBot) -> None:
+    """QtCharts draws axis labels as HTML: a name that looks like markup is shown as typed,
+    and two agents with one name keep a bar each."""
+    from PySide6.QtCharts import QBarCategoryAxis
+
+    from csdesk.theme.themes import get_theme
+    from csdesk.ui.panels.dashboard_charts import bar_chart
+
+    chart = bar_chart(
+        get_theme("light"),
+        ["<h1>Boss</h1>", "Sam", "Sam", "x" * 500],
+        [1.0, 2.0, 3.0, None],
+        "count",
+        "Contacts",
+        horizontal=True,
+    )
+    axis = next(a for a in chart.axes() if isinstance(a, QBarCategoryAxis))
+    assert axis.categories() == ["&lt;h1&gt;Boss&lt;/h1&gt;", "Sam", "Sam (2)", "x" * 40]
+    assert [chart.series()[0].barSets()[0].at(i) for i in range(4)] == [1.0, 2.0, 3.0, 0.0]

@@ -9,6 +9,7 @@ description; the card's button swaps it for the same numbers as a table.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 
 from PySide6.QtCharts import (
@@ -44,6 +45,8 @@ from csdesk.ui.panels.dashboard_tables import TableData, WordTableView
 from csdesk.ui.plain_text import PlainLabel
 
 Values = Sequence[float | None]
+#: Longest name under a bar (the table and the summary carry the whole name).
+MAX_LABEL = 40
 
 
 def _style_axis(axis: QAbstractAxis, theme: Theme) -> None:
@@ -77,9 +80,24 @@ def _value_axis(values: Values, unit: str, theme: Theme) -> QValueAxis:
     return axis
 
 
+def axis_labels(labels: Sequence[str]) -> list[str]:
+    """Names as a chart axis takes them: QtCharts draws axis labels as HTML, so a name is
+    escaped (an agent called ``<h1>Boss</h1>`` is shown as typed), and made unique (a
+    category axis merges equal names, which would put two agents' bars on one line)."""
+    seen: dict[str, int] = {}
+    out = []
+    for label in labels:
+        text = " ".join(label.split())[:MAX_LABEL] or "—"
+        seen[text] = seen.get(text, 0) + 1
+        if seen[text] > 1:
+            text = f"{text} ({seen[text]})"
+        out.append(html.escape(text, quote=False))
+    return out
+
+
 def _category_axis(categories: Sequence[str], theme: Theme) -> QBarCategoryAxis:
     axis = QBarCategoryAxis()
-    axis.append(list(categories))
+    axis.append(axis_labels(categories))
     _style_axis(axis, theme)
     return axis
 
@@ -118,8 +136,9 @@ def line_chart(
     days.setLabelsPosition(QCategoryAxis.AxisLabelsPosition.AxisLabelsPositionOnValue)
     days.setRange(-0.5, max(len(categories) - 0.5, 0.5))
     step = max(1, -(-len(categories) // DAY_TICKS))
+    names = axis_labels(categories)
     for i in range(0, len(categories), step):
-        days.append(categories[i], i)
+        days.append(names[i], i)
     _style_axis(days, theme)
     y = _value_axis(values, unit, theme)
     chart.addAxis(days, Qt.AlignmentFlag.AlignBottom)
