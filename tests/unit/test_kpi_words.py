@@ -136,3 +136,37 @@ def test_csv_is_injection_safe_and_written_whole(tmp_path: Path) -> None:
     with pytest.raises(OSError):
         write_csv(tmp_path / "missing" / "t.csv", ["a"], [])
     assert not (tmp_path / "missing").exists()
+
+
+def test_a_time_zone_the_server_does_not_know_falls_back_to_utc() -> None:
+    from typing import Any, cast
+
+    from csdesk.app.kpis import KpiDesk
+    from csdesk.sync.api import ServerError, SyncApi
+
+    asked: list[str] = []
+    body = {
+        "period": {"from": "2026-11-02T00:00:00+00:00", "to": "2026-11-03T00:00:00+00:00",
+                   "days": ["2026-11-02"]},
+        "scope": {"kind": "own"}, "rows": [], "total": {}, "series": [],
+        "first_response_histogram": [], "generated_at": "2026-11-03T00:00:00+00:00",
+    }  # fmt: skip
+
+    class Api:
+        def kpis(self, params: dict[str, str]) -> dict[str, Any]:
+            asked.append(params["tz"])
+            if params["tz"] != "UTC":
+                raise ServerError(400, "invalid", "unknown time zone 'Mars/Base'; use an IANA …")
+            return body
+
+    desk = KpiDesk(cast(SyncApi, Api()), lambda ids: {})
+    report = desk.report(KpiQuery(tz="Mars/Base"))
+    assert asked == ["Mars/Base", "UTC"] and report.query.tz == "UTC"
+    asked.clear()
+
+    class Refusing(Api):
+        def kpis(self, params: dict[str, str]) -> dict[str, Any]:
+            raise ServerError(403, "forbidden", "trainees have no KPIs")
+
+    with pytest.raises(ServerError):
+        KpiDesk(cast(SyncApi, Refusing()), lambda ids: {}).report(KpiQuery(tz="Europe/Paris"))

@@ -9,14 +9,14 @@ figure come from the server as ids and are named from the desk's own copy.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Final
 
 from csdesk.app.csv_file import write_bytes, write_csv
 from csdesk.app.inbox import InboxRow
-from csdesk.sync.api import SyncApi, SyncError
+from csdesk.sync.api import ServerError, SyncApi, SyncError
 
 __all__ = [
     "GROUPS",
@@ -191,7 +191,15 @@ class KpiDesk:
         self._definitions: dict[str, str] | None = None
 
     def report(self, query: KpiQuery) -> Report:
-        return parse_report(query, self._api.kpis(query.params()))
+        """The figures for ``query``. A server that does not know the desk's time zone
+        (an older zone database) is asked again in UTC; ``Report.query`` says which."""
+        try:
+            return parse_report(query, self._api.kpis(query.params()))
+        except ServerError as exc:
+            if exc.status != 400 or query.tz == "UTC" or "time zone" not in exc.message:
+                raise
+        utc = replace(query, tz="UTC")
+        return parse_report(utc, self._api.kpis(utc.params()))
 
     def definitions(self) -> dict[str, str]:
         """What each figure means (asked once per desk: they change with a new server)."""

@@ -239,7 +239,6 @@ class DashboardPanel(QWidget):
     def set_custom(self, first: date, last: date) -> None:
         """Show ``first`` to ``last`` (for the floor window and tests); one refresh."""
         with QSignalBlocker(self.start), QSignalBlocker(self.end), QSignalBlocker(self.period):
-            self.start.setMinimumDate(QDate(first.year, first.month, first.day).addYears(-5))
             self.start.setDate(QDate(first.year, first.month, first.day))
             self.end.setDate(QDate(last.year, last.month, last.day))
             self.period.setCurrentIndex(PERIODS.index("custom"))

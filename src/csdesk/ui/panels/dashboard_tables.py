@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from csdesk.app.kpis import Target
@@ -27,6 +28,7 @@ class Cell:
     sentence: str = ""
     tip: str = ""
     number: bool = False  # aligned right
+    strong: bool = False  # bold (the total)
 
 
 @dataclass(slots=True)
@@ -78,6 +80,10 @@ class WordTable(QAbstractTableModel):
             return cell.sentence or cell.text
         if role == Qt.ItemDataRole.ToolTipRole:
             return plain_tip(cell.tip) if cell.tip else None
+        if role == Qt.ItemDataRole.FontRole and cell.strong:
+            font = QFont()
+            font.setBold(True)
+            return font
         if role == Qt.ItemDataRole.TextAlignmentRole and cell.number:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None

@@ -6,6 +6,8 @@ Every table row that stands for conversations carries its drill-down ``Target``.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtCharts import QChart
 
 from csdesk.app import kpi_words as words
@@ -39,12 +41,16 @@ def status_text(report: Report) -> str:
         if days
         else ""
     )
-    return _("{period}, {span}, by {group}: {n} contacts in all. Figures as of {time}.").format(
+    zone = _(" Days in {zone}.").format(zone=q.tz) if q.tz == "UTC" else ""
+    return _(
+        "{period}, {span}, by {group}: {n} contacts in all. Figures as of {time}.{zone}"
+    ).format(
         period=words.period_label(q.period),
         span=span,
         group=words.group_label(q.group).lower(),
         n=report.total.get("contacts", 0),
         time=report.generated_at.astimezone().strftime("%H:%M"),
+        zone=zone,
     )
 
 
@@ -73,7 +79,15 @@ def figures_table(report: Report, definitions: dict[str, str]) -> TableData:
         rows.append([Cell(who), *_figure_cells(columns, who, row.figures, definitions)])
         targets.append(Target(key=row.key))
     total = _("Total")
-    rows.append([Cell(total), *_figure_cells(columns, total, report.total, definitions)])
+    rows.append(
+        [
+            Cell(total, strong=True),
+            *(
+                replace(c, strong=True)
+                for c in _figure_cells(columns, total, report.total, definitions)
+            ),
+        ]
+    )
     targets.append(Target(everyone=True))
     return table_of(
         [words.group_label(group), *(words.column_label(c) for c in columns)],
