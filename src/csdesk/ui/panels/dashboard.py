@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from csdesk.app import kpi_words as words
 from csdesk.app.kpis import GROUPS, PERIODS, KpiDesk, KpiQuery, Report, Target
-from csdesk.i18n import _
+from csdesk.i18n import N_, _
 from csdesk.theme.tokens import Theme
 from csdesk.ui.a11y import announce, name
 from csdesk.ui.panels import dashboard_views as views
@@ -43,15 +43,15 @@ from csdesk.ui.panels.dashboard_tables import TableData, WordTableView
 from csdesk.ui.plain_text import PlainLabel
 from csdesk.ui.tasks import Tasks
 
-#: Export menu entries: (kind, label); "server_*" are the server's own CSV of its rows.
+#: Export menu entries: (kind, label, N_-marked); "server_*" are the server's own CSV of its rows.
 EXPORTS: tuple[tuple[str, str], ...] = (
-    ("figures", "Figures table as shown…"),
-    ("daily", "Daily table as shown…"),
-    ("distribution", "First-response table as shown…"),
-    ("comparison", "Comparison table as shown…"),
-    ("server_rows", "Server data: figures by group…"),
-    ("server_series", "Server data: daily series…"),
-    ("server_histogram", "Server data: first-response distribution…"),
+    ("figures", N_("Figures table as shown…")),
+    ("daily", N_("Daily table as shown…")),
+    ("distribution", N_("First-response table as shown…")),
+    ("comparison", N_("Comparison table as shown…")),
+    ("server_rows", N_("Server data: figures by group…")),
+    ("server_series", N_("Server data: daily series…")),
+    ("server_histogram", N_("Server data: first-response distribution…")),
 )
 
 
