@@ -342,3 +342,14 @@ def test_names_on_a_chart_are_text_not_markup(qtbot: QtBot) -> None:
     axis = next(a for a in chart.axes() if isinstance(a, QBarCategoryAxis))
     assert axis.categories() == ["&lt;h1&gt;Boss&lt;/h1&gt;", "Sam", "Sam (2)", "x" * 40]
     assert [chart.series()[0].barSets()[0].at(i) for i in range(4)] == [1.0, 2.0, 3.0, 0.0]
+
+
+def test_the_dashboard_closes_with_the_main_window(
+    qtbot: QtBot, open_for: Callable[..., tuple[MainWindow, DashboardPanel]]
+) -> None:
+    window, panel = open_for("ann")
+    dash = panel.window()
+    window.actions_["dashboard"].trigger()  # again: the open one comes forward, no second
+    assert window.findChildren(DashboardWindow) == [dash]
+    window.hide()  # as at sign-out: the figures are that user's
+    qtbot.waitUntil(lambda: not dash.isVisible(), timeout=5_000)

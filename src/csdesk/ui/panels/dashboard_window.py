@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QMainWindow, QWidget
 
@@ -59,6 +59,22 @@ class DashboardWindow(QMainWindow):
         super().closeEvent(event)
 
 
+class _FollowMain(QObject):
+    """Closes the dashboard when the main window closes or is hidden by the desk (sign-out):
+    it shows that user's figures, and a window left open would keep the app from quitting.
+    (Minimising is a spontaneous hide and leaves it open.)"""
+
+    def __init__(self, dash: DashboardWindow) -> None:
+        super().__init__(dash)
+        self.dash = dash
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if kind == QEvent.Type.Close or (kind == QEvent.Type.Hide and not event.spontaneous()):
+            self.dash.close()
+        return False
+
+
 def open_dashboard(window: MainWindow) -> DashboardWindow:
     """Open the dashboard (or bring the open one forward); a conversation chosen in it
     opens in ``window``."""
@@ -80,6 +96,7 @@ def open_dashboard(window: MainWindow) -> DashboardWindow:
         window.activateWindow()
 
     dash.open_conversation.connect(open_in_window)
+    window.installEventFilter(_FollowMain(dash))
     if window.appearance is not None:
         window.appearance.theme_changed.connect(dash.panel.set_theme)
     dash.show()
