@@ -170,3 +170,12 @@ def test_a_time_zone_the_server_does_not_know_falls_back_to_utc() -> None:
 
     with pytest.raises(ServerError):
         KpiDesk(cast(SyncApi, Refusing()), lambda ids: {}).report(KpiQuery(tz="Europe/Paris"))
+
+
+def test_a_missing_figure_is_said_not_dashed() -> None:
+    rows = [("Ann", Row("a", "Ann", {"csat_rate": 1.0})), ("Bob", Row("b", "Bob", {}))]
+    assert words.comparison_summary(COL["csat_rate"], "agent", rows) == (
+        "CSAT satisfied by agent: Ann 100% and Bob no data; highest Ann (100%)."
+    )
+    days = [Day(date(2026, 11, 2), {"csat_rate": None}), Day(date(2026, 11, 3), {"csat_rate": 0.5})]
+    assert "no data and 50%" in words.trend_summary(COL["csat_rate"], days)

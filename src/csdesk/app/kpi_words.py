@@ -238,6 +238,12 @@ def value_text(column: Column, figures: Mapping[str, Any]) -> str:
     return f"{float(value):.1f}" if column.name == "nps" else f"{float(value):.2f}"
 
 
+def spoken_value(column: Column, figures: Mapping[str, Any]) -> str:
+    """The figure for a sentence: "no data" rather than a dash a screen reader skips."""
+    value = value_text(column, figures)
+    return _("no data") if value == NO_DATA else value
+
+
 def cell_text(column: Column, figures: Mapping[str, Any]) -> str:
     """A table cell: the figure and what it stands on ("57% (4 of 7)", "10 min (3)")."""
     value = value_text(column, figures)
@@ -307,7 +313,7 @@ def trend_summary(column: Column, days: Sequence[Day]) -> str:
     span = _("{first} to {last}").format(first=day_label(days[0].day), last=day_label(days[-1].day))
     if not valued:
         return _("{figure} per day, {span}: no data on any day.").format(figure=name, span=span)
-    texts = [value_text(column, d.figures) for d, _v in known]
+    texts = [spoken_value(column, d.figures) for d, _v in known]
     high = max(valued, key=lambda dv: float(dv[1]))
     low = min(valued, key=lambda dv: float(dv[1]))
     text = _(
@@ -369,7 +375,7 @@ def comparison_summary(column: Column, group: str, rows: Sequence[tuple[str, Row
     if not rows:
         return _("{figure} by {group}: no figures in this period.").format(figure=name, group=by)
     parts = [
-        _("{who} {value}").format(who=who, value=value_text(column, row.figures))
+        _("{who} {value}").format(who=who, value=spoken_value(column, row.figures))
         for who, row in rows[:SUMMARY_ROWS]
     ]
     if len(rows) > SUMMARY_ROWS:

@@ -39,7 +39,7 @@ from csdesk.ui.panels import dashboard_views as views
 from csdesk.ui.panels.dashboard_charts import ChartCard
 from csdesk.ui.panels.dashboard_drill import DrillDialog
 from csdesk.ui.panels.dashboard_export import save_dialog
-from csdesk.ui.panels.dashboard_tables import TableData, WordTableView
+from csdesk.ui.panels.dashboard_tables import WordTableView
 from csdesk.ui.plain_text import PlainLabel
 from csdesk.ui.tasks import Tasks
 
@@ -332,22 +332,24 @@ class DashboardPanel(QWidget):
     # --- the conversations behind a figure -------------------------------------------------
 
     def _figure_activated(self, index: QModelIndex) -> None:
-        self._drill(self.figures.data_(), index, None)
+        self._drill(self.figures, index, None)
 
     def _day_activated(self, index: QModelIndex) -> None:
-        self._drill(self.trend.table.data_(), index, None)
+        self._drill(self.trend.table, index, None)
 
     def _comparison_activated(self, index: QModelIndex) -> None:
-        self._drill(self.comparison.table.data_(), index, self.comparison.figure())
+        self._drill(self.comparison.table, index, self.comparison.figure())
 
-    def _drill(self, data: TableData, index: QModelIndex, figure: str | None) -> None:
-        if self.report is None or not index.isValid():
+    def _drill(self, view: WordTableView, index: QModelIndex, figure: str | None) -> None:
+        data = view.data_()
+        if self.report is None or not index.isValid() or index.row() >= len(data.targets):
             return
-        target = data.targets[index.row()] if index.row() < len(data.targets) else None
-        column = figure or (data.columns[index.column()] if data.columns else None)
+        target = data.targets[index.row()]
+        column = view.words.column_of(index)
+        name_ = figure or (data.columns[column] if column < len(data.columns) else None)
         if target is None:
             return
-        metrics = words.BY_NAME[column].metrics if column in words.BY_NAME else ("contacts",)
+        metrics = words.BY_NAME[name_].metrics if name_ in words.BY_NAME else ("contacts",)
         who = data.rows[index.row()][0].text
         self.open_drill(self.report.query, metrics, target, who)
 

@@ -67,13 +67,19 @@ def _chart(theme: Theme) -> QChart:
     return chart
 
 
-def _value_axis(values: Values, unit: str, theme: Theme) -> QValueAxis:
+def _value_axis(values: Values, unit: str, theme: Theme, ceiling: float | None) -> QValueAxis:
     known = [v for v in values if v is not None]
     high = max([*known, 0.0])
     low = min([*known, 0.0])
     axis = QValueAxis()
-    axis.setRange(low * 1.15, high * 1.15 if high > 0 else 1.0)  # room for the value labels
-    axis.applyNiceNumbers()  # ticks at 0, 20, 40 … rather than 0, 18, 35 …
+    if ceiling is not None:  # a percentage: ticks 0 to 100, and room for a label at 100
+        axis.setRange(min(low, 0.0), ceiling * 1.12)
+        axis.setTickType(QValueAxis.TickType.TicksDynamic)
+        axis.setTickAnchor(0.0)
+        axis.setTickInterval(ceiling / 5)
+    else:
+        axis.setRange(low * 1.15, high * 1.15 if high > 0 else 1.0)  # room for the labels
+        axis.applyNiceNumbers()  # ticks at 0, 20, 40 … rather than 0, 18, 35 …
     axis.setLabelFormat("%g")
     axis.setTitleText(unit)
     _style_axis(axis, theme)
@@ -109,7 +115,13 @@ DAY_TICKS = 8
 
 
 def line_chart(
-    theme: Theme, categories: Sequence[str], values: Values, unit: str, label: str
+    theme: Theme,
+    categories: Sequence[str],
+    values: Values,
+    unit: str,
+    label: str,
+    *,
+    ceiling: float | None = None,
 ) -> QChart:
     """A line over the days with a circle on each day that has a figure (a day without one
     has no point, so a gap is never drawn as a zero), labelled with its value."""
@@ -140,7 +152,7 @@ def line_chart(
     for i in range(0, len(categories), step):
         days.append(names[i], i)
     _style_axis(days, theme)
-    y = _value_axis(values, unit, theme)
+    y = _value_axis(values, unit, theme, ceiling)
     chart.addAxis(days, Qt.AlignmentFlag.AlignBottom)
     chart.addAxis(y, Qt.AlignmentFlag.AlignLeft)
     for series in (line, dots):
@@ -157,6 +169,7 @@ def bar_chart(
     label: str,
     *,
     horizontal: bool = False,
+    ceiling: float | None = None,
 ) -> QChart:
     """Outlined bars, each labelled with its value (a group without one shows no bar)."""
     chart = _chart(theme)
@@ -173,7 +186,7 @@ def bar_chart(
     series.setLabelsPrecision(4)
     chart.addSeries(series)
     names = _category_axis(categories, theme)
-    numbers = _value_axis(values, unit, theme)
+    numbers = _value_axis(values, unit, theme, ceiling)
     if horizontal:
         chart.addAxis(names, Qt.AlignmentFlag.AlignLeft)
         chart.addAxis(numbers, Qt.AlignmentFlag.AlignBottom)

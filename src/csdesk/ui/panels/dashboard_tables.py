@@ -41,6 +41,9 @@ class TableData:
     targets: list[Target | None] = field(default_factory=list)
     #: The figure name of each column (None: a label column), for the drill-down.
     columns: list[str | None] = field(default_factory=list)
+    #: The first column names the rows: shown as the row header, which stays in view
+    #: while the figures scroll sideways (the CSV keeps it as its first column).
+    row_header: bool = False
 
     def csv_rows(self) -> list[list[str]]:
         return [[c.text for c in row] for row in self.rows]
@@ -58,17 +61,26 @@ class WordTable(QAbstractTableModel):
         self.data_ = data
         self.endResetModel()
 
+    @property
+    def _off(self) -> int:
+        return 1 if self.data_.row_header else 0
+
+    def column_of(self, index: Index) -> int:
+        """The ``TableData`` column of a model index (the row header is column 0 there)."""
+        return index.column() + self._off
+
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.data_.rows)
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.data_.header)
+        return 0 if parent.isValid() else max(len(self.data_.header) - self._off, 0)
 
     def cell(self, index: Index) -> Cell | None:
         if not index.isValid():
             return None
         row = self.data_.rows[index.row()]
-        return row[index.column()] if index.column() < len(row) else None
+        column = self.column_of(index)
+        return row[column] if column < len(row) else None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         cell = self.cell(index)
@@ -91,13 +103,28 @@ class WordTable(QAbstractTableModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if orientation != Qt.Orientation.Horizontal or section >= len(self.data_.header):
+        if orientation == Qt.Orientation.Vertical:
+            return self._row_header(section, role)
+        section += self._off
+        if section >= len(self.data_.header):
             return None
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             return self.data_.header[section]
         if role == Qt.ItemDataRole.ToolTipRole and section < len(self.data_.header_tips):
             tip = self.data_.header_tips[section]
             return plain_tip(tip) if tip else None
+        return None
+
+    def _row_header(self, section: int, role: int) -> Any:
+        if not self.data_.row_header or not 0 <= section < len(self.data_.rows):
+            return None
+        cell = self.data_.rows[section][0]
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
+            return cell.text
+        if role == Qt.ItemDataRole.FontRole and cell.strong:
+            font = QFont()
+            font.setBold(True)
+            return font
         return None
 
 
@@ -121,10 +148,12 @@ class WordTableView(QTableView):
         self.verticalHeader().setVisible(False)
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.horizontalHeader().setHighlightSections(False)
+        self.verticalHeader().setHighlightSections(False)  # bold is the total's alone
 
     def show_data(self, data: TableData) -> None:
         current = self.currentIndex()
         self.words.set_data(data)
+        self.verticalHeader().setVisible(data.row_header)
         self.resizeColumnsToContents()  # a few dozen rows at most: cheap
         if self.words.rowCount():
             row = min(max(current.row(), 0), self.words.rowCount() - 1)
@@ -146,6 +175,7 @@ def table_of(
     tips: Sequence[str] = (),
     targets: Sequence[Target | None] = (),
     columns: Sequence[str | None] = (),
+    row_header: bool = False,
 ) -> TableData:
     return TableData(
         list(header),
@@ -153,4 +183,5 @@ def table_of(
         [list(r) for r in rows],
         list(targets) or [None] * len(rows),
         list(columns) or [None] * len(header),
+        row_header,
     )

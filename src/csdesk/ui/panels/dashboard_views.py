@@ -95,6 +95,7 @@ def figures_table(report: Report, definitions: dict[str, str]) -> TableData:
         tips=["", *(definitions.get(c.name, "") for c in columns)],
         targets=targets,
         columns=[None, *(c.name for c in columns)],
+        row_header=True,
     )
 
 
@@ -111,6 +112,7 @@ def daily_table(report: Report, definitions: dict[str, str]) -> TableData:
         tips=["", *(definitions.get(c.name, "") for c in columns)],
         targets=[Target(day=d.day) for d in report.series],
         columns=[None, *(c.name for c in columns)],
+        row_header=True,
     )
 
 
@@ -119,11 +121,20 @@ def _short_day(report: Report, index: int) -> str:
     return f"{day.day} {day.strftime('%b')}"
 
 
+def _ceiling(column: Column) -> float | None:
+    return 100.0 if column.kind is words.Kind.RATE else None
+
+
 def trend(theme: Theme, report: Report, column: Column, definitions: dict[str, str]) -> Shown:
     values = [words.chart_number(column, d.figures.get(column.name)) for d in report.series]
     categories = [_short_day(report, i) for i in range(len(report.series))]
     chart = line_chart(
-        theme, categories, values, words.unit_label(column), words.column_label(column)
+        theme,
+        categories,
+        values,
+        words.unit_label(column),
+        words.column_label(column),
+        ceiling=_ceiling(column),
     )
     return chart, daily_table(report, definitions), words.trend_summary(column, report.series)
 
@@ -164,6 +175,7 @@ def comparison(theme: Theme, report: Report, column: Column, definitions: dict[s
         words.unit_label(column),
         words.column_label(column),
         horizontal=True,
+        ceiling=_ceiling(column),
     )
     rows = [
         [
@@ -183,5 +195,6 @@ def comparison(theme: Theme, report: Report, column: Column, definitions: dict[s
         tips=["", definitions.get(column.name, "")],
         targets=[Target(key=r.key) for _w, r in named],
         columns=[None, column.name],
+        row_header=True,
     )
     return chart, table, words.comparison_summary(column, group, named)
