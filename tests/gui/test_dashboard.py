@@ -277,10 +277,12 @@ def test_keyboard_path_and_accessible_names(
     drill = panel.drill
     assert drill is not None
     qtbot.waitUntil(lambda: drill.page is not None, timeout=20_000)
+    assert drill.focusWidget() is drill.list  # Enter on a figure lands in its list
     assert unnamed_focusables(drill) == []
     assert clashes("drill-down", drill) == []
     qtbot.keyClick(drill, Qt.Key.Key_Escape)
     assert not drill.isVisible()
+    assert dash.focusWidget() is table  # back on the figure it came from
     # Escape closes the dashboard window itself.
     qtbot.keyClick(panel.figures, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: window.findChild(DashboardWindow) is None or not dash.isVisible())
