@@ -269,6 +269,11 @@ def test_keyboard_path_and_accessible_names(
     assert all(n in seen for n in order), " ".join(seen)
     positions = [seen.index(n) for n in order]
     assert positions == sorted(positions), seen
+    # Enter on a chart shows its table, with the focus in it (to drill from a figure).
+    panel.comparison.view.setFocus()
+    qtbot.keyClick(panel.comparison.view, Qt.Key.Key_Return)
+    assert panel.comparison.shown() is panel.comparison.table
+    assert dash.focusWidget() is panel.comparison.table
     # The drill-down dialog too: every control named, no key bound twice.
     table = panel.figures
     table.setFocus()

@@ -25,8 +25,8 @@ from PySide6.QtCharts import (
     QScatterSeries,
     QValueAxis,
 )
-from PySide6.QtCore import QMargins, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen
+from PySide6.QtCore import QEvent, QMargins, QObject, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont, QKeyEvent, QPainter, QPen
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -258,6 +258,7 @@ class ChartCard(QFrame):
         self.view.setMinimumHeight(220)
         self.view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         name(self.view, _("{chart} chart").format(chart=title))
+        self.view.installEventFilter(self)  # Enter on the chart: its table, to drill from
         viewport = self.view.viewport()
         if viewport is not None:  # its focus proxy is the view: the same name, for checkers
             viewport.setAccessibleName(self.view.accessibleName())
@@ -279,6 +280,18 @@ class ChartCard(QFrame):
         layout.addWidget(self.stack, 1)
         layout.addWidget(self.summary)
         self.set_theme(theme)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if (
+            obj is self.view
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        ):
+            self.toggle.setChecked(True)
+            self.table.setFocus(Qt.FocusReason.OtherFocusReason)
+            return True
+        return super().eventFilter(obj, event)
 
     def figure(self) -> str:
         return str(self.chooser.currentData()) if self.chooser is not None else ""
