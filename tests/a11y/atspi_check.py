@@ -39,6 +39,7 @@ def walk(app: Any) -> dict[str, Any]:
     problems: list[str] = []
     windows: list[str] = []
     roles: dict[str, int] = {}
+    described: dict[str, str] = {}  # name → description of what shows both
     seen = 0
     stack: list[tuple[Any, str]] = [(app, "")]
     while stack and seen < MAX_NODES:
@@ -60,6 +61,8 @@ def walk(app: Any) -> dict[str, Any]:
         if role in ("frame", "dialog", "window"):
             windows.append(name)
         showing = states.contains(pyatspi.STATE_SHOWING)
+        if showing and name and description:
+            described[name] = description
         # Items of lists and tables are named by their text; they are checked, not skipped.
         if showing and states.contains(pyatspi.STATE_FOCUSABLE) and not name:
             problems.append(f"focusable without a name: {here}")
@@ -74,7 +77,13 @@ def walk(app: Any) -> dict[str, Any]:
                 stack.append((node.getChildAtIndex(i), here))
             except Exception as exc:
                 problems.append(f"{here}: child {i} unreadable ({exc})")
-    return {"nodes": seen, "windows": sorted(windows), "roles": roles, "problems": problems}
+    return {
+        "nodes": seen,
+        "windows": sorted(windows),
+        "roles": roles,
+        "described": described,
+        "problems": problems,
+    }
 
 
 def main() -> int:

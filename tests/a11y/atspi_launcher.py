@@ -148,6 +148,18 @@ def main() -> int:
         templates.reload()
         pump_until(app, lambda: templates.list.count() > 0, 20)
         templates.list.setCurrentRow(0)  # its parameter fields and preview appear
+        # The KPI dashboard (issue 12) and the conversations behind a figure.
+        from csdesk.ui.panels.dashboard_window import DashboardWindow
+
+        window.actions_["dashboard"].trigger()
+        dash = window.findChild(DashboardWindow)
+        assert dash is not None
+        pump_until(app, lambda: dash.panel.report is not None, 30)
+        figures = dash.panel.figures
+        figures.activated.emit(figures.model().index(0, 1))
+        pump_until(
+            app, lambda: dash.panel.drill is not None and dash.panel.drill.page is not None, 30
+        )
         if "--plant" in sys.argv:  # the negative control: the checker must catch these
             from PySide6.QtWidgets import QLineEdit, QPushButton
 

@@ -78,6 +78,8 @@ def test_orca_finds_a_name_for_everything() -> None:
     assert "error" not in report, (report, errors)
     assert report["windows"] == [
         "Canned responses",
+        "Conversations behind a figure",  # the KPI dashboard's drill-down
+        "KPI dashboard",
         "Keyboard shortcuts",
         "Order question",  # the formatted-email view
         "Send a WhatsApp template",
@@ -91,6 +93,11 @@ def test_orca_finds_a_name_for_everything() -> None:
     assert report["roles"].get("list item", 0) > 0  # the views, the thread
     assert report["roles"].get("table cell", 0) > 0  # the inbox rows were walked
     assert report["problems"] == []
+    # A chart is read as its name and its summary, numbers included.
+    assert report["described"]["Per day chart"].startswith("Contacts per day, "), report[
+        "described"
+    ].get("Per day chart")
+    assert "first response" in report["described"]["First-response times chart"]
     assert code == 0
 
 

@@ -75,10 +75,16 @@ class Desk:
 def desk_factory(qtbot: QtBot, tmp_path: Path) -> Iterator[Callable[..., Desk]]:
     made: list[Desk] = []
 
-    def make(server: ServerProcess, username: str = "demo", *, show: bool = True) -> Desk:
+    def make(
+        server: ServerProcess,
+        username: str = "demo",
+        *,
+        show: bool = True,
+        password: str = PASSWORD,
+    ) -> Desk:
         cache = LocalCache(tmp_path / f"cache-{username}-{len(made)}.sqlite")
         engine = SyncEngine(cache, SyncApi(server.url), backoff_base=0.1, backoff_max=1.0)
-        login = engine.login(username, PASSWORD)
+        login = engine.login(username, password)
         user = login.user
         ws = Workstation(
             engine, Me(str(user["id"]), username, str(user["display_name"]), str(user["role"]))

@@ -317,6 +317,40 @@ class SyncApi:
     def health(self) -> dict[str, Any]:
         return dict(self._call("GET", "/healthz", prefix="", auth=False))
 
+    # --- KPIs (the dashboard; docs/kpis.md) --------------------------------------------------
+
+    def kpis(self, params: dict[str, str]) -> dict[str, Any]:
+        """The KPI report (rows, total, daily series, first-response distribution) for
+        ``params`` (period, from, to, tz, group, channel, team, agent). The server scopes it
+        to the caller: an agent's own numbers, a supervisor's team."""
+        # One report aggregates the whole period: allow for a slow, large one.
+        return dict(self._call("GET", "/kpis", params=params, read_timeout=self.timeout + 60))
+
+    def kpi_definitions(self) -> dict[str, str]:
+        """One sentence per published figure (the dashboard's tooltips)."""
+        body = self._call("GET", "/kpis/definitions")
+        return {str(k): str(v) for k, v in dict(body).items()}
+
+    def kpi_conversations(self, params: dict[str, str]) -> dict[str, Any]:
+        """One page of the conversation ids behind a figure (``metric``, ``key``, ``day``,
+        ``page``, ``page_size`` plus the report's parameters)."""
+        return dict(
+            self._call("GET", "/kpis/conversations", params=params, read_timeout=self.timeout + 60)
+        )
+
+    def kpi_csv(self, path: str, params: dict[str, str]) -> bytes:
+        """The server's CSV of a KPI table (``path`` "" or "/conversations"), as bytes."""
+        if path not in ("", "/conversations"):
+            raise ValueError(f"no KPI CSV at {path!r}")
+        data: bytes = self._call(
+            "GET",
+            f"/kpis{path}",
+            params={**params, "format": "csv"},
+            raw=True,
+            read_timeout=self.timeout + 60,
+        )
+        return data
+
     # --- plumbing ---------------------------------------------------------------------------
 
     def _http(self) -> Transport:

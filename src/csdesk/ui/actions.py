@@ -399,6 +399,14 @@ def specs() -> list[ActionSpec]:
             _("End the training session now and show the score card"),
             _("Training"),
         ),
+        # The KPI dashboard (ui/panels/dashboard_window.py; docs/dashboard.md).
+        _spec(
+            "dashboard",
+            _("KPI dashboard"),
+            "Ctrl+Alt+K",
+            _("Your figures (a supervisor: the team's) by period, with charts and drill-down"),
+            app,
+        ),
         _spec(
             "sign_out", _("Sign out"), "Ctrl+Shift+Q", _("Sign out and remove the saved token"), app
         ),

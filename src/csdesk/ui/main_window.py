@@ -230,6 +230,7 @@ class MainWindow(
         a.bind("training", self._open_training)
         a.bind("sign_out", self.sign_out_requested.emit)
         a.bind("quit", self._close)
+        a.bind("dashboard", self._open_dashboard)
 
     def _close(self) -> None:
         self.close()
@@ -614,6 +615,15 @@ class MainWindow(
         from csdesk.ui.panels.training import open_training
 
         open_training(self)
+
+    def _open_dashboard(self) -> None:
+        from csdesk.ui.panels.dashboard_window import open_dashboard
+
+        open_dashboard(self)
+
+    def open_from_dashboard(self, cid: str) -> None:
+        """Open a conversation the KPI dashboard listed (it may be in no view shown now)."""
+        self._open_from_customer(cid)
 
     def show_shortcuts(self) -> None:
         from csdesk.ui.panels.shortcuts import ShortcutsDialog

@@ -49,6 +49,7 @@ from csdesk.server.demo.policy import (
 )
 from csdesk.server.demo.providers import ProviderIds
 from csdesk.server.demo.rand import DemoRandom
+from csdesk.server.demo.surveys import survey_answer
 
 IN, OUT, NOTE = "in", "out", "note"
 _IN, _OUT = Direction.IN.value, Direction.OUT.value
@@ -206,10 +207,13 @@ class ThreadFactory:
             )
 
         block.rows[Entity.MESSAGE].extend(messages)
-        block.add(
-            Entity.CONVERSATION,
-            self._conversation(cid, person, channel, story, status, agent, subject, messages),
+        conversation = self._conversation(
+            cid, person, channel, story, status, agent, subject, messages
         )
+        block.add(Entity.CONVERSATION, conversation)
+        survey = survey_answer(conversation, self.now)  # the KPI dashboard's CSAT, NPS, CES
+        if survey is not None:
+            block.add(Entity.SURVEY_ANSWER, survey)
 
     def _roles(self, n: int, status: ConversationStatus, unassigned: bool) -> list[str]:
         """Who speaks when: mostly alternating, sometimes a double message or a note."""
