@@ -235,8 +235,21 @@ def test_bad_input_keeps_the_text_and_bad_files_are_named(qtbot: QtBot, tmp_path
 
 
 def _cache_digest(path: Path) -> str:
+    """Every row of the cache but the outbox's (where the training result waits)."""
     with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
-        return hashlib.sha256("\n".join(conn.iterdump()).encode()).hexdigest()
+        rows = [
+            line
+            for line in conn.iterdump()
+            if not line.startswith(('INSERT INTO "outbox"', 'INSERT INTO "sqlite_sequence"'))
+            and "'sqlite_sequence'" not in line
+        ]
+        return hashlib.sha256("\n".join(rows).encode()).hexdigest()
+
+
+def _outbox(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+        rows = conn.execute("SELECT type, args FROM outbox ORDER BY seq").fetchall()
+    return [(t, json.loads(a)) for t, a in rows]
 
 
 def _feed_head(server: ServerProcess) -> int:
@@ -254,7 +267,7 @@ def _feed_head(server: ServerProcess) -> int:
     return int(page["head"])
 
 
-def test_a_whole_training_session_never_reaches_the_server_or_the_cache(
+def test_a_whole_training_session_touches_no_production_data(
     qtbot: QtBot,
     demo_server: ServerProcess,
     desk_factory: Callable[..., Desk],
@@ -294,10 +307,17 @@ def test_a_whole_training_session_never_reaches_the_server_or_the_cache(
 
     # Checked with the dialog still open: closing it gives the inbox its focus back, and the
     # inbox then opens a conversation as it always does (a read mark): that is not training.
-    assert sent == []  # not one request, to the sync server or anywhere
+    # The only requests: the trainee's own assignments and feedback (the sync loop is
+    # stopped here, so the results wait in the outbox).
+    assert sent and {s.split(" ")[0] + " " + s.split("/", 3)[3] for s in sent} == {
+        "GET api/v1/training/mine"
+    }
     monkeypatch.setattr(requests.Session, "send", real_send)  # (undo() would drop the dirs)
     assert _feed_head(demo_server) == head
-    assert _cache_digest(cache_path) == digest
+    assert _cache_digest(cache_path) == digest  # no customer, conversation or message row
+    queued = _outbox(cache_path)
+    assert [t for t, _a in queued] == ["training.record", "training.record"]
+    assert [a["scenario"] for _t, a in queued] == ["where-is-my-order", "damaged-item-refund"]
     results = (Path(os.environ["CSDESK_DATA_DIR"]) / FILE_NAME).read_text(encoding="utf-8")
     assert len(results.splitlines()) == 2
     assert not any(
