@@ -24,10 +24,10 @@ from csdesk.app.training import (
     assignment_of,
     comment_of,
     summary_of,
-    when,
 )
 from csdesk.i18n import _
 from csdesk.protocol import MutationType
+from csdesk.training.record import when
 from csdesk.training.rubric import RUBRIC
 from csdesk.training.scenario import FlowError, Scenario, scenario_from_dict
 

@@ -399,6 +399,14 @@ def specs() -> list[ActionSpec]:
             _("End the training session now and show the score card"),
             _("Training"),
         ),
+        # The supervisor's training review (ui/panels/training_review.py, issue 12).
+        _spec(
+            "training_review",
+            _("Training review"),
+            "Ctrl+Alt+R",
+            _("Trainees' sessions, scores per rubric point, transcripts, comments and assignments"),
+            app,
+        ),
         _spec(
             "sign_out", _("Sign out"), "Ctrl+Shift+Q", _("Sign out and remove the saved token"), app
         ),

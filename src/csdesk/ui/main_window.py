@@ -228,6 +228,7 @@ class MainWindow(
         a.bind("settings", self.show_settings)
         a.bind("shortcuts", self.show_shortcuts)
         a.bind("training", self._open_training)
+        a.bind("training_review", self._open_training_review)
         a.bind("sign_out", self.sign_out_requested.emit)
         a.bind("quit", self._close)
 
@@ -613,6 +614,11 @@ class MainWindow(
         from csdesk.ui.panels.training import open_training
 
         open_training(self)
+
+    def _open_training_review(self) -> None:
+        from csdesk.ui.panels.training_review import open_training_review
+
+        open_training_review(self)
 
     def show_shortcuts(self) -> None:
         from csdesk.ui.panels.shortcuts import ShortcutsDialog

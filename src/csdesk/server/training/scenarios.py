@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -113,8 +114,11 @@ def store(
     *,
     origin: str,
     user_id: str | None = None,
+    ident: str | None = None,
+    at: datetime | None = None,
 ) -> tuple[m.TrainingScenario, bool]:
-    """Insert or replace the scenario ``scenario.id``; (its row, whether anything changed)."""
+    """Insert or replace the scenario ``scenario.id``; (its row, whether anything changed).
+    ``ident`` and ``at`` make a new row's id and times (the demo seed's are repeatable)."""
     row = session.scalars(
         select(m.TrainingScenario).where(m.TrainingScenario.key == scenario.id)
     ).first()
@@ -127,9 +131,12 @@ def store(
         "published_by_id": user_id,
     }
     if row is None:
+        when = at or utcnow()
         row = m.TrainingScenario(
-            id=str(uuid.uuid4()),
+            id=ident or str(uuid.uuid4()),
             realm=Realm.TRAINING.value,
+            created_at=when,
+            updated_at=when,
             key=scenario.id,
             version=1,
             **fields,
@@ -141,7 +148,7 @@ def store(
     for key, value in fields.items():
         setattr(row, key, value)
     row.version += 1
-    row.updated_at = utcnow()
+    row.updated_at = at or utcnow()
     return row, True
 
 
