@@ -207,7 +207,9 @@ class TrainingReviewPanel(QWidget):
         ids = [t.id for t in trainees]
         row = ids.index(current.id) if current is not None and current.id in ids else 0
         if trainees:
+            self.people.blockSignals(True)
             self.people.setCurrentRow(row)
+            self.people.blockSignals(False)
             self._trainee_chosen(row)
         self.trainees_loaded.emit(len(trainees))
 
@@ -219,10 +221,18 @@ class TrainingReviewPanel(QWidget):
         if not 0 <= row < len(self.trainees):
             return
         uid = self.trainees[row].id
-        self.tasks.run(lambda: self.review.results(uid), self._results_loaded, self._failed)
-        self.tasks.run(lambda: self.review.assignments(uid), self._assignments_loaded)
+        self.tasks.run(lambda: (uid, self.review.results(uid)), self._results_loaded, self._failed)
+        self.tasks.run(lambda: (uid, self.review.assignments(uid)), self._assignments_loaded)
 
-    def _results_loaded(self, results: list[ResultSummary]) -> None:
+    def _still_chosen(self, uid: str) -> bool:
+        """An answer for a trainee chosen before the current one is dropped."""
+        current = self.current_trainee()
+        return current is not None and current.id == uid
+
+    def _results_loaded(self, answer: tuple[str, list[ResultSummary]]) -> None:
+        uid, results = answer
+        if not self._still_chosen(uid):
+            return
         rows = rubric_table(results)
         self.results = [r for r, _f in rows]
         self.trend.setPlainText("\n".join(trend_sentences(results)))
@@ -251,8 +261,10 @@ class TrainingReviewPanel(QWidget):
             self.session.clear_session(_("No training sessions yet."))
         self.sessions_loaded.emit(len(rows))
 
-    def _assignments_loaded(self, assignments: list[Assignment]) -> None:
-        self.assign.show_assignments(assignments)
+    def _assignments_loaded(self, answer: tuple[str, list[Assignment]]) -> None:
+        uid, assignments = answer
+        if self._still_chosen(uid):
+            self.assign.show_assignments(assignments)
 
     def _session_chosen(self, row: int) -> None:
         if not 0 <= row < len(self.results):
@@ -266,6 +278,8 @@ class TrainingReviewPanel(QWidget):
 
     def _session_loaded(self, result: tuple[SessionDetail, list[str]]) -> None:
         detail, pending = result
+        if detail.summary.id not in {r.id for r in self.results}:
+            return  # another trainee's, chosen before
         self.session.show_session(detail, pending)
         self.session_shown.emit(detail.summary.id)
 
