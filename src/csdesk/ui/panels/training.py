@@ -59,6 +59,12 @@ from csdesk.training.history import FILE_NAME
 from csdesk.training.scenario import DIFFICULTIES
 from csdesk.ui.actions import ActionRegistry
 from csdesk.ui.panels.training_mine import AssignedList, result_sentence
+from csdesk.ui.panels.training_text import (
+    channel_name,
+    history_sentence,
+    line_text,
+    scenario_sentence,
+)
 from csdesk.ui.plain_text import PlainLabel, plain_tip
 from csdesk.ui.tasks import Tasks
 
@@ -71,56 +77,8 @@ __all__ = ["TrainingDialog", "channel_name", "open_training"]
 Say = Callable[[str, bool], None]  # (text, also speak it as an announcement)
 
 
-def channel_name(channel: str) -> str:
-    names = {
-        "chat": _("chat"),
-        "email": _("email"),
-        "phone": _("phone"),
-        "sms": _("SMS"),
-        "whatsapp": _("WhatsApp"),
-        "messenger": _("Messenger"),
-        "instagram": _("Instagram"),
-        "telegram": _("Telegram"),
-    }
-    return names.get(channel, channel)
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _clock_text(at: datetime) -> str:
-    return at.astimezone().strftime("%H:%M")
-
-
-def line_text(line: Line) -> str:
-    """The transcript row, a whole sentence: "Customer, 10:02: …" or "You, 10:03: …"."""
-    if line.speaker == CUSTOMER:
-        return _("Customer, {time}: {text}").format(time=_clock_text(line.at), text=line.text)
-    text = _("You, {time}: {text}").format(time=_clock_text(line.at), text=line.text)
-    if line.actions:
-        done = ", ".join(_(ACTIONS[a][0]) for a in line.actions)
-        text += " " + _("(Action: {actions})").format(actions=done)
-    return text
-
-
-def scenario_sentence(scenario: Scenario) -> str:
-    return _("{title} — channel: {channel}, difficulty: {difficulty}. {summary}").format(
-        title=scenario.title,
-        channel=channel_name(scenario.channel),
-        difficulty=_(DIFFICULTIES[scenario.difficulty]),
-        summary=scenario.summary,
-    )
-
-
-def history_sentence(entry: HistoryEntry) -> str:
-    try:
-        when = datetime.fromisoformat(entry.finished_at).astimezone().strftime("%Y-%m-%d %H:%M")
-    except ValueError:
-        when = entry.finished_at
-    return _("{when}: {title}, {score} out of 100, {grade}.").format(
-        when=when, title=entry.title, score=entry.score, grade=entry.grade
-    )
 
 
 def _wrap_whole_lines(view: QListWidget) -> None:

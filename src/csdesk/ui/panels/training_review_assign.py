@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
 from csdesk.app.training import Assignment
 from csdesk.i18n import _
 from csdesk.training.scenario import DIFFICULTIES, Scenario
-from csdesk.ui.panels.training import channel_name
 from csdesk.ui.panels.training_mine import assignment_sentence
+from csdesk.ui.panels.training_text import channel_name
 from csdesk.ui.plain_text import PlainLabel
 
 __all__ = ["AssignBox"]

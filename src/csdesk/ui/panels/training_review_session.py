@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from csdesk.app.training_review import SessionDetail
 from csdesk.i18n import _
 from csdesk.training.rubric import RUBRIC
-from csdesk.ui.panels.training import channel_name
+from csdesk.ui.panels.training_text import channel_name
 from csdesk.ui.plain_text import PlainLabel
 
 __all__ = ["SessionView", "session_text"]
