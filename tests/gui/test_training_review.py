@@ -58,6 +58,11 @@ def test_a_session_reaches_the_review_and_feedback_reaches_the_trainee(
     tmp_path: Path,
 ) -> None:
     robin = desk_factory(demo_server, "trainee")
+    said: list[str] = []
+    robin.window.announced.connect(said.append)
+    robin.window.actions_["training_review"].trigger()  # Ctrl+Alt+R: not for trainees
+    assert robin.window.findChild(TrainingReviewPanel) is None
+    assert said[-1] == "The training review is for supervisors."
     dialog = _training(qtbot, robin.window)
     qtbot.waitUntil(lambda: dialog.scenario_list.count() >= 5, timeout=10_000)
     with qtbot.waitSignal(dialog.mine_loaded, timeout=15_000) as loaded:

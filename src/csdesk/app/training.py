@@ -85,6 +85,8 @@ class ResultSummary:
 class MyTraining:
     results: list[ResultSummary] = field(default_factory=list)
     assignments: list[Assignment] = field(default_factory=list)
+    #: Results of mine still in the outbox after the server answered (not on it yet).
+    unsent: frozenset[str] = frozenset()
 
 
 def comment_of(data: Mapping[str, Any]) -> Comment:
@@ -189,4 +191,9 @@ class TrainingDesk:
         assignments = [
             assignment_of(a) for a in body.get("assignments", []) if isinstance(a, Mapping)
         ]
-        return MyTraining(results, assignments)
+        unsent = frozenset(
+            str(e.args.get("result_id"))
+            for e in self.ws.engine.outbox.pending()
+            if e.type == MutationType.TRAINING_RECORD.value
+        )
+        return MyTraining(results, assignments, unsent)

@@ -122,6 +122,8 @@ class TrainingDialog(QDialog):
         self.tasks = Tasks(self)
         self.scenarios: list[Scenario] = []
         self.session: TrainingSession | None = None
+        #: Results finished here, (id, sentence): listed until the server's list has them.
+        self._finished_here: list[tuple[str, str]] = []
         self.setObjectName("training_dialog")
         self.setWindowTitle(_("Training mode"))
         self.setAccessibleName(_("Training mode"))
@@ -328,8 +330,19 @@ class TrainingDialog(QDialog):
 
     def _mine_loaded(self, mine: MyTraining) -> None:
         self.assigned.show_assignments(mine.assignments)
-        if mine.results:
+        known = {r.id for r in mine.results}
+        unsent = [(i, text) for i, text in self._finished_here if i not in known]
+        if mine.results or unsent:
             self.history_list.clear()
+            for ident, text in reversed(unsent):
+                waiting = (
+                    _("{session} (waiting to be sent)").format(session=text)
+                    if ident in mine.unsent
+                    else text
+                )
+                item = QListWidgetItem(waiting)
+                item.setData(Qt.ItemDataRole.AccessibleTextRole, waiting)
+                self.history_list.addItem(item)
             for result in mine.results:
                 sentence = result_sentence(result)
                 item = QListWidgetItem(sentence)
@@ -525,6 +538,14 @@ class TrainingDialog(QDialog):
         desk = self.desk
         if desk is not None:
             record["user_id"] = desk.me
+            finished = session.finished_at or self.clock()
+            entry = _("{when}: {title}, {score} out of 100, {grade}.").format(
+                when=finished.astimezone().strftime("%Y-%m-%d %H:%M"),
+                title=session.scenario.title,
+                score=card.score,
+                grade=card.grade,
+            )
+            self._finished_here.append((str(record["id"]), entry))
 
         def keep() -> None:
             self._history().append(record)  # the local cache first: nothing is lost offline
