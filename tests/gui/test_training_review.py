@@ -140,6 +140,22 @@ def test_a_session_reaches_the_review_and_feedback_reaches_the_trainee(
     qtbot.waitUntil(sam.synced, timeout=20_000)
     assert sam.engine.outbox.rejected() == []
 
+    def comments() -> list[str]:
+        view = panel.session.comments
+        return [view.item(n).text() for n in range(view.count())]
+
+    # Once the server has them, the review is fetched again: the server's comment, the
+    # assignment as given.
+    qtbot.waitUntil(
+        lambda: (
+            any(c.startswith("Sam Okafor, ") and "Great apology" in c for c in comments())
+            and not any("waiting to be sent" in c for c in comments())
+        ),
+        timeout=15_000,
+    )
+    given = [panel.assign.list.item(n).text() for n in range(panel.assign.list.count())]
+    assert any("Angry caller charged twice" in g and "assigned by Sam Okafor" in g for g in given)
+
     # The trainee's desk: the scenario arrives by the feed; feedback and assignment show.
     def has_scenario() -> bool:
         with robin.ws.cache.session() as s:

@@ -44,6 +44,7 @@ from csdesk.app.training_review import (
     trend_sentences,
 )
 from csdesk.i18n import _
+from csdesk.sync.events import SyncStatus
 from csdesk.training.rubric import RUBRIC
 from csdesk.training.scenario import Scenario
 from csdesk.ui.panels.training_review_assign import AssignBox
@@ -96,6 +97,7 @@ class TrainingReviewPanel(QWidget):
         self.trainees: list[Trainee] = []
         self.results: list[ResultSummary] = []
         self.scenarios: list[Scenario] = []
+        self._awaiting = False  # actions queued here that the server has not answered yet
         self.setObjectName("training_review")
         self.setAccessibleName(_("Training review"))
         people = PlainLabel(_("T&rainees"), self)
@@ -327,7 +329,16 @@ class TrainingReviewPanel(QWidget):
 
         self.tasks.write(lambda: self.review.publish(path), done, self._not_queued)
 
+    def sync_status(self, status: SyncStatus) -> None:
+        """Connect to the window's ``bridge.status``: once the actions queued here have
+        reached the server (nothing pending), the review is fetched again, so a comment
+        "waiting to be sent" becomes the server's and an assignment shows as given."""
+        if self._awaiting and status.pending == 0:
+            self._awaiting = False
+            self.refresh()
+
     def _done(self, text: str) -> None:
+        self._awaiting = True
         self.status.setText(text)
         self._say(text)
         self.queued.emit(text)
@@ -359,6 +370,7 @@ def open_training_review(window: MainWindow) -> None:
     dialog.setAccessibleName(_("Training review"))
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     panel = TrainingReviewPanel(review, lambda text: window.say(text, speak=False), dialog)
+    window.bridge.status.connect(panel.sync_status)
     QVBoxLayout(dialog).addWidget(panel)
     dialog.finished.connect(lambda _r: panel.shutdown())
     dialog.resize(1300, 800)
