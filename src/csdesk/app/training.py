@@ -163,7 +163,7 @@ class TrainingDesk:
         for key, body in bodies:
             try:
                 scenario = scenario_from_dict(json.loads(body), f"{key} (from the server)")
-            except (FlowError, ValueError, TypeError) as exc:
+            except (FlowError, ValueError, TypeError, RecursionError) as exc:
                 problems.append(str(exc))
                 continue
             found[scenario.id] = scenario
