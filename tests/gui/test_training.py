@@ -323,3 +323,21 @@ def test_a_whole_training_session_touches_no_production_data(
         p.name.startswith("cache") for p in Path(os.environ["CSDESK_DATA_DIR"]).iterdir()
     )
     qtbot.keyClick(dialog.scenario_list, Qt.Key.Key_Escape)
+
+
+def test_an_unreadable_history_is_a_notice_not_a_crash(qtbot: QtBot, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    (data / FILE_NAME).mkdir(parents=True)  # a folder where the file should be
+    said: list[str] = []
+    dialog = TrainingDialog(lambda text, _speak: said.append(text), data_dir=lambda: data)
+    qtbot.addWidget(dialog)
+    with qtbot.waitSignal(dialog.history_loaded, timeout=5_000):
+        dialog.show()
+    assert (
+        dialog.history_list.item(0)
+        .text()
+        .startswith("The local training history could not be read")
+    )
+    assert any(s.startswith("The local training history could not be read") for s in said)
+    qtbot.waitUntil(lambda: dialog.scenario_list.count() >= 5, timeout=5_000)  # training goes on
+    dialog.close()

@@ -374,7 +374,17 @@ class TrainingDialog(QDialog):
         return History(self.data_dir() / FILE_NAME)
 
     def load_history(self) -> None:
-        self.tasks.run(lambda: self._history().entries(), self._history_loaded)
+        self.tasks.run(
+            lambda: self._history().entries(), self._history_loaded, self._history_failed
+        )
+
+    def _history_failed(self, exc: Exception) -> None:
+        """An unreadable history file (a folder, no permission): a notice, training goes on."""
+        self.history_list.clear()
+        text = _("The local training history could not be read: {error}").format(error=exc)
+        self.history_list.addItem(text)
+        self._say(text, False)
+        self.history_loaded.emit(0)
 
     def _scenarios_loaded(self, result: tuple[list[Scenario], list[str]]) -> None:
         self.scenarios, problems = result
