@@ -49,6 +49,7 @@ class Entity(StrEnum):
     CALLBACK = "callback"  # a promised call back: when, to whom, assigned to an agent or the queue
     OUTREACH = "outreach"  # a late order to tell the customer about
     SURVEY_ANSWER = "survey_answer"
+    TRAINING_SCENARIO = "training_scenario"  # a scenario the server publishes (every realm)
 
 
 class MutationType(StrEnum):
@@ -83,6 +84,12 @@ class MutationType(StrEnum):
     CONVERSATION_START = "conversation.start"  # a new outbound conversation to a customer
     OUTREACH_SEND = "outreach.send"  # write to a late order's customer (starts a conversation)
     OUTREACH_DISMISS = "outreach.dismiss"  # decide not to write about a late order
+    # Training review (issue 12): see server/training and docs/training-review.md.
+    TRAINING_RECORD = "training.record"  # a finished training session, under its trainee
+    TRAINING_COMMENT = "training.comment"  # a supervisor's feedback on a session
+    TRAINING_ASSIGN = "training.assign"  # a scenario a supervisor gives a trainee to practise
+    TRAINING_UNASSIGN = "training.unassign"
+    TRAINING_PUBLISH = "training.publish"  # a new or changed scenario for every desk
 
 
 class RejectCode(StrEnum):

@@ -58,6 +58,9 @@ def create_app(config: ServerConfig, *, migrate: bool = True) -> FastAPI:
     with state.writes() as s:
         feed_log.ensure_counter(s)
         s.commit()
+    from csdesk.server.training.scenarios import install_defaults
+
+    install_defaults(state)  # the bundled training scenarios, published to every desk
     attachment_links.install(state)  # mutation handlers and senders reach the file store
     channels = ChannelRuntime(state)
     store_runtime = StoreRuntime(state)
@@ -156,4 +159,7 @@ def create_app(config: ServerConfig, *, migrate: bool = True) -> FastAPI:
     app.include_router(store_webhooks_router)
     app.include_router(stores_admin_router)
     app.include_router(kpis_router)
+    from csdesk.server.training.routes import router as training_router
+
+    app.include_router(training_router)
     return app

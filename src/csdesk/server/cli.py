@@ -172,6 +172,9 @@ def build_parser() -> argparse.ArgumentParser:
     _db_arg(phone)
     phone.add_argument("username")
     phone.add_argument("phone")
+    from csdesk.server.training.admin_cli import add_parser as add_scenario_parser
+
+    add_scenario_parser(sub, _db_arg)
     return parser
 
 
@@ -263,6 +266,10 @@ def _run(args: argparse.Namespace, db: str) -> int:
             from csdesk.server.callbacks.admin import set_call_phone
 
             return set_call_phone(state, args.username, args.phone)
+        if args.command == "scenario":
+            from csdesk.server.training.admin_cli import run as run_scenario
+
+            return run_scenario(args, state.writes)
     except OperationalError as exc:
         print(f"csdesk-server: cannot use database {shown_url(db)!r}: {exc.orig}", file=sys.stderr)
         return 2

@@ -782,3 +782,82 @@ Index("ix_conversations_resolved_at", Conversation.resolved_at)
 Index("ix_calls_ended_at", Call.ended_at)
 #: Messaging handle time reads the replies of a period.
 Index("ix_messages_created_at", Message.created_at)
+
+
+# --- training review (issue 12, docs/training-review.md) ------------------------------------
+
+
+class TrainingScenario(Synced, Base):
+    """A training scenario the server publishes to every desk (``server.training.scenarios``):
+    the bundled ones are the defaults, a supervisor publishes new ones. ``key`` is the
+    scenario's own id (``where-is-my-order``); ``body`` its JSON, as checked when published.
+    Synced to every realm: fictional customers only, never production data."""
+
+    __tablename__ = "training_scenarios"
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    channel: Mapped[str] = mapped_column(String(16))
+    difficulty: Mapped[str] = mapped_column(String(16))
+    body: Mapped[str] = mapped_column(Text)
+    #: "bundled" (shipped with csdesk, updated with it) or "published" (by a supervisor).
+    origin: Mapped[str] = mapped_column(String(16), default="bundled")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    published_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+
+
+class TrainingResult(Base):
+    """One finished training session under its trainee's name: the scenario, when, the total,
+    the score per rubric point (``training.rubric``), the feedback and the transcript.
+
+    Server-only (not in the change feed: the feed is shared by a whole realm, and a trainee
+    sees only their own results); read through ``/api/v1/training`` with role checks."""
+
+    __tablename__ = "training_results"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    scenario_key: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(300))
+    channel: Mapped[str] = mapped_column(String(16))
+    difficulty: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime] = mapped_column(index=True)
+    score: Mapped[int] = mapped_column(Integer)
+    grade: Mapped[str] = mapped_column(String(40))
+    outcome: Mapped[str] = mapped_column(String(16))
+    hints_used: Mapped[int] = mapped_column(Integer, default=0)
+    rubric: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    points: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    feedback: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    transcript: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    #: Brought over from a desk's local history file (recorded before results were synced).
+    imported: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TrainingComment(Base):
+    """A supervisor's feedback on one training session; the trainee reads it on their desk."""
+
+    __tablename__ = "training_comments"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    result_id: Mapped[str] = mapped_column(
+        ForeignKey("training_results.id", ondelete="CASCADE"), index=True
+    )
+    author_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TrainingAssignment(Base):
+    """A scenario a supervisor gave a trainee to practise; done when the trainee finishes a
+    session of it after it was given (``result_id``), or cancelled."""
+
+    __tablename__ = "training_assignments"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    trainee_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    scenario_key: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str] = mapped_column(String(1000), default="")
+    assigned_by_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    done_at: Mapped[datetime | None]
+    result_id: Mapped[str | None] = mapped_column(String(36))
+    cancelled_at: Mapped[datetime | None]

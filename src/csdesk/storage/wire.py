@@ -32,10 +32,14 @@ ENTITY_MODELS: dict[Entity, type[m.Base]] = {
     Entity.CALLBACK: m.Callback,
     Entity.OUTREACH: m.Outreach,
     Entity.SURVEY_ANSWER: m.SurveyAnswer,
+    Entity.TRAINING_SCENARIO: m.TrainingScenario,
 }
 MODEL_ENTITIES: dict[type[m.Base], Entity] = {v: k for k, v in ENTITY_MODELS.items()}
 #: Entities every realm sees (they carry no customer data).
 GLOBAL_ENTITIES = frozenset({Entity.USER, Entity.TEAM})
+#: Training scenarios reach every realm: supervisors (production) assign them, trainees play
+#: them; their customers are fictional.
+GLOBAL_ENTITIES |= {Entity.TRAINING_SCENARIO}
 
 
 def table_of(entity: Entity) -> Table:

@@ -351,6 +351,15 @@ class SyncApi:
         )
         return data
 
+    # --- the training review (issue 12; role-checked by the server) --------------------------
+
+    def training(self, what: str, params: dict[str, str] | None = None) -> dict[str, Any]:
+        """``GET /api/v1/training/<what>``: ``mine``, ``trainees``, ``results`` (with a
+        ``user_id``), ``results/<id>``, ``assignments``. Raises SyncError (403 for a role
+        that may not see it)."""
+        path = "/training/" + "/".join(quote(p, safe="") for p in what.split("/"))
+        return dict(self._call("GET", path, params=params))
+
     # --- plumbing ---------------------------------------------------------------------------
 
     def _http(self) -> Transport:

@@ -81,6 +81,13 @@ REQUIRED_ARGS: Mapping[MutationType, tuple[str, ...]] = {
     MutationType.CONVERSATION_START: ("conversation_id", "message_id", "customer_id", "channel"),
     MutationType.OUTREACH_SEND: ("outreach_id", "conversation_id", "message_id"),
     MutationType.OUTREACH_DISMISS: ("outreach_id",),
+    # The training review (issue 12): nothing of it is in the desk's cache but the published
+    # scenarios, which the feed brings back once the server has checked them.
+    MutationType.TRAINING_RECORD: ("result_id", "scenario"),
+    MutationType.TRAINING_COMMENT: ("comment_id", "result_id", "body"),
+    MutationType.TRAINING_ASSIGN: ("assignment_id", "trainee_id", "scenario"),
+    MutationType.TRAINING_UNASSIGN: ("assignment_id",),
+    MutationType.TRAINING_PUBLISH: ("source",),
 }
 
 #: Customer columns ``customer.update`` may set (the server's ``CustomerFields``).
@@ -161,6 +168,8 @@ def affected(mtype: str, args: Mapping[str, Any]) -> list[Pair]:
         ]
     if mtype == MutationType.OUTREACH_DISMISS:
         return [(Entity.OUTREACH, str(args["outreach_id"]))]
+    if str(mtype).startswith("training."):
+        return []
     if mtype in REQUIRED_ARGS:
         return [(Entity.CONVERSATION, str(args["conversation_id"]))]
     return []

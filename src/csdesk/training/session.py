@@ -19,6 +19,7 @@ clock is injected, so a test can play a whole session in no time and get the sam
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ from typing import Any
 
 from csdesk.domain.steps import Step, Walk
 from csdesk.i18n import _
+from csdesk.training.rubric import point_list, rubric_of
 from csdesk.training.scenario import ACTIONS, Scenario
 from csdesk.training.scoring import Judgement, ScoreCard, judge, score_card
 
@@ -82,6 +84,7 @@ class TrainingSession:
         self.finished_at: datetime | None = None
         self.outcome: str | None = None
         self._card: ScoreCard | None = None
+        self.result_id = str(uuid.uuid4())
 
     # --- state ------------------------------------------------------------------------------
 
@@ -256,10 +259,12 @@ class TrainingSession:
         return self._card
 
     def record(self) -> dict[str, Any]:
-        """The finished session as a JSON-ready dict for the history file."""
+        """The finished session as a JSON-ready dict for the history file (and the server's
+        ``training.record``: ``id`` names it there, so a second send is a duplicate)."""
         card = self.score_card()
         assert self.started_at is not None and self.finished_at is not None
         return {
+            "id": self.result_id,
             "scenario": self.scenario.id,
             "title": self.scenario.title,
             "channel": self.scenario.channel,
@@ -274,6 +279,13 @@ class TrainingSession:
             "total_seconds": card.total_seconds,
             "hints_used": card.hints_used,
             "feedback": list(card.feedback),
+            "rubric": rubric_of(
+                self.judgements,
+                card,
+                first_target=self.scenario.first_response_seconds,
+                total_target=self.scenario.total_seconds,
+            ),
+            "points": point_list(self.judgements),
             "replies": [
                 {"step": sid, "score": j.score, "missed": list(j.missed), "seconds": seconds}
                 for (sid, j), seconds in zip(self.judgements, self.reply_seconds, strict=True)

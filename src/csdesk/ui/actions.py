@@ -407,6 +407,14 @@ def specs() -> list[ActionSpec]:
             _("Your figures (a supervisor: the team's) by period, with charts and drill-down"),
             app,
         ),
+        # The supervisor's training review (ui/panels/training_review.py, issue 12).
+        _spec(
+            "training_review",
+            _("Training review"),
+            "Ctrl+Alt+G",
+            _("Trainees' sessions, scores per rubric point, transcripts, comments and assignments"),
+            app,
+        ),
         _spec(
             "sign_out", _("Sign out"), "Ctrl+Shift+Q", _("Sign out and remove the saved token"), app
         ),

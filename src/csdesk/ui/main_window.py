@@ -228,6 +228,7 @@ class MainWindow(
         a.bind("settings", self.show_settings)
         a.bind("shortcuts", self.show_shortcuts)
         a.bind("training", self._open_training)
+        a.bind("training_review", self._open_training_review)
         a.bind("sign_out", self.sign_out_requested.emit)
         a.bind("quit", self._close)
         a.bind("dashboard", self._open_dashboard)
@@ -624,6 +625,11 @@ class MainWindow(
     def open_from_dashboard(self, cid: str) -> None:
         """Open a conversation the KPI dashboard listed (it may be in no view shown now)."""
         self._open_from_customer(cid)
+
+    def _open_training_review(self) -> None:
+        from csdesk.ui.panels.training_review import open_training_review
+
+        open_training_review(self)
 
     def show_shortcuts(self) -> None:
         from csdesk.ui.panels.shortcuts import ShortcutsDialog

@@ -93,7 +93,18 @@ def test_scores_follow_the_injected_clock_exactly() -> None:
     assert speed_score(200, 60) == 0
     assert very_slow.score == round(0.8 * 100 + 0.1 * speed_score(800, 600)) == 88
     assert "The whole conversation took 13 min 20 s; aim for 10 minutes." in very_slow.feedback
-    assert play(120, 30).record() == play(120, 30).record()  # deterministic, to the letter
+    one, two = play(120, 30).record(), play(120, 30).record()
+    assert one.pop("id") != two.pop("id")  # each session its own result on the server
+    assert one == two  # otherwise deterministic, to the letter
+    assert one["rubric"] == {
+        "points": 100,
+        "empathy": 100,
+        "actions": 100,
+        "manners": 100,
+        "first_response": 50,
+        "total_time": 100,
+        "handling": 100,
+    }
 
 
 def test_feedback_names_what_was_done_and_missed() -> None:

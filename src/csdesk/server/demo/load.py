@@ -96,6 +96,7 @@ def seed_demo(
                 changes += len(block.items)
             changes += _seed_scripts(s, anchor)
             changes += _seed_figures(s, anchor)
+            changes += _seed_training(s, anchor, seed)
             s.commit()
         finally:
             if collecting:
@@ -125,6 +126,13 @@ def _seed_scripts(s: Session, at: datetime) -> int:
     rows = scripts.store_all(s, scripts.builtin(), realms, at)
     feed.append(s, [feed.item_for(row) for row in rows])
     return len(rows)
+
+
+def _seed_training(s: Session, at: datetime, seed: int) -> int:
+    """The training review: scenarios, the demo trainee's sessions, a comment, an assignment."""
+    from csdesk.server.demo.training_review import seed_training
+
+    return seed_training(s, at, seed)
 
 
 def _refuse_clashes(s: Session) -> None:

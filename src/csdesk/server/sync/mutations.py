@@ -435,3 +435,9 @@ def parse(mtype: str, args: dict[str, Any]) -> tuple[Handler, BaseModel]:
         where = ".".join(str(p) for p in first["loc"]) or "args"
         raise Reject(RejectCode.INVALID, f"Invalid {where}: {first['msg']}.") from None
     return handler, parsed
+
+
+# The training review (issue 12): results, comments, assignments, published scenarios.
+from csdesk.server.training import results as training_ops  # noqa: E402
+
+HANDLERS |= training_ops.handlers()

@@ -6,6 +6,11 @@ the customer card and the score card. It never reaches the workstation, the sync
 cache: training must not touch real customers or production data. Disk work (reading the
 scenarios, the history file) runs in the dialog's own :class:`~csdesk.ui.tasks.Tasks`.
 
+On a signed-in desk (``desk``, a :class:`~csdesk.app.training.TrainingDesk`) the scenarios are
+the server's, a finished session is also recorded under the trainee's name (the
+``training.record`` action, through the outbox), the local history is brought over once, and
+the dialog shows what a supervisor sent back: assignments first, comments with the sessions.
+
 Each new customer line is announced to screen readers through the window's ``say`` and spoken
 through the :class:`~csdesk.ui.speech_bridge.Speaker` as a training line, so the agent's
 "speak the training customer's lines" setting and the screen-reader rule decide.
@@ -35,7 +40,9 @@ from PySide6.QtWidgets import (
 )
 
 from csdesk import embedded
-from csdesk.i18n import _
+from csdesk.app.training import MyTraining, TrainingDesk
+from csdesk.app.training_import import ImportReport, import_history
+from csdesk.i18n import _, ngettext
 from csdesk.speech.policy import SpeechEventKind, training_line_announcement
 from csdesk.training import (
     ACTIONS,
@@ -51,6 +58,13 @@ from csdesk.training import (
 from csdesk.training.history import FILE_NAME
 from csdesk.training.scenario import DIFFICULTIES
 from csdesk.ui.actions import ActionRegistry
+from csdesk.ui.panels.training_mine import AssignedList, result_sentence
+from csdesk.ui.panels.training_text import (
+    channel_name,
+    history_sentence,
+    line_text,
+    scenario_sentence,
+)
 from csdesk.ui.plain_text import PlainLabel, plain_tip
 from csdesk.ui.tasks import Tasks
 
@@ -63,56 +77,8 @@ __all__ = ["TrainingDialog", "channel_name", "open_training"]
 Say = Callable[[str, bool], None]  # (text, also speak it as an announcement)
 
 
-def channel_name(channel: str) -> str:
-    names = {
-        "chat": _("chat"),
-        "email": _("email"),
-        "phone": _("phone"),
-        "sms": _("SMS"),
-        "whatsapp": _("WhatsApp"),
-        "messenger": _("Messenger"),
-        "instagram": _("Instagram"),
-        "telegram": _("Telegram"),
-    }
-    return names.get(channel, channel)
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def _clock_text(at: datetime) -> str:
-    return at.astimezone().strftime("%H:%M")
-
-
-def line_text(line: Line) -> str:
-    """The transcript row, a whole sentence: "Customer, 10:02: …" or "You, 10:03: …"."""
-    if line.speaker == CUSTOMER:
-        return _("Customer, {time}: {text}").format(time=_clock_text(line.at), text=line.text)
-    text = _("You, {time}: {text}").format(time=_clock_text(line.at), text=line.text)
-    if line.actions:
-        done = ", ".join(_(ACTIONS[a][0]) for a in line.actions)
-        text += " " + _("(Action: {actions})").format(actions=done)
-    return text
-
-
-def scenario_sentence(scenario: Scenario) -> str:
-    return _("{title} — channel: {channel}, difficulty: {difficulty}. {summary}").format(
-        title=scenario.title,
-        channel=channel_name(scenario.channel),
-        difficulty=_(DIFFICULTIES[scenario.difficulty]),
-        summary=scenario.summary,
-    )
-
-
-def history_sentence(entry: HistoryEntry) -> str:
-    try:
-        when = datetime.fromisoformat(entry.finished_at).astimezone().strftime("%Y-%m-%d %H:%M")
-    except ValueError:
-        when = entry.finished_at
-    return _("{when}: {title}, {score} out of 100, {grade}.").format(
-        when=when, title=entry.title, score=entry.score, grade=entry.grade
-    )
 
 
 def _wrap_whole_lines(view: QListWidget) -> None:
@@ -129,12 +95,15 @@ class TrainingDialog(QDialog):
     """Signals: ``customer_line(str)`` — a customer line was shown (its announcement);
     ``session_finished(object)`` — a :class:`~csdesk.training.ScoreCard`;
     ``history_loaded(int)`` — the past-sessions list was (re)filled with this many rows;
-    ``saved(bool)`` — the result was (or could not be) written to the history file."""
+    ``saved(bool)`` — the result was (or could not be) written to the history file (and,
+    on a signed-in desk, queued for the server); ``mine_loaded(object)`` — the server's
+    :class:`~csdesk.app.training.MyTraining` was shown (None: it could not be fetched)."""
 
     customer_line = Signal(str)
     session_finished = Signal(object)
     history_loaded = Signal(int)
     saved = Signal(bool)
+    mine_loaded = Signal(object)
 
     def __init__(
         self,
@@ -144,14 +113,17 @@ class TrainingDialog(QDialog):
         scenarios_dir: Path | None = None,
         data_dir: Callable[[], Path] = embedded.data_dir,
         clock: Callable[[], datetime] = _now,
+        desk: TrainingDesk | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self._say, self.speaker = say, speaker
+        self._say, self.speaker, self.desk = say, speaker, desk
         self.scenarios_dir, self.data_dir, self.clock = scenarios_dir, data_dir, clock
         self.tasks = Tasks(self)
         self.scenarios: list[Scenario] = []
         self.session: TrainingSession | None = None
+        #: Results finished here, (id, sentence): listed until the server's list has them.
+        self._finished_here: list[tuple[str, str]] = []
         self.setObjectName("training_dialog")
         self.setWindowTitle(_("Training mode"))
         self.setAccessibleName(_("Training mode"))
@@ -183,6 +155,8 @@ class TrainingDialog(QDialog):
 
     def _choose_page(self) -> QWidget:
         page = QWidget(self)
+        self.assigned = AssignedList(page)
+        self.assigned.chosen.connect(self.start_scenario)
         heading = PlainLabel(_("&Scenarios"), page)
         self.scenario_list = QListWidget(page)
         self.scenario_list.setObjectName("training_scenarios")
@@ -211,13 +185,19 @@ class TrainingDialog(QDialog):
         buttons.addWidget(self.start_button)
         buttons.addStretch(1)
         buttons.addWidget(close)
+        self.server_status = PlainLabel(page)
+        self.server_status.setObjectName("training_server_status")
+        self.server_status.setWordWrap(True)
+        self.server_status.hide()
         layout = QVBoxLayout(page)
+        layout.addWidget(self.assigned)
         layout.addWidget(heading)
         layout.addWidget(self.scenario_list, 3)
         layout.addWidget(self.load_status)
         layout.addLayout(buttons)
         layout.addWidget(past)
         layout.addWidget(self.history_list, 2)
+        layout.addWidget(self.server_status)
         return page
 
     def _session_page(self) -> QWidget:
@@ -319,15 +299,92 @@ class TrainingDialog(QDialog):
     # --- loading ------------------------------------------------------------------------
 
     def load(self) -> None:
-        folder = self.scenarios_dir
-        self.tasks.run(lambda: load_scenarios(folder), self._scenarios_loaded, self._load_failed)
+        folder, desk = self.scenarios_dir, self.desk
+        if desk is not None and folder is None:
+            self.tasks.run(desk.scenarios, self._scenarios_loaded, self._load_failed)
+        else:
+            self.tasks.run(
+                lambda: load_scenarios(folder), self._scenarios_loaded, self._load_failed
+            )
         self.load_history()
+        if desk is not None:
+            data_dir = self.data_dir
+            # Through the write lane: the import queues actions, in order with the results.
+            self.tasks.write(lambda: import_history(desk, data_dir()), self._imported)
+
+    def _imported(self, report: ImportReport) -> None:
+        notice = report.notice()
+        if notice:
+            self._server_notice(notice)
+        self.load_mine()
+
+    def load_mine(self) -> None:
+        """Ask the server for my sessions (with comments) and my assignments."""
+        if self.desk is not None:
+            self.tasks.run(self.desk.mine, self._mine_loaded, self._mine_failed)
+
+    def _server_notice(self, text: str) -> None:
+        self.server_status.setText(text)
+        self.server_status.show()
+        self._say(text, False)
+
+    def _mine_loaded(self, mine: MyTraining) -> None:
+        self.assigned.show_assignments(mine.assignments)
+        known = {r.id for r in mine.results}
+        unsent = [(i, text) for i, text in self._finished_here if i not in known]
+        if mine.results or unsent:
+            self.history_list.clear()
+            for ident, text in reversed(unsent):
+                waiting = (
+                    _("{session} (waiting to be sent)").format(session=text)
+                    if ident in mine.unsent
+                    else text
+                )
+                item = QListWidgetItem(waiting)
+                item.setData(Qt.ItemDataRole.AccessibleTextRole, waiting)
+                self.history_list.addItem(item)
+            for result in mine.results:
+                sentence = result_sentence(result)
+                item = QListWidgetItem(sentence)
+                item.setData(Qt.ItemDataRole.AccessibleTextRole, sentence)
+                item.setToolTip(plain_tip(sentence))
+                self.history_list.addItem(item)
+        if mine.assignments:
+            n = len(mine.assignments)
+            self._say(
+                ngettext(
+                    "{n} scenario is assigned to you; it is listed first.",
+                    "{n} scenarios are assigned to you; they are listed first.",
+                    n,
+                ).format(n=n),
+                False,
+            )
+        self.mine_loaded.emit(mine)
+
+    def _mine_failed(self, exc: Exception) -> None:
+        self._server_notice(
+            _(
+                "Assignments and feedback could not be fetched ({error}); this computer's "
+                "history is shown."
+            ).format(error=exc)
+        )
+        self.mine_loaded.emit(None)
 
     def _history(self) -> History:
         return History(self.data_dir() / FILE_NAME)
 
     def load_history(self) -> None:
-        self.tasks.run(lambda: self._history().entries(), self._history_loaded)
+        self.tasks.run(
+            lambda: self._history().entries(), self._history_loaded, self._history_failed
+        )
+
+    def _history_failed(self, exc: Exception) -> None:
+        """An unreadable history file (a folder, no permission): a notice, training goes on."""
+        self.history_list.clear()
+        text = _("The local training history could not be read: {error}").format(error=exc)
+        self.history_list.addItem(text)
+        self._say(text, False)
+        self.history_loaded.emit(0)
 
     def _scenarios_loaded(self, result: tuple[list[Scenario], list[str]]) -> None:
         self.scenarios, problems = result
@@ -380,6 +437,15 @@ class TrainingDialog(QDialog):
         self.history_loaded.emit(len(entries))
 
     # --- a session ----------------------------------------------------------------------
+
+    def start_scenario(self, scenario_id: str) -> None:
+        """Start the scenario with this id (an assignment's), if this desk has it."""
+        ids = [s.id for s in self.scenarios]
+        if scenario_id not in ids:
+            self._say(_("This scenario is not on this desk yet; try again after syncing."), False)
+            return
+        self.scenario_list.setCurrentRow(ids.index(scenario_id))
+        self.start()
 
     def start(self) -> None:
         row = self.scenario_list.currentRow()
@@ -479,12 +545,30 @@ class TrainingDialog(QDialog):
             True,
         )
         record = session.record()
-        self.tasks.write(lambda: self._history().append(record), self._saved, self._not_saved)
+        desk = self.desk
+        if desk is not None:
+            record["user_id"] = desk.me
+            finished = session.finished_at or self.clock()
+            entry = _("{when}: {title}, {score} out of 100, {grade}.").format(
+                when=finished.astimezone().strftime("%Y-%m-%d %H:%M"),
+                title=session.scenario.title,
+                score=card.score,
+                grade=card.grade,
+            )
+            self._finished_here.append((str(record["id"]), entry))
+
+        def keep() -> None:
+            self._history().append(record)  # the local cache first: nothing is lost offline
+            if desk is not None:
+                desk.record(record)
+
+        self.tasks.write(keep, self._saved, self._not_saved)
         self.session_finished.emit(card)
 
     def _saved(self, _result: None) -> None:
         self.saved.emit(True)
         self.load_history()
+        self.load_mine()
 
     def _not_saved(self, exc: Exception) -> None:
         text = _("The result could not be saved: {error}").format(error=exc)
@@ -516,7 +600,10 @@ def open_training(window: MainWindow) -> None:
     focus = window.focusWidget()
     speaker = window.speech.speaker if window.speech is not None else None
     dialog = TrainingDialog(
-        lambda text, speak: window.say(text, speak=speak), speaker, parent=window
+        lambda text, speak: window.say(text, speak=speak),
+        speaker,
+        desk=TrainingDesk(window.ws),
+        parent=window,
     )
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
