@@ -30,7 +30,7 @@ import email.utils
 import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Final, TypeVar
 from urllib.parse import urlsplit
@@ -38,6 +38,7 @@ from urllib.parse import urlsplit
 import requests
 
 from csdesk.server.channels import egress
+from csdesk.server.commerce import woocommerce_keys as keys
 from csdesk.server.commerce import woocommerce_records as records
 from csdesk.server.commerce import woocommerce_webhooks as webhooks
 from csdesk.server.commerce.bounded_json import MAX_BYTES, Malformed, loads
@@ -59,13 +60,9 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 API_PREFIX: Final = "/wp-json/wc/v3"
-#: The meta key on a refund that names the csdesk action which made it (see ``refund``).
-ACTION_META: Final = "_csdesk_action"
+#: The meta key on a refund or replacement naming the csdesk action which made it.
+ACTION_META: Final = keys.ACTION_META
 MAX_PAGE_SIZE: Final = 100
-#: How far back a retried replacement looks for the order an earlier try made, and in how
-#: many pages of the customer's orders (a retry comes within hours: 12 tries, backoff <= 5 min).
-REPLACEMENT_LOOKBACK: Final = timedelta(days=30)
-REPLACEMENT_PAGES: Final = 3
 TIMEOUT: Final = (5.0, 30.0)
 #: Retry-After beyond this is taken as this (a misconfigured proxy saying "a day").
 MAX_RETRY_AFTER: Final = 3600.0
@@ -458,7 +455,7 @@ class WooCommerceStore:
             params={"per_page": str(MAX_PAGE_SIZE)},
         )
         for item in data if isinstance(data, list) else []:
-            if isinstance(item, dict) and _has_key(item.get("meta_data"), key):
+            if isinstance(item, dict) and keys.has_key(item.get("meta_data"), key):
                 return item
         return None
 
@@ -551,7 +548,7 @@ class WooCommerceStore:
         text = "\n".join(parts)[:9800]
         if idempotency_key:
             marker = f"[csdesk {idempotency_key[:100]}]"
-            earlier = self._note_with(oid, marker)
+            earlier = keys.note_with(self, oid, marker)
             if earlier is not None:
                 return ActionResult(
                     "Return was already recorded as a private WooCommerce order note",
@@ -563,24 +560,6 @@ class WooCommerceStore:
             "Return recorded as a private WooCommerce order note (WooCommerce has no returns)",
             external_id=note_id,
         )
-
-    def _note_with(self, oid: int, marker: str) -> str | None:
-        """The id of the order's private note containing ``marker`` (``type=internal``: the
-        notes csdesk writes; WooCommerce lists an order's notes in one answer, unpaged)."""
-        _resp, data = self._json(
-            "GET", f"/orders/{oid}/notes", f"the notes of order {oid}", params={"type": "internal"}
-        )
-        for item in data if isinstance(data, list) else []:
-            if not isinstance(item, dict) or not isinstance(item.get("note"), str):
-                continue
-            note_id = item.get("id")
-            if (
-                marker in item["note"]
-                and isinstance(note_id, int)
-                and not isinstance(note_id, bool)
-            ):
-                return str(note_id)
-        return None
 
     def _refuse_if_final(self, raw: Mapping[str, Any], action: str) -> None:
         status = raw.get("status")
@@ -630,59 +609,6 @@ class WooCommerceStore:
         self._action("PUT", f"/orders/{oid}", {"shipping": shipping}, f"the address of order {oid}")
         return ActionResult("Shipping address changed in WooCommerce")
 
-    def _replacement_with_key(self, raw: Mapping[str, Any], key: str) -> dict[str, Any] | None:
-        """The order whose meta ``_csdesk_action`` is ``key``, among the recent orders of the
-        original's customer. WooCommerce's REST API cannot filter orders by custom meta, so
-        this lists ``GET /orders?customer=<id>`` (a guest's: ``search=<billing email>``)
-        created in the last ``REPLACEMENT_LOOKBACK``, newest first, at most
-        ``REPLACEMENT_PAGES`` pages, and matches the key. A guest order without an email
-        cannot be looked for: None (a retry then creates the order)."""
-        params = {
-            "per_page": str(MAX_PAGE_SIZE),
-            "orderby": "date",
-            "order": "desc",
-            "after": (
-                (datetime.now(UTC) - REPLACEMENT_LOOKBACK)
-                .replace(tzinfo=None, microsecond=0)
-                .isoformat()
-            ),
-            "dates_are_gmt": "true",
-        }
-        customer_id = raw.get("customer_id")
-        email = (
-            (raw.get("billing") or {}).get("email")
-            if isinstance(raw.get("billing"), dict)
-            else None
-        )
-        if isinstance(customer_id, int) and not isinstance(customer_id, bool) and customer_id > 0:
-            params["customer"] = str(customer_id)
-        elif isinstance(email, str) and email.strip():
-            params["search"] = email.strip()[:200]
-        else:
-            return None
-        for page in range(1, REPLACEMENT_PAGES + 1):
-            resp, data = self._json(
-                "GET",
-                "/orders",
-                "the customer's recent orders",
-                params={**params, "page": str(page)},
-            )
-            if not isinstance(data, list):
-                raise StoreUnavailable("WooCommerce sent the orders as something other than a list")
-            for item in data:
-                if (
-                    isinstance(item, dict)
-                    and isinstance(item.get("id"), int)
-                    and not isinstance(item["id"], bool)
-                    and _has_key(item.get("meta_data"), key)
-                ):
-                    return item
-            total_pages = resp.headers.get("X-WP-TotalPages", "").strip()
-            more = page < int(total_pages) if total_pages.isdigit() else len(data) >= MAX_PAGE_SIZE
-            if not more:
-                break
-        return None
-
     def create_replacement(
         self,
         order_id: str,
@@ -695,9 +621,20 @@ class WooCommerceStore:
         the chosen lines at zero price, a meta key naming the original, and notes on both.
 
         ``idempotency_key``: the new order carries it as meta ``_csdesk_action``, and a retry
-        first looks for an order carrying it (``_replacement_with_key``), answering that one
-        instead of sending the customer a second parcel when an earlier answer was lost."""
+        first looks for an order carrying it (``woocommerce_keys``), answering that one instead
+        of sending the customer a second parcel when an earlier answer was lost (even if its
+        product has gone since). The notes are written once, after the order is made."""
         raw = self._raw_order(order_id)
+        key = idempotency_key[:100] if idempotency_key else ""
+        earlier = keys.replacement_with_key(self, raw, key) if key else None
+        if earlier is not None:
+            made_id = earlier["id"]
+            made_number = records.text(earlier.get("number"), 39) or str(made_id)
+            return ActionResult(
+                f"Replacement order #{made_number} was already created in WooCommerce",
+                external_id=str(made_id),
+                extra={"number": f"#{made_number}"},
+            )
         chosen = self._lines(raw, lines, "resend")
         if not chosen:
             raise StoreRefused("a replacement needs at least one line")
@@ -736,17 +673,7 @@ class WooCommerceStore:
         customer_id = raw.get("customer_id")
         if isinstance(customer_id, int) and customer_id > 0:
             body["customer_id"] = customer_id
-        if idempotency_key:
-            key = idempotency_key[:100]
-            earlier = self._replacement_with_key(raw, key)
-            if earlier is not None:
-                made_id = earlier["id"]
-                made_number = records.text(earlier.get("number"), 39) or str(made_id)
-                return ActionResult(
-                    f"Replacement order #{made_number} was already created in WooCommerce",
-                    external_id=str(made_id),
-                    extra={"number": f"#{made_number}"},
-                )
+        if key:
             body["meta_data"].append({"key": ACTION_META, "value": key})
         answer = self._action("POST", "/orders", body, f"the replacement of order {oid}")
         new_id = answer.get("id") if isinstance(answer, dict) else None
@@ -765,14 +692,6 @@ class WooCommerceStore:
             external_id=str(new_id),
             extra={"number": f"#{new_number}"},
         )
-
-
-def _has_key(meta_data: object, key: str) -> bool:
-    """A record's ``meta_data`` carries ``_csdesk_action`` = ``key``."""
-    return isinstance(meta_data, list) and any(
-        isinstance(meta, dict) and meta.get("key") == ACTION_META and meta.get("value") == key
-        for meta in meta_data
-    )
 
 
 def _address_copy(value: object) -> dict[str, str]:
