@@ -13,11 +13,14 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
+import requests
 from sqlalchemy import select
 
 from csdesk.domain.order_actions import OrderActionKind, OrderActionStatus
+from csdesk.server.commerce.store_api import LineQuantity
+from csdesk.server.commerce.woocommerce import WooCommerceStore
 from csdesk.storage import models as m
-from tests.helpers.fakes.woocommerce import FakeWooCommerce, make_customer, make_order
+from tests.helpers.fakes.woocommerce import FakeWooCommerce, make_customer, make_order, wc_time
 from tests.server.commerce.conftest import WC_KEY, WC_SECRET
 from tests.server.commerce.support import WooHarness, woo_harness
 from tests.server.commerce.test_shopify_retries import lost_answer
@@ -183,3 +186,50 @@ def test_an_exchange_retried_after_a_lost_answer_makes_one_of_each(wshop: WooHar
     returns = [n for n in wshop.fake.notes[41] if n["note"].startswith("Return started")]
     assert len(returns) == 1
     assert wshop.fake.violations == []
+
+
+def test_the_lookup_pages_through_a_busy_customers_recent_orders(
+    woo: FakeWooCommerce, store: WooCommerceStore
+) -> None:
+    woo.add_order(make_order(41, customer_id=7))
+    first = store.create_replacement("41", [LineQuantity("410", 1)], "", idempotency_key="k-1")
+    an_hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    made = woo.orders[int(first.external_id or 0)]
+    made["date_created"], made["date_created_gmt"] = wc_time(an_hour_ago)
+    for n in range(150):  # the customer ordered a lot since; their orders come newest first
+        woo.add_order(make_order(1000 + n, customer_id=7, modified=datetime.now(UTC)))
+        woo.orders[1000 + n]["date_created_gmt"] = wc_time(datetime.now(UTC))[1]
+    woo.add_order(make_order(3000, customer_id=8, modified=datetime.now(UTC)))
+    woo.requests.clear()
+    again = store.create_replacement("41", [LineQuantity("410", 1)], "", idempotency_key="k-1")
+    assert again.external_id == first.external_id and "already" in again.detail
+    pages = [parse_qs(r.query)["page"] for r in woo.requests if r.path.endswith("/v3/orders")]
+    assert pages == [["1"], ["2"]]
+    assert [r.method for r in woo.requests] == ["GET", "GET", "GET"]  # the order, two pages
+
+
+def test_a_guest_order_without_an_email_cannot_be_looked_for(
+    woo: FakeWooCommerce, store: WooCommerceStore
+) -> None:
+    raw = make_order(42, customer_id=0)
+    raw["billing"]["email"] = ""
+    woo.add_order(raw)
+    made = store.create_replacement("42", [LineQuantity("420", 1)], "", idempotency_key="k-2")
+    assert made.external_id is not None
+    assert not any(r.path.endswith("/v3/orders") and r.method == "GET" for r in woo.requests)
+    created = woo.orders[int(made.external_id)]
+    assert {"key": "_csdesk_action", "value": "k-2"} in [
+        {"key": m["key"], "value": m["value"]} for m in created["meta_data"]
+    ]
+
+
+def test_the_fake_refuses_an_undocumented_order_filter(
+    woo: FakeWooCommerce, store: WooCommerceStore
+) -> None:
+    for bad in ({"after": "last week"}, {"customer": "ana"}, {"meta_key": "_csdesk_action"}):
+        resp = requests.get(
+            f"{woo.url}/wp-json/wc/v3/orders", params=bad, auth=(WC_KEY, WC_SECRET), timeout=10
+        )
+        assert resp.status_code == 400 and resp.json()["code"] == "rest_invalid_param"
+    assert len(woo.violations) == 3
+    woo.violations.clear()
