@@ -4,11 +4,15 @@ action's idempotency key, and makes nothing twice; a retry with nothing made sti
 
 from __future__ import annotations
 
+import requests
+
 from csdesk.domain.order_actions import OrderActionKind, OrderActionStatus
 from csdesk.server.commerce.action_sender import exchange_key
 from csdesk.server.commerce.shopify import key_tag
+from csdesk.server.commerce.shopify_queries import DRAFT_ORDERS_TAGGED
 from csdesk.storage import models as m
-from tests.server.commerce.support import Driver, Harness
+from tests.helpers.fakes.shopify import PATH, FakeShopify
+from tests.server.commerce.support import TOKEN, Driver, Harness
 from tests.server.commerce.test_shopify_actions import _act, _action, _imported
 
 
@@ -130,3 +134,19 @@ def test_the_key_tag_is_short_and_distinct() -> None:
     halves = {key_tag(exchange_key(a, "return")), key_tag(exchange_key(a, "replacement"))}
     assert len(halves) == 2 and all(len(t) == 39 for t in halves)
     assert key_tag("ab") != key_tag("a-b")
+
+
+def test_the_fake_checks_the_draft_order_search(shopify: FakeShopify) -> None:
+    def ask(variables: dict[str, object]) -> dict[str, object]:
+        body = {"query": DRAFT_ORDERS_TAGGED, "variables": variables}
+        headers = {"X-Shopify-Access-Token": TOKEN, "Content-Type": "application/json"}
+        answer: dict[str, object] = requests.post(
+            shopify.url + PATH, json=body, headers=headers, timeout=10
+        ).json()
+        return answer
+
+    assert ask({"query": "tag:'csdesk-0001'"})["data"] == {"draftOrders": {"nodes": []}}
+    for bad in ({}, {"query": 5}, {"query": "tag:csdesk-0001"}, {"query": "tag:'a' OR 1"},
+                {"query": "tag:'x'", "first": 5}):  # fmt: skip
+        assert "errors" in ask(bad), bad
+    assert len(shopify.violations) == 5
