@@ -7,7 +7,7 @@ app's token (else 401 ``{"errors": "[API] Invalid API key or access token ..."}`
 operation is one csdesk sends, with variables of the documented types (``first`` 1..250,
 ``after`` a cursor this server issued, ``query`` Shopify's search syntax) and mutation inputs
 of the documented shapes (RefundInput, ReturnInput, OrderCancel's arguments, DraftOrderInput,
-OrderInput).
+OrderInput); ``draftOrders`` searched by ``tag:'…'``.
 
 The cost-based throttle: a bucket of ``maximum`` points refilled at ``restore_rate`` a
 second; every operation costs ``cost`` points; without enough points the answer is
@@ -41,10 +41,13 @@ _OPERATIONS = {
     "ReturnCreate": "mutation",
     "OrderCancel": "mutation",
     "DraftOrderCreate": "mutation",
+    "DraftOrdersTagged": "query",
     "OrderUpdate": "mutation",
 }
 _GID = re.compile(r"^gid://shopify/[A-Za-z]+/\d+$")
 _SINCE = re.compile(r"^updated_at:>'(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)'$")
+#: ``tag:'<tag>'`` in Shopify's search syntax (a quoted value: no quote or backslash in it).
+_TAG = re.compile(r"^tag:'([^'\\]{1,255})'$")
 
 
 def iso(t: datetime) -> str:
@@ -437,6 +440,21 @@ class FakeShopify(FakeProvider):
                 "shippingAddress": extra["shippingAddress"],
                 "transactions": extra["transactions"],
                 "refunds": [{"id": r["id"], "note": r["note"]} for r in order["refunds"]],
+                "returns": {
+                    "nodes": [
+                        {
+                            "id": r["id"],
+                            "name": r["name"],
+                            "returnLineItems": {
+                                "nodes": [
+                                    {"returnReasonNote": n}
+                                    for n in extra.get("return_notes", {}).get(r["id"], [])[:1]
+                                ]
+                            },
+                        }
+                        for r in order["returns"]["nodes"]
+                    ]
+                },
                 "lineItems": {"nodes": lines},
                 "fulfillments": [{"fulfillmentLineItems": {"nodes": fulfillment_lines}}]
                 if fulfillment_lines
@@ -562,8 +580,16 @@ class FakeShopify(FakeProvider):
                         ),
                     }
                 }
-        ret = {"id": self.gid("Return"), "name": f"{order['name']}-R1", "status": "OPEN"}
+        for item in items:
+            note = item.get("returnReasonNote")
+            if note is not None and (not isinstance(note, str) or len(note) > 255):
+                raise self._graphql_error("returnReasonNote must be a String of at most 255")
+        number = len(order["returns"]["nodes"]) + 1
+        ret = {"id": self.gid("Return"), "name": f"{order['name']}-R{number}", "status": "OPEN"}
         order["returns"]["nodes"].append(ret)
+        self.extra[order["id"]].setdefault("return_notes", {})[ret["id"]] = [
+            item.get("returnReasonNote") or "" for item in items
+        ]
         order["updatedAt"] = self._tick()
         return {"returnCreate": {"return": ret, "userErrors": []}}
 
@@ -606,6 +632,9 @@ class FakeShopify(FakeProvider):
                     "userErrors": self._errors("Add at least 1 product", field="lineItems"),
                 }
             }
+        tags = inp.get("tags", [])
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            raise self._graphql_error("tags must be a [String!]")
         for item in items:
             if not (item.get("variantId") or (item.get("title") and item.get("originalUnitPrice"))):
                 raise self._graphql_error(
@@ -619,6 +648,25 @@ class FakeShopify(FakeProvider):
                 "userErrors": [],
             }
         }
+
+    def _op_DraftOrdersTagged(self, v: dict[str, Any]) -> dict[str, Any]:
+        """``draftOrders(first: 5, query: $query)``: ``$query`` is ``String!`` and here a
+        ``tag:'…'`` search, matched as Shopify matches tags (whole tag, any case)."""
+        if set(v) - {"query"}:
+            raise self._graphql_error(f"Variable(s) {sorted(set(v) - {'query'})} not declared")
+        query = v.get("query")
+        if not isinstance(query, str):
+            raise self._graphql_error("Variable $query of type String! was provided invalid value")
+        found = _TAG.match(query)
+        if found is None:
+            raise self._graphql_error(f"unsupported search query {query!r}")
+        wanted = found.group(1).lower()
+        nodes = [
+            {"id": d["id"], "name": d["name"], "tags": list(d["input"].get("tags") or [])}
+            for d in self.drafts
+            if any(t.lower() == wanted for t in d["input"].get("tags") or [])
+        ]
+        return {"draftOrders": {"nodes": nodes[:5]}}
 
     def _op_OrderUpdate(self, v: dict[str, Any]) -> dict[str, Any]:
         inp = self._check_keys(v.get("input"), {"id", "note", "shippingAddress", "email", "tags"},

@@ -2,7 +2,8 @@
 
 Checked on every request: HTTP Basic auth with the consumer key/secret (never in the query
 string), the documented paths and query parameters (``page`` >= 1, ``per_page`` 1..100,
-``orderby``/``order`` enums, ``modified_after`` ISO 8601 with ``dates_are_gmt``), a JSON
+``orderby``/``order`` enums, ``modified_after`` ISO 8601 with ``dates_are_gmt``, the orders'
+``customer``/``after``/``before``/``search`` filters, a note list's ``type``), a JSON
 ``Content-Type`` on writes and the documented body fields of each write (refunds, notes,
 order updates, order creation). What breaks the rules gets WooCommerce's error JSON
 (``{"code", "message", "data": {"status"}}``) and is listed in ``violations``.
@@ -19,6 +20,7 @@ from __future__ import annotations
 import base64
 import copy
 import itertools
+import re
 from collections import deque
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -45,10 +47,16 @@ _LIST_PARAMS = {
     },
     "orders": {
         "page", "per_page", "orderby", "order", "modified_after", "modified_before",
-        "dates_are_gmt", "status", "customer", "after", "before", "context",
+        "dates_are_gmt", "status", "customer", "after", "before", "context", "search",
     },
 }  # fmt: skip
 _LIST_PARAMS["refunds"] = {"page", "per_page", "orderby", "order", "context", "dp"}
+#: ``GET /orders/<id>/notes`` takes no paging: ``context`` and ``type`` (any, customer, internal).
+_NOTE_TYPES = ("any", "customer", "internal")
+#: WordPress's ``date-time`` argument format (``rest_parse_date``): RFC 3339, the offset optional.
+_DATE_TIME = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}(?::\d{2})?)?$"
+)
 _ORDERBY = {
     "customers": {"id", "include", "name", "registered_date"},
     "orders": {"date", "id", "include", "title", "slug", "modified"},
@@ -309,6 +317,8 @@ class FakeWooCommerce(FakeProvider):
                 return self._update_order(order, self._body(req))
             if rest == ["notes"] and method == "POST":
                 return self._add_note(order, self._body(req))
+            if rest == ["notes"] and method == "GET":
+                return self._list_notes(order, query)
             if rest == ["refunds"] and method == "GET":
                 return self._list(query, "refunds", list(self.refunds.get(order["id"], [])))
             if rest == ["refunds"] and method == "POST":
@@ -349,6 +359,8 @@ class FakeWooCommerce(FakeProvider):
             raise self._bad_param("order", "order is not one of asc, desc")
         if "modified_after" in one:
             items = self._modified_after(items, one["modified_after"], one.get("dates_are_gmt"))
+        if kind == "orders":
+            items = self._order_filters(items, one)
         key = {"id": "id", "date": "date_created_gmt", "modified": "date_modified_gmt"}.get(
             orderby, "id"
         )
@@ -376,6 +388,63 @@ class FakeWooCommerce(FakeProvider):
         elif gmt_flag not in ("true", "1"):
             since = since - SITE_OFFSET  # read in the site's time zone
         return [it for it in items if datetime.fromisoformat(it["date_modified_gmt"]) > since]
+
+    def _order_filters(
+        self, items: list[dict[str, Any]], one: dict[str, str]
+    ) -> list[dict[str, Any]]:
+        """``customer`` (a user id, 0: guests), ``after``/``before`` (``date-time`` on the
+        creation date, site time unless ``dates_are_gmt``) and ``search`` (a substring of the
+        order's billing/shipping fields, as WooCommerce's order search matches the address
+        index) as the orders controller applies them."""
+        if "customer" in one:
+            if not one["customer"].isdigit():
+                raise self._bad_param("customer", "customer is not of type integer.")
+            items = [it for it in items if it.get("customer_id", 0) == int(one["customer"])]
+        gmt = one.get("dates_are_gmt") in ("true", "1")
+        for name in ("after", "before"):
+            if name not in one:
+                continue
+            if not _DATE_TIME.match(one[name]):
+                raise self._bad_param(name, "Invalid date.")
+            when = datetime.fromisoformat(one[name].replace("z", "Z"))
+            if when.tzinfo is not None:
+                when = when.astimezone(UTC).replace(tzinfo=None)
+            elif not gmt:
+                when = when - SITE_OFFSET
+            if name == "after":
+                items = [
+                    it for it in items if datetime.fromisoformat(it["date_created_gmt"]) > when
+                ]
+            else:
+                items = [
+                    it for it in items if datetime.fromisoformat(it["date_created_gmt"]) < when
+                ]
+        if "search" in one:
+            needle = one["search"].strip().lower()
+            if not needle:
+                raise self._bad_param("search", "search is empty.")
+            items = [
+                it
+                for it in items
+                if any(
+                    needle in str(value).lower()
+                    for part in ("billing", "shipping")
+                    for value in (it.get(part) or {}).values()
+                )
+            ]
+        return items
+
+    def _list_notes(self, order: dict[str, Any], query: dict[str, list[str]]) -> Answer:
+        unknown = set(query) - {"context", "type"}
+        if unknown:
+            raise self._bad_param(sorted(unknown)[0], "not a documented parameter of this list")
+        kind = query.get("type", ["any"])[-1]
+        if kind not in _NOTE_TYPES:
+            raise self._bad_param("type", f"type is not one of {', '.join(_NOTE_TYPES)}.")
+        notes = self.notes.get(order["id"], [])
+        if kind != "any":
+            notes = [n for n in notes if n["customer_note"] == (kind == "customer")]
+        return Answer(200, copy.deepcopy(sorted(notes, key=lambda n: -n["id"])))
 
     def _touch(self, order: dict[str, Any]) -> None:
         local, gmt = wc_time(datetime.now(UTC))
@@ -581,8 +650,13 @@ class FakeWooCommerce(FakeProvider):
         order["total"] = money(sum((Decimal(i["total"]) for i in items), Decimal(0)))
         order["billing"] = body.get("billing", {})
         order["shipping"] = body.get("shipping", {})
-        order["meta_data"] = [
-            {"id": next(self._ids), **m} for m in body.get("meta_data", []) if isinstance(m, dict)
-        ]
+        meta = body.get("meta_data", [])
+        if not isinstance(meta, list) or not all(
+            isinstance(m, dict) and isinstance(m.get("key"), str) and set(m) <= {"key", "value"}
+            for m in meta
+        ):
+            raise self._bad_param("meta_data", "meta_data is not a list of {key, value}.")
+        order["meta_data"] = [{"id": next(self._ids), **m} for m in meta]
+        order["date_created"], order["date_created_gmt"] = wc_time(datetime.now(UTC))
         self.orders[oid] = order
         return Answer(201, copy.deepcopy(order))

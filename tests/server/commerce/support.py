@@ -1,4 +1,5 @@
-"""A store connected to the fake Shopify, on a real database, driven step by step."""
+"""A store connected to the fake Shopify (or WooCommerce), on a real database, driven step by
+step."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from csdesk.storage import models as m
 from csdesk.storage.migrate import upgrade
 from csdesk.storage.types import utcnow
 from tests.helpers.fakes.shopify import FakeShopify
+from tests.helpers.fakes.woocommerce import FakeWooCommerce
 
 TOKEN = "shpat_0123456789abcdef0123456789abcdef"
 SECRET = "shopify-app-client-secret-5e1f"
@@ -26,10 +28,12 @@ STORE = "acme"
 
 
 @dataclass
-class Harness:
+class Driver:
+    """A store on a real database, driven step by step (the connector's fake is the
+    subclass's ``fake``)."""
+
     state: ServerState
     runtime: StoreRuntime
-    fake: FakeShopify
 
     def row(self) -> m.StoreConnection:
         with self.state.reads() as s:
@@ -63,15 +67,61 @@ class Harness:
             return int(s.scalar(select(func.count()).select_from(model)) or 0)
 
 
+@dataclass
+class Harness(Driver):
+    fake: FakeShopify
+
+
+@dataclass
+class WooHarness(Driver):
+    fake: FakeWooCommerce
+
+
 @contextmanager
 def harness(
     db_url: str, data_dir: Path, fake: FakeShopify, page_size: int = 2
 ) -> Iterator[Harness]:
+    with _running(
+        db_url,
+        data_dir,
+        fake.url,
+        "shopify",
+        {"shop_url": fake.url, "page_size": page_size},
+        {"access_token": TOKEN, "webhook_secret": SECRET},
+    ) as (state, runtime):
+        yield Harness(state, runtime, fake)
+
+
+@contextmanager
+def woo_harness(
+    db_url: str, data_dir: Path, fake: FakeWooCommerce, key: str, secret: str
+) -> Iterator[WooHarness]:
+    """The store ``acme`` connected to the fake WooCommerce (``key``/``secret`` its API key)."""
+    with _running(
+        db_url,
+        data_dir,
+        fake.url,
+        "woocommerce",
+        {"shop_url": fake.url},
+        {"consumer_key": key, "consumer_secret": secret, "webhook_secret": "whsec-test"},
+    ) as (state, runtime):
+        yield WooHarness(state, runtime, fake)
+
+
+@contextmanager
+def _running(
+    db_url: str,
+    data_dir: Path,
+    origin: str,
+    provider: str,
+    settings: dict[str, object],
+    secrets: dict[str, str],
+) -> Iterator[tuple[ServerState, StoreRuntime]]:
     config = ServerConfig(
         db_url=db_url,
         data_dir=data_dir,
         listen_notify=False,
-        fetch_trusted_origins=(fake.url,),
+        fetch_trusted_origins=(origin,),
     )
     state = ServerState.build(config)
     upgrade(state.engine)
@@ -80,17 +130,10 @@ def harness(
         s.commit()
     runtime = StoreRuntime(state)
     with state.writes() as s:
-        stores.save(
-            s,
-            runtime.vault,
-            STORE,
-            "shopify",
-            {"shop_url": fake.url, "page_size": page_size},
-            {"access_token": TOKEN, "webhook_secret": SECRET},
-        )
+        stores.save(s, runtime.vault, STORE, provider, settings, secrets)
         s.commit()
     try:
-        yield Harness(state, runtime, fake)
+        yield state, runtime
     finally:
         runtime.sync.http.close()
         runtime.sender.http.close()

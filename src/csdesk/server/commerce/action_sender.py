@@ -98,6 +98,12 @@ def _address(args: dict[str, Any]) -> Address:
     return Address(**values)
 
 
+def exchange_key(action_id: str, half: str) -> str:
+    """The idempotency key of one half (``return``, ``replacement``) of an exchange: the two
+    things it makes at the store must not answer for each other."""
+    return f"{action_id}:{half}"
+
+
 def send(
     session: Session,
     conn: StoreConnector,
@@ -106,6 +112,12 @@ def send(
     remember_return: Callable[[str], None] | None = None,
 ) -> ActionResult:
     """Call the store for ``action``; raises StoreRefused/StoreUnavailable/ActionError.
+
+    Whatever the store makes is sent with an idempotency key (the action's id; for an
+    exchange one per half, ``exchange_key``): a retry after an answer lost on the way (a read
+    timeout after the request went out) finds what that key made and answers it, so a refund,
+    a return or a replacement order is never made twice. Cancelling, the address and a note
+    are safe to repeat (a note may show twice).
 
     ``remember_return`` records an exchange's return as soon as the store opened it, so a
     retry after the replacement failed does not open a second return (``args.return_id``)."""
@@ -127,7 +139,11 @@ def send(
         )
     if kind == OrderActionKind.RETURN:
         return conn.create_return(
-            oid, _lines(session, order, args), reason, _text(args, "instructions", "label")
+            oid,
+            _lines(session, order, args),
+            reason,
+            _text(args, "instructions", "label"),
+            idempotency_key=action.id,
         )
     if kind == OrderActionKind.EXCHANGE:
         lines = _lines(session, order, args)
@@ -135,10 +151,21 @@ def send(
         if isinstance(opened, str) and opened:
             ret = ActionResult(f"Return {opened} opened", external_id=opened)
         else:
-            ret = conn.create_return(oid, lines, reason, _text(args, "instructions", "label"))
+            ret = conn.create_return(
+                oid,
+                lines,
+                reason,
+                _text(args, "instructions", "label"),
+                idempotency_key=exchange_key(action.id, "return"),
+            )
             if remember_return is not None and ret.external_id:
                 remember_return(ret.external_id)
-        new = conn.create_replacement(oid, lines, _text(args, "note") or reason)
+        new = conn.create_replacement(
+            oid,
+            lines,
+            _text(args, "note") or reason,
+            idempotency_key=exchange_key(action.id, "replacement"),
+        )
         return ActionResult(
             f"{ret.detail}; {new.detail}",
             external_id=new.external_id or ret.external_id,
@@ -148,7 +175,10 @@ def send(
         return conn.cancel(oid, reason)
     if kind == OrderActionKind.RESEND:
         return conn.create_replacement(
-            oid, _lines(session, order, args), _text(args, "note", "reason")
+            oid,
+            _lines(session, order, args),
+            _text(args, "note", "reason"),
+            idempotency_key=action.id,
         )
     if kind == OrderActionKind.ADDRESS:
         return conn.change_shipping_address(oid, _address(args))

@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import json
 import time
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
@@ -342,9 +343,30 @@ class ShopifyConnector:
         )
 
     def create_return(
-        self, order_id: str, lines: Sequence[LineQuantity], reason: str, instructions: str
+        self,
+        order_id: str,
+        lines: Sequence[LineQuantity],
+        reason: str,
+        instructions: str,
+        *,
+        idempotency_key: str | None = None,
     ) -> ActionResult:
+        """``returnCreate``. A return carries no key of its own, so ``idempotency_key`` rides
+        at the end of each line's ``returnReasonNote`` (``[csdesk-…]``, ``key_tag``) and a
+        return of the order already carrying it is answered instead of opening another."""
         order = self._order_for_actions(order_id)
+        marker = f"[{key_tag(idempotency_key)}]" if idempotency_key else ""
+        if marker:
+            for done in ((order.get("returns") or {}).get("nodes")) or []:
+                notes = ((done or {}).get("returnLineItems") or {}).get("nodes") or []
+                if any(marker in str((n or {}).get("returnReasonNote") or "") for n in notes):
+                    return ActionResult(
+                        f"Return {done.get('name') or ''} was already opened in Shopify".replace(
+                            "  ", " "
+                        ),
+                        external_id=_id(done),
+                        extra={"instructions": instructions[:1000]} if instructions else {},
+                    )
         by_line: dict[str, str] = {}
         for f in order.get("fulfillments") or []:
             for fli in ((f or {}).get("fulfillmentLineItems") or {}).get("nodes") or []:
@@ -361,7 +383,7 @@ class ShopifyConnector:
                     "fulfillmentLineItemId": fli_id,
                     "quantity": ln.quantity,
                     "returnReason": "OTHER",
-                    "returnReasonNote": reason[:255],
+                    "returnReasonNote": " ".join(p for p in (reason[:200], marker) if p),
                 }
             )
         result = self._mutate(
@@ -400,9 +422,27 @@ class ShopifyConnector:
         return ActionResult("Cancellation requested in Shopify", external_id=_id(job))
 
     def create_replacement(
-        self, order_id: str, lines: Sequence[LineQuantity], note: str
+        self,
+        order_id: str,
+        lines: Sequence[LineQuantity],
+        note: str,
+        *,
+        idempotency_key: str | None = None,
     ) -> ActionResult:
+        """``draftOrderCreate`` (tagged ``csdesk-replacement``). Draft orders carry no key of
+        their own, so ``idempotency_key`` becomes a tag too (``key_tag``) and a retry first
+        asks for a draft order carrying it (``draftOrders(query: "tag:'…'")``), answering
+        that one instead of making a second replacement when an earlier answer was lost."""
         order = self._order_for_actions(order_id)
+        tag = key_tag(idempotency_key) if idempotency_key else ""
+        if tag:
+            earlier = self._draft_tagged(tag)
+            if earlier is not None:
+                return ActionResult(
+                    f"Replacement draft order {earlier.get('name') or ''} was already created "
+                    "in Shopify".replace("  ", " "),
+                    external_id=_id(earlier),
+                )
         known = {
             str(li.get("id")): li
             for li in ((order.get("lineItems") or {}).get("nodes") or [])
@@ -427,7 +467,7 @@ class ShopifyConnector:
         draft: dict[str, Any] = {
             "lineItems": items,
             "note": (note or f"Replacement for {order.get('name')}")[:500],
-            "tags": ["csdesk-replacement"],
+            "tags": ["csdesk-replacement", tag] if tag else ["csdesk-replacement"],
             "appliedDiscount": {"valueType": "PERCENTAGE", "value": 100.0, "title": "Replacement"},
         }
         if (order.get("customer") or {}).get("id"):
@@ -444,6 +484,19 @@ class ShopifyConnector:
             ),
             external_id=_id(made),
         )
+
+    def _draft_tagged(self, tag: str) -> dict[str, Any] | None:
+        """The draft order carrying ``tag`` (Shopify's search matches tags case-insensitively
+        and loosely, so the node's own tags are checked too)."""
+        found = self.graphql(q.DRAFT_ORDERS_TAGGED, {"query": f"tag:'{tag}'"}).get("draftOrders")
+        nodes = found.get("nodes") if isinstance(found, dict) else None
+        for node in nodes if isinstance(nodes, list) else []:
+            tags = node.get("tags") if isinstance(node, dict) else None
+            if isinstance(tags, list) and any(
+                isinstance(t, str) and t.lower() == tag for t in tags
+            ):
+                return dict(node)
+        return None
 
     def change_shipping_address(self, order_id: str, address: Address) -> ActionResult:
         first, _sp, last = address.name.strip().partition(" ")
@@ -473,6 +526,18 @@ class ShopifyConnector:
             q.ORDER_UPDATE, "orderUpdate", {"input": {"id": order_id, "note": note[:5000]}}
         )
         return ActionResult("Note added to the order in Shopify")
+
+
+def key_tag(key: str) -> str:
+    """The tag naming an idempotency key: ``csdesk-`` and, for an action id (a UUID), its 32
+    hex digits, for any other key 32 hex digits of its SHA-256. 39 characters, short for a
+    tag and plain in Shopify's search syntax; two keys never share a tag by accident."""
+    try:
+        if str(uuid.UUID(key)) == key.lower():
+            return f"csdesk-{uuid.UUID(key).hex}"
+    except ValueError:
+        pass
+    return "csdesk-" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def _parsed(fn: Callable[[Any], Any], node: Any) -> Any:

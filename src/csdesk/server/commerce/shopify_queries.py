@@ -64,6 +64,9 @@ query OrderForActions($id: ID!) {{
     }}
     transactions(first: 20) {{ id gateway kind status amountSet {{ {_MONEY} }} }}
     refunds(first: 50) {{ id note }}
+    returns(first: 20) {{
+      nodes {{ id name returnLineItems(first: 1) {{ nodes {{ returnReasonNote }} }} }}
+    }}
     lineItems(first: 50) {{
       nodes {{ id title quantity variant {{ id }} originalUnitPriceSet {{ {_MONEY} }} }}
     }}
@@ -103,6 +106,14 @@ DRAFT_ORDER_CREATE: Final = f"""
 mutation DraftOrderCreate($input: DraftOrderInput!) {{
   draftOrderCreate(input: $input) {{ draftOrder {{ id name }} {_ERRORS} }}
 }}
+"""
+
+#: A replacement already made for an idempotency key: the draft orders tagged with it (a key
+#: is one action's, so there is one; a few are read in case a person copied the tag).
+DRAFT_ORDERS_TAGGED: Final = """
+query DraftOrdersTagged($query: String!) {
+  draftOrders(first: 5, query: $query) { nodes { id name tags } }
+}
 """
 
 ORDER_UPDATE: Final = f"""

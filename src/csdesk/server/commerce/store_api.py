@@ -198,14 +198,30 @@ class StoreConnector(Protocol):
         ...
 
     def create_return(
-        self, order_id: str, lines: Sequence[LineQuantity], reason: str, instructions: str
-    ) -> ActionResult: ...
+        self,
+        order_id: str,
+        lines: Sequence[LineQuantity],
+        reason: str,
+        instructions: str,
+        *,
+        idempotency_key: str | None = None,
+    ) -> ActionResult:
+        """``idempotency_key``: a retry finds the return that key opened and answers it."""
+        ...
 
     def cancel(self, order_id: str, reason: str) -> ActionResult: ...
 
     def create_replacement(
-        self, order_id: str, lines: Sequence[LineQuantity], note: str
-    ) -> ActionResult: ...
+        self,
+        order_id: str,
+        lines: Sequence[LineQuantity],
+        note: str,
+        *,
+        idempotency_key: str | None = None,
+    ) -> ActionResult:
+        """``idempotency_key``: a retry whose earlier answer was lost finds the replacement
+        order that key made and answers it, never sending the customer a second parcel."""
+        ...
 
     def change_shipping_address(self, order_id: str, address: Address) -> ActionResult: ...
 

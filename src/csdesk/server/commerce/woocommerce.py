@@ -38,6 +38,7 @@ from urllib.parse import urlsplit
 import requests
 
 from csdesk.server.channels import egress
+from csdesk.server.commerce import woocommerce_keys as keys
 from csdesk.server.commerce import woocommerce_records as records
 from csdesk.server.commerce import woocommerce_webhooks as webhooks
 from csdesk.server.commerce.bounded_json import MAX_BYTES, Malformed, loads
@@ -59,8 +60,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 API_PREFIX: Final = "/wp-json/wc/v3"
-#: The meta key on a refund that names the csdesk action which made it (see ``refund``).
-ACTION_META: Final = "_csdesk_action"
+#: The meta key on a refund or replacement naming the csdesk action which made it.
+ACTION_META: Final = keys.ACTION_META
 MAX_PAGE_SIZE: Final = 100
 TIMEOUT: Final = (5.0, 30.0)
 #: Retry-After beyond this is taken as this (a misconfigured proxy saying "a day").
@@ -454,15 +455,8 @@ class WooCommerceStore:
             params={"per_page": str(MAX_PAGE_SIZE)},
         )
         for item in data if isinstance(data, list) else []:
-            if not isinstance(item, dict) or not isinstance(item.get("meta_data"), list):
-                continue
-            for meta in item["meta_data"]:
-                if (
-                    isinstance(meta, dict)
-                    and meta.get("key") == ACTION_META
-                    and meta.get("value") == key
-                ):
-                    return item
+            if isinstance(item, dict) and keys.has_key(item.get("meta_data"), key):
+                return item
         return None
 
     def _refund_result(
@@ -522,10 +516,20 @@ class WooCommerceStore:
         return ActionResult("Note added to the WooCommerce order", external_id=note_id)
 
     def create_return(
-        self, order_id: str, lines: Sequence[LineQuantity], reason: str, instructions: str
+        self,
+        order_id: str,
+        lines: Sequence[LineQuantity],
+        reason: str,
+        instructions: str,
+        *,
+        idempotency_key: str | None = None,
     ) -> ActionResult:
         """WooCommerce has no returns of its own: the return is recorded as a private note
-        listing the lines, the reason and the instructions the customer was given."""
+        listing the lines, the reason and the instructions the customer was given.
+
+        ``idempotency_key``: the note ends with ``[csdesk <key>]`` (notes have no meta data),
+        and a retry first looks among the order's private notes (``GET /orders/<id>/notes``)
+        for one carrying it, answering that one instead of recording the return twice."""
         raw = self._raw_order(order_id)
         chosen = self._lines(raw, lines, "return")
         if not chosen:
@@ -540,7 +544,18 @@ class WooCommerceStore:
             parts.append(f"Reason: {reason.strip()}")
         if instructions.strip():
             parts.append(f"Instructions given to the customer: {instructions.strip()}")
-        note_id = self._note(_order_id(order_id), "\n".join(parts)[:10000])
+        oid = _order_id(order_id)
+        text = "\n".join(parts)[:9800]
+        if idempotency_key:
+            marker = f"[csdesk {idempotency_key[:100]}]"
+            earlier = keys.note_with(self, oid, marker)
+            if earlier is not None:
+                return ActionResult(
+                    "Return was already recorded as a private WooCommerce order note",
+                    external_id=earlier,
+                )
+            text = f"{text}\n{marker}"
+        note_id = self._note(oid, text)
         return ActionResult(
             "Return recorded as a private WooCommerce order note (WooCommerce has no returns)",
             external_id=note_id,
@@ -595,11 +610,31 @@ class WooCommerceStore:
         return ActionResult("Shipping address changed in WooCommerce")
 
     def create_replacement(
-        self, order_id: str, lines: Sequence[LineQuantity], note: str
+        self,
+        order_id: str,
+        lines: Sequence[LineQuantity],
+        note: str,
+        *,
+        idempotency_key: str | None = None,
     ) -> ActionResult:
         """``POST /orders``: a new "processing" order for the same customer and addresses with
-        the chosen lines at zero price, a meta key naming the original, and notes on both."""
+        the chosen lines at zero price, a meta key naming the original, and notes on both.
+
+        ``idempotency_key``: the new order carries it as meta ``_csdesk_action``, and a retry
+        first looks for an order carrying it (``woocommerce_keys``), answering that one instead
+        of sending the customer a second parcel when an earlier answer was lost (even if its
+        product has gone since). The notes are written once, after the order is made."""
         raw = self._raw_order(order_id)
+        key = idempotency_key[:100] if idempotency_key else ""
+        earlier = keys.replacement_with_key(self, raw, key) if key else None
+        if earlier is not None:
+            made_id = earlier["id"]
+            made_number = records.text(earlier.get("number"), 39) or str(made_id)
+            return ActionResult(
+                f"Replacement order #{made_number} was already created in WooCommerce",
+                external_id=str(made_id),
+                extra={"number": f"#{made_number}"},
+            )
         chosen = self._lines(raw, lines, "resend")
         if not chosen:
             raise StoreRefused("a replacement needs at least one line")
@@ -638,6 +673,8 @@ class WooCommerceStore:
         customer_id = raw.get("customer_id")
         if isinstance(customer_id, int) and customer_id > 0:
             body["customer_id"] = customer_id
+        if key:
+            body["meta_data"].append({"key": ACTION_META, "value": key})
         answer = self._action("POST", "/orders", body, f"the replacement of order {oid}")
         new_id = answer.get("id") if isinstance(answer, dict) else None
         if not isinstance(new_id, int) or isinstance(new_id, bool):
