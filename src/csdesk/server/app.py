@@ -152,4 +152,9 @@ def create_app(config: ServerConfig, *, migrate: bool = True) -> FastAPI:
     app.include_router(store_webhooks_router)
     app.include_router(stores_admin_router)
     app.include_router(kpis_router)
+    from csdesk.server.surveys.routes import SurveyRuntime
+    from csdesk.server.surveys.routes import router as surveys_router
+
+    app.state.surveys = SurveyRuntime(state)
+    app.include_router(surveys_router)
     return app
