@@ -30,8 +30,6 @@ from csdesk.storage.types import utcnow
 
 router = APIRouter(tags=["surveys"])
 
-#: Requests a minute per client address (a person answers once; a guesser gets nowhere).
-RATE = 30
 MAX_BODY = 16 * 1024
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _CSAT = frozenset(str(n) for n in range(1, 6))
@@ -55,7 +53,8 @@ def _html(body: str, status: int = 200, extra: dict[str, str] | None = None) -> 
 def _limit(request: Request) -> HTMLResponse | None:
     rt: SurveyRuntime = request.app.state.surveys
     client = request.client.host if request.client else "unknown"
-    wait = rt.limiter.take("survey:" + client, RATE)
+    # A person answers once; a guesser gets nowhere ($CSDESK_SURVEY_RATE_PER_MINUTE).
+    wait = rt.limiter.take("survey:" + client, rt.state.config.surveys.rate_per_minute)
     if wait <= 0:
         return None
     body = page.message("en", texts.DEAD_TITLE, texts.TOO_MANY)

@@ -9,6 +9,8 @@ Read once from the environment when the server starts (``ServerConfig.surveys``)
 - ``CSDESK_SURVEY_VALID_DAYS``: how long the link and a digit reply are taken (default 7).
 - ``CSDESK_SURVEY_LOW_CSAT`` / ``CSDESK_SURVEY_LOW_NPS``: an answer at or below either opens a
   follow-up for the team's supervisor (defaults 2 and 6; -1 turns that check off).
+- ``CSDESK_SURVEY_RATE_PER_MINUTE``: requests to the survey page per client address and
+  minute, per server process (default 30).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ class SurveyRules:
     valid: timedelta = timedelta(days=7)
     low_csat: int = 2
     low_nps: int = 6
+    rate_per_minute: int = 30
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> SurveyRules:
@@ -58,6 +61,7 @@ class SurveyRules:
             valid=timedelta(days=_int(env, "CSDESK_SURVEY_VALID_DAYS", 7, 1, 365)),
             low_csat=_int(env, "CSDESK_SURVEY_LOW_CSAT", 2, -1, 5),
             low_nps=_int(env, "CSDESK_SURVEY_LOW_NPS", 6, -1, 10),
+            rate_per_minute=_int(env, "CSDESK_SURVEY_RATE_PER_MINUTE", 30, 1, 100_000),
         )
 
     def is_low(self, csat: int | None, nps: int | None) -> bool:
