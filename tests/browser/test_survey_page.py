@@ -39,6 +39,7 @@ def mail_desk(
     proc: ServerProcess | None = None
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(ENV_KEY, Fernet.generate_key().decode())
+        mp.setenv("CSDESK_SURVEY_CHANNELS", "email")
         try:
             add_users(backend, list(shared_users.values()))
             data_dir = tmp_path_factory.mktemp("data")

@@ -5,12 +5,30 @@ an ordinary customer message that reopens the conversation as usual."""
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 
+import pytest
 from sqlalchemy import select
 
 from csdesk.storage import models as m
 from csdesk.storage.db import make_engine
-from tests.server.channels.support import Desk, new_sid, sms_params, wait_until
+from tests.helpers.server import TestUser
+from tests.server.channels.support import Desk, Fakes, live_desk, new_sid, sms_params, wait_until
+
+
+@pytest.fixture(scope="module")
+def desk_module(
+    backend: str,
+    shared_users: dict[str, TestUser],
+    channel_key: str,
+    fakes: Fakes,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Desk]:
+    """The channels' live server, with SMS and WhatsApp surveys turned on."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CSDESK_SURVEY_CHANNELS", "sms,whatsapp")
+        with live_desk(backend, shared_users, fakes, tmp_path_factory) as desk:
+            yield desk
 
 
 def _number() -> str:

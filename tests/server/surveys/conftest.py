@@ -17,7 +17,7 @@ def secret_key() -> Iterator[str]:
     key = Fernet.generate_key().decode()
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(ENV_KEY, key)
-        mp.setenv("CSDESK_SURVEY_CHANNELS", "email,sms,whatsapp,chat")
+        mp.setenv("CSDESK_SURVEY_CHANNELS", "all")
         mp.setenv("CSDESK_SURVEY_EVERY_DAYS", "14")
         mp.setenv("CSDESK_SURVEY_RATE_PER_MINUTE", "100000")  # tests/…/test_rate.py tries it
         yield key

@@ -163,3 +163,22 @@ def test_one_resolution_is_one_row_in_the_database(
             )
         )
         s.commit()
+
+
+def test_a_chat_visitor_gets_the_survey_as_a_link_in_the_widget(
+    srv: ServerProcess, backend: str, shared_users: dict[str, TestUser]
+) -> None:
+    from tests.server.test_chat_api import Visitor, reply
+
+    visitor = Visitor.start(srv.url)
+    conv_id = visitor.say("Do you ship to Iceland?")["conversation_id"]
+    ann = Raw.signed_in(srv, shared_users["ann"])
+    reply(ann, conv_id, "Yes, in about a week.")
+    _set_status(ann, conv_id, "resolved")
+    shown = visitor.updates()["messages"]
+    (survey,) = [x for x in shown if x.get("survey")]
+    assert survey["text"].startswith("How did we do? Rate this chat in a minute: http")
+    assert survey["survey"].startswith("/survey/")
+    page = requests.get(srv.url + survey["survey"], timeout=10)
+    assert page.status_code == 200 and "How satisfied are you" in page.text
+    assert next(x for x in shown if x["text"] == "Yes, in about a week.")["survey"] is None

@@ -2,8 +2,10 @@
 
 Read once from the environment when the server starts (``ServerConfig.surveys``):
 
-- ``CSDESK_SURVEY_CHANNELS``: the channels surveyed, comma or space separated (default
-  ``email,sms,whatsapp,chat``; empty or ``none`` turns surveys off).
+- ``CSDESK_SURVEY_CHANNELS``: the channels surveyed, comma or space separated, of ``email``,
+  ``sms``, ``whatsapp`` and ``chat`` (``all``: every one of them). Unset, empty or ``none``:
+  no surveys. Off until the shop turns them on, so an upgrade never starts writing to
+  customers by itself.
 - ``CSDESK_SURVEY_EVERY_DAYS``: a customer is surveyed at most once in this many days
   (default 14).
 - ``CSDESK_SURVEY_VALID_DAYS``: how long the link and a digit reply are taken (default 7).
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from csdesk.domain.enums import Channel
@@ -26,7 +28,7 @@ from csdesk.domain.enums import Channel
 LINK_CHANNELS = frozenset({Channel.EMAIL.value, Channel.CHAT.value})
 DIGIT_CHANNELS = frozenset({Channel.SMS.value, Channel.WHATSAPP.value})
 SUPPORTED = LINK_CHANNELS | DIGIT_CHANNELS
-DEFAULT_CHANNELS = ("email", "sms", "whatsapp", "chat")
+ALL = ("email", "sms", "whatsapp", "chat")
 
 
 def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -39,7 +41,7 @@ def _int(env: Mapping[str, str], name: str, default: int, low: int, high: int) -
 
 @dataclass(frozen=True, slots=True)
 class SurveyRules:
-    channels: frozenset[str] = field(default_factory=lambda: frozenset(DEFAULT_CHANNELS))
+    channels: frozenset[str] = frozenset()
     every: timedelta = timedelta(days=14)
     valid: timedelta = timedelta(days=7)
     low_csat: int = 2
@@ -49,12 +51,9 @@ class SurveyRules:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> SurveyRules:
         env = os.environ if environ is None else environ
-        raw = env.get("CSDESK_SURVEY_CHANNELS")
-        if raw is None:
-            channels = frozenset(DEFAULT_CHANNELS)
-        else:
-            named = {c.strip().lower() for c in raw.replace(",", " ").split()}
-            channels = frozenset(named & SUPPORTED)
+        raw = env.get("CSDESK_SURVEY_CHANNELS", "")
+        named = {c.strip().lower() for c in raw.replace(",", " ").split()}
+        channels = frozenset(ALL) if "all" in named else frozenset(named & SUPPORTED)
         return cls(
             channels=channels,
             every=timedelta(days=_int(env, "CSDESK_SURVEY_EVERY_DAYS", 14, 0, 3650)),

@@ -165,8 +165,14 @@ def _message(
         return texts.tr(lang, texts.CHAT_TEXT).format(url=url), ""
     subject = " ".join((conv.subject or "").split())[:120]
     about = texts.tr(lang, texts.ABOUT).format(subject=subject) if subject else ""
+    name = " ".join((customer.name or "").split())[:100]
+    greeting = (
+        texts.tr(lang, texts.GREETING).format(name=name)
+        if name and "@" not in name  # a nameless customer is named by their address
+        else texts.tr(lang, texts.GREETING_PLAIN)
+    )
     body = texts.tr(lang, texts.EMAIL_BODY).format(
-        name=customer.name or "",
+        greeting=greeting,
         about=about,
         url=url,
         until=survey.expires_at.strftime("%Y-%m-%d"),

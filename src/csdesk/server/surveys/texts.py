@@ -30,8 +30,10 @@ def tr(language: str, message: str) -> str:
 
 SENDER = "Satisfaction survey"
 EMAIL_SUBJECT = N_("How did we do?")
+GREETING = N_("Hello {name},")
+GREETING_PLAIN = N_("Hello,")
 EMAIL_BODY = N_(
-    "Hello {name},\n\n"
+    "{greeting}\n\n"
     "Your request{about} is resolved. How did we do? Tell us in a minute:\n\n"
     "{url}\n\n"
     "The link works until {until}. Thank you for helping us get better."
