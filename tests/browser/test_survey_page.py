@@ -39,7 +39,7 @@ def mail_desk(
     proc: ServerProcess | None = None
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(ENV_KEY, Fernet.generate_key().decode())
-        mp.setenv("CSDESK_SURVEY_CHANNELS", "email")
+        mp.setenv("CSDESK_SURVEY_CHANNELS", "email,chat")
         try:
             add_users(backend, list(shared_users.values()))
             data_dir = tmp_path_factory.mktemp("data")
@@ -136,3 +136,34 @@ def test_a_customer_answers_the_emailed_survey_with_the_keyboard(
     # The link again: answered already, and the page says so.
     page.goto(found.group(0))
     expect(page.get_by_role("heading", name="Already answered")).to_be_visible()
+
+
+def test_a_chat_visitor_sees_the_survey_as_a_link_in_the_widget(
+    page: Any, mail_desk: MailDesk, shared_users: dict[str, TestUser]
+) -> None:
+    from playwright.sync_api import expect
+
+    from tests.browser.test_chat_widget import open_widget
+    from tests.server.test_chat_api import feed_message
+
+    desk = mail_desk
+    open_widget(page, desk.server.url)
+    textbox = page.get_by_role("textbox", name="Your message")
+    text = f"Do you gift-wrap? {uuid.uuid4().hex[:6]}"
+    textbox.fill(text)
+    textbox.press("Enter")
+    msg = wait_until(lambda: feed_message(desk.agent, text), 10, "the chat message")
+    (result,) = desk.agent.push(
+        (
+            "conversation.set_status",
+            {"conversation_id": msg["conversation_id"], "status": "resolved"},
+        )
+    )
+    assert result["status"] == "applied", result
+    link = page.get_by_role("link", name=re.compile("Rate this chat"))
+    expect(link).to_be_visible(timeout=10_000)
+    href = link.get_attribute("href")
+    assert href is not None and href.startswith(desk.server.url + "/survey/")
+    survey = page.context.new_page()
+    survey.goto(href)
+    expect(survey.get_by_role("group", name=re.compile("How satisfied"))).to_be_visible()

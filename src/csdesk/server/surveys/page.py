@@ -84,7 +84,6 @@ def _scale(
 
 def form(
     language: str,
-    action: str,
     subject: str,
     values: Mapping[str, str] | None = None,
     errors: Sequence[tuple[str, str]] = (),
@@ -102,7 +101,9 @@ def form(
     out.append(f"<p>{_e(tr(texts.INTRO))}</p>")
     if subject:
         out.append(f"<p>{_e(tr(texts.ABOUT_LINE).format(subject=subject))}</p>")
-    out.append(f"<form method=post action='{_e(action)}'>")
+    # No action: the form posts back to the page's own URL, whatever prefix the server is
+    # published under (the signed token is in it).
+    out.append("<form method=post>")
     csat = [(n, tr(label)) for n, label in enumerate(texts.CSAT_LABELS, start=1)]
     out.append(
         _scale(

@@ -100,10 +100,6 @@ def _refusal(status: int, language: str = "en") -> HTMLResponse:
     return _html(page.message(language, texts.DEAD_TITLE, texts.BAD_LINK_TEXT), status)
 
 
-def _action(token: str) -> str:
-    return f"/survey/{token}"
-
-
 @router.get(
     "/survey/{token}",
     response_class=HTMLResponse,
@@ -118,7 +114,7 @@ async def survey_page(request: Request, state: State, token: _Token) -> HTMLResp
         return _refusal(found)
     if found.status != 200:
         return _refusal(found.status, found.language)
-    return _html(page.form(found.language, _action(token), found.subject))
+    return _html(page.form(found.language, found.subject))
 
 
 def clean_comment(text: str) -> str:
@@ -186,7 +182,7 @@ async def answer_survey(request: Request, state: State, token: _Token) -> HTMLRe
             k: clean_comment((fields.get(k) or [""])[0][: answer.MAX_COMMENT * 2])
             for k in ("csat", "nps", "ces", "comment")
         }
-        body = page.form(found.language, _action(token), found.subject, values, scores)
+        body = page.form(found.language, found.subject, values, scores)
         return _html(body, 422)
     survey = found.survey
     rules = state.config.surveys
