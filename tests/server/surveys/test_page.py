@@ -174,6 +174,9 @@ def test_the_page_answers_only_posts_and_hostile_paths(
 ) -> None:
     _conv_id, token = _surveyed(srv, backend, shared_users)
     assert requests.put(f"{srv.url}/survey/{token}", timeout=10).status_code == 405
-    for path in ("%00", "%ED%A0%80", "..%2F..%2Fetc", "a." + "b" * 500):
+    for path in ("%00", "%ED%A0%80", "..%2F..%2Fetc", "a." + "b" * 500, "é.ü", "a%2Fb.c"):
         r = requests.get(f"{srv.url}/survey/{path}", timeout=10)
         assert 400 <= r.status_code < 500, (path, r.status_code)
+    for path in ("a." + "b" * 500, "é.ü", "x" * 5000):  # every bad link: the same page
+        r = requests.get(f"{srv.url}/survey/{path}", timeout=10)
+        assert r.status_code == 400 and "This link does not work" in r.text, path

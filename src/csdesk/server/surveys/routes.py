@@ -35,7 +35,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _CSAT = frozenset(str(n) for n in range(1, 6))
 _NPS = frozenset(str(n) for n in range(11))
 _CES = frozenset(str(n) for n in range(1, 8))
-_Token = Annotated[str, FastPath(max_length=400)]
+#: Any length reaches ``tokens.verify`` (which refuses over 200 characters), so every bad
+#: link gets the same HTML page rather than a JSON validation error.
+_Token = Annotated[str, FastPath()]
 
 
 class SurveyRuntime:
