@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from csdesk.storage import models as m
 from csdesk.storage.db import make_engine
-from tests.helpers.data import new_id
+from tests.helpers.data import Made, make_conversations, new_id
 
 LINK = re.compile(r"/survey/([A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+)")
 
@@ -87,3 +87,23 @@ def set_conversation(db_url: str, conversation_id: str, **values: Any) -> None:
         for key, value in values.items():
             setattr(conv, key, value)
         s.commit()
+
+
+def make_reachable(db_url: str, count: int = 1, **kw: Any) -> list[Made]:
+    """Conversations whose customers have an email address (an email survey can go)."""
+    made = make_conversations(db_url, count, **kw)
+    with session(db_url) as s:
+        for x in made:
+            cust = s.get(m.Customer, x.customer_id)
+            assert cust is not None and cust.email
+            s.add(
+                m.CustomerIdentity(
+                    id=new_id(),
+                    realm=cust.realm,
+                    customer_id=x.customer_id,
+                    kind="email",
+                    value=cust.email,
+                )
+            )
+        s.commit()
+    return made

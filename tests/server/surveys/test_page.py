@@ -12,10 +12,10 @@ import requests
 
 from csdesk.server.surveys import tokens
 from csdesk.storage import models as m
-from tests.helpers.data import make_conversations
 from tests.helpers.http import Raw
 from tests.helpers.server import ServerProcess, TestUser
 from tests.server.surveys.support import (
+    make_reachable,
     make_team,
     messages,
     rows,
@@ -28,7 +28,7 @@ from tests.server.surveys.support import (
 
 def _surveyed(srv: ServerProcess, backend: str, users: dict[str, TestUser]) -> tuple[str, str]:
     """A resolved conversation with its survey sent: (conversation id, token)."""
-    (made,) = make_conversations(backend, 1)
+    (made,) = make_reachable(backend, 1)
     ann = Raw.signed_in(srv, users["ann"])
     (result,) = ann.push(
         ("conversation.set_status", {"conversation_id": made.conversation_id, "status": "resolved"})

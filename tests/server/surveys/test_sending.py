@@ -20,6 +20,7 @@ from tests.helpers.data import make_conversations
 from tests.helpers.http import Raw
 from tests.helpers.server import ServerProcess, TestUser
 from tests.server.surveys.support import (
+    make_reachable,
     messages,
     session,
     set_conversation,
@@ -39,7 +40,7 @@ def _set_status(agent: Raw, conversation_id: str, status: str) -> None:
 def test_resolving_sends_one_survey_with_a_working_link(
     srv: ServerProcess, backend: str, shared_users: dict[str, TestUser]
 ) -> None:
-    (made,) = make_conversations(backend, 1)
+    (made,) = make_reachable(backend, 1)
     ann = Raw.signed_in(srv, shared_users["ann"])
     _set_status(ann, made.conversation_id, "resolved")
     (survey,) = surveys(backend, made.conversation_id)
@@ -69,7 +70,7 @@ def test_resolving_sends_one_survey_with_a_working_link(
 def test_a_customer_surveyed_long_ago_is_asked_again(
     srv: ServerProcess, backend: str, shared_users: dict[str, TestUser]
 ) -> None:
-    (made,) = make_conversations(backend, 1)
+    (made,) = make_reachable(backend, 1)
     ann = Raw.signed_in(srv, shared_users["ann"])
     _set_status(ann, made.conversation_id, "resolved")
     with session(backend) as s:  # that survey was sent 15 days ago
@@ -85,13 +86,14 @@ def test_a_customer_surveyed_long_ago_is_asked_again(
 
 
 @pytest.mark.parametrize(
-    "case", ["spam", "auto_tag", "auto_only", "phone", "opted_out", "note_only"]
+    "case", ["spam", "auto_tag", "auto_only", "phone", "opted_out", "note_only", "no_address"]
 )
 def test_no_survey_where_the_rules_say_not(
     srv: ServerProcess, backend: str, shared_users: dict[str, TestUser], case: str
 ) -> None:
     channel = Channel.PHONE if case == "phone" else Channel.EMAIL
-    (made,) = make_conversations(backend, 1, channel=channel)
+    make = make_conversations if case == "no_address" else make_reachable
+    (made,) = make(backend, 1, channel=channel)
     if case == "spam":
         set_conversation(backend, made.conversation_id, tags=["spam"])
     elif case == "auto_tag":
@@ -120,7 +122,7 @@ def test_no_survey_where_the_rules_say_not(
 def test_the_training_realm_is_never_surveyed(
     srv: ServerProcess, backend: str, shared_users: dict[str, TestUser]
 ) -> None:
-    (made,) = make_conversations(backend, 1, realm=Realm.TRAINING)
+    (made,) = make_reachable(backend, 1, realm=Realm.TRAINING)
     tia = Raw.signed_in(srv, shared_users["tia"])
     _set_status(tia, made.conversation_id, "resolved")
     assert surveys(backend, made.conversation_id) == []
@@ -129,7 +131,7 @@ def test_the_training_realm_is_never_surveyed(
 def test_concurrent_resolves_survey_the_resolution_once(
     srv: ServerProcess, backend: str, shared_users: dict[str, TestUser]
 ) -> None:
-    made = make_conversations(backend, 4)
+    made = make_reachable(backend, 4)
     ann = Raw.signed_in(srv, shared_users["ann"])
     bob = Raw.signed_in(srv, shared_users["bob"])
     jobs = [(agent, x.conversation_id) for x in made for agent in (ann, bob, ann, bob)]
@@ -144,7 +146,7 @@ def test_one_resolution_is_one_row_in_the_database(
     srv: ServerProcess, backend: str, shared_users: dict[str, TestUser]
 ) -> None:
     """The guarantee under everything: the unique constraint, not a check before insert."""
-    (made,) = make_conversations(backend, 1)
+    (made,) = make_reachable(backend, 1)
     ann = Raw.signed_in(srv, shared_users["ann"])
     _set_status(ann, made.conversation_id, "resolved")
     (first,) = surveys(backend, made.conversation_id)

@@ -8,17 +8,16 @@ from pathlib import Path
 
 from csdesk.domain.enums import Role
 from csdesk.storage import models as m
-from tests.helpers.data import make_conversations
 from tests.helpers.http import Raw
 from tests.helpers.server import ServerProcess, TestUser, add_users
-from tests.server.surveys.support import rows, session
+from tests.server.surveys.support import make_reachable, rows, session
 
 
 def test_two_processes_never_survey_twice(pg_url: str, tmp_path: Path, secret_key: str) -> None:
     ann = TestUser("ann", "ann-password", Role.AGENT)
     bob = TestUser("bob", "bob-password", Role.AGENT)
     add_users(pg_url, [ann, bob])
-    made = make_conversations(pg_url, 6)
+    made = make_reachable(pg_url, 6)
     # Conversations 3-5 belong to one customer: only one of them may be surveyed.
     with session(pg_url) as s:
         for x in made[4:]:

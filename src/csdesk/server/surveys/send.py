@@ -25,7 +25,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from csdesk.domain.enums import DeliveryStatus, Direction, Realm
+from csdesk.domain.enums import DeliveryStatus, Direction, IdentityKind, Realm
 from csdesk.server.attachments.links import state_of
 from csdesk.server.channels.wa_window import free_text_refusal
 from csdesk.server.surveys import texts, tokens
@@ -66,6 +66,8 @@ def why_not(
         return "no message from the customer"
     if free_text_refusal(conv, now) is not None:
         return "WhatsApp window closed"
+    if not _reachable(session, conv):
+        return "no address to send it to"
     customer = session.get(m.Customer, conv.customer_id, with_for_update=True)
     if customer is None or customer.merged_into_id is not None:
         return "no customer"
@@ -83,6 +85,30 @@ def why_not(
         if recent:
             return "surveyed recently"
     return None
+
+
+#: The identity a survey on each channel goes to when no route was recorded (chat: the widget).
+_ADDRESS_KIND = {
+    "email": IdentityKind.EMAIL.value,
+    "sms": IdentityKind.PHONE.value,
+    "whatsapp": IdentityKind.WHATSAPP.value,
+}
+
+
+def _reachable(session: Session, conv: m.Conversation) -> bool:
+    """Whether the dispatcher will find an address (else the survey would only fail)."""
+    kind = _ADDRESS_KIND.get(conv.channel)
+    if kind is None:
+        return True
+    route = session.get(m.ConversationRoute, conv.id)
+    if route is not None and (conv.channel != "email" or route.kind == kind):
+        return True
+    ident = m.CustomerIdentity
+    return bool(
+        session.scalar(
+            select(exists().where(ident.customer_id == conv.customer_id, ident.kind == kind))
+        )
+    )
 
 
 def on_resolved(
