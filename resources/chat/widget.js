@@ -27,7 +27,8 @@
     intro: "Hello! How can we help you today?", transcript: "Email me the transcript",
     transcriptSent: "We are emailing you the transcript.",
     transcriptConfirm: "We emailed you a link: open it to receive the transcript.",
-    file: "Download {name}", fileFailed: "The file could not be downloaded; please try again."
+    file: "Download {name}", fileFailed: "The file could not be downloaded; please try again.",
+    rate: "Rate this chat (opens the survey in a new tab)"
   };
 
   function el(tag, attrs, text) {
@@ -146,6 +147,10 @@
       item.appendChild(link);
       return a.name;
     });
+    if (m.survey) {  // the satisfaction survey's page, as a real link
+      item.appendChild(el("a", { href: base + m.survey, target: "_blank", rel: "noopener noreferrer",
+        "class": "csdesk-survey" }, T.rate));
+    }
     log.appendChild(item);
     log.scrollTop = log.scrollHeight;
     if (!mine) {

@@ -1,63 +1,65 @@
-"""The demo store's survey answers (for the KPI dashboard's CSAT, NPS and CES): only about
-resolved production conversations, after their resolution, on their scales; and they leave
-every other generated row as it was."""
+"""The demo's survey answers: believable, over the weeks of resolved conversations, and only
+where a survey would have gone (production, resolved, surveyed channels). On both databases."""
 
 from __future__ import annotations
 
+from collections import Counter
+
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from csdesk.domain.enums import ConversationStatus, Realm
 from csdesk.protocol import Entity
+from csdesk.server.demo import seed_demo
+from csdesk.server.demo import surveys as demo_surveys
 from csdesk.server.demo.catalog import load_catalog
+from csdesk.server.demo.common import ENTITY_ORDER
 from csdesk.server.demo.generate import generate, make_plan
-from csdesk.server.demo.surveys import survey_answer
 from csdesk.storage import models as m
-from tests.server.test_demo import NOW, engine_for
+from csdesk.storage.db import make_engine
+from tests.server.test_demo import NOW
 
 
-def test_survey_answers_belong_to_resolved_production_conversations(db_url: str) -> None:
-    from csdesk.server.demo import seed_demo
-
-    with engine_for(db_url) as engine:
-        seed_demo(engine, seed=7, now=NOW)
+def test_the_demo_has_weeks_of_believable_answers(db_url: str) -> None:
+    engine = make_engine(db_url)
+    try:
+        seed_demo(engine, seed=7, customers=120, now=NOW)
         with Session(engine) as s:
-            pairs = s.execute(
-                select(m.SurveyAnswer, m.Conversation).join(
-                    m.Conversation, m.Conversation.id == m.SurveyAnswer.conversation_id
-                )
-            ).all()
-            resolved = s.scalars(
-                select(m.Conversation.id).where(
-                    m.Conversation.status == ConversationStatus.RESOLVED.value,
-                    m.Conversation.realm == Realm.PRODUCTION.value,
-                )
-            ).all()
-    assert 0.2 * len(resolved) <= len(pairs) <= 0.6 * len(resolved), (len(pairs), len(resolved))
-    for answer, conv in pairs:
-        assert conv.realm == answer.realm == Realm.PRODUCTION.value
-        assert conv.status == ConversationStatus.RESOLVED.value
+            rows = s.execute(select(m.SurveyAnswer, m.Conversation).join(m.Conversation)).all()
+    finally:
+        engine.dispose()
+    assert len(rows) >= 20
+    weeks = set()
+    csat: Counter[int] = Counter()
+    for answer, conv in rows:
+        assert answer.realm == conv.realm == "production"
+        assert conv.status == "resolved" and conv.channel in ("email", "sms", "whatsapp", "chat")
+        assert conv.resolved_at is not None and conv.resolved_at < answer.answered_at < NOW
         assert answer.customer_id == conv.customer_id
-        assert conv.resolved_at is not None and conv.resolved_at <= answer.answered_at <= NOW
-        assert answer.csat in range(1, 6)
-        assert answer.nps is None or answer.nps in range(11)
-        assert answer.ces is None or answer.ces in range(1, 8)
-    csats = {a.csat for a, _c in pairs}
-    assert {4, 5} & csats and {1, 2, 3} & csats, csats  # satisfied and not
-    assert any(a.nps is None for a, _c in pairs)  # a skipped question stays a skip
+        assert answer.csat is not None and 1 <= answer.csat <= 5
+        assert answer.nps is None or 0 <= answer.nps <= 10
+        assert answer.ces is None or 1 <= answer.ces <= 7
+        weeks.add(answer.answered_at.isocalendar()[:2])
+        csat[answer.csat] += 1
+    assert len(weeks) >= 3, weeks
+    assert csat[5] + csat[4] > csat[1] + csat[2] > 0  # mostly content, some not
+    assert any(a.nps is None for a, _ in rows) and any(a.nps is not None for a, _ in rows)
+    assert any(a.comment for a, _ in rows)
 
 
-def test_answers_are_drawn_apart_from_the_stores_stream() -> None:
-    plan = make_plan(7, NOW, 20, None, None)
-    catalog = load_catalog()
-    blocks = list(generate(plan, catalog, "hash"))
-    conversations = [c for b in blocks for c in b.rows[Entity.CONVERSATION]]
-    answers = [a for b in blocks for a in b.rows[Entity.SURVEY_ANSWER]]
-    # Each answer is a function of its conversation alone: the same again, nothing else used.
-    again = [survey_answer(c, plan.now) for c in conversations]
-    assert [a for a in again if a is not None] == answers
-    assert not [
-        c
-        for c in conversations
-        if c["realm"] != Realm.PRODUCTION.value and survey_answer(c, plan.now)
-    ]
+def test_answers_leave_the_rest_of_the_demo_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Their own random streams: every other row is the same as without them, and the
+    answers are the same for the same seed."""
+    plan = make_plan(5, NOW, 40, None, None)
+    blocks = list(generate(plan, load_catalog(), "hash"))
+    answers = [r for b in blocks for r in b.rows[Entity.SURVEY_ANSWER]]
+    assert answers, "a 40-customer store has some answers"
+    again = list(generate(plan, load_catalog(), "hash"))
+    assert [r for b in again for r in b.rows[Entity.SURVEY_ANSWER]] == answers
+    monkeypatch.setattr(demo_surveys, "add_answers", lambda _block, _now: None)
+    without = list(generate(plan, load_catalog(), "hash"))
+    for entity in ENTITY_ORDER:
+        if entity != Entity.SURVEY_ANSWER:
+            mine = [r for b in blocks for r in b.rows[entity]]
+            assert mine == [r for b in without for r in b.rows[entity]], entity
+    assert not any(b.rows[Entity.SURVEY_ANSWER] for b in without)

@@ -63,3 +63,13 @@ def test_profile_changes_in_words() -> None:
     away = _event("conversation_linked_away", other_name="Ann Lee", subject="")
     assert profile_sentence(away) == "Bob linked a conversation to Ann Lee."
     assert "c-1" not in profile_sentence(_event("unmerged", other_name="Ann Lee"))
+
+
+def test_a_survey_answer_in_words() -> None:
+    ev = _event("survey_answered", csat=2, nps=3, ces=None, comment="Slow\nreply", subject="Zip")
+    assert profile_sentence(ev) == (
+        "The customer rated the conversation Zip 2 out of 5. Would recommend us: 3 out of 10. "
+        "Comment: Slow reply"
+    )
+    plain = _event("survey_answered", csat=5, subject="")
+    assert profile_sentence(plain) == "The customer rated a conversation 5 out of 5."

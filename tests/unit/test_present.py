@@ -129,3 +129,18 @@ def test_no_message_sentence_has_a_double_period() -> None:
         now,
     ).sentence
     assert plain.endswith("no stop. sent")
+
+
+def test_survey_lines_are_labelled_whichever_way_they_go() -> None:
+    now = datetime.now(UTC)
+    sent = message_texts(
+        _msg(direction="out", is_auto=True, auto_kind="survey", delivery_status="sent"), "me", now
+    )
+    assert "Automatic satisfaction survey" in sent.header
+    assert "Automatic satisfaction survey" in sent.sentence
+    answer = message_texts(
+        _msg(direction="out", is_note=True, is_auto=True, auto_kind="survey_answer"), "me", now
+    )
+    assert "Satisfaction survey answer" in answer.header
+    reply = message_texts(_msg(is_auto=True, auto_kind="survey_reply"), "me", now)
+    assert "Satisfaction survey reply" in reply.header

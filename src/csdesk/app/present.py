@@ -206,7 +206,7 @@ def message_texts(msg: MessageView, me: str, now: datetime) -> MessageTexts:
         parts.append(_("warning: {reason}").format(reason=msg.failure_reason))
         warning = _("Warning: {reason}").format(reason=msg.failure_reason)
         sentence = sentences.add_sentence(sentence, warning)
-    if msg.direction == Direction.IN.value and msg.is_auto:
+    if msg.is_auto and (msg.direction == Direction.IN.value or msg.auto_kind in SURVEY_KINDS):
         label = automatic_label(msg.auto_kind)
         parts.append(label)
         sentence = sentences.add_sentence(sentence, label)
@@ -223,7 +223,14 @@ def automatic_label(kind: str | None) -> str:
         "auto_reply": _("Automatic reply"),
         "delivery_report": _("Automatic delivery report"),
         "bulk": _("Automatic bulk mail"),
+        "survey": _("Automatic satisfaction survey"),
+        "survey_answer": _("Satisfaction survey answer"),
+        "survey_reply": _("Satisfaction survey reply"),
     }.get(kind or "", _("Automatic message"))
+
+
+#: The server's survey lines (``server.surveys``): labelled whichever way they go.
+SURVEY_KINDS = frozenset({"survey", "survey_answer", "survey_reply"})
 
 
 def conversation_header(

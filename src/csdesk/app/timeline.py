@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -393,6 +394,8 @@ def profile_sentence(ev: m.CustomerEvent) -> str:
         )
     if ev.kind == "conversation_linked_away":
         return _("{who} linked {conv} to {other}.").format(who=who, conv=conv, other=other)
+    if ev.kind == "survey_answered":
+        return survey_sentence(conv, data)
     return _("{who} changed the profile.").format(who=who)
 
 
@@ -405,3 +408,18 @@ def _profile(events: Iterable[m.CustomerEvent]) -> Iterable[TimelineItem]:
             ev.conversation_id,
             key=f"e{ev.id}",
         )
+
+
+def survey_sentence(conv: str, data: dict[str, Any]) -> str:
+    """A survey answer on the timeline (``server.surveys.answer``): the scores in words."""
+    text = _("The customer rated {conv} {csat} out of 5.").format(
+        conv=conv, csat=data.get("csat", "?")
+    )
+    if data.get("nps") is not None:
+        text += " " + _("Would recommend us: {n} out of 10.").format(n=data["nps"])
+    if data.get("ces") is not None:
+        text += " " + _("Effort: {n} out of 7 (1 is very easy).").format(n=data["ces"])
+    comment = " ".join(str(data.get("comment") or "").split())
+    if comment:
+        text += " " + _("Comment: {comment}").format(comment=_clip(comment))
+    return text

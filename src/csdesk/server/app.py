@@ -162,4 +162,9 @@ def create_app(config: ServerConfig, *, migrate: bool = True) -> FastAPI:
     from csdesk.server.training.routes import router as training_router
 
     app.include_router(training_router)
+    from csdesk.server.surveys.routes import SurveyRuntime
+    from csdesk.server.surveys.routes import router as surveys_router
+
+    app.state.surveys = SurveyRuntime(state)
+    app.include_router(surveys_router)
     return app

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import platformdirs
 
+from csdesk.server.surveys.rules import SurveyRules
+
 
 def default_data_dir() -> Path:
     """Where the server keeps its files (the SQLite database, the channel secret key)."""
@@ -149,6 +151,9 @@ class ServerConfig:
     #: The shop's currency (ISO 4217), which the customer figures are computed in; orders in
     #: another currency are counted apart, never mixed in. $CSDESK_SHOP_CURRENCY (default EUR).
     shop_currency: str = field(default_factory=lambda: shop_currency_from_env())
+    #: When satisfaction surveys go out and what is a low score: $CSDESK_SURVEY_* (see
+    #: ``server.surveys.rules`` and docs/surveys.md).
+    surveys: SurveyRules = field(default_factory=lambda: SurveyRules.from_env())
 
 
 def shop_currency_from_env() -> str:

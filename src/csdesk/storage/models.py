@@ -861,3 +861,40 @@ class TrainingAssignment(Base):
     done_at: Mapped[datetime | None]
     result_id: Mapped[str | None] = mapped_column(String(36))
     cancelled_at: Mapped[datetime | None]
+
+
+# --- surveys (issue 12): the survey sent after a resolution (docs/surveys.md) ---------------
+
+
+class SurveyRequest(Base):
+    """One satisfaction survey sent to a customer after one resolution of a conversation.
+
+    ``(conversation_id, resolved_at)`` is unique: one resolution is surveyed at most once,
+    whichever server process or retry gets there first (the loser's insert fails and sends
+    nothing). The signed link (``server.surveys.tokens``) names ``id``; the answer is taken
+    once by setting ``answered_at`` where it is still null. Server-only bookkeeping: the
+    thread shows the survey message, the answer is a ``SurveyAnswer``."""
+
+    __tablename__ = "survey_requests"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "resolved_at"),
+        Index("ix_survey_requests_customer_sent", "customer_id", "sent_at"),
+    )
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    realm: Mapped[str] = mapped_column(String(16), default=Realm.PRODUCTION.value)
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"))
+    channel: Mapped[str] = mapped_column(String(16))
+    #: The resolution surveyed (the conversation's ``resolved_at`` when it was sent).
+    resolved_at: Mapped[datetime]
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: After this the link and a digit reply are no longer taken.
+    expires_at: Mapped[datetime]
+    #: The customer's language for the page and the message ("en" when unknown).
+    language: Mapped[str] = mapped_column(String(16), default="en")
+    #: The outbound message that carried the survey.
+    message_id: Mapped[str | None] = mapped_column(String(36))
+    answered_at: Mapped[datetime | None]
+    answer_id: Mapped[str | None] = mapped_column(String(36))

@@ -47,6 +47,7 @@ from csdesk.server.channels import conversations as threads
 from csdesk.server.channels.email_reply import extract_token
 from csdesk.server.channels.email_report import DELIVERY_REPORT
 from csdesk.server.channels.inbound import Attachment, Handle, InboundMessage
+from csdesk.server.surveys import digits as survey_digits
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
 
@@ -221,6 +222,7 @@ def _ingest(
     plain = [h for h, _ in handles]
 
     conv, conv_created = None, False
+    survey_reply: tuple[m.SurveyRequest, int] | None = None
     if hint is not None:
         conv = threads.find_by_message(session, realm, msg.channel, hint.provider_ids)
         if conv is None and hint.conversation_token:
@@ -243,7 +245,13 @@ def _ingest(
         elif not msg.is_auto:
             customers.name_if_nameless(session, customer, msg.sender_name, msg.channel.value)
         customers.attach(session, customer, handles)
-        conv, conv_created = _conversation_for(session, customer, msg, hint, at)
+        # A digit answering an SMS/WhatsApp survey goes to its conversation and reopens nothing.
+        survey_reply = survey_digits.pending(session, customer.id, msg.channel.value, msg.text, at)
+        if survey_reply is not None:
+            conv = session.get(m.Conversation, survey_reply[0].conversation_id)
+            assert conv is not None
+        else:
+            conv, conv_created = _conversation_for(session, customer, msg, hint, at)
 
     for raw in extra:
         typed = customers.canonical(raw)
@@ -269,8 +277,10 @@ def _ingest(
         delivery_status=DeliveryStatus.RECEIVED.value,
         provider_message_id=stored,
         created_at=at,
-        is_auto=msg.is_auto,
-        auto_kind=msg.auto_kind if msg.is_auto else None,
+        is_auto=msg.is_auto or survey_reply is not None,
+        auto_kind=(
+            msg.auto_kind if msg.is_auto else survey_digits.AUTO_KIND if survey_reply else None
+        ),
         sender_warning=msg.sender_warning[:300] if msg.sender_warning else None,
         source_ref=source_ref,
         fingerprint=msg.fingerprint,
@@ -278,8 +288,10 @@ def _ingest(
     session.add(message)
     media_fetch.enqueue(session, message)  # provider media: downloaded in the background
     reopened = threads.record_inbound(
-        conv, at, threads.preview_of(msg.text, names), is_auto=msg.is_auto
+        conv, at, threads.preview_of(msg.text, names), is_auto=message.is_auto
     )
+    if survey_reply is not None:
+        survey_digits.file(session, survey_reply[0], survey_reply[1], at, msg.channel.value)
     if msg.channel in _ROUTED and msg.sender_handle is not None and handles and provider:
         save_route(session, conv.id, provider, handles[0][0], msg.to[0] if msg.to else None)
     session.flush()

@@ -6,6 +6,7 @@ caller, like ``ingest_message``.
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -84,7 +85,17 @@ def wire(msg: m.Message) -> dict[str, Any]:
             for n, a in enumerate(msg.attachments or [])
             if isinstance(a, dict) and a.get("sha256")
         ],
+        # The satisfaction survey's page (``server.surveys``): the widget shows it as a link.
+        "survey": survey_path(msg.body_text) if msg.auto_kind == "survey" else None,
     }
+
+
+_SURVEY_PATH = re.compile(r"/survey/[A-Za-z0-9_\-]{1,200}\.[A-Za-z0-9_\-]{1,64}")
+
+
+def survey_path(text: str) -> str | None:
+    found = _SURVEY_PATH.search(text)
+    return found.group(0) if found else None
 
 
 def visible_attachment(

@@ -24,7 +24,7 @@ ENTITY_ORDER: tuple[Entity, ...] = (
     Entity.RETURN,
     Entity.CONVERSATION,
     Entity.MESSAGE,
-    Entity.SURVEY_ANSWER,
+    Entity.SURVEY_ANSWER,  # after its conversation (server.demo.surveys)
 )
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from csdesk.domain.enums import Channel, IdentityKind, Realm
+from csdesk.server.demo import surveys as survey_answers
 from csdesk.server.demo.catalog import Catalog
 from csdesk.server.demo.commerce import OrderFactory, OrderNumbers
 from csdesk.server.demo.common import Block, Staff
@@ -120,6 +121,7 @@ def generate(plan: Plan, catalog: Catalog, password_hash: str) -> Iterator[Block
                 if CHANNEL_KIND[channel] not in person.kinds:
                     channel = None
             threads.make(block, person, size, channel)
+        survey_answers.add_answers(block, now)
         yield block
     if n == 0:
         yield first

@@ -1,51 +1,81 @@
-"""Survey answers for the demo's resolved conversations, so the KPI dashboard's CSAT, NPS and
-CES columns show believable figures (the survey loop that asks real customers is separate).
+"""Survey answers for the demo's resolved conversations, so the KPIs' CSAT, NPS and CES have
+weeks of believable figures.
 
-Drawn from a random source seeded by the conversation's id, not from the store's stream:
-adding answers leaves every other generated row as it was, and one seed still gives one store.
+About a quarter of the resolved conversations on surveyed channels (email, SMS, WhatsApp, chat)
+were answered, a few minutes to two days after the resolution (none after ``now``). Most
+customers are content; a slow resolution makes a low score likelier. NPS and effort follow
+the satisfaction score, and are answered a little less often; comments only in English, the
+language of the phrases below. Each conversation draws from its own random stream, seeded by
+its id, so the rest of the demo's stream (and every other row) is the same with or without
+this pass.
 """
 
 from __future__ import annotations
 
+import random
+import uuid
 from datetime import datetime, timedelta
-from typing import Final
 
-from csdesk.domain.enums import ConversationStatus, Realm
-from csdesk.server.demo.common import Row, synced
-from csdesk.server.demo.rand import DemoRandom
+from csdesk.domain.enums import ConversationStatus
+from csdesk.protocol import Entity
+from csdesk.server.demo.common import Block, Row, synced
 
-#: Share of resolved conversations whose customer answered the survey.
-ANSWERED: Final = 0.4
-#: Mostly satisfied, some not: CSAT 1..5, NPS 0..10, CES 1..7 (lower is less effort).
-_CSAT: Final = (1, 2, 3, 4, 5)
-_CSAT_CUM: Final = (0.06, 0.14, 0.28, 0.58, 1.0)
-_NPS: Final = tuple(range(11))
-_NPS_CUM: Final = (0.02, 0.04, 0.06, 0.09, 0.12, 0.16, 0.22, 0.32, 0.52, 0.76, 1.0)
-_CES: Final = (1, 2, 3, 4, 5, 6, 7)
-_CES_CUM: Final = (0.25, 0.5, 0.68, 0.8, 0.89, 0.95, 1.0)
+RATE = 0.25
+CHANNELS = frozenset({"email", "sms", "whatsapp", "chat"})
+_CSAT = (1, 2, 3, 4, 5)
+_CSAT_WEIGHTS = {False: (4, 5, 9, 30, 52), True: (14, 14, 17, 28, 27)}  # slow resolution?
+_NPS = {1: (0, 4), 2: (1, 5), 3: (5, 7), 4: (7, 9), 5: (8, 10)}
+_CES = {1: (5, 7), 2: (4, 7), 3: (3, 5), 4: (2, 3), 5: (1, 2)}
+_COMMENTS = {
+    1: ("Nobody answered my question for days.", "Still waiting for my refund."),
+    2: ("It took far too long.", "I had to explain everything twice."),
+    3: ("Fine in the end, but slow.", "OK."),
+    4: ("Helpful, thanks.", "Good answer, a bit slow."),
+    5: ("Quick and friendly, thank you!", "Great service, problem solved in minutes."),
+}
 
 
-def survey_answer(conversation: Row, now: datetime) -> Row | None:
-    """The answer to a resolved production conversation's survey, or None (not asked, or
-    not answered). A customer may skip the NPS or CES question."""
-    resolved = conversation.get("resolved_at")
+def add_answers(block: Block, now: datetime) -> None:
+    """Answers for this block's resolved conversations (``block.rows[SURVEY_ANSWER]``)."""
+    for conv in block.rows[Entity.CONVERSATION]:
+        answer = _answer(conv, now)
+        if answer is not None:
+            block.add(Entity.SURVEY_ANSWER, answer)
+
+
+def _answer(conv: Row, now: datetime) -> Row | None:
+    resolved = conv["resolved_at"]
     if (
-        conversation.get("realm") != Realm.PRODUCTION.value
-        or conversation.get("status") != ConversationStatus.RESOLVED.value
+        conv["status"] != ConversationStatus.RESOLVED.value
         or resolved is None
+        or conv["channel"] not in CHANNELS
+        or {"spam", "auto"} & set(conv["tags"])
     ):
         return None
-    rng = DemoRandom(f"survey:{conversation['id']}")
-    if not rng.chance(ANSWERED):
+    rng = random.Random(conv["id"])
+    if rng.random() >= RATE:
         return None
-    answered = min(resolved + rng.span(timedelta(minutes=5), timedelta(hours=20)), now)
+    answered = resolved + timedelta(minutes=rng.randint(3, 48 * 60))
+    if answered >= now:
+        return None
+    slow = resolved - conv["created_at"] > timedelta(days=1)
+    csat = rng.choices(_CSAT, weights=_CSAT_WEIGHTS[slow])[0]
+    nps = rng.randint(*_NPS[csat]) if rng.random() < 0.7 else None
+    ces = rng.randint(*_CES[csat]) if rng.random() < 0.6 else None
+    comment = ""
+    if conv["language"] == "en" and rng.random() < 0.35:
+        comment = rng.choice(_COMMENTS[csat])
     return {
-        **synced(rng.uuid(), Realm.PRODUCTION.value, answered),
-        "conversation_id": conversation["id"],
-        "customer_id": conversation["customer_id"],
-        "csat": rng.weighted(_CSAT, _CSAT_CUM),
-        "nps": rng.weighted(_NPS, _NPS_CUM) if rng.chance(0.8) else None,
-        "ces": rng.weighted(_CES, _CES_CUM) if rng.chance(0.7) else None,
-        "comment": "",
+        **synced(_uuid(rng), conv["realm"], answered),
+        "conversation_id": conv["id"],
+        "customer_id": conv["customer_id"],
+        "csat": csat,
+        "nps": nps,
+        "ces": ces,
+        "comment": comment,
         "answered_at": answered,
     }
+
+
+def _uuid(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))

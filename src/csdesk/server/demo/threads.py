@@ -49,7 +49,6 @@ from csdesk.server.demo.policy import (
 )
 from csdesk.server.demo.providers import ProviderIds
 from csdesk.server.demo.rand import DemoRandom
-from csdesk.server.demo.surveys import survey_answer
 
 IN, OUT, NOTE = "in", "out", "note"
 _IN, _OUT = Direction.IN.value, Direction.OUT.value
@@ -211,9 +210,6 @@ class ThreadFactory:
             cid, person, channel, story, status, agent, subject, messages
         )
         block.add(Entity.CONVERSATION, conversation)
-        survey = survey_answer(conversation, self.now)  # the KPI dashboard's CSAT, NPS, CES
-        if survey is not None:
-            block.add(Entity.SURVEY_ANSWER, survey)
 
     def _roles(self, n: int, status: ConversationStatus, unassigned: bool) -> list[str]:
         """Who speaks when: mostly alternating, sometimes a double message or a note."""

@@ -291,11 +291,14 @@ def set_status(session: Session, user: m.User, a: StatusArgs) -> None:
         if a.snoozed_until <= now:
             raise Reject(RejectCode.INVALID, "The snooze time is in the past.")
     before = _snapshot(conv, ["status", "snoozed_until"])
+    was_resolved = conv.status == ConversationStatus.RESOLVED.value
     if a.status != ConversationStatus.RESOLVED:
         reopens.record(conv, now, reopens.AGENT, by_user_id=user.id, session=session)
     conv.status = a.status.value
     conv.snoozed_until = a.snoozed_until if a.status == ConversationStatus.SNOOZED else None
     conv.resolved_at = now if a.status == ConversationStatus.RESOLVED else None
+    if a.status == ConversationStatus.RESOLVED:  # a new resolution may send a survey
+        survey_ops.on_resolved(session, conv, now, was_resolved=was_resolved)
     audit.record(
         session,
         user.id,
@@ -415,6 +418,8 @@ HANDLERS |= {
     MutationType.CALLBACK_CANCEL: (callback_ops.CallbackArgs, callback_ops.cancel),
     MutationType.CALLBACK_TAKE: (callback_ops.CallbackArgs, callback_ops.take),
 }
+# Satisfaction surveys (issue 12): a resolution may send one (``set_status``).
+from csdesk.server.surveys import send as survey_ops  # noqa: E402
 
 
 def apply(session: Session, user: m.User, mtype: str, args: dict[str, Any]) -> None:

@@ -1,0 +1,73 @@
+"""A digit reply to an SMS or WhatsApp survey: recorded as the CSAT answer, not a new contact.
+
+The survey message asks for one digit from 1 to 5. An inbound message on the same channel
+is taken as the answer only when all of this holds: its whole text is one such digit (spaces
+and a full stop or exclamation mark around it allowed, nothing else: "5 items" or "15" are
+ordinary messages); the customer has an unanswered survey on that channel whose time has not
+run out; and that survey's conversation is still resolved by the resolution surveyed (if the
+customer wrote again since, a digit may answer an agent's question and is left alone).
+Anything else is ingested as usual (and reopens the conversation as usual).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from csdesk.domain.enums import ConversationStatus
+from csdesk.server.attachments.links import state_of
+from csdesk.server.surveys import answer
+from csdesk.server.surveys.rules import DIGIT_CHANNELS, SurveyRules
+from csdesk.storage import models as m
+
+AUTO_KIND = "survey_reply"
+_DIGIT = re.compile(r"^\s*([1-5])\s*[.!]?\s*$")
+
+
+def digit_of(text: str) -> int | None:
+    found = _DIGIT.match(text[:20]) if len(text) <= 20 else None
+    return int(found.group(1)) if found else None
+
+
+def pending(
+    session: Session, customer_id: str, channel: str, text: str, now: datetime
+) -> tuple[m.SurveyRequest, int] | None:
+    """The survey this message answers and its digit, or None (an ordinary message)."""
+    if channel not in DIGIT_CHANNELS:
+        return None
+    digit = digit_of(text)
+    if digit is None:
+        return None
+    R = m.SurveyRequest
+    survey = session.scalars(
+        select(R)
+        .where(
+            R.customer_id == customer_id,
+            R.channel == channel,
+            R.answered_at.is_(None),
+            R.expires_at > now,
+        )
+        .order_by(R.sent_at.desc())
+        .limit(1)
+    ).first()
+    if survey is None:
+        return None
+    conv = session.get(m.Conversation, survey.conversation_id)
+    if (
+        conv is None
+        or conv.deleted_at is not None
+        or conv.status != ConversationStatus.RESOLVED.value
+        or conv.resolved_at != survey.resolved_at
+    ):
+        return None
+    return survey, digit
+
+
+def file(session: Session, survey: m.SurveyRequest, digit: int, now: datetime, via: str) -> bool:
+    """Record ``digit`` as the survey's CSAT answer; False when it was answered meanwhile."""
+    state = state_of(session)
+    rules = state.config.surveys if state is not None else SurveyRules()
+    return answer.take(session, survey, answer.Scores(csat=digit), now, rules, via=via) is not None

@@ -1,0 +1,108 @@
+"""SMS surveys through Twilio (the fake): resolving sends the question, a digit reply within
+the survey window is the CSAT answer (the conversation stays resolved), and anything else is
+an ordinary customer message that reopens the conversation as usual."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import select
+
+from csdesk.storage import models as m
+from csdesk.storage.db import make_engine
+from tests.helpers.server import TestUser
+from tests.server.channels.support import Desk, Fakes, live_desk, new_sid, sms_params, wait_until
+
+
+@pytest.fixture(scope="module")
+def desk_module(
+    backend: str,
+    shared_users: dict[str, TestUser],
+    channel_key: str,
+    fakes: Fakes,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Desk]:
+    """The channels' live server, with SMS and WhatsApp surveys turned on."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CSDESK_SURVEY_CHANNELS", "sms,whatsapp")
+        with live_desk(backend, shared_users, fakes, tmp_path_factory) as desk:
+            yield desk
+
+
+def _number() -> str:
+    return f"+1415557{random.randrange(10_000):04d}"
+
+
+def _rows(db_url: str, model: type[m.Base], conversation_id: str) -> list[m.Base]:
+    engine = make_engine(db_url)
+    try:
+        from sqlalchemy.orm import Session
+
+        with Session(engine) as s:
+            col = model.conversation_id  # type: ignore[attr-defined]
+            return list(s.scalars(select(model).where(col == conversation_id)))
+    finally:
+        engine.dispose()
+
+
+def _resolved_with_survey(desk: Desk, customer: str) -> str:
+    """An SMS conversation the agent resolved; waits for the survey text to reach Twilio."""
+    sid = new_sid("SM")
+    assert desk.twilio("/webhooks/twilio/sms", sms_params(sid, customer, "Where is my parcel?")).ok
+    conv_id: str = desk.wait_message(sid)["conversation_id"]
+    (result,) = desk.agent.push(
+        ("conversation.set_status", {"conversation_id": conv_id, "status": "resolved"})
+    )
+    assert result["status"] == "applied", result
+    (req,) = desk.fakes.twilio.wait_requests(1)
+    form = req.form_dict()
+    assert form["To"] == customer
+    assert "Reply with one digit: 1 (very unhappy) to 5 (very happy)" in form["Body"]
+    assert len(form["Body"]) <= 160  # one SMS segment
+    return conv_id
+
+
+def test_a_digit_reply_is_the_csat_answer_and_reopens_nothing(desk: Desk) -> None:
+    customer = _number()
+    conv_id = _resolved_with_survey(desk, customer)
+    sid = new_sid("SM")
+    assert desk.twilio("/webhooks/twilio/sms", sms_params(sid, customer, " 4 ")).ok
+    reply = desk.wait_message(sid)
+    assert reply["conversation_id"] == conv_id
+    assert reply["is_auto"] and reply["auto_kind"] == "survey_reply"
+    assert desk.entity("conversation", conv_id)["status"] == "resolved"
+    (answer,) = _rows(desk.db_url, m.SurveyAnswer, conv_id)
+    assert isinstance(answer, m.SurveyAnswer) and answer.csat == 4 and answer.nps is None
+    notes = [
+        x for x in _rows(desk.db_url, m.Message, conv_id) if isinstance(x, m.Message) and x.is_note
+    ]
+    assert [x.body_text for x in notes] == ["Customer rated 4/5."]
+
+    # A second digit is no second answer: the survey is answered, so it is a new message.
+    again = new_sid("SM")
+    assert desk.twilio("/webhooks/twilio/sms", sms_params(again, customer, "5")).ok
+    assert desk.wait_message(again)["is_auto"] is False
+    assert len(_rows(desk.db_url, m.SurveyAnswer, conv_id)) == 1
+    assert desk.entity("conversation", conv_id)["status"] == "open"
+
+
+def test_a_normal_message_after_the_survey_reopens_the_conversation(desk: Desk) -> None:
+    customer = _number()
+    conv_id = _resolved_with_survey(desk, customer)
+    sid = new_sid("SM")
+    text = "Still nothing, 5 days late"
+    assert desk.twilio("/webhooks/twilio/sms", sms_params(sid, customer, text)).ok
+    msg = desk.wait_message(sid)
+    assert msg["conversation_id"] == conv_id and msg["is_auto"] is False
+    wait_until(
+        lambda: True if desk.entity("conversation", conv_id)["status"] == "open" else None,
+        what="the conversation reopened",
+    )
+    assert _rows(desk.db_url, m.SurveyAnswer, conv_id) == []
+    # Once it is open again, a lone digit answers the agent, not the survey.
+    digit = new_sid("SM")
+    assert desk.twilio("/webhooks/twilio/sms", sms_params(digit, customer, "3")).ok
+    assert desk.wait_message(digit)["is_auto"] is False
+    assert _rows(desk.db_url, m.SurveyAnswer, conv_id) == []
