@@ -49,6 +49,9 @@ class Entity(StrEnum):
     CALLBACK = "callback"  # a promised call back: when, to whom, assigned to an agent or the queue
     OUTREACH = "outreach"  # a late order to tell the customer about
     SURVEY_ANSWER = "survey_answer"
+    # Quality review (issue 12, docs/qa.md): a rubric version; a review (leads' feed only).
+    QA_RUBRIC = "qa_rubric"
+    QA_REVIEW = "qa_review"
 
 
 class MutationType(StrEnum):
@@ -83,6 +86,9 @@ class MutationType(StrEnum):
     CONVERSATION_START = "conversation.start"  # a new outbound conversation to a customer
     OUTREACH_SEND = "outreach.send"  # write to a late order's customer (starts a conversation)
     OUTREACH_DISMISS = "outreach.dismiss"  # decide not to write about a late order
+    # Quality review (issue 12): supervisors and administrators only.
+    QA_RUBRIC_SAVE = "qa.rubric.save"  # a new version of a rubric (older reviews keep theirs)
+    QA_REVIEW_SAVE = "qa.review.save"  # create or edit a review of a conversation
 
 
 class RejectCode(StrEnum):

@@ -36,6 +36,7 @@ from csdesk.server.feed.notifier import listen_postgres
 from csdesk.server.kpis.routes import router as kpis_router
 from csdesk.server.outreach.scanner import OutreachScanner
 from csdesk.server.presence.routes import router as presence_router
+from csdesk.server.qa.routes import router as qa_router
 from csdesk.server.state import ServerState
 from csdesk.server.sync.routes import router as sync_router
 from csdesk.server.sync.snooze import SnoozeWaker
@@ -152,4 +153,5 @@ def create_app(config: ServerConfig, *, migrate: bool = True) -> FastAPI:
     app.include_router(store_webhooks_router)
     app.include_router(stores_admin_router)
     app.include_router(kpis_router)
+    app.include_router(qa_router)
     return app

@@ -32,10 +32,15 @@ ENTITY_MODELS: dict[Entity, type[m.Base]] = {
     Entity.CALLBACK: m.Callback,
     Entity.OUTREACH: m.Outreach,
     Entity.SURVEY_ANSWER: m.SurveyAnswer,
+    Entity.QA_RUBRIC: m.QaRubric,
+    Entity.QA_REVIEW: m.QaReview,
 }
 MODEL_ENTITIES: dict[type[m.Base], Entity] = {v: k for k, v in ENTITY_MODELS.items()}
 #: Entities every realm sees (they carry no customer data).
 GLOBAL_ENTITIES = frozenset({Entity.USER, Entity.TEAM})
+#: Entities whose feed rows only some readers of a realm pull: the feed realm they are written
+#: under instead of their own (quality reviews: supervisors and administrators, docs/qa.md).
+FEED_AUDIENCES: dict[Entity, str] = {Entity.QA_REVIEW: "qa-leads"}
 
 
 def table_of(entity: Entity) -> Table:
