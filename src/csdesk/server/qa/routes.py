@@ -72,7 +72,7 @@ def _review_out(
 
 
 def _names(s: Session) -> dict[str, str]:
-    return dict(s.execute(select(m.User.id, m.User.display_name)).tuples().all())
+    return {uid: shown for uid, shown in s.execute(select(m.User.id, m.User.display_name))}
 
 
 @router.get("/reviews", responses={401: {}, 403: {}})
