@@ -168,8 +168,15 @@ class MyReviewsDialog(QDialog):
             rows.append((_("A message not on this desk"), "\n".join(texts)))
         self.table.setRowCount(len(rows))
         for n, (message, comment) in enumerate(rows):
-            self.table.setItem(n, 0, _item(message))
-            self.table.setItem(n, 1, _item(comment or _("No comment")))
+            said = comment or _("No comment")
+            first = _item(message)
+            # The row as one sentence, for a screen reader moving down the messages.
+            first.setData(
+                Qt.ItemDataRole.AccessibleTextRole,
+                _("{message} Reviewer's comment: {comment}").format(message=message, comment=said),
+            )
+            self.table.setItem(n, 0, first)
+            self.table.setItem(n, 1, _item(said))
         self.table.resizeRowsToContents()
         if rows:
             self.table.setCurrentCell(0, 0)
