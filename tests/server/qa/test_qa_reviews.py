@@ -235,3 +235,26 @@ def test_a_conversation_nobody_handled_cannot_be_reviewed(
     result = who["sue"].push(("qa.review.save", review_args(conv, rid)))[0]
     assert (result["status"], result["reason"]["code"]) == ("rejected", "invalid")
     assert "Nobody has handled" in result["reason"]["message"]
+
+
+def test_two_supervisors_saving_a_rubric_make_consecutive_versions_one_active(
+    live: ServerProcess, who: dict[str, Raw]
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    family = rubric(who["sue"])
+
+    def save(name: str) -> str:
+        args = {"rubric_id": str(uuid.uuid4()), "family": family, "name": name,
+                "criteria": CRITERIA}  # fmt: skip
+        result = who[name].push(("qa.rubric.save", args))[0]
+        assert result["status"] == "applied", result
+        return str(args["rubric_id"])
+
+    for _round in range(3):
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(save, ("sue", "adm")))
+    rows = [r for r in who["sue"].get("/api/v1/qa/rubrics").json()["rubrics"]
+            if r["family"] == family]  # fmt: skip
+    assert sorted(r["version"] for r in rows) == [1, 2, 3, 4, 5, 6, 7]
+    assert [r["version"] for r in rows if r["active"]] == [7]

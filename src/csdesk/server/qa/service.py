@@ -92,20 +92,23 @@ def save_rubric(session: Session, user: m.User, a: RubricArgs) -> None:
     family = a.family or a.rubric_id
     version = 1
     if a.family is not None:
-        top = session.scalar(
-            select(func.max(m.QaRubric.version)).where(
-                m.QaRubric.family == family, m.QaRubric.realm == realm
-            )
-        )
-        if top is None:
-            raise _reject(RejectCode.NOT_FOUND, "This rubric does not exist.")
-        version = int(top) + 1
-        # Locks the rows: two supervisors saving at once make versions n+1 and n+2 (or one
-        # loses on the unique constraint and is answered as a conflict by the push).
-        for old in session.scalars(
+        # Lock the rubric's versions first, then read the newest: two supervisors saving at
+        # once make versions n+1 and n+2 (the second waits for the first and then sees it).
+        versions = session.scalars(
             select(m.QaRubric)
-            .where(m.QaRubric.family == family, m.QaRubric.active.is_(True))
+            .where(m.QaRubric.family == family, m.QaRubric.realm == realm)
             .with_for_update()
+        ).all()
+        if not versions:
+            raise _reject(RejectCode.NOT_FOUND, "This rubric does not exist.")
+        top = session.scalar(
+            select(func.max(m.QaRubric.version)).where(m.QaRubric.family == family)
+        )
+        version = int(top or 0) + 1
+        # Read again after the wait (a version committed meanwhile is seen now), through the
+        # ORM so each retired version reaches the change feed.
+        for old in session.scalars(
+            select(m.QaRubric).where(m.QaRubric.family == family, m.QaRubric.active.is_(True))
         ):
             old.active = False
     rubric = m.QaRubric(
