@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from csdesk.app.qa import MessageLine, Review, criterion_sentence, score_text
+from csdesk.app.qa import MessageLine, Review, criterion_sentence
 from csdesk.i18n import _
 from csdesk.ui.a11y import announce, name
 from csdesk.ui.plain_text import PlainLabel
@@ -146,7 +146,7 @@ class MyReviewsDialog(QDialog):
         """Show ``review`` with ``messages`` (its thread from this desk's cache, oldest
         first); comments on messages the cache lacks are listed after the thread."""
         self.shown = review
-        parts = [review.sentence(), score_text(review.score)]
+        parts = [review.sentence()]
         if review.comment:
             parts.append(_("Overall comment: {comment}").format(comment=review.comment))
         self.summary.setText(" ".join(parts))

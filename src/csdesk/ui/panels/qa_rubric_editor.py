@@ -67,6 +67,8 @@ class QaRubricEditor(QDialog):
         name(self.name_edit, _("Rubric name"))
         self.list = QListWidget(self)
         self.list.setObjectName("qa_criteria_list")
+        self.list.setWordWrap(True)
+        self.list.setResizeMode(QListWidget.ResizeMode.Adjust)
         name(self.list, _("Criteria"), _("The selected criterion is edited below"))
         self.list.currentRowChanged.connect(self._select)
         self.crit_name = QLineEdit(self)
@@ -92,8 +94,11 @@ class QaRubricEditor(QDialog):
         self.description.textChanged.connect(self._edited)
         self.scale.currentIndexChanged.connect(self._edited)
         form = QFormLayout()
+        name_row = QFormLayout()
+        name_label = PlainLabel(_("R&ubric name:"), self)
+        name_label.setBuddy(self.name_edit)
+        name_row.addRow(name_label, self.name_edit)
         for text, widget in (
-            (_("R&ubric name:"), self.name_edit),
             (_("Criterion na&me:"), self.crit_name),
             (_("&Description:"), self.description),
             (_("&Weight:"), self.weight),
@@ -137,6 +142,7 @@ class QaRubricEditor(QDialog):
         cancel.clicked.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
+        layout.addLayout(name_row)
         layout.addWidget(list_label)
         layout.addWidget(self.list, 1)
         layout.addLayout(grid)
