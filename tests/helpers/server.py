@@ -208,7 +208,9 @@ class ServerProcess:
             try:
                 if requests.get(f"{self.url}/healthz", timeout=1).ok:
                     return self
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
+                # A server still starting on a loaded machine may take over a second to
+                # answer: that is "not yet", like a refused connection.
                 time.sleep(0.05)
         raise TimeoutError(f"server on port {self.port} did not answer in {timeout}s")
 
