@@ -50,6 +50,9 @@ class Entity(StrEnum):
     OUTREACH = "outreach"  # a late order to tell the customer about
     SURVEY_ANSWER = "survey_answer"
     TRAINING_SCENARIO = "training_scenario"  # a scenario the server publishes (every realm)
+    # Quality review (issue 12, docs/qa.md): a rubric version; a review (leads' feed only).
+    QA_RUBRIC = "qa_rubric"
+    QA_REVIEW = "qa_review"
 
 
 class MutationType(StrEnum):
@@ -90,6 +93,9 @@ class MutationType(StrEnum):
     TRAINING_ASSIGN = "training.assign"  # a scenario a supervisor gives a trainee to practise
     TRAINING_UNASSIGN = "training.unassign"
     TRAINING_PUBLISH = "training.publish"  # a new or changed scenario for every desk
+    # Quality review (issue 12): supervisors and administrators only.
+    QA_RUBRIC_SAVE = "qa.rubric.save"  # a new version of a rubric (older reviews keep theirs)
+    QA_REVIEW_SAVE = "qa.review.save"  # create or edit a review of a conversation
 
 
 class RejectCode(StrEnum):

@@ -196,6 +196,7 @@ def test_no_key_does_two_things_in_any_dialog(
         ("template", TemplateDialog(window.tasks, lambda _r: _no_templates(), window)),
         ("training", training),
         *_order_dialogs(window),
+        *_qa_dialogs(window),
     ]
     problems: list[str] = []
     for name, dialog in dialogs:
@@ -238,6 +239,31 @@ def _order_dialogs(window: MainWindow) -> list[tuple[str, QWidget]]:
     out.append(("goodwill", GoodwillDialog("Ana", 10, window)))
     out.append(("approvals", ApprovalsDialog(window)))
     return out
+
+
+def _qa_dialogs(window: MainWindow) -> list[tuple[str, QWidget]]:
+    """Quality review (issue 12): the review dialog, the rubric editor and My reviews."""
+    from datetime import UTC, datetime
+
+    from csdesk.app.qa import MessageLine, Review, Rubric
+    from csdesk.server.demo.qa import DEFAULT_RUBRIC
+    from csdesk.ui.panels.qa_my_reviews import MyReviewsDialog
+    from csdesk.ui.panels.qa_review_dialog import QaReviewDialog
+    from csdesk.ui.panels.qa_rubric_editor import QaRubricEditor
+
+    rubric = Rubric.of({"id": "r1", "name": "Default rubric", "criteria": DEFAULT_RUBRIC})
+    lines = [MessageLine("m1", "Ana wrote: hi"), MessageLine("m2", "You replied: hello")]
+    review = Review(
+        "v1", "c1", "Where is my order?", "Ana", "Demo Agent", "Sam", rubric,
+        {"greeting": 1}, (("m2", "Nice"),), "Good", 100.0, datetime.now(UTC),
+    )  # fmt: skip
+    mine = MyReviewsDialog([review], window)
+    mine.show_detail(review, lines)
+    return [
+        ("quality review", QaReviewDialog(rubric, lines, review, window)),
+        ("review rubric", QaRubricEditor(rubric, window)),
+        ("my reviews", mine),
+    ]
 
 
 def _no_templates() -> object:

@@ -37,6 +37,7 @@ from csdesk.server.feed.notifier import listen_postgres
 from csdesk.server.kpis.routes import router as kpis_router
 from csdesk.server.outreach.scanner import OutreachScanner
 from csdesk.server.presence.routes import router as presence_router
+from csdesk.server.qa.routes import router as qa_router
 from csdesk.server.state import ServerState
 from csdesk.server.sync.routes import router as sync_router
 from csdesk.server.sync.snooze import SnoozeWaker
@@ -167,4 +168,5 @@ def create_app(config: ServerConfig, *, migrate: bool = True) -> FastAPI:
 
     app.state.surveys = SurveyRuntime(state)
     app.include_router(surveys_router)
+    app.include_router(qa_router)
     return app

@@ -14,6 +14,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -898,3 +899,43 @@ class SurveyRequest(Base):
     message_id: Mapped[str | None] = mapped_column(String(36))
     answered_at: Mapped[datetime | None]
     answer_id: Mapped[str | None] = mapped_column(String(36))
+
+
+# --- quality review (issue 12, docs/qa.md) ----------------------------------------------------
+
+
+class QaRubric(Synced, Base):
+    """One version of a review rubric: its criteria (``domain.qa``) as JSON. Editing a rubric
+    adds a version (same ``family``, ``version`` + 1, ``active``) and retires the one before,
+    so a review keeps the criteria it was scored on."""
+
+    __tablename__ = "qa_rubrics"
+    __table_args__ = (UniqueConstraint("family", "version"),)
+    family: Mapped[str] = mapped_column(String(36), index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    name: Mapped[str] = mapped_column(String(120))
+    criteria: Mapped[list[Any]] = mapped_column(default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+
+
+class QaReview(Synced, Base):
+    """A supervisor's review of one conversation against one rubric version: a value or N/A
+    per criterion (``scores``), comments on messages (``message_comments``: message id and
+    text), an overall comment and the weighted score 0–100 (None: every criterion N/A).
+    ``agent_id`` is the agent who handled the conversation. Its feed rows go to supervisors
+    and administrators only (``domain.qa.LEADS_FEED``); an agent reads their own through
+    ``GET /api/v1/qa/reviews``."""
+
+    __tablename__ = "qa_reviews"
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    agent_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    reviewer_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    rubric_id: Mapped[str] = mapped_column(ForeignKey("qa_rubrics.id"))
+    scores: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    message_comments: Mapped[list[Any]] = mapped_column(default=list)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    score: Mapped[float | None] = mapped_column(Float)
+    #: When it was first saved: the KPI period it counts in (an edit does not move it).
+    reviewed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    edited_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))

@@ -33,6 +33,8 @@ ENTITY_MODELS: dict[Entity, type[m.Base]] = {
     Entity.OUTREACH: m.Outreach,
     Entity.SURVEY_ANSWER: m.SurveyAnswer,
     Entity.TRAINING_SCENARIO: m.TrainingScenario,
+    Entity.QA_RUBRIC: m.QaRubric,
+    Entity.QA_REVIEW: m.QaReview,
 }
 MODEL_ENTITIES: dict[type[m.Base], Entity] = {v: k for k, v in ENTITY_MODELS.items()}
 #: Entities every realm sees (they carry no customer data).
@@ -40,6 +42,9 @@ GLOBAL_ENTITIES = frozenset({Entity.USER, Entity.TEAM})
 #: Training scenarios reach every realm: supervisors (production) assign them, trainees play
 #: them; their customers are fictional.
 GLOBAL_ENTITIES |= {Entity.TRAINING_SCENARIO}
+#: Entities whose feed rows only some readers of a realm pull: the feed realm they are written
+#: under instead of their own (quality reviews: supervisors and administrators, docs/qa.md).
+FEED_AUDIENCES: dict[Entity, str] = {Entity.QA_REVIEW: "qa-leads"}
 
 
 def table_of(entity: Entity) -> Table:

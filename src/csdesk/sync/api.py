@@ -314,6 +314,14 @@ class SyncApi:
         data: bytes = self._call("GET", path, raw=True, read_timeout=120)
         return data
 
+    def qa_reviews(self, conversation_id: str | None = None) -> list[dict[str, Any]]:
+        """Quality reviews the server lets this user read: an agent's own (newest first), a
+        supervisor's or administrator's anyone's (docs/qa.md)."""
+        params = {"conversation_id": conversation_id} if conversation_id else None
+        body = self._call("GET", "/qa/reviews", params=params)
+        reviews = body.get("reviews") if isinstance(body, dict) else None
+        return [r for r in reviews if isinstance(r, dict)] if isinstance(reviews, list) else []
+
     def health(self) -> dict[str, Any]:
         return dict(self._call("GET", "/healthz", prefix="", auth=False))
 

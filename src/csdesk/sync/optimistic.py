@@ -39,6 +39,7 @@ from csdesk.domain.enums import (
 from csdesk.domain.order_actions import OrderActionStatus
 from csdesk.domain.tags import edit_tags
 from csdesk.protocol import Entity, MutationType
+from csdesk.sync import qa_effects
 from csdesk.sync.tables import (
     CACHE_TABLES,
     delete_rows,
@@ -88,6 +89,8 @@ REQUIRED_ARGS: Mapping[MutationType, tuple[str, ...]] = {
     MutationType.TRAINING_ASSIGN: ("assignment_id", "trainee_id", "scenario"),
     MutationType.TRAINING_UNASSIGN: ("assignment_id",),
     MutationType.TRAINING_PUBLISH: ("source",),
+    MutationType.QA_RUBRIC_SAVE: ("rubric_id", "name", "criteria"),
+    MutationType.QA_REVIEW_SAVE: ("review_id", "conversation_id", "rubric_id"),
 }
 
 #: Customer columns ``customer.update`` may set (the server's ``CustomerFields``).
@@ -170,6 +173,10 @@ def affected(mtype: str, args: Mapping[str, Any]) -> list[Pair]:
         return [(Entity.OUTREACH, str(args["outreach_id"]))]
     if str(mtype).startswith("training."):
         return []
+    if mtype == MutationType.QA_RUBRIC_SAVE:
+        return [(Entity.QA_RUBRIC, str(args["rubric_id"]))]
+    if mtype == MutationType.QA_REVIEW_SAVE:
+        return [(Entity.QA_REVIEW, str(args["review_id"]))]
     if mtype in REQUIRED_ARGS:
         return [(Entity.CONVERSATION, str(args["conversation_id"]))]
     return []
@@ -656,6 +663,8 @@ EFFECTS: Mapping[str, Effect] = {
     MutationType.CONVERSATION_START: _start,
     MutationType.OUTREACH_SEND: _outreach_send,
     MutationType.OUTREACH_DISMISS: _outreach_dismiss,
+    MutationType.QA_RUBRIC_SAVE: qa_effects.save_rubric,
+    MutationType.QA_REVIEW_SAVE: qa_effects.save_review,
 }
 
 

@@ -349,6 +349,34 @@ def specs() -> list[ActionSpec]:
             _("The phone (or client:NAME) that rings first when you call a customer"),
             _("Calls"),
         ),
+        # Quality review (ui/qa_desk.py binds these; docs/qa.md).
+        _spec(
+            "qa_review",
+            _("Review this conversation…"),
+            "Ctrl+Alt+R",
+            _(
+                "Score the open conversation against the rubric and comment on its messages "
+                "(supervisors and administrators)"
+            ),
+            _("Quality"),
+        ),
+        _spec(
+            "qa_my_reviews",
+            _("My reviews…"),
+            "Ctrl+Alt+M",
+            _("The quality reviews of your conversations, with scores and comments"),
+            _("Quality"),
+        ),
+        _spec(
+            "qa_rubric",
+            _("Review rubric…"),
+            "Ctrl+Alt+U",
+            _(
+                "Add, change and reorder the review criteria and their weights (supervisors "
+                "and administrators)"
+            ),
+            _("Quality"),
+        ),
         _spec(
             "stop_speech",
             _("Stop speaking"),

@@ -255,6 +255,9 @@ class MainWindow(
         self._wire_customer()
         self._wire_orders()
         self._wire_outreach()
+        from csdesk.ui.qa_desk import QaDesk
+
+        self.qa_desk = QaDesk(self)  # quality review: Ctrl+Alt+R, Ctrl+Alt+U, Ctrl+Alt+M
         composer = self.conversation.composer
         composer.send_requested.connect(self.send)
         composer.canned_requested.connect(self.choose_canned)

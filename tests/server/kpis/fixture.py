@@ -398,6 +398,8 @@ TOTAL: dict[str, Any] = {
     "nps": 33.3,
     "ces_count": 2,
     "ces_avg": 3.5,
+    "qa_reviews": 0,  # quality reviews: tests/server/qa/test_qa_kpis.py
+    "qa_score": None,
 }
 
 ANN: dict[str, Any] = {
@@ -437,6 +439,8 @@ ANN: dict[str, Any] = {
     "nps": 0.0,
     "ces_count": 2,
     "ces_avg": 3.5,
+    "qa_reviews": 0,  # quality reviews: tests/server/qa/test_qa_kpis.py
+    "qa_score": None,
 }
 
 BOB: dict[str, Any] = {
@@ -476,4 +480,6 @@ BOB: dict[str, Any] = {
     "nps": 100.0,
     "ces_count": 0,
     "ces_avg": None,
+    "qa_reviews": 0,  # quality reviews: tests/server/qa/test_qa_kpis.py
+    "qa_score": None,
 }

@@ -97,6 +97,7 @@ def seed_demo(
             changes += _seed_scripts(s, anchor)
             changes += _seed_figures(s, anchor)
             changes += _seed_training(s, anchor, seed)
+            changes += _seed_qa(s, anchor)
             s.commit()
         finally:
             if collecting:
@@ -116,6 +117,13 @@ def _seed_figures(s: Session, at: datetime) -> int:
     rows = refresh_all(s, shop_currency_from_env(), at=at)
     feed.append(s, [feed.item_for(row) for row in rows])
     return len(rows)
+
+
+def _seed_qa(s: Session, at: datetime) -> int:
+    """The default review rubric and a few reviews by the demo supervisor (docs/qa.md)."""
+    from csdesk.server.demo import qa
+
+    return qa.seed(s, at)
 
 
 def _seed_scripts(s: Session, at: datetime) -> int:

@@ -24,7 +24,13 @@ from csdesk.protocol import Entity
 from csdesk.storage import models as m
 from csdesk.storage.bulk import Bulk
 from csdesk.storage.upsert import insert_for
-from csdesk.storage.wire import GLOBAL_ENTITIES, MODEL_ENTITIES, entity_of, to_wire
+from csdesk.storage.wire import (
+    FEED_AUDIENCES,
+    GLOBAL_ENTITIES,
+    MODEL_ENTITIES,
+    entity_of,
+    to_wire,
+)
 
 NOTIFY_CHANNEL = "csdesk_feed"
 _TOUCHED = "csdesk_touched"
@@ -45,6 +51,7 @@ def item_for(obj: m.Base, *, removed: bool = False) -> FeedItem:
     """The feed item for ``obj``; soft-deleted or ``removed`` rows become tombstones."""
     entity = entity_of(obj)
     realm = None if entity in GLOBAL_ENTITIES else getattr(obj, "realm", None)
+    realm = FEED_AUDIENCES.get(entity, realm)  # a narrower audience (quality reviews)
     deleted = removed or getattr(obj, "deleted_at", None) is not None
     ident = getattr(obj, "id")  # noqa: B009 - every synced model has an id
     return FeedItem(entity, ident, realm, deleted, None if deleted else to_wire(obj))

@@ -45,4 +45,8 @@ DEFINITIONS: Final[dict[str, str]] = {
     "csat_avg": "Average CSAT answer (1–5) in the period.",
     "nps": "Net promoter score: % promoters (9–10) minus % detractors (0–6), from −100 to 100.",
     "ces_avg": "Average customer effort score (1–7; lower is less effort) in the period.",
+    "qa_score": (
+        "QA score: average weighted score (0–100) of the quality reviews made in the period; "
+        "criteria marked N/A are left out of each review's score (docs/qa.md)."
+    ),
 }

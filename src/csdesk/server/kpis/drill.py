@@ -39,6 +39,7 @@ METRICS: Final[dict[str, tuple[str, Condition]]] = {
     "nps_promoters": ("surveys", lambda s: s.c.nps >= 9),
     "nps_detractors": ("surveys", lambda s: s.c.nps <= 6),
     "ces": ("surveys", lambda s: s.c.ces.is_not(None)),
+    "qa_reviews": ("qa", None),
 }
 MAX_PAGE_SIZE: Final = 500
 

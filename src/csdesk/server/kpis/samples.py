@@ -283,3 +283,20 @@ def surveys(ctx: Ctx) -> Select[Any]:
         .join(C, C.id == S.conversation_id)
         .where(counted(), S.realm == Realm.PRODUCTION.value, ctx.within(S.answered_at))
     )
+
+
+def qa_reviews(ctx: Ctx) -> Select[Any]:
+    """Quality reviews made in the period (``reviewed_at``) of counted conversations that have
+    a score (every criterion N/A: none), per reviewed agent (docs/qa.md)."""
+    Q = m.QaReview
+    return (
+        select(*_keys(Q.agent_id), Q.reviewed_at.label("at"), Q.score.label("qa"))
+        .select_from(Q)
+        .join(C, C.id == Q.conversation_id)
+        .where(
+            counted(),
+            Q.realm == Realm.PRODUCTION.value,
+            Q.score.is_not(None),
+            ctx.within(Q.reviewed_at),
+        )
+    )

@@ -121,6 +121,11 @@ AGGREGATES: Final[dict[str, tuple[Callable[[Ctx], Select[Any]], Aggregates]]] = 
             _sum(s.c.ces).label("ces_sum"),
         ],
     ),
+    # Quality review (issue 12, docs/qa.md): the average weighted score of the period's reviews.
+    "qa": (
+        samples.qa_reviews,
+        lambda s: [func.count().label("qa_count"), _sum(s.c.qa).label("qa_sum")],
+    ),
 }
 #: The groups of figures that have no meaning per day (a snapshot of now).
 _NOT_DAILY: Final = frozenset({"backlog"})
@@ -242,6 +247,8 @@ def figures(sums: dict[str, Any]) -> dict[str, Any]:
         ),
         "ces_count": count("ces_count"),
         "ces_avg": _ratio(n.get("ces_sum", 0), n.get("ces_count", 0), 2),
+        "qa_reviews": count("qa_count"),
+        "qa_score": _ratio(n.get("qa_sum", 0), n.get("qa_count", 0), 1),
     }
 
 

@@ -418,8 +418,16 @@ HANDLERS |= {
     MutationType.CALLBACK_CANCEL: (callback_ops.CallbackArgs, callback_ops.cancel),
     MutationType.CALLBACK_TAKE: (callback_ops.CallbackArgs, callback_ops.take),
 }
+# Quality review (issue 12, docs/qa.md).
+from csdesk.server.qa import service as qa_ops  # noqa: E402
+
 # Satisfaction surveys (issue 12): a resolution may send one (``set_status``).
 from csdesk.server.surveys import send as survey_ops  # noqa: E402
+
+HANDLERS |= {
+    MutationType.QA_RUBRIC_SAVE: (qa_ops.RubricArgs, qa_ops.save_rubric),
+    MutationType.QA_REVIEW_SAVE: (qa_ops.ReviewArgs, qa_ops.save_review),
+}
 
 
 def apply(session: Session, user: m.User, mtype: str, args: dict[str, Any]) -> None:

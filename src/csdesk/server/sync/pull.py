@@ -58,7 +58,7 @@ _DIALECT = {
 # read in C (psycopg, orjson). No counter row (an empty feed): no row at all.
 _HEAD_AND_SEQS = """SELECT c.value, (SELECT {agg} FROM (
     SELECT seq FROM sync_changes
-    WHERE seq > :after AND seq <= c.value AND (realm IS NULL OR realm = :realm)
+    WHERE seq > :after AND seq <= c.value AND (realm IS NULL OR realm = :realm OR realm = :also)
     ORDER BY seq LIMIT :limit) AS page)
 FROM sync_counter AS c WHERE c.id = 1"""
 _SEQS = {
@@ -69,11 +69,11 @@ _SEQS = {
 _ROWS = {
     "sqlite": text(
         f"SELECT seq, {_JSON.format(**_DIALECT['sqlite'])} FROM sync_changes"
-        " WHERE seq IN :seqs AND (realm IS NULL OR realm = :realm)"
+        " WHERE seq IN :seqs AND (realm IS NULL OR realm = :realm OR realm = :also)"
     ).bindparams(bindparam("seqs", expanding=True)),
     "postgresql": text(
         f"SELECT seq, {_JSON.format(**_DIALECT['postgresql'])} FROM sync_changes"
-        " WHERE seq = ANY(:seqs) AND (realm IS NULL OR realm = :realm)"
+        " WHERE seq = ANY(:seqs) AND (realm IS NULL OR realm = :realm OR realm = :also)"
     ).bindparams(bindparam("seqs", type_=ARRAY(BigInteger))),
 }
 
@@ -135,12 +135,22 @@ def _as_bytes(value: bytes | str) -> bytes:
 
 
 def read_page(
-    db: Session | Connection, after: int, limit: int, realm: str, rows: RowCache | None = None
+    db: Session | Connection,
+    after: int,
+    limit: int,
+    realm: str,
+    rows: RowCache | None = None,
+    also: str | None = None,
 ) -> Page:
-    """The page of changes after ``after`` visible in ``realm``, encoded."""
+    """The page of changes after ``after`` visible in ``realm`` (and in the narrower feed
+    audience ``also``, e.g. quality reviews for supervisors: ``wire.FEED_AUDIENCES``),
+    encoded."""
     conn = db.connection() if isinstance(db, Session) else db
     dialect = conn.dialect.name
-    where = {"after": after, "realm": realm, "limit": limit + 1}
+    where = {"after": after, "realm": realm, "limit": limit + 1, "also": also or realm}
+    # The row cache keeps one pool per way of reading: an audience's rows never reach a
+    # reader without it.
+    reader = f"{realm}+{also}" if also else realm
     head = conn.execute(_SEQS[dialect], where).first()
     top, listed = (0, None) if head is None else (int(head[0] or 0), head[1])
     if after > top:
@@ -154,15 +164,17 @@ def read_page(
     more = len(seqs) > limit
     del seqs[limit:]
     cursor = seqs[-1] if more else top
-    got: list[bytes | None] = [None] * len(seqs) if rows is None else rows.get(realm, seqs)
+    got: list[bytes | None] = [None] * len(seqs) if rows is None else rows.get(reader, seqs)
     if None in got:
         missing = [seq for seq, body in zip(seqs, got, strict=True) if body is None]
         fresh = {
             r[0]: _as_bytes(r[1])
-            for r in conn.execute(_ROWS[dialect], {"seqs": missing, "realm": realm})
+            for r in conn.execute(
+                _ROWS[dialect], {"seqs": missing, "realm": realm, "also": where["also"]}
+            )
         }
         if rows is not None:
-            rows.put(realm, fresh)
+            rows.put(reader, fresh)
         got = [
             body if body is not None else fresh.get(seq)
             for seq, body in zip(seqs, got, strict=True)
@@ -240,11 +252,11 @@ class PageReader:
         with contextlib.suppress(Exception):
             conn.close()
 
-    def _read(self, after: int, limit: int, realm: str) -> Page:
+    def _read(self, after: int, limit: int, realm: str, also: str | None = None) -> Page:
         for attempt in (1, 2):
             conn = self._connection()
             try:
-                page = read_page(conn, after, limit, realm, self.rows)
+                page = read_page(conn, after, limit, realm, self.rows, also)
                 conn.rollback()  # ends SQLite's read transaction; no round trip on PostgreSQL
                 return page
             except CursorAhead:
@@ -259,9 +271,9 @@ class PageReader:
                 raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def read(self, after: int, limit: int, realm: str) -> Page:
+    async def read(self, after: int, limit: int, realm: str, also: str | None = None) -> Page:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._pool, self._read, after, limit, realm)
+        return await loop.run_in_executor(self._pool, self._read, after, limit, realm, also)
 
     def close(self) -> None:
         """Give back the connections the threads keep (at server shutdown)."""

@@ -24,6 +24,7 @@ from csdesk.protocol import (
 from csdesk.server.deps import CurrentUser, State, realm_of
 from csdesk.server.errors import ApiError
 from csdesk.server.feed.notifier import Hold
+from csdesk.server.qa.access import feed_audience
 from csdesk.server.state import ServerState
 from csdesk.server.sync.pull import CursorAhead, Page, PageCache, PageReader
 from csdesk.server.sync.push import push_many
@@ -78,13 +79,14 @@ async def pull(
 ) -> Response:
     """Changes after ``after``; with ``wait`` > 0, waits (long-poll) until there are some."""
     realm = realm_of(user)
+    also = feed_audience(user.role)  # e.g. quality reviews, for supervisors (docs/qa.md)
     cache = _cache(request)
     pages = _pages(request, state)
     notifier = state.notifier
 
     async def fetch_page() -> Page:
         try:
-            return await pages.read(after, limit, realm)
+            return await pages.read(after, limit, realm, also)
         except CursorAhead as exc:
             raise ApiError(
                 400,
@@ -99,7 +101,8 @@ async def pull(
             # PostgreSQL's listener is down (the database may be): what memory holds may be
             # stale, and an outage must answer 503, not an old page.
             return await fetch_page()
-        return await cache.get((after, limit, realm, notifier.head), fetch_page)
+        reader = f"{realm}+{also}" if also else realm
+        return await cache.get((after, limit, reader, notifier.head), fetch_page)
 
     page = await page_now()
     if page.count == 0 and wait > 0:
@@ -194,7 +197,9 @@ def snapshot(entity: Entity, entity_id: str, state: State, user: CurrentUser) ->
                 m.SyncChange.entity == entity.value, m.SyncChange.entity_id == entity_id
             )
         ).scalar_one_or_none()
-    if row is None or (row.realm is not None and row.realm != realm_of(user)):
+    if row is None or (
+        row.realm is not None and row.realm not in (realm_of(user), feed_audience(user.role))
+    ):
         raise ApiError(404, "not_found", f"no {entity.value} with id {entity_id!r}")
     data = None if row.payload is None else orjson.loads(row.payload)
     return SnapshotOut(entity=entity, id=entity_id, seq=row.seq, deleted=row.deleted, data=data)

@@ -1,0 +1,270 @@
+"""Review one conversation against the rubric: a value (or "Not applicable") per criterion,
+comments on chosen messages of the thread, an overall comment, and the weighted score as it
+stands (computed by ``domain.qa``, the server's own formula).
+
+Every control is reached by Tab and by its Alt mnemonic; each criterion's control is a combo
+box named after the criterion, described by its description and weight. The score is
+announced (politely) when it changes. All text is plain. Opened with ``open()``; read
+``scores()``, ``message_comments()`` and ``comment()`` once it is accepted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from csdesk.app.qa import MessageLine, Review, Rubric, score_text, value_text
+from csdesk.domain import qa
+from csdesk.i18n import _
+from csdesk.ui.a11y import announce, name
+from csdesk.ui.plain_text import PlainLabel
+
+__all__ = ["QaReviewDialog"]
+
+
+def _short(text: str, limit: int = 80) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+class QaReviewDialog(QDialog):
+    """Signals: those of QDialog (``accepted``, ``finished(int)``)."""
+
+    def __init__(
+        self,
+        rubric: Rubric,
+        messages: Sequence[MessageLine],
+        existing: Review | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("qa_review_dialog")
+        self.setWindowTitle(_("Review conversation"))
+        self.setAccessibleName(_("Review this conversation against the rubric"))
+        self.rubric = rubric
+        self.messages = list(messages)
+        self._by_id = {msg.id: msg for msg in self.messages}
+        self._comments: list[tuple[str, str]] = []
+        head = PlainLabel(
+            _("Rubric: {name}, version {version}.").format(
+                name=rubric.name, version=rubric.version
+            ),
+            self,
+        )
+        head.setWordWrap(True)
+        # One combo box per criterion, in a scrolling form.
+        form_host = QWidget(self)
+        form = QFormLayout(form_host)
+        self.controls: dict[str, QComboBox] = {}
+        for c in rubric.criteria:
+            box = QComboBox(form_host)
+            box.setObjectName(f"qa_score_{c.key}")
+            box.addItem(value_text(c, None), None)
+            for value in c.choices():
+                box.addItem(value_text(c, value), value)
+            described = (
+                _("{description} Weight {weight}.")
+                .format(description=c.description, weight=c.weight)
+                .strip()
+            )
+            name(box, c.name, described)
+            label = PlainLabel(_("{name} (weight {weight})").format(name=c.name, weight=c.weight))
+            label.setBuddy(box)
+            text = PlainLabel(c.description, form_host)
+            text.setWordWrap(True)
+            column = QVBoxLayout()
+            column.addWidget(box)
+            if c.description:
+                column.addWidget(text)
+            form.addRow(label, column)
+            box.currentIndexChanged.connect(self._rescore)
+            self.controls[c.key] = box
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(form_host)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.score_label = PlainLabel("", self)
+        self.score_label.setObjectName("qa_live_score")
+        # The thread, to choose a message to comment on.
+        self.thread_list = QListWidget(self)
+        self.thread_list.setObjectName("qa_thread")
+        name(self.thread_list, _("Messages"), _("Choose a message, then write a comment on it"))
+        for msg in self.messages:
+            item = QListWidgetItem(msg.sentence)
+            item.setData(Qt.ItemDataRole.AccessibleTextRole, msg.sentence)
+            self.thread_list.addItem(item)
+        if self.messages:
+            self.thread_list.setCurrentRow(0)
+        thread_label = PlainLabel(_("&Messages:"), self)
+        thread_label.setBuddy(self.thread_list)
+        self.note = QPlainTextEdit(self)
+        self.note.setObjectName("qa_message_comment")
+        self.note.setTabChangesFocus(True)
+        name(self.note, _("Comment on the selected message"))
+        note_label = PlainLabel(_("C&omment on the selected message:"), self)
+        note_label.setBuddy(self.note)
+        self.add_button = QPushButton(_("&Add comment"), self)
+        name(self.add_button, _("Add comment"), _("Adds the comment to the selected message"))
+        self.add_button.setAutoDefault(False)
+        self.add_button.clicked.connect(self.add_comment)
+        self.comment_list = QListWidget(self)
+        self.comment_list.setObjectName("qa_comment_list")
+        name(self.comment_list, _("Comments on messages"))
+        comments_label = PlainLabel(_("Comments o&n messages:"), self)
+        comments_label.setBuddy(self.comment_list)
+        self.remove_button = QPushButton(_("&Remove comment"), self)
+        name(self.remove_button, _("Remove comment"), _("Removes the selected comment"))
+        self.remove_button.setAutoDefault(False)
+        self.remove_button.clicked.connect(self.remove_comment)
+        self.overall = QPlainTextEdit(self)
+        self.overall.setObjectName("qa_overall_comment")
+        self.overall.setTabChangesFocus(True)
+        name(self.overall, _("Overall comment"))
+        overall_label = PlainLabel(_("Overall &comment:"), self)
+        overall_label.setBuddy(self.overall)
+        self.problem = PlainLabel("", self)
+        self.problem.setWordWrap(True)
+        self.problem.hide()
+        buttons = QDialogButtonBox(self)
+        self.save_button = QPushButton(_("&Save review"), self)
+        name(self.save_button, _("Save review"), _("Saves the review; it is sent when online"))
+        buttons.addButton(self.save_button, QDialogButtonBox.ButtonRole.AcceptRole)
+        cancel = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        name(cancel, _("Cancel"))
+        self.save_button.clicked.connect(self._save)
+        cancel.clicked.connect(self.reject)
+        add_row = QHBoxLayout()
+        add_row.addStretch(1)
+        add_row.addWidget(self.add_button)
+        remove_row = QHBoxLayout()
+        remove_row.addStretch(1)
+        remove_row.addWidget(self.remove_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(head)
+        layout.addWidget(scroll, 3)
+        layout.addWidget(self.score_label)
+        layout.addWidget(thread_label)
+        layout.addWidget(self.thread_list, 2)
+        layout.addWidget(note_label)
+        layout.addWidget(self.note, 1)
+        layout.addLayout(add_row)
+        layout.addWidget(comments_label)
+        layout.addWidget(self.comment_list, 1)
+        layout.addLayout(remove_row)
+        layout.addWidget(overall_label)
+        layout.addWidget(self.overall, 1)
+        layout.addWidget(self.problem)
+        layout.addWidget(buttons)
+        if existing is not None:
+            self._load(existing)
+        self._rescore(announcing=False)
+        self.resize(720, 760)
+        first = next(iter(self.controls.values()), None)
+        (first or self.overall).setFocus()
+
+    def _load(self, review: Review) -> None:
+        for key, value in review.scores.items():
+            box = self.controls.get(key)
+            if box is not None:
+                index = box.findData(value) if value is not None else 0
+                box.setCurrentIndex(max(index, 0))
+        for message_id, text in review.message_comments:
+            self._append(message_id, text)
+        self.overall.setPlainText(review.comment)
+
+    # --- the score ---------------------------------------------------------------------------
+
+    def scores(self) -> dict[str, int | None]:
+        out: dict[str, int | None] = {}
+        for key, box in self.controls.items():
+            data = box.currentData()
+            out[key] = None if data is None else int(data)
+        return out
+
+    def score(self) -> float | None:
+        return qa.weighted_score(self.rubric.criteria, self.scores())
+
+    def _rescore(self, *_args: object, announcing: bool = True) -> None:
+        text = score_text(self.score())
+        self.score_label.setText(text)
+        if announcing:
+            announce(self, text)
+
+    # --- comments on messages ------------------------------------------------------------------
+
+    def _append(self, message_id: str, text: str) -> None:
+        msg = self._by_id.get(message_id)
+        about = _short(msg.sentence) if msg is not None else _("a message")
+        sentence = _("On {message}: {comment}").format(message=about, comment=text)
+        item = QListWidgetItem(sentence)
+        item.setData(Qt.ItemDataRole.AccessibleTextRole, sentence)
+        self.comment_list.addItem(item)
+        self._comments.append((message_id, text))
+
+    def add_comment(self) -> None:
+        row = self.thread_list.currentRow()
+        text = self.note.toPlainText().strip()
+        if not 0 <= row < len(self.messages):
+            self._tell(_("Choose a message first."))
+            return
+        if not text:
+            self._tell(_("Write the comment first."))
+            self.note.setFocus()
+            return
+        if len(text) > qa.MAX_COMMENT:
+            self._tell(_("A comment is at most {n} characters.").format(n=qa.MAX_COMMENT))
+            return
+        self._append(self.messages[row].id, text)
+        self.note.clear()
+        self.comment_list.setCurrentRow(self.comment_list.count() - 1)
+        announce(self, _("Comment added."))
+        self.thread_list.setFocus()
+
+    def remove_comment(self) -> None:
+        row = self.comment_list.currentRow()
+        if not 0 <= row < len(self._comments):
+            self._tell(_("Choose a comment to remove."))
+            return
+        self.comment_list.takeItem(row)
+        del self._comments[row]
+        announce(self, _("Comment removed."))
+
+    def message_comments(self) -> list[tuple[str, str]]:
+        return list(self._comments)
+
+    def comment(self) -> str:
+        return self.overall.toPlainText().strip()
+
+    # --- saving --------------------------------------------------------------------------------
+
+    def _tell(self, text: str) -> None:
+        self.problem.setText(text)
+        self.problem.show()
+        announce(self, text, assertive=True)
+
+    def _save(self) -> None:
+        if len(self.comment()) > qa.MAX_COMMENT:
+            self._tell(_("The overall comment is at most {n} characters.").format(n=qa.MAX_COMMENT))
+            self.overall.setFocus()
+            return
+        pending = self.note.toPlainText().strip()
+        if pending:
+            self._tell(_("Add or clear the comment on the selected message first."))
+            self.note.setFocus()
+            return
+        self.accept()
