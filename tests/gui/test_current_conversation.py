@@ -121,24 +121,24 @@ def test_each_action_moves_on_and_the_next_acts_on_what_is_shown(
     for cid in (a, b, c):  # a known start: open and mine
         w.ws.set_status(cid, ConversationStatus.OPEN)
     w.reload_list()
-    qtbot.waitUntil(lambda: w.model.ids()[:3] == [a, b, c], timeout=10_000)
+    qtbot.waitUntil(lambda: w.model.ids()[:3] == [a, b, c], timeout=20_000)
     assert w.inbox.select_id(a)
-    qtbot.waitUntil(lambda: _one_current(w, a), timeout=10_000)
+    qtbot.waitUntil(lambda: _one_current(w, a), timeout=20_000)
 
     trigger = {"assign_away": "assign_other"}
     w.actions_[trigger.get(first, first)].trigger()
-    qtbot.waitUntil(lambda: _one_current(w, b), timeout=10_000)
-    qtbot.waitUntil(lambda: _done(w, first, a, alex), timeout=10_000)
+    qtbot.waitUntil(lambda: _one_current(w, b), timeout=20_000)
+    qtbot.waitUntil(lambda: _done(w, first, a, alex), timeout=20_000)
     # The list catches up (a leaves Mine unless it is only pending): still one current.
-    qtbot.waitUntil(lambda: not w._reorder_pending, timeout=10_000)
+    qtbot.waitUntil(lambda: not w._reorder_pending, timeout=20_000)
     w.reload_list()
-    qtbot.waitUntil(lambda: not w._reorder_pending, timeout=10_000)
+    qtbot.waitUntil(lambda: not w._reorder_pending, timeout=20_000)
     assert _one_current(w, b)
     before_a = _state(w, a)
 
     w.actions_[trigger.get(second, second)].trigger()
-    qtbot.waitUntil(lambda: _done(w, second, b, alex), timeout=10_000)
-    qtbot.waitUntil(lambda: _one_current(w, c), timeout=10_000)
+    qtbot.waitUntil(lambda: _done(w, second, b, alex), timeout=20_000)
+    qtbot.waitUntil(lambda: _one_current(w, c), timeout=20_000)
     assert _state(w, a) == before_a  # the second action did not touch the first conversation
     assert answers == [
         {"snooze": "Snooze", "assign_away": "Assign to"}[x]
