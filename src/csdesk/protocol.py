@@ -49,6 +49,8 @@ class Entity(StrEnum):
     CALLBACK = "callback"  # a promised call back: when, to whom, assigned to an agent or the queue
     OUTREACH = "outreach"  # a late order to tell the customer about
     SURVEY_ANSWER = "survey_answer"
+    AGENT_STATUS = "agent_status"  # an agent's status now (docs/floor.md)
+    FLOOR_MESSAGE = "floor_message"  # a supervisor's message to one agent's desk
 
 
 class MutationType(StrEnum):
@@ -83,6 +85,9 @@ class MutationType(StrEnum):
     CONVERSATION_START = "conversation.start"  # a new outbound conversation to a customer
     OUTREACH_SEND = "outreach.send"  # write to a late order's customer (starts a conversation)
     OUTREACH_DISMISS = "outreach.dismiss"  # decide not to write about a late order
+    # The live floor (docs/floor.md): an agent's chosen status; a supervisor's message.
+    AGENT_SET_STATUS = "agent.set_status"
+    FLOOR_MESSAGE_SEND = "floor.message"
 
 
 class RejectCode(StrEnum):

@@ -33,6 +33,8 @@ from csdesk.server.config import ServerConfig
 from csdesk.server.edge import bad_text, body_cap, outage
 from csdesk.server.feed import log as feed_log
 from csdesk.server.feed.notifier import listen_postgres
+from csdesk.server.floor.presence import DeskSeen, FloorSweeper
+from csdesk.server.floor.routes import router as floor_router
 from csdesk.server.kpis.routes import router as kpis_router
 from csdesk.server.outreach.scanner import OutreachScanner
 from csdesk.server.presence.routes import router as presence_router
@@ -61,6 +63,7 @@ def create_app(config: ServerConfig, *, migrate: bool = True) -> FastAPI:
     channels = ChannelRuntime(state)
     store_runtime = StoreRuntime(state)
     upload_sweeper = UploadSweeper(state)
+    desks_seen = DeskSeen()  # the pulls note who is connected; the floor sweeper writes it
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -88,9 +91,14 @@ def create_app(config: ServerConfig, *, migrate: bool = True) -> FastAPI:
         waker.start()
         outreach_scanner = OutreachScanner(state)
         outreach_scanner.start()
+        floor_sweeper = FloorSweeper(
+            state, desks_seen, config.floor_sweep_seconds, config.agent_offline_seconds
+        )
+        floor_sweeper.start()
         try:
             yield
         finally:
+            await floor_sweeper.stop()
             await outreach_scanner.stop()
             await waker.stop()
             await upload_sweeper.stop()
@@ -116,6 +124,7 @@ def create_app(config: ServerConfig, *, migrate: bool = True) -> FastAPI:
     app.state.channels = channels
     app.state.stores = store_runtime
     app.state.chat = ChatRuntime(state)
+    app.state.desks_seen = desks_seen
     errors.install(app)
 
     def body_limit(path: str) -> int:
@@ -152,4 +161,5 @@ def create_app(config: ServerConfig, *, migrate: bool = True) -> FastAPI:
     app.include_router(store_webhooks_router)
     app.include_router(stores_admin_router)
     app.include_router(kpis_router)
+    app.include_router(floor_router)
     return app

@@ -149,6 +149,16 @@ class ServerConfig:
     #: The shop's currency (ISO 4217), which the customer figures are computed in; orders in
     #: another currency are counted apart, never mixed in. $CSDESK_SHOP_CURRENCY (default EUR).
     shop_currency: str = field(default_factory=lambda: shop_currency_from_env())
+    #: An agent whose desk has not pulled for this long shows "Offline" (a desk long-polls at
+    #: least every ~25 s). $CSDESK_AGENT_OFFLINE_SECONDS, default 90.
+    agent_offline_seconds: float = field(
+        default_factory=lambda: _env_seconds("CSDESK_AGENT_OFFLINE_SECONDS", 90.0)
+    )
+    #: How often the server writes which desks it heard and marks the unheard offline.
+    #: $CSDESK_FLOOR_SWEEP_SECONDS, default 5.
+    floor_sweep_seconds: float = field(
+        default_factory=lambda: _env_seconds("CSDESK_FLOOR_SWEEP_SECONDS", 5.0)
+    )
 
 
 def shop_currency_from_env() -> str:

@@ -32,10 +32,12 @@ ENTITY_MODELS: dict[Entity, type[m.Base]] = {
     Entity.CALLBACK: m.Callback,
     Entity.OUTREACH: m.Outreach,
     Entity.SURVEY_ANSWER: m.SurveyAnswer,
+    Entity.AGENT_STATUS: m.AgentStatusRow,
+    Entity.FLOOR_MESSAGE: m.FloorMessage,
 }
 MODEL_ENTITIES: dict[type[m.Base], Entity] = {v: k for k, v in ENTITY_MODELS.items()}
 #: Entities every realm sees (they carry no customer data).
-GLOBAL_ENTITIES = frozenset({Entity.USER, Entity.TEAM})
+GLOBAL_ENTITIES = frozenset({Entity.USER, Entity.TEAM, Entity.AGENT_STATUS})
 
 
 def table_of(entity: Entity) -> Table:

@@ -1,0 +1,108 @@
+"""Whether an agent's desk is connected: "Offline" after ``agent_offline_seconds`` unheard.
+
+A desk is always long-polling the change feed (a pull at least every ~25 s), so the pull is
+the heartbeat. The pull route only notes the time in memory (:class:`DeskSeen`: no database
+write on the hottest path); :class:`FloorSweeper` writes what was noted every few seconds and
+marks online the agents heard from and offline those unheard for the TTL. Several server
+processes on one PostgreSQL each write what they heard, and any of them may mark an agent
+offline: ``seen_at`` is the latest any process heard, so none marks offline a desk another one
+is serving.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from csdesk.server.floor import status
+from csdesk.server.state import ServerState
+from csdesk.storage import models as m
+from csdesk.storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+
+class DeskSeen:
+    """user id -> when their desk last pulled, since the sweeper last took them. Touched only
+    on the server's event loop (pull) and swapped out whole by the sweeper."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, datetime] = {}
+
+    def note(self, user_id: str, at: datetime | None = None) -> None:
+        self._seen[user_id] = at or utcnow()
+
+    def take(self) -> dict[str, datetime]:
+        seen, self._seen = self._seen, {}
+        return seen
+
+
+def sweep(
+    state: ServerState, seen: dict[str, datetime], now: datetime, ttl: timedelta
+) -> list[str]:
+    """Write ``seen``, then bring ``online`` up to date; the agents whose status changed."""
+    changed: list[str] = []
+    with state.writes() as s:
+        for user_id in sorted(seen):
+            if s.get(m.User, user_id) is None:
+                continue
+            status.ensure(s, user_id, seen[user_id])
+            status.mark_seen(s, user_id, seen[user_id])
+        s.flush()
+        R = m.AgentStatusRow
+        cutoff = now - ttl
+        rows = s.execute(select(R.id, R.online, R.seen_at).order_by(R.id)).all()
+        for user_id, online, seen_at in rows:
+            heard = seen_at is not None and seen_at >= cutoff
+            if heard != online and status.change(s, user_id, now, online=heard):
+                changed.append(user_id)
+        s.commit()
+    return changed
+
+
+class FloorSweeper:
+    """Runs :func:`sweep` every ``interval`` seconds until stopped (``SnoozeWaker``'s shape)."""
+
+    def __init__(self, state: ServerState, seen: DeskSeen, interval: float, ttl: float) -> None:
+        self.state = state
+        self.seen = seen
+        self.interval = max(interval, 0.05)
+        self.ttl = timedelta(seconds=max(ttl, 1.0))
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._task = asyncio.create_task(self._run(), name="csdesk-floor-sweeper")
+
+    async def stop(self) -> None:
+        self._stop.set()
+        task, self._task = self._task, None
+        if task is not None:
+            try:
+                await asyncio.wait_for(task, 10)
+            except TimeoutError:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    def run_once(self, seen: dict[str, datetime], now: datetime | None = None) -> list[str]:
+        return sweep(self.state, seen, now or utcnow(), self.ttl)
+
+    async def _run(self) -> None:
+        while not self._stop.is_set():
+            seen = self.seen.take()  # on the loop, where the pulls note
+            try:
+                changed = await asyncio.to_thread(self.run_once, seen)
+                if changed:
+                    log.info("%d agent status(es) changed with their desks", len(changed))
+            except Exception:
+                log.exception("the floor sweep failed; trying again")
+                for user_id, at in seen.items():  # not lost: noted again for the next round
+                    self.seen._seen.setdefault(user_id, at)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self.interval)
