@@ -33,6 +33,7 @@ from csdesk.server.config import ServerConfig
 from csdesk.server.edge import bad_text, body_cap, outage
 from csdesk.server.feed import log as feed_log
 from csdesk.server.feed.notifier import listen_postgres
+from csdesk.server.floor.colleagues import DemoColleagues
 from csdesk.server.floor.presence import DeskSeen, FloorSweeper
 from csdesk.server.floor.routes import router as floor_router
 from csdesk.server.kpis.routes import router as kpis_router
@@ -80,10 +81,13 @@ def create_app(config: ServerConfig, *, migrate: bool = True) -> FastAPI:
                 )
             )
         simulator = None
+        colleagues: DemoColleagues | None = None
         if config.simulate_customers_seconds:
             from csdesk.server.simulator import CustomerSimulator
 
             simulator = CustomerSimulator.start(state)
+            colleagues = DemoColleagues(state, desks_seen)  # the demo floor stays connected
+            colleagues.start()
         await channels.start()
         await store_runtime.start()
         upload_sweeper.start()
@@ -106,6 +110,8 @@ def create_app(config: ServerConfig, *, migrate: bool = True) -> FastAPI:
             await channels.stop()
             if simulator is not None:
                 await simulator.stop()
+            if colleagues is not None:
+                await colleagues.stop()
             if listener is not None:
                 listener.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

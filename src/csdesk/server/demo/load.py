@@ -96,6 +96,7 @@ def seed_demo(
                 changes += len(block.items)
             changes += _seed_scripts(s, anchor)
             changes += _seed_figures(s, anchor)
+            changes += _seed_floor(s, anchor)
             s.commit()
         finally:
             if collecting:
@@ -115,6 +116,13 @@ def _seed_figures(s: Session, at: datetime) -> int:
     rows = refresh_all(s, shop_currency_from_env(), at=at)
     feed.append(s, [feed.item_for(row) for row in rows])
     return len(rows)
+
+
+def _seed_floor(s: Session, at: datetime) -> int:
+    """The demo staff's statuses now and their recent history (``demo.floor``)."""
+    from csdesk.server.demo.floor import seed_floor
+
+    return seed_floor(s, at)
 
 
 def _seed_scripts(s: Session, at: datetime) -> int:
