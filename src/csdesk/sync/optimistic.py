@@ -166,6 +166,8 @@ def affected(mtype: str, args: Mapping[str, Any]) -> list[Pair]:
         return [(Entity.OUTREACH, str(args["outreach_id"]))]
     if mtype == MutationType.FLOOR_MESSAGE_SEND:
         return [(Entity.FLOOR_MESSAGE, str(args["message_id"]))]
+    if mtype == MutationType.AGENT_SET_STATUS:
+        return []  # my own row: the effect shadows it (the arguments do not name me)
     if mtype in REQUIRED_ARGS:
         return [(Entity.CONVERSATION, str(args["conversation_id"]))]
     return []

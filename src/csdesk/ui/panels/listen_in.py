@@ -68,6 +68,7 @@ class ListenInDialog(QDialog):
             conv, ctx, assignee = result
             before = len(self.panel.current.messages) if self.panel.current else None
             self.panel.show_conversation(conv, ctx.name if ctx else "", assignee)
+            self.panel.composer.setEnabled(False)  # showing one enables it: never here
             if announce_it:
                 announce(self, _("Listening in: {header}").format(header=self.panel.header.text()))
             elif conv is not None and before is not None and len(conv.messages) > before:
