@@ -26,7 +26,9 @@ def _table(parent: QWidget, object_name: str, model: SentenceTableModel) -> QTab
     view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     view.setTabKeyNavigation(False)  # Tab leaves the table, arrows move inside
     view.verticalHeader().hide()
-    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    # Tens of rows at most: fitting columns to their contents costs nothing here (it is the
+    # trap on big models, see PLATFORM-NOTES), and names are never cut short.
+    view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     view.horizontalHeader().setStretchLastSection(True)
     view.setWordWrap(False)
     return view
@@ -69,9 +71,9 @@ class FloorBoard(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addWidget(queues_title)
-        layout.addWidget(self.queues, 2)
+        layout.addWidget(self.queues, 3)
         layout.addWidget(agents_title)
-        layout.addWidget(self.agents, 3)
+        layout.addWidget(self.agents, 2)
         self.queues.activated.connect(lambda i: self._activated("queue", self.queue_model, i))
         self.agents.activated.connect(lambda i: self._activated("agent", self.agent_model, i))
 
