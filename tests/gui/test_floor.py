@@ -203,14 +203,15 @@ def test_reassign_and_message_an_agent_reach_their_desk(
     f.board.agents.setFocus()
     f.board.agents.setCurrentIndex(f.board.agent_model.index(row, 0))
     monkeypatch.setattr(
-        floor_window_module, "ask_text", lambda *_a, **_k: "Please take the returns queue"
+        floor_window_module, "ask_text", lambda *_a, **_k: "<b>Please</b> take the returns queue"
     )
     told: list[str] = []
     alex.window.announced.connect(told.append)
     with qtbot.waitSignal(alex.window.floor_desk.note_shown, timeout=20_000) as shown:
         f.actions_["floor_message"].trigger()
-    assert shown.args == ["Message from Sam Okafor: Please take the returns queue"]
+    assert shown.args == ["Message from Sam Okafor: <b>Please</b> take the returns queue"]
     assert alex.window.notice_label.text() == shown.args[0]
+    assert alex.window.notice_label.textFormat() == Qt.TextFormat.PlainText  # never rich text
     assert shown.args[0] in told
 
 
