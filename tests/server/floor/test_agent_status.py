@@ -304,3 +304,16 @@ def test_status_time_bad_periods_are_4xx(
     sue = Raw.signed_in(floor_server, shared_users["sue"])
     r = sue.get("/api/v1/floor/status-time", params=params)
     assert 400 <= r.status_code < 500, r.text
+
+
+def test_signing_out_is_offline_at_once(
+    floor_server: ServerProcess, shared_users: dict[str, TestUser]
+) -> None:
+    adm = Raw.signed_in(floor_server, shared_users["adm"])
+    sue = Raw.signed_in(floor_server, shared_users["sue"])
+    adm_id = shared_users["adm"].id
+    assert set_status(adm, "available")["status"] == "applied"
+    assert statuses(sue)[adm_id]["status"] == "available"
+    assert adm.post("/api/v1/auth/logout").status_code == 204
+    assert statuses(sue)[adm_id]["status"] == "offline"  # no TTL to wait for
+    assert statuses(sue)[adm_id]["chosen"] == "available"

@@ -16,7 +16,7 @@ import contextlib
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from csdesk.server.floor import status
 from csdesk.server.state import ServerState
@@ -39,6 +39,29 @@ class DeskSeen:
     def take(self) -> dict[str, datetime]:
         seen, self._seen = self._seen, {}
         return seen
+
+    def forget(self, user_id: str) -> None:
+        """The desk signed out: what it said before must not bring it back online."""
+        self._seen.pop(user_id, None)
+
+
+def signed_out(state: ServerState, seen: DeskSeen | None, user_id: str) -> None:
+    """Offline at once when the agent signs out (not a TTL later). Another desk of theirs
+    that is still pulling brings them back online at the next sweep."""
+    if seen is not None:
+        seen.forget(user_id)
+    with state.writes() as s:
+        if s.get(m.AgentStatusRow, user_id) is None:
+            return
+        R = m.AgentStatusRow
+        s.execute(
+            update(R)
+            .where(R.id == user_id)
+            .values(seen_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        status.change(s, user_id, utcnow(), online=False)
+        s.commit()
 
 
 def sweep(
