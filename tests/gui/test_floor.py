@@ -59,6 +59,7 @@ def floors(qtbot: QtBot) -> Iterator[list[FloorWindow]]:
     yield made
     for f in made:
         f.close()
+        f.tasks.shutdown()
         f.deleteLater()
 
 
@@ -222,6 +223,7 @@ def controllers() -> Iterator[list[Controller]]:
     for c in made:
         if c.floor is not None:
             c.floor.close()
+            c.floor.deleteLater()
         if c.session is not None:
             c.session.window.close()
         if c.dialog is not None:

@@ -565,6 +565,9 @@ class Controller(QObject):
     def shutdown(self) -> None:
         """The long-poll closes first (the server then has nothing to wait for), the server
         child is told to stop and does so while the desk closes its own workers and cache."""
+        if self.floor is not None:  # the supervisor's floor reads the cache closed below
+            self.floor.stop()
+            self.floor.tasks.shutdown()
         if self.session is not None:
             self.session.engine.stop()
         if self.embedded is not None and self.embedded.proc.poll() is None:

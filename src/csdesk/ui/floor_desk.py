@@ -9,6 +9,7 @@ Signals: ``floor_requested()`` — the agent asked for the supervisor's floor (C
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QPushButton, QStatusBar, QWidget
@@ -25,6 +26,9 @@ from csdesk.ui.actions import ActionRegistry
 from csdesk.ui.bridge import SyncBridge
 from csdesk.ui.choose import choose_item
 from csdesk.ui.tasks import Tasks
+
+#: A supervisor's message older than this is history, not news (a new cache syncing).
+RECENT = timedelta(minutes=15)
 
 
 class FloorDesk(QObject):
@@ -124,7 +128,10 @@ class FloorDesk(QObject):
             self.tasks.run(lambda: floor.notes_for_me(self.ws, ids), self._notes)
 
     def _notes(self, notes: list[floor.FloorNote]) -> None:
+        fresh = utcnow() - RECENT
         for note in notes:
+            if note.at < fresh:
+                continue  # a new cache's first sync brings old ones: not news
             text = note.sentence()
             self.notice(text)
             self.say(text, assertive=True)

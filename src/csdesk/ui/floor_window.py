@@ -12,9 +12,11 @@ Signals: ``announced(str)`` — every announcement (for tests and speech).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import QDialogButtonBox, QMainWindow, QTabWidget, QWidget
 
 from csdesk.app import floor
@@ -85,6 +87,18 @@ class FloorWindow(QMainWindow):
         self._reload_approvals()
         self.board.queues.setFocus()
 
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Closed (signed out, or the app quits): no more clock, no more sync news."""
+        self.stop()
+        super().closeEvent(event)
+
+    def stop(self) -> None:
+        self._clock.stop()
+        with contextlib.suppress(RuntimeError, TypeError):
+            self.bridge.changes.disconnect(self.on_changes)
+        for dialog in list(self.listening):
+            dialog.close()
+
     def add_tab(self, widget: QWidget, title: str) -> int:
         """Add ``widget`` as a tab (e.g. the KPI dashboard); its index. Ctrl+Tab moves."""
         at = self.tabs.addTab(widget, title)
@@ -96,6 +110,10 @@ class FloorWindow(QMainWindow):
         self.announced.emit(text)
 
     def bring_up(self) -> None:
+        if not self._clock.isActive():  # closed earlier: follow the floor again
+            self._clock.start()
+            self.bridge.changes.connect(self.on_changes)
+            self.reload()
         self.show()
         self.raise_()
         self.activateWindow()

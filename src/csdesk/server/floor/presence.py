@@ -16,7 +16,7 @@ import contextlib
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 
 from csdesk.server.floor import status
 from csdesk.server.state import ServerState
@@ -69,14 +69,30 @@ def sweep(
 ) -> list[str]:
     """Write ``seen``, then bring ``online`` up to date; the agents whose status changed."""
     changed: list[str] = []
+    R = m.AgentStatusRow
     with state.writes() as s:
-        for user_id in sorted(seen):
-            if s.get(m.User, user_id) is None:
-                continue
-            status.ensure(s, user_id, seen[user_id])
-            status.mark_seen(s, user_id, seen[user_id])
-        s.flush()
-        R = m.AgentStatusRow
+        if seen:
+            ids = sorted(seen)
+            known = set(s.scalars(select(m.User.id).where(m.User.id.in_(ids))))
+            have = set(s.scalars(select(R.id).where(R.id.in_(ids))))
+            for user_id in ids:
+                if user_id in known and user_id not in have:
+                    status.ensure(s, user_id, seen[user_id])  # a first desk: offline until below
+            s.flush()
+            # One statement for every desk heard (thousands of long-polls: one round trip).
+            t = R.__table__
+            assert isinstance(t, Table)
+            params = [{"uid": u, "at": seen[u]} for u in ids if u in known]
+            if params:
+                s.connection().execute(
+                    update(t)
+                    .where(
+                        t.c.id == bindparam("uid"),
+                        t.c.seen_at.is_(None) | (t.c.seen_at < bindparam("at")),
+                    )
+                    .values(seen_at=bindparam("at")),
+                    params,
+                )
         cutoff = now - ttl
         rows = s.execute(select(R.id, R.online, R.seen_at).order_by(R.id)).all()
         for user_id, online, seen_at in rows:

@@ -5,6 +5,8 @@ customer write. Listening marks nothing as read and sends nothing.
 
 from __future__ import annotations
 
+import contextlib
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QVBoxLayout, QWidget
 
@@ -34,7 +36,7 @@ class ListenInDialog(QDialog):
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.ws, self.tasks, self.cid = ws, tasks, conversation_id
+        self.ws, self.tasks, self.cid, self.bridge = ws, tasks, conversation_id, bridge
         self.setObjectName("listen_in_dialog")
         title = _("Listening in (read-only)")
         self.setWindowTitle(title)
@@ -54,6 +56,11 @@ class ListenInDialog(QDialog):
         bridge.changes.connect(self.on_changes)
         self.resize(900, 700)
         self.load(announce_it=True)
+
+    def done(self, result: int) -> None:
+        with contextlib.suppress(RuntimeError, TypeError):
+            self.bridge.changes.disconnect(self.on_changes)
+        super().done(result)
 
     def load(self, *, announce_it: bool = False) -> None:
         cid, ws = self.cid, self.ws
