@@ -108,6 +108,9 @@ class StatusTimesOut(BaseModel):
 def _aware(name: str, value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ApiError(422, "invalid", f"{name} needs a time zone (e.g. 2026-12-01T00:00:00Z)")
+    # Years 0001 and 9999 overflow when moved to UTC; nobody asks about them anyway.
+    if not 1970 <= value.year <= 2200:
+        raise ApiError(422, "invalid", f"{name} must be between 1970 and 2200")
     return value
 
 
