@@ -26,7 +26,7 @@ def main() -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "xcb" if os.environ.get("DISPLAY") else "offscreen")
     os.environ["CSDESK_DATA_DIR"] = tempfile.mkdtemp(prefix="csdesk-floor-")
 
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtWidgets import QApplication, QWidget
     from tests.helpers.qtwait import pump_until
     from tests.helpers.server import ServerProcess
 
@@ -37,7 +37,9 @@ def main() -> int:
     from csdesk.theme.themes import get_theme
     from csdesk.ui.app import apply_theme
     from csdesk.ui.bridge import SyncBridge
+    from csdesk.ui.floor_tabs import add_supervisor_tabs
     from csdesk.ui.floor_window import FloorWindow
+    from csdesk.ui.panels.dashboard import DashboardPanel
 
     app = QApplication([])
     tmp = Path(os.environ["CSDESK_DATA_DIR"])
@@ -63,12 +65,21 @@ def main() -> int:
         apply_theme(app, theme, 1.0)
         pump_until(lambda: cache.cursor() >= cache.head() > 0, 60)
         window = FloorWindow(ws, bridge, theme)
+        add_supervisor_tabs(window, QWidget())
         window.resize(1400, 900)
         window.show()
         pump_until(lambda: window.board.board is not None, 20)
         pump_until(lambda: False, 1.5)  # let the layout settle
         window.grab().save(str(args.out))
         print(args.out)
+        dashboard = window.findChild(DashboardPanel, "floor_dashboard")
+        assert dashboard is not None
+        window.tabs.setCurrentWidget(dashboard)
+        pump_until(lambda: dashboard.report is not None, 30)
+        pump_until(lambda: False, 1.5)
+        kpis = args.out.with_name(args.out.name.replace("floor-", "floor-kpis-"))
+        window.grab().save(str(kpis))
+        print(kpis)
         window.close()
         sync.stop(5)
         cache.close()
