@@ -53,6 +53,8 @@ class Entity(StrEnum):
     # Quality review (issue 12, docs/qa.md): a rubric version; a review (leads' feed only).
     QA_RUBRIC = "qa_rubric"
     QA_REVIEW = "qa_review"
+    AGENT_STATUS = "agent_status"  # an agent's status now (docs/floor.md)
+    FLOOR_MESSAGE = "floor_message"  # a supervisor's message to one agent's desk
 
 
 class MutationType(StrEnum):
@@ -96,6 +98,9 @@ class MutationType(StrEnum):
     # Quality review (issue 12): supervisors and administrators only.
     QA_RUBRIC_SAVE = "qa.rubric.save"  # a new version of a rubric (older reviews keep theirs)
     QA_REVIEW_SAVE = "qa.review.save"  # create or edit a review of a conversation
+    # The live floor (docs/floor.md): an agent's chosen status; a supervisor's message.
+    AGENT_SET_STATUS = "agent.set_status"
+    FLOOR_MESSAGE_SEND = "floor.message"
 
 
 class RejectCode(StrEnum):

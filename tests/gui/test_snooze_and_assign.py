@@ -46,7 +46,7 @@ def test_the_assign_list_offers_only_who_can_read_it(
     offered: list[str] = []
 
     def choose_item(*args: Any, **_kw: Any) -> int | None:
-        offered.extend(args[3])
+        offered.extend(str(label).split(" — ")[0] for label in args[3])  # without the status
         return None  # the agent cancels
 
     monkeypatch.setattr(conversation_actions, "choose_item", choose_item)

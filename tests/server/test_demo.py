@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 import string
 import subprocess
@@ -366,7 +367,7 @@ def test_feed_holds_every_synced_row_exactly_once(seeded: Engine) -> None:
     assert len(feed) == rows == len(realms) == head
     assert len({(e, i) for e, i, _r in feed}) == rows
     for entity, ident, realm in feed:
-        everywhere = {e.value for e in GLOBAL_ENTITIES}  # users, teams, training scenarios
+        everywhere = {e.value for e in GLOBAL_ENTITIES}  # users, teams, statuses, scenarios
         expected = None if entity in everywhere else realms[(entity, ident)]
         # Quality reviews go to a narrower audience of their realm (supervisors, docs/qa.md).
         expected = FEED_AUDIENCES.get(Entity(entity), expected)
@@ -400,9 +401,8 @@ def test_live_server_initial_sync_by_realm(db_url: str, tmp_path: Path) -> None:
     assert len(ids(changes, "user")) == len(DEMO_USERS)
     assert all("password_hash" not in (c["data"] or {}) for c in changes)
     assert ids(t_changes, "conversation") == train
-    assert all(
-        c["data"]["realm"] == TRAIN for c in t_changes if c["entity"] not in ("user", "team")
-    )
+    global_entities = ("user", "team", "agent_status")  # no customer data: every realm's
+    assert all(c["data"]["realm"] == TRAIN for c in t_changes if c["entity"] not in global_entities)
 
 
 def test_cli_seed_demo_prints_the_summary(tmp_path: Path) -> None:
@@ -415,3 +415,28 @@ def test_cli_seed_demo_prints_the_summary(tmp_path: Path) -> None:
     assert again.returncode == 0 and "nothing seeded" in again.stdout
     with engine_for(url) as engine, engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM customers")).scalar() == 12 + 6
+
+
+def test_demo_staff_have_statuses_and_a_history_without_gaps(seeded: Engine) -> None:
+    from csdesk.server.demo.floor import NOW as STATUS_NOW
+
+    with Session(seeded) as s:
+        users = {u.id: u.username for u in s.scalars(select(m.User))}
+        rows = {users[r.id]: r for r in s.scalars(select(m.AgentStatusRow))}
+        assert set(rows) == set(STATUS_NOW)
+        assert rows["alex"].status == "on_break" and rows["priya"].status == "available"
+        assert all(r.online for r in rows.values())
+        for uid, username in users.items():
+            spans = s.scalars(
+                select(m.AgentStatusSpan)
+                .where(m.AgentStatusSpan.user_id == uid)
+                .order_by(m.AgentStatusSpan.started_at)
+            ).all()
+            if username not in rows:
+                assert not spans
+                continue
+            assert len({sp.status for sp in spans}) >= 4  # a believable mix
+            assert spans[-1].ended_at is None and spans[-1].status == rows[username].status
+            assert spans[-1].started_at == rows[username].since
+            for a, b in itertools.pairwise(spans):
+                assert a.ended_at == b.started_at  # contiguous, never overlapping

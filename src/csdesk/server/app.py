@@ -34,6 +34,9 @@ from csdesk.server.crm.backfill import FiguresBackfill
 from csdesk.server.edge import bad_text, body_cap, outage
 from csdesk.server.feed import log as feed_log
 from csdesk.server.feed.notifier import listen_postgres
+from csdesk.server.floor.colleagues import DemoColleagues
+from csdesk.server.floor.presence import DeskSeen, FloorSweeper
+from csdesk.server.floor.routes import router as floor_router
 from csdesk.server.kpis.routes import router as kpis_router
 from csdesk.server.outreach.scanner import OutreachScanner
 from csdesk.server.presence.routes import router as presence_router
@@ -66,6 +69,7 @@ def create_app(config: ServerConfig, *, migrate: bool = True) -> FastAPI:
     channels = ChannelRuntime(state)
     store_runtime = StoreRuntime(state)
     upload_sweeper = UploadSweeper(state)
+    desks_seen = DeskSeen()  # the pulls note who is connected; the floor sweeper writes it
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -82,10 +86,13 @@ def create_app(config: ServerConfig, *, migrate: bool = True) -> FastAPI:
                 )
             )
         simulator = None
+        colleagues: DemoColleagues | None = None
         if config.simulate_customers_seconds:
             from csdesk.server.simulator import CustomerSimulator
 
             simulator = CustomerSimulator.start(state)
+            colleagues = DemoColleagues(state, desks_seen)  # the demo floor stays connected
+            colleagues.start()
         await channels.start()
         await store_runtime.start()
         upload_sweeper.start()
@@ -95,9 +102,14 @@ def create_app(config: ServerConfig, *, migrate: bool = True) -> FastAPI:
         outreach_scanner.start()
         figures = FiguresBackfill(state)
         figures.start()
+        floor_sweeper = FloorSweeper(
+            state, desks_seen, config.floor_sweep_seconds, config.agent_offline_seconds
+        )
+        floor_sweeper.start()
         try:
             yield
         finally:
+            await floor_sweeper.stop()
             await figures.stop()
             await outreach_scanner.stop()
             await waker.stop()
@@ -106,6 +118,8 @@ def create_app(config: ServerConfig, *, migrate: bool = True) -> FastAPI:
             await channels.stop()
             if simulator is not None:
                 await simulator.stop()
+            if colleagues is not None:
+                await colleagues.stop()
             if listener is not None:
                 listener.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -124,6 +138,7 @@ def create_app(config: ServerConfig, *, migrate: bool = True) -> FastAPI:
     app.state.channels = channels
     app.state.stores = store_runtime
     app.state.chat = ChatRuntime(state)
+    app.state.desks_seen = desks_seen
     errors.install(app)
 
     def body_limit(path: str) -> int:
@@ -169,4 +184,5 @@ def create_app(config: ServerConfig, *, migrate: bool = True) -> FastAPI:
     app.state.surveys = SurveyRuntime(state)
     app.include_router(surveys_router)
     app.include_router(qa_router)
+    app.include_router(floor_router)
     return app

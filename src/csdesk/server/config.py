@@ -154,6 +154,16 @@ class ServerConfig:
     #: When satisfaction surveys go out and what is a low score: $CSDESK_SURVEY_* (see
     #: ``server.surveys.rules`` and docs/surveys.md).
     surveys: SurveyRules = field(default_factory=lambda: SurveyRules.from_env())
+    #: An agent whose desk has not pulled for this long shows "Offline" (a desk long-polls at
+    #: least every ~25 s). $CSDESK_AGENT_OFFLINE_SECONDS, default 90.
+    agent_offline_seconds: float = field(
+        default_factory=lambda: _env_seconds("CSDESK_AGENT_OFFLINE_SECONDS", 90.0)
+    )
+    #: How often the server writes which desks it heard and marks the unheard offline.
+    #: $CSDESK_FLOOR_SWEEP_SECONDS, default 5.
+    floor_sweep_seconds: float = field(
+        default_factory=lambda: _env_seconds("CSDESK_FLOOR_SWEEP_SECONDS", 5.0)
+    )
 
 
 def shop_currency_from_env() -> str:

@@ -14,6 +14,7 @@ from csdesk.server.config import ServerConfig
 from csdesk.server.crm import hooks as crm_hooks
 from csdesk.server.feed import log as feed_log
 from csdesk.server.feed.notifier import Notifier
+from csdesk.server.floor import hooks as floor_hooks
 from csdesk.storage.db import make_engine, read_session_factory, session_factory
 
 
@@ -34,6 +35,7 @@ class ServerState:
         writes = session_factory(engine)
         feed_log.install(writes, notifier.publish, notifier.pending)
         crm_hooks.install(writes, config.shop_currency)  # figures and timeline, same commit
+        floor_hooks.install(writes)  # "On a call" follows the calls, same commit
         attachments = AttachmentStore(config.data_dir / "attachments")
         reads = read_session_factory(engine)
 

@@ -939,3 +939,49 @@ class QaReview(Synced, Base):
     #: When it was first saved: the KPI period it counts in (an edit does not move it).
     reviewed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     edited_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+
+
+# --- the live floor: agent status and supervisors' messages (docs/floor.md) ----------------
+
+
+class AgentStatusRow(Synced, Base):
+    """One agent's status now (``domain.agent_status``): ``id`` is the user's id. ``chosen``
+    is what the agent picked; ``on_call`` and ``online`` are the server's own facts; ``status``
+    is what follows from the three, and ``since`` when it last changed. Synced to every desk
+    (it carries no customer data). ``seen_at`` (server-only) is when the agent's desk last
+    pulled, written by ``server.floor.presence``, never through the ORM (no feed traffic)."""
+
+    __tablename__ = "agent_statuses"
+    status: Mapped[str] = mapped_column(String(16))
+    chosen: Mapped[str] = mapped_column(String(16))
+    on_call: Mapped[bool] = mapped_column(Boolean, default=False)
+    online: Mapped[bool] = mapped_column(Boolean, default=False)
+    since: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Who made the last change (the agent, or None: the server itself).
+    set_by_id: Mapped[str | None] = mapped_column(String(36))
+    seen_at: Mapped[datetime | None] = mapped_column(info=SERVER_ONLY)
+
+
+class AgentStatusSpan(Base):
+    """A stretch of time one agent spent in one status: append-only history, one open span
+    (``ended_at`` None) per agent. Time per status per period sums these (``server.floor
+    .history``). Server-only."""
+
+    __tablename__ = "agent_status_spans"
+    __table_args__ = (Index("ix_agent_status_spans_user_started", "user_id", "started_at"),)
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(String(36))
+    status: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class FloorMessage(Synced, Base):
+    """A supervisor's message to one agent's desk, shown and announced there. ``realm`` is
+    the recipient's, so a message to a trainee never reaches production desks and back."""
+
+    __tablename__ = "floor_messages"
+    to_user_id: Mapped[str] = mapped_column(String(36), index=True)
+    from_user_id: Mapped[str] = mapped_column(String(36))
+    from_name: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)

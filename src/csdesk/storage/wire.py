@@ -35,10 +35,12 @@ ENTITY_MODELS: dict[Entity, type[m.Base]] = {
     Entity.TRAINING_SCENARIO: m.TrainingScenario,
     Entity.QA_RUBRIC: m.QaRubric,
     Entity.QA_REVIEW: m.QaReview,
+    Entity.AGENT_STATUS: m.AgentStatusRow,
+    Entity.FLOOR_MESSAGE: m.FloorMessage,
 }
 MODEL_ENTITIES: dict[type[m.Base], Entity] = {v: k for k, v in ENTITY_MODELS.items()}
-#: Entities every realm sees (they carry no customer data).
-GLOBAL_ENTITIES = frozenset({Entity.USER, Entity.TEAM})
+#: Entities every realm sees (they carry no customer data): staff, teams, agents' statuses.
+GLOBAL_ENTITIES = frozenset({Entity.USER, Entity.TEAM, Entity.AGENT_STATUS})
 #: Training scenarios reach every realm: supervisors (production) assign them, trainees play
 #: them; their customers are fictional.
 GLOBAL_ENTITIES |= {Entity.TRAINING_SCENARIO}

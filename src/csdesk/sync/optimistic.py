@@ -29,6 +29,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from csdesk.customer_rules import FieldError, clean_fields
+from csdesk.domain import agent_status
 from csdesk.domain.enums import (
     ConversationStatus,
     DeliveryStatus,
@@ -91,6 +92,8 @@ REQUIRED_ARGS: Mapping[MutationType, tuple[str, ...]] = {
     MutationType.TRAINING_PUBLISH: ("source",),
     MutationType.QA_RUBRIC_SAVE: ("rubric_id", "name", "criteria"),
     MutationType.QA_REVIEW_SAVE: ("review_id", "conversation_id", "rubric_id"),
+    MutationType.AGENT_SET_STATUS: ("status",),
+    MutationType.FLOOR_MESSAGE_SEND: ("message_id", "to_user_id", "body"),
 }
 
 #: Customer columns ``customer.update`` may set (the server's ``CustomerFields``).
@@ -177,6 +180,10 @@ def affected(mtype: str, args: Mapping[str, Any]) -> list[Pair]:
         return [(Entity.QA_RUBRIC, str(args["rubric_id"]))]
     if mtype == MutationType.QA_REVIEW_SAVE:
         return [(Entity.QA_REVIEW, str(args["review_id"]))]
+    if mtype == MutationType.FLOOR_MESSAGE_SEND:
+        return [(Entity.FLOOR_MESSAGE, str(args["message_id"]))]
+    if mtype == MutationType.AGENT_SET_STATUS:
+        return []  # my own row: the effect shadows it (the arguments do not name me)
     if mtype in REQUIRED_ARGS:
         return [(Entity.CONVERSATION, str(args["conversation_id"]))]
     return []
@@ -638,6 +645,49 @@ def _outreach_dismiss(session: Session, mut: LocalMutation, _me: Me) -> None:
         _change(session, Entity.OUTREACH, rec, mut.at, status="dismissed")
 
 
+def _set_agent_status(session: Session, mut: LocalMutation, me: Me) -> list[Pair]:
+    """My own status at once; a call in progress still shows as "On a call"."""
+    if me.id is None:
+        return []
+    pair = _touch(session, Entity.AGENT_STATUS, me.id)
+    chosen = agent_status.parse(str(mut.args.get("status")))
+    row = get_row(session, Entity.AGENT_STATUS, me.id) or {
+        "id": me.id,
+        "realm": "production",
+        "created_at": mut.at,
+        "on_call": False,
+        "since": mut.at,
+        "status": None,
+    }
+    shown = agent_status.effective(chosen, on_call=bool(row.get("on_call")), online=True)
+    changes: dict[str, Any] = {"chosen": chosen.value, "online": True, "set_by_id": me.id}
+    if row.get("status") != shown.value:
+        changes |= {"status": shown.value, "since": mut.at}
+    _change(session, Entity.AGENT_STATUS, row, mut.at, **changes)
+    return [pair]
+
+
+def _floor_message(session: Session, mut: LocalMutation, me: Me) -> None:
+    a = mut.args
+    mid = str(a["message_id"])
+    if get_row(session, Entity.FLOOR_MESSAGE, mid) is not None:
+        return
+    _save(
+        session,
+        Entity.FLOOR_MESSAGE,
+        {
+            "id": mid,
+            "realm": "production",
+            "created_at": mut.at,
+            "updated_at": mut.at,
+            "to_user_id": str(a["to_user_id"]),
+            "from_user_id": me.id or "",
+            "from_name": me.display_name,
+            "body": str(a["body"]).strip(),
+        },
+    )
+
+
 EFFECTS: Mapping[str, Effect] = {
     MutationType.MESSAGE_SEND: _send,
     MutationType.CONVERSATION_CLAIM: _claim,
@@ -665,6 +715,8 @@ EFFECTS: Mapping[str, Effect] = {
     MutationType.OUTREACH_DISMISS: _outreach_dismiss,
     MutationType.QA_RUBRIC_SAVE: qa_effects.save_rubric,
     MutationType.QA_REVIEW_SAVE: qa_effects.save_review,
+    MutationType.AGENT_SET_STATUS: _set_agent_status,
+    MutationType.FLOOR_MESSAGE_SEND: _floor_message,
 }
 
 

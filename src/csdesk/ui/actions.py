@@ -443,6 +443,49 @@ def specs() -> list[ActionSpec]:
             _("Trainees' sessions, scores per rubric point, transcripts, comments and assignments"),
             app,
         ),
+        # The live floor (ui/status_bar_status.py, ui/floor_window.py bind these).
+        _spec(
+            "set_status",
+            _("Set my status…"),
+            "Ctrl+Alt+S",
+            _("Available, Away, On break or In training; every desk sees it"),
+            _("Floor"),
+        ),
+        _spec(
+            "show_floor",
+            _("Supervisor's floor"),
+            "Ctrl+Alt+F",
+            _("The live board of queues and agents (supervisors and admins)"),
+            _("Floor"),
+        ),
+        _spec(
+            "agent_screen",
+            _("Agent screen"),
+            "Ctrl+Alt+W",
+            _("Back to the agent workstation from the floor"),
+            _("Floor"),
+        ),
+        _spec(
+            "floor_listen",
+            _("Listen in…"),
+            "Ctrl+Alt+I",
+            _("Open a conversation of the selected queue or agent read-only"),
+            _("Floor"),
+        ),
+        _spec(
+            "floor_reassign",
+            _("Reassign a conversation…"),
+            "Ctrl+Alt+R",
+            _("Give a conversation of the selected queue or agent to a teammate"),
+            _("Floor"),
+        ),
+        _spec(
+            "floor_message",
+            _("Message the agent…"),
+            "Ctrl+Alt+M",
+            _("Send the selected agent a message shown and announced on their desk"),
+            _("Floor"),
+        ),
         _spec(
             "sign_out", _("Sign out"), "Ctrl+Shift+Q", _("Sign out and remove the saved token"), app
         ),

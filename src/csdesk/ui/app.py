@@ -42,6 +42,7 @@ from csdesk.sync import (
     WrongCredentials,
 )
 from csdesk.sync.api import load_transport
+from csdesk.ui import floor_window
 from csdesk.ui.appearance import Appearance, apply_theme, resolve_theme
 from csdesk.ui.bridge import SyncBridge
 from csdesk.ui.main_window import MainWindow
@@ -125,6 +126,7 @@ class Controller(QObject):
         self._server_ready = False  # the embedded server answers
         self._cache_pending = False  # the cached inbox is being opened
         self.session: Session | None = None
+        self.floor: floor_window.FloorWindow | None = None  # a supervisor's, while signed in
         self.splash: QLabel | None = None
         self.dialog: SignInDialog | None = None
         self.failure: str | None = None  # why the start failed, when it did
@@ -508,6 +510,8 @@ class Controller(QObject):
         window.resize(1600, 1000)
         window.show()
         window.activateWindow()
+        # A supervisor or admin gets the floor in front as well (docs/floor.md).
+        self.floor = floor_window.open_for(window, ws, self.bridge, self.appearance.theme)
         QTimer.singleShot(SPEECH_DELAY_MS, self, self._start_speech)
 
     def _start_speech(self) -> None:
@@ -561,6 +565,9 @@ class Controller(QObject):
     def shutdown(self) -> None:
         """The long-poll closes first (the server then has nothing to wait for), the server
         child is told to stop and does so while the desk closes its own workers and cache."""
+        if self.floor is not None:  # the supervisor's floor reads the cache closed below
+            self.floor.stop()
+            self.floor.tasks.shutdown()
         if self.session is not None:
             self.session.engine.stop()
         if self.embedded is not None and self.embedded.proc.poll() is None:

@@ -16,6 +16,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from csdesk import settings as opts
+from csdesk.app import floor
 from csdesk.app.present import priority_label
 from csdesk.domain.enums import ConversationStatus, Priority
 from csdesk.i18n import _
@@ -138,12 +139,17 @@ class ConversationActions:
             return
         ws = self.ws
         current = self.open_conv.assignee_id if self.open_conv else None
+        names: dict[str | None, str] = {}  # a teammate's name without their status
 
         def load() -> list[tuple[str | None, str | None, str]]:
             # Teammates who can read it, or a team's queue (the conversation then waits there
             # unassigned); "nobody" last, never the default.
+            # Each with their status, available teammates first (docs/floor.md).
+            people = floor.assignees_with_status(ws, cid)
+            names.update({uid: name for uid, name, _status in people})
             targets: list[tuple[str | None, str | None, str]] = [
-                (uid, None, name) for uid, name in ws.assignees(cid)
+                (uid, None, _("{name} — {status}").format(name=name, status=status))
+                for uid, name, status in people
             ]
             targets += [
                 (None, tid, _("Team: {name}").format(name=name)) for tid, name in ws.teams()
@@ -170,7 +176,7 @@ class ConversationActions:
                 uid, tid, label = targets[at]
                 self._act(
                     lambda: ws.assign(cid, uid, tid, set_team=tid is not None),
-                    _("Assigned to {name}").format(name=label),
+                    _("Assigned to {name}").format(name=names.get(uid) or label),
                 )
                 if uid != ws.me.id:  # given away: on to the next
                     self._move_on(cid)

@@ -37,6 +37,7 @@ from csdesk.ui.collision import CollisionWatch
 from csdesk.ui.conversation_actions import ConversationActions
 from csdesk.ui.customer_actions import CustomerActions
 from csdesk.ui.first_list import AfterFirstList
+from csdesk.ui.floor_desk import FloorDesk
 from csdesk.ui.latest import Latest
 from csdesk.ui.models.inbox_model import InboxModel
 from csdesk.ui.order_actions import OrderActions
@@ -188,6 +189,11 @@ class MainWindow(
         self.visitor_typing = VisitorTypingWatch(
             ws, self.tasks, self.conversation, lambda text: self.say(text, speak=False), self
         )
+        # The live floor: my status in the status bar, supervisors' messages (docs/floor.md).
+        self.floor_desk = FloorDesk(
+            self, ws, self.tasks, bridge, self.actions_, self.statusBar(), self.say,
+            self.notice_label.setText,
+        )  # fmt: skip
         self.on_status(ws.engine.status)
         self.reload_list()
         self.inbox.list.setFocus()

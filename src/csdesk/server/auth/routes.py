@@ -95,9 +95,13 @@ async def login(body: LoginIn, request: Request, state: State) -> LoginOut:
 
 
 @router.post("/logout", status_code=204, responses={401: {}})
-def logout(state: State, token: Token, _user: CurrentUser) -> None:
+def logout(request: Request, state: State, token: Token, _user: CurrentUser) -> None:
     with state.writes() as s:
         auth.logout(s, token)
+    # The agent's status shows Offline at once (docs/floor.md).
+    from csdesk.server.floor.presence import signed_out
+
+    signed_out(state, getattr(request.app.state, "desks_seen", None), _user.id)
 
 
 @router.get("/me", response_model=UserOut, responses={401: {}})

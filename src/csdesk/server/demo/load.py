@@ -98,6 +98,7 @@ def seed_demo(
             changes += _seed_figures(s, anchor)
             changes += _seed_training(s, anchor, seed)
             changes += _seed_qa(s, anchor)
+            changes += _seed_floor(s, anchor)
             s.commit()
         finally:
             if collecting:
@@ -124,6 +125,13 @@ def _seed_qa(s: Session, at: datetime) -> int:
     from csdesk.server.demo import qa
 
     return qa.seed(s, at)
+
+
+def _seed_floor(s: Session, at: datetime) -> int:
+    """The demo staff's statuses now and their recent history (``demo.floor``)."""
+    from csdesk.server.demo.floor import seed_floor
+
+    return seed_floor(s, at)
 
 
 def _seed_scripts(s: Session, at: datetime) -> int:

@@ -454,3 +454,11 @@ def parse(mtype: str, args: dict[str, Any]) -> tuple[Handler, BaseModel]:
 from csdesk.server.training import results as training_ops  # noqa: E402
 
 HANDLERS |= training_ops.handlers()
+
+# The live floor (issue 12, docs/floor.md): an agent's status, a supervisor's message.
+from csdesk.server.floor import mutations as floor_ops  # noqa: E402
+
+HANDLERS |= {
+    MutationType.AGENT_SET_STATUS: (floor_ops.SetStatusArgs, floor_ops.set_status),
+    MutationType.FLOOR_MESSAGE_SEND: (floor_ops.MessageArgs, floor_ops.send_message),
+}

@@ -24,6 +24,7 @@ from csdesk.protocol import (
 from csdesk.server.deps import CurrentUser, State, realm_of
 from csdesk.server.errors import ApiError
 from csdesk.server.feed.notifier import Hold
+from csdesk.server.floor.presence import DeskSeen
 from csdesk.server.qa.access import feed_audience
 from csdesk.server.state import ServerState
 from csdesk.server.sync.pull import CursorAhead, Page, PageCache, PageReader
@@ -80,6 +81,9 @@ async def pull(
     """Changes after ``after``; with ``wait`` > 0, waits (long-poll) until there are some."""
     realm = realm_of(user)
     also = feed_audience(user.role)  # e.g. quality reviews, for supervisors (docs/qa.md)
+    desks: DeskSeen | None = getattr(request.app.state, "desks_seen", None)
+    if desks is not None:
+        desks.note(user.id)  # the pull is the desk's heartbeat (server.floor.presence)
     cache = _cache(request)
     pages = _pages(request, state)
     notifier = state.notifier

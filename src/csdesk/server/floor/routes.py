@@ -1,0 +1,142 @@
+"""``/api/v1/floor``: the live board and the time agents spent in each status.
+
+Supervisors and admins only (403 for agents and trainees). The desk's board computes the same
+figures from its cache (``domain.floor``), live; these endpoints serve reports, scripts and
+the KPI dashboard.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+from pydantic import BaseModel
+
+from csdesk.domain.enums import Realm, Role
+from csdesk.domain.floor import queues
+from csdesk.protocol import API_PREFIX
+from csdesk.server.deps import State, require
+from csdesk.server.errors import ApiError
+from csdesk.server.floor.history import time_in_status
+from csdesk.storage import floor_facts
+from csdesk.storage import models as m
+from csdesk.storage.types import utcnow
+
+router = APIRouter(prefix=API_PREFIX, tags=["floor"])
+Overseer = Annotated[m.User, Depends(require(Role.ADMIN, Role.SUPERVISOR))]
+#: The longest period one question may cover.
+MAX_PERIOD = timedelta(days=366)
+
+
+class QueueOut(BaseModel):
+    kind: str
+    key: str
+    open: int
+    waiting: int
+    oldest_wait_seconds: float | None
+    at_risk: int
+    breached: int
+
+
+class AgentOut(BaseModel):
+    user_id: str
+    name: str
+    role: str
+    status: str
+    since: datetime | None
+    seconds_in_status: float | None
+    open_conversations: int
+    call_conversation_id: str | None
+
+
+class BoardOut(BaseModel):
+    at: datetime
+    queues: list[QueueOut]
+    agents: list[AgentOut]
+
+
+@router.get("/floor", response_model=BoardOut, responses={401: {}, 403: {}})
+def board(state: State, _user: Overseer) -> BoardOut:
+    """The production floor now: per queue (unassigned, channel, team) and per agent."""
+    now = utcnow()
+    with state.reads() as s:
+        convs = floor_facts.conversations(s, Realm.PRODUCTION.value)
+        agents = floor_facts.agents(s, convs)
+    return BoardOut(
+        at=now,
+        queues=[
+            QueueOut(
+                kind=q.kind,
+                key=q.key,
+                open=q.open,
+                waiting=q.waiting,
+                oldest_wait_seconds=q.oldest_wait.total_seconds() if q.oldest_wait else None,
+                at_risk=q.at_risk,
+                breached=q.breached,
+            )
+            for q in queues(convs, now)
+        ],
+        agents=[
+            AgentOut(
+                user_id=a.user_id,
+                name=a.name,
+                role=a.role,
+                status=a.status.value,
+                since=a.since,
+                seconds_in_status=max((now - a.since).total_seconds(), 0.0) if a.since else None,
+                open_conversations=a.open,
+                call_conversation_id=a.call_conversation_id,
+            )
+            for a in agents
+        ],
+    )
+
+
+class StatusTimeOut(BaseModel):
+    user_id: str
+    name: str
+    seconds: dict[str, float]
+
+
+class StatusTimesOut(BaseModel):
+    start: datetime
+    end: datetime
+    agents: list[StatusTimeOut]
+
+
+def _aware(name: str, value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ApiError(422, "invalid", f"{name} needs a time zone (e.g. 2026-12-01T00:00:00Z)")
+    # Years 0001 and 9999 overflow when moved to UTC; nobody asks about them anyway.
+    if not 1970 <= value.year <= 2200:
+        raise ApiError(422, "invalid", f"{name} must be between 1970 and 2200")
+    return value
+
+
+@router.get(
+    "/floor/status-time", response_model=StatusTimesOut, responses={401: {}, 403: {}, 422: {}}
+)
+def status_time(
+    state: State,
+    _user: Overseer,
+    start: Annotated[datetime, Query(description="period start, with a time zone")],
+    end: Annotated[datetime, Query(description="period end (exclusive), with a time zone")],
+) -> StatusTimesOut:
+    """Seconds each agent spent in each status within ``[start, end)``."""
+    start, end = _aware("start", start), _aware("end", end)
+    if end <= start:
+        raise ApiError(422, "invalid", "end must be after start")
+    if end - start > MAX_PERIOD:
+        raise ApiError(422, "invalid", "the period may be at most 366 days")
+    with state.reads() as s:
+        times = time_in_status(s, start, end, utcnow())
+        names = {u.id: u.display_name for u in s.query(m.User).filter(m.User.id.in_(list(times)))}
+    return StatusTimesOut(
+        start=start,
+        end=end,
+        agents=[
+            StatusTimeOut(user_id=uid, name=names.get(uid, ""), seconds=secs)
+            for uid, secs in sorted(times.items(), key=lambda kv: names.get(kv[0], "").casefold())
+        ],
+    )

@@ -1,0 +1,48 @@
+"""The supervisor's floor holds the supervisor's other panels as tabs: the KPI dashboard and
+the training review beside the live board and the refunds to approve (``FloorWindow``).
+
+A conversation the dashboard lists opens on the agent screen, which comes to the front; the
+training review refetches once its own queued actions have reached the server. Both stop
+their background work when the floor closes (sign-out, quit)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import QWidget
+
+from csdesk.app.kpis import KpiDesk
+from csdesk.app.training_review import TrainingReview
+from csdesk.i18n import _
+from csdesk.ui.panels.dashboard import DashboardPanel
+from csdesk.ui.panels.training_review import TrainingReviewPanel
+
+if TYPE_CHECKING:
+    from csdesk.ui.floor_window import FloorWindow
+
+
+def add_supervisor_tabs(floor_window: FloorWindow, window: QWidget) -> None:
+    ws, theme = floor_window.ws, floor_window.theme
+    dashboard = DashboardPanel(KpiDesk(ws.engine.api, ws.rows), floor_window.tasks, theme)
+    dashboard.setObjectName("floor_dashboard")
+
+    def open_on_agent_screen(cid: str) -> None:
+        opener = getattr(window, "open_from_dashboard", None)
+        if opener is not None:
+            opener(cid)
+        window.show()
+        window.raise_()
+        window.activateWindow()
+
+    dashboard.open_conversation.connect(open_on_agent_screen)
+    appearance = getattr(window, "appearance", None)
+    if appearance is not None:
+        appearance.theme_changed.connect(dashboard.set_theme)
+    floor_window.add_tab(dashboard, _("KPIs"))
+    review = TrainingReview(ws)
+    if review.reviews:
+        panel = TrainingReviewPanel(review, lambda text: floor_window.say(text), floor_window)
+        panel.setObjectName("floor_training_review")
+        floor_window.bridge.status.connect(panel.sync_status)
+        floor_window.add_tab(panel, _("Training"))
+        floor_window.stopping.connect(panel.shutdown)
