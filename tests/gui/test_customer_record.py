@@ -236,15 +236,15 @@ def test_an_offline_edit_syncs_later_and_a_refused_one_reverts(
     )
     assert _server_customer(crm_server, cust)["name"] == "Written Offline"
     refused = "This customer was merged into another profile."
-    qtbot.waitUntil(lambda: refused in w.notice_label.text(), timeout=20_000)
+    qtbot.waitUntil(lambda: refused in w.notice_label.text(), timeout=40_000)
     qtbot.waitUntil(
         lambda: (ctx := desk.ws.customer(gone)) is not None and ctx.name == original,
-        timeout=20_000,
+        timeout=40_000,
     )  # reverted to the server's truth
     assert _server_customer(crm_server, gone)["name"] == original
     # The open conversation now belongs to the kept profile; the card says why the edit went.
     qtbot.waitUntil(
-        lambda: w.customer_ctx is not None and w.customer_ctx.id == keeper, timeout=20_000
+        lambda: w.customer_ctx is not None and w.customer_ctx.id == keeper, timeout=40_000
     )
     assert card.refusal.isVisibleTo(w) and refused in card.refusal.text()
 
