@@ -30,6 +30,7 @@ from csdesk.app.qa import MessageLine, Review, criterion_sentence
 from csdesk.i18n import _
 from csdesk.ui.a11y import announce, name
 from csdesk.ui.plain_text import PlainLabel
+from csdesk.ui.screen_fit import resize_within_screen
 
 __all__ = ["MyReviewsDialog"]
 
@@ -121,7 +122,7 @@ class MyReviewsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(split)
         layout.addWidget(buttons)
-        self.resize(820, 720)
+        resize_within_screen(self, 820, 720)
         if self.reviews:
             self.list.setCurrentRow(0)
         self.list.setFocus()

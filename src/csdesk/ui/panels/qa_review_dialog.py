@@ -33,6 +33,7 @@ from csdesk.domain import qa
 from csdesk.i18n import _
 from csdesk.ui.a11y import announce, name
 from csdesk.ui.plain_text import PlainLabel
+from csdesk.ui.screen_fit import resize_within_screen
 
 __all__ = ["QaReviewDialog"]
 
@@ -173,7 +174,7 @@ class QaReviewDialog(QDialog):
         if existing is not None:
             self._load(existing)
         self._rescore(announcing=False)
-        self.resize(720, 760)
+        resize_within_screen(self, 720, 760)
         first = next(iter(self.controls.values()), None)
         (first or self.overall).setFocus()
 

@@ -50,6 +50,7 @@ from csdesk.training.scenario import Scenario
 from csdesk.ui.panels.training_review_assign import AssignBox
 from csdesk.ui.panels.training_review_session import SessionView
 from csdesk.ui.plain_text import PlainLabel
+from csdesk.ui.screen_fit import resize_within_screen
 from csdesk.ui.tasks import Tasks
 
 if TYPE_CHECKING:
@@ -373,6 +374,6 @@ def open_training_review(window: MainWindow) -> None:
     window.bridge.status.connect(panel.sync_status)
     QVBoxLayout(dialog).addWidget(panel)
     dialog.finished.connect(lambda _r: panel.shutdown())
-    dialog.resize(1300, 800)
+    resize_within_screen(dialog, 1300, 800)
     dialog.open()
     panel.people.setFocus()
