@@ -114,3 +114,25 @@ def test_the_dashboard_fits_a_1600_px_screen_at_200_percent_text(
     # Every control is still there and reachable: the charts scroll sideways, not away.
     assert dash.panel.comparison.isVisibleTo(dash) and dash.panel.refresh_button.isVisibleTo(dash)
     dash.close()
+
+
+def test_the_quality_review_fits_a_1600_px_screen_at_200_percent_text(
+    qtbot: QtBot, app: QApplication
+) -> None:
+    from csdesk.app.qa import MessageLine, Rubric
+    from csdesk.domain import qa
+    from csdesk.ui.panels.qa_review_dialog import QaReviewDialog
+
+    apply_theme(app, get_theme("light"), 2.0)
+    criteria = qa.criteria_from(
+        [
+            {"key": f"k{n}", "name": f"Criterion {n}", "description": "Greets the customer",
+             "weight": 10, "scale": "points", "max_points": 4}
+            for n in range(6)
+        ]
+    )  # fmt: skip
+    messages = [MessageLine(str(n), f"Ana wrote by email: message {n}") for n in range(5)]
+    dialog = QaReviewDialog(Rubric("r", "r", 1, "Default rubric", tuple(criteria)), messages)
+    qtbot.addWidget(dialog)
+    hint = dialog.minimumSizeHint()
+    assert hint.width() <= 1600 and hint.height() <= 1000 - TITLE_BAR, hint
