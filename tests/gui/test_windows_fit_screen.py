@@ -136,3 +136,29 @@ def test_the_quality_review_fits_a_1600_px_screen_at_200_percent_text(
     qtbot.addWidget(dialog)
     hint = dialog.minimumSizeHint()
     assert hint.width() <= 1600 and hint.height() <= 1000 - TITLE_BAR, hint
+
+
+def test_the_training_review_shows_names_and_columns_whole(
+    qtbot: QtBot,
+    demo_server: ServerProcess,  # noqa: F811
+    desk_factory: Callable[..., Desk],  # noqa: F811
+) -> None:
+    sam = desk_factory(demo_server, "sam")
+    w = sam.window
+    w.actions_["training_review"].trigger()
+    qtbot.waitUntil(lambda: w.findChild(TrainingReviewPanel) is not None, timeout=5_000)
+    panel = w.findChild(TrainingReviewPanel)
+    assert panel is not None
+    qtbot.waitUntil(lambda: panel.table.rowCount() > 0, timeout=20_000)
+    em = panel.fontMetrics().averageCharWidth()
+    assert panel.people.width() >= 18 * em, (panel.people.width(), em)
+    table = panel.table
+    for column in range(table.columnCount()):
+        header = table.horizontalHeaderItem(column)
+        assert header is not None
+        wanted = table.horizontalHeader().fontMetrics().horizontalAdvance(header.text())
+        assert table.columnWidth(column) >= wanted, header.text()
+    when = table.item(0, 0)
+    assert when is not None
+    assert table.columnWidth(0) >= table.fontMetrics().horizontalAdvance(when.text())
+    panel.window().close()
