@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
@@ -162,3 +163,31 @@ def test_the_training_review_shows_names_and_columns_whole(
     assert when is not None
     assert table.columnWidth(0) >= table.fontMetrics().horizontalAdvance(when.text())
     panel.window().close()
+
+
+def test_my_reviews_sentences_wrap_instead_of_running_off_sideways(
+    qtbot: QtBot,
+    app: QApplication,
+    demo_server: ServerProcess,  # noqa: F811
+    desk_factory: Callable[..., Desk],  # noqa: F811
+) -> None:
+    apply_theme(app, get_theme("light"), 2.0)
+    sam = desk_factory(demo_server, "sam")
+    w = sam.window
+    with qtbot.waitSignal(w.qa_desk.reviews_shown, timeout=20_000):
+        w.actions_["qa_my_reviews"].trigger()
+    mine = w.qa_desk.dialog
+    assert mine is not None and mine.list.count() > 0
+    with qtbot.waitSignal(w.qa_desk.detail_shown, timeout=10_000):
+        qtbot.keyClick(mine.list, Qt.Key.Key_Return)
+    for view in (mine.list, mine.criteria):
+        assert view.count() > 0
+        item = view.item(0)
+        assert item is not None
+        # Wrapped onto several lines (before: one line, cut at the window's edge).
+        qtbot.waitUntil(
+            lambda v=view, i=item: v.visualItemRect(i).height() > v.fontMetrics().height() * 2,
+            timeout=5_000,
+        )
+        assert not view.horizontalScrollBar().isVisible(), view.objectName()
+    mine.reject()
