@@ -77,3 +77,20 @@ def test_a_message_sentence_keeps_its_time_and_body_readable(qtbot: QtBot) -> No
     sentence = message_sentence("in", False, f"{RLO}Evil", "email", "10:42", "Where is it?")
     assert sentence.startswith(f"{FSI}{RLO}Evil{PDI}")
     assert _left_to_right(qtbot, sentence, "Where")
+
+
+def test_a_drill_down_sentence_keeps_its_status_readable(qtbot: QtBot) -> None:
+    from csdesk.app.inbox import InboxRow
+    from csdesk.app.kpi_words import drill_sentence
+    from csdesk.app.kpis import DrillItem
+
+    row = InboxRow(
+        id="c", channel="email", customer_name=f"{RLO}Evil", subject=f"{RLO}refund",
+        preview="", status="resolved", priority="normal", assignee_id=None,
+        assignee_name=None, waiting_since=None, first_response_due_at=None,
+        resolution_due_at=None, first_response_at=None,
+        last_message_at=datetime(2026, 12, 5, tzinfo=UTC), unread=False, tags=(),
+    )  # fmt: skip
+    sentence = drill_sentence(DrillItem("c", row))
+    assert f"{FSI}{RLO}Evil{PDI}" in sentence and f"{FSI}{RLO}refund{PDI}" in sentence
+    assert _left_to_right(qtbot, sentence, "resolved")
