@@ -200,3 +200,39 @@ def test_the_supervisor_windows_pass_the_audit(
     report["training review"] = audit(panel.window())
     panel.window().close()
     assert {k: v for k, v in report.items() if v} == {}
+
+
+def test_the_agent_windows_pass_the_audit(
+    qtbot: QtBot,
+    shop: Shop,
+    desk_factory: Callable[..., Desk],  # noqa: F811
+) -> None:
+    from csdesk.ui.panels.dashboard_window import DashboardWindow
+    from csdesk.ui.panels.qa_my_reviews import MyReviewsDialog
+
+    agent = desk_factory(shop.server, "demo")
+    w = agent.window
+    said: list[str] = []
+    w.announced.connect(said.append)
+    report: dict[str, list[str]] = {}
+    with qtbot.waitSignal(w.qa_desk.reviews_shown, timeout=20_000):
+        w.actions_["qa_my_reviews"].trigger()
+    mine = w.qa_desk.dialog
+    assert isinstance(mine, MyReviewsDialog)
+    assert {r.conversation_id for r in mine.reviews} >= {shop.conversation_id}
+    report["my reviews"] = audit(mine)
+    mine.close()
+    qtbot.waitUntil(lambda: w.qa_desk.dialog is None, timeout=5_000)
+    w.actions_["dashboard"].trigger()
+    dash = _wait_dialog(qtbot, lambda: w.findChild(DashboardWindow))
+    assert isinstance(dash, DashboardWindow)
+    qtbot.waitUntil(lambda: dash.panel.figures.model().rowCount() > 0, timeout=20_000)
+    report["dashboard"] = audit(dash)
+    dash.close()
+    # What an agent may not do is said, and nothing opens.
+    for action in ("qa_review", "qa_rubric", "training_review"):
+        before = len(said)
+        w.actions_[action].trigger()
+        qtbot.waitUntil(lambda n=before: len(said) > n, timeout=5_000)
+        assert w.qa_desk.dialog is None, action
+    assert {k: v for k, v in report.items() if v} == {}
