@@ -228,6 +228,19 @@ def test_scenarios_are_published_to_every_realm_and_checked_strictly(
         record_args(transcript=[{"speaker": "x", "text": "t", "at": "2026-01-01T00:00:00Z"}]),
         record_args(transcript=[{"speaker": "customer", "text": "t" * 5000, "at": "bad"}]),
         record_args(finished_at="2000-01-01T00:00:00+00:00"),
+        # Past the calendar's end or start once in UTC (was a 500 on both databases).
+        record_args(
+            started_at="9999-12-31T23:00:00-14:00", finished_at="9999-12-31T23:30:00-14:00"
+        ),
+        record_args(
+            started_at="0001-01-01T00:00:00+14:00", finished_at="0001-01-01T01:00:00+14:00"
+        ),
+        record_args(
+            transcript=[{"speaker": "customer", "text": "t", "at": "9999-12-31T23:00:00-14:00"}]
+        ),
+        # A session "finished" in year 9999 would head every list for ever.
+        record_args(started_at="1970-01-01T00:00:00+00:00", finished_at="9999-12-31T23:59:59Z"),
+        record_args(started_at="1999-12-31T10:00:00+00:00", finished_at="1999-12-31T10:10:00Z"),
         {"result_id": "x"},
     ],
 )

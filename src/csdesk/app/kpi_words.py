@@ -16,6 +16,7 @@ from typing import Any, Final
 from csdesk.app import sentences
 from csdesk.app.inbox import InboxRow
 from csdesk.app.kpis import Bucket, Day, DrillItem, Row
+from csdesk.domain.bidi import isolate
 from csdesk.domain.sla import duration_text
 from csdesk.i18n import N_, _, ngettext
 
@@ -416,9 +417,9 @@ def drill_sentence(item: DrillItem) -> str:
     customer, subject, channel, status = drill_texts(item)
     if item.row is None:
         return _("A conversation not in this desk's copy yet")
-    parts = [
-        _("{channel} from {customer}").format(channel=channel, customer=customer),
-        *([_("'{subject}'").format(subject=subject)] if subject else []),
+    parts = [  # a name or subject with a right-to-left override must not reverse the rest
+        _("{channel} from {customer}").format(channel=channel, customer=isolate(customer)),
+        *([_("'{subject}'").format(subject=isolate(subject))] if subject else []),
         status.lower(),
     ]
     return _(", ").join(parts)

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from csdesk.app.sentences import message_sentence
 from csdesk.app.workstation import Workstation
 from csdesk.domain import qa
+from csdesk.domain.bidi import isolate
 from csdesk.domain.qa import Criterion, Scale
 from csdesk.i18n import _, ngettext
 from csdesk.protocol import Entity, MutationType
@@ -67,15 +68,15 @@ class Review:
     def sentence(self) -> str:
         """One full sentence for the list and the screen reader."""
         when = self.reviewed_at.astimezone().strftime("%d %b %Y")
-        about = self.customer_name or _("a customer")
-        what = f"“{self.subject}”" if self.subject else _("a conversation")
+        about = isolate(self.customer_name) or _("a customer")
+        what = f"“{isolate(self.subject)}”" if self.subject else _("a conversation")
         if self.score is None:
             scored = _("no score (every criterion not applicable)")
         else:
             scored = _("scored {score} of 100").format(score=_number(self.score))
         text = _("{when}: {reviewer} reviewed {what} with {customer}, {scored}.").format(
             when=when,
-            reviewer=self.reviewer_name or _("a supervisor"),
+            reviewer=isolate(self.reviewer_name) or _("a supervisor"),
             what=what,
             customer=about,
             scored=scored,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from csdesk.domain import sla
+from csdesk.domain.bidi import isolate
 from csdesk.domain.enums import Channel, Direction, Priority
 from csdesk.i18n import N_, _, ngettext
 
@@ -162,8 +163,9 @@ def one_period(text: str) -> str:
 
 
 def _flat(text: str) -> str:
-    """One line: an accessible name with line breaks is read inconsistently across readers."""
-    return " ".join(text.split())
+    """One line: an accessible name with line breaks is read inconsistently across readers;
+    its directional controls kept from reordering the sentence around it."""
+    return isolate(" ".join(text.split()))
 
 
 def conversation_sentence(

@@ -54,12 +54,16 @@ class QaDesk(QObject):
     def on_rejected(self, rejection: Rejection) -> None:
         if rejection.type in _MINE:
             text = _("Refused: {reason}").format(reason=rejection.message)
-            self.window.show_notice(text)
-            self.window.say(text, assertive=True)
+            self._tell(text)
 
     def _failed(self, exc: Exception) -> None:
         text = _("Could not do that: {error}").format(error=exc)
-        self.window.show_notice(text)
+        self._tell(text)
+
+    def _tell(self, text: str) -> None:
+        """In the notice line, and said once, assertively (``show_notice`` says it too, so
+        the two together announced every failure twice)."""
+        self.window.notice_label.setText(text)
         self.window.say(text, assertive=True)
 
     def _show(self, dialog: QDialog) -> None:
@@ -183,8 +187,7 @@ class QaDesk(QObject):
             text = _("Could not load your reviews (they need a connection): {error}").format(
                 error=exc
             )
-            self.window.show_notice(text)
-            self.window.say(text, assertive=True)
+            self._tell(text)
 
         self.window.tasks.run(self.qa.my_reviews, self._reviews_dialog, failed)
 

@@ -9,7 +9,7 @@ tables are the training review's own and never touch production conversations or
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -32,6 +32,10 @@ LEARNERS: Final = frozenset({Role.TRAINEE.value, Role.AGENT.value})
 MAX_COMMENT: Final = 4000
 MAX_LINES: Final = 150
 MAX_LINE: Final = 4000
+#: A session's times: none before this, none more than a day ahead of the server's clock (a
+#: desk's clock may be a little fast; a year-9999 session would head every list for ever).
+EARLIEST: Final = datetime(2000, 1, 1, tzinfo=UTC)
+CLOCK_SLACK: Final = timedelta(days=1)
 
 
 def _reject(code: RejectCode, message: str) -> Reject:
@@ -43,6 +47,10 @@ def _reject(code: RejectCode, message: str) -> Reject:
 def _aware(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("a time needs a time zone")
+    try:  # 9999-12-31T23:00-14:00 is past the calendar's end in UTC (it is stored in UTC)
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("a time out of the calendar's range") from None
     return value
 
 
@@ -125,6 +133,10 @@ class UnassignArgs(_Args):
 def record(session: Session, user: m.User, a: RecordArgs) -> None:
     if a.finished_at < a.started_at:
         raise _reject(RejectCode.INVALID, "A session cannot finish before it started.")
+    if a.started_at < EARLIEST or a.finished_at > utcnow() + CLOCK_SLACK:
+        raise _reject(
+            RejectCode.INVALID, "A session's times must be between the year 2000 and today."
+        )
     existing = session.get(m.TrainingResult, a.result_id)
     if existing is not None:
         if existing.user_id == user.id:

@@ -22,9 +22,11 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QFileDialog,
+    QFrame,
     QHBoxLayout,
     QMenu,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -35,6 +37,7 @@ from csdesk.app.kpis import GROUPS, PERIODS, KpiDesk, KpiQuery, Report, Target
 from csdesk.i18n import N_, _
 from csdesk.theme.tokens import Theme
 from csdesk.ui.a11y import announce, name
+from csdesk.ui.flow_layout import FlowLayout
 from csdesk.ui.panels import dashboard_views as views
 from csdesk.ui.panels.dashboard_charts import ChartCard
 from csdesk.ui.panels.dashboard_drill import DrillDialog
@@ -96,11 +99,16 @@ class DashboardPanel(QWidget):
 
     # --- building ------------------------------------------------------------------------
 
-    def _labelled(self, text: str, widget: QWidget, row: QHBoxLayout) -> None:
-        label = PlainLabel(text, self)
+    def _labelled(self, text: str, widget: QWidget, row: FlowLayout) -> None:
+        # A label and its field wrap together (the row wraps at large text sizes).
+        pair = QWidget(self)
+        box = QHBoxLayout(pair)
+        box.setContentsMargins(0, 0, 0, 0)
+        label = PlainLabel(text, pair)
         label.setBuddy(widget)
-        row.addWidget(label)
-        row.addWidget(widget)
+        box.addWidget(label)
+        box.addWidget(widget)
+        row.addWidget(pair)
 
     def _build(self) -> None:
         self.period = QComboBox(self)
@@ -142,14 +150,14 @@ class DashboardPanel(QWidget):
         self.export_button.setMenu(menu)
         self.scope = PlainLabel("", self)
         self.scope.setObjectName("kpi_scope")
-        controls = QHBoxLayout()
+        # Wraps instead of widening the window (at 200 % text one row was 1,560 px).
+        controls = FlowLayout()
         self._labelled(_("&Period:"), self.period, controls)
         self._labelled(_("&From:"), self.start, controls)
         self._labelled(_("&To:"), self.end, controls)
         self._labelled(_("&Group by:"), self.group, controls)
         controls.addWidget(self.refresh_button)
         controls.addWidget(self.export_button)
-        controls.addStretch(1)
         controls.addWidget(self.scope)
         self.status = PlainLabel("", self)
         self.status.setObjectName("kpi_status")
@@ -184,9 +192,18 @@ class DashboardPanel(QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         for card in (self.trend, self.distribution, self.comparison):
             row.addWidget(card, 1)
+        # The three charts side by side need more than a 1600 px window at 200 % text: they
+        # scroll sideways (tabbing into one brings it into view) instead of widening the window
+        # off the screen.
+        charts_area = QScrollArea(self)
+        charts_area.setObjectName("kpi_charts_area")
+        charts_area.setWidget(charts)
+        charts_area.setWidgetResizable(True)
+        charts_area.setFrameShape(QFrame.Shape.NoFrame)
+        charts_area.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         split = QSplitter(Qt.Orientation.Vertical, self)
         split.addWidget(self.figures)
-        split.addWidget(charts)
+        split.addWidget(charts_area)
         split.setChildrenCollapsible(False)
         split.setSizes([320, 520])
         layout = QVBoxLayout(self)

@@ -27,6 +27,7 @@ from csdesk.app.kpis import DrillItem, DrillPage, KpiDesk, KpiQuery, Target
 from csdesk.i18n import _, ngettext
 from csdesk.ui.a11y import announce, name
 from csdesk.ui.plain_text import PlainLabel
+from csdesk.ui.screen_fit import resize_within_screen
 from csdesk.ui.tasks import Tasks
 
 
@@ -97,7 +98,7 @@ class DrillDialog(QDialog):
         layout.addWidget(self.list, 1)
         layout.addWidget(self.status)
         layout.addLayout(buttons)
-        self.resize(640, 480)
+        resize_within_screen(self, 640, 480)
         self.metric_box.currentIndexChanged.connect(lambda _i: self.reload())
         self.list.itemActivated.connect(self._activated)
         self.more.clicked.connect(lambda: self._fetch(self._next_page()))

@@ -17,6 +17,7 @@ from csdesk.app.kpis import KpiDesk
 from csdesk.i18n import _
 from csdesk.theme.tokens import Theme
 from csdesk.ui.panels.dashboard import DashboardPanel
+from csdesk.ui.screen_fit import resize_within_screen
 from csdesk.ui.tasks import Tasks
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ class DashboardWindow(QMainWindow):
         close = QShortcut(QKeySequence(QKeySequence.StandardKey.Close), self)
         close.setContext(Qt.ShortcutContext.WindowShortcut)
         close.activated.connect(self.close)
-        self.resize(1400, 900)
+        resize_within_screen(self, 1400, 900)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         # Escape that no control used (a combo's open list, a dialog) closes the window.

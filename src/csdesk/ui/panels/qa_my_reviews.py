@@ -30,6 +30,7 @@ from csdesk.app.qa import MessageLine, Review, criterion_sentence
 from csdesk.i18n import _
 from csdesk.ui.a11y import announce, name
 from csdesk.ui.plain_text import PlainLabel
+from csdesk.ui.screen_fit import resize_within_screen
 
 __all__ = ["MyReviewsDialog"]
 
@@ -56,6 +57,10 @@ class MyReviewsDialog(QDialog):
         self.shown: Review | None = None
         self.list = QListWidget(self)
         self.list.setObjectName("qa_review_list")
+        # Sentences wrap instead of running off sideways (at 200 % text only the start of
+        # each review's sentence showed, its score out of sight).
+        self.list.setWordWrap(True)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         name(self.list, _("Reviews"), _("Enter opens the review's scores and comments"))
         for review in self.reviews:
             sentence = review.sentence()
@@ -78,6 +83,8 @@ class MyReviewsDialog(QDialog):
         self.summary.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.criteria = QListWidget(self)
         self.criteria.setObjectName("qa_review_criteria")
+        self.criteria.setWordWrap(True)
+        self.criteria.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         name(self.criteria, _("Scores per criterion"))
         criteria_label = PlainLabel(_("&Scores:"), self)
         criteria_label.setBuddy(self.criteria)
@@ -121,7 +128,7 @@ class MyReviewsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(split)
         layout.addWidget(buttons)
-        self.resize(820, 720)
+        resize_within_screen(self, 980, 900)
         if self.reviews:
             self.list.setCurrentRow(0)
         self.list.setFocus()

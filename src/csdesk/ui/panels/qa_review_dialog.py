@@ -33,6 +33,7 @@ from csdesk.domain import qa
 from csdesk.i18n import _
 from csdesk.ui.a11y import announce, name
 from csdesk.ui.plain_text import PlainLabel
+from csdesk.ui.screen_fit import resize_within_screen
 
 __all__ = ["QaReviewDialog"]
 
@@ -154,26 +155,35 @@ class QaReviewDialog(QDialog):
         remove_row = QHBoxLayout()
         remove_row.addStretch(1)
         remove_row.addWidget(self.remove_button)
+        # The thread and the comment on a message beside the comments and the overall
+        # comment: five lists and boxes stacked were 1,112 px high at 200 % text (a
+        # scroll bar's minimum each), taller than a 1600×1000 screen. Tab order is unchanged.
+        left = QVBoxLayout()
+        left.addWidget(thread_label)
+        left.addWidget(self.thread_list, 2)
+        left.addWidget(note_label)
+        left.addWidget(self.note, 1)
+        left.addLayout(add_row)
+        right = QVBoxLayout()
+        right.addWidget(comments_label)
+        right.addWidget(self.comment_list, 1)
+        right.addLayout(remove_row)
+        right.addWidget(overall_label)
+        right.addWidget(self.overall, 1)
+        columns = QHBoxLayout()
+        columns.addLayout(left, 1)
+        columns.addLayout(right, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(head)
         layout.addWidget(scroll, 3)
         layout.addWidget(self.score_label)
-        layout.addWidget(thread_label)
-        layout.addWidget(self.thread_list, 2)
-        layout.addWidget(note_label)
-        layout.addWidget(self.note, 1)
-        layout.addLayout(add_row)
-        layout.addWidget(comments_label)
-        layout.addWidget(self.comment_list, 1)
-        layout.addLayout(remove_row)
-        layout.addWidget(overall_label)
-        layout.addWidget(self.overall, 1)
+        layout.addLayout(columns, 3)
         layout.addWidget(self.problem)
         layout.addWidget(buttons)
         if existing is not None:
             self._load(existing)
         self._rescore(announcing=False)
-        self.resize(720, 760)
+        resize_within_screen(self, 960, 760)
         first = next(iter(self.controls.values()), None)
         (first or self.overall).setFocus()
 

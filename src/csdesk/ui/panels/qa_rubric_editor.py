@@ -33,6 +33,7 @@ from csdesk.domain.qa import Criterion, Scale
 from csdesk.i18n import _
 from csdesk.ui.a11y import announce, name
 from csdesk.ui.plain_text import PlainLabel
+from csdesk.ui.screen_fit import resize_within_screen
 
 __all__ = ["QaRubricEditor"]
 
@@ -151,7 +152,7 @@ class QaRubricEditor(QDialog):
         layout.addWidget(self.problem)
         layout.addWidget(buttons)
         self._refill(0 if self.items else -1)
-        self.resize(620, 680)
+        resize_within_screen(self, 620, 680)
         self.list.setFocus()
 
     # --- the list --------------------------------------------------------------------------------

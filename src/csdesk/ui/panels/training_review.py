@@ -50,6 +50,7 @@ from csdesk.training.scenario import Scenario
 from csdesk.ui.panels.training_review_assign import AssignBox
 from csdesk.ui.panels.training_review_session import SessionView
 from csdesk.ui.plain_text import PlainLabel
+from csdesk.ui.screen_fit import resize_within_screen
 from csdesk.ui.tasks import Tasks
 
 if TYPE_CHECKING:
@@ -172,6 +173,10 @@ class TrainingReviewPanel(QWidget):
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 3)
         split.setStretchFactor(2, 2)
+        # First widths by text size (the splitter scales them to the window): left alone, the
+        # trainees' list came out 130 px wide, names cut ("Mateo F") and scrolling sideways.
+        em = self.fontMetrics().averageCharWidth()
+        split.setSizes([em * 28, em * 70, em * 45])
         layout = QHBoxLayout(self)
         layout.addWidget(split)
         self.refresh()
@@ -256,6 +261,9 @@ class TrainingReviewPanel(QWidget):
                 )
                 self.table.setItem(n, 3 + k, _cell(shown, said))
         self.table.blockSignals(False)
+        # Each column as wide as its header and figures ("2026-10-...", "oints covere" before);
+        # the table scrolls sideways when they do not all fit.
+        self.table.resizeColumnsToContents()
         if rows:
             self.table.setCurrentCell(len(rows) - 1, 0)
             self._session_chosen(len(rows) - 1)
@@ -373,6 +381,6 @@ def open_training_review(window: MainWindow) -> None:
     window.bridge.status.connect(panel.sync_status)
     QVBoxLayout(dialog).addWidget(panel)
     dialog.finished.connect(lambda _r: panel.shutdown())
-    dialog.resize(1300, 800)
+    resize_within_screen(dialog, 1300, 800)
     dialog.open()
     panel.people.setFocus()
