@@ -16,6 +16,7 @@ from sqlalchemy import select
 from csdesk.storage import models as m
 from csdesk.theme.themes import get_theme
 from csdesk.ui.appearance import apply_theme
+from csdesk.ui.floor_window import open_for
 from csdesk.ui.panels.dashboard_window import DashboardWindow
 from csdesk.ui.panels.training_review import TrainingReviewPanel
 from csdesk.ui.screen_fit import TITLE_BAR
@@ -92,7 +93,12 @@ def test_each_new_window_opens_within_the_screen(
     assert panel is not None
     found.append(_fits(panel.window()))
     panel.window().close()
-    assert len(found) == 5
+    floor = open_for(w, sam.ws, w.bridge, get_theme("light"))  # what a supervisor signs in to
+    assert floor is not None
+    found.append(_fits(floor))
+    floor.stop()
+    floor.close()
+    assert len(found) == 6
     assert [f for f in found if not _within(f)] == []
 
 

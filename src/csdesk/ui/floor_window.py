@@ -33,6 +33,7 @@ from csdesk.ui.choose import ask_text, choose_item
 from csdesk.ui.panels.approvals import ApprovalsDialog
 from csdesk.ui.panels.floor_board import FloorBoard
 from csdesk.ui.panels.listen_in import ListenInDialog
+from csdesk.ui.screen_fit import resize_within_screen
 from csdesk.ui.tasks import Tasks
 
 #: What the board shows changes with these.
@@ -80,6 +81,7 @@ class FloorWindow(QMainWindow):
         self.board.activated.connect(self._activated)
         self._loading = False
         self._again = False
+        self._stopped = False
         bridge.changes.connect(self.on_changes)
         self._clock = QTimer(self)  # one clock for "time in status" and waits
         self._clock.setInterval(30_000)
@@ -95,6 +97,10 @@ class FloorWindow(QMainWindow):
         super().closeEvent(event)
 
     def stop(self) -> None:
+        """Idempotent: sign-out stops the floor, then closing it does again."""
+        if self._stopped:
+            return
+        self._stopped = True
         self.stopping.emit()
         self._clock.stop()
         with contextlib.suppress(RuntimeError, TypeError):
@@ -276,7 +282,7 @@ def open_for(
     signed_out = getattr(window, "sign_out_requested", None)
     if signed_out is not None:
         signed_out.connect(floor_window.close)
-    floor_window.resize(1200, 800)
+    resize_within_screen(floor_window, 1200, 800)  # a 1366×768 laptop too
     floor_window.show()
     floor_window.raise_()
     floor_window.activateWindow()
