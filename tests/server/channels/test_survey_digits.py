@@ -106,3 +106,28 @@ def test_a_normal_message_after_the_survey_reopens_the_conversation(desk: Desk) 
     assert desk.twilio("/webhooks/twilio/sms", sms_params(digit, customer, "3")).ok
     assert desk.wait_message(digit)["is_auto"] is False
     assert _rows(desk.db_url, m.SurveyAnswer, conv_id) == []
+
+
+def test_a_digit_from_a_customer_merged_since_the_survey_is_still_the_answer(desk: Desk) -> None:
+    """Merging moves conversations, not survey rows: the digit must find the survey through
+    its conversation (it was taken as a new message that reopened the conversation)."""
+    customer = _number()
+    conv_id = _resolved_with_survey(desk, customer)
+    other = new_sid("SM")
+    assert desk.twilio("/webhooks/twilio/sms", sms_params(other, _number(), "Hello")).ok
+    keep_conv = desk.entity("conversation", desk.wait_message(other)["conversation_id"])
+    dup = desk.entity("conversation", conv_id)["customer_id"]
+    merged = desk.agent.push(
+        (
+            "customer.merge",
+            {"source_customer_id": dup, "target_customer_id": keep_conv["customer_id"]},
+        )
+    )[0]
+    assert merged["status"] == "applied", merged
+    sid = new_sid("SM")
+    assert desk.twilio("/webhooks/twilio/sms", sms_params(sid, customer, "5")).ok
+    reply = desk.wait_message(sid)
+    assert reply["conversation_id"] == conv_id and reply["auto_kind"] == "survey_reply"
+    assert desk.entity("conversation", conv_id)["status"] == "resolved"
+    (answer,) = _rows(desk.db_url, m.SurveyAnswer, conv_id)
+    assert isinstance(answer, m.SurveyAnswer) and answer.csat == 5
