@@ -17,11 +17,13 @@ amount and currency are the row's own columns (``args.amount_cents`` as a fallba
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from csdesk.domain.order_actions import OrderActionKind, OrderActionStatus
@@ -47,8 +49,27 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LEASE: Final = timedelta(minutes=2)
+#: How often a process sending an action renews its lease. One send may take longer than the
+#: lease (an exchange at a slow WooCommerce store is up to nine requests of up to 35 seconds);
+#: without renewing, a second process would claim the action mid-send, look for the key
+#: before the first has made anything, and make it a second time.
+LEASE_RENEW_SECONDS: float = LEASE.total_seconds() / 4
 MAX_ATTEMPTS: Final = 12
 RETRY_BASE_SECONDS: Final = 2.0
+#: The shortest wait before retrying an action that makes something at the store. An answer
+#: lost on the way (a read timeout, a proxy's 504) may be for a request the store is still
+#: working on: WooCommerce saves a refund, calls the payment gateway, and only then stores
+#: the refund's meta (the key a retry looks for). A retry seconds later finds no keyed refund
+#: and refunds again; one after the store's own time limit finds it.
+SETTLE_SECONDS: Final = 180.0
+MAKES_SOMETHING: Final = frozenset(
+    {
+        OrderActionKind.REFUND.value,
+        OrderActionKind.RETURN.value,
+        OrderActionKind.EXCHANGE.value,
+        OrderActionKind.RESEND.value,
+    }
+)
 BATCH: Final = 20
 
 
@@ -187,6 +208,50 @@ def send(
     raise ActionError(f"csdesk cannot send a {kind!r} action to a store")
 
 
+class _LeaseKeeper:
+    """Renews an action's lease while this process sends it (a thread; stopped after)."""
+
+    def __init__(self, state: ServerState, action_id: str) -> None:
+        self.state = state
+        self.action_id = action_id
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name="csdesk-order-action-lease", daemon=True
+        )
+
+    def __enter__(self) -> _LeaseKeeper:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(LEASE_RENEW_SECONDS):
+            try:
+                self.renew()
+            except SQLAlchemyError as exc:  # the next tick tries again
+                log.warning("order action %s: lease not renewed: %s", self.action_id, exc)
+
+    def renew(self) -> bool:
+        """Push the lease on, while it is still ours: unexpired (no one can have claimed it)."""
+        now = utcnow()
+        A = m.OrderAction
+        with self.state.writes() as s:
+            renewed = s.execute(  # type: ignore[attr-defined]  # a CursorResult at runtime
+                update(A)
+                .where(
+                    A.id == self.action_id,
+                    A.status == OrderActionStatus.SENDING.value,
+                    A.next_attempt_at > now,
+                )
+                .values(next_attempt_at=now + LEASE, updated_at=A.updated_at)
+            ).rowcount
+            s.commit()
+        return bool(renewed)
+
+
 class ActionSender(LoopWorker):
     task_name = "csdesk-order-action-sender"
     round_name = "order action sending"
@@ -260,7 +325,11 @@ class ActionSender(LoopWorker):
                 raise StoreUnavailable(f"the store {store!r} is not connected")
             if settings.provider not in stores.FACTORIES:
                 raise StoreUnavailable(f"this server has no {settings.provider} connector")
-            with self.runtime.connector(settings) as conn, self.state.reads() as s:
+            with (
+                _LeaseKeeper(self.state, action_id),
+                self.runtime.connector(settings) as conn,
+                self.state.reads() as s,
+            ):
                 action = s.get(m.OrderAction, action_id)
                 order = s.get(m.Order, order_id)
                 assert action is not None and order is not None
@@ -333,6 +402,8 @@ class ActionSender(LoopWorker):
                 else:
                     action.detail = f"Waiting for the store: {retry.reason}"[:500]
                     wait = backoff(action.attempts, RETRY_BASE_SECONDS, retry.retry_after)
+                    if action.kind in MAKES_SOMETHING:
+                        wait = max(wait, SETTLE_SECONDS)
                     action.next_attempt_at = utcnow() + timedelta(seconds=wait)
             audit.record(
                 s,
