@@ -344,6 +344,13 @@ class ActionSender(LoopWorker):
             retry = StoreUnavailable(str(exc))
         except StoreUnavailable as exc:
             retry = exc
+        except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
+            # An answer of a shape the connector did not expect (a list where an object
+            # belongs): counted as a try like an outage, so the action ends refused after
+            # MAX_ATTEMPTS instead of failing every round, unanswered, forever. A retry
+            # looks for the key first, so what the store may have made is not made twice.
+            log.warning("order action %s: unreadable store answer: %r", action_id, exc)
+            retry = StoreUnavailable("the store sent an answer csdesk cannot read")
         self._record(action_id, outcome, refusal, retry)
         if outcome is not None and external_id is not None:
             self._refresh(store, external_id)
