@@ -131,3 +131,21 @@ def test_a_digit_from_a_customer_merged_since_the_survey_is_still_the_answer(des
     assert desk.entity("conversation", conv_id)["status"] == "resolved"
     (answer,) = _rows(desk.db_url, m.SurveyAnswer, conv_id)
     assert isinstance(answer, m.SurveyAnswer) and answer.csat == 5
+
+
+def test_a_digit_after_a_second_agent_resolved_it_again_is_still_the_answer(desk: Desk) -> None:
+    """Resolving a resolved conversation again is no new resolution: its time stays, so the
+    digit still matches the resolution surveyed (it was taken as a message that reopened it)."""
+    customer = _number()
+    conv_id = _resolved_with_survey(desk, customer)
+    (again,) = desk.agent.push(
+        ("conversation.set_status", {"conversation_id": conv_id, "status": "resolved"})
+    )
+    assert again["status"] == "applied", again
+    sid = new_sid("SM")
+    assert desk.twilio("/webhooks/twilio/sms", sms_params(sid, customer, "2")).ok
+    reply = desk.wait_message(sid)
+    assert reply["conversation_id"] == conv_id and reply["auto_kind"] == "survey_reply"
+    assert desk.entity("conversation", conv_id)["status"] == "resolved"
+    (answer,) = _rows(desk.db_url, m.SurveyAnswer, conv_id)
+    assert isinstance(answer, m.SurveyAnswer) and answer.csat == 2
