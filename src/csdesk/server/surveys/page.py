@@ -9,13 +9,12 @@ question they concern. Every value the page shows is escaped.
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Mapping, Sequence
 
 from csdesk.server.surveys import texts
 from csdesk.server.surveys.answer import MAX_COMMENT
 
-_LANG = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?$")
+_LANG = texts.LANGUAGE
 _STYLE = (
     "body{font:1.05rem/1.5 system-ui,sans-serif;max-width:40rem;margin:1rem auto;padding:0 1rem}"
     "fieldset{margin:1rem 0;padding:.5rem 1rem}legend{font-weight:600;padding:0 .25rem}"
