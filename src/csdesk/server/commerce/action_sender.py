@@ -181,12 +181,19 @@ def send(
             )
             if remember_return is not None and ret.external_id:
                 remember_return(ret.external_id)
-        new = conn.create_replacement(
-            oid,
-            lines,
-            _text(args, "note") or reason,
-            idempotency_key=exchange_key(action.id, "replacement"),
-        )
+        try:
+            new = conn.create_replacement(
+                oid,
+                lines,
+                _text(args, "note") or reason,
+                idempotency_key=exchange_key(action.id, "replacement"),
+            )
+        except StoreRefused as exc:
+            # The return stays open at the store: the refusal must say so, or the agent,
+            # reading only "refused", starts the exchange again and opens a second return.
+            raise StoreRefused(
+                f"{ret.detail}, but the replacement was refused: {exc.reason}"
+            ) from None
         return ActionResult(
             f"{ret.detail}; {new.detail}",
             external_id=new.external_id or ret.external_id,
