@@ -65,10 +65,14 @@ def _scale(
     chosen: str | None,
     *,
     required: bool,
-    invalid: bool,
+    error: str | None,
 ) -> str:
-    attrs = " aria-invalid=true" if invalid else ""
+    # The error is also said on the question itself (not only in the list at the top), so a
+    # screen reader tabbing into it hears what is wrong there.
+    attrs = f" aria-invalid=true aria-describedby={name}-error" if error else ""
     parts = [f"<fieldset id={name}-q{attrs}><legend>{_e(legend)}</legend>"]
+    if error:
+        parts.append(f"<p id={name}-error><strong>{_e(error)}</strong></p>")
     for value, label in choices:
         ident = f"{name}-{value}"
         checked = " checked" if chosen == str(value) else ""
@@ -90,7 +94,7 @@ def form(
     """The survey form; ``values`` refill it after an error, ``errors`` are (field, text)."""
     tr = texts.translator(language).gettext
     values = values or {}
-    bad = {field for field, _text in errors}
+    bad = dict(reversed(errors))  # field -> its (first) error
     out = []
     if errors:
         items = "".join(
@@ -111,7 +115,7 @@ def form(
             csat,
             values.get("csat"),
             required=True,
-            invalid="csat" in bad,
+            error=bad.get("csat"),
         )
     )
     nps = [(n, _end(n, 0, 10, tr(texts.NPS_LOW), tr(texts.NPS_HIGH))) for n in range(11)]
@@ -122,7 +126,7 @@ def form(
             nps,
             values.get("nps"),
             required=False,
-            invalid="nps" in bad,
+            error=bad.get("nps"),
         )
     )
     ces = [(n, _end(n, 1, 7, tr(texts.CES_LOW), tr(texts.CES_HIGH))) for n in range(1, 8)]
@@ -133,13 +137,16 @@ def form(
             ces,
             values.get("ces"),
             required=False,
-            invalid="ces" in bad,
+            error=bad.get("ces"),
         )
     )
     comment_label = tr(texts.COMMENT_LABEL).format(n=MAX_COMMENT)
-    invalid = " aria-invalid=true" if "comment" in bad else ""
+    invalid, said = "", ""
+    if "comment" in bad:
+        invalid = " aria-invalid=true aria-describedby=comment-error"
+        said = f"<br><strong id=comment-error>{_e(bad['comment'])}</strong>"
     out.append(
-        f"<p id=comment-q><label for=comment>{_e(comment_label)}</label><br>"
+        f"<p id=comment-q><label for=comment>{_e(comment_label)}</label>{said}<br>"
         f"<textarea id=comment name=comment rows=5 maxlength={MAX_COMMENT}{invalid}>"
         f"{_e(values.get('comment', ''))}</textarea></p>"
     )
