@@ -42,3 +42,30 @@ def test_an_unexpected_answer_shape_is_a_counted_try_not_a_stuck_action(
     assert shop.runtime.sender.run_once() == 1
     done = _action(shop, action_id)
     assert done.status == OrderActionStatus.REFUSED.value and "cannot read" in done.detail
+
+
+def test_a_refund_given_up_on_warns_it_may_have_been_made(
+    shop: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After the last try the refund is refused, but an earlier try's answer may have been
+    lost after the store refunded: the agent must check before asking again (a new action
+    has a new key, which no lookup would match)."""
+    _oid, order, lines = _imported(shop, fulfilled=True)
+    action_id = _act(
+        shop, order, OrderActionKind.REFUND,
+        {"lines": [{"line_id": lines[0].id, "quantity": 1}], "reason": "late"},
+    )  # fmt: skip
+
+    def down(self: ShopifyConnector, order_id: str) -> dict[str, Any]:
+        raise action_sender.StoreUnavailable("Shopify answered HTTP 503")
+
+    monkeypatch.setattr(ShopifyConnector, "_order_for_actions", down)
+    with shop.state.writes() as s:
+        row = s.get(m.OrderAction, action_id)
+        assert row is not None
+        row.attempts = action_sender.MAX_ATTEMPTS - 1
+        s.commit()
+    assert shop.runtime.sender.run_once() == 1
+    done = _action(shop, action_id)
+    assert done.status == OrderActionStatus.REFUSED.value
+    assert "could not be reached" in done.detail and "check the order" in done.detail

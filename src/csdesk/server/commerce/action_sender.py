@@ -411,7 +411,15 @@ class ActionSender(LoopWorker):
                 action.attempts += 1
                 if action.attempts >= MAX_ATTEMPTS:
                     action.status = OrderActionStatus.REFUSED.value
-                    action.detail = f"The store could not be reached: {retry.reason}"[:500]
+                    detail = f"The store could not be reached: {retry.reason}"
+                    if action.kind in MAKES_SOMETHING and action.attempts > 1:
+                        # An earlier try's answer may have been lost after the store acted:
+                        # a new action (a new key) would then make it a second time.
+                        detail += (
+                            ". An earlier try may have reached it: check the order in the "
+                            "store before asking again"
+                        )
+                    action.detail = detail[:500]
                     action.next_attempt_at = None
                 else:
                     action.detail = f"Waiting for the store: {retry.reason}"[:500]
