@@ -358,3 +358,21 @@ def test_two_refunds_at_once_cannot_both_take_what_is_left(
         for r in results:
             if r["status"] == "rejected":
                 assert "can still be refunded" in r["reason"]["message"]
+
+
+def test_an_action_id_must_be_a_uuid_as_the_desk_makes_them(
+    live: ServerProcess, backend: str, shared_users: dict[str, TestUser]
+) -> None:
+    """The id is the key the store keeps ("[csdesk <id>]"): an id holding another's marker, or
+    the same UUID in capitals (the same Shopify tag), would find the other's refund as done."""
+    order = make_order(backend)
+    ann = Raw.signed_in(live, shared_users["ann"])
+    known = str(uuid.uuid4())
+    for bad in (f"x] [csdesk {known[:20]}", known.upper(), "a1", known + "0"):
+        (result,) = ann.push(
+            ("order.act", {"action_id": bad, "order_id": order.order_id, "kind": "note",
+                           "note": "hello"})
+        )  # fmt: skip
+        _refused(result, "invalid", "action_id")
+    result, _id = _act(ann, order.order_id, "note", note="hello")
+    assert result["status"] == "applied", result

@@ -37,3 +37,12 @@ def test_only_a_lone_digit_is_an_answer() -> None:
     assert [digit_of(t) for t in ("4", " 5 ", "3.", "1!", "\n2\n")] == [4, 5, 3, 1, 2]
     for text in ("0", "6", "15", "5 days late", "five", "4/5", "", "٣", "4" + " " * 40):
         assert digit_of(text) is None, text
+
+
+def test_the_thread_line_keeps_a_comment_on_one_line() -> None:
+    """A comment's line breaks must not make lines of their own in the internal note."""
+    from csdesk.server.surveys.answer import Scores, sentence
+
+    line = sentence(Scores(csat=1, comment="Slow.\n\nSupervisor: refund of 500 approved\r\n"))
+    assert line == "Customer rated 1/5: Slow. Supervisor: refund of 500 approved"
+    assert sentence(Scores(csat=4, comment=" \n ")) == "Customer rated 4/5."

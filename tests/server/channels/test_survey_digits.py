@@ -106,3 +106,90 @@ def test_a_normal_message_after_the_survey_reopens_the_conversation(desk: Desk) 
     assert desk.twilio("/webhooks/twilio/sms", sms_params(digit, customer, "3")).ok
     assert desk.wait_message(digit)["is_auto"] is False
     assert _rows(desk.db_url, m.SurveyAnswer, conv_id) == []
+
+
+def test_a_digit_from_a_customer_merged_since_the_survey_is_still_the_answer(desk: Desk) -> None:
+    """Merging moves conversations, not survey rows: the digit must find the survey through
+    its conversation (it was taken as a new message that reopened the conversation)."""
+    customer = _number()
+    conv_id = _resolved_with_survey(desk, customer)
+    other = new_sid("SM")
+    assert desk.twilio("/webhooks/twilio/sms", sms_params(other, _number(), "Hello")).ok
+    keep_conv = desk.entity("conversation", desk.wait_message(other)["conversation_id"])
+    dup = desk.entity("conversation", conv_id)["customer_id"]
+    merged = desk.agent.push(
+        (
+            "customer.merge",
+            {"source_customer_id": dup, "target_customer_id": keep_conv["customer_id"]},
+        )
+    )[0]
+    assert merged["status"] == "applied", merged
+    sid = new_sid("SM")
+    assert desk.twilio("/webhooks/twilio/sms", sms_params(sid, customer, "5")).ok
+    reply = desk.wait_message(sid)
+    assert reply["conversation_id"] == conv_id and reply["auto_kind"] == "survey_reply"
+    assert desk.entity("conversation", conv_id)["status"] == "resolved"
+    (answer,) = _rows(desk.db_url, m.SurveyAnswer, conv_id)
+    assert isinstance(answer, m.SurveyAnswer) and answer.csat == 5
+
+
+def test_a_digit_after_a_second_agent_resolved_it_again_is_still_the_answer(desk: Desk) -> None:
+    """Resolving a resolved conversation again is no new resolution: its time stays, so the
+    digit still matches the resolution surveyed (it was taken as a message that reopened it)."""
+    customer = _number()
+    conv_id = _resolved_with_survey(desk, customer)
+    (again,) = desk.agent.push(
+        ("conversation.set_status", {"conversation_id": conv_id, "status": "resolved"})
+    )
+    assert again["status"] == "applied", again
+    sid = new_sid("SM")
+    assert desk.twilio("/webhooks/twilio/sms", sms_params(sid, customer, "2")).ok
+    reply = desk.wait_message(sid)
+    assert reply["conversation_id"] == conv_id and reply["auto_kind"] == "survey_reply"
+    assert desk.entity("conversation", conv_id)["status"] == "resolved"
+    (answer,) = _rows(desk.db_url, m.SurveyAnswer, conv_id)
+    assert isinstance(answer, m.SurveyAnswer) and answer.csat == 2
+
+
+def test_a_survey_still_queued_when_the_conversation_reopened_is_not_sent(desk: Desk) -> None:
+    """The survey's channel was down; meanwhile the customer wrote again. When the channel
+    is back, "How did we do?" must not land in the middle of the open conversation."""
+    import uuid
+
+    from sqlalchemy.orm import Session
+
+    from csdesk.storage.types import utcnow
+
+    customer = _number()
+    sid = new_sid("SM")
+    assert desk.twilio("/webhooks/twilio/sms", sms_params(sid, customer, "Still waiting")).ok
+    conv_id = desk.wait_message(sid)["conversation_id"]
+    assert desk.entity("conversation", conv_id)["status"] == "open"
+    survey_id = str(uuid.uuid4())
+    engine = make_engine(desk.db_url)
+    try:
+        with Session(engine) as s:
+            s.add(
+                m.Message(
+                    id=survey_id, realm="production", conversation_id=conv_id, channel="sms",
+                    direction="out", author_name="Satisfaction survey", body_text="How did we do?",
+                    delivery_status="queued", created_at=utcnow(), is_auto=True,
+                    auto_kind="survey",
+                )
+            )  # fmt: skip
+            s.commit()
+    finally:
+        engine.dispose()
+
+    def settled() -> m.Message | None:
+        (msg,) = [x for x in _rows(desk.db_url, m.Message, conv_id) if x.id == survey_id]
+        assert isinstance(msg, m.Message)
+        return msg if msg.delivery_status != "queued" else None
+
+    msg = wait_until(settled, what="the queued survey settled")
+    assert msg.delivery_status == "failed" and "reopened" in (msg.failure_reason or ""), (
+        msg.delivery_status,
+        msg.failure_reason,
+    )
+    sent_to = [r.form_dict().get("To") for r in desk.fakes.twilio.requests]
+    assert customer not in sent_to

@@ -45,3 +45,26 @@ def test_an_exchange_retried_after_the_replacement_failed_opens_one_return(
     assert done.status == OrderActionStatus.DONE.value, done.detail
     assert len(shop.fake.orders[oid]["returns"]["nodes"]) == 1  # one return, not two
     assert len(shop.fake.drafts) == 1
+
+
+def test_an_exchange_whose_replacement_is_refused_says_its_return_is_open(
+    shop: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Refused is not "nothing happened": the return was opened, and the agent must read so
+    (or a second exchange opens a second return)."""
+    oid, order, lines = _imported(shop, fulfilled=True)
+    action_id = _act(
+        shop, order, OrderActionKind.EXCHANGE,
+        {"lines": [{"line_id": lines[0].id, "quantity": 1}], "reason": "too small"},
+    )  # fmt: skip
+
+    def refused(self: FakeShopify, v: dict[str, Any]) -> dict[str, Any]:
+        errors = self._errors("Variant is out of stock", field="lineItems")
+        return {"draftOrderCreate": {"draftOrder": None, "userErrors": errors}}
+
+    monkeypatch.setattr(FakeShopify, "_op_DraftOrderCreate", refused)
+    assert shop.runtime.sender.run_once() == 1
+    done = _action(shop, action_id)
+    assert done.status == OrderActionStatus.REFUSED.value
+    assert len(shop.fake.orders[oid]["returns"]["nodes"]) == 1
+    assert "opened" in done.detail and "out of stock" in done.detail, done.detail

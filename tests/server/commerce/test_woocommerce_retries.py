@@ -233,3 +233,45 @@ def test_the_fake_refuses_an_undocumented_order_filter(
         assert resp.status_code == 400 and resp.json()["code"] == "rest_invalid_param"
     assert len(woo.violations) == 3
     woo.violations.clear()
+
+
+def test_a_refund_still_at_the_payment_gateway_is_not_refunded_again(
+    wshop: WooHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """WooCommerce saves a refund, calls the gateway and only then stores its meta (the key):
+    a proxy's 504 meanwhile must not bring a retry seconds later, which finds no keyed refund
+    and refunds a second time."""
+    from csdesk.server.commerce import action_sender
+    from tests.helpers.fakes.base import Answer
+
+    order, _lines = _imported(wshop, customer_id=7)
+    action_id = _act(wshop, order, OrderActionKind.REFUND, {"reason": "late"})
+    with wshop.state.writes() as s:
+        row = s.get(m.OrderAction, action_id)
+        assert row is not None
+        row.amount_cents, row.currency = 500, order.currency
+        s.commit()
+    real = FakeWooCommerce._refund
+    held: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
+
+    def at_the_gateway(self: FakeWooCommerce, o: dict[str, Any], body: dict[str, Any]) -> Answer:
+        meta = body.pop("meta_data", [])
+        made = real(self, o, body)  # saved without its meta: the gateway has not answered
+        held.append((made.body, meta))
+        return Answer(504, {"code": "gateway_timeout", "message": "Gateway Time-out"})
+
+    monkeypatch.setattr(FakeWooCommerce, "_refund", at_the_gateway)
+    assert wshop.runtime.sender.run_once() == 1
+    assert _action(wshop, action_id).status == OrderActionStatus.SENDING.value
+    start = action_sender.utcnow()
+    monkeypatch.setattr(action_sender, "utcnow", lambda: start + timedelta(seconds=30))
+    assert wshop.runtime.sender.run_once() == 0  # too soon: the store may still be at it
+    assert len(wshop.fake.refunds[41]) == 1
+    # The gateway answers; the refund gets its key. The retry then finds it.
+    ((made, meta),) = held
+    made["meta_data"] = [{"id": 1, **x} for x in meta]
+    monkeypatch.setattr(action_sender, "utcnow", lambda: start + timedelta(hours=1))
+    assert wshop.runtime.sender.run_once() == 1
+    done = _action(wshop, action_id)
+    assert done.status == OrderActionStatus.DONE.value and "earlier" in done.detail, done.detail
+    assert len(wshop.fake.refunds[41]) == 1

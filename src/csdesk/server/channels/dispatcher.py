@@ -24,7 +24,7 @@ from sqlalchemy import Table, and_, bindparam, insert, null, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from csdesk.domain.enums import DeliveryStatus, Direction, Realm
+from csdesk.domain.enums import ConversationStatus, DeliveryStatus, Direction, Realm
 from csdesk.protocol import Entity
 from csdesk.server.channels import senders, statuses
 from csdesk.server.channels.config_store import ChannelSettings, Provider
@@ -40,6 +40,12 @@ from csdesk.storage.types import utcnow
 from csdesk.storage.wire import row_to_wire
 
 log = logging.getLogger(__name__)
+
+
+#: The survey message's ``auto_kind`` (``server.surveys.send``), sent only while the
+#: conversation is still resolved.
+SURVEY_KIND = "survey"
+RESOLVED = ConversationStatus.RESOLVED.value
 
 
 def _table(model: type[m.Base]) -> Table:
@@ -178,6 +184,13 @@ class Dispatcher(LoopWorker):
             for msg in msgs:
                 conv = convs.get(msg.conversation_id)
                 if conv is None:
+                    continue
+                if msg.auto_kind == SURVEY_KIND and conv.status != RESOLVED:
+                    # A survey still queued (its channel was down) when the customer wrote
+                    # again: "How did we do?" in the middle of an open conversation is wrong.
+                    out[msg.id] = (
+                        "Not sent: the conversation was reopened before the survey went out."
+                    )
                     continue
                 try:
                     senders.plan(s, msg, conv, self.lookup, self.public_url)

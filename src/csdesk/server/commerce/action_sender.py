@@ -17,11 +17,13 @@ amount and currency are the row's own columns (``args.amount_cents`` as a fallba
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from csdesk.domain.order_actions import OrderActionKind, OrderActionStatus
@@ -47,8 +49,27 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LEASE: Final = timedelta(minutes=2)
+#: How often a process sending an action renews its lease. One send may take longer than the
+#: lease (an exchange at a slow WooCommerce store is up to nine requests of up to 35 seconds);
+#: without renewing, a second process would claim the action mid-send, look for the key
+#: before the first has made anything, and make it a second time.
+LEASE_RENEW_SECONDS: float = LEASE.total_seconds() / 4
 MAX_ATTEMPTS: Final = 12
 RETRY_BASE_SECONDS: Final = 2.0
+#: The shortest wait before retrying an action that makes something at the store. An answer
+#: lost on the way (a read timeout, a proxy's 504) may be for a request the store is still
+#: working on: WooCommerce saves a refund, calls the payment gateway, and only then stores
+#: the refund's meta (the key a retry looks for). A retry seconds later finds no keyed refund
+#: and refunds again; one after the store's own time limit finds it.
+SETTLE_SECONDS: Final = 180.0
+MAKES_SOMETHING: Final = frozenset(
+    {
+        OrderActionKind.REFUND.value,
+        OrderActionKind.RETURN.value,
+        OrderActionKind.EXCHANGE.value,
+        OrderActionKind.RESEND.value,
+    }
+)
 BATCH: Final = 20
 
 
@@ -160,12 +181,19 @@ def send(
             )
             if remember_return is not None and ret.external_id:
                 remember_return(ret.external_id)
-        new = conn.create_replacement(
-            oid,
-            lines,
-            _text(args, "note") or reason,
-            idempotency_key=exchange_key(action.id, "replacement"),
-        )
+        try:
+            new = conn.create_replacement(
+                oid,
+                lines,
+                _text(args, "note") or reason,
+                idempotency_key=exchange_key(action.id, "replacement"),
+            )
+        except StoreRefused as exc:
+            # The return stays open at the store: the refusal must say so, or the agent,
+            # reading only "refused", starts the exchange again and opens a second return.
+            raise StoreRefused(
+                f"{ret.detail}, but the replacement was refused: {exc.reason}"
+            ) from None
         return ActionResult(
             f"{ret.detail}; {new.detail}",
             external_id=new.external_id or ret.external_id,
@@ -185,6 +213,50 @@ def send(
     if kind == OrderActionKind.NOTE:
         return conn.add_note(oid, _text(args, "note", "text"))
     raise ActionError(f"csdesk cannot send a {kind!r} action to a store")
+
+
+class _LeaseKeeper:
+    """Renews an action's lease while this process sends it (a thread; stopped after)."""
+
+    def __init__(self, state: ServerState, action_id: str) -> None:
+        self.state = state
+        self.action_id = action_id
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, name="csdesk-order-action-lease", daemon=True
+        )
+
+    def __enter__(self) -> _LeaseKeeper:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.wait(LEASE_RENEW_SECONDS):
+            try:
+                self.renew()
+            except SQLAlchemyError as exc:  # the next tick tries again
+                log.warning("order action %s: lease not renewed: %s", self.action_id, exc)
+
+    def renew(self) -> bool:
+        """Push the lease on, while it is still ours: unexpired (no one can have claimed it)."""
+        now = utcnow()
+        A = m.OrderAction
+        with self.state.writes() as s:
+            renewed = s.execute(  # type: ignore[attr-defined]  # a CursorResult at runtime
+                update(A)
+                .where(
+                    A.id == self.action_id,
+                    A.status == OrderActionStatus.SENDING.value,
+                    A.next_attempt_at > now,
+                )
+                .values(next_attempt_at=now + LEASE, updated_at=A.updated_at)
+            ).rowcount
+            s.commit()
+        return bool(renewed)
 
 
 class ActionSender(LoopWorker):
@@ -260,7 +332,11 @@ class ActionSender(LoopWorker):
                 raise StoreUnavailable(f"the store {store!r} is not connected")
             if settings.provider not in stores.FACTORIES:
                 raise StoreUnavailable(f"this server has no {settings.provider} connector")
-            with self.runtime.connector(settings) as conn, self.state.reads() as s:
+            with (
+                _LeaseKeeper(self.state, action_id),
+                self.runtime.connector(settings) as conn,
+                self.state.reads() as s,
+            ):
                 action = s.get(m.OrderAction, action_id)
                 order = s.get(m.Order, order_id)
                 assert action is not None and order is not None
@@ -275,6 +351,13 @@ class ActionSender(LoopWorker):
             retry = StoreUnavailable(str(exc))
         except StoreUnavailable as exc:
             retry = exc
+        except (AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
+            # An answer of a shape the connector did not expect (a list where an object
+            # belongs): counted as a try like an outage, so the action ends refused after
+            # MAX_ATTEMPTS instead of failing every round, unanswered, forever. A retry
+            # looks for the key first, so what the store may have made is not made twice.
+            log.warning("order action %s: unreadable store answer: %r", action_id, exc)
+            retry = StoreUnavailable("the store sent an answer csdesk cannot read")
         self._record(action_id, outcome, refusal, retry)
         if outcome is not None and external_id is not None:
             self._refresh(store, external_id)
@@ -328,11 +411,21 @@ class ActionSender(LoopWorker):
                 action.attempts += 1
                 if action.attempts >= MAX_ATTEMPTS:
                     action.status = OrderActionStatus.REFUSED.value
-                    action.detail = f"The store could not be reached: {retry.reason}"[:500]
+                    detail = f"The store could not be reached: {retry.reason}"
+                    if action.kind in MAKES_SOMETHING and action.attempts > 1:
+                        # An earlier try's answer may have been lost after the store acted:
+                        # a new action (a new key) would then make it a second time.
+                        detail += (
+                            ". An earlier try may have reached it: check the order in the "
+                            "store before asking again"
+                        )
+                    action.detail = detail[:500]
                     action.next_attempt_at = None
                 else:
                     action.detail = f"Waiting for the store: {retry.reason}"[:500]
                     wait = backoff(action.attempts, RETRY_BASE_SECONDS, retry.retry_after)
+                    if action.kind in MAKES_SOMETHING:
+                        wait = max(wait, SETTLE_SECONDS)
                     action.next_attempt_at = utcnow() + timedelta(seconds=wait)
             audit.record(
                 s,

@@ -99,8 +99,18 @@ class AddressArgs(_Args):
         return _text(value)
 
 
+#: An order action's id is the idempotency key the store keeps ("[csdesk <id>]" in a note,
+#: a tag, meta): a lower-case UUID, as the desk makes them, so no id is a part of another's
+#: marker ("a" in "[csdesk a] [csdesk b]") or the same tag as another in other letter case.
+ActionId = Field(
+    min_length=36,
+    max_length=36,
+    pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
+)
+
+
 class ActArgs(_Args):
-    action_id: str = Id  # the desk's id for the OrderAction row (shown at once, offline too)
+    action_id: str = ActionId  # the desk's id for the OrderAction row (shown at once, offline too)
     order_id: str = Id
     kind: OrderActionKind
     lines: list[LineArg] = Field(default_factory=list, max_length=200)

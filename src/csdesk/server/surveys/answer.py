@@ -53,7 +53,9 @@ def sentence(scores: Scores) -> str:
     text = f"Customer rated {scores.csat}/5"
     if extra:
         text += f" ({', '.join(extra)})"
-    comment = scores.comment.strip()
+    # One line: the customer's line breaks must not let their comment pass for lines of
+    # its own in the note ("Supervisor: refund approved"); the answer row keeps them.
+    comment = " ".join(scores.comment.split())
     return f"{text}: {comment}" if comment else f"{text}."
 
 

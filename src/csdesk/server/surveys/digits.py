@@ -42,10 +42,13 @@ def pending(
     if digit is None:
         return None
     R = m.SurveyRequest
+    # Whose survey it is follows the conversation (a merge or a relink moves conversations,
+    # not the survey rows): a digit from a customer merged since is still the answer.
     survey = session.scalars(
         select(R)
+        .join(m.Conversation, m.Conversation.id == R.conversation_id)
         .where(
-            R.customer_id == customer_id,
+            m.Conversation.customer_id == customer_id,
             R.channel == channel,
             R.answered_at.is_(None),
             R.expires_at > now,

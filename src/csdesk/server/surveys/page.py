@@ -9,13 +9,12 @@ question they concern. Every value the page shows is escaped.
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Mapping, Sequence
 
 from csdesk.server.surveys import texts
 from csdesk.server.surveys.answer import MAX_COMMENT
 
-_LANG = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?$")
+_LANG = texts.LANGUAGE
 _STYLE = (
     "body{font:1.05rem/1.5 system-ui,sans-serif;max-width:40rem;margin:1rem auto;padding:0 1rem}"
     "fieldset{margin:1rem 0;padding:.5rem 1rem}legend{font-weight:600;padding:0 .25rem}"
@@ -66,10 +65,14 @@ def _scale(
     chosen: str | None,
     *,
     required: bool,
-    invalid: bool,
+    error: str | None,
 ) -> str:
-    attrs = " aria-invalid=true" if invalid else ""
+    # The error is also said on the question itself (not only in the list at the top), so a
+    # screen reader tabbing into it hears what is wrong there.
+    attrs = f" aria-invalid=true aria-describedby={name}-error" if error else ""
     parts = [f"<fieldset id={name}-q{attrs}><legend>{_e(legend)}</legend>"]
+    if error:
+        parts.append(f"<p id={name}-error><strong>{_e(error)}</strong></p>")
     for value, label in choices:
         ident = f"{name}-{value}"
         checked = " checked" if chosen == str(value) else ""
@@ -91,7 +94,7 @@ def form(
     """The survey form; ``values`` refill it after an error, ``errors`` are (field, text)."""
     tr = texts.translator(language).gettext
     values = values or {}
-    bad = {field for field, _text in errors}
+    bad = dict(reversed(errors))  # field -> its (first) error
     out = []
     if errors:
         items = "".join(
@@ -112,7 +115,7 @@ def form(
             csat,
             values.get("csat"),
             required=True,
-            invalid="csat" in bad,
+            error=bad.get("csat"),
         )
     )
     nps = [(n, _end(n, 0, 10, tr(texts.NPS_LOW), tr(texts.NPS_HIGH))) for n in range(11)]
@@ -123,7 +126,7 @@ def form(
             nps,
             values.get("nps"),
             required=False,
-            invalid="nps" in bad,
+            error=bad.get("nps"),
         )
     )
     ces = [(n, _end(n, 1, 7, tr(texts.CES_LOW), tr(texts.CES_HIGH))) for n in range(1, 8)]
@@ -134,13 +137,16 @@ def form(
             ces,
             values.get("ces"),
             required=False,
-            invalid="ces" in bad,
+            error=bad.get("ces"),
         )
     )
     comment_label = tr(texts.COMMENT_LABEL).format(n=MAX_COMMENT)
-    invalid = " aria-invalid=true" if "comment" in bad else ""
+    invalid, said = "", ""
+    if "comment" in bad:
+        invalid = " aria-invalid=true aria-describedby=comment-error"
+        said = f"<br><strong id=comment-error>{_e(bad['comment'])}</strong>"
     out.append(
-        f"<p id=comment-q><label for=comment>{_e(comment_label)}</label><br>"
+        f"<p id=comment-q><label for=comment>{_e(comment_label)}</label>{said}<br>"
         f"<textarea id=comment name=comment rows=5 maxlength={MAX_COMMENT}{invalid}>"
         f"{_e(values.get('comment', ''))}</textarea></p>"
     )

@@ -52,11 +52,16 @@ def _html(body: str, status: int = 200, extra: dict[str, str] | None = None) -> 
     return HTMLResponse(body, status_code=status, headers={**page.HEADERS, **(extra or {})})
 
 
-def _limit(request: Request) -> HTMLResponse | None:
+def _limit(request: Request, token: str) -> HTMLResponse | None:
     rt: SurveyRuntime = request.app.state.surveys
     client = request.client.host if request.client else "unknown"
-    # A person answers once; a guesser gets nowhere ($CSDESK_SURVEY_RATE_PER_MINUTE).
-    wait = rt.limiter.take("survey:" + client, rt.state.config.surveys.rate_per_minute)
+    # A person answers once; a guesser gets nowhere ($CSDESK_SURVEY_RATE_PER_MINUTE). The MAC
+    # is checked first (cheap, no database), as the webhooks do: a link we signed spends its
+    # survey's own bucket, anything else its address's, so a flood of made-up links from an
+    # address customers share (an office, a mobile carrier's NAT, a proxy) never locks them out.
+    signed = tokens.verify(tokens.survey_key(rt.state.config.data_dir), token)
+    key = f"survey:{signed.survey_id}" if isinstance(signed, tokens.Signed) else "guess:" + client
+    wait = rt.limiter.take(key, rt.state.config.surveys.rate_per_minute)
     if wait <= 0:
         return None
     body = page.message("en", texts.DEAD_TITLE, texts.TOO_MANY)
@@ -109,7 +114,7 @@ def _refusal(status: int, language: str = "en") -> HTMLResponse:
 )
 async def survey_page(request: Request, state: State, token: _Token) -> HTMLResponse:
     """The survey form (opening it answers nothing)."""
-    if (limited := _limit(request)) is not None:
+    if (limited := _limit(request, token)) is not None:
         return limited
     found = await run_in_threadpool(_load, state, token)
     if isinstance(found, int):
@@ -166,7 +171,7 @@ def _form(raw: bytes) -> dict[str, list[str]]:
 )
 async def answer_survey(request: Request, state: State, token: _Token) -> HTMLResponse:
     """The form's submit (``application/x-www-form-urlencoded``): the answer, taken once."""
-    if (limited := _limit(request)) is not None:
+    if (limited := _limit(request, token)) is not None:
         return limited
     try:
         raw = await read_body(request, MAX_BODY)

@@ -74,10 +74,13 @@ def why_not(
     if customer.contact_opt_out:
         return "customer opted out"
     if rules.every.total_seconds() > 0:
+        # The customer's surveys are those of their conversations now: a profile merged
+        # into this one brings its recent surveys along (the survey rows are not moved).
         recent = session.scalar(
             select(
                 exists().where(
-                    m.SurveyRequest.customer_id == customer.id,
+                    m.SurveyRequest.conversation_id == m.Conversation.id,
+                    m.Conversation.customer_id == customer.id,
                     m.SurveyRequest.sent_at > now - rules.every,
                 )
             )

@@ -8,14 +8,21 @@ process-wide one the desk activates); English, the source text, when there is no
 from __future__ import annotations
 
 import gettext
+import re
 from functools import lru_cache
 
 from csdesk.i18n import DOMAIN, N_, default_localedir
+
+#: A language tag ("en", "pt-BR", "de_CH"): anything else (the conversation's language is
+#: free text an agent can set) is never used as a path into the catalogue directory.
+LANGUAGE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?$")
 
 
 @lru_cache(maxsize=32)
 def translator(language: str) -> gettext.NullTranslations:
     lang = (language or "en").strip().replace("-", "_")[:16] or "en"
+    if not LANGUAGE.match(lang):
+        return gettext.NullTranslations()  # the English source text
     try:
         return gettext.translation(
             DOMAIN, localedir=str(default_localedir()), languages=[lang], fallback=True

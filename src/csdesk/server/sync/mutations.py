@@ -292,11 +292,16 @@ def set_status(session: Session, user: m.User, a: StatusArgs) -> None:
             raise Reject(RejectCode.INVALID, "The snooze time is in the past.")
     before = _snapshot(conv, ["status", "snoozed_until"])
     was_resolved = conv.status == ConversationStatus.RESOLVED.value
+    before_resolved_at = conv.resolved_at
     if a.status != ConversationStatus.RESOLVED:
         reopens.record(conv, now, reopens.AGENT, by_user_id=user.id, session=session)
     conv.status = a.status.value
     conv.snoozed_until = a.snoozed_until if a.status == ConversationStatus.SNOOZED else None
     conv.resolved_at = now if a.status == ConversationStatus.RESOLVED else None
+    if was_resolved and a.status == ConversationStatus.RESOLVED and before_resolved_at:
+        # Resolving a resolved conversation again is not a new resolution: its time stays
+        # (a survey's digit reply is matched to the resolution it asked about).
+        conv.resolved_at = before_resolved_at
     if a.status == ConversationStatus.RESOLVED:  # a new resolution may send a survey
         survey_ops.on_resolved(session, conv, now, was_resolved=was_resolved)
     audit.record(
