@@ -54,7 +54,8 @@ def test_replies_written_offline_are_sent_once_in_order(
         qtbot.keyClicks(composer.text, text)
         qtbot.keyClick(composer.text, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
         qtbot.waitUntil(lambda: composer.text.toPlainText() == "", timeout=5_000)
-    qtbot.waitUntil(lambda: desk.engine.status.pending == 3, timeout=5_000)
+    # The outbox writes on the cache's serial writer: allow for a loaded machine.
+    qtbot.waitUntil(lambda: desk.engine.status.pending == 3, timeout=20_000)
     assert "3 actions waiting to be sent" in w.sync_label.text()
 
     def shown() -> list[str]:
