@@ -305,9 +305,17 @@ def test_resolving_updates_the_side_bar_counts_at_once_and_a_failed_query_does_n
     desk = desk_factory(demo_server, "demo")
     w = desk.window
     w._clock.stop()  # no 30 s tick: the count must come with the change itself
-    qtbot.waitUntil(lambda: not w._reorder_pending and w.views._counts != {}, timeout=20_000)
+    # Caught up first: counts taken while the first sync's pages still arrive grow after.
+    qtbot.waitUntil(desk.synced, timeout=30_000)
     w.views.choose(list(w._all_views()).index(View.MINE))
-    qtbot.waitUntil(lambda: not w._reorder_pending and w.shown_view == View.MINE, timeout=20_000)
+    qtbot.waitUntil(
+        lambda: (
+            not w._reorder_pending
+            and w.shown_view == View.MINE
+            and w.views._counts.get(View.MINE) == desk.ws.counts()[View.MINE]
+        ),
+        timeout=20_000,
+    )
     before = w.views._counts[View.MINE]
     assert before > 0
     cid = w.model.ids()[0]
