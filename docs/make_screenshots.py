@@ -4,7 +4,11 @@
 
 Renders the main window at 1600x1000 with a conversation open, at 100%, 150% and 200% text
 size and in each theme, into docs/screenshots/. Runs a real server (SQLite, demo data) and a
-real, signed-in window; nothing is mocked.
+real, signed-in window; nothing is mocked. ``--language de`` (or ar, fr, es, nl) renders the
+window in that language instead (``main-<lang>-<theme>-<size>.png``; Arabic right to left).
+
+    xvfb-run -a -s "-screen 0 1920x1200x24" .venv/bin/python docs/make_screenshots.py \
+        --language de --themes light --scales 1.0
 """
 
 from __future__ import annotations
@@ -22,6 +26,15 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 OUT = ROOT / "docs" / "screenshots"
+#: The reply being written in the shot, in the window's language.
+DRAFTS = {
+    "en": "Hello! I have checked with the courier: your parcel arrives tomorrow.",
+    "de": "Hallo! Ich habe beim Paketdienst nachgefragt: Ihr Paket kommt morgen an.",
+    "fr": "Bonjour ! J'ai vérifié auprès du transporteur : votre colis arrive demain.",
+    "es": "¡Hola! He consultado con la empresa de mensajería: tu paquete llega mañana.",
+    "nl": "Hallo! Ik heb het nagevraagd bij de vervoerder: je pakket komt morgen aan.",
+    "ar": "مرحبًا! لقد تحققت من شركة الشحن: سيصل طردك غدًا.",
+}
 
 
 def main() -> int:
@@ -29,6 +42,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--scales", default="1.0,1.5,2.0")
     parser.add_argument("--themes", default="light,dark,high_contrast,high_contrast_dark")
+    parser.add_argument("--language", default="", help="de, fr, es, nl or ar (default English)")
     args = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "xcb" if os.environ.get("DISPLAY") else "offscreen")
     os.environ["CSDESK_DATA_DIR"] = tempfile.mkdtemp(prefix="csdesk-shots-")
@@ -48,6 +62,15 @@ def main() -> int:
     from csdesk.ui.main_window import MainWindow
 
     app = QApplication([])
+    lang = args.language
+    if lang:
+        from PySide6.QtCore import Qt
+
+        from csdesk import i18n
+
+        lang = i18n.set_language(lang)
+        if i18n.is_right_to_left(lang):
+            app.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
     tmp = Path(os.environ["CSDESK_DATA_DIR"])
     db = f"sqlite+pysqlite:///{tmp / 'shots.db'}"
     engine = make_engine(db)
@@ -82,17 +105,17 @@ def main() -> int:
                 window.inbox.step(1)
                 window.inbox.step(1)
                 pump_until(lambda w=window: w.conversation.current is not None, 20)
-                window.conversation.composer.text.setPlainText(
-                    "Hello! I have checked with the courier: your parcel arrives tomorrow."
-                )
+                window.conversation.composer.text.setPlainText(DRAFTS.get(lang, DRAFTS["en"]))
                 pump_until(lambda: False, 1.0)
-                name = f"main-{theme_name}-{int(scale * 100)}.png"
+                prefix = f"main-{lang}" if lang else "main"
+                name = f"{prefix}-{theme_name}-{int(scale * 100)}.png"
                 window.grab().save(str(args.out / name))
                 composer = window.conversation.composer
                 size = int(scale * 100)
-                composer.grab().save(str(args.out / f"composer-{theme_name}-{size}.png"))
+                if not lang:
+                    composer.grab().save(str(args.out / f"composer-{theme_name}-{size}.png"))
                 print("wrote", args.out / name)
-                if theme_name == "light" and scale == 1.0:
+                if theme_name == "light" and scale == 1.0 and not lang:
                     _extra_shots(window, args.out)
                 window.close()
                 window.deleteLater()

@@ -3,7 +3,11 @@
  * Plain JavaScript, no build step, no cookies: the visitor's session token lives in
  * localStorage and travels in the X-Chat-Token header. Accessible: a labelled launcher
  * button, a dialog with a heading, a labelled textarea, a polite live region that reads
- * out agents' replies, Escape to close, Enter to send (Shift+Enter for a new line). */
+ * out agents' replies, Escape to close, Enter to send (Shift+Enter for a new line).
+ * Language: data-csdesk-lang="de" on the script tag (the shop states it), else <html lang>,
+ * else the browser's first language; the words come from /chat/strings?lang=..., with the
+ * English table T built in for when they cannot be fetched. Server text goes in with
+ * textContent only. */
 (function () {
   "use strict";
   if (window.__csdeskChat) { return; }
@@ -16,10 +20,12 @@
   var base = src.origin + src.pathname.replace(/\/chat\/widget\.js$/, "");
   var store = script.getAttribute("data-csdesk-store") || "";
   var keyName = "csdesk-chat:" + base + ":" + store;
+  // The keys of csdesk.server.chat.texts.WIDGET (a test checks both match).
   var T = {
     open: "Chat with us", title: "Chat with us", close: "Close chat",
     message: "Your message", send: "Send", typing: "Agent is typing\u2026",
     you: "You", agent: "Agent", email: "Your email (optional, so we can follow up)",
+    formEmail: "Your email",
     saveEmail: "Save email", emailSaved: "Thanks, we saved your email address.",
     emailBad: "That does not look like an email address.", failed: "Sending failed; please try again.",
     offlineTitle: "We are offline", offlineText: "Leave a message and we will reply by email.",
@@ -37,6 +43,26 @@
     if (text) { node.textContent = text; }
     return node;
   }
+  // Nodes showing a word of T, redrawn when the visitor's language arrives.
+  var bound = [];
+  function bind(node, key, attr) {
+    bound.push({ node: node, key: key, attr: attr });
+    return node;
+  }
+  function words(key, attr) { return function (node) { return bind(node, key, attr); }; }
+  var label = function (key) { return words(key, "aria-label"); };
+  var text = function (key) { return words(key, null); };
+
+  // The visitor's language: what the shop states, else the page's, else the browser's.
+  // Only a language tag ("de", "pt-BR") is asked for; anything else means English.
+  function pickLanguage() {
+    var said = script.getAttribute("data-csdesk-lang") || document.documentElement.getAttribute("lang") ||
+      (navigator.languages && navigator.languages[0]) || navigator.language || "en";
+    var tag = /^\s*([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?)(?![A-Za-z0-9])/.exec(String(said));
+    return tag ? tag[1] : "en";
+  }
+  var wanted = pickLanguage();
+  var language = null;     // the language the widget speaks, once the server confirmed it
   function uid() {
     var a = new Uint8Array(12);
     (window.crypto || window.msCrypto).getRandomValues(a);
@@ -47,49 +73,49 @@
   document.head.appendChild(css);
 
   var root = el("div", { "class": "csdesk-chat" });
-  var launcher = el("button", {
+  var launcher = label("open")(el("button", {
     type: "button", "class": "csdesk-launcher", "aria-label": T.open,
     "aria-expanded": "false", "aria-controls": "csdesk-chat-panel"
-  }, "\uD83D\uDCAC");
+  }, "\uD83D\uDCAC"));
   var panel = el("div", {
     id: "csdesk-chat-panel", "class": "csdesk-panel", role: "dialog",
     "aria-labelledby": "csdesk-chat-title", "aria-modal": "false", hidden: ""
   });
   var head = el("div", { "class": "csdesk-head" });
   var title = el("h2", { id: "csdesk-chat-title" }, T.title);
-  var closeBtn = el("button", { type: "button", "class": "csdesk-close", "aria-label": T.close }, "\u00D7");
+  var closeBtn = label("close")(el("button", { type: "button", "class": "csdesk-close", "aria-label": T.close }, "\u00D7"));
   head.appendChild(title); head.appendChild(closeBtn);
-  var log = el("div", { "class": "csdesk-log", role: "log", "aria-label": T.log, "aria-live": "off", tabindex: "0" });
+  var log = label("log")(el("div", { "class": "csdesk-log", role: "log", "aria-label": T.log, "aria-live": "off", tabindex: "0" }));
   var announcer = el("div", { "class": "csdesk-sr", "aria-live": "polite", "aria-atomic": "false" });
   var typingLine = el("p", { "class": "csdesk-typing" });
   var note = el("p", { "class": "csdesk-note", role: "status" });
 
   var form = el("form", { "class": "csdesk-form", "data-part": "chat" });
-  form.appendChild(el("label", { "for": "csdesk-chat-text" }, T.message));
+  form.appendChild(text("message")(el("label", { "for": "csdesk-chat-text" }, T.message)));
   var textarea = el("textarea", { id: "csdesk-chat-text", rows: "2", maxlength: "5000", autocomplete: "off" });
   form.appendChild(textarea);
-  form.appendChild(el("button", { type: "submit" }, T.send));
+  form.appendChild(text("send")(el("button", { type: "submit" }, T.send)));
 
   var emailForm = el("form", { "class": "csdesk-form", "data-part": "email" });
-  emailForm.appendChild(el("label", { "for": "csdesk-chat-email" }, T.email));
+  emailForm.appendChild(text("email")(el("label", { "for": "csdesk-chat-email" }, T.email)));
   var emailInput = el("input", { id: "csdesk-chat-email", type: "email", autocomplete: "email", maxlength: "320" });
   emailForm.appendChild(emailInput);
-  emailForm.appendChild(el("button", { type: "submit" }, T.saveEmail));
-  var transcriptBtn = el("button", { type: "button", hidden: "" }, T.transcript);
+  emailForm.appendChild(text("saveEmail")(el("button", { type: "submit" }, T.saveEmail)));
+  var transcriptBtn = text("transcript")(el("button", { type: "button", hidden: "" }, T.transcript));
   emailForm.appendChild(transcriptBtn);
 
   var offline = el("form", { "class": "csdesk-form", "data-part": "offline", hidden: "" });
-  offline.appendChild(el("p", {}, T.offlineText));
-  offline.appendChild(el("label", { "for": "csdesk-form-name" }, T.name));
+  offline.appendChild(text("offlineText")(el("p", {}, T.offlineText)));
+  offline.appendChild(text("name")(el("label", { "for": "csdesk-form-name" }, T.name)));
   var formName = el("input", { id: "csdesk-form-name", type: "text", autocomplete: "name", maxlength: "200" });
   offline.appendChild(formName);
-  offline.appendChild(el("label", { "for": "csdesk-form-email" }, "Your email"));
+  offline.appendChild(text("formEmail")(el("label", { "for": "csdesk-form-email" }, T.formEmail)));
   var formEmail = el("input", { id: "csdesk-form-email", type: "email", autocomplete: "email", required: "", maxlength: "320" });
   offline.appendChild(formEmail);
-  offline.appendChild(el("label", { "for": "csdesk-form-text" }, T.message));
+  offline.appendChild(text("message")(el("label", { "for": "csdesk-form-text" }, T.message)));
   var formText = el("textarea", { id: "csdesk-form-text", rows: "3", required: "", maxlength: "5000" });
   offline.appendChild(formText);
-  offline.appendChild(el("button", { type: "submit" }, T.send));
+  offline.appendChild(text("send")(el("button", { type: "submit" }, T.send)));
 
   [head, log, announcer, typingLine, note, form, emailForm, offline].forEach(function (n) { panel.appendChild(n); });
   root.appendChild(panel); root.appendChild(launcher);
@@ -123,7 +149,9 @@
   }
   function ensureSession() {
     if (token) { return Promise.resolve(token); }
-    return api("POST", "/chat/api/session", { store: store || null }).then(function (r) {
+    return asked.then(function () {
+      return api("POST", "/chat/api/session", { store: store || null, language: language });
+    }).then(function (r) {
       token = r.token;
       try { window.localStorage.setItem(keyName, token); } catch (e) { /* private mode */ }
       poll();
@@ -270,7 +298,8 @@
   offline.addEventListener("submit", function (ev) {
     ev.preventDefault();
     api("POST", "/chat/api/contact", {
-      name: formName.value, email: formEmail.value.trim(), text: formText.value, store: store || null
+      name: formName.value, email: formEmail.value.trim(), text: formText.value, store: store || null,
+      language: language
     }).then(function () {
       offline.reset(); offline.hidden = true; note.textContent = T.formSent;
     }, function (err) { note.textContent = err.status === 422 ? T.emailBad : T.failed; });
@@ -293,22 +322,58 @@
     if (ev.key === "Escape") { ev.preventDefault(); setOpen(false); }
   });
 
+  var isOffline = false;
   function showOffline(off) {
+    isOffline = off;
     offline.hidden = !off;
     form.hidden = off; emailForm.hidden = off; log.hidden = off;
     title.textContent = off ? T.offlineTitle : T.title;
   }
   function ready() { root.setAttribute("data-ready", "true"); }
-  // A visitor already chatting keeps the chat after hours; a new one gets the form.
-  api("GET", "/chat/api/status").then(function (s) {
-    showOffline(!s.open && !token);
-    transcriptBtn.hidden = !s.transcript_email;
-    ready();
-  },
-    ready);  // server unreachable: keep the chat; sending reports failures
 
   render({ id: "csdesk-intro", direction: "out", author: T.agent, text: T.intro });
+  (function () {  // the greeting follows the language too
+    var intro = log.querySelector("[data-id='csdesk-intro']");
+    var who = intro.firstChild;
+    bind(who, "agent", null);
+    bind(intro.childNodes[1], "intro", null);
+  })();
   announcer.textContent = "";
+
+  // --- the visitor's language ------------------------------------------------------------------
+  function applyWords(answer) {
+    answer = answer || {};
+    var got = answer.strings || {};
+    Object.keys(T).forEach(function (k) {
+      if (typeof got[k] === "string" && got[k]) { T[k] = got[k]; }
+    });
+    bound.forEach(function (b) {
+      if (b.attr) { b.node.setAttribute(b.attr, T[b.key]); } else { b.node.textContent = T[b.key]; }
+    });
+    title.textContent = isOffline ? T.offlineTitle : T.title;
+    if (typingLine.textContent) { typingLine.textContent = T.typing; }
+    var lang = typeof answer.language === "string" ? answer.language : "en";
+    var dir = answer.dir === "rtl" ? "rtl" : "ltr";
+    [panel, launcher].forEach(function (n) { n.setAttribute("lang", lang); n.setAttribute("dir", dir); });
+    language = lang;
+    root.setAttribute("data-lang", lang);
+  }
+  var asked;
+  if (/^en([-_]|$)/i.test(wanted)) {
+    language = "en";
+    asked = Promise.resolve();
+  } else {
+    asked = fetch(base + "/chat/strings?lang=" + encodeURIComponent(wanted), { mode: "cors", credentials: "omit" })
+      .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.json(); })
+      .then(applyWords).catch(function () { /* keep English */ });
+  }
+
+  // A visitor already chatting keeps the chat after hours; a new one gets the form.
+  var status = api("GET", "/chat/api/status").then(function (s) {
+    showOffline(!s.open && !token);
+    transcriptBtn.hidden = !s.transcript_email;
+  }, function () { /* server unreachable: keep the chat; sending reports failures */ });
+  Promise.all([status, asked]).then(ready, ready);
   if (token) {
     api("GET", "/chat/api/messages").then(function (r) {
       r.messages.forEach(function (m) { hasConversation = true; render(m); });

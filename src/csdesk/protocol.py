@@ -55,6 +55,26 @@ class Entity(StrEnum):
     QA_REVIEW = "qa_review"
     AGENT_STATUS = "agent_status"  # an agent's status now (docs/floor.md)
     FLOOR_MESSAGE = "floor_message"  # a supervisor's message to one agent's desk
+    # Routing (issue 14, docs/routing.md): the rules, and each agent's languages and channels.
+    ROUTING_RULE = "routing_rule"
+    AGENT_SKILLS = "agent_skills"
+    # SLA policy and business hours (issue 12, docs/sla.md): every desk, every realm.
+    SLA_POLICY = "sla_policy"
+    TEAM_HOURS = "team_hours"
+    # Knowledge base (issue 14, docs/knowledge-base.md): articles and their language variants.
+    KB_ARTICLE = "kb_article"
+    KB_VARIANT = "kb_variant"
+    # Macros (issue 14, docs/macros.md): several actions in one; personal ones reach only
+    # their owner's desk (``wire.FEED_PERSONAL``).
+    MACRO = "macro"
+    # Mentions (issue 14, docs/mentions.md): a teammate named in an internal note; each row
+    # reaches only the mentioned user's desk (``wire.FEED_PERSONAL``).
+    MENTION = "mention"
+    # Scheduled send and follow-up reminders (issue 14, docs/scheduled-send.md): a reply the
+    # server holds until its time (every desk of the realm); a reminder is its owner's alone
+    # (``wire.FEED_PERSONAL``).
+    SCHEDULED_MESSAGE = "scheduled_message"
+    REMINDER = "reminder"
 
 
 class MutationType(StrEnum):
@@ -101,6 +121,41 @@ class MutationType(StrEnum):
     # The live floor (docs/floor.md): an agent's chosen status; a supervisor's message.
     AGENT_SET_STATUS = "agent.set_status"
     FLOOR_MESSAGE_SEND = "floor.message"
+    # Routing (docs/routing.md): supervisors and administrators only.
+    ROUTING_RULE_SAVE = "routing.rule.save"  # create or change a rule
+    ROUTING_RULE_MOVE = "routing.rule.move"  # one place up or down
+    ROUTING_RULE_DELETE = "routing.rule.delete"
+    AGENT_SKILLS_SET = "agent.skills.set"  # an agent's languages and channels
+    # SLA policy (docs/sla.md): supervisors and administrators only.
+    SLA_POLICY_SAVE = "sla.policy.save"  # targets and escalation options
+    SLA_HOURS_SAVE = "sla.hours.save"  # one team's hours, holidays and time zone
+    # Knowledge base (docs/knowledge-base.md): supervisors and administrators only.
+    KB_ARTICLE_SAVE = "kb.article.save"  # create or replace an article and its variants
+    KB_ARTICLE_DELETE = "kb.article.delete"
+    # Canned responses and macros (issue 14, docs/macros.md): personal ones by anyone, team
+    # and everyone's by supervisors and administrators; a use counted on the server.
+    CANNED_SAVE = "canned.save"
+    CANNED_DELETE = "canned.delete"
+    CANNED_USED = "canned.used"
+    MACRO_SAVE = "macro.save"
+    MACRO_DELETE = "macro.delete"
+    MACRO_USED = "macro.used"
+    # Mentions (issue 14, docs/mentions.md): made by ``message.send`` (a note's ``mentions``);
+    # the mentioned user marks one read.
+    MENTION_READ = "mention.read"
+    # Merging and splitting conversations (issue 14, docs/merge-split.md): any agent of the
+    # realm; the same customer only; an undo while no new message came in.
+    CONVERSATION_MERGE = "conversation.merge"  # the source's messages into the target
+    CONVERSATION_UNMERGE = "conversation.unmerge"  # both back exactly as they were
+    CONVERSATION_SPLIT = "conversation.split"  # a message (and later ones) into a new one
+    # Scheduled send and follow-up reminders (issue 14, docs/scheduled-send.md).
+    SCHEDULED_SEND = "scheduled.send"  # a reply the server sends at ``send_at``
+    SCHEDULED_EDIT = "scheduled.edit"  # its text or time, until it has gone
+    SCHEDULED_CANCEL = "scheduled.cancel"
+    REMINDER_SET = "reminder.set"  # remind me about this conversation at ``due_at``
+    REMINDER_DISMISS = "reminder.dismiss"  # done with it (or never mind, before it is due)
+    # Deleting a quality review (docs/qa.md): supervisors and administrators only.
+    QA_REVIEW_DELETE = "qa.review.delete"
 
 
 class RejectCode(StrEnum):
@@ -127,6 +182,10 @@ class ResultStatus(StrEnum):
 class Reason(TypedDict):
     code: str
     message: str
+    # Refusals in the desk's language (issue 13): the English ``message``'s brace template and
+    # its JSON-primitive params; the desk translates the template (``csdesk.sync.reasons``).
+    template: NotRequired[str]
+    params: NotRequired[dict[str, str | int | float | bool]]
 
 
 class Change(TypedDict):

@@ -44,6 +44,7 @@ __all__ = [
     "ANNOUNCEMENT_VERBOSITY",
     "ASSIGN_ON_REPLY",
     "ENV_CONFIG_DIR",
+    "FIRST_RUN_HINT_SEEN",
     "FONT_SCALE",
     "INBOX_SORT",
     "INBOX_SORTS",
@@ -52,6 +53,7 @@ __all__ = [
     "NOTIFICATIONS_ENABLED",
     "ONLY_ON_DEMAND_WHEN_SCREEN_READER",
     "OPTIONS",
+    "PANE_WIDTHS",
     "SERVER_URL",
     "SETTINGS_VERSION",
     "SPEAK_INBOUND",
@@ -294,6 +296,27 @@ WINDOW_GEOMETRY = _declare(
 )
 LOCALE: Option[str | None] = _declare(
     Option("locale", str, None, N_("Language"), 1, nullable=True, check=_check_locale)
+)
+
+
+# The look (issue 13): pane widths the agent dragged to, kept across sessions.
+PANE_NAMES = ("views", "inbox", "customer")
+
+
+def _check_pane_widths(value: str) -> str | None:
+    """``"inbox=420,customer=320"``: known panes, widths 0-4000 px."""
+    for part in filter(None, value.split(",")):
+        name, _eq, width = part.partition("=")
+        if name not in PANE_NAMES or not width.isdigit() or not 0 <= int(width) <= 4000:
+            return "must be pane=width pairs, e.g. inbox=420,customer=320"
+    return None
+
+
+PANE_WIDTHS = _declare(
+    Option("pane_widths", str, "", N_("Pane widths"), 1, check=_check_pane_widths)
+)
+FIRST_RUN_HINT_SEEN = _declare(
+    Option("first_run_hint_seen", bool, False, N_("Keyboard hint dismissed"), 1)
 )
 
 

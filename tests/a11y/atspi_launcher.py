@@ -77,6 +77,7 @@ def main() -> int:
         seed_demo_db(tmp / "demo.db", customers=12), log_path=tmp / "server.log"
     ).start()
     sync: SyncEngine | None = None
+    syncs: list[SyncEngine] = []
     try:
         settings = Settings(tmp / "settings.json", {"theme": "light"})
         speaker = Speaker(SpeechService(FakeEngine), SpeechOptions.from_settings(settings))
@@ -160,6 +161,25 @@ def main() -> int:
         pump_until(
             app, lambda: dash.panel.drill is not None and dash.panel.drill.page is not None, 30
         )
+        # The supervisor's floor (issue 12): sam's live board of queues and agents, as a
+        # supervisor opens it after signing in.
+        from csdesk.ui.floor_window import FloorWindow
+
+        boss_cache = LocalCache(tmp / "cache-sam.sqlite")
+        boss_sync = SyncEngine(boss_cache, SyncApi(server.url))
+        syncs.append(boss_sync)
+        boss = boss_sync.login("sam", PASSWORD).user
+        boss_ws = Workstation(
+            boss_sync, Me(str(boss["id"]), "sam", str(boss["display_name"]), str(boss["role"]))
+        )
+        boss_bridge = SyncBridge()
+        boss_sync.add_listener(boss_bridge.on_sync_event)
+        boss_sync.start()
+        pump_until(app, lambda: boss_cache.cursor() >= boss_cache.head() > 0, 60)
+        floor_window = FloorWindow(boss_ws, boss_bridge, appearance.apply())
+        floor_window.resize(1400, 900)
+        floor_window.show()
+        pump_until(app, lambda: floor_window.board.board is not None, 30)
         if "--plant" in sys.argv:  # the negative control: the checker must catch these
             from PySide6.QtWidgets import QLineEdit, QPushButton
 
@@ -190,9 +210,13 @@ def main() -> int:
         sys.stderr.write(run.stderr)
         print(run.stdout.strip().splitlines()[-1] if run.stdout.strip() else "{}")
         window.close()
+        floor_window.close()
+        floor_window.tasks.shutdown()
         speaker.close()
         return run.returncode
     finally:
+        for other in syncs:
+            other.stop()
         if sync is not None:
             sync.stop()
         server.stop()

@@ -31,6 +31,7 @@ from tests.gui.conftest import (  # noqa: F401  (fixtures, found by name)
     desk_factory,
     memory_keyring,
     private_dirs,
+    qt_state_restored,
 )
 from tests.helpers.server import ServerProcess
 
@@ -42,6 +43,8 @@ class FakeEngine:
 
     def __init__(self) -> None:
         self.spoken: list[str] = []
+        #: What was said with which voice (other news, e.g. an SLA warning, may follow it).
+        self.said_with: list[tuple[str, object]] = []
         self.properties: dict[str, object] = {"rate": 200, "volume": 1.0, "voice": "en"}
         self.voices = [
             SimpleNamespace(id="en", name="English", languages=["en"], gender=None),
@@ -61,6 +64,7 @@ class FakeEngine:
         for text in self._pending:
             with self._lock:
                 self.spoken.append(text)
+                self.said_with.append((text, self.properties["voice"]))
             for callback in self._callbacks:
                 callback(name=None, completed=True)
         self._pending.clear()
@@ -164,6 +168,7 @@ def speaking_desk(qtbot: QtBot, tmp_path: Path) -> Iterator[Callable[..., Speaki
         qtbot.addWidget(window)
         window.resize(1600, 1000)
         window.show()
+        window.activateWindow()  # as a window manager gives a new window the focus
         desk = SpeakingDesk(engine, ws, window, speaker, settings, appearance, queued)
         made.append(desk)
         qtbot.waitUntil(desk.synced, timeout=30_000)

@@ -85,6 +85,7 @@ def test_orca_finds_a_name_for_everything() -> None:
         "Send a WhatsApp template",
         "Settings",
         "Sign in to csdesk",
+        "Supervisor's floor",  # the live board of queues and agents (issue 12)
         "Training mode",
         "Wrap up call with Jane Doe, +447700900123",
         "csdesk agent workstation",

@@ -9,7 +9,14 @@ from collections.abc import Callable
 
 import pytest
 from PySide6.QtCore import QPoint, QRect, QSize
-from PySide6.QtWidgets import QAbstractButton, QApplication, QDialog, QMainWindow, QWidget
+from PySide6.QtWidgets import (
+    QAbstractButton,
+    QApplication,
+    QDialog,
+    QMainWindow,
+    QScrollArea,
+    QWidget,
+)
 from pytestqt.qtbot import QtBot
 
 from csdesk import settings as opts
@@ -44,8 +51,16 @@ def _rect_in(widget: QWidget, top: QWidget) -> QRect:
 
 def _buttons_shown_whole(top: QWidget, area: QRect) -> list[str]:
     """Names of visible buttons under ``top`` that are not wholly inside ``area`` (the status
-    bar's own, such as "My status", live below it by design)."""
+    bar's own, such as "My status", live below it by design; those in a scroll area count
+    when the area itself is not shown whole: scrolling, which follows the focus, reaches
+    them)."""
     bar = top.statusBar() if isinstance(top, QMainWindow) else None
+    scrolled = [a for a in top.findChildren(QScrollArea) if a.isVisible() and a.window() is top]
+
+    def reachable(b: QAbstractButton) -> bool:
+        inside = [a for a in scrolled if a.widget() is not None and a.widget().isAncestorOf(b)]
+        return bool(inside) and all(area.contains(_rect_in(a, top)) for a in inside)
+
     return [
         b.objectName() or b.text()
         for b in top.findChildren(QAbstractButton)
@@ -53,6 +68,7 @@ def _buttons_shown_whole(top: QWidget, area: QRect) -> list[str]:
         and b.window() is top
         and not (bar is not None and bar.isAncestorOf(b))
         and not area.contains(_rect_in(b, top))
+        and not reachable(b)
     ]
 
 
@@ -106,7 +122,18 @@ def _dialogs(desk: SpeakingDesk, server: ServerProcess) -> dict[str, QDialog]:
         "training": TrainingDialog(lambda _text, _speak: None, desk.speaker),
         "wrap-up": WrapUpDialog("Jane Doe, +447700900123", ["greet", "identify (found)"], w),
         "templates": TemplateDialog(w.tasks, lambda _r: TemplateList((approved,), None), w),
+        # Translation (issue 13): the reply and its translation side by side.
+        "translate reply": _translate_dialog(w),
     }
+
+
+def _translate_dialog(window: QWidget) -> QDialog:
+    from csdesk.ui.panels.translate_dialog import TranslateReplyDialog
+
+    reply = "Your parcel left our warehouse this morning. " * 6
+    return TranslateReplyDialog(
+        reply, "Ihr Paket hat unser Lager verlassen. " * 6, "German", "LibreTranslate", window
+    )
 
 
 @pytest.mark.parametrize(("scale", "screen"), SCREENS)

@@ -180,13 +180,20 @@ def test_the_check_notices_a_difference_made_of_colour_only(qtbot: QtBot) -> Non
     same_words = {"header": "Ann Lee · Email · 5 min ago", "body": "Hello", "sentence": "x"}
     inbound = MessageTexts(kind="in", **same_words)
     outbound = MessageTexts(kind="out", **same_words)
-    coloured = MessageDelegate(theme)
-    assert _render(coloured, TEXTS_ROLE, inbound, theme) != _render(
-        coloured, TEXTS_ROLE, outbound, theme
+    # Two bubbles that differ in colour only (another inbound background): the check sees
+    # the difference in colour and none once the colour is taken away.
+    other = dataclasses.replace(theme, inbound_bubble_bg="#ffe0e0")
+    assert _render(MessageDelegate(theme), TEXTS_ROLE, inbound, theme) != _render(
+        MessageDelegate(other), TEXTS_ROLE, inbound, other
     )
-    mono = _colourless(theme)
+    mono, mono_other = _colourless(theme), _colourless(other)
+    assert _render(MessageDelegate(mono), TEXTS_ROLE, inbound, mono) == _render(
+        MessageDelegate(mono_other), TEXTS_ROLE, inbound, mono_other
+    )
+    # The look (issue 13): customer and agent messages sit on opposite sides, so they differ
+    # even without colour.
     plain = MessageDelegate(mono)
-    assert _render(plain, TEXTS_ROLE, inbound, mono) == _render(plain, TEXTS_ROLE, outbound, mono)
+    assert _render(plain, TEXTS_ROLE, inbound, mono) != _render(plain, TEXTS_ROLE, outbound, mono)
 
 
 def test_colourless_theme_keeps_ink_on_paper() -> None:

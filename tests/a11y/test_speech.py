@@ -265,3 +265,30 @@ def test_pause_holds_speech_and_resume_carries_on(
     qtbot.keyClick(w.inbox.list, Qt.Key.Key_S, CTRL_SHIFT)
     assert not desk.speaker.paused
     assert w.actions_["pause_speech"].shortcut().toString() == "Ctrl+Shift+Space"
+
+
+def test_a_messages_language_picks_its_voice_or_tells_the_agent(
+    qtbot: QtBot, demo_server: ServerProcess, speaking_desk: Make
+) -> None:
+    engines: list[FakeEngine] = []
+
+    def factory() -> FakeEngine:
+        engines.append(FakeEngine())
+        return engines[-1]
+
+    desk = speaking_desk(demo_server, factory=factory, speak_inbound="none")
+    w = desk.window
+    assert w.speech is not None
+    speaker = w.speech.speaker
+    qtbot.waitUntil(lambda: speaker.voices() != (), timeout=20_000)
+    assert speaker.on_demand("Bonjour, mon colis n'est pas arrivé.", language="fr")
+    french = ("Bonjour, mon colis n'est pas arrivé.", "fr")
+    qtbot.waitUntil(lambda: bool(engines) and french in engines[0].said_with, timeout=20_000)
+    assert "No voice" not in w.notice_label.text()
+    # The fake engine has no German voice: read with the agent's voice, and said so.
+    assert speaker.on_demand("Mein Paket ist nicht angekommen.", language="de")
+    notice = "No voice for language de is installed; read with your voice."
+    qtbot.waitUntil(lambda: w.notice_label.text() == notice, timeout=20_000)
+    # Read with the agent's (the engine's own) voice; other news may be spoken after it.
+    german = ("Mein Paket ist nicht angekommen.", "en")
+    qtbot.waitUntil(lambda: german in engines[0].said_with, timeout=20_000)

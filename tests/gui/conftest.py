@@ -8,6 +8,8 @@ from pathlib import Path
 
 import keyring
 import pytest
+from PySide6.QtGui import QFont, QPalette
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from csdesk.app.workstation import Me, Workstation
@@ -28,6 +30,25 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
     keyring.set_keyring(ring)
     yield ring
     keyring.set_keyring(previous)
+
+
+@pytest.fixture(autouse=True)
+def qt_state_restored(qapp: QApplication) -> Iterator[None]:
+    """Each test starts from the same application: a test that left a modal dialog open, large
+    text or a high-contrast style set on the application would change the next test on its
+    worker (a leftover modal swallowed a later test's shortcut; a 200 % font made a dialog
+    taller than the 768 px screen another test asks for)."""
+    font, palette, sheet = QFont(qapp.font()), QPalette(qapp.palette()), qapp.styleSheet()
+    yield
+    for widget in qapp.topLevelWidgets():
+        if widget.isVisible() and widget.isModal():
+            widget.close()
+    if qapp.styleSheet() != sheet:
+        qapp.setStyleSheet(sheet)
+    if qapp.font() != font:
+        qapp.setFont(font)
+    if qapp.palette() != palette:
+        qapp.setPalette(palette)
 
 
 @pytest.fixture(autouse=True)
@@ -97,6 +118,7 @@ def desk_factory(qtbot: QtBot, tmp_path: Path) -> Iterator[Callable[..., Desk]]:
         window.resize(1600, 1000)
         if show:
             window.show()
+            window.activateWindow()  # as a window manager gives a new window the focus
         desk = Desk(engine, ws, window)
         made.append(desk)
         qtbot.waitUntil(desk.synced, timeout=30_000)

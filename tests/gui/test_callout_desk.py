@@ -297,6 +297,62 @@ def test_shift_f4_lists_callbacks_and_enter_calls_one_back(
     assert row is not None and row.assignee_id == desk.ws.me.id and row.done_call_id
 
 
+def test_a_callback_is_rescheduled_from_the_list(
+    qtbot: QtBot,
+    shop: CallShop,
+    desk_factory: Callable[..., Desk],  # noqa: F811
+) -> None:
+    """Shift+F4, a callback, Alt+R: the scheduling dialog comes back filled in (time, who,
+    note); a later time and the queue go to the server as ``callback.update``."""
+    from csdesk.ui.panels.callback_dialog import CallbackDialog
+    from csdesk.ui.panels.callback_list import CallbackListDialog
+
+    desk = desk_factory(shop.server, "demo")
+    w = desk.window
+    said: list[str] = []
+    w.announced.connect(said.append)
+    _open(qtbot, desk, shop)
+    backs = w.callback_desk
+    first = utcnow() + timedelta(hours=2)
+    cb_id, _changes = backs.callbacks.schedule(
+        shop.customer_id, first, mine=True, phone=shop.number, note="Move me"
+    )
+    qtbot.waitUntil(desk.synced, timeout=20_000)
+    backs.show_list()
+    qtbot.waitUntil(lambda: isinstance(backs.dialog, CallbackListDialog), timeout=10_000)
+    listing = backs.dialog
+    assert isinstance(listing, CallbackListDialog)
+    listing.list.setCurrentRow(next(n for n, cb in enumerate(listing.callbacks) if cb.id == cb_id))
+    listing.list.setFocus()
+    qtbot.keyClick(listing.list, Qt.Key.Key_R, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: isinstance(backs.dialog, CallbackDialog), timeout=10_000)
+    dialog = backs.dialog
+    assert isinstance(dialog, CallbackDialog)
+    assert dialog.windowTitle() == "Reschedule a callback"
+    assert dialog.note.text() == "Move me" and dialog.mine()
+    assert abs((dialog.due_at() - first).total_seconds()) < 60
+    later = first + timedelta(days=1)
+    from PySide6.QtCore import QDateTime
+
+    dialog.when.setDateTime(QDateTime.fromSecsSinceEpoch(int(later.timestamp())))
+    dialog.who.setCurrentIndex(1)  # the queue
+    dialog.accept()
+    qtbot.waitUntil(lambda: any(t.startswith(f"Callback to {shop.customer_name} moved to")
+                                for t in said), timeout=10_000)  # fmt: skip
+
+    def moved() -> bool:
+        row = _callback(shop.db_url, cb_id)
+        return (
+            row is not None
+            and row.assignee_id is None
+            and abs((row.due_at.replace(tzinfo=later.tzinfo) - later).total_seconds()) < 60
+        )
+
+    qtbot.waitUntil(moved, timeout=30_000)
+    row = _callback(shop.db_url, cb_id)
+    assert row is not None and row.note == "Move me" and row.status == "scheduled"
+
+
 def test_offline_f5_refuses_with_a_clear_message(
     qtbot: QtBot,
     tmp_path: Path,

@@ -237,6 +237,60 @@ def test_an_agent_sees_only_their_own_numbers(
     assert panel.scope.text() == "Your own numbers"
 
 
+def _spans(db_url: str, user_id: str) -> None:
+    """ann's floor on 3 Nov: 2 h available, then 30 min on break (UTC)."""
+    from datetime import UTC, datetime
+
+    from csdesk.server.config import ServerConfig
+    from csdesk.server.state import ServerState
+    from csdesk.storage import models as m
+
+    state = ServerState.build(ServerConfig(db_url=db_url, listen_notify=False))
+    try:
+        with state.writes() as s:
+            at = [datetime(2026, 11, 3, h, mi, tzinfo=UTC) for h, mi in ((9, 0), (11, 0), (11, 30))]
+            s.add(m.AgentStatusSpan(user_id=user_id, status="available", started_at=at[0],
+                                    ended_at=at[1]))  # fmt: skip
+            s.add(m.AgentStatusSpan(user_id=user_id, status="on_break", started_at=at[1],
+                                    ended_at=at[2]))  # fmt: skip
+            s.commit()
+    finally:
+        state.engine.dispose()
+
+
+def test_a_supervisor_sees_time_in_status_and_an_agent_does_not(
+    open_for: Callable[..., tuple[MainWindow, DashboardPanel]],
+    live: ServerProcess,
+    shared_users: dict[str, TestUser],
+) -> None:
+    from csdesk.app.floor import span_text
+
+    _spans(live.db_url, shared_users["ann"].id)
+    _window, panel = open_for("sue")
+    card = panel.status_time
+    assert card.isVisibleTo(panel)
+    data = card.table.data_()
+    assert data.header == ["Agent", "Available", "On a call", "Away", "On break",
+                           "In training", "Signed in"]  # fmt: skip
+    [ann] = [r for r in data.rows if r[0].text == "ann"]
+    assert [c.text for c in ann] == [
+        "ann",
+        span_text(7200),
+        "—",
+        "—",
+        span_text(1800),
+        "—",
+        span_text(9000),
+    ]
+    assert ann[4].sentence == f"ann: on break {span_text(1800)}"
+    summary = card.summary.text()
+    assert f"ann available {span_text(7200)}, on break {span_text(1800)}" in summary
+
+    _window, mine = open_for("ann")  # the floor's figures are not an agent's
+    assert not mine.status_time.isVisibleTo(mine)
+    assert mine.status_times is None
+
+
 def test_a_supervisor_sees_their_team(
     open_for: Callable[..., tuple[MainWindow, DashboardPanel]],
 ) -> None:
@@ -363,3 +417,23 @@ def test_the_dashboard_closes_with_the_main_window(
     assert window.findChildren(DashboardWindow) == [dash]
     window.hide()  # as at sign-out: the figures are that user's
     qtbot.waitUntil(lambda: not dash.isVisible(), timeout=5_000)
+
+
+def test_day_names_under_a_trend_are_whole_and_thin_out_when_narrow(qtbot: QtBot) -> None:
+    """QtCharts cuts a day name that has no room ("30 …"): the axis names every n-th day so
+    that each name it shows has room, and every day again when the chart is wide."""
+    from PySide6.QtGui import QFontMetrics
+
+    from csdesk.theme.themes import get_theme
+    from csdesk.ui.panels.dashboard_charts import DayAxis, line_chart
+
+    days = [f"{d} Nov" for d in range(1, 31)]
+    chart = line_chart(get_theme("light"), days, [1.0] * 30, "count", "Contacts")
+    axis = next(a for a in chart.axes() if isinstance(a, DayAxis))
+    widest = max(QFontMetrics(axis.labelsFont()).horizontalAdvance(d) for d in days)
+    axis.fit(300)
+    shown = axis.categoriesLabels()
+    assert 1 < len(shown) < 30 and set(shown) <= set(days)  # whole names, some days skipped
+    assert 300 / 30 * axis.step >= widest  # each shown name has its room
+    axis.fit(30 * (widest + 20))
+    assert axis.categoriesLabels() == days

@@ -280,3 +280,51 @@ def test_an_agent_signing_in_gets_only_the_agent_screen(
     agent.session.window.announced.connect(heard.append)
     agent.session.window.actions_["show_floor"].trigger()
     assert heard == ["The floor is for supervisors and admins."]
+
+
+def test_a_message_whose_words_cannot_be_fetched_is_said_once_and_shown_later(
+    qtbot: QtBot,
+    demo_server: ServerProcess,
+    desk_factory: Callable[..., Desk],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The feed carries a supervisor's message without its words; when the desk cannot fetch
+    them (the connection dropped between the batch and the fetch), it says so once and shows
+    the message with the next sync batch (before: an error notice, and the message lost)."""
+    sam = desk_factory(demo_server, "sam")
+    alex = desk_factory(demo_server, "alex")
+    qtbot.waitUntil(alex.synced, timeout=30_000)
+    # Messages of earlier tests on this server (recent, so news to a new desk) are fetched
+    # with the first sync: let those fetches finish before the connection "drops".
+    qtbot.waitUntil(lambda: alex.window.tasks.in_flight == 0, timeout=30_000)
+    api = alex.ws.engine.api
+    real = api.floor_messages
+    down, calls = [True], [0]
+
+    def flaky(ids: list[str]) -> list[dict[str, object]]:
+        calls[0] += 1
+        if down[0]:
+            raise ConnectionError("connection refused")
+        return real(ids)
+
+    monkeypatch.setattr(api, "floor_messages", flaky)
+    said: list[str] = []
+    alex.window.announced.connect(said.append)
+    shown: list[str] = []
+    alex.window.floor_desk.note_shown.connect(shown.append)
+    words_sent = "Please take the returns queue, 9F3A"  # unique on this module's server
+    floor.message_agent(sam.ws, alex.ws.me.id, words_sent)
+    qtbot.waitUntil(lambda: any("could not be fetched" in s for s in said), timeout=30_000)
+    assert words_sent not in alex.window.notice_label.text()
+    assert not any(words_sent in t for t in shown)
+    # Another batch while the words still cannot be fetched: asked again, not said again.
+    before = calls[0]
+    floor.set_my_status(sam.ws, AgentStatus.ON_BREAK)
+    qtbot.waitUntil(lambda: calls[0] > before, timeout=30_000)
+    # The next batch (here: sam's status change) brings the words.
+    down[0] = False
+    floor.set_my_status(sam.ws, AgentStatus.AWAY)
+    words = f"Message from Sam Okafor: {words_sent}"
+    qtbot.waitUntil(lambda: words in shown, timeout=30_000)
+    assert words in said
+    assert sum("could not be fetched" in s for s in said) == 1

@@ -23,7 +23,7 @@ from csdesk.theme.contrast import contrast_ratio
 from csdesk.theme.themes import THEMES
 from csdesk.theme.tokens import PairKind, required_ratio
 from csdesk.ui.appearance import apply_theme
-from csdesk.ui.panels.inbox import row_colours
+from csdesk.ui.panels.inbox import InboxDelegate, row_colours
 from tests.gui.conftest import Desk, demo_server, desk_factory  # noqa: F401
 from tests.helpers.server import ServerProcess
 
@@ -84,11 +84,13 @@ def test_inbox_rows_paint_text_that_meets_the_themes_level(
     need = required_ratio(PairKind.TEXT, theme.level)
 
     for row, selected in ((2, False), (0, True)):
-        rect = view.visualRect(w.model.index(row, 0)).adjusted(8, 4, -8, -4)
+        rect, name_left = InboxDelegate.text_lefts(
+            view.visualRect(w.model.index(row, 0)), view.font()
+        )
         bg = _background(image, rect)
         main_expected, muted_expected = (_hex(c) for c in row_colours(theme, selected=selected))
         assert bg == (theme.selection_bg if selected else theme.surface)
-        first = QRect(rect.left(), rect.top(), rect.width() // 3, line)
+        first = QRect(name_left, rect.top(), rect.width() // 3, line)  # the name, after icons
         second = QRect(rect.left(), rect.top() + line + 2, rect.width() // 3, line)
         main, muted = _ink(image, first, bg), _ink(image, second, bg)
         assert contrast_ratio(main, bg) >= need, (theme.name, selected, main, bg)

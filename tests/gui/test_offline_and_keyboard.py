@@ -65,7 +65,9 @@ def test_replies_written_offline_are_sent_once_in_order(
             for n in range(max(0, model.rowCount() - 3), model.rowCount())  # type: ignore[union-attr]
         ]
 
-    qtbot.waitUntil(lambda: shown() == texts, timeout=5_000)  # seen at once, marked waiting
+    # Seen before the server has them, marked waiting (the cache writer is serial: allow for a
+    # loaded machine).
+    qtbot.waitUntil(lambda: shown() == texts, timeout=20_000)
     assert all(
         "offline" in w.conversation.model.index(n).data(Qt.ItemDataRole.AccessibleTextRole)
         for n in range(w.conversation.model.rowCount() - 3, w.conversation.model.rowCount())
@@ -76,17 +78,24 @@ def test_replies_written_offline_are_sent_once_in_order(
         lambda: desk.engine.status.state == SyncState.ONLINE and desk.engine.status.pending == 0,
         timeout=60_000,
     )
+    assert desk.engine.outbox.rejected() == []  # all three taken, none refused
     api = Raw.signed_in(small_server, TestUser("alex", "demo-password", Role.AGENT))
-    changes, _ = api.pull_all()
-    replies = sorted(
-        (c["data"]["created_at"], c["data"]["body_text"])
-        for c in changes
-        if c["entity"] == "message"
-        and c["data"]
-        and c["data"]["conversation_id"] == cid
-        and c["data"]["body_text"] in texts
-    )
-    assert [body for _at, body in replies] == texts  # each once, in the order written
+
+    def on_server() -> list[str]:
+        changes, _ = api.pull_all()
+        replies = sorted(
+            (c["data"]["created_at"], c["data"]["body_text"])
+            for c in changes
+            if c["entity"] == "message"
+            and c["data"]
+            and c["data"]["conversation_id"] == cid
+            and c["data"]["body_text"] in texts
+        )
+        return [body for _at, body in replies]
+
+    # Committed before the push answered; a loaded machine may publish the feed a moment later.
+    qtbot.waitUntil(lambda: on_server() != [], timeout=20_000)
+    assert on_server() == texts  # each once, in the order written
 
 
 def test_shortcuts_sheet_lists_every_action(
@@ -117,14 +126,19 @@ def test_keyboard_moves_and_views(
 ) -> None:
     desk = desk_factory(demo_server, "demo")
     w = desk.window
-    qtbot.keyClick(w, Qt.Key.Key_3, Qt.KeyboardModifier.AltModifier)  # third view
+    # The shortcut reaches the window through its focus widget: this window active, the list
+    # focused (another test's window on this worker may still be the active one).
+    w.activateWindow()
+    w.inbox.list.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is w.inbox.list, timeout=5_000)
+    qtbot.keyClick(w.inbox.list, Qt.Key.Key_3, Qt.KeyboardModifier.AltModifier)  # third view
     qtbot.waitUntil(lambda: w.shown_view == ALL_VIEWS[2] and w.model.rowCount() > 2, timeout=10_000)
     w.inbox.list.setFocus()
     qtbot.keyClick(w.inbox.list, Qt.Key.Key_J)
     # The first J lands on the first row, or on the next one if the list already had a row
     # (a focus-in on a loaded machine may arrive first): from there, J and K move by one.
     start = w.inbox.list.currentIndex().row()
-    assert start in (0, 1)
+    assert start in (0, 1, 2)  # under load a reload may also have moved it on once
     qtbot.keyClick(w.inbox.list, Qt.Key.Key_J)
     assert w.inbox.list.currentIndex().row() == start + 1
     qtbot.keyClick(w.inbox.list, Qt.Key.Key_K)
@@ -155,6 +169,8 @@ def test_every_focusable_widget_has_an_accessible_name(
     )
     w.inbox.step(1)
     qtbot.waitUntil(lambda: w.conversation.current is not None, timeout=10_000)
+    # The thread loads on a worker after the conversation is chosen.
+    qtbot.waitUntil(lambda: w.conversation.model.rowCount() > 0, timeout=10_000)
     assert unnamed_focusables(w) == []
     # Rows speak a whole sentence, messages too.
     assert "from" in w.model.index(0).data(Qt.ItemDataRole.AccessibleTextRole)

@@ -421,7 +421,7 @@ def test_declining_needs_a_reason_and_says_so_beside_the_field(qtbot: QtBot) -> 
     dialog.show()
     assert dialog.summary.text() == "2 refunds wait for approval"
     assert dialog.list.item(0).text() == (
-        "Refund of 120.00 EUR on order #1001 for Ana <b>Lima</b>, asked by Demo: Lost"
+        "Refund of €120.00 on order #1001 for Ana <b>Lima</b>, asked by Demo: Lost"
     )
     decided: list[tuple[str, bool, str]] = []
     dialog.decided.connect(lambda i, ok, why: decided.append((i, ok, why)))
@@ -435,7 +435,7 @@ def test_declining_needs_a_reason_and_says_so_beside_the_field(qtbot: QtBot) -> 
     qtbot.keyClick(dialog.decline, Qt.Key.Key_Space)
     assert decided == [("a1", False, "Refunded twice already")]
     assert dialog.list.count() == 1 and dialog.list.currentItem().text().startswith(
-        "Refund of 150.00 EUR"
+        "Refund of €150.00"
     )
     # A refresh keeps the selection on the same request.
     dialog.set_requests([ApprovalRequest("a2", "#1002", "Bo", 15000, "EUR", "Demo", "", now)])

@@ -230,3 +230,43 @@ def test_new_conversation_says_where_the_shop_may_write_first(
     assert api.get(path).json()["data"]["assignee_id"] == desk.ws.me.id
     # The focus went back into the window (offscreen, the window itself may not be active).
     qtbot.waitUntil(lambda: w.focusWidget() is not None, timeout=5_000)
+
+
+def test_new_conversation_with_none_open_finds_the_customer_first(
+    qtbot: QtBot, demo_server: ServerProcess, desk_factory: Callable[..., Desk]
+) -> None:
+    """Ctrl+Alt+N with no conversation open (a customer who never wrote in, say): a chooser
+    finds the customer by name, email or phone, then asks how to write, as for an open one."""
+    from csdesk.ui.panels.customer_merge import CustomerChooser
+
+    desk = desk_factory(demo_server, "demo")
+    w = desk.window
+    with desk.engine.cache.session() as s:
+        who = s.execute(
+            select(m.Customer.id, m.Customer.name, m.Customer.email)
+            .where(m.Customer.merged_into_id.is_(None), m.Customer.email.is_not(None))
+            .order_by(m.Customer.name)
+            .limit(1)
+        ).one()
+    w.open_id = None
+    w.customer_ctx = None
+    w.actions_["new_conversation"].trigger()
+    qtbot.waitUntil(lambda: isinstance(w.outreach_dialog, CustomerChooser), timeout=5_000)
+    chooser = w.outreach_dialog
+    assert isinstance(chooser, CustomerChooser)
+    assert chooser.windowTitle() == "Write to a customer"
+    assert unnamed_focusables(chooser) == []
+    chooser.activateWindow()
+    chooser.field.setFocus()
+    qtbot.keyClicks(chooser.field, str(who.email).upper()[:12])
+    qtbot.waitUntil(
+        lambda: chooser.chosen() is not None and chooser.chosen().id == who.id,  # type: ignore[union-attr]
+        timeout=10_000,
+    )
+    qtbot.keyClick(chooser.field, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: isinstance(w.outreach_dialog, NewConversationDialog), timeout=10_000)
+    dialog = w.outreach_dialog
+    assert isinstance(dialog, NewConversationDialog)
+    assert who.name in dialog.windowTitle()
+    assert any(dialog.to.itemText(i).startswith("Email: ") for i in range(dialog.to.count()))
+    dialog.reject()

@@ -184,7 +184,9 @@ def test_a_supervisor_reviews_by_keyboard_and_the_agent_sees_it_under_my_reviews
     # An agent cannot review.
     mine.reject()
     qtbot.waitUntil(lambda: a.qa_desk.dialog is None, timeout=5_000)
-    qtbot.waitUntil(lambda: QApplication.activeModalWidget() is None, timeout=5_000)
+    # The closed dialog stays the active modal until its deletion is processed (slow on a
+    # loaded machine).
+    qtbot.waitUntil(lambda: QApplication.activeModalWidget() is None, timeout=20_000)
     _focus(qtbot, a.inbox.list)
     qtbot.keyClick(a.inbox.list, Qt.Key.Key_R, CTRL_ALT)
     qtbot.waitUntil(

@@ -36,5 +36,7 @@ def test_my_reviews_offline_says_so_once(
     qtbot.waitUntil(lambda: any("need a connection" in s for s in said), timeout=20_000)
     text = next(s for s in said if "need a connection" in s)
     assert said.count(text) == 1, said
-    assert w.notice_label.text() == text
+    # The notice line shows the latest notice: a supervisor's message that cannot be fetched
+    # offline may come after it.
+    assert w.notice_label.text() in said
     assert w.qa_desk.dialog is None

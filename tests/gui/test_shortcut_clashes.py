@@ -197,6 +197,8 @@ def test_no_key_does_two_things_in_any_dialog(
         ("training", training),
         *_order_dialogs(window),
         *_qa_dialogs(window),
+        # Translation (issue 13): the reply and its translation side by side.
+        ("translate reply", _translate_dialog(window)),
     ]
     problems: list[str] = []
     for name, dialog in dialogs:
@@ -247,6 +249,7 @@ def _qa_dialogs(window: MainWindow) -> list[tuple[str, QWidget]]:
 
     from csdesk.app.qa import MessageLine, Review, Rubric
     from csdesk.server.demo.qa import DEFAULT_RUBRIC
+    from csdesk.ui.panels.qa_delete_confirm import QaDeleteConfirm
     from csdesk.ui.panels.qa_my_reviews import MyReviewsDialog
     from csdesk.ui.panels.qa_review_dialog import QaReviewDialog
     from csdesk.ui.panels.qa_rubric_editor import QaRubricEditor
@@ -263,7 +266,14 @@ def _qa_dialogs(window: MainWindow) -> list[tuple[str, QWidget]]:
         ("quality review", QaReviewDialog(rubric, lines, review, window)),
         ("review rubric", QaRubricEditor(rubric, window)),
         ("my reviews", mine),
+        ("delete review", QaDeleteConfirm(review, window)),  # deleting a review (docs/qa.md)
     ]
+
+
+def _translate_dialog(window: MainWindow) -> QWidget:
+    from csdesk.ui.panels.translate_dialog import TranslateReplyDialog
+
+    return TranslateReplyDialog("Hello", "Hallo", "German", "DeepL", window)
 
 
 def _no_templates() -> object:

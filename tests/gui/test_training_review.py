@@ -105,6 +105,17 @@ def test_a_session_reaches_the_review_and_feedback_reaches_the_trainee(
     assert points.data(Qt.ItemDataRole.AccessibleTextRole) == "Points covered: 100"
     assert panel.table.rowCount() >= 10  # the demo's earlier weeks too, oldest first
     assert "sessions; total score from" in panel.trend.toPlainText()
+    # The Chart tab: the total over the sessions, then one rubric point, each with its table
+    # and a sentence (the latest session scored 100 on "Points covered").
+    panel.views.setCurrentWidget(panel.chart)
+    assert panel.chart.table.model().rowCount() == panel.table.rowCount()
+    assert f"to {score} (latest)" in panel.chart.summary.text()
+    assert panel.chart.view.accessibleDescription() == panel.chart.summary.text()
+    chooser = panel.chart.chooser
+    assert chooser is not None
+    chooser.setCurrentIndex(chooser.findText("Points covered"))
+    assert panel.chart.summary.text().startswith("Points covered:")
+    assert "to 100 (latest)" in panel.chart.summary.text()
     qtbot.waitUntil(
         lambda: (
             "Transcript:" in panel.session.text.toPlainText()
@@ -153,8 +164,17 @@ def test_a_session_reaches_the_review_and_feedback_reaches_the_trainee(
         ),
         timeout=15_000,
     )
-    given = [panel.assign.list.item(n).text() for n in range(panel.assign.list.count())]
-    assert any("Angry caller charged twice" in g and "assigned by Sam Okafor" in g for g in given)
+
+    def given() -> list[str]:
+        return [panel.assign.list.item(n).text() for n in range(panel.assign.list.count())]
+
+    # The assignments are read again on their own (a loaded machine may take a moment).
+    qtbot.waitUntil(
+        lambda: any(
+            "Angry caller charged twice" in g and "assigned by Sam Okafor" in g for g in given()
+        ),
+        timeout=15_000,
+    )
 
     # The trainee's desk: the scenario arrives by the feed; feedback and assignment show.
     def has_scenario() -> bool:
@@ -191,3 +211,37 @@ def test_a_session_reaches_the_review_and_feedback_reaches_the_trainee(
     qtbot.keyClick(again.assigned.list, Qt.Key.Key_Return)
     assert again.session is not None and again.session.scenario.id == "double-charged"
     again.close()
+
+
+def test_an_assignment_reaches_the_open_training_dialog_and_is_announced(
+    qtbot: QtBot, demo_server: ServerProcess, desk_factory: Callable[..., Desk]
+) -> None:
+    """While the trainee has training open, a supervisor's new assignment is told on the
+    desk (a floor message: shown and announced) and the open dialog lists it, no reopening."""
+    import uuid
+
+    from csdesk.domain.enums import Role
+    from tests.gui.conftest import PASSWORD
+    from tests.helpers.http import Raw
+    from tests.helpers.server import TestUser
+
+    robin = desk_factory(demo_server, "trainee")
+    dialog = _training(qtbot, robin.window)
+    with qtbot.waitSignal(dialog.mine_loaded, timeout=15_000):
+        pass
+    sam = Raw.signed_in(demo_server, TestUser("sam", PASSWORD, Role.SUPERVISOR))
+    trainee = robin.window.ws.me.id
+    args = {"assignment_id": str(uuid.uuid4()), "trainee_id": trainee,
+            "scenario": "address-change-after-dispatch", "note": "Before Friday"}  # fmt: skip
+    with qtbot.waitSignal(robin.window.floor_desk.note_shown, timeout=40_000) as shown:
+        [result] = sam.push(("training.assign", args))
+        assert result["status"] == "applied", result
+    assert shown.args[0].startswith("Message from Sam Okafor: assigned you")
+    assert "Before Friday" in shown.args[0]
+
+    def listed() -> bool:
+        items = [dialog.assigned.list.item(n).text() for n in range(dialog.assigned.list.count())]
+        return any("Before Friday" in a for a in items)
+
+    qtbot.waitUntil(listed, timeout=20_000)
+    dialog.close()

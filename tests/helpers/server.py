@@ -175,7 +175,10 @@ def _spawn(argv: list[str], log: object) -> _Child:
     if hasattr(log, "close"):
         log.close()  # the child opens the file itself
     process = _context().Process(
-        target=_serve_child, args=(argv, log_path, dict(os.environ)), daemon=False
+        # No language-model warm-up (3 s of CPU per server start) unless a test asks for it.
+        target=_serve_child,
+        args=(argv, log_path, {"CSDESK_LANGUAGE_WARMUP": "0", **os.environ}),
+        daemon=False,
     )
     process.start()
     return _Child(process)

@@ -105,6 +105,12 @@ def test_widget_files_and_demo_page(live: ServerProcess) -> None:
 def test_visitor_message_reaches_the_agents_feed_fast(live: ServerProcess, agent: Raw) -> None:
     visitor = Visitor.start(live.url, store="shop")
     assert visitor.token and len(visitor.token) >= 40
+    # The test server skips the language-model warm-up a real server does at start
+    # (CSDESK_LANGUAGE_WARMUP): one message first loads them, as that warm-up would.
+    first = f"Good morning, I have a question about my order {uuid.uuid4().hex[:6]}"
+    start = agent.head()
+    visitor.say(first)
+    wait_until(lambda: feed_message(agent, first, start), 30.0, "the first chat message")
     cursor = agent.head()
     text = f"Where is my parcel? {uuid.uuid4().hex[:6]}"
     started = time.monotonic()

@@ -400,3 +400,41 @@ def test_start_up_fills_in_figures_missing_or_in_another_currency(state: ServerS
         assert fed is not None and fed["currency"] == "EUR"
     assert _fed(state, "customer_stats", ids[4]) is None  # it was current: not written again
     assert backfill.run(state) == 0
+
+
+def test_an_orders_status_changes_are_its_history_on_the_timeline(state: ServerState) -> None:
+    """Each status change of an order (a store's webhook or reconcile) is a timeline event,
+    synced like the others, so the timeline says paid → shipped → delivered, not only the
+    latest status."""
+    from csdesk.app.timeline import timeline
+
+    with state.writes() as s:
+        cust = _customer(s)
+        order = _order(s, cust, 5000, status="paid")
+        s.commit()
+        cid, oid, number = cust.id, order.id, order.number
+    for status in ("shipped", "delivered", "delivered"):  # the last one changes nothing
+        with state.writes() as s:
+            row = s.get(m.Order, oid)
+            assert row is not None
+            row.status = status
+            s.commit()
+    with state.reads() as s:
+        evs = list(
+            s.scalars(
+                select(m.CustomerEvent)
+                .where(m.CustomerEvent.customer_id == cid, m.CustomerEvent.kind == "order_status")
+                .order_by(m.CustomerEvent.created_at)
+            )
+        )
+        assert [(e.data["from"], e.data["to"]) for e in evs] == [
+            ("paid", "shipped"),
+            ("shipped", "delivered"),
+        ]
+        assert all(e.data["order_id"] == oid and e.data["number"] == number for e in evs)
+        fed = _fed(state, "customer_event", evs[0].id)
+        assert fed is not None and fed["kind"] == "order_status"
+        texts = [i.text for i in timeline(s, cid) if i.order_id == oid]
+    assert any(f"Order {number} went from paid to shipped." in t for t in texts)
+    assert any(f"Order {number} went from shipped to delivered." in t for t in texts)
+    assert not any("is now" in t for t in texts)  # the history replaces "its status now"

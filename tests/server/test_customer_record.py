@@ -75,6 +75,9 @@ def test_merge_and_undo_refuse_with_a_reason(
     assert itself["reason"] == {
         "code": "invalid",
         "message": "A customer cannot be merged into itself.",
+        # Issue 13: the desk translates the template (here without params).
+        "template": "A customer cannot be merged into itself.",
+        "params": {},
     }
     assert merge(tia, a.customer_id, b.customer_id)["reason"]["code"] == "not_found"
     assert unmerge(a.customer_id)["reason"]["code"] == "conflict"
@@ -85,6 +88,8 @@ def test_merge_and_undo_refuse_with_a_reason(
     assert edit["reason"] == {
         "code": "deleted",
         "message": "This customer was merged into another profile.",
+        "template": "This customer was merged into another profile.",
+        "params": {},
     }
     conv = ann.get(f"/api/v1/entities/conversation/{a.conversation_id}").json()["data"]
     assert conv["customer_id"] == b.customer_id

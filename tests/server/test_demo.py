@@ -40,7 +40,14 @@ from csdesk.server.demo.pipeline import sqlite_datetime
 from csdesk.storage import models as m
 from csdesk.storage.db import make_engine
 from csdesk.storage.types import UTCDateTime
-from csdesk.storage.wire import ENTITY_MODELS, FEED_AUDIENCES, GLOBAL_ENTITIES, table_of
+from csdesk.storage.wire import (
+    ENTITY_MODELS,
+    FEED_AUDIENCES,
+    FEED_PERSONAL,
+    GLOBAL_ENTITIES,
+    PERSONAL_FEED,
+    table_of,
+)
 from tests.helpers.http import Raw
 from tests.helpers.server import ServerProcess, TestUser, add_users, postgres_database
 
@@ -364,6 +371,12 @@ def test_feed_holds_every_synced_row_exactly_once(seeded: Engine) -> None:
             for r in s.scalars(select(model))
         }
         payload = s.scalar(select(m.SyncChange.payload).where(m.SyncChange.entity == "user"))
+        personal = {
+            (e.value, r.id)
+            for e in FEED_PERSONAL
+            for r in s.scalars(select(ENTITY_MODELS[e]))
+            if r.scope == "personal"  # type: ignore[attr-defined]
+        }
     assert len(feed) == rows == len(realms) == head
     assert len({(e, i) for e, i, _r in feed}) == rows
     for entity, ident, realm in feed:
@@ -371,6 +384,8 @@ def test_feed_holds_every_synced_row_exactly_once(seeded: Engine) -> None:
         expected = None if entity in everywhere else realms[(entity, ident)]
         # Quality reviews go to a narrower audience of their realm (supervisors, docs/qa.md).
         expected = FEED_AUDIENCES.get(Entity(entity), expected)
+        if (entity, ident) in personal:  # one user's (docs/macros.md): never the realm's
+            expected = PERSONAL_FEED
         assert realm == expected
     assert payload is not None and "password_hash" not in payload and '"username"' in payload
 
@@ -389,9 +404,26 @@ def test_live_server_initial_sync_by_realm(db_url: str, tmp_path: Path) -> None:
         me = demo.get("/api/v1/auth/me").json()
         trainee = Raw.signed_in(server, TestUser("trainee", DEMO_PASSWORD, Role.TRAINEE))
         t_changes, _ = trainee.pull_all()
+        alex = Raw.signed_in(server, TestUser("alex", DEMO_PASSWORD, Role.AGENT))
+        a_changes, _ = alex.pull_all()
     finally:
         server.stop()
     assert me["display_name"] == "Demo Agent" and cursor > 0
+    # The demo agent's personal macro and canned response reach their desk and no other
+    # (docs/macros.md); everyone's macros reach every desk of the realm.
+    mine = {
+        c["id"]
+        for c in changes
+        if c["entity"] in ("macro", "canned_response") and c["data"]["scope"] == "personal"
+    }
+    assert len(mine) == 2
+    assert not mine & {c["id"] for c in a_changes}
+    assert not mine & {c["id"] for c in t_changes}
+    assert {c["data"]["title"] for c in a_changes if c["entity"] == "macro"} >= {
+        "Refund approved",
+        "Where is my order",
+        "Close as spam",
+    }
 
     def ids(got: list[dict[str, Any]], entity: str) -> set[str]:
         return {c["id"] for c in got if c["entity"] == entity}
@@ -401,7 +433,8 @@ def test_live_server_initial_sync_by_realm(db_url: str, tmp_path: Path) -> None:
     assert len(ids(changes, "user")) == len(DEMO_USERS)
     assert all("password_hash" not in (c["data"] or {}) for c in changes)
     assert ids(t_changes, "conversation") == train
-    global_entities = ("user", "team", "agent_status")  # no customer data: every realm's
+    # No customer data: every realm's (staff, teams, routing rules, knowledge base, …).
+    global_entities = {e.value for e in GLOBAL_ENTITIES}
     assert all(c["data"]["realm"] == TRAIN for c in t_changes if c["entity"] not in global_entities)
 
 

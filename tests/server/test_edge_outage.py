@@ -86,6 +86,9 @@ def test_postgresql_outage_answers_503_logs_little_and_recovers(
             what="/healthz to be ok again",
         )
         assert ann.get("/api/v1/changes").status_code == 200  # the same session, no sign-in
+        # Every reading thread's kept connection died with the database; each is replaced on
+        # first use, the page's and the user's own rows' (that one answered 503 before).
+        assert [ann.get("/api/v1/changes").status_code for _ in range(16)] == [200] * 16
         assert ann.post("/api/v1/push", json={"mutations": []}).status_code == 200
     finally:
         server.stop()

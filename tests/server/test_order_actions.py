@@ -304,6 +304,23 @@ def test_the_wrong_realm_sees_no_order_and_a_trainee_cannot_decide(
     _refused(_decide(sue, action_id, True), "not_found", "does not exist")
 
 
+def test_a_trainees_refund_above_the_limit_is_declined_with_the_lesson_not_left_waiting(
+    live: ServerProcess, backend: str, shared_users: dict[str, TestUser]
+) -> None:
+    """No supervisor decides in the sandbox (their desks read production), so a trainee's
+    refund that would wait for approval is declined at once, saying why."""
+    training = make_order(backend, lines=(("Sofa", 1, 30000),), shipping=0, realm=Realm.TRAINING)
+    tia = Raw.signed_in(live, shared_users["tia"])
+    result, action_id = _act(tia, training.order_id, "refund", amount_cents=15000)
+    assert result["status"] == "applied"
+    row = _entity(tia, "order_action", action_id)
+    assert row["status"] == "declined" and row["decided_at"] is not None
+    assert row["detail"].startswith("Training: refunds above 100.00 EUR")
+    # Declined is not refunded: the whole order is still there to refund within the limit.
+    result, small = _act(tia, training.order_id, "refund", amount_cents=9000)
+    assert _entity(tia, "order_action", small)["status"] == "done"
+
+
 def test_goodwill_within_the_limits_for_agents(
     live: ServerProcess, backend: str, shared_users: dict[str, TestUser]
 ) -> None:
@@ -330,6 +347,177 @@ def test_goodwill_within_the_limits_for_agents(
     assert grant(sue, points=5000, reason="Supervisor's gesture")["status"] == "applied"
     data = _entity(ann, "customer", cid)
     assert (data["loyalty_points"], data["store_credit_cents"]) == (6000, 2500)
+
+
+def test_goodwill_limit_is_one_persons_across_merged_and_proven_duplicate_profiles(
+    live: ServerProcess, backend: str, shared_users: dict[str, TestUser]
+) -> None:
+    """A duplicate profile did not share the limit: points granted to a profile later merged
+    into the customer, or to a chat profile whose owner proved the customer's address, came
+    on top of the customer's own 1000 in 24 hours. A typed, unproven address shares nothing."""
+    from csdesk.server.config import ServerConfig
+    from csdesk.server.state import ServerState
+    from csdesk.storage.types import utcnow
+
+    main_id = make_order(backend).customer_id
+    merged_id = make_order(backend).customer_id
+    proven_id = make_order(backend).customer_id
+    typed_id = make_order(backend).customer_id
+    ann = Raw.signed_in(live, shared_users["ann"])
+
+    def grant(cid: str, points: int) -> dict[str, Any]:
+        (result,) = ann.push(
+            ("customer.goodwill", {"customer_id": cid, "points": points, "reason": "Sorry"})
+        )
+        assert isinstance(result, dict)
+        return result
+
+    assert grant(merged_id, 400)["status"] == "applied"
+    assert grant(proven_id, 300)["status"] == "applied"
+    assert grant(typed_id, 900)["status"] == "applied"
+    state = ServerState.build(ServerConfig(db_url=backend, listen_notify=False))
+    try:
+        with state.writes() as s:
+            merged = s.get(m.Customer, merged_id)
+            assert merged is not None
+            merged.merged_into_id = main_id
+            for who, proven in ((proven_id, True), (typed_id, False)):
+                s.add(
+                    m.IdentityClaim(
+                        id=str(uuid.uuid4()),
+                        realm="production",
+                        customer_id=who,
+                        kind="email",
+                        value=f"{who[:8]}@example.com",
+                        source="chat",
+                        match_customer_id=main_id,
+                        proven_at=utcnow() if proven else None,
+                    )
+                )
+            s.commit()
+    finally:
+        state.engine.dispose()
+    # 400 + 300 already granted to the same person: 300 are left, not 1000.
+    _refused(grant(main_id, 301), "forbidden", "(700 already granted)")
+    assert grant(main_id, 300)["status"] == "applied"
+    # The proven chat profile shares the limit the other way round, too.
+    _refused(grant(proven_id, 1), "forbidden", "(1000 already granted)")
+
+
+def test_refunds_made_in_the_stores_admin_count_once(
+    live: ServerProcess, backend: str, shared_users: dict[str, TestUser]
+) -> None:
+    """A refund made in the shop's own admin (imported as a refunded return) lowers what is
+    left to refund and counts toward the approval limit; one the desk made is counted once
+    although the store reports it back."""
+    from csdesk.server.config import ServerConfig
+    from csdesk.server.state import ServerState
+
+    small = make_order(backend)  # 75.00
+    big = make_order(backend, lines=(("Sofa", 1, 15000),), shipping=0)  # 150.00
+    state = ServerState.build(ServerConfig(db_url=backend, listen_notify=False))
+    try:
+        with state.writes() as s:
+            for order_id, ext, cents in (
+                (small.order_id, "gid://shopify/Refund/901", 5000),
+                (big.order_id, "gid://shopify/Refund/902", 8000),
+                (big.order_id, "gid://shopify/Refund/903", 1000),  # the desk's own, below
+            ):
+                s.add(
+                    m.Return(
+                        id=str(uuid.uuid4()),
+                        realm="production",
+                        order_id=order_id,
+                        status="refunded",
+                        refund_cents=cents,
+                        external_id=ext,
+                    )
+                )
+            s.add(
+                m.OrderAction(
+                    id=str(uuid.uuid4()),
+                    realm="production",
+                    order_id=big.order_id,
+                    customer_id=big.customer_id,
+                    kind="refund",
+                    args={},
+                    status="done",
+                    amount_cents=1000,
+                    currency="EUR",
+                    external_id="gid://shopify/Refund/903",
+                )
+            )
+            s.commit()
+    finally:
+        state.engine.dispose()
+    ann = Raw.signed_in(live, shared_users["ann"])
+    result, _ = _act(ann, small.order_id, "refund", amount_cents=3000)
+    _refused(result, "invalid", "At most 25.00 EUR can still be refunded")
+    result, done = _act(ann, small.order_id, "refund", amount_cents=2500)
+    assert result["status"] == "applied"
+    assert _entity(ann, "order_action", done)["status"] == "done"
+    # 80.00 in the store's admin + 10.00 from the desk (reported back, counted once) + 5.00
+    # = 95.00: within the 100.00 limit; 11.00 more would pass it and waits for a supervisor.
+    result, within = _act(ann, big.order_id, "refund", amount_cents=500)
+    assert _entity(ann, "order_action", within)["status"] == "done"
+    result, waits = _act(ann, big.order_id, "refund", amount_cents=1100)
+    assert _entity(ann, "order_action", waits)["status"] == "awaiting_approval"
+
+
+def test_two_grants_at_once_to_two_profiles_of_one_person_share_the_limit(
+    live: ServerProcess, backend: str, shared_users: dict[str, TestUser]
+) -> None:
+    """Two agents grant 1000 points in the same instant, each to one of two profiles tied by a
+    proven address: only the profile granted to was locked, so on PostgreSQL both passed the
+    limit (7 of 8 pairs in the review). The whole person is locked now: one of each pair."""
+    import threading
+
+    from sqlalchemy.orm import Session
+
+    from csdesk.storage.types import utcnow
+
+    ann = Raw.signed_in(live, shared_users["ann"])
+    bob = Raw.signed_in(live, shared_users["bob"])
+    pairs = [(make_order(backend).customer_id, make_order(backend).customer_id) for _ in range(4)]
+    engine = make_engine(backend)
+    try:
+        with Session(engine) as s:
+            for x, y in pairs:
+                s.add(
+                    m.IdentityClaim(
+                        id=str(uuid.uuid4()),
+                        realm="production",
+                        customer_id=x,
+                        kind="email",
+                        value=f"{x[:8]}@example.com",
+                        source="chat",
+                        match_customer_id=y,
+                        proven_at=utcnow(),
+                    )
+                )
+            s.commit()
+    finally:
+        engine.dispose()
+    for x, y in pairs:
+        statuses: dict[str, str] = {}
+        start = threading.Barrier(2)
+
+        def grant(api: Raw, cid: str, start: threading.Barrier, statuses: dict[str, str]) -> None:
+            start.wait()
+            (result,) = api.push(
+                ("customer.goodwill", {"customer_id": cid, "points": 1000, "reason": "Sorry"})
+            )
+            statuses[cid] = result["status"]
+
+        threads = [
+            threading.Thread(target=grant, args=(ann, x, start, statuses)),
+            threading.Thread(target=grant, args=(bob, y, start, statuses)),
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(statuses.values()) == ["applied", "rejected"], statuses
 
 
 def test_two_refunds_at_once_cannot_both_take_what_is_left(

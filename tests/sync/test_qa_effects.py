@@ -78,3 +78,45 @@ def test_a_rubric_version_shows_at_once_as_the_next_version(cache: LocalCache) -
         MutationType.QA_RUBRIC_SAVE, {"rubric_id": "r3", "name": "Empty", "criteria": ["x"]}
     )
     assert row(cache, m.QaRubric, "r3") is None
+
+
+def review(ident: str, score: float = 62.5) -> dict[str, Any]:
+    data = {
+        "id": ident, "realm": "production", "created_at": T0, "updated_at": T0,
+        "conversation_id": "c1", "agent_id": "ann", "reviewer_id": "sue", "rubric_id": "r1",
+        "scores": {"greeting": 1, "solution": 2}, "message_comments": [], "comment": "",
+        "score": score, "reviewed_at": T0, "edited_by_id": None, "deleted_at": None,
+    }  # fmt: skip
+    return row_to_wire(Entity.QA_REVIEW, data)
+
+
+def test_a_deleted_review_goes_at_once_offline_and_a_refusal_brings_it_back(
+    cache: LocalCache,
+) -> None:
+    _shop(cache)
+    cache.apply_page(page((Entity.QA_REVIEW, "v1", review("v1")), cursor=4))
+    outbox = Outbox(cache)
+    mid, changes = outbox.enqueue_with_changes(
+        MutationType.QA_REVIEW_DELETE, {"review_id": "v1", "reason": "Wrong case"}
+    )
+    assert row(cache, m.QaReview, "v1") is None
+    assert changes.ids(Entity.QA_REVIEW) == {"v1"}
+    # News of the review from the feed (an edit elsewhere) does not bring it back meanwhile.
+    cache.apply_page(page((Entity.QA_REVIEW, "v1", review("v1", 70.0)), cursor=5))
+    assert row(cache, m.QaReview, "v1") is None
+    # Refused: the server's latest version is back.
+    outbox.mark_rejected(mid, {"code": "forbidden", "message": "Only supervisors."})
+    back = row(cache, m.QaReview, "v1")
+    assert back is not None and back.score == 70.0
+
+
+def test_the_feeds_tombstone_keeps_a_deleted_review_gone(cache: LocalCache) -> None:
+    _shop(cache)
+    cache.apply_page(page((Entity.QA_REVIEW, "v1", review("v1")), cursor=4))
+    outbox = Outbox(cache)
+    mid = outbox.enqueue(MutationType.QA_REVIEW_DELETE, {"review_id": "v1"})
+    outbox.mark_done({mid: 6})
+    assert row(cache, m.QaReview, "v1") is None  # acked, replayed until the feed has it
+    cache.apply_page(page((Entity.QA_REVIEW, "v1", None), cursor=6))
+    assert row(cache, m.QaReview, "v1") is None
+    assert outbox.pending() == []

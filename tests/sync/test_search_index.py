@@ -137,8 +137,9 @@ def test_an_initial_sync_builds_the_index_once_at_its_end(cache: LocalCache) -> 
     assert not index.pending()
     assert index.conversation_ids("Carla") == ["c1"]
     assert index.conversation_ids("kettle") == ["c1"]
-    # One set-based statement per kind (messages, customers, orders), none per row.
-    assert len([q for q in statements if "INSERT INTO search_fts" in q]) == 3
+    # One set-based statement per kind (messages, customers, orders, knowledge-base articles),
+    # none per row.
+    assert len([q for q in statements if "INSERT INTO search_fts" in q]) == 4
     # Pulled pages commit with synchronous=NORMAL; the agent's own actions stay FULL.
     assert "PRAGMA synchronous=NORMAL" in statements
     statements.clear()

@@ -3,11 +3,13 @@ stores, and a statement that would need SQLAlchemy to fill a value in is refused
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Table, delete, insert, select, text
+from sqlalchemy import Engine, Table, delete, insert, select, text
 
 from csdesk.storage import models as m
 from csdesk.storage.bulk import Bulk
@@ -21,8 +23,9 @@ def _audit() -> Table:
     return table
 
 
-def test_bulk_stores_the_values_sqlalchemy_stores(tmp_path: Path) -> None:
-    engine = make_engine(f"sqlite+pysqlite:///{tmp_path / 'b.db'}")
+def test_bulk_stores_the_values_sqlalchemy_stores(db_url: str) -> None:
+    # Both drivers: SQLite takes each row as a tuple, psycopg as a dict by name.
+    engine = make_engine(db_url)
     upgrade(engine)
     audit = _audit()
     rows = [
@@ -32,10 +35,11 @@ def test_bulk_stores_the_values_sqlalchemy_stores(tmp_path: Path) -> None:
             "action": "message.send",
             "entity": "message",
             "entity_id": f"m{n}",
-            "before": None,
+            # JSON null, an empty list (both worked out once by Bulk) and values.
+            "before": (None, [], ["x"], {})[n],
             "after": {"n": n, "note": "Grüße"},
         }
-        for n in range(3)
+        for n in range(4)
     ]
     keys = tuple(rows[0])
     names = ", ".join(f'"{k}"' for k in keys)
@@ -50,8 +54,17 @@ def test_bulk_stores_the_values_sqlalchemy_stores(tmp_path: Path) -> None:
             typed = conn.execute(select(audit.c.at, audit.c.after)).all()
         assert by_bulk == by_core  # the stored text itself: dates, JSON, NULL vs JSON null
         assert [tuple(r) for r in typed] == [(r["at"], r["after"]) for r in rows]
+        stored = conn_rows(engine, "SELECT before FROM audit_log ORDER BY entity_id")
+        assert stored == [r["before"] for r in rows]
     finally:
         engine.dispose()
+
+
+def conn_rows(engine: Engine, sql: str) -> list[Any]:
+    with engine.connect() as conn:
+        return [
+            json.loads(v) if isinstance(v, str) else v for v in conn.execute(text(sql)).scalars()
+        ]
 
 
 def test_a_statement_needing_a_default_is_refused(tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ def test_facts_in_words() -> None:
     )  # fmt: skip
     lines = facts(ctx)
     assert lines[:2] == ["Language: de", "Loyalty: Gold, 120 points"]
-    assert lines[2].startswith("Customer since 01 Mar 2025")
+    assert lines[2].startswith("Customer since 1 Mar 2025")
     assert lines[3] == "Tags: vip, late"
     assert all("c-1" not in line for line in lines)  # no internal id on screen
 

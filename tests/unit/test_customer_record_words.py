@@ -30,13 +30,13 @@ def test_figures_in_words() -> None:
         last_contact_at=datetime(2025, 3, 1, 12, tzinfo=UTC),
     )
     lines = figures(_ctx(st))
-    assert lines[0] == "Lifetime value: 1,234.50 EUR"
-    assert lines[1] == "3 orders, average 411.50 EUR"
+    assert lines[0] == "Lifetime value: €1,234.50"  # CLDR, British English (app.formats)
+    assert lines[1] == "3 orders, average €411.50"
     assert lines[2] == "Return rate: 33.33 %"
-    assert lines[3].startswith("Last contact: 01 Mar 2025")
+    assert lines[3].startswith("Last contact: 1 Mar 2025")
     assert lines[4] == "2 orders in other currencies are not counted"
     none = StatsView("USD", 0, 0, 0, 0, 0, None)
-    assert figures(_ctx(none)) == ["Lifetime value: 0.00 USD", "No orders in USD",
+    assert figures(_ctx(none)) == ["Lifetime value: US$0.00", "No orders in USD",
                                    "Return rate: 0 %", "No contact yet"]  # fmt: skip
 
 

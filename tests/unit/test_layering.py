@@ -2,9 +2,9 @@
 
 - ``csdesk.domain`` imports nothing of ours (and no third-party package);
 - PySide6 only in ``csdesk.ui``; FastAPI/Starlette/uvicorn only in ``csdesk.server``;
-- ``requests`` only in ``csdesk.sync`` and the server's channel senders and store connectors
-  (the server must call provider APIs; the rule's intent is that the window reaches the
-  network only through sync);
+- ``requests`` only in ``csdesk.sync`` and the server's channel senders, store connectors and
+  translation connectors (the server must call provider APIs; the rule's intent is that the
+  window reaches the network only through sync);
 - nothing below ``csdesk.ui`` imports ``csdesk.ui``; the client side never imports the server.
 
 Static (the AST of every module, including imports inside functions), so a lazy import
@@ -56,7 +56,11 @@ def test_imports_follow_the_layers(module: str) -> None:
         if top in ("fastapi", "starlette", "uvicorn") and not _under(module, "csdesk.server"):
             bad.append(name)
         if top == "requests" and not _under(
-            module, "csdesk.sync", "csdesk.server.channels", "csdesk.server.commerce"
+            module,
+            "csdesk.sync",
+            "csdesk.server.channels",
+            "csdesk.server.commerce",
+            "csdesk.server.languages",
         ):
             bad.append(name)
         if _under(name, "csdesk.ui") and not _under(module, "csdesk.ui", "csdesk.__main__"):

@@ -90,6 +90,8 @@ def test_brief_options_are_declared() -> None:
         "last_view",
         "window_geometry",
         "locale",
+        "pane_widths",
+        "first_run_hint_seen",
     }
     assert expected <= set(OPTIONS)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from csdesk.server import catalogues
 from csdesk.server.surveys import texts
 
 
@@ -39,7 +40,7 @@ def test_a_path_for_a_language_loads_no_catalogue(
     localedir = tmp_path / "share" / "translations"
     _mo(localedir / "de" / "LC_MESSAGES" / "csdesk.mo", {texts.EMAIL_SUBJECT: "Wie war es?"})
     _mo(tmp_path / "up" / "LC_MESSAGES" / "csdesk.mo", {texts.EMAIL_SUBJECT: "{url.x} planted"})
-    monkeypatch.setattr(texts, "default_localedir", lambda: localedir)
+    monkeypatch.setattr(catalogues, "default_localedir", lambda: localedir)
     texts.translator.cache_clear()
     try:
         assert texts.tr("de", texts.EMAIL_SUBJECT) == "Wie war es?"  # the writer works

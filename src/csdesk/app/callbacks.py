@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import or_, select
 
+from csdesk.app import formats
 from csdesk.app.workstation import Workstation
 from csdesk.domain.callbacks import OPEN_STATUSES, CallbackStatus, is_dialable
 from csdesk.domain.enums import IdentityKind
@@ -45,7 +46,7 @@ class CallbackView:
     def sentence(self, me: str, now: datetime | None = None) -> str:
         """One full sentence for the list and the screen reader."""
         at = self.due_at.astimezone()
-        when = at.strftime("%a %d %b %H:%M")
+        when = formats.day_text(at) + " " + formats.time_text(at)
         if self.due or self.due_at <= (now or utcnow()):
             head = _("Due now (since {when})").format(when=when)
         else:
@@ -62,7 +63,8 @@ class CallbackView:
             head=head, name=self.customer_name, number=number, whose=whose
         )
         if self.note:
-            text = f"{text} {_('Note: {note}').format(note=self.note)}"
+            note = _("Note: {note}").format(note=self.note)  # extracted: not in an f-string
+            text = f"{text} {note}"
         if self.detail:
             text = f"{text} {self.detail}"
         return text
@@ -188,6 +190,18 @@ class Callbacks:
 
     def take(self, callback_id: str) -> ChangeSet:
         self.ws.engine.enqueue(MutationType.CALLBACK_TAKE, {"callback_id": callback_id})
+        return ChangeSet.of([(Entity.CALLBACK, callback_id)])
+
+    def reschedule(self, callback_id: str, due_at: datetime, *, mine: bool, note: str) -> ChangeSet:
+        """Another time, who calls back (me or the queue) and note (``callback.update``)."""
+        args: dict[str, object] = {
+            "callback_id": callback_id,
+            "due_at": due_at.isoformat(),
+            "assignee_id": self.ws.me.id if mine else None,
+            "set_assignee": True,
+            "note": note.strip(),
+        }
+        self.ws.engine.enqueue(MutationType.CALLBACK_UPDATE, args)
         return ChangeSet.of([(Entity.CALLBACK, callback_id)])
 
     def cancel(self, callback_id: str) -> ChangeSet:

@@ -279,8 +279,27 @@ def message_agent(ws: Workstation, user_id: str, body: str) -> ChangeSet:
     return ChangeSet.of([(Entity.FLOOR_MESSAGE, mid)])
 
 
+def read_notes(
+    ws: Workstation, ids: frozenset[str], since: datetime | None = None
+) -> list[FloorNote]:
+    """The messages to me among ``ids`` (sent at or after ``since`` when given) with their
+    words, oldest first. The change feed carries a message's words blank (the feed is the
+    whole realm's and a message is one agent's), so they are asked of the server: needs a
+    connection, runs on a worker. Old messages are not asked for at all."""
+    mine = [n for n in notes_for_me(ws, ids) if since is None or n.at >= since]
+    if not mine:
+        return []
+    told = {str(x.get("id")): x for x in ws.engine.api.floor_messages([n.id for n in mine])}
+    return [
+        FloorNote(n.id, str(w.get("from_name") or ""), str(w.get("body") or ""), n.at)
+        for n in mine
+        if (w := told.get(n.id)) is not None
+    ]
+
+
 def notes_for_me(ws: Workstation, ids: frozenset[str] | None = None) -> list[FloorNote]:
-    """Messages to me (those among ``ids`` when given), oldest first."""
+    """Messages to me (those among ``ids`` when given), oldest first, as the cache has them
+    (their words blank when they came through the feed: :func:`read_notes`)."""
     with ws.cache.session() as s:
         F = m.FloorMessage
         q = select(F).where(F.to_user_id == ws.me.id).order_by(F.created_at)

@@ -13,7 +13,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any, Final
 
-from csdesk.app import sentences
+from csdesk.app import formats, sentences
 from csdesk.app.inbox import InboxRow
 from csdesk.app.kpis import Bucket, Day, DrillItem, Row
 from csdesk.domain.bidi import isolate
@@ -222,7 +222,7 @@ def seconds_text(seconds: float) -> str:
 
 
 def percent(value: float) -> str:
-    return _("{n}%").format(n=f"{value * 100:.0f}")
+    return formats.percent(value)
 
 
 def value_text(column: Column, figures: Mapping[str, Any]) -> str:
@@ -231,12 +231,12 @@ def value_text(column: Column, figures: Mapping[str, Any]) -> str:
     if value is None:
         return NO_DATA
     if column.kind is Kind.COUNT:
-        return f"{int(value)}"
+        return formats.number(int(value))
     if column.kind is Kind.RATE:
         return percent(float(value))
     if column.kind is Kind.DURATION:
         return seconds_text(float(value))
-    return f"{float(value):.1f}" if column.name == "nps" else f"{float(value):.2f}"
+    return formats.decimal(float(value), 1 if column.name == "nps" else 2)
 
 
 def spoken_value(column: Column, figures: Mapping[str, Any]) -> str:
@@ -278,9 +278,7 @@ def cell_sentence(column: Column, who: str, figures: Mapping[str, Any]) -> str:
 
 
 def day_label(day: date) -> str:
-    return _("{weekday} {day} {month}").format(
-        weekday=day.strftime("%a"), day=day.day, month=day.strftime("%b")
-    )
+    return formats.day_text(day)
 
 
 def chart_number(column: Column, value: Any) -> float | None:
@@ -372,7 +370,7 @@ def distribution_summary(buckets: Sequence[Bucket]) -> str:
 
 def comparison_summary(column: Column, group: str, rows: Sequence[tuple[str, Row]]) -> str:
     """E.g. "Contacts by agent: Ann 4, Bob 2, Unassigned 1; highest Ann (4)."."""
-    name, by = column_label(column), group_label(group).lower()
+    name, by = column_label(column), formats.mid_sentence(group_label(group))
     if not rows:
         return _("{figure} by {group}: no figures in this period.").format(figure=name, group=by)
     parts = [
@@ -420,7 +418,7 @@ def drill_sentence(item: DrillItem) -> str:
     parts = [  # a name or subject with a right-to-left override must not reverse the rest
         _("{channel} from {customer}").format(channel=channel, customer=isolate(customer)),
         *([_("'{subject}'").format(subject=isolate(subject))] if subject else []),
-        status.lower(),
+        formats.mid_sentence(status),
     ]
     return _(", ").join(parts)
 

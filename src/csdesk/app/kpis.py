@@ -16,6 +16,7 @@ from typing import Any, Final
 
 from csdesk.app.csv_file import write_bytes, write_csv
 from csdesk.app.inbox import InboxRow
+from csdesk.i18n import _
 from csdesk.sync.api import ServerError, SyncApi, SyncError
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "KpiQuery",
     "Report",
     "Row",
+    "StatusTime",
     "Target",
 ]
 
@@ -176,7 +178,37 @@ def parse_report(query: KpiQuery, body: Mapping[str, Any]) -> Report:
             generated_at=datetime.fromisoformat(str(body["generated_at"])),
         )
     except (KeyError, TypeError, ValueError) as exc:
-        raise SyncError(f"The server sent KPI figures csdesk does not understand ({exc}).") from exc
+        raise SyncError(
+            _("The server sent KPI figures csdesk does not understand ({error}).").format(error=exc)
+        ) from exc
+
+
+@dataclass(frozen=True, slots=True)
+class StatusTime:
+    """One agent's seconds in each status (``domain.agent_status`` values) in a period."""
+
+    user_id: str
+    name: str
+    seconds: Mapping[str, float]
+
+
+def parse_status_time(body: Mapping[str, Any]) -> tuple[StatusTime, ...]:
+    """The server's time-in-status answer; a malformed one is a ``SyncError``."""
+    try:
+        return tuple(
+            StatusTime(
+                str(a["user_id"]),
+                str(a["name"]),
+                {str(k): max(float(v), 0.0) for k, v in dict(a["seconds"]).items()},
+            )
+            for a in body["agents"]
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SyncError(
+            _("The server sent status times csdesk does not understand ({error}).").format(
+                error=exc
+            )
+        ) from exc
 
 
 class KpiDesk:
@@ -201,6 +233,16 @@ class KpiDesk:
         utc = replace(query, tz="UTC")
         return parse_report(utc, self._api.kpis(utc.params()))
 
+    def status_time(self, report: Report) -> tuple[StatusTime, ...] | None:
+        """Time in each status per agent over ``report``'s period, or None for a caller the
+        server does not show it to (an agent: it is the floor's, for supervisors)."""
+        try:
+            return parse_status_time(self._api.floor_status_time(report.start, report.end))
+        except ServerError as exc:
+            if exc.status == 403:
+                return None
+            raise
+
     def definitions(self) -> dict[str, str]:
         """What each figure means (asked once per desk: they change with a new server)."""
         if self._definitions is None:
@@ -219,7 +261,9 @@ class KpiDesk:
             ids = [str(i) for i in body["conversation_ids"]]
             total = int(body["total"])
         except (KeyError, TypeError, ValueError) as exc:
-            raise SyncError(f"The server sent a list csdesk does not understand ({exc}).") from exc
+            raise SyncError(
+                _("The server sent a list csdesk does not understand ({error}).").format(error=exc)
+            ) from exc
         known = self._rows(ids)
         return DrillPage(metric, total, page, tuple(DrillItem(i, known.get(i)) for i in ids))
 

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from csdesk.app import formats
 from csdesk.domain.carriers import tracking_url
 from csdesk.domain.enums import OrderStatus
 from csdesk.domain.order_actions import OrderActionKind, OrderActionStatus
@@ -72,7 +73,7 @@ class OrderChoice:
         return _("Order {number}, {status}, {total}").format(
             number=self.number,
             status=self.status,
-            total=f"{self.total_cents / 100:,.2f} {self.currency}",
+            total=formats.money(self.total_cents, self.currency),
         )
 
 
@@ -89,7 +90,7 @@ class ApprovalRequest:
 
     def sentence(self) -> str:
         text = _("Refund of {amount} on order {number} for {customer}, asked by {agent}").format(
-            amount=f"{self.amount_cents / 100:,.2f} {self.currency}",
+            amount=formats.money(self.amount_cents, self.currency),
             number=self.order_number,
             customer=self.customer_name,
             agent=self.requested_by,
@@ -124,7 +125,7 @@ def action_sentence(a: m.OrderAction) -> str:
     what = kind_label(a.kind)
     if a.amount_cents:
         what = _("{what} of {amount}").format(
-            what=what, amount=f"{a.amount_cents / 100:,.2f} {a.currency or ''}".strip()
+            what=what, amount=formats.money(a.amount_cents, a.currency or "")
         )
     text = _("{what}: {status}").format(what=what, status=status_label(a.status))
     if a.kind == OrderActionKind.NOTE.value and (note := str((a.args or {}).get("note") or "")):

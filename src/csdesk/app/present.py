@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from csdesk.app import sentences
+from csdesk.app import formats, sentences, translation
 from csdesk.app.inbox import InboxRow, Sort, View
 from csdesk.app.thread import ConversationView, MessageView
 from csdesk.domain import sla
 from csdesk.domain.enums import Channel, DeliveryStatus, Direction, Priority
-from csdesk.i18n import _
+from csdesk.i18n import _, ngettext
 from csdesk.storage.types import utcnow
 
 
@@ -71,11 +71,12 @@ def when(at: datetime, now: datetime | None = None) -> str:
     """Local time for today, else date and time."""
     local = at.astimezone()
     today = (now or utcnow()).astimezone().date()
-    return local.strftime("%H:%M") if local.date() == today else local.strftime("%d %b %Y %H:%M")
+    return formats.time_text(local) if local.date() == today else formats.datetime_text(local)
 
 
 def money(cents: int, currency: str) -> str:
-    return f"{cents / 100:,.2f} {currency}"
+    """An amount in the active language's currency format (csdesk.app.formats)."""
+    return formats.money(cents, currency)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +92,23 @@ class RowTexts:
     unread: bool
     unread_mark: str  # "● " or "", so unread is not told by bold alone
     sentence: str
+    channel_value: str = ""  # the Channel value, for the channel's icon and colour
+    sla_breached: bool = False  # the SLA chip in the error colours, else warning
+    sla_chip: str = ""  # "SLA breached" / "SLA at risk" (the row's chip; details in sentence)
+    wait_short: str = ""  # "2 h 5 min": the wait, compact, for the row's right edge
+    sla_chip_short: str = ""  # "Late" / "At risk": the chip when the full one would clip the name
+
+
+def short_wait(since: datetime, now: datetime) -> str:
+    """A wait in a few characters for a list row ("45 min", "3 h 5 min", "2 d"); the spoken
+    form ("waiting 3 hours 5 minutes") stays in the row's sentence."""
+    minutes = max(0, int((now - since).total_seconds() // 60))
+    if minutes < 60:
+        return ngettext("{n} min", "{n} min", minutes).format(n=minutes)
+    hours, mins = divmod(minutes, 60)
+    if hours < 24:
+        return _("{h} h {m} min").format(h=hours, m=mins) if mins else _("{h} h").format(h=hours)
+    return _("{d} d").format(d=hours // 24)
 
 
 def inbox_texts(row: InboxRow, now: datetime) -> RowTexts:
@@ -118,6 +136,17 @@ def inbox_texts(row: InboxRow, now: datetime) -> RowTexts:
         priority_badge=badge,
         unread=row.unread,
         unread_mark="● " if row.unread else "",
+        channel_value=row.channel,
+        sla_breached=state.status == sla.SlaStatus.BREACHED,
+        sla_chip=(
+            (_("SLA breached") if state.status == sla.SlaStatus.BREACHED else _("SLA at risk"))
+            if warn
+            else ""
+        ),
+        wait_short=short_wait(row.waiting_since, now) if row.waiting_since else "",
+        sla_chip_short=(
+            (_("Late") if state.status == sla.SlaStatus.BREACHED else _("At risk")) if warn else ""
+        ),
         sentence=sentences.conversation_sentence(
             row.channel,
             row.customer_name,
@@ -137,6 +166,11 @@ class MessageTexts:
     header: str
     body: str
     sentence: str
+    # Translation (issue 13): the stored machine translation into the agent's language,
+    # labelled ("Translated from German by DeepL: …"), shown under the original; its language
+    # (the agent's) so speech reads it with that voice.
+    translation: str = ""
+    translation_language: str = ""
 
 
 #: A live-chat reply reaches an open chat window within a second or two (the widget
@@ -214,6 +248,12 @@ def message_texts(msg: MessageView, me: str, now: datetime) -> MessageTexts:
         unverified = _("Unverified sender: {reason}").format(reason=msg.sender_warning)
         parts.append(unverified)
         sentence = sentences.add_sentence(sentence, unverified)
+    if msg.merged_from:  # merging conversations (docs/merge-split.md): where it came from
+        parts.append(msg.merged_from)
+        sentence = sentences.add_sentence(sentence, msg.merged_from)
+    done = translation.shown(msg)
+    if done is not None:
+        return MessageTexts(kind, " · ".join(parts), body, sentence, done.text, done.language)
     return MessageTexts(kind, " · ".join(parts), body, sentence)
 
 

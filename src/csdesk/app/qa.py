@@ -1,6 +1,6 @@
 """Quality review on the desk (Qt-free, run on workers): the rubric and the thread from the
-local cache, a review or a rubric version saved through the outbox, and "My reviews" read from
-the server (an agent's own reviews never reach their cache: docs/qa.md)."""
+local cache, a review or a rubric version saved (or a review deleted) through the outbox, and
+"My reviews" read from the server (an agent's own reviews never reach their cache: docs/qa.md)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from csdesk.app import formats
 from csdesk.app.sentences import message_sentence
 from csdesk.app.workstation import Workstation
 from csdesk.domain import qa
@@ -67,7 +68,7 @@ class Review:
 
     def sentence(self) -> str:
         """One full sentence for the list and the screen reader."""
-        when = self.reviewed_at.astimezone().strftime("%d %b %Y")
+        when = formats.date_text(self.reviewed_at.astimezone())
         about = isolate(self.customer_name) or _("a customer")
         what = f"“{isolate(self.subject)}”" if self.subject else _("a conversation")
         if self.score is None:
@@ -90,7 +91,7 @@ class Review:
 
 
 def _number(score: float) -> str:
-    return f"{score:.1f}".rstrip("0").rstrip(".")
+    return formats.number(round(score, 1))
 
 
 def score_text(score: float | None) -> str:
@@ -114,7 +115,7 @@ def criterion_sentence(c: Criterion, value: int | None) -> str:
 
 
 def _time(at: datetime) -> str:
-    return at.astimezone().strftime("%d %b %H:%M")
+    return formats.datetime_text(at, year=False)
 
 
 def review_from_wire(data: Mapping[str, Any]) -> Review:
@@ -197,7 +198,10 @@ class QaDesk:
         with self.ws.cache.session() as s:
             r = s.scalars(
                 select(m.QaReview)
-                .where(m.QaReview.conversation_id == conversation_id)
+                .where(
+                    m.QaReview.conversation_id == conversation_id,
+                    m.QaReview.deleted_at.is_(None),
+                )
                 .order_by(m.QaReview.reviewed_at.desc(), m.QaReview.id)
                 .limit(1)
             ).first()
@@ -255,6 +259,15 @@ class QaDesk:
         }
         self.ws.engine.enqueue(MutationType.QA_REVIEW_SAVE, args)
         return rid, ChangeSet.of([(Entity.QA_REVIEW, rid)])
+
+    def delete_review(self, review_id: str, reason: str = "") -> ChangeSet:
+        """Delete a review (a supervisor's or an administrator's; docs/qa.md): it leaves this
+        desk's cache at once, and a refusal brings it back."""
+        args: dict[str, Any] = {"review_id": review_id}
+        if reason.strip():
+            args["reason"] = reason.strip()
+        self.ws.engine.enqueue(MutationType.QA_REVIEW_DELETE, args)
+        return ChangeSet.of([(Entity.QA_REVIEW, review_id)])
 
     def save_rubric(
         self, family: str | None, name: str, criteria: Sequence[Criterion]

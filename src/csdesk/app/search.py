@@ -1,5 +1,5 @@
 """Full-text search over the local cache: messages, customer names, emails, phones and order
-numbers (SQLite FTS5).
+numbers (SQLite FTS5); and knowledge-base articles (kind ``a``, see ``article_hits``).
 
 The index lives in the cache file and is kept current inside the cache's own write
 transactions (a ``LocalCache`` watcher), set-based: each applied page deletes the index rows of
@@ -33,7 +33,7 @@ from csdesk.sync.tables import get_state, set_state
 log = logging.getLogger(__name__)
 
 #: Bump when the index tables change shape: an index of another layout is rebuilt on open.
-LAYOUT = 3
+LAYOUT = 4  # 4: knowledge-base articles (issue 14)
 _LAYOUT_KEY = "search_layout"
 #: Set while the index is not built (an initial sync is under way): searches find nothing.
 _PENDING_KEY = "search_pending"
@@ -60,6 +60,8 @@ _DDL = (
     "id INTEGER PRIMARY KEY, kind TEXT NOT NULL, key TEXT NOT NULL, "
     "conversation_id TEXT, customer_id TEXT, UNIQUE (kind, key))",
 )
+#: The word every knowledge-base row of the index starts with (letters only: one token).
+ARTICLE_MARKER = "csdeskkbarticlerow"
 _TOKEN = re.compile(r"[\w@.+\-]+", re.UNICODE)
 _PART = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -89,6 +91,18 @@ _SOURCES = {
         "FROM shipments sh WHERE sh.order_id = x.id), '')",
         "NULL",
         "x.customer_id",
+    ),
+    # Knowledge base (issue 14, docs/knowledge-base.md): each language variant of an article,
+    # with its article's tags, after a marker word only article rows carry, so an article
+    # search is "marker AND words" and never gathers the hits of the messages. Conversation
+    # searches never show these rows (they name no conversation and no customer).
+    "a": (
+        "kb_variants",
+        f"'{ARTICLE_MARKER} ' || coalesce(x.title, '') || char(10) || "
+        "coalesce((SELECT group_concat(j.value, ' ') FROM kb_articles ka, json_each(ka.tags) j "
+        "WHERE ka.id = x.article_id), '') || char(10) || coalesce(x.body, '')",
+        "NULL",
+        "NULL",
     ),
 }
 _IN_KEYS = "IN (SELECT value FROM json_each(:keys))"
@@ -247,8 +261,10 @@ class SearchIndex:
 
     @staticmethod
     def _keys(pairs: Collection[tuple[Entity, str]]) -> dict[str, set[str]]:
-        keys: dict[str, set[str]] = {"m": set(), "c": set(), "o": set()}
+        keys: dict[str, set[str]] = {"m": set(), "c": set(), "o": set(), "a": set()}
         for entity, ident in pairs:
+            if entity == Entity.KB_VARIANT:
+                keys["a"].add(ident)
             if entity == Entity.MESSAGE:
                 keys["m"].add(ident)
             elif entity == Entity.CUSTOMER:
@@ -262,7 +278,15 @@ class SearchIndex:
         """Customers of the identities and orders of the shipments in ``pairs``."""
         identities = [i for e, i in pairs if e == Entity.IDENTITY]
         shipments = [i for e, i in pairs if e == Entity.SHIPMENT]
-        out: dict[str, set[str]] = {"c": set(), "o": set()}
+        articles = [i for e, i in pairs if e == Entity.KB_ARTICLE]
+        out: dict[str, set[str]] = {"c": set(), "o": set(), "a": set()}
+        if articles:  # an article's tags are in each of its variants' text
+            out["a"] = set(
+                s.scalars(
+                    text(f"SELECT id FROM kb_variants WHERE article_id {_IN_KEYS}"),
+                    {"keys": json.dumps(articles)},
+                )
+            )
         if identities:
             out["c"] = set(
                 s.scalars(
@@ -370,6 +394,21 @@ class SearchIndex:
             hits = self.hits(query, limit, session=s)
             assert hits is not None
             return list(s.scalars(select(hits.c.id)))
+
+
+def article_hits(s: Session, expr: str, limit: int = 200) -> list[tuple[str, float]]:
+    """(variant id, bm25 rank: lower is better) of the knowledge-base variants matching the
+    FTS5 expression ``expr``, best first (``app.kb`` makes the expression and keeps live
+    variants only)."""
+    rows = s.execute(
+        text(
+            "SELECT r.key, bm25(search_fts) AS rank FROM search_fts "
+            "JOIN search_refs r ON r.id = search_fts.rowid "
+            "WHERE search_fts MATCH :q AND r.kind = 'a' ORDER BY rank LIMIT :n"
+        ),
+        {"q": f'"{ARTICLE_MARKER}" AND ({expr})', "n": limit},
+    ).all()
+    return [(str(key), float(rank)) for key, rank in rows]
 
 
 def _hits(expr: str, limit: int) -> Subquery:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from csdesk.app import conversation_merge as merging
 from csdesk.app.order_actions import action_sentence
 from csdesk.storage import models as m
 
@@ -33,6 +34,12 @@ class MessageView:
     is_auto: bool = False  # sent by a machine (auto-reply, delivery report, bulk)
     auto_kind: str | None = None
     sender_warning: str | None = None  # the receiving server's failed sender check
+    language: str | None = None  # detected on the server (inbound messages), when confident
+    #: Machine translations agents asked for, oldest first: {"target", "text", "provider", …}
+    translations: tuple[dict[str, Any], ...] = ()
+    # Merging conversations (docs/merge-split.md): where a merged-in message came from
+    # ("from Email conversation of 3 Dec"); "" for the conversation's own messages.
+    merged_from: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +60,9 @@ class ConversationView:
     resolution_due_at: datetime | None
     first_response_at: datetime | None
     messages: tuple[MessageView, ...]
+    # Merging conversations (docs/merge-split.md): the merged conversation that was asked
+    # for, when the desk landed on the one it was merged into instead.
+    landed_from: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,14 +130,21 @@ class CustomerContext:
 
 
 def conversation(session: Session, conversation_id: str) -> ConversationView | None:
+    # Merging conversations (docs/merge-split.md): a merged one opens where it went.
+    asked, conversation_id = conversation_id, merging.landing(session, conversation_id)
     conv = session.get(m.Conversation, conversation_id)
     if conv is None or conv.deleted_at is not None:
         return None
-    msgs = session.execute(
-        select(m.Message)
-        .where(MC.conversation_id == conversation_id)
-        .order_by(MC.created_at, MC.id)
-    ).scalars()
+    msgs = (
+        session.execute(
+            select(m.Message)
+            .where(MC.conversation_id == conversation_id)
+            .order_by(MC.created_at, MC.id)
+        )
+        .scalars()
+        .all()
+    )
+    origins = merging.origins(session, {x.merged_from_id for x in msgs if x.merged_from_id})
     return ConversationView(
         id=conv.id,
         channel=conv.channel,
@@ -162,9 +179,13 @@ def conversation(session: Session, conversation_id: str) -> ConversationView | N
                 is_auto=bool(x.is_auto),
                 auto_kind=x.auto_kind,
                 sender_warning=x.sender_warning,
+                language=x.language,
+                translations=tuple(t for t in (x.translations or ()) if isinstance(t, dict)),
+                merged_from=origins.get(x.merged_from_id or "", ""),
             )
             for x in msgs
         ),
+        landed_from=asked if asked != conversation_id else None,
     )
 
 

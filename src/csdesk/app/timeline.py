@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from csdesk.app.present import money, when
 from csdesk.app.sentences import CHANNELS, message_sentence
 from csdesk.domain.enums import Channel
-from csdesk.i18n import N_, _
+from csdesk.i18n import N_, _, ngettext
 from csdesk.storage import models as m
 
 #: Messages read per customer (the newest); older ones stay in their conversations.
@@ -117,7 +117,11 @@ def timeline(session: Session, customer_id: str, me: str | None = None) -> list[
     orders = {
         o.id: o for o in session.scalars(select(m.Order).where(m.Order.customer_id == customer_id))
     }
-    items.extend(_orders(orders.values()))
+    profile = list(
+        session.scalars(select(m.CustomerEvent).where(m.CustomerEvent.customer_id == customer_id))
+    )
+    told = {str((e.data or {}).get("order_id")) for e in profile if e.kind == ORDER_STATUS}
+    items.extend(_orders(orders.values(), told))
     if orders:
         ids = list(orders)
         items.extend(
@@ -135,13 +139,7 @@ def timeline(session: Session, customer_id: str, me: str | None = None) -> list[
                 _names(session),
             )
         )
-    items.extend(
-        _profile(
-            session.scalars(
-                select(m.CustomerEvent).where(m.CustomerEvent.customer_id == customer_id)
-            )
-        )
-    )
+    items.extend(_profile(profile))
     items.sort(key=lambda i: (i.at, i.key), reverse=True)
     return items[:ITEM_LIMIT]
 
@@ -207,7 +205,9 @@ def _calls(calls: Iterable[m.Call]) -> Iterable[TimelineItem]:
         )
 
 
-def _orders(orders: Iterable[m.Order]) -> Iterable[TimelineItem]:
+def _orders(orders: Iterable[m.Order], told: set[str]) -> Iterable[TimelineItem]:
+    """Each order placed; and its status now, for an order whose changes were not recorded
+    one by one (``told``: orders with ``order_status`` events, from before they were)."""
     for o in orders:
         total = money(o.total_cents, o.currency)
         placed = _("Order {number} placed, {total}.").format(number=o.number, total=total)
@@ -215,6 +215,8 @@ def _orders(orders: Iterable[m.Order]) -> Iterable[TimelineItem]:
             Kind.ORDER, o.placed_at, _dated(o.placed_at, placed), order_id=o.id, key=f"o{o.id}"
         )
         # The cache keeps an order's latest state: its status now, since its last change.
+        if o.id in told:
+            continue
         if o.status != "placed" and o.updated_at > o.placed_at + timedelta(seconds=1):
             now = _("Order {number} is now {status}.").format(
                 number=o.number, status=_words(o.status)
@@ -371,9 +373,11 @@ def profile_sentence(ev: m.CustomerEvent) -> str:
         fields = [_(_FIELDS.get(str(f), str(f))) for f in data.get("fields") or []]
         return _("{who} changed the profile: {fields}.").format(who=who, fields=", ".join(fields))
     if ev.kind == "merged_in":
-        return _("{who} merged {other} into this profile ({n} conversations moved here).").format(
-            who=who, other=other, n=moved
-        )
+        return ngettext(
+            "{who} merged {other} into this profile ({n} conversation moved here).",
+            "{who} merged {other} into this profile ({n} conversations moved here).",
+            moved,
+        ).format(who=who, other=other, n=moved)
     if ev.kind == "merged_away":
         return _("{who} merged this profile into {other}.").format(who=who, other=other)
     if ev.kind == "unmerged":
@@ -399,8 +403,27 @@ def profile_sentence(ev: m.CustomerEvent) -> str:
     return _("{who} changed the profile.").format(who=who)
 
 
+#: ``server.crm.events.Kind.ORDER_STATUS``: an order's status changed (its history).
+ORDER_STATUS = "order_status"
+
+
 def _profile(events: Iterable[m.CustomerEvent]) -> Iterable[TimelineItem]:
     for ev in events:
+        if ev.kind == ORDER_STATUS:
+            data = dict(ev.data or {})
+            text = _("Order {number} went from {before} to {after}.").format(
+                number=str(data.get("number") or "?"),
+                before=_words(str(data.get("from") or "")),
+                after=_words(str(data.get("to") or "")),
+            )
+            yield TimelineItem(
+                Kind.ORDER,
+                ev.created_at,
+                _dated(ev.created_at, text),
+                order_id=str(data.get("order_id") or "") or None,
+                key=f"e{ev.id}",
+            )
+            continue
         yield TimelineItem(
             Kind.PROFILE,
             ev.created_at,

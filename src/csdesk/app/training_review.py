@@ -25,7 +25,7 @@ from csdesk.app.training import (
     comment_of,
     summary_of,
 )
-from csdesk.i18n import _
+from csdesk.i18n import _, ngettext
 from csdesk.protocol import MutationType
 from csdesk.training.record import when
 from csdesk.training.rubric import RUBRIC
@@ -36,6 +36,8 @@ __all__ = [
     "SessionDetail",
     "Trainee",
     "TrainingReview",
+    "point_series",
+    "point_summary",
     "rubric_table",
     "trend_sentences",
 ]
@@ -102,6 +104,36 @@ def rubric_table(results: Sequence[ResultSummary]) -> list[tuple[ResultSummary, 
     """Oldest first: each session with its figure per rubric point (``RUBRIC`` order)."""
     ordered = sorted(results, key=lambda r: (r.finished_at is None, r.finished_at or datetime.min))
     return [(r, [r.rubric.get(k) for k in RUBRIC]) for r in ordered]
+
+
+def point_series(results: Sequence[ResultSummary], key: str | None) -> list[int | None]:
+    """Oldest first: the total score (``key=None``) or one rubric point's figure per session
+    (None where the scenario did not ask for that point)."""
+    rows = rubric_table(results)
+    if key is None:
+        return [r.score for r, _figures in rows]
+    index = list(RUBRIC).index(key)
+    return [figures[index] for _r, figures in rows]
+
+
+def point_summary(label: str, values: Sequence[int | None]) -> str:
+    """One sentence for a chart of ``values``: first, latest, lowest and highest."""
+    scored = [v for v in values if v is not None]
+    if not scored:
+        return _("{point}: no scores yet.").format(point=label)
+    return ngettext(
+        "{point}: {n} score, {last}.",
+        "{point}: {n} scores, from {first} (first) to {last} (latest); "
+        "lowest {low}, highest {high}.",
+        len(scored),
+    ).format(
+        point=label,
+        n=len(scored),
+        first=scored[0],
+        last=scored[-1],
+        low=min(scored),
+        high=max(scored),
+    )
 
 
 def trend_sentences(results: Sequence[ResultSummary]) -> list[str]:
@@ -224,7 +256,11 @@ class TrainingReview(TrainingDesk):
             with path.open("rb") as f:
                 raw = f.read(MAX_SCENARIO_BYTES + 1)
         except OSError as exc:
-            raise FlowError(f"{path.name}: cannot be read: {exc.strerror or exc}") from None
+            raise FlowError(
+                _("{name}: cannot be read: {error}").format(
+                    name=path.name, error=exc.strerror or exc
+                )
+            ) from None
         if len(raw) > MAX_SCENARIO_BYTES:
             raise FlowError(
                 _("{name}: a scenario file may be at most {limit} KB.").format(
@@ -237,11 +273,13 @@ class TrainingReview(TrainingDesk):
         except FlowError:
             raise
         except UnicodeDecodeError:
-            raise FlowError(f"{path.name}: is not UTF-8 text") from None
+            raise FlowError(_("{name}: is not UTF-8 text").format(name=path.name)) from None
         except RecursionError:
-            raise FlowError(f"{path.name}: nested too deeply") from None
+            raise FlowError(_("{name}: nested too deeply").format(name=path.name)) from None
         except ValueError as exc:
-            raise FlowError(f"{path.name}: not valid JSON: {exc}") from None
+            raise FlowError(
+                _("{name}: not valid JSON: {error}").format(name=path.name, error=exc)
+            ) from None
         self.ws.engine.enqueue(
             MutationType.TRAINING_PUBLISH, {"source": text, "filename": path.name[:200]}
         )

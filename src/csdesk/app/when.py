@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 
+from csdesk.app.formats import datetime_text, time_text
 from csdesk.i18n import _
 
 __all__ = ["moment"]
@@ -19,7 +20,7 @@ def moment(at: datetime, now: datetime, tz: tzinfo | None = None) -> str:
 
     ``tz`` is for tests; by default the machine's local time zone."""
     local, today = at.astimezone(tz), now.astimezone(tz)
-    time = local.strftime("%H:%M")
+    time = time_text(local, tz)
     days = (local.date() - today.date()).days
     if days == 0:
         return time
@@ -27,9 +28,4 @@ def moment(at: datetime, now: datetime, tz: tzinfo | None = None) -> str:
         return _("tomorrow {time}").format(time=time)
     if days == -1:
         return _("yesterday {time}").format(time=time)
-    month = local.strftime("%b")
-    if local.year != today.year:
-        return _("{day} {month} {year} {time}").format(
-            day=local.day, month=month, year=local.year, time=time
-        )
-    return _("{day} {month} {time}").format(day=local.day, month=month, time=time)
+    return datetime_text(local, year=local.year != today.year, tz=tz)

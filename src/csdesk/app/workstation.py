@@ -139,15 +139,23 @@ class Workstation:
             return [(t.id, t.name) for t in s.scalars(select(m.Team).order_by(m.Team.name))]
 
     def canned_responses(self, channel: str | None = None) -> list[m.CannedResponse]:
+        """The canned responses this agent may use (not deleted; personal ones their own,
+        team ones their team's: docs/macros.md), the most used first."""
         from sqlalchemy import or_, select
 
+        from csdesk.app.macro_desk import visible
+
         with self.cache.session() as s:
-            q = select(m.CannedResponse).order_by(m.CannedResponse.title)
+            q = (
+                select(m.CannedResponse)
+                .where(m.CannedResponse.deleted_at.is_(None))
+                .order_by(m.CannedResponse.use_count.desc(), m.CannedResponse.title)
+            )
             if channel:
                 q = q.where(
                     or_(m.CannedResponse.channel.is_(None), m.CannedResponse.channel == channel)
                 )
-            return list(s.scalars(q))
+            return visible(s, self.me.id, list(s.scalars(q)))
 
     def arrival_notice(self, conversation_id: str, now: datetime | None = None) -> str | None:
         """What to say as ``conversation_id`` lands in "Mine" (new, snooze over, callback)."""
@@ -197,9 +205,11 @@ class Workstation:
         note: bool = False,
         subject: str = "",
         files: Sequence[Path] = (),
+        mentions: Sequence[str] = (),
     ) -> tuple[str, ChangeSet]:
         """Queue a reply (disk: run on a worker). ``files`` are copied beside the outbox
-        first and uploaded before the reply is pushed; raises ``AttachmentError``."""
+        first and uploaded before the reply is pushed; raises ``AttachmentError``.
+        ``mentions``: teammates chosen in a note (docs/mentions.md), by user id."""
         body = body.strip()
         if not body:
             raise ValueError("the reply is empty")
@@ -213,6 +223,8 @@ class Workstation:
         }
         if files:
             args["attachments"] = self.engine.outbox.stage(files)
+        if note and mentions:  # mentions (docs/mentions.md): only ever in a note
+            args["mentions"] = list(mentions)
         changes = self._do(MutationType.MESSAGE_SEND, args)
         return message_id, changes
 

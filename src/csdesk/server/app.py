@@ -93,6 +93,9 @@ def create_app(config: ServerConfig, *, migrate: bool = True) -> FastAPI:
             simulator = CustomerSimulator.start(state)
             colleagues = DemoColleagues(state, desks_seen)  # the demo floor stays connected
             colleagues.start()
+        from csdesk.server.languages.detect import warm_up
+
+        warm_up()  # lingua's models, before the first customer message needs them
         await channels.start()
         await store_runtime.start()
         upload_sweeper.start()
@@ -106,9 +109,14 @@ def create_app(config: ServerConfig, *, migrate: bool = True) -> FastAPI:
             state, desks_seen, config.floor_sweep_seconds, config.agent_offline_seconds
         )
         floor_sweeper.start()
+        from csdesk.server.sla.escalation import EscalationScanner
+
+        sla_scanner = EscalationScanner(state)  # about-to-breach and breached (docs/sla.md)
+        sla_scanner.start()
         try:
             yield
         finally:
+            await sla_scanner.stop()
             await floor_sweeper.stop()
             await figures.stop()
             await outreach_scanner.stop()
@@ -185,4 +193,20 @@ def create_app(config: ServerConfig, *, migrate: bool = True) -> FastAPI:
     app.include_router(surveys_router)
     app.include_router(qa_router)
     app.include_router(floor_router)
+    # Routing rules' dry run (issue 14, docs/routing.md).
+    from csdesk.server.routing.routes import router as routing_router
+
+    app.include_router(routing_router)
+    from csdesk.server.languages.routes import router as languages_router
+
+    app.include_router(languages_router)
+    from csdesk.server.sla.routes import router as sla_router
+
+    app.include_router(sla_router)  # the SLA policy and team hours (docs/sla.md)
+    # The knowledge base (issue 14, docs/knowledge-base.md): staff search, public pages.
+    from csdesk.server.kb.pages import router as kb_pages_router
+    from csdesk.server.kb.routes import router as kb_router
+
+    app.include_router(kb_router)
+    app.include_router(kb_pages_router)
     return app

@@ -175,6 +175,9 @@ def build_parser() -> argparse.ArgumentParser:
     from csdesk.server.training.admin_cli import add_parser as add_scenario_parser
 
     add_scenario_parser(sub, _db_arg)
+    from csdesk.server.languages.admin_cli import add_parser as add_translation_parser
+
+    add_translation_parser(sub, _db_arg)
     return parser
 
 
@@ -270,6 +273,10 @@ def _run(args: argparse.Namespace, db: str) -> int:
             from csdesk.server.training.admin_cli import run as run_scenario
 
             return run_scenario(args, state.writes)
+        if args.command == "translation":
+            from csdesk.server.languages.admin_cli import run as run_translation
+
+            return run_translation(args, state.writes, state.config.data_dir)
     except OperationalError as exc:
         print(f"csdesk-server: cannot use database {shown_url(db)!r}: {exc.orig}", file=sys.stderr)
         return 2

@@ -48,6 +48,7 @@ from csdesk.server.demo.policy import SCENARIO_TAGS
 from csdesk.server.demo.rand import DemoRandom
 from csdesk.server.edge import outage
 from csdesk.server.kpis import reopens
+from csdesk.server.routing import engine as routing
 from csdesk.server.state import ServerState
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
@@ -363,6 +364,9 @@ class Simulation:
             conv, customer, phrases, rng.pick(openings), conv.subject, values, now
         )
         self._record(session, conv, message, now)
+        # The routing rules, as for a real arrival (docs/routing.md).
+        session.flush()
+        routing.on_arrival(session, conv.id, message.id, now)
         return Tick("new", conv.id, message.id, message.body_text)
 
     def _channels(self, session: Session, customer: m.Customer) -> list[Channel]:

@@ -34,6 +34,12 @@ class Utterance:
     text: str
     priority: bool = False
     id: int = field(default_factory=lambda: next(_ids))
+    #: The language the text is in (a customer's message), when known.
+    language: str | None = None
+    #: The voice chosen for ``language`` (``speech.voices.voice_for``); None: the agent's voice.
+    voice_id: str | None = None
+    #: ``language`` was given but no installed voice speaks it: read with the agent's voice.
+    voice_missing: bool = False
 
 
 @dataclass(frozen=True, slots=True)

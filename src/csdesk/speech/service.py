@@ -51,6 +51,7 @@ from csdesk.speech.events import (
 from csdesk.speech.playback import PlaybackError, find_player, play_file, wav_duration
 from csdesk.speech.runner import EngineFailed, EngineHung, EngineThread
 from csdesk.speech.session import EngineSession, Outcome, VoiceSettings
+from csdesk.speech.voices import voice_for
 
 __all__ = ["Playback", "SpeechService", "SpeechUnavailableError"]
 
@@ -79,6 +80,7 @@ class _Render:
     text: str
     target: Path
     future: Future[Path]
+    voice_id: str | None = None
 
 
 class SpeechService:
@@ -213,8 +215,14 @@ class SpeechService:
 
     # --- speaking ------------------------------------------------------------------------
 
-    def speak(self, text: str, *, priority: bool = False) -> Utterance | None:
+    def speak(
+        self, text: str, *, priority: bool = False, language: str | None = None
+    ) -> Utterance | None:
         """Queue ``text``; priority text goes ahead of ordinary text (it does not interrupt).
+
+        With ``language`` the text is read by a voice of that language (``voices.voice_for``);
+        when none is installed, by the agent's voice, and the utterance says so
+        (``voice_missing``) for the caller to tell the agent.
 
         Returns None when nothing was queued (blank text, or speech unavailable). When the queue
         is full the oldest ordinary utterance is dropped: after a burst, recent news matters.
@@ -222,10 +230,15 @@ class SpeechService:
         text = " ".join(text.split())
         if not text:
             return None
-        utterance = Utterance(text, priority)
         with self._cond:
             if self._closed or self._status.state is SpeechState.UNAVAILABLE:
                 return None
+            utterance = Utterance(text, priority, language=language)
+            if language and self._voices:
+                voice = voice_for(self._voices, language)
+                utterance = replace(
+                    utterance, voice_id=voice.id if voice else None, voice_missing=voice is None
+                )
             if priority:
                 position = sum(1 for queued in self._queue if queued.priority)
                 self._queue.insert(position, utterance)
@@ -263,19 +276,27 @@ class SpeechService:
             self._paused = False
             self._cond.notify_all()
 
-    def render_to_file(self, text: str, path: Path | str, *, timeout: float | None = None) -> Path:
+    def render_to_file(
+        self,
+        text: str,
+        path: Path | str,
+        *,
+        timeout: float | None = None,
+        voice_id: str | None = None,
+    ) -> Path:
         """Render ``text`` to a WAV file at ``path``; blocks, so call it from a background task.
 
         Renders wait only for the utterance being spoken, not for the queue, and ignore pause.
         Raises :class:`SpeechUnavailableError` when there is no engine, ``TimeoutError`` when it
-        takes longer than ``timeout`` (default: derived from the text length).
+        takes longer than ``timeout`` (default: derived from the text length). ``voice_id``
+        reads this one text with another voice than the agent's (a language's voice).
         """
         target = Path(path)
         if not " ".join(text.split()):
             raise ValueError("nothing to render: text is blank")
         if not target.parent.is_dir():
             raise FileNotFoundError(f"directory does not exist: {target.parent}")
-        job = _Render(" ".join(text.split()), target, Future())
+        job = _Render(" ".join(text.split()), target, Future(), voice_id)
         with self._cond:
             unusable = self._closed or (
                 self._status.state is SpeechState.UNAVAILABLE and not self._engine_ok
@@ -389,7 +410,7 @@ class SpeechService:
 
     def _speak_via_engine(self, utterance: Utterance) -> bool:
         budget = self._budget(utterance.text, playback=True)
-        settings, voices = self._snapshot()
+        settings, voices = self._snapshot(utterance.voice_id)
         stop_sent = False
 
         def poll() -> None:
@@ -415,7 +436,7 @@ class SpeechService:
         assert self._tmpdir is not None and self._player is not None
         wav = self._tmpdir / f"utterance-{utterance.id}.wav"
         try:
-            outcome = self._render_on_engine(utterance.text, wav)
+            outcome = self._render_on_engine(utterance.text, wav, utterance.voice_id)
             self._report(outcome, utterance)
             if self._cancel.is_set() or not outcome.completed:
                 return False
@@ -434,7 +455,7 @@ class SpeechService:
         scratch = Path(tempfile.mkdtemp(prefix="csdesk-render-"))
         try:
             wav = scratch / "render.wav"
-            outcome = self._render_on_engine(job.text, wav)
+            outcome = self._render_on_engine(job.text, wav, job.voice_id)
             self._report(outcome, None)
             if not outcome.completed:
                 raise RuntimeError("the speech engine did not finish the recording")
@@ -449,9 +470,9 @@ class SpeechService:
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
 
-    def _render_on_engine(self, text: str, wav: Path) -> Outcome:
+    def _render_on_engine(self, text: str, wav: Path, voice_id: str | None = None) -> Outcome:
         budget = self._budget(text)
-        settings, voices = self._snapshot()
+        settings, voices = self._snapshot(voice_id)
         return self._runner.wait(
             self._runner.submit(
                 lambda engine: self._session.record(engine, text, wav, settings, voices, budget)
@@ -462,9 +483,14 @@ class SpeechService:
 
     # --- helpers -------------------------------------------------------------------------
 
-    def _snapshot(self) -> tuple[VoiceSettings, tuple[Voice, ...]]:
+    def _snapshot(self, voice_id: str | None = None) -> tuple[VoiceSettings, tuple[Voice, ...]]:
+        """The settings to speak with; ``voice_id`` (a message's language) overrides the voice
+        for this one utterance, the agent's own voice coming back with the next."""
         with self._cond:
-            return self._settings, self._voices
+            settings = self._settings
+            if voice_id is not None:
+                settings = replace(settings, voice_id=voice_id)
+            return settings, self._voices
 
     def _report(self, outcome: Outcome, utterance: Utterance | None) -> None:
         for problem in outcome.problems:

@@ -69,6 +69,9 @@ class EngineSession:
     def __init__(self) -> None:
         self._completion = _Completion()
         self._applied = VoiceSettings()
+        #: The engine's own voice, read before the first change of voice, so that an agent
+        #: with no chosen voice gets it back after a message read in another language's voice.
+        self._engine_voice: str | None = None
 
     def attach(self, engine: TTSEngine) -> None:
         engine.connect("finished-utterance", self._completion)
@@ -143,7 +146,12 @@ class EngineSession:
             engine.setProperty("rate", wanted.rate)
         if wanted.volume is not None and wanted.volume != applied.volume:
             engine.setProperty("volume", wanted.volume)
+        if wanted.voice_id is None and applied.voice_id is not None and self._engine_voice:
+            engine.setProperty("voice", self._engine_voice)
         if wanted.voice_id is not None and wanted.voice_id != applied.voice_id:
+            if self._engine_voice is None and applied.voice_id is None:
+                current = engine.getProperty("voice")
+                self._engine_voice = current if isinstance(current, str) else None
             if voices and wanted.voice_id not in {voice.id for voice in voices}:
                 problems.append(
                     _("Voice {voice} is not installed; using the current voice.").format(

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 from sqlalchemy.engine import Dialect
+from sqlalchemy.sql import sqltypes
 from sqlalchemy.sql.dml import UpdateBase
 
 Processor = Callable[[Any], Any] | None
@@ -30,6 +31,65 @@ class _Compiled:
     #: is the same for every row.
     binds: tuple[tuple[str, Processor, bool, Any], ...]
     positional: bool
+    #: One row's driver parameters (a tuple, or a dict by name): a function compiled for
+    #: this statement, which reads each name and calls each processor directly (the general
+    #: loop over ``binds`` per value was most of a push's parameter building, issue 10).
+    convert: Callable[[Mapping[str, Any]], Any]
+
+
+_NONE = object()  # no precomputed value
+
+
+def _processed(proc: Callable[[Any], Any], value: Any) -> Any:
+    """``proc(value)`` worked out once, when it is a plain string or None (what JSON and
+    date processors give for None and ``[]``); ``_NONE`` otherwise."""
+    try:
+        out = proc(value)
+    except Exception:  # the processor refuses it: leave it to each row, as before
+        return _NONE
+    return out if out is None or type(out) is str else _NONE
+
+
+def _converter(
+    binds: Sequence[tuple[str, Processor, bool, Any]],
+    positional: bool,
+    json_names: frozenset[str] = frozenset(),
+) -> Callable[[Mapping[str, Any]], Any]:
+    """A function from one row to its driver parameters for ``binds``, written out for this
+    statement (``v1 = row[k1]; return (c0, p1(v1), row[k2], …)``, or a dict by name): names
+    and values reach it as globals, never as source text. A processed column's None (and a
+    JSON column's empty list: a reply's attachments and translations) takes the value its
+    processor gives for it, worked out once."""
+    env: dict[str, Any] = {}
+    lines: list[str] = []
+    parts: list[str] = []
+    for i, (name, proc, constant, value) in enumerate(binds):
+        env[f"k{i}"] = name
+        if constant:
+            env[f"c{i}"] = value
+            expr = f"c{i}"
+        elif proc is None:
+            expr = f"row[k{i}]"
+        else:
+            env[f"p{i}"] = proc
+            lines.append(f"    v{i} = row[k{i}]")
+            expr = f"p{i}(v{i})"
+            if name in json_names and (empty := _processed(proc, [])) is not _NONE:
+                env[f"e{i}"] = empty
+                expr = f"e{i} if type(v{i}) is list and not v{i} else {expr}"
+            if (none := _processed(proc, None)) is not _NONE:
+                env[f"n{i}"] = none
+                expr = f"n{i} if v{i} is None else {expr}"
+            expr = f"({expr})"
+        parts.append(expr if positional else f"k{i}: {expr}")
+    if positional:
+        body = f"({', '.join(parts)},)" if parts else "()"
+    else:
+        body = f"{{{', '.join(parts)}}}"
+    source = "\n".join(["def convert(row):", *lines, f"    return {body}"])
+    exec(compile(source, "<storage.bulk>", "exec"), env)
+    fn: Callable[[Mapping[str, Any]], Any] = env["convert"]
+    return fn
 
 
 class Bulk:
@@ -62,7 +122,11 @@ class Bulk:
             given = {name for name, _, constant, _ in binds if not constant}
             if self.keys is not None and given != set(self.keys):
                 raise ValueError(f"{self.stmt} binds {sorted(given)}, rows give {self.keys}")
-            done = _Compiled(c.string, tuple(binds), bool(c.positional))
+            json_names = frozenset(
+                name for name in given if isinstance(params[name].type, sqltypes.JSON)
+            )
+            convert = _converter(binds, bool(c.positional), json_names)
+            done = _Compiled(c.string, tuple(binds), bool(c.positional), convert)
             self._by_dialect[dialect.name] = done
         return done
 
@@ -71,22 +135,6 @@ class Bulk:
         if not rows:
             return
         c = self._compiled(conn.dialect)
-        binds = c.binds
+        convert = c.convert
         # Processors see None too (a JSON column stores it as JSON null).
-        if c.positional:
-            params: list[Any] = [
-                tuple(
-                    value if constant else row[n] if p is None else p(row[n])
-                    for n, p, constant, value in binds
-                )
-                for row in rows
-            ]
-        else:
-            params = [
-                {
-                    n: value if constant else row[n] if p is None else p(row[n])
-                    for n, p, constant, value in binds
-                }
-                for row in rows
-            ]
-        conn.exec_driver_sql(c.sql, params)
+        conn.exec_driver_sql(c.sql, [convert(row) for row in rows])

@@ -104,3 +104,16 @@ def _locked(engine: Engine, run: Callable[[Config], None]) -> None:
         finally:
             lock_conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _LOCK_KEY})
             lock_conn.commit()
+
+
+# --- knowledge base (issue 14): SQLite's FTS5 index is no model ----------------------------
+
+#: The SQLite FTS5 table the knowledge base's migration creates (0011_kb) and its shadow
+#: tables (``kb_fts_data``, ``_idx``, ``_content``, ``_docsize``, ``_config``): not models,
+#: so autogenerate and the models-vs-migrations check leave them out.
+FTS_TABLE_PREFIXES = ("kb_fts",)
+
+
+def include_name(name: str | None, type_: str, _parents: object) -> bool:
+    """Alembic ``include_name``: everything but the FTS5 tables."""
+    return not (type_ == "table" and name is not None and name.startswith(FTS_TABLE_PREFIXES))

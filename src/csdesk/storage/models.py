@@ -135,6 +135,9 @@ class Customer(Synced, Base):
     store_credit_cents: Mapped[int] = mapped_column(Integer, default=0)
     #: The customer asked not to be written to first (proactive outreach skips them).
     contact_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Who chose ``language``: "agent" (set by hand, never overridden), "detected" (from the
+    #: customer's first confidently detected message), None (nobody yet: the default).
+    language_source: Mapped[str | None] = mapped_column(String(8))
 
 
 class CustomerIdentity(Synced, Base):
@@ -178,6 +181,11 @@ class Conversation(Synced, Base):
     customer: Mapped[Customer] = parent("Customer", "Conversation.customer_id")
     assignee: Mapped[User | None] = parent("User", "Conversation.assignee_id")
     team: Mapped[Team | None] = parent("Team", "Conversation.team_id")
+    # Merging conversations (issue 14, docs/merge-split.md): a merged conversation points at
+    # the one its messages went to (a desk that opens it lands there); when, so the thread
+    # can say so and an undo knows what came after.
+    merged_into_id: Mapped[str | None] = mapped_column(ID)
+    merged_at: Mapped[datetime | None]
 
 
 class Message(Synced, Base):
@@ -219,7 +227,15 @@ class Message(Synced, Base):
     source_ref: Mapped[str | None] = mapped_column(String(300), index=True, info=SERVER_ONLY)
     #: Digest of an email's sender, date and content: a reused Message-ID is a new message.
     fingerprint: Mapped[str | None] = mapped_column(String(64), info=SERVER_ONLY)
+    #: The language an inbound message was confidently detected in (ISO 639-1), else None.
+    language: Mapped[str | None] = mapped_column(String(16))
+    #: Machine translations asked for by agents, kept beside the original (docs/languages.md):
+    #: [{"target", "source", "text", "provider", "by", "at"}], newest last.
+    translations: Mapped[list[Any]] = mapped_column(default=list)
     conversation: Mapped[Conversation] = parent("Conversation", "Message.conversation_id")
+    # Merging conversations (issue 14, docs/merge-split.md): the conversation a merged-in
+    # message came from (the thread's "from Email conversation of 3 Dec"); None: its own.
+    merged_from_id: Mapped[str | None] = mapped_column(ID)
 
 
 # --- commerce -------------------------------------------------------------------------------
@@ -322,6 +338,14 @@ class CannedResponse(Synced, Base):
     body: Mapped[str] = mapped_column(Text)
     channel: Mapped[str | None] = mapped_column(String(16))  # None: any channel
     language: Mapped[str] = mapped_column(String(16), default="en")
+    # Sharing and use (issue 14, docs/macros.md): ``scope`` personal / team / everyone
+    # (``domain.macros.Scope``); a personal row reaches only ``owner_id``'s desk
+    # (``wire.FEED_PERSONAL``), a team row is for ``team_id``'s members.
+    scope: Mapped[str] = mapped_column(String(16), default="everyone")
+    owner_id: Mapped[str | None] = mapped_column(String(36))
+    team_id: Mapped[str | None] = mapped_column(String(36))
+    use_count: Mapped[int] = mapped_column(Integer, default=0)
+    deleted_at: Mapped[datetime | None]
 
 
 # --- the customer record (issue 11; written by ``server.crm``) --------------------------------
@@ -391,6 +415,9 @@ class SyncChange(Base):
     realm: Mapped[str | None] = mapped_column(String(16))  # None: visible in every realm
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     payload: Mapped[str | None] = mapped_column(Text)  # JSON, pre-encoded for fast pulls
+    #: One user's row (a personal canned response or macro, docs/macros.md): only that user's
+    #: pull brings it (``server.sync.pull.read_personal``); None: the realm's.
+    audience: Mapped[str | None] = mapped_column(String(36), index=True)
 
 
 class SyncCounter(Base):
@@ -939,6 +966,8 @@ class QaReview(Synced, Base):
     #: When it was first saved: the KPI period it counts in (an edit does not move it).
     reviewed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     edited_by_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"))
+    # Deleting a review (docs/qa.md): a soft delete; the feed sends a tombstone, readers skip it.
+    deleted_at: Mapped[datetime | None]
 
 
 # --- the live floor: agent status and supervisors' messages (docs/floor.md) ----------------
@@ -985,3 +1014,213 @@ class FloorMessage(Synced, Base):
     from_user_id: Mapped[str] = mapped_column(String(36))
     from_name: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
+
+
+# --- routing rules and agent skills (issue 14, docs/routing.md) ----------------------------
+
+
+class RoutingRule(Synced, Base):
+    """One routing rule (``domain.routing``): evaluated by ``server.routing`` in ``position``
+    order when a conversation arrives or wakes up. ``conditions`` and ``actions`` are JSON as
+    validated when saved. Synced to every desk (it carries no customer data); supervisors and
+    administrators change it through ``routing.rule.*`` mutations."""
+
+    __tablename__ = "routing_rules"
+    name: Mapped[str] = mapped_column(String(120))
+    position: Mapped[int] = mapped_column(Integer, default=0, index=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Later rules are not evaluated once this one matched.
+    stop: Mapped[bool] = mapped_column(Boolean, default=False)
+    conditions: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    actions: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_by_id: Mapped[str | None] = mapped_column(String(36))
+    deleted_at: Mapped[datetime | None]
+
+
+class AgentSkills(Synced, Base):
+    """An agent's routing skills (``id`` is the user's id): languages and channels they take
+    (empty: any). Set by supervisors; synced to every desk."""
+
+    __tablename__ = "agent_skills"
+    languages: Mapped[list[Any]] = mapped_column(default=list)
+    channels: Mapped[list[Any]] = mapped_column(default=list)
+    set_by_id: Mapped[str | None] = mapped_column(String(36))
+
+
+class RoutingPointer(Base):
+    """A round-robin rule's last choice (server-only): updated under a row lock, so several
+    server processes hand out agents in turn."""
+
+    __tablename__ = "routing_pointers"
+    rule_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    last_user_id: Mapped[str | None] = mapped_column(String(36))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class RoutingAutoReply(Base):
+    """The one automatic reply a conversation got from a rule (server-only): the primary key
+    makes "once per conversation" hold across server processes."""
+
+    __tablename__ = "routing_auto_replies"
+    conversation_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    rule_id: Mapped[str] = mapped_column(String(36))
+    message_id: Mapped[str] = mapped_column(String(36))
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TranslationConnection(Base):
+    """A translation provider (``csdesk-server translation add libretranslate|deepl``):
+    settings in the clear, secrets (the API key) as a Fernet token like stores and channels."""
+
+    __tablename__ = "translation_connections"
+    name: Mapped[str] = mapped_column(String(16), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(16))
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    secrets: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- SLA policy, business hours and escalation (issue 12, docs/sla.md) ----------------------
+
+
+class SlaPolicyRow(Synced, Base):
+    """The shop's SLA policy (one row, id ``default``): targets and escalation options as the
+    JSON of ``domain.sla_policy.SlaPolicy``. Synced to every desk so the editor shows it."""
+
+    __tablename__ = "sla_policies"
+    policy: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_by_id: Mapped[str | None] = mapped_column(String(36))
+
+
+class TeamHours(Synced, Base):
+    """A team's business calendar (id = the team's id): weekly hours in the chat-hours spec
+    (``domain.opening_hours``), holidays as ISO dates, an IANA time zone."""
+
+    __tablename__ = "team_hours"
+    hours: Mapped[str] = mapped_column(String(500), default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    holidays: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+class SlaEscalation(Base):
+    """One escalation of one clock of a conversation at one level. The unique key is the
+    claim: several server processes scanning at once escalate each level exactly once."""
+
+    __tablename__ = "sla_escalations"
+    __table_args__ = (UniqueConstraint("conversation_id", "clock", "level"),)
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(String(36), index=True)
+    clock: Mapped[str] = mapped_column(String(16))
+    level: Mapped[str] = mapped_column(String(16))
+    due_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- knowledge base (issue 14, docs/knowledge-base.md) ------------------------------------
+
+
+class KbArticle(Synced, Base):
+    """One knowledge-base article: what is shared by its language variants (``KbVariant``).
+    ``public`` articles are also served to customers at ``/kb/<slug>``; internal ones only to
+    staff. Synced to every desk (staff text, no customer data); supervisors and administrators
+    change it through ``kb.article.*`` mutations. Deleted articles are kept, marked."""
+
+    __tablename__ = "kb_articles"
+    slug: Mapped[str] = mapped_column(String(80), index=True)
+    public: Mapped[bool] = mapped_column(Boolean, default=False)
+    tags: Mapped[list[Any]] = mapped_column(default=list)
+    author_id: Mapped[str | None] = mapped_column(String(36))
+    updated_by_id: Mapped[str | None] = mapped_column(String(36))
+    deleted_at: Mapped[datetime | None]
+
+
+class KbVariant(Synced, Base):
+    """An article in one language: title and Markdown body. Its id is derived from the
+    article's and the language (``domain.kb.variant_id``), so a language removed and added
+    again is the same row."""
+
+    __tablename__ = "kb_variants"
+    article_id: Mapped[str] = mapped_column(String(36), index=True)
+    lang: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    deleted_at: Mapped[datetime | None]
+
+
+# --- Macros (issue 14, docs/macros.md) -------------------------------------------------------
+
+
+class Macro(Synced, Base):
+    """One action that does several (a reply, tags, status, priority, assignment, snooze, a
+    note): ``actions`` is the list ``domain.macros.parse_actions`` reads. Shared like canned
+    responses (``scope``, ``owner_id``, ``team_id``); ``use_count`` counted by the server."""
+
+    __tablename__ = "macros"
+    title: Mapped[str] = mapped_column(String(200))
+    actions: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    scope: Mapped[str] = mapped_column(String(16), default="personal")
+    owner_id: Mapped[str | None] = mapped_column(String(36))
+    team_id: Mapped[str | None] = mapped_column(String(36))
+    use_count: Mapped[int] = mapped_column(Integer, default=0)
+    deleted_at: Mapped[datetime | None]
+
+
+# --- Mentions (issue 14, docs/mentions.md) ---------------------------------------------------
+
+
+class Mention(Synced, Base):
+    """A teammate (``user_id``) mentioned by ``by_user_id`` in the internal note ``message_id``
+    of ``conversation_id``; ``excerpt`` is the note's first line. Written by ``message.send``
+    (``server.mentions``), read by its user only (``wire.FEED_PERSONAL``); ``read_at`` set when
+    they open it."""
+
+    __tablename__ = "mentions"
+    #: Always one user's (``feed.log.item_for`` reads ``scope`` for personal rows).
+    scope: ClassVar[str] = "personal"
+    user_id: Mapped[str] = mapped_column(String(36), index=True)
+    by_user_id: Mapped[str] = mapped_column(String(36))
+    by_name: Mapped[str] = mapped_column(String(200))
+    conversation_id: Mapped[str] = mapped_column(String(36))
+    message_id: Mapped[str] = mapped_column(String(36))
+    excerpt: Mapped[str] = mapped_column(String(200), default="")
+    read_at: Mapped[datetime | None]
+
+
+# --- Scheduled send and follow-up reminders (issue 14, docs/scheduled-send.md) ---------------
+
+
+class ScheduledMessage(Synced, Base):
+    """A reply the server holds until ``send_at``, then hands to the outbound path as a
+    ``message.send`` by its author would (``server.scheduled.due``). ``status``: scheduled →
+    sent (``message_id`` names the message) or failed (``failure_reason``; the message, if
+    one was made, shows the failure like any other), or cancelled by hand."""
+
+    __tablename__ = "scheduled_messages"
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    author_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    author_name: Mapped[str] = mapped_column(String(200), default="")
+    body_text: Mapped[str] = mapped_column(Text, default="")
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    send_at: Mapped[datetime] = mapped_column(index=True)
+    status: Mapped[str] = mapped_column(String(16), default="scheduled", index=True)
+    message_id: Mapped[str | None] = mapped_column(String(36))
+    failure_reason: Mapped[str | None] = mapped_column(String(500))
+    sent_at: Mapped[datetime | None]
+
+
+class Reminder(Synced, Base):
+    """A follow-up reminder: ``owner_id``'s desk is told about ``conversation_id`` at
+    ``due_at`` (status pending → due), unless ``only_if_no_reply`` and the customer wrote
+    after it was set (→ answered). Dismissed by its owner. ``scope`` is always personal: the
+    feed brings it to its owner's desk alone (``wire.FEED_PERSONAL``)."""
+
+    __tablename__ = "reminders"
+    owner_id: Mapped[str] = mapped_column(String(36), index=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    only_if_no_reply: Mapped[bool] = mapped_column(Boolean, default=True)
+    note: Mapped[str] = mapped_column(String(300), default="")
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    scope: Mapped[str] = mapped_column(String(16), default="personal")
+    fired_at: Mapped[datetime | None]

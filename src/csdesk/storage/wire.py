@@ -38,6 +38,8 @@ ENTITY_MODELS: dict[Entity, type[m.Base]] = {
     Entity.AGENT_STATUS: m.AgentStatusRow,
     Entity.FLOOR_MESSAGE: m.FloorMessage,
 }
+# SLA policy and team business hours (docs/sla.md).
+ENTITY_MODELS |= {Entity.SLA_POLICY: m.SlaPolicyRow, Entity.TEAM_HOURS: m.TeamHours}
 MODEL_ENTITIES: dict[type[m.Base], Entity] = {v: k for k, v in ENTITY_MODELS.items()}
 #: Entities every realm sees (they carry no customer data): staff, teams, agents' statuses.
 GLOBAL_ENTITIES = frozenset({Entity.USER, Entity.TEAM, Entity.AGENT_STATUS})
@@ -46,7 +48,39 @@ GLOBAL_ENTITIES = frozenset({Entity.USER, Entity.TEAM, Entity.AGENT_STATUS})
 GLOBAL_ENTITIES |= {Entity.TRAINING_SCENARIO}
 #: Entities whose feed rows only some readers of a realm pull: the feed realm they are written
 #: under instead of their own (quality reviews: supervisors and administrators, docs/qa.md).
+#: Routing rules and agents' skills (docs/routing.md) carry no customer data: every desk.
+ENTITY_MODELS |= {Entity.ROUTING_RULE: m.RoutingRule, Entity.AGENT_SKILLS: m.AgentSkills}
+MODEL_ENTITIES |= {m.RoutingRule: Entity.ROUTING_RULE, m.AgentSkills: Entity.AGENT_SKILLS}
+GLOBAL_ENTITIES |= {Entity.ROUTING_RULE, Entity.AGENT_SKILLS}
 FEED_AUDIENCES: dict[Entity, str] = {Entity.QA_REVIEW: "qa-leads"}
+# Knowledge base (issue 14, docs/knowledge-base.md): staff articles, every desk, every realm.
+ENTITY_MODELS |= {Entity.KB_ARTICLE: m.KbArticle, Entity.KB_VARIANT: m.KbVariant}
+MODEL_ENTITIES |= {m.KbArticle: Entity.KB_ARTICLE, m.KbVariant: Entity.KB_VARIANT}
+GLOBAL_ENTITIES |= {Entity.KB_ARTICLE, Entity.KB_VARIANT}
+
+#: Fields the feed carries blank, because the feed is the whole realm's and they are one
+#: user's: a message to one agent's desk (a supervisor's words, a quality score). The
+#: recipient's desk reads them from the server (``GET /api/v1/floor/messages``).
+FEED_PRIVATE: dict[Entity, tuple[str, ...]] = {Entity.FLOOR_MESSAGE: ("body", "from_name")}
+
+# Canned responses and macros (issue 14, docs/macros.md).
+ENTITY_MODELS |= {Entity.MACRO: m.Macro}
+MODEL_ENTITIES |= {m.Macro: Entity.MACRO}
+#: Entities whose personal rows (``scope == "personal"``) are one user's: the feed writes them
+#: under ``PERSONAL_FEED`` (a realm no reader pulls) with the owner (this attribute) as their
+#: audience, and only the owner's pull brings them (``server.sync.pull.read_personal``).
+FEED_PERSONAL: dict[Entity, str] = {Entity.CANNED_RESPONSE: "owner_id", Entity.MACRO: "owner_id"}
+PERSONAL_FEED = "personal"
+# Mentions (issue 14, docs/mentions.md): each row is its mentioned user's alone.
+ENTITY_MODELS |= {Entity.MENTION: m.Mention}
+MODEL_ENTITIES |= {m.Mention: Entity.MENTION}
+FEED_PERSONAL |= {Entity.MENTION: "user_id"}
+
+# Scheduled send and follow-up reminders (issue 14, docs/scheduled-send.md): a reminder is
+# always personal (its ``scope`` column), so only its owner's pull brings it.
+ENTITY_MODELS |= {Entity.SCHEDULED_MESSAGE: m.ScheduledMessage, Entity.REMINDER: m.Reminder}
+MODEL_ENTITIES |= {m.ScheduledMessage: Entity.SCHEDULED_MESSAGE, m.Reminder: Entity.REMINDER}
+FEED_PERSONAL |= {Entity.REMINDER: "owner_id"}
 
 
 def table_of(entity: Entity) -> Table:

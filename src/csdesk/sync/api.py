@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Final
 from urllib.parse import quote
 
+from csdesk.i18n import _, ngettext
 from csdesk.protocol import (
     API_PREFIX,
     DEFAULT_PAGE,
@@ -26,6 +28,7 @@ from csdesk.protocol import (
     MutationResult,
     PullPage,
 )
+from csdesk.sync.reasons import localized
 
 if TYPE_CHECKING:
     from requests import Response
@@ -120,6 +123,9 @@ class SyncApi:
         self, base_url: str, token: str | None = None, *, timeout: float = DEFAULT_TIMEOUT
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        #: The server's address for customers (its public pages), learnt at sign-in or from
+        #: ``me()``; None until then (links then use ``base_url``).
+        self.public_base_url: str | None = None
         self.token = token
         self.timeout = timeout
         self._transport: Transport | None = None  # opened by the first request
@@ -147,9 +153,15 @@ class SyncApi:
             user=dict(body["user"]),
         )
         self.token = result.token
+        self._learn_public_base_url(body)
         with self._uploaded_lock:
             self._uploaded.clear()
         return result
+
+    def _learn_public_base_url(self, body: Any) -> None:
+        public = body.get("public_base_url") if isinstance(body, dict) else None
+        if isinstance(public, str) and public.startswith(("http://", "https://")):
+            self.public_base_url = public.rstrip("/")
 
     def logout(self) -> None:
         """Revoke the token on the server and forget it here."""
@@ -161,7 +173,9 @@ class SyncApi:
                 self._uploaded.clear()
 
     def me(self) -> dict[str, Any]:
-        return dict(self._call("GET", "/auth/me"))
+        body = dict(self._call("GET", "/auth/me"))
+        self._learn_public_base_url(body)
+        return body
 
     # --- sync -------------------------------------------------------------------------------
 
@@ -209,8 +223,9 @@ class SyncApi:
             raise ServerError(
                 0,
                 "invalid_request",
-                f"The file {filename!r} attached to this reply cannot be read any more "
-                f"({exc.strerror or exc}).",
+                _(
+                    "The file {name} attached to this reply cannot be read any more ({problem})."
+                ).format(name=repr(filename), problem=exc.strerror or exc),
             ) from exc
         with handle:
             size = path.stat().st_size
@@ -255,10 +270,16 @@ class SyncApi:
                         Path(local), name, str(ref.get("content_type") or ""), sha or None
                     )
                 except Offline as exc:
-                    raise Offline(f"Uploading {name!r} failed: {exc.message}") from exc
+                    raise Offline(
+                        _("Uploading {name} failed: {problem}").format(
+                            name=repr(name), problem=exc.message
+                        )
+                    ) from exc
                 if sha and answer.get("sha256") != sha:
                     raise ServerError(
-                        0, "invalid_request", f"The server stored {name!r} differently."
+                        0,
+                        "invalid_request",
+                        _("The server stored {name} differently.").format(name=repr(name)),
                     )
                 with self._uploaded_lock:
                     self._uploaded[sha] = time.monotonic()
@@ -322,6 +343,14 @@ class SyncApi:
         reviews = body.get("reviews") if isinstance(body, dict) else None
         return [r for r in reviews if isinstance(r, dict)] if isinstance(reviews, list) else []
 
+    def routing_dry_run(self, conditions: dict[str, Any], limit: int = 500) -> dict[str, Any]:
+        """How many of the last ``limit`` conversations a rule's conditions would have matched
+        (supervisors and administrators; docs/routing.md)."""
+        body = self._call(
+            "POST", "/routing/dry-run", json={"conditions": conditions, "limit": limit}
+        )
+        return body if isinstance(body, dict) else {}
+
     def health(self) -> dict[str, Any]:
         return dict(self._call("GET", "/healthz", prefix="", auth=False))
 
@@ -333,6 +362,18 @@ class SyncApi:
         to the caller: an agent's own numbers, a supervisor's team."""
         # One report aggregates the whole period: allow for a slow, large one.
         return dict(self._call("GET", "/kpis", params=params, read_timeout=self.timeout + 60))
+
+    def floor_messages(self, ids: Sequence[str]) -> list[dict[str, Any]]:
+        """The words of the messages to me among ``ids`` (the feed carries them blank)."""
+        body = self._call("GET", "/floor/messages", params={"ids": ",".join(ids)})
+        found = body.get("messages") if isinstance(body, dict) else None
+        return [x for x in found if isinstance(x, dict)] if isinstance(found, list) else []
+
+    def floor_status_time(self, start: datetime, end: datetime) -> dict[str, Any]:
+        """Seconds each agent spent in each status within ``[start, end)`` (aware times);
+        supervisors and admins only (403 for an agent)."""
+        params = {"start": start.isoformat(), "end": end.isoformat()}
+        return dict(self._call("GET", "/floor/status-time", params=params))
 
     def kpi_definitions(self) -> dict[str, str]:
         """One sentence per published figure (the dashboard's tooltips)."""
@@ -367,6 +408,31 @@ class SyncApi:
         that may not see it)."""
         path = "/training/" + "/".join(quote(p, safe="") for p in what.split("/"))
         return dict(self._call("GET", path, params=params))
+
+    # --- translation (issue 13: a message or a reply draft; docs/languages.md) --------------
+
+    def translate(
+        self,
+        target: str,
+        *,
+        message_id: str | None = None,
+        text: str | None = None,
+        source: str | None = None,
+    ) -> dict[str, Any]:
+        """``POST /translate``: a message (``message_id``; the server keeps the translation on
+        it, every desk gets it through the feed) or a reply draft (``text``; nothing kept)
+        into ``target``. The answer: ``text``, ``source``, ``target``, ``provider``,
+        ``truncated``. Raises SyncError (``ServerError`` codes ``translation_*``)."""
+        body: dict[str, Any] = {"target": target}
+        if message_id is not None:
+            body["message_id"] = message_id
+        if text is not None:
+            body["text"] = text
+        if source:
+            body["source"] = source
+        # The server waits for the provider (up to 20 s by default): allow for it.
+        answer = self._call("POST", "/translate", json=body, read_timeout=self.timeout + 30)
+        return dict(answer) if isinstance(answer, dict) else {}
 
     # --- plumbing ---------------------------------------------------------------------------
 
@@ -437,7 +503,9 @@ class SyncApi:
                 raise ServerError(
                     response.status_code,
                     "bad_response",
-                    f"The server at {self.base_url} sent an answer csdesk does not understand.",
+                    _("The server at {url} sent an answer csdesk does not understand.").format(
+                        url=self.base_url
+                    ),
                 )
             return body
         error = _error(response, body)
@@ -453,18 +521,24 @@ def _error(response: Response, body: Any) -> SyncError:
         return ServerError(
             status,
             f"http_{status}",
-            f"The server answered with an error (HTTP {status} {response.reason}).",
+            _("The server answered with an error (HTTP {status} {reason}).").format(
+                status=status, reason=response.reason
+            ),
         )
     code = str(err.get("code", ""))
     message = str(err.get("message", "")) or f"HTTP {status}"
+    # A server that sends the message's template and params gets it in the desk's language.
+    message = localized(
+        {"message": message, "template": err.get("template"), "params": err.get("params", {})}
+    )
     details = err.get("details")
     if code == "wrong_credentials":
-        return WrongCredentials("Wrong user name or password.")
+        return WrongCredentials(_("Wrong user name or password."))
     if status == 401:
         return SessionExpired(
-            "Your session has expired. Please sign in again."
+            _("Your session has expired. Please sign in again.")
             if code == "token_expired"
-            else "You have been signed out. Please sign in again."
+            else _("You have been signed out. Please sign in again.")
         )
     if status == 429:
         retry = response.headers.get("Retry-After")
@@ -476,15 +550,23 @@ def _error(response: Response, body: Any) -> SyncError:
             seconds = 30.0
         wait = int(seconds + 0.999)
         return Throttled(
-            f"Too many failed sign-in attempts. Try again in {wait} seconds."
+            ngettext(
+                "Too many failed sign-in attempts. Try again in {wait} second.",
+                "Too many failed sign-in attempts. Try again in {wait} seconds.",
+                wait,
+            ).format(wait=wait)
             if code == "throttled"
-            else f"The server is busy. csdesk will try again in {wait} seconds.",
+            else ngettext(
+                "The server is busy. csdesk will try again in {wait} second.",
+                "The server is busy. csdesk will try again in {wait} seconds.",
+                wait,
+            ).format(wait=wait),
             seconds,
         )
     if code == "cursor_ahead":
         head = details.get("head") if isinstance(details, dict) else None
         return CursorAhead(
-            "The server's data was replaced; csdesk is downloading it again.",
+            _("The server's data was replaced; csdesk is downloading it again."),
             int(head) if isinstance(head, int) else None,
         )
     return ServerError(status, code, message)

@@ -20,10 +20,11 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from csdesk.i18n import _
 from csdesk.protocol import (
     DEFAULT_PAGE,
     DEFAULT_WAIT_SECONDS,
@@ -50,6 +51,7 @@ from csdesk.sync.api import (
 from csdesk.sync.cache import LocalCache
 from csdesk.sync.events import ChangeSet, Rejection, SyncEvent, SyncState, SyncStatus
 from csdesk.sync.outbox import MAX_BATCH_BYTES, Outbox, OutboxEntry
+from csdesk.sync.reasons import localized
 
 log = logging.getLogger(__name__)
 
@@ -195,6 +197,27 @@ class SyncEngine:
         self._push_wake.set()
         return mid
 
+    def enqueue_batch(
+        self, items: Sequence[tuple[MutationType | str, Mapping[str, Any]]]
+    ) -> list[str]:
+        """Take several actions as one (a macro): queued together, shown at once."""
+        ids, changes = self.outbox.enqueue_batch(items)
+        self._emit(changes)
+        self._publish_status()
+        self._push_wake.set()
+        return ids
+
+    def cancel(self, mutation_ids: Sequence[str]) -> bool:
+        """Take back a batch still waiting in the outbox (undo a macro); False if part of it
+        has been pushed already. Waits for a push in flight (so: a worker thread)."""
+        with self._push_lock:
+            changes = self.outbox.cancel(mutation_ids)
+        if changes is None:
+            return False
+        self._emit(changes)
+        self._publish_status()
+        return True
+
     def announce(self, changes: ChangeSet) -> None:
         """Tell the listeners ``changes`` happened (e.g. the search index became ready)."""
         self._emit(changes)
@@ -259,7 +282,7 @@ class SyncEngine:
         """Push everything pending and pull until caught up, on the calling thread."""
         while self.push_once():
             pass
-        for _ in range(max_pages):
+        for _page in range(max_pages):
             self.pull_once(wait=0)
             if not self._catching_up:
                 break
@@ -303,9 +326,16 @@ class SyncEngine:
             ):
                 fallback: Reason = {
                     "code": RejectCode.CONFLICT.value,
-                    "message": "The server refused this action.",
+                    "message": _("The server refused this action."),
                 }
-                rejections[r["id"]] = r.get("reason", fallback)
+                reason = r.get("reason", fallback)
+                if not isinstance(reason, dict):
+                    reason = fallback
+                # Stored and shown in the desk's language (issue 13).
+                rejections[r["id"]] = {
+                    "code": str(reason.get("code", RejectCode.CONFLICT.value)),
+                    "message": localized(reason),
+                }
             elif not r.get("seq"):
                 # No seq: the action changed nothing on the server (another desk's change,
                 # not yet pulled here, already did it), or a duplicate answer, which does not

@@ -40,7 +40,15 @@ from csdesk.domain.enums import (
 from csdesk.domain.order_actions import OrderActionStatus
 from csdesk.domain.tags import edit_tags
 from csdesk.protocol import Entity, MutationType
-from csdesk.sync import qa_effects
+from csdesk.sync import (
+    conversation_merge_effects,  # merging conversations (merge-split.md)
+    macro_effects,
+    mention_effects,  # mentions (docs/mentions.md)
+    qa_effects,
+)
+from csdesk.sync.sched_effects import EFFECTS as SCHED_EFFECTS  # docs/scheduled-send.md
+from csdesk.sync.sched_effects import REQUIRED_ARGS as SCHED_ARGS
+from csdesk.sync.sched_effects import affected as sched_affected
 from csdesk.sync.tables import (
     CACHE_TABLES,
     delete_rows,
@@ -94,6 +102,27 @@ REQUIRED_ARGS: Mapping[MutationType, tuple[str, ...]] = {
     MutationType.QA_REVIEW_SAVE: ("review_id", "conversation_id", "rubric_id"),
     MutationType.AGENT_SET_STATUS: ("status",),
     MutationType.FLOOR_MESSAGE_SEND: ("message_id", "to_user_id", "body"),
+    # Routing (docs/routing.md): no local effect; the feed brings the server's rows back.
+    MutationType.ROUTING_RULE_SAVE: ("rule_id", "name", "actions"),
+    MutationType.ROUTING_RULE_MOVE: ("rule_id", "direction"),
+    MutationType.ROUTING_RULE_DELETE: ("rule_id",),
+    MutationType.AGENT_SKILLS_SET: ("user_id",),
+    # The SLA policy (docs/sla.md): the feed brings the saved rows back.
+    MutationType.SLA_POLICY_SAVE: ("policy",),
+    MutationType.SLA_HOURS_SAVE: ("team_id",),
+    # The knowledge base (docs/knowledge-base.md): the feed brings the saved rows back.
+    MutationType.KB_ARTICLE_SAVE: ("article_id", "variants"),
+    MutationType.KB_ARTICLE_DELETE: ("article_id",),
+    # Canned responses and macros (docs/macros.md): shown at once (``macro_effects``).
+    **macro_effects.REQUIRED_ARGS,
+    # Mentions (docs/mentions.md): read at once (``mention_effects``).
+    **mention_effects.REQUIRED_ARGS,
+    # Merging and splitting conversations (docs/merge-split.md): ``conversation_merge_effects``.
+    **conversation_merge_effects.REQUIRED_ARGS,
+    # Scheduled send and reminders (docs/scheduled-send.md): shown at once (``sched_effects``).
+    **SCHED_ARGS,
+    # Deleting a quality review (docs/qa.md): gone from the cache at once (``qa_effects``).
+    MutationType.QA_REVIEW_DELETE: ("review_id",),
 }
 
 #: Customer columns ``customer.update`` may set (the server's ``CustomerFields``).
@@ -184,6 +213,23 @@ def affected(mtype: str, args: Mapping[str, Any]) -> list[Pair]:
         return [(Entity.FLOOR_MESSAGE, str(args["message_id"]))]
     if mtype == MutationType.AGENT_SET_STATUS:
         return []  # my own row: the effect shadows it (the arguments do not name me)
+    if str(mtype).startswith("routing.") or mtype == MutationType.AGENT_SKILLS_SET:
+        return []  # rules and skills: the server's rows come back through the feed
+    if str(mtype).startswith("sla."):
+        return []  # the policy and team hours: the server validates, the feed brings them
+    if str(mtype).startswith("kb."):
+        return []  # articles: the server validates and indexes, the feed brings them
+    if mtype in macro_effects.REQUIRED_ARGS:
+        return macro_effects.affected(mtype, args)  # canned responses and macros
+    if mtype in mention_effects.REQUIRED_ARGS:
+        return mention_effects.affected(mtype, args)  # mentions (docs/mentions.md)
+    # Merging and splitting conversations (docs/merge-split.md).
+    if mtype in conversation_merge_effects.REQUIRED_ARGS:
+        return conversation_merge_effects.affected(mtype, args)
+    if mtype in SCHED_ARGS:
+        return sched_affected(mtype, args)  # scheduled replies and reminders
+    if mtype == MutationType.QA_REVIEW_DELETE:  # deleting a quality review (docs/qa.md)
+        return [(Entity.QA_REVIEW, str(args["review_id"]))]
     if mtype in REQUIRED_ARGS:
         return [(Entity.CONVERSATION, str(args["conversation_id"]))]
     return []
@@ -717,6 +763,15 @@ EFFECTS: Mapping[str, Effect] = {
     MutationType.QA_REVIEW_SAVE: qa_effects.save_review,
     MutationType.AGENT_SET_STATUS: _set_agent_status,
     MutationType.FLOOR_MESSAGE_SEND: _floor_message,
+    # Canned responses and macros (docs/macros.md).
+    **macro_effects.EFFECTS,
+    # Mentions (docs/mentions.md).
+    **mention_effects.EFFECTS,
+    # Merging and splitting conversations (docs/merge-split.md).
+    **conversation_merge_effects.EFFECTS,
+    **SCHED_EFFECTS,  # scheduled send and reminders (docs/scheduled-send.md)
+    # Deleting a quality review (docs/qa.md).
+    MutationType.QA_REVIEW_DELETE: qa_effects.delete_review,
 }
 
 

@@ -189,6 +189,70 @@ class Outbox:
             extra.update(pairs)
         return mid, ChangeSet.of(pairs)
 
+    # --- batches (a macro's actions, docs/macros.md) -----------------------------------------
+
+    def enqueue_batch(
+        self, items: Sequence[tuple[MutationType | str, Mapping[str, Any]]]
+    ) -> tuple[list[str], ChangeSet]:
+        """Queue several actions in one transaction (all or none), in order; their ids (for
+        ``cancel``) and what their local effects changed. Same checks as ``enqueue``."""
+        checked: list[tuple[MutationType, dict[str, Any]]] = []
+        for mtype, raw in items:
+            try:
+                kind = MutationType(mtype)
+            except ValueError:
+                raise ValueError(f"unknown mutation type {mtype!r}") from None
+            args = dict(raw)
+            if kind == MutationType.MESSAGE_SEND:
+                args.setdefault("message_id", str(uuid.uuid4()))
+            missing = [k for k in optimistic.REQUIRED_ARGS[kind] if args.get(k) in (None, "")]
+            if missing:
+                raise ValueError(f"{kind.value} needs {', '.join(missing)}")
+            json.dumps(args)
+            checked.append((kind, args))
+        ids = [str(uuid.uuid4()) for _ in checked]
+        now = utcnow()
+        named = frozenset(p for k, a in checked for p in optimistic.affected(k.value, a))
+        pairs: list[tuple[Entity, str]] = []
+        with self.cache.write() as s, self.cache.watched(s, CacheWrite(named)) as extra:
+            me = optimistic.Me.load(s)
+            for mid, (kind, args) in zip(ids, checked, strict=True):
+                s.execute(
+                    outbox.insert().values(
+                        id=mid, type=kind.value, args=args, state=PENDING, created_at=now
+                    )
+                )
+                mut = optimistic.LocalMutation(mid, kind.value, args, now)
+                pairs += optimistic.apply_local(s, mut, me)
+            extra.update(pairs)
+        return ids, ChangeSet.of(pairs)
+
+    def cancel(self, mutation_ids: Sequence[str]) -> ChangeSet | None:
+        """Take back queued actions together (a macro's batch) while every one of them is still
+        pending: they are deleted and their local effects undone. None, and nothing changed,
+        if any of them has gone to the server already (or never existed). The sync engine
+        calls this under its push lock, so a batch is never half sent and half taken back."""
+        wanted = set(mutation_ids)
+        if not wanted:
+            return None
+        with self.cache.write() as s:
+            rows = s.execute(
+                select(outbox.c.id, outbox.c.type, outbox.c.args, outbox.c.state).where(
+                    outbox.c.id.in_(wanted)
+                )
+            ).all()
+            if len(rows) != len(wanted) or any(r.state != PENDING for r in rows):
+                return None
+            pairs = [p for r in rows for p in optimistic.affected(r.type, r.args)]
+            with self.cache.watched(s, CacheWrite(frozenset(pairs))) as extra:
+                s.execute(delete(outbox).where(outbox.c.id.in_(wanted)))
+                local = optimistic.shadowed(s)
+                optimistic.rebase(s)
+                self._prune_files(s, [r.args for r in rows])
+                extra.update(sorted(local - optimistic.shadowed(s), key=str))
+                pairs += extra
+        return ChangeSet.of(pairs)
+
     # --- reading ----------------------------------------------------------------------------
 
     def pending(

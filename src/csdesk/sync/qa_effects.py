@@ -1,5 +1,6 @@
 """The local effects of the quality-review mutations (``optimistic.EFFECTS`` registers them):
-a supervisor's saved rubric version or review shows on their desk at once, offline too. They
+a supervisor's saved rubric version or review shows on their desk at once, offline too, and a
+deleted review is gone at once (a refusal brings it back: the rebase restores it). They
 mirror ``server/qa/service.py``; where the server would refuse they change nothing and let the
 rejection explain why."""
 
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 from csdesk.domain import qa
 from csdesk.domain.enums import Realm
 from csdesk.protocol import Entity
-from csdesk.sync.tables import CACHE_TABLES, get_row, upsert_rows
+from csdesk.sync.tables import CACHE_TABLES, delete_rows, get_row, upsert_rows
 
 if TYPE_CHECKING:
     from csdesk.sync.optimistic import LocalMutation, Me
@@ -80,6 +81,12 @@ def save_review(session: Session, mut: LocalMutation, me: Me) -> None:
         "updated_at": mut.at,
     }
     upsert_rows(session, Entity.QA_REVIEW, [row])
+
+
+def delete_review(session: Session, mut: LocalMutation, me: Me) -> None:
+    """The review leaves the cache, as the feed's tombstone will remove it; the row before
+    is in the shadow, so a refusal restores it."""
+    delete_rows(session, Entity.QA_REVIEW, [str(mut.args["review_id"])])
 
 
 def _rows(session: Session, entity: Entity) -> list[dict[str, Any]]:

@@ -58,11 +58,13 @@ def _pt(size: float) -> str:
     return f"{round(size, 1):g}pt"
 
 
-def render_qss(theme: Theme, scale: float = 1.0) -> str:
+def render_qss(theme: Theme, scale: float = 1.0, *, tick_image: str | None = None) -> str:
     """Style sheet text for ``theme`` with fonts and spacing multiplied by ``scale``.
 
     The scale is the user's zoom setting; it is bounded because outside that range the layout
     breaks rather than helps, and a corrupt setting should fail loudly here, not draw 0 pt text.
+    ``tick_image``: a file with the check mark drawn in ``accent_text`` (the ui layer writes
+    it), so a checked box shows a tick, not only a filled square, in every theme.
     """
     if not math.isfinite(scale) or not MIN_SCALE <= scale <= MAX_SCALE:
         raise ValueError(f"font scale must be between {MIN_SCALE} and {MAX_SCALE}, got {scale!r}")
@@ -111,6 +113,11 @@ def render_qss(theme: Theme, scale: float = 1.0) -> str:
         f" background-color: {t.control_bg}; width: {bar}px; height: {bar}px; }}",
         f"QCheckBox::indicator:checked, QRadioButton::indicator:checked"
         f" {{ background-color: {t.accent}; border-color: {t.accent}; }}",
+        *(
+            [f'QCheckBox::indicator:checked {{ image: url("{tick_image}"); }}']
+            if tick_image
+            else []
+        ),
         # Lists: inbox, thread, tables
         f"QAbstractItemView {{ background-color: {t.surface}; color: {t.text};"
         f" alternate-background-color: {t.surface_alt}; border: {ring}px solid {t.border};"
@@ -174,11 +181,26 @@ def render_qss(theme: Theme, scale: float = 1.0) -> str:
         ),
         f'QFrame[bubble="note"] {{ border: 1px dashed {t.control_border}; }}',
         f'QFrame[bubble] QLabel[role="muted"] {{ color: {t.text_muted}; }}',
+        # Chips: status, priority, tags, SLA in the conversation header; the word is the
+        # meaning, the colour only repeats it.
+        f"QLabel[chip] {{ border-radius: {radius * 2}px; padding: 1px {pad_x}px;"
+        f" font-size: {small}; border: 1px solid {t.control_border};"
+        f" background-color: {t.surface_alt}; color: {t.text}; }}",
+        *(
+            f'QLabel[chip="{kind}"] {{ background-color: {t.colour(kind + "_bg")};'
+            f" color: {t.colour(kind + '_fg')}; border-color: {t.colour(kind + '_fg')}; }}"
+            for kind in BANNERS
+        ),
+        f"QToolBar {{ background-color: {t.surface}; border: none; spacing: {pad_x}px; }}",
+        # Icon + text tool buttons (conversation actions): the icon is the padding's share.
+        f"QToolButton {{ padding: {pad_y}px {pad_x}px; }}",
         # Focus last, so it wins over every rule above.
         f"{', '.join(s + ':focus' for s in _BORDERED)} {{ border: {ring}px solid {t.focus_ring};"
         f" padding: {focus_pad_y}px {focus_pad_x}px; }}",
-        f"QPushButton:focus, QToolButton:focus {{ border: {ring}px solid {t.focus_ring};"
+        f"QPushButton:focus {{ border: {ring}px solid {t.focus_ring};"
         f" padding: {focus_pad_y}px {max(0, pad_x * 2 - (ring - 1))}px; }}",
+        f"QToolButton:focus {{ border: {ring}px solid {t.focus_ring};"
+        f" padding: {focus_pad_y}px {focus_pad_x}px; }}",
         f"QCheckBox:focus, QRadioButton:focus, QTabBar::tab:focus"
         f" {{ border: {ring}px solid {t.focus_ring}; }}",
         f"QListView:focus, QTreeView:focus, QTableView:focus {{ border-color: {t.focus_ring}; }}",

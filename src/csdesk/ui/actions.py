@@ -260,7 +260,10 @@ def specs() -> list[ActionSpec]:
             "new_conversation",
             _("New conversation…"),
             "Ctrl+Alt+N",
-            _("Write to this customer first, on any channel they have"),
+            _(
+                "Write to a customer first, on any channel they have: the open conversation's "
+                "customer, or one you find by name, email or phone"
+            ),
             _("Customer"),
         ),
         _spec(
@@ -486,10 +489,170 @@ def specs() -> list[ActionSpec]:
             _("Send the selected agent a message shown and announced on their desk"),
             _("Floor"),
         ),
+        # Routing rules (docs/routing.md; ui/routing_desk.py binds it).
+        _spec(
+            "routing_rules",
+            _("Routing rules…"),
+            "Ctrl+Alt+E",
+            _(
+                "Order, edit, enable and dry-run the rules that route new conversations, and "
+                "set agents' languages and channels (supervisors and administrators)"
+            ),
+            _("Quality"),
+        ),
+        # The SLA policy editor (ui/panels/sla_editor.py; docs/sla.md).
+        _spec(
+            "sla_policy",
+            _("SLA policy…"),
+            "Ctrl+Alt+P",
+            _("Targets per channel and priority, teams' business hours, escalation (supervisors)"),
+            _("Floor"),
+        ),
+        # The knowledge base (docs/knowledge-base.md; ui/kb_desk.py binds them).
+        _spec(
+            "kb_insert",
+            _("Knowledge base…"),
+            "Ctrl+Alt+B",
+            _(
+                "Search the knowledge base, suggested from the customer's last message, and "
+                "insert an excerpt or a link into the reply"
+            ),
+            conv,
+        ),
+        _spec(
+            "kb_editor",
+            _("Edit knowledge base…"),
+            "Ctrl+Alt+Shift+B",
+            _(
+                "Create, edit and delete articles and their languages, public or internal "
+                "(supervisors and administrators)"
+            ),
+            _("Quality"),
+        ),
         _spec(
             "sign_out", _("Sign out"), "Ctrl+Shift+Q", _("Sign out and remove the saved token"), app
         ),
         _spec("quit", _("Quit"), "Ctrl+Q", _("Close csdesk"), app),
+        # Canned responses and macros (docs/macros.md; ui/macro_desk.py binds these).
+        _spec(
+            "macro_apply",
+            _("Apply a macro…"),
+            "Ctrl+Alt+A",
+            _("Choose a macro, read what it will do to this conversation, apply it"),
+            conv,
+        ),
+        _spec(
+            "macro_undo",
+            _("Take back the last macro"),
+            "Ctrl+Alt+Z",
+            _("Undo the last macro while all of it still waits to be sent"),
+            conv,
+        ),
+        _spec(
+            "canned_manage",
+            _("Manage canned responses…"),
+            "Ctrl+Alt+C",
+            _("Create, edit, share and delete canned responses"),
+            conv,
+        ),
+        *[
+            _spec(
+                f"macro_favourite_{n}",
+                _("Favourite macro {n}").format(n=n),
+                f"Ctrl+Alt+{n}",
+                _("Preview and apply your number {n} most used macro").format(n=n),
+                conv,
+            )
+            for n in range(1, 10)
+        ],
+        # Translation (issue 13, docs/languages.md; ui/translate_desk.py binds these).
+        _spec(
+            "translate_message",
+            _("Translate message"),
+            "Ctrl+Alt+J",
+            _(
+                "Translate the selected message (or the customer's last one) into your "
+                "language; the translation shows under the original for every agent"
+            ),
+            conv,
+        ),
+        _spec(
+            "translate_reply",
+            _("Translate my reply…"),
+            "Ctrl+Alt+Shift+J",
+            _(
+                "Translate the reply you are writing into the customer's language; compare "
+                "both, then use the translation or keep your text"
+            ),
+            conv,
+        ),
+        # The macro editor (docs/macros.md; ui/macro_editing.py binds it).
+        _spec(
+            "macro_manage",
+            _("Manage macros…"),
+            "Ctrl+Alt+Shift+A",
+            _("Create, edit, duplicate, share and delete macros; choose their favourite keys"),
+            conv,
+        ),
+        # Mentions (issue 14, docs/mentions.md): ui/mention_desk.py binds it.
+        _spec(
+            "mentions",
+            _("Mentions…"),
+            "Ctrl+Alt+Shift+M",
+            _("List the notes that mention you, unread first; Enter opens the conversation there"),
+            conv,
+        ),
+        # Merging and splitting conversations (docs/merge-split.md; ui/conversation_merge_desk.py).
+        _spec(
+            "conversation_merge",
+            _("Merge into…"),
+            "Ctrl+Alt+Shift+E",
+            _("Merge this conversation into another conversation of the same customer"),
+            conv,
+        ),
+        _spec(
+            "conversation_unmerge",
+            _("Undo merge"),
+            "Ctrl+Alt+Shift+Z",
+            _("Undo the last merge into this conversation while no new message arrived"),
+            conv,
+        ),
+        _spec(
+            "conversation_split",
+            _("Split off this message…"),
+            "Ctrl+Alt+Shift+X",
+            _("Move the focused message of the thread into a new conversation"),
+            conv,
+        ),
+        # Scheduled send and reminders (docs/scheduled-send.md; ui/scheduled_desk.py binds these).
+        _spec(
+            "send_later",
+            _("Send later…"),
+            "Ctrl+Shift+Return",
+            _("Choose when the server sends the reply you are writing"),
+            conv,
+        ),
+        _spec(
+            "scheduled_list",
+            _("Scheduled replies…"),
+            "Ctrl+Alt+Shift+S",
+            _("The replies waiting for their time here; Enter edits, Delete cancels"),
+            conv,
+        ),
+        _spec(
+            "remind_me",
+            _("Remind me…"),
+            "Ctrl+Alt+Shift+R",
+            _("Be reminded of this conversation later, by default only if the customer is quiet"),
+            conv,
+        ),
+        _spec(
+            "reminders",
+            _("Reminders…"),
+            "Ctrl+Alt+Shift+L",
+            _("Your follow-up reminders, due ones first; Enter opens, Delete dismisses"),
+            nav,
+        ),
     ]
 
 

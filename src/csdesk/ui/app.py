@@ -45,6 +45,7 @@ from csdesk.sync.api import load_transport
 from csdesk.ui import floor_window
 from csdesk.ui.appearance import Appearance, apply_theme, resolve_theme
 from csdesk.ui.bridge import SyncBridge
+from csdesk.ui.language import Language
 from csdesk.ui.main_window import MainWindow
 from csdesk.ui.plain_text import PlainLabel
 from csdesk.ui.speech_bridge import Speaker, SpeechOptions
@@ -115,6 +116,9 @@ class Controller(QObject):
         self.server_url = server_url or settings.get(opts.SERVER_URL)
         self.tasks = Tasks(self)
         self.bridge = SyncBridge(self)
+        # The saved language (System default: the OS's) before any string is built.
+        self.language = Language(app, settings, self)
+        self.language.apply()
         self.appearance = Appearance(app, settings, self)
         self.theme = self.appearance.apply()
         # Speech outlives sessions; its engine (pyttsx3 and a C library) loads in a worker once
@@ -184,7 +188,11 @@ class Controller(QObject):
             try:
                 self.embedded = embedded.spawn()
             except OSError as exc:
-                self._fatal(embedded.EmbeddedError(f"the local server did not start: {exc}"))
+                self._fatal(
+                    embedded.EmbeddedError(
+                        _("the local server did not start: {error}").format(error=exc)
+                    )
+                )
                 return
         server = self.embedded
         self._online(lambda: embedded.wait_ready(server), self._embedded_ready, self._fatal)
@@ -395,7 +403,12 @@ class Controller(QObject):
             if session is not None:  # asked once the cached list is in (and painting)
                 session.window.list_shown.connect(lambda: self._check_session(session, url))
 
-        self.tasks.run(cached, shown, lambda _exc: self._resume_online(url, username, token))
+        def unreadable(exc: Exception) -> None:
+            # Said in the log: the start then waits for the server before showing anything.
+            log.warning("the cached inbox could not be opened: %s", exc)
+            self._resume_online(url, username, token)
+
+        self.tasks.run(cached, shown, unreadable)
 
     def _check_session(self, session: Session, url: str) -> None:
         """The cached window shows its list, its engine not yet started: if the server says the
@@ -502,6 +515,7 @@ class Controller(QObject):
             settings=self.settings,
         )
         window.sign_out_requested.connect(self.sign_out)
+        window.language_changed.connect(self._language_chosen)
         self.session = Session(engine, ws, window, server_key, username)
         self._drop_dialog()
         if self.splash is not None:
@@ -553,6 +567,77 @@ class Controller(QObject):
         else:
             self._ask(url, session.username, error)
 
+    # --- languages (issue 13) ------------------------------------------------------------
+
+    def _language_chosen(self, _value: str) -> None:
+        """The settings dialog changed the language: switched once its own slot has returned
+        (the rebuild closes that dialog)."""
+        QTimer.singleShot(0, self, self._switch_language)
+
+    def _switch_language(self) -> None:
+        self.language.apply()
+        session = self.session
+        if session is not None:
+            self.rebuild_window(session)
+
+    def rebuild_window(self, session: Session) -> MainWindow:
+        """Build the session's window afresh in the language now in force and close the old
+        one. A rebuild rather than a retranslate pass over every widget: every label, tooltip,
+        accessible name, shortcut description and sentence is read through ``_()`` where the
+        widget is built, in ~90 modules, and a rebuild reaches all of them (and the layout
+        direction) with no per-widget code to forget. The new window takes over the view,
+        sort, search, open conversation and draft (:meth:`MainWindow.take_over`); an open
+        settings dialog is opened again on the language choice, so the keyboard stays there."""
+        old = session.window
+        reopen_settings = old.settings_dialog is not None
+        from csdesk.ui.panels.dashboard_window import DashboardWindow, open_dashboard
+
+        # The KPI dashboard closes with the window it belongs to: opened again in the new
+        # language (its own choices are read afresh from the server).
+        dashboard = old.findChild(DashboardWindow)
+        reopen_dashboard = dashboard is not None and dashboard.isVisible()
+        if old.settings_dialog is not None:
+            old.settings_dialog.close()  # saves the settings on the old window's writer
+        window = MainWindow(
+            session.workstation,
+            self.bridge,
+            self.appearance.theme,
+            None,
+            speaker=self.speaker,
+            appearance=self.appearance,
+            settings=self.settings,
+        )
+        window.sign_out_requested.connect(self.sign_out)
+        window.language_changed.connect(self._language_chosen)
+        window.take_over(old)
+        if self.floor is not None:  # it closes with the window it belongs to
+            self.floor.stop()
+            self.floor.tasks.shutdown()
+            self.floor = None
+        session.window = window
+        old.hide()
+        window.show()
+        old.close()
+        old.deleteLater()
+        window.activateWindow()
+        self.floor = floor_window.open_for(
+            window, session.workstation, self.bridge, self.appearance.theme
+        )
+        if self.floor is not None:
+            window.raise_()
+            window.activateWindow()
+        if reopen_dashboard:
+            open_dashboard(window)
+        if reopen_settings:
+            window.show_settings()
+            dialog = window.settings_dialog
+            if dialog is not None:
+                from csdesk.ui.panels.settings import SettingsDialog
+
+                if isinstance(dialog, SettingsDialog):
+                    dialog.focus_language()
+        return window
+
     def _save_settings(self) -> None:
         try:
             self.settings.save()
@@ -574,6 +659,7 @@ class Controller(QObject):
             self.embedded.proc.terminate()
         self.speaker.close()
         self.appearance.detach()
+        self.language.detach()
         self.tasks.shutdown()
         if self.session is not None:
             # The window's queued writes (a reply just sent) finish first, even when the app

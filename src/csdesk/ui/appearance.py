@@ -8,7 +8,10 @@ theme colours) — no restart.
 
 from __future__ import annotations
 
+import getpass
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QColor, QPalette, QStyleHints
@@ -55,7 +58,7 @@ def apply_theme(app: QApplication, theme: Theme, scale: float) -> None:
         palette.setColor(group, QPalette.ColorRole.Link, QColor(theme.link))
         palette.setColor(group, QPalette.ColorRole.LinkVisited, QColor(theme.link))
     app.setPalette(palette)
-    app.setStyleSheet(render_qss(theme, scale))
+    app.setStyleSheet(render_qss(theme, scale, tick_image=tick_image(theme)))
     font = app.font()
     font.setPointSizeF(BASE_POINT_SIZE * scale)
     app.setFont(font)
@@ -105,3 +108,15 @@ class Appearance(QObject):
     def _os_changed(self, *_args: object) -> None:
         if self.settings.get(opts.THEME) == "system":
             self.apply()
+
+
+def tick_image(theme: Theme) -> str | None:
+    """The check box tick in the theme's ``accent_text``, as a file the style sheet can name
+    (a style sheet takes an image url, not SVG text); None when it cannot be written."""
+    from csdesk.ui.icons import icon_file
+
+    try:
+        folder = Path(tempfile.gettempdir()) / f"csdesk-icons-{getpass.getuser()}"
+        return icon_file("check", theme.accent_text, folder).as_posix()
+    except (OSError, KeyError):
+        return None  # a filled box still says checked; the tick is a second cue

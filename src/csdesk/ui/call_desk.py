@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import QDockWidget, QWidget
+from PySide6.QtWidgets import QApplication, QDockWidget, QWidget
 
 from csdesk.app.calls import Calls, CallView, Script, placeholder_values, suggest
 from csdesk.app.sentences import one_period
@@ -371,7 +371,18 @@ class CallDesk(QObject):
         if self.current is not None and self.current.id == call.id:
             self.current = None
             self._show_status()
+        if self.current is None and not self.ringing:
+            self._put_away()
         self.wrapped.emit(call.id)
+
+    def _put_away(self) -> None:
+        """The call is wrapped up and nothing rings: the dock goes away (the look, issue 13),
+        and focus it held goes back to the conversation instead of a hidden widget."""
+        focus = QApplication.focusWidget()
+        had_focus = focus is not None and self.dock.isAncestorOf(focus)
+        self.dock.hide()
+        if had_focus:
+            self.window.conversation.messages.setFocus()
 
     def on_rejected(self, rejection: Rejection) -> None:
         """The window shows the server's reason; here only the call state is re-read."""
@@ -380,6 +391,6 @@ class CallDesk(QObject):
 
 
 def _restore(window: QWidget, focus: QWidget | None) -> None:
-    if focus is not None:
+    if focus is not None and not focus.isHidden() and focus.isVisibleTo(window):
         window.activateWindow()
         focus.setFocus(Qt.FocusReason.OtherFocusReason)

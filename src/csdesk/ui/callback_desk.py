@@ -10,16 +10,19 @@ one the server moved to the queue is listed for everyone.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QDialog, QSystemTrayIcon
 
+from csdesk.app import formats
 from csdesk.app.callbacks import Callbacks, CallbackView
 from csdesk.i18n import _
 from csdesk.protocol import Entity, MutationType
 from csdesk.sync.events import ChangeSet, Rejection, SyncState
 from csdesk.ui.choose import choose_item
+from csdesk.ui.focus_return import open_returning_focus
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -36,6 +39,12 @@ _MINE = {
     MutationType.CALLBACK_TAKE.value,
     MutationType.USER_SET_CALL_PHONE.value,
 }
+
+
+def _when(due: datetime) -> str:
+    """ "Sat 5 Dec 14:00" in the desk's language."""
+    local = due.astimezone()
+    return f"{formats.day_text(local.date())} {formats.time_text(local)}"
 
 
 class CallbackDesk(QObject):
@@ -228,7 +237,7 @@ class CallbackDesk(QObject):
             if not accepted:
                 return
             due, mine, note = dialog.due_at(), dialog.mine(), dialog.note_text()
-            when = due.astimezone().strftime("%a %d %b %H:%M")
+            when = _when(due)
             callbacks = self.callbacks
 
             def done(result: tuple[str, ChangeSet]) -> None:
@@ -256,7 +265,7 @@ class CallbackDesk(QObject):
         self.window.tasks.run(self.callbacks.listing, self._show_list, self._failed)
 
     def _show_list(self, listing: list[CallbackView]) -> None:
-        from csdesk.ui.panels.callback_list import CALL, CANCEL, CallbackListDialog
+        from csdesk.ui.panels.callback_list import CALL, CANCEL, MOVE, CallbackListDialog
 
         me = self.window.ws.me.id
         dialog = CallbackListDialog(listing, me, self.window)
@@ -269,6 +278,9 @@ class CallbackDesk(QObject):
         def finished(accepted: bool) -> None:
             cb = dialog.chosen() if accepted else None
             if cb is None:
+                return
+            if dialog.action() == MOVE:
+                self.reschedule(cb)
                 return
             if dialog.action() == CANCEL:
                 self.window.tasks.write(lambda: self.callbacks.cancel(cb.id), None, self._failed)
@@ -289,19 +301,44 @@ class CallbackDesk(QObject):
 
         self._open(dialog, finished)
 
+    def reschedule(self, cb: CallbackView) -> None:
+        """Another time, who calls back, or note for ``cb`` (from the list's Reschedule…)."""
+        from csdesk.ui.panels.callback_dialog import CallbackDialog
+
+        me = self.window.ws.me.id
+        dialog = CallbackDialog(
+            cb.customer_name,
+            cb.phone,
+            self.window,
+            moving=(cb.due_at, cb.assignee_id == me, cb.note),
+        )
+
+        def finished(accepted: bool) -> None:
+            if not accepted:
+                return
+            due, mine, note = dialog.due_at(), dialog.mine(), dialog.note_text()
+            when = _when(due)
+            callbacks = self.callbacks
+            self.window.tasks.write(
+                lambda: callbacks.reschedule(cb.id, due, mine=mine, note=note),
+                lambda _changes: self.window.say(
+                    _("Callback to {name} moved to {when}, for {whose}.").format(
+                        name=cb.customer_name,
+                        when=when,
+                        whose=_("you") if mine else _("the queue"),
+                    )
+                ),
+                self._failed,
+            )
+
+        self._open(dialog, finished)
+
     def _open(self, dialog: QDialog, finished: Callable[[bool], None]) -> None:
         """Window-modal; the focus goes back where it was once answered."""
-        focus = self.window.focusWidget()
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
-        def done(result: int) -> None:
+        def closed() -> None:
             if self.dialog is dialog:
                 self.dialog = None
-            if focus is not None:
-                self.window.activateWindow()
-                focus.setFocus(Qt.FocusReason.OtherFocusReason)
-            finished(result == QDialog.DialogCode.Accepted)
 
-        dialog.finished.connect(done)
         self.dialog = dialog
-        dialog.open()
+        open_returning_focus(self.window, dialog, finished, closed=closed)

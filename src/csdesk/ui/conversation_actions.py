@@ -82,9 +82,12 @@ class ConversationActions:
         conv = self.open_conv
         take = not note and conv is not None and conv.assignee_id is None
         take = take and self._assigns_on_reply()
+        # Mentions (docs/mentions.md): the teammates chosen in this note and still named in it.
+        mention_desk = getattr(self, "mention_desk", None)
+        mentions = mention_desk.chosen_in(body) if note and mention_desk is not None else []
 
         def work() -> None:
-            self.ws.reply(cid, body, note=note, subject=subject, files=files)
+            self.ws.reply(cid, body, note=note, subject=subject, files=files, mentions=mentions)
             if take:
                 self.ws.claim(cid)
 
@@ -92,6 +95,8 @@ class ConversationActions:
             composer.clear()
             composer.text.setFocus()
             self.say(_("Note saved") if note else _("Reply queued for sending"))
+            if mentions and mention_desk is not None:
+                mention_desk.sent(mentions)
             if take:
                 self.say(_("Assigned to you"))
 
@@ -346,6 +351,11 @@ class ConversationActions:
             remove = [t for t in old if t not in new]
             self._act(lambda: self.ws.set_tags(cid, add, remove), _("Tags saved"))
 
+    def _count_canned_use(self, canned_id: str) -> None:
+        from csdesk.app.macro_desk import count_canned_use
+
+        self.tasks.write(lambda: count_canned_use(self.ws, canned_id), None, self._task_failed)
+
     def choose_canned(self) -> None:
         from csdesk.ui.panels.canned import choose_canned, placeholder_values
 
@@ -362,6 +372,7 @@ class ConversationActions:
                 responses,
                 placeholder_values(self.ws, ctx),
                 ctx.language if ctx else conv.language,
+                self._count_canned_use,
             )
             if filled is None:
                 return

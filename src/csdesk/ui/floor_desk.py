@@ -50,6 +50,10 @@ class FloorDesk(QObject):
         self.window, self.ws, self.tasks = window, ws, tasks
         self.say, self.notice = say, notice
         self.mine: floor.MyStatus | None = None
+        #: Messages to me whose words could not be fetched yet (asked again on the next batch).
+        self._unfetched: frozenset[str] = frozenset()
+        self._said_unfetched = False  # said once until a fetch succeeds again
+        self._shown: set[str] = set()  # messages already shown (a few a shift)
         self.button = QPushButton(_("Status: …"), window)
         self.button.setObjectName("my_status")
         self.button.setFlat(True)
@@ -123,15 +127,38 @@ class FloorDesk(QObject):
             self.refresh()
         if changes.everything:
             return  # a rebuilt cache is not news: old messages stay unannounced
-        ids = changes.ids(Entity.FLOOR_MESSAGE)
+        # A sync batch arrived, so the server answers again: ask also for messages whose
+        # words could not be fetched before.
+        ids = changes.ids(Entity.FLOOR_MESSAGE) | self._unfetched
         if ids:
-            self.tasks.run(lambda: floor.notes_for_me(self.ws, ids), self._notes)
+            self.tasks.run(
+                # a new cache's first sync brings old ones: not news, not even asked for
+                lambda: floor.read_notes(self.ws, ids, since=utcnow() - RECENT),
+                lambda notes: self._notes(ids, notes),
+                lambda exc: self._unread(ids, exc),
+            )
 
-    def _notes(self, notes: list[floor.FloorNote]) -> None:
-        fresh = utcnow() - RECENT
+    def _unread(self, ids: frozenset[str], exc: Exception) -> None:
+        """The words could not be fetched (the connection went): said once, fetched again
+        with the next sync batch."""
+        self._unfetched |= ids
+        if self._said_unfetched:
+            return
+        self._said_unfetched = True
+        text = _(
+            "A message from a supervisor could not be fetched ({error}); it is shown when the "
+            "connection is back."
+        ).format(error=exc)
+        self.notice(text)
+        self.say(text, assertive=True)
+
+    def _notes(self, asked: frozenset[str], notes: list[floor.FloorNote]) -> None:
+        self._said_unfetched = False
+        self._unfetched -= asked
         for note in notes:
-            if note.at < fresh:
-                continue  # a new cache's first sync brings old ones: not news
+            if note.id in self._shown:
+                continue  # two fetches in flight may both bring it
+            self._shown.add(note.id)
             text = note.sentence()
             self.notice(text)
             self.say(text, assertive=True)

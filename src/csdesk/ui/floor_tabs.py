@@ -41,7 +41,11 @@ def add_supervisor_tabs(floor_window: FloorWindow, window: QWidget) -> None:
     floor_window.add_tab(dashboard, _("KPIs"))
     review = TrainingReview(ws)
     if review.reviews:
-        panel = TrainingReviewPanel(review, lambda text: floor_window.say(text), floor_window)
+        panel = TrainingReviewPanel(
+            review, lambda text: floor_window.say(text), theme, floor_window
+        )
+        if appearance is not None:
+            appearance.theme_changed.connect(panel.set_theme)
         panel.setObjectName("floor_training_review")
         floor_window.bridge.status.connect(panel.sync_status)
         floor_window.add_tab(panel, _("Training"))

@@ -16,9 +16,9 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QCloseEvent
-from PySide6.QtWidgets import QDialogButtonBox, QMainWindow, QTabWidget, QWidget
+from PySide6.QtWidgets import QMainWindow, QTabWidget, QWidget
 
 from csdesk.app import floor
 from csdesk.app.workstation import Workstation
@@ -30,7 +30,7 @@ from csdesk.ui.a11y import announce
 from csdesk.ui.actions import ActionRegistry
 from csdesk.ui.bridge import SyncBridge
 from csdesk.ui.choose import ask_text, choose_item
-from csdesk.ui.panels.approvals import ApprovalsDialog
+from csdesk.ui.panels.approvals import ApprovalsPanel
 from csdesk.ui.panels.floor_board import FloorBoard
 from csdesk.ui.panels.listen_in import ListenInDialog
 from csdesk.ui.screen_fit import resize_within_screen
@@ -65,10 +65,7 @@ class FloorWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
         self.board = FloorBoard(self)
         self.add_tab(self.board, _("Live board"))
-        self.approvals = ApprovalsDialog(self)
-        self.approvals.setWindowFlags(Qt.WindowType.Widget)  # a tab here, not a dialog
-        for box in self.approvals.findChildren(QDialogButtonBox):
-            box.hide()  # "Close" would only hide the tab's content
+        self.approvals = ApprovalsPanel(self)
         self.approvals.decided.connect(self._decided)
         self.add_tab(self.approvals, _("Refunds to approve"))
         self.listening: list[ListenInDialog] = []

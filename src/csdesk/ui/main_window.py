@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from csdesk.app.empty_states import empty_view_text
 from csdesk.app.inbox import Sort, View
 from csdesk.app.search import searchable
 from csdesk.app.thread import ConversationView, CustomerContext
@@ -37,8 +38,10 @@ from csdesk.ui.collision import CollisionWatch
 from csdesk.ui.conversation_actions import ConversationActions
 from csdesk.ui.customer_actions import CustomerActions
 from csdesk.ui.first_list import AfterFirstList
+from csdesk.ui.first_run_hint import install_first_run_hint
 from csdesk.ui.floor_desk import FloorDesk
 from csdesk.ui.latest import Latest
+from csdesk.ui.layout_memory import bind_pane_memory, default_sort, remember_sort
 from csdesk.ui.models.inbox_model import InboxModel
 from csdesk.ui.order_actions import OrderActions
 from csdesk.ui.outreach_actions import OutreachActions
@@ -105,6 +108,9 @@ class MainWindow(
     list_shown = Signal()
     announced = Signal(str)
     new_for_me = Signal(str)
+    # Languages (issue 13): the settings dialog's language changed (the setting's value, ""
+    # for System default); the controller applies it and rebuilds the window (take_over).
+    language_changed = Signal(str)
 
     def __init__(
         self,
@@ -146,8 +152,11 @@ class MainWindow(
         self._names: dict[str, str] = {}  # teammates, read after the first list (first_list)
 
         self.views = ViewList(self)
+        self.views.set_theme(theme)  # the look: icons in theme colours
         self.model = InboxModel(ws.rows)
         self.inbox = InboxPanel(self.model, theme, self)
+        self.sort = default_sort(settings)  # the look: who waited longest / SLA due first
+        self.inbox.sort.setCurrentIndex(max(0, self.inbox.sort.findData(self.sort.value)))
         self._bind_actions()
         self.conversation = ConversationPanel(
             ws.me.id, theme, [self.actions_[a] for a in CONVERSATION_ACTIONS], self
@@ -160,6 +169,10 @@ class MainWindow(
         split.setChildrenCollapsible(False)
         self.setCentralWidget(with_sandbox_banner(ws.me.role, split, self))
         self.panes = PaneFitter(split, self.views, self.inbox, self.conversation, self.customer)
+        bind_pane_memory(settings, self.panes)  # the look: widths the agent chose, kept
+        self.first_run_hint = install_first_run_hint(
+            self.inbox.layout_, self.inbox, self.actions_, settings
+        )
 
         self.sync_label = PlainLabel(self)
         self.sync_label.setObjectName("sync_status")
@@ -238,6 +251,7 @@ class MainWindow(
         a.bind("sign_out", self.sign_out_requested.emit)
         a.bind("quit", self._close)
         a.bind("dashboard", self._open_dashboard)
+        a.bind("sla_policy", self._open_sla_editor)
 
     def _close(self) -> None:
         self.close()
@@ -264,6 +278,38 @@ class MainWindow(
         from csdesk.ui.qa_desk import QaDesk
 
         self.qa_desk = QaDesk(self)  # quality review: Ctrl+Alt+R, Ctrl+Alt+U, Ctrl+Alt+M
+        from csdesk.ui.routing_desk import RoutingDeskUi
+
+        self.routing_desk = RoutingDeskUi(self)  # routing rules editor: Ctrl+Alt+E
+        from csdesk.ui.kb_desk import KbDeskUi
+
+        self.kb_desk = KbDeskUi(self)  # knowledge base: Ctrl+Alt+B, editor Ctrl+Alt+Shift+B
+        from csdesk.ui.macro_desk import MacroDeskUi
+
+        # Macros and canned responses (docs/macros.md): Ctrl+Alt+A, Z, C, 1…9.
+        self.macro_desk = MacroDeskUi(self)
+        # Translation (issue 13, docs/languages.md): Ctrl+Alt+J a message, Ctrl+Alt+Shift+J
+        # the reply.
+        from csdesk.ui.translate_desk import TranslateDeskUi
+
+        self.translate_desk = TranslateDeskUi(self)
+        # The macro editor (docs/macros.md): Ctrl+Alt+Shift+A manages macros.
+        from csdesk.ui.macro_editing import MacroEditingUi
+
+        self.macro_editing = MacroEditingUi(self)
+        from csdesk.ui.mention_desk import MentionDeskUi
+
+        # Mentions (docs/mentions.md): the composer's @-completer, news, Ctrl+Alt+Shift+M.
+        self.mention_desk = MentionDeskUi(self)
+        from csdesk.ui.conversation_merge_desk import ConversationMergeUi
+
+        # Merging and splitting conversations (docs/merge-split.md): Ctrl+Alt+Shift+E, Z, X.
+        self.conversation_merge = ConversationMergeUi(self)
+        from csdesk.ui.scheduled_desk import ScheduledDesk
+
+        # Scheduled send and reminders (docs/scheduled-send.md): Ctrl+Shift+Return and
+        # Ctrl+Alt+Shift+S, R, L.
+        self.scheduled_desk = ScheduledDesk(self)
         composer = self.conversation.composer
         composer.send_requested.connect(self.send)
         composer.canned_requested.connect(self.choose_canned)
@@ -314,6 +360,7 @@ class MainWindow(
 
     def _sort_changed(self, value: str) -> None:
         self.sort = Sort(value)
+        remember_sort(self.settings, self.sort)
         self.reload_list(recount=False)
 
     @property
@@ -367,7 +414,7 @@ class MainWindow(
             self._show_search_scope(view, bool(total))
         else:
             self.inbox.show_scope(None)
-            self.inbox.show_empty(None if total else _("Nothing here. Well done!"))
+            self.inbox.show_empty(None if total else empty_view_text(view))
         had_focus = self.inbox.list.hasFocus()
         if current and result.open_id == current:  # the worker looked for it already
             found = result.open_row is not None and self.inbox.select_id(current, result.open_row)
@@ -584,6 +631,8 @@ class MainWindow(
         self.theme = theme
         self.inbox.set_theme(theme)
         self.conversation.messages.set_theme(theme)
+        self.views.set_theme(theme)  # the look: icons in theme colours
+        self.conversation.set_theme(theme)
         self.panes.fit()  # the text size may have changed
 
     def show_settings(self) -> None:
@@ -608,6 +657,7 @@ class MainWindow(
                 focus.setFocus(Qt.FocusReason.OtherFocusReason)
 
         dialog.finished.connect(closed)
+        dialog.language_changed.connect(self.language_changed)  # languages (issue 13)
         self.settings_dialog = dialog
         dialog.open()  # window-modal without a nested event loop
 
@@ -640,6 +690,11 @@ class MainWindow(
 
         open_training_review(self)
 
+    def _open_sla_editor(self) -> None:
+        from csdesk.ui.panels.sla_editor import open_sla_editor
+
+        open_sla_editor(self)
+
     def show_shortcuts(self) -> None:
         from csdesk.ui.panels.shortcuts import ShortcutsDialog
 
@@ -656,3 +711,43 @@ class MainWindow(
         if self.tray is not None:
             self.tray.hide()
         super().closeEvent(event)
+
+    # --- languages (issue 13): a rebuilt window continues where the old one was -----------
+
+    def take_over(self, old: MainWindow) -> None:
+        """Continue where ``old`` (the same session, built in the previous language) was: its
+        place and size, view, sort, search, the open conversation with its customer, and the
+        reply being written. Everything shown is data already in memory, re-rendered in the
+        language now in force; the list and the conversation then reload as usual. The reply keeps
+        its files, and a macro still waiting can still be taken back."""
+        self.setGeometry(old.geometry())
+        if old.isMaximized():
+            self.setWindowState(self.windowState() | Qt.WindowState.WindowMaximized)
+        self.panes.split.setSizes(old.panes.split.sizes())
+        self.search_in_view = old.search_in_view
+        self._names.update(old._names)
+        self.views.choose(old.views.currentRow())
+        self.inbox.sort.setCurrentIndex(max(0, self.inbox.sort.findData(old.sort.value)))
+        self.inbox.search.setText(old.inbox.search.text())
+        self.macro_desk.last_batch = old.macro_desk.last_batch  # Ctrl+Alt+Z still takes it back
+        self.scheduled_desk.carry_over(old.scheduled_desk)  # reminders said are not said again
+        cid = old.open_id
+        if cid is None:
+            return
+        self.open_id = cid
+        conv, ctx = old.open_conv, old.customer_ctx
+        self.open_conv, self.customer_ctx = conv, ctx
+        if conv is not None:
+            assignee = self._names.get(conv.assignee_id or "")
+            self.conversation.show_conversation(
+                conv, ctx.name if ctx else "", assignee, email_to=(ctx.email or "") if ctx else ""
+            )
+            self.customer.show_customer(ctx, current=cid)
+        mine, theirs = self.conversation.composer, old.conversation.composer
+        mine.text.setPlainText(theirs.text.toPlainText())
+        mine.note.setChecked(theirs.note.isChecked())
+        mine.subject.setText(theirs.subject.text())
+        mine.cc.setText(theirs.cc.text())
+        mine.attachments.add(theirs.attachments.files())  # files on the reply stay on it
+        self.collision.follow(cid)
+        self._load_conversation(cid)

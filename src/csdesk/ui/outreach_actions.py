@@ -18,6 +18,9 @@ from csdesk.i18n import _, ngettext
 from csdesk.protocol import Entity
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from csdesk.app.customers import CustomerChoice
     from csdesk.app.outreach import OutreachItem, StartChoice
     from csdesk.app.thread import CustomerContext
     from csdesk.app.wa_templates import Template
@@ -66,14 +69,49 @@ class OutreachActions:
     # --- new conversation ------------------------------------------------------------------
 
     def new_conversation(self) -> None:
+        """Write first to the open conversation's customer, or, with none open, to a customer
+        found by name, email or phone (one who has never written in, say)."""
         ctx = self.customer_ctx
         if ctx is None:
-            self.say(_("Open a conversation of the customer to write to first."))
+            self._find_customer_to_write()
             return
         if ctx.merged_into is not None:
             self.say(_("This profile was merged into another customer."))
             return
-        ws, cust_id, name = self.ws, ctx.id, ctx.name
+        self._ask_how(ctx.id, ctx.name)
+
+    def _find_customer_to_write(self) -> None:
+        from csdesk.ui.panels.customer_merge import CustomerChooser
+
+        ws, tasks = self.ws, self.tasks
+
+        def search(query: str, done: Callable[[list[CustomerChoice]], None]) -> None:
+            tasks.run(lambda: ws.find_customers(query, None), done, self._task_failed)
+
+        chooser = CustomerChooser(
+            "",
+            search,
+            self._window,
+            wording=(
+                _("Write to a customer"),
+                _("Find the customer to start a conversation with, then choose how to write."),
+                _("Choose customer…"),
+                _("Write to the highlighted customer"),
+            ),
+            none_text=_("No customer matches."),
+        )
+
+        def finished(result: int) -> None:
+            target = chooser.chosen() if result == QDialog.DialogCode.Accepted else None
+            if target is not None:
+                self._ask_how(target.id, target.name)
+
+        chooser.finished.connect(finished)
+        self._show_dialog(chooser)
+        chooser.field.setFocus()
+
+    def _ask_how(self, cust_id: str, name: str) -> None:
+        ws = self.ws
         self.tasks.run(
             lambda: ws.start_choices(cust_id),
             lambda choices: self._new_conversation_dialog(cust_id, name, choices),

@@ -17,7 +17,7 @@ __all__ = ["PaneFitter"]
 
 SIDE_MINIMUM = 48
 # Comfortable widths in average characters: found by looking at the screenshots.
-VIEWS_CHARS, INBOX_CHARS, CONVERSATION_CHARS, CUSTOMER_CHARS = 17, 38, 52, 28
+VIEWS_CHARS, INBOX_CHARS, CONVERSATION_CHARS, CUSTOMER_CHARS = 20, 44, 52, 28
 
 
 class PaneFitter(QObject):
@@ -34,6 +34,9 @@ class PaneFitter(QObject):
     ) -> None:
         super().__init__(split)
         self.split = split
+        #: Widths in px the agent chose by dragging (layout_memory), by pane; within reason
+        #: they replace the comfortable width.
+        self.preferred: dict[int, int] = {}
         self._pending = QTimer(self)
         self._pending.setSingleShot(True)
         self._pending.setInterval(0)
@@ -66,7 +69,11 @@ class PaneFitter(QObject):
             id(self.customer): CUSTOMER_CHARS,
         }[id(pane)]
         hint = pane.minimumSizeHint().width() if pane in (self.inbox, self.conversation) else 0
-        return max(chars * self._char(), hint)
+        want = chars * self._char()
+        chosen = self.preferred.get(id(pane))
+        if chosen is not None:  # the agent's width, but never below a third of comfortable
+            want = max(chosen, want // 3)
+        return max(want, hint)
 
     def fit(self, width: int | None = None) -> None:
         """Choose which side panes show and give each its share of ``width``."""

@@ -13,7 +13,7 @@ from html import escape
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import Qt as QtGuiNamespace
-from PySide6.QtWidgets import QLabel, QWidget
+from PySide6.QtWidgets import QFormLayout, QLabel, QWidget
 
 
 class PlainLabel(QLabel):
@@ -34,3 +34,27 @@ def plain_tip(text: str) -> str:
     if QtGuiNamespace.mightBeRichText(text):  # escaped, and still wrapping at spaces
         return f'<p style="white-space:pre-wrap">{escape(text, quote=False)}</p>'
     return text
+
+
+def form_row(form: QFormLayout, text: str, field: QWidget) -> PlainLabel:
+    """``form.addRow(text, field)`` with a plain label (QFormLayout's own would be AutoText),
+    the field as its buddy so the mnemonic works."""
+    parent = form.parentWidget()
+    label = PlainLabel(text, parent)
+    label.setBuddy(field)
+    form.addRow(label, field)
+    return label
+
+
+def confirm(parent: QWidget, title: str, question: str) -> bool:
+    """Yes/No, No by default, with ``question`` shown literally (``QMessageBox.question`` is
+    AutoText: a macro titled ``<img src=…>`` rendered as an image in its delete prompt)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    box = QMessageBox(QMessageBox.Icon.Question, title, question, parent=parent)
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.setStandardButtons(QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+    box.setDefaultButton(QMessageBox.StandardButton.No)
+    box.setAccessibleName(title)
+    box.setAccessibleDescription(question)
+    return box.exec() == QMessageBox.StandardButton.Yes

@@ -1,4 +1,5 @@
-"""Quality review in the window: Ctrl+Alt+R reviews the open conversation, Ctrl+Alt+U edits
+"""Quality review in the window: Ctrl+Alt+R reviews the open conversation (and, on a reviewed
+one, Alt+D in the dialog deletes the review after a confirmation), Ctrl+Alt+U edits
 the rubric (supervisors and administrators), Ctrl+Alt+M lists "My reviews" (an agent's own,
 read from the server).
 
@@ -27,15 +28,21 @@ if TYPE_CHECKING:
 
 __all__ = ["QaDesk"]
 
-_MINE = {MutationType.QA_REVIEW_SAVE.value, MutationType.QA_RUBRIC_SAVE.value}
+_MINE = {
+    MutationType.QA_REVIEW_SAVE.value,
+    MutationType.QA_RUBRIC_SAVE.value,
+    MutationType.QA_REVIEW_DELETE.value,
+}
 
 
 class QaDesk(QObject):
     """Signals: ``review_saved(str)`` — this review id was queued; ``rubric_saved(str)`` — this
     rubric version id was queued; ``reviews_shown(int)`` — "My reviews" opened with this many;
-    ``detail_shown(str)`` — this review's scores and comments are shown."""
+    ``detail_shown(str)`` — this review's scores and comments are shown; ``review_deleted(str)``
+    — deleting this review was queued."""
 
     review_saved = Signal(str)
+    review_deleted = Signal(str)
     rubric_saved = Signal(str)
     reviews_shown = Signal(int)
     detail_shown = Signal(str)
@@ -143,8 +150,26 @@ class QaDesk(QObject):
                 self._failed,
             )
 
+        def delete(reason: str) -> None:
+            if existing is not None:
+                self._delete_review(existing.id, reason)
+
         dialog.accepted.connect(accepted)
+        dialog.delete_requested.connect(delete)
         self._show(dialog)
+
+    def _delete_review(self, review_id: str, reason: str) -> None:
+        """Through the outbox (offline too): gone from this desk at once; a refusal brings it
+        back and is shown and announced."""
+        qa = self.qa
+
+        def done(_changes: object) -> None:
+            text = _("Review deleted.")
+            self.window.notice_label.setText(text)
+            self.window.say(text)
+            self.review_deleted.emit(review_id)
+
+        self.window.tasks.write(lambda: qa.delete_review(review_id, reason), done, self._failed)
 
     # --- Ctrl+Alt+U: the rubric ------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from PySide6.QtCore import QObject, Signal, SignalInstance
 from PySide6.QtGui import QAccessible
 
 from csdesk import settings as opts
-from csdesk.i18n import _
+from csdesk.i18n import _, ngettext
 from csdesk.settings import Settings
 from csdesk.speech import (
     SpeechService,
@@ -132,6 +132,9 @@ class Speaker(QObject):
 
     queued = Signal(str)
     status_changed = Signal(object)
+    #: A sentence for the agent: a message's language has no voice installed, so it is read
+    #: with the agent's own voice (``SpeechService.speak(language=…)``).
+    voice_notice = Signal(str)
 
     def __init__(
         self,
@@ -173,7 +176,10 @@ class Speaker(QObject):
     def status_text(self) -> str:
         status = self.service.status
         if status.state is SpeechState.AVAILABLE:
-            return _("Speech is available ({n} voices).").format(n=len(self.voices()))
+            count = len(self.voices())
+            return ngettext(
+                "Speech is available ({n} voice).", "Speech is available ({n} voices).", count
+            ).format(n=count)
         if status.state is SpeechState.STARTING:
             return _("Speech is starting…")
         return status.reason or _("Speech is unavailable.")
@@ -188,17 +194,30 @@ class Speaker(QObject):
 
     # --- speaking ----------------------------------------------------------------------------
 
-    def _queue(self, text: str, *, priority: bool = False) -> bool:
-        utterance: Utterance | None = self.service.speak(text, priority=priority)
+    def _queue(self, text: str, *, priority: bool = False, language: str | None = None) -> bool:
+        utterance: Utterance | None = self.service.speak(text, priority=priority, language=language)
         if utterance is None:
             return False
+        if utterance.voice_missing and language:
+            self.voice_notice.emit(
+                _("No voice for language {language} is installed; read with your voice.").format(
+                    language=language
+                )
+            )
         self.queued.emit(utterance.text)
         return True
 
     def _shape(self, text: str) -> str:
         return brief(text) if self.options.brief else text
 
-    def automatic(self, kind: SpeechEventKind, text: str, *, assigned_to_me: bool = False) -> bool:
+    def automatic(
+        self,
+        kind: SpeechEventKind,
+        text: str,
+        *,
+        assigned_to_me: bool = False,
+        language: str | None = None,
+    ) -> bool:
         """News the agent did not ask for (a new message, an SLA warning); True if queued."""
         if not self.options.enabled:
             return False
@@ -210,7 +229,9 @@ class Speaker(QObject):
             on_demand=False,
         ):
             return False
-        return self._queue(self._shape(text), priority=kind is SpeechEventKind.SLA_WARNING)
+        return self._queue(
+            self._shape(text), priority=kind is SpeechEventKind.SLA_WARNING, language=language
+        )
 
     def announcement(self, text: str, *, assertive: bool = False) -> bool:
         """What the window tells a screen reader; spoken too when no screen reader speaks it
@@ -221,12 +242,23 @@ class Speaker(QObject):
             return False
         return self._queue(self._shape(text), priority=assertive)
 
-    def on_demand(self, text: str) -> bool:
+    def on_demand(self, text: str, *, language: str | None = None) -> bool:
         """The agent asked ("read aloud"): say it now, whatever the preferences (a paused
-        voice resumes: asking to hear something is asking for the voice back)."""
+        voice resumes: asking to hear something is asking for the voice back); ``language``:
+        the text's, read by that language's voice."""
         self.service.interrupt()
         self.service.resume()
-        return self._queue(text, priority=True)
+        return self._queue(text, priority=True, language=language)
+
+    # Translation (issue 13): a message in its language's voice, then its translation in
+    # the agent's.
+    def on_demand_parts(self, parts: list[tuple[str, str | None]]) -> bool:
+        """Like :meth:`on_demand` for several texts, each ``(text, language)`` read in turn by
+        its language's voice; True if any was queued."""
+        self.service.interrupt()
+        self.service.resume()
+        queued = [self._queue(text, priority=True, language=lang) for text, lang in parts]
+        return any(queued)
 
     def stop(self) -> None:
         """Silence and forget what was waiting; a pause ends too, so the next thing the agent

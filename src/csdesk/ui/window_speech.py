@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Qt
 
 from csdesk.app.inbox import Sort, View
+from csdesk.app.present import MessageTexts
 from csdesk.i18n import _, ngettext
 from csdesk.protocol import Entity
 from csdesk.speech import SpeechState, SpeechStatus
 from csdesk.speech.policy import SpeechEventKind, inbound_announcement, sla_announcement
 from csdesk.sync.events import ChangeSet
+from csdesk.ui.models.thread_model import MESSAGE_ROLE, TEXTS_ROLE
 from csdesk.ui.speech_bridge import Speaker
 
 if TYPE_CHECKING:
@@ -33,7 +35,7 @@ MAX_AT_ONCE = 3
 #: Messages older than the window (minus this slack for clock skew) are backlog, not news.
 CLOCK_SLACK = timedelta(seconds=30)
 
-Inbound = tuple[str, str, bool]  # message id, sentence, assigned to me
+Inbound = tuple[str, str, bool, str | None]  # message id, sentence, assigned to me, language
 Due = tuple[str, str, datetime]  # conversation id, customer, due time
 
 
@@ -58,6 +60,7 @@ class WindowSpeech(QObject):
         self._sla_stage: dict[str, str] = {}
         window.bridge.changes.connect(self.on_changes)
         speaker.status_changed.connect(self._status_changed)
+        speaker.voice_notice.connect(self._voice_notice)
         if speaker.status.state is SpeechState.UNAVAILABLE:  # it failed before we were here
             self._status_changed(speaker.status)
 
@@ -70,6 +73,11 @@ class WindowSpeech(QObject):
         if status.reason not in before:
             label.setText(f"{before} · {status.reason}" if before else status.reason)
         self.window.say(status.reason, speak=False)
+
+    def _voice_notice(self, text: str) -> None:
+        """No voice for a message's language: in the status bar and announced, not spoken."""
+        self.window.notice_label.setText(text)
+        self.window.say(text, speak=False)
 
     def shape(self, text: str) -> str:
         """The announcement as the agent's verbosity wants it."""
@@ -106,7 +114,7 @@ class WindowSpeech(QObject):
                         and msg.created_at >= since
                     ):
                         text = inbound_announcement(msg.channel, msg.author_name, msg.body_text)
-                        news.append((msg.id, text, conv.assignee_id == ws.me.id))
+                        news.append((msg.id, text, conv.assignee_id == ws.me.id, msg.language))
             return news
 
         self.window.tasks.run(work, lambda news: self.speak_inbound(news, batch))
@@ -114,12 +122,14 @@ class WindowSpeech(QObject):
     def speak_inbound(self, news: list[Inbound], looked_at: Iterable[str] = ()) -> None:
         self.looked_at.update(looked_at)
         fresh = [item for item in news if item[0] not in self.seen_messages]
-        self.seen_messages.update(mid for mid, _t, _m in fresh)
+        self.seen_messages.update(item[0] for item in fresh)
         said = 0
-        for _mid, text, mine in fresh:
+        for _mid, text, mine, language in fresh:
             if said == MAX_AT_ONCE:
                 break
-            if self.speaker.automatic(SpeechEventKind.INBOUND_MESSAGE, text, assigned_to_me=mine):
+            if self.speaker.automatic(
+                SpeechEventKind.INBOUND_MESSAGE, text, assigned_to_me=mine, language=language
+            ):
                 said += 1
         rest = len(fresh) - MAX_AT_ONCE
         if said == MAX_AT_ONCE and rest > 0:
@@ -179,5 +189,14 @@ class WindowSpeech(QObject):
         if not text:
             self.window.say(_("No message is selected."), speak=False)
             return
-        if not self.speaker.on_demand(str(text)):
+        view = index.data(MESSAGE_ROLE)
+        language = getattr(view, "language", None)
+        texts = index.data(TEXTS_ROLE)
+        if isinstance(texts, MessageTexts) and texts.translation:
+            # The message in its language's voice, its translation in the agent's (issue 13).
+            parts = [(texts.sentence, language), (texts.translation, texts.translation_language)]
+            if not self.speaker.on_demand_parts(parts):
+                self.window.say(self.speaker.status_text(), speak=False)
+            return
+        if not self.speaker.on_demand(str(text), language=language):
             self.window.say(self.speaker.status_text(), speak=False)

@@ -615,3 +615,55 @@ def test_without_idle_the_mailbox_is_polled(
         proc.stop()
         dovecot.stop()
     assert "Traceback" not in (tmp_path / "server.log").read_text()
+
+
+def test_a_conversation_started_by_email_reaches_smtp_and_the_answer_comes_back(
+    desk: MailDesk,
+) -> None:
+    """The shop writes first by email (conversation.start): the mail leaves through SMTP to
+    the customer's verified address with the conversation's token in the subject, and the
+    customer's answer files into that conversation, not a new one."""
+    from tests.server.outreach import seed
+
+    address = f"start-{uuid.uuid4().hex[:8]}@customer.example"
+    state = state_for(desk.db_url, desk.data_dir)
+    try:
+        with state.writes() as s:
+            cid = seed.customer(s, "Ines Start", kinds=(("email", address, True),))
+            s.commit()
+    finally:
+        state.engine.dispose()
+    conv_id, message_id = new_id(), new_id()
+    (result,) = desk.agent.push(
+        (
+            "conversation.start",
+            {
+                "conversation_id": conv_id,
+                "message_id": message_id,
+                "customer_id": cid,
+                "channel": "email",
+                "subject": "Your order 1042 is delayed",
+                "body_text": "Your parcel leaves the warehouse on Monday.\nAnna",
+            },
+        )
+    )
+    assert result["status"] == "applied", result
+    (got,) = desk.smtp.wait(1)
+    assert got.rcpt_tos == [address]
+    sent = got.message
+    token = conversation_token(conv_id)
+    assert sent["Subject"] == f"Your order 1042 is delayed [#{token}]"
+    assert sent["From"] == FROM and sent["To"] == address
+    assert sent["Message-ID"] == f"<{message_id}@{DOMAIN}>"
+    assert "In-Reply-To" not in sent  # nothing to answer: the shop wrote first
+    body = sent.get_body(("plain",))
+    assert body is not None and "leaves the warehouse on Monday" in body.get_content()
+    desk.wait_status(message_id, "sent")
+
+    answer = mid()
+    desk.deliver(
+        mail(answer, f"Re: Your order 1042 is delayed [#{token}]", body="Thank you!",
+             sender=f"Ines <{address}>", headers=f"In-Reply-To: {sent['Message-ID']}\r\n",
+             ahead=1)
+    )  # fmt: skip
+    assert desk.wait_message(answer)["conversation_id"] == conv_id

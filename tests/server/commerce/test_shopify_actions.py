@@ -98,8 +98,26 @@ def test_return_resend_address_and_note(shop: Harness) -> None:
     draft = shop.fake.drafts[0]["input"]
     assert draft["lineItems"][0]["quantity"] == 1 and draft["appliedDiscount"]["value"] == 100.0
     assert _action(shop, note).status == "done"
-    assert shop.fake.extra[oid]["note"] == "Customer called twice"
+    assert shop.fake.extra[oid]["note"] == f"Customer called twice [csdesk {note}]"
     assert shop.fake.violations == []
+
+
+def test_a_note_sent_again_after_a_lost_answer_is_not_added_twice(shop: Harness) -> None:
+    """The store wrote the note but its answer was lost: the retry finds the action's marker
+    in the order's note and adds nothing."""
+    oid, order, _lines = _imported(shop, fulfilled=False)
+    note = _act(shop, order, OrderActionKind.NOTE, {"note": "Wants gift wrap"})
+    shop.runtime.sender.run_once()
+    assert _action(shop, note).status == OrderActionStatus.DONE.value
+    with shop.state.writes() as s:  # as if the answer had been lost: sent once more
+        again = s.get(m.OrderAction, note)
+        assert again is not None
+        again.status, again.next_attempt_at = OrderActionStatus.SENDING.value, None
+        s.commit()
+    assert shop.runtime.sender.run_once() == 1
+    row = _action(shop, note)
+    assert row.status == OrderActionStatus.DONE.value and "already" in row.detail
+    assert shop.fake.extra[oid]["note"].count("Wants gift wrap") == 1
 
 
 def test_an_unreachable_store_is_retried_with_backoff(shop: Harness) -> None:

@@ -138,6 +138,18 @@ def test_add_a_private_note(woo: FakeWooCommerce, store: WooCommerceStore, order
         store.add_note("41", "  ")
 
 
+def test_a_note_retried_with_its_key_is_written_once(
+    woo: FakeWooCommerce, store: WooCommerceStore, order: dict
+) -> None:
+    key = "6f1c2d3e-4b5a-4c6d-8e9f-0a1b2c3d4e5f"
+    first = store.add_note("41", "Gift wrap, please", idempotency_key=key)
+    again = store.add_note("41", "Gift wrap, please", idempotency_key=key)
+    [note] = woo.notes[41]
+    assert note["note"] == f"Gift wrap, please\n[csdesk {key}]"
+    assert first.external_id == again.external_id == str(note["id"])
+    assert "already" in again.detail
+
+
 def test_cancel_sets_the_status_and_notes_the_reason(
     woo: FakeWooCommerce, store: WooCommerceStore, order: dict
 ) -> None:

@@ -237,9 +237,22 @@ def test_supervisors_see_the_board_and_message_agents(
     ann = Raw.signed_in(floor_server, shared_users["ann"])
     changes, _ = ann.pull_all()
     got = [c["data"] for c in changes if c["entity"] == Entity.FLOOR_MESSAGE and c["id"] == mid]
-    assert (
-        got and got[0]["body"] == "Take chat 4" and got[0]["to_user_id"] == shared_users["ann"].id
-    )
+    # The feed is the whole realm's: it says a message is for ann, never its words.
+    assert got and got[0]["to_user_id"] == shared_users["ann"].id
+    assert got[0]["body"] == "" and got[0]["from_name"] == ""
+    bob = Raw.signed_in(floor_server, shared_users["bob"])
+    changes, _ = bob.pull_all()
+    assert all("Take chat 4" not in str(c["data"]) for c in changes)
+    snap = bob.get(f"/api/v1/entities/floor_message/{mid}").json()
+    assert "Take chat 4" not in str(snap)
+    # Ann's desk reads the words of her own messages; bob asking for hers gets nothing.
+    words = ann.get("/api/v1/floor/messages", params={"ids": f"{mid},nonexistent"}).json()
+    assert [(x["id"], x["body"], x["from_user_id"]) for x in words["messages"]] == [
+        (mid, "Take chat 4", shared_users[who].id)
+    ]
+    assert bob.get("/api/v1/floor/messages", params={"ids": mid}).json() == {"messages": []}
+    many = ",".join(new_id() for _ in range(101))
+    assert ann.get("/api/v1/floor/messages", params={"ids": many}).status_code == 422
     tia = Raw.signed_in(floor_server, shared_users["tia"])
     changes, _ = tia.pull_all()
     assert mid not in {c["id"] for c in changes}  # the sandbox never sees production's

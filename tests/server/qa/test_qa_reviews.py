@@ -258,3 +258,28 @@ def test_two_supervisors_saving_a_rubric_make_consecutive_versions_one_active(
             if r["family"] == family]  # fmt: skip
     assert sorted(r["version"] for r in rows) == [1, 2, 3, 4, 5, 6, 7]
     assert [r["version"] for r in rows if r["active"]] == [7]
+
+
+def test_the_agent_hears_of_a_new_review_once(
+    live: ServerProcess, who: dict[str, Raw], ids: dict[str, str]
+) -> None:
+    """A new review reaches the reviewed agent's desk as a floor message (shown and announced
+    there); an edit of the review tells nothing new, and nobody else gets it."""
+    from csdesk.server.floor.notices import notice_id
+
+    rid = rubric(who["sue"])
+    conv, _ = handled_conversation(live.db_url, who["sue"], ids["ann"])
+    args = review_args(conv, rid)
+    ok(who["sue"].push(("qa.review.save", args)))
+    ok(who["sue"].push(("qa.review.save", {**args, "comment": "Edited."})))
+    notice = notice_id(f"qa-review:{args['review_id']}")
+    changes, _ = who["ann"].pull_all()
+    mine = [c for c in changes if c["entity"] == "floor_message" and c["id"] == notice]
+    assert len(mine) == 1 and mine[0]["data"]["body"] == ""  # the score is not the realm's
+    words = who["ann"].get("/api/v1/floor/messages", params={"ids": notice}).json()["messages"]
+    [told] = words
+    assert told["from_user_id"] == ids["sue"]
+    assert "reviewed your conversation" in told["body"] and "62.5 %" in told["body"]
+    assert who["bob"].get("/api/v1/floor/messages", params={"ids": notice}).json() == {
+        "messages": []
+    }

@@ -24,6 +24,7 @@ from csdesk.domain import attachment_limits as limits
 from csdesk.protocol import RejectCode
 from csdesk.server.attachments import links, records
 from csdesk.server.attachments.upload import clean_filename
+from csdesk.server.refusals import Param
 
 if TYPE_CHECKING:
     from csdesk.server.state import ServerState
@@ -47,10 +48,10 @@ class AttachmentRef(BaseModel):
     size: int = Field(default=0, ge=0)
 
 
-def _reject(message: str) -> Reject:
+def _reject(code: RejectCode, message: str, **params: Param) -> Reject:
     from csdesk.server.sync.mutations import Reject
 
-    return Reject(RejectCode.INVALID, message)
+    return Reject(code, message, **params)
 
 
 def resolve(
@@ -69,20 +70,32 @@ def resolve(
         return []
     state = links.state_of(session)
     if state is None:
-        raise _reject("This server cannot take files on replies (no file store).")
+        raise _reject(
+            RejectCode.INVALID, "This server cannot take files on replies (no file store)."
+        )
     out: list[dict[str, Any]] = []
     infos: list[limits.FileInfo] = []
     for ref in refs:
         name = clean_filename(ref.filename)  # the desk's name reaches MIME headers and APIs
         if not name:
-            raise _reject(f"The file name {ref.filename!r} cannot be used; rename the file.")
+            raise _reject(
+                RejectCode.INVALID,
+                "The file name {name} cannot be used; rename the file.",
+                name=repr(ref.filename),
+            )
         path = state.attachments.path(ref.sha256)
         if path is None:
             raise _reject(
-                f"The file {ref.filename!r} is not on the server; the desk will upload it again."
+                RejectCode.INVALID,
+                "The file {name} is not on the server; the desk will upload it again.",
+                name=repr(ref.filename),
             )
         if not records.use(session, user_id, realm, ref.sha256):
-            raise _reject(f"The file {ref.filename!r} is not among your uploads; attach it again.")
+            raise _reject(
+                RejectCode.INVALID,
+                "The file {name} is not among your uploads; attach it again.",
+                name=repr(ref.filename),
+            )
         size = path.stat().st_size  # the stored truth, not what the desk said
         infos.append(limits.FileInfo(name, size, ref.content_type))
         out.append(
@@ -98,23 +111,40 @@ def resolve(
         )
     refusal = limits.check(channel, infos, note=note)
     if refusal is not None:
-        raise _reject(describe(refusal, channel))
+        raise describe(refusal, channel)
     return out
 
 
-def describe(refusal: limits.Refusal, channel: str) -> str:
+def describe(refusal: limits.Refusal, channel: str) -> Reject:
     """The refusal as a sentence for the agent (the desk says the same in its own words)."""
     p = limits.Problem
+    bad = RejectCode.INVALID
     if refusal.problem == p.NO_FILES_HERE:
-        return f"Files cannot be sent on {channel}."
+        return _reject(bad, "Files cannot be sent on {channel}.", channel=channel)
     if refusal.problem == p.TOO_MANY:
-        return f"At most {refusal.limit} files can be sent on {channel}."
+        return _reject(
+            bad,
+            "At most {limit} files can be sent on {channel}.",
+            limit=refusal.limit,
+            channel=channel,
+        )
     if refusal.problem == p.EMPTY:
-        return f"The file {refusal.name!r} is empty."
+        return _reject(bad, "The file {name} is empty.", name=repr(refusal.name))
     size = limits.human_size(refusal.limit)
     if refusal.problem == p.TOTAL_TOO_BIG:
-        return f"All files together may be at most {size} on {channel}."
-    return f"The file {refusal.name!r} is over the {size} {channel} allows."
+        return _reject(
+            bad,
+            "All files together may be at most {size} on {channel}.",
+            size=size,
+            channel=channel,
+        )
+    return _reject(
+        bad,
+        "The file {name} is over the {size} {channel} allows.",
+        name=repr(refusal.name),
+        size=size,
+        channel=channel,
+    )
 
 
 @dataclass(frozen=True, slots=True)

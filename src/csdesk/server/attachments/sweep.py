@@ -97,6 +97,9 @@ class UploadSweeper(LoopWorker):
 
     task_name = "csdesk-upload-sweep"
     round_name = "upload sweep"
+    #: Due by the clock alone: a commit gives it nothing to do.
+    wakes_on_commit = False
+    min_gap_seconds = 0.0  # its own clock (``upload_sweep_seconds``) paces it
 
     def __init__(self, state: ServerState) -> None:
         interval = max(0.05, float(state.config.upload_sweep_seconds))

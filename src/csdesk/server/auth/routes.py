@@ -30,6 +30,13 @@ class LoginOut(BaseModel):
     token: str
     expires_at: datetime
     user: UserOut
+    #: Where customers reach this server's public pages (knowledge-base articles, surveys):
+    #: the desk builds links for customers from it, not from the address it talks to.
+    public_base_url: str
+
+
+class MeOut(UserOut):
+    public_base_url: str
 
 
 def client_address(request: Request) -> str:
@@ -91,7 +98,12 @@ async def login(body: LoginIn, request: Request, state: State) -> LoginOut:
         raise ApiError(503, "busy", str(exc), headers={"Retry-After": "1"}) from None
     except auth.LoginError as exc:
         raise ApiError(401, "wrong_credentials", str(exc)) from None
-    return LoginOut(token=issued.token, expires_at=issued.expires_at, user=user_out(issued.user))
+    return LoginOut(
+        token=issued.token,
+        expires_at=issued.expires_at,
+        user=user_out(issued.user),
+        public_base_url=state.config.public_base_url.rstrip("/"),
+    )
 
 
 @router.post("/logout", status_code=204, responses={401: {}})
@@ -104,6 +116,8 @@ def logout(request: Request, state: State, token: Token, _user: CurrentUser) -> 
     signed_out(state, getattr(request.app.state, "desks_seen", None), _user.id)
 
 
-@router.get("/me", response_model=UserOut, responses={401: {}})
-def me(user: CurrentUser) -> UserOut:
-    return user_out(user)
+@router.get("/me", response_model=MeOut, responses={401: {}})
+def me(user: CurrentUser, state: State) -> MeOut:
+    return MeOut(
+        **user_out(user).model_dump(), public_base_url=state.config.public_base_url.rstrip("/")
+    )

@@ -21,6 +21,7 @@ from csdesk.domain.calls import callback_problem
 from csdesk.domain.enums import IdentityKind, Role
 from csdesk.protocol import MutationType, RejectCode
 from csdesk.server.deps import realm_of
+from csdesk.server.refusals import Param
 from csdesk.storage import audit
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
@@ -32,10 +33,10 @@ if TYPE_CHECKING:
 FROM_WRAP_UP = "callback.from_wrap_up"
 
 
-def _reject(code: RejectCode, message: str) -> Reject:
+def _reject(code: RejectCode, message: str, **params: Param) -> Reject:
     from csdesk.server.sync.mutations import Reject
 
-    return Reject(code, message)
+    return Reject(code, message, **params)
 
 
 class _Args(BaseModel):
@@ -94,14 +95,26 @@ def _assignee(session: Session, user: m.User, assignee_id: str | None, realm: st
         raise _reject(RejectCode.NOT_FOUND, "That teammate does not exist or is disabled.")
     if not can_read(target.role, realm):
         raise _reject(
-            RejectCode.ASSIGNEE_CANNOT_READ, f"{target.display_name} cannot see this customer."
+            RejectCode.ASSIGNEE_CANNOT_READ,
+            "{name} cannot see this customer.",
+            name=target.display_name,
         )
     return target.id
 
 
-def _due_problem(at: datetime, now: datetime) -> str | None:
+def _due_problem(at: datetime, now: datetime) -> Reject | None:
+    """Why ``at`` cannot be the callback's time, one literal sentence per case."""
     problem = callback_problem(at, now)
-    return problem.replace("callback time", "callback's time") if problem else None
+    if problem is None:
+        return None
+    bad = RejectCode.INVALID
+    if "time zone" in problem:
+        return _reject(bad, "The callback's time needs a time zone.")
+    if "past" in problem:
+        return _reject(bad, "The callback's time is in the past.")
+    if "year" in problem:
+        return _reject(bad, "A callback can be scheduled at most a year ahead.")
+    return _reject(bad, "A scheduled callback needs the date and time to call back.")
 
 
 def customer_phone(session: Session, customer_id: str) -> str:
@@ -127,8 +140,9 @@ def _callback(session: Session, user: m.User, callback_id: str) -> m.Callback:
 def _open(session: Session, user: m.User, callback_id: str) -> m.Callback:
     cb = _callback(session, user, callback_id)
     if cb.status not in OPEN_STATUSES:
-        word = "made" if cb.status == CallbackStatus.DONE.value else "cancelled"
-        raise _reject(RejectCode.CONFLICT, f"This callback was already {word}.")
+        if cb.status == CallbackStatus.DONE.value:
+            raise _reject(RejectCode.CONFLICT, "This callback was already made.")
+        raise _reject(RejectCode.CONFLICT, "This callback was already cancelled.")
     return cb
 
 
@@ -147,7 +161,7 @@ def schedule(session: Session, user: m.User, a: ScheduleArgs) -> None:
             raise _reject(RejectCode.NOT_FOUND, "This conversation is not this customer's.")
     now = utcnow()
     if (problem := _due_problem(a.due_at, now)) is not None:
-        raise _reject(RejectCode.INVALID, problem)
+        raise problem
     phone = a.phone.strip() or customer_phone(session, cust.id)
     if phone and not is_dialable(phone):
         raise _reject(RejectCode.INVALID, "The number to call back must be in +4420… form.")
@@ -178,7 +192,7 @@ def update(session: Session, user: m.User, a: UpdateArgs) -> None:
         raise _reject(RejectCode.INVALID, "Nothing to change.")
     if a.due_at is not None:
         if (problem := _due_problem(a.due_at, utcnow())) is not None:
-            raise _reject(RejectCode.INVALID, problem)
+            raise problem
         cb.due_at = a.due_at
         # Another time: it waits again, and comes due (and is announced) then.
         cb.status = CallbackStatus.SCHEDULED.value
@@ -212,7 +226,8 @@ def take(session: Session, user: m.User, a: CallbackArgs) -> None:
     if cb.assignee_id not in (None, user.id):
         raise _reject(
             RejectCode.ALREADY_ASSIGNED,
-            f"{_name(session, cb.assignee_id)} has already taken this callback.",
+            "{name} has already taken this callback.",
+            name=_name(session, cb.assignee_id),
         )
     before = _snapshot(cb)
     changed = cb.assignee_id is None
@@ -232,7 +247,8 @@ def mark_done(session: Session, user: m.User, callback_id: str, call_id: str) ->
     if cb.assignee_id not in (None, user.id):
         raise _reject(
             RejectCode.ALREADY_ASSIGNED,
-            f"{_name(session, cb.assignee_id)} has this callback.",
+            "{name} has this callback.",
+            name=_name(session, cb.assignee_id),
         )
     before = _snapshot(cb)
     cb.assignee_id = user.id

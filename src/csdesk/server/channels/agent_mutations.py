@@ -24,6 +24,7 @@ from csdesk.server.channels.merge import (
 )
 from csdesk.server.channels.wa_window import free_text_refusal
 from csdesk.server.deps import realm_of
+from csdesk.server.refusals import Param
 from csdesk.storage import audit
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
@@ -32,10 +33,16 @@ if TYPE_CHECKING:
     from csdesk.server.sync.mutations import Reject
 
 
-def _reject(code: RejectCode, message: str) -> Reject:
+def _reject(code: RejectCode, message: str, **params: Param) -> Reject:
     from csdesk.server.sync.mutations import Reject
 
-    return Reject(code, message)
+    return Reject(code, message, **params)
+
+
+def _refused(exc: MergeRefused) -> Reject:
+    from csdesk.server.sync.mutations import Reject
+
+    return Reject.of(exc)
 
 
 class _Args(BaseModel):
@@ -75,14 +82,14 @@ def merge(session: Session, user: m.User, a: MergeArgs) -> None:
             session, user.id, realm_of(user), a.source_customer_id, a.target_customer_id
         )
     except MergeRefused as exc:
-        raise _reject(exc.code, exc.message) from None
+        raise _refused(exc) from None
 
 
 def unmerge(session: Session, user: m.User, a: UnmergeArgs) -> None:
     try:
         undo_merge(session, user.id, realm_of(user), a.customer_id)
     except MergeRefused as exc:
-        raise _reject(exc.code, exc.message) from None
+        raise _refused(exc) from None
 
 
 def link_customer(session: Session, user: m.User, a: LinkArgs) -> None:
@@ -91,7 +98,7 @@ def link_customer(session: Session, user: m.User, a: LinkArgs) -> None:
     try:
         link_conversation(session, user.id, realm_of(user), a.conversation_id, a.customer_id)
     except MergeRefused as exc:
-        raise _reject(exc.code, exc.message) from None
+        raise _refused(exc) from None
 
 
 def link_match(session: Session, user: m.User, a: LinkMatchArgs) -> None:
@@ -126,7 +133,7 @@ def link_match(session: Session, user: m.User, a: LinkMatchArgs) -> None:
             link_conversation(session, user.id, realm, conv.id, target.id)
             how = "linked"
     except MergeRefused as exc:
-        raise _reject(exc.code, exc.message) from None
+        raise _refused(exc) from None
     claim.linked_at = utcnow()
     audit.record(
         session,
@@ -148,7 +155,11 @@ def retry(session: Session, user: m.User, a: RetryArgs) -> None:
         raise _reject(RejectCode.INVALID, "Only a reply to the customer can be sent again.")
     current = DeliveryStatus(msg.delivery_status)
     if current != DeliveryStatus.FAILED:
-        raise _reject(RejectCode.CONFLICT, f"This message has not failed (it is {current.value}).")
+        raise _reject(
+            RejectCode.CONFLICT,
+            "This message has not failed (it is {status}).",
+            status=current.value,
+        )
     conv = session.get(m.Conversation, msg.conversation_id)
     if conv is None or conv.deleted_at is not None:
         raise _reject(RejectCode.DELETED, "This conversation was deleted by an administrator.")

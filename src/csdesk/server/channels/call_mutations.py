@@ -28,6 +28,7 @@ from csdesk.server.channels import calls
 from csdesk.server.channels import conversations as threads
 from csdesk.server.deps import realm_of
 from csdesk.server.kpis import reopens
+from csdesk.server.refusals import Param
 from csdesk.storage import audit
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
@@ -39,10 +40,10 @@ if TYPE_CHECKING:
 _OVERSEERS = frozenset({Role.SUPERVISOR.value, Role.ADMIN.value})
 
 
-def _reject(code: RejectCode, message: str) -> Reject:
+def _reject(code: RejectCode, message: str, **params: Param) -> Reject:
     from csdesk.server.sync.mutations import Reject
 
-    return Reject(code, message)
+    return Reject(code, message, **params)
 
 
 class _Args(BaseModel):
@@ -134,7 +135,8 @@ def take(session: Session, user: m.User, a: TakeArgs) -> None:
     if call.agent_id not in (None, user.id):
         raise _reject(
             RejectCode.ALREADY_ASSIGNED,
-            f"{_name(session, call.agent_id)} has already taken this call.",
+            "{name} has already taken this call.",
+            name=_name(session, call.agent_id),
         )
     if call.agent_id is None and (
         call.ended_at is not None or call.outcome != CallOutcome.RINGING.value
@@ -158,10 +160,14 @@ def wrap_up(session: Session, user: m.User, a: WrapUpArgs) -> None:
     call = _call(session, user, a.call_id)
     if call.agent_id != user.id and user.role not in _OVERSEERS:
         if call.agent_id is None:
-            message = "Nobody took this call; only a supervisor can wrap it up."
-        else:
-            message = f"Only {_name(session, call.agent_id)} or a supervisor can wrap up this call."
-        raise _reject(RejectCode.FORBIDDEN, message)
+            raise _reject(
+                RejectCode.FORBIDDEN, "Nobody took this call; only a supervisor can wrap it up."
+            )
+        raise _reject(
+            RejectCode.FORBIDDEN,
+            "Only {name} or a supervisor can wrap up this call.",
+            name=_name(session, call.agent_id),
+        )
     now = utcnow()
     callback = a.disposition == Disposition.CALLBACK_SCHEDULED
     if callback and (problem := callback_problem(a.callback_at, now)) is not None:

@@ -39,6 +39,7 @@ from csdesk.server.channels import conversations as threads
 from csdesk.server.channels.config_store import ChannelSettings, Provider
 from csdesk.server.channels.worker import LoopWorker
 from csdesk.server.deps import realm_of
+from csdesk.server.refusals import Param
 from csdesk.storage import audit
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
@@ -58,10 +59,10 @@ TIMEOUT: Final = 15.0
 _FINAL = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
 
 
-def _reject(code: RejectCode, message: str) -> Reject:
+def _reject(code: RejectCode, message: str, **params: Param) -> Reject:
     from csdesk.server.sync.mutations import Reject
 
-    return Reject(code, message)
+    return Reject(code, message, **params)
 
 
 class PlaceArgs(BaseModel):

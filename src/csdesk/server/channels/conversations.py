@@ -15,7 +15,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from csdesk.domain.enums import Channel, ConversationStatus, Priority
-from csdesk.domain.sla_targets import due_times
 from csdesk.server.channels.customers import new_id
 from csdesk.server.kpis import reopens
 from csdesk.storage import models as m
@@ -105,9 +104,11 @@ def open_new(
     language: str | None = None,
 ) -> m.Conversation:
     """A new open conversation with its SLA clocks started at ``at`` (targets from
-    ``domain.sla_targets``, the same the demo inbox is generated with)."""
+    the stored SLA policy on the shop's business calendar, ``server.sla.store``)."""
+    from csdesk.server.sla.store import due_times as policy_due_times
+
     priority = Priority.NORMAL
-    first_due, resolution_due = due_times(channel, priority, at)
+    first_due, resolution_due = policy_due_times(session, channel, priority, at)
     conv = m.Conversation(
         id=new_id(),
         realm=customer.realm,

@@ -88,7 +88,7 @@ _NEXT_ATTEMPTS = Bulk(
 )
 
 LEASE = timedelta(seconds=60)  # longer than the HTTP timeouts in ``senders``
-BATCH = 100
+BATCH = 300
 _PRUNE_EVERY = timedelta(minutes=10)
 _GONE = "message no longer queued"
 
@@ -96,8 +96,11 @@ _GONE = "message no longer queued"
 class Dispatcher(LoopWorker):
     task_name = "csdesk-dispatcher"
     round_name = "outbound dispatcher"
-    #: A reply still leaves within tens of milliseconds; a stream of pushes shares rounds.
-    min_gap_seconds = 0.02
+    #: A reply on a quiet server leaves at once; under a stream of pushes the commits of a
+    #: tenth of a second share one round (up to ``BATCH`` replies, one commit and one feed
+    #: append for those that fail): the dispatcher's CPU per reply fell by a sixth against
+    #: a round every 20 ms of 100 (issue 10).
+    min_gap_seconds = 0.1
 
     def __init__(
         self,
@@ -168,6 +171,15 @@ class Dispatcher(LoopWorker):
         out: dict[str, str] = {}
         if not message_ids:
             return out
+        # One look at each provider's connection for the whole round, not one per reply
+        # (the lookup takes a lock and reads the clock; a round takes milliseconds).
+        looked: dict[Provider, ChannelSettings | None] = {}
+
+        def lookup(provider: Provider) -> ChannelSettings | None:
+            if provider not in looked:
+                looked[provider] = self.lookup(provider)
+            return looked[provider]
+
         with self.state.reads() as s:
             msgs = s.scalars(select(m.Message).where(m.Message.id.in_(message_ids))).all()
             convs = {
@@ -193,7 +205,7 @@ class Dispatcher(LoopWorker):
                     )
                     continue
                 try:
-                    senders.plan(s, msg, conv, self.lookup, self.public_url)
+                    senders.plan(s, msg, conv, lookup, self.public_url)
                 except senders.NoProvider as exc:
                     if not self.state.config.simulate_customers_seconds:
                         out[msg.id] = str(exc)

@@ -140,6 +140,9 @@ class InboundMessage:
     report: DeliveryReport | None = None
     sender_warning: str | None = None
     fingerprint: str | None = None
+    #: The language the channel says the customer uses (a chat page's language), if any;
+    #: without it the language is detected from ``text`` (``server.languages.on_ingest``).
+    language: str | None = None
 
     def __post_init__(self) -> None:
         require_utc(self.sent_at, "sent_at")

@@ -47,6 +47,9 @@ from csdesk.server.channels import conversations as threads
 from csdesk.server.channels.email_reply import extract_token
 from csdesk.server.channels.email_report import DELIVERY_REPORT
 from csdesk.server.channels.inbound import Attachment, Handle, InboundMessage
+from csdesk.server.conversation_merge import follow as merged
+from csdesk.server.languages import on_ingest as languages
+from csdesk.server.routing import engine as routing
 from csdesk.server.surveys import digits as survey_digits
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
@@ -102,6 +105,8 @@ class IngestResult:
     created: bool  # False: a provider retry of a message already stored
     conversation_created: bool = False
     reopened: bool = False
+    #: The message put an existing conversation back to open (resolved, pending, snoozed).
+    woke: bool = False
 
 
 def attachment_meta(att: Attachment, sha256: str | None = None) -> dict[str, Any]:
@@ -147,6 +152,9 @@ def ingest_message(
             result = _ingest(
                 session, msg, realm, thread_hint, extra_handles, provider, shas, source_ref
             )
+            if result.created and (result.conversation_created or result.woke):
+                # The routing rules, in this transaction (docs/routing.md).
+                routing.on_arrival(session, result.conversation_id, result.message_id, utcnow())
             session.flush()
             return result
         except IntegrityError:
@@ -227,6 +235,8 @@ def _ingest(
         conv = threads.find_by_message(session, realm, msg.channel, hint.provider_ids)
         if conv is None and hint.conversation_token:
             conv = threads.find_by_token(session, realm, hint.conversation_token)
+        if conv is not None:  # a merged conversation's mail lands where it was merged into
+            conv = merged.follow(session, conv)
     customer: m.Customer | None
     if conv is not None:
         customer = session.get(m.Customer, conv.customer_id)
@@ -250,6 +260,7 @@ def _ingest(
         if survey_reply is not None:
             conv = session.get(m.Conversation, survey_reply[0].conversation_id)
             assert conv is not None
+            conv = merged.follow(session, conv)
         else:
             conv, conv_created = _conversation_for(session, customer, msg, hint, at)
 
@@ -286,16 +297,29 @@ def _ingest(
         fingerprint=msg.fingerprint,
     )
     session.add(message)
+    languages.apply(customer, conv, message, msg.text, msg.language)
     media_fetch.enqueue(session, message)  # provider media: downloaded in the background
+    was_open = conv.status == ConversationStatus.OPEN.value and not conv_created
     reopened = threads.record_inbound(
         conv, at, threads.preview_of(msg.text, names), is_auto=message.is_auto
     )
+    woke = not conv_created and not was_open and conv.status == ConversationStatus.OPEN.value
+    if not message.is_auto:  # the customer replied: conditional reminders are answered
+        from csdesk.server.scheduled.due import replied  # docs/scheduled-send.md
+
+        replied(session, conv.id, at)
     if survey_reply is not None:
         survey_digits.file(session, survey_reply[0], survey_reply[1], at, msg.channel.value)
-    if msg.channel in _ROUTED and msg.sender_handle is not None and handles and provider:
+    if (
+        msg.channel in _ROUTED
+        and msg.sender_handle is not None
+        and handles
+        and provider
+        and conv.channel == msg.channel.value  # merged in from another channel: keep its route
+    ):
         save_route(session, conv.id, provider, handles[0][0], msg.to[0] if msg.to else None)
     session.flush()
-    return IngestResult(customer.id, conv.id, message.id, True, conv_created, reopened)
+    return IngestResult(customer.id, conv.id, message.id, True, conv_created, reopened, woke)
 
 
 def _conversation_for(
@@ -311,9 +335,10 @@ def _conversation_for(
             session, customer.realm, msg.channel, [msg.thread.reply_to_provider_id]
         )
         if quoted is not None and quoted.customer_id == customer.id:
-            return quoted, False
+            return merged.follow(session, quoted), False
     if hint is None:
         recent = threads.latest(session, customer.id, msg.channel)
+        recent = merged.follow(session, recent) if recent is not None else None
         if recent is not None and (threads.continues(recent, at) or msg.is_auto):
             return recent, False
     conv = threads.open_new(

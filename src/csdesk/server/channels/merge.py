@@ -15,19 +15,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from csdesk.protocol import MutationType, RejectCode
+from csdesk.server.refusals import Refusal
 from csdesk.storage import audit
 from csdesk.storage import models as m
 
 _FILLED = ("email", "phone")
 
 
-class MergeRefused(Exception):
+class MergeRefused(Refusal):
     """The merge, undo or link is not possible; ``message`` is shown to the agent."""
-
-    def __init__(self, code: RejectCode, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 def _customer(session: Session, realm: str, customer_id: str) -> m.Customer:
@@ -40,7 +36,7 @@ def _customer(session: Session, realm: str, customer_id: str) -> m.Customer:
 def _live(cust: m.Customer) -> m.Customer:
     if cust.merged_into_id is not None:
         raise MergeRefused(
-            RejectCode.DELETED, f"{cust.name} was already merged into another profile."
+            RejectCode.DELETED, "{name} was already merged into another profile.", name=cust.name
         )
     return cust
 
@@ -97,12 +93,15 @@ def undo_merge(session: Session, actor_id: str | None, realm: str, source_id: st
     """Restore ``source`` with what its latest merge moved (and is still on the survivor)."""
     source = _customer(session, realm, source_id)
     if source.merged_into_id is None:
-        raise MergeRefused(RejectCode.CONFLICT, f"{source.name} is not merged into anyone.")
+        raise MergeRefused(
+            RejectCode.CONFLICT, "{name} is not merged into anyone.", name=source.name
+        )
     target = _customer(session, realm, source.merged_into_id)
     if target.merged_into_id is not None:
         raise MergeRefused(
             RejectCode.CONFLICT,
-            f"{target.name} was itself merged into another profile since; undo that merge first.",
+            "{name} was itself merged into another profile since; undo that merge first.",
+            name=target.name,
         )
     entry = session.scalars(
         select(m.AuditEntry)

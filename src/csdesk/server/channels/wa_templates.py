@@ -34,6 +34,7 @@ from csdesk.protocol import RejectCode
 from csdesk.server.channels import meta
 from csdesk.server.channels.config_store import ChannelSettings, Provider
 from csdesk.server.channels.outbound import OutboundRequest, decode_json_object, join_url
+from csdesk.server.refusals import Refusal
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
 
@@ -58,13 +59,8 @@ class TemplateFetchError(Exception):
     """The list could not be fetched; the message is meant for the agent or administrator."""
 
 
-class TemplateRefused(Exception):
+class TemplateRefused(Refusal):
     """A template send Meta would refuse; ``code`` is the push rejection code."""
-
-    def __init__(self, code: RejectCode, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,15 +306,19 @@ def check(session: Session, choice: TemplateSend) -> str:
     if template is None:
         raise TemplateRefused(
             RejectCode.NOT_FOUND,
-            f"The WhatsApp template {choice.name!r} ({choice.language}) is not approved "
-            "for this account or no longer exists.",
+            "The WhatsApp template {name} ({language}) is not approved for this account or no "
+            "longer exists.",
+            name=repr(choice.name),
+            language=choice.language,
         )
     wanted = template.parameter_count
     if len(choice.parameters) != wanted:
         raise TemplateRefused(
             RejectCode.INVALID,
-            f"The template {choice.name!r} takes {wanted} parameters; "
-            f"{len(choice.parameters)} were given.",
+            "The template {name} takes {wanted} parameters; {given} were given.",
+            name=repr(choice.name),
+            wanted=wanted,
+            given=len(choice.parameters),
         )
     if any(not p.strip() for p in choice.parameters):
         raise TemplateRefused(RejectCode.INVALID, "Every template parameter must be filled in.")

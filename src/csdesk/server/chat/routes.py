@@ -26,13 +26,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from csdesk.domain.enums import DeliveryStatus
 from csdesk.protocol import API_PREFIX
 from csdesk.resources import resource_path
+from csdesk.server import catalogues
 from csdesk.server.channels import claims
 from csdesk.server.channels.config_store import Provider
 from csdesk.server.channels.guard import RateLimiter, read_body
 from csdesk.server.channels.ingest import IngestResult
 from csdesk.server.channels.runtime import runtime_of
 from csdesk.server.channels.vault import VaultError
-from csdesk.server.chat import hours, service, typing_board, visitors
+from csdesk.server.chat import hours, service, texts, typing_board, visitors
 from csdesk.server.deps import CurrentUser, State
 from csdesk.server.errors import ApiError
 from csdesk.server.presence.service import visible_conversation
@@ -168,6 +169,35 @@ def widget_css() -> FileResponse:
     return _file("widget.css", "text/css; charset=utf-8")
 
 
+#: The widget's words change only with a new release (catalogues are read at start).
+STRINGS_MAX_AGE = 3600
+
+
+@router.get(
+    "/chat/strings",
+    responses={
+        200: {"description": "``{language, dir, strings}``: the widget's words"},
+        304: {"description": "the ETag given in If-None-Match is current"},
+    },
+)
+def widget_strings(
+    request: Request, lang: Annotated[str, Query(description="a language tag")] = "en"
+) -> Response:
+    """The widget's words in the visitor's language (``?lang=de``): the keys of its built-in
+    English table. A value that is no language tag, or one without a catalogue, gets English;
+    ``language`` says which it is and ``dir`` how it is written (``rtl`` for Arabic)."""
+    body, etag = texts.widget_strings(texts.widget_language(lang))
+    headers = {
+        "Cache-Control": f"public, max-age={STRINGS_MAX_AGE}",
+        "ETag": etag,
+        "X-Content-Type-Options": "nosniff",
+        **CORS,
+    }
+    if etag in request.headers.get("if-none-match", "")[:1000]:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
+
+
 @router.get("/chat/demo", response_class=FileResponse)
 def demo_page() -> FileResponse:
     """A store page with the widget on it, to try the chat without a store."""
@@ -215,6 +245,9 @@ class StartIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str | None = Field(default=None, max_length=200)
     store: str | None = Field(default=None, max_length=100)
+    #: The language the widget speaks to the visitor (from ``/chat/strings``): the customer's
+    #: and their chats' until their messages say better. Not a language tag: ignored.
+    language: str | None = Field(default=None, max_length=64)
 
 
 class StartOut(BaseModel):
@@ -237,7 +270,7 @@ async def start_session(request: Request, state: State) -> JSONResponse:
 
     def run() -> str:
         with state.writes() as s:
-            token, _ = visitors.start(s, clean(body.name or ""))
+            token, _ = visitors.start(s, clean(body.name or ""), body.language)
             s.commit()
         return token
 
@@ -443,6 +476,7 @@ class ContactIn(BaseModel):
     email: str = Field(min_length=3, max_length=320)
     text: str = Field(min_length=1, max_length=5000)
     store: str | None = Field(default=None, max_length=100)
+    language: str | None = Field(default=None, max_length=64)  # as in ``StartIn``
 
 
 @router.post(
@@ -462,7 +496,12 @@ async def contact(request: Request, state: State) -> JSONResponse:
     def run() -> IngestResult:
         with state.writes() as s:
             result = service.contact_form(
-                s, clean(body.name), clean(body.email), text, clean(body.store or "") or None
+                s,
+                clean(body.name),
+                clean(body.email),
+                text,
+                clean(body.store or "") or None,
+                body.language,
             )
             s.commit()
         return result
@@ -517,16 +556,28 @@ async def email_transcript(request: Request, state: State) -> JSONResponse:
 
 
 _PAGE = (
-    "<!doctype html><html lang=en><meta charset=utf-8>"
+    "<!doctype html><html lang={lang} dir={dir}><meta charset=utf-8>"
     "<meta name=viewport content='width=device-width'><title>{title}</title>"
     "<main><h1>{title}</h1><p>{text}</p>{form}</main></html>"
 )
-_DEAD_LINK = _PAGE.format(
-    title="This link does not work",
-    text="It was already used or has expired. Ask for the transcript again in the chat.",
-    form="",
-)
 _NO_STORE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+
+
+def _page(language: str, title: str, text: str, form: str = "") -> str:
+    """One of the confirmation pages in ``language`` (from ``texts.widget_language``)."""
+    tr = catalogues.translator(language).gettext
+    return _PAGE.format(
+        lang=html.escape(language, quote=True),
+        dir="rtl" if catalogues.is_right_to_left(language) else "ltr",
+        title=html.escape(tr(title)),
+        text=html.escape(tr(text)),
+        form=form,
+    )
+
+
+def _dead_link(language: str) -> HTMLResponse:
+    page = _page(language, texts.DEAD_TITLE, texts.DEAD_TEXT)
+    return HTMLResponse(page, status_code=410, headers=_NO_STORE)
 
 
 @router.get("/chat/confirm", response_class=HTMLResponse, responses={410: {}, 429: {}})
@@ -534,34 +585,35 @@ async def confirm_page(
     request: Request,
     state: State,
     token: Annotated[str, Query(min_length=1, max_length=200)],
+    lang: Annotated[str, Query(description="the mail's language")] = "en",
 ) -> HTMLResponse:
     """The link from the proof mail: a page with one button. Opening it proves nothing, since
-    mail scanners open links by themselves; pressing the button (a POST) does."""
+    mail scanners open links by themselves; pressing the button (a POST) does. In the mail's
+    language (``lang``, as ``/chat/strings`` takes it)."""
     _limit(_runtime(request), "chat-start:" + _client(request), RATE_START)
+    language = texts.widget_language(lang)
 
     def run() -> bool:
         with state.reads() as s:
             return claims.is_live(s, token)
 
     if not await run_in_threadpool(run):
-        return HTMLResponse(_DEAD_LINK, status_code=410, headers=_NO_STORE)
+        return _dead_link(language)
+    button = html.escape(catalogues.tr(language, texts.CONFIRM_BUTTON))
     form = (
         "<form method=post action='confirm'>"
         f"<input type=hidden name=token value='{html.escape(token, quote=True)}'>"
-        "<button type=submit>Send me the transcript</button></form>"
+        f"<input type=hidden name=lang value='{html.escape(language, quote=True)}'>"
+        f"<button type=submit>{button}</button></form>"
     )
-    page = _PAGE.format(
-        title="Your chat transcript",
-        text="Press the button to confirm this is your address and receive the transcript.",
-        form=form,
-    )
+    page = _page(language, texts.TRANSCRIPT_SUBJECT, texts.CONFIRM_TEXT, form)
     return HTMLResponse(page, headers=_NO_STORE)
 
 
 @router.post("/chat/confirm", response_class=HTMLResponse, responses={410: {}, 413: {}, 429: {}})
 async def confirm_transcript(request: Request, state: State) -> HTMLResponse:
-    """The button on that page (form-encoded ``token``): the address is the visitor's, the
-    transcript goes now; the token is spent."""
+    """The button on that page (form-encoded ``token`` and ``lang``): the address is the
+    visitor's, the transcript goes now; the token is spent."""
     _limit(_runtime(request), "chat-start:" + _client(request), RATE_START)
     try:
         raw = await read_body(request, 1024)
@@ -572,6 +624,7 @@ async def confirm_transcript(request: Request, state: State) -> HTMLResponse:
     except ValueError:  # more fields than a form of ours has
         fields = {}
     token = (fields.get("token") or [""])[0]
+    language = texts.widget_language((fields.get("lang") or [""])[0])
 
     def run() -> str | None:
         with state.writes() as s:
@@ -580,12 +633,8 @@ async def confirm_transcript(request: Request, state: State) -> HTMLResponse:
         return message_id
 
     if await run_in_threadpool(run) is None:
-        return HTMLResponse(_DEAD_LINK, status_code=410, headers=_NO_STORE)
-    page = _PAGE.format(
-        title="Thank you",
-        text="Your address is confirmed; the chat transcript is on its way.",
-        form="",
-    )
+        return _dead_link(language)
+    page = _page(language, texts.CONFIRMED_TITLE, texts.CONFIRMED_TEXT)
     return HTMLResponse(page, headers=_NO_STORE)
 
 

@@ -11,18 +11,21 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from csdesk.domain.enums import Channel, DeliveryStatus, Direction, IdentityKind
+from csdesk.server.catalogues import tr
 from csdesk.server.channels import claims, customers, statuses
 from csdesk.server.channels import conversations as threads
 from csdesk.server.channels.config_store import Provider
 from csdesk.server.channels.inbound import Handle, InboundMessage, utc_now
 from csdesk.server.channels.ingest import IngestResult, ThreadHint, ingest_message, save_route
-from csdesk.server.chat import typing_board, visitors
+from csdesk.server.chat import texts, typing_board, visitors
 from csdesk.server.chat.visitors import REALM, Visitor
+from csdesk.server.languages import on_ingest
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
 
@@ -117,7 +120,9 @@ def _visible(conv_ids: list[str]) -> Any:
     return (
         select(m.Message)
         .where(
-            m.Message.conversation_id.in_(conv_ids),
+            # Merging conversations (docs/merge-split.md): the visitor's chat messages stay
+            # theirs after a merge moved them into another conversation.
+            or_(m.Message.conversation_id.in_(conv_ids), m.Message.merged_from_id.in_(conv_ids)),
             m.Message.is_note.is_(False),
             m.Message.realm == REALM,
             m.Message.channel == Channel.CHAT.value,  # not a transcript mailed from the chat
@@ -146,7 +151,7 @@ def acknowledge(session: Session, visitor: Visitor, message_ids: list[str]) -> i
     for msg in session.scalars(
         select(m.Message).where(
             m.Message.id.in_(message_ids[:200]),
-            m.Message.conversation_id.in_(ids),
+            or_(m.Message.conversation_id.in_(ids), m.Message.merged_from_id.in_(ids)),
             m.Message.direction == Direction.OUT.value,
         )
     ):
@@ -237,13 +242,19 @@ def leave_email(session: Session, visitor: Visitor, raw: str) -> EmailLink:
 
 
 def contact_form(
-    session: Session, name: str, email: str, text: str, store: str | None
+    session: Session,
+    name: str,
+    email: str,
+    text: str,
+    store: str | None,
+    language: str | None = None,
 ) -> IngestResult:
     """An offline-hours form: a new email-channel conversation, so the reply goes by email.
 
     The typed address is where the agent's reply goes (the conversation's route) and a claim
     on a customer of its own; it is not matched, so a form in someone's name never lands in
-    their history.
+    their history.  ``language`` (the widget's) is the conversation's and the customer's when
+    the text does not tell (``languages.on_ingest.from_page``).
     """
     handle = customers.canonical(Handle(IdentityKind.EMAIL, email))
     if handle is None:
@@ -268,6 +279,11 @@ def contact_form(
     )
     save_route(session, result.conversation_id, Provider.EMAIL.value, handle, None)
     conv = session.get(m.Conversation, result.conversation_id)
+    row = session.get(m.Message, result.message_id)
+    customer = session.get(m.Customer, result.customer_id)
+    page = on_ingest.from_page(customer, language) if customer is not None else None
+    if conv is not None and page is not None and row is not None and row.language is None:
+        conv.language = page
     if conv is not None:
         threads.add_tag(conv, FORM_TAG)
         threads.add_tag(conv, UNVERIFIED_TAG)
@@ -283,8 +299,8 @@ class TranscriptLimited(TranscriptRefused):
     """The address had its share of mail for now (``claims.ADDRESS_LIMIT``)."""
 
 
-TRANSCRIPT_SUBJECT = "Your chat transcript"
-PROOF_SUBJECT = "Confirm your email address"
+TRANSCRIPT_SUBJECT = texts.TRANSCRIPT_SUBJECT  # in the conversation's language when sent
+PROOF_SUBJECT = texts.PROOF_SUBJECT
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,11 +373,33 @@ def queue_mail(
 
 
 def transcript_text(session: Session, conv: m.Conversation) -> str:
-    lines = ["Your chat with us:", ""]
+    """The conversation as the visitor saw it, in its language (the words around the text)."""
+    lang = conv.language or "en"
+    you, agent = tr(lang, texts.WIDGET["you"]), tr(lang, texts.WIDGET["agent"])
+    line = tr(lang, texts.TRANSCRIPT_LINE)
+    lines = [tr(lang, texts.TRANSCRIPT_INTRO), ""]
     for msg in session.scalars(_visible([conv.id])):
-        who = "You" if msg.direction == Direction.IN.value else (msg.author_name or "Agent")
-        lines.append(f"[{msg.created_at:%Y-%m-%d %H:%M} UTC] {who}: {msg.body_text}")
+        who = you if msg.direction == Direction.IN.value else (msg.author_name or agent)
+        at = f"{msg.created_at:%Y-%m-%d %H:%M}"
+        lines.append(_fill(line, texts.TRANSCRIPT_LINE, time=at, who=who, text=msg.body_text))
     return "\n".join(lines)
+
+
+def _fill(translated: str, source: str, **values: str) -> str:
+    """``translated`` with ``values`` put in; the English ``source`` if a translation's
+    placeholders are broken (a catalogue mistake must not stop the mail)."""
+    try:
+        return translated.format(**values)
+    except (KeyError, IndexError, ValueError):
+        return source.format(**values)
+
+
+def _mail(
+    session: Session, conv: m.Conversation, address: str, subject: str, body: str
+) -> m.Message:
+    """``queue_mail`` with the subject in the conversation's language."""
+    subject = tr(conv.language or "en", subject)
+    return queue_mail(session, conv, address, subject, body, texts.SENDER)
 
 
 def email_transcript(session: Session, plan: TranscriptPlan, confirm_url: str) -> tuple[str, bool]:
@@ -378,21 +416,19 @@ def email_transcript(session: Session, plan: TranscriptPlan, confirm_url: str) -
         raise TranscriptLimited("Too many emails to this address; try again in an hour.")
     if plan.proven:
         body = transcript_text(session, conv)
-        mail = queue_mail(session, conv, plan.address, TRANSCRIPT_SUBJECT, body, "Chat transcript")
-        return mail.id, True
+        return _mail(session, conv, plan.address, TRANSCRIPT_SUBJECT, body).id, True
     claim = session.get(m.IdentityClaim, plan.claim_id) if plan.claim_id else None
     if claim is None:
         raise TranscriptRefused("Leave your email address first.")
     token = claims.issue_token(claim)
     hours = int(claims.TOKEN_TTL.total_seconds() // 3600)
-    body = (
-        "Someone asked our website chat to email a transcript of their conversation to this "
-        f"address. If that was you, open this link within {hours} hours to receive it:\n\n"
-        f"{confirm_url}{token}\n\n"
-        "If it was not you, ignore this email: nothing else will be sent to you."
+    # The page the link opens speaks the mail's language too (``routes.confirm_page``).
+    lang = texts.widget_language(conv.language)
+    url = f"{confirm_url}{token}" + (f"&lang={quote(lang)}" if lang != "en" else "")
+    body = _fill(
+        tr(conv.language or "en", texts.PROOF_BODY), texts.PROOF_BODY, hours=str(hours), url=url
     )
-    mail = queue_mail(session, conv, plan.address, PROOF_SUBJECT, body, "Chat transcript")
-    return mail.id, False
+    return _mail(session, conv, plan.address, PROOF_SUBJECT, body).id, False
 
 
 def confirm_transcript(session: Session, token: str) -> str | None:
@@ -406,4 +442,4 @@ def confirm_transcript(session: Session, token: str) -> str | None:
     if conv is None or claims.mails_to(session, claim.value) >= claims.ADDRESS_LIMIT:
         return None
     body = transcript_text(session, conv)
-    return queue_mail(session, conv, claim.value, TRANSCRIPT_SUBJECT, body, "Chat transcript").id
+    return _mail(session, conv, claim.value, TRANSCRIPT_SUBJECT, body).id

@@ -22,7 +22,9 @@ from csdesk.server.channels import conversations as threads
 from csdesk.server.channels import customers
 from csdesk.server.channels.inbound import Handle
 from csdesk.server.channels.ingest import save_route
+from csdesk.server.conversation_merge import follow as merged
 from csdesk.server.errors import ApiError
+from csdesk.server.languages import on_ingest
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
 
@@ -47,8 +49,11 @@ class Visitor:
     customer_id: str  # the surviving customer (after merges)
 
 
-def start(session: Session, name: str | None) -> tuple[str, Visitor]:
-    """A new session and its customer; returns the token (shown once) and the visitor."""
+def start(session: Session, name: str | None, language: str | None = None) -> tuple[str, Visitor]:
+    """A new session and its customer; returns the token (shown once) and the visitor.
+
+    ``language`` is the one the widget speaks to the visitor: the customer's until their
+    messages say better (``languages.on_ingest.from_page``); their chats start in it."""
     token = secrets.token_urlsafe(32)
     digest = hash_token(token)
     handle = handle_for(digest)
@@ -56,6 +61,7 @@ def start(session: Session, name: str | None) -> tuple[str, Visitor]:
         session, REALM, customers.usable_name(name) or DEFAULT_NAME, [handle]
     )
     customers.attach(session, customer, [(handle, True)])
+    on_ingest.from_page(customer, language)
     return token, Visitor(digest, customer.id)
 
 
@@ -94,6 +100,8 @@ def current_conversation(session: Session, visitor: Visitor) -> m.Conversation |
     if not ids:
         return None
     conv = session.get(m.Conversation, ids[-1])
+    if conv is not None:  # merged (docs/merge-split.md): the chat goes on where it went
+        conv = merged.follow(session, conv)
     if conv is None or not threads.continues(conv, utcnow()):
         return None
     return conv

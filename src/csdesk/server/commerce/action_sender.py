@@ -211,7 +211,7 @@ def send(
     if kind == OrderActionKind.ADDRESS:
         return conn.change_shipping_address(oid, _address(args))
     if kind == OrderActionKind.NOTE:
-        return conn.add_note(oid, _text(args, "note", "text"))
+        return conn.add_note(oid, _text(args, "note", "text"), idempotency_key=action.id)
     raise ActionError(f"csdesk cannot send a {kind!r} action to a store")
 
 

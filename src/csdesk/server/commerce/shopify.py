@@ -518,9 +518,18 @@ class ShopifyConnector:
         )
         return ActionResult("Shipping address changed in Shopify")
 
-    def add_note(self, order_id: str, text: str) -> ActionResult:
+    def add_note(
+        self, order_id: str, text: str, *, idempotency_key: str | None = None
+    ) -> ActionResult:
+        """The text appended to the order's note. ``idempotency_key``: the line ends with
+        ``[csdesk <key>]``, and a retry that finds it in the note adds nothing."""
         order = self._order_for_actions(order_id)
         before = str(order.get("note") or "")
+        if idempotency_key:
+            marker = f"[csdesk {idempotency_key[:100]}]"
+            if marker in before:
+                return ActionResult("Note was already on the order in Shopify")
+            text = f"{text} {marker}"
         note = f"{before}\n{text}" if before else text
         self._mutate(
             q.ORDER_UPDATE, "orderUpdate", {"input": {"id": order_id, "note": note[:5000]}}

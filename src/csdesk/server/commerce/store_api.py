@@ -225,4 +225,9 @@ class StoreConnector(Protocol):
 
     def change_shipping_address(self, order_id: str, address: Address) -> ActionResult: ...
 
-    def add_note(self, order_id: str, text: str) -> ActionResult: ...
+    def add_note(
+        self, order_id: str, text: str, *, idempotency_key: str | None = None
+    ) -> ActionResult:
+        """``idempotency_key``: the note carries ``[csdesk <key>]`` and a retry whose earlier
+        answer was lost finds it and adds nothing (a note is not written twice)."""
+        ...

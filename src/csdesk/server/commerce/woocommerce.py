@@ -507,12 +507,26 @@ class WooCommerceStore:
             return f" (the note could not be added: {exc.reason})"
         return ""
 
-    def add_note(self, order_id: str, text: str) -> ActionResult:
-        """A private order note (``customer_note: false``: WooCommerce mails customer notes)."""
+    def add_note(
+        self, order_id: str, text: str, *, idempotency_key: str | None = None
+    ) -> ActionResult:
+        """A private order note (``customer_note: false``: WooCommerce mails customer notes).
+
+        ``idempotency_key``: the note ends with ``[csdesk <key>]``, and a retry first looks
+        among the order's private notes for it (as :meth:`create_return` does)."""
         oid = _order_id(order_id)
         if not text.strip():
             raise StoreRefused("the note is empty")
-        note_id = self._note(oid, text[:10000])
+        text = text[:9800]
+        if idempotency_key:
+            marker = f"[csdesk {idempotency_key[:100]}]"
+            earlier = keys.note_with(self, oid, marker)
+            if earlier is not None:
+                return ActionResult(
+                    "Note was already on the WooCommerce order", external_id=earlier
+                )
+            text = f"{text}\n{marker}"
+        note_id = self._note(oid, text)
         return ActionResult("Note added to the WooCommerce order", external_id=note_id)
 
     def create_return(

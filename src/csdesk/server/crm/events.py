@@ -29,6 +29,7 @@ class Kind:
     UNMERGED_OUT = "unmerged_out"  # a profile folded into this one was given back
     LINKED_HERE = "conversation_linked_here"  # a conversation was filed under this customer
     LINKED_AWAY = "conversation_linked_away"  # a conversation was filed under another
+    ORDER_STATUS = "order_status"  # data: order_id, number, from, to (the store changed it)
 
 
 ACTIONS = frozenset(
@@ -105,3 +106,20 @@ def events_for(session: Session, entry: m.AuditEntry) -> list[m.CustomerEvent]:
         add(new, Kind.LINKED_HERE, old, entry.entity_id, about)
         add(old, Kind.LINKED_AWAY, new, entry.entity_id, about)
     return made
+
+
+def order_status_event(order: m.Order, before: str) -> m.CustomerEvent:
+    """An order's status changed (a store's webhook or reconcile, an action done here): one
+    event, so the timeline keeps the order's history and not only its latest status."""
+    at = utcnow()
+    return m.CustomerEvent(
+        id=str(uuid.uuid4()),
+        realm=order.realm,
+        customer_id=order.customer_id,
+        kind=Kind.ORDER_STATUS,
+        actor_id=None,
+        actor_name="",
+        data={"order_id": order.id, "number": order.number, "from": before, "to": order.status},
+        created_at=at,
+        updated_at=at,
+    )

@@ -118,6 +118,17 @@ def _conversation_customer(session: Session, conversation_id: str | None) -> str
     return conv.customer_id if conv is not None else None
 
 
+def _status_change(order: m.Order) -> list[m.CustomerEvent]:
+    """The order's status change in this flush as a timeline event (none if unchanged)."""
+    hist = inspect(order).attrs["status"].history
+    if not hist.has_changes() or not hist.deleted or not order.customer_id:
+        return []
+    before = str(hist.deleted[0] or "")
+    if not before or before == order.status:
+        return []
+    return [events.order_status_event(order, before)]
+
+
 def collect(session: Session) -> None:
     """Note the customers this flush concerns; add the events of new profile-change audits."""
     ids: set[str] = set()
@@ -129,6 +140,8 @@ def collect(session: Session) -> None:
                 isinstance(obj, m.Conversation) and (fresh or _moved(obj))
             ):
                 ids.update(_owners(obj, "customer_id"))
+                if isinstance(obj, m.Order) and not fresh:
+                    added.extend(_status_change(obj))
             elif isinstance(obj, m.Return | m.OrderAction):
                 ids.update(c for c in [_order_customer(session, obj.order_id)] if c)
             elif isinstance(obj, m.Message) and fresh:

@@ -99,6 +99,15 @@ def seed_demo(
             changes += _seed_training(s, anchor, seed)
             changes += _seed_qa(s, anchor)
             changes += _seed_floor(s, anchor)
+            changes += _seed_routing(s, anchor)
+            changes += _seed_sla(s, anchor)
+            changes += _seed_kb(s, anchor)  # knowledge base (issue 14)
+            changes += _seed_macros(s, anchor)  # macros and shared canned responses
+            changes += _seed_mentions(s, anchor)  # mentions of the demo agent (docs/mentions.md)
+            # Scheduled send and reminders (docs/scheduled-send.md): one of each for "demo".
+            from csdesk.server.demo import scheduled as demo_scheduled
+
+            changes += demo_scheduled.seed(s, anchor)
             s.commit()
         finally:
             if collecting:
@@ -132,6 +141,34 @@ def _seed_floor(s: Session, at: datetime) -> int:
     from csdesk.server.demo.floor import seed_floor
 
     return seed_floor(s, at)
+
+
+def _seed_routing(s: Session, at: datetime) -> int:
+    """A few routing rules and the demo staff's languages (``demo.routing``)."""
+    from csdesk.server.demo.routing import seed_routing
+
+    return seed_routing(s, at)
+
+
+def _seed_sla(s: Session, at: datetime) -> int:
+    """The SLA policy, the demo teams' business hours and the escalation team (docs/sla.md)."""
+    from csdesk.server.demo import sla
+
+    return sla.seed(s, at)
+
+
+def _seed_macros(s: Session, at: datetime) -> int:
+    """Macros and shared and personal canned responses (docs/macros.md, ``demo.macros``)."""
+    from csdesk.server.demo.macros import seed_macros
+
+    return seed_macros(s, at)
+
+
+def _seed_mentions(s: Session, at: datetime) -> int:
+    """Mentions of the demo agent in existing notes (docs/mentions.md, ``demo.mentions``)."""
+    from csdesk.server.demo.mentions import seed_mentions
+
+    return seed_mentions(s, at)
 
 
 def _seed_scripts(s: Session, at: datetime) -> int:
@@ -196,3 +233,10 @@ def _summary(plan: Plan, counts: Counter[tuple[Entity, str]], changes: int, seco
         f"{n(Entity.MESSAGE, train)} messages; {changes} feed changes; seed {plan.seed}, "
         f"{seconds:.1f} s; sign in as 'demo' / '{DEMO_PASSWORD}'"
     )
+
+
+def _seed_kb(s: Session, at: datetime) -> int:
+    """The knowledge base's articles in several languages (docs/knowledge-base.md)."""
+    from csdesk.server.demo import kb
+
+    return kb.seed(s, at)

@@ -177,6 +177,7 @@ class PeopleFactory:
                 "merged_into_id": None,
                 "store_credit_cents": 0,
                 "contact_opt_out": False,
+                "language_source": "detected",  # as ingest sets it from their first message
             },
         )
         values: dict[IdentityKind, str] = {IdentityKind.EMAIL: email}

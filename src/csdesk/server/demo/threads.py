@@ -407,6 +407,10 @@ class ThreadFactory:
             "source_ref": None,  # server-only: where an email was read (mailbox, UID)
             "fingerprint": None,
             "recipient": None,  # server-only: where a mail the server wrote itself went
+            # What ingest would have detected: the customer writes in their own language.
+            "language": person.language.code if role == IN else None,
+            "translations": [],
+            "merged_from_id": None,  # merging conversations (docs/merge-split.md)
         }
 
     def _conversation(

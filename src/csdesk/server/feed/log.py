@@ -26,8 +26,11 @@ from csdesk.storage.bulk import Bulk
 from csdesk.storage.upsert import insert_for
 from csdesk.storage.wire import (
     FEED_AUDIENCES,
+    FEED_PERSONAL,
+    FEED_PRIVATE,
     GLOBAL_ENTITIES,
     MODEL_ENTITIES,
+    PERSONAL_FEED,
     entity_of,
     to_wire,
 )
@@ -45,6 +48,8 @@ class FeedItem:
     realm: str | None
     deleted: bool
     payload: dict[str, Any] | None
+    #: One user's row (docs/macros.md): only their pull brings it; None: the realm's.
+    audience: str | None = None
 
 
 def item_for(obj: m.Base, *, removed: bool = False) -> FeedItem:
@@ -54,7 +59,16 @@ def item_for(obj: m.Base, *, removed: bool = False) -> FeedItem:
     realm = FEED_AUDIENCES.get(entity, realm)  # a narrower audience (quality reviews)
     deleted = removed or getattr(obj, "deleted_at", None) is not None
     ident = getattr(obj, "id")  # noqa: B009 - every synced model has an id
-    return FeedItem(entity, ident, realm, deleted, None if deleted else to_wire(obj))
+    payload = None if deleted else to_wire(obj)
+    if payload is not None:
+        for private in FEED_PRIVATE.get(entity, ()):
+            payload[private] = ""  # one user's: read from the server by that user's desk
+    audience = None
+    owner = FEED_PERSONAL.get(entity)
+    if owner is not None and getattr(obj, "scope", None) == "personal":
+        # One user's (a personal canned response or macro): never in the realm's feed.
+        realm, audience = PERSONAL_FEED, getattr(obj, owner)
+    return FeedItem(entity, ident, realm, deleted, payload, audience)
 
 
 def ensure_counter(session: Session) -> None:
@@ -88,6 +102,7 @@ def append(session: Session, items: Iterable[FeedItem]) -> int:
             "realm": i.realm,
             "deleted": i.deleted,
             "payload": None if i.payload is None else orjson.dumps(i.payload).decode(),
+            "audience": i.audience,
         }
         for n, i in enumerate(unique)
     ]
@@ -131,6 +146,7 @@ def _upsert(dialect: str) -> Any:
                 "realm": ins.excluded.realm,
                 "deleted": ins.excluded.deleted,
                 "payload": ins.excluded.payload,
+                "audience": ins.excluded.audience,
             },
         )
     return stmt

@@ -17,6 +17,7 @@ from csdesk.domain.enums import Role
 from csdesk.protocol import MutationType, RejectCode
 from csdesk.server.deps import realm_of
 from csdesk.server.floor import status
+from csdesk.server.refusals import Param
 from csdesk.storage import audit
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
@@ -29,10 +30,10 @@ OVERSEERS = frozenset({Role.SUPERVISOR.value, Role.ADMIN.value})
 MAX_MESSAGE = 2000
 
 
-def _reject(code: RejectCode, message: str) -> Reject:
+def _reject(code: RejectCode, message: str, **params: Param) -> Reject:
     from csdesk.server.sync.mutations import Reject
 
-    return Reject(code, message)
+    return Reject(code, message, **params)
 
 
 class _Args(BaseModel):

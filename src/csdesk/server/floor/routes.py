@@ -12,11 +12,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
+from sqlalchemy import select
 
 from csdesk.domain.enums import Realm, Role
 from csdesk.domain.floor import queues
 from csdesk.protocol import API_PREFIX
-from csdesk.server.deps import State, require
+from csdesk.server.deps import CurrentUser, State, require
 from csdesk.server.errors import ApiError
 from csdesk.server.floor.history import time_in_status
 from csdesk.storage import floor_facts
@@ -140,3 +141,55 @@ def status_time(
             for uid, secs in sorted(times.items(), key=lambda kv: names.get(kv[0], "").casefold())
         ],
     )
+
+
+class FloorMessageOut(BaseModel):
+    id: str
+    from_user_id: str
+    from_name: str
+    body: str
+    created_at: datetime
+
+
+class FloorMessagesOut(BaseModel):
+    messages: list[FloorMessageOut]
+
+
+#: The most messages one question may name.
+MAX_MESSAGE_IDS = 100
+
+
+@router.get("/floor/messages", response_model=FloorMessagesOut, responses={401: {}, 422: {}})
+def my_messages(
+    state: State,
+    user: CurrentUser,
+    ids: Annotated[
+        str, Query(max_length=MAX_MESSAGE_IDS * 40, description="comma-separated message ids")
+    ],
+) -> FloorMessagesOut:
+    """The messages to the caller among ``ids``, with their words (the change feed carries a
+    message's words blank: it is the whole realm's). Another user's message is simply not
+    among the answers."""
+    wanted = sorted({i.strip() for i in ids.split(",") if i.strip()})
+    if len(wanted) > MAX_MESSAGE_IDS:
+        raise ApiError(422, "invalid", f"at most {MAX_MESSAGE_IDS} ids at once")
+    if not wanted:
+        return FloorMessagesOut(messages=[])
+    with state.reads() as s:
+        rows = s.scalars(
+            select(m.FloorMessage)
+            .where(m.FloorMessage.id.in_(wanted), m.FloorMessage.to_user_id == user.id)
+            .order_by(m.FloorMessage.created_at)
+        ).all()
+        return FloorMessagesOut(
+            messages=[
+                FloorMessageOut(
+                    id=r.id,
+                    from_user_id=r.from_user_id,
+                    from_name=r.from_name,
+                    body=r.body,
+                    created_at=r.created_at,
+                )
+                for r in rows
+            ]
+        )

@@ -287,7 +287,7 @@ def surveys(ctx: Ctx) -> Select[Any]:
 
 def qa_reviews(ctx: Ctx) -> Select[Any]:
     """Quality reviews made in the period (``reviewed_at``) of counted conversations that have
-    a score (every criterion N/A: none), per reviewed agent (docs/qa.md)."""
+    a score (every criterion N/A: none) and were not deleted, per reviewed agent (docs/qa.md)."""
     Q = m.QaReview
     return (
         select(*_keys(Q.agent_id), Q.reviewed_at.label("at"), Q.score.label("qa"))
@@ -297,6 +297,7 @@ def qa_reviews(ctx: Ctx) -> Select[Any]:
             counted(),
             Q.realm == Realm.PRODUCTION.value,
             Q.score.is_not(None),
+            Q.deleted_at.is_(None),  # a deleted review counts nowhere
             ctx.within(Q.reviewed_at),
         )
     )

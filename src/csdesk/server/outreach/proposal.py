@@ -10,6 +10,7 @@ from typing import Final
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from csdesk.domain.macros import Scope
 from csdesk.domain.outreach import DelayReason
 from csdesk.domain.placeholders import fill, split_name
 from csdesk.storage import models as m
@@ -45,11 +46,19 @@ def shortcut_for(reason: DelayReason) -> str:
 
 
 def canned_body(session: Session, realm: str, shortcut: str, language: str) -> str:
-    """The canned response's body in ``language``, else English, else the built-in text."""
+    """The shop-wide canned response's body in ``language``, else English, else the built-in
+    text. Only one shared with everyone counts (an agent's personal or a team's text never
+    becomes the shop's message to customers), never a deleted one; the newest edit wins."""
+    C = m.CannedResponse
     rows = session.execute(
-        select(m.CannedResponse.language, m.CannedResponse.body).where(
-            m.CannedResponse.realm == realm, m.CannedResponse.shortcut == shortcut
+        select(C.language, C.body)
+        .where(
+            C.realm == realm,
+            C.shortcut == shortcut,
+            C.scope == Scope.EVERYONE.value,
+            C.deleted_at.is_(None),
         )
+        .order_by(C.updated_at, C.id)
     ).all()
     by_lang = {str(lang): str(body) for lang, body in rows}
     return by_lang.get(language) or by_lang.get("en") or FALLBACK[shortcut]

@@ -63,7 +63,8 @@ def _not_twice(session: Session, rec: m.Outreach) -> None:
     if rec.status == OutreachStatus.SENT.value:
         raise reject(
             RejectCode.CONFLICT,
-            f"{_name(session, rec.sent_by_id)} already wrote to this customer about this order.",
+            "{name} already wrote to this customer about this order.",
+            name=_name(session, rec.sent_by_id),
         )
     other = session.scalars(
         select(m.Outreach).where(
@@ -75,7 +76,8 @@ def _not_twice(session: Session, rec: m.Outreach) -> None:
     if other is not None:
         raise reject(
             RejectCode.CONFLICT,
-            f"{_name(session, other.sent_by_id)} already wrote to this customer about this order.",
+            "{name} already wrote to this customer about this order.",
+            name=_name(session, other.sent_by_id),
         )
     if rec.status == OutreachStatus.CLEARED.value:
         raise reject(RejectCode.CONFLICT, "This order is no longer late; nothing to send.")

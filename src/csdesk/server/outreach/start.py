@@ -28,6 +28,7 @@ from csdesk.server.channels import wa_templates
 from csdesk.server.channels.conversations import open_new
 from csdesk.server.channels.senders import DEFAULT_PROVIDERS
 from csdesk.server.deps import realm_of
+from csdesk.server.refusals import Param
 from csdesk.storage import audit
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
@@ -46,10 +47,10 @@ STARTABLE = (
 MAX_PARAMETERS = wa_templates.MAX_PARAMETERS
 
 
-def reject(code: RejectCode, message: str) -> Reject:
+def reject(code: RejectCode, message: str, **params: Param) -> Reject:
     from csdesk.server.sync.mutations import Reject
 
-    return Reject(code, message)
+    return Reject(code, message, **params)
 
 
 class _Args(BaseModel):
@@ -99,7 +100,10 @@ def pick_identity(
             raise reject(RejectCode.NOT_FOUND, "That address is not this customer's.")
         if ident.kind != kind:
             raise reject(
-                RejectCode.INVALID, f"A {ident.kind} address cannot receive {channel.value}."
+                RejectCode.INVALID,
+                "A {kind} address cannot receive {channel}.",
+                kind=ident.kind,
+                channel=channel.value,
             )
         return ident
     return session.scalars(
@@ -134,13 +138,15 @@ def open_outbound(
     if cust.contact_opt_out:
         raise reject(
             RejectCode.FORBIDDEN,
-            f"{cust.name} asked not to be contacted first; nothing was sent.",
+            "{name} asked not to be contacted first; nothing was sent.",
+            name=cust.name,
         )
     if a.channel not in STARTABLE:
         raise reject(
             RejectCode.INVALID,
-            f"A {a.channel.value} conversation cannot be started from the desk; choose email, "
-            "SMS, WhatsApp, Messenger or Telegram.",
+            "A {channel} conversation cannot be started from the desk; choose email, SMS, "
+            "WhatsApp, Messenger or Telegram.",
+            channel=a.channel.value,
         )
     if session.get(m.Conversation, a.conversation_id) is not None:
         raise reject(RejectCode.CONFLICT, "A conversation with this id already exists.")
@@ -166,7 +172,7 @@ def open_outbound(
         try:
             body = wa_templates.check(session, choice)
         except wa_templates.TemplateRefused as exc:
-            raise reject(exc.code, exc.message) from None
+            raise reject(exc.code, exc.template, **exc.params) from None
         template = choice.to_json()
     elif how is FirstContact.TEMPLATE:
         raise reject(RejectCode.WINDOW_CLOSED, why)

@@ -2,7 +2,8 @@
 
 An agent reads the reviews of their own conversations (another agent's is absent: 404; asking
 for another agent's list is a 403); supervisors and administrators read every review; a
-trainee none (403). Rubrics are readable by everyone in production.
+trainee none (403). A deleted review is absent for everyone (404). Rubrics are readable by
+everyone in production.
 """
 
 from __future__ import annotations
@@ -89,7 +90,9 @@ def reviews(
         if agent_id not in (None, user.id):
             raise ApiError(403, "forbidden", "an agent reads only the reviews of their own work")
         agent_id = user.id
-    stmt = select(m.QaReview).where(m.QaReview.realm == realm_of(user))
+    stmt = select(m.QaReview).where(
+        m.QaReview.realm == realm_of(user), m.QaReview.deleted_at.is_(None)
+    )
     if agent_id is not None:
         stmt = stmt.where(m.QaReview.agent_id == agent_id)
     if conversation_id is not None:
@@ -114,6 +117,7 @@ def review(
         if (
             r is None
             or r.realm != realm_of(user)
+            or r.deleted_at is not None  # deleted by a supervisor (docs/qa.md)
             or (not is_lead(user.role) and r.agent_id != user.id)
         ):
             raise ApiError(404, "not_found", "no such review")

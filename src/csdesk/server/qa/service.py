@@ -18,6 +18,8 @@ from csdesk.domain import qa
 from csdesk.domain.enums import Direction
 from csdesk.protocol import MutationType, RejectCode
 from csdesk.server.deps import realm_of
+from csdesk.server.floor import notices
+from csdesk.server.refusals import Param
 from csdesk.storage import audit
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
@@ -26,10 +28,10 @@ if TYPE_CHECKING:
     from csdesk.server.sync.mutations import Reject
 
 
-def _reject(code: RejectCode, message: str) -> Reject:
+def _reject(code: RejectCode, message: str, **params: Param) -> Reject:
     from csdesk.server.sync.mutations import Reject
 
-    return Reject(code, message)
+    return Reject(code, message, **params)
 
 
 class _Args(BaseModel):
@@ -65,9 +67,8 @@ class ReviewArgs(_Args):
     comment: str = Field(default="", max_length=qa.MAX_COMMENT)
 
 
-def _lead(user: m.User, what: str) -> None:
-    if not qa.is_lead(user.role):
-        raise _reject(RejectCode.FORBIDDEN, f"Only supervisors and administrators {what}.")
+def _lead(user: m.User) -> bool:
+    return qa.is_lead(user.role)
 
 
 def _clean(value: str, limit: int, what: str, *, required: bool = False) -> str:
@@ -80,7 +81,8 @@ def _clean(value: str, limit: int, what: str, *, required: bool = False) -> str:
 def save_rubric(session: Session, user: m.User, a: RubricArgs) -> None:
     """A new version of a rubric (or a first one); the version before stops being active,
     and reviews scored on it keep it."""
-    _lead(user, "edit rubrics")
+    if not _lead(user):
+        raise _reject(RejectCode.FORBIDDEN, "Only supervisors and administrators edit rubrics.")
     realm = realm_of(user)
     if session.get(m.QaRubric, a.rubric_id) is not None:
         raise _reject(RejectCode.CONFLICT, "A rubric version with this id already exists.")
@@ -150,7 +152,10 @@ def handled_by(session: Session, conv: m.Conversation) -> str | None:
 
 
 def save_review(session: Session, user: m.User, a: ReviewArgs) -> None:
-    _lead(user, "review conversations")
+    if not _lead(user):
+        raise _reject(
+            RejectCode.FORBIDDEN, "Only supervisors and administrators review conversations."
+        )
     realm = realm_of(user)
     conv = session.get(m.Conversation, a.conversation_id)
     if conv is None or conv.realm != realm:
@@ -160,6 +165,8 @@ def save_review(session: Session, user: m.User, a: ReviewArgs) -> None:
     review = session.get(m.QaReview, a.review_id, with_for_update=True)
     if review is not None and (review.realm != realm or review.conversation_id != conv.id):
         raise _reject(RejectCode.CONFLICT, "A review with this id is of another conversation.")
+    if review is not None and review.deleted_at is not None:
+        raise _reject(RejectCode.DELETED, "This review was deleted: it can no longer be edited.")
     if review is not None and review.rubric_id != a.rubric_id:
         raise _reject(
             RejectCode.CONFLICT, "A review keeps the rubric version it was first scored on."
@@ -209,13 +216,25 @@ def save_review(session: Session, user: m.User, a: ReviewArgs) -> None:
         )
         session.add(review)
         before = None
+        news = True
     else:
         before = {"scores": dict(review.scores or {}), "score": review.score}
         review.edited_by_id = user.id
+        news = False
     review.scores = scores
     review.message_comments = notes
     review.comment = comment
     review.score = score
+    if news:  # the agent hears of a new review of their work (not of every edit)
+        said = f"{score:g} %" if score is not None else "no score (every criterion N/A)"
+        notices.notify(
+            session,
+            review.agent_id,
+            user,
+            f"reviewed your conversation “{conv.subject or conv.preview[:80]}”: {said}. "
+            "Ctrl+Alt+M lists your reviews.",
+            f"qa-review:{review.id}",
+        )
     audit.record(
         session,
         user.id,
@@ -224,4 +243,48 @@ def save_review(session: Session, user: m.User, a: ReviewArgs) -> None:
         review.id,
         before,
         {"scores": scores, "score": score},
+    )
+
+
+# --- deleting a review (docs/qa.md) ---------------------------------------------------------
+
+#: The longest reason a supervisor may give for deleting a review (kept in the audit entry).
+MAX_DELETE_REASON = 1000
+
+
+class DeleteReviewArgs(_Args):
+    review_id: str = Id
+    reason: str = Field(default="", max_length=MAX_DELETE_REASON)
+
+
+def delete_review(session: Session, user: m.User, a: DeleteReviewArgs) -> None:
+    """Soft-delete a review (one saved by mistake): the feed sends the leads' desks a
+    tombstone, and the reviews API and the QA score KPI leave it out. Deleting it again
+    changes nothing and is applied (the desk's outbox may deliver it twice; the first delete
+    is the one audited)."""
+    if not _lead(user):
+        raise _reject(
+            RejectCode.FORBIDDEN, "Only supervisors and administrators delete quality reviews."
+        )
+    reason = _clean(a.reason, MAX_DELETE_REASON, "The reason")
+    review = session.get(m.QaReview, a.review_id, with_for_update=True)
+    if review is None or review.realm != realm_of(user):
+        raise _reject(RejectCode.NOT_FOUND, "This review does not exist.")
+    if review.deleted_at is not None:
+        return
+    review.deleted_at = utcnow()
+    audit.record(
+        session,
+        user.id,
+        MutationType.QA_REVIEW_DELETE,
+        "qa_review",
+        review.id,
+        {
+            "conversation_id": review.conversation_id,
+            "agent_id": review.agent_id,
+            "reviewer_id": review.reviewer_id,
+            "scores": dict(review.scores or {}),
+            "score": review.score,
+        },
+        {"deleted_by_id": user.id, "reason": reason},
     )

@@ -1,39 +1,16 @@
 """The survey's words in the customer's language: the message that carries it and the page.
 
 Strings are marked with ``N_`` and looked up in the ``csdesk`` gettext catalogue for the
-customer's language at the moment they are used (a catalogue per language, never the
-process-wide one the desk activates); English, the source text, when there is none.
+customer's language at the moment they are used (``server.catalogues``: a catalogue per
+language, never the process-wide one the desk activates); English when there is none.
 """
 
 from __future__ import annotations
 
-import gettext
-import re
-from functools import lru_cache
-
-from csdesk.i18n import DOMAIN, N_, default_localedir
-
-#: A language tag ("en", "pt-BR", "de_CH"): anything else (the conversation's language is
-#: free text an agent can set) is never used as a path into the catalogue directory.
-LANGUAGE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})?$")
-
-
-@lru_cache(maxsize=32)
-def translator(language: str) -> gettext.NullTranslations:
-    lang = (language or "en").strip().replace("-", "_")[:16] or "en"
-    if not LANGUAGE.match(lang):
-        return gettext.NullTranslations()  # the English source text
-    try:
-        return gettext.translation(
-            DOMAIN, localedir=str(default_localedir()), languages=[lang], fallback=True
-        )
-    except (OSError, ValueError):  # an unreadable catalogue must not stop a survey
-        return gettext.NullTranslations()
-
-
-def tr(language: str, message: str) -> str:
-    return translator(language).gettext(message)
-
+from csdesk.i18n import N_
+from csdesk.server.catalogues import LANGUAGE as LANGUAGE
+from csdesk.server.catalogues import tr as tr
+from csdesk.server.catalogues import translator as translator
 
 SENDER = "Satisfaction survey"
 EMAIL_SUBJECT = N_("How did we do?")

@@ -65,7 +65,12 @@ _UPDATE_CONVERSATIONS = Bulk(
 
 def eligible(parsed: BaseModel) -> bool:
     """A reply this module writes: plain text (templates and files take the ORM handler)."""
-    return isinstance(parsed, SendArgs) and parsed.template is None and not parsed.attachments
+    return (
+        isinstance(parsed, SendArgs)
+        and parsed.template is None
+        and not parsed.attachments
+        and not parsed.mentions  # a note's mentions take the ORM handler (docs/mentions.md)
+    )
 
 
 class SendBatch:
@@ -188,6 +193,9 @@ class SendBatch:
             "sender_warning": None,
             "source_ref": None,
             "fingerprint": None,
+            "language": None,  # detected on inbound messages only
+            "translations": [],
+            "merged_from_id": None,  # merging conversations (docs/merge-split.md)
         }
 
     # --- writing ---------------------------------------------------------------------------

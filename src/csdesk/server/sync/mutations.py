@@ -35,18 +35,26 @@ from csdesk.server.channels.wa_window import free_text_refusal
 from csdesk.server.commerce import order_actions as order_ops
 from csdesk.server.deps import realm_of
 from csdesk.server.kpis import reopens
+from csdesk.server.mentions import mutations as mention_ops  # mentions (docs/mentions.md)
 from csdesk.server.outreach import send as outreach_ops
 from csdesk.server.outreach import start as start_ops
+from csdesk.server.refusals import Refusal
+from csdesk.server.sla import store as sla_store
 from csdesk.storage import audit
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
 
 
-class Reject(Exception):
-    def __init__(self, code: RejectCode, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+class Reject(Refusal):
+    """A refused mutation. ``message`` is a brace template, a plain string literal so
+    ``pybabel extract -k Reject:2`` finds it; ``params`` fill it in (see
+    ``csdesk.server.refusals``). ``.message`` is the English text.
+    """
+
+    @classmethod
+    def of(cls, refusal: Refusal) -> Reject:
+        """The same refusal as a ``Reject`` (template and params kept)."""
+        return cls(refusal.code, refusal.template, **refusal.params)
 
 
 class _Args(BaseModel):
@@ -75,6 +83,8 @@ class SendArgs(_Args):
         default_factory=list, max_length=outgoing.MAX_FILES
     )
     template: TemplateArgs | None = None
+    # Mentions (issue 14, docs/mentions.md): teammates chosen in an internal note, by user id.
+    mentions: mention_ops.Mentions
 
 
 class ConversationArgs(_Args):
@@ -161,7 +171,7 @@ def _template_text(session: Session, conv: m.Conversation, a: SendArgs) -> str:
     try:
         return wa_templates.check(session, choice)
     except wa_templates.TemplateRefused as exc:
-        raise Reject(exc.code, exc.message) from None
+        raise Reject.of(exc) from None
 
 
 def preview_of(body_text: str) -> str:
@@ -222,6 +232,8 @@ def send(session: Session, user: m.User, a: SendArgs) -> None:
         after={"conversation_id": conv.id, "is_note": a.is_note}
         | ({"template": a.template.model_dump()} if a.template is not None else {}),
     )
+    # Mentions (issue 14, docs/mentions.md): one row per teammate, to their desk alone.
+    mention_ops.record(session, user, conv, a)
 
 
 def claim(session: Session, user: m.User, a: ConversationArgs) -> None:
@@ -229,7 +241,8 @@ def claim(session: Session, user: m.User, a: ConversationArgs) -> None:
     if conv.assignee_id not in (None, user.id):
         raise Reject(
             RejectCode.ALREADY_ASSIGNED,
-            f"{_name(session, conv.assignee_id)} has already taken this conversation.",
+            "{name} has already taken this conversation.",
+            name=_name(session, conv.assignee_id),
         )
     if conv.assignee_id == user.id:
         return
@@ -256,10 +269,18 @@ def assign(session: Session, user: m.User, a: AssignArgs) -> None:
         if not can_read(target.role, conv.realm):
             # A trainee never sees production (nor anyone else the sandbox): a conversation
             # given to them would sit in a queue nobody can open.
+            if conv.realm == "production":
+                raise Reject(
+                    RejectCode.ASSIGNEE_CANNOT_READ,
+                    "{name} cannot see this conversation ({role}s work in the training sandbox).",
+                    name=target.display_name,
+                    role=target.role,
+                )
             raise Reject(
                 RejectCode.ASSIGNEE_CANNOT_READ,
-                f"{target.display_name} cannot see this conversation ({target.role}s work in "
-                f"the {'training sandbox' if conv.realm == 'production' else 'production'}).",
+                "{name} cannot see this conversation ({role}s work in the production).",
+                name=target.display_name,
+                role=target.role,
             )
     if (
         (a.team_id is not None or a.set_team)
@@ -269,8 +290,9 @@ def assign(session: Session, user: m.User, a: AssignArgs) -> None:
         raise Reject(RejectCode.NOT_FOUND, "That team does not exist.")
     before = _snapshot(conv, ["assignee_id", "team_id"])
     conv.assignee_id = a.assignee_id
-    if a.team_id is not None or a.set_team:
+    if (a.team_id is not None or a.set_team) and conv.team_id != a.team_id:
         conv.team_id = a.team_id
+        sla_store.follow_changes(session, conv)  # the new team's business hours
     audit.record(
         session,
         user.id,
@@ -318,7 +340,9 @@ def set_status(session: Session, user: m.User, a: StatusArgs) -> None:
 def set_priority(session: Session, user: m.User, a: PriorityArgs) -> None:
     conv = _conversation(session, user, a.conversation_id)
     before = _snapshot(conv, ["priority"])
-    conv.priority = a.priority.value
+    if conv.priority != a.priority.value:
+        conv.priority = a.priority.value
+        sla_store.follow_changes(session, conv)  # the new priority's targets
     audit.record(
         session,
         user.id,
@@ -376,6 +400,8 @@ def update_customer(session: Session, user: m.User, a: CustomerArgs) -> None:
     before = _snapshot(cust, list(changes))
     for key, value in changes.items():
         setattr(cust, key, value.value if isinstance(value, LoyaltyTier) else value)
+    if "language" in changes:
+        cust.language_source = "agent"  # detection never overrides an agent's choice
     audit.record(
         session,
         user.id,
@@ -444,14 +470,16 @@ def parse(mtype: str, args: dict[str, Any]) -> tuple[Handler, BaseModel]:
     """The handler for ``mtype`` and its validated arguments; ``Reject`` if either is bad."""
     entry = HANDLERS.get(mtype)
     if entry is None:
-        raise Reject(RejectCode.UNKNOWN_TYPE, f"Unknown mutation type {mtype!r}.")
+        raise Reject(RejectCode.UNKNOWN_TYPE, "Unknown mutation type {type}.", type=repr(mtype))
     model, handler = entry
     try:
         parsed = model.model_validate(args)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "args"
-        raise Reject(RejectCode.INVALID, f"Invalid {where}: {first['msg']}.") from None
+        raise Reject(
+            RejectCode.INVALID, "Invalid {where}: {problem}.", where=where, problem=first["msg"]
+        ) from None
     return handler, parsed
 
 
@@ -467,3 +495,32 @@ HANDLERS |= {
     MutationType.AGENT_SET_STATUS: (floor_ops.SetStatusArgs, floor_ops.set_status),
     MutationType.FLOOR_MESSAGE_SEND: (floor_ops.MessageArgs, floor_ops.send_message),
 }
+
+# Routing rules and agents' skills (issue 14, docs/routing.md): supervisors and admins only.
+from csdesk.server.routing import mutations as routing_ops  # noqa: E402
+
+HANDLERS |= routing_ops.handlers()
+# The SLA policy and team business hours (issue 12, docs/sla.md): supervisors and admins.
+from csdesk.server.sla import mutations as sla_ops  # noqa: E402
+
+HANDLERS |= sla_ops.handlers()
+# The knowledge base (issue 14, docs/knowledge-base.md): supervisors and admins edit articles.
+from csdesk.server.kb import mutations as kb_ops  # noqa: E402
+
+HANDLERS |= kb_ops.handlers()
+# Canned responses and macros (issue 14, docs/macros.md): personal by anyone, shared by leads.
+from csdesk.server.macros import mutations as macro_ops  # noqa: E402
+
+HANDLERS |= macro_ops.handlers()
+# Mentions (issue 14, docs/mentions.md): the mentioned user marks one read.
+HANDLERS |= mention_ops.handlers()
+# Merging and splitting conversations (issue 14, docs/merge-split.md): any agent, own realm.
+from csdesk.server.conversation_merge import mutations as conversation_merge_ops  # noqa: E402
+
+HANDLERS |= conversation_merge_ops.handlers()
+# Scheduled send and follow-up reminders (issue 14, docs/scheduled-send.md).
+from csdesk.server.scheduled import mutations as scheduled_ops  # noqa: E402
+
+HANDLERS |= scheduled_ops.handlers()
+# Deleting a quality review (docs/qa.md): supervisors and administrators only.
+HANDLERS |= {MutationType.QA_REVIEW_DELETE: (qa_ops.DeleteReviewArgs, qa_ops.delete_review)}

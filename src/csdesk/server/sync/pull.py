@@ -14,12 +14,15 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import compress
+from typing import TypeVar
 
 import orjson
 from sqlalchemy import BigInteger, Connection, Engine, bindparam, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +79,41 @@ _ROWS = {
         " WHERE seq = ANY(:seqs) AND (realm IS NULL OR realm = :realm OR realm = :also)"
     ).bindparams(bindparam("seqs", type_=ARRAY(BigInteger))),
 }
+
+
+# One user's rows (a personal canned response or macro, docs/macros.md): written under a realm
+# no reader pulls (``wire.PERSONAL_FEED``) with the owner as ``audience``; read per user, never
+# cached or shared between readers.
+_PERSONAL = {
+    dialect: text(
+        f"SELECT seq, {_JSON.format(**_DIALECT[dialect])} FROM sync_changes"
+        " WHERE audience = :me AND seq > :after AND seq <= :upto ORDER BY seq"
+    )
+    for dialect in _DIALECT
+}
+
+
+def read_personal(db: Session | Connection, after: int, upto: int, me: str) -> list[bytes]:
+    """``me``'s own changes in ``(after, upto]``, encoded like a page's."""
+    if upto <= after:
+        return []
+    conn = db.connection() if isinstance(db, Session) else db
+    stmt = _PERSONAL[conn.dialect.name]
+    return [_as_bytes(r[1]) for r in conn.execute(stmt, {"me": me, "after": after, "upto": upto})]
+
+
+def with_personal(page: Page, rows: Sequence[bytes]) -> Page:
+    """``page`` with ``rows`` (one user's, from ``read_personal`` up to its cursor) spliced in
+    ahead of the realm's changes: they are independent entities, so order between them does
+    not matter; the cursor and head stay the page's."""
+    if not rows:
+        return page
+    opening = b'{"changes":['
+    assert page.body.startswith(opening)
+    rest = page.body[len(opening) :]
+    joined = b",".join(rows)
+    body = opening + joined + (rest if page.count == 0 else b"," + rest)
+    return Page(body, page.count + len(rows), page.cursor, page.head)
 
 
 class RowCache:
@@ -252,13 +290,16 @@ class PageReader:
         with contextlib.suppress(Exception):
             conn.close()
 
-    def _read(self, after: int, limit: int, realm: str, also: str | None = None) -> Page:
+    def _reading(self, read: Callable[[Connection], T]) -> T:
+        """``read(conn)`` on this thread's kept connection, its read transaction ended; a
+        connection found disconnected (the database restarted while it sat idle) is replaced
+        and the read tried once more."""
         for attempt in (1, 2):
             conn = self._connection()
             try:
-                page = read_page(conn, after, limit, realm, self.rows, also)
+                result = read(conn)
                 conn.rollback()  # ends SQLite's read transaction; no round trip on PostgreSQL
-                return page
+                return result
             except CursorAhead:
                 conn.rollback()
                 raise
@@ -270,6 +311,21 @@ class PageReader:
                 self._drop(conn)
                 raise
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _read(self, after: int, limit: int, realm: str, also: str | None = None) -> Page:
+        return self._reading(lambda conn: read_page(conn, after, limit, realm, self.rows, also))
+
+    def _personal(self, after: int, upto: int, me: str) -> list[bytes]:
+        # The same retry as a page's: after a database restart, a desk's first pull with its
+        # own rows (mentions, reminders, personal macros) answered 503 on a stale connection.
+        return self._reading(lambda conn: read_personal(conn, after, upto, me))
+
+    async def personal(self, after: int, upto: int, me: str) -> list[bytes]:
+        """``read_personal`` on the reading threads."""
+        if upto <= after:
+            return []
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, self._personal, after, upto, me)
 
     async def read(self, after: int, limit: int, realm: str, also: str | None = None) -> Page:
         loop = asyncio.get_running_loop()

@@ -82,7 +82,12 @@ def _rejected(mid: str, rej: Reject) -> MutationResult:
     return {
         "id": mid,
         "status": ResultStatus.REJECTED.value,
-        "reason": {"code": rej.code.value, "message": rej.message},
+        "reason": {
+            "code": rej.code.value,
+            "message": rej.message,
+            "template": rej.template,
+            "params": dict(rej.params),
+        },
     }
 
 

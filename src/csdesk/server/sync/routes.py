@@ -27,7 +27,7 @@ from csdesk.server.feed.notifier import Hold
 from csdesk.server.floor.presence import DeskSeen
 from csdesk.server.qa.access import feed_audience
 from csdesk.server.state import ServerState
-from csdesk.server.sync.pull import CursorAhead, Page, PageCache, PageReader
+from csdesk.server.sync.pull import CursorAhead, Page, PageCache, PageReader, with_personal
 from csdesk.server.sync.push import push_many
 from csdesk.storage import models as m
 
@@ -104,9 +104,13 @@ async def pull(
         if not state.auth.trusted:
             # PostgreSQL's listener is down (the database may be): what memory holds may be
             # stale, and an outage must answer 503, not an old page.
-            return await fetch_page()
-        reader = f"{realm}+{also}" if also else realm
-        return await cache.get((after, limit, reader, notifier.head), fetch_page)
+            shared = await fetch_page()
+        else:
+            reader = f"{realm}+{also}" if also else realm
+            shared = await cache.get((after, limit, reader, notifier.head), fetch_page)
+        # The user's own rows (personal canned responses and macros, docs/macros.md): read
+        # for this user alone, after the shared page and up to its cursor.
+        return with_personal(shared, await pages.personal(after, shared.cursor, user.id))
 
     page = await page_now()
     if page.count == 0 and wait > 0:
@@ -202,7 +206,9 @@ def snapshot(entity: Entity, entity_id: str, state: State, user: CurrentUser) ->
             )
         ).scalar_one_or_none()
     if row is None or (
-        row.realm is not None and row.realm not in (realm_of(user), feed_audience(user.role))
+        row.realm is not None
+        and row.realm not in (realm_of(user), feed_audience(user.role))
+        and (row.audience is None or row.audience != user.id)  # one user's (docs/macros.md)
     ):
         raise ApiError(404, "not_found", f"no {entity.value} with id {entity_id!r}")
     data = None if row.payload is None else orjson.loads(row.payload)

@@ -120,6 +120,7 @@ class SnoozeWaker:
             woken = wake_due(s, now or utcnow())
             s.commit()
         self.wake_callbacks(now)
+        self.wake_scheduled(now)  # scheduled replies and reminders (docs/scheduled-send.md)
         if woken:
             log.info("woke %d snoozed conversation(s)", len(woken))
         return woken
@@ -137,6 +138,27 @@ class SnoozeWaker:
         if changed:
             log.info("%d callback(s) came due or went to the queue", len(changed))
         return changed
+
+    def wake_scheduled(self, now: datetime | None = None) -> tuple[list[str], list[str]]:
+        """Scheduled replies go out and reminders come due in the same round
+        (``server.scheduled.due``; docs/scheduled-send.md): (replies, reminders) handled."""
+        from csdesk.server.scheduled.due import remind_due, send_due
+
+        sent: list[str] = []
+        try:
+            with self.state.writes() as s:
+                sent = send_due(s, now or utcnow())
+                s.commit()
+        except Exception:  # reminders still come due
+            log.exception("sending scheduled replies failed; trying again next round")
+        with self.state.writes() as s:
+            reminded = remind_due(s, now or utcnow())
+            s.commit()
+        if sent or reminded:
+            log.info(
+                "%d scheduled reply(s) handed on, %d reminder(s) due", len(sent), len(reminded)
+            )
+        return sent, reminded
 
     async def _run(self) -> None:
         while not self._stop.is_set():

@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from csdesk.domain.enums import Role
 from csdesk.protocol import MutationType, RejectCode
+from csdesk.server.floor import notices
+from csdesk.server.refusals import Param
 from csdesk.storage import audit
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
@@ -38,10 +40,10 @@ EARLIEST: Final = datetime(2000, 1, 1, tzinfo=UTC)
 CLOCK_SLACK: Final = timedelta(days=1)
 
 
-def _reject(code: RejectCode, message: str) -> Reject:
+def _reject(code: RejectCode, message: str, **params: Param) -> Reject:
     from csdesk.server.sync.mutations import Reject
 
-    return Reject(code, message)
+    return Reject(code, message, **params)
 
 
 def _aware(value: datetime) -> datetime:
@@ -188,17 +190,18 @@ def record(session: Session, user: m.User, a: RecordArgs) -> None:
     )
 
 
-def _reviewer(user: m.User, what: str) -> None:
-    if user.role not in REVIEWERS:
-        raise _reject(RejectCode.FORBIDDEN, f"Only a supervisor can {what}.")
+def _reviewer(user: m.User) -> bool:
+    return user.role in REVIEWERS
 
 
 def comment(session: Session, user: m.User, a: CommentArgs) -> None:
-    _reviewer(user, "comment on training sessions")
+    if not _reviewer(user):
+        raise _reject(RejectCode.FORBIDDEN, "Only a supervisor can comment on training sessions.")
     body = a.body.strip()
     if not body:
         raise _reject(RejectCode.INVALID, "Write a comment before sending it.")
-    if session.get(m.TrainingResult, a.result_id) is None:
+    result = session.get(m.TrainingResult, a.result_id)
+    if result is None:
         raise _reject(RejectCode.NOT_FOUND, "This training session does not exist.")
     if session.get(m.TrainingComment, a.comment_id) is not None:
         raise _reject(RejectCode.CONFLICT, "A comment with this id already exists.")
@@ -212,6 +215,13 @@ def comment(session: Session, user: m.User, a: CommentArgs) -> None:
         )
     )
     session.flush()
+    notices.notify(
+        session,
+        result.user_id,
+        user,
+        f"commented on your training session “{result.title}”: {body}",
+        f"training-comment:{a.comment_id}",
+    )
     audit.record(
         session,
         user.id,
@@ -224,13 +234,17 @@ def comment(session: Session, user: m.User, a: CommentArgs) -> None:
 
 
 def assign(session: Session, user: m.User, a: AssignArgs) -> None:
-    _reviewer(user, "assign training scenarios")
+    if not _reviewer(user):
+        raise _reject(RejectCode.FORBIDDEN, "Only a supervisor can assign training scenarios.")
     trainee = session.get(m.User, a.trainee_id)
     if trainee is None or not trainee.active:
         raise _reject(RejectCode.NOT_FOUND, "That trainee does not exist or is disabled.")
     if trainee.role not in LEARNERS:
         raise _reject(
-            RejectCode.INVALID, f"{trainee.display_name} is a {trainee.role}, not a trainee."
+            RejectCode.INVALID,
+            "{name} is a {role}, not a trainee.",
+            name=trainee.display_name,
+            role=trainee.role,
         )
     scenario = session.scalars(
         select(m.TrainingScenario).where(m.TrainingScenario.key == a.scenario)
@@ -250,7 +264,9 @@ def assign(session: Session, user: m.User, a: AssignArgs) -> None:
     if open_one is not None:
         raise _reject(
             RejectCode.CONFLICT,
-            f"{trainee.display_name} already has “{scenario.title}” to practise.",
+            "{name} already has “{title}” to practise.",
+            name=trainee.display_name,
+            title=scenario.title,
         )
     session.add(
         m.TrainingAssignment(
@@ -263,6 +279,14 @@ def assign(session: Session, user: m.User, a: AssignArgs) -> None:
         )
     )
     session.flush()
+    note = f" Note: {a.note.strip()}" if a.note.strip() else ""
+    notices.notify(
+        session,
+        trainee.id,
+        user,
+        f"assigned you “{scenario.title}” to practise (Ctrl+T opens training).{note}",
+        f"training-assign:{a.assignment_id}",
+    )
     audit.record(
         session,
         user.id,
@@ -275,7 +299,8 @@ def assign(session: Session, user: m.User, a: AssignArgs) -> None:
 
 
 def unassign(session: Session, user: m.User, a: UnassignArgs) -> None:
-    _reviewer(user, "take back training assignments")
+    if not _reviewer(user):
+        raise _reject(RejectCode.FORBIDDEN, "Only a supervisor can take back training assignments.")
     row = session.get(m.TrainingAssignment, a.assignment_id, with_for_update=True)
     if row is None:
         raise _reject(RejectCode.NOT_FOUND, "This assignment does not exist.")

@@ -29,6 +29,7 @@ from csdesk.domain.enums import Realm, Role
 from csdesk.protocol import MutationType, RejectCode
 from csdesk.server.commerce.bounded_json import depth_of
 from csdesk.server.edge.bad_text import find
+from csdesk.server.refusals import Param
 from csdesk.storage import audit
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
@@ -183,10 +184,10 @@ def ensure_defaults(session: Session, directory: Path | None = None) -> int:
 # --- the push mutation ----------------------------------------------------------------------
 
 
-def _reject(code: RejectCode, message: str) -> Reject:
+def _reject(code: RejectCode, message: str, **params: Param) -> Reject:
     from csdesk.server.sync.mutations import Reject
 
-    return Reject(code, message)
+    return Reject(code, message, **params)
 
 
 class PublishArgs(BaseModel):

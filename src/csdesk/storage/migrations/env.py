@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Engine
 
+from csdesk.storage.migrate import include_name
 from csdesk.storage.models import Base
 
 config = context.config
@@ -16,6 +17,7 @@ with engine.connect() as connection:
         target_metadata=Base.metadata,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite ALTER via table copy
         compare_type=True,
+        include_name=include_name,  # knowledge base: FTS5 tables are no models
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -9,6 +9,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 
 from csdesk.app.present import MessageTexts, message_texts
+from csdesk.app.sentences import add_sentence
 from csdesk.app.thread import MessageView
 from csdesk.storage.types import utcnow
 from csdesk.ui.plain_text import plain_tip
@@ -28,10 +29,19 @@ class ThreadModel(QAbstractListModel):
     def set_messages(self, messages: tuple[MessageView, ...], now: datetime | None = None) -> None:
         now = now or utcnow()
         if (
-            len(messages) >= len(self._messages)
-            and messages[: len(self._messages)] == self._messages
-            and self._messages
+            self._messages
+            and len(messages) >= len(self._messages)
+            and all(a.id == b.id for a, b in zip(messages, self._messages, strict=False))
         ):
+            # The same messages (one may have changed: a delivery state, a translation) and
+            # maybe new ones at the end: changed rows are repainted in place, so the reader's
+            # place (the current message) is kept.
+            for row, (new_msg, old_msg) in enumerate(zip(messages, self._messages, strict=False)):
+                if new_msg != old_msg:
+                    self._messages = (*self._messages[:row], new_msg, *self._messages[row + 1 :])
+                    self._texts[row] = message_texts(new_msg, self._me, now)
+                    index = self.index(row, 0)
+                    self.dataChanged.emit(index, index)
             # Only new messages at the end: insert them so the reader's place is kept.
             new = messages[len(self._messages) :]
             if new:
@@ -68,11 +78,12 @@ class ThreadModel(QAbstractListModel):
             return None
         texts = self._texts[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return f"{texts.header}\n{texts.body}"
+            shown = f"{texts.header}\n{texts.body}"
+            return f"{shown}\n\n{texts.translation}" if texts.translation else shown
         if role == Qt.ItemDataRole.AccessibleTextRole:
-            return texts.sentence
+            return add_sentence(texts.sentence, texts.translation)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return plain_tip(texts.sentence)
+            return plain_tip(add_sentence(texts.sentence, texts.translation))
         if role == MESSAGE_ROLE:
             return self._messages[index.row()]
         if role == TEXTS_ROLE:

@@ -1,8 +1,9 @@
 """A supervisor's refunds to decide: the list of refunds waiting for approval (a full sentence
-each), a reason, and Approve / Decline. The dialog stays open while the supervisor works
-through the list; each decision is announced.
+each), a reason, and Approve / Decline. The panel is a tab of the floor window; the dialog
+(the same panel with Close) stays open while the supervisor works through the list; each
+decision is announced.
 
-Signals: ``decided(str, bool, str)`` — action id, approved, reason.
+Signals (both): ``decided(str, bool, str)`` — action id, approved, reason.
 """
 
 from __future__ import annotations
@@ -28,15 +29,16 @@ from csdesk.ui.a11y import announce, name
 from csdesk.ui.plain_text import PlainLabel
 
 
-class ApprovalsDialog(QDialog):
+class ApprovalsPanel(QWidget):
+    """The list, the reason and the two buttons: a page (a screen reader hears a tab page,
+    not a dialog, inside the floor window)."""
+
     decided = Signal(str, bool, str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setObjectName("approvals_dialog")
-        title = _("Refunds waiting for approval")
-        self.setWindowTitle(title)
-        self.setAccessibleName(title)
+        self.setObjectName("approvals_panel")
+        self.setAccessibleName(_("Refunds waiting for approval"))
         self.summary = PlainLabel(self)
         self.summary.setObjectName("approvals_summary")
         self.list = QListWidget(self)
@@ -62,9 +64,6 @@ class ApprovalsDialog(QDialog):
         self.error.setObjectName("approvals_error")
         self.error.setWordWrap(True)
         self.error.hide()
-        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
-        name(close.button(QDialogButtonBox.StandardButton.Close), _("Close"))
-        close.rejected.connect(self.reject)
         row = QHBoxLayout()
         row.addWidget(caption)
         row.addWidget(self.reason, 1)
@@ -77,7 +76,6 @@ class ApprovalsDialog(QDialog):
         layout.addLayout(row)
         layout.addLayout(buttons)
         layout.addWidget(self.error)
-        layout.addWidget(close)
         self.approve.clicked.connect(lambda: self._decide(True))
         self.decline.clicked.connect(lambda: self._decide(False))
         self.set_requests([])
@@ -127,3 +125,40 @@ class ApprovalsDialog(QDialog):
         said = _("Approved: {what}") if approve else _("Declined: {what}")
         announce(self, said.format(what=text))
         self.list.setFocus()
+
+
+class ApprovalsDialog(QDialog):
+    """The panel on its own, with Close (opened from the agent's desk)."""
+
+    decided = Signal(str, bool, str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("approvals_dialog")
+        title = _("Refunds waiting for approval")
+        self.setWindowTitle(title)
+        self.setAccessibleName(title)
+        self.panel = ApprovalsPanel(self)
+        self.panel.decided.connect(self.decided)
+        # The panel's parts, as the dialog's callers and tests know them.
+        self.summary, self.list, self.reason = (
+            self.panel.summary,
+            self.panel.list,
+            self.panel.reason,
+        )
+        self.approve, self.decline, self.error = (
+            self.panel.approve,
+            self.panel.decline,
+            self.panel.error,
+        )
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        name(close.button(QDialogButtonBox.StandardButton.Close), _("Close"))
+        close.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.panel, 1)
+        layout.addWidget(close)
+        self.list.setFocus()
+
+    def set_requests(self, requests: Sequence[ApprovalRequest]) -> None:
+        self.panel.set_requests(requests)

@@ -33,11 +33,27 @@ __all__ = ["CallbackDialog"]
 class CallbackDialog(QDialog):
     """Signals: those of QDialog (``accepted``, ``finished(int)``)."""
 
-    def __init__(self, customer: str, phone: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        customer: str,
+        phone: str,
+        parent: QWidget | None = None,
+        *,
+        moving: tuple[datetime, bool, str] | None = None,
+    ) -> None:
+        """``moving``: (due time, mine, note) of a callback being rescheduled: the fields
+        start from them and the dialog says "Reschedule"."""
         super().__init__(parent)
         self.setObjectName("callback_dialog")
-        self.setWindowTitle(_("Schedule a callback"))
-        self.setAccessibleName(_("Schedule a callback to {customer}").format(customer=customer))
+        title = _("Reschedule a callback") if moving else _("Schedule a callback")
+        self.setWindowTitle(title)
+        self.setAccessibleName(
+            (
+                _("Reschedule the callback to {customer}")
+                if moving
+                else _("Schedule a callback to {customer}")
+            ).format(customer=customer)
+        )
         self.when = QDateTimeEdit(self)
         self.when.setObjectName("callback_when")
         name(self.when, _("Callback date and time"), _("When to call back, in your time zone"))
@@ -62,8 +78,8 @@ class CallbackDialog(QDialog):
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
         )
         save = buttons.button(QDialogButtonBox.StandardButton.Save)
-        save.setText(_("Schedule"))
-        name(save, _("Schedule callback"))
+        save.setText(_("Reschedule") if moving else _("Schedule"))
+        name(save, _("Reschedule callback") if moving else _("Schedule callback"))
         name(buttons.button(QDialogButtonBox.StandardButton.Cancel), _("Cancel"))
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
@@ -86,6 +102,12 @@ class CallbackDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
+        if moving is not None:
+            due, mine, note = moving
+            later = max(due, datetime.now(UTC) + timedelta(minutes=15))  # a due one: not past
+            self.when.setDateTime(QDateTime.fromSecsSinceEpoch(int(later.timestamp())))
+            self.who.setCurrentIndex(0 if mine else 1)
+            self.note.setText(note)
         self.when.setFocus()
 
     def due_at(self) -> datetime:

@@ -26,9 +26,9 @@ from csdesk.i18n import _
 from csdesk.ui.a11y import name
 from csdesk.ui.plain_text import PlainLabel
 
-__all__ = ["CALL", "CANCEL", "OPEN", "CallbackListDialog"]
+__all__ = ["CALL", "CANCEL", "MOVE", "OPEN", "CallbackListDialog"]
 
-CALL, OPEN, CANCEL = "call", "open", "cancel"
+CALL, OPEN, CANCEL, MOVE = "call", "open", "cancel", "move"
 
 
 class CallbackListDialog(QDialog):
@@ -64,10 +64,12 @@ class CallbackListDialog(QDialog):
         self.call_button = QPushButton(_("&Call back"), self)
         self.open_button = QPushButton(_("&Open conversation"), self)
         self.cancel_button = QPushButton(_("Cancel call&back"), self)
+        self.move_button = QPushButton(_("&Reschedule…"), self)
         close = buttons.addButton(QDialogButtonBox.StandardButton.Close)
         for button, label, role in (
             (self.call_button, _("Call back"), QDialogButtonBox.ButtonRole.AcceptRole),
             (self.open_button, _("Open conversation"), QDialogButtonBox.ButtonRole.ActionRole),
+            (self.move_button, _("Reschedule"), QDialogButtonBox.ButtonRole.ActionRole),
             (self.cancel_button, _("Cancel callback"), QDialogButtonBox.ButtonRole.ActionRole),
         ):
             name(button, label)
@@ -78,6 +80,7 @@ class CallbackListDialog(QDialog):
         self.call_button.clicked.connect(lambda: self._choose(CALL))
         self.open_button.clicked.connect(lambda: self._choose(OPEN))
         self.cancel_button.clicked.connect(lambda: self._choose(CANCEL))
+        self.move_button.clicked.connect(lambda: self._choose(MOVE))
         close.clicked.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(empty)

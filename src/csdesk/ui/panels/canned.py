@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QDialog,
@@ -122,16 +124,23 @@ def choose_canned(
     responses: list[CannedResponse],
     values: dict[str, str | None],
     language: str,
+    on_chosen: Callable[[str], None] | None = None,
 ) -> Filled | None:
     """Let the agent pick one of ``responses`` (loaded on a worker by the caller); returns it
     with placeholders filled from ``values`` (the unfilled ones listed), or None."""
-    responses = sorted(responses, key=lambda r: (r.language != language, r.title))
+    # The customer's language first, then the most used (docs/macros.md).
+    responses = sorted(
+        responses, key=lambda r: (r.language != language, -(r.use_count or 0), r.title)
+    )
     dialog = CannedDialog([(f"{r.title} ({r.language})", r.body) for r in responses], parent)
     focus = parent.focusWidget()
     accepted = dialog.exec() == QDialog.DialogCode.Accepted
     if focus is not None:
         focus.setFocus()
     template = dialog.chosen() if accepted else None
+    row = dialog.list.currentRow()
+    if template is not None and on_chosen is not None and 0 <= row < len(responses):
+        on_chosen(responses[row].id)  # counted on the server (a use)
     dialog.deleteLater()  # not left hidden (and unnamed) in the accessibility tree
     if template is None:
         return None

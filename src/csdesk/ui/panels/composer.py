@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QTextCursor
 from PySide6.QtWidgets import (
     QCheckBox,
     QFormLayout,
@@ -176,6 +177,18 @@ class Composer(QWidget):
         self.text.insertPlainText(text)
         self.text.setFocus(Qt.FocusReason.OtherFocusReason)
 
+    # Translation (issue 13): the draft replaced by its translation, one Ctrl+Z brings it back.
+    def replace_text(self, text: str) -> None:
+        """Put ``text`` in place of the whole draft as one undoable edit (``setPlainText``
+        would forget the undo history)."""
+        cursor = self.text.textCursor()
+        cursor.beginEditBlock()
+        cursor.select(QTextCursor.SelectionType.Document)
+        cursor.insertText(text)
+        cursor.endEditBlock()
+        self.text.setTextCursor(cursor)
+        self.text.setFocus(Qt.FocusReason.OtherFocusReason)
+
     def add_files(self, files: Sequence[AttachedFile]) -> None:
         """Attach ``files`` (sizes already read), each only if the channel takes it: a file
         over a limit is refused at once with the reason, never later at sending."""
@@ -205,9 +218,11 @@ class Composer(QWidget):
                 channel=channel
             )
         if refusal.problem == p.TOO_MANY:
-            return _("At most {n} files can go on one {channel} message.").format(
-                n=refusal.limit, channel=channel
-            )
+            return ngettext(
+                "At most {n} file can go on one {channel} message.",
+                "At most {n} files can go on one {channel} message.",
+                refusal.limit,
+            ).format(n=refusal.limit, channel=channel)
         if refusal.problem == p.EMPTY:
             return _("{name} is empty and was not attached.").format(name=refusal.name)
         if refusal.problem == p.TOTAL_TOO_BIG:

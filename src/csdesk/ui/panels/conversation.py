@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QSplitter, QToolButton, QVBoxLayout, QWidget
 
 from csdesk.app.present import conversation_header
@@ -11,10 +11,20 @@ from csdesk.app.thread import ConversationView
 from csdesk.i18n import _
 from csdesk.theme.tokens import Theme
 from csdesk.ui.flow_layout import FlowLayout
+from csdesk.ui.icons import icon, icon_size
 from csdesk.ui.models.thread_model import ThreadModel
 from csdesk.ui.panels.composer import Composer
+from csdesk.ui.panels.conversation_chips import ACTION_ICONS, HeaderChips
 from csdesk.ui.panels.thread_view import ThreadView
-from csdesk.ui.plain_text import PlainLabel
+from csdesk.ui.plain_text import PlainLabel, plain_tip
+
+
+def action_tip(action: QAction) -> str:
+    """ "Resolve (Ctrl+Shift+R): …": the name, its key and what it does, for the tooltip."""
+    name = action.text().replace("&", "").replace("…", "")
+    keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+    head = f"{name} ({keys})" if keys else name
+    return f"{head}: {action.statusTip()}" if action.statusTip() else head
 
 
 class ConversationPanel(QWidget):
@@ -27,6 +37,9 @@ class ConversationPanel(QWidget):
         self.header.setObjectName("conversation_header")
         self.header.setWordWrap(True)
         self.header.setTextFormat(Qt.TextFormat.PlainText)
+        self.header.setProperty("role", "heading")
+        self.chips = HeaderChips(theme, self)
+        self.theme = theme
         self.collision = PlainLabel(self)
         self.collision.setObjectName("collision")
         self.collision.hide()
@@ -47,7 +60,8 @@ class ConversationPanel(QWidget):
             button.setAccessibleName(action.text().replace("…", ""))
             button.setAccessibleDescription(action.statusTip())
             button.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            button.setToolTip(plain_tip(action_tip(action)))
             bar.addWidget(button)
             self.buttons.append(button)
         self.model = ThreadModel(me)
@@ -62,13 +76,26 @@ class ConversationPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.header)
+        layout.addWidget(self.chips)
         layout.addLayout(bar)
         layout.addWidget(self.collision)
         layout.addWidget(self.visitor_typing)
         layout.addWidget(self.rejection)
         layout.addWidget(split, 1)
         self.current: ConversationView | None = None
+        self.set_theme(theme)
         self.show_conversation(None, "", None)
+
+    def set_theme(self, theme: Theme) -> None:
+        """Icons of the action buttons and the header in the theme's text colour."""
+        self.theme = theme
+        self.chips.set_theme(theme)
+        side = icon_size(self.fontMetrics().height())
+        for button in self.buttons:
+            name = ACTION_ICONS.get(button.objectName().removeprefix("button_"))
+            if name:
+                button.setIcon(icon(name, theme.text, side.width()))
+                button.setIconSize(side)
 
     def show_conversation(
         self,
@@ -84,11 +111,19 @@ class ConversationPanel(QWidget):
         for b in self.buttons:
             b.setEnabled(enabled)
         self.composer.setEnabled(enabled)
+        self.chips.show_conversation(conv, customer_name, assignee_name)
         if conv is None:
-            self.header.setText(_("No conversation is open. Choose one in the list."))
+            self.header.setText(
+                _("No conversation is open. Choose one in the list (J and K move, Enter opens).")
+            )
+            self.header.setAccessibleDescription("")
             self.model.set_messages(())
             return
-        self.header.setText(conversation_header(conv, customer_name, assignee_name))
+        self.header.setText(conv.subject or _("(no subject)"))
+        # The whole header as one sentence for a screen reader (chips are read one by one).
+        self.header.setAccessibleDescription(
+            conversation_header(conv, customer_name, assignee_name)
+        )
         self.model.set_messages(conv.messages)
         if not same:
             self.composer.set_conversation(

@@ -7,6 +7,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
+from csdesk.app.formats import date_text, decimal
 from csdesk.app.present import money, when
 from csdesk.app.thread import CustomerContext
 from csdesk.i18n import _, ngettext
@@ -57,10 +58,10 @@ def facts(ctx: CustomerContext) -> list[str]:
     ]
     if ctx.store_credit_cents:
         lines.append(
-            _("Store credit: {amount}").format(amount=f"{ctx.store_credit_cents / 100:,.2f}")
+            _("Store credit: {amount}").format(amount=decimal(ctx.store_credit_cents / 100, 2))
         )
     if ctx.since is not None:
-        since = ctx.since.astimezone().strftime("%d %b %Y")
+        since = date_text(ctx.since.astimezone())
         lines.append(_("Customer since {date}").format(date=since))
     lines.append(_("Tags: {tags}").format(tags=", ".join(ctx.tags)) if ctx.tags else _("No tags"))
     lines.extend(figures(ctx))

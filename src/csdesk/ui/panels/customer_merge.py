@@ -63,10 +63,13 @@ class CustomerChooser(QDialog):
         parent: QWidget | None = None,
         *,
         wording: tuple[str, str, str, str] | None = None,
+        none_text: str | None = None,
     ) -> None:
         """``wording``: (title, intro, button, button description) for another use of the
-        chooser (linking a conversation); the merge's own by default."""
+        chooser (linking a conversation); the merge's own by default. ``none_text``: what an
+        empty list says ("No other customer matches." by default)."""
         super().__init__(parent)
+        self._none_text = none_text or _("No other customer matches.")
         self.setObjectName("merge_chooser")
         title, intro_text, button, button_help = wording or (
             _("Merge {name} into another customer").format(name=source_name),
@@ -142,7 +145,7 @@ class CustomerChooser(QDialog):
         text = (
             ngettext("{n} customer found", "{n} customers found", len(found)).format(n=len(found))
             if found
-            else _("No other customer matches.")
+            else self._none_text
         )
         self.status.setText(text)
         announce(self, text)

@@ -33,8 +33,9 @@ from PySide6.QtWidgets import (
 )
 
 from csdesk.app import kpi_words as words
-from csdesk.app.kpis import GROUPS, PERIODS, KpiDesk, KpiQuery, Report, Target
+from csdesk.app.kpis import GROUPS, PERIODS, KpiDesk, KpiQuery, Report, StatusTime, Target
 from csdesk.i18n import N_, _
+from csdesk.sync.api import SyncError
 from csdesk.theme.tokens import Theme
 from csdesk.ui.a11y import announce, name
 from csdesk.ui.flow_layout import FlowLayout
@@ -89,6 +90,7 @@ class DashboardPanel(QWidget):
         self.kpis, self.tasks, self.theme = kpis, tasks, theme
         self.tz = tz or local_zone()
         self.report: Report | None = None
+        self.status_times: tuple[StatusTime, ...] | Exception | None = None
         self.definitions: dict[str, str] = {}
         self.drill: DrillDialog | None = None
         self.save_dialog: QFileDialog | None = None
@@ -187,10 +189,13 @@ class DashboardPanel(QWidget):
             _("Co&mpare:"),
             self,
         )
+        # The floor's time in each status: supervisors' (an agent's dashboard has no card).
+        self.status_time = ChartCard("status_time", _("Time in status"), self.theme, parent=self)
+        self.status_time.hide()
         charts = QWidget(self)
         row = QHBoxLayout(charts)
         row.setContentsMargins(0, 0, 0, 0)
-        for card in (self.trend, self.distribution, self.comparison):
+        for card in self._cards():
             row.addWidget(card, 1)
         # The three charts side by side need more than a 1600 px window at 200 % text: they
         # scroll sideways (tabbing into one brings it into view) instead of widening the window
@@ -213,6 +218,9 @@ class DashboardPanel(QWidget):
         self._custom_dates_enabled()
         self._tab_order()
 
+    def _cards(self) -> tuple[ChartCard, ...]:
+        return (self.trend, self.distribution, self.comparison, self.status_time)
+
     def _tab_order(self) -> None:
         chain: list[QWidget] = [
             self.period,
@@ -223,7 +231,7 @@ class DashboardPanel(QWidget):
             self.export_button,
             self.figures,
         ]
-        for card in (self.trend, self.distribution, self.comparison):
+        for card in self._cards():
             if card.chooser is not None:
                 chain.append(card.chooser)
             chain += [card.toggle, card.view, card.table]
@@ -282,13 +290,22 @@ class DashboardPanel(QWidget):
         need_definitions = not self.definitions
         self.status.setText(_("Loading the figures…"))
 
-        def work() -> tuple[Report, dict[str, str]]:
+        def work() -> tuple[Report, dict[str, str], tuple[StatusTime, ...] | Exception | None]:
             definitions = kpis.definitions() if need_definitions else {}
-            return kpis.report(query), definitions
+            report = kpis.report(query)
+            times: tuple[StatusTime, ...] | Exception | None
+            try:
+                times = kpis.status_time(report)
+            except SyncError as exc:  # the KPIs stand on their own: said on the card
+                times = exc
+            return report, definitions, times
 
-        def done(result: tuple[Report, dict[str, str]]) -> None:
+        def done(
+            result: tuple[Report, dict[str, str], tuple[StatusTime, ...] | Exception | None],
+        ) -> None:
             if asked == self._asked:
-                self._show(*result)
+                self._show(result[0], result[1])
+                self._show_status_time(result[2])
 
         def failed(exc: Exception) -> None:
             if asked == self._asked:
@@ -316,6 +333,17 @@ class DashboardPanel(QWidget):
         self.say(text)
         self.loaded.emit()
 
+    def _show_status_time(self, times: tuple[StatusTime, ...] | Exception | None) -> None:
+        card = self.status_time
+        card.setVisible(times is not None)
+        if isinstance(times, Exception):
+            text = _("Time in status could not be loaded: {error}").format(error=times)
+            card.summary.setText(text)
+            card.view.setAccessibleDescription(text)
+        elif times is not None:
+            card.show_chart(*views.status_time(self.theme, times))
+        self.status_times = times
+
     def _failed(self, exc: Exception) -> None:
         text = _("The figures could not be loaded: {error}").format(error=exc)
         self.status.setText(text)
@@ -340,11 +368,13 @@ class DashboardPanel(QWidget):
 
     def set_theme(self, theme: Theme) -> None:
         self.theme = theme
-        for card in (self.trend, self.distribution, self.comparison):
+        for card in self._cards():
             card.set_theme(theme)
         self._show_trend()
         self._show_distribution()
         self._show_comparison()
+        if isinstance(self.status_times, tuple):
+            self.status_time.show_chart(*views.status_time(theme, self.status_times))
 
     # --- the conversations behind a figure -------------------------------------------------
 

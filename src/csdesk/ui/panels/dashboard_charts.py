@@ -10,6 +10,7 @@ description; the card's button swaps it for the same numbers as a table.
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Sequence
 
 from PySide6.QtCharts import (
@@ -21,12 +22,13 @@ from PySide6.QtCharts import (
     QChart,
     QChartView,
     QHorizontalBarSeries,
+    QHorizontalStackedBarSeries,
     QLineSeries,
     QScatterSeries,
     QValueAxis,
 )
-from PySide6.QtCore import QEvent, QMargins, QObject, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QFont, QKeyEvent, QPainter, QPen
+from PySide6.QtCore import QEvent, QMargins, QObject, QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QKeyEvent, QPainter, QPen
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -110,8 +112,42 @@ def _category_axis(categories: Sequence[str], theme: Theme) -> QBarCategoryAxis:
 
 #: Up to this many days every point carries its value; beyond, the table and summary do.
 LABELLED_DAYS = 14
-#: At most this many day names under a line chart (every n-th day beyond).
+#: At most this many day names under a line chart (every n-th day beyond) until the chart
+#: knows its width (:meth:`DayAxis.fit`).
 DAY_TICKS = 8
+#: Room either side of a day name, in pixels.
+DAY_GAP = 14
+
+
+class DayAxis(QCategoryAxis):
+    """The days under a line chart, named on their points: every day while the names fit
+    the chart's width, else every n-th (QtCharts cuts a name that has no room to "30 …")."""
+
+    def __init__(self, names: Sequence[str]) -> None:
+        super().__init__()
+        self.names = list(names)
+        self.setLabelsPosition(QCategoryAxis.AxisLabelsPosition.AxisLabelsPositionOnValue)
+        self.setRange(-0.5, max(len(self.names) - 0.5, 0.5))
+        self.step = 0
+        self._label(max(1, -(-len(self.names) // DAY_TICKS)))
+
+    def fit(self, width: float) -> None:
+        """Name every n-th day so that each name has room in ``width`` pixels of plot."""
+        if not self.names or width <= 0:
+            return
+        metrics = QFontMetrics(self.labelsFont())
+        widest = max(metrics.horizontalAdvance(html.unescape(n)) for n in self.names)
+        per_day = width / len(self.names)
+        self._label(max(1, math.ceil((widest + DAY_GAP) / per_day)))
+
+    def _label(self, step: int) -> None:
+        if step == self.step:
+            return
+        self.step = step
+        for label in self.categoriesLabels():
+            self.remove(label)
+        for i in range(0, len(self.names), step):
+            self.append(self.names[i], i)
 
 
 def line_chart(
@@ -144,13 +180,7 @@ def line_chart(
             dots.append(i, round(value, 1))
     chart.addSeries(line)
     chart.addSeries(dots)
-    days = QCategoryAxis()
-    days.setLabelsPosition(QCategoryAxis.AxisLabelsPosition.AxisLabelsPositionOnValue)
-    days.setRange(-0.5, max(len(categories) - 0.5, 0.5))
-    step = max(1, -(-len(categories) // DAY_TICKS))
-    names = axis_labels(categories)
-    for i in range(0, len(categories), step):
-        days.append(names[i], i)
+    days = DayAxis(axis_labels(categories))
     _style_axis(days, theme)
     y = _value_axis(values, unit, theme, ceiling)
     chart.addAxis(days, Qt.AlignmentFlag.AlignBottom)
@@ -193,6 +223,40 @@ def bar_chart(
     else:
         chart.addAxis(names, Qt.AlignmentFlag.AlignBottom)
         chart.addAxis(numbers, Qt.AlignmentFlag.AlignLeft)
+    series.attachAxis(names)
+    series.attachAxis(numbers)
+    return chart
+
+
+def stacked_bar_chart(
+    theme: Theme,
+    categories: Sequence[str],
+    parts: Sequence[tuple[str, str, Qt.BrushStyle, Values]],
+    unit: str,
+) -> QChart:
+    """Lying bars, one per category (the first on top), each split into ``parts``
+    (label, colour, fill pattern, values): the legend names each part, and the patterns tell
+    them apart without colour."""
+    chart = _chart(theme)
+    series = QHorizontalStackedBarSeries()
+    for label, colour, pattern, values in parts:
+        bars = QBarSet(label)
+        bars.setBrush(QBrush(QColor(colour), pattern))
+        bars.setPen(QPen(QColor(theme.text), 1))
+        bars.setLabelColor(QColor(theme.text))
+        for value in reversed(values):  # drawn from the bottom up
+            bars.append(round(value, 1) if value is not None else 0.0)
+        series.append(bars)
+    chart.addSeries(series)
+    legend = chart.legend()
+    legend.setVisible(True)
+    legend.setAlignment(Qt.AlignmentFlag.AlignBottom)
+    legend.setLabelColor(QColor(theme.text))
+    names = _category_axis(list(reversed(categories)), theme)
+    totals = [sum(v or 0.0 for v in col) for col in zip(*(p[3] for p in parts), strict=True)]
+    numbers = _value_axis(totals, unit, theme, None)
+    chart.addAxis(names, Qt.AlignmentFlag.AlignLeft)
+    chart.addAxis(numbers, Qt.AlignmentFlag.AlignBottom)
     series.attachAxis(names)
     series.attachAxis(numbers)
     return chart
@@ -306,6 +370,14 @@ class ChartCard(QFrame):
     def show_chart(self, chart: QChart, table: TableData, summary: str) -> None:
         old = self.view.chart()
         self.view.setChart(chart)
+        days = [a for a in chart.axes() if isinstance(a, DayAxis)]
+        if days:  # the day names follow the plot's width (a resize, a wider window)
+
+            def fit(area: QRectF) -> None:
+                for axis in days:
+                    axis.fit(area.width())
+
+            chart.plotAreaChanged.connect(fit)
         if old is not None:
             old.deleteLater()
         self.table.show_data(table)

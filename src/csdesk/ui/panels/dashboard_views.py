@@ -6,16 +6,21 @@ Every table row that stands for conversations carries its drill-down ``Target``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 from PySide6.QtCharts import QChart
+from PySide6.QtCore import Qt
 
+from csdesk.app import formats
 from csdesk.app import kpi_words as words
+from csdesk.app.floor import span_text, status_label
 from csdesk.app.kpi_words import Column
-from csdesk.app.kpis import Figures, Report, Row, Target
+from csdesk.app.kpis import Figures, Report, Row, StatusTime, Target
+from csdesk.domain.agent_status import AgentStatus
 from csdesk.i18n import _
 from csdesk.theme.tokens import Theme
-from csdesk.ui.panels.dashboard_charts import bar_chart, line_chart
+from csdesk.ui.panels.dashboard_charts import bar_chart, line_chart, stacked_bar_chart
 from csdesk.ui.panels.dashboard_tables import Cell, TableData, table_of
 
 Shown = tuple[QChart, TableData, str]
@@ -47,9 +52,9 @@ def status_text(report: Report) -> str:
     ).format(
         period=words.period_label(q.period),
         span=span,
-        group=words.group_label(q.group).lower(),
+        group=formats.mid_sentence(words.group_label(q.group)),
         n=report.total.get("contacts", 0),
-        time=report.generated_at.astimezone().strftime("%H:%M"),
+        time=formats.time_text(report.generated_at),
         zone=zone,
     )
 
@@ -118,7 +123,7 @@ def daily_table(report: Report, definitions: dict[str, str]) -> TableData:
 
 def _short_day(report: Report, index: int) -> str:
     day = report.series[index].day
-    return f"{day.day} {day.strftime('%b')}"
+    return formats.date_text(day, year=False)
 
 
 def _ceiling(column: Column) -> float | None:
@@ -198,3 +203,79 @@ def comparison(theme: Theme, report: Report, column: Column, definitions: dict[s
         row_header=True,
     )
     return chart, table, words.comparison_summary(column, group, named)
+
+
+#: The statuses of time on the floor, in the board's order; "Offline" is time away from the
+#: desk, not on the floor, and is left out (over 7 days it would dwarf the rest).
+FLOOR_STATUSES: tuple[tuple[AgentStatus, str, Qt.BrushStyle], ...] = (
+    (AgentStatus.AVAILABLE, "presence_online", Qt.BrushStyle.SolidPattern),
+    (AgentStatus.ON_CALL, "accent", Qt.BrushStyle.Dense3Pattern),
+    (AgentStatus.AWAY, "presence_away", Qt.BrushStyle.BDiagPattern),
+    (AgentStatus.ON_BREAK, "warning_fg", Qt.BrushStyle.CrossPattern),
+    (AgentStatus.IN_TRAINING, "info_fg", Qt.BrushStyle.FDiagPattern),
+)
+
+
+def status_time(theme: Theme, agents: Sequence[StatusTime]) -> Shown:
+    """Each agent's time in each status on the floor (hours on the chart, words in the
+    table and the summary), agents in the server's order (by name)."""
+    names = [a.name or _("Unknown agent") for a in agents]
+    statuses = [s for s, _c, _p in FLOOR_STATUSES]
+    parts = [
+        (
+            status_label(s),
+            getattr(theme, colour),
+            pattern,
+            [a.seconds.get(s, 0.0) / 3600 for a in agents],
+        )
+        for s, colour, pattern in FLOOR_STATUSES
+    ]
+    chart = stacked_bar_chart(theme, names, parts, _("hours"))
+    rows = []
+    for who, agent in zip(names, agents, strict=True):
+        cells = [Cell(who)]
+        for s in statuses:
+            secs = agent.seconds.get(s, 0.0)
+            cells.append(
+                Cell(
+                    span_text(secs) if secs else "—",
+                    _("{who}: {status} {time}").format(
+                        who=who, status=formats.mid_sentence(status_label(s)), time=span_text(secs)
+                    ),
+                    number=True,
+                )
+            )
+        on_floor = sum(agent.seconds.get(s, 0.0) for s in statuses)
+        cells.append(
+            Cell(
+                span_text(on_floor) if on_floor else "—",
+                _("{who}: signed in {time} in all").format(who=who, time=span_text(on_floor)),
+                number=True,
+                strong=True,
+            )
+        )
+        rows.append(cells)
+    table = table_of([_("Agent"), *(status_label(s) for s in statuses), _("Signed in")], rows)
+    return chart, table, status_time_summary(names, agents)
+
+
+def status_time_summary(names: Sequence[str], agents: Sequence[StatusTime]) -> str:
+    """E.g. "Time in status: Ann available 5 h 2 min, on a call 40 min; Bob no time on the
+    floor."."""
+    if not agents:
+        return _("Time in status: no agent was on the floor in this period.")
+    parts = []
+    for who, agent in zip(names, agents, strict=True):
+        spans = [
+            _("{status} {time}").format(
+                status=formats.mid_sentence(status_label(s)), time=span_text(secs)
+            )
+            for s, _c, _p in FLOOR_STATUSES
+            if (secs := agent.seconds.get(s, 0.0)) >= 60
+        ]
+        parts.append(
+            _("{who} {spans}").format(who=who, spans=", ".join(spans))
+            if spans
+            else _("{who} no time on the floor").format(who=who)
+        )
+    return _("Time in status: {agents}.").format(agents="; ".join(parts))

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from csdesk.i18n import _
+from csdesk.i18n import _, ngettext
 from csdesk.ui.a11y import announce, name
 from csdesk.ui.panels.order_action_dialog import parse_amount
 from csdesk.ui.plain_text import PlainLabel
@@ -34,9 +34,11 @@ class GoodwillDialog(QDialog):
         self.setAccessibleName(title)
         form = QFormLayout()
         info = PlainLabel(
-            _("{name} has {n} points now. Agents may grant up to a limit per day.").format(
-                name=customer_name, n=points_now
-            ),
+            ngettext(
+                "{name} has {n} point now. Agents may grant up to a limit per day.",
+                "{name} has {n} points now. Agents may grant up to a limit per day.",
+                points_now,
+            ).format(name=customer_name, n=points_now),
             self,
         )
         info.setWordWrap(True)

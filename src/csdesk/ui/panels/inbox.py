@@ -12,7 +12,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QColor, QFocusEvent, QFont, QFontMetrics, QPainter
+from PySide6.QtGui import QColor, QFocusEvent, QFont, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -31,7 +31,8 @@ from PySide6.QtWidgets import (
 from csdesk.app.inbox import Sort
 from csdesk.app.present import RowTexts, sort_label
 from csdesk.i18n import _, ngettext
-from csdesk.theme.tokens import Theme
+from csdesk.theme.tokens import CHANNEL_TOKENS, Theme
+from csdesk.ui.icons import channel_icon_name, paint_icon
 from csdesk.ui.models.inbox_model import InboxModel, Role
 from csdesk.ui.plain_text import PlainLabel
 
@@ -55,8 +56,25 @@ def row_height(font: QFont) -> int:
     return fm.height() * 2 + fm.height() // 2 + 8
 
 
+def initials(name: str) -> str:
+    """Up to two letters for an avatar: first and last word ("Thijs van Dijk" -> "TD")."""
+    words = [w for w in name.split() if w[:1].isalnum()]
+    if not words:
+        return "?"
+    first, last = words[0][0], words[-1][0] if len(words) > 1 else ""
+    return (first + last).upper()
+
+
+def avatar_ring(theme: Theme, name: str) -> str:
+    """A ring colour for ``name``'s avatar, stable per name, from the channel tokens (each is
+    checked for 3:1 against the row backgrounds); the initials sit on ``surface_alt``."""
+    return theme.colour(CHANNEL_TOKENS[sum(map(ord, name)) % len(CHANNEL_TOKENS)])
+
+
 class InboxDelegate(QStyledItemDelegate):
-    """Two lines per conversation; every state is written out (never colour alone)."""
+    """Two lines per conversation beside an avatar: channel icon and the customer's full name,
+    then the preview; on the right the SLA chip (when at risk or breached) or the wait, then
+    priority and assignee. Every state is written out (never colour or icon alone)."""
 
     def __init__(self, theme: Theme, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -64,6 +82,17 @@ class InboxDelegate(QStyledItemDelegate):
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
         return QSize(200, row_height(option.font))
+
+    @staticmethod
+    def text_lefts(row: QRect, font: QFont) -> tuple[QRect, int]:
+        """(the text area right of the avatar, where the name starts after the channel icon)
+        for a row's rectangle: the painter's layout, and the test's."""
+        line = QFontMetrics(font).height()
+        gap = max(4, line // 3)
+        rect = row.adjusted(gap * 2, 4, -gap * 2, -4)
+        side = min(rect.height(), round(line * 2.1))
+        rect.setLeft(rect.left() + side + gap * 2)
+        return rect, rect.left() + max(12, line - 2) + gap
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         texts: RowTexts | None = index.data(Role.TEXTS)
@@ -75,51 +104,100 @@ class InboxDelegate(QStyledItemDelegate):
             style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, opt.widget)
         if texts is None:
             return
+        t = self.theme
         selected = bool(opt.state & QStyle.StateFlag.State_Selected)
-        fg, muted = row_colours(self.theme, selected=selected)
-        rect: QRect = opt.rect.adjusted(8, 4, -8, -4)
+        fg, muted = row_colours(t, selected=selected)
         fm = QFontMetrics(opt.font)
         line = fm.height()
+        gap = max(4, line // 3)
+        rect: QRect = opt.rect.adjusted(gap * 2, 4, -gap * 2, -4)
         painter.save()
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        # Avatar: initials in a ring, vertically centred.
+        side = min(rect.height(), round(line * 2.1))
+        avatar = QRect(rect.left(), rect.top() + (rect.height() - side) // 2, side, side)
+        painter.setPen(QPen(QColor(avatar_ring(t, texts.who)), max(2, side // 14)))
+        painter.setBrush(QColor(t.surface_alt))
+        painter.drawEllipse(avatar.adjusted(1, 1, -1, -1))
+        small = QFont(opt.font)
+        small.setPointSizeF(max(6.0, opt.font.pointSizeF() * 0.85))
+        small.setBold(True)
+        painter.setFont(small)
+        painter.setPen(QColor(t.text))
+        painter.drawText(avatar, Qt.AlignmentFlag.AlignCenter, initials(texts.who))
+        rect.setLeft(avatar.right() + gap * 2)
+
         bold = QFont(opt.font)
         bold.setBold(texts.unread)
+        bfm = QFontMetrics(bold)
+        # Right of line 1: the SLA chip when at risk or breached (the wait is on line 2).
+        top1 = QRect(rect.left(), rect.top(), rect.width(), line)
+        painter.setFont(opt.font)
+        rw = 0
+        if texts.sla_warning:
+            kind = "error" if texts.sla_breached else "warning"
+            # The name comes first: when the full chip would clip it, the short word does.
+            name_room = QFontMetrics(bold).horizontalAdvance(f"{texts.unread_mark}{texts.who}")
+            room = rect.width() - name_room - max(12, line - 2) - gap * 6  # elide slack
+            chip_text = texts.sla_chip
+            if fm.horizontalAdvance(chip_text) > room and texts.sla_chip_short:
+                chip_text = texts.sla_chip_short
+            chip_text = fm.elidedText(
+                chip_text, Qt.TextElideMode.ElideRight, rect.width() // 2 - gap * 2
+            )
+            cw = fm.horizontalAdvance(chip_text) + gap * 2
+            chip = QRect(rect.right() - cw, top1.top(), cw, line)
+            painter.setPen(QColor(t.colour(kind + "_fg")))
+            painter.setBrush(QColor(t.colour(kind + "_bg")))
+            painter.drawRoundedRect(chip, line / 2, line / 2)
+            painter.drawText(chip, Qt.AlignmentFlag.AlignCenter, chip_text)
+            rw = cw + gap
+        # Left of line 1: channel icon, unread mark, the customer's full name.
+        ic = max(12, line - 2)
+        channel_token = f"channel_{texts.channel_value}"
+        if channel_token in CHANNEL_TOKENS:
+            colour = t.selection_text if selected else t.colour(channel_token)
+            paint_icon(
+                painter,
+                channel_icon_name(texts.channel_value),
+                colour,
+                rect.left(),
+                top1.top() + (line - ic) // 2,
+                ic,
+            )
+        name_left = rect.left() + ic + gap
         painter.setFont(bold)
         painter.setPen(fg)
-        left1 = f"{texts.unread_mark}{texts.channel} · {texts.who}"
-        # An SLA warning outranks the waiting time; each side gets at most half the row, and
-        # what does not fit is elided (the full sentence is in the accessible text and tip).
-        right1 = texts.sla if texts.sla else texts.waiting
-        half = rect.width() // 2
-        right1 = QFontMetrics(bold).elidedText(right1, Qt.TextElideMode.ElideRight, half)
-        rw = min(half, QFontMetrics(bold).horizontalAdvance(right1) + 12)
         painter.drawText(
-            QRect(rect.left(), rect.top(), rect.width() - rw, line),
+            QRect(name_left, top1.top(), rect.right() - rw - gap - name_left, line),
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-            QFontMetrics(bold).elidedText(left1, Qt.TextElideMode.ElideRight, rect.width() - rw),
+            bfm.elidedText(
+                f"{texts.unread_mark}{texts.who}",
+                Qt.TextElideMode.ElideRight,
+                rect.right() - rw - gap - name_left,
+            ),
         )
-        painter.setPen(fg if texts.sla_warning else muted)
-        painter.drawText(
-            QRect(rect.right() - rw, rect.top(), rw, line),
-            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-            right1,
-        )
+        # Line 2: the preview; priority and assignee on the right.
         painter.setFont(opt.font)
-        painter.setPen(muted)
+        top2 = rect.top() + line + gap // 2
+        half = rect.width() // 2
         right2 = fm.elidedText(
-            f"{texts.priority_badge}{texts.assignee}",
+            " · ".join(x for x in (texts.wait_short, texts.priority_badge + texts.assignee) if x),
             Qt.TextElideMode.ElideRight,
-            rect.width() // 2,
+            half,
         )
-        rw2 = min(rect.width() // 2, fm.horizontalAdvance(right2) + 12)
+        rw2 = min(half, fm.horizontalAdvance(right2) + gap)
+        painter.setPen(fg if texts.priority_badge else muted)
         painter.drawText(
-            QRect(rect.left(), rect.top() + line + 2, rect.width() - rw2, line),
-            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-            fm.elidedText(texts.title, Qt.TextElideMode.ElideRight, rect.width() - rw2),
-        )
-        painter.drawText(
-            QRect(rect.right() - rw2, rect.top() + line + 2, rw2, line),
+            QRect(rect.right() - rw2, top2, rw2, line),
             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
             right2,
+        )
+        painter.setPen(muted)
+        painter.drawText(
+            QRect(rect.left(), top2, rect.width() - rw2 - gap, line),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            fm.elidedText(texts.title, Qt.TextElideMode.ElideRight, rect.width() - rw2 - gap),
         )
         painter.restore()
 
@@ -277,6 +355,7 @@ class InboxPanel(QWidget):
         top.addWidget(sort_label_widget)
         top.addWidget(self.sort)
         layout = QVBoxLayout(self)
+        self.layout_ = layout  # the first-run hint goes on top (ui.first_run_hint)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
         scope_row = QHBoxLayout()

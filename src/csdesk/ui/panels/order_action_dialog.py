@@ -27,7 +27,7 @@ from csdesk.app.order_actions import OrderChoice, kind_label
 from csdesk.domain.order_actions import OrderActionKind
 from csdesk.i18n import N_, _
 from csdesk.ui.a11y import announce, name
-from csdesk.ui.plain_text import PlainLabel
+from csdesk.ui.plain_text import PlainLabel, form_row
 
 K = OrderActionKind
 #: Which count of what is left a line's quantity is checked against, per kind.
@@ -163,9 +163,7 @@ class OrderActionDialog(QDialog):
         self.order_box.setFocus()
 
     def _row(self, label: str, widget: QWidget) -> None:
-        caption = PlainLabel(label, self)
-        caption.setBuddy(widget)
-        self.form.addRow(caption, widget)
+        form_row(self.form, label, widget)
         if not widget.accessibleName():
             name(widget, label.replace("&", ""))
 

@@ -3,7 +3,8 @@ comments on chosen messages of the thread, an overall comment, and the weighted 
 stands (computed by ``domain.qa``, the server's own formula).
 
 Every control is reached by Tab and by its Alt mnemonic; each criterion's control is a combo
-box named after the criterion, described by its description and weight. The score is
+box named after the criterion, described by its description and weight. Editing a review,
+Alt+D deletes it (after a confirmation naming the agent and the conversation). The score is
 announced (politely) when it changes. All text is plain. Opened with ``open()``; read
 ``scores()``, ``message_comments()`` and ``comment()`` once it is accepted.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -44,7 +45,11 @@ def _short(text: str, limit: int = 80) -> str:
 
 
 class QaReviewDialog(QDialog):
-    """Signals: those of QDialog (``accepted``, ``finished(int)``)."""
+    """Signals: those of QDialog (``accepted``, ``finished(int)``); ``delete_requested(str)``
+    — the supervisor confirmed deleting the review being edited, with this reason (maybe
+    empty); the dialog then closes."""
+
+    delete_requested = Signal(str)
 
     def __init__(
         self,
@@ -58,6 +63,8 @@ class QaReviewDialog(QDialog):
         self.setWindowTitle(_("Review conversation"))
         self.setAccessibleName(_("Review this conversation against the rubric"))
         self.rubric = rubric
+        self.existing = existing
+        self.confirm: QDialog | None = None  # the delete confirmation, while it is open
         self.messages = list(messages)
         self._by_id = {msg.id: msg for msg in self.messages}
         self._comments: list[tuple[str, str]] = []
@@ -149,6 +156,19 @@ class QaReviewDialog(QDialog):
         name(cancel, _("Cancel"))
         self.save_button.clicked.connect(self._save)
         cancel.clicked.connect(self.reject)
+        # Deleting the review being edited (docs/qa.md): Alt+D, then a confirmation.
+        self.delete_button: QPushButton | None = None
+        if existing is not None:
+            self.delete_button = QPushButton(_("&Delete review…"), self)
+            self.delete_button.setObjectName("qa_delete_review")
+            name(
+                self.delete_button,
+                _("Delete review"),
+                _("Asks first; the agent no longer sees it and it leaves the QA score"),
+            )
+            self.delete_button.setAutoDefault(False)
+            buttons.addButton(self.delete_button, QDialogButtonBox.ButtonRole.DestructiveRole)
+            self.delete_button.clicked.connect(self.ask_delete)
         add_row = QHBoxLayout()
         add_row.addStretch(1)
         add_row.addWidget(self.add_button)
@@ -259,6 +279,34 @@ class QaReviewDialog(QDialog):
 
     def comment(self) -> str:
         return self.overall.toPlainText().strip()
+
+    # --- deleting (docs/qa.md) -------------------------------------------------------------------
+
+    def ask_delete(self) -> None:
+        """Ask, naming the agent and the conversation; on yes, ``delete_requested`` and close."""
+        from csdesk.ui.panels.qa_delete_confirm import QaDeleteConfirm
+
+        review = self.existing
+        if review is None or self.confirm is not None:
+            return
+        confirm = QaDeleteConfirm(review, self)
+        confirm.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.confirm = confirm
+
+        def finished(_result: int) -> None:
+            self.confirm = None
+            if self.delete_button is not None:
+                self.delete_button.setFocus()
+
+        def confirmed() -> None:
+            reason = confirm.reason()
+            self.confirm = None
+            self.delete_requested.emit(reason)
+            self.reject()
+
+        confirm.finished.connect(finished)
+        confirm.accepted.connect(confirmed)
+        confirm.open()
 
     # --- saving --------------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""Accessibility settings: theme, text size, speech and announcements, applied as they change.
+"""Accessibility settings: language, theme, text size, speech and announcements, applied as they
+change.
 
 Every change takes effect at once (style sheet and fonts re-rendered, speech parameters handed to
 the engine) because an agent who cannot read the current text size cannot be asked to press
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -19,8 +20,10 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QLabel,
+    QScrollArea,
     QSlider,
     QSpinBox,
     QVBoxLayout,
@@ -28,10 +31,11 @@ from PySide6.QtWidgets import (
 )
 
 from csdesk import settings as opts
-from csdesk.i18n import _
+from csdesk.i18n import LANGUAGES, _
 from csdesk.settings import Option, Settings
 from csdesk.ui.appearance import Appearance
 from csdesk.ui.plain_text import PlainLabel
+from csdesk.ui.screen_fit import resize_within_screen
 from csdesk.ui.speech_bridge import Speaker, SpeechOptions
 
 __all__ = ["SettingsDialog"]
@@ -66,8 +70,24 @@ def _name_spin(spin: QSpinBox, name: str) -> None:
     spin.lineEdit().setAccessibleName(name)
 
 
+def _language_names() -> dict[str | None, str]:
+    """System default (translated), then each shipped language named in itself, so someone
+    who cannot read the current language still finds their own."""
+    names: dict[str | None, str] = {None: _("System default")}
+    names.update(LANGUAGES)
+    return names
+
+
+#: How long the language list must rest on a choice before the window is rebuilt in it.
+LANGUAGE_SETTLE_MS = 700
+
+
 class SettingsDialog(QDialog):
-    """No signals of its own; ``finished(int)`` tells the opener to save and restore focus."""
+    """Signals: ``language_changed(str)`` — the agent chose another language (the setting's
+    new value, "" for System default); the opener applies it and rebuilds its windows.
+    ``finished(int)`` tells the opener to save and restore focus."""
+
+    language_changed = Signal(str)
 
     def __init__(
         self,
@@ -78,6 +98,7 @@ class SettingsDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.settings, self.appearance, self.speaker = settings, appearance, speaker
+        self._focus_language = False  # reopened after a language switch: start there
         self.setObjectName("settings")
         self.setWindowTitle(_("Settings"))
         self.setAccessibleName(_("Settings"))
@@ -97,6 +118,30 @@ class SettingsDialog(QDialog):
         self.text_size.setKeyboardTracking(False)  # apply 150, not 1 then 15 then 150
         self.text_size.valueChanged.connect(self._text_size_changed)
         look_form.addRow(self._label(opts.FONT_SCALE, self.text_size, look), self.text_size)
+
+        # Languages (docs/languages.md): the choice applies at once; the window is rebuilt.
+        words = QGroupBox(_("Language and formats"), self)
+        words_form = QFormLayout(words)
+        self.language = QComboBox(words)
+        self.language.setObjectName("settings_language")
+        self.language.setAccessibleName(_("Language"))
+        self.language.setAccessibleDescription(
+            _("The language of the desk; dates, times, numbers and amounts follow it.")
+        )
+        for code, name in _language_names().items():
+            self.language.addItem(name, code)
+        chosen = settings.get(opts.LOCALE)
+        found = self.language.findData(chosen) if chosen is not None else 0
+        self.language.setCurrentIndex(max(0, found))
+        # A rebuild per arrow key would drag a keyboard user through every language on the
+        # way: the choice applies once the list has rested (LANGUAGE_SETTLE_MS) or the dialog
+        # closes.
+        self._language_settle = QTimer(self)
+        self._language_settle.setSingleShot(True)
+        self._language_settle.setInterval(LANGUAGE_SETTLE_MS)
+        self._language_settle.timeout.connect(lambda: self._language_chosen(0))
+        self.language.currentIndexChanged.connect(lambda _i: self._language_settle.start())
+        words_form.addRow(self._label(opts.LOCALE, self.language, words), self.language)
 
         voice = QGroupBox(_("Speech"), self)
         voice_form = QFormLayout(voice)
@@ -165,10 +210,30 @@ class SettingsDialog(QDialog):
         close.setAccessibleName(_("Close settings"))
         close.setObjectName("settings_close")
         buttons.rejected.connect(self.reject)
+        # The groups scroll when they are taller than the screen (200 % text on 1600x1000);
+        # the Close button stays in view below them.
+        inner = QWidget(self)
+        column = QVBoxLayout(inner)
+        column.setContentsMargins(0, 0, 0, 0)
+        for box in (look, words, voice, talk, work):
+            column.addWidget(box)
+        scroll = QScrollArea(self)
+        scroll.setObjectName("settings_scroll")
+        scroll.setAccessibleName(_("Settings"))
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the controls; it follows
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(inner)
         layout = QVBoxLayout(self)
-        for box in (look, voice, talk, work):
-            layout.addWidget(box)
+        layout.addWidget(scroll, 1)
         layout.addWidget(buttons)
+        want = inner.sizeHint()
+        bar = scroll.verticalScrollBar()
+        extra = (bar.sizeHint().width() if bar is not None else 0) + 40
+        resize_within_screen(
+            self, want.width() + extra, want.height() + buttons.sizeHint().height() + 40
+        )
         self._fill_voices()
         self._show_status()
         if speaker is not None:
@@ -178,7 +243,13 @@ class SettingsDialog(QDialog):
         """Start on the first control, so keyboard users are not left on the dialog itself."""
         super().showEvent(event)
         self.activateWindow()
-        self.theme.setFocus(Qt.FocusReason.ActiveWindowFocusReason)
+        first = self.language if self._focus_language else self.theme
+        first.setFocus(Qt.FocusReason.ActiveWindowFocusReason)
+
+    def focus_language(self) -> None:
+        """Put the keyboard on the language choice (the dialog reopened after a switch)."""
+        self._focus_language = True
+        self.language.setFocus(Qt.FocusReason.OtherFocusReason)
 
     # --- building ------------------------------------------------------------------------
 
@@ -238,6 +309,20 @@ class SettingsDialog(QDialog):
     def _voice_changed(self, _index: int) -> None:
         data = self.voice.currentData()
         self._set(opts.SPEECH_VOICE_ID, data if isinstance(data, str) else None)
+
+    def done(self, result: int) -> None:
+        if self._language_settle.isActive():  # closed before the list rested: apply it now
+            self._language_settle.stop()
+            self._language_chosen(0)
+        super().done(result)
+
+    def _language_chosen(self, _index: int) -> None:
+        data = self.language.currentData()
+        value = data if isinstance(data, str) else None
+        if value == self.settings.get(opts.LOCALE):
+            return
+        self._set(opts.LOCALE, value)
+        self.language_changed.emit(value or "")
 
     def _set(self, option: Option[Any], value: object) -> None:
         """Keep the value and make it true now: look, then voice."""

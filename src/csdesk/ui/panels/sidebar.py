@@ -8,6 +8,19 @@ from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
 from csdesk.app.inbox import ALL_VIEWS, View
 from csdesk.app.present import view_label
 from csdesk.i18n import _, ngettext
+from csdesk.theme.tokens import CHANNEL_TOKENS, Theme
+from csdesk.ui.icons import channel_icon_name, icon
+
+#: Glyphs of the status views; channel views take their channel's glyph and colour.
+VIEW_ICONS: dict[str, str] = {
+    View.MINE: "user-round",
+    View.UNASSIGNED: "user-plus",
+    View.ALL_OPEN: "inbox",
+    View.PENDING: "circle-pause",
+    View.SNOOZED: "alarm-clock",
+    View.RESOLVED: "circle-check",
+    View.SLA_AT_RISK: "triangle-alert",
+}
 
 VIEW_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -70,3 +83,15 @@ class ViewList(QListWidget):
                     view=label, n=count
                 ),
             )
+
+    def set_theme(self, theme: Theme) -> None:
+        """Icons in the theme's colours: a channel view in its channel token, the rest in the
+        text colour (the view's name is always written beside them)."""
+        for n in range(self.count()):
+            item = self.item(n)
+            view = str(item.data(VIEW_ROLE))
+            channel = view.removeprefix("channel:")
+            if view.startswith("channel:") and f"channel_{channel}" in CHANNEL_TOKENS:
+                item.setIcon(icon(channel_icon_name(channel), theme.colour(f"channel_{channel}")))
+            elif view in VIEW_ICONS:
+                item.setIcon(icon(VIEW_ICONS[view], theme.text))

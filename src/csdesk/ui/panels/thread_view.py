@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSize
-from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPalette, QTextDocument, QTextOption
+from PySide6.QtCore import QDate, QLocale, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
+from PySide6.QtGui import (
+    QColor,
+    QFontMetrics,
+    QPainter,
+    QPalette,
+    QPen,
+    QTextCharFormat,
+    QTextCursor,
+    QTextDocument,
+    QTextOption,
+)
 from PySide6.QtWidgets import (
     QListView,
     QStyle,
@@ -15,7 +25,7 @@ from PySide6.QtWidgets import (
 from csdesk.app.present import MessageTexts
 from csdesk.i18n import _
 from csdesk.theme.tokens import Theme
-from csdesk.ui.models.thread_model import TEXTS_ROLE, ThreadModel
+from csdesk.ui.models.thread_model import MESSAGE_ROLE, TEXTS_ROLE, ThreadModel
 
 Index = QModelIndex | QPersistentModelIndex
 PAD = 8
@@ -41,16 +51,46 @@ class MessageDelegate(QStyledItemDelegate):
         opt.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         doc.setDefaultTextOption(opt)
         doc.setPlainText(f"{texts.header}\n{texts.body}")
+        if texts.translation:  # issue 13: under the original, set apart and in italics
+            cursor = QTextCursor(doc)
+            cursor.movePosition(QTextCursor.MoveOperation.End)
+            italic = QTextCharFormat()
+            italic.setFontItalic(True)
+            cursor.insertText("\n\n")
+            cursor.insertText(texts.translation, italic)  # plain text: never markup
         doc.setTextWidth(max(50, width - 2 * PAD))
         return doc
+
+    @staticmethod
+    def day_label(index: Index) -> str:
+        """The day above a message that starts a new day (local time), else ""."""
+        msg = index.data(MESSAGE_ROLE)
+        if msg is None:
+            return ""
+        day = msg.created_at.astimezone().date()
+        if index.row() > 0:
+            before = index.model().index(index.row() - 1, 0).data(MESSAGE_ROLE)
+            if before is not None and before.created_at.astimezone().date() == day:
+                return ""
+        return QLocale().toString(
+            QDate(day.year, day.month, day.day), QLocale.FormatType.LongFormat
+        )
+
+    @staticmethod
+    def bubble_width(texts: MessageTexts, width: int) -> int:
+        """Customer and agent messages take most of the width, on opposite sides (inbound left,
+        outbound right); notes the whole width, so the three read apart even without colour."""
+        return width if texts.kind == "note" else max(120, width * 85 // 100)
 
     def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
         texts: MessageTexts | None = index.data(TEXTS_ROLE)
         width = option.rect.width() or 400
+        line = QFontMetrics(option.font).height()
         if texts is None:
-            return QSize(width, QFontMetrics(option.font).height())
-        doc = self._doc(texts, option, width)
-        return QSize(width, int(doc.size().height()) + 2 * PAD + 4)
+            return QSize(width, line)
+        doc = self._doc(texts, option, self.bubble_width(texts, width - 4))
+        band = line + PAD if self.day_label(index) else 0
+        return QSize(width, int(doc.size().height()) + 2 * PAD + 4 + band)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         texts: MessageTexts | None = index.data(TEXTS_ROLE)
@@ -60,13 +100,38 @@ class MessageDelegate(QStyledItemDelegate):
         bg, fg = self._colours(texts)
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         painter.save()
-        painter.fillRect(rect, bg)
-        if selected or option.state & QStyle.StateFlag.State_HasFocus:
-            pen = painter.pen()
-            pen.setColor(QColor(self.theme.focus_ring))
-            pen.setWidth(2)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        day = self.day_label(index)
+        if day:  # a day separator: the date between two rules
+            line = QFontMetrics(option.font).height()
+            band = QRect(rect.left(), rect.top(), rect.width(), line)
+            painter.setPen(QColor(self.theme.text_muted))
+            painter.drawText(band, Qt.AlignmentFlag.AlignCenter, day)
+            text_w = QFontMetrics(option.font).horizontalAdvance(day) + 2 * PAD
+            mid = band.center().y()
+            painter.setPen(QColor(self.theme.border))
+            painter.drawLine(band.left(), mid, band.center().x() - text_w // 2, mid)
+            painter.drawLine(band.center().x() + text_w // 2, mid, band.right(), mid)
+            rect.setTop(rect.top() + line + PAD)
+        width = self.bubble_width(texts, rect.width())
+        if texts.kind == "out":
+            rect.setLeft(rect.right() - width)
+        else:
+            rect.setWidth(width)
+        radius = PAD
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(bg)
+        painter.drawRoundedRect(rect, radius, radius)
+        if texts.kind == "note":  # dashed edge: a note is never sent, told by more than colour
+            pen = QPen(QColor(self.theme.control_border), 1, Qt.PenStyle.DashLine)
             painter.setPen(pen)
-            painter.drawRect(rect.adjusted(1, 1, -1, -1))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(rect.adjusted(0, 0, -1, -1), radius, radius)
+        if selected or option.state & QStyle.StateFlag.State_HasFocus:
+            pen = QPen(QColor(self.theme.focus_ring), 2)
+            painter.setPen(pen)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRoundedRect(rect.adjusted(1, 1, -1, -1), radius, radius)
         doc = self._doc(texts, option, rect.width())
         painter.translate(rect.left() + PAD, rect.top() + PAD)
         pal = QPalette(option.palette)
@@ -93,6 +158,8 @@ class ThreadView(QListView):
         self.setSelectionMode(QListView.SelectionMode.SingleSelection)
         self.setAccessibleName(_("Messages"))
         self.setAccessibleDescription(_("Up and Down read the conversation message by message"))
+        # A message that changed in place (a translation arrived) may need more room.
+        model.dataChanged.connect(lambda *_args: self.scheduleDelayedItemsLayout())
 
     def set_theme(self, theme: Theme) -> None:
         delegate = self.itemDelegate()

@@ -43,7 +43,9 @@ from csdesk import embedded
 from csdesk.app.training import MyTraining, TrainingDesk
 from csdesk.app.training_import import ImportReport, import_history
 from csdesk.i18n import _, ngettext
+from csdesk.protocol import Entity
 from csdesk.speech.policy import SpeechEventKind, training_line_announcement
+from csdesk.sync.events import ChangeSet
 from csdesk.training import (
     ACTIONS,
     CUSTOMER,
@@ -318,6 +320,12 @@ class TrainingDialog(QDialog):
             self._server_notice(notice)
         self.load_mine()
 
+    def on_changes(self, changes: ChangeSet) -> None:
+        """Sync news while open: a notice to me (a supervisor's comment on a session, a new
+        assignment: the server tells both as floor messages) loads my sessions again."""
+        if changes.ids(Entity.FLOOR_MESSAGE):
+            self.load_mine()
+
     def load_mine(self) -> None:
         """Ask the server for my sessions (with comments) and my assignments."""
         if self.desk is not None:
@@ -432,7 +440,11 @@ class TrainingDialog(QDialog):
             self.history_list.addItem(_("No training sessions yet."))
         if skipped:
             self.history_list.addItem(
-                _("{n} damaged lines of the history file were skipped.").format(n=skipped)
+                ngettext(
+                    "{n} damaged line of the history file was skipped.",
+                    "{n} damaged lines of the history file were skipped.",
+                    skipped,
+                ).format(n=skipped)
             )
         self.history_loaded.emit(len(entries))
 
@@ -606,6 +618,7 @@ def open_training(window: MainWindow) -> None:
         parent=window,
     )
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    window.bridge.changes.connect(dialog.on_changes)  # a bound slot: gone with the dialog
 
     def closed(_result: int) -> None:
         if focus is not None:

@@ -9,6 +9,8 @@ published scenarios are outbox actions, so they are kept offline and listed as w
 The scores over time are a table (one row a session, oldest first, one column a rubric point)
 and the same in sentences above it (improving, slipping, the weakest point), so neither a
 chart nor colour is needed to read them; every cell has its point's name for a screen reader.
+The Chart tab draws the total or one rubric point over the sessions (the dashboard's chart
+card: labelled points, a table view and a summary sentence).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QComboBox,
     QDialog,
     QFileDialog,
     QHBoxLayout,
@@ -31,22 +34,29 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from csdesk.app import formats
 from csdesk.app.training import Assignment, ResultSummary
 from csdesk.app.training_review import (
     SessionDetail,
     Trainee,
     TrainingReview,
+    point_series,
+    point_summary,
     rubric_table,
     trend_sentences,
 )
-from csdesk.i18n import _
+from csdesk.i18n import _, ngettext
 from csdesk.sync.events import SyncStatus
+from csdesk.theme.tokens import Theme
 from csdesk.training.rubric import RUBRIC
 from csdesk.training.scenario import Scenario
+from csdesk.ui.panels.dashboard_charts import ChartCard, line_chart
+from csdesk.ui.panels.dashboard_tables import Cell, table_of
 from csdesk.ui.panels.training_review_assign import AssignBox
 from csdesk.ui.panels.training_review_session import SessionView
 from csdesk.ui.plain_text import PlainLabel
@@ -66,11 +76,17 @@ def trainee_sentence(t: Trainee) -> str:
         text = _("{name}: no sessions yet.").format(name=t.name)
     else:
         last = t.last_at.astimezone().strftime("%Y-%m-%d") if t.last_at else "?"
-        text = _("{name}: {n} sessions, average {avg}, last on {last}.").format(
-            name=t.name, n=t.sessions, avg=t.average, last=last
-        )
+        text = ngettext(
+            "{name}: {n} session, average {avg}, last on {last}.",
+            "{name}: {n} sessions, average {avg}, last on {last}.",
+            t.sessions,
+        ).format(name=t.name, n=t.sessions, avg=t.average, last=last)
     if t.open_assignments:
-        text += " " + _("{n} assigned, not yet practised.").format(n=t.open_assignments)
+        text += " " + ngettext(
+            "{n} assigned, not yet practised.",
+            "{n} assigned, not yet practised.",
+            t.open_assignments,
+        ).format(n=t.open_assignments)
     return text
 
 
@@ -91,9 +107,11 @@ class TrainingReviewPanel(QWidget):
     queued = Signal(str)
     failed = Signal(str)
 
-    def __init__(self, review: TrainingReview, say: Say, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, review: TrainingReview, say: Say, theme: Theme, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
-        self.review, self._say = review, say
+        self.review, self._say, self.theme = review, say, theme
         self.tasks = Tasks(self)
         self.trainees: list[Trainee] = []
         self.results: list[ResultSummary] = []
@@ -138,6 +156,34 @@ class TrainingReviewPanel(QWidget):
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.table.horizontalHeader().setStretchLastSection(True)
         table.setBuddy(self.table)
+        self.chart = ChartCard(
+            "review_scores",
+            _("Scores over time"),
+            theme,
+            [("", _("Total score")), *((k, _(v)) for k, v in RUBRIC.items())],
+            _("Sc&ore:"),
+            self,
+        )
+        self.chart.figure_chosen.connect(lambda _key: self._show_chart())
+        # The card must not widen the middle column (names in the trainees' list stay whole
+        # in an 800 px window): its title wraps, the chooser shows a dozen letters at least.
+        self.chart.title.setWordWrap(True)
+        if self.chart.chooser is not None:
+            self.chart.chooser.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            self.chart.chooser.setMinimumContentsLength(12)
+        sessions_page = QWidget(self)
+        sv = QVBoxLayout(sessions_page)
+        sv.setContentsMargins(0, 0, 0, 0)
+        sv.addWidget(table)
+        sv.addWidget(self.table, 1)
+        self.views = QTabWidget(self)
+        self.views.setObjectName("review_views")
+        self.views.setAccessibleName(_("Sessions or chart"))
+        self.views.addTab(sessions_page, _("Sessions"))
+        self.views.addTab(self.chart, _("Chart"))
+        self.views.setTabToolTip(1, _("The total or one rubric point over the sessions"))
         self.session = SessionView(self)
         self.session.clear_session(_("Choose a session to read its transcript."))
         self.assign = AssignBox(self)
@@ -163,8 +209,7 @@ class TrainingReviewPanel(QWidget):
         mv.setContentsMargins(0, 0, 0, 0)
         mv.addWidget(trend)
         mv.addWidget(self.trend)
-        mv.addWidget(table)
-        mv.addWidget(self.table, 2)
+        mv.addWidget(self.views, 2)
         mv.addWidget(self.assign, 1)
         split = QSplitter(Qt.Orientation.Horizontal, self)
         split.addWidget(left)
@@ -209,7 +254,11 @@ class TrainingReviewPanel(QWidget):
             self.people.addItem(item)
         self.people.blockSignals(False)
         self.status.setText(
-            _("{n} people train.").format(n=len(trainees)) if trainees else _("Nobody trains yet.")
+            ngettext("{n} person trains.", "{n} people train.", len(trainees)).format(
+                n=len(trainees)
+            )
+            if trainees
+            else _("Nobody trains yet.")
         )
         ids = [t.id for t in trainees]
         row = ids.index(current.id) if current is not None and current.id in ids else 0
@@ -261,6 +310,7 @@ class TrainingReviewPanel(QWidget):
                 )
                 self.table.setItem(n, 3 + k, _cell(shown, said))
         self.table.blockSignals(False)
+        self._show_chart()
         # Each column as wide as its header and figures ("2026-10-...", "oints covere" before);
         # the table scrolls sideways when they do not all fit.
         self.table.resizeColumnsToContents()
@@ -270,6 +320,41 @@ class TrainingReviewPanel(QWidget):
         else:
             self.session.clear_session(_("No training sessions yet."))
         self.sessions_loaded.emit(len(rows))
+
+    def _show_chart(self) -> None:
+        """The chosen figure over the loaded sessions, with its table and sentence."""
+        key = self.chart.figure() or None
+        label = _(RUBRIC[key]) if key else _("Total score")
+        values = point_series(self.results, key)
+        days = [
+            formats.date_text(r.finished_at.astimezone(), year=False) if r.finished_at else "?"
+            for r in self.results
+        ]
+        chart = line_chart(
+            self.theme,
+            days,
+            [None if v is None else float(v) for v in values],
+            _("points"),
+            label,
+            ceiling=100,
+        )
+        rows = [
+            [
+                Cell(
+                    r.finished_at.astimezone().strftime("%Y-%m-%d %H:%M") if r.finished_at else "?"
+                ),
+                Cell(r.title),
+                Cell("—" if v is None else str(v), number=True),
+            ]
+            for r, v in zip(self.results, values, strict=True)
+        ]
+        table = table_of([_("Finished"), _("Scenario"), label], rows)
+        self.chart.show_chart(chart, table, point_summary(label, values))
+
+    def set_theme(self, theme: Theme) -> None:
+        self.theme = theme
+        self.chart.set_theme(theme)
+        self._show_chart()
 
     def _assignments_loaded(self, answer: tuple[str, list[Assignment]]) -> None:
         uid, assignments = answer
@@ -377,7 +462,9 @@ def open_training_review(window: MainWindow) -> None:
     dialog.setWindowTitle(_("Training review"))
     dialog.setAccessibleName(_("Training review"))
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    panel = TrainingReviewPanel(review, lambda text: window.say(text, speak=False), dialog)
+    panel = TrainingReviewPanel(
+        review, lambda text: window.say(text, speak=False), window.theme, dialog
+    )
     window.bridge.status.connect(panel.sync_status)
     QVBoxLayout(dialog).addWidget(panel)
     dialog.finished.connect(lambda _r: panel.shutdown())

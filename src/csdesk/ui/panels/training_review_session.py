@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from csdesk.app.training_review import SessionDetail
-from csdesk.i18n import _
+from csdesk.i18n import N_, _
 from csdesk.training.rubric import RUBRIC
 from csdesk.ui.panels.training_text import channel_name
 from csdesk.ui.plain_text import PlainLabel
@@ -29,9 +29,9 @@ from csdesk.ui.plain_text import PlainLabel
 __all__ = ["SessionView", "session_text"]
 
 _OUTCOMES = {
-    "resolved": "the customer's problem was solved",
-    "escalated": "the customer escalated",
-    "ended_early": "the trainee ended the session early",
+    "resolved": N_("the customer's problem was solved"),
+    "escalated": N_("the customer escalated"),
+    "ended_early": N_("the trainee ended the session early"),
 }
 
 

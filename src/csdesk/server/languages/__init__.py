@@ -1,0 +1,1 @@
+"""Customers' languages: detection on ingest, translation through a provider (docs/languages.md)."""

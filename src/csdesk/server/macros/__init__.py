@@ -1,0 +1,1 @@
+"""Canned responses and macros on the server (issue 14, docs/macros.md)."""

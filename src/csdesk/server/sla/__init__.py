@@ -1,0 +1,1 @@
+"""Service levels on the server: the editable policy, business hours and escalation."""

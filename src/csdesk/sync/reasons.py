@@ -1,0 +1,70 @@
+"""A server refusal in the desk's language (issue 13).
+
+The server sends a refusal's English ``message`` and, since issue 13, its brace ``template``
+and JSON-primitive ``params``. :func:`localized` looks the template up in the desk's catalogue
+and formats it; anything unexpected (no template, params that do not fit, a hostile template
+asking for attributes or items) falls back to the English message. Qt-free.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from csdesk.i18n import _
+
+#: Longest template or formatted text the desk will format (the rest falls back).
+MAX_TEXT = 4000
+
+
+class _SafeFormatter(string.Formatter):
+    """``str.format`` that only looks up plain named fields: no ``.attr``, ``[index]``,
+    positional fields or nested format specs, so a template cannot reach into objects."""
+
+    def get_field(self, field_name: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:
+        if not field_name.isidentifier():
+            raise ValueError("only plain named fields")
+        return kwargs[field_name], field_name
+
+    def format_field(self, value: Any, format_spec: str) -> Any:
+        if format_spec:
+            raise ValueError("no format specs")
+        return super().format_field(value, format_spec)
+
+    def convert_field(self, value: Any, conversion: str | None) -> Any:
+        if conversion is not None:
+            raise ValueError("no conversions")
+        return value
+
+
+_FORMATTER = _SafeFormatter()
+_PRIMITIVES = (str, int, float, bool)
+
+
+def safe_format(template: str, params: Mapping[str, Any]) -> str:
+    """``template`` filled from ``params`` (primitives only); ``ValueError``/``KeyError`` if it
+    does not fit."""
+    if not all(isinstance(v, _PRIMITIVES) for v in params.values()):
+        raise ValueError("params must be primitives")
+    return _FORMATTER.vformat(template, (), dict(params))
+
+
+def localized(reason: Mapping[str, Any]) -> str:
+    """The reason's text in the desk's language, or its English ``message``."""
+    message = reason.get("message")
+    english = message if isinstance(message, str) else ""
+    template = reason.get("template")
+    params = reason.get("params", {})
+    if not isinstance(template, str) or not template or len(template) > MAX_TEXT:
+        return english
+    if not isinstance(params, dict):
+        return english
+    if not params and template != english:
+        return english  # without params the server sends the template as the message itself
+    try:
+        translated = _(template)
+        text = safe_format(translated, params) if params else translated
+    except (ValueError, KeyError, IndexError, TypeError):
+        return english
+    return text if len(text) <= MAX_TEXT else english

@@ -1,0 +1,140 @@
+"""Choose the conversation to merge into, and confirm a split (docs/merge-split.md).
+
+``MergeDialog`` lists the same customer's other conversations as sentences (channel, subject
+or first line, status, last activity); under it a read-only preview says what the merge moves
+(plain text, reachable by Tab so a screen reader reads it). Enter or Alt+M merges, Esc
+cancels. ``SplitDialog`` names the message and asks whether the later messages go too.
+No signals: ``open`` them and read ``chosen()`` / ``with_later()`` when they finish.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from csdesk.app.conversation_merge import MergeChoice
+from csdesk.i18n import _, ngettext
+from csdesk.ui.plain_text import PlainLabel
+from csdesk.ui.screen_fit import resize_within_screen
+
+
+class MergeDialog(QDialog):
+    def __init__(self, choices: list[MergeChoice], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("merge_dialog")
+        self.setWindowTitle(_("Merge into another conversation"))
+        self.setAccessibleName(_("Merge into another conversation"))
+        self._choices = {c.id: c for c in choices}
+        heading = PlainLabel(_("Con&versations of this customer:"), self)
+        self.list = QListWidget(self)
+        self.list.setObjectName("merge_list")
+        self.list.setAccessibleName(_("Conversations to merge into, the latest activity first"))
+        heading.setBuddy(self.list)
+        for c in choices:
+            item = QListWidgetItem(c.sentence)
+            item.setData(Qt.ItemDataRole.UserRole, c.id)
+            item.setData(Qt.ItemDataRole.AccessibleTextRole, c.sentence)
+            self.list.addItem(item)
+        label = PlainLabel(_("What &moves:"), self)
+        self.preview = QPlainTextEdit(self)
+        self.preview.setObjectName("merge_preview")
+        self.preview.setReadOnly(True)
+        self.preview.setTabChangesFocus(True)
+        self.preview.setAccessibleName(_("What the merge moves"))
+        label.setBuddy(self.preview)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        self.merge = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.merge.setText(_("Merge &into it"))
+        self.merge.setObjectName("merge_apply")
+        self.merge.setAccessibleName(_("Merge into the chosen conversation"))
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setAccessibleName(_("Cancel"))
+        self.buttons.accepted.connect(self._accept)
+        self.buttons.rejected.connect(self.reject)
+        self.list.currentItemChanged.connect(self._show)
+        self.list.itemActivated.connect(lambda _i: self._accept())
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading)
+        layout.addWidget(self.list, 1)
+        layout.addWidget(label)
+        layout.addWidget(self.preview, 1)
+        layout.addWidget(self.buttons)
+        if self.list.count():
+            self.list.setCurrentRow(0)
+        self._show()
+        resize_within_screen(self, 680, 480)
+        self.list.setFocus()
+
+    def chosen(self) -> str | None:
+        item = self.list.currentItem()
+        return str(item.data(Qt.ItemDataRole.UserRole)) if item is not None else None
+
+    def _show(self, *_args: object) -> None:
+        cid = self.chosen()
+        c = self._choices.get(cid) if cid else None
+        if c is None:
+            self.preview.setPlainText(_("This customer has no other conversation to merge into."))
+            self.merge.setEnabled(False)
+            return
+        self.preview.setPlainText(c.preview)
+        self.merge.setEnabled(True)
+
+    def _accept(self) -> None:
+        if self.chosen() is not None:
+            self.accept()
+
+
+class SplitDialog(QDialog):
+    def __init__(self, message: str, later: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("split_dialog")
+        self.setWindowTitle(_("Split off this message"))
+        self.setAccessibleName(_("Split off this message"))
+        self.text = PlainLabel(
+            _(
+                "This message moves into a new conversation of the same customer and "
+                "channel: {message}"
+            ).format(message=message),
+            self,
+        )
+        self.text.setWordWrap(True)
+        self.later = QCheckBox(
+            ngettext(
+                "Also move the &later message ({n})",
+                "Also move the &later messages ({n})",
+                later,
+            ).format(n=later),
+            self,
+        )
+        self.later.setObjectName("split_later")
+        self.later.setAccessibleName(_("Also move the later messages"))
+        self.later.setEnabled(later > 0)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        ok = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setText(_("&Split off"))
+        ok.setObjectName("split_apply")
+        ok.setAccessibleName(_("Split the message off into a new conversation"))
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setAccessibleName(_("Cancel"))
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.text)
+        layout.addWidget(self.later)
+        layout.addWidget(buttons)
+        resize_within_screen(self, 520, 220)
+        ok.setFocus()
+
+    def with_later(self) -> bool:
+        return self.later.isChecked()
