@@ -244,7 +244,9 @@ def check_dropped(session: Session, sends: list[Mapping[str, Any]]) -> None:
         mid, cid = str(args.get("message_id") or ""), str(args.get("conversation_id") or "")
         row = get_row(session, Entity.MESSAGE, mid) if mid else None
         where = str((row or {}).get("conversation_id") or "")
-        if row is not None and where and where != cid:
+        source = get_row(session, Entity.CONVERSATION, cid) if cid else None
+        # Elsewhere because of a merge (a split moves messages too, and says so itself).
+        if row is not None and where and where != cid and (source or {}).get("merged_into_id"):
             note_followed(session, mid, cid, where)
 
 

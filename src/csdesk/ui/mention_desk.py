@@ -148,7 +148,7 @@ class MentionDeskUi(QObject):
             return False
         body, mentions = self.refused.pop(cid)
         composer.note.setChecked(True)  # before the text: a note, never a customer reply
-        composer.replace_text(body)
+        composer.text.setPlainText(body)  # the focus stays where the agent is; it is said
         kept = self.completer.remember(mentions)
         self.window.say(
             (
