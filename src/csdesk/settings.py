@@ -66,6 +66,7 @@ __all__ = [
     "SPEECH_VOLUME",
     "THEME",
     "THEMES",
+    "TIME_ZONE",
     "UPGRADES",
     "USERNAME",
     "VERSION_KEY",
@@ -317,6 +318,27 @@ PANE_WIDTHS = _declare(
 )
 FIRST_RUN_HINT_SEEN = _declare(
     Option("first_run_hint_seen", bool, False, N_("Keyboard hint dismissed"), 1)
+)
+
+
+# --- time zone (docs/scheduled-send.md) ---
+def _check_time_zone(value: str) -> str | None:
+    """An IANA zone name this machine knows ("Europe/Berlin")."""
+    from zoneinfo import ZoneInfo
+
+    if len(value) > 64:
+        return "must be a time zone name such as Europe/Berlin"
+    try:
+        ZoneInfo(value)
+    except (ValueError, OSError, KeyError):  # ZoneInfoNotFoundError is a KeyError
+        return "must be a time zone name such as Europe/Berlin"
+    return None
+
+
+#: The agent's time zone for times they choose and read ("Send later…", reminders, the
+#: scheduled list); None: the system's.
+TIME_ZONE: Option[str | None] = _declare(
+    Option("time_zone", str, None, N_("Time zone"), 1, nullable=True, check=_check_time_zone)
 )
 
 

@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
+from csdesk import settings as opts
 from csdesk.ui.panels.settings import SettingsDialog
 from tests.a11y.conftest import SpeakingDesk
 from tests.helpers.a11y_checks import unnamed_focusables
@@ -44,7 +45,7 @@ def test_settings_open_by_keyboard_apply_at_once_and_save(
 
     # Every control is on the Tab path.
     seen: list[QWidget] = []
-    for _ in range(20):
+    for _ in range(24):
         focus = QApplication.focusWidget()
         if focus is not None and focus not in seen:
             seen.append(focus)
@@ -60,6 +61,7 @@ def test_settings_open_by_keyboard_apply_at_once_and_save(
         dialog.sla,
         dialog.on_demand_only,
         dialog.verbosity,
+        dialog.time_zone,
     ]
     for control in controls:
         assert control in seen or control.focusProxy() in seen, control.objectName()
@@ -89,6 +91,12 @@ def test_settings_open_by_keyboard_apply_at_once_and_save(
     qtbot.keyClick(dialog.inbound, Qt.Key.Key_Up)  # mine -> all
     assert desk.speaker.options.prefs.speak_inbound == "all"
 
+    # The time zone for scheduled replies and reminders: the system's until one is chosen.
+    assert dialog.time_zone.currentData() is None and dialog.time_zone.accessibleName()
+    dialog.time_zone.setFocus()
+    dialog.time_zone.setCurrentIndex(dialog.time_zone.findData("Asia/Tokyo"))
+    assert desk.settings.get(opts.TIME_ZONE) == "Asia/Tokyo"
+
     # Escape closes; the focus is back where the agent was; the file holds the choices.
     qtbot.keyClick(dialog, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: w.settings_dialog is None, timeout=5_000)
@@ -99,6 +107,7 @@ def test_settings_open_by_keyboard_apply_at_once_and_save(
     assert saved["font_scale"] == 1.5
     assert saved["speech_rate"] == 190
     assert saved["speak_inbound"] == "all"
+    assert saved["time_zone"] == "Asia/Tokyo"
 
 
 def test_voice_list_and_engine_status_are_shown(

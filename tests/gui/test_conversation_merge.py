@@ -204,3 +204,40 @@ def test_merge_undo_refusal_and_split_by_keyboard(
     qtbot.waitUntil(lambda: "chat at 10" not in _bodies(desk), timeout=20_000)
     assert any(t.startswith("The message was split off into a new conversation") for t in said)
     qtbot.waitUntil(lambda: _server_conv(demo_server, new) == (None, 2), timeout=40_000)
+
+
+def test_a_reply_queued_offline_into_a_conversation_merged_meanwhile(
+    qtbot: QtBot,
+    demo_server: ServerProcess,  # noqa: F811
+    desk_factory: Callable[..., Desk],  # noqa: F811
+) -> None:
+    """The desk is offline while another desk merges the conversation it answers: back
+    online, the reply lands in the conversation it was merged into (server and desk), the
+    desk shows that one and tells the agent once."""
+    from csdesk.app import conversation_merge as merging
+
+    email, chat = _seed(demo_server)
+    desk = desk_factory(demo_server, "demo")
+    alex = desk_factory(demo_server, "alex", show=False)
+    w = desk.window
+    said: list[str] = []
+    w.announced.connect(said.append)
+    w.open_conversation(chat)
+    qtbot.waitUntil(lambda: w.open_conv is not None and w.open_conv.id == chat, timeout=10_000)
+    assert desk.engine.stop(10)  # offline
+    mid, _ = desk.ws.reply(chat, "Late answer 4e1d")
+    merging.merge(alex.ws, chat, email)
+    qtbot.waitUntil(lambda: _server_conv(demo_server, chat) == (email, 0), timeout=40_000)
+    with qtbot.waitSignal(w.conversation_merge.followed, timeout=60_000) as followed:
+        desk.engine.start()  # back online
+    assert followed.args == [mid]
+    told = [t for t in said if t.startswith("Your reply was written in a conversation that")]
+    assert len(told) == 1 and 'Email conversation "Parcel late"' in told[0]
+    state = _state(demo_server)
+    try:
+        with state.reads() as s:
+            assert s.get_one(m.Message, mid).conversation_id == email
+    finally:
+        state.engine.dispose()
+    qtbot.waitUntil(lambda: w.open_conv is not None and w.open_conv.id == email, timeout=10_000)
+    qtbot.waitUntil(lambda: "Late answer 4e1d" in _bodies(desk), timeout=20_000)

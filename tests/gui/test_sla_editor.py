@@ -196,3 +196,55 @@ def test_a_breach_reaches_the_assignee_desk(
     text = next(t for t in shown if SUBJECT in t)
     assert "SLA breached" in text and "first response" in text
     assert SUBJECT in agent.window.notice_label.text() or any(SUBJECT in t for t in shown)
+
+
+def test_the_floor_opens_the_editor_by_key_and_by_its_button(
+    qtbot: QtBot,
+    shop: Shop,
+    desk_factory: Callable[..., Desk],  # noqa: F811
+) -> None:
+    """The supervisor's floor has its own way in (it was only on the agent screen): Ctrl+Alt+P
+    from the board, and a named button beside the tabs on the Tab path; no key clashes."""
+    from PySide6.QtWidgets import QPushButton
+
+    from csdesk.theme import get_theme
+    from csdesk.ui.floor_tabs import add_supervisor_tabs
+    from csdesk.ui.floor_window import FloorWindow
+    from csdesk.ui.panels.sla_editor import SlaEditor
+    from tests.gui.test_shortcut_clashes import clashes
+
+    sam = desk_factory(shop.server, "sam")
+    floor = FloorWindow(sam.ws, sam.window.bridge, get_theme("light"), sam.window.show)
+    qtbot.addWidget(floor)
+    add_supervisor_tabs(floor, sam.window)
+    floor.show()
+    floor.activateWindow()
+    try:
+        button = floor.findChild(QPushButton, "floor_sla_policy")
+        assert button is not None and button.isVisible()
+        assert button.accessibleName() == "SLA policy"
+        assert button.focusPolicy() & Qt.FocusPolicy.TabFocus
+        assert clashes("floor", floor) == []
+
+        def editor() -> SlaEditor | None:
+            shown = [d for d in floor.findChildren(SlaEditor, "sla_editor") if d.isVisible()]
+            return shown[0] if shown else None
+
+        _focus(qtbot, floor.board.queues)
+        qtbot.keyClick(floor.board.queues, Qt.Key.Key_P, CTRL_ALT)
+        qtbot.waitUntil(lambda: editor() is not None, timeout=30_000)
+        dialog = editor()
+        assert dialog is not None and dialog.parent() is floor
+        dialog.reject()
+        qtbot.waitUntil(lambda: editor() is None, timeout=5_000)
+        floor.activateWindow()  # no window manager: the closed dialog left none active
+        qtbot.waitUntil(floor.isActiveWindow, timeout=5_000)
+        _focus(qtbot, button)
+        qtbot.keyClick(button, Qt.Key.Key_Space)
+        qtbot.waitUntil(lambda: editor() is not None, timeout=30_000)
+        dialog = editor()
+        assert dialog is not None
+        dialog.reject()
+    finally:
+        floor.stop()
+        floor.tasks.shutdown()

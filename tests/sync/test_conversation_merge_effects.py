@@ -107,3 +107,61 @@ def test_unmerge_and_split_show_at_once(cache: LocalCache) -> None:
     assert [b for b, _ in _thread(cache, "new")] == ["email 20"]
     new = row(cache, m.Conversation, "new")
     assert (new.customer_id, new.channel, new.status) == ("cust-1", "email", "open")
+
+
+def _merged_page(cursor: int, *more: tuple[Entity, str, dict[str, Any] | None]) -> Any:
+    """The feed after another desk merged "chat" into "mail"."""
+    return page(
+        (Entity.CONVERSATION, "chat", conversation(
+            "chat", channel="chat", message_count=0, status="resolved", merged_into_id="mail",
+            merged_at=T0 + timedelta(hours=1))),
+        (Entity.CONVERSATION, "mail", conversation("mail", message_count=4)),
+        (Entity.MESSAGE, "c1", {**message("c1", "mail", 10, "chat"), "merged_from_id": "chat"}),
+        (Entity.MESSAGE, "c3", {**message("c3", "mail", 30, "chat"), "merged_from_id": "chat"}),
+        *more,
+        cursor=cursor,
+    )  # fmt: skip
+
+
+def test_a_reply_queued_offline_follows_a_merge_pulled_later(cache: LocalCache) -> None:
+    """Pulled before the reply is pushed: the desk's copy moves into the target at once,
+    counted once however often the cache rebases, and the agent is to be told once."""
+    from csdesk.sync import conversation_merge_effects as effects
+
+    _seed(cache)
+    outbox = Outbox(cache)
+    args = {"conversation_id": "chat", "message_id": "r1", "body_text": "Offline answer"}
+    outbox.enqueue_with_changes(MutationType.MESSAGE_SEND, args)
+    assert row(cache, m.Message, "r1").conversation_id == "chat"
+    cache.apply_page(_merged_page(11))
+    assert row(cache, m.Message, "r1").conversation_id == "mail"
+    assert row(cache, m.Conversation, "mail").message_count == 5
+    cache.apply_page(page((Entity.CONVERSATION, "mail", conversation("mail", message_count=4)),
+                          cursor=12))  # fmt: skip
+    assert row(cache, m.Conversation, "mail").message_count == 5  # a rebase counts it once
+    assert row(cache, m.Conversation, "chat").message_count == 0
+    with cache.session() as s:
+        assert effects.untold(s) == {"r1": {"from": "chat", "to": "mail", "told": False}}
+    with cache.write() as s:
+        effects.mark_told(s, ["r1"])
+    cache.apply_page(page((Entity.CONVERSATION, "mail", conversation("mail", message_count=4)),
+                          cursor=13))  # fmt: skip
+    with cache.session() as s:
+        assert effects.untold(s) == {}  # a replay does not tell it again
+
+
+def test_a_reply_the_server_put_in_the_merge_target_is_noticed(cache: LocalCache) -> None:
+    """Pushed before the merge reached the desk: the server put it in the target; when the
+    feed delivers it, the desk notes where it went."""
+    from csdesk.sync import conversation_merge_effects as effects
+
+    _seed(cache)
+    outbox = Outbox(cache)
+    args = {"conversation_id": "chat", "message_id": "r2", "body_text": "Offline answer"}
+    mid, _ = outbox.enqueue_with_changes(MutationType.MESSAGE_SEND, args)
+    outbox.resolve({mid: 16}, {})
+    reply = {**message("r2", "mail", 90, "email"), "direction": "out"}
+    cache.apply_page(_merged_page(16, (Entity.MESSAGE, "r2", reply)))
+    assert row(cache, m.Message, "r2").conversation_id == "mail"
+    with cache.session() as s:
+        assert effects.untold(s) == {"r2": {"from": "chat", "to": "mail", "told": False}}

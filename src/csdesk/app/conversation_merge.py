@@ -218,3 +218,49 @@ def split(
         },
     )
     return new, ChangeSet.of([(Entity.CONVERSATION, conversation_id), (Entity.CONVERSATION, new)])
+
+
+# --- replies that followed a merge -----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FollowedReply:
+    """A reply or note the agent wrote into a conversation merged away meanwhile, now in the
+    conversation it was merged into."""
+
+    message_id: str
+    source_id: str
+    target_id: str
+    sentence: str
+
+
+def followed_replies(ws: Workstation, now: datetime) -> list[FollowedReply]:
+    """The replies that followed a merge and were not told yet, each as a sentence; marks
+    them told (the agent hears each once, also after a restart)."""
+    from csdesk.sync import conversation_merge_effects as effects
+
+    with ws.cache.session() as s:
+        if not effects.untold(s):
+            return []  # the common case: no write
+    out: list[FollowedReply] = []
+    with ws.cache.write() as s:
+        pending = effects.untold(s)
+        for mid, where in pending.items():
+            msg = s.get(m.Message, mid)
+            target = s.get(m.Conversation, str(where.get("to") or ""))
+            if msg is None or target is None or msg.conversation_id != target.id:
+                continue  # refused meanwhile (the refusal says why), or not here yet
+            kind = _("note") if msg.is_note else _("reply")
+            out.append(
+                FollowedReply(
+                    mid,
+                    str(where.get("from") or ""),
+                    target.id,
+                    _(
+                        "Your {kind} was written in a conversation that was merged meanwhile; "
+                        "it went into the {conversation}."
+                    ).format(kind=kind, conversation=describe(s, target, now)),
+                )
+            )
+        effects.mark_told(s, [f.message_id for f in out])
+    return out

@@ -9,9 +9,11 @@ and makes a reminder due, which reaches only its owner's desk.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -21,15 +23,29 @@ from csdesk.i18n import _
 from csdesk.protocol import Entity, MutationType
 from csdesk.storage import models as m
 from csdesk.sync.events import ChangeSet
+from csdesk.sync.tables import get_state, set_state
+
+#: The due reminders this desk has announced (sync state in the cache): each is said once.
+ANNOUNCED_KEY = "announced_reminders"
 
 if TYPE_CHECKING:
     from csdesk.app.workstation import Workstation
 
 
-def when_text(at: datetime) -> str:
-    """ "Mon 7 Dec 09:00" in the desk's time zone."""
-    local = at.astimezone()
-    return f"{formats.day_text(local)} {formats.time_text(local)}"
+def zone_named(name: str | None) -> tzinfo | None:
+    """The agent's time zone setting as a zone (None: unset or unknown, the system's)."""
+    if not name:
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ValueError, OSError, KeyError):  # a setting from another machine's zone list
+        return None
+
+
+def when_text(at: datetime, zone: tzinfo | None = None) -> str:
+    """ "Mon 7 Dec 09:00" in the agent's time zone (``zone``; None: the system's)."""
+    local = at.astimezone(zone)
+    return f"{formats.day_text(local)} {formats.time_text(local, zone)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +58,7 @@ class ScheduledView:
     author_id: str
     author_name: str
     failure_reason: str
+    zone: tzinfo | None = None  # the agent's time zone setting (None: the system's)
 
     @property
     def held(self) -> bool:
@@ -49,7 +66,7 @@ class ScheduledView:
 
     def heading(self) -> str:
         """ "Scheduled for Mon 7 Dec 09:00" (plain text, shown above the composer)."""
-        return _("Scheduled for {when}").format(when=when_text(self.send_at))
+        return _("Scheduled for {when}").format(when=when_text(self.send_at, self.zone))
 
     def sentence(self) -> str:
         """One sentence for the list and the screen reader."""
@@ -71,13 +88,14 @@ class ReminderView:
     status: str
     only_if_no_reply: bool
     note: str
+    zone: tzinfo | None = None  # the agent's time zone setting (None: the system's)
 
     @property
     def due(self) -> bool:
         return self.status == ReminderStatus.DUE.value
 
     def sentence(self) -> str:
-        when = when_text(self.due_at)
+        when = when_text(self.due_at, self.zone)
         about = self.subject or _("no subject")
         if self.due:
             text = _("Due since {when}: follow up with {name} about {subject}.").format(
@@ -96,7 +114,7 @@ class ReminderView:
         return text
 
 
-def _scheduled_view(row: m.ScheduledMessage) -> ScheduledView:
+def _scheduled_view(row: m.ScheduledMessage, zone: tzinfo | None = None) -> ScheduledView:
     return ScheduledView(
         id=row.id,
         conversation_id=row.conversation_id,
@@ -106,14 +124,17 @@ def _scheduled_view(row: m.ScheduledMessage) -> ScheduledView:
         author_id=row.author_id,
         author_name=row.author_name or "",
         failure_reason=row.failure_reason or "",
+        zone=zone,
     )
 
 
 class Scheduling:
     """Scheduled replies and reminders for one signed-in desk."""
 
-    def __init__(self, ws: Workstation) -> None:
+    def __init__(self, ws: Workstation, zone: Callable[[], tzinfo | None] = lambda: None) -> None:
+        """``zone``: the agent's time zone now (their setting; None: the system's)."""
         self.ws = ws
+        self.zone = zone
 
     # --- queries (workers) -----------------------------------------------------------------
 
@@ -129,7 +150,8 @@ class Scheduling:
                 )
                 .order_by(S.send_at, S.id)
             ).all()
-            return [_scheduled_view(r) for r in rows]
+            zone = self.zone()
+            return [_scheduled_view(r, zone) for r in rows]
 
     def reminders(self) -> list[ReminderView]:
         """My reminders still to act on (pending or due): due ones first, then by time."""
@@ -144,7 +166,7 @@ class Scheduling:
                 )
                 .order_by(R.due_at, R.id)
             ).all()
-            views = []
+            views, zone = [], self.zone()
             for r in rows:
                 conv = s.get(m.Conversation, r.conversation_id)
                 cust = s.get(m.Customer, conv.customer_id) if conv is not None else None
@@ -159,12 +181,29 @@ class Scheduling:
                         status=r.status,
                         only_if_no_reply=bool(r.only_if_no_reply),
                         note=r.note or "",
+                        zone=zone,
                     )
                 )
         return sorted(views, key=lambda v: (not v.due, v.due_at))
 
     def due_reminders(self) -> list[ReminderView]:
         return [v for v in self.reminders() if v.due]
+
+    def to_announce(self) -> list[ReminderView]:
+        """The due reminders this desk has not announced yet, now marked announced (in the
+        cache, so a restart does not announce them again). Run on the writer lane."""
+        due = self.due_reminders()
+        ids = {v.id for v in due}
+        with self.ws.cache.session() as s:
+            said = set(get_state(s, ANNOUNCED_KEY) or [])
+        fresh = [v for v in due if v.id not in said]
+        if fresh or said - ids:
+            with self.ws.cache.write() as s:
+                # Only the ones still due are kept: bounded, and one that is set again (pending,
+                # then due once more) is announced again.
+                said = set(get_state(s, ANNOUNCED_KEY) or []) & ids
+                set_state(s, ANNOUNCED_KEY, sorted(said | {v.id for v in fresh}))
+        return fresh
 
     # --- actions (the outbox) --------------------------------------------------------------
 

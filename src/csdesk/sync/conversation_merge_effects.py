@@ -195,3 +195,77 @@ EFFECTS: dict[str, Any] = {
     MutationType.CONVERSATION_UNMERGE: _unmerge,
     MutationType.CONVERSATION_SPLIT: _split,
 }
+
+
+# --- replies queued into a conversation merged away meanwhile --------------------------------
+
+#: Replies and notes the desk wrote into a conversation that was merged away before the
+#: server applied them (sync state): message id -> {"from", "to", "told"}. The server puts
+#: them in the merge target; the window tells the agent once (docs/merge-split.md).
+FOLLOWED_KEY = "merge_followed_replies"
+_MAX_HOPS = 8
+_KEEP_TOLD = 200
+
+
+def landing(session: Session, cid: str) -> dict[str, Any] | None:
+    """The live conversation a merged one lives in now (followed, as the server does), or
+    None when ``cid`` is not merged (or its target is not in the cache)."""
+    conv = _live(session, cid)
+    seen = {cid}
+    found: dict[str, Any] | None = None
+    for _hop in range(_MAX_HOPS):
+        nxt = str((conv or {}).get("merged_into_id") or "")
+        if not nxt or nxt in seen:
+            break
+        conv = _live(session, nxt)
+        if conv is None:
+            break
+        seen.add(nxt)
+        found = conv
+    return found
+
+
+def note_followed(session: Session, message_id: str, source: str, target: str) -> None:
+    """Remember that ``message_id`` written in ``source`` went into ``target`` (kept once:
+    a replay does not make the agent hear it again)."""
+    from csdesk.sync.tables import get_state, set_state
+
+    known: dict[str, Any] = dict(get_state(session, FOLLOWED_KEY) or {})
+    if message_id in known:
+        return
+    known[message_id] = {"from": source, "to": target, "told": False}
+    set_state(session, FOLLOWED_KEY, known)
+
+
+def check_dropped(session: Session, sends: list[Mapping[str, Any]]) -> None:
+    """Acked replies the feed has now delivered (``sends``: their arguments): one that the
+    server put in another conversation than the desk wrote it in followed a merge."""
+    for args in sends:
+        mid, cid = str(args.get("message_id") or ""), str(args.get("conversation_id") or "")
+        row = get_row(session, Entity.MESSAGE, mid) if mid else None
+        where = str((row or {}).get("conversation_id") or "")
+        source = get_row(session, Entity.CONVERSATION, cid) if cid else None
+        # Elsewhere because of a merge (a split moves messages too, and says so itself).
+        if row is not None and where and where != cid and (source or {}).get("merged_into_id"):
+            note_followed(session, mid, cid, where)
+
+
+def untold(session: Session) -> dict[str, dict[str, Any]]:
+    """The followed replies the agent has not been told of yet."""
+    from csdesk.sync.tables import get_state
+
+    known = get_state(session, FOLLOWED_KEY) or {}
+    return {k: v for k, v in known.items() if isinstance(v, dict) and not v.get("told")}
+
+
+def mark_told(session: Session, message_ids: list[str]) -> None:
+    from csdesk.sync.tables import get_state, set_state
+
+    known: dict[str, Any] = dict(get_state(session, FOLLOWED_KEY) or {})
+    for mid in message_ids:
+        if isinstance(known.get(mid), dict):
+            known[mid] = {**known[mid], "told": True}
+    told = [k for k, v in known.items() if not isinstance(v, dict) or v.get("told")]
+    for mid in told[: max(0, len(told) - _KEEP_TOLD)]:  # bounded: the oldest told go
+        del known[mid]
+    set_state(session, FOLLOWED_KEY, known)

@@ -259,13 +259,20 @@ def _change(
         _save(session, entity, {**row, **changes, "updated_at": at})
 
 
-def _send(session: Session, mut: LocalMutation, me: Me) -> None:
+def _send(session: Session, mut: LocalMutation, me: Me) -> list[Pair] | None:
     a = mut.args
     mid = str(a["message_id"])
     if get_row(session, Entity.MESSAGE, mid) is not None:
-        return  # the server's copy is already here, and its conversation counts it
+        return None  # the server's copy is already here, and its conversation counts it
     cid = str(a["conversation_id"])
     conv = _live_conversation(session, cid)
+    touched: list[Pair] = []
+    # Merged away meanwhile: the reply goes where the conversation lives now, as on the
+    # server (docs/merge-split.md); the window tells the agent.
+    if conv is not None and (target := conversation_merge_effects.landing(session, cid)):
+        conversation_merge_effects.note_followed(session, mid, cid, str(target["id"]))
+        touched.append(_touch(session, Entity.CONVERSATION, str(target["id"])))
+        conv, cid = get_row(session, Entity.CONVERSATION, str(target["id"])), str(target["id"])
     body = str(a["body_text"])
     is_note = bool(a.get("is_note", False))
     _save(
@@ -298,7 +305,7 @@ def _send(session: Session, mut: LocalMutation, me: Me) -> None:
         },
     )
     if conv is None:
-        return  # the server will reject it; the rejection removes the message again
+        return None  # the server will reject it; the rejection removes the message again
     changes: dict[str, Any] = {
         "message_count": int(conv.get("message_count") or 0) + 1,
         "last_message_at": mut.at,
@@ -309,6 +316,7 @@ def _send(session: Session, mut: LocalMutation, me: Me) -> None:
         if conv.get("first_response_at") is None:
             changes["first_response_at"] = mut.at
     _change(session, Entity.CONVERSATION, conv, mut.at, **changes)
+    return touched
 
 
 def _claim(session: Session, mut: LocalMutation, me: Me) -> None:
@@ -830,6 +838,10 @@ def drop_acked(session: Session, cursor: int) -> list[Pair]:
     ).all()
     if not done:
         return []
+    # A reply the server put where its conversation was merged into: the window says so.
+    conversation_merge_effects.check_dropped(
+        session, [r.args for r in done if r.type == MutationType.MESSAGE_SEND]
+    )
     session.execute(delete(outbox).where(outbox.c.seq.in_([r.seq for r in done])))
     return [p for r in done for p in affected(r.type, r.args)]
 

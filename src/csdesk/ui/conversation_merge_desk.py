@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QDialog
 
 from csdesk.app import conversation_merge as merging
 from csdesk.i18n import _
-from csdesk.protocol import MutationType
+from csdesk.protocol import Entity, MutationType
 from csdesk.storage.types import utcnow
 from csdesk.sync.events import ChangeSet, Rejection
 from csdesk.ui.models.thread_model import MESSAGE_ROLE
@@ -40,12 +40,14 @@ class ConversationMergeUi(QObject):
     """Signals: ``listed(int)`` — the merge dialog is open with this many conversations;
     ``merged(str)`` — a merge was queued (the conversation merged into); ``unmerged(str)`` — an
     undo was queued (the conversation that comes back); ``split(str)`` — a split was queued
-    (the new conversation's id)."""
+    (the new conversation's id); ``followed(str)`` — the agent was told that a reply (this
+    message id) queued into a conversation merged meanwhile went into the merge target."""
 
     listed = Signal(int)
     merged = Signal(str)
     unmerged = Signal(str)
     split = Signal(str)
+    followed = Signal(str)
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
@@ -57,6 +59,7 @@ class ConversationMergeUi(QObject):
         a.bind("conversation_unmerge", self.undo_merge)
         a.bind("conversation_split", self.open_split)
         window.bridge.rejected.connect(self.on_rejected)
+        window.bridge.changes.connect(self._tell_followed)
         self._landed: tuple[str, str] | None = None
         window.announced.connect(self._after_announcement)
 
@@ -91,6 +94,25 @@ class ConversationMergeUi(QObject):
                 "with where they came from."
             )
         )
+
+    def _tell_followed(self, changes: ChangeSet) -> None:
+        """A reply or note queued into a conversation merged away meanwhile went into the
+        conversation it was merged into: say so once, and show it there if the agent is on
+        the merged one."""
+        if not changes.touches(Entity.MESSAGE):
+            return
+        ws, now, w = self.ws, utcnow(), self.window
+
+        def told(found: list[merging.FollowedReply]) -> None:
+            for reply in found:
+                w.say(reply.sentence, assertive=True)
+                self.followed.emit(reply.message_id)
+            conv = w.open_conv
+            moved = {r.source_id: r.target_id for r in found}
+            if conv is not None and conv.id in moved:
+                w.open_conversation(moved[conv.id])
+
+        w.tasks.write(lambda: merging.followed_replies(ws, now), told, self._failed)
 
     # --- merge ------------------------------------------------------------------------------
 

@@ -9,7 +9,8 @@ marks the mention read (locally at once, synced through the outbox), offline too
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QSystemTrayIcon
@@ -17,7 +18,7 @@ from PySide6.QtWidgets import QSystemTrayIcon
 from csdesk.app import mentions as use
 from csdesk.app.mentions import MentionItem
 from csdesk.i18n import _, ngettext
-from csdesk.protocol import Entity
+from csdesk.protocol import Entity, MutationType
 from csdesk.storage.types import utcnow
 from csdesk.sync.events import ChangeSet, Rejection, SyncState, SyncStatus
 from csdesk.ui.panels.mention_completer import MentionCompleter
@@ -33,12 +34,14 @@ __all__ = ["MentionDeskUi"]
 class MentionDeskUi(QObject):
     """Signals: ``teammates_loaded(int)`` — the completer offers this many; ``arrived(str)``
     — a new mention of me was announced (its id); ``listed(int)`` — the Mentions view shows
-    this many; ``opened(str)`` — the note of a mention is selected in the thread (its id)."""
+    this many; ``opened(str)`` — the note of a mention is selected in the thread (its id);
+    ``restored(str)`` — a refused note is back in the composer (its conversation's id)."""
 
     teammates_loaded = Signal(int)
     arrived = Signal(str)
     listed = Signal(int)
     opened = Signal(str)
+    restored = Signal(str)
 
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
@@ -65,6 +68,9 @@ class MentionDeskUi(QObject):
         # After the panel's own moves (a conversation opens at its last message).
         thread.modelReset.connect(self._show_target_soon)
         thread.rowsInserted.connect(self._show_target_soon)
+        # A refused note waits for its conversation with an empty composer (docs/mentions.md).
+        self.refused: dict[str, tuple[str, list[str]]] = {}
+        thread.modelReset.connect(self.restore_refused)
         self._load_teammates()
         self.on_status(window.ws.engine.status)
         self._reload()
@@ -98,6 +104,65 @@ class MentionDeskUi(QObject):
     def on_rejected(self, rejection: Rejection) -> None:
         if rejection.type == "mention.read":
             self.window.say(_("Refused: {reason}").format(reason=rejection.message))
+        elif rejection.type == MutationType.MESSAGE_SEND and rejection.args.get("is_note"):
+            self._keep_refused(rejection.args)
+
+    # --- a refused note comes back (nothing typed is lost) ----------------------------------
+
+    def _keep_refused(self, args: Mapping[str, Any]) -> None:
+        """Keep a refused note's text and mentions for its conversation, and put it back in
+        the composer now if that conversation is open with an empty composer; else say where
+        it waits."""
+        cid, body = str(args.get("conversation_id") or ""), str(args.get("body_text") or "")
+        if not cid or not body.strip():
+            return
+        mentions = [str(u) for u in args.get("mentions") or () if isinstance(u, str)]
+        held = self.refused.get(cid)
+        if held is not None:  # two refused notes: both kept, one after the other
+            body, mentions = f"{held[0]}\n\n{body}", [*held[1], *mentions]
+        self.refused[cid] = (body, mentions)
+        if not self.restore_refused():
+            self.window.show_notice(
+                _(
+                    "The refused note is kept: it comes back into the composer when you "
+                    "open its conversation with an empty composer."
+                )
+            )
+            self.window.say(
+                _(
+                    "The refused note is kept: it comes back into the composer when you "
+                    "open its conversation with an empty composer."
+                ),
+                assertive=True,
+            )
+
+    def restore_refused(self, *_args: object) -> bool:
+        """Put the open conversation's refused note back in an empty composer (as a note,
+        its mentions chosen again); whether one was put back."""
+        conv = self.window.open_conv
+        if conv is None or not self.refused:
+            return False
+        cid = next((c for c in (conv.id, conv.landed_from) if c in self.refused), None)
+        composer = self.window.conversation.composer
+        if cid is None or composer.text.toPlainText().strip():
+            return False
+        body, mentions = self.refused.pop(cid)
+        composer.note.setChecked(True)  # before the text: a note, never a customer reply
+        composer.text.setPlainText(body)  # the focus stays where the agent is; it is said
+        kept = self.completer.remember(mentions)
+        self.window.say(
+            (
+                _("The refused note is back in the composer, mentioning {names}.").format(
+                    names=", ".join(kept)
+                )
+                if kept
+                else _("The refused note is back in the composer.")
+            )
+            + " "
+            + _("Change it and send it again, or clear it.")
+        )
+        self.restored.emit(cid)
+        return True
 
     def on_status(self, status: SyncStatus) -> None:
         if status.state == SyncState.ONLINE and not self._caught_up:

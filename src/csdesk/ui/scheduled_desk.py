@@ -13,18 +13,19 @@ Reads run on workers, writes through the serial writer; refusals are said and sh
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QDialog, QSystemTrayIcon, QVBoxLayout
 
-from csdesk.app.scheduled import ReminderView, ScheduledView, Scheduling, when_text
+from csdesk.app.scheduled import ReminderView, ScheduledView, Scheduling, when_text, zone_named
 from csdesk.domain import scheduled as rules
 from csdesk.domain.enums import Channel
 from csdesk.domain.whatsapp import window_state
 from csdesk.i18n import _
 from csdesk.protocol import Entity, MutationType
+from csdesk.settings import TIME_ZONE
 from csdesk.sync.events import ChangeSet, Rejection
 from csdesk.ui.focus_return import open_returning_focus
 from csdesk.ui.plain_text import PlainLabel
@@ -54,7 +55,7 @@ class ScheduledDesk(QObject):
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
-        self.scheduling = Scheduling(window.ws)
+        self.scheduling = Scheduling(window.ws, self.zone)
         self.dialog: QDialog | None = None  # the one open now (tests find it)
         self._announced: set[str] = set()
         self._held: list[ScheduledView] = []
@@ -77,6 +78,11 @@ class ScheduledDesk(QObject):
         window.bridge.changes.connect(self.on_changes)
         window.bridge.rejected.connect(self.on_rejected)
         self.refresh_reminders()
+
+    def zone(self) -> tzinfo | None:
+        """The agent's time zone setting (None: unset, the system's)."""
+        settings = self.window.settings
+        return zone_named(settings.get(TIME_ZONE)) if settings is not None else None
 
     def carry_over(self, old: ScheduledDesk) -> None:
         """The window was rebuilt (a new language): reminders already said stay said."""
@@ -113,7 +119,8 @@ class ScheduledDesk(QObject):
         self.strip_shown.emit(len(held))
 
     def refresh_reminders(self) -> None:
-        self.window.tasks.run(self.scheduling.due_reminders, self._due, self._failed)
+        # The writer lane: it remembers which ones were announced (once, also across restarts).
+        self.window.tasks.write(self.scheduling.to_announce, self._due, self._failed)
 
     def _due(self, due: list[ReminderView]) -> None:
         for r in due:
@@ -147,8 +154,8 @@ class ScheduledDesk(QObject):
         now = datetime.now(UTC)
         return [
             (_("In 1 hour"), rules.in_hours(now, 1)),
-            (_("Tomorrow at 9:00"), rules.tomorrow_morning(now)),
-            (_("Monday at 9:00"), rules.monday_morning(now)),
+            (_("Tomorrow at 9:00"), rules.tomorrow_morning(now, self.zone())),
+            (_("Monday at 9:00"), rules.monday_morning(now, self.zone())),
         ]
 
     def send_later(self) -> None:
@@ -183,6 +190,7 @@ class ScheduledDesk(QObject):
             self._quick_choices(),
             self.window,
             confirm=_("&Schedule"),
+            zone=self.zone(),
         )
         cid = conv.id
 
@@ -197,7 +205,7 @@ class ScheduledDesk(QObject):
                     _(
                         "Not scheduled: WhatsApp allows free text only until {when}. Choose "
                         "an earlier time, or send an approved template."
-                    ).format(when=when_text(closes)),
+                    ).format(when=when_text(closes, self.zone())),
                     assertive=True,
                 )
                 return
@@ -206,7 +214,9 @@ class ScheduledDesk(QObject):
             def done(result: tuple[str, ChangeSet]) -> None:
                 composer.clear()
                 composer.text.setFocus()
-                self.window.say(_("Reply scheduled for {when}.").format(when=when_text(at)))
+                self.window.say(
+                    _("Reply scheduled for {when}.").format(when=when_text(at, self.zone()))
+                )
                 self.scheduled.emit(result[0])
 
             self.window.tasks.write(
@@ -276,6 +286,7 @@ class ScheduledDesk(QObject):
             confirm=_("&Save"),
             text=item.body_text,
             start=item.send_at,
+            zone=self.zone(),
         )
 
         def finished(accepted: bool) -> None:
@@ -286,7 +297,7 @@ class ScheduledDesk(QObject):
             self.window.tasks.write(
                 lambda: scheduling.edit(item.id, body, at),
                 lambda _changes: self.window.say(
-                    _("Reply rescheduled for {when}.").format(when=when_text(at))
+                    _("Reply rescheduled for {when}.").format(when=when_text(at, self.zone()))
                 ),
                 self._failed,
             )
@@ -308,12 +319,13 @@ class ScheduledDesk(QObject):
             _("Your desk reminds you of this conversation at the time you choose."),
             [
                 (_("In 2 hours"), rules.in_hours(now, 2)),
-                (_("Tomorrow at 9:00"), rules.tomorrow_morning(now)),
+                (_("Tomorrow at 9:00"), rules.tomorrow_morning(now, self.zone())),
                 (_("In 2 days"), now + timedelta(days=2)),
             ],
             self.window,
             confirm=_("&Remind me"),
             condition=_("Only if the customer has &not replied by then"),
+            zone=self.zone(),
         )
 
         def finished(accepted: bool) -> None:
@@ -328,7 +340,7 @@ class ScheduledDesk(QObject):
                         _("You will be reminded at {when} if the customer has not replied.")
                         if only
                         else _("You will be reminded at {when}.")
-                    ).format(when=when_text(at))
+                    ).format(when=when_text(at, self.zone()))
                 )
                 self.reminded.emit(rid)
 

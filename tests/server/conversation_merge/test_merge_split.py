@@ -488,3 +488,36 @@ def test_a_mention_follows_its_note_through_merge_undo_and_split(
     assert where() == new
     assert fed(bob, bob_at)[mention]["conversation_id"] == new
     assert not fed(sue, sue_at)
+
+
+def test_a_reply_and_a_note_queued_into_a_merged_conversation_land_in_its_target(
+    live: ServerProcess, shared_users: Users, state: ServerState
+) -> None:
+    """A desk offline during the merge pushes its reply and its note (with a mention) into
+    the source later: both land in the target (counted there), the source stays empty."""
+    ann = Raw.signed_in(live, shared_users["ann"])
+    bob_id = shared_users["bob"].id
+    _, (email, chat), _ = _customer(state, [(Channel.EMAIL, [0]), (Channel.CHAT, [10])])
+    assert ann.push((MERGE, _merge_args(chat, email)))[0]["status"] == "applied"
+    reply, note = _new(), _new()
+    pushed = ann.push(
+        (MutationType.MESSAGE_SEND.value,
+         {"conversation_id": chat, "message_id": reply, "body_text": "Late reply"}),
+        (MutationType.MESSAGE_SEND.value,
+         {"conversation_id": chat, "message_id": note, "body_text": "see @Bob",
+          "is_note": True, "mentions": [bob_id]}),
+    )  # fmt: skip
+    assert [r["status"] for r in pushed] == ["applied", "applied"], pushed
+    assert _thread(state, chat) == []
+    assert [(b, n) for b, _, n in _thread(state, email)][-2:] == [
+        ("Late reply", False),
+        ("see @Bob", True),
+    ]
+    target = _conv(state, email)
+    assert target.message_count == 4 and target.preview == "Late reply"
+    assert _conv(state, chat).message_count == 0
+    with state.reads() as s:
+        assert s.get_one(m.Mention, mention_id(note, bob_id)).conversation_id == email
+    changes, _ = ann.pull_all()
+    fed = {c["id"]: c["data"] for c in changes if c["entity"] == Entity.MESSAGE}
+    assert fed[reply]["conversation_id"] == email and fed[note]["conversation_id"] == email

@@ -86,7 +86,8 @@ def test_a_customer_surveyed_long_ago_is_asked_again(
 
 
 @pytest.mark.parametrize(
-    "case", ["spam", "auto_tag", "auto_only", "phone", "opted_out", "note_only", "no_address"]
+    "case",
+    ["spam", "auto_tag", "auto_only", "phone", "opted_out", "note_only", "no_address", "merged"],
 )
 def test_no_survey_where_the_rules_say_not(
     srv: ServerProcess, backend: str, shared_users: dict[str, TestUser], case: str
@@ -107,6 +108,9 @@ def test_no_survey_where_the_rules_say_not(
             else:
                 msg.is_note, msg.direction = True, "out"
             s.commit()
+    elif case == "merged":  # closed by a merge (docs/merge-split.md): not a resolution
+        (other,) = make_reachable(backend, 1)
+        set_conversation(backend, made.conversation_id, merged_into_id=other.conversation_id)
     elif case == "opted_out":
         with session(backend) as s:
             cust = s.get(m.Customer, made.customer_id)

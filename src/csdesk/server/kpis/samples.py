@@ -78,6 +78,13 @@ def counted() -> ColumnElement[bool]:
     )
 
 
+def not_merged() -> ColumnElement[bool]:
+    """Not merged into another conversation: a merge closes its source, but that is not a
+    resolution, nor a contact of its own; its messages (and the work on them) count in the
+    conversation it went into (docs/kpis.md)."""
+    return C.merged_into_id.is_(None)
+
+
 def _keys(agent: Any) -> list[Any]:
     return [
         C.id.label("conversation_id"),
@@ -129,7 +136,7 @@ def contacts(ctx: Ctx) -> Select[Any]:
         frt.label("frt"),
         fr_state.label("fr_state"),
         res_state.label("res_state"),
-    ).where(counted(), ctx.within(C.created_at))
+    ).where(counted(), not_merged(), ctx.within(C.created_at))
 
 
 def resolved(ctx: Ctx) -> Select[Any]:
@@ -160,13 +167,13 @@ def resolved(ctx: Ctx) -> Select[Any]:
         clamp(ctx.seconds(C.resolved_at, C.created_at), 0.0).label("resolution"),
         case((touches >= 1, 1), else_=0).label("fcr_eligible"),
         case((and_(touches == 1, not_(reopened)), 1), else_=0).label("fcr"),
-    ).where(counted(), C.status == _RESOLVED, ctx.within(C.resolved_at))
+    ).where(counted(), not_merged(), C.status == _RESOLVED, ctx.within(C.resolved_at))
 
 
 def resolutions(ctx: Ctx) -> Select[Any]:
     """Every resolution made in the period, kept or undone: the reopen rate."""
     kept = select(*_keys(C.assignee_id), C.resolved_at.label("at"), literal(0).label("reopened"))
-    kept = kept.where(counted(), C.status == _RESOLVED, ctx.within(C.resolved_at))
+    kept = kept.where(counted(), not_merged(), C.status == _RESOLVED, ctx.within(C.resolved_at))
     undone = select(*_keys(R.assignee_id), R.resolved_at.label("at"), literal(1).label("reopened"))
     undone = undone.select_from(R).join(C, C.id == R.conversation_id)
     undone = undone.where(counted(), ctx.within(R.resolved_at))

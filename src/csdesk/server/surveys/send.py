@@ -47,6 +47,8 @@ def why_not(
         return "training"
     if conv.deleted_at is not None:
         return "deleted"
+    if conv.merged_into_id is not None:  # closed by a merge: not a resolution to survey
+        return "merged into another conversation"
     if SKIP_TAGS & set(conv.tags or []):
         return "tagged " + ", ".join(sorted(SKIP_TAGS & set(conv.tags or [])))
     if conv.channel not in rules.channels:

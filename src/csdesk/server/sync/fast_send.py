@@ -122,6 +122,13 @@ class SendBatch:
         if wrote:
             self.session.expire_all()
 
+    def merged_away(self, a: SendArgs) -> bool:
+        """The reply's conversation was merged into another one: the ORM handler follows the
+        merge (docs/merge-split.md), this batch does not."""
+        self.load([a.conversation_id], [a.message_id])
+        conv = self._convs[a.conversation_id]
+        return conv is not None and conv.get("merged_into_id") is not None
+
     # --- one reply -------------------------------------------------------------------------
 
     def send(self, a: SendArgs) -> None:

@@ -33,6 +33,7 @@ from csdesk.server.channels import call_mutations as call_ops
 from csdesk.server.channels import wa_templates
 from csdesk.server.channels.wa_window import free_text_refusal
 from csdesk.server.commerce import order_actions as order_ops
+from csdesk.server.conversation_merge.follow import follow as merge_follow  # merge-split.md
 from csdesk.server.deps import realm_of
 from csdesk.server.kpis import reopens
 from csdesk.server.mentions import mutations as mention_ops  # mentions (docs/mentions.md)
@@ -181,7 +182,11 @@ def preview_of(body_text: str) -> str:
 
 
 def send(session: Session, user: m.User, a: SendArgs) -> None:
-    conv = _conversation(session, user, a.conversation_id)
+    # A reply or note queued (offline) into a conversation merged away since lands where the
+    # conversation lives now (docs/merge-split.md); the feed moves the desk's copy. Only the
+    # one it lands in is locked (a merge and its undo lock both in id order).
+    conv = _conversation(session, user, a.conversation_id, lock=False)
+    conv = _conversation(session, user, merge_follow(session, conv).id)
     if session.get(m.Message, a.message_id) is not None:
         raise Reject(RejectCode.CONFLICT, "A message with this id already exists.")
     now = utcnow()

@@ -199,7 +199,11 @@ def _push_batch(
                     raise step
                 assert step is not None
                 handler, args = step
-                if isinstance(args, SendArgs) and fast_send.eligible(args):
+                if (
+                    isinstance(args, SendArgs)
+                    and fast_send.eligible(args)
+                    and not fast.merged_away(args)
+                ):
                     fast.send(args)
                     changed.append(result)
                 else:

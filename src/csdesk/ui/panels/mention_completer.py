@@ -81,6 +81,14 @@ class MentionCompleter(QObject):
         """Whom to offer: (user id, display name) pairs."""
         self._teammates = list(teammates)
 
+    def remember(self, user_ids: Sequence[str]) -> list[str]:
+        """Take ``user_ids`` as chosen again (a refused note back in the composer): each one
+        still offered becomes a pick under its name; the names of those kept."""
+        names = dict(self._teammates)
+        picks = [rules.Pick(uid, names[uid]) for uid in user_ids if uid in names]
+        self._picks.extend(picks)
+        return [p.name for p in picks]
+
     def chosen_in(self, body: str) -> list[str]:
         """The user ids chosen here whose ``@Name`` is still in ``body``."""
         return rules.kept(body, self._picks)

@@ -10,7 +10,9 @@ and its option cannot drift apart.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
+from zoneinfo import available_timezones
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QShowEvent
@@ -61,6 +63,12 @@ def _inbound_names() -> dict[str, str]:
 
 def _verbosity_names() -> dict[str, str]:
     return {"full": _("Full: the whole sentence"), "brief": _("Brief: just the gist")}
+
+
+@cache
+def _zone_names() -> frozenset[str]:
+    """The IANA zones this machine knows (read once: a walk of the zone files)."""
+    return frozenset(available_timezones())
 
 
 def _name_spin(spin: QSpinBox, name: str) -> None:
@@ -142,6 +150,20 @@ class SettingsDialog(QDialog):
         self._language_settle.timeout.connect(lambda: self._language_chosen(0))
         self.language.currentIndexChanged.connect(lambda _i: self._language_settle.start())
         words_form.addRow(self._label(opts.LOCALE, self.language, words), self.language)
+        # --- time zone (docs/scheduled-send.md) ---
+        self.time_zone = QComboBox(words)
+        self.time_zone.setObjectName("settings_time_zone")
+        self.time_zone.setAccessibleName(_("Time zone"))
+        self.time_zone.setAccessibleDescription(
+            _("The times you choose and read for scheduled replies and reminders.")
+        )
+        self.time_zone.addItem(_("The system's time zone"), None)
+        zone = settings.get(opts.TIME_ZONE)
+        for key in sorted(_zone_names() | ({zone} if zone else set())):
+            self.time_zone.addItem(key, key)
+        self.time_zone.setCurrentIndex(max(0, self.time_zone.findData(zone)) if zone else 0)
+        self.time_zone.currentIndexChanged.connect(self._time_zone_chosen)
+        words_form.addRow(self._label(opts.TIME_ZONE, self.time_zone, words), self.time_zone)
 
         voice = QGroupBox(_("Speech"), self)
         voice_form = QFormLayout(voice)
@@ -323,6 +345,10 @@ class SettingsDialog(QDialog):
             return
         self._set(opts.LOCALE, value)
         self.language_changed.emit(value or "")
+
+    def _time_zone_chosen(self, _index: int) -> None:
+        data = self.time_zone.currentData()
+        self._set(opts.TIME_ZONE, data if isinstance(data, str) else None)
 
     def _set(self, option: Option[Any], value: object) -> None:
         """Keep the value and make it true now: look, then voice."""

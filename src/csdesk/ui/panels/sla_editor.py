@@ -42,6 +42,7 @@ from csdesk.ui.plain_text import PlainLabel, form_row
 from csdesk.ui.screen_fit import resize_within_screen
 
 if TYPE_CHECKING:
+    from csdesk.ui.floor_window import FloorWindow
     from csdesk.ui.main_window import MainWindow
 
 __all__ = ["SlaEditor", "open_sla_editor"]
@@ -289,16 +290,18 @@ class SlaEditor(QDialog):
         self.accept()
 
 
-def open_sla_editor(window: MainWindow) -> None:
-    """Read the policy on a worker, show the editor, queue what was changed."""
+def open_sla_editor(window: MainWindow | FloorWindow) -> None:
+    """Read the policy on a worker, show the editor, queue what was changed (from the agent
+    screen or the supervisor's floor)."""
     if window.ws.me.role not in app_sla.EDITOR_ROLES:
         window.say(_("The SLA policy is edited by supervisors."))
         return
-    existing = window.findChild(SlaEditor, "sla_editor")
-    if existing is not None and existing.isVisible():
-        existing.raise_()
-        existing.activateWindow()
-        return
+    # One open at a time (an earlier one, closed, is still a hidden child).
+    for existing in window.findChildren(SlaEditor, "sla_editor"):
+        if existing.isVisible():
+            existing.raise_()
+            existing.activateWindow()
+            return
 
     def show(settings: app_sla.SlaSettings) -> None:
         dialog = SlaEditor(settings, window)
@@ -309,7 +312,7 @@ def open_sla_editor(window: MainWindow) -> None:
     window.tasks.run(lambda: app_sla.load(window.ws, _("The shop")), show)
 
 
-def _queue(window: MainWindow, dialog: SlaEditor) -> None:
+def _queue(window: MainWindow | FloorWindow, dialog: SlaEditor) -> None:
     policy, calendars = dialog.result_policy, dialog.result_calendars
     if policy is None and not calendars:
         window.say(_("Nothing changed in the SLA policy."))

@@ -11,9 +11,9 @@ the focus goes to the field at fault. Opened with ``open()`` (window-modal).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
-from PySide6.QtCore import QDateTime
+from PySide6.QtCore import QDateTime, QTimeZone
 from PySide6.QtWidgets import (
     QCheckBox,
     QDateTimeEdit,
@@ -51,10 +51,12 @@ class TimeChoiceDialog(QDialog):
         text: str | None = None,
         condition: str | None = None,
         start: datetime | None = None,
+        zone: tzinfo | None = None,
     ) -> None:
         """``choices``: (label, time) quick choices; ``text``: a scheduled reply's text to
         edit; ``condition``: the label of the "only if …" box (a reminder); ``start``: the
-        time the field starts from (editing), else an hour from now."""
+        time the field starts from (editing), else an hour from now; ``zone``: the agent's
+        time zone setting the times are shown and chosen in (None: the system's)."""
         super().__init__(parent)
         self.setObjectName("time_choice_dialog")
         self.setWindowTitle(title)
@@ -64,7 +66,7 @@ class TimeChoiceDialog(QDialog):
         self.choices.setObjectName("time_choices")
         name(self.choices, _("When"), _("A quick choice, or the last one for a date and time"))
         for label, at in choices:
-            sentence = _("{choice}: {when}").format(choice=label, when=when_text(at))
+            sentence = _("{choice}: {when}").format(choice=label, when=when_text(at, zone))
             item = QListWidgetItem(sentence)
             self.choices.addItem(item)
         self.choices.addItem(QListWidgetItem(_("At a date and time of your choice")))
@@ -73,8 +75,13 @@ class TimeChoiceDialog(QDialog):
         name(self.when, _("Date and time"), _("In your time zone"))
         self.when.setCalendarPopup(True)
         self.when.setDisplayFormat("ddd d MMM yyyy HH:mm")
+        key = getattr(zone, "key", None)  # a ZoneInfo's IANA name
+        if isinstance(key, str) and QTimeZone.isTimeZoneIdAvailable(key.encode()):
+            self.when.setTimeZone(QTimeZone(key.encode()))  # the agent's setting, not the OS's
         at = start or datetime.now(UTC) + timedelta(hours=1)
-        self.when.setDateTime(QDateTime.fromSecsSinceEpoch(int(at.timestamp())))
+        self.when.setDateTime(
+            QDateTime.fromSecsSinceEpoch(int(at.timestamp()), self.when.timeZone())
+        )
         self.text: QPlainTextEdit | None = None
         self.condition: QCheckBox | None = None
         form = QFormLayout()
