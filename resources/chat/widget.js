@@ -187,9 +187,7 @@
       item.appendChild(link);
       return a.name;
     });
-    if (m.rating === "open") {  // the satisfaction survey, answered right here
-      showRating(m.id);
-    } else if (m.survey && !m.rating) {  // the survey's page, as a real link
+    if (m.survey && !m.rating) {  // a survey with no inline rating: its page, as a real link
       item.appendChild(el("a", { href: base + m.survey, target: "_blank", rel: "noopener noreferrer",
         "class": "csdesk-survey" }, T.rate));
     }
@@ -200,6 +198,8 @@
         (names.length ? " (" + names.join(", ") + ")" : "")));
       while (announcer.childNodes.length > 5) { announcer.removeChild(announcer.firstChild); }
     }
+    // The satisfaction survey, answered right here (said after the survey message itself).
+    if (m.rating === "open") { showRating(m.id); }
   }
   // --- the inline rating: native radios in a fieldset (Tab in, arrows between choices),
   // a labelled comment, errors said on the question and in an alert; focus goes to the
