@@ -34,7 +34,16 @@
     transcriptSent: "We are emailing you the transcript.",
     transcriptConfirm: "We emailed you a link: open it to receive the transcript.",
     file: "Download {name}", fileFailed: "The file could not be downloaded; please try again.",
-    rate: "Rate this chat (opens the survey in a new tab)"
+    rate: "Rate this chat (opens the survey in a new tab)",
+    ratingLegend: "How satisfied are you with this chat?",
+    rating1: "1 \u2013 Very unsatisfied", rating2: "2 \u2013 Unsatisfied", rating3: "3 \u2013 Neutral",
+    rating4: "4 \u2013 Satisfied", rating5: "5 \u2013 Very satisfied",
+    ratingComment: "Anything you would like to tell us? (optional)", ratingSend: "Send rating",
+    ratingAsk: "This chat is resolved. Please rate it below the conversation.",
+    ratingMissing: "Please choose how satisfied you are (1 to 5).",
+    ratingThanks: "Thank you for your rating!",
+    ratingAnswered: "This survey was already answered. Thank you!",
+    ratingExpired: "This survey has expired. Thank you all the same."
   };
 
   function el(tag, attrs, text) {
@@ -117,7 +126,10 @@
   offline.appendChild(formText);
   offline.appendChild(text("send")(el("button", { type: "submit" }, T.send)));
 
-  [head, log, announcer, typingLine, note, form, emailForm, offline].forEach(function (n) { panel.appendChild(n); });
+  // The inline satisfaction rating goes here when a survey arrives (see showRating).
+  var ratingBox = el("div", { "class": "csdesk-rating-box" });
+
+  [head, log, ratingBox, announcer, typingLine, note, form, emailForm, offline].forEach(function (n) { panel.appendChild(n); });
   root.appendChild(panel); root.appendChild(launcher);
   document.body.appendChild(root);
 
@@ -175,7 +187,7 @@
       item.appendChild(link);
       return a.name;
     });
-    if (m.survey) {  // the satisfaction survey's page, as a real link
+    if (m.survey && !m.rating) {  // a survey with no inline rating: its page, as a real link
       item.appendChild(el("a", { href: base + m.survey, target: "_blank", rel: "noopener noreferrer",
         "class": "csdesk-survey" }, T.rate));
     }
@@ -186,7 +198,72 @@
         (names.length ? " (" + names.join(", ") + ")" : "")));
       while (announcer.childNodes.length > 5) { announcer.removeChild(announcer.firstChild); }
     }
+    // The satisfaction survey, answered right here (said after the survey message itself).
+    if (m.rating === "open") { showRating(m.id); }
   }
+  // --- the inline rating: native radios in a fieldset (Tab in, arrows between choices),
+  // a labelled comment, errors said on the question and in an alert; focus goes to the
+  // thanks when it is sent, so a keyboard or screen-reader user is never left nowhere.
+  function showRating(messageId) {
+    while (ratingBox.firstChild) { ratingBox.removeChild(ratingBox.firstChild); }
+    var rform = el("form", { "class": "csdesk-form csdesk-rating", "data-part": "rating", "data-message": messageId });
+    var set = el("fieldset", { id: "csdesk-rating-q" });
+    set.appendChild(text("ratingLegend")(el("legend", {}, T.ratingLegend)));
+    var error = el("p", { id: "csdesk-rating-error", "class": "csdesk-rating-error", role: "alert" });
+    set.appendChild(error);
+    var radios = [1, 2, 3, 4, 5].map(function (n) {
+      var id = "csdesk-rating-" + n;
+      var choice = el("label", { "for": id, "class": "csdesk-rating-choice" });
+      var input = el("input", { type: "radio", id: id, name: "csdesk-rating", value: String(n) });
+      choice.appendChild(input);
+      choice.appendChild(text("rating" + n)(el("span", {}, T["rating" + n])));
+      set.appendChild(choice);
+      return input;
+    });
+    rform.appendChild(set);
+    rform.appendChild(text("ratingComment")(el("label", { "for": "csdesk-rating-comment" }, T.ratingComment)));
+    var comment = el("textarea", { id: "csdesk-rating-comment", rows: "2", maxlength: "2000" });
+    rform.appendChild(comment);
+    var submit = text("ratingSend")(el("button", { type: "submit" }, T.ratingSend));
+    rform.appendChild(submit);
+    ratingBox.appendChild(rform);
+    announcer.appendChild(el("p", {}, T.ratingAsk));
+
+    var busy = false;  // not "disabled": that would drop the focus before the thanks take it
+    function done(words) {
+      var thanks = el("p", { "class": "csdesk-rating-done", tabindex: "-1" }, words);
+      var hadFocus = rform.contains(document.activeElement);
+      ratingBox.replaceChild(thanks, rform);
+      if (hadFocus) { thanks.focus(); }
+    }
+    rform.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      if (busy) { return; }
+      var chosen = radios.filter(function (r) { return r.checked; })[0];
+      if (!chosen) {
+        error.textContent = T.ratingMissing;
+        set.setAttribute("aria-invalid", "true");
+        set.setAttribute("aria-describedby", "csdesk-rating-error");
+        radios[0].focus();
+        return;
+      }
+      error.textContent = "";
+      set.removeAttribute("aria-invalid");
+      set.removeAttribute("aria-describedby");
+      busy = true;
+      submit.setAttribute("aria-disabled", "true");
+      api("POST", "/chat/api/rating", {
+        message_id: messageId, csat: Number(chosen.value), comment: comment.value
+      }).then(function () { done(T.ratingThanks); }, function (err) {
+        busy = false;
+        submit.removeAttribute("aria-disabled");
+        if (err.status === 409) { done(T.ratingAnswered); } else if (err.status === 410) { done(T.ratingExpired); } else {
+          error.textContent = T.failed;
+        }
+      });
+    });
+  }
+
   function download(a) {
     fetch(base + a.url, { headers: { "X-Chat-Token": token || "" }, mode: "cors", credentials: "omit" })
       .then(function (r) { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.blob(); })

@@ -138,9 +138,11 @@ def test_a_customer_answers_the_emailed_survey_with_the_keyboard(
     expect(page.get_by_role("heading", name="Already answered")).to_be_visible()
 
 
-def test_a_chat_visitor_sees_the_survey_as_a_link_in_the_widget(
+def test_a_chat_visitor_sees_the_survey_as_an_inline_rating_in_the_widget(
     page: Any, mail_desk: MailDesk, shared_users: dict[str, TestUser]
 ) -> None:
+    """The widget rates the chat in place (tests/browser/test_chat_rating.py answers it);
+    the survey message's link stays in its text for a visitor without the widget."""
     from playwright.sync_api import expect
 
     from tests.browser.test_chat_widget import open_widget
@@ -152,7 +154,7 @@ def test_a_chat_visitor_sees_the_survey_as_a_link_in_the_widget(
     text = f"Do you gift-wrap? {uuid.uuid4().hex[:6]}"
     textbox.fill(text)
     textbox.press("Enter")
-    msg = wait_until(lambda: feed_message(desk.agent, text), 10, "the chat message")
+    msg = wait_until(lambda: feed_message(desk.agent, text), 30, "the chat message")
     (result,) = desk.agent.push(
         (
             "conversation.set_status",
@@ -160,10 +162,12 @@ def test_a_chat_visitor_sees_the_survey_as_a_link_in_the_widget(
         )
     )
     assert result["status"] == "applied", result
-    link = page.get_by_role("link", name=re.compile("Rate this chat"))
-    expect(link).to_be_visible(timeout=10_000)
-    href = link.get_attribute("href")
-    assert href is not None and href.startswith(desk.server.url + "/survey/")
+    group = page.get_by_role("group", name="How satisfied are you with this chat?")
+    expect(group).to_be_visible(timeout=10_000)
+    expect(page.get_by_role("link", name=re.compile("Rate this chat"))).to_have_count(0)
+    survey_text = page.locator(".csdesk-msg", has_text="How did we do?").inner_text()
+    found = re.search(re.escape(desk.server.url) + r"/survey/[A-Za-z0-9_.\-]+", survey_text)
+    assert found is not None, survey_text
     survey = page.context.new_page()
-    survey.goto(href)
+    survey.goto(found.group(0))
     expect(survey.get_by_role("group", name=re.compile("How satisfied"))).to_be_visible()

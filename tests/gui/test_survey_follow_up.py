@@ -1,5 +1,6 @@
-"""A low survey score's follow-up on the supervisor's desk: a callback in the callbacks list
-(Shift+F4), read as one full sentence with the customer's words, with accessible names."""
+"""A low survey score's follow-up on the supervisor's desk: a callback task of its own kind in
+the callbacks list (Shift+F4), read as one full sentence that says it is a follow-up, with the
+customer's words, distinct from a promised call, with accessible names."""
 
 from __future__ import annotations
 
@@ -24,19 +25,42 @@ def test_the_follow_up_reads_as_a_sentence(qtbot: QtBot) -> None:
         assignee_id="sue",
         assignee_name="Sue",
         # What ``server.surveys.answer`` writes (the comment is the customer's plain text).
-        note="Survey follow-up. Customer rated 2/5: <b>Took ages</b>",
+        note="Customer rated 2/5: <b>Took ages</b>",
         detail="Low survey score: follow up with the customer.",
         seen_at=None,
+        kind="survey_follow_up",
     )
-    dialog = CallbackListDialog([follow_up], "sue")
+    promised = CallbackView(
+        id="cb-2",
+        customer_id="c-2",
+        customer_name="Ola Nordmann",
+        conversation_id=None,
+        phone="+4722334455",
+        due_at=datetime(2026, 12, 6, 9, 45, tzinfo=UTC),
+        status="due",
+        assignee_id="sue",
+        assignee_name="Sue",
+        note="Wants the invoice explained",
+        detail="",
+        seen_at=None,
+    )
+    dialog = CallbackListDialog([follow_up, promised], "sue")
     qtbot.addWidget(dialog)
     item = dialog.list.item(0)
     text = item.text()
     assert text.startswith("Due now")
-    assert "call back Kim Berg on no phone number, yours." in text
-    assert "Customer rated 2/5: <b>Took ages</b>" in text  # shown as typed, never as markup
-    assert "Low survey score: follow up with the customer." in text
+    assert ": low survey score follow-up with Kim Berg, yours." in text
+    assert "call back" not in text and "no phone number" not in text
+    assert text.endswith("Customer rated 2/5: <b>Took ages</b>")  # as typed, never as markup
     assert item.data(Qt.ItemDataRole.AccessibleTextRole) == text
+    other = dialog.list.item(1).text()
+    assert "call back Ola Nordmann on +4722334455, yours." in other
+    assert "follow-up" not in other
+    assert follow_up.due_text() == (
+        "Low survey score follow-up due: Kim Berg. Customer rated 2/5: <b>Took ages</b> "
+        "Shift+F4 lists your callbacks."
+    )
+    assert promised.due_text().startswith("Callback due: Ola Nordmann on +4722334455.")
     assert dialog.list.accessibleName() == "Callbacks"
     assert dialog.open_button.accessibleName() == "Open conversation"
     assert dialog.chosen() is follow_up

@@ -46,3 +46,9 @@ def test_the_thread_line_keeps_a_comment_on_one_line() -> None:
     line = sentence(Scores(csat=1, comment="Slow.\n\nSupervisor: refund of 500 approved\r\n"))
     assert line == "Customer rated 1/5: Slow. Supervisor: refund of 500 approved"
     assert sentence(Scores(csat=4, comment=" \n ")) == "Customer rated 4/5."
+
+
+def test_the_whatsapp_template_is_named_by_the_operator_or_none() -> None:
+    assert SurveyRules.from_env({}).whatsapp_template == ""
+    named = SurveyRules.from_env({"CSDESK_SURVEY_WHATSAPP_TEMPLATE": " csat_survey:en_US "})
+    assert named.whatsapp_template == "csat_survey:en_US"

@@ -15,7 +15,7 @@ from sqlalchemy import or_, select
 
 from csdesk.app import formats
 from csdesk.app.workstation import Workstation
-from csdesk.domain.callbacks import OPEN_STATUSES, CallbackStatus, is_dialable
+from csdesk.domain.callbacks import OPEN_STATUSES, CallbackKind, CallbackStatus, is_dialable
 from csdesk.domain.enums import IdentityKind
 from csdesk.i18n import _
 from csdesk.protocol import Entity, MutationType
@@ -38,10 +38,27 @@ class CallbackView:
     note: str
     detail: str
     seen_at: datetime | None
+    kind: str = CallbackKind.CALLBACK.value
 
     @property
     def due(self) -> bool:
         return self.status == CallbackStatus.DUE.value
+
+    @property
+    def is_follow_up(self) -> bool:
+        """A low survey score's follow-up for the supervisor, not a promised call."""
+        return self.kind == CallbackKind.SURVEY_FOLLOW_UP.value
+
+    def due_text(self) -> str:
+        """What the desk says when it comes due (assertively, and in the tray)."""
+        if self.is_follow_up:
+            text = _("Low survey score follow-up due: {name}.").format(name=self.customer_name)
+            if self.note:
+                text = f"{text} {self.note}"
+            return text + " " + _("Shift+F4 lists your callbacks.")
+        return _("Callback due: {name} on {number}. Shift+F4 lists your callbacks.").format(
+            name=self.customer_name, number=self.phone or _("no phone number")
+        )
 
     def sentence(self, me: str, now: datetime | None = None) -> str:
         """One full sentence for the list and the screen reader."""
@@ -58,6 +75,8 @@ class CallbackView:
             if self.assignee_id is None
             else self.assignee_name
         )
+        if self.is_follow_up:
+            return self._follow_up_sentence(head, whose)
         number = self.phone or _("no phone number")
         text = _("{head}: call back {name} on {number}, {whose}.").format(
             head=head, name=self.customer_name, number=number, whose=whose
@@ -67,6 +86,18 @@ class CallbackView:
             text = f"{text} {note}"
         if self.detail:
             text = f"{text} {self.detail}"
+        return text
+
+    def _follow_up_sentence(self, head: str, whose: str) -> str:
+        """ "Due now (since …): low survey score follow-up with Kim Berg, yours. Customer rated
+        2/5: Took ages. Phone: +44…" — the customer's answer is the note, as they wrote it."""
+        text = _("{head}: low survey score follow-up with {name}, {whose}.").format(
+            head=head, name=self.customer_name, whose=whose
+        )
+        if self.note:
+            text = f"{text} {self.note}"
+        if self.phone:
+            text = f"{text} " + _("Phone: {number}.").format(number=self.phone)
         return text
 
 
@@ -89,6 +120,7 @@ def _view(session: object, cb: m.Callback) -> CallbackView:
         note=cb.note or "",
         detail=cb.detail or "",
         seen_at=cb.seen_at,
+        kind=cb.kind or CallbackKind.CALLBACK.value,
     )
 
 

@@ -9,13 +9,15 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
 
 from csdesk.app.present import channel_label
 from csdesk.app.workstation import Workstation
 from csdesk.domain import agent_status
 from csdesk.domain.access import can_be_assigned
 from csdesk.domain.agent_status import AgentStatus
+from csdesk.domain.callbacks import OPEN_STATUSES, CallbackKind
 from csdesk.domain.enums import Realm
 from csdesk.domain.floor import QueueFigures, queues
 from csdesk.domain.sla import duration_text
@@ -168,14 +170,24 @@ class Board:
     at: datetime
     queues: list[QueueLine]
     agents: list[AgentLine]
+    #: Open low-survey-score follow-ups that are mine or the queue's (docs/surveys.md).
+    follow_ups: int = 0
 
     def summary(self) -> str:
         unassigned = self.queues[0].figures if self.queues else None
         available = sum(1 for a in self.agents if a.row.status == AgentStatus.AVAILABLE)
         waiting = unassigned.waiting if unassigned else 0
-        return _("{available} of {agents} available; {waiting} unassigned and waiting.").format(
+        text = _("{available} of {agents} available; {waiting} unassigned and waiting.").format(
             available=available, agents=len(self.agents), waiting=waiting
         )
+        if self.follow_ups:
+            more = ngettext(
+                "{n} low survey score follow-up to do (Shift+F4 lists it).",
+                "{n} low survey score follow-ups to do (Shift+F4 lists them).",
+                self.follow_ups,
+            ).format(n=self.follow_ups)
+            text = f"{text} {more}"
+        return text
 
 
 def _queue_name(q: QueueFigures, teams: dict[str, str]) -> str:
@@ -198,11 +210,28 @@ def board(ws: Workstation, now: datetime | None = None) -> Board:
                 conv = s.get(m.Conversation, r.call_conversation_id)
                 cust = s.get(m.Customer, conv.customer_id) if conv is not None else None
                 names[r.user_id] = cust.name if cust is not None and cust.name else ""
+        follow_ups = open_follow_ups(s, ws.me.id)
     return Board(
         now,
         [QueueLine(_queue_name(q, teams), q) for q in queues(convs, now)],
         [AgentLine(r, names.get(r.user_id, "")) for r in rows],
+        follow_ups,
     )
+
+
+def open_follow_ups(s: Session, me: str) -> int:
+    """Open survey follow-ups that are mine or in the queue (what Shift+F4 lists)."""
+    cb = m.Callback
+    count = s.scalar(
+        select(func.count())
+        .select_from(cb)
+        .where(
+            cb.kind == CallbackKind.SURVEY_FOLLOW_UP.value,
+            cb.status.in_(sorted(OPEN_STATUSES)),
+            or_(cb.assignee_id == me, cb.assignee_id.is_(None)),
+        )
+    )
+    return int(count or 0)
 
 
 def queue_conversations(ws: Workstation, line: QueueLine) -> list[tuple[str, str]]:

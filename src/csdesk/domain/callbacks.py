@@ -20,6 +20,14 @@ class CallbackStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class CallbackKind(StrEnum):
+    """What a callback task is for: a promised call, or a supervisor's follow-up of a low
+    satisfaction score (``server.surveys.answer``), which the desk words as such."""
+
+    CALLBACK = "callback"
+    SURVEY_FOLLOW_UP = "survey_follow_up"
+
+
 #: Callbacks still to be made (the list shows these).
 OPEN_STATUSES: Final = frozenset({CallbackStatus.SCHEDULED.value, CallbackStatus.DUE.value})
 MAX_NOTE: Final = 1000

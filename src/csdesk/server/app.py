@@ -191,6 +191,11 @@ def create_app(config: ServerConfig, *, migrate: bool = True) -> FastAPI:
 
     app.state.surveys = SurveyRuntime(state)
     app.include_router(surveys_router)
+    # --- surveys inline (issue 12): the chat widget's rating, docs/surveys.md ---
+    from csdesk.server.chat.rating_routes import router as chat_rating_router
+
+    app.include_router(chat_rating_router)
+    # --- end surveys inline ---
     app.include_router(qa_router)
     app.include_router(floor_router)
     # Routing rules' dry run (issue 14, docs/routing.md).

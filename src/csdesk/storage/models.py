@@ -728,6 +728,10 @@ class Callback(Synced, Base):
     seen_at: Mapped[datetime | None]
     done_at: Mapped[datetime | None]
     done_call_id: Mapped[str | None] = mapped_column(String(36))
+    # --- survey follow-ups (issue 12) ---
+    #: ``callback`` or ``survey_follow_up`` (``domain.callbacks.CallbackKind``): a low survey
+    #: score's follow-up for the supervisor is a callback task the desk words as one.
+    kind: Mapped[str] = mapped_column(String(24), default="callback", server_default="callback")
 
 
 # --- proactive outreach ----------------------------------------------------------------------

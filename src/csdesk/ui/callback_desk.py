@@ -85,9 +85,7 @@ class CallbackDesk(QObject):
             if cb.id in self._announced:
                 continue
             self._announced.add(cb.id)
-            text = _("Callback due: {name} on {number}. Shift+F4 lists your callbacks.").format(
-                name=cb.customer_name, number=cb.phone or _("no phone number")
-            )
+            text = cb.due_text()
             self.window.say(text, assertive=True)
             tray = self.window.tray
             if tray is not None:

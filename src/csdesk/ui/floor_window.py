@@ -37,7 +37,14 @@ from csdesk.ui.screen_fit import resize_within_screen
 from csdesk.ui.tasks import Tasks
 
 #: What the board shows changes with these.
-_BOARD_ENTITIES = (Entity.CONVERSATION, Entity.AGENT_STATUS, Entity.USER, Entity.CALL, Entity.TEAM)
+_BOARD_ENTITIES = (
+    Entity.CONVERSATION,
+    Entity.AGENT_STATUS,
+    Entity.USER,
+    Entity.CALL,
+    Entity.TEAM,
+    Entity.CALLBACK,  # the summary counts open survey follow-ups
+)
 
 
 class FloorWindow(QMainWindow):

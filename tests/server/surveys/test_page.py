@@ -89,11 +89,13 @@ def test_a_low_score_opens_a_follow_up_for_the_teams_supervisor(
     (task,) = rows(backend, m.Callback, conversation_id=conv_id)
     assert task.assignee_id == shared_users["sue"].id
     assert task.status in ("scheduled", "due")
-    assert "Customer rated 2/5: Took ages" in task.note
-    # The supervisor's desk syncs it (a callback the desk lists and announces).
+    assert task.kind == "survey_follow_up"
+    assert task.note == "Customer rated 2/5: Took ages"
+    # The supervisor's desk syncs it (a follow-up the desk lists and announces as one).
     sue = Raw.signed_in(srv, shared_users["sue"])
     changes, _ = sue.pull_all()
-    assert any(c["entity"] == "callback" and c["id"] == task.id for c in changes)
+    (synced,) = [c for c in changes if c["entity"] == "callback" and c["id"] == task.id]
+    assert synced["data"]["kind"] == "survey_follow_up"
 
 
 def test_a_detractor_nps_alone_opens_a_follow_up(

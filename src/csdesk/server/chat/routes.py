@@ -392,7 +392,7 @@ async def updates(
         with state.reads() as s:
             waiting = service.pending(s, visitor)
             names = service.agents_typing(s, visitor, utcnow(), AGENT_TYPING_FRESH)
-            handed = [service.wire(msg) for msg in waiting]
+            handed = service.wire_all(s, waiting)
         if acks or any(msg.delivery_status == DeliveryStatus.QUEUED.value for msg in waiting):
             with state.writes() as s:
                 service.acknowledge(s, visitor, acks)

@@ -24,6 +24,7 @@ from csdesk.server.channels.config_store import Provider
 from csdesk.server.channels.inbound import Handle, InboundMessage, utc_now
 from csdesk.server.channels.ingest import IngestResult, ThreadHint, ingest_message, save_route
 from csdesk.server.chat import texts, typing_board, visitors
+from csdesk.server.chat.rating import states as rating_states
 from csdesk.server.chat.visitors import REALM, Visitor
 from csdesk.server.languages import on_ingest
 from csdesk.storage import models as m
@@ -69,8 +70,9 @@ def send(
     return result
 
 
-def wire(msg: m.Message) -> dict[str, Any]:
-    """A message as the widget shows it (nothing internal: no notes, no agent ids)."""
+def wire(msg: m.Message, rating: str | None = None) -> dict[str, Any]:
+    """A message as the widget shows it (nothing internal: no notes, no agent ids);
+    ``rating`` is a survey message's state for the inline rating (``chat.rating``)."""
     return {
         "id": msg.id,
         "direction": msg.direction,
@@ -90,7 +92,14 @@ def wire(msg: m.Message) -> dict[str, Any]:
         ],
         # The satisfaction survey's page (``server.surveys``): the widget shows it as a link.
         "survey": survey_path(msg.body_text) if msg.auto_kind == "survey" else None,
+        "rating": rating,
     }
+
+
+def wire_all(session: Session, msgs: list[m.Message]) -> list[dict[str, Any]]:
+    """``wire`` for each message, survey messages with their rating state."""
+    ratings = rating_states(session, msgs, utcnow())
+    return [wire(msg, ratings.get(msg.id)) for msg in msgs]
 
 
 _SURVEY_PATH = re.compile(r"/survey/[A-Za-z0-9_\-]{1,200}\.[A-Za-z0-9_\-]{1,64}")
@@ -108,12 +117,17 @@ def visible_attachment(
     ids = visitors.conversation_ids(session, visitor)
     if not ids:
         return None
-    msg = session.scalars(_visible(ids).where(m.Message.id == message_id)).first()
+    msg = visible_message(session, ids, message_id)
     attachments = list(msg.attachments or []) if msg is not None else []
     if index >= len(attachments) or not isinstance(attachments[index], dict):
         return None
     meta: dict[str, Any] = attachments[index]
     return meta
+
+
+def visible_message(session: Session, conv_ids: list[str], message_id: str) -> m.Message | None:
+    """The message ``message_id`` when it is in one of ``conv_ids`` (the visitor's chats)."""
+    return session.scalars(_visible(conv_ids).where(m.Message.id == message_id)).first()
 
 
 def _visible(conv_ids: list[str]) -> Any:
@@ -136,7 +150,7 @@ def transcript(session: Session, visitor: Visitor, limit: int = 500) -> list[dic
     if not ids:
         return []
     rows = list(session.scalars(_visible(ids)))
-    return [wire(r) for r in rows[-limit:]]
+    return wire_all(session, rows[-limit:])
 
 
 def acknowledge(session: Session, visitor: Visitor, message_ids: list[str]) -> int:
@@ -182,7 +196,7 @@ def hand_over(session: Session, visitor: Visitor) -> list[dict[str, Any]]:
     now = utcnow()
     for msg in rows:
         statuses.apply_to(msg, DeliveryStatus.SENT, now)
-    return [wire(r) for r in rows]
+    return wire_all(session, rows)
 
 
 def agents_typing(

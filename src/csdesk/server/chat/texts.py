@@ -45,6 +45,21 @@ WIDGET: Final = MappingProxyType(
         "file": N_("Download {name}"),
         "fileFailed": N_("The file could not be downloaded; please try again."),
         "rate": N_("Rate this chat (opens the survey in a new tab)"),
+        # The inline rating (``chat.rating``); the choices and answers are the survey page's
+        # words (``surveys.texts``), so their translations are shared.
+        "ratingLegend": N_("How satisfied are you with this chat?"),
+        "rating1": N_("1 – Very unsatisfied"),
+        "rating2": N_("2 – Unsatisfied"),
+        "rating3": N_("3 – Neutral"),
+        "rating4": N_("4 – Satisfied"),
+        "rating5": N_("5 – Very satisfied"),
+        "ratingComment": N_("Anything you would like to tell us? (optional)"),
+        "ratingSend": N_("Send rating"),
+        "ratingAsk": N_("This chat is resolved. Please rate it below the conversation."),
+        "ratingMissing": N_("Please choose how satisfied you are (1 to 5)."),
+        "ratingThanks": N_("Thank you for your rating!"),
+        "ratingAnswered": N_("This survey was already answered. Thank you!"),
+        "ratingExpired": N_("This survey has expired. Thank you all the same."),
     }
 )
 

@@ -10,8 +10,9 @@ answered. The answer then goes to:
   ("Customer rated 4/5: …", plain text);
 - the customer's timeline, as a ``survey_answered`` event;
 - for a low score (``CSDESK_SURVEY_LOW_CSAT`` / ``_NPS``), a follow-up for the supervisor of
-  the conversation's team: a callback task due now, assigned to them, which their desk lists
-  and announces like every callback (the queue when the team has no supervisor).
+  the conversation's team: a callback task of kind ``survey_follow_up``, due now, assigned to
+  them (the queue when the team has no supervisor), which their desk lists and announces as a
+  follow-up, with the customer's answer as its note.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from csdesk.domain.callbacks import MAX_NOTE, CallbackStatus
+from csdesk.domain.callbacks import MAX_NOTE, CallbackKind, CallbackStatus
 from csdesk.domain.enums import DeliveryStatus, Direction, IdentityKind, Role
 from csdesk.server.surveys.rules import SurveyRules
 from csdesk.storage import audit
@@ -33,6 +34,7 @@ AUTO_KIND = "survey_answer"
 EVENT_KIND = "survey_answered"
 MAX_COMMENT = 2000
 AUTHOR = "Satisfaction survey"
+FOLLOW_UP_DETAIL = "Low survey score: follow up with the customer."
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,8 +204,9 @@ def _follow_up(session: Session, conv: m.Conversation, line: str, now: datetime)
         due_at=now,
         assignee_id=boss.id if boss is not None else None,
         status=CallbackStatus.SCHEDULED.value,
-        note=f"Survey follow-up. {line}"[:MAX_NOTE],
-        detail="Low survey score: follow up with the customer.",
+        kind=CallbackKind.SURVEY_FOLLOW_UP.value,
+        note=line[:MAX_NOTE],
+        detail=FOLLOW_UP_DETAIL,
         created_at=now,
         updated_at=now,
     )

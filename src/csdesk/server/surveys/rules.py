@@ -13,6 +13,9 @@ Read once from the environment when the server starts (``ServerConfig.surveys``)
   follow-up for the team's supervisor (defaults 2 and 6; -1 turns that check off).
 - ``CSDESK_SURVEY_RATE_PER_MINUTE``: requests to the survey page per client address and
   minute, per server process (default 30).
+- ``CSDESK_SURVEY_WHATSAPP_TEMPLATE``: ``name:language`` of an approved WhatsApp template
+  (no parameters) that asks for the digit; the survey goes as it when the 24-hour window has
+  closed (``surveys.wa_template``). Unset: no WhatsApp survey outside the window.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ class SurveyRules:
     low_csat: int = 2
     low_nps: int = 6
     rate_per_minute: int = 30
+    whatsapp_template: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> SurveyRules:
@@ -61,6 +65,7 @@ class SurveyRules:
             low_csat=_int(env, "CSDESK_SURVEY_LOW_CSAT", 2, -1, 5),
             low_nps=_int(env, "CSDESK_SURVEY_LOW_NPS", 6, -1, 10),
             rate_per_minute=_int(env, "CSDESK_SURVEY_RATE_PER_MINUTE", 30, 1, 100_000),
+            whatsapp_template=env.get("CSDESK_SURVEY_WHATSAPP_TEMPLATE", "").strip()[:600],
         )
 
     def is_low(self, csat: int | None, nps: int | None) -> bool:

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from csdesk.domain.enums import DeliveryStatus, Direction, IdentityKind, Realm
 from csdesk.server.attachments.links import state_of
 from csdesk.server.channels.wa_window import free_text_refusal
-from csdesk.server.surveys import texts, tokens
+from csdesk.server.surveys import texts, tokens, wa_template
 from csdesk.server.surveys.rules import DIGIT_CHANNELS, SurveyRules
 from csdesk.storage import audit
 from csdesk.storage import models as m
@@ -66,8 +66,10 @@ def why_not(
     )
     if not wrote:
         return "no message from the customer"
-    if free_text_refusal(conv, now) is not None:
-        return "WhatsApp window closed"
+    if free_text_refusal(conv, now) is not None and (
+        wa_template.choice(session, conv, rules.whatsapp_template) is None
+    ):
+        return "WhatsApp window closed and no survey template"
     if not _reachable(session, conv):
         return "no address to send it to"
     customer = session.get(m.Customer, conv.customer_id, with_for_update=True)
@@ -152,6 +154,11 @@ def on_resolved(
     savepoint.commit()
     url = link(state.config.public_base_url, tokens.survey_key(state.config.data_dir), survey)
     body, subject = _message(conv, customer, survey, url)
+    template = None
+    if free_text_refusal(conv, now) is not None:  # WhatsApp after 24 h: ``why_not`` found one
+        template = wa_template.choice(session, conv, rules.whatsapp_template)
+        assert template is not None
+        body = template[1]
     message = m.Message(
         id=str(uuid.uuid4()),
         realm=conv.realm,
@@ -165,6 +172,8 @@ def on_resolved(
         created_at=now,
         is_auto=True,
         auto_kind=AUTO_KIND,
+        # What the dispatcher sends as Meta's template payload (server-only column).
+        template=template[0].to_json() if template is not None else None,
     )
     session.add(message)
     survey.message_id = message.id
