@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
 from PySide6.QtWidgets import QWidget
 
 from csdesk.i18n import _
@@ -109,13 +109,22 @@ class PopOutDesk(QObject):
         pop = PopOutWindow(w, cid, draft)
         pop.closing.connect(self._closed)
         self.windows[cid] = pop
-        resize_within_screen(pop, WIDTH, HEIGHT)
+        first = self.first_size(pop)
+        resize_within_screen(pop, first.width(), first.height())
         pop.show()
         pop.raise_()
         pop.activateWindow()
         pop.conversation.messages.setFocus(Qt.FocusReason.OtherFocusReason)
         self.opened.emit(cid)
         return pop
+
+    @staticmethod
+    def first_size(pop: PopOutWindow) -> QSize:
+        """The size a window asks for before the screen has its say: comfortable at 100 %
+        text; at larger text its minimum plus room for a few lines of the thread (the action
+        buttons and the composer's wrap onto more lines, and 860 px cut off Send at 200 %)."""
+        lines = pop.fontMetrics().height() * 8
+        return QSize(WIDTH, max(HEIGHT, pop.minimumSizeHint().height() + lines))
 
     def _closed(self, cid: str, draft: Draft) -> None:
         self.windows.pop(cid, None)
