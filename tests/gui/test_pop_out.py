@@ -212,6 +212,33 @@ def test_a_conversation_merged_away_says_so_and_stops_sending(
     qtbot.waitUntil(lambda: not w.pop_outs.windows, timeout=5_000)
 
 
+def test_a_window_rebuilt_in_another_language_pops_them_out_again(
+    qtbot: QtBot,
+    demo_server: ServerProcess,  # noqa: F811
+    desk_factory: Callable[..., Desk],  # noqa: F811
+) -> None:
+    rhea = Visitor.start(demo_server.url, name="Rhea Rebuild")
+    cid = str(rhea.say("Is my order on its way?")["conversation_id"])
+    desk = desk_factory(demo_server, "demo")
+    old = desk.window
+    pop = _pop_out(qtbot, old, cid)
+    pop.conversation.composer.text.setPlainText("Kept across the rebuild")
+
+    new = MainWindow(desk.ws, old.bridge, old.theme)  # as Controller.rebuild_window does
+    qtbot.addWidget(new)
+    new.take_over(old)
+    assert not old.pop_outs.windows
+    again = new.pop_outs.windows[cid]
+    assert again is not pop and again.parent() is new
+    qtbot.waitUntil(lambda: again.open_conv is not None, timeout=20_000)
+    qtbot.waitUntil(
+        lambda: again.conversation.composer.text.toPlainText() == "Kept across the rebuild",
+        timeout=5_000,
+    )
+    new.close()  # closing the main window closes its pop-outs
+    assert not new.pop_outs.windows
+
+
 def test_the_title_is_one_plain_isolated_line() -> None:
     title = title_text("\u202eAna\nEvil [*]", "Refund\r\nnow")
     assert "\n" not in title and "\r" not in title

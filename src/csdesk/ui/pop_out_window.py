@@ -19,7 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QMainWindow, QPushButton, QVBoxLayout, QWidget
 
@@ -34,6 +34,7 @@ from csdesk.ui.a11y import announce
 from csdesk.ui.actions import ActionRegistry
 from csdesk.ui.conversation_actions import ConversationActions
 from csdesk.ui.drafts import Draft, draft_of, put_draft
+from csdesk.ui.main_window import CONVERSATION_ACTIONS
 from csdesk.ui.panels.conversation import ConversationPanel
 from csdesk.ui.plain_text import PlainLabel
 from csdesk.ui.tasks import Tasks
@@ -46,9 +47,7 @@ __all__ = ["PopOutWindow", "title_text"]
 
 T = TypeVar("T")
 #: The conversation's own actions, as the main window's panel shows them (its buttons).
-PANEL_ACTIONS = (
-    "assign_me", "assign_other", "resolve", "pending", "reopen", "snooze", "priority", "tags",
-)  # fmt: skip
+PANEL_ACTIONS = tuple(CONVERSATION_ACTIONS)
 #: Every key the window answers to besides the panel's buttons.
 KEY_ACTIONS = ("reply", "note", "send", "canned", "attach", "focus_thread", "formatted",
                "attachment")  # fmt: skip
@@ -189,6 +188,10 @@ class PopOutWindow(ConversationActions, QMainWindow):
         main.bridge.rejected.connect(self.on_rejected)
         if main.appearance is not None:
             main.appearance.theme_changed.connect(self.set_theme)
+        self._clock = QTimer(self)  # "5 minutes ago" moves, as in the main window
+        self._clock.setInterval(30_000)
+        self._clock.timeout.connect(self.conversation.model.refresh)
+        self._clock.start()
         self.load()
 
     def _bind_actions(self) -> None:
@@ -415,6 +418,7 @@ class PopOutWindow(ConversationActions, QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self.tasks.closed:
             self.tasks.shutdown()
+            self._clock.stop()
             self.visitor_typing.follow(None)
             bridge = self.main.bridge
             with contextlib.suppress(RuntimeError, TypeError):
