@@ -93,6 +93,10 @@ def test_two_pop_outs_reply_live_news_and_closing_by_keyboard(
     second = str(otto.say("I want to change my address")["conversation_id"])
     desk = desk_factory(demo_server, "demo")
     w = desk.window
+    menu = Qt.ContextMenuPolicy.ActionsContextMenu  # the menu entries: list and thread
+    for where in (w.inbox.list, w.conversation.messages):
+        assert where.contextMenuPolicy() == menu and w.actions_["pop_out"] in where.actions()
+    assert w.actions_["pop_out"].text() == "Pop out conversation"
 
     # A reply half-written in the main window goes with the conversation into its window.
     _open(qtbot, w, first)
