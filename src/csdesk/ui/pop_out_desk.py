@@ -12,6 +12,7 @@ Every window closes with the main window (sign-out, quit, a language change rebu
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
@@ -136,10 +137,13 @@ class PopOutDesk(QObject):
             self.drafts.keep(cid, draft)
         if self._closing_all:
             return
+        # Activated by the desk: under X without a window manager nobody else does, and the
+        # main window's shortcuts stayed dead (tests/a11y/test_pop_out_x11.py).
         w.raise_()
         w.activateWindow()
         if focus is not None:
-            focus.setFocus(Qt.FocusReason.OtherFocusReason)
+            with contextlib.suppress(RuntimeError):  # gone meanwhile (a dialog's field)
+                focus.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _after_announcement(self, _text: str) -> None:
         """After "Opened: …" in the main window: a kept draft of that conversation comes back
