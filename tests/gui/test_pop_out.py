@@ -16,6 +16,7 @@ from pytestqt.qtbot import QtBot
 from csdesk.app import conversation_merge as merging
 from csdesk.app.inbox import ALL_VIEWS, View
 from csdesk.domain.bidi import FSI, PDI
+from csdesk.protocol import MutationType
 from csdesk.storage import models as m
 from csdesk.ui.main_window import MainWindow
 from csdesk.ui.models.thread_model import TEXTS_ROLE
@@ -214,6 +215,41 @@ def test_a_conversation_merged_away_says_so_and_stops_sending(
     qtbot.waitUntil(lambda: w.open_conv is not None and w.open_conv.id == email, timeout=20_000)
     pop.close()
     qtbot.waitUntil(lambda: not w.pop_outs.windows, timeout=5_000)
+
+
+def test_a_conversation_deleted_meanwhile_is_refused_and_stops_the_window(
+    qtbot: QtBot,
+    demo_server: ServerProcess,  # noqa: F811
+    desk_factory: Callable[..., Desk],  # noqa: F811
+) -> None:
+    _email, chat = _seed(demo_server)
+    desk = desk_factory(demo_server, "demo")
+    admin = desk_factory(demo_server, "admin", show=False)
+    w = desk.window
+    pop = _pop_out(qtbot, w, chat)
+    heard: list[str] = []
+    pop.announced.connect(heard.append)
+
+    # An administrator deletes it while this desk is offline; a reply is written meanwhile.
+    assert desk.engine.stop(10)
+    admin.ws.engine.enqueue(MutationType.CONVERSATION_DELETE, {"conversation_id": chat})
+    qtbot.waitUntil(admin.synced, timeout=30_000)
+    composer = pop.conversation.composer
+    composer.text.setPlainText("Are you still there?")
+    _activate(qtbot, pop)
+    qtbot.keyClick(composer.text, Qt.Key.Key_Return, CTRL)
+    qtbot.waitUntil(lambda: composer.text.toPlainText() == "", timeout=10_000)  # queued
+
+    # Back online: the server refuses the reply; the window shows why and stops sending.
+    desk.engine.start()
+    qtbot.waitUntil(
+        lambda: "deleted by an administrator" in pop.conversation.rejection.text(), timeout=40_000
+    )
+    qtbot.waitUntil(lambda: pop.stopped is not None, timeout=20_000)
+    assert pop.gone.isVisibleTo(pop) and "Nothing can be sent from this window" in pop.stopped
+    assert any("Nothing can be sent from this window" in t for t in heard)
+    assert not composer.send.isEnabled() and composer.text.isReadOnly()
+    assert ("out", "Are you still there?") not in _server_messages(demo_server, chat)
 
 
 def test_a_window_rebuilt_in_another_language_pops_them_out_again(
