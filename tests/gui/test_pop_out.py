@@ -199,6 +199,7 @@ def test_a_conversation_merged_away_says_so_and_stops_sending(
     assert any("merged into another conversation" in t for t in heard)
     composer = pop.conversation.composer
     assert not composer.send.isEnabled() and composer.text.isReadOnly()
+    assert not composer.canned.isEnabled() and not composer.attach.isEnabled()
     assert not pop.actions_["send"].isEnabled() and not pop.actions_["resolve"].isEnabled()
     assert all(not b.isEnabled() for b in pop.conversation.buttons)
     assert audit(pop) == []

@@ -380,7 +380,8 @@ class PopOutWindow(ConversationActions, QMainWindow):
             button.setEnabled(False)
         # The draft stays readable and copyable; only sending is off.
         composer = self.conversation.composer
-        composer.send.setEnabled(False)
+        for push in (composer.send, composer.canned, composer.attach, composer.template):
+            push.setEnabled(False)
         composer.text.setReadOnly(True)
 
     def _follow_in_main(self) -> None:
