@@ -253,6 +253,45 @@ def test_a_conversation_deleted_meanwhile_is_refused_and_stops_the_window(
     assert ("out", "Are you still there?") not in _server_messages(demo_server, chat)
 
 
+def test_a_note_in_a_pop_out_mentions_a_teammate_chosen_by_keyboard(
+    qtbot: QtBot,
+    demo_server: ServerProcess,  # noqa: F811
+    desk_factory: Callable[..., Desk],  # noqa: F811
+) -> None:
+    uma = Visitor.start(demo_server.url, name="Uma Mention")
+    cid = str(uma.say("My refund is missing")["conversation_id"])
+    alex = desk_factory(demo_server, "alex", show=False)
+    desk = desk_factory(demo_server, "demo")
+    pop = _pop_out(qtbot, desk.window, cid)
+    heard: list[str] = []
+    pop.announced.connect(heard.append)
+    completer = pop.mention_desk.completer
+    qtbot.waitUntil(lambda: bool(completer._teammates), timeout=20_000)
+    _activate(qtbot, pop)
+    pop.conversation.messages.setFocus()
+    qtbot.keyClick(pop.conversation.messages, Qt.Key.Key_N)  # an internal note
+    text = pop.conversation.composer.text
+    assert pop.conversation.composer.note.isChecked() and text.hasFocus()
+    qtbot.keyClicks(text, "Refund twice? @al")
+    assert completer.list.isVisible()
+    qtbot.keyClick(text, Qt.Key.Key_Return)  # chooses Alex Morgan
+    assert text.toPlainText() == "Refund twice? @Alex Morgan "
+    qtbot.keyClick(text, Qt.Key.Key_Return, CTRL)
+    qtbot.waitUntil(lambda: "1 teammate will be notified" in heard, timeout=10_000)
+    state = _state(demo_server)
+    try:
+
+        def mentioned() -> list[str]:
+            with state.reads() as s:
+                return [r.user_id for r in s.query(m.Mention).join(
+                    m.Message, m.Message.id == m.Mention.message_id
+                ).filter(m.Message.conversation_id == cid).all()]  # fmt: skip
+
+        qtbot.waitUntil(lambda: mentioned() == [alex.ws.me.id], timeout=40_000)
+    finally:
+        state.engine.dispose()
+
+
 def test_a_window_rebuilt_in_another_language_pops_them_out_again(
     qtbot: QtBot,
     demo_server: ServerProcess,  # noqa: F811

@@ -23,10 +23,11 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import QMainWindow, QPushButton, QVBoxLayout, QWidget
 
+from csdesk.app import mentions
 from csdesk.app.thread import ConversationView, CustomerContext
 from csdesk.domain.bidi import isolate
 from csdesk.domain.enums import ConversationStatus
-from csdesk.i18n import _
+from csdesk.i18n import _, ngettext
 from csdesk.protocol import Entity, RejectCode
 from csdesk.sync.events import ChangeSet, Rejection
 from csdesk.theme.tokens import Theme
@@ -36,6 +37,7 @@ from csdesk.ui.conversation_actions import ConversationActions
 from csdesk.ui.drafts import Draft, draft_of, put_draft
 from csdesk.ui.main_window import CONVERSATION_ACTIONS
 from csdesk.ui.panels.conversation import ConversationPanel
+from csdesk.ui.panels.mention_completer import MentionCompleter
 from csdesk.ui.plain_text import PlainLabel
 from csdesk.ui.tasks import Tasks
 from csdesk.ui.visitor_typing import VisitorTypingWatch
@@ -118,6 +120,35 @@ class _WindowLanes(Tasks):
         self.closed = True  # the lanes are the main window's: they go on
 
 
+class _Mentions:
+    """The @-completer of this window's composer (docs/mentions.md), as the window's
+    ``mention_desk`` that ``ConversationActions.send`` asks who a note mentions."""
+
+    def __init__(self, pop: PopOutWindow) -> None:
+        self._pop = pop
+        composer = pop.conversation.composer
+        self.completer = MentionCompleter.attach(
+            composer, composer.text, composer.note.isChecked, pop.say
+        )
+        composer.note.toggled.connect(self.completer.refresh)  # a reply offers nobody
+        self.load()
+
+    def load(self) -> None:
+        ws = self._pop.ws
+        self._pop.tasks.run(lambda: mentions.teammates(ws), self.completer.set_teammates)
+
+    def chosen_in(self, body: str) -> list[str]:
+        return self.completer.chosen_in(body)
+
+    def sent(self, chosen: list[str]) -> None:
+        n = len(chosen)
+        self._pop.say(
+            ngettext("{n} teammate will be notified", "{n} teammates will be notified", n).format(
+                n=n
+            )
+        )
+
+
 Loaded = tuple[ConversationView | None, CustomerContext | None, str | None]
 
 
@@ -181,6 +212,7 @@ class PopOutWindow(ConversationActions, QMainWindow):
         composer.canned_requested.connect(self.choose_canned)
         composer.attach_requested.connect(self.attach_files)
         composer.template_requested.connect(self._template_in_main)
+        self.mention_desk = _Mentions(self)
         self.visitor_typing = VisitorTypingWatch(
             self.ws, self.tasks, self.conversation, lambda t: self.say(t, speak=False), self
         )
@@ -345,6 +377,8 @@ class PopOutWindow(ConversationActions, QMainWindow):
             or changes.touches(Entity.USER)
         ):
             self.load()
+        if changes.everything or changes.touches(Entity.USER):
+            self.mention_desk.load()
 
     def on_rejected(self, rejection: Rejection) -> None:
         if self.tasks.closed:
