@@ -180,6 +180,10 @@ def main() -> int:
         floor_window.resize(1400, 900)
         floor_window.show()
         pump_until(app, lambda: floor_window.board.board is not None, 30)
+        # --- pop-out conversations (docs/pop-out.md): the open conversation in its own window.
+        window.actions_["pop_out"].trigger()
+        pop = next(iter(window.pop_outs.windows.values()))
+        pump_until(app, lambda: pop.open_conv is not None, 30)
         if "--plant" in sys.argv:  # the negative control: the checker must catch these
             from PySide6.QtWidgets import QLineEdit, QPushButton
 

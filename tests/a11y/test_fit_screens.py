@@ -155,3 +155,35 @@ def test_every_dialog_opens_within_the_screen_with_its_buttons_in_view(
         assert hint.width() <= screen.width() and hint.height() <= height, (name, hint)
         assert _buttons_shown_whole(dialog, dialog.rect()) == [], name
         dialog.close()
+
+
+# --- pop-out conversations (docs/pop-out.md) ---
+@pytest.mark.parametrize(("scale", "screen"), SCREENS)
+def test_a_popped_out_conversation_fits_with_its_buttons_in_view(
+    qtbot: QtBot, demo_server: ServerProcess, speaking_desk: Make, scale: float, screen: QSize
+) -> None:
+    desk = speaking_desk(demo_server, font_scale=scale)
+    w = desk.window
+    w.views.choose(list(ALL_VIEWS).index(View.ALL_OPEN))
+    qtbot.waitUntil(lambda: w.model.rowCount() > 0, timeout=10_000)
+    w.inbox.step(1)
+    qtbot.waitUntil(lambda: w.conversation.current is not None, timeout=10_000)
+    w.actions_["pop_out"].trigger()
+    assert w.open_id is not None
+    pop = w.pop_outs.windows[w.open_id]
+    qtbot.waitUntil(lambda: pop.open_conv is not None, timeout=10_000)
+    room = pop.screen().availableGeometry()
+    assert pop.width() <= room.width() and pop.height() <= room.height()  # resize_within_screen
+    height = screen.height() - DECORATION
+    hint = pop.minimumSizeHint()
+    assert hint.width() <= screen.width() and hint.height() <= height, hint
+    # The size resize_within_screen gives it on this screen (this test's screen is not Qt's).
+    size = w.pop_outs.first_size(pop).boundedTo(QSize(screen.width(), height))
+    pop.resize(size)
+    QApplication.processEvents()
+    assert pop.size() == size  # nothing forced it larger
+    above_status = QRect(0, 0, pop.width(), pop.statusBar().y())
+    qtbot.waitUntil(lambda: _buttons_shown_whole(pop, above_status) == [], timeout=3_000)
+    send = pop.conversation.composer.send
+    assert send.isVisible() and above_status.contains(_rect_in(send, pop))
+    pop.close()

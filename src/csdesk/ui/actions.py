@@ -653,6 +653,17 @@ def specs() -> list[ActionSpec]:
             _("Your follow-up reminders, due ones first; Enter opens, Delete dismisses"),
             nav,
         ),
+        # --- pop-out conversations (docs/pop-out.md; ui/pop_out_desk.py binds it) ---
+        _spec(
+            "pop_out",
+            _("Pop out conversation"),
+            "Ctrl+Alt+Shift+O",
+            _(
+                "Open the conversation in a window of its own, with its reply and actions; "
+                "several can be open at once. Escape closes one"
+            ),
+            conv,
+        ),
     ]
 
 

@@ -310,6 +310,12 @@ class MainWindow(
         # Scheduled send and reminders (docs/scheduled-send.md): Ctrl+Shift+Return and
         # Ctrl+Alt+Shift+S, R, L.
         self.scheduled_desk = ScheduledDesk(self)
+        # --- pop-out conversations ---
+        from csdesk.ui.pop_out_desk import PopOutDesk
+
+        # A conversation in a window of its own (docs/pop-out.md): Ctrl+Alt+Shift+O.
+        self.pop_outs = PopOutDesk(self)
+        # --- end pop-out conversations ---
         composer = self.conversation.composer
         composer.send_requested.connect(self.send)
         composer.canned_requested.connect(self.choose_canned)
@@ -731,6 +737,7 @@ class MainWindow(
         self.inbox.search.setText(old.inbox.search.text())
         self.macro_desk.last_batch = old.macro_desk.last_batch  # Ctrl+Alt+Z still takes it back
         self.scheduled_desk.carry_over(old.scheduled_desk)  # reminders said are not said again
+        self.pop_outs.carry_over(old.pop_outs)  # pop-out conversations (docs/pop-out.md)
         cid = old.open_id
         if cid is None:
             return

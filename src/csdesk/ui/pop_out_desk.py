@@ -1,0 +1,179 @@
+"""Pop a conversation out into its own window (docs/pop-out.md), built by the main window.
+
+Ctrl+Alt+Shift+O ("Pop out conversation", also in the context menu of the inbox list and of
+the thread) opens the open conversation in a ``PopOutWindow``; several can be open, one per
+conversation, and popping out one already out brings its window to the front. The draft goes
+with the conversation: the main window's reply moves into the new window, and a window that
+closes gives its draft back (to the main window's composer when that shows the conversation
+with nothing written, else kept until the conversation is opened or popped out again).
+Escape or Ctrl+W closes a window and the focus returns to where it was in the main window.
+Every window closes with the main window (sign-out, quit, a language change rebuilding it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
+from PySide6.QtWidgets import QWidget
+
+from csdesk.i18n import _
+from csdesk.ui.drafts import Draft, DraftBook, draft_of, put_draft, take_draft
+from csdesk.ui.pop_out_window import PopOutWindow
+from csdesk.ui.screen_fit import resize_within_screen
+
+if TYPE_CHECKING:
+    from csdesk.ui.main_window import MainWindow
+
+__all__ = ["PopOutDesk"]
+
+#: A comfortable first size; ``resize_within_screen`` shrinks it to a small screen.
+WIDTH, HEIGHT = 760, 860
+
+
+class PopOutDesk(QObject):
+    """Signals: ``opened(str)`` — a conversation's window opened or came to the front."""
+
+    opened = Signal(str)
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.windows: dict[str, PopOutWindow] = {}
+        self.drafts = DraftBook()
+        self._return_to: dict[str, QWidget | None] = {}
+        self._closing_all = False
+        #: The conversation the main window's reply was started in (its composer keeps the
+        #: text when the agent moves to another conversation: it is still that one's draft).
+        self._main_draft_for: str | None = None
+        window.conversation.composer.text.textChanged.connect(self._main_typed)
+        action = window.actions_.bind("pop_out", self.pop_out_open)
+        for where in (window.inbox.list, window.conversation.messages):  # the menu entries
+            where.addAction(action)
+            where.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        window.sign_out_requested.connect(self.close_all)
+        window.announced.connect(self._after_announcement)
+        window.installEventFilter(self)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        """The main window closing or hidden by the desk (sign-out; minimising is a
+        spontaneous hide and leaves them): the pop-outs close first."""
+        kind = event.type()
+        if obj is self.window and (
+            kind == QEvent.Type.Close or (kind == QEvent.Type.Hide and not event.spontaneous())
+        ):
+            self.close_all()
+        return False
+
+    def _main_typed(self) -> None:
+        composer = self.window.conversation.composer
+        shown = self.window.conversation.current
+        if not composer.text.toPlainText().strip():
+            self._main_draft_for = None
+        elif self._main_draft_for is None and shown is not None:
+            self._main_draft_for = shown.id
+
+    def _main_draft_is(self, cid: str) -> bool:
+        """The main window's composer holds a reply started in ``cid``."""
+        composer = self.window.conversation.composer
+        return self._main_draft_for == cid and not draft_of(composer).empty()
+
+    def _main_is_free_for(self, cid: str) -> bool:
+        """The main window shows ``cid`` and nothing is written in its composer."""
+        shown = self.window.conversation.current
+        empty = draft_of(self.window.conversation.composer).empty()
+        return shown is not None and shown.id == cid and empty
+
+    def pop_out_open(self) -> None:
+        cid = self.window.open_id
+        if cid is None:
+            self.window.say(_("No conversation is open."))
+            return
+        self.pop_out(cid)
+
+    def pop_out(self, cid: str) -> PopOutWindow:
+        """Open ``cid`` in its own window, or bring its window to the front."""
+        existing = self.windows.get(cid)
+        if existing is not None:
+            existing.show()
+            existing.raise_()
+            existing.activateWindow()
+            existing.say(_("This conversation is already in its own window."))
+            self.opened.emit(cid)
+            return existing
+        w = self.window
+        draft = self.drafts.take(cid)
+        if self._main_draft_is(cid):
+            draft = take_draft(w.conversation.composer)  # the reply being written goes with it
+        self._return_to[cid] = w.focusWidget()
+        pop = PopOutWindow(w, cid, draft)
+        pop.closing.connect(self._closed)
+        self.windows[cid] = pop
+        first = self.first_size(pop)
+        resize_within_screen(pop, first.width(), first.height())
+        pop.show()
+        pop.raise_()
+        pop.activateWindow()
+        pop.conversation.messages.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.opened.emit(cid)
+        return pop
+
+    @staticmethod
+    def first_size(pop: PopOutWindow) -> QSize:
+        """The size a window asks for before the screen has its say: comfortable at 100 %
+        text; at larger text its minimum plus room for a few lines of the thread (the action
+        buttons and the composer's wrap onto more lines, and 860 px cut off Send at 200 %)."""
+        lines = pop.fontMetrics().height() * 8
+        return QSize(WIDTH, max(HEIGHT, pop.minimumSizeHint().height() + lines))
+
+    def _closed(self, cid: str, draft: Draft) -> None:
+        self.windows.pop(cid, None)
+        focus = self._return_to.pop(cid, None)
+        w = self.window
+        if not draft.empty() and not self._closing_all and self._main_is_free_for(cid):
+            self._put_in_main(cid, draft)  # the main window shows it: the draft is there
+        else:
+            self.drafts.keep(cid, draft)
+        if self._closing_all:
+            return
+        # Activated by the desk: under X without a window manager nobody else does, and the
+        # main window's shortcuts stayed dead (tests/a11y/test_pop_out_x11.py).
+        w.raise_()
+        w.activateWindow()
+        if focus is not None:
+            with contextlib.suppress(RuntimeError):  # gone meanwhile (a dialog's field)
+                focus.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _after_announcement(self, _text: str) -> None:
+        """After "Opened: …" in the main window: a kept draft of that conversation comes back
+        into its composer when nothing is written there."""
+        conv = self.window.open_conv
+        if conv is None or conv.id not in self.drafts or conv.id in self.windows:
+            return
+        if self._main_is_free_for(conv.id):
+            draft = self.drafts.take(conv.id)
+            if draft is not None:
+                self._put_in_main(conv.id, draft)
+
+    def _put_in_main(self, cid: str, draft: Draft) -> None:
+        self._main_draft_for = cid
+        put_draft(self.window.conversation.composer, draft)
+
+    def close_all(self) -> None:
+        self._closing_all = True
+        try:
+            for pop in list(self.windows.values()):
+                pop.close()
+        finally:
+            self._closing_all = False
+
+    def carry_over(self, old: PopOutDesk) -> None:
+        """A window rebuilt in another language: the same conversations popped out again,
+        built in the new language, with their drafts (``MainWindow.take_over``)."""
+        popped = list(old.windows)
+        old.close_all()
+        for cid, draft in old.drafts.items():
+            self.drafts.keep(cid, draft)
+        for cid in popped:
+            self.pop_out(cid)
