@@ -169,6 +169,9 @@ def speaking_desk(qtbot: QtBot, tmp_path: Path) -> Iterator[Callable[..., Speaki
         window.resize(1600, 1000)
         window.show()
         window.activateWindow()  # as a window manager gives a new window the focus
+        # Activation is an event: a desk already synced would send keys to a window that is
+        # not active yet, and its window shortcuts would not fire.
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=10_000)
         desk = SpeakingDesk(engine, ws, window, speaker, settings, appearance, queued)
         made.append(desk)
         qtbot.waitUntil(desk.synced, timeout=30_000)

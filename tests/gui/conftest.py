@@ -119,6 +119,9 @@ def desk_factory(qtbot: QtBot, tmp_path: Path) -> Iterator[Callable[..., Desk]]:
         if show:
             window.show()
             window.activateWindow()  # as a window manager gives a new window the focus
+            # Activation is an event: a desk already synced would send keys to a window that is
+            # not active yet, and its window shortcuts would not fire.
+            qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=10_000)
         desk = Desk(engine, ws, window)
         made.append(desk)
         qtbot.waitUntil(desk.synced, timeout=30_000)
