@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
+    Column,
     ColumnElement,
     FromClause,
     and_,
@@ -23,6 +24,9 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import UnaryExpression
+from sqlalchemy.sql.visitors import replacement_traverse
 
 from csdesk.app.readstate import read_marks
 from csdesk.domain.enums import Channel, ConversationStatus, Priority
@@ -149,12 +153,35 @@ def ordered_ids(
 ) -> list[str]:
     """Every conversation id of ``view`` in ``sort`` order (``only``: restrict to search hits,
     ids or a subquery with a distinct ``id`` column, joined by primary key)."""
-    q = select(C.id).where(view_filter(view, me, now))
     if isinstance(only, FromClause):
-        q = q.select_from(only.join(m.Conversation.__table__, C.id == only.c.id))
-    elif only is not None:
+        # From the hits, each conversation by its key: with the view's filter usable by an index,
+        # SQLite walked Pending's, Snoozed's or Resolved's whole status index instead (in
+        # "newest" order, to skip a sort), 35-40 ms at 250 k conversations against 2-7 ms.
+        q = select(C.id).where(_by_no_index(view_filter(view, me, now)))
+        return list(
+            session.scalars(
+                q.select_from(only.join(m.Conversation.__table__, C.id == only.c.id)).order_by(
+                    *_order(sort)
+                )
+            )
+        )
+    q = select(C.id).where(view_filter(view, me, now))
+    if only is not None:
         q = q.where(C.id.in_(list(only)))
     return list(session.scalars(q.order_by(*_order(sort))))
+
+
+def _by_no_index(clause: ColumnElement[bool]) -> ColumnElement[bool]:
+    """``clause`` with each conversation column as ``+column``: the same values (SQLite's
+    unary plus; the comparisons here are of text with text), which no index can serve, so
+    the query planner looks conversations up by the join's key only."""
+
+    def plus(element: Any) -> Any:
+        if isinstance(element, Column) and element.table is m.Conversation.__table__:
+            return UnaryExpression(element, operator=operators.custom_op("+"), type_=element.type)
+        return None
+
+    return replacement_traverse(clause, {}, plus)
 
 
 def mine(session: Session, me: str) -> set[str]:
