@@ -176,7 +176,7 @@ def _by_no_index(clause: ColumnElement[bool]) -> ColumnElement[bool]:
     unary plus; the comparisons here are of text with text), which no index can serve, so
     the query planner looks conversations up by the join's key only."""
 
-    def plus(element: Any) -> Any:
+    def plus(element: Any, **_kw: Any) -> Any:
         if isinstance(element, Column) and element.table is m.Conversation.__table__:
             return UnaryExpression(element, operator=operators.custom_op("+"), type_=element.type)
         return None
