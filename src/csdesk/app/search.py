@@ -23,9 +23,10 @@ import threading
 import unicodedata
 from collections.abc import Callable, Collection
 
-from sqlalchemy import String, Subquery, select, text
+from sqlalchemy import Subquery, select, text
 from sqlalchemy.orm import Session
 
+from csdesk.app.inbox import Hits
 from csdesk.protocol import Entity
 from csdesk.sync.cache import CURSOR, CacheWrite, LocalCache
 from csdesk.sync.tables import get_state, set_state
@@ -51,11 +52,6 @@ WIDE_HITS = 20_000
 #: hundred matches, and the wider search costs 20 times the first (All open keeps about half
 #: of a common word's hits; its second pass took 40-80 ms at 1.26 M index rows).
 WIDEN_BELOW = 100
-#: A last word of at least 4 letters (longer than the prefix index's 2 and 3) is searched as
-#: the words of the index it begins, when there are at most this many (``_expanded``): FTS5
-#: merges every hit of every such word before it can sort a prefix's hits, while an OR of the
-#: words comes off their doclists newest first and stops at the cap.
-EXPAND_UP_TO = 64
 
 _DDL = (
     # Only the text: reading UNINDEXED columns back costs a content-table lookup per hit.
@@ -64,8 +60,6 @@ _DDL = (
     "CREATE TABLE IF NOT EXISTS search_refs ("
     "id INTEGER PRIMARY KEY, kind TEXT NOT NULL, key TEXT NOT NULL, "
     "conversation_id TEXT, customer_id TEXT, UNIQUE (kind, key))",
-    # The index's words (no data of its own: it reads search_fts), for ``_expanded``.
-    "CREATE VIRTUAL TABLE IF NOT EXISTS search_vocab USING fts5vocab(search_fts, row)",
 )
 #: The word every knowledge-base row of the index starts with (letters only: one token).
 ARTICLE_MARKER = "csdeskkbarticlerow"
@@ -336,42 +330,33 @@ class SearchIndex:
 
         A subquery, for ``inbox.ordered_ids`` to join conversations to by primary key in one
         statement (an ``id IN (…hits…)`` filter lets SQLite walk a status index instead).
-        ``session``: where to look the last word up first as a whole word (see ``_choose``).
+        ``session``: where to look the last word up first as a whole word (see ``_expression``).
         """
         expr = match_expression(query)
         if expr is None:
             return None
         limit = self.max_hits if limit is None else limit
         # Not yet open, the tables may be of an older layout: callers check ``pending_in``.
-        if not self._ready.is_set():
-            return _hits(expr, limit)
-        if session is None:
-            with self.cache.session() as s:
-                expr, found = self._choose(s, expr, limit)
-        else:
-            expr, found = self._choose(session, expr, limit)
-        return _hits(expr, limit) if found is None else _listed(found)
+        if self._ready.is_set():
+            if session is None:
+                with self.cache.session() as s:
+                    expr = self._expression(s, expr, limit)
+            else:
+                expr = self._expression(session, expr, limit)
+        return _hits(expr, limit).subquery()
 
     @staticmethod
-    def _choose(s: Session, expr: str, limit: int) -> tuple[str, str | None]:
-        """The FTS expression to search for ``expr`` (the same hits, found faster), and when
-        it is the whole word, its newest ``limit`` hits' rowids (a JSON array) as found.
-
-        The whole word (``expr`` without its last word's prefix star) when it alone fills
+    def _expression(s: Session, expr: str, limit: int) -> str:
+        """``expr``, or without its last word's prefix star when the whole word alone fills
         ``limit``: FTS5 gathers every hit of a prefix (beyond the prefix index's 2 and 3
         letters) before it can sort them, a common word's in tens of milliseconds, while the
-        newest hits of one word come straight off its index. Its hits, looked up to know, are
-        handed on: the search joins them rather than ask FTS5 for them again. Otherwise the
-        prefix, as the words it begins (``_expanded``)."""
+        newest hits of one word come straight off its index."""
         if not expr.endswith("*"):
-            return expr, None
+            return expr
         exact = expr[:-1]
-        count, found = _newest(s, exact, limit)
-        if count >= limit:
-            return exact, found
-        return _expanded(s, expr), None
+        return exact if _reaches(s, exact, limit) else expr
 
-    def search(self, s: Session, query: str, run: Callable[[Subquery], list[str]]) -> list[str]:
+    def search(self, s: Session, query: str, run: Callable[[Hits], list[str]]) -> list[str]:
         """``run`` (a view's ordering joined to the hits) over the newest ``MAX_HITS`` index
         hits of ``query``; again over ``WIDE_HITS`` of them when the cap cut the hits and the
         view kept fewer than ``WIDEN_BELOW`` rows (nor as many as the cap), so a narrow view
@@ -383,13 +368,11 @@ class SearchIndex:
         expr = match_expression(query)
         if expr is None:
             return []
-        found: str | None = None
         if self._ready.is_set():  # else the tables may be of an older layout (``hits``)
-            expr, found = self._choose(s, expr, self.max_hits)
-        ids = run(_hits(expr, self.max_hits) if found is None else _listed(found))
+            expr = self._expression(s, expr, self.max_hits)
+        ids = run(_hits(expr, self.max_hits))
         enough = min(self.widen_below, self.max_hits)
-        # Hits found by ``_choose`` filled the cap: it cut them, no need to ask FTS5.
-        if len(ids) < enough and (found is not None or _reaches(s, expr, self.max_hits)):
+        if len(ids) < enough and _reaches(s, expr, self.max_hits):
             ids = run(_hits(expr, self.wide_hits))
         return ids
 
@@ -429,65 +412,9 @@ def article_hits(s: Session, expr: str, limit: int = 200) -> list[tuple[str, flo
     return [(str(key), float(rank)) for key, rank in rows]
 
 
-def _hits(expr: str, limit: int) -> Subquery:
+def _hits(expr: str, limit: int) -> Hits:
     """``SearchIndex.hits`` for an FTS expression."""
-    return (
-        text(_HITS.format(source=_SEARCHED))
-        .bindparams(search_q=expr, search_n=limit)
-        .columns(id=String())
-        .subquery("search_hits")
-    )
-
-
-def _listed(rowids: str) -> Subquery:
-    """``_hits`` of index rows already found (a JSON array of FTS rowids, ``_newest``)."""
-    return (
-        text(_HITS.format(source=_LISTED))
-        .bindparams(search_rowids=rowids)
-        .columns(id=String())
-        .subquery("search_hits")
-    )
-
-
-def _newest(s: Session, expr: str, limit: int) -> tuple[int, str]:
-    """How many of at most ``limit`` newest hits the FTS expression ``expr`` has, and their
-    rowids (a JSON array): one pass, read in C."""
-    row = s.execute(
-        text(
-            "SELECT count(*), json_group_array(rid) FROM ("
-            "SELECT rowid AS rid FROM search_fts WHERE search_fts MATCH :q "
-            "ORDER BY rowid DESC LIMIT :n)"
-        ),
-        {"q": expr, "n": limit},
-    ).one()
-    return int(row[0] or 0), str(row[1])
-
-
-def _expanded(s: Session, expr: str) -> str:
-    """``expr`` (ending in a prefix: ``"…"*``) with its last word's prefix replaced by an OR
-    of the words of the index it begins, when that prefix is longer than the prefix index's
-    (2 and 3 letters) and begins at most ``EXPAND_UP_TO`` words: the same hits, without
-    FTS5 merging all of them first (a 5-letter prefix of a common word: 3 ms of CPU down to
-    1.5 at 1.26 M index rows). Only a prefix of ASCII letters and digits, whose folding by
-    the tokenizer is plain lower case; else, and when there are more words, ``expr``."""
-    head, quote, phrase = expr[:-2].rpartition('"')
-    tokens = phrase.split(" ")
-    prefix = tokens[-1]
-    if not quote or len(prefix) < 4 or not (prefix.isascii() and prefix.isalnum()):
-        return expr
-    low = prefix.lower()
-    words = s.scalars(
-        text("SELECT term FROM search_vocab WHERE term >= :lo AND term < :hi LIMIT :n"),
-        {"lo": low, "hi": low[:-1] + chr(ord(low[-1]) + 1), "n": EXPAND_UP_TO + 1},
-    ).all()
-    if not words or len(words) > EXPAND_UP_TO:
-        return expr  # none: the prefix finds nothing, at no cost
-    if not all(isinstance(w, str) and w.startswith(low) and '"' not in w for w in words):
-        return expr  # not a word the tokenizer makes: never quoted into the expression
-    lead = " ".join(tokens[:-1])
-    alternatives = " OR ".join('"' + f"{lead} {w}".lstrip() + '"' for w in words)
-    # FTS5 takes a bracketed OR after phrases only with an explicit AND.
-    return f"{head}AND ({alternatives})" if head.strip() else f"({alternatives})"
+    return Hits(_HITS, {"search_q": expr, "search_n": limit})
 
 
 def _reaches(s: Session, expr: str, limit: int) -> bool:
@@ -502,15 +429,11 @@ def _reaches(s: Session, expr: str, limit: int) -> bool:
     return (found or 0) >= limit
 
 
-# The index rows hit: searched now, or found before (``_listed``).
-_SEARCHED = (
-    "SELECT rowid AS rid FROM search_fts WHERE search_fts MATCH :search_q"
-    " ORDER BY rowid DESC LIMIT :search_n"
-)
-_LISTED = "SELECT value AS rid FROM json_each(:search_rowids)"
 _HITS = (
     "WITH hit AS MATERIALIZED ("
-    " SELECT r.conversation_id, r.customer_id FROM ({source}) AS h"
+    " SELECT r.conversation_id, r.customer_id FROM ("
+    "  SELECT rowid AS rid FROM search_fts WHERE search_fts MATCH :search_q"
+    "  ORDER BY rowid DESC LIMIT :search_n) AS h"
     " CROSS JOIN search_refs AS r ON r.id = h.rid)"
     " SELECT conversation_id AS id FROM hit WHERE conversation_id IS NOT NULL"
     " UNION"
