@@ -22,6 +22,7 @@ import re
 import threading
 import unicodedata
 from collections.abc import Callable, Collection
+from typing import Any
 
 from sqlalchemy import Subquery, select, text
 from sqlalchemy.orm import Session
@@ -418,15 +419,17 @@ def _hits(expr: str, limit: int) -> Hits:
 
 
 def _reaches(s: Session, expr: str, limit: int) -> bool:
-    """Whether the FTS expression ``expr`` has at least ``limit`` index hits."""
-    found = s.scalar(
-        text(
-            "SELECT count(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH :q "
-            "ORDER BY rowid DESC LIMIT :n)"
-        ),
-        {"q": expr, "n": limit},
-    )
-    return (found or 0) >= limit
+    """Whether the FTS expression ``expr`` has at least ``limit`` index hits (asked of the
+    driver on the session's connection, as the search itself: ``inbox.ordered_ids``)."""
+    dbapi: Any = s.connection().connection.dbapi_connection
+    (found,) = dbapi.execute(_COUNT, {"q": expr, "n": limit}).fetchone()
+    return int(found or 0) >= limit
+
+
+_COUNT = (
+    "SELECT count(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH :q "
+    "ORDER BY rowid DESC LIMIT :n)"
+)
 
 
 _HITS = (
