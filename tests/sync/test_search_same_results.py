@@ -1,7 +1,7 @@
-"""The faster search (issue 10: a whole word's hits looked up once, a long prefix searched as
-the words it begins, conversations looked up by key whatever the view) finds exactly what the
-plain one did: the same ids in the same order,
-for every class of query, view, sort and hit cap, on a cache filled the way a sync fills it."""
+"""The faster search (issue 10: conversations looked up by the hits' keys whatever the view,
+the statement made once and run by the driver) finds exactly what the previous one did: the
+same ids in the same order, for every class of query, view, sort and hit cap, on a cache
+filled the way a sync fills it."""
 
 from __future__ import annotations
 
@@ -118,8 +118,7 @@ def queries(vocab: list[str]) -> list[str]:
 def previous(
     s: Session, index: SearchIndex, query: str, run: Callable[[inbox.Hits], list[str]]
 ) -> list[str]:
-    """``SearchIndex.search`` as it was: FTS5 asked for the whole word's hits to count them,
-    again for the first pass; the prefix searched as a prefix."""
+    """``SearchIndex.search`` as it was, over ``run``."""
     expr = match_expression(query)
     assert expr is not None
     if search._reaches(s, expr[:-1], index.max_hits):
