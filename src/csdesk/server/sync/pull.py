@@ -320,26 +320,6 @@ class PageReader:
         # own rows (mentions, reminders, personal macros) answered 503 on a stale connection.
         return self._reading(lambda conn: read_personal(conn, after, upto, me))
 
-    def _read_with_personal(
-        self, after: int, limit: int, realm: str, also: str | None, me: str
-    ) -> tuple[Page, list[bytes]]:
-        def read(conn: Connection) -> tuple[Page, list[bytes]]:
-            page = read_page(conn, after, limit, realm, self.rows, also)
-            return page, read_personal(conn, after, page.cursor, me)
-
-        return self._reading(read)
-
-    async def read_with_personal(
-        self, after: int, limit: int, realm: str, also: str | None, me: str
-    ) -> tuple[Page, list[bytes]]:
-        """``read`` and ``personal`` (``me``'s rows up to the page's cursor) in one trip to
-        the reading threads: a page read at a random cursor paid a second hand-over (and a
-        second wait for a thread) for the user's own rows, most often none."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._pool, self._read_with_personal, after, limit, realm, also, me
-        )
-
     async def personal(self, after: int, upto: int, me: str) -> list[bytes]:
         """``read_personal`` on the reading threads."""
         if upto <= after:

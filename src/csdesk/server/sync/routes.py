@@ -88,37 +88,29 @@ async def pull(
     pages = _pages(request, state)
     notifier = state.notifier
 
+    async def fetch_page() -> Page:
+        try:
+            return await pages.read(after, limit, realm, also)
+        except CursorAhead as exc:
+            raise ApiError(
+                400,
+                "cursor_ahead",
+                f"cursor {exc.cursor} is ahead of this server's feed (head {exc.head}); "
+                "the server's database was replaced: sync again from 0",
+                {"head": exc.head},
+            ) from None
+
     async def page_now() -> Page:
-        own: list[bytes] | None = None
-
-        async def fetch_with_own() -> Page:
-            # The page read by this request: the user's own rows in the same trip.
-            nonlocal own
-            try:
-                page, own = await pages.read_with_personal(after, limit, realm, also, user.id)
-            except CursorAhead as exc:
-                raise ApiError(
-                    400,
-                    "cursor_ahead",
-                    f"cursor {exc.cursor} is ahead of this server's feed (head {exc.head}); "
-                    "the server's database was replaced: sync again from 0",
-                    {"head": exc.head},
-                ) from None
-            return page
-
         if not state.auth.trusted:
             # PostgreSQL's listener is down (the database may be): what memory holds may be
             # stale, and an outage must answer 503, not an old page.
-            shared = await fetch_with_own()
+            shared = await fetch_page()
         else:
             reader = f"{realm}+{also}" if also else realm
-            shared = await cache.get((after, limit, reader, notifier.head), fetch_with_own)
+            shared = await cache.get((after, limit, reader, notifier.head), fetch_page)
         # The user's own rows (personal canned responses and macros, docs/macros.md): read
-        # for this user alone, after the shared page and up to its cursor; already read when
-        # this request read the page, else (a page shared with other desks) on their own.
-        if own is None:
-            own = await pages.personal(after, shared.cursor, user.id)
-        return with_personal(shared, own)
+        # for this user alone, after the shared page and up to its cursor.
+        return with_personal(shared, await pages.personal(after, shared.cursor, user.id))
 
     page = await page_now()
     if page.count == 0 and wait > 0:
