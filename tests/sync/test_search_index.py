@@ -3,6 +3,7 @@ built once at the end of an initial sync (issue 10, items 1 and 2)."""
 
 from __future__ import annotations
 
+import re
 import threading
 import uuid
 from datetime import UTC, datetime
@@ -439,16 +440,18 @@ def test_the_wider_search_keeps_the_whole_word_the_first_one_chose(cache: LocalC
     index = seeded(cache)
     kettles(cache, index)
     index.max_hits = 1
-    asked: list[str] = []
+    run: list[str] = []
 
-    def seen(_c: Connection, _cur: Any, sql: str, params: Any, *_a: Any) -> None:
-        if "MATCH" in sql:
-            asked.extend(p for p in params if isinstance(p, str) and "kettle" in p)
+    # What SQLite itself runs, parameters written in: a search's main statement goes to the
+    # driver directly (``inbox.ordered_ids``), past SQLAlchemy's events.
+    def traced(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+        dbapi_conn.set_trace_callback(run.append)
 
-    event.listen(cache.engine, "before_cursor_execute", seen)
+    event.listen(cache.engine, "checkout", traced)
     try:
         assert searched(cache, index, inbox.View.MINE) == ["c3"]
     finally:
-        event.remove(cache.engine, "before_cursor_execute", seen)
+        event.remove(cache.engine, "checkout", traced)
+    asked = re.findall(r"MATCH '([^']*kettle[^']*)'", "\n".join(run))
     assert len(asked) == 4  # is the whole word enough; first pass; did the cap cut; wider
     assert set(asked) == {'"kettle"'}

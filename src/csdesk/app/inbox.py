@@ -6,23 +6,32 @@ it shows in small batches (``rows``), so 100,000 conversations open without load
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
+    Column,
     ColumnElement,
     FromClause,
+    String,
+    Subquery,
     and_,
     case,
     func,
     literal,
     or_,
     select,
+    text,
 )
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import BindParameter, UnaryExpression
+from sqlalchemy.sql.visitors import iterate, replacement_traverse
 
 from csdesk.app.readstate import read_marks
 from csdesk.domain.enums import Channel, ConversationStatus, Priority
@@ -139,22 +148,100 @@ def _order(sort: Sort) -> list[Any]:
     return [_PRIORITY_RANK, C.last_message_at.desc(), C.id]
 
 
+@dataclass(frozen=True, slots=True)
+class Hits:
+    """Search hits: a query of a distinct ``id`` column (conversation ids), in SQLite's SQL
+    with named parameters (``app.search`` makes them)."""
+
+    sql: str
+    params: Mapping[str, Any]
+
+    def subquery(self) -> Subquery:
+        return text(self.sql).bindparams(**self.params).columns(id=String()).subquery("search_hits")
+
+
 def ordered_ids(
     session: Session,
     view: str,
     sort: Sort,
     me: str,
     now: datetime,
-    only: Sequence[str] | FromClause | None = None,
+    only: Sequence[str] | FromClause | Hits | None = None,
 ) -> list[str]:
     """Every conversation id of ``view`` in ``sort`` order (``only``: restrict to search hits,
     ids or a subquery with a distinct ``id`` column, joined by primary key)."""
-    q = select(C.id).where(view_filter(view, me, now))
+    if isinstance(only, Hits):
+        sql = _search_sql(view, sort, me, only.sql)
+        if sql is not None:
+            # The statement made once per view, sort and hits query; run on the session's
+            # connection (its snapshot) by the driver: building, compiling and reading 1,000
+            # rows back through SQLAlchemy cost a sixth of a search (1 ms of 6 in CPU).
+            dbapi: Any = session.connection().connection.dbapi_connection
+            return [r[0] for r in dbapi.execute(sql, dict(only.params)).fetchall()]
+        only = only.subquery()
     if isinstance(only, FromClause):
-        q = q.select_from(only.join(m.Conversation.__table__, C.id == only.c.id))
-    elif only is not None:
+        # From the hits, each conversation by its key: with the view's filter usable by an index,
+        # SQLite walked Pending's, Snoozed's or Resolved's whole status index instead (in
+        # "newest" order, to skip a sort), 35-40 ms at 250 k conversations against 2-7 ms.
+        q = select(C.id).where(_by_no_index(view_filter(view, me, now)))
+        return list(
+            session.scalars(
+                q.select_from(only.join(m.Conversation.__table__, C.id == only.c.id)).order_by(
+                    *_order(sort)
+                )
+            )
+        )
+    q = select(C.id).where(view_filter(view, me, now))
+    if only is not None:
         q = q.where(C.id.in_(list(only)))
     return list(session.scalars(q.order_by(*_order(sort))))
+
+
+@lru_cache(maxsize=256)
+def _search_sql(view: str, sort: Sort, me: str, hits: str) -> str | None:
+    """``ordered_ids``'s statement over ``hits`` (the same SQLAlchemy makes, its constants
+    written in), or None for a view whose filter holds more than text (SLA at risk: a time)."""
+    if view == View.SLA_AT_RISK:
+        return None
+    # ``now`` is only read by SLA at risk's filter.
+    where = _by_no_index(view_filter(view, me, datetime.min))
+    order = _order(sort)
+    if not all(_plain(b.value) for c in (where, *order) for b in _binds(c)):
+        return None
+    literal_binds = {"literal_binds": True}
+    dialect = sqlite.dialect()
+    return (
+        f"SELECT conversations.id FROM ({hits}) AS search_hits"
+        " JOIN conversations ON conversations.id = search_hits.id"
+        f" WHERE {where.compile(dialect=dialect, compile_kwargs=literal_binds)}"
+        " ORDER BY "
+        + ", ".join(str(o.compile(dialect=dialect, compile_kwargs=literal_binds)) for o in order)
+    )
+
+
+def _plain(value: object) -> bool:
+    """Whether SQLAlchemy writes ``value`` into SQL as SQLite reads it bound: text, a whole
+    number, NULL, or a list of them (``IN``); a time is stored in SQLAlchemy's own format."""
+    if isinstance(value, list | tuple):
+        return all(_plain(v) for v in value)
+    return value is None or isinstance(value, str | int)
+
+
+def _binds(clause: Any) -> list[BindParameter[Any]]:
+    return [e for e in iterate(clause) if isinstance(e, BindParameter)]
+
+
+def _by_no_index(clause: ColumnElement[bool]) -> ColumnElement[bool]:
+    """``clause`` with each conversation column as ``+column``: the same values (SQLite's
+    unary plus; the comparisons here are of text with text), which no index can serve, so
+    the query planner looks conversations up by the join's key only."""
+
+    def plus(element: Any, **_kw: Any) -> Any:
+        if isinstance(element, Column) and element.table is m.Conversation.__table__:
+            return UnaryExpression(element, operator=operators.custom_op("+"), type_=element.type)
+        return None
+
+    return replacement_traverse(clause, {}, plus)
 
 
 def mine(session: Session, me: str) -> set[str]:

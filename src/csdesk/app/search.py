@@ -22,10 +22,12 @@ import re
 import threading
 import unicodedata
 from collections.abc import Callable, Collection
+from typing import Any
 
-from sqlalchemy import String, Subquery, select, text
+from sqlalchemy import Subquery, select, text
 from sqlalchemy.orm import Session
 
+from csdesk.app.inbox import Hits
 from csdesk.protocol import Entity
 from csdesk.sync.cache import CURSOR, CacheWrite, LocalCache
 from csdesk.sync.tables import get_state, set_state
@@ -342,7 +344,7 @@ class SearchIndex:
                     expr = self._expression(s, expr, limit)
             else:
                 expr = self._expression(session, expr, limit)
-        return _hits(expr, limit)
+        return _hits(expr, limit).subquery()
 
     @staticmethod
     def _expression(s: Session, expr: str, limit: int) -> str:
@@ -355,7 +357,7 @@ class SearchIndex:
         exact = expr[:-1]
         return exact if _reaches(s, exact, limit) else expr
 
-    def search(self, s: Session, query: str, run: Callable[[Subquery], list[str]]) -> list[str]:
+    def search(self, s: Session, query: str, run: Callable[[Hits], list[str]]) -> list[str]:
         """``run`` (a view's ordering joined to the hits) over the newest ``MAX_HITS`` index
         hits of ``query``; again over ``WIDE_HITS`` of them when the cap cut the hits and the
         view kept fewer than ``WIDEN_BELOW`` rows (nor as many as the cap), so a narrow view
@@ -411,26 +413,23 @@ def article_hits(s: Session, expr: str, limit: int = 200) -> list[tuple[str, flo
     return [(str(key), float(rank)) for key, rank in rows]
 
 
-def _hits(expr: str, limit: int) -> Subquery:
+def _hits(expr: str, limit: int) -> Hits:
     """``SearchIndex.hits`` for an FTS expression."""
-    return (
-        text(_HITS)
-        .bindparams(search_q=expr, search_n=limit)
-        .columns(id=String())
-        .subquery("search_hits")
-    )
+    return Hits(_HITS, {"search_q": expr, "search_n": limit})
 
 
 def _reaches(s: Session, expr: str, limit: int) -> bool:
-    """Whether the FTS expression ``expr`` has at least ``limit`` index hits."""
-    found = s.scalar(
-        text(
-            "SELECT count(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH :q "
-            "ORDER BY rowid DESC LIMIT :n)"
-        ),
-        {"q": expr, "n": limit},
-    )
-    return (found or 0) >= limit
+    """Whether the FTS expression ``expr`` has at least ``limit`` index hits (asked of the
+    driver on the session's connection, as the search itself: ``inbox.ordered_ids``)."""
+    dbapi: Any = s.connection().connection.dbapi_connection
+    (found,) = dbapi.execute(_COUNT, {"q": expr, "n": limit}).fetchone()
+    return int(found or 0) >= limit
+
+
+_COUNT = (
+    "SELECT count(*) FROM (SELECT rowid FROM search_fts WHERE search_fts MATCH :q "
+    "ORDER BY rowid DESC LIMIT :n)"
+)
 
 
 _HITS = (

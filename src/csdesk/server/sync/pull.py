@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import compress
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy import BigInteger, Connection, Engine, bindparam, text
@@ -64,8 +64,9 @@ _HEAD_AND_SEQS = """SELECT c.value, (SELECT {agg} FROM (
     WHERE seq > :after AND seq <= c.value AND (realm IS NULL OR realm = :realm OR realm = :also)
     ORDER BY seq LIMIT :limit) AS page)
 FROM sync_counter AS c WHERE c.id = 1"""
+_SQLITE_SEQS = _HEAD_AND_SEQS.format(agg="json_group_array(seq)")
 _SEQS = {
-    "sqlite": text(_HEAD_AND_SEQS.format(agg="json_group_array(seq)")),
+    "sqlite": text(_SQLITE_SEQS),
     "postgresql": text(_HEAD_AND_SEQS.format(agg="array_agg(seq ORDER BY seq)")),
 }
 # The rows themselves; PostgreSQL takes the seqs as one array parameter (not 500 of them).
@@ -189,7 +190,14 @@ def read_page(
     # The row cache keeps one pool per way of reading: an audience's rows never reach a
     # reader without it.
     reader = f"{realm}+{also}" if also else realm
-    head = conn.execute(_SEQS[dialect], where).first()
+    if dialect == "sqlite":
+        # By the driver, outside SQLAlchemy: one statement is its own snapshot (a transaction
+        # begun later, for rows the row cache lacks, is another: see "gone now" below). The
+        # BEGIN and SQLAlchemy's execution were 0.2 ms of a page read's 0.47 ms of CPU.
+        dbapi: Any = conn.connection.dbapi_connection
+        head = dbapi.execute(_SQLITE_SEQS, where).fetchone()
+    else:
+        head = conn.execute(_SEQS[dialect], where).first()
     top, listed = (0, None) if head is None else (int(head[0] or 0), head[1])
     if after > top:
         raise CursorAhead(after, top)
