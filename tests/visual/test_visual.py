@@ -1,0 +1,187 @@
+"""The look, checked against reference images (issue 13, docs/visual-regression.md).
+
+The main window in every theme at 100, 150 and 200 % text, and the dialogs agents meet most in
+the light and the high-contrast theme at 100 and 200 %, rendered offscreen from a fixed store
+with the clock stopped, each compared with tests/visual/references/<scene>-<theme>-<size>.png
+by a tolerant pixel diff. A change of look that was meant updates the references in the same
+commit: ``make visual-update`` (or ``CSDESK_VISUAL_UPDATE=1 pytest tests/visual``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pkgutil
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from PySide6.QtGui import QFontInfo, QGuiApplication, QImage
+from PySide6.QtWidgets import QApplication, QDialog
+
+import csdesk.app
+import csdesk.ui
+from csdesk.app.workstation import Me, Workstation
+from csdesk.sync import SyncApi, SyncEngine
+from csdesk.theme.themes import get_theme
+from tests.visual.clock import frozen_clock
+from tests.visual.compare import compare, diff_image, load
+from tests.visual.fixture import ME, NOW, fill_cache
+from tests.visual.scenes import (
+    SCENES,
+    SCREENS,
+    Desk,
+    cases,
+    close,
+    grab,
+    image_name,
+    open_window,
+    screen_of,
+)
+
+pytestmark = pytest.mark.timeout(300)
+
+REFERENCES = Path(__file__).parent / "references"
+UPDATE = os.environ.get("CSDESK_VISUAL_UPDATE") == "1"
+#: The family the references were drawn in (fontconfig's "Sans Serif" on Debian 12:
+#: fonts-dejavu-core). Another family moves every line of text: say so, do not diff.
+FONT_FAMILY = "DejaVu Sans"
+
+
+def _import_the_desk() -> None:
+    """Load every desk module now, so the frozen clock reaches the ones the window imports
+    lazily (the desks it wires on first use)."""
+    for package in (csdesk.ui, csdesk.app):
+        for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+            importlib.import_module(info.name)
+
+
+@pytest.fixture(scope="module")
+def workstation(
+    qapp: QApplication, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Workstation]:
+    """The fixture's desk, signed in as Ann, never started (nothing talks to a server), with
+    the clock stopped at the fixture's NOW; the application's look restored afterwards."""
+    if QGuiApplication.platformName() != "offscreen":
+        pytest.skip("the references are drawn by Qt's offscreen platform (QT_QPA_PLATFORM)")
+    family = QFontInfo(qapp.font()).family()
+    if family != FONT_FAMILY:
+        pytest.fail(
+            f"the references were drawn in {FONT_FAMILY!r}, but this machine's default font is "
+            f"{family!r}: install it (Debian: fonts-dejavu-core) rather than compare text drawn "
+            "in another font",
+            pytrace=False,
+        )
+    sheet, font, palette = qapp.styleSheet(), qapp.font(), qapp.palette()
+    _import_the_desk()
+    tmp = tmp_path_factory.mktemp("visual")
+    cache = fill_cache(tmp / "cache.sqlite")
+    engine = SyncEngine(cache, SyncApi("http://127.0.0.1:9"))  # never started
+    with frozen_clock(NOW):
+        yield Workstation(engine, Me(ME, "ann", "Ann Agent", "agent"))
+    cache.close()
+    qapp.setStyleSheet(sheet)
+    qapp.setPalette(palette)
+    qapp.setFont(font)
+
+
+class Desks:
+    """One window per (theme, scale), kept for that key's consecutive scenes."""
+
+    def __init__(self, ws: Workstation, tmp: Path) -> None:
+        self.ws, self.tmp = ws, tmp
+        self.key: tuple[str, float] | None = None
+        self.desk: Desk | None = None
+
+    def get(self, theme: str, scale: float) -> Desk:
+        if self.key != (theme, scale) or self.desk is None:
+            self.close()
+            self.desk = open_window(self.ws, theme, scale, self.tmp)
+            self.key = (theme, scale)
+        return self.desk
+
+    def close(self) -> None:
+        if self.desk is not None:
+            close(self.desk)
+        self.desk, self.key = None, None
+
+
+@pytest.fixture(scope="module")
+def desks(workstation: Workstation, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desks]:
+    made = Desks(workstation, tmp_path_factory.mktemp("desk"))
+    yield made
+    made.close()
+
+
+def _render(desks: Desks, scene: str, theme: str, scale: float) -> QImage:
+    with screen_of(SCREENS[scale]):
+        desk = desks.get(theme, scale)
+        widget = SCENES[scene](desk)
+        try:
+            return grab(widget)
+        finally:
+            if isinstance(widget, QDialog):
+                widget.reject()
+                widget.deleteLater()
+
+
+def check_image(actual: QImage, reference: Path, out: Path, *, update: bool = False) -> None:
+    """Compare with ``reference`` (or write it, with ``update``); on a mismatch write the
+    actual image and a diff beside the test and name them."""
+    if update:
+        reference.parent.mkdir(parents=True, exist_ok=True)
+        assert actual.save(str(reference)), f"could not write {reference}"
+        return
+    if not reference.exists():
+        got = out / reference.name
+        actual.save(str(got))
+        pytest.fail(
+            f"no reference image {reference.name} (rendered: {got}); "
+            "run `make visual-update` and commit tests/visual/references/",
+            pytrace=False,
+        )
+    expected = load(reference)
+    result = compare(expected, actual)
+    if result.matches():
+        return
+    got, diff = out / f"actual-{reference.name}", out / f"diff-{reference.name}"
+    actual.save(str(got))
+    diff_image(expected, actual).save(str(diff))
+    pytest.fail(
+        f"{reference.name} looks different: {result.describe()}.\n  actual: {got}\n  diff:   "
+        f"{diff} (changed pixels in magenta)\nA change of look that was meant: run `make "
+        "visual-update` and commit the new references with it (docs/visual-regression.md).",
+        pytrace=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("scene", "theme", "scale"),
+    [pytest.param(*case, id=image_name(*case)[:-4]) for case in cases()],
+)
+def test_it_looks_as_the_reference(
+    desks: Desks, scene: str, theme: str, scale: float, tmp_path: Path
+) -> None:
+    image = _render(desks, scene, theme, scale)
+    check_image(image, REFERENCES / image_name(scene, theme, scale), tmp_path, update=UPDATE)
+
+
+def test_a_changed_theme_token_fails(
+    desks: Desks, workstation: Workstation, tmp_path: Path
+) -> None:
+    """The check catches what it is for: the light theme with its selection colour a shade
+    darker (#0a58c2 to its hover shade #08479e) no longer matches main-light-100.png."""
+    reference = REFERENCES / image_name("main", "light", 1.0)
+    if UPDATE or not reference.exists():
+        pytest.skip("the references are being written")
+    desks.close()
+    changed = replace(get_theme("light"), selection_bg="#08479e")
+    with screen_of(SCREENS[1.0]):
+        desk = open_window(workstation, "light", 1.0, tmp_path, changed)
+        try:
+            image = grab(desk.window)
+        finally:
+            close(desk)
+    result = compare(load(reference), image)
+    assert result.same_size and not result.matches(), result.describe()
