@@ -213,8 +213,40 @@ def _earlier() -> list[Change]:
     ]  # fmt: skip
 
 
+RUBRIC = [
+    {"key": "greeting", "name": "Greeting", "weight": 10, "scale": "pass_fail",
+     "description": "Greets the customer by name."},
+    {"key": "understood", "name": "Understood the issue", "weight": 30, "scale": "points",
+     "max_points": 4, "description": "Restates the problem before answering."},
+    {"key": "solution", "name": "Correct solution", "weight": 40, "scale": "points",
+     "max_points": 4},
+    {"key": "tone", "name": "Tone", "weight": 20, "scale": "points", "max_points": 4},
+]  # fmt: skip
+
+
+def _lead_tools() -> list[Change]:
+    """A review rubric, routing rules and agents' skills (the supervisor's dialogs)."""
+    return [
+        _row(Entity.QA_RUBRIC, "qr-01", family="qr-01", version=1, name="Support quality",
+             criteria=RUBRIC, active=True, created_by_id="u-sue"),
+        _row(Entity.ROUTING_RULE, "rr-01", name="German to German speakers", position=1,
+             enabled=True, stop=False, conditions={"languages": ["de"]},
+             actions={"assign": "round_robin"}),
+        _row(Entity.ROUTING_RULE, "rr-02", name="Refunds are high priority", position=2,
+             enabled=True, stop=False,
+             conditions={"keywords": ["refund", "money back", "chargeback"]},
+             actions={"priority": "high", "add_tags": ["refund"]}),
+        _row(Entity.ROUTING_RULE, "rr-03", name="Automatic reply after hours", position=3,
+             enabled=False, stop=False,
+             conditions={"channels": ["email"], "hours": {"start": "18:00", "end": "08:00"}},
+             actions={"auto_reply": "Thank you for writing to us. We answer from 08:00."}),
+        _row(Entity.AGENT_SKILLS, ME, languages=["en", "fr"], channels=["email", "chat"]),
+        _row(Entity.AGENT_SKILLS, "u-bob", languages=["en", "de"], channels=[]),
+    ]  # fmt: skip
+
+
 def changes() -> list[Change]:
-    rows = [*_people(), *_conversations(), *_orders(), *_earlier()]
+    rows = [*_people(), *_conversations(), *_orders(), *_earlier(), *_lead_tools()]
     for seq, change in enumerate(rows, start=1):
         change["seq"] = seq
     return rows

@@ -21,6 +21,8 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
 from csdesk.app import sla_policy as app_sla
+from csdesk.app.qa import QaDesk
+from csdesk.app.routing import RoutingDesk
 from csdesk.app.workstation import Workstation
 from csdesk.settings import Settings
 from csdesk.sync.events import SyncState, SyncStatus
@@ -31,6 +33,8 @@ from csdesk.ui.appearance import Appearance, apply_theme
 from csdesk.ui.bridge import SyncBridge
 from csdesk.ui.main_window import MainWindow
 from csdesk.ui.panels.customer_edit import CustomerEditDialog
+from csdesk.ui.panels.qa_review_dialog import QaReviewDialog
+from csdesk.ui.panels.routing_editor import RoutingEditor
 from csdesk.ui.panels.settings import SettingsDialog
 from csdesk.ui.panels.signin import SignInDialog
 from csdesk.ui.panels.sla_editor import SlaEditor
@@ -111,6 +115,11 @@ def open_window(
     pump_until(lambda: window.customer_ctx is not None, 20)
     pump_until(lambda: window.conversation.current is not None, 20)
     window.on_status(SyncStatus(SyncState.ONLINE, last_sync_at=NOW - timedelta(seconds=30)))
+    window.inbox.list.setFocus()
+    settle(window)
+    # The thread went to its last message before the panes' final layout (a list view in
+    # Adjust mode lays out on a timer), so where it ended up depends on timing: go again.
+    window.conversation.messages.go_to_last()
     window.inbox.list.setFocus()
     settle(window)
     return Desk(ws, window, tmp, theme_name, scale)
@@ -213,8 +222,25 @@ def sla_editor(desk: Desk) -> QWidget:
     return _shown(SlaEditor(app_sla.load(desk.ws, "The shop"), desk.window))
 
 
+def routing_editor(desk: Desk) -> QWidget:
+    """Filled as the routing desk fills it (the editor is a supervisor's: built here)."""
+    routing = RoutingDesk(desk.ws)
+    dialog = RoutingEditor(desk.window)
+    dialog.set_rules(routing.rules(), routing.teams())
+    dialog.set_agents(routing.agents())
+    return _shown(dialog)
+
+
+def qa_review(desk: Desk) -> QWidget:
+    """A new review of the open conversation with the fixture's rubric (a lead's dialog)."""
+    qa = QaDesk(desk.ws)
+    rubric = qa.active_rubric()
+    assert rubric is not None, "the fixture's rubric did not load"
+    return _shown(QaReviewDialog(rubric, qa.thread(OPEN_CONVERSATION), None, desk.window))
+
+
 #: Scene name -> how it is made. The main window is in every theme at every scale; the
-#: dialogs in the light and the high-contrast theme at 100 and 200 % (``cases``).
+#: dialogs in the light and the high-contrast theme at 100 and 200 % (``groups``).
 SCENES: Final[dict[str, Scene]] = {
     "main": main_window,
     "sign-in": sign_in,
@@ -225,18 +251,22 @@ SCENES: Final[dict[str, Scene]] = {
     "new-conversation": new_conversation,
     "translate-reply": translate_reply,
     "sla-editor": sla_editor,
+    "routing-editor": routing_editor,
+    "qa-review": qa_review,
 }
 THEMES: Final = ("light", "dark", "high_contrast", "high_contrast_dark")
 DIALOG_THEMES: Final = ("light", "high_contrast")
 DIALOG_SCALES: Final = (1.0, 2.0)
 
 
-def cases() -> list[tuple[str, str, float]]:
-    """(scene, theme, scale) of every reference image."""
-    out = [("main", theme, scale) for theme in THEMES for scale in SCREENS]
-    for scene in SCENES:
-        if scene != "main":
-            out += [(scene, t, s) for t in DIALOG_THEMES for s in DIALOG_SCALES]
+def groups() -> dict[tuple[str, float], list[str]]:
+    """(theme, scale) -> the scenes drawn in it: one window serves them all."""
+    out: dict[tuple[str, float], list[str]] = {}
+    for theme in THEMES:
+        for scale in SCREENS:
+            out[(theme, scale)] = ["main"]
+            if theme in DIALOG_THEMES and scale in DIALOG_SCALES:
+                out[(theme, scale)] += [scene for scene in SCENES if scene != "main"]
     return out
 
 

@@ -17,11 +17,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontInfo, QGuiApplication, QImage
 from PySide6.QtWidgets import QApplication, QDialog
 
 import csdesk.app
 import csdesk.ui
+from csdesk import i18n
 from csdesk.app.workstation import Me, Workstation
 from csdesk.sync import SyncApi, SyncEngine
 from csdesk.theme.themes import get_theme
@@ -32,9 +34,9 @@ from tests.visual.scenes import (
     SCENES,
     SCREENS,
     Desk,
-    cases,
     close,
     grab,
+    groups,
     image_name,
     open_window,
     screen_of,
@@ -74,6 +76,9 @@ def workstation(
             pytrace=False,
         )
     sheet, font, palette = qapp.styleSheet(), qapp.font(), qapp.palette()
+    language, direction = i18n.current_language(), qapp.layoutDirection()
+    i18n.set_language("en")  # whatever an earlier test in this process chose
+    qapp.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
     _import_the_desk()
     tmp = tmp_path_factory.mktemp("visual")
     cache = fill_cache(tmp / "cache.sqlite")
@@ -84,98 +89,82 @@ def workstation(
     qapp.setStyleSheet(sheet)
     qapp.setPalette(palette)
     qapp.setFont(font)
+    i18n.set_language(language)
+    qapp.setLayoutDirection(direction)
 
 
-class Desks:
-    """One window per (theme, scale), kept for that key's consecutive scenes."""
-
-    def __init__(self, ws: Workstation, tmp: Path) -> None:
-        self.ws, self.tmp = ws, tmp
-        self.key: tuple[str, float] | None = None
-        self.desk: Desk | None = None
-
-    def get(self, theme: str, scale: float) -> Desk:
-        if self.key != (theme, scale) or self.desk is None:
-            self.close()
-            self.desk = open_window(self.ws, theme, scale, self.tmp)
-            self.key = (theme, scale)
-        return self.desk
-
-    def close(self) -> None:
-        if self.desk is not None:
-            close(self.desk)
-        self.desk, self.key = None, None
+def _render(desk: Desk, scene: str) -> QImage:
+    widget = SCENES[scene](desk)
+    try:
+        return grab(widget)
+    finally:
+        if isinstance(widget, QDialog):
+            widget.reject()
+            widget.deleteLater()
 
 
-@pytest.fixture(scope="module")
-def desks(workstation: Workstation, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Desks]:
-    made = Desks(workstation, tmp_path_factory.mktemp("desk"))
-    yield made
-    made.close()
-
-
-def _render(desks: Desks, scene: str, theme: str, scale: float) -> QImage:
-    with screen_of(SCREENS[scale]):
-        desk = desks.get(theme, scale)
-        widget = SCENES[scene](desk)
-        try:
-            return grab(widget)
-        finally:
-            if isinstance(widget, QDialog):
-                widget.reject()
-                widget.deleteLater()
-
-
-def check_image(actual: QImage, reference: Path, out: Path, *, update: bool = False) -> None:
-    """Compare with ``reference`` (or write it, with ``update``); on a mismatch write the
-    actual image and a diff beside the test and name them."""
+def check_image(actual: QImage, reference: Path, out: Path, *, update: bool = False) -> str | None:
+    """What is wrong with ``actual`` against ``reference``, or None (with ``update``: write
+    it as the reference). On a mismatch the actual image and a diff are written to ``out``
+    and named."""
     if update:
         reference.parent.mkdir(parents=True, exist_ok=True)
         assert actual.save(str(reference)), f"could not write {reference}"
-        return
+        return None
     if not reference.exists():
         got = out / reference.name
         actual.save(str(got))
-        pytest.fail(
-            f"no reference image {reference.name} (rendered: {got}); "
-            "run `make visual-update` and commit tests/visual/references/",
-            pytrace=False,
-        )
+        return f"no reference image {reference.name} (drawn: {got})"
     expected = load(reference)
     result = compare(expected, actual)
     if result.matches():
-        return
+        return None
     got, diff = out / f"actual-{reference.name}", out / f"diff-{reference.name}"
     actual.save(str(got))
     diff_image(expected, actual).save(str(diff))
-    pytest.fail(
-        f"{reference.name} looks different: {result.describe()}.\n  actual: {got}\n  diff:   "
-        f"{diff} (changed pixels in magenta)\nA change of look that was meant: run `make "
-        "visual-update` and commit the new references with it (docs/visual-regression.md).",
-        pytrace=False,
+    return (
+        f"{reference.name} looks different: {result.describe()}\n    actual: {got}\n"
+        f"    diff:   {diff} (changed pixels in magenta)"
     )
 
 
-@pytest.mark.parametrize(
-    ("scene", "theme", "scale"),
-    [pytest.param(*case, id=image_name(*case)[:-4]) for case in cases()],
+HOW_TO_UPDATE = (
+    "A change of look that was meant: run `make visual-update` and commit the new references "
+    "with it (docs/visual-regression.md)."
 )
-def test_it_looks_as_the_reference(
-    desks: Desks, scene: str, theme: str, scale: float, tmp_path: Path
-) -> None:
-    image = _render(desks, scene, theme, scale)
-    check_image(image, REFERENCES / image_name(scene, theme, scale), tmp_path, update=UPDATE)
 
 
-def test_a_changed_theme_token_fails(
-    desks: Desks, workstation: Workstation, tmp_path: Path
+@pytest.mark.parametrize(
+    ("theme", "scale"),
+    [pytest.param(t, s, id=f"{t}-{round(s * 100)}") for t, s in groups()],
+)
+def test_it_looks_as_the_references(
+    workstation: Workstation, theme: str, scale: float, tmp_path: Path
 ) -> None:
+    """One window per theme and text size (opening it is most of the time), every scene of
+    that pair drawn from it and compared; all mismatches reported together."""
+    problems: list[str] = []
+    with screen_of(SCREENS[scale]):
+        desk = open_window(workstation, theme, scale, tmp_path)
+        try:
+            for scene in groups()[(theme, scale)]:
+                image = _render(desk, scene)
+                name = image_name(scene, theme, scale)
+                problem = check_image(image, REFERENCES / name, tmp_path, update=UPDATE)
+                if problem:
+                    problems.append(problem)
+        finally:
+            close(desk)
+    if problems:
+        pytest.fail("\n".join([*problems, HOW_TO_UPDATE]), pytrace=False)
+
+
+def test_a_changed_theme_token_fails(workstation: Workstation, tmp_path: Path) -> None:
     """The check catches what it is for: the light theme with its selection colour a shade
     darker (#0a58c2 to its hover shade #08479e) no longer matches main-light-100.png."""
     reference = REFERENCES / image_name("main", "light", 1.0)
     if UPDATE or not reference.exists():
         pytest.skip("the references are being written")
-    desks.close()
     changed = replace(get_theme("light"), selection_bg="#08479e")
     with screen_of(SCREENS[1.0]):
         desk = open_window(workstation, "light", 1.0, tmp_path, changed)
