@@ -103,6 +103,12 @@ def open_window(
     ``theme`` when given: a variant of a shipped one)."""
     app = QApplication.instance()
     assert isinstance(app, QApplication)
+    # Restyling with a closed but undeleted window about (an earlier test's) can crash in
+    # Qt (tests/a11y/conftest.py, no_stale_windows): those go first.
+    for stale in app.topLevelWidgets():
+        if not stale.isVisible() and stale.parent() is None:
+            stale.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     theme = theme or get_theme(theme_name)
     apply_theme(app, theme, scale)
     window = MainWindow(ws, SyncBridge(), theme)
