@@ -60,11 +60,9 @@ def _import_the_desk() -> None:
 
 
 @pytest.fixture(scope="module")
-def workstation(
-    qapp: QApplication, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Workstation]:
-    """The fixture's desk, signed in as Ann, never started (nothing talks to a server), with
-    the clock stopped at the fixture's NOW; the application's look restored afterwards."""
+def stopped_clock(qapp: QApplication) -> Iterator[None]:
+    """Offscreen, in the references' font and language, with the clock stopped at the
+    fixture's NOW; the application's look and language restored afterwards."""
     if QGuiApplication.platformName() != "offscreen":
         pytest.skip("the references are drawn by Qt's offscreen platform (QT_QPA_PLATFORM)")
     family = QFontInfo(qapp.font()).family()
@@ -80,17 +78,24 @@ def workstation(
     i18n.set_language("en")  # whatever an earlier test in this process chose
     qapp.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
     _import_the_desk()
-    tmp = tmp_path_factory.mktemp("visual")
-    cache = fill_cache(tmp / "cache.sqlite")
-    engine = SyncEngine(cache, SyncApi("http://127.0.0.1:9"))  # never started
     with frozen_clock(NOW):
-        yield Workstation(engine, Me(ME, "ann", "Ann Agent", "agent"))
-    cache.close()
+        yield
     qapp.setStyleSheet(sheet)
     qapp.setPalette(palette)
     qapp.setFont(font)
     i18n.set_language(language)
     qapp.setLayoutDirection(direction)
+
+
+@pytest.fixture
+def workstation(stopped_clock: None, tmp_path: Path) -> Iterator[Workstation]:
+    """The fixture's desk, signed in as Ann, never started (nothing talks to a server). A
+    fresh cache for every test: opening a window marks what it opens read, and each picture
+    must not depend on which windows the same process opened before (xdist shares them out)."""
+    cache = fill_cache(tmp_path / "cache.sqlite")
+    engine = SyncEngine(cache, SyncApi("http://127.0.0.1:9"))  # never started
+    yield Workstation(engine, Me(ME, "ann", "Ann Agent", "agent"))
+    cache.close()
 
 
 def _render(desk: Desk, scene: str) -> QImage:
