@@ -21,8 +21,11 @@ __all__ = ["MAX_SHARE", "THRESHOLD", "Comparison", "compare", "diff_image"]
 #: the few levels blending and hinting differ by between builds, below a theme token's shade
 #: (the light accent #0a58c2 and its hover #08479e differ by 36 in blue).
 THRESHOLD = 24
-#: More than this share of different pixels fails the image (0.5 %).
-MAX_SHARE = 0.005
+#: More than this share of different pixels fails the image (0.1 %: on the 100 % main window
+#: about 1000 pixels, a short word; one name drawn bold instead of regular with its SLA chip
+#: shortened moved 0.2 % and must fail). Drawing here is exact (0 pixels differ between runs
+#: and processes), so the share is headroom for another build of the same Qt and fonts.
+MAX_SHARE = 0.001
 
 _FORMAT = QImage.Format.Format_RGBX8888  # R, G, B, X in memory on every platform
 

@@ -140,9 +140,18 @@ def close(desk: Desk) -> None:
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
-def grab(widget: QWidget) -> QImage:
+def grab(widget: QWidget, tries: int = 20) -> QImage:
+    """The widget as drawn once it stopped changing: two grabs a moment apart are the same
+    (on a loaded machine a layout timer or a late result can land after ``settle``)."""
     settle(widget.window())
-    return widget.grab().toImage()
+    image = widget.grab().toImage()
+    for _ in range(tries):
+        pump_until(lambda: False, 0.1)
+        again = widget.grab().toImage()
+        if again == image:
+            return again
+        image = again
+    raise AssertionError(f"{widget.objectName() or widget} kept changing: no stable picture")
 
 
 def _top(object_name: str) -> Callable[[], QDialog | None]:
