@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFontInfo, QGuiApplication, QImage
+from PySide6.QtGui import QFontDatabase, QFontInfo, QGuiApplication, QImage
 from PySide6.QtWidgets import QApplication, QDialog
 
 import csdesk.app
@@ -66,11 +66,14 @@ def stopped_clock(qapp: QApplication) -> Iterator[None]:
     if QGuiApplication.platformName() != "offscreen":
         pytest.skip("the references are drawn by Qt's offscreen platform (QT_QPA_PLATFORM)")
     family = QFontInfo(qapp.font()).family()
-    if family != FONT_FAMILY:
+    missing = {"Book", "Bold"} - set(QFontDatabase.styles(FONT_FAMILY))  # bold: unread rows
+    if family != FONT_FAMILY or missing:
         pytest.fail(
-            f"the references were drawn in {FONT_FAMILY!r}, but this machine's default font is "
-            f"{family!r}: install it (Debian: fonts-dejavu-core) rather than compare text drawn "
-            "in another font",
+            f"the references were drawn in {FONT_FAMILY!r} (Book and Bold), but this machine's "
+            f"default font is {family!r}"
+            + (f" and {FONT_FAMILY!r} has no {', '.join(sorted(missing))}" if missing else "")
+            + ": install it (Debian: fonts-dejavu-core) rather than compare text drawn in "
+            "another font",
             pytrace=False,
         )
     sheet, font, palette = qapp.styleSheet(), qapp.font(), qapp.palette()
