@@ -116,10 +116,14 @@ def open_window(
     window.resize(screen.width(), screen.height() - DECORATION)
     window.show()
     pump_until(lambda: window.shown_view is not None and window.model.rowCount() > 3, 20)
-    row = window.model.ids().index(OPEN_CONVERSATION)
-    window.inbox.select_id(OPEN_CONVERSATION, row)
-    pump_until(lambda: window.customer_ctx is not None, 20)
-    pump_until(lambda: window.conversation.current is not None, 20)
+    # The list opens its first row when it first gets the focus, which comes when it comes
+    # (and marks that conversation read, or not yet, as the picture is taken): open it on
+    # purpose first, so it is read in every picture, then the fixture's conversation.
+    for cid in (window.model.ids()[0], OPEN_CONVERSATION):
+        window.inbox.select_id(cid, window.model.ids().index(cid))
+        pump_until(lambda: _opened_in(window) == cid, 20)  # noqa: B023  (waited for here)
+        pump_until(lambda: window.customer_ctx is not None, 20)
+        settle(window)
     window.on_status(SyncStatus(SyncState.ONLINE, last_sync_at=NOW - timedelta(seconds=30)))
     window.inbox.list.setFocus()
     settle(window)
@@ -129,6 +133,10 @@ def open_window(
     window.inbox.list.setFocus()
     settle(window)
     return Desk(ws, window, tmp, theme_name, scale)
+
+
+def _opened_in(window: MainWindow) -> str | None:
+    return window.open_conv.id if window.open_conv is not None else None
 
 
 def close(desk: Desk) -> None:
