@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck bench clean package i18n i18n-extract i18n-update i18n-compile
+.PHONY: run test lint typecheck bench clean package i18n i18n-extract i18n-update i18n-compile \
+	visual visual-update
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -75,6 +76,16 @@ i18n-compile: $(STAMP)
 	$(BIN)/pybabel compile -D csdesk -d $(TRANSLATIONS) --statistics
 
 i18n: i18n-extract i18n-update i18n-compile
+
+# --- visual regression ---
+# The look against tests/visual/references/ (docs/visual-regression.md); `visual-update`
+# redraws the references after a change of look that was meant: commit them with the change.
+visual: $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(BIN)/pytest -q tests/visual
+
+visual-update: $(STAMP)
+	QT_QPA_PLATFORM=offscreen CSDESK_VISUAL_UPDATE=1 $(BIN)/pytest -q -n 0 tests/visual
+	git status --short tests/visual/references
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
