@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
@@ -74,6 +75,10 @@ def make_controller(qtbot: QtBot) -> Iterator[Any]:
             c.session.window.close()
             c.session.window.deleteLater()
         c.shutdown()
+    # The windows go now, as they would in a running desk's event loop: left pending into the
+    # next test, a window's widgets were still in the style sheet's caches while the next
+    # desk started, and Qt crashed repolishing them (setStyleSheet, a destroyed object).
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 def test_embedded_start_shows_the_cached_inbox_before_the_server_answers(
