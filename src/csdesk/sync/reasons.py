@@ -12,6 +12,7 @@ import string
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from csdesk.domain.phrase import Phrase
 from csdesk.i18n import _
 
 #: Longest template or formatted text the desk will format (the rest falls back).
@@ -68,3 +69,9 @@ def localized(reason: Mapping[str, Any]) -> str:
     except (ValueError, KeyError, IndexError, TypeError):
         return english
     return text if len(text) <= MAX_TEXT else english
+
+
+def phrase_text(phrase: Phrase) -> str:
+    """A ``Phrase`` (a rule's reason shared by the server and the desk) in the desk's
+    language, with the same fallbacks as a server's reason."""
+    return localized({"message": phrase.text, **phrase.as_json()})

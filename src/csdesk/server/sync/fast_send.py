@@ -138,7 +138,7 @@ class SendBatch:
         if not a.is_note and (
             why := free_text_refusal_at(conv["channel"], conv["last_inbound_at"], now)
         ):
-            raise Reject(RejectCode.WINDOW_CLOSED, why)
+            raise Reject.saying(RejectCode.WINDOW_CLOSED, why)
         row = self._message_row(conv, a, now)
         self._messages.append(row)
         self._taken[a.message_id] = True
