@@ -8,7 +8,7 @@ the KPI dashboard.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
@@ -150,6 +150,8 @@ class FloorMessageOut(BaseModel):
     from_user_id: str
     from_name: str
     body: str
+    #: A server notice's phrases (issue 13): the desk shows them in its language.
+    body_phrases: list[dict[str, Any]] | None = None
     created_at: datetime
 
 
@@ -190,6 +192,7 @@ def my_messages(
                     from_user_id=r.from_user_id,
                     from_name=r.from_name,
                     body=r.body,
+                    body_phrases=r.body_phrases,
                     created_at=r.created_at,
                 )
                 for r in rows

@@ -232,13 +232,25 @@ def save_review(session: Session, user: m.User, a: ReviewArgs) -> None:
     review.comment = comment
     review.score = score
     if news:  # the agent hears of a new review of their work (not of every edit)
-        said = f"{score:g} %" if score is not None else "no score (every criterion N/A)"
+        what = conv.subject or conv.preview[:80]
+        said = (
+            Phrase(
+                "reviewed your conversation “{what}”: {score} %. Ctrl+Alt+M lists your reviews.",
+                what=what,
+                score=f"{score:g}",
+            )
+            if score is not None
+            else Phrase(
+                "reviewed your conversation “{what}”: no score (every criterion N/A). "
+                "Ctrl+Alt+M lists your reviews.",
+                what=what,
+            )
+        )
         notices.notify(
             session,
             review.agent_id,
             user,
-            f"reviewed your conversation “{conv.subject or conv.preview[:80]}”: {said}. "
-            "Ctrl+Alt+M lists your reviews.",
+            said,
             f"qa-review:{review.id}",
         )
     audit.record(

@@ -196,6 +196,7 @@ class SendBatch:
             "language": None,  # detected on inbound messages only
             "translations": [],
             "merged_from_id": None,  # merging conversations (docs/merge-split.md)
+            "body_phrases": None,  # a server note's phrases (issue 13); a reply has none
         }
 
     # --- writing ---------------------------------------------------------------------------
