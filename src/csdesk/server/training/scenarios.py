@@ -100,8 +100,9 @@ def parse(text: str | bytes, filename: str = "scenario") -> tuple[str, Scenario]
         )
     try:
         scenario = scenario_from_dict(data, name)
-    except FlowError as exc:
-        raise ScenarioRefused(Phrase("{problem}", problem=str(exc))) from None
+    except FlowError as exc:  # its text names the file already ("tiny.json: …")
+        said = str(exc).removeprefix(f"{name}: ")
+        raise ScenarioRefused(Phrase("{name}: {problem}", name=name, problem=said)) from None
     except (ValueError, TypeError, OverflowError) as exc:
         raise ScenarioRefused(Phrase("{name}: {problem}", name=name, problem=str(exc))) from None
     if len(scenario.id) > MAX_KEY or not scenario.id.isprintable():
