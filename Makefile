@@ -55,6 +55,7 @@ POT := $(TRANSLATIONS)/csdesk.pot
 i18n-extract: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k ngettext:1,2 -k Reject:2 -k _reject:2 \
 		-k reject:2 -k MergeRefused:2 -k TemplateRefused:2 -k ConversationRefused:2 \
+		-k Phrase -k ApiError:3 -k NP_:1c,2 \
 		--no-location --sort-output \
 		--project csdesk --copyright-holder "csdesk contributors" --width 100 \
 		-o $(POT) src/csdesk

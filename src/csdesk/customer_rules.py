@@ -12,19 +12,21 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from csdesk.domain.phrase import Phrase, PhraseError
 from csdesk.identities import normalize_email, normalize_phone
 
 #: A BCP 47-like tag, as short as "en" and at most the column's 16 characters.
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,8}(?:[-_][A-Za-z0-9]{1,8})*$")
 
 
-class FieldError(ValueError):
-    """``field`` cannot take the value given; ``message`` says why, for the agent."""
+class FieldError(PhraseError):
+    """``field`` cannot take the value given; ``phrase`` says why, for the agent
+    (``message``: in English)."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, field: str, phrase: Phrase) -> None:
+        super().__init__(phrase)
         self.field = field
-        self.message = message
+        self.message = phrase.text
 
 
 def clean_tags(tags: Any) -> list[str]:
@@ -43,7 +45,7 @@ def clean_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
     if "name" in out:
         name = str(out["name"] or "").strip()
         if not name:
-            raise FieldError("name", "A customer's name cannot be empty.")
+            raise FieldError("name", Phrase("A customer's name cannot be empty."))
         out["name"] = name
     if "email" in out:
         email = str(out["email"] or "").strip()
@@ -51,7 +53,11 @@ def clean_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
             out["email"] = normalize_email(email) if email else None
         except ValueError:
             raise FieldError(
-                "email", f"{email!r} is not an email address (it needs the form name@example.com)."
+                "email",
+                Phrase(
+                    "{value} is not an email address (it needs the form name@example.com).",
+                    value=repr(email),
+                ),
             ) from None
     if "phone" in out:
         phone = str(out["phone"] or "").strip()
@@ -60,14 +66,21 @@ def clean_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
         except ValueError:
             raise FieldError(
                 "phone",
-                f"{phone!r} is not a phone number in international form "
-                "(a + and the country code, e.g. +44 20 7946 0958).",
+                Phrase(
+                    "{value} is not a phone number in international form "
+                    "(a + and the country code, e.g. +44 20 7946 0958).",
+                    value=repr(phone),
+                ),
             ) from None
     if "language" in out and out["language"] is not None:
         language = str(out["language"]).strip()
         if len(language) > 16 or not _LANGUAGE.match(language):
             raise FieldError(
-                "language", f"{language!r} is not a language code (such as en, de or pt-BR)."
+                "language",
+                Phrase(
+                    "{value} is not a language code (such as en, de or pt-BR).",
+                    value=repr(language),
+                ),
             )
         out["language"] = language
     if "tags" in out and out["tags"] is not None:

@@ -19,15 +19,18 @@ from csdesk.resources import resource_path
 __all__ = [
     "DOMAIN",
     "LANGUAGES",
+    "NP_",
     "N_",
     "RIGHT_TO_LEFT",
     "SOURCE_LANGUAGE",
+    "InContext",
     "_",
     "activate",
     "current_language",
     "default_localedir",
     "is_right_to_left",
     "ngettext",
+    "pgettext",
     "resolve_language",
     "set_language",
     "system_language",
@@ -161,3 +164,27 @@ def N_(message: str) -> str:
 
 def ngettext(singular: str, plural: str, n: int) -> str:
     return _active.ngettext(singular, plural, n)
+
+
+def pgettext(context: str, message: str) -> str:
+    """``message`` as meant in ``context`` (gettext's msgctxt): the same English word said
+    in two places ("You" in the chat widget, "You" in the desk) gets two entries."""
+    return _active.pgettext(context, message)
+
+
+class InContext(str):
+    """A message marked with :func:`NP_`: the English text itself (so it compares, prints and
+    serialises as the text), and the ``context`` it is looked up under."""
+
+    context: str
+
+    def __new__(cls, context: str, message: str) -> InContext:
+        made = super().__new__(cls, message)
+        made.context = context
+        return made
+
+
+def NP_(context: str, message: str) -> InContext:
+    """Mark ``message`` with its context for extraction (``pybabel extract -k NP_:1c,2``)
+    without translating it yet; look it up with ``pgettext`` (or ``catalogues.tr``)."""
+    return InContext(context, message)

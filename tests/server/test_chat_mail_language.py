@@ -24,8 +24,12 @@ GERMAN = {
     texts.TRANSCRIPT_SUBJECT: "Ihr Chatverlauf",
     texts.TRANSCRIPT_INTRO: "Ihr Chat mit uns:",
     texts.TRANSCRIPT_LINE: "[{time} UTC] {who} schrieb: {text}",
-    texts.WIDGET["you"]: "Sie",
-    texts.WIDGET["agent"]: "Mitarbeiter",
+    # The widget's "You" and "Agent" have a msgctxt (the desk has its own "You", "Agent"):
+    # gettext keys such an entry "context\x04msgid"; the context-less entries are not used.
+    f"chat widget\x04{texts.WIDGET['you']}": "Sie",
+    f"chat widget\x04{texts.WIDGET['agent']}": "Mitarbeiter",
+    "You": "Du (ohne Kontext)",
+    "Agent": "Agent (ohne Kontext)",
     texts.PROOF_SUBJECT: "Bestätigen Sie Ihre E-Mail-Adresse",
     # A translator's slip (an unknown placeholder) must not stop the mail: English goes.
     texts.PROOF_BODY: "Öffnen Sie {link} binnen {hours} Stunden.",

@@ -32,3 +32,29 @@ def test_a_lost_claim_race_is_refused_in_german(seeded: Seeded, make_client: Cli
     assert rejection.message == "bob hat dieses Gespräch schon."
     (entry,) = [e for e in ann.engine.outbox.rejected() if e.id == claim]
     assert entry.reason is not None and entry.reason["message"] == rejection.message
+
+
+def test_an_api_error_is_shown_in_german(seeded: Seeded, make_client: ClientFactory) -> None:
+    """An ``ApiError``'s template reaches the desk's ``SyncError`` in the desk's language."""
+    import io
+
+    import pytest
+    from babel.messages.catalog import Catalog
+    from babel.messages.mofile import write_mo
+
+    from csdesk.sync.api import ServerError
+
+    ann = make_client("ann")
+    catalog = Catalog(locale="de", domain="csdesk")
+    catalog.add("at most {n} ids at once", "höchstens {n} Kennungen auf einmal")
+    buf = io.BytesIO()
+    write_mo(buf, catalog)
+    buf.seek(0)
+    use_translations(gettext.GNUTranslations(buf))
+    try:
+        with pytest.raises(ServerError) as caught:
+            ann.api.floor_messages([f"id{n}" for n in range(101)])
+    finally:
+        use_translations(gettext.NullTranslations())
+    assert (caught.value.status, caught.value.code) == (422, "invalid")
+    assert str(caught.value) == "höchstens 100 Kennungen auf einmal"

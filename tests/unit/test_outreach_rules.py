@@ -77,9 +77,12 @@ def test_where_the_shop_may_write_first() -> None:
     assert first_contact("whatsapp", None, NOW, has_address=True)[0] is FirstContact.TEMPLATE
     assert first_contact("messenger", recent, NOW, has_address=True)[0] is FirstContact.FREE
     how, why = first_contact("messenger", old, NOW, has_address=True)
-    assert how is FirstContact.REFUSED and "24 hours" in why
+    assert how is FirstContact.REFUSED and why is not None and "24 hours" in why.text
     how, why = first_contact("telegram", None, NOW, has_address=False)
-    assert how is FirstContact.REFUSED and "started it" in why
+    assert how is FirstContact.REFUSED and why is not None and "started it" in why.text
+    how, why = first_contact("sms", None, NOW, has_address=False)
+    assert why is not None and why.template == "The customer has no {channel} address."
+    assert why.text == "The customer has no sms address."
     assert first_contact("telegram", None, NOW, has_address=True)[0] is FirstContact.FREE
     assert first_contact("instagram", recent, NOW, has_address=True)[0] is FirstContact.REFUSED
 

@@ -32,9 +32,18 @@ TRANSLATIONS = ROOT / "resources" / "translations"
 POT = TRANSLATIONS / "csdesk.pot"
 SHIPPED = [code for code in LANGUAGES if code != SOURCE_LANGUAGE]
 #: As `make i18n-extract`: Babel's defaults (domain/ takes gettext as a parameter), N_, and
-#: the server's refusal templates (second argument; the desk translates them, docs/refusals.md).
+#: the server's refusal templates (second argument; the desk translates them, docs/refusals.md),
+#: API errors' (third) and phrases' (first); tests/unit/test_refusal_literals.py keeps these
+#: and the Makefile in step with the code.
 REFUSALS = ("Reject", "_reject", "reject", "MergeRefused", "TemplateRefused", "ConversationRefused")
-KEYWORDS = {**DEFAULT_KEYWORDS, "N_": None, **{name: (2,) for name in REFUSALS}}
+KEYWORDS = {
+    **DEFAULT_KEYWORDS,
+    "N_": None,
+    **{name: (2,) for name in REFUSALS},
+    "ApiError": (3,),
+    "Phrase": None,
+    "NP_": ((1, "c"), 2),
+}
 SHOWN = 20
 FIELD = re.compile(r"\{([^{}]*)\}")
 
@@ -57,16 +66,26 @@ def _listing(problems: list[str]) -> str:
     return f"{len(problems)} problem(s):\n  {shown}{more}"
 
 
+def _in_context(context: str | None, msgid: MsgId) -> MsgId:
+    """A message with a msgctxt is another entry than the same words without one: keyed as
+    gettext keys it, ``context\x04msgid``."""
+    if not context:
+        return msgid
+    if isinstance(msgid, tuple):
+        return (f"{context}\x04{msgid[0]}", *msgid[1:])
+    return f"{context}\x04{msgid}"
+
+
 def _code_messages() -> set[MsgId]:
     found: set[MsgId] = set()
     method_map = [("**.py", "python")]
-    for _file, _line, message, _comments, _context in extract_from_dir(
+    for _file, _line, message, _comments, context in extract_from_dir(
         str(ROOT / "src" / "csdesk"), method_map, keywords=KEYWORDS
     ):
         if isinstance(message, tuple):
-            found.add(tuple(message))
+            found.add(_in_context(context, tuple(message)))
         elif message:
-            found.add(message)
+            found.add(_in_context(context, message))
     return found
 
 
@@ -80,7 +99,8 @@ def _ids(catalog: Iterable[object]) -> set[MsgId]:
     for message in catalog:
         msgid = getattr(message, "id", "")
         if msgid:
-            out.add(tuple(msgid) if isinstance(msgid, list | tuple) else msgid)
+            plain = tuple(msgid) if isinstance(msgid, list | tuple) else msgid
+            out.add(_in_context(getattr(message, "context", None), plain))
     return out
 
 
@@ -97,7 +117,7 @@ def test_every_message_is_translated(lang: str) -> None:
     po = TRANSLATIONS / lang / "LC_MESSAGES" / "csdesk.po"
     assert po.exists(), f"{lang}: no catalogue at {po} (make i18n-update)"
     catalog = _read(po, lang)
-    by_id = {_key(m.id): m for m in catalog if m.id}
+    by_id = {_key(_in_context(m.context, m.id)): m for m in catalog if m.id}
     forms = catalog.num_plurals
     problems: list[str] = []
     for msgid in sorted(_ids(_read(POT)), key=_key):

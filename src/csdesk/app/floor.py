@@ -27,6 +27,7 @@ from csdesk.storage import floor_facts
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
 from csdesk.sync.events import ChangeSet
+from csdesk.sync.reasons import phrases_text
 
 #: Who sees the floor and may message agents.
 OVERSEER_ROLES = frozenset({"supervisor", "admin"})
@@ -320,7 +321,12 @@ def read_notes(
         return []
     told = {str(x.get("id")): x for x in ws.engine.api.floor_messages([n.id for n in mine])}
     return [
-        FloorNote(n.id, str(w.get("from_name") or ""), str(w.get("body") or ""), n.at)
+        FloorNote(
+            n.id,
+            str(w.get("from_name") or ""),
+            phrases_text(w.get("body_phrases"), str(w.get("body") or "")),
+            n.at,
+        )
         for n in mine
         if (w := told.get(n.id)) is not None
     ]

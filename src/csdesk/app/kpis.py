@@ -228,7 +228,7 @@ class KpiDesk:
         try:
             return parse_report(query, self._api.kpis(query.params()))
         except ServerError as exc:
-            if exc.status != 400 or query.tz == "UTC" or "time zone" not in exc.message:
+            if exc.status != 400 or query.tz == "UTC" or "time zone" not in exc.english:
                 raise
         utc = replace(query, tz="UTC")
         return parse_report(utc, self._api.kpis(utc.params()))
@@ -247,7 +247,9 @@ class KpiDesk:
         """What each figure means (asked once per desk: they change with a new server)."""
         if self._definitions is None:
             self._definitions = self._api.kpi_definitions()
-        return dict(self._definitions)
+        # The server's sentences are marked for translation (server.kpis.definitions): each is
+        # looked up in the desk's catalogue, else shown as sent (issue 13).
+        return {key: _(text) if text else text for key, text in self._definitions.items()}
 
     def conversations(
         self, query: KpiQuery, metric: str, target: Target, page: int = 1

@@ -15,9 +15,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from csdesk.domain.outreach import CHANNEL_KIND, FirstContact, OutreachStatus, first_contact
+from csdesk.domain.phrase import Phrase
 from csdesk.i18n import _
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
+from csdesk.sync.reasons import phrase_text
 
 #: The channels the "new conversation" dialog offers, in order.
 START_CHANNELS = ("email", "sms", "whatsapp", "messenger", "telegram")
@@ -131,6 +133,11 @@ def outreach_items(
     ]
 
 
+def _said(why: Phrase | None) -> str:
+    """The rule's reason in the desk's language ("" when the shop may write freely)."""
+    return phrase_text(why) if why is not None else ""
+
+
 @dataclass(frozen=True, slots=True)
 class StartChoice:
     """One address a new conversation could go to, and whether the shop may write first."""
@@ -182,8 +189,9 @@ def start_choices(session: Session, customer_id: str, now: datetime) -> list[Sta
         mine = [i for i in idents if i.kind == CHANNEL_KIND[channel]]
         if not mine:
             how, why = first_contact(channel, None, now, has_address=False)
-            out.append(StartChoice(channel, None, "", False, how, why))
+            out.append(StartChoice(channel, None, "", False, how, _said(why)))
             continue
         how, why = first_contact(channel, inbound.get(channel), now, has_address=True)
-        out.extend(StartChoice(channel, i.id, i.value, bool(i.verified), how, why) for i in mine)
+        said = _said(why)
+        out.extend(StartChoice(channel, i.id, i.value, bool(i.verified), how, said) for i in mine)
     return out

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from csdesk.app import conversation_merge as merging
 from csdesk.app.order_actions import action_sentence
 from csdesk.storage import models as m
+from csdesk.sync.reasons import phrases_text
 
 MC = m.Message.__table__.c
 
@@ -170,7 +171,8 @@ def conversation(session: Session, conversation_id: str) -> ConversationView | N
                 author_user_id=x.author_user_id,
                 channel=x.channel,
                 subject=x.subject,
-                body_text=x.body_text,
+                # A server note (SLA warning, split) in the agent's language, else as stored.
+                body_text=phrases_text(x.body_phrases, x.body_text),
                 body_html=x.body_html,
                 attachments=tuple(x.attachments or ()),
                 delivery_status=x.delivery_status,

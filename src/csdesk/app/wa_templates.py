@@ -13,11 +13,12 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from csdesk.domain.wa_template import Template as Template
 from csdesk.protocol import Entity, MutationType
 from csdesk.sync.events import ChangeSet
+from csdesk.sync.reasons import localized
 
 if TYPE_CHECKING:
     from csdesk.app.workstation import Workstation
@@ -38,7 +39,20 @@ def load(ws: Workstation, *, refresh: bool = False) -> TemplateList:
     return TemplateList(
         tuple(Template.from_json(t) for t in body.get("templates") or ()),
         datetime.fromisoformat(str(fetched)) if fetched else None,
-        str(body["problem"]) if body.get("problem") else None,
+        _problem(body),
+    )
+
+
+def _problem(body: dict[str, Any]) -> str | None:
+    """The server's "older copy" notice, in the desk's language when it sent the template."""
+    if not body.get("problem"):
+        return None
+    return localized(
+        {
+            "message": str(body["problem"]),
+            "template": body.get("problem_template"),
+            "params": body.get("problem_params") or {},
+        }
     )
 
 

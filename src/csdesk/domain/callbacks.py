@@ -12,6 +12,8 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Final
 
+from csdesk.domain.phrase import Phrase
+
 
 class CallbackStatus(StrEnum):
     SCHEDULED = "scheduled"
@@ -40,11 +42,11 @@ _E164: Final = re.compile(r"^\+[1-9]\d{6,14}$")
 _CLIENT: Final = re.compile(r"^client:[A-Za-z0-9_.\-]{1,60}$")
 
 
-def call_phone_problem(value: str) -> str | None:
+def call_phone_problem(value: str) -> Phrase | None:
     """Why ``value`` cannot be an agent's call phone (None: it can)."""
     if _E164.match(value) or _CLIENT.match(value):
         return None
-    return (
+    return Phrase(
         "The call phone must be a number in international form (+4420…) "
         "or client:NAME for a desk client."
     )

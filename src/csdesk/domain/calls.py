@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Final
 
+from csdesk.domain.phrase import Phrase
 from csdesk.domain.steps import Taken
 
 
@@ -93,17 +94,17 @@ def disposition_label(value: str | None) -> str:
         return ""
 
 
-def callback_problem(at: datetime | None, now: datetime) -> str | None:
-    """Why ``at`` cannot be a scheduled callback's time (None: it can). English, for the
-    server's rejection; the desk's dialog checks the same rule before it sends."""
+def callback_problem(at: datetime | None, now: datetime) -> Phrase | None:
+    """Why ``at`` cannot be a scheduled callback's time (None: it can): the server's
+    rejection, in the desk's language there; the desk's dialog checks the same rule."""
     if at is None:
-        return "A scheduled callback needs the date and time to call back."
+        return Phrase("A scheduled callback needs the date and time to call back.")
     if at.tzinfo is None:
-        return "The callback time needs a time zone."
+        return Phrase("The callback time needs a time zone.")
     if at <= now:
-        return "The callback time is in the past."
+        return Phrase("The callback time is in the past.")
     if at - now > MAX_CALLBACK_AHEAD:
-        return "A callback can be scheduled at most a year ahead."
+        return Phrase("A callback can be scheduled at most a year ahead.")
     return None
 
 

@@ -21,6 +21,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
+from csdesk.domain.phrase import Phrase
+
 #: Carrier states that mean the parcel has arrived (nothing to tell the customer).
 DELIVERED_STATES: Final = frozenset({"delivered"})
 #: Carrier states that report a problem (customs, address, damaged, returned to sender).
@@ -137,40 +139,43 @@ class FirstContact(StrEnum):
 
 def first_contact(
     channel: str, last_inbound_at: datetime | None, now: datetime, *, has_address: bool
-) -> tuple[FirstContact, str]:
-    """May the shop write first on ``channel``? With the reason the agent is told when not.
+) -> tuple[FirstContact, Phrase | None]:
+    """May the shop write first on ``channel``? With the reason the agent is told when not
+    (in the desk's language: a ``Phrase``).
 
     ``last_inbound_at`` is the customer's latest message on that channel (any conversation);
     ``has_address`` whether they have an identity there (for Telegram: a chat id)."""
     within = last_inbound_at is not None and now - last_inbound_at <= WINDOW
     if not has_address:
         if channel == "telegram":
-            return FirstContact.REFUSED, (
+            return FirstContact.REFUSED, Phrase(
                 "Telegram lets a bot write only to people who started it; this customer "
                 "has no Telegram chat with the shop's bot."
             )
-        return FirstContact.REFUSED, f"The customer has no {channel} address."
+        return FirstContact.REFUSED, Phrase(
+            "The customer has no {channel} address.", channel=channel
+        )
     if channel in ("chat", "phone"):
-        return FirstContact.REFUSED, (
+        return FirstContact.REFUSED, Phrase(
             "A live chat or a phone call cannot be started as a written conversation; "
             "choose email, SMS, WhatsApp, Messenger or Telegram."
         )
     if channel == "instagram":
-        return FirstContact.REFUSED, (
+        return FirstContact.REFUSED, Phrase(
             "Instagram does not let a business write first; wait for the customer or use "
             "another channel."
         )
     if channel == "whatsapp" and not within:
-        return FirstContact.TEMPLATE, (
+        return FirstContact.TEMPLATE, Phrase(
             "WhatsApp allows free text only within 24 hours of the customer's last message; "
             "send an approved template."
         )
     if channel == "messenger" and not within:
-        return FirstContact.REFUSED, (
+        return FirstContact.REFUSED, Phrase(
             "Messenger lets a page write first only within 24 hours of the customer's last "
             "message (a message tag is for answers, not news); use another channel."
         )
-    return FirstContact.FREE, ""
+    return FirstContact.FREE, None
 
 
 #: The order channels are preferred in when the customer's last contact says nothing.

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
 
+from csdesk.domain.phrase import Phrase, PhraseError
+
 MAX_CRITERIA: Final = 30
 MAX_WEIGHT: Final = 100
 MAX_POINTS: Final = 10
@@ -37,8 +39,8 @@ class Scale(StrEnum):
     PASS_FAIL = "pass_fail"
 
 
-class RubricError(ValueError):
-    """A rubric or a review that cannot be saved; the message says why, for people."""
+class RubricError(PhraseError):
+    """A rubric or a review that cannot be saved; ``phrase`` says why, for people."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,46 +75,59 @@ def is_lead(role: str) -> bool:
 def clean_text(value: Any, limit: int, what: str, *, required: bool = False) -> str:
     """A person's text: no control characters but newlines and tabs, stripped, bounded."""
     if not isinstance(value, str):
-        raise RubricError(f"{what} must be text.")
+        raise RubricError(Phrase("{what} must be text.", what=what))
     if len(value) > limit:
-        raise RubricError(f"{what} is longer than {limit} characters.")
+        raise RubricError(
+            Phrase("{what} is longer than {limit} characters.", what=what, limit=limit)
+        )
     for ch in value:
         if ch in "\n\t":
             continue
         cat = unicodedata.category(ch)
         if cat == "Cs" or (cat == "Cc"):
-            raise RubricError(f"{what} contains a character that cannot be stored.")
+            raise RubricError(
+                Phrase("{what} contains a character that cannot be stored.", what=what)
+            )
     text = value.strip()
     if required and not text:
-        raise RubricError(f"{what} cannot be empty.")
+        raise RubricError(Phrase("{what} cannot be empty.", what=what))
     return text
 
 
 def _int(value: Any, low: int, high: int, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise RubricError(f"{what} must be a whole number from {low} to {high}.")
+        raise RubricError(
+            Phrase(
+                "{what} must be a whole number from {low} to {high}.",
+                what=what,
+                low=low,
+                high=high,
+            )
+        )
     return value
 
 
 def criteria_from(data: Any) -> list[Criterion]:
     """Criteria from their wire form, checked (bounded; unique keys; at least one)."""
     if not isinstance(data, list) or not data:
-        raise RubricError("A rubric needs at least one criterion.")
+        raise RubricError(Phrase("A rubric needs at least one criterion."))
     if len(data) > MAX_CRITERIA:
-        raise RubricError(f"A rubric has at most {MAX_CRITERIA} criteria.")
+        raise RubricError(Phrase("A rubric has at most {n} criteria.", n=MAX_CRITERIA))
     out: list[Criterion] = []
     seen: set[str] = set()
     for n, item in enumerate(data, 1):
         if not isinstance(item, Mapping):
-            raise RubricError(f"Criterion {n} is not a criterion.")
+            raise RubricError(Phrase("Criterion {n} is not a criterion.", n=n))
         key = clean_text(item.get("key", ""), 40, f"Criterion {n}'s key", required=True)
         if key in seen:
-            raise RubricError(f"Two criteria share the key {key!r}.")
+            raise RubricError(Phrase("Two criteria share the key {key}.", key=repr(key)))
         seen.add(key)
         try:
             scale = Scale(item.get("scale", Scale.POINTS.value))
         except ValueError:
-            raise RubricError(f"Criterion {n}'s scale must be points or pass_fail.") from None
+            raise RubricError(
+                Phrase("Criterion {n}'s scale must be points or pass_fail.", n=n)
+            ) from None
         top = (
             1
             if scale == Scale.PASS_FAIL
@@ -138,11 +153,11 @@ def criteria_from(data: Any) -> list[Criterion]:
 def scores_from(criteria: Sequence[Criterion], data: Any) -> dict[str, int | None]:
     """A review's scores, checked against its rubric; a criterion left out is N/A (None)."""
     if not isinstance(data, Mapping):
-        raise RubricError("Scores must be given per criterion.")
+        raise RubricError(Phrase("Scores must be given per criterion."))
     known = {c.key: c for c in criteria}
     for key in data:
         if key not in known:
-            raise RubricError("A score names a criterion this rubric does not have.")
+            raise RubricError(Phrase("A score names a criterion this rubric does not have."))
     out: dict[str, int | None] = {}
     for c in criteria:
         value = data.get(c.key)

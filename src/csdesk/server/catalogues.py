@@ -12,7 +12,7 @@ import gettext
 import re
 from functools import lru_cache
 
-from csdesk.i18n import DOMAIN, RIGHT_TO_LEFT, default_localedir
+from csdesk.i18n import DOMAIN, RIGHT_TO_LEFT, InContext, default_localedir
 
 #: A language tag ("en", "pt-BR", "de_CH"): anything else (the conversation's language is
 #: free text an agent can set, a widget's language comes from a visitor's browser) is never
@@ -36,6 +36,9 @@ def translator(language: str) -> gettext.NullTranslations:
 
 
 def tr(language: str, message: str) -> str:
+    """``message`` in ``language``; one marked with ``NP_`` under its context (msgctxt)."""
+    if isinstance(message, InContext):
+        return translator(language).pgettext(message.context, message)
     return translator(language).gettext(message)
 
 

@@ -62,12 +62,10 @@ async def current_user(state: State, token: Token) -> m.User:
     """The token's user, from memory when it was checked lately (``auth.cache``)."""
     user, why = await state.auth.check(auth.token_hash(token))
     if user is None:
-        message = (
-            "your session has expired; sign in again"
-            if why == "token_expired"
-            else "invalid or revoked token; sign in again"
-        )
-        raise ApiError(401, why, message, headers={"WWW-Authenticate": "Bearer"})
+        challenge = {"WWW-Authenticate": "Bearer"}
+        if why == "token_expired":
+            raise ApiError(401, why, "your session has expired; sign in again", headers=challenge)
+        raise ApiError(401, why, "invalid or revoked token; sign in again", headers=challenge)
     return user
 
 
@@ -79,7 +77,7 @@ def require(*roles: Role) -> Callable[[m.User], Awaitable[m.User]]:
 
     async def check(user: CurrentUser) -> m.User:
         if user.role not in allowed:
-            raise ApiError(403, "forbidden", f"a {user.role} may not do this")
+            raise ApiError(403, "forbidden", "a {role} may not do this", role=user.role)
         return user
 
     return check

@@ -1,6 +1,10 @@
 """One JSON error shape for every failure: ``{"error": {"code", "message", "details"?}}``.
 
-Bad input is always a 4xx that says what is wrong; a 500 means a bug of ours.
+Bad input is always a 4xx that says what is wrong; a 500 means a bug of ours. An ``ApiError``
+also sends its message's brace ``template`` and JSON-primitive ``params`` (issue 13, as a
+refused mutation does, docs/refusals.md), so the desk shows it in the agent's language: its
+message is a plain string literal (``pybabel extract -k ApiError:3``), the values keyword
+params, ``ApiError(404, "not_found", "No message with id {id}.", id=message_id)``.
 """
 
 from __future__ import annotations
@@ -13,6 +17,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from csdesk.domain.phrase import Param, Phrase, fill
+from csdesk.server.refusals import Refusal
+
 log = logging.getLogger(__name__)
 
 
@@ -24,19 +31,50 @@ class ApiError(Exception):
         message: str,
         details: Any = None,
         headers: dict[str, str] | None = None,
+        **params: Param,
     ) -> None:
-        super().__init__(message)
+        text = fill(message, params)
+        super().__init__(text)
         self.status = status
         self.code = code
-        self.message = message
+        self.message = text
+        self.template = message
+        self.params: dict[str, Param] = dict(params)
         self.details = details
         self.headers = headers
 
+    @classmethod
+    def saying(
+        cls,
+        status: int,
+        code: str,
+        phrase: Phrase,
+        details: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> ApiError:
+        """The error whose text is ``phrase`` (a helper's reason; its literal template was
+        checked where the ``Phrase`` was made)."""
+        return cls(status, code, phrase.template, details, headers, **phrase.params)
 
-def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    @classmethod
+    def of(cls, status: int, refusal: Refusal) -> ApiError:
+        """A refused mutation answered over the HTTP API (template and params kept)."""
+        return cls(status, refusal.code.value, refusal.template, None, None, **refusal.params)
+
+
+def error_body(
+    code: str,
+    message: str,
+    details: Any = None,
+    template: str | None = None,
+    params: dict[str, Param] | None = None,
+) -> dict[str, Any]:
     err: dict[str, Any] = {"code": code, "message": message}
     if details is not None:
         err["details"] = details
+    if template is not None:
+        err["template"] = template
+        err["params"] = dict(params or {})
     return {"error": err}
 
 
@@ -52,7 +90,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def _api_error(_req: Request, exc: ApiError) -> JSONResponse:
         return JSONResponse(
-            error_body(exc.code, exc.message, exc.details), exc.status, headers=exc.headers
+            error_body(exc.code, exc.message, exc.details, exc.template, exc.params),
+            exc.status,
+            headers=exc.headers,
         )
 
     @app.exception_handler(RequestValidationError)

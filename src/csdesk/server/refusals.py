@@ -10,16 +10,12 @@ literal at the raise site is what lets ``pybabel extract -k Reject:2 …`` find 
 
 from __future__ import annotations
 
+from typing import Self
+
+from csdesk.domain.phrase import Param, Phrase, fill
 from csdesk.protocol import RejectCode
 
-#: A refusal's parameter: a JSON primitive.
-Param = str | int | float | bool
-
-
-def fill(template: str, params: dict[str, Param]) -> str:
-    """``template`` with ``params`` put in (a template without params is returned as is, so a
-    literal brace in a param-less message stays)."""
-    return template.format(**params) if params else template
+__all__ = ["Param", "Phrase", "Refusal", "fill"]
 
 
 class Refusal(Exception):
@@ -32,3 +28,9 @@ class Refusal(Exception):
         self.template = message
         self.params: dict[str, Param] = dict(params)
         self.message = text
+
+    @classmethod
+    def saying(cls, code: RejectCode, phrase: Phrase) -> Self:
+        """The refusal whose text is ``phrase`` (a helper's reason, e.g. the WhatsApp window):
+        its literal template was checked where the ``Phrase`` was made."""
+        return cls(code, phrase.template, **phrase.params)

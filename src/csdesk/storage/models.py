@@ -236,6 +236,11 @@ class Message(Synced, Base):
     # Merging conversations (issue 14, docs/merge-split.md): the conversation a merged-in
     # message came from (the thread's "from Email conversation of 3 Dec"); None: its own.
     merged_from_id: Mapped[str | None] = mapped_column(ID)
+    # --- server notes in the agent's language (issue 13) ---
+    #: A note the server wrote (an SLA warning, a split), as [{"template", "params"}], one
+    #: line each: the desk shows it in its own language (docs/server-notes.md). None: only
+    #: ``body_text``, which keeps the English text for older desks and search.
+    body_phrases: Mapped[list[Any] | None] = mapped_column(JSON(none_as_null=True))
 
 
 # --- commerce -------------------------------------------------------------------------------
@@ -1018,6 +1023,13 @@ class FloorMessage(Synced, Base):
     from_user_id: Mapped[str] = mapped_column(String(36))
     from_name: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
+    # --- server notes in the agent's language (issue 13) ---
+    #: A notice the server wrote (an SLA warning, a review, a training comment) as
+    #: [{"template", "params"}]: the recipient's desk shows it in its language. Never in the
+    #: feed (one user's words, as ``body``): ``GET /api/v1/floor/messages`` answers it.
+    body_phrases: Mapped[list[Any] | None] = mapped_column(
+        JSON(none_as_null=True), info=SERVER_ONLY
+    )
 
 
 # --- routing rules and agent skills (issue 14, docs/routing.md) ----------------------------

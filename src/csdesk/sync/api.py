@@ -83,12 +83,15 @@ class CursorAhead(SyncError):
 
 
 class ServerError(SyncError):
-    """Any other error answer (or an answer that is not the API's JSON)."""
+    """Any other error answer (or an answer that is not the API's JSON). ``message`` is for
+    the agent (in the desk's language when the server sent its template); ``english`` is the
+    server's own text, for code that must recognise it."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, english: str | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
+        self.english = message if english is None else english
 
 
 @dataclass(frozen=True, slots=True)
@@ -526,10 +529,10 @@ def _error(response: Response, body: Any) -> SyncError:
             ),
         )
     code = str(err.get("code", ""))
-    message = str(err.get("message", "")) or f"HTTP {status}"
+    english = str(err.get("message", "")) or f"HTTP {status}"
     # A server that sends the message's template and params gets it in the desk's language.
     message = localized(
-        {"message": message, "template": err.get("template"), "params": err.get("params", {})}
+        {"message": english, "template": err.get("template"), "params": err.get("params", {})}
     )
     details = err.get("details")
     if code == "wrong_credentials":
@@ -569,7 +572,7 @@ def _error(response: Response, body: Any) -> SyncError:
             _("The server's data was replaced; csdesk is downloading it again."),
             int(head) if isinstance(head, int) else None,
         )
-    return ServerError(status, code, message)
+    return ServerError(status, code, message, english)
 
 
 def load_transport() -> None:

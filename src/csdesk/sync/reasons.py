@@ -12,10 +12,13 @@ import string
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from csdesk.domain.phrase import Phrase
 from csdesk.i18n import _
 
 #: Longest template or formatted text the desk will format (the rest falls back).
 MAX_TEXT = 4000
+#: Most lines a server note's phrases may have (more: its English text is shown).
+MAX_PHRASES = 50
 
 
 class _SafeFormatter(string.Formatter):
@@ -68,3 +71,44 @@ def localized(reason: Mapping[str, Any]) -> str:
     except (ValueError, KeyError, IndexError, TypeError):
         return english
     return text if len(text) <= MAX_TEXT else english
+
+
+def phrases_text(phrases: object, english: str) -> str:
+    """A server note's lines (``Message.body_phrases``: ``[{"template", "params"}]``) in the
+    desk's language, one a line; its English ``body_text`` when there are none or they are not
+    what the server writes. A line whose translation does not fit its params is that line in
+    English (a catalogue's slip costs one line, not the note)."""
+    if not isinstance(phrases, list) or not phrases or len(phrases) > MAX_PHRASES:
+        return english
+    lines: list[str] = []
+    for item in phrases:
+        template = item.get("template") if isinstance(item, dict) else None
+        params = item.get("params", {}) if isinstance(item, dict) else None
+        if not isinstance(template, str) or not template or len(template) > MAX_TEXT:
+            return english
+        if not isinstance(params, dict):
+            return english
+        line = _line(template, params)
+        if line is None:
+            return english
+        lines.append(line)
+    text = "\n".join(lines)
+    return text if len(text) <= MAX_TEXT else english
+
+
+def _line(template: str, params: dict[str, Any]) -> str | None:
+    """One phrase in the desk's language, else in English, else None (it does not fit)."""
+    for candidate in (_(template), template):
+        try:
+            text = safe_format(candidate, params) if params else candidate
+        except (ValueError, KeyError, IndexError, TypeError):
+            continue
+        if len(text) <= MAX_TEXT:
+            return text
+    return None
+
+
+def phrase_text(phrase: Phrase) -> str:
+    """A ``Phrase`` (a rule's reason shared by the server and the desk) in the desk's
+    language, with the same fallbacks as a server's reason."""
+    return localized({"message": phrase.text, **phrase.as_json()})

@@ -79,6 +79,12 @@ def test_refresh_is_for_supervisors_and_once_a_minute(
         r = who.get(PATH, params={"refresh": "true"})
         assert r.status_code == 200, r.text
         assert "again in" in r.json()["problem"] and len(r.json()["templates"]) == 3
+        # Issue 13: its template and params, so the desk says it in the agent's language.
+        body = r.json()
+        assert body["problem_template"] == (
+            "The list was fetched from Meta moments ago; it can be fetched again in {seconds} s."
+        )
+        assert body["problem_template"].format(**body["problem_params"]) == body["problem"]
     assert _listings(desk) == ONE_LISTING
 
 

@@ -23,6 +23,7 @@ from csdesk.server.channels.ingest import ingest_message
 from csdesk.server.config import ServerConfig
 from csdesk.server.state import ServerState
 from csdesk.storage import models as m
+from csdesk.storage.wire import to_wire
 from tests.helpers.http import Raw
 from tests.helpers.server import ServerProcess, TestUser
 
@@ -97,6 +98,15 @@ def _customer(
         s.add_all(rows)
         s.commit()
     return cust.id, convs, msgs
+
+
+def _note_phrases(state: ServerState, cid: str) -> list[object]:
+    """The phrases of a conversation's notes, as the feed sends them."""
+    with state.reads() as s:
+        notes = s.scalars(
+            select(m.Message).where(m.Message.conversation_id == cid, m.Message.is_note)
+        )
+        return [p for note in notes for p in to_wire(note)["body_phrases"] or []]
 
 
 def _thread(state: ServerState, cid: str) -> list[tuple[str, str | None, bool]]:
@@ -289,6 +299,19 @@ def test_split_moves_a_message_or_the_rest_into_a_new_conversation(
     ]
     assert _conv(state, conv).message_count == 4 and split_off.message_count == 2
     assert _audits(state, conv) == [SPLIT] and _audits(state, new) == [SPLIT]
+    # Issue 13: each note keeps its template and params, for the desk's language.
+    assert _note_phrases(state, new) == [
+        {
+            "template": "Split off from conversation #{token} ({n} message(s)).",
+            "params": {"n": 1, "token": conversation_token(conv)},
+        }
+    ]
+    assert _note_phrases(state, conv) == [
+        {
+            "template": "{n} message(s) split off into conversation #{token}.",
+            "params": {"n": 1, "token": conversation_token(new)},
+        }
+    ]
     # With the later messages: 20 and 30 go, 0 and the note stay.
     later = _new()
     args = {

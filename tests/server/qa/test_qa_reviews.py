@@ -280,6 +280,12 @@ def test_the_agent_hears_of_a_new_review_once(
     [told] = words
     assert told["from_user_id"] == ids["sue"]
     assert "reviewed your conversation" in told["body"] and "62.5 %" in told["body"]
+    # Issue 13: its template and params, for the desk's language; never in the feed.
+    [phrase] = told["body_phrases"]
+    assert phrase["template"].startswith("reviewed your conversation “{what}”: {score} %.")
+    assert phrase["params"]["score"] == "62.5"
+    assert phrase["template"].format(**phrase["params"]) == told["body"]
+    assert "body_phrases" not in mine[0]["data"]
     assert who["bob"].get("/api/v1/floor/messages", params={"ids": notice}).json() == {
         "messages": []
     }

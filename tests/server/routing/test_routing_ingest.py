@@ -147,6 +147,17 @@ def test_round_robin_takes_turns_and_skips_agents_who_are_not_available(
     assert audit_actions(state, cid) == ["routing.team", "routing.assign"]
     (note,) = notes(state, cid)
     assert "Sales by turns" in note and "round robin" in note
+    # Issue 13: a line per step as template and params, for the agent's language.
+    with state.reads() as s:
+        M = m.Message
+        (phrases,) = s.scalars(
+            select(M.body_phrases).where(M.conversation_id == cid, M.is_note.is_(True))
+        )
+    assert [p["template"] for p in phrases] == [
+        "Rule “{rule}” put it in the team {team}.",
+        "Rule “{rule}” assigned it to {name} (round robin).",
+    ]
+    assert phrases[0]["params"]["rule"] == "Sales by turns" and phrases[1]["params"]["name"]
 
 
 def test_least_load_picks_the_agent_with_fewest_open_conversations(state: ServerState) -> None:

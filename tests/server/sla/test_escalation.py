@@ -169,3 +169,62 @@ def test_two_scanners_at_once_escalate_once(
     with state.reads() as s:
         rows = s.scalars(select(m.SlaEscalation).where(m.SlaEscalation.conversation_id == conv_id))
         assert [(r.clock, r.level) for r in rows] == [("first_response", "breach")]
+
+
+def test_the_note_carries_its_phrases_for_the_desk(
+    state: ServerState, db_url: str, users: dict[str, TestUser]
+) -> None:
+    """Issue 13: the note's sentences as templates and params (the desk shows them in the
+    agent's language), the English text kept beside them for older desks."""
+    from csdesk.storage.wire import to_wire
+    from csdesk.sync.reasons import phrases_text
+
+    conv_id, _team = _setup(
+        state, db_url, users, opened=timedelta(hours=3), due=-timedelta(minutes=5)
+    )
+    with state.writes() as s:
+        s.add(m.Team(id=new_id(), name="Escalations"))
+        data = default_policy().to_json()
+        data["escalation"] = {"raise_priority": True, "move_to_queue": True}
+        store.save_policy(s, SlaPolicy.from_json(data), None)
+        s.commit()
+    EscalationScanner(state, interval=0).run_once(NOW)
+    with state.reads() as s:
+        note = s.scalars(
+            select(m.Message).where(m.Message.conversation_id == conv_id, m.Message.is_note)
+        ).one()
+        wire = to_wire(note)
+    phrases = wire["body_phrases"]
+    assert [p["template"] for p in phrases] == [
+        "SLA breached: the first response of “{what}” was due {at}.",
+        "Priority raised to high.",
+        "Moved to the escalation queue.",
+        "Notified: {names}.",
+    ]
+    assert set(phrases[0]["params"]) == {"what", "at"} and phrases[1]["params"] == {}
+    names = phrases[3]["params"]["names"]
+    with state.reads() as s:
+        ann = s.get_one(m.User, users["ann"].id).display_name
+    assert names == ann  # the assignee (Billing's supervisor no longer: it left Billing)
+    # The English note is what it always was; the phrases say the same, a line each.
+    sentence = phrases[0]["template"].format(**phrases[0]["params"])
+    assert wire["body_text"] == (
+        f"{sentence} Priority raised to high; moved to the escalation queue. Notified: {names}."
+    )
+    # The notice to each desk: the first sentence, as a phrase (server-only: not in the feed).
+    with state.reads() as s:
+        told = s.scalars(
+            select(m.FloorMessage).where(
+                m.FloorMessage.to_user_id == users["ann"].id, m.FloorMessage.body == sentence
+            )
+        ).all()
+    assert [t.body_phrases for t in told] == [[phrases[0]]]
+    assert "body_phrases" not in to_wire(told[0])
+    assert phrases_text(phrases, wire["body_text"]) == "\n".join(
+        [
+            sentence,
+            "Priority raised to high.",
+            "Moved to the escalation queue.",
+            f"Notified: {names}.",
+        ]
+    )

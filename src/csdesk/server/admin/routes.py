@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from csdesk.domain.enums import Role
+from csdesk.domain.phrase import PhraseError
 from csdesk.protocol import API_PREFIX
 from csdesk.server.auth import service as auth
 from csdesk.server.deps import State, require
@@ -48,8 +49,8 @@ def create_user(body: UserIn, state: State, admin: Admin) -> UserOut:
             user = auth.create_user(
                 s, body.username, body.password, body.role, display_name=body.display_name
             )
-        except ValueError as exc:
-            raise ApiError(409, "conflict", str(exc)) from None
+        except PhraseError as exc:
+            raise ApiError.saying(409, "conflict", exc.phrase) from None
         audit.record(s, admin.id, "user.create", "user", user.id, after={"role": user.role})
         s.commit()
         return user_out(user)
@@ -63,6 +64,6 @@ def create_user(body: UserIn, state: State, admin: Admin) -> UserOut:
 def revoke_tokens(user_id: str, state: State, admin: Admin) -> RevokedOut:
     with state.writes() as s:
         if s.get(m.User, user_id) is None:
-            raise ApiError(404, "not_found", f"no user with id {user_id!r}")
+            raise ApiError(404, "not_found", "no user with id {id}", id=repr(user_id))
         audit.record(s, admin.id, "user.revoke_tokens", "user", user_id)
         return RevokedOut(revoked=auth.revoke_all(s, user_id))

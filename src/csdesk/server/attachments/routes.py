@@ -32,10 +32,12 @@ def download(
     with state.reads() as s:
         msg = s.get(m.Message, message_id)
         if msg is None or msg.realm != realm_of(user):
-            raise ApiError(404, "not_found", f"no message with id {message_id!r}")
+            raise ApiError(404, "not_found", "no message with id {id}", id=repr(message_id))
         attachments = list(msg.attachments or [])
     if index >= len(attachments):
-        raise ApiError(404, "not_found", f"the message has no attachment number {index}")
+        raise ApiError(
+            404, "not_found", "the message has no attachment number {index}", index=index
+        )
     meta = attachments[index]
     sha = meta.get("sha256")
     path = state.attachments.path(sha) if isinstance(sha, str) else None

@@ -97,12 +97,13 @@ async def upload(
                 await run_in_threadpool(incoming.write, chunk)
         size, digest = incoming.size, incoming.sha256
         if size == 0:
-            raise ApiError(400, "invalid_request", f"the file {name!r} is empty")
+            raise ApiError(400, "invalid_request", "the file {name} is empty", name=repr(name))
         if sha256 is not None and sha256 != digest:
             raise ApiError(
                 400,
                 "checksum_mismatch",
-                f"the file {name!r} arrived damaged (its SHA-256 does not match); send it again",
+                "the file {name} arrived damaged (its SHA-256 does not match); send it again",
+                name=repr(name),
             )
         # The record first, then the file: a sweep never sees the file without its record.
         await run_in_threadpool(_record, state, user.id, realm_of(user), digest, size)
@@ -126,20 +127,28 @@ def _record(state: ServerState, user_id: str, realm: str, sha256: str, size: int
             s.commit()
     except records.QuotaExceeded as exc:
         hours = max(1, round(state.config.upload_grace_seconds / 3600))
-        message = (
-            f"this file ({human_size(exc.size)}) is larger than your whole upload allowance "
-            f"({human_size(exc.quota)})"
-            if exc.size > exc.quota
-            else f"files you uploaded but have not sent yet take {human_size(exc.used)} of "
-            f"your {human_size(exc.quota)} upload allowance, so this file "
-            f"({human_size(exc.size)}) does not fit; send the replies that carry them, or "
-            f"wait: unsent files are cleared after {hours} hours"
-        )
+        details = {"quota_bytes": exc.quota, "used_bytes": exc.used, "size": exc.size}
+        shown, allowance = human_size(exc.size), human_size(exc.quota)
+        if exc.size > exc.quota:
+            raise ApiError(
+                413,
+                "quota_exceeded",
+                "this file ({size}) is larger than your whole upload allowance ({quota})",
+                details,
+                size=shown,
+                quota=allowance,
+            ) from None
         raise ApiError(
             413,
             "quota_exceeded",
-            message,
-            {"quota_bytes": exc.quota, "used_bytes": exc.used, "size": exc.size},
+            "files you uploaded but have not sent yet take {used} of your {quota} upload "
+            "allowance, so this file ({size}) does not fit; send the replies that carry them, "
+            "or wait: unsent files are cleared after {hours} hours",
+            details,
+            used=human_size(exc.used),
+            quota=allowance,
+            size=shown,
+            hours=hours,
         ) from None
 
 
@@ -147,8 +156,9 @@ def _too_large() -> ApiError:
     return ApiError(
         413,
         "too_large",
-        f"the file is larger than this server accepts ({human_size(MAX_UPLOAD_BYTES)})",
+        "the file is larger than this server accepts ({limit})",
         {"max_bytes": MAX_UPLOAD_BYTES},
+        limit=human_size(MAX_UPLOAD_BYTES),
     )
 
 

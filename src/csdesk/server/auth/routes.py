@@ -87,17 +87,22 @@ async def login(body: LoginIn, request: Request, state: State) -> LoginOut:
             )
             issued = await run_in_threadpool(finish, ok)
     except Throttled as exc:
-        raise ApiError(
+        raise ApiError.saying(
             429,
             "throttled",
-            str(exc),
+            exc.phrase,
             {"retry_after": exc.retry_after},
             headers={"Retry-After": str(exc.retry_after)},
         ) from None
-    except Busy as exc:
-        raise ApiError(503, "busy", str(exc), headers={"Retry-After": "1"}) from None
-    except auth.LoginError as exc:
-        raise ApiError(401, "wrong_credentials", str(exc)) from None
+    except Busy:
+        raise ApiError(
+            503,
+            "busy",
+            "too many sign-ins at once; retry in a moment",
+            headers={"Retry-After": "1"},
+        ) from None
+    except auth.LoginError:
+        raise ApiError(401, "wrong_credentials", "wrong user name or password") from None
     return LoginOut(
         token=issued.token,
         expires_at=issued.expires_at,

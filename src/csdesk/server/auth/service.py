@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from csdesk.domain.enums import Role
+from csdesk.domain.phrase import Phrase, PhraseError
 from csdesk.server.auth import throttle
 from csdesk.server.auth.cache import INVALID, judge, note_change, read_verdicts
 from csdesk.server.auth.passwords import hash_password
@@ -50,13 +51,13 @@ def create_user(
     team_id: str | None = None,
 ) -> m.User:
     if not username.strip():
-        raise ValueError("the user name is empty")
+        raise PhraseError(Phrase("the user name is empty"))
     if len(password) < 8:
-        raise ValueError("the password must have at least 8 characters")
+        raise PhraseError(Phrase("the password must have at least 8 characters"))
     # Hashed before the first query: no transaction (on SQLite: no writer lock) spans argon2.
     hashed = hash_password(password)
     if session.scalar(select(m.User).where(m.User.username == username)) is not None:
-        raise ValueError(f"user {username!r} already exists")
+        raise PhraseError(Phrase("user {name} already exists", name=repr(username)))
     user = m.User(
         id=str(uuid.uuid4()),
         username=username,

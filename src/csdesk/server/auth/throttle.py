@@ -34,6 +34,7 @@ from sqlalchemy import delete, or_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from csdesk.domain.phrase import Phrase
 from csdesk.server.config import ServerConfig
 from csdesk.storage import models as m
 
@@ -44,9 +45,10 @@ _ADDRESS_MAX = 64
 
 
 class Throttled(Exception):
-    def __init__(self, retry_after: int, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, retry_after: int, phrase: Phrase) -> None:
+        super().__init__(phrase.text)
         self.retry_after = retry_after
+        self.phrase = phrase
 
 
 class Turns:
@@ -77,7 +79,9 @@ class Turns:
         lock, waiting = self._pairs.setdefault(pair, (anyio.Lock(), [0]))
         slots, queued = self._addresses.setdefault(where, (anyio.Semaphore(self.per_address), [0]))
         if waiting[0] > self.waiting or queued[0] >= self.per_address + self.address_waiting:
-            raise Throttled(1, "a sign-in from this address is already being checked; try again")
+            raise Throttled(
+                1, Phrase("a sign-in from this address is already being checked; try again")
+            )
         waiting[0] += 1
         queued[0] += 1
         try:
@@ -129,10 +133,18 @@ def check(session: Session, username: str, address: str, now: datetime) -> None:
     """Raise :class:`Throttled` while the pair or the address is locked (reads only)."""
     pair = _wait(session.get(m.LoginThrottle, user_key(username, address)), now)
     if pair:
-        raise Throttled(pair, f"too many failed logins; try again in {pair} s")
+        raise Throttled(
+            pair, Phrase("too many failed logins; try again in {seconds} s", seconds=pair)
+        )
     addr = _wait(session.get(m.LoginThrottle, address_key(address)), now)
     if addr:
-        raise Throttled(addr, f"too many failed logins from this address; try again in {addr} s")
+        raise Throttled(
+            addr,
+            Phrase(
+                "too many failed logins from this address; try again in {seconds} s",
+                seconds=addr,
+            ),
+        )
 
 
 def _forget_before(now: datetime, cfg: ServerConfig) -> datetime:

@@ -15,7 +15,7 @@ from csdesk.storage import models as m
 def set_call_phone(state: ServerState, username: str, phone: str) -> int:
     value = phone.strip()
     if value and (problem := call_phone_problem(value)) is not None:
-        print(f"csdesk-server: {problem}", file=sys.stderr)
+        print(f"csdesk-server: {problem.text}", file=sys.stderr)
         return 2
     with state.writes() as s:
         user = s.scalars(select(m.User).where(m.User.username == username)).first()

@@ -108,11 +108,11 @@ def _due_problem(at: datetime, now: datetime) -> Reject | None:
     if problem is None:
         return None
     bad = RejectCode.INVALID
-    if "time zone" in problem:
+    if "time zone" in problem.text:
         return _reject(bad, "The callback's time needs a time zone.")
-    if "past" in problem:
+    if "past" in problem.text:
         return _reject(bad, "The callback's time is in the past.")
-    if "year" in problem:
+    if "year" in problem.text:
         return _reject(bad, "A callback can be scheduled at most a year ahead.")
     return _reject(bad, "A scheduled callback needs the date and time to call back.")
 

@@ -24,7 +24,7 @@ from csdesk.server.channels.merge import (
 )
 from csdesk.server.channels.wa_window import free_text_refusal
 from csdesk.server.deps import realm_of
-from csdesk.server.refusals import Param
+from csdesk.server.refusals import Param, Phrase
 from csdesk.storage import audit
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
@@ -37,6 +37,12 @@ def _reject(code: RejectCode, message: str, **params: Param) -> Reject:
     from csdesk.server.sync.mutations import Reject
 
     return Reject(code, message, **params)
+
+
+def _saying(code: RejectCode, phrase: Phrase) -> Reject:
+    from csdesk.server.sync.mutations import Reject
+
+    return Reject.saying(code, phrase)
 
 
 def _refused(exc: MergeRefused) -> Reject:
@@ -164,7 +170,7 @@ def retry(session: Session, user: m.User, a: RetryArgs) -> None:
     if conv is None or conv.deleted_at is not None:
         raise _reject(RejectCode.DELETED, "This conversation was deleted by an administrator.")
     if msg.template is None and (why := free_text_refusal(conv, utcnow())) is not None:
-        raise _reject(RejectCode.WINDOW_CLOSED, why)
+        raise _saying(RejectCode.WINDOW_CLOSED, why)
     before = {"delivery_status": current.value, "failure_reason": msg.failure_reason}
     msg.delivery_status = advance(current, DeliveryStatus.QUEUED).value
     msg.failure_reason = None

@@ -28,7 +28,7 @@ from csdesk.server.channels import calls
 from csdesk.server.channels import conversations as threads
 from csdesk.server.deps import realm_of
 from csdesk.server.kpis import reopens
-from csdesk.server.refusals import Param
+from csdesk.server.refusals import Param, Phrase
 from csdesk.storage import audit
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
@@ -44,6 +44,12 @@ def _reject(code: RejectCode, message: str, **params: Param) -> Reject:
     from csdesk.server.sync.mutations import Reject
 
     return Reject(code, message, **params)
+
+
+def _saying(code: RejectCode, phrase: Phrase) -> Reject:
+    from csdesk.server.sync.mutations import Reject
+
+    return Reject.saying(code, phrase)
 
 
 class _Args(BaseModel):
@@ -171,7 +177,7 @@ def wrap_up(session: Session, user: m.User, a: WrapUpArgs) -> None:
     now = utcnow()
     callback = a.disposition == Disposition.CALLBACK_SCHEDULED
     if callback and (problem := callback_problem(a.callback_at, now)) is not None:
-        raise _reject(RejectCode.INVALID, problem)
+        raise _saying(RejectCode.INVALID, problem)
     before = {
         "disposition": call.disposition,
         "notes": call.wrapup_notes,

@@ -39,7 +39,7 @@ from csdesk.server.channels import conversations as threads
 from csdesk.server.channels.config_store import ChannelSettings, Provider
 from csdesk.server.channels.worker import LoopWorker
 from csdesk.server.deps import realm_of
-from csdesk.server.refusals import Param
+from csdesk.server.refusals import Param, Phrase
 from csdesk.storage import audit
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
@@ -65,6 +65,12 @@ def _reject(code: RejectCode, message: str, **params: Param) -> Reject:
     return Reject(code, message, **params)
 
 
+def _saying(code: RejectCode, phrase: Phrase) -> Reject:
+    from csdesk.server.sync.mutations import Reject
+
+    return Reject.saying(code, phrase)
+
+
 class PlaceArgs(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=False)
 
@@ -83,13 +89,13 @@ class CallPhoneArgs(BaseModel):
     call_phone: str = Field(max_length=64)
 
 
-def voice_ready(session: Session) -> str | None:
+def voice_ready(session: Session) -> Phrase | None:
     """Why no call can be placed now (None: Twilio voice is connected with a number)."""
     row = session.get(m.ChannelConfig, Provider.TWILIO.value)
     if row is None or not row.enabled:
-        return "Calls cannot be placed: Twilio is not connected on the server."
+        return Phrase("Calls cannot be placed: Twilio is not connected on the server.")
     if not str((row.settings or {}).get("from_number") or "").startswith("+"):
-        return "Calls cannot be placed: the Twilio connection has no from_number."
+        return Phrase("Calls cannot be placed: the Twilio connection has no from_number.")
     return None
 
 
@@ -135,7 +141,7 @@ def place(session: Session, user: m.User, a: PlaceArgs) -> None:
             "your phone, then the customer.",
         )
     if (why := voice_ready(session)) is not None:
-        raise _reject(RejectCode.INVALID, why)
+        raise _saying(RejectCode.INVALID, why)
     if session.get(m.Call, a.call_id) is not None:
         raise _reject(RejectCode.CONFLICT, "A call with this id already exists.")
     cust = session.get(m.Customer, a.customer_id)
@@ -210,7 +216,7 @@ def set_call_phone(session: Session, user: m.User, a: CallPhoneArgs) -> None:
 
     value = a.call_phone.strip()
     if value and (problem := call_phone_problem(value)) is not None:
-        raise _reject(RejectCode.INVALID, problem)
+        raise _saying(RejectCode.INVALID, problem)
     me = session.get(m.User, user.id, with_for_update=True)
     assert me is not None
     before = {"call_phone": me.call_phone}

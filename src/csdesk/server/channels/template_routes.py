@@ -18,7 +18,7 @@ from typing import Annotated
 import requests
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from csdesk.domain.access import can_refresh_templates
 from csdesk.protocol import API_PREFIX
@@ -28,6 +28,7 @@ from csdesk.server.channels.runtime import runtime_of
 from csdesk.server.channels.vault import VaultError
 from csdesk.server.deps import CurrentUser, State
 from csdesk.server.errors import ApiError
+from csdesk.server.refusals import Phrase
 from csdesk.server.state import ServerState
 from csdesk.storage.types import utcnow
 
@@ -58,6 +59,9 @@ class TemplatesOut(BaseModel):
     fetched_at: datetime
     #: Set when the list could not be refreshed and an older copy is shown.
     problem: str | None = None
+    #: ``problem``'s brace template and params: the desk shows it in its language (issue 13).
+    problem_template: str | None = None
+    problem_params: dict[str, str | int | float | bool] = Field(default_factory=dict)
 
 
 def _refresh(state: ServerState, request: Request) -> wa_templates.Cached:
@@ -65,7 +69,7 @@ def _refresh(state: ServerState, request: Request) -> wa_templates.Cached:
         cfg = runtime_of(request).settings(Provider.META)
     except VaultError as exc:
         raise wa_templates.TemplateFetchError(
-            f"the Meta connection cannot be read: {exc}"
+            Phrase("the Meta connection cannot be read: {problem}", problem=str(exc))
         ) from None
     if cfg is None:
         raise ApiError(
@@ -109,32 +113,36 @@ async def whatsapp_templates(
             return wa_templates.load_cache(s)
 
     copy = await run_in_threadpool(cached)
-    problem: str | None = None
+    problem: Phrase | None = None
     asked = refresh and can_refresh_templates(user.role)
     if asked or not wa_templates.fresh_enough(copy):
         try:
             copy = await run_in_threadpool(_refresh, state, request)
         except wa_templates.TemplateFetchError as exc:
             if copy is None:
-                raise ApiError(502, "whatsapp_templates_unavailable", str(exc)) from None
-            problem = str(exc)
+                raise ApiError.saying(502, "whatsapp_templates_unavailable", exc.phrase) from None
+            problem = exc.phrase
         except TooSoon as exc:
             seconds = max(1, math.ceil(exc.wait.total_seconds()))
             if copy is None:
                 raise ApiError(
                     429,
                     "whatsapp_templates_rate_limited",
-                    f"The template list was asked of Meta moments ago; try again in {seconds} s.",
+                    "The template list was asked of Meta moments ago; try again in {seconds} s.",
                     headers={"Retry-After": str(seconds)},
+                    seconds=seconds,
                 ) from None
             if asked:
-                problem = (
-                    f"The list was fetched from Meta moments ago; it can be fetched again in "
-                    f"{seconds} s."
+                problem = Phrase(
+                    "The list was fetched from Meta moments ago; it can be fetched again in "
+                    "{seconds} s.",
+                    seconds=seconds,
                 )
     assert copy is not None
     return TemplatesOut(
         templates=[TemplateOut(**t.to_json()) for t in copy.templates],
         fetched_at=copy.fetched_at,
-        problem=problem,
+        problem=problem.text if problem is not None else None,
+        problem_template=problem.template if problem is not None else None,
+        problem_params=dict(problem.params) if problem is not None else {},
     )

@@ -34,7 +34,7 @@ from csdesk.protocol import RejectCode
 from csdesk.server.channels import meta
 from csdesk.server.channels.config_store import ChannelSettings, Provider
 from csdesk.server.channels.outbound import OutboundRequest, decode_json_object, join_url
-from csdesk.server.refusals import Refusal
+from csdesk.server.refusals import Phrase, Refusal
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
 
@@ -56,7 +56,12 @@ TIMEOUT: Final = (5.0, 20.0)
 
 
 class TemplateFetchError(Exception):
-    """The list could not be fetched; the message is meant for the agent or administrator."""
+    """The list could not be fetched; ``phrase`` is meant for the agent or administrator
+    (in the desk's language there), ``str(exc)`` its English text."""
+
+    def __init__(self, phrase: Phrase) -> None:
+        super().__init__(phrase.text)
+        self.phrase = phrase
 
 
 class TemplateRefused(Refusal):
@@ -79,12 +84,14 @@ def list_request(cfg: ChannelSettings, url: str | None = None) -> OutboundReques
     waba = cfg.text(WABA_SETTING)
     if not waba:
         raise TemplateFetchError(
-            "The WhatsApp Business Account id is not configured; an administrator can set it "
-            "with `csdesk-server channel add meta --waba-id ...`."
+            Phrase(
+                "The WhatsApp Business Account id is not configured; an administrator can set "
+                "it with `csdesk-server channel add meta --waba-id ...`."
+            )
         )
     token = cfg.secret("access_token")
     if not token:
-        raise TemplateFetchError("The Meta access token is not configured.")
+        raise TemplateFetchError(Phrase("The Meta access token is not configured."))
     if url is None:
         base = cfg.text("api_base_url", meta.DEFAULT_GRAPH_BASE)
         version = cfg.text("graph_version", meta.DEFAULT_GRAPH_VERSION).strip("/")
@@ -154,15 +161,21 @@ def parse_page(status_code: int, body: bytes | str) -> Page:
         code = error.get("code") if isinstance(error, dict) else None
         if status_code in (401, 403) or code in (190, 200, 10):
             raise TemplateFetchError(
-                f"Meta refused the access token or permission ({detail or f'HTTP {status_code}'})"
-                "; an administrator must check the Meta connection."
+                Phrase(
+                    "Meta refused the access token or permission ({detail}); an administrator "
+                    "must check the Meta connection.",
+                    detail=detail or f"HTTP {status_code}",
+                )
             )
         raise TemplateFetchError(
-            f"Meta could not list the templates: {detail or f'HTTP {status_code}'}"
+            Phrase(
+                "Meta could not list the templates: {detail}",
+                detail=detail or f"HTTP {status_code}",
+            )
         )
     rows = data.get("data")
     if not isinstance(rows, list):
-        raise TemplateFetchError("Meta's template list has no data array")
+        raise TemplateFetchError(Phrase("Meta's template list has no data array"))
     templates: list[Template] = []
     not_approved = 0
     unsupported: list[str] = []
@@ -205,7 +218,9 @@ def fetch(http: requests.Session, cfg: ChannelSettings) -> list[Template]:
                 request.method, request.url, headers=dict(request.headers), timeout=TIMEOUT
             )
         except requests.RequestException as exc:
-            raise TemplateFetchError(f"could not reach Meta ({type(exc).__name__})") from None
+            raise TemplateFetchError(
+                Phrase("could not reach Meta ({error})", error=type(exc).__name__)
+            ) from None
         page = parse_page(resp.status_code, resp.content)
         for template in page.templates:
             found.setdefault((template.name, template.language), template)
@@ -216,12 +231,14 @@ def fetch(http: requests.Session, cfg: ChannelSettings) -> list[Template]:
             if not _same_origin(page.next_url, first.url):
                 log.warning("not following a template page on another host")
                 raise TemplateFetchError(
-                    "Meta's next page of templates is on another host; the list is incomplete"
+                    Phrase(
+                        "Meta's next page of templates is on another host; the list is incomplete"
+                    )
                 )
             request = list_request(cfg, page.next_url)
     if request is not None:
         raise TemplateFetchError(
-            f"more than {MAX_PAGES} pages of templates; the list is incomplete"
+            Phrase("more than {n} pages of templates; the list is incomplete", n=MAX_PAGES)
         )
     return sorted(found.values(), key=lambda t: (t.name, t.language))
 

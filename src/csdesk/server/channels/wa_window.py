@@ -12,13 +12,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from csdesk.domain.enums import Channel
+from csdesk.domain.phrase import Phrase
 from csdesk.domain.whatsapp import SendRefusal, send_refusal, window_state
 from csdesk.storage import models as m
 
 __all__ = ["free_text_refusal", "free_text_refusal_at"]
 
 
-def free_text_refusal(conv: m.Conversation, now: datetime) -> str | None:
+def free_text_refusal(conv: m.Conversation, now: datetime) -> Phrase | None:
     """Why a free-text reply in ``conv`` may not be sent now (None: it may, or not WhatsApp).
 
     Twilio's WhatsApp senders and Meta's Cloud API land in the same ``whatsapp`` channel,
@@ -28,7 +29,7 @@ def free_text_refusal(conv: m.Conversation, now: datetime) -> str | None:
 
 def free_text_refusal_at(
     channel: str, last_inbound_at: datetime | None, now: datetime
-) -> str | None:
+) -> Phrase | None:
     """``free_text_refusal`` from the conversation's channel and last inbound time."""
     if channel != Channel.WHATSAPP.value:
         return None
@@ -36,12 +37,12 @@ def free_text_refusal_at(
         return None
     closes_at = window_state(last_inbound_at, now).closes_at
     if closes_at is None:
-        return (
+        return Phrase(
             "This customer has never written on WhatsApp, so WhatsApp allows only an approved "
             "template to open the conversation."
         )
-    return (
+    return Phrase(
         "WhatsApp allows free text only within 24 hours of the customer's last message; "
-        f"that window closed at {closes_at:%Y-%m-%d %H:%M} UTC. Send an approved template "
-        "instead."
+        "that window closed at {closes_at} UTC. Send an approved template instead.",
+        closes_at=f"{closes_at:%Y-%m-%d %H:%M}",
     )

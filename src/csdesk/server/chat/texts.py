@@ -14,7 +14,7 @@ from functools import lru_cache
 from types import MappingProxyType
 from typing import Final
 
-from csdesk.i18n import N_
+from csdesk.i18n import N_, NP_
 from csdesk.server import catalogues
 
 WIDGET: Final = MappingProxyType(
@@ -25,8 +25,10 @@ WIDGET: Final = MappingProxyType(
         "message": N_("Your message"),
         "send": N_("Send"),
         "typing": N_("Agent is typing…"),
-        "you": N_("You"),
-        "agent": N_("Agent"),
+        # The desk says "You" and "Agent" too: a context tells the translators these are the
+        # visitor's words in the chat widget (and its transcript email).
+        "you": NP_("chat widget", "You"),
+        "agent": NP_("chat widget", "Agent"),
         "email": N_("Your email (optional, so we can follow up)"),
         "formEmail": N_("Your email"),
         "saveEmail": N_("Save email"),
@@ -101,12 +103,11 @@ def widget_language(asked: str | None) -> str:
 def widget_strings(language: str) -> tuple[str, str]:
     """The widget's words in ``language`` (from ``widget_language``) as a JSON body and its
     ETag (a hash of the body: it changes when a catalogue does, after a restart)."""
-    tr = catalogues.translator(language).gettext
     body = json.dumps(
         {
             "language": language,
             "dir": "rtl" if catalogues.is_right_to_left(language) else "ltr",
-            "strings": {key: tr(text) for key, text in WIDGET.items()},
+            "strings": {key: catalogues.tr(language, text) for key, text in WIDGET.items()},
         },
         ensure_ascii=False,
         separators=(",", ":"),

@@ -22,7 +22,7 @@ from csdesk.protocol import MutationType, RejectCode
 from csdesk.server.channels import conversations as threads
 from csdesk.server.channels.customers import new_id
 from csdesk.server.conversation_merge import counts
-from csdesk.server.refusals import Refusal
+from csdesk.server.refusals import Phrase, Refusal
 from csdesk.storage import audit
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
@@ -233,7 +233,11 @@ def unmerge(session: Session, actor: m.User, realm: str, source_id: str) -> str:
     return target.id
 
 
-def _note(session: Session, actor: m.User, conv: m.Conversation, text: str, at: Any) -> m.Message:
+def _note(
+    session: Session, actor: m.User, conv: m.Conversation, said: Phrase, at: Any
+) -> m.Message:
+    """A note in the thread, its English text and its phrase (shown in the agent's language,
+    docs/server-notes.md)."""
     note = m.Message(
         id=new_id(),
         realm=conv.realm,
@@ -243,7 +247,8 @@ def _note(session: Session, actor: m.User, conv: m.Conversation, text: str, at: 
         is_note=True,
         author_user_id=actor.id,
         author_name=actor.display_name,
-        body_text=text,
+        body_text=said.text,
+        body_phrases=[said.as_json()],
         delivery_status=DeliveryStatus.SENT.value,
         created_at=at,
     )
@@ -311,13 +316,16 @@ def split(
         msg.merged_from_id = None
     _move_mentions(session, {msg.id: new.id for msg in chosen})
     token_new, token_old = threads.conversation_token(new.id), threads.conversation_token(conv.id)
+    count = len(chosen)
     _note(
         session, actor, conv,
-        f"{len(chosen)} message(s) split off into conversation #{token_new}.", now,
+        Phrase("{n} message(s) split off into conversation #{token}.", n=count, token=token_new),
+        now,
     )  # fmt: skip
     _note(
         session, actor, new,
-        f"Split off from conversation #{token_old} ({len(chosen)} message(s)).", now,
+        Phrase("Split off from conversation #{token} ({n} message(s)).", n=count, token=token_old),
+        now,
     )  # fmt: skip
     counts.recount(session, conv)
     counts.recount(session, new)

@@ -411,6 +411,8 @@ class ThreadFactory:
             "language": person.language.code if role == IN else None,
             "translations": [],
             "merged_from_id": None,  # merging conversations (docs/merge-split.md)
+            # --- server notes in the agent's language (issue 13) ---
+            "body_phrases": None,
         }
 
     def _conversation(

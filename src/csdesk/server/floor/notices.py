@@ -13,6 +13,7 @@ import uuid
 
 from sqlalchemy.orm import Session
 
+from csdesk.domain.phrase import Phrase
 from csdesk.server.deps import realm_of
 from csdesk.storage import models as m
 
@@ -24,9 +25,10 @@ def notice_id(key: str) -> str:
     return str(uuid.uuid5(_NAMESPACE, key))
 
 
-def notify(session: Session, to_user_id: str, sender: m.User, body: str, key: str) -> None:
+def notify(session: Session, to_user_id: str, sender: m.User, body: Phrase, key: str) -> None:
     """Tell ``to_user_id``'s desk ``body``, from ``sender``; nothing to a user who is gone or
-    disabled, to the sender themself, or for a ``key`` already told."""
+    disabled, to the sender themself, or for a ``key`` already told. The desk shows the
+    phrase in its language; ``body`` keeps the English text (older desks)."""
     target = session.get(m.User, to_user_id)
     if target is None or not target.active or target.id == sender.id:
         return
@@ -40,6 +42,7 @@ def notify(session: Session, to_user_id: str, sender: m.User, body: str, key: st
             to_user_id=target.id,
             from_user_id=sender.id,
             from_name=sender.display_name,
-            body=body[:2000],
+            body=body.text[:2000],
+            body_phrases=[body.as_json()],
         )
     )

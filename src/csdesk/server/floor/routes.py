@@ -8,7 +8,7 @@ the KPI dashboard.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
@@ -108,10 +108,12 @@ class StatusTimesOut(BaseModel):
 
 def _aware(name: str, value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
-        raise ApiError(422, "invalid", f"{name} needs a time zone (e.g. 2026-12-01T00:00:00Z)")
+        raise ApiError(
+            422, "invalid", "{name} needs a time zone (e.g. 2026-12-01T00:00:00Z)", name=name
+        )
     # Years 0001 and 9999 overflow when moved to UTC; nobody asks about them anyway.
     if not 1970 <= value.year <= 2200:
-        raise ApiError(422, "invalid", f"{name} must be between 1970 and 2200")
+        raise ApiError(422, "invalid", "{name} must be between 1970 and 2200", name=name)
     return value
 
 
@@ -148,6 +150,8 @@ class FloorMessageOut(BaseModel):
     from_user_id: str
     from_name: str
     body: str
+    #: A server notice's phrases (issue 13): the desk shows them in its language.
+    body_phrases: list[dict[str, Any]] | None = None
     created_at: datetime
 
 
@@ -172,7 +176,7 @@ def my_messages(
     among the answers."""
     wanted = sorted({i.strip() for i in ids.split(",") if i.strip()})
     if len(wanted) > MAX_MESSAGE_IDS:
-        raise ApiError(422, "invalid", f"at most {MAX_MESSAGE_IDS} ids at once")
+        raise ApiError(422, "invalid", "at most {n} ids at once", n=MAX_MESSAGE_IDS)
     if not wanted:
         return FloorMessagesOut(messages=[])
     with state.reads() as s:
@@ -188,6 +192,7 @@ def my_messages(
                     from_user_id=r.from_user_id,
                     from_name=r.from_name,
                     body=r.body,
+                    body_phrases=r.body_phrases,
                     created_at=r.created_at,
                 )
                 for r in rows

@@ -13,6 +13,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from csdesk.domain.phrase import Phrase, PhraseError
+
 PERIODS: Final = ("today", "7d", "30d", "custom")
 _DAYS: Final = {"today": 1, "7d": 7, "30d": 30}
 #: The longest custom range: a year of daily buckets (and a leap day).
@@ -20,8 +22,8 @@ MAX_DAYS: Final = 366
 _MAX_TZ: Final = 64
 
 
-class PeriodError(ValueError):
-    """A period the caller asked for that cannot be served; the message says why."""
+class PeriodError(PhraseError):
+    """A period the caller asked for that cannot be served; ``phrase`` says why."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,26 +40,30 @@ class Period:
         try:
             i = self.days.index(day)
         except ValueError:
-            raise PeriodError(f"day {day.isoformat()} is not in the period") from None
+            raise PeriodError(
+                Phrase("day {day} is not in the period", day=day.isoformat())
+            ) from None
         return self.bounds[i], self.bounds[i + 1]
 
 
 def zone(name: str) -> ZoneInfo:
     if not name or len(name) > _MAX_TZ or not name.isprintable() or ".." in name:
-        raise PeriodError("tz must be an IANA time zone name such as Europe/Paris")
+        raise PeriodError(Phrase("tz must be an IANA time zone name such as Europe/Paris"))
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise PeriodError(f"unknown time zone {name!r}; use an IANA name such as UTC") from None
+        raise PeriodError(
+            Phrase("unknown time zone {name}; use an IANA name such as UTC", name=repr(name))
+        ) from None
 
 
 def parse_day(name: str, value: str) -> date:
     if len(value) != 10:
-        raise PeriodError(f"{name} must be a date written YYYY-MM-DD")
+        raise PeriodError(Phrase("{name} must be a date written YYYY-MM-DD", name=name))
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise PeriodError(f"{name} must be a date written YYYY-MM-DD") from None
+        raise PeriodError(Phrase("{name} must be a date written YYYY-MM-DD", name=name)) from None
 
 
 def _midnight(day: date, tz: ZoneInfo) -> datetime:
@@ -74,24 +80,30 @@ def resolve(
 ) -> Period:
     """The period called ``name`` as seen at ``now`` (aware) in time zone ``tz_name``."""
     if name not in PERIODS:
-        raise PeriodError(f"period must be one of {', '.join(PERIODS)}, not {name[:40]!r}")
+        raise PeriodError(
+            Phrase(
+                "period must be one of {choices}, not {name}",
+                choices=", ".join(PERIODS),
+                name=repr(name[:40]),
+            )
+        )
     tz = zone(tz_name)
     if name == "custom":
         if start_day is None or end_day is None:
-            raise PeriodError("period=custom needs both from and to (YYYY-MM-DD)")
+            raise PeriodError(Phrase("period=custom needs both from and to (YYYY-MM-DD)"))
         first, last = parse_day("from", start_day), parse_day("to", end_day)
         if last < first:
-            raise PeriodError("to must not be before from")
+            raise PeriodError(Phrase("to must not be before from"))
         if (last - first).days + 1 > MAX_DAYS:
-            raise PeriodError(f"a custom period covers at most {MAX_DAYS} days")
+            raise PeriodError(Phrase("a custom period covers at most {n} days", n=MAX_DAYS))
         days = tuple(first + timedelta(days=i) for i in range((last - first).days + 1))
         try:  # 9999-12-31 has no next day; 0001-01-01 east of UTC starts in year 0
             bounds = tuple(_midnight(d, tz) for d in (*days, last + timedelta(days=1)))
         except OverflowError:
-            raise PeriodError("from and to are out of range of the calendar") from None
+            raise PeriodError(Phrase("from and to are out of range of the calendar")) from None
         return Period(name, tz_name, bounds[0], bounds[-1], days, bounds)
     if start_day is not None or end_day is not None:
-        raise PeriodError("from and to go with period=custom only")
+        raise PeriodError(Phrase("from and to go with period=custom only"))
     today = now.astimezone(tz).date()
     count = _DAYS[name]
     days = tuple(today - timedelta(days=count - 1 - i) for i in range(count))

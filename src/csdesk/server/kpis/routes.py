@@ -15,6 +15,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 from csdesk.domain.enums import Channel
+from csdesk.domain.phrase import Phrase
 from csdesk.protocol import API_PREFIX
 from csdesk.server.deps import CurrentUser, State
 from csdesk.server.errors import ApiError
@@ -38,22 +39,24 @@ Text = str | None
 Day = str | None
 
 
-def _bad(message: str) -> ApiError:
-    return ApiError(400, "invalid", message)
+def _bad(phrase: Phrase) -> ApiError:
+    return ApiError.saying(400, "invalid", phrase)
 
 
 def _scope(user: Any) -> Scope:
     try:
         return scope_of(user)
     except ScopeError as exc:
-        raise ApiError(403, "forbidden", str(exc)) from None
+        raise ApiError.saying(403, "forbidden", exc.phrase) from None
 
 
 def _id(name: str, value: str | None) -> str | None:
     if value is None:
         return None
     if not value or len(value) > _ID_MAX or not value.isprintable():
-        raise _bad(f"{name} must be an id of at most {_ID_MAX} characters")
+        raise _bad(
+            Phrase("{name} must be an id of at most {limit} characters", name=name, limit=_ID_MAX)
+        )
     return value
 
 
@@ -61,9 +64,9 @@ def _query(
     scope: Scope, group: str, channel: str | None, team: str | None, agent: str | None
 ) -> TableQuery:
     if group not in tables.GROUPS:
-        raise _bad(f"group must be one of {', '.join(tables.GROUPS)}")
+        raise _bad(Phrase("group must be one of {choices}", choices=", ".join(tables.GROUPS)))
     if channel is not None and channel not in _CHANNELS:
-        raise _bad(f"channel must be one of {', '.join(_CHANNELS)}")
+        raise _bad(Phrase("channel must be one of {choices}", choices=", ".join(_CHANNELS)))
     agent = _id("agent", agent)
     if scope.kind == "own" and agent not in (None, scope.user_id):
         raise ApiError(403, "forbidden", "an agent sees only their own numbers")
@@ -74,14 +77,14 @@ def _ctx(state: State, period: str, start: str | None, end: str | None, tz: str)
     try:
         resolved = resolve(period, now=utcnow(), tz_name=tz, start_day=start, end_day=end)
     except PeriodError as exc:
-        raise _bad(str(exc)) from None
+        raise _bad(exc.phrase) from None
     return Ctx(resolved, utcnow(), state.engine.dialect.name)
 
 
 def _wants_csv(request: Request, fmt: str | None) -> bool:
     if fmt is not None:
         if fmt not in ("json", "csv"):
-            raise _bad("format must be json or csv")
+            raise _bad(Phrase("format must be json or csv"))
         return fmt == "csv"
     return "text/csv" in request.headers.get("accept", "")
 
@@ -128,7 +131,7 @@ def kpis(
     ctx = _ctx(state, period, start, end, tz)
     as_csv = _wants_csv(request, format)
     if table not in TABLES:
-        raise _bad(f"table must be one of {', '.join(TABLES)}")
+        raise _bad(Phrase("table must be one of {choices}", choices=", ".join(TABLES)))
     with state.reads() as s:
         if as_csv:
             return _csv(_table_csv(s, ctx, query, table), f"kpis-{table}-{ctx.period.name}")
@@ -190,21 +193,23 @@ def behind(
     first; ``group`` + ``key`` pick one row of the table, ``day`` one day of the series."""
     scope = _scope(user)
     if metric is None or metric not in drill.METRICS:
-        raise _bad(f"metric must be one of {', '.join(drill.METRICS)}")
+        raise _bad(Phrase("metric must be one of {choices}", choices=", ".join(drill.METRICS)))
     query = _query(scope, group, channel, team, agent)
     ctx = _ctx(state, period, start, end, tz)
     if key is not None and group == "none":
-        raise _bad("key picks a row of a grouped table: give group too")
+        raise _bad(Phrase("key picks a row of a grouped table: give group too"))
     if key is not None and (len(key) > _KEY_MAX or not key.isprintable()):
-        raise _bad(f"key must be printable text of at most {_KEY_MAX} characters")
+        raise _bad(
+            Phrase("key must be printable text of at most {limit} characters", limit=_KEY_MAX)
+        )
     on_day: date | None = None
     if day is not None:
         try:
             on_day = parse_day("day", day)
         except PeriodError as exc:
-            raise _bad(str(exc)) from None
+            raise _bad(exc.phrase) from None
         if on_day not in ctx.period.days:
-            raise _bad("day must be one of the period's days")
+            raise _bad(Phrase("day must be one of the period's days"))
     number = _bounded("page", page, 1, MAX_PAGE)
     size = _bounded("page_size", page_size, 1, drill.MAX_PAGE_SIZE)
     as_csv = _wants_csv(request, format)
@@ -231,10 +236,18 @@ def behind(
 
 def _bounded(name: str, raw: str, low: int, high: int) -> int:
     if len(raw) > 12 or not raw.isascii() or not raw.isdigit():
-        raise _bad(f"{name} must be a whole number from {low} to {high}")
+        raise _bad(
+            Phrase(
+                "{name} must be a whole number from {low} to {high}", name=name, low=low, high=high
+            )
+        )
     value = int(raw)
     if not low <= value <= high:
-        raise _bad(f"{name} must be a whole number from {low} to {high}")
+        raise _bad(
+            Phrase(
+                "{name} must be a whole number from {low} to {high}", name=name, low=low, high=high
+            )
+        )
     return value
 
 

@@ -14,13 +14,14 @@ from sqlalchemy import or_, select, true
 from sqlalchemy.sql.elements import ColumnElement
 
 from csdesk.domain.enums import Role
+from csdesk.domain.phrase import Phrase, PhraseError
 from csdesk.storage import models as m
 
 Kind = Literal["own", "team", "all"]
 
 
-class ScopeError(Exception):
-    """The caller may not see KPIs (or not the ones asked for)."""
+class ScopeError(PhraseError):
+    """The caller may not see KPIs (or not the ones asked for); ``phrase`` says why."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,4 +50,4 @@ def scope_of(user: m.User) -> Scope:
         return Scope("team", user.id, user.team_id)
     if user.role == Role.ADMIN.value:
         return Scope("all", user.id)
-    raise ScopeError("trainees have no KPIs: sandbox work is reviewed as training")
+    raise ScopeError(Phrase("trainees have no KPIs: sandbox work is reviewed as training"))

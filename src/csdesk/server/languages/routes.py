@@ -69,7 +69,9 @@ def _tag(value: str | None, what: str) -> str | None:
         return None
     tag = stated(value)
     if tag is None:
-        raise ApiError(422, "invalid_request", f"{what}: not a language tag such as de or pt-BR")
+        raise ApiError(
+            422, "invalid_request", "{what}: not a language tag such as de or pt-BR", what=what
+        )
     return tag
 
 
@@ -118,7 +120,10 @@ def _translate(
             done = providers.translate(http, conn, text, target, source)
     except egress.Refused as exc:
         raise ApiError(
-            502, "translation_refused_address", f"The provider's address is refused: {exc.reason}"
+            502,
+            "translation_refused_address",
+            "The provider's address is refused: {reason}",
+            reason=exc.reason,
         ) from None
     except providers.TranslationError as exc:
         headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
@@ -172,7 +177,8 @@ async def translate(
         raise ApiError(
             429,
             "translation_rate_limited",
-            f"Too many translations at once; try again in {seconds} s.",
+            "Too many translations at once; try again in {seconds} s.",
             headers={"Retry-After": str(seconds)},
+            seconds=seconds,
         )
     return await run_in_threadpool(_translate, state, request, user, body)

@@ -85,7 +85,7 @@ def _channel_for(session: Session, customer: m.Customer, now: datetime) -> tuple
         if how is FirstContact.REFUSED:
             continue
         unverified = not kinds.get(CHANNEL_KIND[channel], False)
-        detail = why if how is FirstContact.TEMPLATE else ""
+        detail = why.text if how is FirstContact.TEMPLATE and why is not None else ""
         if unverified:
             detail = (detail + " " if detail else "") + "The address is not verified."
         return channel, detail

@@ -104,8 +104,11 @@ def send(session: Session, user: m.User, a: SendArgs) -> None:
     _not_twice(session, rec)
     # An opted-out customer is refused by open_outbound, as a conversation.start is.
     channel = a.channel or (Channel(rec.channel) if rec.channel else None)
-    if channel is None:
-        raise reject(RejectCode.INVALID, rec.detail or "There is no channel to write on.")
+    if channel is None:  # what the detection wrote in rec.detail, as a sentence per case
+        cust = session.get(m.Customer, rec.customer_id)
+        if cust is not None and cust.contact_opt_out:
+            raise reject(RejectCode.FORBIDDEN, "The customer asked not to be contacted first.")
+        raise reject(RejectCode.INVALID, "The customer has no address the shop may write to first.")
     now = utcnow()
     slot = next_slot(session, rec.realm, now)
     conv = open_outbound(

@@ -28,7 +28,7 @@ from csdesk.server.channels import wa_templates
 from csdesk.server.channels.conversations import open_new
 from csdesk.server.channels.senders import DEFAULT_PROVIDERS
 from csdesk.server.deps import realm_of
-from csdesk.server.refusals import Param
+from csdesk.server.refusals import Param, Phrase, Refusal
 from csdesk.storage import audit
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
@@ -51,6 +51,18 @@ def reject(code: RejectCode, message: str, **params: Param) -> Reject:
     from csdesk.server.sync.mutations import Reject
 
     return Reject(code, message, **params)
+
+
+def _saying(code: RejectCode, phrase: Phrase) -> Reject:
+    from csdesk.server.sync.mutations import Reject
+
+    return Reject.saying(code, phrase)
+
+
+def _refused(exc: Refusal) -> Reject:
+    from csdesk.server.sync.mutations import Reject
+
+    return Reject.of(exc)
 
 
 class _Args(BaseModel):
@@ -159,8 +171,8 @@ def open_outbound(
         now,
         has_address=ident is not None,
     )
-    if how is FirstContact.REFUSED:
-        raise reject(RejectCode.FORBIDDEN, why)
+    if how is FirstContact.REFUSED and why is not None:
+        raise _saying(RejectCode.FORBIDDEN, why)
     template: dict[str, object] | None = None
     body = a.body_text
     if a.template is not None:
@@ -172,10 +184,10 @@ def open_outbound(
         try:
             body = wa_templates.check(session, choice)
         except wa_templates.TemplateRefused as exc:
-            raise reject(exc.code, exc.template, **exc.params) from None
+            raise _refused(exc) from None
         template = choice.to_json()
-    elif how is FirstContact.TEMPLATE:
-        raise reject(RejectCode.WINDOW_CLOSED, why)
+    elif how is FirstContact.TEMPLATE and why is not None:
+        raise _saying(RejectCode.WINDOW_CLOSED, why)
     if not body.strip():
         raise reject(RejectCode.INVALID, "The message is empty.")
     if a.channel == Channel.EMAIL and not a.subject.strip():

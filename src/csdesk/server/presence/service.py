@@ -38,7 +38,7 @@ def visible_conversation(session: Session, user: m.User, conversation_id: str) -
     """
     conv = session.get(m.Conversation, conversation_id)
     if conv is None or conv.realm != realm_of(user):
-        raise ApiError(404, "not_found", f"no conversation with id {conversation_id!r}")
+        raise ApiError(404, "not_found", "no conversation with id {id}", id=repr(conversation_id))
     if conv.deleted_at is not None:
         raise ApiError(404, "not_found", "this conversation was deleted by an administrator")
     return conv

@@ -19,7 +19,7 @@ from csdesk.domain.enums import Direction
 from csdesk.protocol import MutationType, RejectCode
 from csdesk.server.deps import realm_of
 from csdesk.server.floor import notices
-from csdesk.server.refusals import Param
+from csdesk.server.refusals import Param, Phrase
 from csdesk.storage import audit
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
@@ -32,6 +32,12 @@ def _reject(code: RejectCode, message: str, **params: Param) -> Reject:
     from csdesk.server.sync.mutations import Reject
 
     return Reject(code, message, **params)
+
+
+def _saying(code: RejectCode, phrase: Phrase) -> Reject:
+    from csdesk.server.sync.mutations import Reject
+
+    return Reject.saying(code, phrase)
 
 
 class _Args(BaseModel):
@@ -75,7 +81,7 @@ def _clean(value: str, limit: int, what: str, *, required: bool = False) -> str:
     try:
         return qa.clean_text(value, limit, what, required=required)
     except qa.RubricError as exc:
-        raise _reject(RejectCode.INVALID, str(exc)) from None
+        raise _saying(RejectCode.INVALID, exc.phrase) from None
 
 
 def save_rubric(session: Session, user: m.User, a: RubricArgs) -> None:
@@ -89,7 +95,7 @@ def save_rubric(session: Session, user: m.User, a: RubricArgs) -> None:
     try:
         criteria = qa.criteria_from(a.criteria)
     except qa.RubricError as exc:
-        raise _reject(RejectCode.INVALID, str(exc)) from None
+        raise _saying(RejectCode.INVALID, exc.phrase) from None
     name = _clean(a.name, qa.MAX_RUBRIC_NAME, "The rubric's name", required=True)
     family = a.family or a.rubric_id
     version = 1
@@ -178,7 +184,7 @@ def save_review(session: Session, user: m.User, a: ReviewArgs) -> None:
         criteria = qa.criteria_from(rubric.criteria)
         scores = qa.scores_from(criteria, a.scores)
     except qa.RubricError as exc:
-        raise _reject(RejectCode.INVALID, str(exc)) from None
+        raise _saying(RejectCode.INVALID, exc.phrase) from None
     comment = _clean(a.comment, qa.MAX_COMMENT, "The overall comment")
     notes = [
         {
@@ -226,13 +232,25 @@ def save_review(session: Session, user: m.User, a: ReviewArgs) -> None:
     review.comment = comment
     review.score = score
     if news:  # the agent hears of a new review of their work (not of every edit)
-        said = f"{score:g} %" if score is not None else "no score (every criterion N/A)"
+        what = conv.subject or conv.preview[:80]
+        said = (
+            Phrase(
+                "reviewed your conversation “{what}”: {score} %. Ctrl+Alt+M lists your reviews.",
+                what=what,
+                score=f"{score:g}",
+            )
+            if score is not None
+            else Phrase(
+                "reviewed your conversation “{what}”: no score (every criterion N/A). "
+                "Ctrl+Alt+M lists your reviews.",
+                what=what,
+            )
+        )
         notices.notify(
             session,
             review.agent_id,
             user,
-            f"reviewed your conversation “{conv.subject or conv.preview[:80]}”: {said}. "
-            "Ctrl+Alt+M lists your reviews.",
+            said,
             f"qa-review:{review.id}",
         )
     audit.record(

@@ -32,6 +32,7 @@ from csdesk.domain import agent_status
 from csdesk.domain import routing as rules
 from csdesk.domain.access import can_be_assigned
 from csdesk.domain.enums import Channel, ConversationStatus, DeliveryStatus, Direction, Priority
+from csdesk.domain.phrase import Phrase
 from csdesk.domain.tags import edit_tags
 from csdesk.server.routing import facts as fact_reader
 from csdesk.server.sla import store as sla_store
@@ -56,6 +57,20 @@ class Step:
     action: str
     detail: dict[str, str | None]
     sentence: str
+    #: The note's line for this step in the agent's language (issue 13): a whole sentence
+    #: naming the rule, its template a literal (docs/server-notes.md).
+    said: Phrase
+
+
+def _priority_line(rule: str, priority: str) -> Phrase:
+    """One literal sentence per priority (a translator sees the word, not a code)."""
+    if priority == Priority.LOW.value:
+        return Phrase("Rule “{rule}” set the priority to low.", rule=rule)
+    if priority == Priority.HIGH.value:
+        return Phrase("Rule “{rule}” set the priority to high.", rule=rule)
+    if priority == Priority.URGENT.value:
+        return Phrase("Rule “{rule}” set the priority to urgent.", rule=rule)
+    return Phrase("Rule “{rule}” set the priority to normal.", rule=rule)
 
 
 def load_rules(session: Session) -> list[rules.Rule]:
@@ -118,19 +133,39 @@ def _apply(session: Session, conv: m.Conversation, rule: rules.Rule, at: datetim
         if team is not None:
             conv.team_id = team.id
             steps.append(
-                Step(rule, "team", {"team_id": team.id}, f"put it in the team {team.name}")
+                Step(
+                    rule,
+                    "team",
+                    {"team_id": team.id},
+                    f"put it in the team {team.name}",
+                    Phrase(
+                        "Rule “{rule}” put it in the team {team}.", rule=rule.name, team=team.name
+                    ),
+                )
             )
     if a.escalate:
         team_id = escalation_team_id(session)
         if team_id is not None and conv.team_id != team_id:
             conv.team_id = team_id
             steps.append(
-                Step(rule, "escalate", {"team_id": team_id}, "sent it to the escalation queue")
+                Step(
+                    rule,
+                    "escalate",
+                    {"team_id": team_id},
+                    "sent it to the escalation queue",
+                    Phrase("Rule “{rule}” sent it to the escalation queue.", rule=rule.name),
+                )
             )
     if a.priority and a.priority in {p.value for p in Priority} and conv.priority != a.priority:
         conv.priority = a.priority
         steps.append(
-            Step(rule, "priority", {"priority": a.priority}, f"set the priority to {a.priority}")
+            Step(
+                rule,
+                "priority",
+                {"priority": a.priority},
+                f"set the priority to {a.priority}",
+                _priority_line(rule.name, a.priority),
+            )
         )
     if a.add_tags:
         tags = edit_tags(list(conv.tags or []), a.add_tags)
@@ -138,7 +173,15 @@ def _apply(session: Session, conv: m.Conversation, rule: rules.Rule, at: datetim
         if added:
             conv.tags = tags
             steps.append(
-                Step(rule, "tags", {"tags": ", ".join(added)}, "tagged it " + ", ".join(added))
+                Step(
+                    rule,
+                    "tags",
+                    {"tags": ", ".join(added)},
+                    "tagged it " + ", ".join(added),
+                    Phrase(
+                        "Rule “{rule}” tagged it {tags}.", rule=rule.name, tags=", ".join(added)
+                    ),
+                )
             )
     if a.assign is not None:
         step = _assign(session, conv, rule, a.assign)
@@ -234,6 +277,11 @@ def _assign(
                 "unassigned",
                 {"strategy": strategy.value, "team_id": conv.team_id},
                 "found no Available agent with the skills: it waits in the queue",
+                Phrase(
+                    "Rule “{rule}” found no Available agent with the skills: it waits in the "
+                    "queue.",
+                    rule=rule.name,
+                ),
             )
         before = conv.assignee_id
         conv.assignee_id = None  # its agent is away: back to the queue, not left with them
@@ -242,18 +290,27 @@ def _assign(
             "unassigned",
             {"strategy": strategy.value, "from": before, "team_id": conv.team_id},
             "found no Available agent with the skills: it went back to the queue",
+            Phrase(
+                "Rule “{rule}” found no Available agent with the skills: it went back to the "
+                "queue.",
+                rule=rule.name,
+            ),
         )
     pointer.last_user_id = chosen
     previous = conv.assignee_id
     conv.assignee_id = chosen
     user = session.get(m.User, chosen)
     name = user.display_name if user else chosen
-    how = "round robin" if strategy == rules.Strategy.ROUND_ROBIN else "least load"
+    robin = strategy == rules.Strategy.ROUND_ROBIN
+    how = "round robin" if robin else "least load"
     return Step(
         rule,
         "assign",
         {"assignee_id": chosen, "from": previous, "strategy": strategy.value},
         f"assigned it to {name} ({how})",
+        Phrase("Rule “{rule}” assigned it to {name} (round robin).", rule=rule.name, name=name)
+        if robin
+        else Phrase("Rule “{rule}” assigned it to {name} (least load).", rule=rule.name, name=name),
     )
 
 
@@ -297,7 +354,13 @@ def _auto_reply(
     )
     conv.message_count = (conv.message_count or 0) + 1
     conv.last_message_at = max(conv.last_message_at or at, at)
-    return Step(rule, "auto_reply", {"message_id": message_id}, "sent the automatic reply")
+    return Step(
+        rule,
+        "auto_reply",
+        {"message_id": message_id},
+        "sent the automatic reply",
+        Phrase("Rule “{rule}” sent the automatic reply.", rule=rule.name),
+    )
 
 
 def _note(session: Session, conv: m.Conversation, steps: Sequence[Step], at: datetime) -> None:
@@ -315,6 +378,7 @@ def _note(session: Session, conv: m.Conversation, steps: Sequence[Step], at: dat
             is_note=True,
             author_name=AUTHOR,
             body_text="\n".join(lines),
+            body_phrases=[s.said.as_json() for s in steps],
             delivery_status=DeliveryStatus.SENT.value,
             created_at=at,
         )

@@ -39,6 +39,7 @@ from csdesk.domain.enums import (
     Realm,
     Role,
 )
+from csdesk.domain.phrase import Phrase
 from csdesk.domain.sla import SlaClock
 from csdesk.domain.sla_policy import SlaPolicy
 from csdesk.server.deps import realm_of
@@ -80,10 +81,6 @@ def scan_seconds() -> float:
         return max(float(raw), 0.0) if raw else 60.0
     except ValueError:
         return 60.0
-
-
-def _clock_words(clock: str) -> str:
-    return "first response" if clock == SlaClock.FIRST_RESPONSE.value else "resolution"
 
 
 def _level(policy: SlaPolicy, started: datetime, due: datetime, now: datetime) -> str | None:
@@ -138,19 +135,39 @@ def _recipients(session: Session, conv: m.Conversation) -> list[m.User]:
     return list(people.values())
 
 
-def _sentence(conv: m.Conversation, clock: str, level: str, due: datetime) -> str:
-    what = conv.subject or conv.preview or conv.channel
+def _phrase(conv: m.Conversation, clock: str, level: str, due: datetime) -> Phrase:
+    """The notice, one literal sentence per clock and level (a translator sees whole
+    sentences); the English text is the same as it always was."""
+    what = (conv.subject or conv.preview or conv.channel)[:80]
     at = due.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    first = clock == SlaClock.FIRST_RESPONSE.value
     if level == BREACH:
-        return f"SLA breached: the {_clock_words(clock)} of “{what[:80]}” was due {at}."
-    return f"SLA at risk: the {_clock_words(clock)} of “{what[:80]}” is due {at}."
+        if first:
+            return Phrase(
+                "SLA breached: the first response of “{what}” was due {at}.", what=what, at=at
+            )
+        return Phrase("SLA breached: the resolution of “{what}” was due {at}.", what=what, at=at)
+    if first:
+        return Phrase("SLA at risk: the first response of “{what}” is due {at}.", what=what, at=at)
+    return Phrase("SLA at risk: the resolution of “{what}” is due {at}.", what=what, at=at)
+
+
+#: The note's line when the breach raised the priority, per new priority.
+_RAISED: Final = {
+    Priority.NORMAL.value: Phrase("Priority raised to normal."),
+    Priority.HIGH.value: Phrase("Priority raised to high."),
+    Priority.URGENT.value: Phrase("Priority raised to urgent."),
+}
+_MOVED: Final = Phrase("Moved to the escalation queue.")
 
 
 def _escalate(
     session: Session, policy: SlaPolicy, conv: m.Conversation, clock: str, level: str, due: datetime
 ) -> Escalated:
     now = utcnow()
-    sentence = _sentence(conv, clock, level, due)
+    said = _phrase(conv, clock, level, due)
+    sentence = said.text
+    phrases = [said]
     actions: list[str] = []
     before = {"priority": conv.priority, "team_id": conv.team_id}
     if level == BREACH and policy.escalation.raise_priority:
@@ -158,11 +175,13 @@ def _escalate(
         if at + 1 < len(_ORDER):
             conv.priority = _ORDER[at + 1].value
             actions.append(f"priority raised to {conv.priority}")
+            phrases.append(_RAISED[conv.priority])
     if level == BREACH and policy.escalation.move_to_queue:
         target = escalation_team_id(session)
         if target is not None and conv.team_id != target:
             conv.team_id = target
             actions.append("moved to the escalation queue")
+            phrases.append(_MOVED)
     people = _recipients(session, conv)
     for person in people:
         session.add(
@@ -173,13 +192,16 @@ def _escalate(
                 from_user_id=SENDER_ID,
                 from_name=AUTHOR,
                 body=sentence,
+                body_phrases=[said.as_json()],
             )
         )
     note = sentence
     if actions:
         note += " " + "; ".join(actions).capitalize() + "."
     if people:
-        note += " Notified: " + ", ".join(p.display_name for p in people) + "."
+        names = ", ".join(p.display_name for p in people)
+        note += " Notified: " + names + "."
+        phrases.append(Phrase("Notified: {names}.", names=names))
     session.add(
         m.Message(
             id=str(uuid.uuid4()),
@@ -190,6 +212,7 @@ def _escalate(
             is_note=True,
             author_name=AUTHOR,
             body_text=note,
+            body_phrases=[p.as_json() for p in phrases],
             delivery_status=DeliveryStatus.SENT.value,
             created_at=now,
             is_auto=True,

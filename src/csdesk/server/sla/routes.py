@@ -34,7 +34,7 @@ def _apply(state: Any, user: m.User, fn: Any, args: Any) -> None:
         try:
             fn(s, me, args)
         except Reject as exc:
-            raise ApiError(_STATUS.get(exc.code, 422), exc.code.value, exc.message) from None
+            raise ApiError.of(_STATUS.get(exc.code, 422), exc) from None
         s.commit()
 
 

@@ -145,7 +145,7 @@ class SendBatch:
         if not a.is_note and (
             why := free_text_refusal_at(conv["channel"], conv["last_inbound_at"], now)
         ):
-            raise Reject(RejectCode.WINDOW_CLOSED, why)
+            raise Reject.saying(RejectCode.WINDOW_CLOSED, why)
         row = self._message_row(conv, a, now)
         self._messages.append(row)
         self._taken[a.message_id] = True
@@ -203,6 +203,7 @@ class SendBatch:
             "language": None,  # detected on inbound messages only
             "translations": [],
             "merged_from_id": None,  # merging conversations (docs/merge-split.md)
+            "body_phrases": None,  # a server note's phrases (issue 13); a reply has none
         }
 
     # --- writing ---------------------------------------------------------------------------

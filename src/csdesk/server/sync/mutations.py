@@ -194,7 +194,7 @@ def send(session: Session, user: m.User, a: SendArgs) -> None:
         # What the customer receives, so the thread shows it (not the desk's own rendering).
         a = a.model_copy(update={"body_text": _template_text(session, conv, a)})
     elif not a.is_note and (why := free_text_refusal(conv, now)) is not None:
-        raise Reject(RejectCode.WINDOW_CLOSED, why)
+        raise Reject.saying(RejectCode.WINDOW_CLOSED, why)
     session.add(
         m.Message(
             id=a.message_id,
@@ -401,7 +401,7 @@ def update_customer(session: Session, user: m.User, a: CustomerArgs) -> None:
     try:  # the desk's own check, the same rules: the server has the last word for any client
         changes = clean_fields(changes)
     except FieldError as exc:
-        raise Reject(RejectCode.INVALID, exc.message) from None
+        raise Reject.saying(RejectCode.INVALID, exc.phrase) from None
     before = _snapshot(cust, list(changes))
     for key, value in changes.items():
         setattr(cust, key, value.value if isinstance(value, LoyaltyTier) else value)

@@ -95,9 +95,11 @@ async def pull(
             raise ApiError(
                 400,
                 "cursor_ahead",
-                f"cursor {exc.cursor} is ahead of this server's feed (head {exc.head}); "
+                "cursor {cursor} is ahead of this server's feed (head {head}); "
                 "the server's database was replaced: sync again from 0",
                 {"head": exc.head},
+                cursor=exc.cursor,
+                head=exc.head,
             ) from None
 
     async def page_now() -> Page:
@@ -210,6 +212,12 @@ def snapshot(entity: Entity, entity_id: str, state: State, user: CurrentUser) ->
         and row.realm not in (realm_of(user), feed_audience(user.role))
         and (row.audience is None or row.audience != user.id)  # one user's (docs/macros.md)
     ):
-        raise ApiError(404, "not_found", f"no {entity.value} with id {entity_id!r}")
+        raise ApiError(
+            404,
+            "not_found",
+            "no {entity} with id {id}",
+            entity=entity.value,
+            id=repr(entity_id),
+        )
     data = None if row.payload is None else orjson.loads(row.payload)
     return SnapshotOut(entity=entity, id=entity_id, seq=row.seq, deleted=row.deleted, data=data)

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from csdesk.domain.enums import Role
 from csdesk.protocol import MutationType, RejectCode
 from csdesk.server.floor import notices
-from csdesk.server.refusals import Param
+from csdesk.server.refusals import Param, Phrase
 from csdesk.storage import audit
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
@@ -219,7 +219,11 @@ def comment(session: Session, user: m.User, a: CommentArgs) -> None:
         session,
         result.user_id,
         user,
-        f"commented on your training session “{result.title}”: {body}",
+        Phrase(
+            "commented on your training session “{title}”: {comment}",
+            title=result.title,
+            comment=body,
+        ),
         f"training-comment:{a.comment_id}",
     )
     audit.record(
@@ -279,12 +283,22 @@ def assign(session: Session, user: m.User, a: AssignArgs) -> None:
         )
     )
     session.flush()
-    note = f" Note: {a.note.strip()}" if a.note.strip() else ""
+    said = (
+        Phrase(
+            "assigned you “{title}” to practise (Ctrl+T opens training). Note: {note}",
+            title=scenario.title,
+            note=a.note.strip(),
+        )
+        if a.note.strip()
+        else Phrase(
+            "assigned you “{title}” to practise (Ctrl+T opens training).", title=scenario.title
+        )
+    )
     notices.notify(
         session,
         trainee.id,
         user,
-        f"assigned you “{scenario.title}” to practise (Ctrl+T opens training).{note}",
+        said,
         f"training-assign:{a.assignment_id}",
     )
     audit.record(

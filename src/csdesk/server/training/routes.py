@@ -26,7 +26,13 @@ _ID_MAX: Final = 36
 
 def _id(name: str, value: str) -> str:
     if not value or len(value) > _ID_MAX or not value.isprintable():
-        raise ApiError(400, "invalid", f"{name} must be an id of at most {_ID_MAX} characters")
+        raise ApiError(
+            400,
+            "invalid",
+            "{name} must be an id of at most {limit} characters",
+            name=name,
+            limit=_ID_MAX,
+        )
     return value
 
 

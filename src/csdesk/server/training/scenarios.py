@@ -26,10 +26,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from csdesk.domain.enums import Realm, Role
+from csdesk.domain.phrase import PhraseError
 from csdesk.protocol import MutationType, RejectCode
 from csdesk.server.commerce.bounded_json import depth_of
 from csdesk.server.edge.bad_text import find
-from csdesk.server.refusals import Param
+from csdesk.server.refusals import Param, Phrase
 from csdesk.storage import audit
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
@@ -51,8 +52,8 @@ PUBLISHED = "published"
 PUBLISHERS: Final = frozenset({Role.SUPERVISOR.value, Role.ADMIN.value})
 
 
-class ScenarioRefused(ValueError):
-    """A scenario file csdesk will not publish; ``str(exc)`` says why, for its author."""
+class ScenarioRefused(PhraseError):
+    """A scenario file csdesk will not publish; ``phrase`` says why, for its author."""
 
 
 def parse(text: str | bytes, filename: str = "scenario") -> tuple[str, Scenario]:
@@ -61,34 +62,61 @@ def parse(text: str | bytes, filename: str = "scenario") -> tuple[str, Scenario]
     name = Path(filename).name[:200] or "scenario"
     if len(raw) > MAX_BYTES:
         raise ScenarioRefused(
-            f"{name}: the file is {len(raw):,} bytes; a scenario may be at most {MAX_BYTES:,}"
+            Phrase(
+                "{name}: the file is {size} bytes; a scenario may be at most {limit}",
+                name=name,
+                size=f"{len(raw):,}",
+                limit=f"{MAX_BYTES:,}",
+            )
         )
     if depth_of(raw) > MAX_DEPTH:
-        raise ScenarioRefused(f"{name}: nested deeper than {MAX_DEPTH} levels")
+        raise ScenarioRefused(
+            Phrase("{name}: nested deeper than {levels} levels", name=name, levels=MAX_DEPTH)
+        )
     try:
         data = json.loads(
             raw.decode("utf-8"), parse_constant=_no_constant, parse_int=_int, parse_float=_float
         )
     except UnicodeDecodeError:
-        raise ScenarioRefused(f"{name}: is not UTF-8 text") from None
+        raise ScenarioRefused(Phrase("{name}: is not UTF-8 text", name=name)) from None
     except json.JSONDecodeError as exc:
-        raise ScenarioRefused(f"{name}: not valid JSON at line {exc.lineno}: {exc.msg}") from None
+        raise ScenarioRefused(
+            Phrase(
+                "{name}: not valid JSON at line {line}: {problem}",
+                name=name,
+                line=exc.lineno,
+                problem=exc.msg,
+            )
+        ) from None
     except (ValueError, RecursionError) as exc:
-        raise ScenarioRefused(f"{name}: not valid JSON: {exc}") from None
+        raise ScenarioRefused(
+            Phrase("{name}: not valid JSON: {problem}", name=name, problem=str(exc))
+        ) from None
     bad = find(data)
     if bad is not None:
         where = ".".join(str(p) for p in bad[0]) or "the file"
-        raise ScenarioRefused(f"{name}: {where}: {bad[1]}")
+        raise ScenarioRefused(
+            Phrase("{name}: {where}: {problem}", name=name, where=where, problem=bad[1])
+        )
     try:
         scenario = scenario_from_dict(data, name)
-    except FlowError as exc:
-        raise ScenarioRefused(str(exc)) from None
+    except FlowError as exc:  # its text names the file already ("tiny.json: …")
+        said = str(exc).removeprefix(f"{name}: ")
+        raise ScenarioRefused(Phrase("{name}: {problem}", name=name, problem=said)) from None
     except (ValueError, TypeError, OverflowError) as exc:
-        raise ScenarioRefused(f"{name}: {exc}") from None
+        raise ScenarioRefused(Phrase("{name}: {problem}", name=name, problem=str(exc))) from None
     if len(scenario.id) > MAX_KEY or not scenario.id.isprintable():
-        raise ScenarioRefused(f"{name}: 'id' must be printable, at most {MAX_KEY} characters")
+        raise ScenarioRefused(
+            Phrase(
+                "{name}: 'id' must be printable, at most {limit} characters",
+                name=name,
+                limit=MAX_KEY,
+            )
+        )
     if len(scenario.title) > MAX_TITLE:
-        raise ScenarioRefused(f"{name}: 'title' must be at most {MAX_TITLE} characters")
+        raise ScenarioRefused(
+            Phrase("{name}: 'title' must be at most {limit} characters", name=name, limit=MAX_TITLE)
+        )
     return json.dumps(data, ensure_ascii=False, separators=(",", ":")), scenario
 
 
@@ -190,6 +218,12 @@ def _reject(code: RejectCode, message: str, **params: Param) -> Reject:
     return Reject(code, message, **params)
 
 
+def _saying(code: RejectCode, phrase: Phrase) -> Reject:
+    from csdesk.server.sync.mutations import Reject
+
+    return Reject.saying(code, phrase)
+
+
 class PublishArgs(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=False)
 
@@ -204,7 +238,7 @@ def publish(session: Session, user: m.User, a: PublishArgs) -> None:
     try:
         body, scenario = parse(a.source, a.filename)
     except ScenarioRefused as exc:
-        raise _reject(RejectCode.INVALID, str(exc)) from None
+        raise _saying(RejectCode.INVALID, exc.phrase) from None
     row, changed = store(session, body, scenario, origin=PUBLISHED, user_id=user.id)
     if changed:
         session.flush()

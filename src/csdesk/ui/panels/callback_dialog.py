@@ -122,11 +122,7 @@ class CallbackDialog(QDialog):
     def accept(self) -> None:
         problem = callback_problem(self.due_at(), datetime.now(UTC))
         if problem is not None:
-            text = (
-                _("The callback time is in the past.")
-                if "past" in problem
-                else _("A callback can be scheduled at most a year ahead.")
-            )
+            text = _(problem.template)  # params-less: the rule's own sentence
             self.error.setText(text)
             self.error.show()
             announce(self, text, assertive=True)

@@ -31,6 +31,7 @@ from csdesk.app.qa import Rubric
 from csdesk.domain import qa
 from csdesk.domain.qa import Criterion, Scale
 from csdesk.i18n import _
+from csdesk.sync.reasons import phrase_text
 from csdesk.ui.a11y import announce, name
 from csdesk.ui.plain_text import PlainLabel
 from csdesk.ui.screen_fit import resize_within_screen
@@ -294,6 +295,6 @@ class QaRubricEditor(QDialog):
         try:
             self.criteria()
         except qa.RubricError as exc:
-            self._tell(str(exc))
+            self._tell(phrase_text(exc.phrase))
             return
         self.accept()
