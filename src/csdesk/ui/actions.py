@@ -653,6 +653,24 @@ def specs() -> list[ActionSpec]:
             _("Your follow-up reminders, due ones first; Enter opens, Delete dismisses"),
             nav,
         ),
+        # --- side conversations (docs/side-conversations.md; ui/side_desk.py binds these) ---
+        _spec(
+            "forward_email",
+            _("Forward by email…"),
+            "Ctrl+Alt+Shift+F",
+            _(
+                "Mail this conversation, or the focused message, to a supplier or carrier; "
+                "their replies stay beside the thread"
+            ),
+            conv,
+        ),
+        _spec(
+            "side_conversations",
+            _("Side conversations…"),
+            "Ctrl+Alt+Shift+D",
+            _("What this conversation forwarded by email and the replies that came back"),
+            conv,
+        ),
     ]
 
 

@@ -310,6 +310,10 @@ class MainWindow(
         # Scheduled send and reminders (docs/scheduled-send.md): Ctrl+Shift+Return and
         # Ctrl+Alt+Shift+S, R, L.
         self.scheduled_desk = ScheduledDesk(self)
+        # --- side conversations (docs/side-conversations.md): Ctrl+Alt+Shift+F and D ---
+        from csdesk.ui.side_desk import SideDeskUi
+
+        self.side_desk = SideDeskUi(self)
         composer = self.conversation.composer
         composer.send_requested.connect(self.send)
         composer.canned_requested.connect(self.choose_canned)

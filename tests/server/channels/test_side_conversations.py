@@ -52,7 +52,7 @@ def _forward(desk: MailDesk, conv_id: str, **extra: Any) -> tuple[str, str, dict
 def _customer_conversation(desk: MailDesk, subject: str, body: str) -> tuple[str, str]:
     first = mid()
     desk.deliver(mail(first, subject, body))
-    msg = desk.wait_message(first)
+    msg = desk.wait_message(first, timeout=60)  # the first mail waits for the IMAP login
     return msg["conversation_id"], msg["id"]
 
 
@@ -87,7 +87,7 @@ def test_a_forwarded_thread_is_mailed_and_the_answer_lands_beside_it(desk: MailD
         rows = [r for r in _side_rows(desk, side_id) if r["id"] == out_id]
         return rows[0] if rows and rows[0]["status"] == "sent" else None
 
-    out = wait_until(status, 20, "the side mail marked sent")
+    out = wait_until(status, 60, "the side mail marked sent")
     assert out["direction"] == "out" and out["provider_message_id"] == sent["Message-ID"]
     side = desk.entities("side_conversation")[side_id]
     assert side["conversation_id"] == conv_id and side["to_address"] == SUPPLIER
@@ -113,7 +113,7 @@ def test_a_forwarded_thread_is_mailed_and_the_answer_lands_beside_it(desk: MailD
         found = [r for r in _side_rows(desk, side_id) if r["direction"] == "in"]
         return found[0] if found else None
 
-    got_in = wait_until(reply, 20, "the supplier's answer in the side conversation")
+    got_in = wait_until(reply, 60, "the supplier's answer in the side conversation")
     assert got_in["body_text"] == "We have 4 in stock; a new one leaves today."
     assert got_in["from_address"] == SUPPLIER and got_in["status"] == "received"
     assert got_in["author_name"] == "Supplier Orders"

@@ -1,0 +1,67 @@
+"""The local effect of ``side.forward`` (``optimistic.EFFECTS`` registers it;
+docs/side-conversations.md): the side conversation is listed at once, offline too, its mail
+"waiting to be sent"; the server composes the forwarded text and sends it, and its rows come
+back through the feed. Where the server would refuse (a bad address), nothing is shown and the
+refusal explains why."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from csdesk.domain import side_mail as rules
+from csdesk.domain.enums import Realm
+from csdesk.protocol import Entity, MutationType
+from csdesk.sync.tables import get_row, upsert_rows
+
+if TYPE_CHECKING:
+    from csdesk.sync.optimistic import LocalMutation, Me, Pair
+
+REQUIRED_ARGS: Mapping[MutationType, tuple[str, ...]] = {
+    MutationType.SIDE_FORWARD: ("side_id", "out_id", "conversation_id", "to_address"),
+}
+
+
+def affected(mtype: str, args: Mapping[str, Any]) -> list[Pair]:
+    return [
+        (Entity.SIDE_CONVERSATION, str(args["side_id"])),
+        (Entity.SIDE_MESSAGE, str(args["out_id"])),
+    ]
+
+
+def _forward(session: Session, mut: LocalMutation, me: Me) -> None:
+    a = mut.args
+    sid, out_id, cid = str(a["side_id"]), str(a["out_id"]), str(a["conversation_id"])
+    try:
+        to = rules.check_address(str(a["to_address"]))
+    except rules.AddressProblem:
+        return  # the server refuses it; the refusal says why
+    if get_row(session, Entity.SIDE_CONVERSATION, sid) is not None:
+        return
+    conv = get_row(session, Entity.CONVERSATION, cid) or {}
+    realm = str(conv.get("realm") or Realm.PRODUCTION.value)
+    subject = rules.clean_subject(str(a.get("subject") or "")) or rules.clean_subject(
+        f"Fwd: {conv.get('subject') or ''}"
+    )
+    side = {
+        "id": sid, "realm": realm, "created_at": mut.at, "updated_at": mut.at,
+        "conversation_id": cid, "message_id": a.get("message_id"),
+        "scope": str(a.get("scope") or rules.Scope.THREAD.value), "to_address": to,
+        "subject": subject, "token": rules.token_for(sid), "created_by_id": me.id or "",
+        "created_by_name": me.display_name, "reply_count": 0, "last_in_at": None,
+    }  # fmt: skip
+    out = {
+        "id": out_id, "realm": realm, "created_at": mut.at, "updated_at": mut.at,
+        "side_conversation_id": sid, "conversation_id": cid,
+        "direction": rules.Direction.OUT.value, "author_name": me.display_name,
+        "from_address": "", "body_text": str(a.get("note") or ""),
+        "status": rules.SideStatus.QUEUED.value, "failure_reason": None,
+        "provider_message_id": None, "sent_at": None,
+    }  # fmt: skip
+    upsert_rows(session, Entity.SIDE_CONVERSATION, [side])
+    upsert_rows(session, Entity.SIDE_MESSAGE, [out])
+
+
+EFFECTS: dict[str, Any] = {MutationType.SIDE_FORWARD: _forward}
