@@ -163,6 +163,7 @@ class MutationType(StrEnum):
     QA_REVIEW_DELETE = "qa.review.delete"
     # --- side conversations (issue 14, docs/side-conversations.md) ---
     SIDE_FORWARD = "side.forward"  # forward a conversation or message to an outside address
+    SIDE_REPLY = "side.reply"  # write again to the outside address, in the side conversation
 
 
 class RejectCode(StrEnum):

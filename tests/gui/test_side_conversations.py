@@ -19,7 +19,7 @@ from sqlalchemy import select
 from csdesk.server.channels.vault import ENV_KEY
 from csdesk.server.demo import side as demo_side
 from csdesk.storage import models as m
-from csdesk.ui.panels.side_dialogs import ForwardDialog, SideListDialog
+from csdesk.ui.panels.side_dialogs import ForwardDialog, SideListDialog, SideWriteDialog
 from tests.gui.conftest import Desk, desk_factory, seed_demo_db  # noqa: F401
 from tests.gui.test_supervisor_windows_audit import audit
 from tests.helpers.mail import Dovecot, SmtpSink
@@ -158,7 +158,7 @@ def test_a_conversation_forwarded_offline_is_mailed_and_its_answer_announced(
     with qtbot.waitSignal(ui.listed, timeout=20_000):
         w.actions_["side_conversations"].trigger()
     listing = ui.dialog
-    assert isinstance(listing, SideListDialog)
+    assert isinstance(listing, SideListDialog) and [x.id for x in listing.sides] == [side_id]
     assert listing.list.item(0).text().startswith(f"To {SUPPLIER}: ")
     assert "waiting to be sent" in listing.mail.toPlainText()
     assert "Please check <b>stock</b>." in listing.mail.toPlainText()
@@ -202,3 +202,32 @@ def test_a_conversation_forwarded_offline_is_mailed_and_its_answer_announced(
             is None
         )
     assert all("<i>Four</i>" not in msg.body_text for msg in w.open_conv.messages)  # type: ignore[union-attr]
+
+    # Enter on the side conversation writes to the supplier again, threaded under the answer.
+    _open(qtbot, desk, cid)  # the inbox may have opened its own current row meanwhile
+
+    def both_mails() -> bool:
+        with desk.ws.cache.session() as s:
+            q = select(m.SideMessage.id).where(m.SideMessage.side_conversation_id == side_id)
+            return len(s.scalars(q).all()) == 2
+
+    qtbot.waitUntil(both_mails, timeout=20_000)
+    with qtbot.waitSignal(ui.listed, timeout=20_000):
+        w.actions_["side_conversations"].trigger()
+    listing = ui.dialog
+    assert isinstance(listing, SideListDialog) and audit(listing) == []
+    assert [x.id for x in listing.sides] == [side_id]
+    assert "Reply from Supplier" in listing.mail.toPlainText()
+    assert "<i>Four</i> in stock." in listing.mail.toPlainText()
+    qtbot.keyClick(listing.list, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: isinstance(ui.dialog, SideWriteDialog), timeout=10_000)
+    writing = ui.dialog
+    assert isinstance(writing, SideWriteDialog) and audit(writing) == []
+    qtbot.keyClicks(writing.text, "Thanks, please send two.")
+    qtbot.keyClick(writing.text, Qt.Key.Key_Tab)  # on to Send
+    assert writing.focusWidget() is writing.send_button
+    with qtbot.waitSignal(ui.written, timeout=20_000):
+        qtbot.keyClick(writing.send_button, Qt.Key.Key_Space)
+    second = mail_server.smtp.wait(2, timeout=60)[-1].message
+    assert second["In-Reply-To"] == answer
+    assert second.get_content().strip() == "Thanks, please send two."

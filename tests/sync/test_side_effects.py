@@ -26,6 +26,13 @@ def test_a_forward_is_listed_at_once_and_a_refusal_takes_it_back(cache: LocalCac
     assert out.status == "queued" and out.direction == "out" and out.body_text == "Stock?"
     assert out.side_conversation_id == "sd-1" and out.conversation_id == "c1"
 
+    outbox.enqueue(
+        MutationType.SIDE_REPLY, {"side_id": "sd-1", "out_id": "so-9", "body_text": "More?"}
+    )
+    again = row(cache, m.SideMessage, "so-9")
+    assert again.side_conversation_id == "sd-1" and again.body_text == "More?"
+    assert again.status == "queued" and again.direction == "out"
+
     bad = {**args, "side_id": "sd-2", "out_id": "so-2", "to_address": "a@b.example\r\nBcc: x"}
     outbox.enqueue(MutationType.SIDE_FORWARD, bad)
     assert row(cache, m.SideConversation, "sd-2") is None

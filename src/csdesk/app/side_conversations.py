@@ -200,3 +200,10 @@ class SideConversations:
         return side_id, ChangeSet.of(
             [(Entity.SIDE_CONVERSATION, side_id), (Entity.SIDE_MESSAGE, out_id)]
         )
+
+    def reply(self, side_id: str, body: str) -> tuple[str, ChangeSet]:
+        """Queue a mail to the side conversation's address; the new mail's id."""
+        out_id = str(uuid.uuid4())
+        args = {"side_id": side_id, "out_id": out_id, "body_text": body.strip()}
+        self.ws.engine.enqueue(MutationType.SIDE_REPLY, args)
+        return out_id, ChangeSet.of([(Entity.SIDE_MESSAGE, out_id)])

@@ -17,6 +17,8 @@ from typing import Final
 MAX_ADDRESS: Final = 254  # RFC 5321's path limit
 MAX_SUBJECT: Final = 300
 MAX_NOTE: Final = 5_000
+#: What an agent writes back to the outside address in a side conversation.
+MAX_REPLY_TEXT: Final = 20_000
 #: The forwarded text (the note, then the thread): older messages are left out past this.
 MAX_FORWARD_CHARS: Final = 200_000
 #: Side conversations per customer conversation, and messages kept per side conversation:

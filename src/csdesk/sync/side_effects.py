@@ -1,4 +1,4 @@
-"""The local effect of ``side.forward`` (``optimistic.EFFECTS`` registers it;
+"""The local effects of ``side.forward`` and ``side.reply`` (``optimistic.EFFECTS`` registers them;
 docs/side-conversations.md): the side conversation is listed at once, offline too, its mail
 "waiting to be sent"; the server composes the forwarded text and sends it, and its rows come
 back through the feed. Where the server would refuse (a bad address), nothing is shown and the
@@ -21,10 +21,13 @@ if TYPE_CHECKING:
 
 REQUIRED_ARGS: Mapping[MutationType, tuple[str, ...]] = {
     MutationType.SIDE_FORWARD: ("side_id", "out_id", "conversation_id", "to_address"),
+    MutationType.SIDE_REPLY: ("side_id", "out_id", "body_text"),
 }
 
 
 def affected(mtype: str, args: Mapping[str, Any]) -> list[Pair]:
+    if mtype == MutationType.SIDE_REPLY:
+        return [(Entity.SIDE_MESSAGE, str(args["out_id"]))]
     return [
         (Entity.SIDE_CONVERSATION, str(args["side_id"])),
         (Entity.SIDE_MESSAGE, str(args["out_id"])),
@@ -64,4 +67,21 @@ def _forward(session: Session, mut: LocalMutation, me: Me) -> None:
     upsert_rows(session, Entity.SIDE_MESSAGE, [out])
 
 
-EFFECTS: dict[str, Any] = {MutationType.SIDE_FORWARD: _forward}
+def _reply(session: Session, mut: LocalMutation, me: Me) -> None:
+    a = mut.args
+    side = get_row(session, Entity.SIDE_CONVERSATION, str(a["side_id"]))
+    out_id = str(a["out_id"])
+    if side is None or get_row(session, Entity.SIDE_MESSAGE, out_id) is not None:
+        return
+    out = {
+        "id": out_id, "realm": side.get("realm"), "created_at": mut.at, "updated_at": mut.at,
+        "side_conversation_id": side["id"], "conversation_id": side.get("conversation_id"),
+        "direction": rules.Direction.OUT.value, "author_name": me.display_name,
+        "from_address": "", "body_text": str(a.get("body_text") or ""),
+        "status": rules.SideStatus.QUEUED.value, "failure_reason": None,
+        "provider_message_id": None, "sent_at": None,
+    }  # fmt: skip
+    upsert_rows(session, Entity.SIDE_MESSAGE, [out])
+
+
+EFFECTS: dict[str, Any] = {MutationType.SIDE_FORWARD: _forward, MutationType.SIDE_REPLY: _reply}

@@ -4,8 +4,9 @@ Ctrl+Alt+Shift+F ("Forward by email…") forwards the open conversation, or the 
 in the thread, to an outside address (a supplier, a carrier): a dialog asks to whom, the
 subject and a note; the forward goes through the outbox (offline too) and the server mails it.
 Ctrl+Alt+Shift+D lists the open conversation's side conversations with their mail as plain
-text. A reply that comes back is announced (notice line and screen reader) when it answers a
-side conversation of the open conversation or one this agent started; never in the thread.
+text; Enter on one writes to that address again (threaded under its last mail). A reply that
+comes back is announced (notice line and screen reader) when it answers a side conversation of
+the open conversation or one this agent started; never in the thread.
 Reads run on workers, writes through the serial writer; refusals are said and shown.
 """
 
@@ -22,7 +23,7 @@ from csdesk.protocol import Entity, MutationType
 from csdesk.sync.events import ChangeSet, Rejection
 from csdesk.ui.focus_return import open_returning_focus
 from csdesk.ui.models.thread_model import MESSAGE_ROLE
-from csdesk.ui.panels.side_dialogs import ForwardDialog, SideListDialog
+from csdesk.ui.panels.side_dialogs import ForwardDialog, SideListDialog, SideWriteDialog
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -39,6 +40,7 @@ class SideDeskUi(QObject):
     — a reply that came back was announced (its id)."""
 
     forwarded = Signal(str)
+    written = Signal(str)
     listed = Signal(int)
     reply_announced = Signal(str)
 
@@ -87,7 +89,7 @@ class SideDeskUi(QObject):
             self.reply_announced.emit(r.id)
 
     def on_rejected(self, rejection: Rejection) -> None:
-        if rejection.type == MutationType.SIDE_FORWARD.value:
+        if rejection.type in (MutationType.SIDE_FORWARD.value, MutationType.SIDE_REPLY.value):
             text = _("Not forwarded: {reason}").format(reason=rejection.message)
             self.window.show_notice(text)
             self.window.say(text, assertive=True)
@@ -160,10 +162,34 @@ class SideDeskUi(QObject):
                 if sides
                 else _("Nothing of this conversation was forwarded by email.")
             )
-            self._open(dialog, None)
+
+            def finished(accepted: bool) -> None:
+                side = dialog.chosen() if accepted else None
+                if side is not None:
+                    self.write_to(side)
+
+            self._open(dialog, finished)
             self.listed.emit(len(sides))
 
         w.tasks.run(lambda: self.sides.of_conversation(cid), listed, self._failed)
+
+    def write_to(self, side: SideView) -> None:
+        """Write again to ``side``'s address (its mail threads under the last one)."""
+        w = self.window
+        dialog = SideWriteDialog(side.to_address, side.subject, w)
+
+        def finished(accepted: bool) -> None:
+            if not accepted:
+                return
+            body, sides = dialog.body(), self.sides
+
+            def done(result: tuple[str, ChangeSet]) -> None:
+                w.say(_("Mail to {to} queued.").format(to=side.to_address))
+                self.written.emit(result[0])
+
+            w.tasks.write(lambda: sides.reply(side.id, body), done, self._failed)
+
+        self._open(dialog, finished)
 
     def _open(self, dialog: QDialog, finished: Callable[[bool], None] | None) -> None:
         """Window-modal; the focus goes back where it was once answered."""

@@ -129,6 +129,23 @@ def test_a_forwarded_thread_is_mailed_and_the_answer_lands_beside_it(desk: MailD
         20,
         "the token-only answer in the side conversation",
     )
+    # The agent writes back: threaded under the supplier's answer, the same token.
+    desk.smtp.clear()
+    (blank,) = desk.agent.push(
+        ("side.reply", {"side_id": side_id, "out_id": new_id(), "body_text": "  \n "})
+    )
+    assert blank["status"] == "rejected" and "blank" in blank["reason"]["message"]
+    back_id = new_id()
+    (wrote,) = desk.agent.push(
+        ("side.reply", {"side_id": side_id, "out_id": back_id, "body_text": "Thanks, send it."})
+    )
+    assert wrote["status"] == "applied", wrote
+    back = desk.smtp.wait(1)[-1].message
+    assert back["Message-ID"] == f"<side.{back_id}@{DOMAIN}>"
+    assert back["Subject"] == f"Re: Fwd: Kettle arrived broken [#{token}]"
+    assert back["In-Reply-To"] in (answer, again)  # the newest answer of the two
+    assert sent["Message-ID"] in back["References"]
+    assert back.get_content().strip() == "Thanks, send it."
     # Never in the customer's thread, never a new conversation.
     after = desk.entities("message")
     assert {k for k, v in after.items() if v["conversation_id"] == conv_id} == messages_before

@@ -14,6 +14,7 @@ answer comes back to a mailbox the IMAP workers read; its Message-ID,
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 
 LEASE: Final = timedelta(seconds=60)
 BATCH: Final = 50
+_MSG_ID: Final = re.compile(r"<[^<>\s]+@[^<>\s]+>")
 NO_EMAIL: Final = "No email connection is set up on the server to send from."
 
 
@@ -53,6 +55,28 @@ def _mailbox(session: Session, conv_id: str, cfg: ChannelSettings) -> ChannelSet
     email = Provider.EMAIL.value
     business = route.business if route is not None and route.provider == email else None
     return config_store.mailbox_for_reply(cfg, business)
+
+
+def _thread(session: Session, side_id: str, exclude: str) -> tuple[str | None, list[str]]:
+    """(In-Reply-To, References) for a later mail of the side conversation: it answers the
+    newest reply (else our newest mail); None for the first mail, the forward itself."""
+    S = m.SideMessage
+    rows = session.execute(
+        select(S.provider_message_id, S.direction)
+        .where(
+            S.side_conversation_id == side_id,
+            S.id != exclude,
+            S.provider_message_id.is_not(None),
+            S.status.in_([SideStatus.SENT.value, SideStatus.RECEIVED.value]),
+        )
+        .order_by(S.created_at, S.id)
+    ).all()
+    ids = [(pid, way) for pid, way in rows if pid and _MSG_ID.fullmatch(pid)]
+    if not ids:
+        return None, []
+    inbound = [pid for pid, way in ids if way == rules.Direction.IN.value]
+    parent = inbound[-1] if inbound else ids[-1][0]
+    return parent, [pid for pid, _ in ids if pid != parent]
 
 
 class SideMailer(LoopWorker):
@@ -138,12 +162,15 @@ class SideMailer(LoopWorker):
                     box = _mailbox(s, side.conversation_id, cfg)
                     domain = box.text("msgid_domain")
                     mid = message_id_for(row.id, domain)
+                    parent, chain = _thread(s, side.id, row.id)
                     mail = build_reply(
                         from_addr=box.text("from_address"),
                         to=[side.to_address],
                         subject=rules.subject_with_token(side.subject, side.token),
                         text=row.body_text,
                         msgid_domain=domain,
+                        in_reply_to=parent,
+                        references=chain,
                     )
                     mail.replace_header("Message-ID", mid)
                     mail["Auto-Submitted"] = "no"  # written by a person (RFC 3834)

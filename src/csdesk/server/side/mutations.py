@@ -1,5 +1,6 @@
 """``side.forward``: forward a conversation, or one message of it, by email to an outside
-address (docs/side-conversations.md). Registered in ``server.sync.mutations.HANDLERS``.
+address (docs/side-conversations.md); ``side.reply``: write to that address again, threaded
+under the side conversation's last mail. Registered in ``server.sync.mutations.HANDLERS``.
 
 Anyone who can read the conversation may forward it (its realm is theirs); not from the
 training sandbox (its customers are fictional, a supplier is not), never an internal note,
@@ -150,6 +151,67 @@ def forward(session: Session, user: m.User, a: ForwardArgs) -> None:
     )  # fmt: skip
 
 
+class ReplyArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=False)
+    side_id: str = _ID
+    out_id: str = _ID
+    body_text: str = Field(min_length=1, max_length=rules.MAX_REPLY_TEXT)
+
+    _text = field_validator("body_text")(check_storable)
+
+    @field_validator("body_text")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("cannot be blank")
+        return value
+
+
+def reply(session: Session, user: m.User, a: ReplyArgs) -> None:
+    """Write again to the side conversation's address (threaded under its last mail)."""
+    if realm_of(user) != Realm.PRODUCTION.value:
+        raise _reject(
+            RejectCode.FORBIDDEN, "The training sandbox does not send mail to outside addresses."
+        )
+    side = session.get(m.SideConversation, a.side_id, with_for_update=True)
+    if side is None or side.realm != realm_of(user):
+        raise _reject(RejectCode.NOT_FOUND, "This side conversation does not exist.")
+    conv = session.get(m.Conversation, side.conversation_id)
+    if conv is None or conv.deleted_at is not None:
+        raise _reject(RejectCode.DELETED, "This conversation was deleted by an administrator.")
+    if session.get(m.SideMessage, a.out_id) is not None:
+        raise _reject(RejectCode.CONFLICT, "A side message with this id already exists.")
+    M = m.SideMessage
+    count = session.scalar(
+        select(func.count()).select_from(M).where(M.side_conversation_id == side.id)
+    )
+    if (count or 0) >= rules.MAX_MESSAGES:
+        raise _reject(
+            RejectCode.INVALID,
+            "This side conversation already holds {n} mails, the most it may; forward again.",
+            n=rules.MAX_MESSAGES,
+        )
+    now = utcnow()
+    session.add(
+        M(
+            id=a.out_id, realm=side.realm, side_conversation_id=side.id,
+            conversation_id=side.conversation_id, direction=rules.Direction.OUT.value,
+            author_name=user.display_name, from_address="", body_text=a.body_text,
+            status=SideStatus.QUEUED.value, attempts=0, next_attempt_at=now,
+            created_at=now, updated_at=now,
+        )
+    )  # fmt: skip
+    side.updated_at = now
+    audit.record(
+        session, user.id, MutationType.SIDE_REPLY, "side_message", a.out_id, None,
+        {"side_conversation_id": side.id, "to_address": side.to_address,
+         "chars": len(a.body_text)},
+    )  # fmt: skip
+
+
 def handlers() -> dict[str, tuple[type[BaseModel], Any]]:
     """The side-conversation mutation types and their handlers (for the registry)."""
-    return {MutationType.SIDE_FORWARD: (ForwardArgs, forward)}
+    return {
+        MutationType.SIDE_FORWARD: (ForwardArgs, forward),
+        MutationType.SIDE_REPLY: (ReplyArgs, reply),
+    }

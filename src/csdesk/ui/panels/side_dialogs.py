@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPlainTextEdit,
+    QPushButton,
     QRadioButton,
     QVBoxLayout,
     QWidget,
@@ -32,7 +33,7 @@ from csdesk.ui.a11y import announce, name
 from csdesk.ui.plain_text import PlainLabel, form_row
 from csdesk.ui.screen_fit import resize_within_screen
 
-__all__ = ["ForwardDialog", "SideListDialog"]
+__all__ = ["ForwardDialog", "SideListDialog", "SideWriteDialog"]
 
 
 class ForwardDialog(QDialog):
@@ -152,7 +153,7 @@ class SideListDialog(QDialog):
         self.empty.setVisible(not self.sides)
         self.list = QListWidget(self)
         self.list.setObjectName("side_list")
-        name(self.list, title, _("Up and Down choose; Tab reads its mail"))
+        name(self.list, title, _("Up and Down choose; Tab reads its mail; Enter writes to them"))
         for side in self.sides:
             sentence = side.sentence()
             item = QListWidgetItem(sentence)
@@ -164,9 +165,16 @@ class SideListDialog(QDialog):
         self.mail.setTabChangesFocus(True)
         name(self.mail, _("Mail of the side conversation"))
         self.list.currentRowChanged.connect(self._show)
+        self.list.itemActivated.connect(lambda _item: self._write_chosen())
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
         close = buttons.button(QDialogButtonBox.StandardButton.Close)
         name(close, _("Close"))
+        self.write_button = QPushButton(_("&Write to them…"), self)
+        name(self.write_button, _("Write to the address of the chosen side conversation"))
+        self.write_button.setEnabled(bool(self.sides))
+        self.write_button.setAutoDefault(False)
+        buttons.addButton(self.write_button, QDialogButtonBox.ButtonRole.ActionRole)
+        self.write_button.clicked.connect(self._write_chosen)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(self.empty)
@@ -178,6 +186,69 @@ class SideListDialog(QDialog):
             self.list.setCurrentRow(0)
         self.list.setFocus()
 
+    def _write_chosen(self) -> None:
+        if self.chosen() is not None:
+            self.accept()
+
+    def chosen(self) -> SideView | None:
+        """The side conversation to write to (once accepted)."""
+        row = self.list.currentRow()
+        return self.sides[row] if 0 <= row < len(self.sides) else None
+
     def _show(self, row: int) -> None:
         text = self.sides[row].transcript() if 0 <= row < len(self.sides) else ""
         self.mail.setPlainText(text)
+
+
+class SideWriteDialog(QDialog):
+    """Signals: those of QDialog. A mail to a side conversation's address (plain text)."""
+
+    def __init__(self, to_address: str, subject: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("side_write_dialog")
+        title = _("Write to {to}").format(to=to_address)
+        self.setWindowTitle(title)
+        self.setAccessibleName(title)
+        about = PlainLabel(_("About: {subject}").format(subject=subject or _("no subject")), self)
+        about.setWordWrap(True)
+        self.text = QPlainTextEdit(self)
+        self.text.setObjectName("side_write_text")
+        self.text.setTabChangesFocus(True)
+        name(
+            self.text,
+            _("Mail text"),
+            _("Sent to {to}, threaded under the last mail").format(to=to_address),
+        )
+        self.problem = PlainLabel(self)
+        self.problem.setWordWrap(True)
+        self.problem.hide()
+        buttons = QDialogButtonBox(self)
+        self.send_button = buttons.addButton(_("&Send"), QDialogButtonBox.ButtonRole.AcceptRole)
+        cancel = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
+        name(self.send_button, _("Send"))
+        name(cancel, _("Cancel"))
+        self.send_button.clicked.connect(self._try_accept)
+        cancel.clicked.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(about)
+        layout.addWidget(self.text)
+        layout.addWidget(self.problem)
+        layout.addWidget(buttons)
+        resize_within_screen(self, 560, 360)
+        self.text.setFocus()
+
+    def body(self) -> str:
+        return self.text.toPlainText().strip()
+
+    def _try_accept(self) -> None:
+        if not self.body():
+            why = _("Write the mail first.")
+        elif len(self.body()) > rules.MAX_REPLY_TEXT:
+            why = _("The mail is longer than {n} characters.").format(n=rules.MAX_REPLY_TEXT)
+        else:
+            self.accept()
+            return
+        self.problem.setText(why)
+        self.problem.show()
+        self.text.setFocus()
+        announce(self, why, assertive=True)
