@@ -232,3 +232,32 @@ def test_a_conversation_forwarded_offline_is_mailed_and_its_answer_announced(
     second = mail_server.smtp.wait(2, timeout=60)[-1].message
     assert second["In-Reply-To"] == answer
     assert second.get_content().strip() == "Thanks, please send two."
+
+
+def test_from_a_message_of_the_thread_that_message_is_the_default(
+    qtbot: QtBot,
+    mail_server: MailServer,
+    desk_factory: Callable[..., Desk],  # noqa: F811
+) -> None:
+    desk = desk_factory(mail_server.server, "demo")
+    w = desk.window
+    ui = w.side_desk
+    with desk.ws.cache.session() as s:
+        side = s.get(m.SideConversation, demo_side.SIDE_ID)
+        assert side is not None
+        cid = side.conversation_id
+    _open(qtbot, desk, cid)
+    view = w.conversation.messages
+    qtbot.waitUntil(lambda: view.model().rowCount() > 0, timeout=10_000)
+    view.setFocus()
+    view.setCurrentIndex(view.model().index(0, 0))
+    qtbot.waitUntil(view.hasFocus, timeout=5_000)
+    w.actions_["forward_email"].trigger()
+    qtbot.waitUntil(lambda: isinstance(ui.dialog, ForwardDialog), timeout=5_000)
+    dialog = ui.dialog
+    assert isinstance(dialog, ForwardDialog) and audit(dialog) == []
+    assert dialog.one.isEnabled() and dialog.one.isChecked() and dialog.only_message()
+    assert dialog.subject.text().startswith("Fwd: ")
+    qtbot.keyClick(dialog.to, Qt.Key.Key_Escape)  # nothing is queued
+    qtbot.waitUntil(lambda: ui.dialog is None, timeout=5_000)
+    assert desk.engine.status.pending == 0

@@ -118,7 +118,9 @@ class SideDeskUi(QObject):
         if focused is not None:
             line = (focused.body_text.strip().splitlines() or [""])[0][:160]
         subject = f"Fwd: {conv.subject}" if conv.subject else ""
-        dialog = ForwardDialog(subject, line, w)
+        # From the thread (Ctrl+2, on a message), that message is the default; else the thread.
+        on_message = focused is not None and w.conversation.messages.hasFocus()
+        dialog = ForwardDialog(subject, line, w, message_first=on_message)
         cid = conv.id
 
         def finished(accepted: bool) -> None:

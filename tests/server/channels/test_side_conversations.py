@@ -10,6 +10,7 @@ get a clear 4xx or a refusal, never a 5xx.
 
 from __future__ import annotations
 
+import base64
 import uuid
 from typing import Any
 
@@ -251,3 +252,31 @@ def test_a_conversation_has_at_most_so_many_side_conversations(desk: MailDesk) -
     assert refused["status"] == "rejected"
     assert "the most it may have" in refused["reason"]["message"]
     desk.smtp.wait(rules.MAX_PER_CONVERSATION)
+
+
+def test_one_forwarded_message_carries_its_files(desk: MailDesk) -> None:
+    first = mid()
+    png = base64.b64decode("iVBORw0KGgo=")
+    desk.deliver(
+        (
+            f"From: Ana Lima <ana@customer.example>\r\nTo: {email_tests.FROM}\r\n"
+            f"Subject: Damaged lid\r\nMessage-ID: {first}\r\nMIME-Version: 1.0\r\n"
+            'Content-Type: multipart/mixed; boundary="b"\r\n\r\n'
+            "--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nPhoto attached.\r\n"
+            "--b\r\nContent-Type: image/png\r\n"
+            'Content-Disposition: attachment; filename="lid.png"\r\n'
+            "Content-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n--b--\r\n"
+        ).encode()
+    )
+    msg = desk.wait_message(first, timeout=60)
+    _, _, result = _forward(desk, msg["conversation_id"], scope="message", message_id=msg["id"])
+    assert result["status"] == "applied", result
+    sent = wait_until(
+        lambda: next((r.message for r in desk.smtp.received if r.rcpt_tos == [SUPPLIER]), None),
+        60,
+        "the forwarded message at the sink",
+    )
+    (part,) = list(sent.iter_attachments())
+    assert part.get_filename() == "lid.png" and part.get_content() == png
+    body = sent.get_body(("plain",))
+    assert body is not None and "(Files attached: lid.png)" in body.get_content()

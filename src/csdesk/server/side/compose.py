@@ -20,12 +20,14 @@ def _heading(msg: m.Message, customer: str) -> str:
     return f"{when}, {who}:"
 
 
-def _body(msg: m.Message) -> str:
+def _body(msg: m.Message, *, attached: bool = False) -> str:
     text = (msg.body_text or "").strip() or "(no text)"
     names = [str(a.get("filename") or "") for a in msg.attachments or [] if isinstance(a, dict)]
     names = [n for n in names if n]
     if names:
-        text += "\n(Files not forwarded: " + ", ".join(names)[:500] + ")"
+        # One forwarded message carries its stored files (``mailer``); a thread names them.
+        what = "Files attached" if attached else "Files not forwarded"
+        text += f"\n({what}: " + ", ".join(names)[:500] + ")"
     return text
 
 
@@ -51,7 +53,8 @@ def forwarded_text(
     head = [banner]
     if conv.subject:
         head.append(f"Subject: {rules.clean_subject(conv.subject)}")
-    parts = [f"{_heading(msg, customer)}\n{_body(msg)}" for msg in messages]
+    one = message is not None
+    parts = [f"{_heading(msg, customer)}\n{_body(msg, attached=one)}" for msg in messages]
     note = note.strip()
     budget = rules.MAX_FORWARD_CHARS - len(note) - 200
     # The newest messages matter most: leave out the oldest once over the budget.

@@ -25,11 +25,13 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from csdesk.domain import side_mail as rules
+from csdesk.domain.attachment_limits import DEFAULT_EMAIL_BYTES
 from csdesk.domain.enums import Realm
 from csdesk.domain.side_mail import SideStatus
+from csdesk.server.attachments.outgoing import MissingFile, OutgoingFile, files_of
 from csdesk.server.channels import config_store
 from csdesk.server.channels.config_store import ChannelSettings, Provider
-from csdesk.server.channels.email_outbound import send_smtp
+from csdesk.server.channels.email_outbound import _attach, send_smtp  # replies' own attaching
 from csdesk.server.channels.email_reply import build_reply
 from csdesk.server.channels.outbound import SendResult
 from csdesk.server.channels.worker import LoopWorker, backoff
@@ -55,6 +57,32 @@ def _mailbox(session: Session, conv_id: str, cfg: ChannelSettings) -> ChannelSet
     email = Provider.EMAIL.value
     business = route.business if route is not None and route.provider == email else None
     return config_store.mailbox_for_reply(cfg, business)
+
+
+def stored_files(session: Session, msg: m.Message | None) -> list[OutgoingFile]:
+    """The files of ``msg`` still in the server's store (a file too large to keep when the
+    mail came in, or gone since, is left out: the forwarded text names every file)."""
+    out: list[OutgoingFile] = []
+    for meta in (msg.attachments or []) if msg is not None else []:
+        if not isinstance(meta, dict) or not isinstance(meta.get("sha256"), str):
+            continue
+        try:
+            out += files_of(session, [meta])
+        except MissingFile:
+            continue
+    return out
+
+
+def _is_the_forward(session: Session, side_id: str, row_id: str) -> bool:
+    """Whether ``row_id`` is the side conversation's first mail (the forward itself)."""
+    S = m.SideMessage
+    first = session.scalar(
+        select(S.id)
+        .where(S.side_conversation_id == side_id, S.direction == rules.Direction.OUT.value)
+        .order_by(S.created_at, S.id)
+        .limit(1)
+    )
+    return first == row_id
 
 
 def _thread(session: Session, side_id: str, exclude: str) -> tuple[str | None, list[str]]:
@@ -172,6 +200,11 @@ class SideMailer(LoopWorker):
                         in_reply_to=parent,
                         references=chain,
                     )
+                    if side.message_id is not None and _is_the_forward(s, side.id, row.id):
+                        # The forward of one message carries that message's files.
+                        forwarded = s.get(m.Message, side.message_id)
+                        limit = int(box.settings.get("max_attachment_bytes") or DEFAULT_EMAIL_BYTES)
+                        _attach(mail, stored_files(s, forwarded), limit)
                     mail.replace_header("Message-ID", mid)
                     mail["Auto-Submitted"] = "no"  # written by a person (RFC 3834)
                     sender = parseaddr(box.text("from_address"))[1]

@@ -40,9 +40,15 @@ class ForwardDialog(QDialog):
     """Signals: those of QDialog. ``problem`` shows why Forward did nothing (a bad address)."""
 
     def __init__(
-        self, subject: str, message_line: str | None, parent: QWidget | None = None
+        self,
+        subject: str,
+        message_line: str | None,
+        parent: QWidget | None = None,
+        *,
+        message_first: bool = False,
     ) -> None:
-        """``message_line``: the focused message's first line (None: no message focused)."""
+        """``message_line``: the focused message's first line (None: no message focused);
+        ``message_first``: the agent was on that message, so it is the default choice."""
         super().__init__(parent)
         self.setObjectName("forward_dialog")
         self.setWindowTitle(_("Forward by email"))
@@ -76,7 +82,7 @@ class ForwardDialog(QDialog):
             self.one.setEnabled(False)
         else:
             name(self.one, _("Forward only the focused message: {line}").format(line=message_line))
-        self.whole.setChecked(True)
+        (self.one if message_first and message_line is not None else self.whole).setChecked(True)
         self.problem = PlainLabel(self)
         self.problem.setObjectName("forward_problem")
         self.problem.setWordWrap(True)
