@@ -183,7 +183,11 @@ class SideMailer(LoopWorker):
             if row is None or side is None or row.status != SideStatus.QUEUED.value:
                 return
             to = side.to_address
-            if cfg is None or not cfg.enabled:
+            if (cfg is None or not cfg.enabled) and self.state.config.simulate_customers_seconds:
+                # The demo (``serve --simulate-customers``) has no mailbox: marked sent with no
+                # mail, as the dispatcher marks replies to its simulated customers.
+                result, mid = SendResult(ok=True), f"<side.{row.id}@simulated.invalid>"
+            elif cfg is None or not cfg.enabled:
                 result = SendResult(ok=False, error_code="no_email", error_message=NO_EMAIL)
             else:
                 try:
