@@ -64,7 +64,7 @@ class ForwardDialog(QDialog):
         self.to = QLineEdit(self)
         self.to.setObjectName("forward_to")
         self.to.setMaxLength(rules.MAX_ADDRESS)
-        self.to.setPlaceholderText("orders@supplier.example")
+        self.to.setPlaceholderText(_("e.g. orders@supplier.example"))
         name(self.to, _("Forward to"), _("One email address, such as a supplier's or carrier's"))
         self.subject = QLineEdit(subject[: rules.MAX_SUBJECT], self)
         self.subject.setObjectName("forward_subject")
