@@ -99,6 +99,7 @@ class NewReply:
     who: str
     to_address: str
     started_by: str  # the user id of who forwarded it
+    at: datetime  # when the server filed it
 
 
 def _message_view(row: m.SideMessage) -> SideMessageView:
@@ -159,14 +160,16 @@ class SideConversations:
         with self.ws.cache.session() as s:
             rows = s.execute(
                 select(M.id, M.side_conversation_id, M.conversation_id, M.author_name,
-                       M.from_address, C.to_address, C.created_by_id)
+                       M.from_address, C.to_address, C.created_by_id, M.created_at)
                 .join(C, C.id == M.side_conversation_id)
                 .where(M.direction == rules.Direction.IN.value)
                 .order_by(M.created_at.desc())
                 .limit(limit)
             ).all()  # fmt: skip
         return [
-            NewReply(r[0], r[1], r[2], (r[3] or r[4] or r[5] or "")[:200], r[5] or "", r[6] or "")
+            NewReply(
+                r[0], r[1], r[2], (r[3] or r[4] or r[5] or "")[:200], r[5] or "", r[6] or "", r[7]
+            )
             for r in rows
         ]
 

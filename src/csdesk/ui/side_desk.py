@@ -12,6 +12,7 @@ Reads run on workers, writes through the serial writer; refusals are said and sh
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
@@ -51,6 +52,9 @@ class SideDeskUi(QObject):
         self.dialog: QDialog | None = None  # the one open now (tests find it)
         self._seen: set[str] | None = None  # replies known; None until the first read
         self._mine: set[str] = set()  # side conversations this desk started
+        # Replies filed before the desk started (an initial sync brings them) are not news;
+        # a few minutes of slack for a desk clock behind the server's.
+        self._since = datetime.now(UTC) - timedelta(minutes=5)
         a = window.actions_
         a.bind("forward_email", self.open_forward)
         a.bind("side_conversations", self.open_list)
@@ -78,6 +82,8 @@ class SideDeskUi(QObject):
             if r.id in self._seen:
                 continue
             self._seen.add(r.id)
+            if r.at.tzinfo is not None and r.at < self._since:
+                continue
             mine = r.side_id in self._mine or (me is not None and r.started_by == me)
             if r.conversation_id != open_id and not mine:
                 continue
