@@ -75,6 +75,11 @@ class Entity(StrEnum):
     # (``wire.FEED_PERSONAL``).
     SCHEDULED_MESSAGE = "scheduled_message"
     REMINDER = "reminder"
+    # --- side conversations (issue 14, docs/side-conversations.md) ---
+    # A conversation or message forwarded by email to an outside address, and its messages
+    # (what went out, what came back): beside the customer's thread, never in it.
+    SIDE_CONVERSATION = "side_conversation"
+    SIDE_MESSAGE = "side_message"
 
 
 class MutationType(StrEnum):
@@ -156,6 +161,9 @@ class MutationType(StrEnum):
     REMINDER_DISMISS = "reminder.dismiss"  # done with it (or never mind, before it is due)
     # Deleting a quality review (docs/qa.md): supervisors and administrators only.
     QA_REVIEW_DELETE = "qa.review.delete"
+    # --- side conversations (issue 14, docs/side-conversations.md) ---
+    SIDE_FORWARD = "side.forward"  # forward a conversation or message to an outside address
+    SIDE_REPLY = "side.reply"  # write again to the outside address, in the side conversation
 
 
 class RejectCode(StrEnum):

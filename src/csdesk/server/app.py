@@ -113,9 +113,15 @@ def create_app(config: ServerConfig, *, migrate: bool = True) -> FastAPI:
 
         sla_scanner = EscalationScanner(state)  # about-to-breach and breached (docs/sla.md)
         sla_scanner.start()
+        # --- side conversations (docs/side-conversations.md): their mail goes out ---
+        from csdesk.server.side.mailer import SideMailer
+
+        side_mailer = SideMailer(state, channels.settings)
+        side_mailer.start()
         try:
             yield
         finally:
+            await side_mailer.stop()
             await sla_scanner.stop()
             await floor_sweeper.stop()
             await figures.stop()

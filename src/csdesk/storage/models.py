@@ -1240,3 +1240,49 @@ class Reminder(Synced, Base):
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     scope: Mapped[str] = mapped_column(String(16), default="personal")
     fired_at: Mapped[datetime | None]
+
+
+# --- side conversations (issue 14, docs/side-conversations.md) ---------------------------------
+
+
+class SideConversation(Synced, Base):
+    """A customer conversation (or one ``message_id`` of it, ``scope``) forwarded by email to
+    ``to_address`` by ``created_by_id``; the replies are filed here by the inbound path
+    (``server.side.inbound``), never in the customer's thread. ``token`` is the reply token in
+    the subject; ``last_in_at`` the newest reply, ``reply_count`` how many came back."""
+
+    __tablename__ = "side_conversations"
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    message_id: Mapped[str | None] = mapped_column(String(36))
+    scope: Mapped[str] = mapped_column(String(16), default="thread")
+    to_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(320), default="")
+    token: Mapped[str] = mapped_column(String(16), unique=True)
+    created_by_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
+    created_by_name: Mapped[str] = mapped_column(String(200), default="")
+    reply_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_in_at: Mapped[datetime | None]
+
+
+class SideMessage(Synced, Base):
+    """One mail of a side conversation: ``out`` (what we sent: ``status`` queued → sent or
+    failed) or ``in`` (a reply, ``received``). ``provider_message_id`` is the mail's
+    Message-ID, what a reply's In-Reply-To names. ``attempts``/``next_attempt_at``/
+    ``lease_until`` are the sender's bookkeeping (server-only)."""
+
+    __tablename__ = "side_messages"
+    side_conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("side_conversations.id"), index=True
+    )
+    conversation_id: Mapped[str] = mapped_column(String(36), index=True)
+    direction: Mapped[str] = mapped_column(String(4))
+    author_name: Mapped[str] = mapped_column(String(200), default="")
+    from_address: Mapped[str] = mapped_column(String(320), default="")
+    body_text: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    failure_reason: Mapped[str | None] = mapped_column(String(500))
+    provider_message_id: Mapped[str | None] = mapped_column(String(255), index=True)
+    sent_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0, info=SERVER_ONLY)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(info=SERVER_ONLY)
+    lease_until: Mapped[datetime | None] = mapped_column(info=SERVER_ONLY)

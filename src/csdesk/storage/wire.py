@@ -82,6 +82,10 @@ ENTITY_MODELS |= {Entity.SCHEDULED_MESSAGE: m.ScheduledMessage, Entity.REMINDER:
 MODEL_ENTITIES |= {m.ScheduledMessage: Entity.SCHEDULED_MESSAGE, m.Reminder: Entity.REMINDER}
 FEED_PERSONAL |= {Entity.REMINDER: "owner_id"}
 
+# --- side conversations (issue 14, docs/side-conversations.md): every desk of the realm ---
+ENTITY_MODELS |= {Entity.SIDE_CONVERSATION: m.SideConversation, Entity.SIDE_MESSAGE: m.SideMessage}
+MODEL_ENTITIES |= {m.SideConversation: Entity.SIDE_CONVERSATION, m.SideMessage: Entity.SIDE_MESSAGE}
+
 
 def table_of(entity: Entity) -> Table:
     table = ENTITY_MODELS[entity].__table__

@@ -45,6 +45,7 @@ from csdesk.sync import (
     macro_effects,
     mention_effects,  # mentions (docs/mentions.md)
     qa_effects,
+    side_effects,  # side conversations (docs/side-conversations.md)
 )
 from csdesk.sync.sched_effects import EFFECTS as SCHED_EFFECTS  # docs/scheduled-send.md
 from csdesk.sync.sched_effects import REQUIRED_ARGS as SCHED_ARGS
@@ -123,6 +124,8 @@ REQUIRED_ARGS: Mapping[MutationType, tuple[str, ...]] = {
     **SCHED_ARGS,
     # Deleting a quality review (docs/qa.md): gone from the cache at once (``qa_effects``).
     MutationType.QA_REVIEW_DELETE: ("review_id",),
+    # --- side conversations (docs/side-conversations.md): listed at once (``side_effects``) ---
+    **side_effects.REQUIRED_ARGS,
 }
 
 #: Customer columns ``customer.update`` may set (the server's ``CustomerFields``).
@@ -230,6 +233,9 @@ def affected(mtype: str, args: Mapping[str, Any]) -> list[Pair]:
         return sched_affected(mtype, args)  # scheduled replies and reminders
     if mtype == MutationType.QA_REVIEW_DELETE:  # deleting a quality review (docs/qa.md)
         return [(Entity.QA_REVIEW, str(args["review_id"]))]
+    # --- side conversations (docs/side-conversations.md) ---
+    if mtype in side_effects.REQUIRED_ARGS:
+        return side_effects.affected(mtype, args)
     if mtype in REQUIRED_ARGS:
         return [(Entity.CONVERSATION, str(args["conversation_id"]))]
     return []
@@ -780,6 +786,8 @@ EFFECTS: Mapping[str, Effect] = {
     **SCHED_EFFECTS,  # scheduled send and reminders (docs/scheduled-send.md)
     # Deleting a quality review (docs/qa.md).
     MutationType.QA_REVIEW_DELETE: qa_effects.delete_review,
+    # --- side conversations (docs/side-conversations.md) ---
+    **side_effects.EFFECTS,
 }
 
 

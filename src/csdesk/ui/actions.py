@@ -664,6 +664,24 @@ def specs() -> list[ActionSpec]:
             ),
             conv,
         ),
+        # --- side conversations (docs/side-conversations.md; ui/side_desk.py binds these) ---
+        _spec(
+            "forward_email",
+            _("Forward by email…"),
+            "Ctrl+Alt+Shift+F",
+            _(
+                "Mail this conversation, or the focused message, to a supplier or carrier; "
+                "their replies stay beside the thread"
+            ),
+            conv,
+        ),
+        _spec(
+            "side_conversations",
+            _("Side conversations…"),
+            "Ctrl+Alt+Shift+D",
+            _("What this conversation forwarded by email and the replies that came back"),
+            conv,
+        ),
     ]
 
 

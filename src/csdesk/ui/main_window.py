@@ -316,6 +316,10 @@ class MainWindow(
         # A conversation in a window of its own (docs/pop-out.md): Ctrl+Alt+Shift+O.
         self.pop_outs = PopOutDesk(self)
         # --- end pop-out conversations ---
+        # --- side conversations (docs/side-conversations.md): Ctrl+Alt+Shift+F and D ---
+        from csdesk.ui.side_desk import SideDeskUi
+
+        self.side_desk = SideDeskUi(self)
         composer = self.conversation.composer
         composer.send_requested.connect(self.send)
         composer.canned_requested.connect(self.choose_canned)

@@ -62,6 +62,13 @@ def file_email(
     mailbox: str = "default",
 ) -> IngestResult | None:
     """Store ``msg`` (see the module docstring); None when it was not filed."""
+    # --- side conversations (docs/side-conversations.md) ---
+    # A reply to a mail forwarded to a supplier is kept beside the customer's thread: never
+    # filed in it, never a new conversation (None: no customer message was filed).
+    from csdesk.server.side.inbound import file_side_reply
+
+    if file_side_reply(s, msg, realm=realm):
+        return None
     try:
         result = ingest_message(
             s,

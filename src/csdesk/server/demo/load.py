@@ -108,6 +108,10 @@ def seed_demo(
             from csdesk.server.demo import scheduled as demo_scheduled
 
             changes += demo_scheduled.seed(s, anchor)
+            # --- side conversations (docs/side-conversations.md): one with a supplier's reply ---
+            from csdesk.server.demo import side as demo_side
+
+            changes += demo_side.seed(s, anchor)
             s.commit()
         finally:
             if collecting:

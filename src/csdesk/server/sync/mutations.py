@@ -529,3 +529,7 @@ from csdesk.server.scheduled import mutations as scheduled_ops  # noqa: E402
 HANDLERS |= scheduled_ops.handlers()
 # Deleting a quality review (docs/qa.md): supervisors and administrators only.
 HANDLERS |= {MutationType.QA_REVIEW_DELETE: (qa_ops.DeleteReviewArgs, qa_ops.delete_review)}
+# --- side conversations (issue 14, docs/side-conversations.md): forward by email ---
+from csdesk.server.side import mutations as side_ops  # noqa: E402
+
+HANDLERS |= side_ops.handlers()

@@ -7,7 +7,7 @@ catalogue (docs/server-notes.md); ``body_text``/``body`` keep the English text. 
 COLUMN (nullable), no table rebuild on SQLite.
 
 Revision ID: 0013_notephrases
-Revises: 0012_qadel
+Revises: 0013_side
 Create Date: 2026-12-07 00:10:00
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013_notephrases"
-down_revision = "0012_qadel"
+down_revision = "0013_side"
 branch_labels = None
 depends_on = None
 

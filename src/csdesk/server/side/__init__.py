@@ -1,0 +1,1 @@
+"""Side conversations: forwarding by email to an outside address (docs/side-conversations.md)."""

@@ -1,0 +1,70 @@
+"""The text a side conversation forwards: the agent's note, then the thread (or one message)
+as plain text, oldest first, internal notes left out (they never leave the team)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from csdesk.domain import side_mail as rules
+from csdesk.domain.enums import Direction
+from csdesk.storage import models as m
+
+#: How many messages of a thread are read at most (the newest ones).
+MAX_THREAD_MESSAGES = 500
+
+
+def _heading(msg: m.Message, customer: str) -> str:
+    who = customer if msg.direction == Direction.IN.value else (msg.author_name or "Support")
+    when = msg.created_at.strftime("%Y-%m-%d %H:%M UTC")
+    return f"{when}, {who}:"
+
+
+def _body(msg: m.Message, *, attached: bool = False) -> str:
+    text = (msg.body_text or "").strip() or "(no text)"
+    names = [str(a.get("filename") or "") for a in msg.attachments or [] if isinstance(a, dict)]
+    names = [n for n in names if n]
+    if names:
+        # One forwarded message carries its stored files (``mailer``); a thread names them.
+        what = "Files attached" if attached else "Files not forwarded"
+        text += f"\n({what}: " + ", ".join(names)[:500] + ")"
+    return text
+
+
+def forwarded_text(
+    session: Session, conv: m.Conversation, message: m.Message | None, note: str
+) -> str:
+    """What the mail says: ``note``, then a marked block with the thread or ``message``."""
+    cust = session.get(m.Customer, conv.customer_id) if conv.customer_id else None
+    customer = (cust.name if cust is not None and cust.name else "") or "Customer"
+    if message is not None:
+        messages = [message]
+        banner = "---------- Forwarded message ----------"
+    else:
+        M = m.Message
+        newest = session.scalars(
+            select(M)
+            .where(M.conversation_id == conv.id, M.is_note.is_(False))
+            .order_by(M.created_at.desc(), M.id.desc())
+            .limit(MAX_THREAD_MESSAGES)
+        ).all()
+        messages = list(reversed(newest))
+        banner = "---------- Forwarded conversation ----------"
+    head = [banner]
+    if conv.subject:
+        head.append(f"Subject: {rules.clean_subject(conv.subject)}")
+    one = message is not None
+    parts = [f"{_heading(msg, customer)}\n{_body(msg, attached=one)}" for msg in messages]
+    note = note.strip()
+    budget = rules.MAX_FORWARD_CHARS - len(note) - 200
+    # The newest messages matter most: leave out the oldest once over the budget.
+    kept: list[str] = []
+    used = 0
+    for part in reversed(parts):
+        if used + len(part) > budget and kept:
+            kept.append("[… older messages left out]")
+            break
+        kept.append(rules.bounded(part, budget))
+        used += len(part) + 2
+    body = "\n".join(head) + "\n\n" + "\n\n".join(reversed(kept))
+    return f"{note}\n\n{body}" if note else body
