@@ -51,7 +51,10 @@ DEFINITIONS: Final[dict[str, str]] = {
     "handle_avg_seconds": N_("Calls and messaging handle time together, per handled contact."),
     "csat_rate": N_("Share of CSAT answers in the period that are 4 or 5 (of 5)."),
     "csat_avg": N_("Average CSAT answer (1–5) in the period."),
-    "nps": N_("Net promoter score: % promoters (9–10) minus % detractors (0–6), from −100 to 100."),
+    "nps": N_(
+        "Net promoter score: the percentage of promoters (9–10) minus the percentage of "
+        "detractors (0–6), from −100 to 100."
+    ),
     "ces_avg": N_("Average customer effort score (1–7; lower is less effort) in the period."),
     "qa_score": N_(
         "QA score: average weighted score (0–100) of the quality reviews made in the period; "
