@@ -8,7 +8,6 @@ from pathlib import Path
 
 import keyring
 import pytest
-from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtGui import QFont, QPalette
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
@@ -44,10 +43,6 @@ def qt_state_restored(qapp: QApplication) -> Iterator[None]:
     for widget in qapp.topLevelWidgets():
         if widget.isVisible() and widget.isModal():
             widget.close()
-    # Windows the test closed with deleteLater go now, as a running desk's event loop would
-    # delete them: kept into the next test, their widgets were still in the style sheet's
-    # caches when it set a style sheet, and Qt crashed repolishing a destroyed one.
-    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     if qapp.styleSheet() != sheet:
         qapp.setStyleSheet(sheet)
     if qapp.font() != font:

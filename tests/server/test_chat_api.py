@@ -290,3 +290,19 @@ def test_one_chat_session_cannot_type_addresses_without_end(
     owner = entities(agent, "conversation")[conv]["customer_id"]
     claims = [c for c in entities(agent, "identity_claim").values() if c["customer_id"] == owner]
     assert len(claims) == 5
+
+
+def test_made_up_tokens_are_limited_by_address_and_real_visitors_are_not(
+    live: ServerProcess,
+) -> None:
+    """A new made-up token per request got a fresh bucket each time (found by an outside
+    review): unknown tokens now also spend their address's bucket, which ends in 429, while a
+    real visitor from the same address goes on."""
+    real = Visitor.start(live.url)
+    statuses = []
+    for _ in range(260):  # the bucket holds 240
+        forged = Visitor(live.url, token=uuid.uuid4().hex)
+        statuses.append(forged.call("GET", "/chat/api/messages").status_code)
+    assert set(statuses[:200]) == {401}, statuses[:200]
+    assert statuses[-1] == 429
+    assert real.call("GET", "/chat/api/messages").status_code == 200

@@ -14,6 +14,8 @@ import re
 from enum import StrEnum
 from typing import Final
 
+from csdesk.domain.header_text import one_line
+
 MAX_ADDRESS: Final = 254  # RFC 5321's path limit
 MAX_SUBJECT: Final = 300
 MAX_NOTE: Final = 5_000
@@ -80,13 +82,12 @@ def check_address(raw: str) -> str:
     labels = ascii_domain.split(".")
     if len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
         raise AddressProblem("The address's domain is not valid.")
-    return f"{local}@{domain}"
+    return f"{local}@{ascii_domain}"  # mailable without SMTPUTF8
 
 
 def clean_subject(subject: str) -> str:
     """One line, bounded: a subject can never carry a second header."""
-    one_line = re.sub(r"[\r\n\t\x00]+", " ", subject).strip()
-    return one_line[:MAX_SUBJECT]
+    return one_line(subject)[:MAX_SUBJECT]
 
 
 def token_for(side_id: str) -> str:

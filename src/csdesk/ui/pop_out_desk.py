@@ -128,13 +128,14 @@ class PopOutDesk(QObject):
         return QSize(WIDTH, max(HEIGHT, pop.minimumSizeHint().height() + lines))
 
     def _closed(self, cid: str, draft: Draft) -> None:
-        self.windows.pop(cid, None)
+        pop = self.windows.pop(cid, None)
         focus = self._return_to.pop(cid, None)
+        home = pop.home_id() if pop is not None else cid  # merged away: where it went
         w = self.window
-        if not draft.empty() and not self._closing_all and self._main_is_free_for(cid):
-            self._put_in_main(cid, draft)  # the main window shows it: the draft is there
+        if not draft.empty() and not self._closing_all and self._main_is_free_for(home):
+            self._put_in_main(home, draft)  # the main window shows it: the draft is there
         else:
-            self.drafts.keep(cid, draft)
+            self.drafts.keep(home, draft)
         if self._closing_all:
             return
         # Activated by the desk: under X without a window manager nobody else does, and the

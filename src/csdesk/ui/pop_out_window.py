@@ -259,6 +259,7 @@ class PopOutWindow(ConversationActions, QMainWindow):
             speech.speaker.announcement(message, assertive=assertive)
 
     def _task_failed(self, exc: Exception) -> None:
+        self._sending = None  # a reply that could not be queued stays a draft
         text = _("Something went wrong: {error}").format(error=exc)
         self.notice_label.setText(text)
         self.say(text)
@@ -442,6 +443,11 @@ class PopOutWindow(ConversationActions, QMainWindow):
             self.close()
             return
         super().keyPressEvent(event)
+
+    def home_id(self) -> str:
+        """Where the conversation lives now: merged away, the conversation it went into (the
+        inbox never shows the merged-away id again), so a draft kept goes there."""
+        return self.open_conv.id if self.open_conv is not None else self.cid
 
     def draft(self) -> Draft:
         """The reply being written here (none when it is the one just queued for sending)."""

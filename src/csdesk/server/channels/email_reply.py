@@ -15,6 +15,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 
+from csdesk.domain.header_text import one_line
 from csdesk.server.channels.identities import normalize_email
 
 _TOKEN = re.compile(r"\s*\[#([A-Za-z0-9]{4,20})\]")
@@ -44,7 +45,7 @@ def extract_token(subject: str | None) -> str | None:
 
 def reply_subject(subject: str | None) -> str:
     """``Re: <subject>`` unless it already carries a reply prefix in any common language."""
-    text = re.sub(r"[\r\n\t]+", " ", subject or "").strip()
+    text = one_line(subject)
     if _REPLY_PREFIX.match(text):
         return text
     return f"Re: {text}" if text else "Re:"
@@ -110,9 +111,7 @@ def build_reply(
     msg["To"] = [_address(a) for a in to]
     if cc:
         msg["Cc"] = [_address(a) for a in cc]
-    full_subject = (
-        reply_subject(subject) if in_reply_to else re.sub(r"[\r\n\t]+", " ", subject or "").strip()
-    )
+    full_subject = reply_subject(subject) if in_reply_to else one_line(subject)
     msg["Subject"] = embed_token(full_subject, token) if token else full_subject
     msg["Date"] = format_datetime((date or datetime.now(UTC)).astimezone(UTC), usegmt=True)
     msg["Message-ID"] = make_msgid(domain=msgid_domain)

@@ -138,9 +138,19 @@ def _visitor(state: ServerState, token: str | None) -> visitors.Visitor:
 
 
 async def _session(request: Request, state: ServerState) -> visitors.Visitor:
+    """The visitor of the request's chat token. Each token string spends its own bucket
+    before the lookup; a token that turns out unknown also spends its address's "forged"
+    bucket, and once that is empty the answer is 429: a guesser sending a new made-up token
+    each time is limited by address, while real visitors behind the same address are not
+    (their tokens never touch that bucket)."""
     token = request.headers.get("x-chat-token")
-    _limit(_runtime(request), "chat-session:" + (token or _client(request))[:64], RATE_SESSION)
-    return await run_in_threadpool(_visitor, state, token)
+    rt = _runtime(request)
+    _limit(rt, "chat-session:" + (token or _client(request))[:64], RATE_SESSION)
+    try:
+        return await run_in_threadpool(_visitor, state, token)
+    except ApiError:
+        _limit(rt, "chat-forged:" + _client(request)[:64], RATE_SESSION)
+        raise
 
 
 def _ok(body: Any, status: int = 200) -> JSONResponse:

@@ -31,6 +31,7 @@ from csdesk.domain.side_mail import SideStatus
 from csdesk.server.attachments.outgoing import MissingFile, OutgoingFile, files_of
 from csdesk.server.channels import config_store
 from csdesk.server.channels.config_store import ChannelSettings, Provider
+from csdesk.server.channels.email_filing import ORIGINAL_NAME
 from csdesk.server.channels.email_outbound import _attach, send_smtp  # replies' own attaching
 from csdesk.server.channels.email_reply import build_reply
 from csdesk.server.channels.outbound import SendResult
@@ -61,11 +62,14 @@ def _mailbox(session: Session, conv_id: str, cfg: ChannelSettings) -> ChannelSet
 
 def stored_files(session: Session, msg: m.Message | None) -> list[OutgoingFile]:
     """The files of ``msg`` still in the server's store (a file too large to keep when the
-    mail came in, or gone since, is left out: the forwarded text names every file)."""
+    mail came in, or gone since, is left out: the forwarded text names every file), never the
+    copy of the customer's original mail kept beside a mail that could not be read fully."""
     out: list[OutgoingFile] = []
     for meta in (msg.attachments or []) if msg is not None else []:
         if not isinstance(meta, dict) or not isinstance(meta.get("sha256"), str):
             continue
+        if meta.get("name") == ORIGINAL_NAME or meta.get("content_type") == "message/rfc822":
+            continue  # the customer's whole original mail: their address, Received headers
         try:
             out += files_of(session, [meta])
         except MissingFile:

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from csdesk.domain.callbacks import MAX_NOTE, CallbackKind, CallbackStatus
 from csdesk.domain.enums import DeliveryStatus, Direction, IdentityKind, Role
+from csdesk.server.conversation_merge.follow import follow
 from csdesk.server.surveys.rules import SurveyRules
 from csdesk.storage import audit
 from csdesk.storage import models as m
@@ -82,12 +83,15 @@ def take(
     )
     if getattr(claimed, "rowcount", 0) != 1:
         return None
-    conv = session.get(m.Conversation, survey.conversation_id)
-    assert conv is not None
+    surveyed = session.get(m.Conversation, survey.conversation_id)
+    assert surveyed is not None
+    # Merged since the survey went out: the answer, its note and a follow-up go where the
+    # conversation lives now (the merged-away one is closed and never shown to anyone).
+    conv = follow(session, surveyed)
     answer = m.SurveyAnswer(
         id=answer_id,
         realm=survey.realm,
-        conversation_id=survey.conversation_id,
+        conversation_id=conv.id,
         customer_id=conv.customer_id,
         csat=scores.csat,
         nps=scores.nps,

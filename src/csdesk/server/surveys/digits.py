@@ -17,8 +17,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from csdesk.domain.enums import ConversationStatus
+from csdesk.domain.enums import ConversationStatus, Direction
 from csdesk.server.attachments.links import state_of
+from csdesk.server.conversation_merge.follow import follow
 from csdesk.server.surveys import answer
 from csdesk.server.surveys.rules import DIGIT_CHANNELS, SurveyRules
 from csdesk.storage import models as m
@@ -59,14 +60,32 @@ def pending(
     if survey is None:
         return None
     conv = session.get(m.Conversation, survey.conversation_id)
-    if (
-        conv is None
-        or conv.deleted_at is not None
-        or conv.status != ConversationStatus.RESOLVED.value
-        or conv.resolved_at != survey.resolved_at
-    ):
+    if conv is None or conv.deleted_at is not None:
+        return None
+    live = follow(session, conv)
+    if live.id != conv.id:
+        # Merged since (the merged-away one stays resolved for ever): a digit is the answer
+        # only while the conversation it went into is resolved and the customer has not
+        # written there since the survey went out; otherwise it answers an agent's question.
+        if live.status != ConversationStatus.RESOLVED.value or _wrote_since(
+            session, live.id, survey.sent_at
+        ):
+            return None
+    elif conv.status != ConversationStatus.RESOLVED.value or conv.resolved_at != survey.resolved_at:
         return None
     return survey, digit
+
+
+def _wrote_since(session: Session, conversation_id: str, since: datetime | None) -> bool:
+    M = m.Message
+    q = select(M.id).where(
+        M.conversation_id == conversation_id,
+        M.direction == Direction.IN.value,
+        M.is_note.is_(False),
+    )
+    if since is not None:
+        q = q.where(M.created_at > since)
+    return session.scalars(q.limit(1)).first() is not None
 
 
 def file(session: Session, survey: m.SurveyRequest, digit: int, now: datetime, via: str) -> bool:

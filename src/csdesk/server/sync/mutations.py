@@ -187,6 +187,8 @@ def send(session: Session, user: m.User, a: SendArgs) -> None:
     # one it lands in is locked (a merge and its undo lock both in id order).
     conv = _conversation(session, user, a.conversation_id, lock=False)
     conv = _conversation(session, user, merge_follow(session, conv).id)
+    if conv.merged_into_id is not None:  # what it was merged into was deleted since
+        raise Reject(RejectCode.DELETED, "This conversation was deleted by an administrator.")
     if session.get(m.Message, a.message_id) is not None:
         raise Reject(RejectCode.CONFLICT, "A message with this id already exists.")
     now = utcnow()
