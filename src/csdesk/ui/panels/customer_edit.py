@@ -68,6 +68,8 @@ class CustomerEditDialog(QDialog):
         self.language_edit = self._line("language", _("&Language"), ctx.language, form)
         self.tags_edit = self._line("tags", _("&Tags"), ", ".join(ctx.tags), form)
         name(self.tags_edit, _("Tags"), _("Tags, separated by commas"))
+        # Room for a whole e-mail address at any text size (it scrolled inside the field).
+        self.email_edit.setMinimumWidth(self.fontMetrics().averageCharWidth() * 34)
         self.notes_edit = QPlainTextEdit(self)
         self.notes_edit.setObjectName("customer_notes")
         self.notes_edit.setPlainText(ctx.notes)
@@ -104,6 +106,11 @@ class CustomerEditDialog(QDialog):
         name(edit, label.replace("&", ""))
         caption = PlainLabel(label, self)
         caption.setBuddy(edit)
+        # The underlined letter is drawn apart from the rest, without the kerning the size
+        # was measured with: "&Tags" came out a few pixels wider than its label ("Tag").
+        caption.setMinimumWidth(
+            caption.sizeHint().width() + caption.fontMetrics().horizontalAdvance("  ")
+        )
         form.addRow(caption, edit)
         return edit
 

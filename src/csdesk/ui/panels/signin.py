@@ -41,6 +41,11 @@ class SignInDialog(QDialog):
         self.url.setAccessibleName(_("Server address"))
         self.url.setPlaceholderText("https://csdesk.example.com")
         self.url.setReadOnly(fixed_url)
+        # A server address reads whole (it was cut to "://desk.example.com" at Qt's default
+        # width); in the font in force, so large text gets a wider field.
+        self.url.setMinimumWidth(
+            self.url.fontMetrics().horizontalAdvance("https://csdesk.example.com:8443") + 24
+        )
         self.username = QLineEdit(username, self)
         self.username.setObjectName("signin_username")
         self.username.setAccessibleName(_("User name"))
