@@ -92,6 +92,12 @@ def day_text(day: date) -> str:
     return format_skeleton("MMMEd", day, locale=format_locale())
 
 
+def long_day_text(day: date) -> str:
+    """A day in full in the desk's language: "Friday, 4 December 2026", "Freitag, 4. Dezember
+    2026" (the thread's day separators; Qt's own locale follows the OS, not the desk)."""
+    return format_date(day, "full", locale=format_locale())
+
+
 def weekday_abbr(day: date) -> str:
     return format_date(day, "EEE", locale=format_locale())
 

@@ -30,14 +30,19 @@ CHOOSABLE: Final = (
     AgentStatus.IN_TRAINING,
 )
 
+def N_(text: str) -> str:
+    """Marks a label for extraction (``pybabel -k N_``); the desk translates it when shown."""
+    return text
+
+
 #: English labels; the desk translates them (``_(LABELS[s])``).
 LABELS: Final[dict[AgentStatus, str]] = {
-    AgentStatus.AVAILABLE: "Available",
-    AgentStatus.AWAY: "Away",
-    AgentStatus.ON_BREAK: "On break",
-    AgentStatus.IN_TRAINING: "In training",
-    AgentStatus.ON_CALL: "On a call",
-    AgentStatus.OFFLINE: "Offline",
+    AgentStatus.AVAILABLE: N_("Available"),
+    AgentStatus.AWAY: N_("Away"),
+    AgentStatus.ON_BREAK: N_("On break"),
+    AgentStatus.IN_TRAINING: N_("In training"),
+    AgentStatus.ON_CALL: N_("On a call"),
+    AgentStatus.OFFLINE: N_("Offline"),
 }
 
 #: The order lists show agents in: who can take work first, the disconnected last.

@@ -182,12 +182,14 @@ def duration_text(minutes: int, *, ngettext: Ngettext = _source_plural) -> str:
         hours_text = ngettext("{n} h", "{n} h", hours).format(n=hours)
         if not mins:
             return hours_text
-        return f"{hours_text} {ngettext('{n} min', '{n} min', mins).format(n=mins)}"
+        mins_text = ngettext("{n} min", "{n} min", mins).format(n=mins)
+        return f"{hours_text} {mins_text}"
     days, hours = divmod(hours, 24)
     days_text = ngettext("{n} d", "{n} d", days).format(n=days)
     if not hours:
         return days_text
-    return f"{days_text} {ngettext('{n} h', '{n} h', hours).format(n=hours)}"
+    rest_text = ngettext("{n} h", "{n} h", hours).format(n=hours)
+    return f"{days_text} {rest_text}"
 
 
 def countdown_text(

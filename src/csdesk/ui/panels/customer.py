@@ -208,11 +208,27 @@ class CustomerDetails(QTextBrowser):
 
     def show_customer(self, ctx: CustomerContext | None, current: str | None = None) -> None:
         self.current = current
+        # Outside the f-strings, where pybabel finds them.
+        words = {
+            "No conversation is open.": _("No conversation is open."),
+            "Identities": _("Identities"),
+            "None yet.": _("None yet."),
+            "Time zone": _("Time zone"),
+            "Notes": _("Notes"),
+            "Orders": _("Orders"),
+            "No orders.": _("No orders."),
+            "Selected:": _("Selected:"),
+            "Shipment": _("Shipment"),
+            "Return": _("Return"),
+            "Conversations": _("Conversations"),
+            "this conversation": _("this conversation"),
+            "(no subject)": _("(no subject)"),
+        }
         if ctx is None:
-            self.setHtml(f"<p>{escape(_('No conversation is open.'))}</p>")
+            self.setHtml(f"<p>{escape(words['No conversation is open.'])}</p>")
             return
         e = escape
-        parts = [f"<h3>{e(_('Identities'))}</h3><ul>"]
+        parts = [f"<h3>{e(words['Identities'])}</h3><ul>"]
         verified = ctx.verified or (False,) * len(ctx.identities)
         for (kind, value), proven in zip(ctx.identities, verified, strict=False):
             state = _("verified") if proven else _("unverified")
@@ -223,22 +239,22 @@ class CustomerDetails(QTextBrowser):
             label = _("{kind} (typed, unverified)").format(kind=claim.kind.replace("_", " "))
             parts.append(f"<li>{e(label)}: {e(claim.value)}</li>")
         if not ctx.identities and not ctx.claims:
-            parts.append(f"<li>{e(_('None yet.'))}</li>")
+            parts.append(f"<li>{e(words['None yet.'])}</li>")
         parts.append("</ul>")
-        parts.append(f"<p>{e(_('Time zone'))}: {e(ctx.timezone)}</p>")
+        parts.append(f"<p>{e(words['Time zone'])}: {e(ctx.timezone)}</p>")
         if ctx.notes.strip():
             # Plain text kept as written: escaped, line breaks kept, never interpreted.
             notes = "<br>".join(e(line) for line in ctx.notes.splitlines())
-            parts.append(f"<h3>{e(_('Notes'))}</h3><p>{notes}</p>")
-        parts.append(f"<h3>{e(_('Orders'))}</h3>")
+            parts.append(f"<h3>{e(words['Notes'])}</h3><p>{notes}</p>")
+        parts.append(f"<h3>{e(words['Orders'])}</h3>")
         if not ctx.orders:
-            parts.append(f"<p>{e(_('No orders.'))}</p>")
+            parts.append(f"<p>{e(words['No orders.'])}</p>")
         else:
             parts.append("<ul>")
             for o in ctx.orders:
                 mark = ""
                 if o.id and o.id == self.selected_order:
-                    mark = f"{e(_('Selected:'))} "  # in words, not by colour alone
+                    mark = f"{e(words['Selected:'])} "  # in words, not by colour alone
                 parts.append(
                     f'<li><a name="order-{e(o.id)}"></a>{mark}<b>{e(o.number)}</b> — '
                     f"{e(o.status)}, "
@@ -257,10 +273,10 @@ class CustomerDetails(QTextBrowser):
                     shown = f"{e(carrier)} {e(tracking)}"
                     if url is not None:  # the carrier's page, opened in the browser
                         shown = f'<a href="{e(url)}">{shown}</a>'
-                    parts.append(f"<br>{e(_('Shipment'))}: {shown} — {e(state)}")
+                    parts.append(f"<br>{e(words['Shipment'])}: {shown} — {e(state)}")
                 for status, reason, refund in o.returns:
                     parts.append(
-                        f"<br>{e(_('Return'))}: {e(status)}"
+                        f"<br>{e(words['Return'])}: {e(status)}"
                         + (f" — {e(reason)}" if reason else "")
                         + (f", {e(money(refund, o.currency))}" if refund else "")
                     )
@@ -268,13 +284,12 @@ class CustomerDetails(QTextBrowser):
                     parts.append(f"<br>{e(sentence)}")
                 parts.append("</li>")
             parts.append("</ul>")
-        parts.append(f"<h3>{e(_('Conversations'))}</h3><ul>")
+        parts.append(f"<h3>{e(words['Conversations'])}</h3><ul>")
         for cid, channel, subject, status, last in ctx.conversations:
-            label = (
-                f"{channel_label(channel)}: {subject or _('(no subject)')} — {status}, {when(last)}"
-            )
+            shown = subject or words["(no subject)"]
+            label = f"{channel_label(channel)}: {shown} — {status}, {when(last)}"
             if cid == current:
-                parts.append(f"<li>{e(label)} ({e(_('this conversation'))})</li>")
+                parts.append(f"<li>{e(label)} ({e(words['this conversation'])})</li>")
             else:
                 parts.append(f'<li><a href="csdesk://conversation/{e(cid)}">{e(label)}</a></li>')
         parts.append("</ul>")

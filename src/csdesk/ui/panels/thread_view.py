@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QDate, QLocale, QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import (
     QColor,
     QFontMetrics,
@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from csdesk.app.formats import long_day_text
 from csdesk.app.present import MessageTexts
 from csdesk.i18n import _
 from csdesk.theme.tokens import Theme
@@ -72,9 +73,7 @@ class MessageDelegate(QStyledItemDelegate):
             before = index.model().index(index.row() - 1, 0).data(MESSAGE_ROLE)
             if before is not None and before.created_at.astimezone().date() == day:
                 return ""
-        return QLocale().toString(
-            QDate(day.year, day.month, day.day), QLocale.FormatType.LongFormat
-        )
+        return long_day_text(day)
 
     @staticmethod
     def bubble_width(texts: MessageTexts, width: int) -> int:
