@@ -30,6 +30,7 @@ CHOOSABLE: Final = (
     AgentStatus.IN_TRAINING,
 )
 
+
 def N_(text: str) -> str:
     """Marks a label for extraction (``pybabel -k N_``); the desk translates it when shown."""
     return text
