@@ -92,7 +92,16 @@ def test_the_window_with_the_call_script_fits_and_send_stays_in_view(
     assert (w.width(), w.height()) == (screen.width(), height)  # nothing forced it larger
     above_status = QRect(0, 0, w.width(), w.statusBar().y())
     # The panes are re-fitted on the next event-loop turn after a resize.
-    qtbot.waitUntil(lambda: _buttons_shown_whole(w, above_status) == [], timeout=10_000)
+    cut: list[str] = []
+
+    def whole() -> bool:
+        cut[:] = _buttons_shown_whole(w, above_status)
+        return not cut
+
+    try:
+        qtbot.waitUntil(whole, timeout=10_000)
+    except qtbot.TimeoutError:
+        pytest.fail(f"buttons not shown whole: {cut}")
     send = w.conversation.composer.send
     assert send.isVisible() and above_status.contains(_rect_in(send, w))
     dock = w.call_desk.dock

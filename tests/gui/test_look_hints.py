@@ -98,3 +98,33 @@ def test_thread_marks_each_new_day_and_sets_sides_apart(
         texts = index.data(TEXTS_ROLE)
         width = MessageDelegate.bubble_width(texts, 1000)
         assert width == 1000 if texts.kind == "note" else width < 1000
+
+
+def test_a_long_subject_stays_on_one_line_and_whole_for_the_screen_reader(qtbot: QtBot) -> None:
+    """At 200 % text a wrapped subject took two or three lines and, with the call script
+    docked, pushed Send under the status bar: the subject ends in "…" (the whole of it in the
+    tooltip and the text a screen reader reads); the hint with nothing open still wraps."""
+    from PySide6.QtGui import QFont
+
+    from csdesk.ui.plain_text import OneLineLabel
+
+    label = OneLineLabel()
+    qtbot.addWidget(label)
+    font = QFont(label.font())
+    font.setPointSizeF(font.pointSizeF() * 2)
+    label.setFont(font)
+    subject = "Re: my order FH-1000038 never came and the tracking page says delivered " * 3
+    label.setText(subject)
+    label.resize(300, label.sizeHint().height())
+    label.show()
+    qtbot.waitExposed(label)
+    one_line = label.fontMetrics().height()
+    assert label.sizeHint().height() < 2 * one_line
+    assert label.minimumSizeHint().width() <= 300  # never forces its pane wider
+    assert label.text() == subject and label.toolTip() == subject
+    label.setText("Short")
+    assert label.toolTip() == ""
+    label.set_one_line(False)
+    label.setText(subject)
+    assert label.wordWrap() and label.heightForWidth(300) > 2 * one_line
+    assert label.toolTip() == ""

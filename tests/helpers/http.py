@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -62,6 +63,23 @@ class Raw:
             after = page["cursor"]
             if not page["more"]:
                 return changes, after
+
+    def latest(
+        self, entity: str, ids: set[str], after: int = 0, timeout: float = 30.0
+    ) -> dict[str, dict[str, Any]]:
+        """The latest fed data of each of ``ids`` (of ``entity``), pulling until all came.
+
+        One ``pull_all`` can miss a row: a change listed in a page and superseded before its
+        row is read (a queued reply the delivery worker marks sent) is left out of that page
+        and comes, under its new seq, with a later one."""
+        fed: dict[str, dict[str, Any]] = {}
+        deadline = time.monotonic() + timeout
+        while True:
+            changes, after = self.pull_all(after)
+            fed.update({c["id"]: c["data"] for c in changes if c["entity"] == entity})
+            if ids <= fed.keys() or time.monotonic() > deadline:
+                return fed
+            self.get("/api/v1/changes", params={"after": after, "limit": 1, "wait": 2})
 
     def head(self) -> int:
         return int(self.get("/api/v1/changes", params={"after": 0, "limit": 1}).json()["head"])

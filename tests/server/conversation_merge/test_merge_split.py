@@ -541,6 +541,5 @@ def test_a_reply_and_a_note_queued_into_a_merged_conversation_land_in_its_target
     assert _conv(state, chat).message_count == 0
     with state.reads() as s:
         assert s.get_one(m.Mention, mention_id(note, bob_id)).conversation_id == email
-    changes, _ = ann.pull_all()
-    fed = {c["id"]: c["data"] for c in changes if c["entity"] == Entity.MESSAGE}
+    fed = ann.latest(Entity.MESSAGE, {reply, note})
     assert fed[reply]["conversation_id"] == email and fed[note]["conversation_id"] == email

@@ -16,7 +16,7 @@ from csdesk.ui.models.thread_model import ThreadModel
 from csdesk.ui.panels.composer import Composer
 from csdesk.ui.panels.conversation_chips import ACTION_ICONS, HeaderChips
 from csdesk.ui.panels.thread_view import ThreadView
-from csdesk.ui.plain_text import PlainLabel, plain_tip
+from csdesk.ui.plain_text import OneLineLabel, PlainLabel, plain_tip
 
 
 def action_tip(action: QAction) -> str:
@@ -33,9 +33,8 @@ class ConversationPanel(QWidget):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("conversation")
-        self.header = PlainLabel(self)
+        self.header = OneLineLabel(self)  # a long subject must not push Send off the screen
         self.header.setObjectName("conversation_header")
-        self.header.setWordWrap(True)
         self.header.setTextFormat(Qt.TextFormat.PlainText)
         self.header.setProperty("role", "heading")
         self.chips = HeaderChips(theme, self)
@@ -112,6 +111,7 @@ class ConversationPanel(QWidget):
             b.setEnabled(enabled)
         self.composer.setEnabled(enabled)
         self.chips.show_conversation(conv, customer_name, assignee_name)
+        self.header.set_one_line(conv is not None)  # the hint with none open is read whole
         if conv is None:
             self.header.setText(
                 _("No conversation is open. Choose one in the list (J and K move, Enter opens).")
