@@ -14,8 +14,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from csdesk.app import formats, sentences, when
-from csdesk.domain.enums import ConversationStatus
+from csdesk.app import formats, sentences, status_words, when
 from csdesk.i18n import _, ngettext
 from csdesk.protocol import Entity, MutationType
 from csdesk.storage import models as m
@@ -30,12 +29,7 @@ _MAX_HOPS = 8
 
 
 def status_word(status: str) -> str:
-    return {
-        ConversationStatus.OPEN.value: _("open"),
-        ConversationStatus.PENDING.value: _("pending"),
-        ConversationStatus.SNOOZED.value: _("snoozed"),
-        ConversationStatus.RESOLVED.value: _("resolved"),
-    }.get(status, status)
+    return status_words.conversation_status(status)
 
 
 def origin_label(channel: str, created_at: datetime) -> str:
@@ -250,16 +244,22 @@ def followed_replies(ws: Workstation, now: datetime) -> list[FollowedReply]:
             target = s.get(m.Conversation, str(where.get("to") or ""))
             if msg is None or target is None or msg.conversation_id != target.id:
                 continue  # refused meanwhile (the refusal says why), or not here yet
-            kind = _("note") if msg.is_note else _("reply")
             out.append(
                 FollowedReply(
                     mid,
                     str(where.get("from") or ""),
                     target.id,
-                    _(
-                        "Your {kind} was written in a conversation that was merged meanwhile; "
-                        "it went into the {conversation}."
-                    ).format(kind=kind, conversation=describe(s, target, now)),
+                    (
+                        _(
+                            "Your note was written in a conversation that was merged "
+                            "meanwhile; it went into the {conversation}."
+                        )
+                        if msg.is_note
+                        else _(
+                            "Your reply was written in a conversation that was merged "
+                            "meanwhile; it went into the {conversation}."
+                        )
+                    ).format(conversation=describe(s, target, now)),
                 )
             )
         effects.mark_told(s, [f.message_id for f in out])

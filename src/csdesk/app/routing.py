@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from csdesk.app import formats
+from csdesk.app import formats, present
 from csdesk.app.workstation import Workstation
 from csdesk.domain import routing as rules
 from csdesk.domain.bidi import isolate
@@ -88,7 +88,7 @@ def summary(rule: RuleRow, teams: dict[str, str]) -> str:
     elif a.assign == rules.Strategy.LEAST_LOAD:
         then.append(_("assign to the least busy"))
     if a.priority:
-        then.append(_("priority {x}").format(x=a.priority))
+        then.append(_("priority {x}").format(x=present.priority_label(a.priority)))
     if a.add_tags:
         then.append(_("tag {x}").format(x=_words(a.add_tags)))
     if a.auto_reply.strip():

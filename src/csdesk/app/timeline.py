@@ -18,11 +18,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from csdesk.app import status_words as words
 from csdesk.app.present import money, when
 from csdesk.app.sentences import CHANNELS, message_sentence
 from csdesk.domain.enums import Channel
 from csdesk.i18n import N_, _, ngettext
 from csdesk.storage import models as m
+from csdesk.sync.reasons import phrases_text
 
 #: Messages read per customer (the newest); older ones stay in their conversations.
 MESSAGE_LIMIT = 300
@@ -77,10 +79,6 @@ def _channel(channel: str) -> str:
         return _(CHANNELS[Channel(channel)].name)
     except ValueError:
         return channel
-
-
-def _words(value: str) -> str:
-    return value.replace("_", " ")
 
 
 def _dated(at: datetime, text: str) -> str:
@@ -153,11 +151,13 @@ def _conversations(convs: Iterable[m.Conversation]) -> Iterable[TimelineItem]:
         subject = " ".join(c.subject.split())
         text = (
             _("{channel} conversation started: {subject}, now {status}.").format(
-                channel=_channel(c.channel), subject=subject, status=_words(c.status)
+                channel=_channel(c.channel),
+                subject=subject,
+                status=words.conversation_status(c.status),
             )
             if subject
             else _("{channel} conversation started, now {status}.").format(
-                channel=_channel(c.channel), status=_words(c.status)
+                channel=_channel(c.channel), status=words.conversation_status(c.status)
             )
         )
         yield TimelineItem(
@@ -173,7 +173,7 @@ def _messages(msgs: Iterable[m.Message], me: str | None) -> Iterable[TimelineIte
             x.author_name,
             x.channel,
             when(x.created_at),
-            _clip(x.body_text),
+            _clip(phrases_text(x.body_phrases, x.body_text)),  # a server note in the desk's words
             own=me is not None and x.author_user_id == me,
         )
         yield TimelineItem(Kind.MESSAGE, x.created_at, text, x.conversation_id, key=f"m{x.id}")
@@ -189,12 +189,12 @@ def _duration(seconds: int) -> str:
 def _calls(calls: Iterable[m.Call]) -> Iterable[TimelineItem]:
     for c in calls:
         head = _("Incoming call") if c.direction == "in" else _("Outgoing call")
-        parts = [_("{head}, {outcome}").format(head=head, outcome=_words(c.outcome))]
+        parts = [_("{head}, {outcome}").format(head=head, outcome=words.call_outcome(c.outcome))]
         if c.duration_seconds:
             parts.append(_duration(c.duration_seconds))
         text = _(", ").join(parts) + "."
         if c.disposition:
-            text += " " + _("Outcome: {what}.").format(what=_words(c.disposition))
+            text += " " + _("Outcome: {what}.").format(what=words.disposition(c.disposition))
         notes = " ".join(c.wrapup_notes.split())
         if notes:
             text += " " + _("Wrap-up notes: {notes}").format(notes=_clip(notes))
@@ -219,7 +219,7 @@ def _orders(orders: Iterable[m.Order], told: set[str]) -> Iterable[TimelineItem]
             continue
         if o.status != "placed" and o.updated_at > o.placed_at + timedelta(seconds=1):
             now = _("Order {number} is now {status}.").format(
-                number=o.number, status=_words(o.status)
+                number=o.number, status=words.order_status(o.status)
             )
             yield TimelineItem(
                 Kind.ORDER, o.updated_at, _dated(o.updated_at, now), order_id=o.id, key=f"p{o.id}"
@@ -254,7 +254,7 @@ def _shipments(ships: Iterable[m.Shipment], orders: dict[str, m.Order]) -> Itera
             )
         elif s.status not in ("in_transit", "delivered") or s.shipped_at is None:
             text = _("Shipment of order {number} with {carrier}: {status}").format(
-                number=number, carrier=s.carrier, status=_words(s.status)
+                number=number, carrier=s.carrier, status=words.shipment_status(s.status)
             )
             if s.eta is not None:
                 text += ", " + _("expected {when}").format(when=when(s.eta))
@@ -288,7 +288,7 @@ def _returns(rets: Iterable[m.Return], orders: dict[str, m.Order]) -> Iterable[T
         )
         if r.status != "requested":
             now = _("Return for order {number} {status}").format(
-                number=number, status=_words(r.status)
+                number=number, status=words.return_status(r.status)
             )
             if r.refund_cents and order is not None:
                 now += ", " + _("{amount} refunded").format(
@@ -413,8 +413,8 @@ def _profile(events: Iterable[m.CustomerEvent]) -> Iterable[TimelineItem]:
             data = dict(ev.data or {})
             text = _("Order {number} went from {before} to {after}.").format(
                 number=str(data.get("number") or "?"),
-                before=_words(str(data.get("from") or "")),
-                after=_words(str(data.get("to") or "")),
+                before=words.order_status(str(data.get("from") or "")),
+                after=words.order_status(str(data.get("to") or "")),
             )
             yield TimelineItem(
                 Kind.ORDER,

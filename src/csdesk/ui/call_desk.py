@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QWidget
 
 from csdesk.app.calls import Calls, CallView, Script, placeholder_values, suggest
 from csdesk.app.sentences import one_period
+from csdesk.app.status_words import disposition_labels
 from csdesk.app.thread import ConversationView, CustomerContext
 from csdesk.app.when import moment
 from csdesk.domain.calls import Disposition
@@ -31,7 +32,7 @@ from csdesk.protocol import Entity, MutationType
 from csdesk.speech.policy import SpeechEventKind
 from csdesk.sync.events import ChangeSet, Rejection
 from csdesk.ui.panels.call_script import CallScriptPanel
-from csdesk.ui.panels.wrapup import WrapUpDialog, disposition_labels
+from csdesk.ui.panels.wrapup import WrapUpDialog
 from csdesk.ui.plain_text import PlainLabel
 
 if TYPE_CHECKING:

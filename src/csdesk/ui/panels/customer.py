@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from csdesk.app import status_words as words_of
 from csdesk.app.present import channel_label, money, when
 from csdesk.app.thread import ClaimView, CustomerContext
 from csdesk.domain.carriers import tracking_url
@@ -138,11 +139,10 @@ class CustomerPane(QWidget):
         if self.match is None:
             return
         name = self.match.match_name or _("another customer")
-        kind = (
-            _("typed email")
-            if self.match.kind == "email"
-            else _("typed {kind}").format(kind=self.match.kind.replace("_", " "))
-        )
+        kind = {  # whole words per kind: a noun put into "typed {kind}" takes no gender
+            "email": _("typed email"),
+            "phone": _("typed phone number"),
+        }.get(self.match.kind) or _("typed {kind}").format(kind=identity_kind(self.match.kind))
         self.match_label.setText(
             _("Possible match: {name} ({kind}, unverified)").format(name=name, kind=kind)
         )
@@ -236,7 +236,7 @@ class CustomerDetails(QTextBrowser):
             shown = "" if kind == "chat_visitor" else f": {e(value)}"
             parts.append(f"<li>{e(identity_kind(kind))}{shown} ({e(state)})</li>")
         for claim in ctx.claims:
-            label = _("{kind} (typed, unverified)").format(kind=claim.kind.replace("_", " "))
+            label = _("{kind} (typed, unverified)").format(kind=identity_kind(claim.kind))
             parts.append(f"<li>{e(label)}: {e(claim.value)}</li>")
         if not ctx.identities and not ctx.claims:
             parts.append(f"<li>{e(words['None yet.'])}</li>")
@@ -257,7 +257,7 @@ class CustomerDetails(QTextBrowser):
                     mark = f"{e(words['Selected:'])} "  # in words, not by colour alone
                 parts.append(
                     f'<li><a name="order-{e(o.id)}"></a>{mark}<b>{e(o.number)}</b> — '
-                    f"{e(o.status)}, "
+                    f"{e(words_of.order_status(o.status))}, "
                     f"{e(money(o.total_cents, o.currency))}, {e(when(o.placed_at))}"
                 )
                 for carrier, tracking, status, eta, delivered in o.shipments:
@@ -265,10 +265,10 @@ class CustomerDetails(QTextBrowser):
                         state = _("delivered {when}").format(when=when(delivered))
                     elif eta is not None:
                         state = _("{status}, expected {when}").format(
-                            status=status.replace("_", " "), when=when(eta)
+                            status=words_of.shipment_status(status), when=when(eta)
                         )
                     else:
-                        state = status.replace("_", " ")
+                        state = words_of.shipment_status(status)
                     url = tracking_url(carrier, tracking)
                     shown = f"{e(carrier)} {e(tracking)}"
                     if url is not None:  # the carrier's page, opened in the browser
@@ -276,7 +276,7 @@ class CustomerDetails(QTextBrowser):
                     parts.append(f"<br>{e(words['Shipment'])}: {shown} — {e(state)}")
                 for status, reason, refund in o.returns:
                     parts.append(
-                        f"<br>{e(words['Return'])}: {e(status)}"
+                        f"<br>{e(words['Return'])}: {e(words_of.return_status(status))}"
                         + (f" — {e(reason)}" if reason else "")
                         + (f", {e(money(refund, o.currency))}" if refund else "")
                     )
@@ -287,7 +287,8 @@ class CustomerDetails(QTextBrowser):
         parts.append(f"<h3>{e(words['Conversations'])}</h3><ul>")
         for cid, channel, subject, status, last in ctx.conversations:
             shown = subject or words["(no subject)"]
-            label = f"{channel_label(channel)}: {shown} — {status}, {when(last)}"
+            state = words_of.conversation_status(status)
+            label = f"{channel_label(channel)}: {shown} — {state}, {when(last)}"
             if cid == current:
                 parts.append(f"<li>{e(label)} ({e(words['this conversation'])})</li>")
             else:

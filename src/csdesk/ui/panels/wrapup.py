@@ -26,24 +26,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from csdesk.app.status_words import disposition_labels
 from csdesk.domain.calls import MAX_CALLBACK_AHEAD, MAX_NOTES, Disposition
 from csdesk.i18n import _
 from csdesk.ui.a11y import announce, name
 from csdesk.ui.plain_text import PlainLabel
 
-__all__ = ["WrapUpDialog", "disposition_labels"]
-
-
-def disposition_labels() -> dict[Disposition, str]:
-    """Translated labels (``domain.calls.DISPOSITION_LABELS`` holds the English ones)."""
-    return {
-        Disposition.RESOLVED: _("Resolved"),
-        Disposition.FOLLOW_UP: _("Follow-up needed"),
-        Disposition.CALLBACK_SCHEDULED: _("Callback scheduled"),
-        Disposition.ESCALATED: _("Escalated"),
-        Disposition.WRONG_NUMBER: _("Wrong number"),
-        Disposition.NO_ANSWER: _("No answer or voicemail"),
-    }
+__all__ = ["WrapUpDialog"]
 
 
 class WrapUpDialog(QDialog):
