@@ -10,7 +10,7 @@ from typing import Any
 
 from csdesk.domain import kb
 from csdesk.protocol import Entity, MutationType
-from tests.helpers.http import Raw
+from tests.helpers.http import Raw, from_address
 from tests.helpers.server import ServerProcess, TestUser
 
 
@@ -216,3 +216,49 @@ def test_internal_articles_never_crowd_a_public_one_out_of_the_public_search(
     ann = Raw.signed_in(live, shared_users["ann"])
     assert [h["article_id"] for h in _search(ann, word, public="true")] == [public]
     assert public not in [h["article_id"] for h in _search(ann, word)]  # 20 internal first
+
+
+def test_public_pages_are_cached_until_an_edit_and_revalidate_with_304(
+    live: ServerProcess, shared_users: dict[str, TestUser]
+) -> None:
+    sue = Raw.signed_in(live, shared_users["sue"])
+    aid = str(uuid.uuid4())
+    slug = f"cached-{aid[:8]}"
+    body = _article(aid, {"en": ("Cached answer", "First text.")}, slug=slug)
+    assert sue.push((MutationType.KB_ARTICLE_SAVE, body))[0]["status"] == "applied"
+    visitor = Raw(live.url)
+    first = visitor.get(f"/kb/{slug}")
+    assert first.status_code == 200 and "First text." in first.text
+    etag = first.headers["ETag"]
+    again = visitor.get(f"/kb/{slug}", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.headers["ETag"] == etag and not again.content
+    # An edit (of any article) is seen at once: the page is built again.
+    body["variants"][0]["body"] = "Second text."
+    assert sue.push((MutationType.KB_ARTICLE_SAVE, body))[0]["status"] == "applied"
+    edited = visitor.get(f"/kb/{slug}", headers={"If-None-Match": etag})
+    assert edited.status_code == 200 and "Second text." in edited.text
+    assert edited.headers["ETag"] != etag
+    listing = visitor.get("/kb", params={"q": "Second"})
+    assert slug in listing.text
+    # Made internal: the cached public page is gone too.
+    body["public"] = False
+    assert sue.push((MutationType.KB_ARTICLE_SAVE, body))[0]["status"] == "applied"
+    assert visitor.get(f"/kb/{slug}").status_code == 404
+
+
+def test_public_pages_are_rate_limited_per_address(live: ServerProcess) -> None:
+    """Searches run full-text queries: 30 a minute per address, then 429 with Retry-After,
+    while another address (another visitor) is served."""
+    from csdesk.server.kb.page_cache import SEARCH_RATE
+
+    flood = from_address("127.0.0.23")
+    codes = [
+        flood.get(f"{live.url}/kb", params={"q": f"word{n}"}, timeout=20).status_code
+        for n in range(SEARCH_RATE + 1)
+    ]
+    assert codes[:SEARCH_RATE] == [200] * SEARCH_RATE and codes[-1] == 429, codes
+    refused = flood.get(f"{live.url}/kb", params={"q": "more"}, timeout=20)
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+    assert "Too many requests" in refused.text and refused.headers["Content-Security-Policy"]
+    other = from_address("127.0.0.24").get(f"{live.url}/kb", params={"q": "word"}, timeout=20)
+    assert other.status_code == 200

@@ -11,14 +11,16 @@ is Markdown rendered by ``render.html`` (raw HTML off, then nh3).
 from __future__ import annotations
 
 import html as html_lib
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Annotated, Final
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import case, or_, select
 from sqlalchemy.orm import Session
 
@@ -27,6 +29,7 @@ from csdesk.i18n import N_
 from csdesk.server.catalogues import tr
 from csdesk.server.deps import State
 from csdesk.server.kb import render, search
+from csdesk.server.kb.page_cache import KbPages, Page, page, version
 from csdesk.storage import models as m
 
 router = APIRouter(tags=["knowledge base"])
@@ -44,6 +47,8 @@ BACK: Final = N_("All help articles")
 UPDATED: Final = N_("Updated {date}")
 NOT_FOUND: Final = N_("Article not found")
 NOT_FOUND_TEXT: Final = N_("There is no public article at this address.")
+TOO_MANY: Final = N_("Too many requests")
+TOO_MANY_TEXT: Final = N_("This address asked for too many pages just now. Try again in a minute.")
 
 _STYLE: Final = (
     "body{font:1.05rem/1.6 system-ui,sans-serif;max-width:44rem;margin:1rem auto;padding:0 1rem}"
@@ -99,8 +104,45 @@ def _search_form(lang: str, q: str) -> str:
     )
 
 
-def _html(body: str, status: int = 200) -> HTMLResponse:
-    return HTMLResponse(body, status_code=status, headers=HEADERS)
+def _runtime(request: Request) -> KbPages:
+    rt: KbPages | None = getattr(request.app.state, "kb_pages", None)
+    if rt is None:
+        rt = request.app.state.kb_pages = KbPages()
+    return rt
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client and request.client.host else "unknown"
+
+
+async def _serve(
+    request: Request, state: State, key: tuple[str, str, str], build: Callable[[Session], Page]
+) -> Response:
+    """The page ``build`` makes, rate-limited per client address and cached until the
+    knowledge base changes; 304 to a browser that holds it already."""
+    rt = _runtime(request)
+    wait = rt.wait(_client(request), searching=bool(key[2]))
+    if wait > 0:
+        lang = key[1] or "en"
+        t = partial(tr, lang)
+        content = f"<h1>{_e(t(TOO_MANY))}</h1><p>{_e(t(TOO_MANY_TEXT))}</p>"
+        headers = {**HEADERS, "Retry-After": str(max(1, math.ceil(wait)))}
+        return HTMLResponse(_document(lang, t(TOO_MANY), content), 429, headers=headers)
+
+    def load() -> Page:
+        with state.reads() as s:
+            at = version(s)
+            found = rt.get(key, at)
+            if found is None:
+                found = build(s)
+                rt.put(key, at, found)
+            return found
+
+    found = await run_in_threadpool(load)
+    headers = {**HEADERS, "ETag": found.etag}
+    if found.status == 200 and found.etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return HTMLResponse(found.body, status_code=found.status, headers=headers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,18 +182,18 @@ def _listing(s: Session, lang: str, q: str) -> list[_Listed]:
 
 @router.get("/kb", response_class=HTMLResponse, include_in_schema=False)
 async def kb_index(
+    request: Request,
     state: State,
     q: Annotated[str, Query()] = "",
     lang: Annotated[str, Query()] = "",
-) -> HTMLResponse:
+) -> Response:
     code = _lang(lang)
     query = kb.clean_text(q)[: kb.MAX_QUERY]
+    return await _serve(request, state, ("", code, query), partial(_index_page, code, query))
 
-    def load() -> list[_Listed]:
-        with state.reads() as s:
-            return _listing(s, code, query)
 
-    found = await run_in_threadpool(load)
+def _index_page(code: str, query: str, s: Session) -> Page:
+    found = _listing(s, code, query)
     page_lang = code or "en"
     t = partial(tr, page_lang)
     heading = t(RESULTS).format(q=query) if query else t(ALL)
@@ -165,7 +207,7 @@ async def kb_index(
     else:
         listing = f"<p>{_e(t(NO_RESULTS) if query else t(NOTHING))}</p>"
     content = f"<h1>{_e(t(TITLE))}</h1><h2>{_e(heading)}</h2>{listing}"
-    return _html(_document(page_lang, t(TITLE), content))
+    return page(200, _document(page_lang, t(TITLE), content))
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,23 +250,32 @@ def _article(s: Session, key: str, lang: str) -> _Article | None:
 
 
 @router.get("/kb/{key}", response_class=HTMLResponse, include_in_schema=False)
-async def kb_article(state: State, key: str, lang: Annotated[str, Query()] = "") -> HTMLResponse:
+async def kb_article(
+    request: Request, state: State, key: str, lang: Annotated[str, Query()] = ""
+) -> Response:
     code = _lang(lang)
     clean = kb.clean_text(key)
     if clean != key or len(key) > _MAX_KEY:
-        found = None
-    else:
+        return _not_found(code)
+    return await _serve(request, state, (key, code, ""), partial(_article_page, key, code))
 
-        def load() -> _Article | None:
-            with state.reads() as s:
-                return _article(s, key, code)
 
-        found = await run_in_threadpool(load)
+def _not_found(code: str) -> HTMLResponse:
+    found = _missing(code)
+    return HTMLResponse(found.body, status_code=404, headers={**HEADERS, "ETag": found.etag})
+
+
+def _missing(code: str) -> Page:
+    page_lang = code or "en"
+    t = partial(tr, page_lang)
+    content = f"<h1>{_e(t(NOT_FOUND))}</h1><p>{_e(t(NOT_FOUND_TEXT))}</p>"
+    return page(404, _document(page_lang, t(NOT_FOUND), content))
+
+
+def _article_page(key: str, code: str, s: Session) -> Page:
+    found = _article(s, key, code)
     if found is None:
-        page_lang = code or "en"
-        t = partial(tr, page_lang)
-        content = f"<h1>{_e(t(NOT_FOUND))}</h1><p>{_e(t(NOT_FOUND_TEXT))}</p>"
-        return _html(_document(page_lang, t(NOT_FOUND), content), 404)
+        return _missing(code)
     t = partial(tr, found.lang)
     others = ""
     if found.others:
@@ -241,4 +292,4 @@ async def kb_article(state: State, key: str, lang: Annotated[str, Query()] = "")
         f"{found.body}</article>{others}"
         f"<p><a href='/kb?lang={_e(found.lang)}'>{_e(t(BACK))}</a></p>"
     )
-    return _html(_document(found.lang, found.title, content))
+    return page(200, _document(found.lang, found.title, content))
