@@ -18,7 +18,7 @@ from csdesk.server.commerce import shopify_queries as q
 from csdesk.storage import models as m
 from tests.helpers.fakes import graphql_doc as gql
 from tests.helpers.fakes.shopify import PATH
-from tests.server.commerce.support import TOKEN, Harness
+from tests.server.commerce.support import STORE, TOKEN, Harness
 from tests.server.commerce.test_shopify_actions import _act, _action
 
 
@@ -193,3 +193,20 @@ def test_the_fake_refuses_what_shopify_refuses(shop: Harness) -> None:
     assert "Invalid cursor" in json.dumps(ask(bad_cursor, {"id": oid, "after": "bm9wZQ=="}))
     assert len(shop.fake.violations) == 3
     shop.fake.violations.clear()
+
+
+def test_one_order_fetched_for_a_webhook_arrives_whole(shop: Harness) -> None:
+    """``fulfillments/create`` and ``refunds/create`` make csdesk fetch the order
+    (``connector.order``): the same follow-ups bring all of it."""
+    oid = _big(shop, lines=45, refunds=12, returns=8, shipments=6)
+    settings = shop.runtime.settings(STORE)
+    assert settings is not None
+    with shop.runtime.connector(settings) as conn:
+        order = conn.order(oid)
+    assert len(order.lines) == 45 and len(order.refunds) == 12
+    assert len(order.returns) == 8 and len(order.shipments) == 6
+    assert order.incomplete == ()
+    assert [name for name, _v in _ops(shop)] == [
+        "Order", "OrderLineItems", "OrderReturns", "OrderFulfillments", "OrderRefunds",
+    ]  # fmt: skip
+    assert shop.fake.violations == []
