@@ -79,6 +79,9 @@ class OrderView:
     #: The agent's actions on it, newest first, each a sentence with its state
     #: (``app.order_actions.action_sentence``).
     actions: tuple[str, ...] = ()
+    #: What csdesk could not read whole of the store's order ("lines", "shipments",
+    #: "refunds", "returns"; ``orders.store_incomplete``).
+    incomplete: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -241,6 +244,7 @@ def customer_context(
                 placed_at=o.placed_at,
                 shipments=tuple(tuple(s) for s in ships),  # type: ignore[misc]
                 returns=tuple(tuple(r) for r in rets),  # type: ignore[misc]
+                incomplete=tuple(str(k) for k in (o.store_incomplete or ()) if k),
             )
         )
     convs = session.execute(

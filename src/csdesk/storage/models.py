@@ -265,6 +265,11 @@ class Order(Synced, Base):
     #: Where it ships (``store_api.Address`` fields); None: not known here. An address change
     #: before fulfilment sets it.
     shipping_address: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    # --- issue 11 (h/shopify-pages): an order read in part ---------------------------------
+    #: What of the store's order csdesk could not read whole (``"lines"``, ``"shipments"``,
+    #: ``"refunds"``, ``"returns"``: past the connector's caps); None: read whole.
+    store_incomplete: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
+    # --- end issue 11 ------------------------------------------------------------------------
     customer: Mapped[Customer] = parent("Customer", "Order.customer_id")
 
 

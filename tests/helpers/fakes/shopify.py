@@ -14,11 +14,18 @@ second; every operation costs ``cost`` points; without enough points the answer 
 ``{"errors": [{"message": "Throttled", "extensions": {"code": "THROTTLED"}}]}`` with the
 ``extensions.cost.throttleStatus`` Shopify sends. Lists are cursor-paged and sorted by
 ``updatedAt``; ``updated_at:>'…'`` filters them.
+
+Every query document is parsed (``graphql_doc``): its requested cost counted as Shopify
+documents it (over 1,000 points: ``MAX_COST_EXCEEDED``), every connection (``customers``,
+``orders``, ``lineItems``, ``returns``, ``fulfillmentLineItems`` ...) asked with ``first``
+1..250 and answered a page at a time by ``after`` cursor with ``pageInfo``; ``fulfillments``,
+``refunds`` and ``transactions`` are plain lists truncated by ``first`` (no cursor), as in
+the schema; a field the schema's object does not have is an error. Nested connections of one
+order page too, so an order with 120 lines arrives over several requests.
 """
 
 from __future__ import annotations
 
-import base64
 import itertools
 import json
 import re
@@ -28,6 +35,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from tests.helpers.fakes import graphql_doc as gql
 from tests.helpers.fakes.base import Answer, FakeProvider, Recorded, Violation
 
 API_VERSION = "2025-01"
@@ -43,6 +51,34 @@ _OPERATIONS = {
     "DraftOrderCreate": "mutation",
     "DraftOrdersTagged": "query",
     "OrderUpdate": "mutation",
+    # The rest of one order, followed up on its node (or its fulfillment's).
+    "OrderLineItems": "query",
+    "OrderReturns": "query",
+    "OrderRefunds": "query",
+    "OrderFulfillments": "query",
+    "OrderLineVariants": "query",
+    "OrderFulfillmentIds": "query",
+    "FulfillmentLineItems": "query",
+}
+#: A MailingAddress's fields (what the order's address does not set is null).
+_MAILING_ADDRESS: dict[str, Any] = dict.fromkeys(
+    ("firstName", "lastName", "company", "address1", "address2", "city", "provinceCode",
+     "zip", "countryCode", "phone")
+)  # fmt: skip
+#: Which fields are connections (``first``/``after``, ``pageInfo``, ``nodes``) and which plain
+#: lists sized by ``first`` (no cursor), as the Admin API 2025-01 schema has them.
+_SHAPES = {
+    "customers": "connection",
+    "orders": "connection",
+    "draftOrders": "connection",
+    "lineItems": "connection",
+    "returns": "connection",
+    "returnLineItems": "connection",
+    "fulfillmentLineItems": "connection",
+    "fulfillments": "list",
+    "refunds": "list",
+    "transactions": "list",
+    "trackingInfo": "list",
 }
 _GID = re.compile(r"^gid://shopify/[A-Za-z]+/\d+$")
 _SINCE = re.compile(r"^updated_at:>'(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)'$")
@@ -81,6 +117,10 @@ class FakeShopify(FakeProvider):
         self.extra: dict[str, dict[str, Any]] = {}
         self.drafts: list[dict[str, Any]] = []
         self.cancelled: list[str] = []
+        #: fulfillment gid -> its (fulfillment line item gid, line item gid) pairs.
+        self.fulfillment_lines: dict[str, list[tuple[str, str]]] = {}
+        #: (operation, requested cost) of every request, in order.
+        self.costs: list[tuple[str, int]] = []
 
     def force_throttle(self, times: int) -> None:
         """Answer the next ``times`` API calls THROTTLED (an empty bucket), whatever the time."""
@@ -207,11 +247,43 @@ class FakeShopify(FakeProvider):
                     ],
                 }
             )
+            pairs = self.fulfillment_lines.setdefault(fid, [])
             for li in order["lineItems"]["nodes"]:
-                self.extra[oid]["fulfillment_lines"][li["id"]] = self.gid("FulfillmentLineItem")
+                fli = self.gid("FulfillmentLineItem")
+                self.extra[oid]["fulfillment_lines"][li["id"]] = fli
+                pairs.append((fli, li["id"]))
             order["displayFulfillmentStatus"] = "FULFILLED"
             order["updatedAt"] = self._tick()
             return fid
+
+    def add_refunds(self, oid: str, count: int, amount: str = "1.00") -> list[str]:
+        """``count`` refunds made in the Shopify admin (not by csdesk), oldest first."""
+        with self._lock:
+            made = []
+            for i in range(count):
+                refund = {
+                    "id": self.gid("Refund"),
+                    "createdAt": self._tick(),
+                    "note": f"Refund {i + 1}",
+                    "totalRefundedSet": money(amount),
+                }
+                self.orders[oid]["refunds"].append(refund)
+                made.append(refund["id"])
+            self.orders[oid]["updatedAt"] = self._tick()
+            return made
+
+    def add_returns(self, oid: str, count: int, status: str = "OPEN") -> list[str]:
+        with self._lock:
+            order = self.orders[oid]
+            made = []
+            for _i in range(count):
+                number = len(order["returns"]["nodes"]) + 1
+                ret = {"id": self.gid("Return"), "name": f"{order['name']}-R{number}",
+                       "status": status}  # fmt: skip
+                order["returns"]["nodes"].append(ret)
+                made.append(ret["id"])
+            order["updatedAt"] = self._tick()
+            return made
 
     def edit_out(self, oid: str, line_index: int) -> str:
         """An order edit removing a line: Shopify keeps the line with ``currentQuantity`` 0."""
@@ -347,9 +419,25 @@ class FakeShopify(FakeProvider):
         variables = body.get("variables") or {}
         if not isinstance(variables, dict):
             raise self._graphql_error("variables is not an object")
-        found = re.match(r"\s*(query|mutation)\s+(\w+)", body["query"])
-        if not found or _OPERATIONS.get(found.group(2)) != found.group(1):
+        try:
+            op = gql.parse(body["query"])
+            request = gql.Request(op, variables)
+            cost = request.cost(_SHAPES) if op.kind == "query" else 10
+        except gql.GraphQLError as exc:
+            raise self._graphql_error(exc.message) from None
+        if _OPERATIONS.get(op.name) != op.kind:
             raise self._graphql_error("an operation csdesk has no business sending")
+        self.costs.append((op.name, cost))
+        if cost > gql.MAX_COST:
+            why = (
+                f"Query cost is {cost}, which exceeds the single query max cost limit "
+                f"({gql.MAX_COST})."
+            )
+            raise Violation(
+                Answer(200, {"errors": [{"message": why, "extensions": {
+                    "code": "MAX_COST_EXCEEDED", "cost": cost, "maxCost": gql.MAX_COST}}]}),
+                why,
+            )  # fmt: skip
         status = self._throttle()
         if status is None:
             cost = dict(self._status(), actualQueryCost=None)
@@ -371,96 +459,78 @@ class FakeShopify(FakeProvider):
                 },
             )
         with self._lock:
-            data = getattr(self, "_op_" + found.group(2))(variables)
+            data = getattr(self, "_op_" + op.name)(variables)
+            if op.kind == "query":  # the selection, as a GraphQL server answers it
+                try:
+                    data = request.resolve(op.fields, data, "QueryRoot")
+                except gql.GraphQLError as exc:
+                    raise self._graphql_error(exc.message) from None
         return Answer(200, {"data": data, "extensions": {"cost": status}})
 
     # --- queries --------------------------------------------------------------------------
 
-    def _page(self, items: dict[str, dict[str, Any]], v: dict[str, Any]) -> dict[str, Any]:
-        first, after, query = v.get("first"), v.get("after"), v.get("query")
-        if not isinstance(first, int) or isinstance(first, bool) or not 1 <= first <= 250:
-            raise self._graphql_error("first must be an Int between 1 and 250")
+    def _rows(self, items: dict[str, dict[str, Any]], v: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every row, sorted by ``updatedAt`` and filtered by ``$query`` (the resolver pages
+        them by ``first``/``after``)."""
+        query = v.get("query")
         rows = sorted(items.values(), key=lambda r: (r["updatedAt"], r["id"]))
         if query is not None:
             since = _SINCE.match(query) if isinstance(query, str) else None
             if since is None:
                 raise self._graphql_error(f"unsupported search query {query!r}")
             rows = [r for r in rows if r["updatedAt"] > since.group(1)]
-        start = 0
-        if after is not None:
-            try:
-                start = int(base64.b64decode(after).decode().removeprefix("cursor:"))
-            except ValueError:
-                raise self._graphql_error("Invalid cursor for current pagination sort.") from None
-        chunk = rows[start : start + first]
-        end = start + len(chunk)
-        return {
-            "pageInfo": {
-                "hasNextPage": end < len(rows),
-                "endCursor": base64.b64encode(f"cursor:{end}".encode()).decode() if chunk else None,
-            },
-            "nodes": [json.loads(json.dumps(r)) for r in chunk],
-        }
+        return rows
 
     def _op_Customers(self, v: dict[str, Any]) -> dict[str, Any]:
-        return {"customers": self._page(self.customers, v)}
+        return {"customers": {"nodes": self._rows(self.customers, v)}}
 
     def _op_Orders(self, v: dict[str, Any]) -> dict[str, Any]:
-        return {"orders": self._page(self.orders, v)}
+        return {"orders": {"nodes": [self._view(o) for o in self._rows(self.orders, v)]}}
 
     def _order_id(self, value: Any) -> dict[str, Any] | None:
         if not isinstance(value, str) or not _GID.match(value):
             raise self._graphql_error("Variable $id of type ID! was provided invalid value")
         return self.orders.get(value)
 
-    def _op_Order(self, v: dict[str, Any]) -> dict[str, Any]:
-        return {"order": self._order_id(v.get("id"))}
-
-    def _op_OrderForActions(self, v: dict[str, Any]) -> dict[str, Any]:
-        order = self._order_id(v.get("id"))
-        if order is None:
-            return {"order": None}
+    def _view(self, order: dict[str, Any]) -> dict[str, Any]:
+        """The order as the Admin API has it: what the import reads and what actions read
+        (transactions, note, address, variants, fulfillment line items, return notes)."""
         extra = self.extra[order["id"]]
-        lines = [
-            {**li, "variant": {"id": extra["variants"][li["id"]]}}
-            for li in order["lineItems"]["nodes"]
-        ]
-        fulfillment_lines = [
-            {"id": fli, "quantity": 1, "lineItem": {"id": li}}
-            for li, fli in extra["fulfillment_lines"].items()
-        ]
-        return {
-            "order": {
-                "id": order["id"],
-                "name": order["name"],
-                "note": extra["note"],
-                "email": order["email"],
-                "currencyCode": "EUR",
-                "customer": {"id": order["customer"]["id"]} if order["customer"] else None,
-                "shippingAddress": extra["shippingAddress"],
-                "transactions": extra["transactions"],
-                "refunds": [{"id": r["id"], "note": r["note"]} for r in order["refunds"]],
-                "returns": {
-                    "nodes": [
-                        {
-                            "id": r["id"],
-                            "name": r["name"],
-                            "returnLineItems": {
-                                "nodes": [
-                                    {"returnReasonNote": n}
-                                    for n in extra.get("return_notes", {}).get(r["id"], [])[:1]
-                                ]
-                            },
-                        }
-                        for r in order["returns"]["nodes"]
-                    ]
-                },
-                "lineItems": {"nodes": lines},
-                "fulfillments": [{"fulfillmentLineItems": {"nodes": fulfillment_lines}}]
-                if fulfillment_lines
-                else [],
-            }
-        }
+        view: dict[str, Any] = json.loads(json.dumps(order))
+        view["note"] = extra["note"]
+        view["transactions"] = json.loads(json.dumps(extra["transactions"]))
+        view["shippingAddress"] = {**_MAILING_ADDRESS, **extra["shippingAddress"]}
+        view["customer"] = (
+            None if order["customer"] is None else json.loads(json.dumps(order["customer"]))
+        )
+        for li in view["lineItems"]["nodes"]:
+            li["variant"] = {"id": extra["variants"][li["id"]]}
+        for ret in view["returns"]["nodes"]:
+            notes = extra.get("return_notes", {}).get(ret["id"], [])
+            ret["returnLineItems"] = {"nodes": [{"returnReasonNote": n} for n in notes]}
+        for f in view["fulfillments"]:
+            f["fulfillmentLineItems"] = self._fulfillment_lines(f["id"])
+        return view
+
+    def _fulfillment_lines(self, fid: str) -> dict[str, Any]:
+        pairs = self.fulfillment_lines.get(fid, [])
+        return {"nodes": [{"id": fli, "quantity": 1, "lineItem": {"id": li}} for fli, li in pairs]}
+
+    def _op_order(self, v: dict[str, Any]) -> dict[str, Any]:
+        order = self._order_id(v.get("id"))
+        return {"order": None if order is None else self._view(order)}
+
+    _op_Order = _op_OrderForActions = _op_OrderLineItems = _op_OrderReturns = _op_order
+    _op_OrderRefunds = _op_OrderFulfillments = _op_OrderLineVariants = _op_order
+    _op_OrderFulfillmentIds = _op_order
+
+    def _op_FulfillmentLineItems(self, v: dict[str, Any]) -> dict[str, Any]:
+        fid = v.get("id")
+        if not isinstance(fid, str) or not _GID.match(fid):
+            raise self._graphql_error("Variable $id of type ID! was provided invalid value")
+        if fid not in self.fulfillment_lines:
+            return {"fulfillment": None}
+        return {"fulfillment": {"id": fid, "fulfillmentLineItems": self._fulfillment_lines(fid)}}
 
     # --- mutations ------------------------------------------------------------------------
 

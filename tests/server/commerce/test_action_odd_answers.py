@@ -24,12 +24,14 @@ def test_an_unexpected_answer_shape_is_a_counted_try_not_a_stuck_action(
         shop, order, OrderActionKind.RETURN,
         {"lines": [{"line_id": lines[0].id, "quantity": 1}], "reason": "too small"},
     )  # fmt: skip
-    real = ShopifyConnector._order_for_actions
+    real = ShopifyConnector._order_pages
 
-    def odd(self: ShopifyConnector, order_id: str) -> dict[str, Any]:
-        return {**real(self, order_id), "returns": {"nodes": ["not a return"]}}
+    def odd(self: ShopifyConnector, document: str, oid: str, key: str, **kw: Any) -> Any:
+        if key == "returns":  # the order's returns, read page by page
+            return iter(["not a return"])
+        return real(self, document, oid, key, **kw)
 
-    monkeypatch.setattr(ShopifyConnector, "_order_for_actions", odd)
+    monkeypatch.setattr(ShopifyConnector, "_order_pages", odd)
     assert shop.runtime.sender.run_once() == 1
     row = _action(shop, action_id)
     assert row.status == OrderActionStatus.SENDING.value and row.attempts == 1

@@ -164,6 +164,8 @@ def apply_order(
     order.status = rec.status
     order.total_cents = rec.total_cents
     order.currency = rec.currency
+    if rec.incomplete is not None:  # None: the record does not say (a webhook's payload)
+        order.store_incomplete = sorted(set(rec.incomplete)) or None
     session.flush()
     _lines(session, order, rec)
     _shipments(session, order, rec)

@@ -19,9 +19,11 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
@@ -42,6 +44,8 @@ from csdesk.server.commerce.store_api import (
 
 if TYPE_CHECKING:
     from csdesk.server.commerce.stores import StoreSettings
+
+log = logging.getLogger(__name__)
 
 API_VERSION: Final = "2025-01"
 MAX_THROTTLE_WAIT: Final = 20.0
@@ -194,9 +198,14 @@ class ShopifyConnector:
     # --- reading --------------------------------------------------------------------------------
 
     def _page(
-        self, document: str, key: str, cursor: str | None, since: datetime | None
+        self,
+        document: str,
+        key: str,
+        cursor: str | None,
+        since: datetime | None,
+        size: int | None = None,
     ) -> tuple[list[Any], str | None]:
-        variables: dict[str, Any] = {"first": self.page_size, "after": cursor}
+        variables: dict[str, Any] = {"first": size or self.page_size, "after": cursor}
         if since is not None:
             variables["query"] = f"updated_at:>'{since.strftime('%Y-%m-%dT%H:%M:%SZ')}'"
         data = self.graphql(document, variables)
@@ -215,16 +224,119 @@ class ShopifyConnector:
         return Page([_parsed(parse.customer_node, n) for n in nodes], nxt)
 
     def orders(self, cursor: str | None, updated_since: datetime | None) -> Page[StoreOrder]:
-        nodes, nxt = self._page(q.ORDERS, "orders", cursor, updated_since)
-        return Page([_parsed(parse.order_node, n) for n in nodes], nxt)
+        nodes, nxt = self._page(
+            q.ORDERS, "orders", cursor, updated_since, min(self.page_size, q.ORDERS_PAGE_SIZE)
+        )
+        return Page([self._whole_order(n) for n in nodes], nxt)
 
     def order(self, external_id: str) -> StoreOrder:
         data = self.graphql(q.ORDER, {"id": external_id})
         node = data.get("order")
         if node is None:
             raise StoreRefused("Shopify has no such order")
+        return self._whole_order(node)
+
+    # --- the rest of one order ------------------------------------------------------------------
+
+    def _whole_order(self, node: Any) -> StoreOrder:
+        """The order with every line, shipment, refund and return: what the first query left
+        out is read with follow-ups on the order node (``lineItems`` and ``returns`` page by
+        cursor; ``refunds`` and ``fulfillments`` are lists without a cursor, asked again for
+        up to ``LIST_MAX``), up to the caps in ``shopify_queries``; what is past a cap is
+        named in ``StoreOrder.incomplete`` and logged."""
+        if not isinstance(node, dict) or not isinstance(node.get("id"), str):
+            raise StoreUnavailable("Shopify sent a record csdesk cannot read: an order has no id")
+        oid: str = node["id"]
+        node = dict(node)
+        cut: list[str] = []
+        lines = node.get("lineItems")
+        if _has_next(lines):
+            nodes, more = self._follow(q.ORDER_LINE_ITEMS, oid, "lineItems", lines, q.MAX_LINES)
+            node["lineItems"] = {"nodes": nodes}
+            if more:
+                cut.append("lines")
+        returns = node.get("returns")
+        if _has_next(returns):
+            nodes, more = self._follow(q.ORDER_RETURNS, oid, "returns", returns, q.MAX_RETURNS)
+            node["returns"] = {"nodes": nodes}
+            if more:
+                cut.append("returns")
+        for key, document, first, kind in (
+            ("fulfillments", q.ORDER_FULFILLMENTS, q.FIRST_FULFILLMENTS, "shipments"),
+            ("refunds", q.ORDER_REFUNDS, q.FIRST_REFUNDS, "refunds"),
+        ):
+            have = node.get(key)
+            if isinstance(have, list) and len(have) >= first:  # truncated, or exactly full
+                node[key] = self._order_list(document, oid, key)
+                if len(node[key]) >= q.LIST_MAX:
+                    cut.append(kind)
         order: StoreOrder = _parsed(parse.order_node, node)
-        return order
+        if cut:
+            log.warning(
+                "Shopify order %s: csdesk read only part of its %s (the caps in "
+                "commerce/shopify_queries.py)",
+                oid,
+                ", ".join(cut),
+            )
+        return replace(order, incomplete=tuple(sorted(set(order.incomplete or ()) | set(cut))))
+
+    def _order_node(self, document: str, oid: str, variables: Mapping[str, Any]) -> dict[str, Any]:
+        node = self.graphql(document, {"id": oid, **variables}).get("order")
+        if node is None:
+            raise StoreRefused("Shopify has no such order")
+        if not isinstance(node, dict):
+            raise StoreUnavailable("Shopify's answer has no order")
+        return node
+
+    def _order_list(self, document: str, oid: str, key: str) -> list[Any]:
+        items = self._order_node(document, oid, {}).get(key)
+        if not isinstance(items, list):
+            raise StoreUnavailable(f"Shopify's {key} of an order are malformed")
+        return items[: q.LIST_MAX]
+
+    def _follow(
+        self, document: str, oid: str, key: str, first: Any, cap: int
+    ) -> tuple[list[Any], bool]:
+        """The nodes of the order's connection ``key``: ``first`` (the page already read) and
+        the pages after it, up to ``cap`` nodes; True when Shopify had more past the cap."""
+        nodes = list(_nodes(first, key))
+        cursor = _end_cursor(first)
+        seen = {cursor}
+        while cursor is not None and len(nodes) < cap:
+            conn = self._order_node(document, oid, {"after": cursor}).get(key)
+            nodes.extend(_nodes(conn, key))
+            cursor = _end_cursor(conn)
+            if cursor in seen:  # a cursor that does not move: never loop on it
+                raise StoreUnavailable(f"Shopify's {key} pages do not advance")
+            seen.add(cursor)
+        return nodes[:cap], cursor is not None or len(nodes) > cap
+
+    def _order_pages(
+        self, document: str, oid: str, key: str, *, root: str = "order", cap: int
+    ) -> Iterator[Any]:
+        """The nodes of ``root``'s connection ``key``, page by page from the first, up to
+        ``cap`` (actions stop early once they found what they look for)."""
+        cursor: str | None = None
+        count = 0
+        seen: set[str | None] = set()
+        while True:
+            node = self.graphql(document, {"id": oid, "after": cursor}).get(root)
+            if node is None:
+                raise StoreRefused(f"Shopify has no such {root}")
+            if not isinstance(node, dict):
+                raise StoreUnavailable(f"Shopify's answer has no {root}")
+            conn = node.get(key)
+            for item in _nodes(conn, key):
+                if count >= cap:
+                    return
+                count += 1
+                yield item
+            cursor = _end_cursor(conn)
+            if cursor is None:
+                return
+            if cursor in seen:
+                raise StoreUnavailable(f"Shopify's {key} pages do not advance")
+            seen.add(cursor)
 
     # --- webhooks -------------------------------------------------------------------------------
 
@@ -295,7 +407,7 @@ class ShopifyConnector:
         order = self._order_for_actions(order_id)
         marker = f"[csdesk {idempotency_key}]" if idempotency_key else ""
         if marker:
-            for done in order.get("refunds") or []:
+            for done in self._order_list(q.ORDER_REFUNDS, order_id, "refunds"):
                 if isinstance(done, dict) and marker in str(done.get("note") or ""):
                     return ActionResult(
                         f"Refund of {_decimal(amount_cents, currency)} {currency} was already "
@@ -354,10 +466,10 @@ class ShopifyConnector:
         """``returnCreate``. A return carries no key of its own, so ``idempotency_key`` rides
         at the end of each line's ``returnReasonNote`` (``[csdesk-…]``, ``key_tag``) and a
         return of the order already carrying it is answered instead of opening another."""
-        order = self._order_for_actions(order_id)
         marker = f"[{key_tag(idempotency_key)}]" if idempotency_key else ""
         if marker:
-            for done in ((order.get("returns") or {}).get("nodes")) or []:
+            returns = self._order_pages(q.ORDER_RETURNS, order_id, "returns", cap=q.MAX_RETURNS)
+            for done in returns:
                 notes = ((done or {}).get("returnLineItems") or {}).get("nodes") or []
                 if any(marker in str((n or {}).get("returnReasonNote") or "") for n in notes):
                     return ActionResult(
@@ -367,12 +479,7 @@ class ShopifyConnector:
                         external_id=_id(done),
                         extra={"instructions": instructions[:1000]} if instructions else {},
                     )
-        by_line: dict[str, str] = {}
-        for f in order.get("fulfillments") or []:
-            for fli in ((f or {}).get("fulfillmentLineItems") or {}).get("nodes") or []:
-                line = (fli or {}).get("lineItem") or {}
-                if line.get("id") and fli.get("id"):
-                    by_line.setdefault(str(line["id"]), str(fli["id"]))
+        by_line = self._fulfilled_lines(order_id, {ln.line_external_id for ln in lines})
         items = []
         for ln in lines:
             fli_id = by_line.get(ln.line_external_id)
@@ -443,11 +550,13 @@ class ShopifyConnector:
                     "in Shopify".replace("  ", " "),
                     external_id=_id(earlier),
                 )
-        known = {
-            str(li.get("id")): li
-            for li in ((order.get("lineItems") or {}).get("nodes") or [])
-            if isinstance(li, dict)
-        }
+        wanted = {ln.line_external_id for ln in lines}
+        known: dict[str, dict[str, Any]] = {}
+        for li in self._order_pages(q.ORDER_LINE_VARIANTS, order_id, "lineItems", cap=q.MAX_LINES):
+            if isinstance(li, dict) and str(li.get("id")) in wanted:
+                known[str(li["id"])] = li
+                if len(known) == len(wanted):
+                    break
         items = []
         for ln in lines:
             li = known.get(ln.line_external_id)
@@ -484,6 +593,34 @@ class ShopifyConnector:
             ),
             external_id=_id(made),
         )
+
+    def _fulfilled_lines(self, order_id: str, wanted: set[str]) -> dict[str, str]:
+        """The fulfillment line item of each of ``wanted`` lines that has one: the order's
+        fulfillments, then their line items page by page, stopping once all are found (at
+        most ``MAX_LINES`` fulfillment lines are read)."""
+        found: dict[str, str] = {}
+        budget = q.MAX_LINES
+        for f in self._order_list(q.ORDER_FULFILLMENT_IDS, order_id, "fulfillments"):
+            fid = f.get("id") if isinstance(f, dict) else None
+            if not isinstance(fid, str) or budget <= 0:
+                continue
+            pages = self._order_pages(
+                q.FULFILLMENT_LINE_ITEMS, fid, "fulfillmentLineItems", root="fulfillment",
+                cap=budget,
+            )  # fmt: skip
+            for fli in pages:
+                budget -= 1
+                line = ((fli or {}).get("lineItem") or {}).get("id")
+                if line in wanted and (fli or {}).get("id"):
+                    found.setdefault(str(line), str(fli["id"]))
+                    if len(found) == len(wanted):
+                        return found
+        if budget <= 0 and len(found) < len(wanted):
+            raise StoreRefused(
+                f"the order has more than {q.MAX_LINES} fulfilled lines, more than csdesk "
+                "reads; open this return in Shopify's admin"
+            )
+        return found
 
     def _draft_tagged(self, tag: str) -> dict[str, Any] | None:
         """The draft order carrying ``tag`` (Shopify's search matches tags case-insensitively
@@ -554,6 +691,28 @@ def _parsed(fn: Callable[[Any], Any], node: Any) -> Any:
         return fn(node)
     except parse.ShapeError as exc:
         raise StoreUnavailable(f"Shopify sent a record csdesk cannot read: {exc}") from None
+
+
+def _has_next(conn: Any) -> bool:
+    info = conn.get("pageInfo") if isinstance(conn, dict) else None
+    return isinstance(info, dict) and bool(info.get("hasNextPage"))
+
+
+def _end_cursor(conn: Any) -> str | None:
+    """Where the next page starts, or None after the last page."""
+    if not _has_next(conn):
+        return None
+    cursor = conn["pageInfo"].get("endCursor")
+    if not isinstance(cursor, str) or not cursor or len(cursor) > 2000:
+        raise StoreUnavailable("Shopify's page has more but no cursor to it")
+    return cursor
+
+
+def _nodes(conn: Any, key: str) -> list[Any]:
+    nodes = conn.get("nodes") if isinstance(conn, dict) else None
+    if not isinstance(nodes, list):
+        raise StoreUnavailable(f"Shopify's {key} page is malformed")
+    return nodes
 
 
 def _number(value: Any) -> float | None:

@@ -31,6 +31,9 @@ _THREE_DECIMAL: Final = frozenset({"BHD", "JOD", "KWD", "OMR", "TND"})
 #: What the INTEGER money columns hold (PostgreSQL refuses more: a 500 before this bound).
 _MAX_CENTS: Final = MAX_MINOR
 _MAX_ITEMS: Final = 250
+#: The most of an order's lines and returns kept (the connector pages up to these).
+MAX_ORDER_LINES: Final = 1000
+MAX_ORDER_RETURNS: Final = 500
 #: Shopify's fulfillment display/shipment statuses in csdesk's words.
 SHIPMENT_STATUS: Final = {
     "label_printed": "label_created",
@@ -153,14 +156,20 @@ def _obj(value: Any) -> dict[str, Any]:
     return value
 
 
-def _list(value: Any) -> list[Any]:
+def _list(
+    value: Any, limit: int = _MAX_ITEMS, cut: list[str] | None = None, kind: str = ""
+) -> list[Any]:
+    """The items of a list (or a connection's ``nodes``), at most ``limit``; when there were
+    more, ``kind`` is added to ``cut`` (the order says it was not read whole)."""
     if value is None:
         return []
     if isinstance(value, dict) and "nodes" in value:
         value = value["nodes"]
     if not isinstance(value, list):
         raise ShapeError("a list was expected")
-    return value[:_MAX_ITEMS]
+    if len(value) > limit and cut is not None:
+        cut.append(kind)
+    return value[:limit]
 
 
 def _tags(value: Any) -> tuple[str, ...]:
@@ -233,8 +242,9 @@ def _order_status(
 def order_node(node: Any) -> StoreOrder:
     o = _obj(node)
     total, currency = money(o.get("totalPriceSet"), str(o.get("currencyCode") or "USD"))
+    cut: list[str] = []
     lines = []
-    for item in _list(o.get("lineItems")):
+    for item in _list(o.get("lineItems"), MAX_ORDER_LINES, cut, "lines"):
         li = _obj(item)
         price, _cur = money(li.get("originalUnitPriceSet"), currency)
         lines.append(
@@ -248,9 +258,11 @@ def order_node(node: Any) -> StoreOrder:
                 unit_price_cents=price,
             )
         )
-    shipments = tuple(_shipment_node(f) for f in _list(o.get("fulfillments")))
+    shipments = tuple(
+        _shipment_node(f) for f in _list(o.get("fulfillments"), _MAX_ITEMS, cut, "shipments")
+    )
     refunds = []
-    for item in _list(o.get("refunds")):
+    for item in _list(o.get("refunds"), _MAX_ITEMS, cut, "refunds"):
         r = _obj(item)
         amount, _cur = money(r.get("totalRefundedSet"), currency)
         refunds.append(
@@ -267,7 +279,7 @@ def order_node(node: Any) -> StoreOrder:
             status=RETURN_STATUS.get(str(_obj(r).get("status") or "").lower(), "requested"),
             reason=text(_obj(r).get("name"), 500),
         )
-        for r in _list(o.get("returns"))
+        for r in _list(o.get("returns"), MAX_ORDER_RETURNS, cut, "returns")
     )
     customer = _obj(o.get("customer"))
     placed = when(o.get("processedAt") or o.get("createdAt"))
@@ -293,6 +305,7 @@ def order_node(node: Any) -> StoreOrder:
         refunds=tuple(refunds),
         updated_at=when(o.get("updatedAt")),
         returns=returns,
+        incomplete=tuple(cut),
     )
 
 
@@ -329,6 +342,7 @@ def rest_customer(data: Any) -> StoreCustomer:
 def rest_order(data: Any) -> StoreOrder:
     o = _obj(data)
     currency = currency_code(o.get("currency") or "USD")
+    cut: list[str] = []
     lines = tuple(
         StoreLine(
             external_id=gid("LineItem", _obj(li).get("id")),
@@ -337,10 +351,10 @@ def rest_order(data: Any) -> StoreOrder:
             quantity=_quantity(_current(_obj(li), "current_quantity")),
             unit_price_cents=cents(_obj(li).get("price", "0"), currency),
         )
-        for li in _list(o.get("line_items"))
+        for li in _list(o.get("line_items"), MAX_ORDER_LINES, cut, "lines")
     )
     shipments = []
-    for item in _list(o.get("fulfillments")):
+    for item in _list(o.get("fulfillments"), _MAX_ITEMS, cut, "shipments"):
         f = _obj(item)
         status = str(f.get("shipment_status") or f.get("status") or "").lower()
         numbers = _list(f.get("tracking_numbers")) or [f.get("tracking_number")]
@@ -356,7 +370,7 @@ def rest_order(data: Any) -> StoreOrder:
             )
         )
     refunds = []
-    for item in _list(o.get("refunds")):
+    for item in _list(o.get("refunds"), _MAX_ITEMS, cut, "refunds"):
         r = _obj(item)
         amount = sum(
             cents(_obj(t).get("amount", "0"), currency)
@@ -397,6 +411,8 @@ def rest_order(data: Any) -> StoreOrder:
         shipments=ships,
         refunds=tuple(refunds),
         updated_at=when(o.get("updated_at")),
+        # A webhook carries no returns: it says nothing of them unless it was itself cut.
+        incomplete=tuple(cut) or None,
     )
 
 

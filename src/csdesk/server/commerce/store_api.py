@@ -122,6 +122,10 @@ class StoreOrder:
     #: knows that is not among them was removed at the store. Shopify never removes a line
     #: (an edit sets its current quantity to 0), and pages them, so it leaves this False.
     lines_complete: bool = False
+    #: What csdesk could not read whole (``"lines"``, ``"shipments"``, ``"refunds"``,
+    #: ``"returns"``): the order has more than the connector's caps. None: this record does
+    #: not say (the order keeps what an earlier read found); ``()``: read whole.
+    incomplete: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -63,6 +63,8 @@ API_PREFIX: Final = "/wp-json/wc/v3"
 #: The meta key on a refund or replacement naming the csdesk action which made it.
 ACTION_META: Final = keys.ACTION_META
 MAX_PAGE_SIZE: Final = 100
+#: Pages of an order's refunds read for an action's key before refunding (1,000 refunds).
+REFUND_PAGES: Final = 10
 TIMEOUT: Final = (5.0, 30.0)
 #: Retry-After beyond this is taken as this (a misconfigured proxy saying "a day").
 MAX_RETRY_AFTER: Final = 3600.0
@@ -446,17 +448,27 @@ class WooCommerceStore:
         return self._refund_result(answer, shown, currency)
 
     def _refund_with_key(self, oid: int, key: str) -> dict[str, Any] | None:
-        """The order's refund whose meta ``_csdesk_action`` is ``key`` (newest first, up to
-        100: an order has a handful)."""
-        _resp, data = self._json(
-            "GET",
-            f"/orders/{oid}/refunds",
-            f"the refunds of order {oid}",
-            params={"per_page": str(MAX_PAGE_SIZE)},
-        )
-        for item in data if isinstance(data, list) else []:
-            if isinstance(item, dict) and keys.has_key(item.get("meta_data"), key):
-                return item
+        """The order's refund whose meta ``_csdesk_action`` is ``key``: the refunds newest
+        first, a page of 100 at a time (``page``, ``X-WP-TotalPages``), at most
+        ``REFUND_PAGES`` pages (an earlier try's refund is among the newest)."""
+        for page in range(1, REFUND_PAGES + 1):
+            resp, data = self._json(
+                "GET",
+                f"/orders/{oid}/refunds",
+                f"the refunds of order {oid}",
+                params={"per_page": str(MAX_PAGE_SIZE), "page": str(page)},
+            )
+            if not isinstance(data, list):
+                raise StoreUnavailable(
+                    "WooCommerce sent the refunds as something other than a list"
+                )
+            for item in data:
+                if isinstance(item, dict) and keys.has_key(item.get("meta_data"), key):
+                    return item
+            total_pages = resp.headers.get("X-WP-TotalPages", "").strip()
+            more = page < int(total_pages) if total_pages.isdigit() else len(data) >= MAX_PAGE_SIZE
+            if not more:
+                break
         return None
 
     def _refund_result(

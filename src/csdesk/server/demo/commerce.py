@@ -181,6 +181,7 @@ class OrderFactory:
                 "store": None,  # csdesk's own record: the demo connects no store
                 "external_id": None,
                 "shipping_address": None,
+                "store_incomplete": None,  # issue 11: read whole (no store)
             },
         )
         for product, size, colour, qty, unit in lines:

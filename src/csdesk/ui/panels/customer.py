@@ -224,6 +224,13 @@ class CustomerDetails(QTextBrowser):
             "this conversation": _("this conversation"),
             "(no subject)": _("(no subject)"),
         }
+        # What of a store's order csdesk could not read whole (orders.store_incomplete).
+        parts_of_order = {
+            "lines": _("lines"),
+            "shipments": _("shipments"),
+            "refunds": _("refunds"),
+            "returns": _("returns"),
+        }
         if ctx is None:
             self.setHtml(f"<p>{escape(words['No conversation is open.'])}</p>")
             return
@@ -260,6 +267,13 @@ class CustomerDetails(QTextBrowser):
                     f"{e(words_of.order_status(o.status))}, "
                     f"{e(money(o.total_cents, o.currency))}, {e(when(o.placed_at))}"
                 )
+                if o.incomplete:
+                    what = ", ".join(parts_of_order.get(k, k) for k in o.incomplete)
+                    partial = _(
+                        "Not read whole from the store: {what} (more than csdesk reads). "
+                        "The store's admin shows them all."
+                    ).format(what=what)
+                    parts.append(f"<br><i>{e(partial)}</i>")
                 for carrier, tracking, status, eta, delivered in o.shipments:
                     if delivered is not None:
                         state = _("delivered {when}").format(when=when(delivered))
