@@ -543,3 +543,34 @@ def test_a_reply_and_a_note_queued_into_a_merged_conversation_land_in_its_target
         assert s.get_one(m.Mention, mention_id(note, bob_id)).conversation_id == email
     fed = ann.latest(Entity.MESSAGE, {reply, note})
     assert fed[reply]["conversation_id"] == email and fed[note]["conversation_id"] == email
+
+
+def test_a_text_for_a_merged_conversation_whose_target_was_deleted_opens_a_new_one(
+    live: ServerProcess, shared_users: Users, state: ServerState
+) -> None:
+    """The customer's latest conversation on the channel was merged into one an administrator
+    deleted since: the text opens a new conversation the inbox shows, never the hidden one."""
+    ann = Raw.signed_in(live, shared_users["ann"])
+    adm = Raw.signed_in(live, shared_users["adm"])
+    phone = f"+1415556{uuid.uuid4().int % 10_000:04d}"
+    _, (email, sms), _ = _customer(state, [(Channel.EMAIL, [0]), (Channel.SMS, [5])], phone)
+    assert ann.push((MERGE, _merge_args(sms, email)))[0]["status"] == "applied"
+    (gone,) = adm.push((MutationType.CONVERSATION_DELETE.value, {"conversation_id": email}))
+    assert gone["status"] == "applied", gone
+    text = InboundMessage(
+        channel=Channel.SMS,
+        provider_message_id=f"SM{uuid.uuid4().hex}",
+        sender_handle=Handle(IdentityKind.PHONE, phone),
+        sender_name=None,
+        text="Hello again?",
+        sent_at=datetime.now(UTC),
+    )
+    with state.writes() as s:
+        result = ingest_message(s, text)
+        s.commit()
+    assert result.conversation_created
+    assert result.conversation_id not in (email, sms)
+    assert _thread(state, result.conversation_id) == [("Hello again?", None, False)]
+    fresh = _conv(state, result.conversation_id)
+    assert fresh.status == "open" and fresh.merged_into_id is None and fresh.deleted_at is None
+    assert _thread(state, sms) == [] and _conv(state, sms).message_count == 0
