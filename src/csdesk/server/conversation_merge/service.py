@@ -182,16 +182,6 @@ def _record_of(entry: m.AuditEntry | None) -> dict[str, Any] | None:
     return after if isinstance(after, dict) and "into" in after else None
 
 
-_NEW_MESSAGE = (
-    "A new message or note arrived in the merged conversation since the merge, so it can no "
-    "longer be undone."
-)
-_SPLIT_SINCE = (
-    "A message of the merged conversation was split off since, so the merge can no longer be "
-    "undone."
-)
-
-
 def _later_merges(
     session: Session, target_id: str, source_id: str, since: int, held: int
 ) -> tuple[bool, int]:
@@ -222,7 +212,11 @@ def _later_merges(
     for entry in entries:
         before, after = entry.before or {}, entry.after or {}
         if entry.action == MutationType.CONVERSATION_SPLIT.value:
-            raise ConversationRefused(RejectCode.CONFLICT, _SPLIT_SINCE)
+            raise ConversationRefused(
+                RejectCode.CONFLICT,
+                "A message of the merged conversation was split off since, so the merge can no "
+                "longer be undone.",
+            )
         if "into" in after or "merged_into_id" in before:
             continue  # the target itself merged away and back: its messages came back too
         if own and after.get("merged_from") == source_id:
@@ -266,14 +260,22 @@ def unmerge(session: Session, actor: m.User, realm: str, source_id: str) -> str:
         session.scalars(select(m.Message).where(m.Message.id.in_(list(moved))))
     ) if moved else []  # fmt: skip
     if len(rows) != len(moved) or any(r.conversation_id != target.id for r in rows):
-        raise ConversationRefused(RejectCode.CONFLICT, _SPLIT_SINCE)
+        raise ConversationRefused(
+            RejectCode.CONFLICT,
+            "A message of the merged conversation was split off since, so the merge can no "
+            "longer be undone.",
+        )
     # Later merges into the same target (and their undos) do not stand in the way: any merge
     # into it can be undone while no message or note arrived there since it (docs).
     left = record.get("target_count")
     held = left if isinstance(left, int) else -1
     intact, steps = _later_merges(session, target.id, source.id, entry.id, held)
     if not intact:
-        raise ConversationRefused(RejectCode.CONFLICT, _NEW_MESSAGE)
+        raise ConversationRefused(
+            RejectCode.CONFLICT,
+            "A new message or note arrived in the merged conversation since the merge, so "
+            "it can no longer be undone.",
+        )
     held_before = counts.message_count(session, target.id)
     for msg in rows:
         msg.conversation_id = source.id
