@@ -425,6 +425,15 @@ def test_a_merged_chat_keeps_its_history_in_the_widget_and_goes_on_in_the_target
         "Hello from the chat",
         "Still there?",
     ]
+    # An administrator deletes the conversation the chat went into: the visitor's next
+    # message opens a new chat conversation the inbox shows, not the hidden merged one.
+    adm = Raw.signed_in(live, shared_users["adm"])
+    gone = adm.push((MutationType.CONVERSATION_DELETE.value, {"conversation_id": email.id}))
+    assert gone[0]["status"] == "applied", gone
+    fresh = say("Anyone?")
+    assert fresh not in (chat, email.id)
+    assert _thread(state, fresh) == [("Anyone?", None, False)]
+    assert _conv(state, fresh).merged_into_id is None and _thread(state, chat) == []
 
 
 def test_an_open_source_reopens_a_resolved_target_and_the_undo_closes_it_again(
