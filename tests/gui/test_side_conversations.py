@@ -307,7 +307,8 @@ def test_a_failed_forward_is_sent_again_with_alt_r(
     assert isinstance(listing, SideListDialog) and audit(listing) == []
     row = [x.id for x in listing.sides].index(side_id)
     listing.list.setCurrentRow(row)
-    assert listing.list.item(row).text().endswith("A mail was not sent: Alt+R sends it again.")
+    assert listing.list.item(row).text().startswith("A mail was not sent (Alt+R sends it again).")
+    assert f"To {SUPPLIER}: " in listing.list.item(row).text()
     assert "not sent: " in listing.mail.toPlainText()
     assert listing.retry_button.isEnabled()
     with qtbot.waitSignal(ui.retried, timeout=20_000) as retried:

@@ -102,8 +102,8 @@ class SideView:
             when=when_text(self.created_at),
             replies=replies,
         )
-        if self.failed is not None:
-            line += " " + _("A mail was not sent: Alt+R sends it again.")
+        if self.failed is not None:  # first, where a narrow list still shows it
+            line = _("A mail was not sent (Alt+R sends it again).") + " " + line
         return line
 
     def transcript(self) -> str:
