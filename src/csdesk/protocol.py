@@ -164,6 +164,7 @@ class MutationType(StrEnum):
     # --- side conversations (issue 14, docs/side-conversations.md) ---
     SIDE_FORWARD = "side.forward"  # forward a conversation or message to an outside address
     SIDE_REPLY = "side.reply"  # write again to the outside address, in the side conversation
+    SIDE_RETRY = "side.retry"  # send a failed side mail again (docs/side-conversations.md)
 
 
 class RejectCode(StrEnum):

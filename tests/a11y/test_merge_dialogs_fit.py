@@ -1,4 +1,4 @@
-"""The merge and split dialogs (docs/merge-split.md) fit the screens agents have, 1366×768 at
+"""The merge, undo and split dialogs (docs/merge-split.md) fit the screens agents have, 1366×768 at
 100 % text and 1600×1000 at 200 %, with their buttons in view, even with long sentences."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QApplication, QDialog
 from pytestqt.qtbot import QtBot
 
-from csdesk.app.conversation_merge import MergeChoice
-from csdesk.ui.panels.merge_dialog import MergeDialog, SplitDialog
+from csdesk.app.conversation_merge import MergeChoice, UndoState
+from csdesk.ui.panels.merge_dialog import MergeDialog, SplitDialog, UndoMergeDialog
 from tests.a11y.test_fit_screens import DECORATION, SCREENS, Make, _buttons_shown_whole
 from tests.helpers.server import ServerProcess
 
@@ -30,6 +30,13 @@ def test_the_merge_and_split_dialogs_fit_with_their_buttons_in_view(
     dialogs: dict[str, QDialog] = {
         "merge": MergeDialog(choices, w),
         "split": SplitDialog(long, 3, w),
+        "undo": UndoMergeDialog(
+            [
+                UndoState(str(n), n % 2 == 0, long * 2, f"Chat conversation {long}, merged 14:0{n}")
+                for n in range(8)
+            ],
+            w,
+        ),
     }
     height, width = screen.height() - DECORATION, screen.width()
     for name, dialog in dialogs.items():

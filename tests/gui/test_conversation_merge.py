@@ -21,7 +21,7 @@ from csdesk.server.config import ServerConfig
 from csdesk.server.state import ServerState
 from csdesk.storage import models as m
 from csdesk.ui.models.thread_model import TEXTS_ROLE
-from csdesk.ui.panels.merge_dialog import MergeDialog, SplitDialog
+from csdesk.ui.panels.merge_dialog import MergeDialog, SplitDialog, UndoMergeDialog
 from tests.gui.conftest import Desk, demo_server, desk_factory  # noqa: F401
 from tests.gui.test_shortcut_clashes import clashes
 from tests.gui.test_supervisor_windows_audit import audit
@@ -37,13 +37,15 @@ def _state(server: ServerProcess) -> ServerState:
     return ServerState.build(ServerConfig(db_url=server.db_url, listen_notify=False))
 
 
-def _seed(server: ServerProcess) -> tuple[str, str]:
+def _seed(server: ServerProcess, *, sms: bool = False) -> tuple[str, ...]:
     """A customer with an email conversation (messages at 0 and 20 minutes) and a chat one
-    (10 and 30 minutes); their ids (email, chat)."""
+    (10 and 30 minutes), with ``sms`` an SMS one too (40 and 50); their ids (email, chat[,
+    sms])."""
     cust = m.Customer(id=str(uuid.uuid4()), name="Merle Mergetest")
     rows: list[m.Base] = [cust]
     ids = []
-    for channel, minutes, subject in (("email", (0, 20), "Parcel late"), ("chat", (10, 30), "")):
+    threads = [("email", (0, 20), "Parcel late"), ("chat", (10, 30), "")]
+    for channel, minutes, subject in threads + ([("sms", (40, 50), "")] if sms else []):
         conv = m.Conversation(
             id=str(uuid.uuid4()),
             customer_id=cust.id,
@@ -75,7 +77,7 @@ def _seed(server: ServerProcess) -> tuple[str, str]:
             s.commit()
     finally:
         state.engine.dispose()
-    return ids[0], ids[1]
+    return tuple(ids)
 
 
 def _server_conv(server: ServerProcess, cid: str) -> tuple[str | None, int]:
@@ -241,3 +243,79 @@ def test_a_reply_queued_offline_into_a_conversation_merged_meanwhile(
         state.engine.dispose()
     qtbot.waitUntil(lambda: w.open_conv is not None and w.open_conv.id == email, timeout=10_000)
     qtbot.waitUntil(lambda: "Late answer 4e1d" in _bodies(desk), timeout=20_000)
+
+
+def test_an_older_merge_is_undone_from_the_list_by_keyboard(
+    qtbot: QtBot,
+    demo_server: ServerProcess,  # noqa: F811
+    desk_factory: Callable[..., Desk],  # noqa: F811
+) -> None:
+    """Two merges into one conversation: Ctrl+Alt+Shift+Z lists both, the latest first, and
+    the older one is undone from the list; one that a note came after says why not and its
+    Undo stays disabled."""
+    from csdesk.app import conversation_merge as merging
+
+    email, chat, sms = _seed(demo_server, sms=True)
+    desk = desk_factory(demo_server, "demo")
+    alex = desk_factory(demo_server, "alex", show=False)
+    w = desk.window
+    ui = w.conversation_merge
+    said: list[str] = []
+    w.announced.connect(said.append)
+    merging.merge(alex.ws, chat, email)
+    qtbot.waitUntil(lambda: _server_conv(demo_server, chat) == (email, 0), timeout=40_000)
+    merging.merge(alex.ws, sms, email)
+    qtbot.waitUntil(lambda: _server_conv(demo_server, sms) == (email, 0), timeout=40_000)
+    w.open_conversation(email)
+    qtbot.waitUntil(lambda: w.open_conv is not None and w.open_conv.id == email, timeout=10_000)
+    qtbot.waitUntil(lambda: len(_bodies(desk)) == 6, timeout=40_000)
+
+    def undo_list() -> UndoMergeDialog:
+        w.conversation.messages.setFocus()
+        _activate(qtbot, w)
+        with qtbot.waitSignal(ui.undo_listed, timeout=20_000) as listed:
+            qtbot.keyClick(w.conversation.messages, Qt.Key.Key_Z, CTRL_ALT_SHIFT)
+        assert listed.args == [2]
+        dialog = ui.dialog
+        assert isinstance(dialog, UndoMergeDialog)
+        return dialog
+
+    dialog = undo_list()
+    assert audit(dialog) == [] and clashes("undo merge", dialog) == []
+    labels = [dialog.list.item(n).text() for n in range(dialog.list.count())]
+    assert labels[0].startswith("SMS conversation") and labels[1].startswith("Chat conversation")
+    assert all(", merged " in label for label in labels)
+    qtbot.keyClick(dialog.list, Qt.Key.Key_Down)  # the older merge: the chat
+    assert dialog.preview.toPlainText().startswith("Undo the merge of the Chat conversation")
+    assert dialog.undo.isEnabled()
+    with qtbot.waitSignal(ui.unmerged, timeout=20_000) as unmerged:
+        qtbot.keyClick(dialog.list, Qt.Key.Key_Return)
+    assert unmerged.args == [chat]
+    qtbot.waitUntil(lambda: _server_conv(demo_server, chat) == (None, 2), timeout=40_000)
+    assert _server_conv(demo_server, sms) == (email, 0)
+    qtbot.waitUntil(
+        lambda: _bodies(desk) == ["email at 0", "email at 20", "sms at 40", "sms at 50"],
+        timeout=20_000,
+    )
+    qtbot.waitUntil(desk.synced, timeout=40_000)
+
+    # A note, then the chat merged again: the SMS merge (before the note) can no longer be
+    # undone, and the list says so; the chat's (after it) still can.
+    desk.ws.reply(email, "Asked the carrier", note=True)
+    qtbot.waitUntil(lambda: "Asked the carrier" in _bodies(desk), timeout=20_000)
+    qtbot.waitUntil(desk.synced, timeout=40_000)
+    merging.merge(alex.ws, chat, email)
+    qtbot.waitUntil(lambda: _server_conv(demo_server, chat) == (email, 0), timeout=40_000)
+    qtbot.waitUntil(lambda: len(_bodies(desk)) == 7, timeout=40_000)
+    dialog = undo_list()
+    assert dialog.list.item(0).text().startswith("Chat conversation")
+    qtbot.keyClick(dialog.list, Qt.Key.Key_Down)
+    assert "can no longer be undone: a new message arrived here since" in (
+        dialog.preview.toPlainText()
+    )
+    assert not dialog.undo.isEnabled()
+    qtbot.keyClick(dialog.list, Qt.Key.Key_Return)  # nothing: the dialog stays
+    assert ui.dialog is dialog and dialog.isVisible()
+    qtbot.keyClick(dialog.list, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: ui.dialog is None, timeout=5_000)
+    assert _server_conv(demo_server, sms) == (email, 0)

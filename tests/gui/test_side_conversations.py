@@ -263,3 +263,60 @@ def test_from_a_message_of_the_thread_that_message_is_the_default(
     qtbot.keyClick(dialog.to, Qt.Key.Key_Escape)  # nothing is queued
     qtbot.waitUntil(lambda: ui.dialog is None, timeout=5_000)
     assert desk.engine.status.pending == 0
+
+
+def test_a_failed_forward_is_sent_again_with_alt_r(
+    qtbot: QtBot,
+    mail_server: MailServer,
+    desk_factory: Callable[..., Desk],  # noqa: F811
+) -> None:
+    """The SMTP server is down: the forward fails; the list says so, and Alt+R sends it again."""
+    desk = desk_factory(mail_server.server, "demo")
+    w = desk.window
+    ui = w.side_desk
+    with desk.ws.cache.session() as s:
+        taken = set(s.scalars(select(m.SideConversation.conversation_id)))
+        cid = next(
+            c.id
+            for c in s.scalars(
+                select(m.Conversation)
+                .where(m.Conversation.channel == "email", m.Conversation.status == "open")
+                .order_by(m.Conversation.id.desc())
+            )
+            if c.id not in taken
+        )
+    _open(qtbot, desk, cid)
+    mail_server.smtp.stop()
+    try:
+        side_id, _changes = ui.sides.forward(cid, SUPPLIER, note="Retry me 7c2e")
+
+        def status() -> str | None:
+            with desk.ws.cache.session() as s:
+                q = select(m.SideMessage.status).where(
+                    m.SideMessage.side_conversation_id == side_id
+                )
+                return s.scalar(q)
+
+        qtbot.waitUntil(lambda: status() == "failed", timeout=60_000)
+    finally:
+        mail_server.smtp.clear()
+        mail_server.smtp.start()
+    with qtbot.waitSignal(ui.listed, timeout=20_000):
+        w.actions_["side_conversations"].trigger()
+    listing = ui.dialog
+    assert isinstance(listing, SideListDialog) and audit(listing) == []
+    row = [x.id for x in listing.sides].index(side_id)
+    listing.list.setCurrentRow(row)
+    assert listing.list.item(row).text().startswith("A mail was not sent (Alt+R sends it again).")
+    assert f"To {SUPPLIER}: " in listing.list.item(row).text()
+    assert "not sent: " in listing.mail.toPlainText()
+    assert listing.retry_button.isEnabled()
+    with qtbot.waitSignal(ui.retried, timeout=20_000) as retried:
+        qtbot.keyClick(listing.list, Qt.Key.Key_R, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: ui.dialog is None, timeout=5_000)
+    got = mail_server.smtp.wait(1, timeout=60)[-1]
+    assert got.rcpt_tos == [SUPPLIER]
+    assert got.message.get_content().startswith("Retry me 7c2e")
+    qtbot.waitUntil(lambda: status() == "sent", timeout=60_000)
+    with desk.ws.cache.session() as s:
+        assert s.get_one(m.SideMessage, retried.args[0]).side_conversation_id == side_id

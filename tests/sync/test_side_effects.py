@@ -40,3 +40,27 @@ def test_a_forward_is_listed_at_once_and_a_refusal_takes_it_back(cache: LocalCac
     outbox.mark_rejected(mid, {"code": "invalid", "message": "refused"})
     assert row(cache, m.SideConversation, "sd-1") is None
     assert row(cache, m.SideMessage, "so-1") is None
+
+
+def test_a_retry_shows_the_failed_mail_waiting_again_and_a_refusal_puts_it_back(
+    cache: LocalCache,
+) -> None:
+    from csdesk.storage.wire import row_to_wire
+    from tests.sync.test_cache import T0
+
+    failed = row_to_wire(
+        Entity.SIDE_MESSAGE,
+        {"id": "so-5", "realm": "production", "created_at": T0, "updated_at": T0,
+         "side_conversation_id": "sd-5", "conversation_id": "c1", "direction": "out",
+         "author_name": "Ann", "from_address": "support@store.example", "body_text": "Stock?",
+         "status": "failed", "failure_reason": "could not reach the SMTP server",
+         "provider_message_id": None, "sent_at": None},
+    )  # fmt: skip
+    cache.apply_page(page((Entity.SIDE_MESSAGE, "so-5", failed), cursor=1))
+    outbox = Outbox(cache)
+    mid = outbox.enqueue(MutationType.SIDE_RETRY, {"side_message_id": "so-5"})
+    again = row(cache, m.SideMessage, "so-5")
+    assert again.status == "queued" and again.failure_reason is None
+    outbox.mark_rejected(mid, {"code": "conflict", "message": "refused"})
+    back = row(cache, m.SideMessage, "so-5")
+    assert back.status == "failed" and back.failure_reason == "could not reach the SMTP server"

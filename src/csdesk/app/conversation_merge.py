@@ -1,6 +1,6 @@
 """The desk's use cases for merging, unmerging and splitting conversations
 (docs/merge-split.md): the same customer's other conversations as sentences with what a merge
-would move, whether the last merge can still be undone, and the mutations themselves. Queries
+would move, which merges into it can still be undone, and the mutations themselves. Queries
 read the local cache (run them on a worker); the mutations go through the outbox like every
 action, so they work offline and show at once."""
 
@@ -145,41 +145,67 @@ def choices(ws: Workstation, conversation_id: str, now: datetime) -> list[MergeC
 
 @dataclass(frozen=True, slots=True)
 class UndoState:
-    """The latest merge into a conversation: which one came in, and whether it can still be
-    undone (no message arrived since, as far as this desk knows; the server decides)."""
+    """A merge into a conversation: which one came in, and whether it can still be undone
+    (no message arrived since it, as far as this desk knows; the server decides).
+    ``sentence`` says what the undo does, or why it no longer can; ``label`` names the
+    merged-in conversation and when it was merged (the undo list's line)."""
 
     source_id: str
     allowed: bool
     sentence: str
+    label: str = ""
 
 
-def undo_state(ws: Workstation, conversation_id: str, now: datetime) -> UndoState | None:
+def undo_states(ws: Workstation, conversation_id: str, now: datetime) -> list[UndoState]:
+    """Every merge into a conversation still in effect, the latest first. Any of them can be
+    undone while no message or note arrived here since it; what later merges moved in does
+    not count (docs/merge-split.md)."""
+    out: list[UndoState] = []
     with ws.cache.session() as s:
-        source = s.scalars(
+        sources = s.scalars(
             select(m.Conversation)
             .where(m.Conversation.merged_into_id == conversation_id)
             .order_by(m.Conversation.merged_at.desc())
-            .limit(1)
-        ).first()
-        if source is None or source.merged_at is None:
-            return None
-        newer = s.scalar(
-            select(func.count()).where(
-                m.Message.conversation_id == conversation_id,
-                m.Message.created_at > source.merged_at,
+        ).all()
+        for source in sources:
+            if source.merged_at is None:
+                continue
+            newer = s.scalar(
+                select(func.count()).where(
+                    m.Message.conversation_id == conversation_id,
+                    m.Message.created_at > source.merged_at,
+                    m.Message.merged_from_id.is_(None),  # came here, not merged in later
+                )
             )
-        )
-        what = describe(s, source, now)
-        if newer:
-            return UndoState(
-                source.id,
-                False,
-                _(
-                    "The merge of the {what} can no longer be undone: a new message arrived "
-                    "here since."
-                ).format(what=what),
+            what = describe(s, source, now)
+            label = _("{what}, merged {when}").format(
+                what=what, when=when.moment(source.merged_at, now)
             )
-        return UndoState(source.id, True, _("Undo the merge of the {what}.").format(what=what))
+            if newer:
+                out.append(
+                    UndoState(
+                        source.id,
+                        False,
+                        _(
+                            "The merge of the {what} can no longer be undone: a new message "
+                            "arrived here since."
+                        ).format(what=what),
+                        label,
+                    )
+                )
+            else:
+                out.append(
+                    UndoState(
+                        source.id, True, _("Undo the merge of the {what}.").format(what=what), label
+                    )
+                )
+    return out
+
+
+def undo_state(ws: Workstation, conversation_id: str, now: datetime) -> UndoState | None:
+    """The latest merge into a conversation (None: nothing was merged into it)."""
+    found = undo_states(ws, conversation_id, now)
+    return found[0] if found else None
 
 
 def merge(ws: Workstation, source_id: str, target_id: str) -> ChangeSet:

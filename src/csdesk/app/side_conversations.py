@@ -47,7 +47,11 @@ class SideMessageView:
             if self.from_address and self.from_address != who:
                 who = f"{who} ({self.from_address})"
             return _("Reply from {who}, {when}: {text}").format(who=who, when=when, text=text)
-        if self.status == SideStatus.SENT.value:
+        if self.status == SideStatus.SENT.value and rules.FILES_LEFT_OUT in text:
+            # A forwarded thread whose files were over the mailbox's limit: the mail names
+            # the ones left out (at its end, in the server's words).
+            state = _("sent; some files were too large to attach, the mail names them at its end")
+        elif self.status == SideStatus.SENT.value:
             state = _("sent")
         elif self.status == SideStatus.FAILED.value:
             state = _("not sent: {reason}").format(reason=self.failure_reason or _("unknown"))
@@ -69,8 +73,21 @@ class SideView:
     reply_count: int
     messages: tuple[SideMessageView, ...]
 
+    @property
+    def failed(self) -> SideMessageView | None:
+        """The newest mail of ours that failed (``side.retry`` sends it again), if any."""
+        return next(
+            (
+                msg
+                for msg in reversed(self.messages)
+                if msg.direction == rules.Direction.OUT.value
+                and msg.status == SideStatus.FAILED.value
+            ),
+            None,
+        )
+
     def sentence(self) -> str:
-        """One line for the list: to whom, about what, how many replies."""
+        """One line for the list: to whom, about what, how many replies (and a failed mail)."""
         replies = (
             _("no reply yet")
             if not self.reply_count
@@ -78,13 +95,16 @@ class SideView:
             if self.reply_count == 1
             else _("{n} replies").format(n=self.reply_count)
         )
-        return _("To {to}: {subject}, by {who}, {when}; {replies}.").format(
+        line = _("To {to}: {subject}, by {who}, {when}; {replies}.").format(
             to=self.to_address,
             subject=self.subject or _("no subject"),
             who=self.created_by_name,
             when=when_text(self.created_at),
             replies=replies,
         )
+        if self.failed is not None:  # first, where a narrow list still shows it
+            line = _("A mail was not sent (Alt+R sends it again).") + " " + line
+        return line
 
     def transcript(self) -> str:
         """Every mail of the side conversation, oldest first, a blank line between."""
@@ -203,6 +223,11 @@ class SideConversations:
         return side_id, ChangeSet.of(
             [(Entity.SIDE_CONVERSATION, side_id), (Entity.SIDE_MESSAGE, out_id)]
         )
+
+    def retry(self, side_message_id: str) -> ChangeSet:
+        """Send a failed side mail again (the server puts it back in its queue)."""
+        self.ws.engine.enqueue(MutationType.SIDE_RETRY, {"side_message_id": side_message_id})
+        return ChangeSet.of([(Entity.SIDE_MESSAGE, side_message_id)])
 
     def reply(self, side_id: str, body: str) -> tuple[str, ChangeSet]:
         """Queue a mail to the side conversation's address; the new mail's id."""

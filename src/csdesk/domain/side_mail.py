@@ -29,6 +29,10 @@ MAX_PER_CONVERSATION: Final = 20
 MAX_MESSAGES: Final = 200
 #: A reply's text kept in the side conversation (a long quoted history is cut).
 MAX_REPLY_CHARS: Final = 50_000
+#: How a forwarded thread's mail says which files did not fit in the mailbox's
+#: ``--max-attachment-bytes`` (the server's words, in the mail; the desk recognises it and
+#: says so in the agent's language).
+FILES_LEFT_OUT: Final = "Files not attached"
 
 _LOCAL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
 _LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")

@@ -1,8 +1,8 @@
-"""The local effects of ``side.forward`` and ``side.reply`` (``optimistic.EFFECTS`` registers them;
-docs/side-conversations.md): the side conversation is listed at once, offline too, its mail
-"waiting to be sent"; the server composes the forwarded text and sends it, and its rows come
-back through the feed. Where the server would refuse (a bad address), nothing is shown and the
-refusal explains why."""
+"""The local effects of ``side.forward``, ``side.reply`` and ``side.retry``
+(``optimistic.EFFECTS`` registers them; docs/side-conversations.md): the side conversation is
+listed at once, offline too, its mail "waiting to be sent" (a failed one sent again, too); the
+server composes the forwarded text and sends it, and its rows come back through the feed.
+Where the server would refuse (a bad address), nothing is shown and the refusal explains why."""
 
 from __future__ import annotations
 
@@ -22,12 +22,15 @@ if TYPE_CHECKING:
 REQUIRED_ARGS: Mapping[MutationType, tuple[str, ...]] = {
     MutationType.SIDE_FORWARD: ("side_id", "out_id", "conversation_id", "to_address"),
     MutationType.SIDE_REPLY: ("side_id", "out_id", "body_text"),
+    MutationType.SIDE_RETRY: ("side_message_id",),
 }
 
 
 def affected(mtype: str, args: Mapping[str, Any]) -> list[Pair]:
     if mtype == MutationType.SIDE_REPLY:
         return [(Entity.SIDE_MESSAGE, str(args["out_id"]))]
+    if mtype == MutationType.SIDE_RETRY:
+        return [(Entity.SIDE_MESSAGE, str(args["side_message_id"]))]
     return [
         (Entity.SIDE_CONVERSATION, str(args["side_id"])),
         (Entity.SIDE_MESSAGE, str(args["out_id"])),
@@ -84,4 +87,17 @@ def _reply(session: Session, mut: LocalMutation, me: Me) -> None:
     upsert_rows(session, Entity.SIDE_MESSAGE, [out])
 
 
-EFFECTS: dict[str, Any] = {MutationType.SIDE_FORWARD: _forward, MutationType.SIDE_REPLY: _reply}
+def _retry(session: Session, mut: LocalMutation, me: Me) -> None:
+    """A failed mail sent again: "waiting to be sent" at once (a refusal puts it back)."""
+    row = get_row(session, Entity.SIDE_MESSAGE, str(mut.args["side_message_id"]))
+    if row is None or row.get("status") != rules.SideStatus.FAILED.value:
+        return
+    row.update(status=rules.SideStatus.QUEUED.value, failure_reason=None, updated_at=mut.at)
+    upsert_rows(session, Entity.SIDE_MESSAGE, [row])
+
+
+EFFECTS: dict[str, Any] = {
+    MutationType.SIDE_FORWARD: _forward,
+    MutationType.SIDE_REPLY: _reply,
+    MutationType.SIDE_RETRY: _retry,
+}

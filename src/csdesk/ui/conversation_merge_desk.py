@@ -2,10 +2,11 @@
 
 Ctrl+Alt+Shift+E lists the same customer's other conversations with what a merge would move and
 merges the open conversation into the chosen one (the desk then shows that one, the thread
-interleaved); Ctrl+Alt+Shift+Z undoes the last merge into the open conversation while no new
-message arrived there; Ctrl+Alt+Shift+X splits the focused thread message (and, if asked, the
-later ones) off into a new conversation. Reads run on workers, the mutations through the serial
-writer and the outbox (offline too); every result is announced, refusals in plain words.
+interleaved); Ctrl+Alt+Shift+Z undoes a merge into the open conversation while no new message
+arrived there since it (with several merges in, a list asks which); Ctrl+Alt+Shift+X splits
+the focused thread message (and, if asked, the later ones) off into a new conversation. Reads
+run on workers, the mutations through the serial writer and the outbox (offline too); every
+result is announced, refusals in plain words.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from csdesk.protocol import Entity, MutationType
 from csdesk.storage.types import utcnow
 from csdesk.sync.events import ChangeSet, Rejection
 from csdesk.ui.models.thread_model import MESSAGE_ROLE
-from csdesk.ui.panels.merge_dialog import MergeDialog, SplitDialog
+from csdesk.ui.panels.merge_dialog import MergeDialog, SplitDialog, UndoMergeDialog
 
 if TYPE_CHECKING:
     from csdesk.app.thread import MessageView
@@ -39,13 +40,15 @@ _MINE = {
 class ConversationMergeUi(QObject):
     """Signals: ``listed(int)`` — the merge dialog is open with this many conversations;
     ``merged(str)`` — a merge was queued (the conversation merged into); ``unmerged(str)`` — an
-    undo was queued (the conversation that comes back); ``split(str)`` — a split was queued
+    undo was queued (the conversation that comes back); ``undo_listed(int)`` — the list of
+    merges to undo is open with this many; ``split(str)`` — a split was queued
     (the new conversation's id); ``followed(str)`` — the agent was told that a reply (this
     message id) queued into a conversation merged meanwhile went into the merge target."""
 
     listed = Signal(int)
     merged = Signal(str)
     unmerged = Signal(str)
+    undo_listed = Signal(int)
     split = Signal(str)
     followed = Signal(str)
 
@@ -182,16 +185,46 @@ class ConversationMergeUi(QObject):
             return
         ws, cid, now = self.ws, conv.id, utcnow()
 
-        def loaded(state: merging.UndoState | None) -> None:
-            if state is None:
+        def loaded(states: list[merging.UndoState]) -> None:
+            if w.open_conv is None or w.open_conv.id != cid:
+                return  # the agent moved on meanwhile
+            if not states:
                 w.say(_("No conversation was merged into this one."))
                 return
+            if len(states) > 1:
+                self._show_undo(states)
+                return
+            (state,) = states
             if not state.allowed:
                 w.say(state.sentence, assertive=True)
                 return
             self._unmerge(state)
 
-        w.tasks.run(lambda: merging.undo_state(ws, cid, now), loaded, self._failed)
+        w.tasks.run(lambda: merging.undo_states(ws, cid, now), loaded, self._failed)
+
+    def _show_undo(self, states: list[merging.UndoState]) -> None:
+        """Several merges came in: the agent picks the one to undo (any that nothing arrived
+        after; the others say why not)."""
+        if self.dialog is not None:
+            self.dialog.raise_()
+            return
+        dialog = UndoMergeDialog(states, self.window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        focus = self.window.focusWidget()
+
+        def finished(result: int) -> None:
+            picked = dialog.chosen()
+            self.dialog = None
+            if focus is not None:
+                focus.setFocus(Qt.FocusReason.OtherFocusReason)
+            if result == QDialog.DialogCode.Accepted and picked is not None and picked.allowed:
+                self._unmerge(picked)
+
+        dialog.finished.connect(finished)
+        self.dialog = dialog
+        dialog.open()
+        dialog.list.setFocus()
+        self.undo_listed.emit(len(states))
 
     def _unmerge(self, state: merging.UndoState) -> None:
         ws = self.ws

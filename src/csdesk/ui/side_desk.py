@@ -4,9 +4,10 @@ Ctrl+Alt+Shift+F ("Forward by email…") forwards the open conversation, or the 
 in the thread, to an outside address (a supplier, a carrier): a dialog asks to whom, the
 subject and a note; the forward goes through the outbox (offline too) and the server mails it.
 Ctrl+Alt+Shift+D lists the open conversation's side conversations with their mail as plain
-text; Enter on one writes to that address again (threaded under its last mail). A reply that
-comes back is announced (notice line and screen reader) when it answers a side conversation of
-the open conversation or one this agent started; never in the thread.
+text; Enter on one writes to that address again (threaded under its last mail), Alt+R sends a
+failed mail of it again. A reply that comes back is announced (notice line and screen reader)
+when it answers a side conversation of the open conversation or one this agent started; never
+in the thread.
 Reads run on workers, writes through the serial writer; refusals are said and shown.
 """
 
@@ -38,10 +39,12 @@ __all__ = ["SideDeskUi"]
 class SideDeskUi(QObject):
     """Signals: ``forwarded(str)`` — a forward was queued (the side conversation's id);
     ``listed(int)`` — the list is open with this many side conversations; ``reply_announced(str)``
-    — a reply that came back was announced (its id)."""
+    — a reply that came back was announced (its id); ``retried(str)`` — a failed side mail was
+    queued again (its id)."""
 
     forwarded = Signal(str)
     written = Signal(str)
+    retried = Signal(str)
     listed = Signal(int)
     reply_announced = Signal(str)
 
@@ -95,7 +98,11 @@ class SideDeskUi(QObject):
             self.reply_announced.emit(r.id)
 
     def on_rejected(self, rejection: Rejection) -> None:
-        if rejection.type in (MutationType.SIDE_FORWARD.value, MutationType.SIDE_REPLY.value):
+        if rejection.type in (
+            MutationType.SIDE_FORWARD.value,
+            MutationType.SIDE_REPLY.value,
+            MutationType.SIDE_RETRY.value,
+        ):
             text = _("Not forwarded: {reason}").format(reason=rejection.message)
             self.window.show_notice(text)
             self.window.say(text, assertive=True)
@@ -173,13 +180,27 @@ class SideDeskUi(QObject):
 
             def finished(accepted: bool) -> None:
                 side = dialog.chosen() if accepted else None
-                if side is not None:
+                if side is not None and dialog.action == "retry":
+                    self.retry(side)
+                elif side is not None:
                     self.write_to(side)
 
             self._open(dialog, finished)
             self.listed.emit(len(sides))
 
         w.tasks.run(lambda: self.sides.of_conversation(cid), listed, self._failed)
+
+    def retry(self, side: SideView) -> None:
+        """Send ``side``'s failed mail again (Alt+R in the list)."""
+        failed, w, sides = side.failed, self.window, self.sides
+        if failed is None:
+            return
+
+        def done(_changes: ChangeSet) -> None:
+            w.say(_("Sending the mail to {to} again.").format(to=side.to_address))
+            self.retried.emit(failed.id)
+
+        w.tasks.write(lambda: sides.retry(failed.id), done, self._failed)
 
     def write_to(self, side: SideView) -> None:
         """Write again to ``side``'s address (its mail threads under the last one)."""

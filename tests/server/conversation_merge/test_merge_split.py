@@ -425,6 +425,15 @@ def test_a_merged_chat_keeps_its_history_in_the_widget_and_goes_on_in_the_target
         "Hello from the chat",
         "Still there?",
     ]
+    # An administrator deletes the conversation the chat went into: the visitor's next
+    # message opens a new chat conversation the inbox shows, not the hidden merged one.
+    adm = Raw.signed_in(live, shared_users["adm"])
+    gone = adm.push((MutationType.CONVERSATION_DELETE.value, {"conversation_id": email.id}))
+    assert gone[0]["status"] == "applied", gone
+    fresh = say("Anyone?")
+    assert fresh not in (chat, email.id)
+    assert _thread(state, fresh) == [("Anyone?", None, False)]
+    assert _conv(state, fresh).merged_into_id is None and _thread(state, chat) == []
 
 
 def test_an_open_source_reopens_a_resolved_target_and_the_undo_closes_it_again(
@@ -543,3 +552,100 @@ def test_a_reply_and_a_note_queued_into_a_merged_conversation_land_in_its_target
         assert s.get_one(m.Mention, mention_id(note, bob_id)).conversation_id == email
     fed = ann.latest(Entity.MESSAGE, {reply, note})
     assert fed[reply]["conversation_id"] == email and fed[note]["conversation_id"] == email
+
+
+def test_a_text_for_a_merged_conversation_whose_target_was_deleted_opens_a_new_one(
+    live: ServerProcess, shared_users: Users, state: ServerState
+) -> None:
+    """The customer's latest conversation on the channel was merged into one an administrator
+    deleted since: the text opens a new conversation the inbox shows, never the hidden one."""
+    ann = Raw.signed_in(live, shared_users["ann"])
+    adm = Raw.signed_in(live, shared_users["adm"])
+    phone = f"+1415556{uuid.uuid4().int % 10_000:04d}"
+    _, (email, sms), _ = _customer(state, [(Channel.EMAIL, [0]), (Channel.SMS, [5])], phone)
+    assert ann.push((MERGE, _merge_args(sms, email)))[0]["status"] == "applied"
+    (gone,) = adm.push((MutationType.CONVERSATION_DELETE.value, {"conversation_id": email}))
+    assert gone["status"] == "applied", gone
+    text = InboundMessage(
+        channel=Channel.SMS,
+        provider_message_id=f"SM{uuid.uuid4().hex}",
+        sender_handle=Handle(IdentityKind.PHONE, phone),
+        sender_name=None,
+        text="Hello again?",
+        sent_at=datetime.now(UTC),
+    )
+    with state.writes() as s:
+        result = ingest_message(s, text)
+        s.commit()
+    assert result.conversation_created
+    assert result.conversation_id not in (email, sms)
+    assert _thread(state, result.conversation_id) == [("Hello again?", None, False)]
+    fresh = _conv(state, result.conversation_id)
+    assert fresh.status == "open" and fresh.merged_into_id is None and fresh.deleted_at is None
+    assert _thread(state, sms) == [] and _conv(state, sms).message_count == 0
+
+
+def test_an_older_merge_is_undone_while_later_ones_stay(
+    live: ServerProcess, shared_users: Users, state: ServerState
+) -> None:
+    ann = Raw.signed_in(live, shared_users["ann"])
+    _, (email, chat, sms), _ = _customer(
+        state, [(Channel.EMAIL, [0, 40]), (Channel.CHAT, [10]), (Channel.SMS, [20])]
+    )
+    assert ann.push((MERGE, _merge_args(chat, email)))[0]["status"] == "applied"
+    assert ann.push((MERGE, _merge_args(sms, email)))[0]["status"] == "applied"
+    (res,) = ann.push((UNMERGE, {"conversation_id": chat}))  # the older one first
+    assert res["status"] == "applied", res
+    assert _thread(state, chat) == [("chat at 10", None, False)]
+    assert _thread(state, email) == [
+        ("email at 0", None, False),
+        ("sms at 20", sms, False),
+        ("email at 40", None, False),
+    ]
+    back, target = _conv(state, chat), _conv(state, email)
+    assert back.merged_into_id is None and back.message_count == 1
+    assert target.message_count == 3 and target.preview == "email at 40"
+    assert _conv(state, sms).merged_into_id == email
+    # The later one can still be undone after it.
+    assert ann.push((UNMERGE, {"conversation_id": sms}))[0]["status"] == "applied"
+    assert [t[0] for t in _thread(state, email)] == ["email at 0", "email at 40"]
+    assert _conv(state, email).message_count == 2
+    assert _thread(state, sms) == [("sms at 20", None, False)]
+
+
+def test_a_note_between_two_merges_blocks_only_the_older_undo(
+    live: ServerProcess, shared_users: Users, state: ServerState
+) -> None:
+    ann = Raw.signed_in(live, shared_users["ann"])
+    _, (email, chat, sms), _ = _customer(
+        state, [(Channel.EMAIL, [0]), (Channel.CHAT, [10]), (Channel.SMS, [20])]
+    )
+    assert ann.push((MERGE, _merge_args(chat, email)))[0]["status"] == "applied"
+    note = {"conversation_id": email, "message_id": _new(), "body_text": "Seen", "is_note": True}
+    assert ann.push((MutationType.MESSAGE_SEND.value, note))[0]["status"] == "applied"
+    assert ann.push((MERGE, _merge_args(sms, email)))[0]["status"] == "applied"
+    (res,) = ann.push((UNMERGE, {"conversation_id": chat}))
+    assert res["status"] == "rejected" and res["reason"]["code"] == "conflict"
+    assert "can no longer be undone" in res["reason"]["message"]
+    assert _conv(state, chat).merged_into_id == email
+    # The merge after the note is undoable: nothing arrived since it.
+    assert ann.push((UNMERGE, {"conversation_id": sms}))[0]["status"] == "applied"
+    assert [t[0] for t in _thread(state, email)] == ["email at 0", "chat at 10", "Seen"]
+    # A split in the target since a merge ends its undo too (even one that keeps the count).
+    assert ann.push((MERGE, _merge_args(sms, email)))[0]["status"] == "applied"
+    first = _thread_ids(state, email)[0]
+    split = {"conversation_id": email, "message_id": first, "new_conversation_id": _new()}
+    assert ann.push((SPLIT, split))[0]["status"] == "applied"
+    (res,) = ann.push((UNMERGE, {"conversation_id": sms}))
+    assert res["status"] == "rejected" and "split off" in res["reason"]["message"]
+
+
+def _thread_ids(state: ServerState, cid: str) -> list[str]:
+    with state.reads() as s:
+        return list(
+            s.scalars(
+                select(m.Message.id)
+                .where(m.Message.conversation_id == cid)
+                .order_by(m.Message.created_at, m.Message.id)
+            )
+        )

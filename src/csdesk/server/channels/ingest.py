@@ -236,7 +236,8 @@ def _ingest(
         if conv is None and hint.conversation_token:
             conv = threads.find_by_token(session, realm, hint.conversation_token)
         if conv is not None:  # a merged conversation's mail lands where it was merged into
-            conv = merged.follow(session, conv)
+            # (None: that one was deleted since; placed as mail to a deleted conversation)
+            conv = merged.live(session, conv)
     customer: m.Customer | None
     if conv is not None:
         customer = session.get(m.Customer, conv.customer_id)
@@ -334,11 +335,12 @@ def _conversation_for(
         quoted = threads.find_by_message(
             session, customer.realm, msg.channel, [msg.thread.reply_to_provider_id]
         )
-        if quoted is not None and quoted.customer_id == customer.id:
-            return merged.follow(session, quoted), False
+        landed = merged.live(session, quoted) if quoted is not None else None
+        if quoted is not None and landed is not None and quoted.customer_id == customer.id:
+            return landed, False
     if hint is None:
         recent = threads.latest(session, customer.id, msg.channel)
-        recent = merged.follow(session, recent) if recent is not None else None
+        recent = merged.live(session, recent) if recent is not None else None
         if recent is not None and (threads.continues(recent, at) or msg.is_auto):
             return recent, False
     conv = threads.open_new(

@@ -101,7 +101,7 @@ def current_conversation(session: Session, visitor: Visitor) -> m.Conversation |
         return None
     conv = session.get(m.Conversation, ids[-1])
     if conv is not None:  # merged (docs/merge-split.md): the chat goes on where it went
-        conv = merged.follow(session, conv)
+        conv = merged.live(session, conv)  # None: merged into one deleted since
     if conv is None or not threads.continues(conv, utcnow()):
         return None
     return conv

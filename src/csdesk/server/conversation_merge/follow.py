@@ -18,3 +18,14 @@ def follow(session: Session, conv: m.Conversation) -> m.Conversation:
         seen.add(nxt.id)
         conv = nxt
     return conv
+
+
+def live(session: Session, conv: m.Conversation) -> m.Conversation | None:
+    """Where a customer's new message for ``conv`` goes: ``follow``'s answer, or None when
+    the conversation it was merged into (or one further down the chain) was deleted by an
+    administrator since. The merged-away conversation is closed, empty and hidden for ever
+    (its messages went into the deleted one), so a message there would be seen by nobody:
+    the caller places it as a message to a deleted conversation (docs/merge-split.md), i.e.
+    in the customer's live conversation or a new one, where the inbox shows it."""
+    end = follow(session, conv)
+    return None if end.merged_into_id is not None else end

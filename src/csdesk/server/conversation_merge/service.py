@@ -119,6 +119,7 @@ def merge(
             "merge into that one.",
         )
     source_before, target_before = counts.snapshot(source), counts.snapshot(target)
+    held_before = counts.message_count(session, target.id)
     now = utcnow()
     moved: dict[str, str | None] = {}
     for msg in _messages(session, source.id):
@@ -155,14 +156,15 @@ def merge(
     )  # fmt: skip
     audit.record(
         session, actor.id, MutationType.CONVERSATION_MERGE, "conversation", target.id,
-        before={"message_count": target_before["message_count"]},
-        after={"merged_from": source.id, "message_count": target.message_count},
+        before={"message_count": target_before["message_count"], "held": held_before},
+        after={"merged_from": source.id, "message_count": target.message_count,
+               "held": record["target_count"]},
     )  # fmt: skip
     return record
 
 
-def _merge_record(session: Session, source_id: str) -> dict[str, Any] | None:
-    entry = session.scalars(
+def _merge_entry(session: Session, source_id: str) -> m.AuditEntry | None:
+    return session.scalars(
         select(m.AuditEntry)
         .where(
             m.AuditEntry.action == MutationType.CONVERSATION_MERGE.value,
@@ -173,8 +175,57 @@ def _merge_record(session: Session, source_id: str) -> dict[str, Any] | None:
         .order_by(m.AuditEntry.id.desc())
         .limit(1)
     ).first()
+
+
+def _record_of(entry: m.AuditEntry | None) -> dict[str, Any] | None:
     after = entry.after if entry is not None else None
     return after if isinstance(after, dict) and "into" in after else None
+
+
+def _later_merges(
+    session: Session, target_id: str, source_id: str, since: int, held: int
+) -> tuple[bool, int]:
+    """Whether the target still holds what the merge of ``source_id`` (audited as entry
+    ``since``, leaving ``held`` messages) left there, apart from what later merges and undos
+    moved in and out; and how many such merges and undos there were.
+
+    Walks the target's audit trail after that merge: each later merge or undo must find the
+    number of messages the step before it left (nothing arrived in between), and the target
+    must hold now what the last step left. A split since ends it (``ConversationRefused``)."""
+    entries = session.scalars(
+        select(m.AuditEntry)
+        .where(
+            m.AuditEntry.entity == "conversation",
+            m.AuditEntry.entity_id == target_id,
+            m.AuditEntry.id > since,
+            m.AuditEntry.action.in_(
+                [
+                    MutationType.CONVERSATION_MERGE.value,
+                    MutationType.CONVERSATION_UNMERGE.value,
+                    MutationType.CONVERSATION_SPLIT.value,
+                ]
+            ),
+        )
+        .order_by(m.AuditEntry.id)
+    ).all()
+    expect, own, steps = held, True, 0
+    for entry in entries:
+        before, after = entry.before or {}, entry.after or {}
+        if entry.action == MutationType.CONVERSATION_SPLIT.value:
+            raise ConversationRefused(
+                RejectCode.CONFLICT,
+                "A message of the merged conversation was split off since, so the merge can no "
+                "longer be undone.",
+            )
+        if "into" in after or "merged_into_id" in before:
+            continue  # the target itself merged away and back: its messages came back too
+        if own and after.get("merged_from") == source_id:
+            own = False  # this merge's own entry on the target (written just after)
+            continue
+        if "held" not in before or "held" not in after or before["held"] != expect:
+            return False, steps  # a step without the numbers, or a message came in before it
+        expect, steps = after["held"], steps + 1
+    return counts.message_count(session, target_id) == expect, steps
 
 
 def unmerge(session: Session, actor: m.User, realm: str, source_id: str) -> str:
@@ -189,8 +240,14 @@ def unmerge(session: Session, actor: m.User, realm: str, source_id: str) -> str:
         raise ConversationRefused(
             RejectCode.CONFLICT, "This conversation is not merged into another one."
         )
-    record = _merge_record(session, source.id)
-    if record is None or record["into"] != source.merged_into_id or into not in convs:
+    entry = _merge_entry(session, source.id)
+    record = _record_of(entry)
+    if (
+        entry is None
+        or record is None
+        or record["into"] != source.merged_into_id
+        or (into not in convs)
+    ):
         raise ConversationRefused(RejectCode.CONFLICT, "The record of this merge is missing.")
     target = convs[into]
     if target.merged_into_id is not None:
@@ -208,29 +265,62 @@ def unmerge(session: Session, actor: m.User, realm: str, source_id: str) -> str:
             "A message of the merged conversation was split off since, so the merge can no "
             "longer be undone.",
         )
-    if counts.message_count(session, target.id) != record.get("target_count"):
+    # Later merges into the same target (and their undos) do not stand in the way: any merge
+    # into it can be undone while no message or note arrived there since it (docs).
+    left = record.get("target_count")
+    held = left if isinstance(left, int) else -1
+    intact, steps = _later_merges(session, target.id, source.id, entry.id, held)
+    if not intact:
         raise ConversationRefused(
             RejectCode.CONFLICT,
-            "A new message or note arrived in the merged conversation since the merge, so it "
-            "can no longer be undone.",
+            "A new message or note arrived in the merged conversation since the merge, so "
+            "it can no longer be undone.",
         )
+    held_before = counts.message_count(session, target.id)
     for msg in rows:
         msg.conversation_id = source.id
         msg.merged_from_id = moved[msg.id]
     _move_mentions(session, dict.fromkeys(moved, source.id))
     counts.restore(source, record["source"], counts.FIELDS)
-    counts.restore(target, record["target"], counts.COUNTED)
-    if record.get("reopened_target"):
-        counts.restore(target, record["target"], counts.REOPENED)
+    if not steps:  # nothing happened there since: exactly as the merge found it
+        counts.restore(target, record["target"], counts.COUNTED)
+        if record.get("reopened_target"):
+            counts.restore(target, record["target"], counts.REOPENED)
+    else:  # other merges moved messages in or out since: the counters from what it holds
+        still = set(
+            session.scalars(
+                select(m.Conversation.id).where(
+                    m.Conversation.merged_into_id == target.id, m.Conversation.id != source.id
+                )
+            )
+        )
+        if record.get("reopened_target") and not _open_among(session, still):
+            counts.restore(target, record["target"], counts.REOPENED)
+        counts.recount(session, target)
+    session.flush()
     audit.record(
         session, actor.id, MutationType.CONVERSATION_UNMERGE, "conversation", source.id,
         before={"merged_into_id": target.id}, after={"moved_back": sorted(moved)},
     )  # fmt: skip
     audit.record(
         session, actor.id, MutationType.CONVERSATION_UNMERGE, "conversation", target.id,
-        before={"merged_from": source.id}, after={"message_count": target.message_count},
+        before={"merged_from": source.id, "held": held_before},
+        after={"message_count": target.message_count,
+               "held": counts.message_count(session, target.id)},
     )  # fmt: skip
     return target.id
+
+
+def _open_among(session: Session, source_ids: set[str]) -> bool:
+    """Whether any of these merged-in conversations was still open when it was merged (its
+    open question keeps the target open)."""
+    for sid in source_ids:
+        record = _record_of(_merge_entry(session, sid))
+        if record is not None and record["source"].get("status") != (
+            ConversationStatus.RESOLVED.value
+        ):
+            return True
+    return False
 
 
 def _note(

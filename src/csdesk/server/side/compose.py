@@ -3,6 +3,8 @@ as plain text, oldest first, internal notes left out (they never leave the team)
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -25,10 +27,24 @@ def _body(msg: m.Message, *, attached: bool = False) -> str:
     names = [str(a.get("filename") or "") for a in msg.attachments or [] if isinstance(a, dict)]
     names = [n for n in names if n]
     if names:
-        # One forwarded message carries its stored files (``mailer``); a thread names them.
-        what = "Files attached" if attached else "Files not forwarded"
+        # One forwarded message carries its stored files (``mailer``); a thread carries those
+        # that fit in the mailbox's limit, and the mailer says below which did not.
+        what = "Files attached" if attached else "Files"
         text += f"\n({what}: " + ", ".join(names)[:500] + ")"
     return text
+
+
+def thread_messages(session: Session, conv: m.Conversation, until: datetime) -> list[m.Message]:
+    """The messages a thread forward carries (notes left out), oldest first: the newest
+    ``MAX_THREAD_MESSAGES`` written up to ``until`` (when the forward was made)."""
+    M = m.Message
+    newest = session.scalars(
+        select(M)
+        .where(M.conversation_id == conv.id, M.is_note.is_(False), M.created_at <= until)
+        .order_by(M.created_at.desc(), M.id.desc())
+        .limit(MAX_THREAD_MESSAGES)
+    ).all()
+    return list(reversed(newest))
 
 
 def forwarded_text(

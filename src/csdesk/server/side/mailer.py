@@ -25,7 +25,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from csdesk.domain import side_mail as rules
-from csdesk.domain.attachment_limits import DEFAULT_EMAIL_BYTES
+from csdesk.domain.attachment_limits import DEFAULT_EMAIL_BYTES, human_size
 from csdesk.domain.enums import Realm
 from csdesk.domain.side_mail import SideStatus
 from csdesk.server.attachments.outgoing import MissingFile, OutgoingFile, files_of
@@ -36,6 +36,7 @@ from csdesk.server.channels.email_outbound import _attach, send_smtp  # replies'
 from csdesk.server.channels.email_reply import build_reply
 from csdesk.server.channels.outbound import SendResult
 from csdesk.server.channels.worker import LoopWorker, backoff
+from csdesk.server.side.compose import thread_messages
 from csdesk.server.state import ServerState
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
@@ -75,6 +76,42 @@ def stored_files(session: Session, msg: m.Message | None) -> list[OutgoingFile]:
         except MissingFile:
             continue
     return out
+
+
+def thread_files(
+    session: Session, conversation_id: str, row: m.SideMessage, limit: int
+) -> tuple[list[OutgoingFile], list[OutgoingFile]]:
+    """The stored files of a forwarded thread that fit in ``limit`` bytes together (the
+    newest messages' first, as the text keeps the newest), oldest first; and the others."""
+    conv = session.get(m.Conversation, conversation_id)
+    if conv is None:
+        return [], []
+    per_message = [
+        stored_files(session, msg) for msg in thread_messages(session, conv, row.created_at)
+    ]
+    taken: list[list[OutgoingFile]] = []
+    left: list[OutgoingFile] = []
+    used = 0
+    for files in reversed(per_message):
+        fits = []
+        for f in files:
+            if used + f.size <= limit:
+                fits.append(f)
+                used += f.size
+            else:
+                left.append(f)
+        taken.append(fits)
+    return [f for fits in reversed(taken) for f in fits], list(reversed(left))
+
+
+def left_out_sentence(left: list[OutgoingFile], limit: int) -> str:
+    """What the mail says of the files a thread forward could not carry (the server's words:
+    the mail goes to an outside address)."""
+    names = ", ".join(f"{f.filename} ({human_size(f.size)})" for f in left)
+    return (
+        f"({rules.FILES_LEFT_OUT}, over the {human_size(limit)} this mailbox sends in one "
+        f"mail: {names[:1000]}. Ask us for them.)"
+    )
 
 
 def _is_the_forward(session: Session, side_id: str, row_id: str) -> bool:
@@ -187,6 +224,7 @@ class SideMailer(LoopWorker):
             if row is None or side is None or row.status != SideStatus.QUEUED.value:
                 return
             to = side.to_address
+            original = text = row.body_text
             if (cfg is None or not cfg.enabled) and self.state.config.simulate_customers_seconds:
                 # The demo (``serve --simulate-customers``) has no mailbox: marked sent with no
                 # mail, as the dispatcher marks replies to its simulated customers.
@@ -199,20 +237,28 @@ class SideMailer(LoopWorker):
                     domain = box.text("msgid_domain")
                     mid = message_id_for(row.id, domain)
                     parent, chain = _thread(s, side.id, row.id)
+                    limit = int(box.settings.get("max_attachment_bytes") or DEFAULT_EMAIL_BYTES)
+                    files: list[OutgoingFile] = []
+                    text = row.body_text
+                    if _is_the_forward(s, side.id, row.id):
+                        if side.message_id is not None:
+                            # The forward of one message carries that message's files (all
+                            # of them, or the mail fails saying they are too large).
+                            files = stored_files(s, s.get(m.Message, side.message_id))
+                        else:  # a thread: the files that fit, the mail names the others
+                            files, left_out = thread_files(s, side.conversation_id, row, limit)
+                            if left_out:
+                                text = f"{text}\n\n{left_out_sentence(left_out, limit)}"
                     mail = build_reply(
                         from_addr=box.text("from_address"),
                         to=[side.to_address],
                         subject=rules.subject_with_token(side.subject, side.token),
-                        text=row.body_text,
+                        text=text,
                         msgid_domain=domain,
                         in_reply_to=parent,
                         references=chain,
                     )
-                    if side.message_id is not None and _is_the_forward(s, side.id, row.id):
-                        # The forward of one message carries that message's files.
-                        forwarded = s.get(m.Message, side.message_id)
-                        limit = int(box.settings.get("max_attachment_bytes") or DEFAULT_EMAIL_BYTES)
-                        _attach(mail, stored_files(s, forwarded), limit)
+                    _attach(mail, files, limit)
                     mail.replace_header("Message-ID", mid)
                     mail["Auto-Submitted"] = "no"  # written by a person (RFC 3834)
                     sender = parseaddr(box.text("from_address"))[1]
@@ -227,7 +273,8 @@ class SideMailer(LoopWorker):
             retry = cfg.retry_seconds if cfg is not None else 5.0
         if result.ok and mail is not None and box is not None:
             result = send_smtp(box.settings, box.secret("smtp_password"), mail, sender, [to])
-        self._record(sid, result, mid, sender, max_attempts, retry)
+        sent_text = text if mail is not None and text != original else None
+        self._record(sid, result, mid, sender, max_attempts, retry, sent_text)
 
     def _record(
         self,
@@ -237,6 +284,7 @@ class SideMailer(LoopWorker):
         sender: str,
         max_attempts: int,
         retry: float,
+        sent_text: str | None = None,
     ) -> None:
         now = utcnow()
         with self.state.writes() as s:
@@ -249,6 +297,8 @@ class SideMailer(LoopWorker):
                 row.provider_message_id = mid
             if sender:
                 row.from_address = sender
+            if sent_text is not None:
+                row.body_text = sent_text  # what the mail said (the files left out), shown
             if result.ok:
                 row.status = SideStatus.SENT.value
                 row.sent_at = now

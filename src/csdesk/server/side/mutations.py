@@ -1,6 +1,7 @@
 """``side.forward``: forward a conversation, or one message of it, by email to an outside
 address (docs/side-conversations.md); ``side.reply``: write to that address again, threaded
-under the side conversation's last mail. Registered in ``server.sync.mutations.HANDLERS``.
+under the side conversation's last mail; ``side.retry``: send a failed side mail again.
+Registered in ``server.sync.mutations.HANDLERS``.
 
 Anyone who can read the conversation may forward it (its realm is theirs); not from the
 training sandbox (its customers are fictional, a supplier is not), never an internal note,
@@ -209,9 +210,45 @@ def reply(session: Session, user: m.User, a: ReplyArgs) -> None:
     )  # fmt: skip
 
 
+class RetryArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=False)
+    side_message_id: str = _ID  # the failed mail (the forward or a later one)
+
+
+def retry(session: Session, user: m.User, a: RetryArgs) -> None:
+    """Put a failed side mail back in the mailer's queue with a fresh set of attempts (as
+    ``message.retry`` does for a reply): the same text, the same Message-ID."""
+    if realm_of(user) != Realm.PRODUCTION.value:
+        raise _reject(
+            RejectCode.FORBIDDEN, "The training sandbox does not send mail to outside addresses."
+        )
+    row = session.get(m.SideMessage, a.side_message_id, with_for_update=True)
+    if row is None or row.realm != realm_of(user):
+        raise _reject(RejectCode.NOT_FOUND, "This side mail does not exist.")
+    if row.direction != rules.Direction.OUT.value:
+        raise _reject(RejectCode.INVALID, "Only a mail we sent can be sent again.")
+    if row.status != SideStatus.FAILED.value:
+        raise _reject(
+            RejectCode.CONFLICT, "This mail has not failed (it is {status}).", status=row.status
+        )
+    conv = session.get(m.Conversation, row.conversation_id)
+    if conv is None or conv.deleted_at is not None:
+        raise _reject(RejectCode.DELETED, "This conversation was deleted by an administrator.")
+    before = {"status": row.status, "failure_reason": row.failure_reason}
+    now = utcnow()
+    row.status, row.failure_reason = SideStatus.QUEUED.value, None
+    row.attempts, row.next_attempt_at, row.lease_until = 0, now, None
+    row.updated_at = now
+    audit.record(
+        session, user.id, MutationType.SIDE_RETRY, "side_message", row.id, before,
+        {"status": row.status, "side_conversation_id": row.side_conversation_id},
+    )  # fmt: skip
+
+
 def handlers() -> dict[str, tuple[type[BaseModel], Any]]:
     """The side-conversation mutation types and their handlers (for the registry)."""
     return {
         MutationType.SIDE_FORWARD: (ForwardArgs, forward),
         MutationType.SIDE_REPLY: (ReplyArgs, reply),
+        MutationType.SIDE_RETRY: (RetryArgs, retry),
     }

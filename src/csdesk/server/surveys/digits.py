@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from csdesk.domain.enums import ConversationStatus, Direction
 from csdesk.server.attachments.links import state_of
-from csdesk.server.conversation_merge.follow import follow
+from csdesk.server.conversation_merge.follow import live as live_of
 from csdesk.server.surveys import answer
 from csdesk.server.surveys.rules import DIGIT_CHANNELS, SurveyRules
 from csdesk.storage import models as m
@@ -62,7 +62,9 @@ def pending(
     conv = session.get(m.Conversation, survey.conversation_id)
     if conv is None or conv.deleted_at is not None:
         return None
-    live = follow(session, conv)
+    live = live_of(session, conv)
+    if live is None:  # merged into a conversation deleted since: a digit, not an answer
+        return None
     if live.id != conv.id:
         # Merged since (the merged-away one stays resolved for ever): a digit is the answer
         # only while the conversation it went into is resolved and the customer has not

@@ -3,8 +3,10 @@
 ``MergeDialog`` lists the same customer's other conversations as sentences (channel, subject
 or first line, status, last activity); under it a read-only preview says what the merge moves
 (plain text, reachable by Tab so a screen reader reads it). Enter or Alt+M merges, Esc
-cancels. ``SplitDialog`` names the message and asks whether the later messages go too.
-No signals: ``open`` them and read ``chosen()`` / ``with_later()`` when they finish.
+cancels. ``UndoMergeDialog`` lists the merges into a conversation (when more than one came
+in) so any of them can be undone, each with what the undo does or why it no longer can.
+``SplitDialog`` names the message and asks whether the later messages go too. No signals:
+``open`` them and read ``chosen()`` / ``with_later()`` when they finish.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from csdesk.app.conversation_merge import MergeChoice
+from csdesk.app.conversation_merge import MergeChoice, UndoState
 from csdesk.i18n import _, ngettext
 from csdesk.ui.plain_text import PlainLabel
 from csdesk.ui.screen_fit import resize_within_screen
@@ -138,3 +140,69 @@ class SplitDialog(QDialog):
 
     def with_later(self) -> bool:
         return self.later.isChecked()
+
+
+class UndoMergeDialog(QDialog):
+    """Which merge into this conversation to undo (the latest first). The text under the list
+    says what the chosen undo does, or why it no longer can (then Undo is disabled)."""
+
+    def __init__(self, states: list[UndoState], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("undo_merge_dialog")
+        self.setWindowTitle(_("Undo a merge"))
+        self.setAccessibleName(_("Undo a merge"))
+        self._states = {st.source_id: st for st in states}
+        heading = PlainLabel(_("Con&versations merged into this one:"), self)
+        self.list = QListWidget(self)
+        self.list.setObjectName("undo_merge_list")
+        self.list.setAccessibleName(_("Merges into this conversation, the latest first"))
+        heading.setBuddy(self.list)
+        for st in states:
+            item = QListWidgetItem(st.label)
+            item.setData(Qt.ItemDataRole.UserRole, st.source_id)
+            item.setData(Qt.ItemDataRole.AccessibleTextRole, st.label)
+            self.list.addItem(item)
+        label = PlainLabel(_("What the &undo does:"), self)
+        self.preview = QPlainTextEdit(self)
+        self.preview.setObjectName("undo_merge_preview")
+        self.preview.setReadOnly(True)
+        self.preview.setTabChangesFocus(True)
+        self.preview.setAccessibleName(_("What the undo does"))
+        label.setBuddy(self.preview)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        self.undo = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.undo.setText(_("Undo &this merge"))
+        self.undo.setObjectName("undo_merge_apply")
+        self.undo.setAccessibleName(_("Undo the chosen merge"))
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setAccessibleName(_("Cancel"))
+        self.buttons.accepted.connect(self._accept)
+        self.buttons.rejected.connect(self.reject)
+        self.list.currentItemChanged.connect(self._show)
+        self.list.itemActivated.connect(lambda _i: self._accept())
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading)
+        layout.addWidget(self.list, 1)
+        layout.addWidget(label)
+        layout.addWidget(self.preview, 1)
+        layout.addWidget(self.buttons)
+        if self.list.count():
+            self.list.setCurrentRow(0)
+        self._show()
+        resize_within_screen(self, 680, 420)
+        self.list.setFocus()
+
+    def chosen(self) -> UndoState | None:
+        item = self.list.currentItem()
+        return self._states.get(str(item.data(Qt.ItemDataRole.UserRole))) if item else None
+
+    def _show(self, *_args: object) -> None:
+        st = self.chosen()
+        self.preview.setPlainText(st.sentence if st is not None else "")
+        self.undo.setEnabled(st is not None and st.allowed)
+
+    def _accept(self) -> None:
+        st = self.chosen()
+        if st is not None and st.allowed:
+            self.accept()

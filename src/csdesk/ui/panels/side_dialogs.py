@@ -181,6 +181,15 @@ class SideListDialog(QDialog):
         self.write_button.setAutoDefault(False)
         buttons.addButton(self.write_button, QDialogButtonBox.ButtonRole.ActionRole)
         self.write_button.clicked.connect(self._write_chosen)
+        #: What the agent chose when the dialog was accepted: "write" or "retry".
+        self.action = "write"
+        self.retry_button = QPushButton(_("&Retry sending"), self)
+        self.retry_button.setObjectName("side_retry")
+        name(self.retry_button, _("Send the failed mail of the chosen side conversation again"))
+        self.retry_button.setAutoDefault(False)
+        self.retry_button.setEnabled(False)
+        buttons.addButton(self.retry_button, QDialogButtonBox.ButtonRole.ActionRole)
+        self.retry_button.clicked.connect(self._retry_chosen)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(self.empty)
@@ -194,6 +203,13 @@ class SideListDialog(QDialog):
 
     def _write_chosen(self) -> None:
         if self.chosen() is not None:
+            self.action = "write"
+            self.accept()
+
+    def _retry_chosen(self) -> None:
+        side = self.chosen()
+        if side is not None and side.failed is not None:
+            self.action = "retry"
             self.accept()
 
     def chosen(self) -> SideView | None:
@@ -202,8 +218,9 @@ class SideListDialog(QDialog):
         return self.sides[row] if 0 <= row < len(self.sides) else None
 
     def _show(self, row: int) -> None:
-        text = self.sides[row].transcript() if 0 <= row < len(self.sides) else ""
-        self.mail.setPlainText(text)
+        side = self.sides[row] if 0 <= row < len(self.sides) else None
+        self.mail.setPlainText(side.transcript() if side is not None else "")
+        self.retry_button.setEnabled(side is not None and side.failed is not None)
 
 
 class SideWriteDialog(QDialog):
