@@ -5,7 +5,7 @@ merge). Everything from the customer is plain text; no internal id is shown."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QVBoxLayout, QWidget
 
 from csdesk.app.formats import date_text, decimal
 from csdesk.app.present import money, when
@@ -140,7 +140,7 @@ class CustomerCard(QFrame):
         self.link_button = ElidingButton(_("Link conversation…"), self)
         self.link_button.setObjectName("link_conversation")
         # The order actions and goodwill (ui/order_actions.py; the same as F8, Shift+F8, F9, F7).
-        self.order_buttons: list[QPushButton] = []
+        self.order_buttons: list[ElidingButton] = []
         for key, text, accessible, about in (
             ("refund_order", _("Refund…"), _("Refund an order"), _("F8")),
             ("return_order", _("Return or exchange…"), _("Return or exchange"), _("Shift+F8")),
