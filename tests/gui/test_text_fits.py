@@ -23,7 +23,7 @@ from csdesk import i18n
 from csdesk.app.inbox import ALL_VIEWS, View
 from csdesk.theme.themes import get_theme
 from csdesk.ui.appearance import apply_theme
-from csdesk.ui.elide import ElidingButton
+from csdesk.ui.elide import ElidingButton, PlaceholderTip
 from csdesk.ui.main_window import MainWindow
 from csdesk.ui.panels.customer_edit import CustomerEditDialog
 from csdesk.ui.plain_text import PlainLabel
@@ -189,3 +189,47 @@ def test_a_mnemonic_label_is_as_wide_as_it_is_drawn(qtbot: QtBot) -> None:
     ]
     assert wider, "no kerned pair in the font: the test measures nothing"
     assert _cut_mnemonic_labels(host) == []
+
+
+def test_shortened_text_says_itself_whole_in_a_tooltip(qtbot: QtBot) -> None:
+    """A narrow views list, search box and card button: "…" and the whole in the tooltip."""
+    from PySide6.QtWidgets import QLineEdit
+
+    from csdesk.ui.panels.sidebar import ViewList
+
+    views = ViewList()
+    qtbot.addWidget(views)
+    views.set_counts({view: 12345 for view in ALL_VIEWS})
+    views.resize(90, 600)
+    views.show()
+    qtbot.waitExposed(views)
+    qtbot.waitUntil(lambda: views.visualItemRect(views.item(1)).width() <= 90, timeout=5_000)
+    assert views.horizontalScrollBar().maximum() == 0
+    assert views.natural_width() > 90  # it would like more, and says so to the pane fitter
+
+    edit = QLineEdit()
+    qtbot.addWidget(edit)
+    edit.setPlaceholderText(
+        "Nachrichten, Kunden, E-Mails, Telefonnummern, Bestellungen durchsuchen"
+    )
+    PlaceholderTip(edit)
+    edit.resize(120, 30)
+    edit.show()
+    qtbot.waitExposed(edit)
+    assert edit.toolTip() == edit.placeholderText()
+    edit.resize(2000, 30)
+    qtbot.waitUntil(lambda: edit.toolTip() == "", timeout=5_000)
+
+    button = ElidingButton("Kunden zusammenführen…")
+    qtbot.addWidget(button)
+    button.resize(button.minimumSizeHint())
+    button.show()
+    qtbot.waitExposed(button)
+    assert button.minimumSizeHint().width() < button.sizeHint().width()
+    assert button.is_elided() and button.toolTip() == "Kunden zusammenführen…"
+    button.resize(button.sizeHint())
+    qtbot.waitUntil(lambda: not button.is_elided() and button.toolTip() == "", timeout=5_000)
+    button.setToolTip("Merge this customer into another customer")  # its own: kept
+    button.resize(button.minimumSizeHint())
+    qtbot.waitUntil(button.is_elided, timeout=5_000)
+    assert button.toolTip() == "Merge this customer into another customer"
