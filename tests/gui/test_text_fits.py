@@ -75,7 +75,7 @@ def _cut_mnemonic_labels(top: QWidget) -> list[tuple[str, float, int]]:
         if label.wordWrap():
             continue
         drawn = _as_drawn(label.font(), text)
-        room = label.contentsRect().width() - 2 * label.margin() - label.indent() * 0
+        room = label.contentsRect().width() - 2 * label.margin()
         if room < math.ceil(drawn):
             cut.append((text, drawn, room))
     return cut
