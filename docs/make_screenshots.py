@@ -43,6 +43,7 @@ def main() -> int:
     parser.add_argument("--scales", default="1.0,1.5,2.0")
     parser.add_argument("--themes", default="light,dark,high_contrast,high_contrast_dark")
     parser.add_argument("--language", default="", help="de, fr, es, nl or ar (default English)")
+    parser.add_argument("--size", default="1600x1000", help="window size, e.g. 1366x768")
     args = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "xcb" if os.environ.get("DISPLAY") else "offscreen")
     os.environ["CSDESK_DATA_DIR"] = tempfile.mkdtemp(prefix="csdesk-shots-")
@@ -94,7 +95,7 @@ def main() -> int:
                     continue  # every theme at 100%, every size in the light theme
                 apply_theme(app, theme, scale)
                 window = MainWindow(ws, bridge, theme)
-                window.resize(1600, 1000)
+                window.resize(*(int(n) for n in args.size.split("x")))
                 window.show()
                 window.views.choose(list(ALL_VIEWS).index(View.ALL_OPEN))
                 pump_until(
@@ -108,6 +109,8 @@ def main() -> int:
                 window.conversation.composer.text.setPlainText(DRAFTS.get(lang, DRAFTS["en"]))
                 pump_until(lambda: False, 1.0)
                 prefix = f"main-{lang}" if lang else "main"
+                if args.size != "1600x1000":
+                    prefix += f"-{args.size}"
                 name = f"{prefix}-{theme_name}-{int(scale * 100)}.png"
                 window.grab().save(str(args.out / name))
                 composer = window.conversation.composer

@@ -66,6 +66,14 @@ class FlowLayout(QLayout):
         m = self.contentsMargins()
         return size + QSize(m.left() + m.right(), m.top() + m.bottom())
 
+    @staticmethod
+    def _hint(item: QLayoutItem, room: int) -> QSize:
+        """The item's size, no wider than a line (down to its minimum): a button wider than
+        a narrow pane gets the pane's width and elides its text (ui.elide.ElidingButton)."""
+        hint = item.sizeHint()
+        width = max(item.minimumSize().width(), min(hint.width(), room))
+        return QSize(width, hint.height())
+
     def _arrange(self, rect: QRect, *, apply: bool) -> int:
         m = self.contentsMargins()
         area = rect.adjusted(m.left(), m.top(), -m.right(), -m.bottom())
@@ -74,7 +82,7 @@ class FlowLayout(QLayout):
         for item in self._items:
             if item.isEmpty():  # a hidden widget takes no room
                 continue
-            width = item.sizeHint().width()
+            width = self._hint(item, area.width()).width()
             if x + width > area.right() + 1 and lines[-1]:
                 lines.append([])
                 x = area.x()
@@ -83,7 +91,7 @@ class FlowLayout(QLayout):
         y = area.y()
         height = 0
         for items in lines:
-            hints = [item.sizeHint() for item in items]
+            hints = [self._hint(item, area.width()) for item in items]
             used = sum(h.width() for h in hints) + self._spacing * max(0, len(hints) - 1)
             x = area.right() + 1 - used if self._align_right else area.x()
             height = max((h.height() for h in hints), default=0)

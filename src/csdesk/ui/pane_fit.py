@@ -18,6 +18,9 @@ __all__ = ["PaneFitter"]
 SIDE_MINIMUM = 48
 # Comfortable widths in average characters: found by looking at the screenshots.
 VIEWS_CHARS, INBOX_CHARS, CONVERSATION_CHARS, CUSTOMER_CHARS = 20, 44, 52, 28
+#: The views list may ask for up to this much to show its longest name and count whole
+#: ("Nicht zugewiesen  44"); beyond it the name ends in "…" (tooltip whole).
+VIEWS_MAX_CHARS = 30
 
 
 class PaneFitter(QObject):
@@ -52,6 +55,9 @@ class PaneFitter(QObject):
         # fit() hides them when they cannot be given a readable width.
         for side in (views, customer):
             side.setMinimumWidth(SIDE_MINIMUM)
+        wanted = getattr(views, "width_wanted", None)  # its names or counts changed
+        if wanted is not None:
+            wanted.connect(self._pending.start)
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         if obj is self.split and event.type() == QEvent.Type.Resize:
@@ -70,6 +76,12 @@ class PaneFitter(QObject):
         }[id(pane)]
         hint = pane.minimumSizeHint().width() if pane in (self.inbox, self.conversation) else 0
         want = chars * self._char()
+        if pane is self.views:
+            # A list's size hints say nothing of its items (QListWidget's minimum is ~70 px
+            # whatever it holds), so a raised hint never widened the pane: ask the list.
+            natural = getattr(pane, "natural_width", None)
+            if callable(natural):
+                want = min(max(want, int(natural())), VIEWS_MAX_CHARS * self._char())
         chosen = self.preferred.get(id(pane))
         if chosen is not None:  # the agent's width, but never below a third of comfortable
             want = max(chosen, want // 3)

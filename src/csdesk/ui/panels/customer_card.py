@@ -5,13 +5,14 @@ merge). Everything from the customer is plain text; no internal id is shown."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QVBoxLayout, QWidget
 
 from csdesk.app.formats import date_text, decimal
 from csdesk.app.present import money, when
 from csdesk.app.thread import CustomerContext
 from csdesk.i18n import _, ngettext
 from csdesk.ui.a11y import name
+from csdesk.ui.elide import ElidingButton
 from csdesk.ui.flow_layout import FlowLayout
 from csdesk.ui.plain_text import PlainLabel
 
@@ -125,26 +126,28 @@ class CustomerCard(QFrame):
         self.refusal.setWordWrap(True)
         self.refusal.hide()
         self._refusal_about: frozenset[str] = frozenset()
-        self.edit_button = QPushButton(_("Edit customer…"), self)
+        self.edit_button = ElidingButton(_("Edit customer…"), self)
         self.edit_button.setObjectName("edit_customer")
         # Short words on the buttons (they must fit a narrow pane at 200 % text); their
-        # accessible names and tooltips say it in full.
-        self.merge_button = QPushButton(_("Merge customer…"), self)
+        # accessible names and tooltips say it in full. A button wider than the pane (German
+        # "Kunden zusammenführen…") ends in "…" instead of widening the card past the pane,
+        # which cut every line of the card at the pane's edge.
+        self.merge_button = ElidingButton(_("Merge customer…"), self)
         self.merge_button.setObjectName("merge_customer")
-        self.unmerge_button = QPushButton(self)
+        self.unmerge_button = ElidingButton("", self)
         self.unmerge_button.setObjectName("unmerge_customer")
         self.unmerge_button.hide()
-        self.link_button = QPushButton(_("Link conversation…"), self)
+        self.link_button = ElidingButton(_("Link conversation…"), self)
         self.link_button.setObjectName("link_conversation")
         # The order actions and goodwill (ui/order_actions.py; the same as F8, Shift+F8, F9, F7).
-        self.order_buttons: list[QPushButton] = []
+        self.order_buttons: list[ElidingButton] = []
         for key, text, accessible, about in (
             ("refund_order", _("Refund…"), _("Refund an order"), _("F8")),
             ("return_order", _("Return or exchange…"), _("Return or exchange"), _("Shift+F8")),
             ("order_actions", _("Order actions…"), _("Other order actions"), _("F9")),
             ("goodwill", _("Goodwill…"), _("Goodwill points or store credit"), _("F7")),
         ):
-            button = QPushButton(text, self)
+            button = ElidingButton(text, self)
             button.setObjectName(key)
             name(button, accessible, _("Shortcut {key}").format(key=about))
             self.order_buttons.append(button)

@@ -24,7 +24,7 @@ from csdesk.app.thread import CustomerContext
 from csdesk.customer_rules import FieldError, clean_fields, clean_tags
 from csdesk.i18n import _
 from csdesk.ui.a11y import announce, name
-from csdesk.ui.plain_text import PlainLabel
+from csdesk.ui.plain_text import PlainLabel, form_row
 
 
 def _field_errors() -> dict[str, str]:
@@ -104,14 +104,7 @@ class CustomerEditDialog(QDialog):
         edit = QLineEdit(text, self)
         edit.setObjectName(f"customer_{key}")
         name(edit, label.replace("&", ""))
-        caption = PlainLabel(label, self)
-        caption.setBuddy(edit)
-        # The underlined letter is drawn apart from the rest, without the kerning the size
-        # was measured with: "&Tags" came out a few pixels wider than its label ("Tag").
-        caption.setMinimumWidth(
-            caption.sizeHint().width() + caption.fontMetrics().horizontalAdvance("  ")
-        )
-        form.addRow(caption, edit)
+        form_row(form, label, edit)  # its label is drawn whole (ui.plain_text.PlainLabel)
         return edit
 
     def _typed(self) -> dict[str, Any]:

@@ -12,10 +12,11 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QColor, QFocusEvent, QFont, QFontMetrics, QPainter, QPen
+from PySide6.QtGui import QColor, QFocusEvent, QFont, QFontMetrics, QPainter, QPen, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLineEdit,
@@ -32,6 +33,7 @@ from csdesk.app.inbox import Sort
 from csdesk.app.present import RowTexts, sort_label
 from csdesk.i18n import _, ngettext
 from csdesk.theme.tokens import CHANNEL_TOKENS, Theme
+from csdesk.ui.elide import PlaceholderTip
 from csdesk.ui.icons import channel_icon_name, paint_icon
 from csdesk.ui.models.inbox_model import InboxModel, Role
 from csdesk.ui.plain_text import PlainLabel
@@ -298,6 +300,10 @@ class InboxList(QTableView):
             self._focusing = False
 
 
+#: The search box keeps this many average characters of its hint beside the sort order.
+SEARCH_CHARS = 24
+
+
 class InboxPanel(QWidget):
     """Signals: ``query_changed(str)``, ``sort_changed(str)``, ``opened(str)`` (a conversation
     id the agent moved to), ``activated(str)`` (Enter: go to the conversation),
@@ -350,14 +356,19 @@ class InboxPanel(QWidget):
         self.empty.setWordWrap(True)
         self.empty.hide()
 
-        top = QHBoxLayout()
-        top.addWidget(self.search, 1)
-        top.addWidget(sort_label_widget)
-        top.addWidget(self.sort)
+        # The search box beside the sort order while it keeps room for its hint; narrower
+        # (German: "Sortieren:" and "SLA fällig" left it "Nac…"), the sort goes below it. A
+        # hint cut even so ends in "…" and the tooltip says it whole.
+        self.sort_label = sort_label_widget
+        self.top = QGridLayout()
+        self.top.setColumnStretch(0, 1)
+        self._stacked: bool | None = None
+        self._arrange_top()
+        PlaceholderTip(self.search)
         layout = QVBoxLayout(self)
         self.layout_ = layout  # the first-run hint goes on top (ui.first_run_hint)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(top)
+        layout.addLayout(self.top)
         scope_row = QHBoxLayout()
         scope_row.addWidget(self.scope, 1)
         scope_row.addWidget(self.scope_button)
@@ -376,6 +387,40 @@ class InboxPanel(QWidget):
         )
         self.list.selectionModel().currentChanged.connect(self._current_changed)
         self.list.activated.connect(lambda idx: self.activated.emit(idx.data(Role.ID)))
+
+    def search_room(self) -> int:
+        """The width the search box wants beside the sort: its hint whole, at most
+        SEARCH_CHARS average characters (and a clear button)."""
+        metrics = self.search.fontMetrics()
+        hint = metrics.horizontalAdvance(self.search.placeholderText())
+        return min(hint, SEARCH_CHARS * metrics.averageCharWidth()) + 2 * metrics.height()
+
+    def _arrange_top(self) -> None:
+        spacing = max(0, self.top.horizontalSpacing()) * 2
+        beside = self.sort_label.sizeHint().width() + self.sort.sizeHint().width() + spacing
+        stacked = self.width() < self.search_room() + beside
+        if stacked == self._stacked:
+            return
+        self._stacked = stacked
+        for w in (self.search, self.sort_label, self.sort):
+            self.top.removeWidget(w)
+        if stacked:
+            self.top.addWidget(self.search, 0, 0, 1, 3)
+            self.top.addWidget(self.sort_label, 1, 1)
+            self.top.addWidget(self.sort, 1, 2)
+        else:
+            self.top.addWidget(self.search, 0, 0)
+            self.top.addWidget(self.sort_label, 0, 1)
+            self.top.addWidget(self.sort, 0, 2)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._arrange_top()
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._arrange_top()
 
     def describe(self) -> None:
         """The list's description says how many conversations it holds."""

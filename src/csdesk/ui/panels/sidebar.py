@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import (
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QStyle,
+    QStyleOptionViewItem,
+    QWidget,
+)
 
 from csdesk.app.inbox import ALL_VIEWS, View
 from csdesk.app.present import view_label
 from csdesk.i18n import _, ngettext
 from csdesk.theme.tokens import CHANNEL_TOKENS, Theme
+from csdesk.ui.elide import ElidingItemDelegate
 from csdesk.ui.icons import channel_icon_name, icon
 
 #: Glyphs of the status views; channel views take their channel's glyph and colour.
@@ -26,9 +35,14 @@ VIEW_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 class ViewList(QListWidget):
-    """Signals: ``view_chosen(str)`` — the agent picked an inbox view."""
+    """Signals: ``view_chosen(str)`` — the agent picked an inbox view; ``width_wanted()`` —
+    its names or counts changed how wide it would like to be (``natural_width``).
+
+    It never scrolls sideways: the pane fitter gives it the width of its longest name and
+    count (within bounds), and in less room a name ends in "…" with the whole in a tooltip."""
 
     view_chosen = Signal(str)
+    width_wanted = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -41,6 +55,12 @@ class ViewList(QListWidget):
             )
         )
         self._counts: dict[str, int] = {}
+        self._natural = 0
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setResizeMode(QListView.ResizeMode.Adjust)  # items re-laid out to a new width
+        self.fit_delegate = ElidingItemDelegate(self)
+        self.setItemDelegate(self.fit_delegate)
         for view in ALL_VIEWS:
             item = QListWidgetItem()
             item.setData(VIEW_ROLE, view)
@@ -83,6 +103,40 @@ class ViewList(QListWidget):
                     view=label, n=count
                 ),
             )
+        self._announce_width()
+
+    def natural_width(self) -> int:
+        """The width showing every view's name and count whole, with the frame and, when
+        the views do not fit its height (large text, a low window), a vertical scrollbar."""
+        option = QStyleOptionViewItem()
+        self.initViewItemOption(option)
+        widest = max(
+            (
+                self.fit_delegate.natural_size(option, self.indexFromItem(self.item(n))).width()
+                for n in range(self.count())
+            ),
+            default=0,
+        )
+        tall = sum(self.sizeHintForRow(n) for n in range(self.count()))
+        bar = 0
+        if tall > self.viewport().height() and self.isVisible():  # then it scrolls
+            bar = self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent, None, self)
+        return widest + 2 * self.frameWidth() + bar + 2 * self.spacing() + 2
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._announce_width()  # a lower window may need the scrollbar
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._announce_width()
+
+    def _announce_width(self) -> None:
+        natural = self.natural_width()
+        if natural != self._natural:
+            self._natural = natural
+            self.width_wanted.emit()
 
     def set_theme(self, theme: Theme) -> None:
         """Icons in the theme's colours: a channel view in its channel token, the rest in the
@@ -95,3 +149,4 @@ class ViewList(QListWidget):
                 item.setIcon(icon(channel_icon_name(channel), theme.colour(f"channel_{channel}")))
             elif view in VIEW_ICONS:
                 item.setIcon(icon(VIEW_ICONS[view], theme.text))
+        self._announce_width()

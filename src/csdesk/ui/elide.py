@@ -1,0 +1,158 @@
+"""Text that adapts to the room it gets instead of being cut: translations we cannot shorten
+("Kunden zusammenführen…", a 70-character search hint in German) end in "…" where there is no
+room, and say the whole of it in a tooltip; ``text()`` and accessible names stay whole.
+
+- ``ElidingButton``: a push button that may be narrower than its text (in a flow of buttons
+  on a narrow pane), drawn with "…".
+- ``ElidingItemDelegate``: items of a list no wider than its viewport, never a sideways
+  scrollbar (the inbox views).
+- ``PlaceholderTip``: a line edit whose placeholder does not fit says it in a tooltip.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, QSize, Qt
+from PySide6.QtGui import QHelpEvent, QPaintEvent, QResizeEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QLineEdit,
+    QPushButton,
+    QSizePolicy,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionButton,
+    QStyleOptionViewItem,
+    QStylePainter,
+    QToolTip,
+    QWidget,
+)
+
+from csdesk.ui.plain_text import plain_tip
+
+__all__ = ["ElidingButton", "ElidingItemDelegate", "PlaceholderTip", "elided"]
+
+Index = QModelIndex | QPersistentModelIndex
+
+
+def elided(widget: QWidget, text: str, room: int) -> str:
+    return widget.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, max(0, room))
+
+
+class ElidingButton(QPushButton):
+    """A push button whose minimum width is a few letters: narrower than its text, the text
+    ends in "…" and the tooltip (unless one was set) says it whole."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self._own_tip = ""
+        policy = self.sizePolicy()  # QPushButton's Minimum would never let it shrink
+        policy.setHorizontalPolicy(QSizePolicy.Policy.Preferred)
+        self.setSizePolicy(policy)
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        metrics = self.fontMetrics()
+        padding = hint.width() - metrics.horizontalAdvance(self.text().replace("&", ""))
+        few = metrics.horizontalAdvance("MMM…") + max(0, padding)
+        return QSize(min(hint.width(), few), hint.height())
+
+    def _room(self, opt: QStyleOptionButton) -> int:
+        inner = self.style().subElementRect(QStyle.SubElement.SE_PushButtonContents, opt, self)
+        room = inner.width()
+        if not opt.icon.isNull():
+            room -= opt.iconSize.width() + 4
+        return room
+
+    def is_elided(self) -> bool:
+        opt = QStyleOptionButton()
+        self.initStyleOption(opt)
+        return self.fontMetrics().horizontalAdvance(opt.text) > self._room(opt)
+
+    def _tip(self) -> None:
+        """The whole text as the tooltip while it is cut, unless the button has its own."""
+        current, ours = self.toolTip(), getattr(self, "_own_tip", "")
+        if current and current != ours:
+            return
+        want = plain_tip(self.text()) if self.is_elided() else ""
+        if want != current:
+            self.setToolTip(want)
+        self._own_tip = want
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self._tip()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._tip()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        opt = QStyleOptionButton()
+        self.initStyleOption(opt)
+        if self.fontMetrics().horizontalAdvance(opt.text) > self._room(opt):
+            opt.text = elided(self, opt.text, self._room(opt))
+        painter = QStylePainter(self)
+        painter.drawControl(QStyle.ControlElement.CE_PushButton, opt)
+
+
+class ElidingItemDelegate(QStyledItemDelegate):
+    """Items no wider than the view's viewport: a long one ends in "…" (the style elides it)
+    and shows its whole text as a tooltip, and the view never scrolls sideways.
+    ``natural_width`` is what the widest item would need."""
+
+    def __init__(self, view: QAbstractItemView) -> None:
+        super().__init__(view)
+        self.view = view
+
+    def natural_size(self, option: QStyleOptionViewItem, index: Index) -> QSize:
+        return super().sizeHint(option, index)
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: Index) -> QSize:
+        hint = super().sizeHint(option, index)
+        return QSize(min(hint.width(), self.view.viewport().width()), hint.height())
+
+    def helpEvent(
+        self,
+        event: QHelpEvent,
+        view: QAbstractItemView,
+        option: QStyleOptionViewItem,
+        index: Index,
+    ) -> bool:
+        if event.type() == QEvent.Type.ToolTip and not index.data(Qt.ItemDataRole.ToolTipRole):
+            if super().sizeHint(option, index).width() > option.rect.width():
+                text = str(index.data(Qt.ItemDataRole.DisplayRole) or "")
+                QToolTip.showText(event.globalPos(), plain_tip(text), view)
+                return True
+            QToolTip.hideText()
+            return True
+        return super().helpEvent(event, view, option, index)
+
+
+class PlaceholderTip(QObject):
+    """While ``edit`` is empty and too narrow for its placeholder (Qt then draws it with "…"),
+    its tooltip says the placeholder whole."""
+
+    def __init__(self, edit: QLineEdit) -> None:
+        super().__init__(edit)
+        self.edit = edit
+        edit.installEventFilter(self)
+        edit.textChanged.connect(lambda _t: self.update())
+        self.update()
+
+    def fits(self) -> bool:
+        edit = self.edit
+        room = edit.contentsRect().width() - 2 * 2 - edit.textMargins().left()
+        room -= edit.textMargins().right()
+        if edit.isClearButtonEnabled():
+            room -= edit.height() // 2 + 6  # the clear button's slot (shown once typing)
+        return edit.fontMetrics().horizontalAdvance(edit.placeholderText()) <= room
+
+    def update(self) -> None:
+        edit = self.edit
+        whole = bool(edit.text()) or self.fits()
+        edit.setToolTip("" if whole else plain_tip(edit.placeholderText()))
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if obj is self.edit and event.type() in (QEvent.Type.Resize, QEvent.Type.FontChange):
+            self.update()
+        return False
