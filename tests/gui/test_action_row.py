@@ -1,7 +1,10 @@
-"""The conversation's actions in one row with a "More" menu (issue 13, docs/conversation-toolbar.md):
-the real panel with the real actions (ActionRegistry: their texts, shortcuts, descriptions)."""
+"""The conversation's actions in one row with a "More" menu (issue 13, see
+docs/conversation-toolbar.md): the real panel with the real actions (ActionRegistry: their
+texts, shortcuts, descriptions)."""
 
 from __future__ import annotations
+
+from itertools import pairwise
 
 from PySide6.QtCore import QPoint, Qt, QTimer
 from PySide6.QtGui import QAction, QFont
@@ -51,7 +54,7 @@ def _one_line(desk: Desk) -> None:
         assert row.rect().contains(b.geometry()), b.objectName()
     boxes = sorted(b.geometry().x() for b in visible)
     widths = {b.geometry().x(): b.width() for b in visible}
-    for left, right in zip(boxes, boxes[1:], strict=False):
+    for left, right in pairwise(boxes):
         assert left + widths[left] <= right  # side by side, no overlap
 
 
