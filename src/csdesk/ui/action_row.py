@@ -59,12 +59,15 @@ class MoreButton(QToolButton):
 
 class ActionRow(QWidget):
     """A QToolButton per action (``buttons``, in order) and ``more``, the overflow menu's
-    button. ``set_enabled`` switches the whole row (no conversation open), on top of each
-    action's own enabled state."""
+    button; ``name`` is the row's accessible name. ``set_enabled`` switches the whole row (no
+    conversation open), on top of each action's own enabled state."""
 
-    def __init__(self, actions: Sequence[QAction], parent: QWidget | None = None) -> None:
+    def __init__(
+        self, actions: Sequence[QAction], name: str, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("action_row")
+        self.setAccessibleName(name)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         self._on = True
         self._icons: dict[QToolButton, QIcon] = {}

@@ -45,7 +45,7 @@ class ConversationPanel(QWidget):
         self.rejection.setWordWrap(True)
         self.rejection.hide()
         # One line at any text size: what does not fit is in its "More" menu (action_row.py).
-        self.action_row = ActionRow(actions, self)
+        self.action_row = ActionRow(actions, _("Conversation actions"), self)
         self.buttons: list[QToolButton] = self.action_row.buttons
         self.model = ThreadModel(me)
         self.messages = ThreadView(self.model, theme, self)
