@@ -177,3 +177,15 @@ def test_right_to_left_mirrors_the_row(qtbot: QtBot) -> None:
     xs = [b.mapTo(row, QPoint(0, 0)).x() for b in shown]
     assert xs == sorted(xs, reverse=True)  # in order, from the right
     _one_line(desk)
+
+
+def test_a_panel_without_actions_has_no_empty_row(qtbot: QtBot) -> None:
+    window = QWidget()
+    qtbot.addWidget(window)
+    panel = ConversationPanel("me", LIGHT, [], window)
+    window.resize(600, 600)
+    panel.resize(600, 600)
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: panel.action_row.isHidden(), timeout=2_000)
+    assert panel.buttons == [] and panel.action_row.minimumSizeHint().height() == 0

@@ -138,6 +138,8 @@ class ActionRow(QWidget):
 
     def minimumSizeHint(self) -> QSize:
         """As narrow as the "More" button: everything else can go into its menu."""
+        if not self._wanted():
+            return QSize(0, 0)
         return QSize(self.more.sizeHint().width(), self._height())
 
     def sizeHint(self) -> QSize:
@@ -185,6 +187,7 @@ class ActionRow(QWidget):
                 self.menu.addAction(action)
         self._update_more()
         self.more.setVisible(bool(overflow))
+        self.setHidden(not wanted)  # no actions (listening in): no empty row
 
     def _place(self, widget: QWidget, rect: QRect) -> None:
         widget.setGeometry(QStyle.visualRect(self.layoutDirection(), self.rect(), rect))
