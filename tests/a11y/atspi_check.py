@@ -40,6 +40,7 @@ def walk(app: Any) -> dict[str, Any]:
     windows: list[str] = []
     roles: dict[str, int] = {}
     described: dict[str, str] = {}  # name → description of what shows both
+    unshown: list[str] = []  # buttons in the tree that are not on the screen (hidden ones)
     seen = 0
     stack: list[tuple[Any, str]] = [(app, "")]
     while stack and seen < MAX_NODES:
@@ -63,6 +64,9 @@ def walk(app: Any) -> dict[str, Any]:
         showing = states.contains(pyatspi.STATE_SHOWING)
         if showing and name and description:
             described[name] = description
+        if not showing and role in BUTTONS:  # Qt keeps hidden widgets, marked not showing
+            visible = states.contains(pyatspi.STATE_VISIBLE)
+            unshown.append(here + (" (visible)" if visible else ""))
         # Items of lists and tables are named by their text; they are checked, not skipped.
         if showing and states.contains(pyatspi.STATE_FOCUSABLE) and not name:
             problems.append(f"focusable without a name: {here}")
@@ -82,6 +86,7 @@ def walk(app: Any) -> dict[str, Any]:
         "windows": sorted(windows),
         "roles": roles,
         "described": described,
+        "unshown": unshown,
         "problems": problems,
     }
 

@@ -103,6 +103,14 @@ def test_orca_finds_a_name_for_everything() -> None:
         "described"
     ].get("Per day chart")
     assert "first response" in report["described"]["First-response times chart"]
+    # The pop-out's action row (760 px) ends in "More actions", whose description lists what
+    # it holds; those buttons are hidden: not showing, not visible, so Orca does not read them.
+    inside = report["described"]["More actions"].splitlines()
+    assert inside and all(" (" in line for line in inside), inside  # "Snooze (B): …"
+    for line in inside:
+        button = f"push button[{line.split(' (')[0]}]"
+        assert [p for p in report["unshown"] if p.endswith(button)], button
+        assert not [p for p in report["unshown"] if p.endswith(f"{button} (visible)")], button
     assert code == 0
 
 

@@ -1,5 +1,6 @@
 """Large text without clipping: at 150 % and 200 % the window keeps 1600 px, the action buttons
-wrap inside the conversation column, and side panes step aside instead of being crushed."""
+stay one row inside the conversation column (those that do not fit are in its "More" menu), and
+side panes step aside instead of being crushed."""
 
 from __future__ import annotations
 
@@ -42,18 +43,23 @@ def test_text_sizes_fit_1600_by_1000(
     char = w.fontMetrics().averageCharWidth()
     assert w.conversation.width() >= 52 * char * 0.9
     assert w.inbox.width() >= 30 * char
-    for button in w.conversation.buttons:
-        assert button.isVisible(), button.objectName()
+    row = w.conversation.action_row
+    shown = [b for b in [*w.conversation.buttons, row.more] if b.isVisible()]
+    for button in shown:
         assert _inside(button, w.conversation), button.objectName()
-    rows = {b.mapTo(w.conversation, QPoint(0, 0)).y() for b in w.conversation.buttons}
+    # Every action is a shown button or an entry of the "More" menu, in order.
+    actions = [b.defaultAction() for b in w.conversation.buttons]
+    assert [b.defaultAction() for b in shown if b is not row.more] + row.menu.actions() == actions
+    rows = {b.mapTo(w.conversation, QPoint(0, 0)).y() for b in shown}
+    assert len(rows) == 1  # one line at every size
     for pane in (w.views, w.customer):
         assert not pane.isVisible() or pane.width() >= 12 * char  # shown readable, or hidden
 
     if scale == 1.0:
         assert w.views.isVisible() and w.customer.isVisible()
-        assert len(rows) == 1
+        assert not row.more.isVisible()  # every button fits
     if scale == 2.0:
-        assert not w.customer.isVisible() and len(rows) > 1  # wrapped, not clipped
+        assert not w.customer.isVisible() and row.more.isVisible()  # in the menu, not clipped
         # Ctrl+3 brings the customer back, focused, still within the screen width.
         w.inbox.list.setFocus()
         qtbot.keyClick(w.inbox.list, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)

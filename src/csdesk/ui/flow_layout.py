@@ -1,10 +1,14 @@
 """A layout that wraps its widgets onto more lines when they do not fit (Qt's flow layout
 example, typed).
 
-At 200 % text the conversation's eight action buttons in one row were wider than a 1600 px
-window, so the row forced the window wider and crushed the other columns. Wrapping keeps every
-button visible and in the same Tab order, which an overflow menu would not (a screen-reader user
-would have to know to open it); the row just grows a line taller.
+For rows that must show every control (the composer's buttons, the call script's, filters and
+chips), wrapping keeps each one visible and in the same Tab order; the row grows a line taller.
+
+The conversation's action buttons no longer wrap: at 200 % text they took up to four lines, and
+with the call script docked at 1600×1000 that pushed the composer's Send button under the status
+bar. They are one row whose overflow goes into a "More actions" menu (``action_row.ActionRow``),
+which is in the Tab order right after them, lists its contents in its tooltip and accessible
+description, and holds the same actions with their shortcuts shown.
 """
 
 from __future__ import annotations

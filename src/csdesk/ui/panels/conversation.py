@@ -3,28 +3,22 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QSplitter, QToolButton, QVBoxLayout, QWidget
 
 from csdesk.app.present import conversation_header
 from csdesk.app.thread import ConversationView
 from csdesk.i18n import _
 from csdesk.theme.tokens import Theme
-from csdesk.ui.flow_layout import FlowLayout
+from csdesk.ui.action_row import ActionRow, action_tip
 from csdesk.ui.icons import icon, icon_size
 from csdesk.ui.models.thread_model import ThreadModel
 from csdesk.ui.panels.composer import Composer
 from csdesk.ui.panels.conversation_chips import ACTION_ICONS, HeaderChips
 from csdesk.ui.panels.thread_view import ThreadView
-from csdesk.ui.plain_text import OneLineLabel, PlainLabel, plain_tip
+from csdesk.ui.plain_text import OneLineLabel, PlainLabel
 
-
-def action_tip(action: QAction) -> str:
-    """ "Resolve (Ctrl+Shift+R): …": the name, its key and what it does, for the tooltip."""
-    name = action.text().replace("&", "").replace("…", "")
-    keys = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
-    head = f"{name} ({keys})" if keys else name
-    return f"{head}: {action.statusTip()}" if action.statusTip() else head
+__all__ = ["ConversationPanel", "action_tip"]
 
 
 class ConversationPanel(QWidget):
@@ -50,19 +44,9 @@ class ConversationPanel(QWidget):
         self.rejection.setObjectName("rejection")
         self.rejection.setWordWrap(True)
         self.rejection.hide()
-        bar = FlowLayout()  # wraps at large text sizes instead of widening the window
-        self.buttons: list[QToolButton] = []
-        for action in actions:
-            button = QToolButton(self)
-            button.setDefaultAction(action)
-            button.setObjectName(f"button_{action.objectName().removeprefix('action_')}")
-            button.setAccessibleName(action.text().replace("…", ""))
-            button.setAccessibleDescription(action.statusTip())
-            button.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-            button.setToolTip(plain_tip(action_tip(action)))
-            bar.addWidget(button)
-            self.buttons.append(button)
+        # One line at any text size: what does not fit is in its "More" menu (action_row.py).
+        self.action_row = ActionRow(actions, _("Conversation actions"), self)
+        self.buttons: list[QToolButton] = self.action_row.buttons
         self.model = ThreadModel(me)
         self.messages = ThreadView(self.model, theme, self)
         self.composer = Composer(self)
@@ -76,7 +60,7 @@ class ConversationPanel(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.header)
         layout.addWidget(self.chips)
-        layout.addLayout(bar)
+        layout.addWidget(self.action_row)
         layout.addWidget(self.collision)
         layout.addWidget(self.visitor_typing)
         layout.addWidget(self.rejection)
@@ -93,8 +77,8 @@ class ConversationPanel(QWidget):
         for button in self.buttons:
             name = ACTION_ICONS.get(button.objectName().removeprefix("button_"))
             if name:
-                button.setIcon(icon(name, theme.text, side.width()))
-                button.setIconSize(side)
+                self.action_row.set_icon(button, icon(name, theme.text, side.width()), side)
+        self.action_row.set_more_icon(icon("ellipsis", theme.text, side.width()), side)
 
     def show_conversation(
         self,
@@ -107,8 +91,7 @@ class ConversationPanel(QWidget):
         same = conv is not None and self.current is not None and conv.id == self.current.id
         self.current = conv
         enabled = conv is not None
-        for b in self.buttons:
-            b.setEnabled(enabled)
+        self.action_row.set_enabled(enabled)
         self.composer.setEnabled(enabled)
         self.chips.show_conversation(conv, customer_name, assignee_name)
         self.header.set_one_line(conv is not None)  # the hint with none open is read whole
