@@ -201,7 +201,7 @@ def _calls(calls: Iterable[m.Call]) -> Iterable[TimelineItem]:
             text += " " + _("Wrap-up notes: {notes}").format(notes=_clip(notes))
         if c.callback_at is not None:
             text += " " + _("Call back {when}.").format(when=when(c.callback_at))
-        if is_demo_line(c.call_sid):
+        if is_demo_line(c.call_sid or ""):
             text += " " + words.demo_line_note()
         yield TimelineItem(
             Kind.CALL, c.started_at, _dated(c.started_at, text), c.conversation_id, key=f"k{c.id}"

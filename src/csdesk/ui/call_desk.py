@@ -85,6 +85,7 @@ class CallDesk(QObject):
         self._popped: set[str] = set()
         self._heard: set[str] = set()  # ringing calls already announced
         self._prompted: set[str] = set()  # ended calls whose wrap-up opened by itself
+        self._answered: set[str] = set()  # placed calls whose customer picking up was said
         self._refreshing = False
         self._again = False
         self.dialog: WrapUpDialog | None = None
@@ -175,25 +176,30 @@ class CallDesk(QObject):
             if now is None:  # wrapped up (here or by a supervisor)
                 self.current = None
             else:
-                was, self.current = self.current, now
-                if was.outcome == "ringing" and now.outcome == "answered" and not now.ended_at:
-                    # The customer picked up a call this agent placed.
-                    self.window.say(
-                        _("{caller} answered.").format(caller=now.caller), assertive=True
-                    )
+                self.current = now
                 if now.ended_at is not None and now.id not in self._prompted:
                     self._prompted.add(now.id)
                     self.window.say(_("The call with {caller} ended.").format(caller=now.caller))
                     self.wrap_up()
+        self._heard_answer(self.current)
         self._show_status()
         self.refreshed.emit()
+
+    def _heard_answer(self, call: CallView | None) -> None:
+        """The customer picked up a call this agent placed: said once."""
+        if call is None or call.direction != "out" or call.id in self._answered:
+            return
+        if call.outcome == "answered" and call.ended_at is None:
+            self._answered.add(call.id)
+            self.window.say(_("{caller} answered.").format(caller=call.caller), assertive=True)
 
     def _show_status(self) -> None:
         current = self.current
         if current is not None:
             if current.ended_at is not None:
                 words = _("Call with {caller} ended: wrap it up (Ctrl+Shift+W).")
-            elif current.direction == "out" and current.outcome == "ringing":
+            elif current.demo_line and current.outcome == "ringing":
+                # Twilio reports a real call's answer only at its end: "On call" meanwhile.
                 words = _("Calling {caller}: it rings.")
             else:
                 words = _("On call with {caller}.")
