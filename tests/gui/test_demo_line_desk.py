@@ -156,6 +156,7 @@ def test_a_callback_is_called_back_on_the_demo_line_answered_ended_and_wrapped_u
     assert status.startswith(f"On call with {shop.customer_name}")
     assert status.endswith(DEMO_LINE_NOTE)
     assert any(t.startswith(f"Calling {shop.customer_name}") and DEMO_LINE_NOTE in t for t in said)
+    assert not any("phone rings" in t for t in said)  # the demo line rings nobody's phone
     qtbot.waitUntil(
         lambda: f"{shop.customer_name}, {shop.number} answered." in said, timeout=10_000
     )

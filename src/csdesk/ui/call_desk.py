@@ -263,6 +263,9 @@ class CallDesk(QObject):
                 said = words.format(caller=call.caller, title=title)
                 if call.demo_line:
                     said = " ".join((one_period(f"{said}."), demo_line_note()))
+                elif call.direction == "out":
+                    tail = _("Your phone rings first, then the customer's.")
+                    said = " ".join((one_period(f"{said}."), tail))
                 self.window.say(said, assertive=True)
                 self.popped.emit(call.id)
             else:
