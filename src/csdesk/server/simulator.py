@@ -12,6 +12,10 @@ runs in a worker thread (``asyncio.to_thread``) to keep the event loop free for 
 a failed tick is logged and the next one tries again, so the simulator can never take the
 server down. With a seed the choices are reproducible (for tests), given the same database.
 
+Now and then a customer phones in (``place_call``); and a call an agent places without
+Twilio goes to the demo line (``callout.place``), whose customer answers after a short ring
+or lets it ring out (``answer_demo_line``, on its own one-second clock).
+
 Texts come from the demo store's phrase files (``resources/demo/messages``), in the
 customer's language, with placeholders filled from the customer's real orders; a small
 English phrase list stands in when those files are missing.
