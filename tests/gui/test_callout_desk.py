@@ -175,6 +175,7 @@ def test_f5_rings_the_agent_then_the_call_pops_and_its_end_asks_for_the_wrap_up(
         lambda: any(t.startswith(f"Calling {shop.customer_name}") and "script" in t for t in said),
         timeout=20_000,
     )
+    assert any(t.endswith("Your phone rings first, then the customer's.") for t in said)
 
     # The customer answered and hung up after a minute: the wrap-up opens by itself.
     sid = "CA" + "1" * 32

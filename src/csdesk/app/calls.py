@@ -16,7 +16,14 @@ from sqlalchemy import select
 
 from csdesk.app.thread import CustomerContext
 from csdesk.app.workstation import Workstation
-from csdesk.domain.calls import CallOutcome, Disposition, is_ringing, trail_to_wire
+from csdesk.domain.calls import (
+    CallOutcome,
+    Disposition,
+    is_demo_line,
+    is_ringing,
+    is_simulated,
+    trail_to_wire,
+)
 from csdesk.domain.enums import Direction
 from csdesk.domain.placeholders import Filled, fill, split_name
 from csdesk.domain.steps import Flow, FlowError, Step, Taken, flow_from_dict, most_steps_left
@@ -51,6 +58,18 @@ class CallView:
     wrapped_up_at: datetime | None
     script_id: str | None
     callback_at: datetime | None = None
+    #: The provider's call id ("SIMC…": a call of the demo's simulator, see domain.calls).
+    call_sid: str = ""
+
+    @property
+    def demo_line(self) -> bool:
+        """Placed to the demo's line: no real phone call is made."""
+        return is_demo_line(self.call_sid)
+
+    @property
+    def simulated(self) -> bool:
+        """A call of the demo's simulator (no provider reports its end: the agent ends it)."""
+        return is_simulated(self.call_sid)
 
     @property
     def ringing(self) -> bool:
@@ -107,6 +126,7 @@ def _view(session: Any, call: m.Call) -> CallView:
         wrapped_up_at=call.wrapped_up_at,
         script_id=call.script_id,
         callback_at=call.callback_at,
+        call_sid=call.call_sid,
     )
 
 

@@ -90,3 +90,9 @@ def disposition(code: str) -> str:
         return disposition_labels()[Disposition(code)]
     except ValueError:
         return _raw(code)
+
+
+def demo_line_note() -> str:
+    """How the desk labels a call to the demo line (docs/callbacks.md), wherever it shows
+    one: the call panel, the screen pop's announcement, the customer's timeline."""
+    return _("Demo line: no real phone call is made.")

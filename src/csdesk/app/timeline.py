@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from csdesk.app import status_words as words
 from csdesk.app.present import money, when
 from csdesk.app.sentences import CHANNELS, message_sentence
+from csdesk.domain.calls import is_demo_line
 from csdesk.domain.enums import Channel
 from csdesk.i18n import N_, _, ngettext
 from csdesk.storage import models as m
@@ -200,6 +201,8 @@ def _calls(calls: Iterable[m.Call]) -> Iterable[TimelineItem]:
             text += " " + _("Wrap-up notes: {notes}").format(notes=_clip(notes))
         if c.callback_at is not None:
             text += " " + _("Call back {when}.").format(when=when(c.callback_at))
+        if is_demo_line(c.call_sid or ""):
+            text += " " + words.demo_line_note()
         yield TimelineItem(
             Kind.CALL, c.started_at, _dated(c.started_at, text), c.conversation_id, key=f"k{c.id}"
         )

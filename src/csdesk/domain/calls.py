@@ -52,6 +52,26 @@ MAX_TRAIL: Final = 200
 MAX_CALLBACK_AHEAD: Final = timedelta(days=366)
 
 
+# --- the demo's calls (csdesk-server serve --simulate-customers; docs/callbacks.md) ---------
+#: Provider call ids of the customer simulator's calls: "SIMCA…" a simulated customer phoning
+#: in, "SIMCO…" a call an agent placed to the demo line. No real phone call is made for either.
+SIMULATED_SID: Final = "SIMC"
+DEMO_LINE_SID: Final = "SIMCO"
+#: How the demo line's calls are labelled wherever they are shown (the history line here; the
+#: desk says it in its own language).
+DEMO_LINE_NOTE: Final = "Demo line: no real phone call is made."
+
+
+def is_simulated(call_sid: str) -> bool:
+    """A call of the demo's simulator (inbound or to the demo line): the agent ends it."""
+    return call_sid.startswith(SIMULATED_SID)
+
+
+def is_demo_line(call_sid: str) -> bool:
+    """A call an agent placed to the demo line (no Twilio: the simulator answers)."""
+    return call_sid.startswith(DEMO_LINE_SID)
+
+
 def is_ringing(outcome: str, agent_id: str | None, ended: bool) -> bool:
     """A call still waiting for someone to take it."""
     return outcome == CallOutcome.RINGING and agent_id is None and not ended

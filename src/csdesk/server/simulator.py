@@ -12,6 +12,10 @@ runs in a worker thread (``asyncio.to_thread``) to keep the event loop free for 
 a failed tick is logged and the next one tries again, so the simulator can never take the
 server down. With a seed the choices are reproducible (for tests), given the same database.
 
+Now and then a customer phones in (``place_call``); and a call an agent places without
+Twilio goes to the demo line (``callout.place``), whose customer answers after a short ring
+or lets it ring out (``answer_demo_line``, on its own one-second clock).
+
 Texts come from the demo store's phrase files (``resources/demo/messages``), in the
 customer's language, with placeholders filled from the customer's real orders; a small
 English phrase list stands in when those files are missing.
@@ -23,6 +27,7 @@ import asyncio
 import contextlib
 import html
 import logging
+import os
 import random
 import string
 from collections.abc import Callable, Mapping, Sequence
@@ -33,6 +38,7 @@ from typing import Literal
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from csdesk.domain.calls import DEMO_LINE_SID, CallOutcome
 from csdesk.domain.enums import (
     Channel,
     ConversationStatus,
@@ -596,6 +602,76 @@ def call_tick(
     return sid
 
 
+# --- the demo line: calls the agents place (docs/callbacks.md, "In the demo") -------------
+
+#: How long the demo line rings before its customer picks up. $CSDESK_DEMO_LINE_RING_SECONDS
+DEMO_LINE_RING = 4.0
+#: Share of demo line calls the customer does not answer. $CSDESK_DEMO_LINE_MISSED
+DEMO_LINE_MISSED = 0.15
+#: How often the demo line looks for a call to answer.
+DEMO_LINE_POLL = 1.0
+
+
+def _env_float(name: str, default: float, top: float) -> float:
+    raw = os.environ.get(name, "")
+    try:
+        value = float(raw) if raw.strip() else default
+    except ValueError:
+        return default
+    return value if 0 <= value <= top else default
+
+
+def answer_demo_line(
+    session: Session,
+    rng: random.Random,
+    now: datetime | None = None,
+    ring: float = DEMO_LINE_RING,
+    missed: float = DEMO_LINE_MISSED,
+) -> int:
+    """The demo line's customers pick up the calls that rang ``ring`` seconds, or (a share
+    ``missed`` of them) let them ring out: missed, as Twilio's Dial result files it. Returns
+    how many calls it settled (not committed)."""
+    from csdesk.server.channels import callout
+    from csdesk.server.channels.calls import rewrite
+
+    now = now or utcnow()
+    ringing = session.scalars(
+        select(m.Call)
+        .where(
+            m.Call.call_sid.startswith(DEMO_LINE_SID),
+            m.Call.outcome == CallOutcome.RINGING.value,
+            m.Call.ended_at.is_(None),
+            m.Call.started_at <= now - timedelta(seconds=ring),
+        )
+        .order_by(m.Call.started_at, m.Call.id)
+        .with_for_update()
+    ).all()
+    for call in ringing:
+        if rng.random() < missed:
+            # What Twilio reports when the customer does not pick up (callout.report).
+            dial = {"DialCallStatus": "no-answer", "CallStatus": "completed"}
+            callout.report(session, call, "dialed", dial)
+            continue
+        call.provider_status = "in-progress"
+        call.outcome = CallOutcome.ANSWERED.value
+        call.answered_at = now
+        rewrite(session, call)
+    return len(ringing)
+
+
+def demo_line_tick(
+    writes: Callable[[], Session],
+    rng: random.Random,
+    ring: float = DEMO_LINE_RING,
+    missed: float = DEMO_LINE_MISSED,
+) -> int:
+    """One look at the demo line in its own transaction."""
+    with writes() as session:
+        settled = answer_demo_line(session, rng, ring=ring, missed=missed)
+        session.commit()
+    return settled
+
+
 # --- the background task ------------------------------------------------------------------
 
 
@@ -615,12 +691,20 @@ class CustomerSimulator:
         self.ticks = 0
         self.calls = 0
         self.call_share = CALL_SHARE
+        # The demo line (calls agents place) answers on its own, faster clock and stream.
+        self.line_rng = random.Random(seed)
+        self.line_ring = _env_float("CSDESK_DEMO_LINE_RING_SECONDS", DEMO_LINE_RING, 600)
+        self.line_missed = _env_float("CSDESK_DEMO_LINE_MISSED", DEMO_LINE_MISSED, 1)
+        self._line: asyncio.Task[None] | None = None
 
     @classmethod
     def start(cls, state: ServerState) -> CustomerSimulator:
         """Create and schedule it on the running loop (from the app's lifespan)."""
         interval = state.config.simulate_customers_seconds
         assert interval is not None and interval > 0
+        from csdesk.server.channels.callout import install_demo_line
+
+        install_demo_line(state.writes)  # click-to-call without Twilio: the demo line
         sim = cls(state.writes, interval, state.config.simulate_seed)
         sim.launch()
         log.info("customer simulator: a customer writes about every %.1fs", interval)
@@ -628,7 +712,22 @@ class CustomerSimulator:
 
     def launch(self) -> None:
         """Schedule ``run`` on the running loop; ``stop`` ends it."""
-        self._task = asyncio.get_running_loop().create_task(self.run(), name="customer-simulator")
+        loop = asyncio.get_running_loop()
+        self._task = loop.create_task(self.run(), name="customer-simulator")
+        self._line = loop.create_task(self.run_line(), name="demo-line")
+
+    async def run_line(self) -> None:
+        """Answer the calls agents place to the demo line, every ``DEMO_LINE_POLL`` s."""
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), DEMO_LINE_POLL)
+                return
+            try:
+                await asyncio.to_thread(
+                    demo_line_tick, self.writes, self.line_rng, self.line_ring, self.line_missed
+                )
+            except Exception as exc:
+                outage.log_failure(log, exc, "demo line: a round failed; trying again")
 
     async def run(self) -> None:
         while not self._stopping.is_set():
@@ -664,6 +763,14 @@ class CustomerSimulator:
         Cancelling instead would leave the thread writing while the engine is disposed.
         """
         self._stopping.set()
+        line = self._line
+        if line is not None:
+            try:
+                await asyncio.wait_for(asyncio.shield(line), STOP_TIMEOUT)
+            except TimeoutError:
+                line.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await line
         task = self._task
         if task is None:
             return

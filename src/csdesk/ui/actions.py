@@ -310,6 +310,13 @@ def specs() -> list[ActionSpec]:
             _("Calls"),
         ),
         _spec(
+            "end_call",
+            _("End demo call"),
+            "Shift+F5",
+            _("End a call of the demo (no real phone call is made); the wrap-up opens"),
+            _("Calls"),
+        ),
+        _spec(
             "focus_call_script",
             _("Go to the call script"),
             "Ctrl+4",

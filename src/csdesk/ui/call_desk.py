@@ -21,9 +21,15 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QDockWidget, QWidget
 
-from csdesk.app.calls import Calls, CallView, Script, placeholder_values, suggest
+from csdesk.app.calls import (
+    Calls,
+    CallView,
+    Script,
+    placeholder_values,
+    suggest,
+)
 from csdesk.app.sentences import one_period
-from csdesk.app.status_words import disposition_labels
+from csdesk.app.status_words import demo_line_note, disposition_labels
 from csdesk.app.thread import ConversationView, CustomerContext
 from csdesk.app.when import moment
 from csdesk.domain.calls import Disposition
@@ -79,6 +85,7 @@ class CallDesk(QObject):
         self._popped: set[str] = set()
         self._heard: set[str] = set()  # ringing calls already announced
         self._prompted: set[str] = set()  # ended calls whose wrap-up opened by itself
+        self._answered: set[str] = set()  # placed calls whose customer picking up was said
         self._refreshing = False
         self._again = False
         self.dialog: WrapUpDialog | None = None
@@ -86,10 +93,12 @@ class CallDesk(QObject):
         a = window.actions_
         a.bind("answer_call", self.answer)
         a.bind("wrap_up_call", self.wrap_up)
+        a.bind("end_call", self.end_call)
         a.bind("focus_call_script", self.focus_panel)
         a.bind("open_script", self.open_script)
         self.panel.answer_requested.connect(self.answer)
         self.panel.wrap_up_requested.connect(self.wrap_up)
+        self.panel.end_requested.connect(self.end_call)
         self.panel.step_changed.connect(self._step_changed)
         self.panel.choice_selected.connect(
             lambda choice: self.window.say(_("Selected {choice}").format(choice=choice))
@@ -172,20 +181,33 @@ class CallDesk(QObject):
                     self._prompted.add(now.id)
                     self.window.say(_("The call with {caller} ended.").format(caller=now.caller))
                     self.wrap_up()
+        self._heard_answer(self.current)
         self._show_status()
         self.refreshed.emit()
+
+    def _heard_answer(self, call: CallView | None) -> None:
+        """The customer picked up a call this agent placed: said once."""
+        if call is None or call.direction != "out" or call.id in self._answered:
+            return
+        if call.outcome == "answered" and call.ended_at is None:
+            self._answered.add(call.id)
+            self.window.say(_("{caller} answered.").format(caller=call.caller), assertive=True)
 
     def _show_status(self) -> None:
         current = self.current
         if current is not None:
-            status = one_period(
-                (
-                    _("Call with {caller} ended: wrap it up (Ctrl+Shift+W).")
-                    if current.ended_at is not None
-                    else _("On call with {caller}.")
-                ).format(caller=current.caller)
-            )
-            self.panel.show_status(status, on_call=True)
+            if current.ended_at is not None:
+                words = _("Call with {caller} ended: wrap it up (Ctrl+Shift+W).")
+            elif current.demo_line and current.outcome == "ringing":
+                # Twilio reports a real call's answer only at its end: "On call" meanwhile.
+                words = _("Calling {caller}: it rings.")
+            else:
+                words = _("On call with {caller}.")
+            status = one_period(words.format(caller=current.caller))
+            if current.demo_line:
+                status = " ".join((status, demo_line_note()))
+            can_end = current.simulated and current.ended_at is None
+            self.panel.show_status(status, on_call=True, can_end=can_end)
         elif self.ringing:
             status = one_period(_("Ringing: {caller}.").format(caller=self.ringing[0].caller))
             self.panel.show_status(status, ringing=True)
@@ -238,7 +260,13 @@ class CallDesk(QObject):
                     if call.direction == "out"
                     else _("Call from {caller}, script: {title}")
                 )
-                self.window.say(words.format(caller=call.caller, title=title), assertive=True)
+                said = words.format(caller=call.caller, title=title)
+                if call.demo_line:
+                    said = " ".join((one_period(f"{said}."), demo_line_note()))
+                elif call.direction == "out":
+                    tail = _("Your phone rings first, then the customer's.")
+                    said = " ".join((one_period(f"{said}."), tail))
+                self.window.say(said, assertive=True)
                 self.popped.emit(call.id)
             else:
                 self.window.say(_("Script: {title}").format(title=title))
@@ -273,6 +301,25 @@ class CallDesk(QObject):
         speech = self.window.speech
         if speech is not None:
             speech.speaker.automatic(SpeechEventKind.SCRIPT_STEP, sentence, assigned_to_me=True)
+
+    # --- ending a call of the demo --------------------------------------------------------
+
+    def end_call(self) -> None:
+        """Shift+F5: end a call of the demo's simulator. No provider reports its end, so, as
+        for a simulated caller, the wrap-up ends it on the server (``call.wrap_up``); a real
+        call ends when the phone hangs up, and its wrap-up opens by itself then."""
+        call = self.current
+        if call is None:
+            self.window.say(_("You are not on a call."))
+            return
+        if not call.simulated:
+            self.window.say(_("Hang up on your phone: the wrap-up opens when the call ends."))
+            return
+        if call.ended_at is None:
+            self.window.say(
+                one_period(_("Ending the demo call with {caller}.").format(caller=call.caller))
+            )
+        self.wrap_up()
 
     # --- wrap-up -------------------------------------------------------------------------
 

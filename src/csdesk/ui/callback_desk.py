@@ -171,11 +171,8 @@ class CallbackDesk(QObject):
         callback_id: str | None,
     ) -> None:
         def done(call_id: str) -> None:
-            self.window.say(
-                _("Calling {name} on {number}: your phone rings first.").format(
-                    name=customer, number=number
-                )
-            )
+            # Whose phone rings first is said when the call pops: the demo line rings none.
+            self.window.say(_("Calling {name} on {number}.").format(name=customer, number=number))
             self.placed.emit(call_id)
 
         callbacks = self.callbacks

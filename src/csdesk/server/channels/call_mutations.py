@@ -193,6 +193,8 @@ def wrap_up(session: Session, user: m.User, a: WrapUpArgs) -> None:
         # The agent ended it on the desk before the provider reported (or there is no
         # provider: the simulator). The provider's later report still sets the final status.
         call.ended_at = now
+        if call.outcome == CallOutcome.RINGING.value and call.direction == Direction.OUT.value:
+            call.outcome = CallOutcome.MISSED.value  # ended on the desk before anyone answered
         if call.duration_seconds is None and call.answered_at is not None:
             call.duration_seconds = max(0, int((now - call.answered_at).total_seconds()))
     calls.rewrite(session, call)

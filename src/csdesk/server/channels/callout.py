@@ -12,6 +12,11 @@ bridges them to the customer.
    the agent leg's end to ``step=status``. Each rewrites the history line; the call ends and
    the desk asks for the wrap-up as after an inbound call.
 
+In the demo (``serve --simulate-customers``, no Twilio) step 2 and 3 are the simulator's: the
+call goes to its demo line (``DEMO_LINE_SID`` ids), whose customer answers after a short ring
+or now and then does not; the agent ends it on the desk. A server that does not simulate
+customers refuses the call without Twilio, as before.
+
 A call is not queued: the desk refuses the action while offline, and a pending call the placer
 could not place within ``STALE`` is failed rather than ringing the agent's phone much later.
 """
@@ -19,6 +24,7 @@ could not place within ``STALE`` is failed rather than ringing the agent's phone
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final
@@ -27,10 +33,10 @@ from urllib.parse import urlencode
 import requests
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from csdesk.domain.callbacks import is_dialable
-from csdesk.domain.calls import CallOutcome
+from csdesk.domain.calls import DEMO_LINE_SID, CallOutcome
 from csdesk.domain.enums import Channel, DeliveryStatus, Direction, IdentityKind, Realm
 from csdesk.protocol import MutationType, RejectCode
 from csdesk.server.callbacks import service as callbacks
@@ -99,6 +105,25 @@ def voice_ready(session: Session) -> Phrase | None:
     return None
 
 
+# --- the demo line ---------------------------------------------------------------------------
+#: Set on the server's write sessions when it simulates customers (the demo): there a
+#: click-to-call without Twilio goes to the simulator's demo line instead of being refused.
+DEMO_LINE: Final = "csdesk_demo_line"
+#: A demo line call's provider status while it rings (never ``PENDING``: the placer's).
+DEMO_RINGING: Final = "ringing"
+
+
+def install_demo_line(factory: sessionmaker[Session]) -> None:
+    """Mark ``factory``'s sessions as the demo's (``serve --simulate-customers`` only)."""
+    factory.configure(info={**(factory.kw.get("info") or {}), DEMO_LINE: True})
+
+
+def demo_line(session: Session) -> bool:
+    """Whether ``call.place`` goes to the demo line: the server simulates customers and no
+    Twilio voice connection is there (a connected Twilio places real calls, demo or not)."""
+    return bool(session.info.get(DEMO_LINE)) and voice_ready(session) is not None
+
+
 def _may_call(session: Session, cust: m.Customer, number: str, callback_id: str | None) -> bool:
     """Only the customer's own phone (or the number their callback names)."""
     if callback_id is not None:
@@ -134,13 +159,14 @@ def place(session: Session, user: m.User, a: PlaceArgs) -> None:
     realm = realm_of(user)
     if realm != Realm.PRODUCTION.value:
         raise _reject(RejectCode.FORBIDDEN, "Calls cannot be placed from the training sandbox.")
-    if not user.call_phone:
+    demo = demo_line(session)  # no phone of the agent's rings on the demo line
+    if not demo and not user.call_phone:
         raise _reject(
             RejectCode.INVALID,
             "Set the phone to ring first (Settings, or ask an administrator): the call rings "
             "your phone, then the customer.",
         )
-    if (why := voice_ready(session)) is not None:
+    if not demo and (why := voice_ready(session)) is not None:
         raise _saying(RejectCode.INVALID, why)
     if session.get(m.Call, a.call_id) is not None:
         raise _reject(RejectCode.CONFLICT, "A call with this id already exists.")
@@ -160,8 +186,15 @@ def place(session: Session, user: m.User, a: PlaceArgs) -> None:
         raise _reject(RejectCode.INVALID, "This number is not one of the customer's phones.")
     now = utcnow()
     conv = _phone_conversation(session, cust, a.conversation_id, now)
-    row = session.get(m.ChannelConfig, Provider.TWILIO.value)
-    shop = str(row.settings.get("from_number")) if row is not None else ""
+    if demo:
+        from csdesk.server.simulator import DEMO_NUMBER
+
+        # The simulator's customer answers it (or not) after a short ring: simulator.py.
+        shop, sid, status = DEMO_NUMBER, f"{DEMO_LINE_SID}{uuid.uuid4().hex}", DEMO_RINGING
+    else:
+        row = session.get(m.ChannelConfig, Provider.TWILIO.value)
+        shop = str(row.settings.get("from_number")) if row is not None else ""
+        sid, status = f"{PENDING}:{a.call_id}", PENDING  # the placer's to place
     msg = m.Message(
         id=customers.new_id(),
         realm=realm,
@@ -172,20 +205,20 @@ def place(session: Session, user: m.User, a: PlaceArgs) -> None:
         author_name=user.display_name,
         body_text="",
         delivery_status=DeliveryStatus.SENT.value,
-        provider_message_id=f"{PENDING}:{a.call_id}",
+        provider_message_id=sid,
         created_at=now,
         sent_at=now,
     )
     call = m.Call(
         id=a.call_id,
         realm=realm,
-        call_sid=f"{PENDING}:{a.call_id}",
+        call_sid=sid,
         message_id=msg.id,
         conversation_id=conv.id,
         direction=Direction.OUT.value,
         from_number=shop[:64],
         to_number=number,
-        provider_status=PENDING,
+        provider_status=status,
         outcome=CallOutcome.RINGING.value,
         started_at=now,
         agent_id=user.id,
@@ -206,7 +239,8 @@ def place(session: Session, user: m.User, a: PlaceArgs) -> None:
         "call",
         call.id,
         None,
-        {"to_number": number, "conversation_id": conv.id, "callback_id": a.callback_id},
+        {"to_number": number, "conversation_id": conv.id, "callback_id": a.callback_id}
+        | ({"demo_line": True} if demo else {}),
     )
 
 

@@ -16,7 +16,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from csdesk.domain.calls import CallOutcome, callback_line, disposition_label, duration_text
+from csdesk.domain.calls import (
+    DEMO_LINE_NOTE,
+    CallOutcome,
+    callback_line,
+    disposition_label,
+    duration_text,
+    is_demo_line,
+)
 from csdesk.domain.enums import (
     Channel,
     ConversationStatus,
@@ -87,6 +94,8 @@ def describe(call: m.Call, agent_name: str | None = None) -> str:
     if label and call.callback_at is not None:
         label = f"{label} {callback_line(call.callback_at)}"
     text = f"{text} — {label}" if label else text
+    if is_demo_line(call.call_sid):
+        text = f"{text}\n{DEMO_LINE_NOTE}"  # the demo's line: nobody's phone rang
     # The wrap-up notes belong in the history, not only in the call record nobody opens.
     notes = (call.wrapup_notes or "").strip()
     return f"{text}\nNotes: {notes}" if notes else text

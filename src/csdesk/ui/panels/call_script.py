@@ -42,6 +42,7 @@ class CallScriptPanel(QWidget):
 
     answer_requested = Signal()
     wrap_up_requested = Signal()
+    end_requested = Signal()  # "End demo call": a call of the demo's simulator
     step_changed = Signal(str)
     choice_selected = Signal(str)
 
@@ -60,6 +61,10 @@ class CallScriptPanel(QWidget):
         self.answer.setObjectName("answer_call")
         name(self.answer, _("Answer call"), _("Take the ringing call (Ctrl+Shift+L)"))
         self.answer.hide()
+        self.end = QPushButton(_("End demo call"), self)
+        self.end.setObjectName("end_demo_call")
+        name(self.end, _("End demo call"), _("End the demo's call, then wrap it up (Shift+F5)"))
+        self.end.hide()
         self.picker = QComboBox(self)
         self.picker.setObjectName("script_picker")
         name(self.picker, _("Call script"), _("Choose the script to follow"))
@@ -105,6 +110,7 @@ class CallScriptPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.call_status)
         layout.addWidget(self.answer)
+        layout.addWidget(self.end)
         layout.addWidget(self.picker)
         layout.addWidget(self.position)
         layout.addWidget(self.text)
@@ -119,6 +125,7 @@ class CallScriptPanel(QWidget):
 
         self.answer.clicked.connect(self.answer_requested)
         self.wrap.clicked.connect(self.wrap_up_requested)
+        self.end.clicked.connect(self.end_requested)
         self.picker.activated.connect(self.start)
         self.next.clicked.connect(self.go_on)
         self.back.clicked.connect(self.go_back)
@@ -130,9 +137,13 @@ class CallScriptPanel(QWidget):
 
     # --- what is shown -------------------------------------------------------------------
 
-    def show_status(self, text: str, *, ringing: bool = False, on_call: bool = False) -> None:
+    def show_status(
+        self, text: str, *, ringing: bool = False, on_call: bool = False, can_end: bool = False
+    ) -> None:
+        """``can_end``: a call of the demo's simulator that the agent ends here."""
         self.call_status.setText(text)
         self.answer.setVisible(ringing)
+        self.end.setVisible(can_end)
         self.wrap.setEnabled(on_call)
 
     def set_scripts(
