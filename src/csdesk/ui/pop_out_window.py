@@ -7,6 +7,11 @@ snooze, priority and tags go through the same workstation calls, the same serial
 the outbox. Reads and writes run on the main window's lanes; results that arrive after this
 window closed are dropped (``_WindowLanes``), while writes already queued still complete.
 
+The conversation's desks are the main window's too, built once more for this window's panel
+and conversation (ui/desk_host.py): macros (``MacroDeskUi``), send later and reminders
+(``ScheduledDesk``), translation (``TranslateDeskUi``), WhatsApp templates
+(``open_template_dialog``) and read aloud (``SpeechKeys``, the main window's voice).
+
 Signals: ``announced(str)`` — every announcement (tests and speech); ``closing(str, object)``
 — the window is closing: its conversation id and its ``Draft`` (the desk keeps it).
 """
@@ -25,6 +30,7 @@ from PySide6.QtWidgets import QMainWindow, QPushButton, QVBoxLayout, QWidget
 
 from csdesk.app import mentions
 from csdesk.app.thread import ConversationView, CustomerContext
+from csdesk.domain import macros as rules
 from csdesk.domain.bidi import isolate
 from csdesk.domain.enums import ConversationStatus
 from csdesk.i18n import _, ngettext
@@ -35,12 +41,16 @@ from csdesk.ui.a11y import announce
 from csdesk.ui.actions import ActionRegistry
 from csdesk.ui.conversation_actions import ConversationActions
 from csdesk.ui.drafts import Draft, draft_of, put_draft
+from csdesk.ui.macro_desk import MacroDeskUi
 from csdesk.ui.main_window import CONVERSATION_ACTIONS
 from csdesk.ui.panels.conversation import ConversationPanel
 from csdesk.ui.panels.mention_completer import MentionCompleter
 from csdesk.ui.plain_text import PlainLabel
+from csdesk.ui.scheduled_desk import ScheduledDesk
 from csdesk.ui.tasks import Tasks
+from csdesk.ui.translate_desk import TranslateDeskUi
 from csdesk.ui.visitor_typing import VisitorTypingWatch
+from csdesk.ui.window_speech import SpeechKeys
 
 if TYPE_CHECKING:
     from csdesk.ui.main_window import MainWindow
@@ -52,7 +62,15 @@ T = TypeVar("T")
 PANEL_ACTIONS = tuple(CONVERSATION_ACTIONS)
 #: Every key the window answers to besides the panel's buttons.
 KEY_ACTIONS = ("reply", "note", "send", "canned", "attach", "focus_thread", "formatted",
-               "attachment")  # fmt: skip
+               "attachment", "template", "read_aloud", "stop_speech", "pause_speech",
+               "macro_manage")  # fmt: skip
+#: The desks' actions that change the conversation or send: off once the window stopped
+#: (its desks bind them: macro_desk, scheduled_desk, translate_desk).
+DESK_WRITES = ("macro_apply", *(f"macro_favourite_{n}" for n in range(1, rules.FAVOURITES + 1)),
+               "send_later", "remind_me", "translate_reply")  # fmt: skip
+#: What still works in a stopped window: reading, listening, lists.
+STILL_ON = ("focus_thread", "formatted", "attachment", "read_aloud", "stop_speech",
+            "pause_speech", "macro_manage")  # fmt: skip
 #: A refusal with one of these codes means the conversation is gone for this agent (the server
 #: says "not found" of what a caller may not read).
 GONE_CODES = {RejectCode.DELETED.value, RejectCode.NOT_FOUND.value}
@@ -152,7 +170,7 @@ class _Mentions:
 Loaded = tuple[ConversationView | None, CustomerContext | None, str | None]
 
 
-class PopOutWindow(ConversationActions, QMainWindow):
+class PopOutWindow(ConversationActions, SpeechKeys, QMainWindow):
     announced = Signal(str)
     closing = Signal(str, object)
 
@@ -163,6 +181,9 @@ class PopOutWindow(ConversationActions, QMainWindow):
         self.setObjectName("pop_out_window")
         self.main, self.cid = main, conversation_id
         self.ws, self.settings, self.theme = main.ws, main.settings, main.theme
+        # The desk-wide parts the conversation desks use (ui/desk_host.py): one sync bridge,
+        # one voice, one tray icon.
+        self.bridge, self.speech, self.tray = main.bridge, main.speech, main.tray
         self.tasks = _WindowLanes(main.tasks)
         self.open_conv: ConversationView | None = None
         self.customer_ctx: CustomerContext | None = None
@@ -211,8 +232,13 @@ class PopOutWindow(ConversationActions, QMainWindow):
         composer.send_requested.connect(self.send)
         composer.canned_requested.connect(self.choose_canned)
         composer.attach_requested.connect(self.attach_files)
-        composer.template_requested.connect(self._template_in_main)
+        composer.template_requested.connect(self.actions_["template"].trigger)
         self.mention_desk = _Mentions(self)
+        # The main window's conversation desks, for this window (docs/pop-out.md): the same
+        # keys, dialogs and sentences; desk-wide news stays the main window's.
+        self.macro_desk = MacroDeskUi(self, everywhere=False)
+        self.scheduled_desk = ScheduledDesk(self, everywhere=False)
+        self.translate_desk = TranslateDeskUi(self)
         self.visitor_typing = VisitorTypingWatch(
             self.ws, self.tasks, self.conversation, lambda t: self.say(t, speak=False), self
         )
@@ -244,6 +270,11 @@ class PopOutWindow(ConversationActions, QMainWindow):
         a.bind("snooze", self.snooze)
         a.bind("priority", self.change_priority)
         a.bind("tags", self.edit_tags)
+        a.bind("template", self._open_template_dialog)
+        a.bind("read_aloud", self.read_aloud)
+        a.bind("stop_speech", self.stop_speech)
+        a.bind("pause_speech", self.pause_speech)
+        a.bind("macro_manage", self._manage_macros_in_main)
 
     # --- what the actions need (ConversationActions) ------------------------------------
 
@@ -409,8 +440,8 @@ class PopOutWindow(ConversationActions, QMainWindow):
             return
         self.gone.setText(self.stopped)
         self.gone.show()
-        self.actions_.enable([*PANEL_ACTIONS, *KEY_ACTIONS], False)
-        self.actions_.enable(["focus_thread", "formatted", "attachment"], True)
+        self.actions_.enable([*PANEL_ACTIONS, *KEY_ACTIONS, *DESK_WRITES], False)
+        self.actions_.enable(list(STILL_ON), True)
         for button in self.conversation.buttons:
             button.setEnabled(False)
         # The draft stays readable and copyable; only sending is off.
@@ -427,8 +458,43 @@ class PopOutWindow(ConversationActions, QMainWindow):
         self.main.raise_()
         self.main.activateWindow()
 
-    def _template_in_main(self) -> None:
-        self.say(_("WhatsApp templates are sent from the main window (Ctrl+Shift+M there)."))
+    # --- what the conversation desks need besides ConversationActions (ui/desk_host.py) ---
+
+    @property
+    def open_id(self) -> str | None:
+        """The conversation shown (after a merge elsewhere: the one it went into)."""
+        return self.open_conv.id if self.open_conv is not None else None
+
+    def show_notice(self, text: str) -> None:
+        self.notice_label.setText(text)
+        self.say(text)
+
+    def _load_conversation(self, _cid: str, *, announce_it: bool = False) -> None:
+        """Read the conversation again (a translation synced into one of its messages)."""
+        self.load()
+
+    def _open_from_customer(self, cid: str) -> None:
+        """A conversation chosen in a list (a reminder's): it opens in the main window."""
+        self.main._open_from_customer(cid)
+        self.main.raise_()
+        self.main.activateWindow()
+
+    def _desk_window(self) -> PopOutWindow:
+        return self  # read aloud: this window's thread (SpeechKeys)
+
+    def _open_template_dialog(self) -> None:
+        if self.stopped is not None:
+            self.say(self.stopped, assertive=True)
+            return
+        from csdesk.ui.panels.template_dialog import open_template_dialog
+
+        open_template_dialog(self)
+
+    def _manage_macros_in_main(self) -> None:
+        """The macro editor is the desk's, one for all windows: it opens over the main one."""
+        self.main.raise_()
+        self.main.activateWindow()
+        self.main.actions_["macro_manage"].trigger()
 
     # --- the window ----------------------------------------------------------------------
 
