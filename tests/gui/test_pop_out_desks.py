@@ -315,3 +315,82 @@ def test_read_aloud_in_a_pop_out_reads_its_own_thread(
     qtbot.keyClick(thread, Qt.Key.Key_R, CTRL | SHIFT)
     assert "No message is selected." in heard
     pop.close()
+
+
+def test_merge_and_split_from_a_pop_out_and_its_customer_pane(
+    qtbot: QtBot,
+    demo_server: ServerProcess,  # noqa: F811
+    desk_factory: Callable[..., Desk],  # noqa: F811
+) -> None:
+    from csdesk.ui.panels.merge_dialog import MergeDialog, SplitDialog
+    from tests.gui.test_conversation_merge import _seed, _server_conv
+
+    email, chat = _seed(demo_server)
+    desk = desk_factory(demo_server, "demo")
+    w = desk.window
+    pop = w.pop_outs.pop_out(chat)
+    qtbot.waitUntil(lambda: pop.open_conv is not None, timeout=20_000)
+    heard: list[str] = []
+    pop.announced.connect(heard.append)
+    ui = pop.conversation_merge
+    assert ui is not w.conversation_merge
+    for action in ("conversation_merge", "conversation_unmerge", "conversation_split",
+                   "focus_customer"):  # fmt: skip
+        assert pop.actions_[action].shortcuts() == w.actions_[action].shortcuts(), action
+
+    # Ctrl+3: the customer beside the conversation, the focus there; Ctrl+3 again hides it.
+    thread = pop.conversation.messages
+    _focus(qtbot, thread)
+    assert not pop.customer.isVisible()
+    qtbot.keyClick(thread, Qt.Key.Key_3, CTRL)
+    assert pop.customer.isVisible() and pop.customer.hasFocus()
+    assert pop.customer.accessibleName() == "Customer"
+    shown = pop.customer.toPlainText()
+    assert "Conversations" in shown and "Parcel late" in shown  # the customer's other one
+    assert clashes("pop-out customer", pop) == [] and audit(pop) == []
+    qtbot.keyClick(pop.customer, Qt.Key.Key_3, CTRL)
+    assert not pop.customer.isVisible() and thread.hasFocus()
+
+    # Ctrl+Alt+Shift+E: merged into the email conversation from the pop-out; the window goes
+    # on with that one (filed under it, sending), the focus back in its thread.
+    _focus(qtbot, thread)
+    with qtbot.waitSignal(ui.listed, timeout=20_000) as listed:
+        qtbot.keyClick(thread, Qt.Key.Key_E, CTRL_ALT_SHIFT)
+    assert listed.args == [1]
+    dialog = ui.dialog
+    assert isinstance(dialog, MergeDialog) and dialog.parent() is pop and audit(dialog) == []
+    with qtbot.waitSignal(ui.merged, timeout=20_000) as merged:
+        qtbot.keyClick(dialog.list, Qt.Key.Key_Return)
+    assert merged.args == [email]
+    _back_in(qtbot, pop, thread)
+    qtbot.waitUntil(lambda: pop.open_id == email and pop.cid == email, timeout=20_000)
+    assert set(w.pop_outs.windows) == {email} and w.pop_outs.windows[email] is pop
+    assert any(t.startswith('Merged into the Email conversation "Parcel late"') for t in heard)
+    qtbot.waitUntil(lambda: pop.conversation.model.rowCount() == 4, timeout=20_000)
+    assert pop.stopped is None and not pop.gone.isVisibleTo(pop)
+    assert pop.actions_["send"].isEnabled() and not pop.conversation.composer.text.isReadOnly()
+    assert "Parcel late" in pop.windowTitle()
+    qtbot.waitUntil(lambda: _server_conv(demo_server, chat) == (email, 0), timeout=40_000)
+    qtbot.waitUntil(desk.synced, timeout=40_000)
+
+    # Ctrl+Alt+Shift+X on a message of the pop-out's thread: split off.
+    model = pop.conversation.model
+    row = next(r for r in range(model.rowCount()) if model.message(r).body_text == "chat at 10")  # type: ignore[union-attr]
+    _focus(qtbot, thread)
+    thread.setCurrentIndex(model.index(row, 0))
+    qtbot.keyClick(thread, Qt.Key.Key_X, CTRL_ALT_SHIFT)
+    qtbot.waitUntil(lambda: isinstance(ui.dialog, SplitDialog), timeout=5_000)
+    split_dialog = ui.dialog
+    assert isinstance(split_dialog, SplitDialog) and split_dialog.parent() is pop
+    assert "chat at 10" in split_dialog.text.text()
+    with qtbot.waitSignal(ui.split, timeout=20_000) as split:
+        qtbot.keyClick(split_dialog, Qt.Key.Key_Return)
+    _back_in(qtbot, pop, thread)
+    qtbot.waitUntil(
+        lambda: all(model.message(r).body_text != "chat at 10" for r in range(model.rowCount())),  # type: ignore[union-attr]
+        timeout=20_000,
+    )
+    assert any(t.startswith("The message was split off into a new conversation") for t in heard)
+    qtbot.waitUntil(lambda: _server_conv(demo_server, split.args[0]) == (None, 2), timeout=40_000)
+    pop.close()
+    qtbot.waitUntil(lambda: not w.pop_outs.windows, timeout=5_000)

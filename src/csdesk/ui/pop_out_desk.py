@@ -109,6 +109,7 @@ class PopOutDesk(QObject):
         self._return_to[cid] = w.focusWidget()
         pop = PopOutWindow(w, cid, draft)
         pop.closing.connect(self._closed)
+        pop.moved.connect(self._moved)
         self.windows[cid] = pop
         first = self.first_size(pop)
         resize_within_screen(pop, first.width(), first.height())
@@ -126,6 +127,29 @@ class PopOutDesk(QObject):
         buttons and the composer's wrap onto more lines, and 860 px cut off Send at 200 %)."""
         lines = pop.fontMetrics().height() * 8
         return QSize(WIDTH, max(HEIGHT, pop.minimumSizeHint().height() + lines))
+
+    def _moved(self, old: str, new: str) -> None:
+        """A window's conversation was merged into ``new`` from that window: it is filed under
+        ``new`` now; if ``new`` has a window of its own already, that one stays and this one
+        closes (its draft goes into that one's empty composer, else is kept for ``new``)."""
+        pop = self.windows.pop(old, None)
+        if pop is None:
+            return
+        focus = self._return_to.pop(old, None)
+        if new in self.windows:
+            there = self.windows[new]
+            draft = pop.draft()
+            if not draft.empty() and draft_of(there.conversation.composer).empty():
+                put_draft(there.conversation.composer, draft)
+            elif not draft.empty():
+                self.drafts.keep(new, draft)
+            pop.closing.disconnect(self._closed)
+            pop.close()
+            there.raise_()
+            there.activateWindow()
+            return
+        self.windows[new] = pop
+        self._return_to[new] = focus
 
     def _closed(self, cid: str, draft: Draft) -> None:
         pop = self.windows.pop(cid, None)

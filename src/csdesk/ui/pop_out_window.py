@@ -10,10 +10,15 @@ window closed are dropped (``_WindowLanes``), while writes already queued still 
 The conversation's desks are the main window's too, built once more for this window's panel
 and conversation (ui/desk_host.py): macros (``MacroDeskUi``), send later and reminders
 (``ScheduledDesk``), translation (``TranslateDeskUi``), WhatsApp templates
-(``open_template_dialog``) and read aloud (``SpeechKeys``, the main window's voice).
+(``open_template_dialog``), merge and split (``ConversationMergeUi``) and read aloud
+(``SpeechKeys``, the main window's voice). Ctrl+3 shows a compact customer pane beside the
+conversation: the main window's ``CustomerDetails`` (identities, notes, orders, shipments,
+returns, earlier conversations; a link opens in the main window).
 
 Signals: ``announced(str)`` — every announcement (tests and speech); ``closing(str, object)``
-— the window is closing: its conversation id and its ``Draft`` (the desk keeps it).
+— the window is closing: its conversation id and its ``Draft`` (the desk keeps it);
+``moved(str, str)`` — the agent merged this window's conversation into another from here:
+the window follows it (old id, new id; the desk files the window under the new one).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QMainWindow, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QMainWindow, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from csdesk.app import mentions
 from csdesk.app.thread import ConversationView, CustomerContext
@@ -40,13 +45,16 @@ from csdesk.theme.tokens import Theme
 from csdesk.ui.a11y import announce
 from csdesk.ui.actions import ActionRegistry
 from csdesk.ui.conversation_actions import ConversationActions
+from csdesk.ui.conversation_merge_desk import ConversationMergeUi
 from csdesk.ui.drafts import Draft, draft_of, put_draft
 from csdesk.ui.macro_desk import MacroDeskUi
 from csdesk.ui.main_window import CONVERSATION_ACTIONS
 from csdesk.ui.panels.conversation import ConversationPanel
+from csdesk.ui.panels.customer import CustomerDetails, open_in_browser
 from csdesk.ui.panels.mention_completer import MentionCompleter
 from csdesk.ui.plain_text import PlainLabel
 from csdesk.ui.scheduled_desk import ScheduledDesk
+from csdesk.ui.screen_fit import resize_within_screen
 from csdesk.ui.tasks import Tasks
 from csdesk.ui.translate_desk import TranslateDeskUi
 from csdesk.ui.visitor_typing import VisitorTypingWatch
@@ -67,10 +75,13 @@ KEY_ACTIONS = ("reply", "note", "send", "canned", "attach", "focus_thread", "for
 #: The desks' actions that change the conversation or send: off once the window stopped
 #: (its desks bind them: macro_desk, scheduled_desk, translate_desk).
 DESK_WRITES = ("macro_apply", *(f"macro_favourite_{n}" for n in range(1, rules.FAVOURITES + 1)),
-               "send_later", "remind_me", "translate_reply")  # fmt: skip
+               "send_later", "remind_me", "translate_reply", "conversation_merge",
+               "conversation_unmerge", "conversation_split")  # fmt: skip
 #: What still works in a stopped window: reading, listening, lists.
-STILL_ON = ("focus_thread", "formatted", "attachment", "read_aloud", "stop_speech",
-            "pause_speech", "macro_manage")  # fmt: skip
+STILL_ON = ("focus_thread", "focus_customer", "formatted", "attachment", "read_aloud",
+            "stop_speech", "pause_speech", "macro_manage")  # fmt: skip
+#: How much wider the window grows when the customer pane is first shown (Ctrl+3).
+CUSTOMER_WIDTH = 300
 #: A refusal with one of these codes means the conversation is gone for this agent (the server
 #: says "not found" of what a caller may not read).
 GONE_CODES = {RejectCode.DELETED.value, RejectCode.NOT_FOUND.value}
@@ -173,6 +184,7 @@ Loaded = tuple[ConversationView | None, CustomerContext | None, str | None]
 class PopOutWindow(ConversationActions, SpeechKeys, QMainWindow):
     announced = Signal(str)
     closing = Signal(str, object)
+    moved = Signal(str, str)
 
     def __init__(self, main: MainWindow, conversation_id: str, draft: Draft | None = None) -> None:
         super().__init__(main)
@@ -211,11 +223,23 @@ class PopOutWindow(ConversationActions, SpeechKeys, QMainWindow):
         self.follow.setAccessibleName(_("Open the conversation it went into in the main window"))
         self.follow.hide()
         self.follow.clicked.connect(self._follow_in_main)
+        # The compact customer pane (Ctrl+3): the main window's details, hidden until asked.
+        self.customer = CustomerDetails(self)
+        self.customer.setObjectName("pop_out_customer")
+        self.customer.open_conversation.connect(self._open_from_customer)
+        self.customer.open_external.connect(open_in_browser)
+        self.customer.hide()
+        self.split = QSplitter(Qt.Orientation.Horizontal, self)
+        self.split.setChildrenCollapsible(False)
+        self.split.addWidget(self.conversation)
+        self.split.addWidget(self.customer)
+        self.split.setStretchFactor(0, 3)
+        self.split.setStretchFactor(1, 1)
         body = QWidget(self)
         layout = QVBoxLayout(body)
         layout.addWidget(self.gone)
         layout.addWidget(self.follow, 0, Qt.AlignmentFlag.AlignLeft)
-        layout.addWidget(self.conversation, 1)
+        layout.addWidget(self.split, 1)
         self.setCentralWidget(body)
         self.notice_label = PlainLabel(self)
         self.notice_label.setObjectName("pop_out_notice")
@@ -239,6 +263,7 @@ class PopOutWindow(ConversationActions, SpeechKeys, QMainWindow):
         self.macro_desk = MacroDeskUi(self, everywhere=False)
         self.scheduled_desk = ScheduledDesk(self, everywhere=False)
         self.translate_desk = TranslateDeskUi(self)
+        self.conversation_merge = ConversationMergeUi(self, everywhere=False)
         self.visitor_typing = VisitorTypingWatch(
             self.ws, self.tasks, self.conversation, lambda t: self.say(t, speak=False), self
         )
@@ -275,6 +300,7 @@ class PopOutWindow(ConversationActions, SpeechKeys, QMainWindow):
         a.bind("stop_speech", self.stop_speech)
         a.bind("pause_speech", self.pause_speech)
         a.bind("macro_manage", self._manage_macros_in_main)
+        a.bind("focus_customer", self.toggle_customer)
 
     # --- what the actions need (ConversationActions) ------------------------------------
 
@@ -353,6 +379,7 @@ class PopOutWindow(ConversationActions, SpeechKeys, QMainWindow):
                 )
             )
             self.visitor_typing.follow(conv)
+            self.customer.show_customer(ctx, current=conv.id)
             if self._draft is not None:  # the draft the window was opened with
                 put_draft(self.conversation.composer, self._draft)
                 self._draft = None
@@ -450,6 +477,28 @@ class PopOutWindow(ConversationActions, SpeechKeys, QMainWindow):
             push.setEnabled(False)
         composer.text.setReadOnly(True)
 
+    def _resume(self) -> None:
+        """Sending again (this window follows the conversation it merged its own into)."""
+        self.stopped = None
+        self.gone.hide()
+        self.follow.hide()
+        self.actions_.enable([*PANEL_ACTIONS, *KEY_ACTIONS, *DESK_WRITES], True)
+        composer = self.conversation.composer
+        for push in (composer.canned, composer.attach, composer.template):
+            push.setEnabled(True)
+        composer.text.setReadOnly(False)  # Send: the composer's own rules, on the next show
+
+    def open_conversation(self, cid: str) -> None:
+        """The agent merged this window's conversation into ``cid`` from here (Ctrl+Alt+Shift+E,
+        ``ConversationMergeUi``): the window goes on with that one, sending again."""
+        if cid == self.cid:
+            return
+        old, self.cid = self.cid, cid
+        self.moved.emit(old, cid)
+        if self.stopped is not None:
+            self._resume()
+        self.load()
+
     def _follow_in_main(self) -> None:
         conv = self.open_conv
         if conv is None:
@@ -489,6 +538,20 @@ class PopOutWindow(ConversationActions, SpeechKeys, QMainWindow):
         from csdesk.ui.panels.template_dialog import open_template_dialog
 
         open_template_dialog(self)
+
+    def toggle_customer(self) -> None:
+        """Ctrl+3: the customer beside the conversation, and the focus there; Ctrl+3 again from
+        there hides it and goes back to the messages."""
+        if self.customer.isVisible() and self.customer.hasFocus():
+            self.customer.hide()
+            self.conversation.messages.setFocus(Qt.FocusReason.OtherFocusReason)
+            self.say(_("Customer pane hidden."), speak=False)
+            return
+        if not self.customer.isVisible():
+            self.customer.show()
+            resize_within_screen(self, self.width() + CUSTOMER_WIDTH, self.height())
+            self.split.setSizes([self.width() - CUSTOMER_WIDTH, CUSTOMER_WIDTH])
+        self.customer.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _manage_macros_in_main(self) -> None:
         """The macro editor is the desk's, one for all windows: it opens over the main one."""
