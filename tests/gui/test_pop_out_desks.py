@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -348,6 +348,21 @@ def test_merge_and_split_from_a_pop_out_and_its_customer_pane(
     shown = pop.customer.toPlainText()
     assert "Conversations" in shown and "Parcel late" in shown  # the customer's other one
     assert clashes("pop-out customer", pop) == [] and audit(pop) == []
+    # A conversation link in the pane opens in the main window (the pop-out stays on its own).
+    # (The main window's first list, arriving meanwhile, may open its own first row: after
+    # it is in, ask again until the main window shows this one.)
+    qtbot.waitUntil(lambda: w.shown_view is not None, timeout=20_000)
+
+    def in_main() -> bool:
+        if w.open_conv is not None and w.open_conv.id == email:
+            return True
+        if w.open_id != email:
+            pop.customer.anchorClicked.emit(QUrl(f"csdesk://conversation/{email}"))
+        return False
+
+    qtbot.waitUntil(in_main, timeout=30_000)
+    assert pop.cid == chat
+    _focus(qtbot, pop.customer)
     qtbot.keyClick(pop.customer, Qt.Key.Key_3, CTRL)
     assert not pop.customer.isVisible() and thread.hasFocus()
 
