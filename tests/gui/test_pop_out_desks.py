@@ -409,3 +409,27 @@ def test_merge_and_split_from_a_pop_out_and_its_customer_pane(
     qtbot.waitUntil(lambda: _server_conv(demo_server, split.args[0]) == (None, 2), timeout=40_000)
     pop.close()
     qtbot.waitUntil(lambda: not w.pop_outs.windows, timeout=5_000)
+
+
+def test_a_rebuilt_window_pops_out_again_with_the_macro_to_take_back(
+    qtbot: QtBot,
+    demo_server: ServerProcess,  # noqa: F811
+    desk_factory: Callable[..., Desk],  # noqa: F811
+) -> None:
+    """A language change rebuilds the main window (``take_over``): the pop-outs come back, and
+    Ctrl+Alt+Z in each still takes back the macro applied there."""
+    cid = str(Visitor.start(demo_server.url, name="Rita Rebuilt").say("Hi")["conversation_id"])
+    desk = desk_factory(demo_server, "demo")
+    old = desk.window
+    pop = old.pop_outs.pop_out(cid)
+    qtbot.waitUntil(lambda: pop.open_conv is not None, timeout=20_000)
+    batch = (["m-1", "m-2"], "Close as spam")
+    pop.macro_desk.last_batch = batch
+    new = MainWindow(desk.ws, old.bridge, old.theme)
+    qtbot.addWidget(new)
+    new.take_over(old)
+    assert not old.pop_outs.windows and set(new.pop_outs.windows) == {cid}
+    again = new.pop_outs.windows[cid]
+    assert again is not pop and again.macro_desk.last_batch == batch
+    new.close()
+    qtbot.waitUntil(lambda: not new.pop_outs.windows, timeout=5_000)

@@ -195,10 +195,11 @@ class PopOutDesk(QObject):
 
     def carry_over(self, old: PopOutDesk) -> None:
         """A window rebuilt in another language: the same conversations popped out again,
-        built in the new language, with their drafts (``MainWindow.take_over``)."""
-        popped = list(old.windows)
+        built in the new language, with their drafts and the macro each can still take back
+        (``MainWindow.take_over``)."""
+        popped = {cid: pop.macro_desk.last_batch for cid, pop in old.windows.items()}
         old.close_all()
         for cid, draft in old.drafts.items():
             self.drafts.keep(cid, draft)
-        for cid in popped:
-            self.pop_out(cid)
+        for cid, batch in popped.items():
+            self.pop_out(cid).macro_desk.last_batch = batch  # Ctrl+Alt+Z still takes it back
