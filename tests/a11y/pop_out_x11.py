@@ -79,12 +79,29 @@ def main() -> int:
         key("H", "i")
         pump_until(app, lambda: pop.conversation.composer.text.toPlainText() == "Hi", 10)
         report["typed_in_pop_out"] = True
+        # The main window's desks in the pop-out (docs/pop-out.md): their dialogs open over
+        # it, and Escape gives the keyboard back to the reply box, where typing goes on.
+        composer = pop.conversation.composer.text
+        for name, keys, desk in (
+            ("macro", "ctrl+alt+a", pop.macro_desk),
+            ("reminder", "ctrl+alt+shift+r", pop.scheduled_desk),
+        ):
+            key(keys)
+            pump_until(app, lambda d=desk: d.dialog is not None, 20)
+            pump_until(app, lambda d=desk: QApplication.activeWindow() is d.dialog, 10)
+            key("Escape")
+            pump_until(app, lambda d=desk: d.dialog is None, 10)
+            pump_until(app, lambda: QApplication.activeWindow() is pop, 10)
+            before = composer.toPlainText()
+            key("exclam")
+            pump_until(app, lambda b=before: composer.toPlainText() == b + "!", 10)
+            report[f"{name}_dialog_gave_keys_back"] = first in window.pop_outs.windows
         key("Escape")
         pump_until(app, lambda: first not in window.pop_outs.windows, 10)
         pump_until(app, lambda: QApplication.activeWindow() is window, 10)
         report["focus_back"] = window.inbox.list.hasFocus()
         # The main window shows that conversation with nothing written: the draft is there.
-        report["draft_back"] = window.conversation.composer.text.toPlainText() == "Hi"
+        report["draft_back"] = window.conversation.composer.text.toPlainText() == "Hi!!"
         key("j")  # the main window's shortcuts work again: the next conversation opens
         pump_until(app, lambda: window.open_id not in (None, first), 10)
         report["next_after_close"] = True

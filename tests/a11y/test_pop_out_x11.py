@@ -34,6 +34,8 @@ def test_escape_closes_the_pop_out_and_the_main_window_has_the_keyboard_again() 
     assert report == {
         "popped_out": True,
         "typed_in_pop_out": True,
+        "macro_dialog_gave_keys_back": True,
+        "reminder_dialog_gave_keys_back": True,
         "focus_back": True,
         "draft_back": True,
         "next_after_close": True,

@@ -202,6 +202,9 @@ def test_a_conversation_merged_away_says_so_and_stops_sending(
     assert not composer.canned.isEnabled() and not composer.attach.isEnabled()
     assert not pop.actions_["send"].isEnabled() and not pop.actions_["resolve"].isEnabled()
     assert all(not b.isEnabled() for b in pop.conversation.buttons)
+    for action in ("macro_apply", "send_later", "template", "conversation_merge"):
+        assert not pop.actions_[action].isEnabled(), action  # the desks send nothing either
+    assert pop.actions_["read_aloud"].isEnabled() and pop.actions_["focus_customer"].isEnabled()
     assert audit(pop) == []
 
     # Nothing is sent from it, even if asked directly.

@@ -26,7 +26,7 @@ from csdesk.ui.panels.merge_dialog import MergeDialog, SplitDialog, UndoMergeDia
 
 if TYPE_CHECKING:
     from csdesk.app.thread import MessageView
-    from csdesk.ui.main_window import MainWindow
+    from csdesk.ui.desk_host import DeskWindow
 
 __all__ = ["ConversationMergeUi"]
 
@@ -52,7 +52,11 @@ class ConversationMergeUi(QObject):
     split = Signal(str)
     followed = Signal(str)
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: DeskWindow, *, everywhere: bool = True) -> None:
+        """``window``: the main window or a pop-out (ui/desk_host.py). ``everywhere``: this
+        desk also says where a reply queued into a conversation merged meanwhile went, and
+        where an opened conversation that was merged away landed (the main window's; a
+        pop-out says its own, docs/pop-out.md)."""
         super().__init__(window)
         self.window = window
         self.ws = window.ws
@@ -62,9 +66,10 @@ class ConversationMergeUi(QObject):
         a.bind("conversation_unmerge", self.undo_merge)
         a.bind("conversation_split", self.open_split)
         window.bridge.rejected.connect(self.on_rejected)
-        window.bridge.changes.connect(self._tell_followed)
         self._landed: tuple[str, str] | None = None
-        window.announced.connect(self._after_announcement)
+        if everywhere:
+            window.bridge.changes.connect(self._tell_followed)
+            window.announced.connect(self._after_announcement)
 
     def _failed(self, exc: Exception) -> None:
         self.window.say(_("Could not do that: {error}").format(error=exc), assertive=True)
@@ -149,7 +154,8 @@ class ConversationMergeUi(QObject):
         def finished(result: int) -> None:
             picked = dialog.chosen()
             self.dialog = None
-            if focus is not None:
+            if focus is not None:  # back in this window (a pop-out's too)
+                self.window.activateWindow()
                 focus.setFocus(Qt.FocusReason.OtherFocusReason)
             if result == QDialog.DialogCode.Accepted and picked is not None:
                 self._merge(cid, picked, sentences.get(picked, ""))
@@ -275,7 +281,8 @@ class ConversationMergeUi(QObject):
         def finished(result: int) -> None:
             with_later = dialog.with_later()
             self.dialog = None
-            if focus is not None:
+            if focus is not None:  # back in this window (a pop-out's too)
+                self.window.activateWindow()
                 focus.setFocus(Qt.FocusReason.OtherFocusReason)
             if result == QDialog.DialogCode.Accepted:
                 self._split(cid, mid, with_later)

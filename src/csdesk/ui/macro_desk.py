@@ -29,7 +29,7 @@ from csdesk.ui.panels.macro_dialog import MacroChoice, MacroDialog
 from csdesk.ui.plain_text import confirm
 
 if TYPE_CHECKING:
-    from csdesk.ui.main_window import MainWindow
+    from csdesk.ui.desk_host import DeskWindow
 
 __all__ = ["MacroDeskUi"]
 
@@ -52,9 +52,13 @@ class MacroDeskUi(QObject):
     canned_loaded = Signal(int)
     canned_saved = Signal(str)
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: DeskWindow, *, everywhere: bool = True) -> None:
+        """``window``: the main window or a pop-out (ui/desk_host.py); ``everywhere``: this
+        desk also says the server's refusals of macros and canned responses (the main
+        window's; a pop-out's leaves them to it)."""
         super().__init__(window)
         self.window = window
+        self.everywhere = everywhere
         self.ws = window.ws
         self.dialog: MacroDialog | None = None
         self.manager: CannedManager | None = None
@@ -80,7 +84,8 @@ class MacroDeskUi(QObject):
             text = _("Refused: {reason}").format(reason=rejection.message)
             if self.manager is not None:
                 self.manager.preview.setText(text)
-            self.window.say(text, assertive=True)
+            if self.everywhere:
+                self.window.say(text, assertive=True)
 
     def on_changes(self, changes: ChangeSet) -> None:
         if self.manager is not None and (
@@ -154,7 +159,8 @@ class MacroDeskUi(QObject):
         def finished(result: int) -> None:
             picked = dialog.chosen()
             self.dialog = None
-            if focus is not None:
+            if focus is not None:  # back in this window (a pop-out's too: docs/pop-out.md)
+                self.window.activateWindow()
                 focus.setFocus(Qt.FocusReason.OtherFocusReason)
             if result == QDialog.DialogCode.Accepted and picked is not None:
                 self._apply(picked, titles.get(picked, ""), cid)

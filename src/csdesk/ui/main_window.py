@@ -55,7 +55,7 @@ from csdesk.ui.sandbox_banner import window_title, with_sandbox_banner
 from csdesk.ui.tasks import Tasks
 from csdesk.ui.view_navigation import ViewNavigation
 from csdesk.ui.visitor_typing import VisitorTypingWatch
-from csdesk.ui.window_speech import WindowSpeech
+from csdesk.ui.window_speech import SpeechKeys, WindowSpeech
 
 if TYPE_CHECKING:
     from csdesk.settings import Settings
@@ -97,6 +97,7 @@ class MainWindow(
     OutreachActions,
     ViewNavigation,
     AfterFirstList,
+    SpeechKeys,  # read aloud, stop, pause (window_speech.py; the pop-outs have them too)
     QMainWindow,
 ):
     """Signals: ``sign_out_requested()``, ``announced(str)`` (every announcement, for speech
@@ -619,22 +620,8 @@ class MainWindow(
     def _task_failed(self, exc: Exception) -> None:
         self.show_notice(_("Something went wrong: {error}").format(error=exc))
 
-    def read_aloud(self) -> None:
-        if self.speech is None:
-            self.say(_("Speech is not available in this window."), speak=False)
-        else:
-            self.speech.read_aloud()
-
-    def stop_speech(self) -> None:
-        if self.speech is not None:
-            self.speech.speaker.stop()
-
-    def pause_speech(self) -> None:
-        if self.speech is None:
-            self.say(_("Speech is not available in this window."), speak=False)
-            return
-        paused = self.speech.speaker.toggle_pause()
-        self.say(_("Speech paused.") if paused else _("Speech resumed."), speak=False)
+    # read_aloud, stop_speech, pause_speech: SpeechKeys (window_speech.py), shared with the
+    # pop-outs (docs/pop-out.md).
 
     def set_theme(self, theme: Theme) -> None:
         """A new theme is in force (settings or the OS): repaint what paints with tokens."""

@@ -109,6 +109,7 @@ class PopOutDesk(QObject):
         self._return_to[cid] = w.focusWidget()
         pop = PopOutWindow(w, cid, draft)
         pop.closing.connect(self._closed)
+        pop.moved.connect(self._moved)
         self.windows[cid] = pop
         first = self.first_size(pop)
         resize_within_screen(pop, first.width(), first.height())
@@ -126,6 +127,29 @@ class PopOutDesk(QObject):
         buttons and the composer's wrap onto more lines, and 860 px cut off Send at 200 %)."""
         lines = pop.fontMetrics().height() * 8
         return QSize(WIDTH, max(HEIGHT, pop.minimumSizeHint().height() + lines))
+
+    def _moved(self, old: str, new: str) -> None:
+        """A window's conversation was merged into ``new`` from that window: it is filed under
+        ``new`` now; if ``new`` has a window of its own already, that one stays and this one
+        closes (its draft goes into that one's empty composer, else is kept for ``new``)."""
+        pop = self.windows.pop(old, None)
+        if pop is None:
+            return
+        focus = self._return_to.pop(old, None)
+        if new in self.windows:
+            there = self.windows[new]
+            draft = pop.draft()
+            if not draft.empty() and draft_of(there.conversation.composer).empty():
+                put_draft(there.conversation.composer, draft)
+            elif not draft.empty():
+                self.drafts.keep(new, draft)
+            pop.closing.disconnect(self._closed)
+            pop.close()
+            there.raise_()
+            there.activateWindow()
+            return
+        self.windows[new] = pop
+        self._return_to[new] = focus
 
     def _closed(self, cid: str, draft: Draft) -> None:
         pop = self.windows.pop(cid, None)
@@ -171,10 +195,11 @@ class PopOutDesk(QObject):
 
     def carry_over(self, old: PopOutDesk) -> None:
         """A window rebuilt in another language: the same conversations popped out again,
-        built in the new language, with their drafts (``MainWindow.take_over``)."""
-        popped = list(old.windows)
+        built in the new language, with their drafts and the macro each can still take back
+        (``MainWindow.take_over``)."""
+        popped = {cid: pop.macro_desk.last_batch for cid, pop in old.windows.items()}
         old.close_all()
         for cid, draft in old.drafts.items():
             self.drafts.keep(cid, draft)
-        for cid in popped:
-            self.pop_out(cid)
+        for cid, batch in popped.items():
+            self.pop_out(cid).macro_desk.last_batch = batch  # Ctrl+Alt+Z still takes it back

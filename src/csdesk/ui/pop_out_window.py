@@ -7,8 +7,18 @@ snooze, priority and tags go through the same workstation calls, the same serial
 the outbox. Reads and writes run on the main window's lanes; results that arrive after this
 window closed are dropped (``_WindowLanes``), while writes already queued still complete.
 
+The conversation's desks are the main window's too, built once more for this window's panel
+and conversation (ui/desk_host.py): macros (``MacroDeskUi``), send later and reminders
+(``ScheduledDesk``), translation (``TranslateDeskUi``), WhatsApp templates
+(``open_template_dialog``), merge and split (``ConversationMergeUi``) and read aloud
+(``SpeechKeys``, the main window's voice). Ctrl+3 shows a compact customer pane beside the
+conversation: the main window's ``CustomerDetails`` (identities, notes, orders, shipments,
+returns, earlier conversations; a link opens in the main window).
+
 Signals: ``announced(str)`` — every announcement (tests and speech); ``closing(str, object)``
-— the window is closing: its conversation id and its ``Draft`` (the desk keeps it).
+— the window is closing: its conversation id and its ``Draft`` (the desk keeps it);
+``moved(str, str)`` — the agent merged this window's conversation into another from here:
+the window follows it (old id, new id; the desk files the window under the new one).
 """
 
 from __future__ import annotations
@@ -21,10 +31,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import QMainWindow, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QMainWindow, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from csdesk.app import mentions
 from csdesk.app.thread import ConversationView, CustomerContext
+from csdesk.domain import macros as rules
 from csdesk.domain.bidi import isolate
 from csdesk.domain.enums import ConversationStatus
 from csdesk.i18n import _, ngettext
@@ -34,13 +45,20 @@ from csdesk.theme.tokens import Theme
 from csdesk.ui.a11y import announce
 from csdesk.ui.actions import ActionRegistry
 from csdesk.ui.conversation_actions import ConversationActions
+from csdesk.ui.conversation_merge_desk import ConversationMergeUi
 from csdesk.ui.drafts import Draft, draft_of, put_draft
+from csdesk.ui.macro_desk import MacroDeskUi
 from csdesk.ui.main_window import CONVERSATION_ACTIONS
 from csdesk.ui.panels.conversation import ConversationPanel
+from csdesk.ui.panels.customer import CustomerDetails, open_in_browser
 from csdesk.ui.panels.mention_completer import MentionCompleter
 from csdesk.ui.plain_text import PlainLabel
+from csdesk.ui.scheduled_desk import ScheduledDesk
+from csdesk.ui.screen_fit import resize_within_screen
 from csdesk.ui.tasks import Tasks
+from csdesk.ui.translate_desk import TranslateDeskUi
 from csdesk.ui.visitor_typing import VisitorTypingWatch
+from csdesk.ui.window_speech import SpeechKeys
 
 if TYPE_CHECKING:
     from csdesk.ui.main_window import MainWindow
@@ -52,7 +70,18 @@ T = TypeVar("T")
 PANEL_ACTIONS = tuple(CONVERSATION_ACTIONS)
 #: Every key the window answers to besides the panel's buttons.
 KEY_ACTIONS = ("reply", "note", "send", "canned", "attach", "focus_thread", "formatted",
-               "attachment")  # fmt: skip
+               "attachment", "template", "read_aloud", "stop_speech", "pause_speech",
+               "macro_manage")  # fmt: skip
+#: The desks' actions that change the conversation or send: off once the window stopped
+#: (its desks bind them: macro_desk, scheduled_desk, translate_desk).
+DESK_WRITES = ("macro_apply", *(f"macro_favourite_{n}" for n in range(1, rules.FAVOURITES + 1)),
+               "send_later", "remind_me", "translate_reply", "conversation_merge",
+               "conversation_unmerge", "conversation_split")  # fmt: skip
+#: What still works in a stopped window: reading, listening, lists.
+STILL_ON = ("focus_thread", "focus_customer", "formatted", "attachment", "read_aloud",
+            "stop_speech", "pause_speech", "macro_manage")  # fmt: skip
+#: How much wider the window grows when the customer pane is first shown (Ctrl+3).
+CUSTOMER_WIDTH = 300
 #: A refusal with one of these codes means the conversation is gone for this agent (the server
 #: says "not found" of what a caller may not read).
 GONE_CODES = {RejectCode.DELETED.value, RejectCode.NOT_FOUND.value}
@@ -152,9 +181,10 @@ class _Mentions:
 Loaded = tuple[ConversationView | None, CustomerContext | None, str | None]
 
 
-class PopOutWindow(ConversationActions, QMainWindow):
+class PopOutWindow(ConversationActions, SpeechKeys, QMainWindow):
     announced = Signal(str)
     closing = Signal(str, object)
+    moved = Signal(str, str)
 
     def __init__(self, main: MainWindow, conversation_id: str, draft: Draft | None = None) -> None:
         super().__init__(main)
@@ -163,6 +193,9 @@ class PopOutWindow(ConversationActions, QMainWindow):
         self.setObjectName("pop_out_window")
         self.main, self.cid = main, conversation_id
         self.ws, self.settings, self.theme = main.ws, main.settings, main.theme
+        # The desk-wide parts the conversation desks use (ui/desk_host.py): one sync bridge,
+        # one voice, one tray icon.
+        self.bridge, self.speech, self.tray = main.bridge, main.speech, main.tray
         self.tasks = _WindowLanes(main.tasks)
         self.open_conv: ConversationView | None = None
         self.customer_ctx: CustomerContext | None = None
@@ -190,11 +223,23 @@ class PopOutWindow(ConversationActions, QMainWindow):
         self.follow.setAccessibleName(_("Open the conversation it went into in the main window"))
         self.follow.hide()
         self.follow.clicked.connect(self._follow_in_main)
+        # The compact customer pane (Ctrl+3): the main window's details, hidden until asked.
+        self.customer = CustomerDetails(self)
+        self.customer.setObjectName("pop_out_customer")
+        self.customer.open_conversation.connect(self._open_from_customer)
+        self.customer.open_external.connect(open_in_browser)
+        self.customer.hide()
+        self.split = QSplitter(Qt.Orientation.Horizontal, self)
+        self.split.setChildrenCollapsible(False)
+        self.split.addWidget(self.conversation)
+        self.split.addWidget(self.customer)
+        self.split.setStretchFactor(0, 3)
+        self.split.setStretchFactor(1, 1)
         body = QWidget(self)
         layout = QVBoxLayout(body)
         layout.addWidget(self.gone)
         layout.addWidget(self.follow, 0, Qt.AlignmentFlag.AlignLeft)
-        layout.addWidget(self.conversation, 1)
+        layout.addWidget(self.split, 1)
         self.setCentralWidget(body)
         self.notice_label = PlainLabel(self)
         self.notice_label.setObjectName("pop_out_notice")
@@ -211,8 +256,14 @@ class PopOutWindow(ConversationActions, QMainWindow):
         composer.send_requested.connect(self.send)
         composer.canned_requested.connect(self.choose_canned)
         composer.attach_requested.connect(self.attach_files)
-        composer.template_requested.connect(self._template_in_main)
+        composer.template_requested.connect(self.actions_["template"].trigger)
         self.mention_desk = _Mentions(self)
+        # The main window's conversation desks, for this window (docs/pop-out.md): the same
+        # keys, dialogs and sentences; desk-wide news stays the main window's.
+        self.macro_desk = MacroDeskUi(self, everywhere=False)
+        self.scheduled_desk = ScheduledDesk(self, everywhere=False)
+        self.translate_desk = TranslateDeskUi(self)
+        self.conversation_merge = ConversationMergeUi(self, everywhere=False)
         self.visitor_typing = VisitorTypingWatch(
             self.ws, self.tasks, self.conversation, lambda t: self.say(t, speak=False), self
         )
@@ -244,6 +295,12 @@ class PopOutWindow(ConversationActions, QMainWindow):
         a.bind("snooze", self.snooze)
         a.bind("priority", self.change_priority)
         a.bind("tags", self.edit_tags)
+        a.bind("template", self._open_template_dialog)
+        a.bind("read_aloud", self.read_aloud)
+        a.bind("stop_speech", self.stop_speech)
+        a.bind("pause_speech", self.pause_speech)
+        a.bind("macro_manage", self._manage_macros_in_main)
+        a.bind("focus_customer", self.toggle_customer)
 
     # --- what the actions need (ConversationActions) ------------------------------------
 
@@ -322,6 +379,7 @@ class PopOutWindow(ConversationActions, QMainWindow):
                 )
             )
             self.visitor_typing.follow(conv)
+            self.customer.show_customer(ctx, current=conv.id)
             if self._draft is not None:  # the draft the window was opened with
                 put_draft(self.conversation.composer, self._draft)
                 self._draft = None
@@ -409,8 +467,8 @@ class PopOutWindow(ConversationActions, QMainWindow):
             return
         self.gone.setText(self.stopped)
         self.gone.show()
-        self.actions_.enable([*PANEL_ACTIONS, *KEY_ACTIONS], False)
-        self.actions_.enable(["focus_thread", "formatted", "attachment"], True)
+        self.actions_.enable([*PANEL_ACTIONS, *KEY_ACTIONS, *DESK_WRITES], False)
+        self.actions_.enable(list(STILL_ON), True)
         for button in self.conversation.buttons:
             button.setEnabled(False)
         # The draft stays readable and copyable; only sending is off.
@@ -418,6 +476,28 @@ class PopOutWindow(ConversationActions, QMainWindow):
         for push in (composer.send, composer.canned, composer.attach, composer.template):
             push.setEnabled(False)
         composer.text.setReadOnly(True)
+
+    def _resume(self) -> None:
+        """Sending again (this window follows the conversation it merged its own into)."""
+        self.stopped = None
+        self.gone.hide()
+        self.follow.hide()
+        self.actions_.enable([*PANEL_ACTIONS, *KEY_ACTIONS, *DESK_WRITES], True)
+        composer = self.conversation.composer
+        for push in (composer.canned, composer.attach, composer.template):
+            push.setEnabled(True)
+        composer.text.setReadOnly(False)  # Send: the composer's own rules, on the next show
+
+    def open_conversation(self, cid: str) -> None:
+        """The agent merged this window's conversation into ``cid`` from here (Ctrl+Alt+Shift+E,
+        ``ConversationMergeUi``): the window goes on with that one, sending again."""
+        if cid == self.cid:
+            return
+        old, self.cid = self.cid, cid
+        self.moved.emit(old, cid)
+        if self.stopped is not None:
+            self._resume()
+        self.load()
 
     def _follow_in_main(self) -> None:
         conv = self.open_conv
@@ -427,8 +507,57 @@ class PopOutWindow(ConversationActions, QMainWindow):
         self.main.raise_()
         self.main.activateWindow()
 
-    def _template_in_main(self) -> None:
-        self.say(_("WhatsApp templates are sent from the main window (Ctrl+Shift+M there)."))
+    # --- what the conversation desks need besides ConversationActions (ui/desk_host.py) ---
+
+    @property
+    def open_id(self) -> str | None:
+        """The conversation shown (after a merge elsewhere: the one it went into)."""
+        return self.open_conv.id if self.open_conv is not None else None
+
+    def show_notice(self, text: str) -> None:
+        self.notice_label.setText(text)
+        self.say(text)
+
+    def _load_conversation(self, _cid: str, *, announce_it: bool = False) -> None:
+        """Read the conversation again (a translation synced into one of its messages)."""
+        self.load()
+
+    def _open_from_customer(self, cid: str) -> None:
+        """A conversation chosen in a list (a reminder's): it opens in the main window."""
+        self.main._open_from_customer(cid)
+        self.main.raise_()
+        self.main.activateWindow()
+
+    def _desk_window(self) -> PopOutWindow:
+        return self  # read aloud: this window's thread (SpeechKeys)
+
+    def _open_template_dialog(self) -> None:
+        if self.stopped is not None:
+            self.say(self.stopped, assertive=True)
+            return
+        from csdesk.ui.panels.template_dialog import open_template_dialog
+
+        open_template_dialog(self)
+
+    def toggle_customer(self) -> None:
+        """Ctrl+3: the customer beside the conversation, and the focus there; Ctrl+3 again from
+        there hides it and goes back to the messages."""
+        if self.customer.isVisible() and self.customer.hasFocus():
+            self.customer.hide()
+            self.conversation.messages.setFocus(Qt.FocusReason.OtherFocusReason)
+            self.say(_("Customer pane hidden."), speak=False)
+            return
+        if not self.customer.isVisible():
+            self.customer.show()
+            resize_within_screen(self, self.width() + CUSTOMER_WIDTH, self.height())
+            self.split.setSizes([self.width() - CUSTOMER_WIDTH, CUSTOMER_WIDTH])
+        self.customer.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _manage_macros_in_main(self) -> None:
+        """The macro editor is the desk's, one for all windows: it opens over the main one."""
+        self.main.raise_()
+        self.main.activateWindow()
+        self.main.actions_["macro_manage"].trigger()
 
     # --- the window ----------------------------------------------------------------------
 

@@ -33,7 +33,7 @@ from csdesk.ui.plain_text import PlainLabel
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from csdesk.ui.main_window import MainWindow
+    from csdesk.ui.desk_host import DeskWindow
 
 __all__ = ["ScheduledDesk"]
 
@@ -52,9 +52,13 @@ class ScheduledDesk(QObject):
     announced = Signal(str)
     refreshed = Signal()
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: DeskWindow, *, everywhere: bool = True) -> None:
+        """``window``: the main window or a pop-out (ui/desk_host.py). ``everywhere``: this
+        desk also announces due reminders and says the server's refusals (the main
+        window's; a pop-out's does neither, or each would be said once per window)."""
         super().__init__(window)
         self.window = window
+        self.everywhere = everywhere
         self.scheduling = Scheduling(window.ws, self.zone)
         self.dialog: QDialog | None = None  # the one open now (tests find it)
         self._announced: set[str] = set()
@@ -76,8 +80,9 @@ class ScheduledDesk(QObject):
         a.bind("reminders", self.show_reminders)
         panel.model.modelReset.connect(self.refresh_strip)
         window.bridge.changes.connect(self.on_changes)
-        window.bridge.rejected.connect(self.on_rejected)
-        self.refresh_reminders()
+        if everywhere:
+            window.bridge.rejected.connect(self.on_rejected)
+            self.refresh_reminders()
 
     def zone(self) -> tzinfo | None:
         """The agent's time zone setting (None: unset, the system's)."""
@@ -93,7 +98,7 @@ class ScheduledDesk(QObject):
     def on_changes(self, changes: ChangeSet) -> None:
         if changes.everything or changes.touches(Entity.SCHEDULED_MESSAGE):
             self.refresh_strip()
-        if changes.everything or changes.touches(Entity.REMINDER):
+        if self.everywhere and (changes.everything or changes.touches(Entity.REMINDER)):
             self.refresh_reminders()
 
     def _open_id(self) -> str | None:

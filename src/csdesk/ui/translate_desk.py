@@ -25,7 +25,7 @@ from csdesk.protocol import Entity
 from csdesk.sync.events import ChangeSet
 
 if TYPE_CHECKING:
-    from csdesk.ui.main_window import MainWindow
+    from csdesk.ui.desk_host import DeskWindow
     from csdesk.ui.panels.translate_dialog import TranslateReplyDialog
 
 __all__ = ["TranslateDeskUi"]
@@ -42,7 +42,8 @@ class TranslateDeskUi(QObject):
     draft_used = Signal(str)
     failed = Signal(str)
 
-    def __init__(self, window: MainWindow) -> None:
+    def __init__(self, window: DeskWindow) -> None:
+        """``window``: the main window or a pop-out (ui/desk_host.py)."""
         super().__init__(window)
         self.window = window
         self.dialog: TranslateReplyDialog | None = None

@@ -26,9 +26,10 @@ from csdesk.ui.models.thread_model import MESSAGE_ROLE, TEXTS_ROLE
 from csdesk.ui.speech_bridge import Speaker
 
 if TYPE_CHECKING:
+    from csdesk.ui.desk_host import DeskWindow
     from csdesk.ui.main_window import MainWindow
 
-__all__ = ["MAX_AT_ONCE", "WindowSpeech"]
+__all__ = ["MAX_AT_ONCE", "SpeechKeys", "WindowSpeech"]
 
 #: More news than this in one sync is summed up, not read out one by one.
 MAX_AT_ONCE = 3
@@ -182,12 +183,14 @@ class WindowSpeech(QObject):
 
     # --- on demand -----------------------------------------------------------------------
 
-    def read_aloud(self) -> None:
-        """Speak the selected message's full sentence (author, time, channel, text)."""
-        index = self.window.conversation.messages.currentIndex()
+    def read_aloud(self, where: DeskWindow | None = None) -> None:
+        """Speak the selected message's full sentence (author, time, channel, text): of the
+        thread of ``where`` (a pop-out, docs/pop-out.md), else of the main window."""
+        window = where if where is not None else self.window
+        index = window.conversation.messages.currentIndex()
         text = index.data(Qt.ItemDataRole.AccessibleTextRole) if index.isValid() else None
         if not text:
-            self.window.say(_("No message is selected."), speak=False)
+            window.say(_("No message is selected."), speak=False)
             return
         view = index.data(MESSAGE_ROLE)
         language = getattr(view, "language", None)
@@ -196,7 +199,38 @@ class WindowSpeech(QObject):
             # The message in its language's voice, its translation in the agent's (issue 13).
             parts = [(texts.sentence, language), (texts.translation, texts.translation_language)]
             if not self.speaker.on_demand_parts(parts):
-                self.window.say(self.speaker.status_text(), speak=False)
+                window.say(self.speaker.status_text(), speak=False)
             return
         if not self.speaker.on_demand(str(text), language=language):
-            self.window.say(self.speaker.status_text(), speak=False)
+            window.say(self.speaker.status_text(), speak=False)
+
+
+class SpeechKeys:
+    """Read aloud, stop and pause (Ctrl+Shift+R, and the speech keys) for a window with a
+    conversation panel: the main window and each pop-out (a mixin; ``speech`` is the main
+    window's ``WindowSpeech``, one voice for the desk)."""
+
+    if TYPE_CHECKING:
+        speech: WindowSpeech | None
+
+        def say(self, message: str, *, assertive: bool = False, speak: bool = True) -> None: ...
+
+    def _desk_window(self) -> DeskWindow | None:
+        return None  # the main window: WindowSpeech reads its own thread
+
+    def read_aloud(self) -> None:
+        if self.speech is None:
+            self.say(_("Speech is not available in this window."), speak=False)
+        else:
+            self.speech.read_aloud(self._desk_window())
+
+    def stop_speech(self) -> None:
+        if self.speech is not None:
+            self.speech.speaker.stop()
+
+    def pause_speech(self) -> None:
+        if self.speech is None:
+            self.say(_("Speech is not available in this window."), speak=False)
+            return
+        paused = self.speech.speaker.toggle_pause()
+        self.say(_("Speech paused.") if paused else _("Speech resumed."), speak=False)

@@ -35,7 +35,7 @@ from csdesk.ui.plain_text import PlainLabel, plain_tip
 from csdesk.ui.tasks import Tasks
 
 if TYPE_CHECKING:
-    from csdesk.ui.main_window import MainWindow
+    from csdesk.ui.desk_host import DeskWindow
 
 Loader = Callable[[bool], TemplateList]
 
@@ -262,9 +262,10 @@ class TemplateDialog(QDialog):
         target.setFocus(Qt.FocusReason.TabFocusReason)
 
 
-def open_template_dialog(window: MainWindow) -> None:
-    """ "Use template…" on the open conversation: the dialog opens at once and loads the list
-    on the window's worker; the chosen template is queued like any reply."""
+def open_template_dialog(window: DeskWindow) -> None:
+    """ "Use template…" on the open conversation of ``window`` (the main window or a pop-out,
+    ui/desk_host.py): the dialog opens at once and loads the list on the window's worker; the
+    chosen template is queued like any reply."""
     conv = window.open_conv
     if conv is None:
         window.say(_("No conversation is open."))
@@ -295,6 +296,7 @@ def open_template_dialog(window: MainWindow) -> None:
 
     def closed(_result: int) -> None:
         if focus is not None:  # back where the agent was, as after any dialog
+            window.activateWindow()  # the window it was opened from (a pop-out's too)
             focus.setFocus(Qt.FocusReason.OtherFocusReason)
 
     dialog.chosen.connect(send)
