@@ -8,7 +8,9 @@ focus-ring colour; the padding shrinks by the same amount so nothing shifts when
 Widgets opt into variants with dynamic properties, which are the contract with ``csdesk.ui``:
 ``role`` on labels and buttons (:data:`ROLES`), ``bubble`` on message frames (:data:`BUBBLES`)
 and ``banner`` on notice frames (:data:`BANNERS`). Link colour is not expressible in QSS; the ui
-layer sets ``QPalette.Link`` from ``theme.link``.
+layer sets ``QPalette.Link`` from ``theme.link``. The arrows of combo and spin boxes are
+images the ui layer writes in theme colours (``arrows``), in buttons a line of text wide
+(``line``), so at 200 % text they are twice the target and keep the text's contrast.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import math
 from csdesk.theme.tokens import Theme
 
 __all__ = [
+    "ARROWS",
     "BANNERS",
     "BUBBLES",
     "FOCUSABLE_SELECTORS",
