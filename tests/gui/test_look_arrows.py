@@ -140,3 +140,27 @@ def test_a_date_box_with_a_calendar_gets_the_same_drop_down(
     line = edit.fontMetrics().height()
     right = QRect(edit.width() - line, 0, line, edit.height())
     assert theme.text in _colours(edit, right)
+
+
+def test_the_kpi_tables_row_names_are_shown_whole_at_200_percent(
+    qtbot: QtBot, app: QApplication
+) -> None:
+    """The rows were as high as at 100 % while the row names' header grew with the text."""
+    from csdesk.ui.panels.dashboard_tables import Cell, WordTableView, table_of
+
+    apply_theme(app, get_theme("light"), 2.0)
+    view = WordTableView("kpi_table", "Figures", "One row per agent")
+    qtbot.addWidget(view)
+    view.resize(900, 400)
+    view.show()
+    view.show_data(
+        table_of(
+            ["Agent", "Contacts"],
+            [[Cell("Ann Agent"), Cell("4", number=True)], [Cell("Total", strong=True), Cell("4")]],
+            row_header=True,
+        )
+    )
+    header = view.verticalHeader()
+    for row in range(2):
+        assert view.rowHeight(row) >= header.sectionSizeHint(row), row
+        assert view.rowHeight(row) > view.fontMetrics().height(), row
