@@ -9,9 +9,12 @@ from PySide6.QtWidgets import QApplication, QDialog
 from pytestqt.qtbot import QtBot
 
 from csdesk.app.conversation_merge import MergeChoice, UndoState
+from csdesk.theme.themes import get_theme
+from csdesk.ui.appearance import apply_theme
 from csdesk.ui.panels.merge_dialog import MergeDialog, SplitDialog, UndoMergeDialog
 from tests.a11y.test_fit_screens import DECORATION, SCREENS, Make, _buttons_shown_whole
 from tests.helpers.server import ServerProcess
+from tests.visual.scenes import screen_of
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -48,3 +51,32 @@ def test_the_merge_and_split_dialogs_fit_with_their_buttons_in_view(
         assert hint.width() <= width and hint.height() <= height, (name, hint)
         assert _buttons_shown_whole(dialog, dialog.rect()) == [], name
         dialog.close()
+
+
+def test_the_merge_sentences_wrap_at_200_percent_text(qtbot: QtBot) -> None:
+    """Each conversation's sentence wraps in its row; before, at 200 % text it ran off the
+    list behind a sideways scroll bar, in a dialog that kept its 100 % size (680×480)."""
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    sheet, font = app.styleSheet(), app.font()
+    apply_theme(app, get_theme("light"), 2.0)
+    try:
+        sentence = 'Chat conversation "Size of the rain jacket", resolved, last activity 21 Nov'
+        choices = [MergeChoice(str(n), sentence, "The 4 messages move. " * 8) for n in range(3)]
+        with screen_of(QSize(1600, 1000)):
+            dialog = MergeDialog(choices)
+        qtbot.addWidget(dialog)
+        assert dialog.width() > 680 and dialog.height() > 480, dialog.size()
+        dialog.show()
+        qtbot.waitExposed(dialog)
+        line = dialog.fontMetrics().height()
+        item = dialog.list.item(0)
+        assert item is not None
+        qtbot.waitUntil(
+            lambda: dialog.list.visualItemRect(item).height() >= 2 * line, timeout=5_000
+        )
+        assert not dialog.list.horizontalScrollBar().isVisible()
+        assert dialog.preview.height() >= 4 * line
+    finally:
+        app.setStyleSheet(sheet)
+        app.setFont(font)

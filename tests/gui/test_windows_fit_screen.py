@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
@@ -22,6 +22,7 @@ from csdesk.ui.panels.training_review import TrainingReviewPanel
 from csdesk.ui.screen_fit import TITLE_BAR
 from tests.gui.conftest import Desk, demo_server, desk_factory  # noqa: F401
 from tests.helpers.server import ServerProcess
+from tests.visual.scenes import screen_of
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -138,11 +139,35 @@ def test_the_quality_review_fits_a_1600_px_screen_at_200_percent_text(
             for n in range(6)
         ]
     )  # fmt: skip
-    messages = [MessageLine(str(n), f"Ana wrote by email: message {n}") for n in range(5)]
-    dialog = QaReviewDialog(Rubric("r", "r", 1, "Default rubric", tuple(criteria)), messages)
+    messages = [
+        MessageLine(str(n), f"Ana wrote by email: message {n}, " + "where is my parcel? " * 8)
+        for n in range(5)
+    ]
+    with screen_of(QSize(1600, 1000)):
+        dialog = QaReviewDialog(Rubric("r", "r", 1, "Default rubric", tuple(criteria)), messages)
     qtbot.addWidget(dialog)
     hint = dialog.minimumSizeHint()
     assert hint.width() <= 1600 and hint.height() <= 1000 - TITLE_BAR, hint
+    # It grows with the text (it kept its 100 % size, 960×760, before), within the screen.
+    assert dialog.width() > 960 and dialog.height() > 760, dialog.size()
+    assert dialog.width() <= 1600 and dialog.height() <= 1000 - TITLE_BAR, dialog.size()
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    line = dialog.fontMetrics().height()
+    # A message's sentence wraps in its row (it ran off the list, behind a sideways bar).
+    thread = dialog.thread_list
+    item = thread.item(0)
+    assert item is not None
+    qtbot.waitUntil(lambda: thread.visualItemRect(item).height() > 2 * line, timeout=5_000)
+    assert not thread.horizontalScrollBar().isVisible()
+    # The boxes keep a few lines each; each criterion's box shows its longest choice whole.
+    for view in (thread, dialog.note, dialog.comment_list, dialog.overall):
+        assert view.height() >= 3 * line, view.objectName()
+    for box in dialog.controls.values():
+        widest = max(
+            box.fontMetrics().horizontalAdvance(box.itemText(i)) for i in range(box.count())
+        )
+        assert box.width() > widest, box.objectName()
 
 
 def test_the_training_review_shows_names_and_columns_whole(

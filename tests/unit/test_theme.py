@@ -12,7 +12,7 @@ import pytest
 
 from csdesk.domain.enums import Channel
 from csdesk.theme.contrast import contrast_ratio, normalize_hex, parse_hex, relative_luminance
-from csdesk.theme.qss import FOCUSABLE_SELECTORS, MAX_SCALE, MIN_SCALE, render_qss
+from csdesk.theme.qss import FOCUSABLE_SELECTORS, MAX_SCALE, MIN_SCALE, arrow_sizes, render_qss
 from csdesk.theme.themes import DARK, HIGH_CONTRAST, HIGH_CONTRAST_DARK, LIGHT, THEMES, get_theme
 from csdesk.theme.tokens import (
     COLOUR_TOKENS,
@@ -237,3 +237,27 @@ def test_theme_package_never_imports_qt() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, f"Qt modules imported: {result.stdout} {result.stderr}"
+
+
+@pytest.mark.parametrize("theme", list(THEMES.values()), ids=_pair_id)
+def test_qss_styles_spin_boxes_as_line_edits(theme: Theme) -> None:
+    rules = _rules(render_qss(theme))
+    bodies = [body for selector, body in rules if "QLineEdit" in selector.split(", ")]
+    for spin in ("QSpinBox", "QDoubleSpinBox", "QDateTimeEdit"):
+        assert any(body in bodies for selector, body in rules if spin in selector.split(", ")), spin
+        assert spin in FOCUSABLE_SELECTORS
+
+
+def test_qss_sizes_the_arrows_from_the_text_and_names_the_theme_arrows() -> None:
+    arrows = {"down": "/x/down.svg", "up": "/x/up.svg", "down_disabled": "/x/d.svg"}
+    normal = render_qss(LIGHT, 1.0, arrows=arrows, line=16)
+    large = render_qss(LIGHT, 2.0, arrows=arrows, line=31)
+    button, arrow = arrow_sizes(16)
+    big_button, big_arrow = arrow_sizes(31)
+    assert big_button >= 2 * button - 2 and big_arrow >= 2 * arrow - 2
+    assert f"width: {button}px" in normal and f"width: {big_button}px" in large
+    assert f"width: {big_arrow}px; height: {big_arrow}px" in large
+    assert 'image: url("/x/down.svg")' in large and 'image: url("/x/up.svg")' in large
+    assert 'image: url("/x/d.svg")' in large
+    # Without a measured line, the 100 % line height scaled.
+    assert render_qss(LIGHT, 2.0, arrows=arrows) == render_qss(LIGHT, 2.0, arrows=arrows, line=32)

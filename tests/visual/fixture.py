@@ -242,6 +242,10 @@ def _lead_tools() -> list[Change]:
              actions={"auto_reply": "Thank you for writing to us. We answer from 08:00."}),
         _row(Entity.AGENT_SKILLS, ME, languages=["en", "fr"], channels=["email", "chat"]),
         _row(Entity.AGENT_SKILLS, "u-bob", languages=["en", "de"], channels=[]),
+        # The floor's live board (the supervisor's window): Bob on a break (Ann's own status
+        # would show in the main window's status bar as well).
+        _row(Entity.AGENT_STATUS, "u-bob", status="on_break", chosen="on_break", online=True,
+             since=_ago(minutes=7)),
     ]  # fmt: skip
 
 

@@ -23,16 +23,19 @@ from PySide6.QtWidgets import QApplication, QDialog, QWidget
 from csdesk.app import sla_policy as app_sla
 from csdesk.app.qa import QaDesk
 from csdesk.app.routing import RoutingDesk
-from csdesk.app.workstation import Workstation
+from csdesk.app.workstation import Me, Workstation
 from csdesk.settings import Settings
+from csdesk.sync import SyncEngine
 from csdesk.sync.events import SyncState, SyncStatus
 from csdesk.theme.themes import get_theme
 from csdesk.theme.tokens import Theme
 from csdesk.ui import screen_fit
 from csdesk.ui.appearance import Appearance, apply_theme
 from csdesk.ui.bridge import SyncBridge
+from csdesk.ui.floor_window import open_for
 from csdesk.ui.main_window import MainWindow
 from csdesk.ui.panels.customer_edit import CustomerEditDialog
+from csdesk.ui.panels.dashboard_window import DashboardWindow
 from csdesk.ui.panels.qa_review_dialog import QaReviewDialog
 from csdesk.ui.panels.routing_editor import RoutingEditor
 from csdesk.ui.panels.settings import SettingsDialog
@@ -40,6 +43,7 @@ from csdesk.ui.panels.signin import SignInDialog
 from csdesk.ui.panels.sla_editor import SlaEditor
 from csdesk.ui.panels.translate_dialog import TranslateReplyDialog
 from tests.helpers.qtwait import pump_until
+from tests.visual.answers import FixtureApi
 from tests.visual.fixture import NOW, OPEN_CONVERSATION
 
 #: The screen each text size is checked on (the sizes tests/a11y/test_fit_screens.py uses).
@@ -262,8 +266,46 @@ def qa_review(desk: Desk) -> QWidget:
     return _shown(QaReviewDialog(rubric, qa.thread(OPEN_CONVERSATION), None, desk.window))
 
 
+def dashboard(desk: Desk) -> QWidget:
+    """The KPI dashboard as the desk opens it (Ctrl+Alt+K), the agent's own figures: the
+    server's KPI code on the fixture's rows (``answers.FixtureApi``)."""
+    desk.window.actions_["dashboard"].trigger()
+    find = _top_window(DashboardWindow)
+    pump_until(lambda: find() is not None, 20)
+    dash = find()
+    assert isinstance(dash, DashboardWindow), "the dashboard did not open"
+    pump_until(lambda: dash.panel.report is not None, 20)
+    return dash
+
+
+def floor(desk: Desk) -> QWidget:
+    """The supervisor's floor (the live board first) as it opens for Sue, the fixture's
+    supervisor, on the same store: opened the way the desk opens it at sign-in."""
+    cache = desk.ws.cache
+    sue = Workstation(
+        SyncEngine(cache, FixtureApi(cache, "u-sue", "supervisor")),  # never started
+        Me("u-sue", "sue", "Sue Supervisor", "supervisor"),
+    )
+    window = open_for(desk.window, sue, SyncBridge(), get_theme(desk.theme))
+    assert window is not None, "a supervisor gets the floor"
+    pump_until(lambda: window.board.board is not None, 20)
+    return window
+
+
+def _top_window(kind: type[QWidget]) -> Callable[[], QWidget | None]:
+    def find() -> QWidget | None:
+        for widget in QApplication.topLevelWidgets():
+            if isinstance(widget, kind) and widget.isVisible():
+                return widget
+        return None
+
+    return find
+
+
 #: Scene name -> how it is made. The main window is in every theme at every scale; the
-#: dialogs in the light and the high-contrast theme at 100 and 200 % (``groups``).
+#: dialogs in the light and the high-contrast theme at 100 and 200 %; the supervisor's
+#: windows (their charts and tables drawn in theme colours) in every theme at 100 and 200 %
+#: (``groups``).
 SCENES: Final[dict[str, Scene]] = {
     "main": main_window,
     "sign-in": sign_in,
@@ -276,7 +318,11 @@ SCENES: Final[dict[str, Scene]] = {
     "sla-editor": sla_editor,
     "routing-editor": routing_editor,
     "qa-review": qa_review,
+    "dashboard": dashboard,
+    "floor": floor,
 }
+#: Windows of their own (not dialogs): drawn in every theme at the dialog scales.
+WINDOW_SCENES: Final = ("dashboard", "floor")
 THEMES: Final = ("light", "dark", "high_contrast", "high_contrast_dark")
 DIALOG_THEMES: Final = ("light", "high_contrast")
 DIALOG_SCALES: Final = (1.0, 2.0)
@@ -289,7 +335,11 @@ def groups() -> dict[tuple[str, float], list[str]]:
         for scale in SCREENS:
             out[(theme, scale)] = ["main"]
             if theme in DIALOG_THEMES and scale in DIALOG_SCALES:
-                out[(theme, scale)] += [scene for scene in SCENES if scene != "main"]
+                out[(theme, scale)] += [
+                    scene for scene in SCENES if scene != "main" and scene not in WINDOW_SCENES
+                ]
+            if scale in DIALOG_SCALES:
+                out[(theme, scale)] += list(WINDOW_SCENES)
     return out
 
 

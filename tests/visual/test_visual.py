@@ -25,8 +25,9 @@ import csdesk.app
 import csdesk.ui
 from csdesk import i18n
 from csdesk.app.workstation import Me, Workstation
-from csdesk.sync import SyncApi, SyncEngine
+from csdesk.sync import SyncEngine
 from csdesk.theme.themes import get_theme
+from tests.visual.answers import FixtureApi
 from tests.visual.clock import frozen_clock
 from tests.visual.compare import compare, diff_image, load
 from tests.visual.fixture import ME, NOW, fill_cache
@@ -96,7 +97,7 @@ def workstation(stopped_clock: None, tmp_path: Path) -> Iterator[Workstation]:
     fresh cache for every test: opening a window marks what it opens read, and each picture
     must not depend on which windows the same process opened before (xdist shares them out)."""
     cache = fill_cache(tmp_path / "cache.sqlite")
-    engine = SyncEngine(cache, SyncApi("http://127.0.0.1:9"))  # never started
+    engine = SyncEngine(cache, FixtureApi(cache, ME, "agent"))  # never started
     yield Workstation(engine, Me(ME, "ann", "Ann Agent", "agent"))
     cache.close()
 
@@ -108,6 +109,12 @@ def _render(desk: Desk, scene: str) -> QImage:
     finally:
         if isinstance(widget, QDialog):
             widget.reject()
+            widget.deleteLater()
+        elif widget is not desk.window:  # a window of its own (dashboard, floor)
+            stop = getattr(widget, "stop", None)
+            if callable(stop):
+                stop()
+            widget.close()
             widget.deleteLater()
 
 

@@ -8,7 +8,9 @@ focus-ring colour; the padding shrinks by the same amount so nothing shifts when
 Widgets opt into variants with dynamic properties, which are the contract with ``csdesk.ui``:
 ``role`` on labels and buttons (:data:`ROLES`), ``bubble`` on message frames (:data:`BUBBLES`)
 and ``banner`` on notice frames (:data:`BANNERS`). Link colour is not expressible in QSS; the ui
-layer sets ``QPalette.Link`` from ``theme.link``.
+layer sets ``QPalette.Link`` from ``theme.link``. The arrows of combo and spin boxes are
+images the ui layer writes in theme colours (``arrows``), in buttons a line of text wide
+(``line``), so at 200 % text they are twice the target and keep the text's contrast.
 """
 
 from __future__ import annotations
@@ -18,12 +20,15 @@ import math
 from csdesk.theme.tokens import Theme
 
 __all__ = [
+    "ARROWS",
     "BANNERS",
     "BUBBLES",
     "FOCUSABLE_SELECTORS",
     "MAX_SCALE",
     "MIN_SCALE",
     "ROLES",
+    "SPIN_BOXES",
+    "arrow_sizes",
     "render_qss",
 ]
 
@@ -45,26 +50,112 @@ FOCUSABLE_SELECTORS = (
     "QTreeView",
     "QTableView",
     "QComboBox",
+    "QSpinBox",
+    "QDoubleSpinBox",
+    "QDateTimeEdit",
     "QCheckBox",
     "QRadioButton",
     "QTabBar::tab",
 )
 """Everything reachable by Tab gets a visible focus ring (WCAG 2.4.7)."""
 
-_BORDERED = ("QLineEdit", "QTextEdit", "QPlainTextEdit", "QComboBox")
+#: Spin boxes: QDateEdit and QTimeEdit are QDateTimeEdits, so these rules reach them too.
+SPIN_BOXES = ("QSpinBox", "QDoubleSpinBox", "QDateTimeEdit")
+_BORDERED = ("QLineEdit", "QTextEdit", "QPlainTextEdit", "QComboBox", *SPIN_BOXES)
+#: The arrow images the ui layer writes in theme colours (``arrows``): down/up in ``text``,
+#: and the same in ``text_disabled`` for a disabled control.
+ARROWS = ("down", "up", "down_disabled", "up_disabled")
 
 
 def _pt(size: float) -> str:
     return f"{round(size, 1):g}pt"
 
 
-def render_qss(theme: Theme, scale: float = 1.0, *, tick_image: str | None = None) -> str:
+#: The line height (px) of the body font at 100 % text: DejaVu Sans 10 pt at 96 dpi.
+BASE_LINE = 16
+
+
+def arrow_sizes(line: int) -> tuple[int, int]:
+    """(button width, arrow side) in px for a body font ``line`` px high: combo box drop-down
+    and spin box buttons follow the text, so 200 % text gets targets and arrows twice as big."""
+    line = max(8, line)
+    return max(14, round(line * 1.15)), max(8, round(line * 0.7))
+
+
+def _sub_controls(t: Theme, line: int, radius: int, arrows: dict[str, str] | None) -> list[str]:
+    """The combo box's drop-down and the spin boxes' up/down buttons, sized from ``line`` and
+    separated from the text by a border, with arrows drawn in the theme's text colour."""
+    button, arrow = arrow_sizes(line)
+
+    def each(sub: str, widgets: tuple[str, ...] = SPIN_BOXES) -> str:
+        return ", ".join(f"{w}::{sub}" for w in widgets)
+
+    parts = [
+        # A date edit with a calendar pop-up has a combo box's drop-down, not spin buttons.
+        f"QComboBox::drop-down, QDateTimeEdit::drop-down {{ subcontrol-origin: border;"
+        f" subcontrol-position: top right;"
+        f" width: {button}px; border: none; border-left: 1px solid {t.control_border};"
+        f" border-top-right-radius: {radius}px; border-bottom-right-radius: {radius}px;"
+        f" background-color: transparent; }}",
+        f"{each('up-button')} {{ subcontrol-origin: border; subcontrol-position: top right;"
+        f" width: {button}px; border: none; border-left: 1px solid {t.control_border};"
+        f" border-bottom: 1px solid {t.control_border};"
+        f" border-top-right-radius: {radius}px; background-color: transparent; }}",
+        f"{each('down-button')} {{ subcontrol-origin: border;"
+        f" subcontrol-position: bottom right; width: {button}px; border: none;"
+        f" border-left: 1px solid {t.control_border};"
+        f" border-bottom-right-radius: {radius}px; background-color: transparent; }}",
+        f"{each('up-button:hover')}, {each('down-button:hover')},"
+        f" QComboBox::drop-down:hover, QDateTimeEdit::drop-down:hover"
+        f" {{ background-color: {t.hover_bg}; }}",
+        f"{each('up-arrow')}, {each('down-arrow')}, QComboBox::down-arrow,"
+        f" QPushButton::menu-indicator {{ width: {arrow}px; height: {arrow}px; }}",
+        # A button with a menu (Export CSV): its arrow inside the right padding.
+        "QPushButton::menu-indicator { subcontrol-origin: padding;"
+        " subcontrol-position: center right; }",
+    ]
+    if arrows:
+        down, up = arrows.get("down"), arrows.get("up")
+        off_down = arrows.get("down_disabled", down)
+        off_up = arrows.get("up_disabled", up)
+        if down:
+            parts.append(
+                f"{each('down-arrow')}, QComboBox::down-arrow, QPushButton::menu-indicator"
+                f' {{ image: url("{down}"); }}'
+            )
+        if up:
+            parts.append(f'{each("up-arrow")} {{ image: url("{up}"); }}')
+        if off_down:
+            parts.append(
+                f"{each('down-arrow:disabled')}, {each('down-arrow:off')},"
+                f" QComboBox::down-arrow:disabled, QPushButton::menu-indicator:disabled"
+                f' {{ image: url("{off_down}"); }}'
+            )
+        if off_up:
+            parts.append(
+                f'{each("up-arrow:disabled")}, {each("up-arrow:off")} {{ image: url("{off_up}"); }}'
+            )
+    return parts
+
+
+def render_qss(
+    theme: Theme,
+    scale: float = 1.0,
+    *,
+    tick_image: str | None = None,
+    arrows: dict[str, str] | None = None,
+    line: int | None = None,
+) -> str:
     """Style sheet text for ``theme`` with fonts and spacing multiplied by ``scale``.
 
     The scale is the user's zoom setting; it is bounded because outside that range the layout
     breaks rather than helps, and a corrupt setting should fail loudly here, not draw 0 pt text.
     ``tick_image``: a file with the check mark drawn in ``accent_text`` (the ui layer writes
     it), so a checked box shows a tick, not only a filled square, in every theme.
+    ``arrows``: files for :data:`ARROWS` (chevrons in ``text`` / ``text_disabled``) for combo
+    and spin boxes; without them Qt's own arrows, at the right size. ``line``: the body font's
+    line height in px as the ui layer measured it (QFontMetrics); without it, 100 % is
+    :data:`BASE_LINE` px, scaled.
     """
     if not math.isfinite(scale) or not MIN_SCALE <= scale <= MAX_SCALE:
         raise ValueError(f"font scale must be between {MIN_SCALE} and {MAX_SCALE}, got {scale!r}")
@@ -94,6 +185,7 @@ def render_qss(theme: Theme, scale: float = 1.0, *, tick_image: str | None = Non
         f" border: 1px solid {t.control_border}; border-radius: {radius}px;"
         f" padding: {pad_y}px {pad_x}px; selection-background-color: {t.selection_bg};"
         f" selection-color: {t.selection_text}; placeholder-text-color: {t.text_muted}; }}",
+        *_sub_controls(t, line or round(BASE_LINE * scale), radius, arrows),
         f"QComboBox QAbstractItemView {{ background-color: {t.control_bg}; color: {t.text};"
         f" selection-background-color: {t.selection_bg}; selection-color: {t.selection_text}; }}",
         # Buttons

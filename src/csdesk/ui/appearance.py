@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
-from PySide6.QtGui import QColor, QPalette, QStyleHints
+from PySide6.QtGui import QColor, QFontMetrics, QPalette, QStyleHints
 from PySide6.QtWidgets import QApplication
 
 from csdesk import settings as opts
@@ -23,7 +23,7 @@ from csdesk.theme.qss import render_qss
 from csdesk.theme.themes import get_theme
 from csdesk.theme.tokens import Theme
 
-__all__ = ["Appearance", "apply_theme", "os_scheme", "resolve_theme", "theme_for"]
+__all__ = ["Appearance", "apply_theme", "arrow_images", "os_scheme", "resolve_theme", "theme_for"]
 
 BASE_POINT_SIZE = 10.0
 
@@ -58,9 +58,15 @@ def apply_theme(app: QApplication, theme: Theme, scale: float) -> None:
         palette.setColor(group, QPalette.ColorRole.Link, QColor(theme.link))
         palette.setColor(group, QPalette.ColorRole.LinkVisited, QColor(theme.link))
     app.setPalette(palette)
-    app.setStyleSheet(render_qss(theme, scale, tick_image=tick_image(theme)))
     font = app.font()
     font.setPointSizeF(BASE_POINT_SIZE * scale)
+    # The arrows' buttons are sized from the text as drawn (this font on this screen).
+    line = QFontMetrics(font).height()
+    app.setStyleSheet(
+        render_qss(
+            theme, scale, tick_image=tick_image(theme), arrows=arrow_images(theme), line=line
+        )
+    )
     app.setFont(font)
 
 
@@ -110,13 +116,34 @@ class Appearance(QObject):
             self.apply()
 
 
+def _icon_folder() -> Path:
+    return Path(tempfile.gettempdir()) / f"csdesk-icons-{getpass.getuser()}"
+
+
 def tick_image(theme: Theme) -> str | None:
     """The check box tick in the theme's ``accent_text``, as a file the style sheet can name
     (a style sheet takes an image url, not SVG text); None when it cannot be written."""
     from csdesk.ui.icons import icon_file
 
     try:
-        folder = Path(tempfile.gettempdir()) / f"csdesk-icons-{getpass.getuser()}"
-        return icon_file("check", theme.accent_text, folder).as_posix()
+        return icon_file("check", theme.accent_text, _icon_folder()).as_posix()
     except (OSError, KeyError):
         return None  # a filled box still says checked; the tick is a second cue
+
+
+def arrow_images(theme: Theme) -> dict[str, str] | None:
+    """Combo and spin box arrows as chevrons in the theme's ``text`` (``text_disabled`` when
+    disabled), so they keep the text's contrast in every theme; None (Qt's own arrows) when
+    they cannot be written."""
+    from csdesk.ui.icons import icon_file
+
+    folder = _icon_folder()
+    try:
+        return {
+            "down": icon_file("chevron-down", theme.text, folder).as_posix(),
+            "up": icon_file("chevron-up", theme.text, folder).as_posix(),
+            "down_disabled": icon_file("chevron-down", theme.text_disabled, folder).as_posix(),
+            "up_disabled": icon_file("chevron-up", theme.text_disabled, folder).as_posix(),
+        }
+    except (OSError, KeyError):
+        return None

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from PySide6.QtCore import QDate, QModelIndex, QSignalBlocker, Qt, QTimeZone, Signal
 from PySide6.QtWidgets import (
@@ -63,6 +64,15 @@ def local_zone() -> str:
     """The desk's IANA time zone ("Europe/Paris"): the server takes days in it."""
     zone = bytes(QTimeZone.systemTimeZoneId().data()).decode("ascii", "replace")
     return zone or "UTC"
+
+
+def _today(tz: str) -> date:
+    """Today in the zone the figures' days are taken in (the custom dates' default and
+    limit), by the desk's clock rather than Qt's, so the two never disagree."""
+    try:
+        return datetime.now(ZoneInfo(tz)).date()
+    except (ZoneInfoNotFoundError, ValueError):
+        return datetime.now().date()
 
 
 class DashboardPanel(QWidget):
@@ -119,7 +129,8 @@ class DashboardPanel(QWidget):
             self.period.addItem(words.period_label(value), value)
         self.period.setCurrentIndex(PERIODS.index("7d"))
         name(self.period, _("Period"), _("Today, the last 7 or 30 days, or custom dates"))
-        today = QDate.currentDate()
+        day = _today(self.tz)
+        today = QDate(day.year, day.month, day.day)
         self.start = QDateEdit(today.addDays(-6), self)
         self.end = QDateEdit(today, self)
         for edit, key, label in (

@@ -155,6 +155,9 @@ class WordTableView(QTableView):
         self.words.set_data(data)
         self.verticalHeader().setVisible(data.row_header)
         self.resizeColumnsToContents()  # a few dozen rows at most: cheap
+        # Rows as high as their names need (at 200 % text the row names were cut at the bottom:
+        # the rows kept the style's default height, the header sections' padding did not).
+        self.resizeRowsToContents()
         if self.words.rowCount():
             row = min(max(current.row(), 0), self.words.rowCount() - 1)
             col = min(max(current.column(), 0), self.words.columnCount() - 1)

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QDialogButtonBox,
+    QListView,
     QListWidget,
     QListWidgetItem,
     QPlainTextEdit,
@@ -40,7 +41,13 @@ class MergeDialog(QDialog):
         self.list = QListWidget(self)
         self.list.setObjectName("merge_list")
         self.list.setAccessibleName(_("Conversations to merge into, the latest activity first"))
+        # Each sentence wraps in its row (it ran off the list, behind a sideways scroll bar).
+        self.list.setWordWrap(True)
+        self.list.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.setResizeMode(QListView.ResizeMode.Adjust)
         heading.setBuddy(self.list)
+        heading.setWordWrap(True)
         for c in choices:
             item = QListWidgetItem(c.sentence)
             item.setData(Qt.ItemDataRole.UserRole, c.id)
@@ -53,6 +60,11 @@ class MergeDialog(QDialog):
         self.preview.setTabChangesFocus(True)
         self.preview.setAccessibleName(_("What the merge moves"))
         label.setBuddy(self.preview)
+        label.setWordWrap(True)
+        # A few lines of each stay in view at any text size; the dialog grows with the text.
+        line = self.fontMetrics().height()
+        self.list.setMinimumHeight(4 * line)
+        self.preview.setMinimumHeight(4 * line)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
         )
@@ -74,7 +86,8 @@ class MergeDialog(QDialog):
         if self.list.count():
             self.list.setCurrentRow(0)
         self._show()
-        resize_within_screen(self, 680, 480)
+        em = self.fontMetrics().averageCharWidth()
+        resize_within_screen(self, max(680, 72 * em), max(480, 26 * line))
         self.list.setFocus()
 
     def chosen(self) -> str | None:
@@ -135,7 +148,8 @@ class SplitDialog(QDialog):
         layout.addWidget(self.text)
         layout.addWidget(self.later)
         layout.addWidget(buttons)
-        resize_within_screen(self, 520, 220)
+        em = self.fontMetrics().averageCharWidth()
+        resize_within_screen(self, max(520, 56 * em), max(220, 12 * self.fontMetrics().height()))
         ok.setFocus()
 
     def with_later(self) -> bool:

@@ -75,13 +75,18 @@ class QaReviewDialog(QDialog):
             self,
         )
         head.setWordWrap(True)
-        # One combo box per criterion, in a scrolling form.
+        # One combo box per criterion, in a scrolling form; a long name wraps, and when the
+        # label and its box no longer fit side by side the box goes under the label.
         form_host = QWidget(self)
         form = QFormLayout(form_host)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        em = self.fontMetrics().averageCharWidth()
+        line = self.fontMetrics().height()
         self.controls: dict[str, QComboBox] = {}
         for c in rubric.criteria:
             box = QComboBox(form_host)
             box.setObjectName(f"qa_score_{c.key}")
+            box.setMinimumWidth(22 * em)  # "Not applicable" and "4 of 4 points" whole
             box.addItem(value_text(c, None), None)
             for value in c.choices():
                 box.addItem(value_text(c, value), value)
@@ -92,6 +97,10 @@ class QaReviewDialog(QDialog):
             )
             name(box, c.name, described)
             label = PlainLabel(_("{name} (weight {weight})").format(name=c.name, weight=c.weight))
+            label.setWordWrap(True)  # but only a long name: a short one stays on one line
+            label.setMinimumWidth(
+                min(label.fontMetrics().horizontalAdvance(label.text()) + em, 36 * em)
+            )
             label.setBuddy(box)
             text = PlainLabel(c.description, form_host)
             text.setWordWrap(True)
@@ -102,15 +111,15 @@ class QaReviewDialog(QDialog):
             form.addRow(label, column)
             box.currentIndexChanged.connect(self._rescore)
             self.controls[c.key] = box
-        scroll = QScrollArea(self)
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(form_host)
-        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.score_label = PlainLabel("", self)
+        self.score_label.setWordWrap(True)
         self.score_label.setObjectName("qa_live_score")
         # The thread, to choose a message to comment on.
         self.thread_list = QListWidget(self)
         self.thread_list.setObjectName("qa_thread")
+        # Sentences wrap rather than run off sideways (one line cut at the edge before).
+        self.thread_list.setWordWrap(True)
+        self.thread_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         name(self.thread_list, _("Messages"), _("Choose a message, then write a comment on it"))
         for msg in self.messages:
             item = QListWidgetItem(msg.sentence)
@@ -193,17 +202,33 @@ class QaReviewDialog(QDialog):
         columns = QHBoxLayout()
         columns.addLayout(left, 1)
         columns.addLayout(right, 1)
+        # Lists and boxes keep a few lines each at any text size (squeezed to a sliver before).
+        for view, lines in (
+            (self.thread_list, 4),
+            (self.note, 3),
+            (self.comment_list, 3),
+            (self.overall, 3),
+        ):
+            view.setMinimumHeight(lines * line + 2 * line // 3)
+        scroll = QScrollArea(self)
+        scroll.setObjectName("qa_criteria_scroll")
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(form_host)
+        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        scroll.setMinimumHeight(4 * line)
         layout = QVBoxLayout(self)
         layout.addWidget(head)
-        layout.addWidget(scroll, 3)
+        layout.addWidget(scroll, 1)
         layout.addWidget(self.score_label)
-        layout.addLayout(columns, 3)
+        layout.addLayout(columns, 1)
         layout.addWidget(self.problem)
         layout.addWidget(buttons)
         if existing is not None:
             self._load(existing)
         self._rescore(announcing=False)
-        resize_within_screen(self, 960, 760)
+        # The comfortable size grows with the text (960×760 at 100 %), within the screen.
+        resize_within_screen(self, max(960, 80 * em), max(760, 40 * line))
         first = next(iter(self.controls.values()), None)
         (first or self.overall).setFocus()
 
