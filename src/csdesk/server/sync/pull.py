@@ -22,6 +22,9 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from csdesk.domain.macros import SHARERS
+from csdesk.storage.wire import REALM_LOSS, team_audience
+
 T = TypeVar("T")
 
 
@@ -84,23 +87,81 @@ _ROWS = {
 
 # One user's rows (a personal canned response or macro, docs/macros.md): written under a realm
 # no reader pulls (``wire.PERSONAL_FEED``) with the owner as ``audience``; read per user, never
-# cached or shared between readers.
+# cached or shared between readers. A team's rows likewise, with ``team:<realm>:<team id>`` as
+# their audience: the team's members and the realm's supervisors and administrators read them.
 _PERSONAL = {
     dialect: text(
         f"SELECT seq, {_JSON.format(**_DIALECT[dialect])} FROM sync_changes"
-        " WHERE audience = :me AND seq > :after AND seq <= :upto ORDER BY seq"
-    )
+        " WHERE audience IN :mine AND seq > :after AND seq <= :upto ORDER BY seq"
+    ).bindparams(bindparam("mine", expanding=True))
     for dialect in _DIALECT
 }
+# Rows this reader held and may no longer see (``feed.audience``): a revocation naming one of
+# its audiences whose entity's current row it cannot see becomes a tombstone.
+_REVOKED = text(
+    "SELECT r.seq, r.entity, r.entity_id FROM sync_revocations AS r"
+    " JOIN sync_changes AS c ON c.entity = r.entity AND c.entity_id = r.entity_id"
+    " WHERE r.lost IN :lost AND r.seq > :after AND r.seq <= :upto"
+    " AND NOT (c.realm IS NULL OR c.realm = :realm OR c.realm = :also OR"
+    " (c.audience IS NOT NULL AND c.audience IN :mine))"
+    " ORDER BY r.seq"
+).bindparams(bindparam("mine", expanding=True), bindparam("lost", expanding=True))
+_MEMBER = text("SELECT team_id, role FROM users WHERE id = :me")
+_TEAMS = text("SELECT id FROM teams")
 
 
-def read_personal(db: Session | Connection, after: int, upto: int, me: str) -> list[bytes]:
-    """``me``'s own changes in ``(after, upto]``, encoded like a page's."""
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """Who pulls: the user, the realm they read and the narrower audience they also pull."""
+
+    me: str
+    realm: str | None = None
+    also: str | None = None
+
+
+def audiences_of(conn: Connection, who: Reader) -> list[str]:
+    """The feed audiences ``who`` reads besides their realm: themselves, their team's rows
+    and, for supervisors and administrators (who manage every team's, docs/macros.md), every
+    team's; read now (a team change counts at once, not when a token cache forgets)."""
+    mine = [who.me]
+    if who.realm is None:
+        return mine
+    member = conn.execute(_MEMBER, {"me": who.me}).first()
+    if member is None:
+        return mine
+    team_id, role = member
+    if role in SHARERS:
+        mine += [team_audience(who.realm, str(t)) for (t,) in conn.execute(_TEAMS)]
+    elif team_id is not None:
+        mine.append(team_audience(who.realm, str(team_id)))
+    return mine
+
+
+def read_personal(db: Session | Connection, after: int, upto: int, me: str | Reader) -> list[bytes]:
+    """``me``'s own changes in ``(after, upto]`` (with a ``Reader``: its team's rows and the
+    tombstones of rows it lost too), encoded like a page's."""
     if upto <= after:
         return []
+    who = me if isinstance(me, Reader) else Reader(me)
     conn = db.connection() if isinstance(db, Session) else db
-    stmt = _PERSONAL[conn.dialect.name]
-    return [_as_bytes(r[1]) for r in conn.execute(stmt, {"me": me, "after": after, "upto": upto})]
+    mine = audiences_of(conn, who)
+    where = {"mine": mine, "after": after, "upto": upto}
+    rows = [(int(r[0]), _as_bytes(r[1])) for r in conn.execute(_PERSONAL[conn.dialect.name], where)]
+    if who.realm is not None:
+        # Revocations name an audience, or every reader of a realm (``realm:<realm>``).
+        realms = {REALM_LOSS + who.realm, REALM_LOSS + (who.also or who.realm)}
+        also = who.also or who.realm
+        lost = [*mine, *sorted(realms)]
+        revoked = conn.execute(_REVOKED, where | {"realm": who.realm, "also": also, "lost": lost})
+        seen: set[tuple[str, str]] = set()
+        for seq, entity, ident in revoked:
+            if (entity, ident) in seen:
+                continue
+            seen.add((entity, ident))
+            gone = {"seq": seq, "entity": entity, "id": ident, "deleted": True, "data": None}
+            rows.append((int(seq), orjson.dumps(gone)))
+        rows.sort(key=lambda r: r[0])
+    return [body for _, body in rows]
 
 
 def with_personal(page: Page, rows: Sequence[bytes]) -> Page:
@@ -323,12 +384,12 @@ class PageReader:
     def _read(self, after: int, limit: int, realm: str, also: str | None = None) -> Page:
         return self._reading(lambda conn: read_page(conn, after, limit, realm, self.rows, also))
 
-    def _personal(self, after: int, upto: int, me: str) -> list[bytes]:
+    def _personal(self, after: int, upto: int, me: str | Reader) -> list[bytes]:
         # The same retry as a page's: after a database restart, a desk's first pull with its
         # own rows (mentions, reminders, personal macros) answered 503 on a stale connection.
         return self._reading(lambda conn: read_personal(conn, after, upto, me))
 
-    async def personal(self, after: int, upto: int, me: str) -> list[bytes]:
+    async def personal(self, after: int, upto: int, me: str | Reader) -> list[bytes]:
         """``read_personal`` on the reading threads."""
         if upto <= after:
             return []
