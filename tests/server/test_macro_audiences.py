@@ -190,3 +190,35 @@ def test_a_user_moved_to_another_team_gets_its_rows_and_loses_the_old_ones(
     fresh = Desk(ann.raw)
     fresh.until(lambda held: fresh.has(new))
     assert fresh.has(new) and not fresh.has(old)
+
+
+def test_favourite_keys_are_the_users_own_row(live: ServerProcess, shared_users: Users) -> None:
+    """``macro.key`` keeps the user's keys in one row that reaches only their desks; a key
+    moves from the macro that held it; bad keys are refused, never a 500."""
+    ann, bob = (Raw.signed_in(live, shared_users[n]) for n in ("ann", "bob"))
+    me = shared_users["ann"].id
+    one, two = _new(), _new()
+    assert _status(
+        ann.push(
+            (MutationType.MACRO_KEY, {"macro_id": one, "key": 1}),
+            (MutationType.MACRO_KEY, {"macro_id": two, "key": 2}),
+            (MutationType.MACRO_KEY, {"macro_id": two, "key": 1}),  # takes 1 from the first
+        )
+    ) == ["applied", "applied", "applied"]
+    fed = ann.latest(Entity.MACRO_KEYS, {me})
+    assert fed[me]["keys"] == {two: 1} and fed[me]["owner_id"] == me
+    # A second computer of Ann's starts with them; nobody else's desk ever sees them.
+    again = Raw.signed_in(live, shared_users["ann"]).latest(Entity.MACRO_KEYS, {me})
+    assert again[me]["keys"] == {two: 1}
+    assert me not in {c["id"] for c in bob.pull_all()[0] if c["entity"] == Entity.MACRO_KEYS}
+    assert bob.get(f"/api/v1/entities/macro_keys/{me}").status_code == 404
+    assert ann.get(f"/api/v1/entities/macro_keys/{me}").json()["data"]["keys"] == {two: 1}
+    assert _status(
+        ann.push(
+            (MutationType.MACRO_KEY, {"macro_id": two, "key": None}),
+            (MutationType.MACRO_KEY, {"macro_id": one, "key": 10}),
+            (MutationType.MACRO_KEY, {"macro_id": one, "key": "x"}),
+            (MutationType.MACRO_KEY, {"macro_id": "", "key": 1}),
+        )
+    ) == ["applied", "invalid", "invalid", "invalid"]
+    assert ann.get(f"/api/v1/entities/macro_keys/{me}").json()["data"]["keys"] == {}
