@@ -97,15 +97,44 @@ _PERSONAL = {
     for dialect in _DIALECT
 }
 # Rows this reader held and may no longer see (``feed.audience``): a revocation naming one of
-# its audiences whose entity's current row it cannot see becomes a tombstone.
-_REVOKED = text(
-    "SELECT r.seq, r.entity, r.entity_id FROM sync_revocations AS r"
-    " JOIN sync_changes AS c ON c.entity = r.entity AND c.entity_id = r.entity_id"
-    " WHERE r.lost IN :lost AND r.seq > :after AND r.seq <= :upto"
-    " AND NOT (c.realm IS NULL OR c.realm = :realm OR c.realm = :also OR"
-    " (c.audience IS NOT NULL AND c.audience IN :mine))"
-    " ORDER BY r.seq"
-).bindparams(bindparam("mine", expanding=True), bindparam("lost", expanding=True))
+# its audiences whose entity's current row it cannot see becomes a tombstone. Its audiences, its
+# own rows and its tombstones in one statement (one round trip per pull, as before teams): the
+# user's team and role are read in it, so a team change counts at once (no token cache).
+_MINE = """WITH who AS (SELECT team_id, role FROM users WHERE id = :me),
+mine AS (
+    SELECT CAST(:me AS VARCHAR(64)) AS a
+    UNION ALL SELECT :team || who.team_id FROM who
+        WHERE who.team_id IS NOT NULL AND who.role NOT IN :leads
+    UNION ALL SELECT :team || t.id FROM teams AS t, who WHERE who.role IN :leads)"""
+# (A backslash before a colon: a colon in the text, not a bind parameter.)
+_TOMBSTONE = """{cast_open}'{{"seq":' || MAX(r.seq) || ',"entity":"' || r.entity || '","id":'
+       || {quote} || ',"deleted"\\:true,"data"\\:null}}'{cast_close}"""
+_TEAM_READ = """{mine}
+SELECT seq, {json} FROM sync_changes
+WHERE audience IN (SELECT a FROM mine) AND seq > :after AND seq <= :upto
+UNION ALL
+SELECT MAX(r.seq), {tombstone} FROM sync_revocations AS r
+JOIN sync_changes AS c ON c.entity = r.entity AND c.entity_id = r.entity_id
+WHERE (r.lost IN (SELECT a FROM mine) OR r.lost = :realm_lost OR r.lost = :also_lost)
+    AND r.seq > :after AND r.seq <= :upto
+    AND NOT (c.realm IS NULL OR c.realm = :realm OR c.realm = :also
+             OR (c.audience IS NOT NULL AND c.audience IN (SELECT a FROM mine)))
+GROUP BY r.entity, r.entity_id
+ORDER BY 1"""
+_TEAM_READS = {
+    dialect: text(
+        _TEAM_READ.format(
+            mine=_MINE,
+            json=_JSON.format(**_DIALECT[dialect]),
+            tombstone=_TOMBSTONE.format(
+                quote=_DIALECT[dialect]["quote"].replace("entity_id", "r.entity_id"),
+                cast_open=_DIALECT[dialect]["cast_open"],
+                cast_close=_DIALECT[dialect]["cast_close"],
+            ),
+        )
+    ).bindparams(bindparam("leads", expanding=True))
+    for dialect in _DIALECT
+}
 _MEMBER = text("SELECT team_id, role FROM users WHERE id = :me")
 _TEAMS = text("SELECT id FROM teams")
 
@@ -122,7 +151,8 @@ class Reader:
 def audiences_of(conn: Connection, who: Reader) -> list[str]:
     """The feed audiences ``who`` reads besides their realm: themselves, their team's rows
     and, for supervisors and administrators (who manage every team's, docs/macros.md), every
-    team's; read now (a team change counts at once, not when a token cache forgets)."""
+    team's; read now (a team change counts at once, not when a token cache forgets). What
+    ``read_personal``'s statement computes in the database (``_MINE``)."""
     mine = [who.me]
     if who.realm is None:
         return mine
@@ -142,26 +172,24 @@ def read_personal(db: Session | Connection, after: int, upto: int, me: str | Rea
     tombstones of rows it lost too), encoded like a page's."""
     if upto <= after:
         return []
-    who = me if isinstance(me, Reader) else Reader(me)
     conn = db.connection() if isinstance(db, Session) else db
-    mine = audiences_of(conn, who)
-    where = {"mine": mine, "after": after, "upto": upto}
-    rows = [(int(r[0]), _as_bytes(r[1])) for r in conn.execute(_PERSONAL[conn.dialect.name], where)]
-    if who.realm is not None:
-        # Revocations name an audience, or every reader of a realm (``realm:<realm>``).
-        realms = {REALM_LOSS + who.realm, REALM_LOSS + (who.also or who.realm)}
-        also = who.also or who.realm
-        lost = [*mine, *sorted(realms)]
-        revoked = conn.execute(_REVOKED, where | {"realm": who.realm, "also": also, "lost": lost})
-        seen: set[tuple[str, str]] = set()
-        for seq, entity, ident in revoked:
-            if (entity, ident) in seen:
-                continue
-            seen.add((entity, ident))
-            gone = {"seq": seq, "entity": entity, "id": ident, "deleted": True, "data": None}
-            rows.append((int(seq), orjson.dumps(gone)))
-        rows.sort(key=lambda r: r[0])
-    return [body for _, body in rows]
+    if not isinstance(me, Reader) or me.realm is None:
+        ident = me.me if isinstance(me, Reader) else me
+        where = {"mine": [ident], "after": after, "upto": upto}
+        return [_as_bytes(r[1]) for r in conn.execute(_PERSONAL[conn.dialect.name], where)]
+    also = me.also or me.realm
+    params = {
+        "me": me.me,
+        "team": team_audience(me.realm, ""),
+        "leads": sorted(SHARERS),
+        "after": after,
+        "upto": upto,
+        "realm": me.realm,
+        "also": also,
+        "realm_lost": REALM_LOSS + me.realm,  # revocations from every reader of the realm
+        "also_lost": REALM_LOSS + also,
+    }
+    return [_as_bytes(r[1]) for r in conn.execute(_TEAM_READS[conn.dialect.name], params)]
 
 
 def with_personal(page: Page, rows: Sequence[bytes]) -> Page:
