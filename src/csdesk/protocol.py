@@ -80,6 +80,8 @@ class Entity(StrEnum):
     # (what went out, what came back): beside the customer's thread, never in it.
     SIDE_CONVERSATION = "side_conversation"
     SIDE_MESSAGE = "side_message"
+    # --- favourite macro keys (issue 14, docs/macros.md): one row a user, their desks only ---
+    MACRO_KEYS = "macro_keys"
 
 
 class MutationType(StrEnum):
@@ -165,6 +167,8 @@ class MutationType(StrEnum):
     SIDE_FORWARD = "side.forward"  # forward a conversation or message to an outside address
     SIDE_REPLY = "side.reply"  # write again to the outside address, in the side conversation
     SIDE_RETRY = "side.retry"  # send a failed side mail again (docs/side-conversations.md)
+    # --- favourite macro keys (issue 14, docs/macros.md): put a macro on Ctrl+Alt+n or off ---
+    MACRO_KEY = "macro.key"
 
 
 class RejectCode(StrEnum):

@@ -465,3 +465,62 @@ def test_the_editor_fits_a_1366x768_screen_at_large_text(qtbot: QtBot, scale: fl
     editor.show()
     qtbot.waitExposed(editor)
     assert editor.rect().contains(editor.save.geometry().translated(editor.buttons.pos()))
+
+
+def test_favourite_keys_follow_the_user_to_a_second_desk(
+    qtbot: QtBot,
+    demo_server: ServerProcess,  # noqa: F811
+    desk_factory: Callable[..., Desk],  # noqa: F811
+) -> None:
+    """A key set in the editor on one computer is the same user's key on another (their
+    ``macro_keys`` row through the outbox and the personal feed); keys a desk kept in its own
+    cache before are sent once and reach the other desk too (docs/macros.md)."""
+    first = desk_factory(demo_server, "mateo")
+    second = desk_factory(demo_server, "mateo")  # already running when the key is set
+    first.window.activateWindow()  # window shortcuts go to the active window
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is first.window, timeout=10_000)
+    ui, manager = _open_manager(qtbot, first)
+    editor = _editor(qtbot, ui, lambda: qtbot.keyClick(manager.new, Qt.Key.Key_Space))
+    qtbot.keyClicks(editor.title, "Mateo's chase")
+    _add_by_menu(qtbot, editor, "Add an internal note")
+    note = editor.findChild(QWidget, "macro_note_text")
+    assert isinstance(note, QPlainTextEdit)
+    qtbot.keyClicks(note, "Chased the carrier.")
+    _choose(qtbot, editor.key, "Ctrl+Alt+4")
+    with qtbot.waitSignal(ui.saved, timeout=20_000) as saved:
+        qtbot.keyClick(editor.save, Qt.Key.Key_Space)
+    mid = saved.args[0]
+    assert editing.pinned_keys(first.ws) == {mid: 4}  # at once, before the server answers
+
+    # The second desk: the macro and its key arrive with the pull; its manager shows them.
+    second.window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is second.window, timeout=10_000)
+    _ui2, manager2 = _open_manager(qtbot, second)
+
+    def listed_with_key() -> bool:
+        return any(
+            manager2.list.item(n).text().startswith("Mateo's chase")
+            and manager2.list.item(n).text().endswith("Ctrl+Alt+4")
+            for n in range(manager2.list.count())
+        )
+
+    qtbot.waitUntil(listed_with_key, timeout=40_000)
+    assert editing.pinned_keys(second.ws) == {mid: 4}
+    row = next(r for r in editing.rows(second.ws) if r.id == mid)
+    assert row.pinned and row.key == 4
+    # Ctrl+Alt+4 on the second desk names this macro.
+    keys = editing.key_map([mac.id for mac in macro_desk.macros(second.ws)], {mid: 4})
+    assert keys[mid] == 4
+
+    # Keys the second desk kept in its cache before they followed the user: sent once.
+    spam = next(mac for mac in macro_desk.macros(second.ws) if mac.title == "Close as spam")
+    from csdesk.sync.tables import get_state, set_state
+
+    with second.ws.cache.write() as s:
+        set_state(s, editing.PINNED_KEYS, {spam.id: 6})
+    assert editing.migrate_pinned(second.ws) == 1
+    with second.ws.cache.session() as s:
+        assert get_state(s, editing.PINNED_KEYS) is None  # not sent twice
+    assert editing.migrate_pinned(second.ws) == 0
+    qtbot.waitUntil(lambda: editing.pinned_keys(first.ws) == {mid: 4, spam.id: 6}, timeout=40_000)
+    assert editing.pinned_keys(second.ws) == {mid: 4, spam.id: 6}

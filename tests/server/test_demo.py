@@ -44,6 +44,7 @@ from csdesk.storage.wire import (
     ENTITY_MODELS,
     FEED_AUDIENCES,
     FEED_PERSONAL,
+    FEED_TEAM,
     GLOBAL_ENTITIES,
     PERSONAL_FEED,
     table_of,
@@ -376,6 +377,13 @@ def test_feed_holds_every_synced_row_exactly_once(seeded: Engine) -> None:
             for e in FEED_PERSONAL
             for r in s.scalars(select(ENTITY_MODELS[e]))
             if r.scope == "personal"  # type: ignore[attr-defined]
+        }
+        # A team's (docs/macros.md): its members' and the leads' pulls, never the realm's.
+        personal |= {
+            (e.value, r.id)
+            for e in FEED_TEAM
+            for r in s.scalars(select(ENTITY_MODELS[e]))
+            if r.scope == "team"  # type: ignore[attr-defined]
         }
     assert len(feed) == rows == len(realms) == head
     assert len({(e, i) for e, i, _r in feed}) == rows

@@ -5,8 +5,11 @@ A macro is saved with the ordinary ``macro.save`` push (the wire format the serv
 validates: ``server/macros/mutations.py``); offline it waits in the outbox and shows at once
 (``sync/macro_effects.py``). ``check`` says before saving what the server would refuse, field by
 field, in words an agent understands. Favourite keys (Ctrl+Alt+1 … 9) are this agent's own
-choice, kept in their desk cache: a pinned macro keeps its key, the free keys go to the most
-used of the rest. Reads run on workers, writes on the serial writer.
+choice, kept on the server as their ``macro_keys`` row (``macro.key`` through the outbox, so
+offline too; every desk they sign in to gets it): a pinned macro keeps its key, the free keys
+go to the most used of the rest. Keys a desk pinned before they followed the user (in its
+cache, ``PINNED_KEYS``) are sent once (``migrate_pinned``). Reads run on workers, writes on
+the serial writer.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from csdesk.app.macro_desk import macros as usable_macros
 from csdesk.app.macro_desk import my_team
@@ -28,12 +32,13 @@ from csdesk.i18n import _
 from csdesk.protocol import Entity, MutationType
 from csdesk.storage import models as m
 from csdesk.sync.events import ChangeSet
-from csdesk.sync.tables import get_state, set_state
+from csdesk.sync.tables import del_state, get_row, get_state
 
 if TYPE_CHECKING:
     from csdesk.app.workstation import Workstation
 
-#: The desk cache's key for this agent's pinned favourite keys: ``{macro id: 1 … 9}``.
+#: Where a desk kept this agent's pinned favourite keys before they followed the user:
+#: ``{macro id: 1 … 9}`` (read once by ``migrate_pinned``).
 PINNED_KEYS: Final = "macro_favourite_keys"
 MAX_TAG: Final = 64
 MAX_TAGS: Final = 20
@@ -257,7 +262,7 @@ def editor_data(ws: Workstation) -> EditorData:
         )
         teams = tuple((t.id, t.name) for t in s.scalars(select(m.Team)))
         team = my_team(s, ws.me.id)
-        pinned = _pinned(get_state(s, PINNED_KEYS))
+        pinned = _stored_keys(s, ws.me.id)
     titles = {mac.id: mac.title for mac in usable_macros(ws)}
     return EditorData(
         rules.can_share(ws.me.role),
@@ -280,9 +285,34 @@ def _pinned(raw: object) -> dict[str, int]:
     }
 
 
+def _stored_keys(s: Session, me: str) -> dict[str, int]:
+    """This user's pinned keys: their ``macro_keys`` row (the server's, or as the outbox will
+    make it); before it exists, the keys this desk kept itself."""
+    row = get_row(s, Entity.MACRO_KEYS, me)
+    if row is not None:
+        return _pinned(row.get("keys"))
+    return _pinned(get_state(s, PINNED_KEYS))
+
+
 def pinned_keys(ws: Workstation) -> dict[str, int]:
     with ws.cache.session() as s:
-        return _pinned(get_state(s, PINNED_KEYS))
+        return _stored_keys(s, ws.me.id)
+
+
+def migrate_pinned(ws: Workstation) -> int:
+    """Send the keys this desk pinned before they followed the user (once: the local copy is
+    dropped in the same transaction as they are queued); how many. The writer thread."""
+    with ws.cache.session() as s:
+        if get_state(s, PINNED_KEYS) is None:
+            return 0  # nothing kept here (or sent already)
+    with ws.cache.write() as s:
+        old = _pinned(get_state(s, PINNED_KEYS))
+        del_state(s, PINNED_KEYS)
+    if old:
+        ws.engine.enqueue_batch(
+            [(MutationType.MACRO_KEY, {"macro_id": mid, "key": n}) for mid, n in old.items()]
+        )
+    return len(old)
 
 
 class KeyTaken(ValueError):
@@ -293,22 +323,21 @@ def pin(ws: Workstation, macro_id: str, key: int | None) -> dict[str, int]:
     """Pin ``macro_id`` to Ctrl+Alt+``key`` (None: unpin); refuses a key another macro that
     this agent can use holds. The writer thread."""
     titles = {mac.id: mac.title for mac in usable_macros(ws)}
-    with ws.cache.write() as s:
-        pinned = _pinned(get_state(s, PINNED_KEYS))
-        pinned = {mid: n for mid, n in pinned.items() if mid in titles or mid == macro_id}
-        if key is not None:
-            for mid, n in pinned.items():
-                if n == key and mid != macro_id:
-                    raise KeyTaken(
-                        _("Ctrl+Alt+{n} is already the key of “{title}”.").format(
-                            n=key, title=titles[mid]
-                        )
+    pinned = pinned_keys(ws)
+    pinned = {mid: n for mid, n in pinned.items() if mid in titles or mid == macro_id}
+    if key is not None:
+        for mid, n in pinned.items():
+            if n == key and mid != macro_id:
+                raise KeyTaken(
+                    _("Ctrl+Alt+{n} is already the key of “{title}”.").format(
+                        n=key, title=titles[mid]
                     )
-            pinned[macro_id] = key
-        else:
-            pinned.pop(macro_id, None)
-        set_state(s, PINNED_KEYS, pinned)
-        return pinned
+                )
+        pinned[macro_id] = key
+    else:
+        pinned.pop(macro_id, None)
+    ws.engine.enqueue(MutationType.MACRO_KEY, {"macro_id": macro_id, "key": key})
+    return pinned
 
 
 def key_map(in_use_order: Sequence[str], pinned: Mapping[str, int]) -> dict[str, int]:
@@ -366,18 +395,13 @@ def save(ws: Workstation, draft: MacroDraft) -> tuple[str, ChangeSet]:
     }
     if draft.scope == rules.Scope.TEAM and draft.team_id:
         args["team_id"] = draft.team_id
-    ws.engine.enqueue(MutationType.MACRO_SAVE, args)
     current = pinned_keys(ws).get(mid)
+    batch: list[tuple[MutationType | str, Mapping[str, Any]]] = [(MutationType.MACRO_SAVE, args)]
     if draft.favourite != current:
-        with ws.cache.write() as s:
-            pinned = _pinned(get_state(s, PINNED_KEYS))
-            if draft.favourite is None:
-                pinned.pop(mid, None)
-            else:
-                pinned = {k: n for k, n in pinned.items() if n != draft.favourite}
-                pinned[mid] = draft.favourite
-            set_state(s, PINNED_KEYS, pinned)
-    return mid, ChangeSet.of([(Entity.MACRO, mid)])
+        # The user's key, on every desk of theirs (``macro.key``: docs/macros.md).
+        batch.append((MutationType.MACRO_KEY, {"macro_id": mid, "key": draft.favourite}))
+    ws.engine.enqueue_batch(batch)
+    return mid, ChangeSet.of([(Entity.MACRO, mid), (Entity.MACRO_KEYS, ws.me.id)])
 
 
 def delete(ws: Workstation, macro_id: str) -> ChangeSet:

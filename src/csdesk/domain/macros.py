@@ -55,7 +55,8 @@ def visible_to(
     user_id: str, team_id: str | None, scope: str, owner_id: str | None, item_team: str | None
 ) -> bool:
     """Does this item belong in this user's chooser? (The feed already keeps personal items of
-    others away; team items of other teams reach the desk but are not offered.)"""
+    others and other teams' items away; a supervisor's or administrator's desk gets every
+    team's, to manage them, but is offered only its own team's.)"""
     if scope == Scope.PERSONAL:
         return owner_id == user_id
     if scope == Scope.TEAM:

@@ -427,7 +427,8 @@ class SyncChange(Base):
     payload: Mapped[str | None] = mapped_column(Text)  # JSON, pre-encoded for fast pulls
     #: One user's row (a personal canned response or macro, docs/macros.md): only that user's
     #: pull brings it (``server.sync.pull.read_personal``); None: the realm's.
-    audience: Mapped[str | None] = mapped_column(String(36), index=True)
+    #: A team's row: ``team:<realm>:<team id>`` (its members' and the leads' pulls).
+    audience: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class SyncCounter(Base):
@@ -1291,3 +1292,31 @@ class SideMessage(Synced, Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0, info=SERVER_ONLY)
     next_attempt_at: Mapped[datetime | None] = mapped_column(info=SERVER_ONLY)
     lease_until: Mapped[datetime | None] = mapped_column(info=SERVER_ONLY)
+
+
+# --- team audiences and favourite macro keys (issue 14, docs/macros.md) ----------------------
+
+
+class SyncRevocation(Base):
+    """A feed row some readers held and no longer may (an item's scope narrowed, a user left a
+    team): ``lost`` names who lost it (an audience: a user id or ``team:<realm>:<id>``; or
+    ``realm:<realm>``, every reader of that realm). A reader it names who cannot see the
+    entity's current feed row gets a tombstone for it (``server.sync.pull.read_personal``);
+    ``seq`` is the feed seq of the change that took it away."""
+
+    __tablename__ = "sync_revocations"
+    entity: Mapped[str] = mapped_column(String(32), primary_key=True)
+    entity_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    lost: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, index=True)
+
+
+class MacroKeys(Synced, Base):
+    """One user's favourite macro keys (Ctrl+Alt+1 … 9): ``keys`` maps a macro id to its key.
+    ``id`` is the user's id; the row reaches only their desks (``wire.FEED_PERSONAL``)."""
+
+    __tablename__ = "macro_keys"
+    #: Always one user's (``feed.log.item_for`` reads ``scope`` for personal rows).
+    scope: ClassVar[str] = "personal"
+    owner_id: Mapped[str] = mapped_column(String(36), index=True)
+    keys: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -86,6 +86,22 @@ FEED_PERSONAL |= {Entity.REMINDER: "owner_id"}
 ENTITY_MODELS |= {Entity.SIDE_CONVERSATION: m.SideConversation, Entity.SIDE_MESSAGE: m.SideMessage}
 MODEL_ENTITIES |= {m.SideConversation: Entity.SIDE_CONVERSATION, m.SideMessage: Entity.SIDE_MESSAGE}
 
+# --- team audiences and favourite macro keys (issue 14, docs/macros.md) ---
+#: Entities whose team rows (``scope == "team"``) are that team's: the feed writes them under
+#: ``PERSONAL_FEED`` with ``team_audience(realm, <this attribute>)`` as their audience; the
+#: team's members and the realm's supervisors and administrators pull them.
+FEED_TEAM: dict[Entity, str] = {Entity.CANNED_RESPONSE: "team_id", Entity.MACRO: "team_id"}
+#: ``sync_revocations.lost`` for every reader of a realm (a row that left the realm's feed).
+REALM_LOSS = "realm:"
+ENTITY_MODELS |= {Entity.MACRO_KEYS: m.MacroKeys}
+MODEL_ENTITIES |= {m.MacroKeys: Entity.MACRO_KEYS}
+FEED_PERSONAL |= {Entity.MACRO_KEYS: "owner_id"}
+
+
+def team_audience(realm: str, team_id: str) -> str:
+    """The feed audience of ``team_id``'s rows in ``realm``."""
+    return f"team:{realm}:{team_id}"
+
 
 def table_of(entity: Entity) -> Table:
     table = ENTITY_MODELS[entity].__table__

@@ -1,7 +1,8 @@
 """The local effects of the canned-response and macro mutations (``optimistic.EFFECTS``
 registers them): a saved item shows in the desk's chooser at once, offline too; a deleted one
-goes; a use counts. They mirror ``server/macros/mutations.py``; where the server would refuse
-(a shared item by an agent) they change nothing and let the rejection explain why."""
+goes; a use counts; a favourite key moves (the user's ``macro_keys`` row). They mirror
+``server/macros/mutations.py``; where the server would refuse (a shared item by an agent) they
+change nothing and let the rejection explain why."""
 
 from __future__ import annotations
 
@@ -25,11 +26,14 @@ REQUIRED_ARGS: Mapping[MutationType, tuple[str, ...]] = {
     MutationType.MACRO_SAVE: ("macro_id", "title", "actions"),
     MutationType.MACRO_DELETE: ("macro_id",),
     MutationType.MACRO_USED: ("macro_id",),
+    MutationType.MACRO_KEY: ("macro_id",),
 }
 _KEYS = {"canned": (Entity.CANNED_RESPONSE, "canned_id"), "macro": (Entity.MACRO, "macro_id")}
 
 
 def affected(mtype: str, args: Mapping[str, Any]) -> list[Pair]:
+    if mtype == MutationType.MACRO_KEY:
+        return []  # the user's own keys row: the effect names it (the args do not)
     entity, key = _KEYS[str(mtype).split(".")[0]]
     return [(entity, str(args[key]))]
 
@@ -85,6 +89,27 @@ def _used(entity: Entity, key: str) -> Any:
     return effect
 
 
+def _key(session: Session, mut: LocalMutation, me: Me) -> list[Pair]:
+    """``macro.key``: this user's favourite keys row, as the server will have it
+    (``server/macros/mutations.py: macro_key``)."""
+    from csdesk.sync.optimistic import _touch
+
+    if me.id is None:
+        return []
+    touched = _touch(session, Entity.MACRO_KEYS, me.id)
+    old = get_row(session, Entity.MACRO_KEYS, me.id)
+    _, _, realm = _me(session)
+    row: dict[str, Any] = old or {
+        "id": me.id, "realm": realm, "created_at": mut.at, "owner_id": me.id, "keys": {},
+    }  # fmt: skip
+    mid, key = str(mut.args["macro_id"]), mut.args.get("key")
+    keys = {k: v for k, v in dict(row.get("keys") or {}).items() if v != key and k != mid}
+    if isinstance(key, int) and not isinstance(key, bool):
+        keys[mid] = key
+    upsert_rows(session, Entity.MACRO_KEYS, [{**row, "keys": keys, "updated_at": mut.at}])
+    return [touched]
+
+
 EFFECTS: dict[str, Any] = {
     MutationType.CANNED_SAVE: _save(
         Entity.CANNED_RESPONSE, "canned_id", ("shortcut", "body", "language", "channel")
@@ -94,4 +119,5 @@ EFFECTS: dict[str, Any] = {
     MutationType.MACRO_SAVE: _save(Entity.MACRO, "macro_id", ("actions",)),
     MutationType.MACRO_DELETE: _delete(Entity.MACRO, "macro_id"),
     MutationType.MACRO_USED: _used(Entity.MACRO, "macro_id"),
+    MutationType.MACRO_KEY: _key,
 }

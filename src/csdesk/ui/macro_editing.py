@@ -53,6 +53,9 @@ class MacroEditingUi(QObject):
         window.actions_.bind("macro_manage", self.open_manager)
         window.bridge.changes.connect(self.on_changes)
         window.bridge.rejected.connect(self.on_rejected)
+        # Keys this desk pinned before they followed the user: sent once (docs/macros.md).
+        ws = self.ws
+        window.tasks.write(lambda: editing.migrate_pinned(ws), None, self._failed)
 
     def _failed(self, exc: Exception) -> None:
         text = _("Could not do that: {error}").format(error=exc)
@@ -68,7 +71,11 @@ class MacroEditingUi(QObject):
             self.refused.emit(rejection.message)
 
     def on_changes(self, changes: ChangeSet) -> None:
-        if self.manager is not None and (changes.everything or changes.touches(Entity.MACRO)):
+        if self.manager is not None and (
+            changes.everything
+            or changes.touches(Entity.MACRO)
+            or changes.touches(Entity.MACRO_KEYS)  # a key set on another desk of this user's
+        ):
             self.reload()
 
     # --- the list ------------------------------------------------------------------------

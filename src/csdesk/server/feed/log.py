@@ -21,6 +21,7 @@ from sqlalchemy import Table, bindparam, event, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from csdesk.protocol import Entity
+from csdesk.server.feed import audience as audiences
 from csdesk.storage import models as m
 from csdesk.storage.bulk import Bulk
 from csdesk.storage.upsert import insert_for
@@ -28,10 +29,12 @@ from csdesk.storage.wire import (
     FEED_AUDIENCES,
     FEED_PERSONAL,
     FEED_PRIVATE,
+    FEED_TEAM,
     GLOBAL_ENTITIES,
     MODEL_ENTITIES,
     PERSONAL_FEED,
     entity_of,
+    team_audience,
     to_wire,
 )
 
@@ -68,6 +71,11 @@ def item_for(obj: m.Base, *, removed: bool = False) -> FeedItem:
     if owner is not None and getattr(obj, "scope", None) == "personal":
         # One user's (a personal canned response or macro): never in the realm's feed.
         realm, audience = PERSONAL_FEED, getattr(obj, owner)
+    team = FEED_TEAM.get(entity)
+    if team is not None and getattr(obj, "scope", None) == "team" and getattr(obj, team, None):
+        # One team's: its members' and the leads' pulls (docs/macros.md), never the realm's.
+        realm = PERSONAL_FEED
+        audience = team_audience(getattr(obj, "realm"), getattr(obj, team))  # noqa: B009
     return FeedItem(entity, ident, realm, deleted, payload, audience)
 
 
@@ -82,8 +90,13 @@ def head(session: Session) -> int:
     return int(value or 0)
 
 
-def append(session: Session, items: Iterable[FeedItem]) -> int:
+def append(
+    session: Session,
+    items: Iterable[FeedItem],
+    revoked: Iterable[tuple[str, str, str]] = (),
+) -> int:
     """Write ``items`` to the feed with fresh sequence numbers; return the last one (0: none).
+    ``revoked``: (entity, id, user id) rows those users lose (``feed.audience``).
 
     Call as the last thing before commit: from here to commit the counter row stays locked.
     """
@@ -107,9 +120,13 @@ def append(session: Session, items: Iterable[FeedItem]) -> int:
         for n, i in enumerate(unique)
     ]
     dialect = session.get_bind().dialect.name
+    # Audiences that lose a row (a team item narrowed or moved): read before it is replaced.
+    lost = audiences.losses(conn, rows)
+    lost += [{"entity": e, "entity_id": i, "lost": u, "seq": top} for e, i, u in revoked]
     stmt = _bulk_upsert(dialect)
     for start in range(0, len(rows), 2000):
         stmt.run(conn, rows[start : start + 2000])
+    audiences.write(conn, lost)
     if dialect == "postgresql":
         # A data-free hint (the head only); listeners pull. Delivered at commit.
         conn.execute(select(_pg_notify(str(top))))
@@ -176,9 +193,12 @@ def publish_now(session: Session) -> int:
     when the seq must be recorded in the same transaction (the push log)."""
     session.flush()
     touched: dict[Any, FeedItem] = session.info.pop(_TOUCHED, {})
+    regrant, revoked = audiences.members_changed(session)
+    for obj in regrant:  # a user's team or role changed: their new team's rows again
+        touched.setdefault((type(obj), getattr(obj, "id")), item_for(obj))  # noqa: B009
     if not touched:
         return int(session.info.get(_LAST_SEQ, 0))
-    return append(session, touched.values())
+    return append(session, touched.values(), revoked)
 
 
 Touched = dict[Any, FeedItem]
@@ -199,9 +219,12 @@ def publish_touched(session: Session, touched: Touched) -> int:
     session.flush()
     pending: Touched = session.info.pop(_TOUCHED, {})
     merged = {**touched, **pending}
+    regrant, revoked = audiences.members_changed(session)
+    for obj in regrant:  # a user's team or role changed: their new team's rows again
+        merged.setdefault((type(obj), getattr(obj, "id")), item_for(obj))  # noqa: B009
     if not merged:
         return int(session.info.get(_LAST_SEQ, 0))
-    return append(session, merged.values())
+    return append(session, merged.values(), revoked)
 
 
 def install(
@@ -222,6 +245,7 @@ def install(
         for obj in session.dirty:
             if type(obj) in MODEL_ENTITIES and session.is_modified(obj):
                 touched[(type(obj), obj.id)] = item_for(obj)
+        audiences.note_members(session, session.dirty)  # team rows follow members (macros.md)
         for obj in session.deleted:
             if type(obj) in MODEL_ENTITIES:
                 touched[(type(obj), obj.id)] = item_for(obj, removed=True)
@@ -245,3 +269,4 @@ def install(
         session.info.pop(_TOUCHED, None)
         session.info.pop(_LAST_SEQ, None)
         session.info.pop(_TAKEN, None)
+        audiences.forget(session)

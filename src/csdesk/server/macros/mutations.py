@@ -3,10 +3,12 @@
 
 Anyone may keep personal ones; team and everyone's are created, changed and deleted by
 supervisors and administrators only. A personal item of another user answers "not found", as
-if it did not exist (it never reached that user's desk). A shared item is never narrowed to
-personal: the desks that already hold it would keep it, so the editor makes a personal copy
-instead. ``*.used`` counts one use (the chooser sorts by it). Every change is an audit entry
-and goes through the change feed (personal ones to their owner only, ``wire.FEED_PERSONAL``).
+if it did not exist (it never reached that user's desk). A shared item made personal becomes
+the saver's, and the desks that held it get a tombstone (``feed.audience``). ``*.used``
+counts one use (the chooser sorts by it). Every change is an audit entry
+and goes through the change feed (personal ones to their owner only, ``wire.FEED_PERSONAL``;
+team ones to that team and the leads, ``wire.FEED_TEAM``). ``macro.key`` puts a macro on one of
+its user's favourite keys (their ``MacroKeys`` row, their desks only).
 """
 
 from __future__ import annotations
@@ -213,13 +215,11 @@ def _existing(session: Session, user: m.User, model: type[T], ident: str) -> T |
     return row
 
 
-def _no_narrowing(row: Item, a: _Shared) -> None:
+def _narrowing(user: m.User, row: Item, a: _Shared) -> None:
+    """A shared item made personal becomes the saver's: the desks that held it get a
+    tombstone with their next pull (``feed.audience``), as when a team item moves teams."""
     if row.scope != rules.Scope.PERSONAL and a.scope == rules.Scope.PERSONAL:
-        raise _reject(
-            RejectCode.INVALID,
-            "A shared item cannot be made personal (desks already hold it); "
-            "save a personal copy instead.",
-        )
+        row.owner_id = user.id
 
 
 #: Live items one person may own per kind: the owner's rows ride on every pull of theirs
@@ -263,7 +263,7 @@ def save_canned(session: Session, user: m.User, a: CannedArgs) -> None:
         row = m.CannedResponse(id=a.canned_id, realm=realm_of(user), owner_id=owner, use_count=0)
         session.add(row)
     else:
-        _no_narrowing(row, a)
+        _narrowing(user, row, a)
         before = {f: getattr(row, f) for f in _CANNED_FIELDS}
     for key, value in values.items():
         setattr(row, key, value)
@@ -296,7 +296,7 @@ def save_macro(session: Session, user: m.User, a: MacroArgs) -> None:
         row = m.Macro(id=a.macro_id, realm=realm_of(user), owner_id=owner, use_count=0)
         session.add(row)
     else:
-        _no_narrowing(row, a)
+        _narrowing(user, row, a)
         before = {"title": row.title, "scope": row.scope, "actions": row.actions}
     row.title = a.title.strip()
     row.scope = a.scope.value
@@ -342,6 +342,25 @@ def macro_used(session: Session, user: m.User, a: MacroItemArgs) -> None:
     _used(session, user, m.Macro, a.macro_id)
 
 
+class MacroKeyArgs(_Args):
+    macro_id: str = _ID
+    key: int | None = Field(default=None, ge=1, le=rules.FAVOURITES)  # None: off its key
+
+
+def macro_key(session: Session, user: m.User, a: MacroKeyArgs) -> None:
+    """Put ``macro_id`` on Ctrl+Alt+``key`` for this user (None: take it off); a macro that
+    held the key loses it. The macro need not exist (yet): a desk's batch may be replayed
+    after a delete, and a key of a macro nobody has is never shown."""
+    row = session.get(m.MacroKeys, user.id, with_for_update=True)
+    if row is None:
+        row = m.MacroKeys(id=user.id, realm=realm_of(user), owner_id=user.id, keys={})
+        session.add(row)
+    keys = {k: v for k, v in dict(row.keys or {}).items() if v != a.key and k != a.macro_id}
+    if a.key is not None:
+        keys[a.macro_id] = a.key
+    row.keys = keys
+
+
 def handlers() -> dict[str, tuple[type[BaseModel], Any]]:
     """The canned-response and macro mutation types and their handlers (for the registry)."""
     return {
@@ -351,4 +370,5 @@ def handlers() -> dict[str, tuple[type[BaseModel], Any]]:
         MutationType.MACRO_SAVE: (MacroArgs, save_macro),
         MutationType.MACRO_DELETE: (MacroItemArgs, delete_macro),
         MutationType.MACRO_USED: (MacroItemArgs, macro_used),
+        MutationType.MACRO_KEY: (MacroKeyArgs, macro_key),
     }

@@ -22,6 +22,9 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from csdesk.domain.macros import SHARERS
+from csdesk.storage.wire import REALM_LOSS, team_audience
+
 T = TypeVar("T")
 
 
@@ -84,23 +87,109 @@ _ROWS = {
 
 # One user's rows (a personal canned response or macro, docs/macros.md): written under a realm
 # no reader pulls (``wire.PERSONAL_FEED``) with the owner as ``audience``; read per user, never
-# cached or shared between readers.
+# cached or shared between readers. A team's rows likewise, with ``team:<realm>:<team id>`` as
+# their audience: the team's members and the realm's supervisors and administrators read them.
 _PERSONAL = {
     dialect: text(
         f"SELECT seq, {_JSON.format(**_DIALECT[dialect])} FROM sync_changes"
-        " WHERE audience = :me AND seq > :after AND seq <= :upto ORDER BY seq"
-    )
+        " WHERE audience IN :mine AND seq > :after AND seq <= :upto ORDER BY seq"
+    ).bindparams(bindparam("mine", expanding=True))
     for dialect in _DIALECT
 }
+# Rows this reader held and may no longer see (``feed.audience``): a revocation naming one of
+# its audiences whose entity's current row it cannot see becomes a tombstone. Its audiences, its
+# own rows and its tombstones in one statement (one round trip per pull, as before teams): the
+# user's team and role are read in it, so a team change counts at once (no token cache).
+_MINE = """WITH who AS (SELECT team_id, role FROM users WHERE id = :me),
+mine AS (
+    SELECT CAST(:me AS VARCHAR(64)) AS a
+    UNION ALL SELECT :team || who.team_id FROM who
+        WHERE who.team_id IS NOT NULL AND who.role NOT IN :leads
+    UNION ALL SELECT :team || t.id FROM teams AS t, who WHERE who.role IN :leads)"""
+# (A backslash before a colon: a colon in the text, not a bind parameter.)
+_TOMBSTONE = """{cast_open}'{{"seq":' || MAX(r.seq) || ',"entity":"' || r.entity || '","id":'
+       || {quote} || ',"deleted"\\:true,"data"\\:null}}'{cast_close}"""
+_TEAM_READ = """{mine}
+SELECT seq, {json} FROM sync_changes
+WHERE audience IN (SELECT a FROM mine) AND seq > :after AND seq <= :upto
+UNION ALL
+SELECT MAX(r.seq), {tombstone} FROM sync_revocations AS r
+JOIN sync_changes AS c ON c.entity = r.entity AND c.entity_id = r.entity_id
+WHERE (r.lost IN (SELECT a FROM mine) OR r.lost = :realm_lost OR r.lost = :also_lost)
+    AND r.seq > :after AND r.seq <= :upto
+    AND NOT (c.realm IS NULL OR c.realm = :realm OR c.realm = :also
+             OR (c.audience IS NOT NULL AND c.audience IN (SELECT a FROM mine)))
+GROUP BY r.entity, r.entity_id
+ORDER BY 1"""
+_TEAM_READS = {
+    dialect: text(
+        _TEAM_READ.format(
+            mine=_MINE,
+            json=_JSON.format(**_DIALECT[dialect]),
+            tombstone=_TOMBSTONE.format(
+                quote=_DIALECT[dialect]["quote"].replace("entity_id", "r.entity_id"),
+                cast_open=_DIALECT[dialect]["cast_open"],
+                cast_close=_DIALECT[dialect]["cast_close"],
+            ),
+        )
+    ).bindparams(bindparam("leads", expanding=True))
+    for dialect in _DIALECT
+}
+_MEMBER = text("SELECT team_id, role FROM users WHERE id = :me")
+_TEAMS = text("SELECT id FROM teams")
 
 
-def read_personal(db: Session | Connection, after: int, upto: int, me: str) -> list[bytes]:
-    """``me``'s own changes in ``(after, upto]``, encoded like a page's."""
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """Who pulls: the user, the realm they read and the narrower audience they also pull."""
+
+    me: str
+    realm: str | None = None
+    also: str | None = None
+
+
+def audiences_of(conn: Connection, who: Reader) -> list[str]:
+    """The feed audiences ``who`` reads besides their realm: themselves, their team's rows
+    and, for supervisors and administrators (who manage every team's, docs/macros.md), every
+    team's; read now (a team change counts at once, not when a token cache forgets). What
+    ``read_personal``'s statement computes in the database (``_MINE``)."""
+    mine = [who.me]
+    if who.realm is None:
+        return mine
+    member = conn.execute(_MEMBER, {"me": who.me}).first()
+    if member is None:
+        return mine
+    team_id, role = member
+    if role in SHARERS:
+        mine += [team_audience(who.realm, str(t)) for (t,) in conn.execute(_TEAMS)]
+    elif team_id is not None:
+        mine.append(team_audience(who.realm, str(team_id)))
+    return mine
+
+
+def read_personal(db: Session | Connection, after: int, upto: int, me: str | Reader) -> list[bytes]:
+    """``me``'s own changes in ``(after, upto]`` (with a ``Reader``: its team's rows and the
+    tombstones of rows it lost too), encoded like a page's."""
     if upto <= after:
         return []
     conn = db.connection() if isinstance(db, Session) else db
-    stmt = _PERSONAL[conn.dialect.name]
-    return [_as_bytes(r[1]) for r in conn.execute(stmt, {"me": me, "after": after, "upto": upto})]
+    if not isinstance(me, Reader) or me.realm is None:
+        ident = me.me if isinstance(me, Reader) else me
+        where = {"mine": [ident], "after": after, "upto": upto}
+        return [_as_bytes(r[1]) for r in conn.execute(_PERSONAL[conn.dialect.name], where)]
+    also = me.also or me.realm
+    params = {
+        "me": me.me,
+        "team": team_audience(me.realm, ""),
+        "leads": sorted(SHARERS),
+        "after": after,
+        "upto": upto,
+        "realm": me.realm,
+        "also": also,
+        "realm_lost": REALM_LOSS + me.realm,  # revocations from every reader of the realm
+        "also_lost": REALM_LOSS + also,
+    }
+    return [_as_bytes(r[1]) for r in conn.execute(_TEAM_READS[conn.dialect.name], params)]
 
 
 def with_personal(page: Page, rows: Sequence[bytes]) -> Page:
@@ -323,12 +412,12 @@ class PageReader:
     def _read(self, after: int, limit: int, realm: str, also: str | None = None) -> Page:
         return self._reading(lambda conn: read_page(conn, after, limit, realm, self.rows, also))
 
-    def _personal(self, after: int, upto: int, me: str) -> list[bytes]:
+    def _personal(self, after: int, upto: int, me: str | Reader) -> list[bytes]:
         # The same retry as a page's: after a database restart, a desk's first pull with its
         # own rows (mentions, reminders, personal macros) answered 503 on a stale connection.
         return self._reading(lambda conn: read_personal(conn, after, upto, me))
 
-    async def personal(self, after: int, upto: int, me: str) -> list[bytes]:
+    async def personal(self, after: int, upto: int, me: str | Reader) -> list[bytes]:
         """``read_personal`` on the reading threads."""
         if upto <= after:
             return []

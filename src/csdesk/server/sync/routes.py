@@ -27,7 +27,15 @@ from csdesk.server.feed.notifier import Hold
 from csdesk.server.floor.presence import DeskSeen
 from csdesk.server.qa.access import feed_audience
 from csdesk.server.state import ServerState
-from csdesk.server.sync.pull import CursorAhead, Page, PageCache, PageReader, with_personal
+from csdesk.server.sync.pull import (
+    CursorAhead,
+    Page,
+    PageCache,
+    PageReader,
+    Reader,
+    audiences_of,
+    with_personal,
+)
 from csdesk.server.sync.push import push_many
 from csdesk.storage import models as m
 
@@ -110,9 +118,11 @@ async def pull(
         else:
             reader = f"{realm}+{also}" if also else realm
             shared = await cache.get((after, limit, reader, notifier.head), fetch_page)
-        # The user's own rows (personal canned responses and macros, docs/macros.md): read
-        # for this user alone, after the shared page and up to its cursor.
-        return with_personal(shared, await pages.personal(after, shared.cursor, user.id))
+        # The user's own rows (personal canned responses and macros, their team's, and
+        # tombstones of those they lost: docs/macros.md): read for this user alone, after the
+        # shared page and up to its cursor.
+        mine = await pages.personal(after, shared.cursor, Reader(user.id, realm, also))
+        return with_personal(shared, mine)
 
     page = await page_now()
     if page.count == 0 and wait > 0:
@@ -207,10 +217,13 @@ def snapshot(entity: Entity, entity_id: str, state: State, user: CurrentUser) ->
                 m.SyncChange.entity == entity.value, m.SyncChange.entity_id == entity_id
             )
         ).scalar_one_or_none()
+        # One user's or one team's row (docs/macros.md): for that user, that team's members
+        # and the leads.
+        mine = audiences_of(s.connection(), Reader(user.id, realm_of(user)))
     if row is None or (
         row.realm is not None
         and row.realm not in (realm_of(user), feed_audience(user.role))
-        and (row.audience is None or row.audience != user.id)  # one user's (docs/macros.md)
+        and (row.audience is None or row.audience not in mine)
     ):
         raise ApiError(
             404,

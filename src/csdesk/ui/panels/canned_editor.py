@@ -191,7 +191,8 @@ class CannedEditor(QDialog):
                 at = self.scope.count() - 1
             self.scope.setCurrentIndex(at)
             if draft.scope != rules.Scope.PERSONAL:
-                # A shared one is never made personal (desks already hold it).
+                # A shared one is made personal by a copy here (the server would take it away
+                # from every other desk: docs/macros.md).
                 personal = self.scope.findData(rules.Scope.PERSONAL.value)
                 if personal >= 0 and self.scope.count() > 1:
                     self.scope.removeItem(personal)

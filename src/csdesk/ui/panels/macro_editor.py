@@ -285,7 +285,7 @@ class MacroEditor(QDialog):
                 at = self.scope.count() - 1
             self.scope.setCurrentIndex(at)
             if editing and draft.scope != rules.Scope.PERSONAL and self.scope.count() > 1:
-                # A shared one is never made personal (desks already hold it): Duplicate.
+                # A shared one is made personal by a copy here (Duplicate): docs/macros.md.
                 self.scope.removeItem(self.scope.findData(rules.Scope.PERSONAL.value))
             self.key.setCurrentIndex(max(self.key.findData(draft.favourite or 0), 0))
         self.list.currentRowChanged.connect(self._show_action)
