@@ -15,6 +15,8 @@ from csdesk.domain.enums import ConversationStatus, OrderStatus, ReturnStatus
 from csdesk.server.commerce.shopify_parse import SHIPMENT_STATUS
 
 SHIPPED_LANGUAGES = ("de", "fr", "es", "nl", "ar")
+#: The same word in English and in the language (Dutch "open", "voicemail").
+SAME_WORD = {"nl": {"open", "voicemail"}}
 KINDS: list[tuple[Callable[[str], str], list[str]]] = [
     (words.conversation_status, [s.value for s in ConversationStatus]),
     (words.order_status, [s.value for s in OrderStatus]),
@@ -41,6 +43,7 @@ def test_every_status_code_has_a_word_in_every_shipped_language(lang: str) -> No
         for f, codes in KINDS
         for code in codes
         if f(code) == english[(key := (f.__name__, code))]
+        and f(code) not in SAME_WORD.get(lang, set())
     ]
     assert not untranslated, untranslated
 
