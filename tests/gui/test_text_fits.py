@@ -142,6 +142,15 @@ def test_views_search_card_and_labels_show_their_text(
     # its buttons inside it (shortened with "…" and the whole text in a tooltip).
     pane = w.customer
     if pane.isVisible():
+        # The card is shown whole (its second row of buttons started half hidden under the
+        # timeline) up to half the pane, unless the agent dragged it smaller.
+        def whole() -> bool:
+            share = min(pane.card_scroll.whole_height(), sum(pane.record_split.sizes()) // 2)
+            return pane.card_scroll.height() >= share
+
+        qtbot.waitUntil(whole, timeout=5_000)
+        if pane.card_scroll.whole_height() < sum(pane.record_split.sizes()) // 2:
+            assert not pane.card_scroll.verticalScrollBar().isVisible()
         card, viewport = pane.card, pane.card_scroll.viewport()
         assert card.width() <= viewport.width(), (card.width(), viewport.width())
         facts = card.facts

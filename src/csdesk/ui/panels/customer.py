@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from html import escape
 
-from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QPushButton,
@@ -35,6 +35,26 @@ def open_in_browser(url: QUrl) -> None:
     """Hand an https link to the system browser (never opened inside csdesk)."""
     if url.scheme() == "https":
         QDesktopServices.openUrl(url)
+
+
+class _WholeCardArea(QScrollArea):
+    """The card's scroll area, sized to show the whole card (up to half the pane) until the
+    agent drags the splitter below it: a bare QScrollArea keeps the height it was first given,
+    and the card's second row of buttons started half hidden. It scrolls only when the agent
+    made it smaller or the text is very large."""
+
+    def whole_height(self) -> int:
+        inner = self.widget()
+        if inner is None:
+            return self.sizeHint().height()
+        width = self.width() - 2 * self.frameWidth()  # once whole, there is no scroll bar
+        layout = inner.layout()
+        if layout is not None and layout.hasHeightForWidth() and width > 0:
+            height = layout.totalHeightForWidth(width)
+        else:
+            height = inner.sizeHint().height()
+        height = max(height, inner.minimumSizeHint().height())  # what the card keeps at least
+        return height + 2 * self.frameWidth()
 
 
 class CustomerPane(QWidget):
@@ -81,7 +101,7 @@ class CustomerPane(QWidget):
         self.card = CustomerCard(self)
         # The card scrolls when large text makes it taller than its share (never clipped);
         # card, timeline and details share the height in a splitter the agent can move.
-        self.card_scroll = QScrollArea(self)
+        self.card_scroll = _WholeCardArea(self)
         self.card_scroll.setObjectName("customer_card_scroll")
         self.card_scroll.setWidget(self.card)
         self.card_scroll.setWidgetResizable(True)
@@ -96,6 +116,12 @@ class CustomerPane(QWidget):
         self.record_split.addWidget(self.details)
         for at, stretch in enumerate((0, 3, 2)):
             self.record_split.setStretchFactor(at, stretch)
+        self._card_dragged = False  # the agent chose the card's height: keep it
+        self.record_split.splitterMoved.connect(self._card_moved)
+        self._card_fit = QTimer(self)
+        self._card_fit.setSingleShot(True)
+        self._card_fit.setInterval(0)  # after the card's layout has taken its new text
+        self._card_fit.timeout.connect(self._fit_card)
         self.card.edit_button.clicked.connect(self.edit_requested)
         self.card.merge_button.clicked.connect(self.merge_requested)
         self.card.unmerge_button.clicked.connect(self.unmerge_requested)
@@ -118,6 +144,32 @@ class CustomerPane(QWidget):
         self.match: ClaimView | None = None
         self.show_customer(None)
 
+    def _card_moved(self, _pos: int, index: int) -> None:
+        if index == 1:  # the handle below the card
+            self._card_dragged = True
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self._card_fit.start()  # wrapping changes the card's height
+
+    def _fit_card(self) -> None:
+        """Give the card its whole height (at most half the pane), the timeline and details
+        the rest in their proportion; not once the agent has dragged that handle."""
+        sizes = self.record_split.sizes()
+        total = sum(sizes)
+        if self._card_dragged or total <= 0 or len(sizes) != 3:
+            return
+        # Two pixels to spare: the splitter rounds a share down, and a card one pixel short
+        # shows a scroll bar, which narrows it, which makes it taller still.
+        want = min(self.card_scroll.whole_height() + 2, total // 2)
+        if abs(want - sizes[0]) <= 2:
+            return
+        rest = total - want
+        below = sizes[1] + sizes[2]
+        timeline = rest * sizes[1] // below if below > 0 else rest * 3 // 5
+        self.record_split.setSizes([want, timeline, rest - timeline])
+
     def show_refusal(self, text: str | None, about: frozenset[str] = frozenset()) -> None:
         """The server refused an edit, merge or undo of the customers ``about``: why, on the
         card while it shows one of them."""
@@ -129,6 +181,7 @@ class CustomerPane(QWidget):
             self.timeline.show_items([])
         self.ctx = ctx
         self.card.show_customer(ctx)
+        self._card_fit.start()
         self.details.show_customer(ctx, current)
         self.customer_shown.emit(ctx.id if ctx is not None else "")
         self.match = next((c for c in ctx.claims if c.match_customer_id), None) if ctx else None
