@@ -44,6 +44,7 @@ from csdesk.ui.panels import dashboard_views as views
 from csdesk.ui.panels.dashboard_charts import ChartCard
 from csdesk.ui.panels.dashboard_drill import DrillDialog
 from csdesk.ui.panels.dashboard_export import save_dialog
+from csdesk.ui.panels.dashboard_grid import ChartGrid
 from csdesk.ui.panels.dashboard_tables import WordTableView
 from csdesk.ui.plain_text import PlainLabel
 from csdesk.ui.tasks import Tasks
@@ -203,19 +204,13 @@ class DashboardPanel(QWidget):
         # The floor's time in each status: supervisors' (an agent's dashboard has no card).
         self.status_time = ChartCard("status_time", _("Time in status"), self.theme, parent=self)
         self.status_time.hide()
-        charts = QWidget(self)
-        row = QHBoxLayout(charts)
-        row.setContentsMargins(0, 0, 0, 0)
-        for card in self._cards():
-            row.addWidget(card, 1)
-        # The three charts side by side need more than a 1600 px window at 200 % text: they
-        # scroll sideways (tabbing into one brings it into view) instead of widening the window
-        # off the screen.
+        # The charts in as many columns as fit at a readable width; the rest below, scrolled
+        # down (dashboard_grid), never sideways.
         charts_area = QScrollArea(self)
         charts_area.setObjectName("kpi_charts_area")
-        charts_area.setWidget(charts)
-        charts_area.setWidgetResizable(True)
         charts_area.setFrameShape(QFrame.Shape.NoFrame)
+        charts_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.chart_grid = ChartGrid(self._cards(), charts_area)
         charts_area.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         split = QSplitter(Qt.Orientation.Vertical, self)
         split.addWidget(self.figures)

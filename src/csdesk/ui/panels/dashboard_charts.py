@@ -56,6 +56,9 @@ def _style_axis(axis: QAbstractAxis, theme: Theme) -> None:
     axis.setTitleBrush(QBrush(QColor(theme.text_muted)))
     axis.setGridLineColor(QColor(theme.border))
     axis.setLinePenColor(QColor(theme.control_border))
+    # Qt Charts measures the label room before the chart has its size and then cuts the
+    # bucket names of a horizontal bar chart to "…" even where the card has room for them.
+    axis.setTruncateLabels(False)
 
 
 def _chart(theme: Theme) -> QChart:
