@@ -2,13 +2,14 @@
 ``server.sync.mutations.HANDLERS``).
 
 Anyone may keep personal ones; team and everyone's are created, changed and deleted by
-supervisors and administrators only. A personal item of another user answers "not found", as
-if it did not exist (it never reached that user's desk). A shared item made personal becomes
-the saver's, and the desks that held it get a tombstone (``feed.audience``). ``*.used``
-counts one use (the chooser sorts by it). Every change is an audit entry
-and goes through the change feed (personal ones to their owner only, ``wire.FEED_PERSONAL``;
-team ones to that team and the leads, ``wire.FEED_TEAM``). ``macro.key`` puts a macro on one of
-its user's favourite keys (their ``MacroKeys`` row, their desks only).
+supervisors and administrators only. A personal item of another user, and another team's item
+to an agent, answers "not found", as if it did not exist (it never reached that user's desk).
+A shared item made personal becomes the saver's, and the desks that held it get a tombstone
+(``feed.audience``). ``*.used`` counts one use (the chooser sorts by it). Every change is an
+audit entry and goes through the change feed (personal ones to their owner only,
+``wire.FEED_PERSONAL``; team ones to that team and the leads, ``wire.FEED_TEAM``).
+``macro.key`` puts a macro on one of its user's favourite keys (their ``MacroKeys`` row, their
+desks only).
 """
 
 from __future__ import annotations
@@ -197,15 +198,34 @@ def _scope_fields(session: Session, user: m.User, a: _Shared) -> tuple[str | Non
     return user.id, None
 
 
+def _hidden(user: m.User, row: Item) -> bool:
+    """Is ``row`` kept from ``user``'s desks by the feed (``feed.log.item_for``): the other
+    realm's, someone else's personal item, or, for anyone but a supervisor or administrator
+    (who manage every team's), another team's? Such an item answers every request of theirs
+    as a missing one would."""
+    if row.realm != realm_of(user):
+        return True
+    if row.scope == rules.Scope.PERSONAL:
+        return row.owner_id != user.id
+    if row.scope == rules.Scope.TEAM and row.team_id is not None:
+        return not rules.can_share(user.role) and row.team_id != user.team_id
+    return False
+
+
 def _existing(session: Session, user: m.User, model: type[T], ident: str) -> T | None:
+    """The item ``ident`` to save over (None: there is none yet)."""
     row = session.get(model, ident, with_for_update=True)
     if row is None:
         return None
-    hidden = row.scope == rules.Scope.PERSONAL and row.owner_id != user.id
-    if row.realm != realm_of(user) or hidden:
-        # Someone else's personal item, or the other realm's: as if it did not exist (and
-        # the id cannot be taken over either).
+    if _hidden(user, row):
+        # Someone else's personal item, another team's, or the other realm's: as if it did
+        # not exist (and the id cannot be taken over either).
         raise _reject(RejectCode.NOT_FOUND, "This item does not exist.")
+    return _changeable(user, row)
+
+
+def _changeable(user: m.User, row: T) -> T:
+    """``row`` (one the user may see), if they may change it now."""
     if row.deleted_at is not None:
         raise _reject(RejectCode.DELETED, "This item was deleted.")
     if not rules.can_edit(user.role, user.id, row.scope, row.owner_id):
@@ -215,10 +235,13 @@ def _existing(session: Session, user: m.User, model: type[T], ident: str) -> T |
     return row
 
 
-def _narrowing(user: m.User, row: Item, a: _Shared) -> None:
+def _narrowing(session: Session, user: m.User, row: Item, a: _Shared) -> None:
     """A shared item made personal becomes the saver's: the desks that held it get a
-    tombstone with their next pull (``feed.audience``), as when a team item moves teams."""
+    tombstone with their next pull (``feed.audience``), as when a team item moves teams. One
+    the saver did not own yet counts against their limit like a new one."""
     if row.scope != rules.Scope.PERSONAL and a.scope == rules.Scope.PERSONAL:
+        if row.owner_id != user.id:
+            _room_for_one_more(session, user, type(row))
         row.owner_id = user.id
 
 
@@ -263,7 +286,7 @@ def save_canned(session: Session, user: m.User, a: CannedArgs) -> None:
         row = m.CannedResponse(id=a.canned_id, realm=realm_of(user), owner_id=owner, use_count=0)
         session.add(row)
     else:
-        _narrowing(user, row, a)
+        _narrowing(session, user, row, a)
         before = {f: getattr(row, f) for f in _CANNED_FIELDS}
     for key, value in values.items():
         setattr(row, key, value)
@@ -279,9 +302,10 @@ def save_canned(session: Session, user: m.User, a: CannedArgs) -> None:
 
 
 def delete_canned(session: Session, user: m.User, a: ItemArgs) -> None:
-    row = _existing(session, user, m.CannedResponse, a.canned_id)
-    if row is None:
+    found = session.get(m.CannedResponse, a.canned_id, with_for_update=True)
+    if found is None or _hidden(user, found):  # one kept from them: as if it did not exist
         raise _reject(RejectCode.NOT_FOUND, "This canned response does not exist.")
+    row = _changeable(user, found)
     row.deleted_at = utcnow()
     audit.record(session, user.id, MutationType.CANNED_DELETE, "canned_response", row.id)
 
@@ -296,7 +320,7 @@ def save_macro(session: Session, user: m.User, a: MacroArgs) -> None:
         row = m.Macro(id=a.macro_id, realm=realm_of(user), owner_id=owner, use_count=0)
         session.add(row)
     else:
-        _narrowing(user, row, a)
+        _narrowing(session, user, row, a)
         before = {"title": row.title, "scope": row.scope, "actions": row.actions}
     row.title = a.title.strip()
     row.scope = a.scope.value
@@ -314,20 +338,17 @@ def save_macro(session: Session, user: m.User, a: MacroArgs) -> None:
 
 
 def delete_macro(session: Session, user: m.User, a: MacroItemArgs) -> None:
-    row = _existing(session, user, m.Macro, a.macro_id)
-    if row is None:
+    found = session.get(m.Macro, a.macro_id, with_for_update=True)
+    if found is None or _hidden(user, found):  # one kept from them: as if it did not exist
         raise _reject(RejectCode.NOT_FOUND, "This macro does not exist.")
+    row = _changeable(user, found)
     row.deleted_at = utcnow()
     audit.record(session, user.id, MutationType.MACRO_DELETE, "macro", row.id)
 
 
 def _used(session: Session, user: m.User, model: type[T], ident: str) -> None:
     row = session.get(model, ident, with_for_update=True)
-    if (
-        row is None
-        or row.realm != realm_of(user)
-        or (row.scope == rules.Scope.PERSONAL and row.owner_id != user.id)
-    ):
+    if row is None or _hidden(user, row):
         raise _reject(RejectCode.NOT_FOUND, "This item does not exist.")
     if row.deleted_at is not None:
         raise _reject(RejectCode.DELETED, "This item was deleted.")
