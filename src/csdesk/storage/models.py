@@ -1292,6 +1292,14 @@ class SideMessage(Synced, Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0, info=SERVER_ONLY)
     next_attempt_at: Mapped[datetime | None] = mapped_column(info=SERVER_ONLY)
     lease_until: Mapped[datetime | None] = mapped_column(info=SERVER_ONLY)
+    # --- fix-side: the thread forward's messages (migration 0015_sidefwd) ---
+    #: The ids of the messages a thread forward's text carries, oldest first, recorded when
+    #: the forward is made: its files come from these alone (a conversation merged in before
+    #: a retry adds none). None: not a thread forward, or written before 0015. Server-only.
+    forwarded_ids: Mapped[list[Any] | None] = mapped_column(
+        JSON(none_as_null=True), info=SERVER_ONLY
+    )
+    # --- end fix-side ---
 
 
 # --- team audiences and favourite macro keys (issue 14, docs/macros.md) ----------------------

@@ -35,8 +35,9 @@ def _body(msg: m.Message, *, attached: bool = False) -> str:
 
 
 def thread_messages(session: Session, conv: m.Conversation, until: datetime) -> list[m.Message]:
-    """The messages a thread forward carries (notes left out), oldest first: the newest
-    ``MAX_THREAD_MESSAGES`` written up to ``until`` (when the forward was made)."""
+    """The messages a thread forward made before migration 0015 carries (notes left out),
+    oldest first: the newest ``MAX_THREAD_MESSAGES`` written up to ``until`` (when the forward
+    was made). A later forward records its own (``SideMessage.forwarded_ids``)."""
     M = m.Message
     newest = session.scalars(
         select(M)
@@ -49,8 +50,10 @@ def thread_messages(session: Session, conv: m.Conversation, until: datetime) -> 
 
 def forwarded_text(
     session: Session, conv: m.Conversation, message: m.Message | None, note: str
-) -> str:
-    """What the mail says: ``note``, then a marked block with the thread or ``message``."""
+) -> tuple[str, list[str]]:
+    """What the mail says: ``note``, then a marked block with the thread or ``message``; and
+    the ids of the messages that block carries, oldest first (a thread's files are taken from
+    these alone, ``mailer.thread_files``, whatever the conversation holds when it is sent)."""
     cust = session.get(m.Customer, conv.customer_id) if conv.customer_id else None
     customer = (cust.name if cust is not None and cust.name else "") or "Customer"
     if message is not None:
@@ -75,12 +78,14 @@ def forwarded_text(
     budget = rules.MAX_FORWARD_CHARS - len(note) - 200
     # The newest messages matter most: leave out the oldest once over the budget.
     kept: list[str] = []
+    carried: list[str] = []
     used = 0
-    for part in reversed(parts):
+    for msg, part in zip(reversed(messages), reversed(parts), strict=True):
         if used + len(part) > budget and kept:
             kept.append("[… older messages left out]")
             break
         kept.append(rules.bounded(part, budget))
+        carried.append(msg.id)
         used += len(part) + 2
     body = "\n".join(head) + "\n\n" + "\n\n".join(reversed(kept))
-    return f"{note}\n\n{body}" if note else body
+    return (f"{note}\n\n{body}" if note else body), list(reversed(carried))

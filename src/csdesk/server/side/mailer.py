@@ -36,7 +36,7 @@ from csdesk.server.channels.email_outbound import _attach, send_smtp  # replies'
 from csdesk.server.channels.email_reply import build_reply
 from csdesk.server.channels.outbound import SendResult
 from csdesk.server.channels.worker import LoopWorker, backoff
-from csdesk.server.side.compose import thread_messages
+from csdesk.server.side.compose import MAX_THREAD_MESSAGES, thread_messages
 from csdesk.server.state import ServerState
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
@@ -78,16 +78,39 @@ def stored_files(session: Session, msg: m.Message | None) -> list[OutgoingFile]:
     return out
 
 
+def _forwarded_messages(
+    session: Session, conversation_id: str, row: m.SideMessage
+) -> list[m.Message]:
+    """The messages whose text the thread forward ``row`` carries, oldest first: those it
+    recorded when it was made (still stored, never a note), whatever the conversation holds
+    now (a conversation merged in before a retry brings none of its files); a forward made
+    before that record existed reads the thread as it stood when it was made."""
+    ids = row.forwarded_ids
+    if isinstance(ids, list):
+        wanted = [i for i in ids if isinstance(i, str)][:MAX_THREAD_MESSAGES]
+        M = m.Message
+        found = (
+            {
+                msg.id: msg
+                for msg in session.scalars(
+                    select(M).where(M.id.in_(wanted), M.realm == row.realm, M.is_note.is_(False))
+                )
+            }
+            if wanted
+            else {}
+        )
+        return [found[i] for i in wanted if i in found]
+    conv = session.get(m.Conversation, conversation_id)
+    return [] if conv is None else thread_messages(session, conv, row.created_at)
+
+
 def thread_files(
     session: Session, conversation_id: str, row: m.SideMessage, limit: int
 ) -> tuple[list[OutgoingFile], list[OutgoingFile]]:
     """The stored files of a forwarded thread that fit in ``limit`` bytes together (the
     newest messages' first, as the text keeps the newest), oldest first; and the others."""
-    conv = session.get(m.Conversation, conversation_id)
-    if conv is None:
-        return [], []
     per_message = [
-        stored_files(session, msg) for msg in thread_messages(session, conv, row.created_at)
+        stored_files(session, msg) for msg in _forwarded_messages(session, conversation_id, row)
     ]
     taken: list[list[OutgoingFile]] = []
     left: list[OutgoingFile] = []
@@ -297,8 +320,11 @@ class SideMailer(LoopWorker):
                 row.provider_message_id = mid
             if sender:
                 row.from_address = sender
-            if sent_text is not None:
-                row.body_text = sent_text  # what the mail said (the files left out), shown
+            if sent_text is not None and result.ok:
+                # What the mail said (the files left out), shown on the desk. Only once it went:
+                # a failed attempt keeps the forward's own text, which the next attempt builds
+                # on again (else each attempt would add the sentence once more).
+                row.body_text = sent_text
             if result.ok:
                 row.status = SideStatus.SENT.value
                 row.sent_at = now

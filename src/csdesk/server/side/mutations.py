@@ -128,6 +128,7 @@ def forward(session: Session, user: m.User, a: ForwardArgs) -> None:
     )
     session.add(side)
     session.flush()  # the parent row first (the message's foreign key)
+    text, carried = forwarded_text(session, conv, message, a.note)
     session.add(
         m.SideMessage(
             id=a.out_id,
@@ -137,7 +138,10 @@ def forward(session: Session, user: m.User, a: ForwardArgs) -> None:
             direction=rules.Direction.OUT.value,
             author_name=user.display_name,
             from_address="",
-            body_text=forwarded_text(session, conv, message, a.note),
+            body_text=text,
+            # A thread's files are those of the messages its text carries, now (a retry after
+            # a merge must not add the merged conversation's); one message's are its own.
+            forwarded_ids=carried if message is None else None,
             status=SideStatus.QUEUED.value,
             attempts=0,
             next_attempt_at=now,
