@@ -298,45 +298,53 @@ class ShopifyConnector:
         self, document: str, oid: str, key: str, first: Any, cap: int
     ) -> tuple[list[Any], bool]:
         """The nodes of the order's connection ``key``: ``first`` (the page already read) and
-        the pages after it, up to ``cap`` nodes; True when Shopify had more past the cap."""
+        the pages after it, up to ``cap`` nodes and ``_max_pages(cap)`` follow-up pages; True
+        when Shopify had more past a cap."""
         nodes = list(_nodes(first, key))
-        cursor = _end_cursor(first)
+        cursor = _next_cursor(first, key, nodes, set())
         seen = {cursor}
-        while cursor is not None and len(nodes) < cap:
+        pages = 0
+        while cursor is not None and len(nodes) < cap and pages < _max_pages(cap):
             conn = self._order_node(document, oid, {"after": cursor}).get(key)
-            nodes.extend(_nodes(conn, key))
-            cursor = _end_cursor(conn)
-            if cursor in seen:  # a cursor that does not move: never loop on it
-                raise StoreUnavailable(f"Shopify's {key} pages do not advance")
-            seen.add(cursor)
+            page = _nodes(conn, key)
+            pages += 1
+            nodes.extend(page)
+            cursor = _next_cursor(conn, key, page, seen)
         return nodes[:cap], cursor is not None or len(nodes) > cap
 
     def _order_pages(
         self, document: str, oid: str, key: str, *, root: str = "order", cap: int
     ) -> Iterator[Any]:
         """The nodes of ``root``'s connection ``key``, page by page from the first, up to
-        ``cap`` (actions stop early once they found what they look for)."""
+        ``cap`` (actions stop early once they found what they look for). A store whose pages
+        go on past ``_max_pages(cap)`` before ``cap`` nodes is misbehaving: StoreUnavailable."""
         cursor: str | None = None
         count = 0
+        pages = 0
         seen: set[str | None] = set()
-        while True:
+        while count < cap:
+            if pages >= _max_pages(cap):
+                log.warning("Shopify %s %s: its %s pages go on past %d", root, oid, key, pages)
+                raise StoreUnavailable(
+                    f"Shopify's {key} pages go on past {pages} pages without reaching "
+                    f"{cap} items; the store is misbehaving"
+                )
             node = self.graphql(document, {"id": oid, "after": cursor}).get(root)
+            pages += 1
             if node is None:
                 raise StoreRefused(f"Shopify has no such {root}")
             if not isinstance(node, dict):
                 raise StoreUnavailable(f"Shopify's answer has no {root}")
             conn = node.get(key)
-            for item in _nodes(conn, key):
+            page = _nodes(conn, key)
+            for item in page:
                 if count >= cap:
                     return
                 count += 1
                 yield item
-            cursor = _end_cursor(conn)
+            cursor = _next_cursor(conn, key, page, seen)
             if cursor is None:
                 return
-            if cursor in seen:
-                raise StoreUnavailable(f"Shopify's {key} pages do not advance")
-            seen.add(cursor)
 
     # --- webhooks -------------------------------------------------------------------------------
 
@@ -705,6 +713,31 @@ def _end_cursor(conn: Any) -> str | None:
     cursor = conn["pageInfo"].get("endCursor")
     if not isinstance(cursor, str) or not cursor or len(cursor) > 2000:
         raise StoreUnavailable("Shopify's page has more but no cursor to it")
+    return cursor
+
+
+def _max_pages(cap: int) -> int:
+    """The most pages csdesk reads of one connection capped at ``cap`` nodes: enough for
+    ``cap`` at the follow-up page size, so a store whose pages are empty or tiny cannot keep
+    csdesk reading one order for ever."""
+    return cap // min(q.LINES_PAGE, q.RETURNS_PAGE) + 1
+
+
+def _next_cursor(conn: Any, key: str, page: list[Any], seen: set[str | None]) -> str | None:
+    """The cursor after ``page`` (None after the last page). An empty page that claims more,
+    or a cursor already followed, is a store misbehaving: StoreUnavailable, said in the log
+    and the store's sync status."""
+    cursor = _end_cursor(conn)
+    if cursor is None:
+        return None
+    if not page:
+        log.warning("Shopify sent an empty page of %s that claims more pages", key)
+        raise StoreUnavailable(
+            f"Shopify sent an empty page of {key} that claims more; the store is misbehaving"
+        )
+    if cursor in seen:  # a cursor that does not move: never loop on it
+        raise StoreUnavailable(f"Shopify's {key} pages do not advance")
+    seen.add(cursor)
     return cursor
 
 

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from csdesk.domain.enums import DeliveryStatus, Direction
 from csdesk.domain.scheduled import ReminderStatus, ScheduledStatus
 from csdesk.server.channels.customers import new_id
-from csdesk.server.conversation_merge.follow import follow
+from csdesk.server.conversation_merge.follow import live
 from csdesk.server.sync.mutations import Reject, SendArgs, send
 from csdesk.storage import audit
 from csdesk.storage import models as m
@@ -73,6 +73,8 @@ def _failed_message(
     conv = session.get(m.Conversation, row.conversation_id)
     if conv is None or conv.deleted_at is not None:
         return None
+    if live(session, conv) is None:  # merged into one deleted since: as deleted (hidden shell)
+        return None
     # One scheduled reply makes at most one message, under its own id, unless that id is
     # taken (a message sent with it meanwhile): then a fresh one, never a second row with it.
     mid = row.id if session.get(m.Message, row.id) is None else new_id()
@@ -104,8 +106,13 @@ def _send_one(session: Session, row: m.ScheduledMessage, now: datetime) -> None:
     conv = session.get(m.Conversation, row.conversation_id)
     if conv is not None and conv.merged_into_id is not None:
         # Merged since it was scheduled: it goes where the conversation lives now, on that
-        # conversation's route (docs/merge-split.md), never into the hidden merged one.
-        row.conversation_id = follow(session, conv).id
+        # conversation's route (docs/merge-split.md), never into the hidden merged one. Merged
+        # into one an administrator deleted since (``follow.live`` is None): a reply to a
+        # deleted conversation, refused by ``send`` and failed below with no message left in
+        # the hidden shell.
+        end = live(session, conv)
+        if end is not None:
+            row.conversation_id = end.id
     if author is None or not author.active:
         problem = "Not sent at its scheduled time: its author's account is disabled."
     else:
@@ -224,7 +231,10 @@ def remind_due(session: Session, now: datetime) -> list[str]:
             continue
         conv = session.get(m.Conversation, row.conversation_id)
         if conv is not None:
-            conv = follow(session, conv)  # merged since: the customer writes there now
+            # Merged since: the customer writes there now. Merged into one deleted since
+            # (None): their mail goes elsewhere (a new or live conversation), so the reminder
+            # comes due rather than count the hidden shell's old last inbound as no reply.
+            conv = live(session, conv)
         replied = (
             conv is not None
             and conv.last_inbound_at is not None

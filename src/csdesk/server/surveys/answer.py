@@ -25,8 +25,15 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from csdesk.domain.callbacks import MAX_NOTE, CallbackKind, CallbackStatus
-from csdesk.domain.enums import DeliveryStatus, Direction, IdentityKind, Role
-from csdesk.server.conversation_merge.follow import follow
+from csdesk.domain.enums import (
+    Channel,
+    ConversationStatus,
+    DeliveryStatus,
+    Direction,
+    IdentityKind,
+    Role,
+)
+from csdesk.server.conversation_merge.follow import live
 from csdesk.server.surveys.rules import SurveyRules
 from csdesk.storage import audit
 from csdesk.storage import models as m
@@ -86,8 +93,9 @@ def take(
     surveyed = session.get(m.Conversation, survey.conversation_id)
     assert surveyed is not None
     # Merged since the survey went out: the answer, its note and a follow-up go where the
-    # conversation lives now (the merged-away one is closed and never shown to anyone).
-    conv = follow(session, surveyed)
+    # conversation lives now (the merged-away one is closed and never shown to anyone); when
+    # that one was deleted since, where a message to a deleted conversation goes.
+    conv = live(session, surveyed) or _placed(session, survey, surveyed, now)
     answer = m.SurveyAnswer(
         id=answer_id,
         realm=survey.realm,
@@ -158,6 +166,30 @@ def take(
         },
     )
     return answer
+
+
+def _placed(
+    session: Session, survey: m.SurveyRequest, surveyed: m.Conversation, now: datetime
+) -> m.Conversation:
+    """Where an answer goes whose conversation was merged into one an administrator deleted
+    since: inbound mail's rule for a filed (automatic) message (``channels.ingest``): the
+    customer's live conversation on the survey's channel, else a new one born resolved
+    (filed, not work; a low score's follow-up is the supervisor's task). Never the hidden
+    merged-away shell (docs/merge-split.md)."""
+    from csdesk.server.channels import conversations as threads
+
+    channel = Channel(survey.channel)
+    recent = threads.latest(session, survey.customer_id, channel)
+    recent = live(session, recent) if recent is not None else None
+    if recent is not None:
+        return recent
+    customer = session.get(m.Customer, survey.customer_id)
+    assert customer is not None
+    conv = threads.open_new(session, customer, channel, subject=surveyed.subject, at=now)
+    conv.status, conv.resolved_at = ConversationStatus.RESOLVED.value, now
+    threads.add_tag(conv, "survey")
+    session.flush()
+    return conv
 
 
 def supervisor_for(session: Session, conv: m.Conversation) -> m.User | None:
