@@ -28,7 +28,7 @@ def _grid(qtbot: QtBot, width: int, hidden: int | None = None) -> tuple[ChartGri
 def test_wide_side_by_side_narrow_one_below_the_other(qtbot: QtBot) -> None:
     grid, cards = _grid(qtbot, 3000, hidden=3)  # an agent's dashboard: three cards
     qtbot.waitUntil(lambda: grid.columns == 3)
-    assert len({c.y() for c in cards[:3]}) == 1  # one row
+    qtbot.waitUntil(lambda: len({c.y() for c in cards[:3]}) == 1)  # one row
     assert all(c.minimumHeight() == 0 for c in cards)
     grid.area.resize(700, 600)
     qtbot.waitUntil(lambda: grid.columns == 2)

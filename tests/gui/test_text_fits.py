@@ -150,7 +150,7 @@ def test_views_search_card_and_labels_show_their_text(
 
         qtbot.waitUntil(whole, timeout=5_000)
         if pane.card_scroll.whole_height() < sum(pane.record_split.sizes()) // 2:
-            assert not pane.card_scroll.verticalScrollBar().isVisible()
+            qtbot.waitUntil(lambda: not pane.card_scroll.verticalScrollBar().isVisible())
         card, viewport = pane.card, pane.card_scroll.viewport()
         assert card.width() <= viewport.width(), (card.width(), viewport.width())
         facts = card.facts

@@ -221,7 +221,8 @@ class ConversationMergeUi(QObject):
         def finished(result: int) -> None:
             picked = dialog.chosen()
             self.dialog = None
-            if focus is not None:
+            if focus is not None:  # back in this window (a pop-out's too)
+                self.window.activateWindow()
                 focus.setFocus(Qt.FocusReason.OtherFocusReason)
             if result == QDialog.DialogCode.Accepted and picked is not None and picked.allowed:
                 self._unmerge(picked)

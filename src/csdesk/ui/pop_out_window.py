@@ -74,9 +74,17 @@ KEY_ACTIONS = ("reply", "note", "send", "canned", "attach", "focus_thread", "for
                "macro_manage")  # fmt: skip
 #: The desks' actions that change the conversation or send: off once the window stopped
 #: (its desks bind them: macro_desk, scheduled_desk, translate_desk).
-DESK_WRITES = ("macro_apply", *(f"macro_favourite_{n}" for n in range(1, rules.FAVOURITES + 1)),
-               "send_later", "remind_me", "translate_reply", "conversation_merge",
-               "conversation_unmerge", "conversation_split")  # fmt: skip
+DESK_WRITES = (
+    "macro_apply",
+    *(f"macro_favourite_{n}" for n in range(1, rules.FAVOURITES + 1)),
+    "send_later",
+    "remind_me",
+    "translate_reply",
+    "conversation_merge",
+    "conversation_unmerge",
+    "conversation_split",
+    "scheduled_list",  # its list edits and cancels the conversation's queued replies
+)
 #: What still works in a stopped window: reading, listening, lists.
 STILL_ON = ("focus_thread", "focus_customer", "formatted", "attachment", "read_aloud",
             "stop_speech", "pause_speech", "macro_manage")  # fmt: skip

@@ -174,6 +174,7 @@ class CustomerPane(QWidget):
         """The server refused an edit, merge or undo of the customers ``about``: why, on the
         card while it shows one of them."""
         self.card.show_refusal(text, about)
+        self._card_fit.start()  # the refusal's line makes the card taller
 
     def show_customer(self, ctx: CustomerContext | None, current: str | None = None) -> None:
         if ctx is None or self.ctx is None or ctx.id != self.ctx.id:

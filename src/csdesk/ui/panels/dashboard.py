@@ -209,7 +209,6 @@ class DashboardPanel(QWidget):
         charts_area = QScrollArea(self)
         charts_area.setObjectName("kpi_charts_area")
         charts_area.setFrameShape(QFrame.Shape.NoFrame)
-        charts_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.chart_grid = ChartGrid(self._cards(), charts_area)
         charts_area.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         split = QSplitter(Qt.Orientation.Vertical, self)
