@@ -30,17 +30,30 @@ from csdesk.ui.plain_text import PlainLabel
 from csdesk.ui.screen_fit import resize_within_screen
 
 
-class MergeDialog(QDialog):
-    def __init__(self, choices: list[MergeChoice], parent: QWidget | None = None) -> None:
+class _ChoiceDialog(QDialog):
+    """A list of sentences to choose from (wrapped in their rows, never scrolled sideways),
+    under it a read-only text saying what the chosen one does (reachable by Tab, so a screen
+    reader reads it), and OK/Cancel; Enter on a row is OK. A few lines of each stay in view
+    at any text size and the dialog grows with the text."""
+
+    def __init__(
+        self,
+        names: tuple[str, str, str],  # the dialog's, the list's and the preview's object names
+        title: str,
+        rows: list[tuple[str, str]],  # (id, sentence)
+        texts: tuple[str, str, str, str],  # heading, list's name, preview label, its name
+        ok: tuple[str, str],  # the OK button's text and accessible name
+        parent: QWidget | None,
+    ) -> None:
         super().__init__(parent)
-        self.setObjectName("merge_dialog")
-        self.setWindowTitle(_("Merge into another conversation"))
-        self.setAccessibleName(_("Merge into another conversation"))
-        self._choices = {c.id: c for c in choices}
-        heading = PlainLabel(_("Con&versations of this customer:"), self)
+        self.setObjectName(names[0])
+        self.setWindowTitle(title)
+        self.setAccessibleName(title)
+        heading_text, list_name, preview_label, preview_name = texts
+        heading = PlainLabel(heading_text, self)
         self.list = QListWidget(self)
-        self.list.setObjectName("merge_list")
-        self.list.setAccessibleName(_("Conversations to merge into, the latest activity first"))
+        self.list.setObjectName(names[1])
+        self.list.setAccessibleName(list_name)
         # Each sentence wraps in its row (it ran off the list, behind a sideways scroll bar).
         self.list.setWordWrap(True)
         self.list.setTextElideMode(Qt.TextElideMode.ElideNone)
@@ -48,30 +61,28 @@ class MergeDialog(QDialog):
         self.list.setResizeMode(QListView.ResizeMode.Adjust)
         heading.setBuddy(self.list)
         heading.setWordWrap(True)
-        for c in choices:
-            item = QListWidgetItem(c.sentence)
-            item.setData(Qt.ItemDataRole.UserRole, c.id)
-            item.setData(Qt.ItemDataRole.AccessibleTextRole, c.sentence)
+        for ident, sentence in rows:
+            item = QListWidgetItem(sentence)
+            item.setData(Qt.ItemDataRole.UserRole, ident)
+            item.setData(Qt.ItemDataRole.AccessibleTextRole, sentence)
             self.list.addItem(item)
-        label = PlainLabel(_("What &moves:"), self)
+        label = PlainLabel(preview_label, self)
         self.preview = QPlainTextEdit(self)
-        self.preview.setObjectName("merge_preview")
+        self.preview.setObjectName(names[2])
         self.preview.setReadOnly(True)
         self.preview.setTabChangesFocus(True)
-        self.preview.setAccessibleName(_("What the merge moves"))
+        self.preview.setAccessibleName(preview_name)
         label.setBuddy(self.preview)
         label.setWordWrap(True)
-        # A few lines of each stay in view at any text size; the dialog grows with the text.
         line = self.fontMetrics().height()
         self.list.setMinimumHeight(4 * line)
         self.preview.setMinimumHeight(4 * line)
         self.buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
         )
-        self.merge = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.merge.setText(_("Merge &into it"))
-        self.merge.setObjectName("merge_apply")
-        self.merge.setAccessibleName(_("Merge into the chosen conversation"))
+        self.ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok.setText(ok[0])
+        self.ok.setAccessibleName(ok[1])
         self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setAccessibleName(_("Cancel"))
         self.buttons.accepted.connect(self._accept)
         self.buttons.rejected.connect(self.reject)
@@ -83,16 +94,50 @@ class MergeDialog(QDialog):
         layout.addWidget(label)
         layout.addWidget(self.preview, 1)
         layout.addWidget(self.buttons)
+
+    def _open(self) -> None:
+        """The first row chosen, the size from the text, the focus on the list."""
         if self.list.count():
             self.list.setCurrentRow(0)
         self._show()
         em = self.fontMetrics().averageCharWidth()
+        line = self.fontMetrics().height()
         resize_within_screen(self, max(680, 72 * em), max(480, 26 * line))
         self.list.setFocus()
 
-    def chosen(self) -> str | None:
+    def _chosen_id(self) -> str | None:
         item = self.list.currentItem()
         return str(item.data(Qt.ItemDataRole.UserRole)) if item is not None else None
+
+    def _show(self, *_args: object) -> None:
+        raise NotImplementedError
+
+    def _accept(self) -> None:
+        raise NotImplementedError
+
+
+class MergeDialog(_ChoiceDialog):
+    def __init__(self, choices: list[MergeChoice], parent: QWidget | None = None) -> None:
+        self._choices = {c.id: c for c in choices}
+        super().__init__(
+            ("merge_dialog", "merge_list", "merge_preview"),
+            _("Merge into another conversation"),
+            [(c.id, c.sentence) for c in choices],
+            (
+                _("Con&versations of this customer:"),
+                _("Conversations to merge into, the latest activity first"),
+                _("What &moves:"),
+                _("What the merge moves"),
+            ),
+            (_("Merge &into it"), _("Merge into the chosen conversation")),
+            parent,
+        )
+        self.merge = self.ok
+        self.merge.setObjectName("merge_apply")
+        self._open()
+
+    def chosen(self) -> str | None:
+        return self._chosen_id()
 
     def _show(self, *_args: object) -> None:
         cid = self.chosen()
@@ -156,60 +201,32 @@ class SplitDialog(QDialog):
         return self.later.isChecked()
 
 
-class UndoMergeDialog(QDialog):
+class UndoMergeDialog(_ChoiceDialog):
     """Which merge into this conversation to undo (the latest first). The text under the list
     says what the chosen undo does, or why it no longer can (then Undo is disabled)."""
 
     def __init__(self, states: list[UndoState], parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("undo_merge_dialog")
-        self.setWindowTitle(_("Undo a merge"))
-        self.setAccessibleName(_("Undo a merge"))
         self._states = {st.source_id: st for st in states}
-        heading = PlainLabel(_("Con&versations merged into this one:"), self)
-        self.list = QListWidget(self)
-        self.list.setObjectName("undo_merge_list")
-        self.list.setAccessibleName(_("Merges into this conversation, the latest first"))
-        heading.setBuddy(self.list)
-        for st in states:
-            item = QListWidgetItem(st.label)
-            item.setData(Qt.ItemDataRole.UserRole, st.source_id)
-            item.setData(Qt.ItemDataRole.AccessibleTextRole, st.label)
-            self.list.addItem(item)
-        label = PlainLabel(_("What the &undo does:"), self)
-        self.preview = QPlainTextEdit(self)
-        self.preview.setObjectName("undo_merge_preview")
-        self.preview.setReadOnly(True)
-        self.preview.setTabChangesFocus(True)
-        self.preview.setAccessibleName(_("What the undo does"))
-        label.setBuddy(self.preview)
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        super().__init__(
+            ("undo_merge_dialog", "undo_merge_list", "undo_merge_preview"),
+            _("Undo a merge"),
+            [(st.source_id, st.label) for st in states],
+            (
+                _("Con&versations merged into this one:"),
+                _("Merges into this conversation, the latest first"),
+                _("What the &undo does:"),
+                _("What the undo does"),
+            ),
+            (_("Undo &this merge"), _("Undo the chosen merge")),
+            parent,
         )
-        self.undo = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
-        self.undo.setText(_("Undo &this merge"))
+        self.undo = self.ok
         self.undo.setObjectName("undo_merge_apply")
-        self.undo.setAccessibleName(_("Undo the chosen merge"))
-        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setAccessibleName(_("Cancel"))
-        self.buttons.accepted.connect(self._accept)
-        self.buttons.rejected.connect(self.reject)
-        self.list.currentItemChanged.connect(self._show)
-        self.list.itemActivated.connect(lambda _i: self._accept())
-        layout = QVBoxLayout(self)
-        layout.addWidget(heading)
-        layout.addWidget(self.list, 1)
-        layout.addWidget(label)
-        layout.addWidget(self.preview, 1)
-        layout.addWidget(self.buttons)
-        if self.list.count():
-            self.list.setCurrentRow(0)
-        self._show()
-        resize_within_screen(self, 680, 420)
-        self.list.setFocus()
+        self._open()
 
     def chosen(self) -> UndoState | None:
-        item = self.list.currentItem()
-        return self._states.get(str(item.data(Qt.ItemDataRole.UserRole))) if item else None
+        ident = self._chosen_id()
+        return self._states.get(ident) if ident is not None else None
 
     def _show(self, *_args: object) -> None:
         st = self.chosen()
