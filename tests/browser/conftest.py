@@ -30,6 +30,11 @@ def chromium() -> Iterator[Any]:
         require(False, "browser tests need the playwright package (pip install playwright)")
         raise
     require(os.access(CHROMIUM, os.X_OK), f"browser tests need {CHROMIUM} (apt install chromium)")
+    from playwright.sync_api import expect
+
+    # Waits return as soon as their condition holds; on a loaded CI box Playwright's 5 s
+    # default gave up on a widget still waiting for the server's first answer.
+    expect.set_options(timeout=30_000)
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         try:
@@ -41,6 +46,7 @@ def chromium() -> Iterator[Any]:
 @pytest.fixture
 def page(chromium: Any) -> Iterator[Any]:
     context = chromium.new_context()
+    context.set_default_timeout(30_000)
     try:
         yield context.new_page()
     finally:

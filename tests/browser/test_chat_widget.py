@@ -11,7 +11,10 @@ from tests.helpers.server import ServerProcess, TestUser
 from tests.server.channels.support import wait_until
 from tests.server.test_chat_api import entities, feed_message, reply
 
-DEADLINE_MS = 5_000  # generous for a loaded CI machine; the measured latency is printed
+# How long a wait may take before the test gives up (each returns as soon as it holds): the
+# first customer message into a fresh test server loads the language detector's models
+# (about 3 s idle, over 5 s on the loaded 2-core CI box). Latency is printed, not asserted.
+DEADLINE_MS = 60_000
 
 
 def open_widget(page: Any, base: str, title: str = "Chat with us") -> None:
