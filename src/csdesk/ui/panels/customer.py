@@ -117,6 +117,7 @@ class CustomerPane(QWidget):
         for at, stretch in enumerate((0, 3, 2)):
             self.record_split.setStretchFactor(at, stretch)
         self._card_dragged = False  # the agent chose the card's height: keep it
+        self._lower_dragged = False
         self.record_split.splitterMoved.connect(self._card_moved)
         self._card_fit = QTimer(self)
         self._card_fit.setSingleShot(True)
@@ -147,6 +148,8 @@ class CustomerPane(QWidget):
     def _card_moved(self, _pos: int, index: int) -> None:
         if index == 1:  # the handle below the card
             self._card_dragged = True
+        elif index == 2:  # between timeline and details: keep the agent's proportion
+            self._lower_dragged = True
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
@@ -167,7 +170,10 @@ class CustomerPane(QWidget):
             return
         rest = total - want
         below = sizes[1] + sizes[2]
-        timeline = rest * sizes[1] // below if below > 0 else rest * 3 // 5
+        # 3:2 as the stretch factors say (the same picture however often this ran), or the
+        # proportion the agent dragged to.
+        keep = self._lower_dragged and below > 0
+        timeline = rest * sizes[1] // below if keep else rest * 3 // 5
         self.record_split.setSizes([want, timeline, rest - timeline])
 
     def show_refusal(self, text: str | None, about: frozenset[str] = frozenset()) -> None:
