@@ -7,7 +7,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from tests.browser.test_chat_widget import open_widget
+from tests.browser.test_chat_widget import DEADLINE_MS, open_widget
 from tests.helpers.http import Raw
 from tests.helpers.server import ServerProcess, TestUser
 from tests.server.channels.support import wait_until
@@ -28,9 +28,9 @@ def test_the_visitor_downloads_the_agents_file_from_the_widget(
     textbox = page.get_by_role("textbox", name="Your message")
     textbox.fill(text)
     textbox.press("Enter")
-    conv_id = wait_until(lambda: feed_message(agent, text, cursor), 5, "the message")[
-        "conversation_id"
-    ]
+    conv_id = wait_until(
+        lambda: feed_message(agent, text, cursor), DEADLINE_MS / 1000, "the message"
+    )["conversation_id"]
 
     ref = agent.post(
         "/api/v1/attachments",
