@@ -22,6 +22,10 @@ def _view_row(view: str) -> int:
 
 def _open_first(qtbot: QtBot, desk: Desk, view: str = View.ALL_OPEN) -> str:
     w = desk.window
+    # After the first catch-up: its last pages reload the list, which on a loaded box could
+    # move the open conversation on after J had opened one (the collision test then waited
+    # for a notice about a conversation no longer open).
+    qtbot.waitUntil(lambda: w.caught_up, timeout=30_000)
     w.views.choose(_view_row(view))
     qtbot.waitUntil(lambda: w.shown_view == view and w.model.rowCount() > 0, timeout=10_000)
     w.inbox.list.setFocus()
@@ -182,6 +186,7 @@ def test_collision_notice_when_another_agent_types(
     w.collision.heartbeat()
     # The desk's own 5 s heartbeat repeats the question, so a slow answer under load is retried.
     qtbot.waitUntil(lambda: w.conversation.collision.isVisible(), timeout=30_000)
+    assert w.open_id == cid
     assert w.conversation.collision.text() == "Mateo Ruiz is typing a reply"
     mateo.request("PUT", "/api/v1/presence", json={"conversation_id": None, "typing": False})
     w.collision.heartbeat()
