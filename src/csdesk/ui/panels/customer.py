@@ -47,7 +47,10 @@ class _WholeCardArea(QScrollArea):
         inner = self.widget()
         if inner is None:
             return self.sizeHint().height()
-        width = self.width() - 2 * self.frameWidth()  # once whole, there is no scroll bar
+        # The height at the width left beside a scroll bar: enough whether or not the bar is
+        # shown now (measured without it, a card one line taller beside a bar kept it shown).
+        bar = self.verticalScrollBar().sizeHint().width()
+        width = self.width() - 2 * self.frameWidth() - bar
         layout = inner.layout()
         if layout is not None and layout.hasHeightForWidth() and width > 0:
             height = layout.totalHeightForWidth(width)
