@@ -106,7 +106,7 @@ def test_a_long_subject_stays_on_one_line_and_whole_for_the_screen_reader(qtbot:
     tooltip and the text a screen reader reads); the hint with nothing open still wraps."""
     from PySide6.QtGui import QFont
 
-    from csdesk.ui.plain_text import OneLineLabel
+    from csdesk.ui.elide import OneLineLabel
 
     label = OneLineLabel()
     qtbot.addWidget(label)

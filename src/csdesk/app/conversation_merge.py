@@ -28,10 +28,6 @@ if TYPE_CHECKING:
 _MAX_HOPS = 8
 
 
-def status_word(status: str) -> str:
-    return status_words.conversation_status(status)
-
-
 def origin_label(channel: str, created_at: datetime) -> str:
     """The thread's marker on a merged-in message: "from Email conversation of 3 Dec"."""
     return _("from {channel} conversation of {date}").format(
@@ -93,7 +89,7 @@ def describe(session: Session, conv: m.Conversation, now: datetime) -> str:
     return _('{channel} conversation "{subject}", {status}, last activity {when}').format(
         channel=sentences.channel_name(conv.channel),
         subject=_first_line(session, conv),
-        status=status_word(conv.status),
+        status=status_words.conversation_status(conv.status),
         when=when.moment(conv.last_message_at, now),
     )
 

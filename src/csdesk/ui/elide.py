@@ -7,12 +7,13 @@ room, and say the whole of it in a tooltip; ``text()`` and accessible names stay
 - ``ElidingItemDelegate``: items of a list no wider than its viewport, never a sideways
   scrollbar (the inbox views).
 - ``PlaceholderTip``: a line edit whose placeholder does not fit says it in a tooltip.
+- ``OneLineLabel``: a plain label kept to one line (the open conversation's subject).
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, QSize, Qt
-from PySide6.QtGui import QHelpEvent, QPaintEvent, QResizeEvent
+from PySide6.QtGui import QHelpEvent, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QLineEdit,
@@ -27,9 +28,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from csdesk.ui.plain_text import plain_tip
+from csdesk.ui.plain_text import PlainLabel, plain_tip
 
-__all__ = ["ElidingButton", "ElidingItemDelegate", "PlaceholderTip", "elided"]
+__all__ = ["ElidingButton", "ElidingItemDelegate", "OneLineLabel", "PlaceholderTip", "elided"]
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -156,3 +157,73 @@ class PlaceholderTip(QObject):
         if obj is self.edit and event.type() in (QEvent.Type.Resize, QEvent.Type.FontChange):
             self.update()
         return False
+
+
+class OneLineLabel(PlainLabel):
+    """A plain label kept to one line: text wider than the label ends in "…", the whole of it
+    in the tooltip. ``text()`` (and so the accessible name a screen reader reads) stays whole.
+
+    The open conversation's subject: wrapped, a long one took two or three lines at 200 %
+    text, and with the call script docked that pushed Send under the status bar."""
+
+    def __init__(self, text: str | QWidget | None = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self._one_line = False
+        self.set_one_line(True)
+
+    def set_one_line(self, one_line: bool) -> None:
+        """False: wrap like any label (a sentence that must be read whole, such as a hint)."""
+        if one_line == self._one_line:
+            return
+        self._one_line = one_line
+        self.setWordWrap(not one_line)
+        horizontal = QSizePolicy.Policy.Ignored if one_line else QSizePolicy.Policy.Preferred
+        self.setSizePolicy(
+            horizontal, QSizePolicy.Policy.Fixed if one_line else QSizePolicy.Policy.Preferred
+        )
+        self._tip()
+        self.updateGeometry()
+        self.update()
+
+    def minimumSizeHint(self) -> QSize:
+        hint = super().minimumSizeHint()
+        if not self._one_line:
+            return hint
+        return QSize(
+            min(hint.width(), self.fontMetrics().horizontalAdvance("M…") * 3), hint.height()
+        )
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        if hasattr(self, "_one_line"):  # QLabel's constructor may set it first
+            self._tip()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        if hasattr(self, "_one_line"):
+            self._tip()
+
+    def _room(self) -> int:
+        return self.contentsRect().width() - 2 * self.margin()
+
+    def _tip(self) -> None:
+        whole = not self._one_line or (
+            self.fontMetrics().horizontalAdvance(self.text()) <= self._room()
+        )
+        self.setToolTip("" if whole else plain_tip(self.text()))
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        if not self._one_line:
+            super().paintEvent(event)
+            return
+        rect = self.contentsRect().adjusted(
+            self.margin(), self.margin(), -self.margin(), -self.margin()
+        )
+        shown = elided(self, self.text(), rect.width())
+        align = QStyle.visualAlignment(self.layoutDirection(), self.alignment())
+        painter = QPainter(self)
+        self.style().drawItemText(
+            painter, rect, int(align.value), self.palette(), self.isEnabled(), shown,
+            self.foregroundRole(),
+        )  # fmt: skip
+        painter.end()

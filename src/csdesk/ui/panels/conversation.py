@@ -11,12 +11,13 @@ from csdesk.app.thread import ConversationView
 from csdesk.i18n import _
 from csdesk.theme.tokens import Theme
 from csdesk.ui.action_row import ActionRow, action_tip
+from csdesk.ui.elide import OneLineLabel
 from csdesk.ui.icons import icon, icon_size
 from csdesk.ui.models.thread_model import ThreadModel
 from csdesk.ui.panels.composer import Composer
 from csdesk.ui.panels.conversation_chips import ACTION_ICONS, HeaderChips
 from csdesk.ui.panels.thread_view import ThreadView
-from csdesk.ui.plain_text import OneLineLabel, PlainLabel
+from csdesk.ui.plain_text import PlainLabel
 
 __all__ = ["ConversationPanel", "action_tip"]
 
