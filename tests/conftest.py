@@ -21,6 +21,7 @@ from tests.helpers.server import (
     add_users,
     postgres_admin_url,
     postgres_database,
+    sqlite_database,
 )
 
 
@@ -29,25 +30,36 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     # names one (CI does); under CI=true a missing PostgreSQL fails instead of skipping.
     if "db_url" in metafunc.fixturenames:
         metafunc.parametrize("db_url", ["sqlite", "postgresql"], indirect=True)
+    if "blank_db_url" in metafunc.fixturenames:
+        metafunc.parametrize("blank_db_url", ["sqlite", "postgresql"], indirect=True)
     if "backend" in metafunc.fixturenames:
         metafunc.parametrize("backend", ["sqlite", "postgresql"], indirect=True, scope="module")
 
 
 @contextmanager
-def _database(kind: str, directory: Path) -> Iterator[str]:
+def _database(kind: str, directory: Path, *, migrated: bool = True) -> Iterator[str]:
+    """A fresh database: at the migrations' head (copied from a template made once per test
+    process), or empty with ``migrated=False``."""
     if kind == "sqlite":
-        yield f"sqlite+pysqlite:///{directory / 'server.db'}"
+        yield sqlite_database(directory / "server.db", migrated=migrated)
         return
     if not postgres_admin_url():
         require(False, "PostgreSQL tests need CSDESK_TEST_POSTGRES_URL")
-    with postgres_database() as url:
+    with postgres_database(migrated=migrated) as url:
         yield url
 
 
 @pytest.fixture
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh database for one test."""
+    """A fresh database at the migrations' head, no rows, for one test."""
     with _database(request.param, tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def blank_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database (no migrations run), for tests of the migrations."""
+    with _database(request.param, tmp_path, migrated=False) as url:
         yield url
 
 

@@ -18,7 +18,7 @@ from csdesk.theme.themes import get_theme
 from csdesk.ui.bridge import SyncBridge
 from csdesk.ui.main_window import MainWindow
 from tests.helpers.keyrings import MemoryKeyring
-from tests.helpers.server import ServerProcess
+from tests.helpers.server import ServerProcess, sqlite_database
 
 PASSWORD = "demo-password"
 
@@ -61,7 +61,7 @@ def seed_demo_db(path: Path, **kw: int) -> str:
     from csdesk.server.demo import seed_demo
     from csdesk.storage.db import make_engine
 
-    url = f"sqlite+pysqlite:///{path}"
+    url = sqlite_database(path)  # at the migrations' head already: seeding migrates nothing
     engine = make_engine(url)
     try:
         seed_demo(engine, **kw)

@@ -35,9 +35,79 @@ def postgres_admin_url() -> str | None:
     return os.environ.get(POSTGRES_ENV) or None
 
 
+def _migrate(url: str) -> None:
+    from csdesk.storage.db import make_engine
+    from csdesk.storage.migrate import upgrade
+
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+@functools.cache
+def _sqlite_template() -> Path:
+    """A SQLite database at the migrations' head, made once per test process."""
+    import atexit
+    import shutil
+    import tempfile
+
+    directory = Path(tempfile.mkdtemp(prefix="csdesk-template-"))
+    atexit.register(shutil.rmtree, directory, True)
+    path = directory / "head.db"
+    _migrate(f"sqlite+pysqlite:///{path}")
+    return path
+
+
+def sqlite_database(path: Path, *, migrated: bool = True) -> str:
+    """The URL of a SQLite database at ``path``: a copy of one at the migrations' head (each
+    test's migrations cost ~0.3 s of CPU; a copy, milliseconds), or with ``migrated=False``
+    a new, empty one."""
+    if migrated:
+        import shutil
+
+        shutil.copyfile(_sqlite_template(), path)
+    return f"sqlite+pysqlite:///{path}"
+
+
+def _admin_dsn() -> str:
+    from sqlalchemy.engine import make_url
+
+    admin = postgres_admin_url()
+    assert admin, f"{POSTGRES_ENV} is not set"
+    return make_url(admin).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@functools.cache
+def _postgres_template() -> str:
+    """The name of a PostgreSQL database at the migrations' head, made once per test process
+    (and dropped when it ends) for ``CREATE DATABASE … TEMPLATE``."""
+    import atexit
+
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    name = f"csdesk_tpl_{uuid.uuid4().hex[:12]}"
+    dsn = _admin_dsn()
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    admin = postgres_admin_url()
+    assert admin
+    _migrate(make_url(admin).set(database=name).render_as_string(hide_password=False))
+
+    def drop() -> None:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    atexit.register(drop)
+    return name
+
+
 @contextmanager
-def postgres_database() -> Iterator[str]:
-    """A fresh, empty PostgreSQL database; dropped afterwards."""
+def postgres_database(*, migrated: bool = False) -> Iterator[str]:
+    """A fresh PostgreSQL database, empty or (``migrated``) a copy of one at the migrations'
+    head; dropped afterwards."""
     import psycopg
     from sqlalchemy.engine import make_url
 
@@ -45,9 +115,10 @@ def postgres_database() -> Iterator[str]:
     assert admin, f"{POSTGRES_ENV} is not set"
     url = make_url(admin)
     name = f"csdesk_t_{uuid.uuid4().hex[:12]}"
-    dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    dsn = _admin_dsn()
+    template = f' TEMPLATE "{_postgres_template()}"' if migrated else ""
     with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"{template}')
     try:
         yield url.set(database=name).render_as_string(hide_password=False)
     finally:

@@ -59,8 +59,8 @@ def _customer_with_conversation(s: Session) -> tuple[str, str]:
     return conv_id, msg_id
 
 
-def test_calls_recorded_before_0004_keep_their_history(db_url: str) -> None:
-    engine = make_engine(db_url)
+def test_calls_recorded_before_0004_keep_their_history(blank_db_url: str) -> None:
+    engine = make_engine(blank_db_url)
     try:
         upgrade(engine, "0003")
         with Session(engine) as s:

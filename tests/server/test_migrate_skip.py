@@ -23,8 +23,8 @@ def test_script_heads_read_from_text_are_alembics(db_url: str) -> None:
     assert script_heads() == frozenset(heads) != frozenset()
 
 
-def test_upgrade_skips_alembic_only_at_head(db_url: str) -> None:
-    engine = make_engine(db_url)
+def test_upgrade_skips_alembic_only_at_head(blank_db_url: str) -> None:
+    engine = make_engine(blank_db_url)
     try:
         assert not at_head(engine)  # a new database
         upgrade(engine)
@@ -45,7 +45,7 @@ def test_upgrade_skips_alembic_only_at_head(db_url: str) -> None:
         "print('alembic' in sys.modules)\n"
     )
     run = subprocess.run(
-        [sys.executable, "-c", probe, db_url],
+        [sys.executable, "-c", probe, blank_db_url],
         capture_output=True,
         text=True,
         env=dict(os.environ),

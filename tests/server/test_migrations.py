@@ -17,8 +17,8 @@ from csdesk.storage.types import UTCDateTime, utcnow
 from tests.helpers.data import make_conversations
 
 
-def test_upgrade_downgrade_upgrade(db_url: str) -> None:
-    engine = make_engine(db_url)
+def test_upgrade_downgrade_upgrade(blank_db_url: str) -> None:
+    engine = make_engine(blank_db_url)
     try:
         upgrade(engine)
         assert current(engine) is not None
@@ -35,12 +35,12 @@ def test_upgrade_downgrade_upgrade(db_url: str) -> None:
         engine.dispose()
 
 
-def test_migrations_match_the_models(db_url: str) -> None:
+def test_migrations_match_the_models(blank_db_url: str) -> None:
     """A model change without a migration would make the server and the models disagree."""
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
 
-    engine = make_engine(db_url)
+    engine = make_engine(blank_db_url)
     try:
         upgrade(engine)
         with engine.connect() as conn:
