@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import random
 import shutil
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 from _common import (
+    NOW,
     Backend,
     backends,
     fresh_database,
@@ -78,6 +82,28 @@ def copy_of(backend: Backend, url: str) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@contextlib.contextmanager
+def seeded_by(src: Path, backend: Backend, customers: int) -> Iterator[str]:
+    """The demo store seeded by the code in ``src`` (same seed and clock as ``seed``), for a
+    baseline tree whose migrations stop before this tree's: it cannot open a copy of a store
+    this tree migrated."""
+    with fresh_database(backend) as url:
+        code = (
+            "import sys; from datetime import datetime; "
+            "from csdesk.server.demo import seed_demo; from csdesk.storage.db import make_engine; "
+            "e = make_engine(sys.argv[1]); "
+            "print(seed_demo(e, seed=7, customers=int(sys.argv[2]), "
+            "now=datetime.fromisoformat(sys.argv[3]))); e.dispose()"
+        )
+        subprocess.run(
+            [sys.executable, "-c", code, url, str(customers), NOW.isoformat()],
+            env={**os.environ, "PYTHONPATH": str(src)},
+            check=True,
+        )
+        analyze(backend, url)
+        yield url
+
+
 def measure(
     server: Server, paths: list[bytes], seconds: float, concurrency: int
 ) -> tuple[float, float, float]:
@@ -112,6 +138,14 @@ def kinds(server: Server, rng: random.Random) -> dict[str, list[bytes]]:
     }
 
 
+def _knows_head(src: Path) -> bool:
+    """Whether the tree in ``src`` has this tree's newest migration (so can open a copy)."""
+    versions = Path("csdesk", "storage", "migrations", "versions")
+    return {p.name for p in (HERE_SRC / versions).glob("*.py")} <= {
+        p.name for p in (src / versions).glob("*.py")
+    }
+
+
 def run(backend: Backend, args: object) -> list[list[object]]:
     reps: int = getattr(args, "reps")  # noqa: B009
     seconds: float = getattr(args, "seconds")  # noqa: B009
@@ -123,7 +157,13 @@ def run(backend: Backend, args: object) -> list[list[object]]:
         analyze(backend, url)
         with contextlib.ExitStack() as stack:
             # The copy first: PostgreSQL copies only a database nobody is connected to.
-            twin = stack.enter_context(copy_of(backend, url)) if baseline_src else None
+            twin = None
+            if baseline_src and _knows_head(Path(baseline_src)):
+                twin = stack.enter_context(copy_of(backend, url))
+            elif baseline_src:
+                twin = stack.enter_context(
+                    seeded_by(Path(baseline_src), backend, getattr(args, "customers"))  # noqa: B009
+                )
             env = {"CSDESK_PULL_ROW_CACHE_BYTES": "0"} if getattr(args, "no_row_cache") else None  # noqa: B009
             servers = [stack.enter_context(serve(url, HERE_SRC, "this", env))]
             if twin is not None:
