@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -45,6 +45,12 @@ def _table(model: type[m.Base]) -> Table:
 _APPLIED = _table(m.AppliedMutation)
 _INSERT_APPLIED = Bulk(
     insert(_APPLIED), ("id", "user_id", "type", "status", "result", "applied_at")
+)
+
+
+#: The ids of a push seen before (built once: building it per push cost more than running it).
+_SEEN = select(_APPLIED.c.id, _APPLIED.c.user_id, _APPLIED.c.status, _APPLIED.c.result).where(
+    _APPLIED.c.id.in_(bindparam("ids", expanding=True))
 )
 
 
@@ -165,11 +171,7 @@ def _push_batch(
         ids = {mid for mid, _, _ in mutations}
         seen: dict[str, _Seen] = {
             row.id: _Seen(row.id, row.user_id, row.status, row.result)
-            for row in s.execute(
-                select(
-                    _APPLIED.c.id, _APPLIED.c.user_id, _APPLIED.c.status, _APPLIED.c.result
-                ).where(_APPLIED.c.id.in_(ids))
-            )
+            for row in s.connection().execute(_SEEN, {"ids": list(ids)})
         }
         parsed = [None if mid in seen else _parse(mtype, args) for mid, mtype, args in mutations]
         # The conversations named (locked in id order on PostgreSQL: two pushes never wait on
