@@ -32,6 +32,17 @@ def _table() -> Table:
 
 
 _STATS = _table()
+# The statements of ``contact`` (every pushed reply), built once: building them per push cost
+# more than running them (issue 10).
+_READ_STATS = (
+    select(_STATS).where(_STATS.c.id.in_(bindparam("ids", expanding=True))).order_by(_STATS.c.id)
+)
+_LOCK_STATS = _READ_STATS.with_for_update()
+_MOVE_CONTACT = (
+    update(_STATS)
+    .where(_STATS.c.id == bindparam("b_id"))
+    .values(last_contact_at=bindparam("b_at"), updated_at=bindparam("b_now"))
+)
 
 _DIRTY = "csdesk_crm_dirty"
 #: The shop's currency, in the ``info`` of every session of a hooked factory.
@@ -62,10 +73,10 @@ def contact(session: Session, contacts: dict[str, datetime]) -> list[FeedItem]:
         mark(session, contacts)
         return []
     ids = sorted(contacts)
-    stmt = select(_STATS).where(_STATS.c.id.in_(ids)).order_by(_STATS.c.id)
-    if session.get_bind().dialect.name == "postgresql":
-        stmt = stmt.with_for_update()
-    rows = {row["id"]: dict(row) for row in session.connection().execute(stmt).mappings()}
+    locking = session.get_bind().dialect.name == "postgresql"
+    result = session.connection().execute(_LOCK_STATS if locking else _READ_STATS, {"ids": ids})
+    keys = list(result.keys())  # once, not per row as dict(row_mapping) does
+    rows = {row["id"]: row for row in (dict(zip(keys, r, strict=True)) for r in result)}
     full = [cid for cid in ids if cid not in rows or rows[cid]["currency"] != currency]
     mark(session, full)
     now = utcnow()
@@ -78,9 +89,7 @@ def contact(session: Session, contacts: dict[str, datetime]) -> list[FeedItem]:
             moved.append(row)
     if moved:
         session.connection().execute(
-            update(_STATS)
-            .where(_STATS.c.id == bindparam("b_id"))
-            .values(last_contact_at=bindparam("b_at"), updated_at=bindparam("b_now")),
+            _MOVE_CONTACT,
             [{"b_id": r["id"], "b_at": r["last_contact_at"], "b_now": now} for r in moved],
         )
     return [
