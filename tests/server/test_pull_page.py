@@ -12,9 +12,10 @@ from sqlalchemy import delete
 from csdesk.server.config import ServerConfig
 from csdesk.server.feed.log import ensure_counter
 from csdesk.server.state import ServerState
-from csdesk.server.sync.pull import CursorAhead, PageReader, RowCache, read_page
+from csdesk.server.sync.pull import CursorAhead, PageReader, RowCache, read_page, read_personal
 from csdesk.storage import models as m
 from csdesk.storage.migrate import upgrade
+from csdesk.storage.wire import PERSONAL_FEED
 
 IDS = ["plain", 'quote"and\\slash', "tab\tnewline\n", "é€ 😀", "</script>", "x" * 33]
 
@@ -135,5 +136,52 @@ def test_a_row_cached_for_one_realm_never_reaches_another(db_url: str, tmp_path:
             page = read_page(conn, 0, 10, "training", cache)
         assert b"production secret" not in page.body
         assert [c["data"] for c in orjson.loads(page.body)["changes"]] == [{"text": "sandbox"}]
+    finally:
+        state.engine.dispose()
+
+
+def test_a_page_says_whether_single_readers_rows_lie_in_its_range(
+    db_url: str, tmp_path: Path
+) -> None:
+    """A page whose range holds no row with an audience and no revocation says so, and the
+    pull then skips the per-user read: it must never say so of a range that holds one (the
+    rows of that reader would be lost), and must say so of the ranges that hold none (or
+    the skip never happens)."""
+    state = ServerState.build(ServerConfig(db_url=db_url, listen_notify=False, data_dir=tmp_path))
+    try:
+        upgrade(state.engine)
+        with state.writes() as s:
+            ensure_counter(s)
+            s.get_one(m.SyncCounter, 1).value = 30
+            for n in range(1, 31):
+                mine = n == 10  # one user's own row (a personal macro, a mention)
+                s.add(
+                    m.SyncChange(
+                        seq=n,
+                        entity="customer",
+                        entity_id=f"c{n}",
+                        realm=PERSONAL_FEED if mine else "production",
+                        deleted=False,
+                        payload=orjson.dumps({"n": n}).decode(),
+                        audience="u1" if mine else None,
+                    )
+                )
+            s.add(m.SyncRevocation(entity="customer", entity_id="c20", lost="u1", seq=20))
+            s.commit()
+        with state.engine.connect() as conn:
+            # (after, limit): whether the page's range holds u1's row (10) or the revocation (20)
+            cases = {(0, 5): False, (5, 10): True, (12, 5): False, (17, 5): True, (30, 5): False}
+            for (after, limit), holds in cases.items():
+                page = read_page(conn, after, limit, "production")
+                assert page.personal is holds, (after, limit)
+                if not page.personal:
+                    assert read_personal(conn, after, page.cursor, "u1") == []
+            # The flag never hides a row, at any cursor and page size.
+            for after in range(31):
+                for limit in (1, 2, 3, 7):
+                    page = read_page(conn, after, limit, "production")
+                    if not page.personal:
+                        assert read_personal(conn, after, page.cursor, "u1") == []
+                        assert not (after < 10 <= page.cursor or after < 20 <= page.cursor)
     finally:
         state.engine.dispose()

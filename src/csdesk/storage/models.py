@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -418,7 +419,17 @@ class SyncChange(Base):
     """The change feed: the latest state of each entity, keyed by a commit-ordered ``seq``."""
 
     __tablename__ = "sync_changes"
-    __table_args__ = (UniqueConstraint("entity", "entity_id"),)
+    __table_args__ = (
+        UniqueConstraint("entity", "entity_id"),
+        # The rows with an audience by seq: whether a page's range holds any (a pull then
+        # reads the reader's own rows too, ``server.sync.pull``) is one index probe.
+        Index(
+            "ix_sync_changes_personal",
+            "seq",
+            sqlite_where=text("audience IS NOT NULL"),
+            postgresql_where=text("audience IS NOT NULL"),
+        ),
+    )
     seq: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=False)
     entity: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[str] = mapped_column(String(36))

@@ -34,6 +34,9 @@ class Page:
     count: int
     cursor: int
     head: int
+    #: Whether rows for single readers (``read_personal``) may lie in this page's range;
+    #: False only when the page's read found none there.
+    personal: bool = True
 
 
 Key = tuple[int, int, str, int]
@@ -68,9 +71,31 @@ _HEAD_AND_SEQS = """SELECT c.value, (SELECT {agg} FROM (
     ORDER BY seq LIMIT :limit) AS page)
 FROM sync_counter AS c WHERE c.id = 1"""
 _SQLITE_SEQS = _HEAD_AND_SEQS.format(agg="json_group_array(seq)")
+# Whether any reader's own rows (``read_personal``: rows with an audience, revocations) lie in
+# a page's range: when none do, no pull of that page needs the per-user read (a statement, and
+# on PostgreSQL a round trip, of its own). Two index probes (the partial index
+# ``ix_sync_changes_personal``, the revocations' seq index).
+_PERSONAL_IN = """EXISTS (SELECT 1 FROM sync_changes AS s
+        WHERE s.audience IS NOT NULL AND s.seq > :after AND s.seq <= {upto})
+    OR EXISTS (SELECT 1 FROM sync_revocations AS r WHERE r.seq > :after AND r.seq <= {upto})"""
+# SQLite asks it by the driver once the page's cursor is known (in the head's statement it
+# doubled that statement's cost); PostgreSQL in the head's statement (one round trip), up to
+# the page's last seq read (one past its cursor when it is full) or the head.
+_SQLITE_PERSONAL_IN = "SELECT " + _PERSONAL_IN.format(upto=":upto")
+_PG_HEAD_SEQS = """WITH c AS (SELECT value FROM sync_counter WHERE id = 1),
+page AS (
+    SELECT seq FROM sync_changes
+    WHERE seq > :after AND seq <= (SELECT value FROM c)
+        AND (realm IS NULL OR realm = :realm OR realm = :also)
+    ORDER BY seq LIMIT :limit),
+upto AS (SELECT CASE WHEN count(*) = :limit THEN max(seq) ELSE (SELECT value FROM c) END AS seq
+    FROM page)
+SELECT c.value, (SELECT array_agg(seq ORDER BY seq) FROM page),
+    (SELECT {personal} FROM upto AS u)
+FROM c""".format(personal=_PERSONAL_IN.format(upto="u.seq"))
 _SEQS = {
     "sqlite": text(_SQLITE_SEQS),
-    "postgresql": text(_HEAD_AND_SEQS.format(agg="array_agg(seq ORDER BY seq)")),
+    "postgresql": text(_PG_HEAD_SEQS),
 }
 # The rows themselves; PostgreSQL takes the seqs as one array parameter (not 500 of them).
 _ROWS = {
@@ -203,7 +228,7 @@ def with_personal(page: Page, rows: Sequence[bytes]) -> Page:
     rest = page.body[len(opening) :]
     joined = b",".join(rows)
     body = opening + joined + (rest if page.count == 0 else b"," + rest)
-    return Page(body, page.count + len(rows), page.cursor, page.head)
+    return Page(body, page.count + len(rows), page.cursor, page.head, page.personal)
 
 
 class RowCache:
@@ -299,6 +324,13 @@ def read_page(
     more = len(seqs) > limit
     del seqs[limit:]
     cursor = seqs[-1] if more else top
+    if cursor <= after:
+        personal = False
+    elif dialect == "sqlite":
+        flag = dbapi.execute(_SQLITE_PERSONAL_IN, {"after": after, "upto": cursor}).fetchone()
+        personal = bool(flag[0])
+    else:
+        personal = bool(head[2])
     got: list[bytes | None] = [None] * len(seqs) if rows is None else rows.get(reader, seqs)
     if None in got:
         missing = [seq for seq, body in zip(seqs, got, strict=True) if body is None]
@@ -327,7 +359,7 @@ def read_page(
         body = b",".join(changes)
     else:
         body = b'{"changes":[' + tail
-    return Page(body, count, cursor, top)
+    return Page(body, count, cursor, top, personal)
 
 
 class PageReader:

@@ -120,7 +120,10 @@ async def pull(
             shared = await cache.get((after, limit, reader, notifier.head), fetch_page)
         # The user's own rows (personal canned responses and macros, their team's, and
         # tombstones of those they lost: docs/macros.md): read for this user alone, after the
-        # shared page and up to its cursor.
+        # shared page and up to its cursor; not at all when the page's read found no such
+        # rows in its range.
+        if not shared.personal:
+            return shared
         mine = await pages.personal(after, shared.cursor, Reader(user.id, realm, also))
         return with_personal(shared, mine)
 
