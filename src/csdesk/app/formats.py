@@ -61,6 +61,19 @@ def format_locale(language: str | None = None) -> Locale:
     return _locale(language or current_language())
 
 
+def warm(language: str | None = None) -> None:
+    """Load the locale's data and patterns now (for a worker thread at start): the first
+    figure written otherwise pays ~20-30 ms of Babel loading on the GUI thread, the first
+    time a customer card or a clock time shows. Babel's data cache takes a lock."""
+    at = datetime(2026, 1, 5, 14, 0).astimezone()
+    loc = format_locale(language)
+    format_time(at, "short", tzinfo=at.tzinfo, locale=loc)
+    format_date(at.date(), "medium", locale=loc)
+    format_skeleton("dMMM", at.date(), locale=loc)
+    format_timedelta(timedelta(minutes=5), locale=loc)
+    format_decimal(1234.5, locale=loc)
+
+
 def _local(at: datetime, tz: tzinfo | None) -> datetime:
     return at.astimezone(tz)
 

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from csdesk.app import formats
 from csdesk.app.empty_states import empty_view_text
 from csdesk.app.inbox import Sort, View
 from csdesk.app.search import searchable
@@ -130,6 +131,7 @@ class MainWindow(
         self.speech: WindowSpeech | None = None  # set once the panels exist
         self.settings_dialog: QDialog | None = None
         self.tasks = Tasks(self)  # results meant for this window die with it
+        self.tasks.run(formats.warm)  # Babel's data loads off the GUI thread
         self.setObjectName("main_window")
         self.setWindowTitle(window_title(ws.me.display_name, ws.me.role))
         self.setAccessibleName(_("csdesk agent workstation"))
