@@ -52,6 +52,41 @@ def test_migrations_match_the_models(blank_db_url: str) -> None:
         engine.dispose()
 
 
+def test_partial_indexes_have_the_models_predicates(blank_db_url: str) -> None:
+    """Alembic compares an index's name and columns, not its WHERE: a migration whose partial
+    index filters on something else than the model says would pass the test above and leave
+    the pull's "any single reader's rows here?" probe (``server.sync.pull``) reading a wrong
+    index. Each partial index of the models must exist with the model's predicate."""
+
+    def words(sql: object) -> str:
+        return " ".join(str(sql).lower().replace("(", " ").replace(")", " ").split())
+
+    engine = make_engine(blank_db_url)
+    try:
+        upgrade(engine)
+        option = f"{engine.dialect.name}_where"
+        partial = [
+            (table.name, index)
+            for table in Base.metadata.tables.values()
+            for index in table.indexes
+            if index.dialect_options[engine.dialect.name].get("where") is not None
+        ]
+        assert partial, "the models declare partial indexes (ix_sync_changes_personal)"
+        found = {
+            (name, ix["name"]): ix
+            for name in {t for t, _ in partial}
+            for ix in inspect(engine).get_indexes(name)
+        }
+        for table_name, index in partial:
+            reflected = found.get((table_name, index.name))
+            assert reflected is not None, index.name
+            assert reflected["column_names"] == [c.name for c in index.columns]
+            want = index.dialect_options[engine.dialect.name]["where"]
+            assert words(reflected.get("dialect_options", {}).get(option)) == words(want)
+    finally:
+        engine.dispose()
+
+
 def test_0005_moves_the_stop_gaps_into_their_own_columns_and_back(db_url: str) -> None:
     """Data written the 0004 way (inbound media bookkeeping in ``outbound_attempts``, a typing
     notice as a future route ``updated_at``, a template only in the audit log) survives the

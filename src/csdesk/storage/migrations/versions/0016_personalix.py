@@ -2,6 +2,11 @@
 page's range holds any such row (then it reads the reader's own rows too,
 ``server.sync.pull``); with the index that is one probe, not a walk over the range.
 
+On PostgreSQL a plain ``CREATE INDEX`` holds off writes to ``sync_changes`` while it scans the
+table once (not ``CONCURRENTLY``: that cannot run inside the migration's transaction and its
+advisory lock, ``storage.migrate``). The server migrates at start, before it serves; another
+server process still on the old code waits for the build with its pushes.
+
 Revision ID: 0016_personalix
 Revises: 0015_sidefwd
 Create Date: 2026-12-07 13:45:00
