@@ -40,7 +40,17 @@ def test_replies_written_offline_are_sent_once_in_order(
         lambda: w.shown_view == View.ALL_OPEN and w.model.rowCount() > 0, timeout=10_000
     )
     w.inbox.step(1)
-    qtbot.waitUntil(lambda: w.conversation.current is not None, timeout=10_000)
+    # The conversation J opened, shown: another may be on screen already (the view's first),
+    # and the replies below go to the open one (a wait for any shown conversation took that
+    # other's id a third of the time, and the replies were then looked for in the wrong one).
+    qtbot.waitUntil(
+        lambda: (
+            w.open_id is not None
+            and w.conversation.current is not None
+            and w.conversation.current.id == w.open_id
+        ),
+        timeout=10_000,
+    )
     assert w.conversation.current is not None
     cid = w.conversation.current.id
 
