@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Result
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import sqltypes
 from sqlalchemy.sql.dml import UpdateBase
@@ -138,3 +138,11 @@ class Bulk:
         convert = c.convert
         # Processors see None too (a JSON column stores it as JSON null).
         conn.exec_driver_sql(c.sql, [convert(row) for row in rows])
+
+
+def dicts_by_id(result: Result[Any]) -> dict[str, dict[str, Any]]:
+    """The rows of ``result`` (which selects an ``id`` column) as dicts, by id; the column
+    names are read once, not per row as ``dict(row_mapping)`` does (hot paths, issue 10)."""
+    keys = list(result.keys())
+    at = keys.index("id")
+    return {row[at]: dict(zip(keys, row, strict=True)) for row in result}

@@ -21,6 +21,7 @@ from csdesk.protocol import Entity
 from csdesk.server.crm import events, stats
 from csdesk.server.feed.log import FeedItem
 from csdesk.storage import models as m
+from csdesk.storage.bulk import dicts_by_id
 from csdesk.storage.types import utcnow
 from csdesk.storage.wire import row_to_wire
 
@@ -74,9 +75,9 @@ def contact(session: Session, contacts: dict[str, datetime]) -> list[FeedItem]:
         return []
     ids = sorted(contacts)
     locking = session.get_bind().dialect.name == "postgresql"
-    result = session.connection().execute(_LOCK_STATS if locking else _READ_STATS, {"ids": ids})
-    keys = list(result.keys())  # once, not per row as dict(row_mapping) does
-    rows = {row["id"]: row for row in (dict(zip(keys, r, strict=True)) for r in result)}
+    rows = dicts_by_id(
+        session.connection().execute(_LOCK_STATS if locking else _READ_STATS, {"ids": ids})
+    )
     full = [cid for cid in ids if cid not in rows or rows[cid]["currency"] != currency]
     mark(session, full)
     now = utcnow()

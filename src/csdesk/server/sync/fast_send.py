@@ -30,7 +30,7 @@ from csdesk.server.deps import realm_of
 from csdesk.server.feed.log import FeedItem, Touched
 from csdesk.server.sync.mutations import Reject, SendArgs, preview_of
 from csdesk.storage import models as m
-from csdesk.storage.bulk import Bulk
+from csdesk.storage.bulk import Bulk, dicts_by_id
 from csdesk.storage.types import utcnow
 from csdesk.storage.wire import row_to_wire
 
@@ -103,10 +103,7 @@ class SendBatch:
         cids = sorted(set(conversation_ids) - self._convs.keys())
         if cids:
             stmt = _LOCK_CONVERSATIONS if self._lock else _READ_CONVERSATIONS
-            result = self.session.connection().execute(stmt, {"ids": cids})
-            keys = list(result.keys())  # once, not per row as dict(row_mapping) does
-            rows = [dict(zip(keys, row, strict=True)) for row in result]
-            found = {row["id"]: row for row in rows}
+            found = dicts_by_id(self.session.connection().execute(stmt, {"ids": cids}))
             for cid in cids:
                 self._convs[cid] = found.get(cid)
         mids = set(message_ids) - self._taken.keys()

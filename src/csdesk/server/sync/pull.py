@@ -65,12 +65,11 @@ _DIALECT = {
 # not 500 (sqlite3 takes the GIL back for every row, and with the event loop busy each of
 # those waits its turn); PostgreSQL's as an ordered array, SQLite's as a JSON array: both are
 # read in C (psycopg, orjson). No counter row (an empty feed): no row at all.
-_HEAD_AND_SEQS = """SELECT c.value, (SELECT {agg} FROM (
+_SQLITE_SEQS = """SELECT c.value, (SELECT json_group_array(seq) FROM (
     SELECT seq FROM sync_changes
     WHERE seq > :after AND seq <= c.value AND (realm IS NULL OR realm = :realm OR realm = :also)
     ORDER BY seq LIMIT :limit) AS page)
 FROM sync_counter AS c WHERE c.id = 1"""
-_SQLITE_SEQS = _HEAD_AND_SEQS.format(agg="json_group_array(seq)")
 # Whether any reader's own rows (``read_personal``: rows with an audience, revocations) lie in
 # a page's range: when none do, no pull of that page needs the per-user read (a statement, and
 # on PostgreSQL a round trip, of its own). Two index probes (the partial index
