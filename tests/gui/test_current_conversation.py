@@ -110,6 +110,21 @@ def _one_current(w: MainWindow, cid: str) -> bool:
     )
 
 
+def _wait_current(qtbot: QtBot, w: MainWindow, cid: str, timeout: int = 20_000) -> None:
+    """Wait for ``cid`` to be the one current conversation; on a timeout, say what the desk
+    held instead (a flake seen once in CI left no trace of which of the three differed)."""
+    try:
+        qtbot.waitUntil(lambda: _one_current(w, cid), timeout=timeout)
+    except qtbot.TimeoutError:
+        current = w.conversation.current
+        shown = w.model.ids()[:5]
+        raise AssertionError(
+            f"{cid} is not the one current conversation: highlighted {w.inbox.current_id()},"
+            f" open {w.open_id}, shown {current.id if current else None}, list {shown},"
+            f" query running {w._reorder_pending}, notice {w.notice_label.text()!r}"
+        ) from None
+
+
 @pytest.mark.parametrize(("first", "second"), list(product(ACTIONS, ACTIONS)))
 def test_each_action_moves_on_and_the_next_acts_on_what_is_shown(
     qtbot: QtBot, desk: MainWindow, answers: list[str], first: str, second: str
@@ -123,11 +138,11 @@ def test_each_action_moves_on_and_the_next_acts_on_what_is_shown(
     w.reload_list()
     qtbot.waitUntil(lambda: w.model.ids()[:3] == [a, b, c], timeout=20_000)
     assert w.inbox.select_id(a)
-    qtbot.waitUntil(lambda: _one_current(w, a), timeout=20_000)
+    _wait_current(qtbot, w, a, 20_000)
 
     trigger = {"assign_away": "assign_other"}
     w.actions_[trigger.get(first, first)].trigger()
-    qtbot.waitUntil(lambda: _one_current(w, b), timeout=20_000)
+    _wait_current(qtbot, w, b, 20_000)
     qtbot.waitUntil(lambda: _done(w, first, a, alex), timeout=20_000)
     # The list catches up (a leaves Mine unless it is only pending): still one current.
     qtbot.waitUntil(lambda: not w._reorder_pending, timeout=20_000)
@@ -138,7 +153,7 @@ def test_each_action_moves_on_and_the_next_acts_on_what_is_shown(
 
     w.actions_[trigger.get(second, second)].trigger()
     qtbot.waitUntil(lambda: _done(w, second, b, alex), timeout=20_000)
-    qtbot.waitUntil(lambda: _one_current(w, c), timeout=20_000)
+    _wait_current(qtbot, w, c, 20_000)
     assert _state(w, a) == before_a  # the second action did not touch the first conversation
     assert answers == [
         {"snooze": "Snooze", "assign_away": "Assign to"}[x]
@@ -157,11 +172,11 @@ def test_a_conversation_taken_elsewhere_stays_open_with_nothing_else_highlighted
     qtbot.waitUntil(lambda: w.shown_view == View.MINE and w.model.rowCount() > 3, timeout=20_000)
     a, b = w.model.ids()[:2]
     assert w.inbox.select_id(a)
-    qtbot.waitUntil(lambda: _one_current(w, a), timeout=10_000)
+    _wait_current(qtbot, w, a, 10_000)
     w.ws.assign(a, alex, None)  # as a sync from elsewhere would: no action of this window
     w.reload_list()
     qtbot.waitUntil(lambda: a not in w.model.ids() and not w._reorder_pending, timeout=10_000)
     assert w.open_id == a and w.inbox.current_id() is None
     w.inbox.list.setFocus()
     w.actions_["next_conversation"].trigger()
-    qtbot.waitUntil(lambda: _one_current(w, b), timeout=10_000)
+    _wait_current(qtbot, w, b, 10_000)
