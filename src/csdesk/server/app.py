@@ -118,10 +118,16 @@ def create_app(config: ServerConfig, *, migrate: bool = True) -> FastAPI:
 
         side_mailer = SideMailer(state, channels.settings)
         side_mailer.start()
+        from csdesk.server.wal_checkpoint import WalCheckpointer
+
+        checkpointer = WalCheckpointer(state, poll_seconds=5.0)
+        if state.engine.dialect.name == "sqlite":
+            checkpointer.start()  # the WAL copied outside the pushes' write lock
         try:
             yield
         finally:
             await side_mailer.stop()
+            await checkpointer.stop()
             await sla_scanner.stop()
             await floor_sweeper.stop()
             await figures.stop()

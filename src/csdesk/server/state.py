@@ -17,6 +17,10 @@ from csdesk.server.feed.notifier import Notifier
 from csdesk.server.floor import hooks as floor_hooks
 from csdesk.storage.db import make_engine, read_session_factory, session_factory
 
+#: When a commit copies SQLite's WAL into the database itself, in pages (4 KiB: ~40 MB of
+#: WAL; SQLite's default is 1,000): only when the background checkpoint is not running.
+WAL_BACKSTOP_PAGES = 10_000
+
 
 @dataclass
 class ServerState:
@@ -30,7 +34,10 @@ class ServerState:
 
     @classmethod
     def build(cls, config: ServerConfig) -> ServerState:
-        engine = make_engine(config.db_url)
+        # SQLite's WAL is copied into the database by a background round (app.py,
+        # ``server.wal_checkpoint``), not inside a push's commit; a commit's own copy stays
+        # as a backstop.
+        engine = make_engine(config.db_url, wal_autocheckpoint=WAL_BACKSTOP_PAGES)
         notifier = Notifier()
         writes = session_factory(engine)
         feed_log.install(writes, notifier.publish, notifier.pending)
