@@ -17,6 +17,7 @@ import threading
 import time
 import uuid
 from collections.abc import Sequence
+from contextlib import ExitStack
 from datetime import timedelta
 from typing import Any
 
@@ -70,10 +71,11 @@ def _body(rng: random.Random) -> str:
 
 
 def push_path(
-    base: str, convs: Sequence[tuple[str, str]], total: int, clients: int, batch: int
+    bases: Sequence[str], convs: Sequence[tuple[str, str]], total: int, clients: int, batch: int
 ) -> tuple[int, float]:
-    """Push ``total`` messages from ``clients`` threads; returns (applied, seconds)."""
-    tokens = [login(base, AGENTS[i % len(AGENTS)]) for i in range(clients)]
+    """Push ``total`` messages from ``clients`` threads, client ``i`` to server
+    ``i % len(bases)``; returns (applied, seconds)."""
+    tokens = [login(bases[i % len(bases)], AGENTS[i % len(AGENTS)]) for i in range(clients)]
     per_client = [total // clients + (1 if i < total % clients else 0) for i in range(clients)]
     applied = [0] * clients
     errors: list[BaseException] = []
@@ -82,6 +84,7 @@ def push_path(
     def client(i: int) -> None:
         rng = random.Random(i)
         s = http_session(tokens[i])
+        base = bases[i % len(bases)]
         try:
             start.wait()
             left = per_client[i]
@@ -176,21 +179,23 @@ def run(
     batch: int,
     reps: int,
     customers: int,
+    servers: int = 1,
 ) -> list[list[object]]:
     """Both push modes (1 and ``batch`` mutations per request) and the Core baseline,
-    interleaved ``reps`` times on one seeded store and one live server; medians compared."""
+    interleaved ``reps`` times on one seeded store and ``servers`` live server processes
+    (more than one: PostgreSQL only); medians compared."""
     modes = [(1, single_total), (batch, total)]
     push_rates: dict[int, list[float]] = {b: [] for b, _ in modes}
     core_rates: list[float] = []
-    with fresh_database(backend) as url:
+    with fresh_database(backend) as url, ExitStack() as running:
         seed(url, customers)
         convs = _conversations(url)
-        with live_server(url) as server:
-            for _ in range(reps):
-                for per_request, count in modes:
-                    applied, seconds = push_path(server.url, convs, count, clients, per_request)
-                    push_rates[per_request].append(applied / seconds)
-                core_rates.append(total / core_path(url, convs, total, batch))
+        bases = [running.enter_context(live_server(url)).url for _ in range(servers)]
+        for _ in range(reps):
+            for per_request, count in modes:
+                applied, seconds = push_path(bases, convs, count, clients, per_request)
+                push_rates[per_request].append(applied / seconds)
+            core_rates.append(total / core_path(url, convs, total, batch))
     baseline = median(core_rates)
     rows: list[list[object]] = []
     for per_request, count in modes:
@@ -199,7 +204,8 @@ def run(
         rows.append(
             [
                 backend.name,
-                f"push API, {clients} clients × {per_request}/request",
+                f"push API, {clients} clients × {per_request}/request"
+                + (f", {servers} server processes" if servers > 1 else ""),
                 count,
                 rate,
                 f"{min(push_rates[per_request]):,.0f}–{max(push_rates[per_request]):,.0f}",
@@ -237,11 +243,21 @@ def main() -> None:
     p.add_argument("--batch", type=int, default=100, help="mutations per push / rows per commit")
     p.add_argument("--reps", type=int, default=3, help="interleaved repetitions (medians)")
     p.add_argument("--customers", type=int, default=200, help="size of the seeded demo store")
+    p.add_argument(
+        "--servers",
+        type=int,
+        default=1,
+        help="server processes on one database, the clients spread over them (PostgreSQL "
+        "only: with more than one, only --postgres runs)",
+    )
     args = p.parse_args()
+    if args.servers > 1 and not args.postgres:
+        p.error("--servers > 1 needs --postgres (several processes share PostgreSQL only)")
     load_before = _load()
     rows = [
         row
         for b in backends(args)
+        if args.servers == 1 or b.admin_url is not None
         for row in run(
             b,
             args.messages,
@@ -250,6 +266,7 @@ def main() -> None:
             args.batch,
             args.reps,
             args.customers,
+            args.servers,
         )
     ]
     print(
