@@ -102,8 +102,10 @@ def seed(db_url: str, customers: int, **kw: Any) -> str:
 @contextlib.contextmanager
 def live_server(db_url: str, log_dir: Path | None = None) -> Iterator[ServerProcess]:
     """The server on ``db_url``; its log is kept only if something went wrong."""
-    log = (log_dir or Path(tempfile.gettempdir())) / f"csdesk-bench-{os.getpid()}.log"
-    server = ServerProcess(db_url, log_path=log).start()
+    server = ServerProcess(db_url)  # one log per server: several may share a database
+    log = (log_dir or Path(tempfile.gettempdir())) / f"csdesk-bench-{os.getpid()}-{server.port}.log"
+    server.log_path = log
+    server.start()
     try:
         yield server
     except BaseException:

@@ -4,7 +4,9 @@ push that SQLite's own checkpoint would have left in the WAL."""
 
 from __future__ import annotations
 
+import asyncio
 import struct
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,9 +17,16 @@ from sqlalchemy.exc import DatabaseError
 
 from csdesk.domain.enums import Role
 from csdesk.server.config import ServerConfig
-from csdesk.server.state import WAL_BACKSTOP_PAGES, ServerState
+from csdesk.server.state import WAL_BACKSTOP_PAGES, WAL_KEEP_BYTES, ServerState
 from csdesk.server.wal_checkpoint import WalCheckpointer
-from csdesk.storage.db import checkpoint, make_engine, sqlite_url
+from csdesk.storage.db import (
+    Checkpoint,
+    checkpoint,
+    checkpoint_connection,
+    make_engine,
+    sqlite_file,
+    sqlite_url,
+)
 from tests.helpers.data import make_conversations, new_id
 from tests.helpers.http import Raw
 from tests.helpers.server import ServerProcess, TestUser, add_users
@@ -48,48 +57,118 @@ def _filled(url: str, rows: int) -> Iterator[None]:
         engine.dispose()
 
 
-def test_an_engine_sets_the_autocheckpoint_it_is_given_and_keeps_sqlites_otherwise(
+def test_the_servers_engine_checkpoints_less_often_and_keeps_a_bounded_wal_file(
     tmp_path: Path,
 ) -> None:
-    for given, expected in ((None, 1000), (WAL_BACKSTOP_PAGES, WAL_BACKSTOP_PAGES)):
-        engine = make_engine(sqlite_url(tmp_path / f"{given}.db"), wal_autocheckpoint=given)
-        try:
-            with engine.connect() as conn:
-                assert conn.execute(text("PRAGMA wal_autocheckpoint")).scalar() == expected
-        finally:
-            engine.dispose()
+    url = sqlite_url(tmp_path / "s.db")
+    state = ServerState.build(ServerConfig(db_url=url, listen_notify=False))
+    plain = make_engine(sqlite_url(tmp_path / "p.db"))
+    try:
+        with state.engine.connect() as conn:
+            assert conn.execute(text("PRAGMA wal_autocheckpoint")).scalar() == WAL_BACKSTOP_PAGES
+            assert conn.execute(text("PRAGMA journal_size_limit")).scalar() == WAL_KEEP_BYTES
+        with plain.connect() as conn:  # the desk's cache keeps SQLite's own
+            assert conn.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 1000
+            assert conn.execute(text("PRAGMA journal_size_limit")).scalar() == -1
+    finally:
+        state.engine.dispose()
+        plain.dispose()
 
 
-def test_a_checkpoint_copies_the_wal_into_the_database_and_says_so(tmp_path: Path) -> None:
-    db = tmp_path / "c.db"
-    url = sqlite_url(db)
-    with _filled(url, 40):
-        frames, copied = _wal(db)
-        assert frames > 40 and copied == 0
-        engine = make_engine(url)
-        try:
-            done = checkpoint(engine)
-            assert done is not None and done.frames == frames and done.copied == frames
-            assert _wal(db) == (frames, frames)
-        finally:
-            engine.dispose()
-    # What was copied is in the database file itself: a copy of that file alone has it.
-    alone = tmp_path / "alone.db"
+def test_the_backstop_starts_the_wal_over(tmp_path: Path) -> None:
+    """With no round running, the commit past the backstop copies and the WAL starts over."""
+    db = tmp_path / "b.db"
+    engine = make_engine(sqlite_url(db), wal_autocheckpoint=200)
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE filler (body TEXT)"))
+        highest, restarted = 0, False
+        for _ in range(150):
+            with engine.begin() as conn:
+                conn.execute(text("INSERT INTO filler VALUES (:b)"), {"b": "x" * 12_000})
+            frames = _wal(db)[0]
+            restarted = restarted or frames < highest
+            highest = max(highest, frames)
+        assert restarted and 200 <= highest < 400
+    finally:
+        engine.dispose()
+
+
+def _rows_in_the_file_alone(db: Path) -> int | None:
+    """The filler rows a copy of the database file without its WAL holds (None: no table)."""
+    alone = db.parent / "alone.db"
     alone.write_bytes(db.read_bytes())
     plain = create_engine(sqlite_url(alone))
     try:
         with plain.connect() as conn:
-            assert conn.execute(text("SELECT count(*) FROM filler")).scalar() == 40
+            return conn.execute(text("SELECT count(*) FROM filler")).scalar()
+    except DatabaseError:
+        return None
     finally:
         plain.dispose()
 
 
-def test_no_checkpoint_on_postgresql() -> None:
-    engine = make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")  # never connects
+def test_a_checkpoint_copies_the_wal_into_the_database_and_says_so(tmp_path: Path) -> None:
+    db = tmp_path / "c.db"
+    with _filled(sqlite_url(db), 40):
+        frames, copied = _wal(db)
+        assert frames > 40 and copied == 0
+        assert _rows_in_the_file_alone(db) is None  # all of it only in the WAL
+        conn = checkpoint_connection(str(db))
+        try:
+            done = checkpoint(conn)
+        finally:
+            conn.close()
+        assert done == Checkpoint(frames, frames)
+        assert _wal(db) == (frames, frames)
+        assert _rows_in_the_file_alone(db) == 40  # in the database file itself now
+
+
+def test_a_checkpoint_waits_for_no_writer(tmp_path: Path) -> None:
+    """A writer mid-transaction (holding the process's write lock) does not hold up the
+    round, and commits as usual after it."""
+    db = tmp_path / "w.db"
+    engine = make_engine(sqlite_url(db))
+    inside, go_on = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO filler VALUES ('held')"))
+            inside.set()
+            go_on.wait(30)
+
     try:
-        assert checkpoint(engine) is None
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE filler (body TEXT)"))
+        held = threading.Thread(target=writer)
+        held.start()
+        assert inside.wait(30)
+        own = checkpoint_connection(str(db))
+        try:
+            done = checkpoint(own)  # returns while the writer is still inside
+        finally:
+            own.close()
+        assert held.is_alive() and done.frames == done.copied > 0
+        go_on.set()
+        held.join(30)
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT body FROM filler")).scalars().all() == ["held"]
     finally:
+        go_on.set()
         engine.dispose()
+
+
+def test_only_a_sqlite_file_has_a_wal_to_checkpoint(tmp_path: Path) -> None:
+    for url, expected in (
+        (sqlite_url(tmp_path / "f.db"), str(tmp_path / "f.db")),
+        ("sqlite+pysqlite:///:memory:", None),
+        ("postgresql+psycopg://nobody@127.0.0.1:1/none", None),  # never connects
+    ):
+        engine = create_engine(url)
+        try:
+            assert sqlite_file(engine) == expected
+        finally:
+            engine.dispose()
 
 
 def test_the_round_checkpoints_the_servers_database(tmp_path: Path) -> None:
@@ -100,10 +179,13 @@ def test_the_round_checkpoints_the_servers_database(tmp_path: Path) -> None:
         frames, copied = _wal(db)
         assert frames > copied
         state = ServerState.build(ServerConfig(db_url=url, listen_notify=False))
+        worker = WalCheckpointer(state)
         try:
-            assert WalCheckpointer(state).run_once() == frames
+            assert worker.run_once() == frames
             assert _wal(db) == (frames, frames)
+            assert worker.run_once() == frames  # nothing new: the same pages, none waiting
         finally:
+            asyncio.run(worker.stop())
             state.engine.dispose()
 
 

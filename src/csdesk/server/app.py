@@ -120,9 +120,9 @@ def create_app(config: ServerConfig, *, migrate: bool = True) -> FastAPI:
         side_mailer.start()
         from csdesk.server.wal_checkpoint import WalCheckpointer
 
-        checkpointer = WalCheckpointer(state, poll_seconds=5.0)
-        if state.engine.dialect.name == "sqlite":
-            checkpointer.start()  # the WAL copied outside the pushes' write lock
+        checkpointer = WalCheckpointer(state)
+        if checkpointer.path is not None:
+            checkpointer.start()  # SQLite's WAL copied outside the pushes' write lock
         try:
             yield
         finally:

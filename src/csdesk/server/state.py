@@ -17,9 +17,14 @@ from csdesk.server.feed.notifier import Notifier
 from csdesk.server.floor import hooks as floor_hooks
 from csdesk.storage.db import make_engine, read_session_factory, session_factory
 
-#: When a commit copies SQLite's WAL into the database itself, in pages (4 KiB: ~40 MB of
-#: WAL; SQLite's default is 1,000): only when the background checkpoint is not running.
+#: SQLite: the WAL size in pages (4 KiB: ~40 MB) at which a commit copies into the database
+#: what the background round (``server.wal_checkpoint``) has not yet copied, and the WAL
+#: starts over. SQLite's default is 1,000, every page copied inside that commit: copying ten
+#: times less often under the write lock was most of issue 10's gain here (docs/perf-push.md).
 WAL_BACKSTOP_PAGES = 10_000
+#: The bytes of WAL file kept when it starts over (it never shrinks by itself: one burst
+#: would otherwise leave its size on disk for good).
+WAL_KEEP_BYTES = 64 * 1024 * 1024
 
 
 @dataclass
@@ -35,9 +40,12 @@ class ServerState:
     @classmethod
     def build(cls, config: ServerConfig) -> ServerState:
         # SQLite's WAL is copied into the database by a background round (app.py,
-        # ``server.wal_checkpoint``), not inside a push's commit; a commit's own copy stays
-        # as a backstop.
-        engine = make_engine(config.db_url, wal_autocheckpoint=WAL_BACKSTOP_PAGES)
+        # ``server.wal_checkpoint``); a commit copies only what is left, and less often.
+        engine = make_engine(
+            config.db_url,
+            wal_autocheckpoint=WAL_BACKSTOP_PAGES,
+            journal_size_limit=WAL_KEEP_BYTES,
+        )
         notifier = Notifier()
         writes = session_factory(engine)
         feed_log.install(writes, notifier.publish, notifier.pending)

@@ -23,6 +23,7 @@ def make_engine(
     pool_size: int = 20,
     foreign_keys: bool = True,
     wal_autocheckpoint: int | None = None,
+    journal_size_limit: int | None = None,
 ) -> Engine:
     """Create an engine tuned for csdesk's access pattern on either backend.
 
@@ -31,9 +32,10 @@ def make_engine(
     timeout instead of instant "database is locked", foreign keys on (off for the client's
     cache, which receives rows in feed order, children possibly before parents), and
     ``BEGIN IMMEDIATE`` for write transactions so two writers queue instead of deadlocking on
-    lock upgrade. ``wal_autocheckpoint``: the WAL size in pages at which a commit copies the
-    WAL into the database itself (SQLite's default 1,000), for a caller that checkpoints in
-    the background (``checkpoint``) and keeps this only as a backstop.
+    lock upgrade. ``wal_autocheckpoint``: the WAL size in pages at which a commit copies into
+    the database what the WAL still holds and lets the next writer start the WAL over
+    (SQLite's default 1,000), for a caller that also checkpoints in the background
+    (``checkpoint``); ``journal_size_limit``: the bytes of WAL file kept when it starts over.
     """
     if url.startswith("sqlite"):
         engine = create_engine(
@@ -43,7 +45,7 @@ def make_engine(
             pool_size=pool_size,
             max_overflow=pool_size,
         )
-        _tune_sqlite(engine, foreign_keys, wal_autocheckpoint)
+        _tune_sqlite(engine, foreign_keys, wal_autocheckpoint, journal_size_limit)
         return engine
     return create_engine(
         url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
@@ -53,7 +55,12 @@ def make_engine(
 _SYNCHRONOUS = frozenset({"OFF", "NORMAL", "FULL", "EXTRA"})
 
 
-def _tune_sqlite(engine: Engine, foreign_keys: bool, wal_autocheckpoint: int | None) -> None:
+def _tune_sqlite(
+    engine: Engine,
+    foreign_keys: bool,
+    wal_autocheckpoint: int | None,
+    journal_size_limit: int | None,
+) -> None:
     # Writers of this process queue on a lock instead of in SQLite's busy handler, which
     # sleeps up to 100 ms between retries: with four busy writer threads that handler let
     # through ~12 commits/s; handing the lock over directly gives thousands.
@@ -71,6 +78,8 @@ def _tune_sqlite(engine: Engine, foreign_keys: bool, wal_autocheckpoint: int | N
         cur.execute("PRAGMA busy_timeout=30000")
         if wal_autocheckpoint is not None:
             cur.execute(f"PRAGMA wal_autocheckpoint={int(wal_autocheckpoint)}")
+        if journal_size_limit is not None:
+            cur.execute(f"PRAGMA journal_size_limit={int(journal_size_limit)}")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -133,21 +142,27 @@ class Checkpoint:
     copied: int
 
 
-def checkpoint(engine: Engine) -> Checkpoint | None:
-    """Copy what the WAL holds into the database file without waiting for anyone (PASSIVE:
-    readers and the writer go on), on a pooled connection outside the write lock: the copy
-    and its fsyncs no longer happen inside some writer's commit. None: not SQLite."""
-    if engine.dialect.name != "sqlite":
+def sqlite_file(engine: Engine) -> str | None:
+    """The file of a SQLite engine's database; None: another database, or one in memory."""
+    url = engine.url
+    if engine.dialect.name != "sqlite" or url.database in (None, "", ":memory:"):
         return None
-    raw = engine.raw_connection()
-    try:
-        cur = raw.cursor()
-        try:
-            row = cur.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-        finally:
-            cur.close()
-    finally:
-        raw.close()
+    if url.query.get("mode") == "memory":
+        return None
+    return url.database
+
+
+def checkpoint_connection(path: str) -> sqlite3.Connection:
+    """A connection of its own for ``checkpoint``: outside the engine's pool (a burst of
+    pushes waiting for the write lock holds pooled connections) and its write lock."""
+    return sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+
+
+def checkpoint(conn: sqlite3.Connection) -> Checkpoint:
+    """Copy what the WAL holds into the database file without waiting for anyone (PASSIVE:
+    readers and the writer go on): the copy and its fsyncs then happen on this connection,
+    not inside some writer's commit."""
+    row = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
     _busy, frames, copied = row
     return Checkpoint(max(0, int(frames)), max(0, int(copied)))
 
