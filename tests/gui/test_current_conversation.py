@@ -180,3 +180,35 @@ def test_a_conversation_taken_elsewhere_stays_open_with_nothing_else_highlighted
     w.inbox.list.setFocus()
     w.actions_["next_conversation"].trigger()
     _wait_current(qtbot, w, b, 10_000)
+
+
+def test_focusing_the_list_never_opens_another_conversation(qtbot: QtBot, desk: MainWindow) -> None:
+    """A conversation opened another way (the customer's history, a drill-down) that is not in
+    the list, and a reload (someone took another one) left no row current: Qt makes the first
+    row current when the list gets the focus, and that used to open it. Now the open
+    conversation stays, nothing is highlighted, and J goes to the first row."""
+    from PySide6.QtCore import QModelIndex
+
+    w = desk
+    alex = _alex(qtbot, w)
+    qtbot.waitUntil(lambda: w.shown_view == View.MINE and w.model.rowCount() > 3, timeout=20_000)
+    elsewhere, taken = w.model.ids()[:2]
+    w.ws.assign(elsewhere, alex, None)  # not in Mine any more: opened from its customer
+    w.conversation.setFocus()
+    w.inbox.list.setCurrentIndex(QModelIndex())
+    w.open_conversation(elsewhere)
+    qtbot.waitUntil(
+        lambda: w.conversation.current is not None and w.conversation.current.id == elsewhere,
+        timeout=10_000,
+    )
+    w.ws.assign(taken, alex, None)  # as a sync from elsewhere: the list reloads without it
+    w.reload_list()
+    qtbot.waitUntil(lambda: taken not in w.model.ids() and not w._reorder_pending, timeout=10_000)
+    assert w.inbox.current_id() is None
+    w.inbox.list.setFocus()
+    qtbot.waitUntil(w.inbox.list.hasFocus, timeout=5_000)
+    qtbot.wait(50)  # a row Qt made current on focus would have opened its conversation
+    assert w.open_id == elsewhere, "focusing the list opened another conversation"
+    assert w.inbox.current_id() is None
+    w.actions_["next_conversation"].trigger()
+    _wait_current(qtbot, w, w.model.ids()[0], 10_000)

@@ -158,6 +158,7 @@ class MainWindow(
         self.views.set_theme(theme)  # the look: icons in theme colours
         self.model = InboxModel(ws.rows)
         self.inbox = InboxPanel(self.model, theme, self)
+        self.inbox.list.holds_open = lambda: self.open_id is not None
         self.sort = default_sort(settings)  # the look: who waited longest / SLA due first
         self.inbox.sort.setCurrentIndex(max(0, self.inbox.sort.findData(self.sort.value)))
         self._bind_actions()

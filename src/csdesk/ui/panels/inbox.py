@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import (
     QEvent,
     QModelIndex,
@@ -232,6 +234,9 @@ class InboxList(QTableView):
         #: Where an open conversation that left the list stood (nothing highlighted): the
         #: arrows, like J and K, go on from there (see ``InboxPanel.park``).
         self.parked: int | None = None
+        #: Whether a conversation is open (set by the window): Qt's "current on focus" then
+        #: opens nothing, even when the open one is not in the list or not yet highlighted.
+        self.holds_open: Callable[[], bool] = lambda: False
         self._focusing = False
 
     def inbox(self) -> InboxModel:
@@ -258,8 +263,8 @@ class InboxList(QTableView):
         self, cursorAction: QAbstractItemView.CursorAction, modifiers: Qt.KeyboardModifier
     ) -> QModelIndex:
         move = QAbstractItemView.CursorAction
-        if self._focusing and self.parked is not None:
-            return QModelIndex()  # Qt's "current on focus": while parked nothing opens
+        if self._focusing and (self.parked is not None or self.holds_open()):
+            return QModelIndex()  # Qt's "current on focus": nothing else opens by itself
         total = self.inbox().total()
         row = self.currentIndex().row()
         ends = (move.MoveHome, move.MoveEnd)
@@ -291,8 +296,9 @@ class InboxList(QTableView):
 
     def focusInEvent(self, event: QFocusEvent) -> None:
         """Qt makes the first row current when a list without one gets the focus, which
-        opens that conversation; while parked (the open one left the list) nothing opens by
-        itself: the agent's J, K or arrows go on from the parked place."""
+        opens that conversation. While a conversation is open (parked: it left the list;
+        or opened from elsewhere, not in the list) nothing opens by itself: the agent's J, K
+        or arrows go on from the parked place, or from the top."""
         self._focusing = True
         try:
             super().focusInEvent(event)
