@@ -265,7 +265,7 @@ def test_the_open_conversation_stays_highlighted_past_the_shown_chunk_across_rel
         view: str, sort: Sort, query: str = "", now: datetime | None = None, only: object = None
     ) -> list[str]:  # the demo's conversations after 5,000 others: past the shown chunk
         ids = real(view, sort, query, now)
-        return _GuiScans(order.get("ids") or pad + ids)
+        return _GuiScans(order.get("ids") or pad + list(ids))
 
     desk.ws.ordered_ids = ordered_ids  # type: ignore[assignment]
     w.reload_list()

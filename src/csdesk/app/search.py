@@ -28,6 +28,7 @@ from sqlalchemy import Subquery, select, text
 from sqlalchemy.orm import Session
 
 from csdesk.app.inbox import Hits
+from csdesk.app.packed_ids import PackedIds
 from csdesk.protocol import Entity
 from csdesk.sync.cache import CURSOR, CacheWrite, LocalCache
 from csdesk.sync.tables import get_state, set_state
@@ -357,7 +358,7 @@ class SearchIndex:
         exact = expr[:-1]
         return exact if _reaches(s, exact, limit) else expr
 
-    def search(self, s: Session, query: str, run: Callable[[Hits], list[str]]) -> list[str]:
+    def search(self, s: Session, query: str, run: Callable[[Hits], PackedIds]) -> PackedIds:
         """``run`` (a view's ordering joined to the hits) over the newest ``MAX_HITS`` index
         hits of ``query``; again over ``WIDE_HITS`` of them when the cap cut the hits and the
         view kept fewer than ``WIDEN_BELOW`` rows (nor as many as the cap), so a narrow view
@@ -368,7 +369,7 @@ class SearchIndex:
         that fills the cap stays whole: its prefix would gather every hit of it again)."""
         expr = match_expression(query)
         if expr is None:
-            return []
+            return PackedIds()
         if self._ready.is_set():  # else the tables may be of an older layout (``hits``)
             expr = self._expression(s, expr, self.max_hits)
         ids = run(_hits(expr, self.max_hits))

@@ -23,6 +23,7 @@ from csdesk.app import (
     thread,
     timeline,
 )
+from csdesk.app.packed_ids import PackedIds
 from csdesk.app.search import SearchIndex, searchable
 from csdesk.customer_rules import clean_fields
 from csdesk.domain.access import can_be_assigned
@@ -63,19 +64,19 @@ class Workstation:
 
     def ordered_ids(
         self, view: str, sort: inbox.Sort, query: str = "", now: datetime | None = None
-    ) -> list[str]:
+    ) -> PackedIds:
         with self.cache.session() as s:
             at = now or utcnow()
             if not searchable(query):  # no query, or one not worth a search (one letter)
                 return inbox.ordered_ids(s, view, sort, self.me.id, at)
             if self.search_index.pending_in(s):
-                return []  # an initial sync, or the index opening: nothing is indexed yet
+                return PackedIds()  # an initial sync, or the index opening: nothing indexed yet
             return self.search_index.search(
                 s, query, lambda hits: inbox.ordered_ids(s, view, sort, self.me.id, at, hits)
             )
 
-    def mine(self) -> set[str]:
-        """The active conversations assigned to me (unordered)."""
+    def mine(self) -> dict[str, None]:
+        """The active conversations assigned to me (unordered; ``inbox.mine``)."""
         with self.cache.session() as s:
             return inbox.mine(s, self.me.id)
 

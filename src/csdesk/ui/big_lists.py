@@ -10,11 +10,13 @@ between slices).
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from itertools import islice
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer
+
+from csdesk.app.packed_ids import PackedIds
 
 #: Items freed or compared per step: about a millisecond of work.
 SLICE = 20_000
@@ -28,6 +30,8 @@ def same_items(a: Sequence[Any], b: Sequence[Any], size: int = SLICE) -> bool:
         return True
     if len(a) != len(b):
         return False
+    if isinstance(a, PackedIds) and isinstance(b, PackedIds):
+        return a.same(b)
     return all(a[n : n + size] == b[n : n + size] for n in range(0, len(a), size))
 
 
@@ -73,9 +77,9 @@ class Releaser(QObject):
         self._timer.setInterval(0)
         self._timer.timeout.connect(self.step)
 
-    def release(self, container: list[Any] | set[Any] | dict[Any, Any] | None) -> None:
-        if container is None or len(container) <= self.size:
-            return  # small: dropping it costs nothing
+    def release(self, container: Collection[Any] | None) -> None:
+        if not isinstance(container, list | set | dict) or len(container) <= self.size:
+            return  # small, or one object (PackedIds): dropping it costs nothing
         self._queue.append(container)
         if not self._timer.isActive():
             self._timer.start()

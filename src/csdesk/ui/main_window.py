@@ -6,7 +6,7 @@ Widgets reach data only through ``Workstation`` calls run by ``Tasks``; sync new
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -80,10 +80,10 @@ class ListLoaded:
     """What one inbox query found (on the query lane); counts and Mine only when asked."""
 
     view: str
-    ids: list[str]
+    ids: Sequence[str]
     same: bool  # the same ids in the same order as the list already shows
     counts: dict[str, int] | None = None
-    mine: set[str] | None = None
+    mine: dict[str, None] | None = None
     new_mine: tuple[str, ...] = ()  # in ``mine``, not in the Mine set the query started from
     #: The conversation open when the query was asked and its row in ``ids`` (found here, on
     #: the worker: a scan of a million ids on the GUI thread is a pause).
@@ -143,7 +143,7 @@ class MainWindow(
         self.open_id: str | None = None
         self.open_conv: ConversationView | None = None
         self.customer_ctx: CustomerContext | None = None
-        self._known_mine: set[str] | None = None
+        self._known_mine: dict[str, None] | None = None
         # Until the first catch-up, conversations arriving are the backlog, not news: without
         # this, signing in announced (and spoke) every conversation as "new for you".
         self.caught_up = False
@@ -400,7 +400,7 @@ class MainWindow(
             if not recount:
                 return ListLoaded(view, ids, same, open_id=open_id, open_row=row)
             mine = ws.mine()
-            new = tuple(sorted(mine - known)) if known is not None else ()
+            new = tuple(sorted(c for c in mine if c not in known)) if known is not None else ()
             return ListLoaded(view, ids, same, ws.counts(), mine, new, open_id, row)
 
         self._latest.submit(work, self._list_loaded, self._list_failed)

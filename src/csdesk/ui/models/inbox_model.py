@@ -24,6 +24,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt
 
 from csdesk.app.inbox import InboxRow
+from csdesk.app.packed_ids import PackedIds
 from csdesk.app.present import RowTexts, inbox_texts
 from csdesk.storage.types import utcnow
 from csdesk.ui.plain_text import plain_tip
@@ -49,18 +50,19 @@ class InboxModel(QAbstractListModel):
         super().__init__()
         self._fetch = fetch_rows
         self._clock = clock
-        self._ids: list[str] = []
+        self._ids: Sequence[str] = PackedIds()
         self._pos: dict[str, int] = {}  # positions of the first chunk (the rest: row_of)
         self._rows: dict[str, InboxRow] = {}
         self._texts: dict[str, RowTexts] = {}
 
     # --- content -------------------------------------------------------------------------
 
-    def set_ids(self, ids: list[str]) -> list[str] | None:
-        """Show ``ids`` in this order; keeps loaded rows that are still shown.
+    def set_ids(self, ids: Sequence[str]) -> Sequence[str] | None:
+        """Show ``ids`` in this order (``PackedIds``, as the ordering query gives them, or a
+        list); keeps loaded rows that are still shown.
 
-        Returns the list it replaced (for the caller to free in slices: a million strings
-        freed at once is a long pause), or None when nothing changed."""
+        Returns the ids it replaced (for the caller to free: a list of a million strings in
+        slices), or None when nothing changed."""
         if ids is self._ids or (len(ids) <= CHUNK and ids == self._ids):
             return None
         self.beginResetModel()
@@ -88,7 +90,7 @@ class InboxModel(QAbstractListModel):
         if self._ids:  # the view repaints the rows it shows; nothing per row here
             self.dataChanged.emit(self.index(0), self.index(len(self._ids) - 1))
 
-    def ids(self) -> list[str]:
+    def ids(self) -> Sequence[str]:
         """Every conversation of the list, in order."""
         return self._ids
 
