@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from csdesk.app.packed_ids import BATCH, WIDTH, PackedIds, packed
+from csdesk.app.packed_ids import BATCH, WIDE, WIDTH, PackedIds, packed
 from csdesk.ui.big_lists import same_items
 
 
@@ -70,9 +70,43 @@ def test_ids_longer_than_a_uuid_and_any_text_come_back_as_they_went_in() -> None
 
 def test_the_collector_never_walks_it_and_equal_lists_compare_fast() -> None:
     big = PackedIds(uuids(50_000))
-    # What the collector visits for 50,000 ids: the object's type, its bytes and width.
-    assert len(gc.get_referents(big)) <= 3 and not gc.is_tracked(big._blob)
+    # What the collector visits for 50,000 ids: the type, the bytes, the width, no list.
+    assert len(gc.get_referents(big)) <= 4 and not gc.is_tracked(big._blob)
     assert same_items(big, PackedIds(list(big)))
     assert not same_items(big, PackedIds([*list(big)[:-1], "other"]))
     assert packed(big) is big and packed(["a"]) == ["a"]
     assert PackedIds() == [] and len(PackedIds()) == 0
+
+
+def test_a_long_id_widens_the_records_once_and_one_beyond_the_schema_keeps_a_list() -> None:
+    """Ids are 36 characters (``storage.models.ID``): up to 144 bytes of UTF-8 widen every
+    record once; anything longer (a cache filled by something else) keeps a plain list, so
+    one hostile id costs neither quadratic rewrites nor count x its length in memory."""
+    ids = uuids(BATCH + 1)
+    growing = [*ids, *("x" * n for n in range(37, 140))]
+    p = PackedIds(growing)
+    assert list(p) == growing and p.nbytes() == len(growing) * WIDE
+    huge = [*ids[:10], "h" * 10_000, *ids[10:20]]
+    q = PackedIds(huge)
+    assert list(q) == huge and q.nbytes() == 0 and len(q) == 21
+    assert q[10] == "h" * 10_000 and q[-1] == ids[19] and q[2:4] == ids[2:4]
+    assert q.index(ids[15]) == 16 and "h" * 10_000 in q and "nope" not in q
+    assert q == huge and PackedIds(huge) == q and q != PackedIds(ids[:21])
+
+
+def test_different_widths_are_unequal_at_once_and_only_lists_compare_equal() -> None:
+    ids = uuids(1000)
+    wide = PackedIds([*ids[:-1], "x" * 40])
+    assert not PackedIds(ids).same(wide) and PackedIds(ids) != wide
+    assert PackedIds(ids[:3]) != tuple(ids[:3])  # as a list is not equal to a tuple
+    assert PackedIds() != bytearray()
+
+
+def test_index_over_records_that_all_match_across_their_boundaries_stays_linear() -> None:
+    """Periodic full-width ids: every record boundary is a byte match of the needle; the
+    search jumps to the next record start, it does not step a byte at a time."""
+    half = WIDTH // 2
+    ids = ["a" * half + "b" * half] * 20_000 + ["b" * half + "a" * half]
+    p = PackedIds(ids)
+    assert p.index("b" * half + "a" * half) == 20_000
+    assert p.index("a" * half + "b" * half, 5) == 5

@@ -543,6 +543,7 @@ class MainWindow(
         text = " · ".join(parts)
         if status.state == SyncState.ONLINE and not self.caught_up:
             self.caught_up = True
+            self._release.release(self._known_mine)  # a slice at a time: 300 k ids at 1 M
             self._known_mine = None  # the next complete list is the baseline
             self.reload_list()
         old = self.sync_label.text()
