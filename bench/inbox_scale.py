@@ -2,6 +2,7 @@
 
     python bench/inbox_scale.py [--conversations 1000000] [--baseline 1000] [--reps 3]
                                 [--cache-dir DIR] [--per-rep] [--gc-log]
+                                [--switch-ms MS]
 
 Builds (or, with ``--cache-dir``, reuses) a local cache with N conversations and their
 customers, written with set-based SQL (``INSERT … SELECT`` over a recursive counter, not the
@@ -145,7 +146,12 @@ def main() -> int:
     parser.add_argument("--cache-dir", type=Path, default=None)
     parser.add_argument("--per-rep", action="store_true", help="print each repetition")
     parser.add_argument("--gc-log", action="store_true", help="print the collector's pauses")
+    parser.add_argument(
+        "--switch-ms", type=float, default=None, help="the interpreter's switch interval (ms)"
+    )
     args = parser.parse_args()
+    if args.switch_ms is not None:
+        sys.setswitchinterval(args.switch_ms / 1000)
 
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest

@@ -293,6 +293,39 @@ def test_outbox_keeps_order_and_survives_reopening(tmp_path: Path) -> None:
     assert len(again.pending(max_bytes=10)) == 1
 
 
+def test_an_index_the_models_gained_is_built_in_place_without_a_new_sync(
+    tmp_path: Path,
+) -> None:
+    """A cache from before ``customers.merged_into_id`` was indexed (a million customers: a
+    scan each time a record opened) gets the index when it opens, and keeps its rows and
+    cursor: an index is not a column, so nothing is synced again."""
+    import sqlite3
+
+    path = tmp_path / "cache.sqlite"
+    cache = LocalCache(path)
+    cache.apply_page(page((Entity.CUSTOMER, "cust-1", customer("cust-1")), cursor=7))
+    cache.close()
+    db = sqlite3.connect(path)
+    db.execute("DROP INDEX ix_customers_merged_into_id")
+    db.commit()
+    db.close()
+    reopened = LocalCache(path)
+    assert not reopened.rebuilt and reopened.cursor() == 7
+    assert row(reopened, m.Customer, "cust-1") is not None
+    reopened.close()
+    db = sqlite3.connect(path)
+    names = {r[1] for r in db.execute("PRAGMA index_list(customers)")}
+    plan = " ".join(
+        r[3]
+        for r in db.execute(
+            "EXPLAIN QUERY PLAN SELECT id FROM customers WHERE merged_into_id = 'cust-1'"
+        )
+    )
+    db.close()
+    assert "ix_customers_merged_into_id" in names
+    assert "USING INDEX ix_customers_merged_into_id" in plan, plan
+
+
 def test_schema_change_rebuilds_the_cache_but_keeps_the_outbox(tmp_path: Path) -> None:
     path = tmp_path / "cache.sqlite"
     cache = LocalCache(path)
