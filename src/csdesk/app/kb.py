@@ -103,7 +103,7 @@ class KnowledgeBase:
                 select(V, A)
                 .join(A, A.id == V.article_id)
                 .where(V.id.in_(list(rank)), V.deleted_at.is_(None), A.deleted_at.is_(None))
-            ).tuples()
+            )
             best: dict[str, tuple[tuple[bool, float], m.KbVariant, m.KbArticle]] = {}
             for v, a in pairs:
                 key = (v.lang != lang, rank[v.id])
@@ -134,7 +134,7 @@ class KnowledgeBase:
             select(V.article_id, V.lang)
             .where(V.article_id.in_(article_ids), V.deleted_at.is_(None))
             .order_by(V.lang)
-        ).tuples():
+        ):
             out.setdefault(aid, []).append(lang)
         return {k: tuple(v) for k, v in out.items()}
 

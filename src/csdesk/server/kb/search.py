@@ -111,7 +111,7 @@ def search(
     if public_only:
         q = q.where(A.public.is_(True))
     best: dict[str, tuple[tuple[bool, float], Hit]] = {}
-    for v, a in session.execute(q).tuples():
+    for v, a in session.execute(q):
         hit = Hit(
             a.id,
             v.id,

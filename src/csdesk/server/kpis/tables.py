@@ -324,17 +324,13 @@ def _labels(session: Session, group: str, keys: list[Any]) -> dict[Any, str]:
     ids = [k for k in keys if k]
     if group == "agent":
         names = dict(
-            session.execute(select(m.User.id, m.User.display_name).where(m.User.id.in_(ids)))
-            .tuples()
-            .all()
+            session.execute(select(m.User.id, m.User.display_name).where(m.User.id.in_(ids))).all()
         )
         return {k: names.get(k, k) if k else "Unassigned" for k in keys}
     if group in ("team", "queue"):
         team_ids = [k.split(":", 1)[0] for k in ids] if group == "queue" else ids
         teams = dict(
-            session.execute(select(m.Team.id, m.Team.name).where(m.Team.id.in_(team_ids)))
-            .tuples()
-            .all()
+            session.execute(select(m.Team.id, m.Team.name).where(m.Team.id.in_(team_ids))).all()
         )
         if group == "team":
             return {k: teams.get(k, k) if k else "No team" for k in keys}
