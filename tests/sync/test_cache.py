@@ -293,37 +293,107 @@ def test_outbox_keeps_order_and_survives_reopening(tmp_path: Path) -> None:
     assert len(again.pending(max_bytes=10)) == 1
 
 
+def _indexes(path: Path, table: str) -> dict[str, str]:
+    import sqlite3
+
+    db = sqlite3.connect(path)
+    try:
+        rows = db.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ?", (table,)
+        )
+        return {name: sql or "" for name, sql in rows}
+    finally:
+        db.close()
+
+
+def _plan(path: Path, sql: str) -> str:
+    import sqlite3
+
+    db = sqlite3.connect(path)
+    try:
+        return " ".join(r[3] for r in db.execute(f"EXPLAIN QUERY PLAN {sql}"))
+    finally:
+        db.close()
+
+
+def _sql(path: Path, *statements: str) -> None:
+    import sqlite3
+
+    db = sqlite3.connect(path)
+    for statement in statements:
+        db.execute(statement)
+    db.commit()
+    db.close()
+
+
 def test_an_index_the_models_gained_is_built_in_place_without_a_new_sync(
     tmp_path: Path,
 ) -> None:
-    """A cache from before ``customers.merged_into_id`` was indexed (a million customers: a
-    scan each time a record opened) gets the index when it opens, and keeps its rows and
-    cursor: an index is not a column, so nothing is synced again."""
-    import sqlite3
-
+    """A cache from before ``merged_into_id`` was indexed (a million customers: a scan each
+    time a record opened) gets the indexes when it opens, and keeps its rows and cursor: an
+    index is not a column, so nothing is synced again. They are partial (the merged rows):
+    the pickers' ``merged_into_id IS NULL`` keeps its scan instead of an index of nearly
+    every row."""
     path = tmp_path / "cache.sqlite"
     cache = LocalCache(path)
     cache.apply_page(page((Entity.CUSTOMER, "cust-1", customer("cust-1")), cursor=7))
     cache.close()
-    db = sqlite3.connect(path)
-    db.execute("DROP INDEX ix_customers_merged_into_id")
-    db.commit()
-    db.close()
+    _sql(
+        path, "DROP INDEX ix_customers_merged_into_id", "DROP INDEX ix_conversations_merged_into_id"
+    )
     reopened = LocalCache(path)
     assert not reopened.rebuilt and reopened.cursor() == 7
     assert row(reopened, m.Customer, "cust-1") is not None
     reopened.close()
-    db = sqlite3.connect(path)
-    names = {r[1] for r in db.execute("PRAGMA index_list(customers)")}
-    plan = " ".join(
-        r[3]
-        for r in db.execute(
-            "EXPLAIN QUERY PLAN SELECT id FROM customers WHERE merged_into_id = 'cust-1'"
-        )
+    for table in ("customers", "conversations"):
+        assert f"ix_{table}_merged_into_id" in _indexes(path, table)
+        plan = _plan(path, f"SELECT id FROM {table} WHERE merged_into_id = 'cust-1'")
+        assert f"USING INDEX ix_{table}_merged_into_id" in plan, plan
+    plan = _plan(path, "SELECT id FROM customers WHERE merged_into_id IS NULL")
+    assert "merged_into_id" not in plan, plan
+
+
+def test_an_index_of_another_shape_is_rebuilt_and_one_that_cannot_be_built_is_skipped(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An index of the same name with other columns (an older csdesk's) is replaced; an index
+    whose table lacks the column is logged and skipped, and the cache opens all the same (an
+    index makes reads faster: it is no reason to refuse the agent's cache). A cache that
+    has them all is not touched on open."""
+    import sqlalchemy as sa
+
+    from csdesk.sync import cache as cache_module
+
+    path = tmp_path / "cache.sqlite"
+    LocalCache(path).close()
+    fresh = _indexes(path, "customers")
+    _sql(
+        path,
+        "DROP INDEX ix_customers_merged_into_id",
+        "CREATE INDEX ix_customers_merged_into_id ON customers (realm)",
+        "DROP INDEX ix_conversations_merged_into_id",
+        "ALTER TABLE conversations RENAME COLUMN merged_into_id TO merged_elsewhere",
     )
-    db.close()
-    assert "ix_customers_merged_into_id" in names
-    assert "USING INDEX ix_customers_merged_into_id" in plan, plan
+    with caplog.at_level("WARNING", logger="csdesk.sync.cache"):
+        opened = LocalCache(path)
+    assert not opened.rebuilt
+    assert _indexes(path, "customers") == fresh  # the model's shape again
+    assert "ix_conversations_merged_into_id" not in _indexes(path, "conversations")
+    assert "ix_conversations_merged_into_id not built" in caplog.text
+    _sql(path, "ALTER TABLE conversations RENAME COLUMN merged_elsewhere TO merged_into_id")
+    ddl: list[str] = []
+    sa.event.listen(
+        opened.engine,
+        "before_cursor_execute",
+        lambda *a: ddl.append(a[2]) if "INDEX" in a[2] else None,
+    )
+    with opened.write() as s:
+        cache_module._keep_indexes(s)
+        cache_module._keep_indexes(s)
+    opened.close()
+    assert [d.split("(")[0].strip() for d in ddl] == [
+        "CREATE INDEX ix_conversations_merged_into_id ON conversations"
+    ], ddl  # built once the column is back; nothing else, then nothing at all
 
 
 def test_schema_change_rebuilds_the_cache_but_keeps_the_outbox(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ processes); readers use snapshot sessions that never wait for a writer.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -24,8 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import delete, event
+from sqlalchemy import delete, event, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+from sqlalchemy.schema import CreateIndex, DropIndex
 
 from csdesk.protocol import Change, Entity, PullPage
 from csdesk.storage.db import make_engine, read_session_factory, session_factory, sqlite_url
@@ -81,6 +84,39 @@ class CacheWatcher(Protocol):
         ...
 
 
+log = logging.getLogger(__name__)
+
+
+def _words(sql: str | None) -> str:
+    return " ".join((sql or "").split())
+
+
+def _keep_indexes(s: Session) -> None:
+    """Build in place the indexes the models have and this cache lacks, or has in another
+    shape (the fingerprint covers columns only: an index the models gained or changed is no
+    reason to sync everything again). One read of the stored definitions; an index that
+    cannot be built (a disk that is full, a table of an older layout) is logged and skipped:
+    it makes reads faster, the cache works without it."""
+    have: dict[str, str] = dict(
+        s.execute(
+            text("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
+        ).all()
+    )
+    dialect = s.get_bind().dialect
+    for table in cache_metadata.sorted_tables:
+        for index in table.indexes:
+            ddl = CreateIndex(index)
+            if _words(have.get(str(index.name))) == _words(str(ddl.compile(dialect=dialect))):
+                continue
+            try:
+                with s.begin_nested():
+                    if index.name in have:
+                        s.execute(DropIndex(index))
+                    s.execute(ddl)
+            except DBAPIError as exc:
+                log.warning("cache index %s not built: %s", index.name, exc.orig)
+
+
 class LocalCache:
     """The local SQLite cache. Thread-safe; one instance per file per process."""
 
@@ -105,11 +141,7 @@ class LocalCache:
             stored = get_state(s, SCHEMA)
             if stored == fingerprint:
                 cache_metadata.create_all(conn)
-                # An index the models gained (the fingerprint is columns only): built in
-                # place, once, instead of syncing everything again.
-                for table in cache_metadata.sorted_tables:
-                    for index in table.indexes:
-                        index.create(conn, checkfirst=True)
+                _keep_indexes(s)
                 return False
             # The entity tables are only a copy of the server: drop them and sync again from
             # 0. The outbox is the agent's own work and is kept; acked actions stay replayed

@@ -56,7 +56,8 @@ def _cache_table(entity: Entity) -> Table:
     ]
     table = Table(model.name, cache_metadata, *columns)
     for ix in model.indexes:  # same read paths as the server, never unique
-        Index(ix.name, *[table.c[c.name] for c in ix.columns])
+        where = ix.dialect_options["sqlite"].get("where")
+        Index(ix.name, *[table.c[c.name] for c in ix.columns], sqlite_where=where)
     return table
 
 
