@@ -32,6 +32,10 @@ def _encode(cid: str) -> bytes:
     return cid.encode("utf-8", "surrogatepass")
 
 
+def _decode(record: bytes) -> str:
+    return record.rstrip(_PAD).decode("utf-8", "surrogatepass")
+
+
 def _widen(blob: bytes, old: int, new: int) -> bytes:
     pad = _PAD * (new - old)
     return b"".join(blob[i : i + old] + pad for i in range(0, len(blob), old))
@@ -39,7 +43,7 @@ def _widen(blob: bytes, old: int, new: int) -> bytes:
 
 def _records(blob: bytes, width: int) -> Iterator[str]:
     for i in range(0, len(blob), width):
-        yield blob[i : i + width].rstrip(_PAD).decode("utf-8", "surrogatepass")
+        yield _decode(blob[i : i + width])
 
 
 class PackedIds(Sequence[str]):
@@ -99,7 +103,7 @@ class PackedIds(Sequence[str]):
 
     def _at(self, i: int) -> str:
         w = self._width
-        return self._blob[i * w : (i + 1) * w].rstrip(_PAD).decode("utf-8", "surrogatepass")
+        return _decode(self._blob[i * w : (i + 1) * w])
 
     def __iter__(self) -> Iterator[str]:
         if self._plain is not None:
@@ -160,8 +164,3 @@ class PackedIds(Sequence[str]):
     def nbytes(self) -> int:
         """The bytes the ids take (0 when kept as a list)."""
         return len(self._blob)
-
-
-def packed(ids: Sequence[str] | Iterable[str]) -> PackedIds:
-    """``ids`` as PackedIds (itself when it already is)."""
-    return ids if isinstance(ids, PackedIds) else PackedIds(ids)
