@@ -30,7 +30,17 @@ def _open_first(qtbot: QtBot, desk: Desk, view: str = View.ALL_OPEN) -> str:
     qtbot.waitUntil(lambda: w.shown_view == view and w.model.rowCount() > 0, timeout=10_000)
     w.inbox.list.setFocus()
     qtbot.keyClick(w.inbox.list, Qt.Key.Key_J)  # keyboard: next conversation
-    qtbot.waitUntil(lambda: w.conversation.current is not None, timeout=10_000)
+    # The conversation J opened, shown: focusing the list opened the view's first, which may
+    # still be on screen while J's loads (a reply's "one more row" then counted the wrong one).
+    qtbot.waitUntil(
+        lambda: (
+            w.open_id is not None
+            and w.open_id == w.inbox.current_id()
+            and w.conversation.current is not None
+            and w.conversation.current.id == w.open_id
+        ),
+        timeout=10_000,
+    )
     assert w.conversation.current is not None
     return w.conversation.current.id
 
