@@ -17,6 +17,7 @@ from sqlalchemy import (
     Column,
     ColumnElement,
     FromClause,
+    Integer,
     String,
     Subquery,
     and_,
@@ -38,6 +39,7 @@ from csdesk.app.readstate import read_marks
 from csdesk.domain.enums import Channel, ConversationStatus, Priority
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
+from csdesk.sync import view_counts
 
 C = m.Conversation.__table__.c
 CU = m.Customer.__table__.c
@@ -116,13 +118,35 @@ def view_filter(view: str, me: str, now: datetime) -> ColumnElement[bool]:
 
 
 def counts(session: Session, me: str, now: datetime) -> dict[str, int]:
-    """Live counts for the side bar, in one scan."""
-    cols = [
-        func.coalesce(func.sum(case((view_filter(v, me, now), 1), else_=0)), 0).label(v)
-        for v in ALL_VIEWS
-    ]
-    row = session.execute(select(*cols).select_from(m.Conversation.__table__)).one()
-    return {v: int(row[i]) for i, v in enumerate(ALL_VIEWS)}
+    """Live counts for the side bar: sums over the totals the cache keeps per status,
+    channel and assignee (``sync.view_counts``), and "SLA at risk" counted on its index."""
+    out = dict.fromkeys(ALL_VIEWS, 0)
+    by_status = {
+        ConversationStatus.PENDING.value: View.PENDING,
+        ConversationStatus.SNOOZED.value: View.SNOOZED,
+        ConversationStatus.RESOLVED.value: View.RESOLVED,
+    }
+    for status, channel, assignee, n in session.execute(_COUNTS):
+        if status in by_status:
+            out[by_status[status]] += n
+        if status not in ACTIVE:
+            continue
+        out[View.ALL_OPEN] += n
+        if assignee == me:
+            out[View.MINE] += n
+        elif not assignee:
+            out[View.UNASSIGNED] += n
+        view = f"channel:{channel}"
+        if view in out:
+            out[view] += n
+    at_risk = view_filter(View.SLA_AT_RISK, me, now)
+    out[View.SLA_AT_RISK] = session.scalar(select(func.count()).where(at_risk)) or 0
+    return out
+
+
+_COUNTS = text(
+    f"SELECT status, channel, assignee, n FROM {view_counts.TABLE} WHERE n != 0"
+).columns(status=String(), channel=String(), assignee=String(), n=Integer())
 
 
 _PRIORITY_RANK = case(

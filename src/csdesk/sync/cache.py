@@ -33,7 +33,7 @@ from sqlalchemy.schema import CreateIndex, DropIndex
 from csdesk.protocol import Change, Entity, PullPage
 from csdesk.storage.db import make_engine, read_session_factory, session_factory, sqlite_url
 from csdesk.storage.wire import from_wire
-from csdesk.sync import optimistic
+from csdesk.sync import optimistic, view_counts
 from csdesk.sync.events import ChangeSet
 from csdesk.sync.tables import (
     CACHE_TABLES,
@@ -47,6 +47,7 @@ from csdesk.sync.tables import (
     schema_fingerprint,
     set_state,
     shadow,
+    sql_words,
     upsert_rows,
 )
 
@@ -87,10 +88,6 @@ class CacheWatcher(Protocol):
 log = logging.getLogger(__name__)
 
 
-def _words(sql: str | None) -> str:
-    return " ".join((sql or "").split())
-
-
 def _keep_indexes(s: Session) -> None:
     """Build in place the indexes the models have and this cache lacks, or has in another
     shape (the fingerprint covers columns only: an index the models gained or changed is no
@@ -106,7 +103,7 @@ def _keep_indexes(s: Session) -> None:
     for table in cache_metadata.sorted_tables:
         for index in table.indexes:
             ddl = CreateIndex(index)
-            if _words(have.get(str(index.name))) == _words(str(ddl.compile(dialect=dialect))):
+            if sql_words(have.get(str(index.name))) == sql_words(str(ddl.compile(dialect=dialect))):
                 continue
             try:
                 with s.begin_nested():
@@ -142,6 +139,7 @@ class LocalCache:
             if stored == fingerprint:
                 cache_metadata.create_all(conn)
                 _keep_indexes(s)
+                view_counts.keep(s)
                 return False
             # The entity tables are only a copy of the server: drop them and sync again from
             # 0. The outbox is the agent's own work and is kept; acked actions stay replayed
@@ -151,6 +149,7 @@ class LocalCache:
             s.execute(delete(shadow))
             del_state(s, CURSOR, HEAD)
             set_state(s, SCHEMA, fingerprint)
+            view_counts.keep(s)
             optimistic.rebase(s)
             return stored is not None
 

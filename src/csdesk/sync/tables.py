@@ -106,6 +106,11 @@ def schema_fingerprint() -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
+def sql_words(sql: str | None) -> str:
+    """A stored definition (``sqlite_master.sql``) in a form to compare: words only."""
+    return " ".join((sql or "").split())
+
+
 # --- key/value ------------------------------------------------------------------------------
 
 
