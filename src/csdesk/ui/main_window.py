@@ -399,7 +399,8 @@ class MainWindow(
             row = position(ids, open_id) if open_id else None
             if not recount:
                 return ListLoaded(view, ids, same, open_id=open_id, open_row=row)
-            mine = ws.mine()
+            # Showing Mine unsearched, the list is Mine: no second query for it.
+            mine = dict.fromkeys(ids) if scope == View.MINE and not query else ws.mine()
             new = tuple(sorted(c for c in mine if c not in known)) if known is not None else ()
             return ListLoaded(view, ids, same, ws.counts(), mine, new, open_id, row)
 
