@@ -20,7 +20,9 @@ from sqlalchemy import (
     Integer,
     String,
     Subquery,
+    TextClause,
     and_,
+    bindparam,
     case,
     func,
     literal,
@@ -38,7 +40,7 @@ from csdesk.app.packed_ids import PackedIds
 from csdesk.app.readstate import read_marks
 from csdesk.domain.enums import Channel, ConversationStatus, Priority
 from csdesk.storage import models as m
-from csdesk.storage.types import utcnow
+from csdesk.storage.types import UTCDateTime, utcnow
 from csdesk.sync import view_counts
 
 C = m.Conversation.__table__.c
@@ -120,33 +122,57 @@ def view_filter(view: str, me: str, now: datetime) -> ColumnElement[bool]:
 def counts(session: Session, me: str, now: datetime) -> dict[str, int]:
     """Live counts for the side bar: sums over the totals the cache keeps per status,
     channel and assignee (``sync.view_counts``), and "SLA at risk" counted on its index."""
+    kept = view_counts.kept(session)
+    if not kept.totals:
+        return counted_by_scan(session, me, now)
     out = dict.fromkeys(ALL_VIEWS, 0)
     by_status = {
         ConversationStatus.PENDING.value: View.PENDING,
         ConversationStatus.SNOOZED.value: View.SNOOZED,
         ConversationStatus.RESOLVED.value: View.RESOLVED,
     }
+    mine = view_counts.ASSIGNED + me
     for status, channel, assignee, n in session.execute(_COUNTS):
         if status in by_status:
             out[by_status[status]] += n
         if status not in ACTIVE:
             continue
         out[View.ALL_OPEN] += n
-        if assignee == me:
+        if assignee == mine:
             out[View.MINE] += n
-        elif not assignee:
+        elif assignee == view_counts.UNASSIGNED:
             out[View.UNASSIGNED] += n
         view = f"channel:{channel}"
         if view in out:
             out[view] += n
-    at_risk = view_filter(View.SLA_AT_RISK, me, now)
-    out[View.SLA_AT_RISK] = session.scalar(select(func.count()).where(at_risk)) or 0
+    out[View.SLA_AT_RISK] = session.scalar(at_risk_count(now, kept.due_index)) or 0
     return out
+
+
+def at_risk_count(now: datetime, on_index: bool = True) -> TextClause:
+    """How many conversations "SLA at risk" shows at ``now``: ``view_filter``'s rows, in the
+    words the cache's due index is made over (``sync.view_counts``), a range of that index
+    (``on_index``: the cache has it)."""
+    hint = f" INDEXED BY {view_counts.DUE_INDEX}" if on_index else ""
+    return text(
+        f"SELECT count(*) FROM conversations{hint}"
+        f" WHERE {view_counts.AT_RISK_ROWS} AND ({view_counts.DUE}) <= :due"
+    ).bindparams(bindparam("due", now + AT_RISK, type_=UTCDateTime()))
 
 
 _COUNTS = text(
     f"SELECT status, channel, assignee, n FROM {view_counts.TABLE} WHERE n != 0"
 ).columns(status=String(), channel=String(), assignee=String(), n=Integer())
+
+
+def counted_by_scan(session: Session, me: str, now: datetime) -> dict[str, int]:
+    """Every view's count in one scan of the conversations: where the cache keeps no totals."""
+    cols = [
+        func.coalesce(func.sum(case((view_filter(v, me, now), 1), else_=0)), 0).label(v)
+        for v in ALL_VIEWS
+    ]
+    row = session.execute(select(*cols).select_from(m.Conversation.__table__)).one()
+    return {v: int(row[i]) for i, v in enumerate(ALL_VIEWS)}
 
 
 _PRIORITY_RANK = case(

@@ -297,8 +297,9 @@ class LocalCache:
         to the old one) are dropped and pending ones will be pushed to the new one.
         """
         with self.write() as s, self.watched(s, CacheWrite(everything=True)):
-            for table in CACHE_TABLES.values():
-                s.execute(delete(table))
+            with view_counts.emptying(s):
+                for table in CACHE_TABLES.values():
+                    s.execute(delete(table))
             s.execute(delete(shadow))
             s.execute(delete(outbox).where(outbox.c.state == "acked"))
             del_state(s, CURSOR, HEAD)
