@@ -90,14 +90,15 @@ def test_the_kept_totals_follow_every_page_snapshot_and_reset(cache: LocalCache)
     assert counted(cache) == dict.fromkeys(ALL_VIEWS, 0)
 
 
+def two_conversations(cache: LocalCache, second_assignee: str) -> None:
+    """c1 open and unassigned, c2 open and assigned to ``second_assignee``."""
+    c2 = conversation("c2", assignee_id=second_assignee)
+    rows = [(Entity.CONVERSATION, "c1", conversation("c1")), (Entity.CONVERSATION, "c2", c2)]
+    cache.apply_page(page(*rows, cursor=2))
+
+
 def test_the_agents_own_actions_move_the_totals_at_once(cache: LocalCache) -> None:
-    cache.apply_page(
-        page(
-            (Entity.CONVERSATION, "c1", conversation("c1")),
-            (Entity.CONVERSATION, "c2", conversation("c2", assignee_id="u-bob")),
-            cursor=2,
-        )
-    )
+    two_conversations(cache, "u-bob")
     before = counted(cache)
     assert (before[View.MINE], before[View.UNASSIGNED]) == (0, 1)
     outbox = Outbox(cache)
@@ -205,13 +206,7 @@ def test_sla_at_risk_is_an_index_range_and_no_other_view_walks_that_index(
 
 
 def test_a_write_of_deleted_at_alone_and_an_empty_assignee(cache: LocalCache) -> None:
-    cache.apply_page(
-        page(
-            (Entity.CONVERSATION, "c1", conversation("c1")),
-            (Entity.CONVERSATION, "c2", conversation("c2", assignee_id="")),
-            cursor=2,
-        )
-    )
+    two_conversations(cache, "")
     assert counted(cache) == listed(cache)
     assert counted(cache)[View.UNASSIGNED] == 1  # an id of '' is not "nobody"
     table = t.CACHE_TABLES[Entity.CONVERSATION]
