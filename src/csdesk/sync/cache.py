@@ -9,6 +9,7 @@ the next durable commit syncs the whole log, pages included.
 
 Watchers (``add_watcher``) keep derived tables current (the search index): they are called
 inside the same write transaction as the rows they derive from, before and after the change.
+The inbox's totals are kept by SQLite itself, with triggers (``view_counts``).
 
 Writers are serialized by a lock in this process (and by SQLite's ``BEGIN IMMEDIATE`` across
 processes); readers use snapshot sessions that never wait for a writer.
