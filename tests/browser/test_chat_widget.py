@@ -9,7 +9,7 @@ from typing import Any
 from tests.helpers.http import Raw
 from tests.helpers.server import ServerProcess, TestUser
 from tests.server.channels.support import wait_until
-from tests.server.test_chat_api import entities, feed_message, reply
+from tests.server.test_chat_api import delivery_status, entities, feed_message, reply
 
 # How long a wait may take before the test gives up (each returns as soon as it holds): the
 # first customer message into a fresh test server loads the language detector's models
@@ -69,7 +69,7 @@ def test_visitor_and_agent_chat_in_a_real_browser(
     expect(live_region).to_contain_text(answer)
     expect(page.get_by_text("Agent is typing…")).to_have_count(0, timeout=DEADLINE_MS)
     wait_until(
-        lambda: entities(agent, "message")[message_id]["delivery_status"] == "delivered" or None,
+        lambda: delivery_status(agent, message_id) == "delivered" or None,
         DEADLINE_MS / 1000,
         "the reply to be marked delivered",
     )

@@ -73,6 +73,13 @@ def entities(agent: Raw, entity: str) -> dict[str, dict[str, Any]]:
     return {c["id"]: c["data"] for c in changes if c["entity"] == entity and c["data"]}
 
 
+def delivery_status(agent: Raw, message_id: str) -> str | None:
+    """The message's fed delivery status; None while no pull has it. One ``pull_all`` can
+    miss a row a worker moves to a new seq mid-page (``Raw.latest``): a probe retries."""
+    message = entities(agent, "message").get(message_id)
+    return None if message is None else str(message["delivery_status"])
+
+
 def reply(agent: Raw, conversation_id: str, text: str) -> str:
     message_id = str(uuid.uuid4())
     results = agent.push(
@@ -159,7 +166,7 @@ def test_agent_reply_wakes_the_long_poll_and_is_delivered(live: ServerProcess, a
     assert handed["id"] == message_id and handed["author"] == "ann"
     assert handed["direction"] == "out"
     wait_until(
-        lambda: entities(agent, "message")[message_id]["delivery_status"] == "sent" or None,
+        lambda: delivery_status(agent, message_id) == "sent" or None,
         5.0,
         "sent",
     )

@@ -33,7 +33,7 @@ from tests.server.channels.test_email_channel import (
     channel_add,
     email_args,
 )
-from tests.server.test_chat_api import Visitor, entities, reply
+from tests.server.test_chat_api import Visitor, delivery_status, entities, reply
 
 
 @pytest.fixture
@@ -119,7 +119,7 @@ def test_the_transcript_goes_only_to_an_address_the_visitor_proved(
     message_id = r.json()["message_id"]
     assert smtp.wait(3)[2].rcpt_tos == [address]
     wait_until(
-        lambda: entities(agent, "message")[message_id]["delivery_status"] == "sent" or None,
+        lambda: delivery_status(agent, message_id) == "sent" or None,
         10.0,
         "the transcript to be sent",
     )
