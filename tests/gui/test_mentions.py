@@ -161,8 +161,6 @@ def test_a_mention_in_a_merged_conversation_opens_where_the_note_went(
     """A mention still naming the conversation its note was merged out of (a row the merge
     did not move, or not synced yet): opening it lands on the merged-into conversation and
     still selects the note."""
-    demo = desk_factory(demo_server, "demo")
-    w, ui = demo.window, demo.window.mention_desk
     now = datetime.now(UTC).replace(microsecond=0)
     cust = m.Customer(id=str(uuid.uuid4()), name="Mira Mergedmention")
     kept_id, gone_id, note = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
@@ -170,6 +168,7 @@ def test_a_mention_in_a_merged_conversation_opens_where_the_note_went(
     try:
         with state.writes() as s:
             alex = s.scalars(select(m.User).where(m.User.username == "alex")).one()
+            me = s.scalars(select(m.User.id).where(m.User.username == "demo")).one()
             s.add(cust)
             s.flush()
             s.add_all(
@@ -206,7 +205,7 @@ def test_a_mention_in_a_merged_conversation_opens_where_the_note_went(
                         delivery_status="received", created_at=now - timedelta(minutes=5),
                     ),
                     m.Mention(
-                        id=mention_id(note, demo.ws.me.id), user_id=demo.ws.me.id,
+                        id=mention_id(note, me), user_id=me,
                         by_user_id=alex.id, by_name=alex.display_name, conversation_id=gone_id,
                         message_id=note, excerpt="@Demo Agent see 7c2f", created_at=now,
                     ),
@@ -215,7 +214,11 @@ def test_a_mention_in_a_merged_conversation_opens_where_the_note_went(
             s.commit()
     finally:
         state.engine.dispose()
-    wanted = mention_id(note, demo.ws.me.id)
+    # The desk starts after the rows are there: its first sync brings them (a desk already
+    # waiting would hear of rows written by another process only at its next long-poll).
+    demo = desk_factory(demo_server, "demo")
+    w, ui = demo.window, demo.window.mention_desk
+    wanted = mention_id(note, me)
     qtbot.waitUntil(lambda: wanted in use.unread_ids(demo.ws), timeout=40_000)
     with qtbot.waitSignal(ui.listed, timeout=20_000):
         w.actions_["mentions"].trigger()
