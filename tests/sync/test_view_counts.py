@@ -268,3 +268,25 @@ def test_a_cache_that_cannot_keep_totals_opens_and_counts_by_a_scan(
     assert counted(reopened) == listed(reopened) != dict.fromkeys(ALL_VIEWS, 0)
     reopened.apply_page(random_page(random.Random(14), 40))
     assert counted(reopened) == listed(reopened)
+
+
+def test_definitions_another_release_left_are_not_trusted(cache: LocalCache) -> None:
+    """Parts of the same names but other definitions (a newer release's, or ones an open
+    could not replace): the totals come from a scan, and the at-risk count names no index
+    that may not serve it (``INDEXED BY`` such an index is an error, not a slow query)."""
+    cache.apply_page(random_page(random.Random(15), 40))
+    want = listed(cache)
+    with cache.write() as s:
+        s.execute(text(f"DROP INDEX {view_counts.DUE_INDEX}"))
+        s.execute(text(f"CREATE INDEX {view_counts.DUE_INDEX} ON conversations (channel)"))
+        s.execute(text("DROP TRIGGER inbox_counts_update"))
+        s.execute(
+            text(
+                "CREATE TRIGGER inbox_counts_update AFTER UPDATE OF status ON conversations"
+                f" BEGIN UPDATE {view_counts.TABLE} SET n = n + 1; END"
+            )
+        )
+        s.execute(text(f"UPDATE {view_counts.TABLE} SET n = n + 3"))
+    with cache.session() as s:
+        assert view_counts.kept(s) == view_counts.Kept(totals=False, due_index=False)
+    assert counted(cache) == want

@@ -104,8 +104,14 @@ _FILL = (
 
 
 def _stored(s: Session) -> dict[str, str]:
-    rows = s.execute(text("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL")).all()
-    return {name: sql for name, sql in rows if name in DDL or name == DUE_INDEX}
+    """The stored definitions of the table, its triggers and the due index (those there)."""
+    rows = s.execute(_DEFINITIONS, {"names": [*DDL, DUE_INDEX]}).all()
+    return {name: sql for name, sql in rows}
+
+
+_DEFINITIONS = text("SELECT name, sql FROM sqlite_master WHERE name IN :names").bindparams(
+    bindparam("names", expanding=True)
+)
 
 
 def _drop(s: Session) -> None:
@@ -147,24 +153,20 @@ def keep(s: Session) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Kept:
-    #: Every trigger is there: the table's totals are current (else count by a scan).
+    #: The table and every trigger are there, as ``DDL`` says: the totals are current (else
+    #: count by a scan: a set another release made may mean something else).
     totals: bool
-    #: The due index is there: "SLA at risk" names it (``INDEXED BY``), since without
-    #: statistics SQLite prefers the status index's equality to this index's range.
+    #: The due index is there as ``DUE_INDEX_DDL`` says: "SLA at risk" names it (``INDEXED
+    #: BY``, since without statistics SQLite prefers the status index's equality to this
+    #: index's range); one of another definition might not serve the count at all.
     due_index: bool
 
 
 def kept(s: Session) -> Kept:
     """What this cache keeps for the inbox's totals, read from its schema."""
-    names = set(
-        s.scalars(
-            text("SELECT name FROM sqlite_master WHERE name IN :names").bindparams(
-                bindparam("names", expanding=True)
-            ),
-            {"names": [*TRIGGERS, DUE_INDEX]},
-        )
-    )
-    return Kept(set(TRIGGERS) <= names, DUE_INDEX in names)
+    have = _stored(s)
+    totals = all(sql_words(have.get(name)) == sql_words(ddl) for name, ddl in DDL.items())
+    return Kept(totals, sql_words(have.get(DUE_INDEX)) == sql_words(DUE_INDEX_DDL))
 
 
 @contextmanager
