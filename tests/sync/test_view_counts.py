@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event, text, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from csdesk.app import inbox
@@ -290,3 +291,37 @@ def test_definitions_another_release_left_are_not_trusted(cache: LocalCache) -> 
     with cache.session() as s:
         assert view_counts.kept(s) == view_counts.Kept(totals=False, due_index=False)
     assert counted(cache) == want
+
+
+def test_a_disk_that_fills_at_the_commit_still_opens_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """What ``keep`` builds reaches the disk at its transaction's commit (a disk full then
+    fails the commit, not a statement): that transaction is the open's second, so the cache
+    opens with what the first made and counts by a scan."""
+    path = tmp_path / "cache.sqlite"
+    cache = LocalCache(path)
+    cache.apply_page(random_page(random.Random(16), 30))
+    cache.close()
+    db = sqlite3.connect(path)
+    with db:  # a cache from before the kept totals
+        for name in view_counts.DDL:
+            db.execute(f"DROP {'TABLE' if name == view_counts.TABLE else 'TRIGGER'} {name}")
+    db.close()
+    real_keep = view_counts.keep
+
+    def keep_then_full(s: Session) -> bool:
+        built = real_keep(s)
+        full = sqlite3.OperationalError("database or disk is full")
+        assert built
+        raise OperationalError("COMMIT", {}, full)  # as the commit after it would
+
+    monkeypatch.setattr(view_counts, "keep", keep_then_full)
+    with caplog.at_level(logging.WARNING, logger="csdesk.sync.cache"):
+        reopened = LocalCache(path)
+    assert "database or disk is full" in caplog.text
+    with reopened.session() as s:
+        assert not view_counts.kept(s).totals  # rolled back whole: no half-made totals
+    assert counted(reopened) == listed(reopened) != dict.fromkeys(ALL_VIEWS, 0)
+    reopened.apply_page(random_page(random.Random(17), 40))
+    assert counted(reopened) == listed(reopened)

@@ -129,6 +129,7 @@ class LocalCache:
         self._lock = threading.RLock()
         self._watchers: list[CacheWatcher] = []
         self.rebuilt = self._open()
+        self._keep_derived()
 
     def _open(self) -> bool:
         """Create missing tables; rebuild the entity tables if the models changed."""
@@ -139,8 +140,6 @@ class LocalCache:
             stored = get_state(s, SCHEMA)
             if stored == fingerprint:
                 cache_metadata.create_all(conn)
-                _keep_indexes(s)
-                view_counts.keep(s)
                 return False
             # The entity tables are only a copy of the server: drop them and sync again from
             # 0. The outbox is the agent's own work and is kept; acked actions stay replayed
@@ -150,9 +149,20 @@ class LocalCache:
             s.execute(delete(shadow))
             del_state(s, CURSOR, HEAD)
             set_state(s, SCHEMA, fingerprint)
-            view_counts.keep(s)
             optimistic.rebase(s)
             return stored is not None
+
+    def _keep_derived(self) -> None:
+        """The models' indexes and the inbox's kept totals, in a transaction of their own
+        after the opening one: what they build reaches the disk at its commit, and a disk
+        too full for it must not stop the cache from opening. Without them reads are slower
+        and the totals are counted by a scan (``view_counts.kept``)."""
+        try:
+            with self.write() as s:
+                _keep_indexes(s)
+                view_counts.keep(s)
+        except DBAPIError as exc:
+            log.warning("cache indexes and inbox totals not built: %s", exc.orig)
 
     # --- sessions ---------------------------------------------------------------------------
 

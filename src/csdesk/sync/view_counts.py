@@ -14,10 +14,11 @@ pending conversations, counted as it is asked. Its condition is written with the
 spelled out (``AT_RISK_ROWS``): the inbox's other queries bind theirs, so SQLite never takes
 this index for them (an index led by status took their "newest first" walks, twice as slow).
 
-``keep`` runs when the cache opens, in the opening transaction: it (re)makes the table and
-triggers where any is missing or of another definition and then fills the table from one
-scan, and the index likewise. Either failing (a full disk) is logged and the cache opens
-without it.
+``keep`` runs when the cache opens, in a transaction of its own after the opening one
+(``LocalCache._keep_derived``): it (re)makes the table and triggers where any is missing or
+of another definition and then fills the table from one scan, and the index likewise. Either
+failing, or the commit failing (a full disk), is logged and the cache opens without it;
+``kept`` trusts only the definitions written here.
 """
 
 from __future__ import annotations
