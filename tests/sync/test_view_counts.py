@@ -62,6 +62,23 @@ def random_page(rng: random.Random, n: int) -> Any:
     return page(*rows, cursor=n)
 
 
+def older_cache(path: Path, seed: int, *, index_too: bool = True) -> dict[str, int]:
+    """A cache at ``path`` with 30 conversations as a release before the kept totals left
+    it (no table, no triggers; ``index_too``: no due index either); its views' counts."""
+    cache = LocalCache(path)
+    cache.apply_page(random_page(random.Random(seed), 30))
+    want = listed(cache)
+    cache.close()
+    db = sqlite3.connect(path)
+    with db:
+        for name in view_counts.DDL:
+            db.execute(f"DROP {'TABLE' if name == view_counts.TABLE else 'TRIGGER'} {name}")
+        if index_too:
+            db.execute(f"DROP INDEX {view_counts.DUE_INDEX}")
+    db.close()
+    return want
+
+
 @pytest.fixture
 def cache(tmp_path: Path) -> LocalCache:
     c = LocalCache(tmp_path / "cache.sqlite")
@@ -118,18 +135,7 @@ def test_an_older_cache_gets_the_table_filled_and_a_changed_trigger_remade(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "cache.sqlite"
-    cache = LocalCache(path)
-    rng = random.Random(3)
-    cache.apply_page(random_page(rng, 30))
-    want = listed(cache)
-    cache.close()
-    db = sqlite3.connect(path)
-    with db:  # a cache from before the kept totals, then one whose trigger counts wrong
-        for name in view_counts.DDL:
-            kind = "TABLE" if name == view_counts.TABLE else "TRIGGER"
-            db.execute(f"DROP {kind} {name}")
-        db.execute(f"DROP INDEX {view_counts.DUE_INDEX}")
-    db.close()
+    want = older_cache(path, 3)
     reopened = LocalCache(path)
     assert counted(reopened) == want
     with reopened.session() as s:
@@ -247,16 +253,7 @@ def test_a_cache_that_cannot_keep_totals_opens_and_counts_by_a_scan(
 ) -> None:
     """As on a full disk: the opening transaction goes on without the totals or the index."""
     path = tmp_path / "cache.sqlite"
-    cache = LocalCache(path)
-    cache.apply_page(random_page(random.Random(13), 30))
-    cache.close()
-    db = sqlite3.connect(path)
-    with db:  # a cache from before the kept totals
-        for name in view_counts.DDL:
-            kind = "TABLE" if name == view_counts.TABLE else "TRIGGER"
-            db.execute(f"DROP {kind} {name}")
-        db.execute(f"DROP INDEX {view_counts.DUE_INDEX}")
-    db.close()
+    older_cache(path, 13)
     monkeypatch.setattr(view_counts, "_FILL", "INSERT INTO no_such_table VALUES (1)")
     monkeypatch.setattr(view_counts, "DUE_INDEX_DDL", "CREATE INDEX x ON no_such_table (a)")
     with caplog.at_level(logging.WARNING, logger=view_counts.__name__):
@@ -300,14 +297,7 @@ def test_a_disk_that_fills_at_the_commit_still_opens_the_cache(
     fails the commit, not a statement): that transaction is the open's second, so the cache
     opens with what the first made and counts by a scan."""
     path = tmp_path / "cache.sqlite"
-    cache = LocalCache(path)
-    cache.apply_page(random_page(random.Random(16), 30))
-    cache.close()
-    db = sqlite3.connect(path)
-    with db:  # a cache from before the kept totals
-        for name in view_counts.DDL:
-            db.execute(f"DROP {'TABLE' if name == view_counts.TABLE else 'TRIGGER'} {name}")
-    db.close()
+    older_cache(path, 16, index_too=False)
     real_keep = view_counts.keep
 
     def keep_then_full(s: Session) -> bool:
