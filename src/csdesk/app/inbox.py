@@ -126,15 +126,10 @@ def counts(session: Session, me: str, now: datetime) -> dict[str, int]:
     if not kept.totals:
         return counted_by_scan(session, me, now)
     out = dict.fromkeys(ALL_VIEWS, 0)
-    by_status = {
-        ConversationStatus.PENDING.value: View.PENDING,
-        ConversationStatus.SNOOZED.value: View.SNOOZED,
-        ConversationStatus.RESOLVED.value: View.RESOLVED,
-    }
     mine = view_counts.ASSIGNED + me
     for status, channel, assignee, n in session.execute(_COUNTS):
-        if status in by_status:
-            out[by_status[status]] += n
+        if status in _BY_STATUS:
+            out[_BY_STATUS[status]] += n
         if status not in ACTIVE:
             continue
         out[View.ALL_OPEN] += n
@@ -160,6 +155,12 @@ def at_risk_count(now: datetime, on_index: bool = True) -> TextClause:
     ).bindparams(bindparam("due", now + AT_RISK, type_=UTCDateTime()))
 
 
+#: The views that are one status each.
+_BY_STATUS = {
+    ConversationStatus.PENDING.value: View.PENDING,
+    ConversationStatus.SNOOZED.value: View.SNOOZED,
+    ConversationStatus.RESOLVED.value: View.RESOLVED,
+}
 _COUNTS = text(
     f"SELECT status, channel, assignee, n FROM {view_counts.TABLE} WHERE n != 0"
 ).columns(status=String(), channel=String(), assignee=String(), n=Integer())

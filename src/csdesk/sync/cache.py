@@ -29,7 +29,7 @@ from typing import Any, Protocol
 from sqlalchemy import delete, event, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
-from sqlalchemy.schema import CreateIndex, DropIndex
+from sqlalchemy.schema import CreateIndex
 
 from csdesk.protocol import Change, Entity, PullPage
 from csdesk.storage.db import make_engine, read_session_factory, session_factory, sqlite_url
@@ -43,12 +43,12 @@ from csdesk.sync.tables import (
     del_state,
     delete_rows,
     get_state,
+    keep_index,
     outbox,
     put_wire,
     schema_fingerprint,
     set_state,
     shadow,
-    sql_words,
     upsert_rows,
 )
 
@@ -92,9 +92,7 @@ log = logging.getLogger(__name__)
 def _keep_indexes(s: Session) -> None:
     """Build in place the indexes the models have and this cache lacks, or has in another
     shape (the fingerprint covers columns only: an index the models gained or changed is no
-    reason to sync everything again). One read of the stored definitions; an index that
-    cannot be built (a disk that is full, a table of an older layout) is logged and skipped:
-    it makes reads faster, the cache works without it."""
+    reason to sync everything again). One read of the stored definitions (``keep_index``)."""
     have: dict[str, str] = dict(
         s.execute(
             text("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
@@ -103,16 +101,8 @@ def _keep_indexes(s: Session) -> None:
     dialect = s.get_bind().dialect
     for table in cache_metadata.sorted_tables:
         for index in table.indexes:
-            ddl = CreateIndex(index)
-            if sql_words(have.get(str(index.name))) == sql_words(str(ddl.compile(dialect=dialect))):
-                continue
-            try:
-                with s.begin_nested():
-                    if index.name in have:
-                        s.execute(DropIndex(index))
-                    s.execute(ddl)
-            except DBAPIError as exc:
-                log.warning("cache index %s not built: %s", index.name, exc.orig)
+            create = str(CreateIndex(index).compile(dialect=dialect))
+            keep_index(s, str(index.name), create, have)
 
 
 class LocalCache:

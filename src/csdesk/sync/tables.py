@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Iterable
 from typing import Any, Final
 
@@ -33,13 +34,17 @@ from sqlalchemy import (
     Text,
     delete,
     select,
+    text,
 )
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from csdesk.protocol import Entity
 from csdesk.storage.types import UTCDateTime
 from csdesk.storage.wire import from_wire, row_to_wire, table_of
+
+log = logging.getLogger(__name__)
 
 #: Bump when the cache's own layout changes in a way the model fingerprint does not show.
 CACHE_LAYOUT: Final = 1
@@ -109,6 +114,22 @@ def schema_fingerprint() -> str:
 def sql_words(sql: str | None) -> str:
     """A stored definition (``sqlite_master.sql``) in a form to compare: words only."""
     return " ".join((sql or "").split())
+
+
+def keep_index(s: Session, name: str, create: str, have: dict[str, str]) -> None:
+    """Make index ``name`` as ``create`` says unless ``have`` (stored definitions by name)
+    holds it so already, in a savepoint. An index that cannot be built (a full disk, a
+    table of an older layout) is logged and skipped: it makes reads faster, the cache works
+    without it."""
+    if sql_words(have.get(name)) == sql_words(create):
+        return
+    try:
+        with s.begin_nested():
+            if name in have:
+                s.execute(text(f"DROP INDEX {name}"))
+            s.execute(text(create))
+    except DBAPIError as exc:
+        log.warning("cache index %s not built: %s", name, exc.orig)
 
 
 # --- key/value ------------------------------------------------------------------------------

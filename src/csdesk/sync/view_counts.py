@@ -34,7 +34,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from csdesk.domain.enums import ConversationStatus
-from csdesk.sync.tables import sql_words
+from csdesk.sync.tables import keep_index, sql_words
 
 log = logging.getLogger(__name__)
 
@@ -126,13 +126,7 @@ def keep(s: Session) -> bool:
     caller's write transaction, so the table never misses a change made between its fill
     and its triggers. What cannot be made is logged, and left out (never half made)."""
     have = _stored(s)
-    if sql_words(have.get(DUE_INDEX)) != sql_words(DUE_INDEX_DDL):
-        try:
-            with s.begin_nested():
-                s.execute(text(f"DROP INDEX IF EXISTS {DUE_INDEX}"))
-                s.execute(text(DUE_INDEX_DDL))
-        except DBAPIError as exc:
-            log.warning("cache index %s not built: %s", DUE_INDEX, exc.orig)
+    keep_index(s, DUE_INDEX, DUE_INDEX_DDL, have)
     if all(sql_words(have.get(name)) == sql_words(ddl) for name, ddl in DDL.items()):
         return False
     try:
