@@ -215,7 +215,8 @@ def test_a_mention_in_a_merged_conversation_opens_where_the_note_went(
     finally:
         state.engine.dispose()
     # The desk starts after the rows are there: its first sync brings them (a desk already
-    # waiting would hear of rows written by another process only at its next long-poll).
+    # waiting would hear of rows written by another process at the server's next read of the
+    # feed's head, ``server.feed.head_watch``).
     demo = desk_factory(demo_server, "demo")
     w, ui = demo.window, demo.window.mention_desk
     wanted = mention_id(note, me)

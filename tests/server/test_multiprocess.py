@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import pytest
 
 from csdesk.domain.enums import Role
 from csdesk.server.app import _psycopg_dsn
@@ -23,7 +24,7 @@ from csdesk.storage import models as m
 from csdesk.storage.migrate import upgrade
 from tests.helpers.data import make_conversations
 from tests.helpers.http import Raw
-from tests.helpers.server import ServerProcess, TestUser, add_users
+from tests.helpers.server import ServerProcess, TestUser, add_users, sqlite_database
 
 
 def test_two_processes_wake_each_others_long_polls(pg_url: str, tmp_path: Path) -> None:
@@ -61,6 +62,44 @@ def test_two_processes_wake_each_others_long_polls(pg_url: str, tmp_path: Path) 
     finally:
         one.stop()
         two.stop()
+
+
+def test_another_process_commit_wakes_a_sqlite_servers_long_poll(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite has no NOTIFY: a command of the admin's (another process) writing the server's
+    file still reaches a waiting desk at the next read of the head, not at the end of its
+    long-poll (``server.feed.head_watch``). The floor's sweep, whose commit would wake the
+    desk too, is an hour away: on a quiet floor nothing else commits."""
+    monkeypatch.setenv("CSDESK_FLOOR_SWEEP_SECONDS", "3600")
+    url = sqlite_database(tmp_path / "server.db")
+    ann = TestUser("ann", "ann-password", Role.AGENT)
+    add_users(url, [ann])
+    server = ServerProcess(url, log_path=tmp_path / "server.log").start()
+    other = ServerState.build(ServerConfig(db_url=url, listen_notify=False))
+    try:
+        waiter = Raw.signed_in(server, ann)
+        head = waiter.head()
+        got: dict[str, Any] = {}
+
+        def wait() -> None:
+            got["page"] = waiter.get("/api/v1/changes", params={"after": head, "wait": 25}).json()
+
+        t = threading.Thread(target=wait)
+        t.start()
+        time.sleep(0.5)
+        assert t.is_alive(), "the long-poll returned before anything was written"
+        cid = str(uuid.uuid4())
+        with other.writes() as s:
+            s.add(m.Customer(id=cid, name="from a command"))
+            s.commit()
+        t.join(30)
+        assert not t.is_alive()
+        # Without the watch the long-poll runs out its 25 s and answers with no change.
+        assert [c["id"] for c in got["page"]["changes"] if c["entity"] == "customer"] == [cid]
+    finally:
+        other.engine.dispose()
+        server.stop()
 
 
 def test_another_process_commit_wakes_a_waiter_by_its_notify_alone(pg_url: str) -> None:

@@ -118,15 +118,19 @@ def create_app(config: ServerConfig, *, migrate: bool = True) -> FastAPI:
 
         side_mailer = SideMailer(state, channels.settings)
         side_mailer.start()
+        from csdesk.server.feed.head_watch import FeedHeadWatch
         from csdesk.server.wal_checkpoint import WalCheckpointer
 
         checkpointer = WalCheckpointer(state)
+        head_watch = FeedHeadWatch(state)
         if checkpointer.path is not None:
             checkpointer.start()  # SQLite's WAL copied outside the pushes' write lock
+            head_watch.start()  # other processes' commits wake the desks (no NOTIFY here)
         try:
             yield
         finally:
             await side_mailer.stop()
+            await head_watch.stop()
             await checkpointer.stop()
             await sla_scanner.stop()
             await floor_sweeper.stop()
