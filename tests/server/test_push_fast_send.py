@@ -269,7 +269,7 @@ def test_a_number_no_database_column_holds_is_one_typed_rejection(
         assert s.get_one(m.Conversation, made.conversation_id).message_count == 4
 
 
-@pytest.mark.parametrize("error", ["data", "overflow"])
+@pytest.mark.parametrize("error", ["data", "overflow", "converted"])
 @pytest.mark.parametrize("batched", [True, False])
 def test_a_value_the_database_refuses_in_any_handler_is_one_typed_rejection(
     backend: str,
@@ -281,7 +281,7 @@ def test_a_value_the_database_refuses_in_any_handler_is_one_typed_rejection(
 ) -> None:
     """Any handler, not only the fields capped in the models: a database value error is that
     mutation's ``invalid``, never a 500 for the push (batched or one by one)."""
-    from sqlalchemy.exc import DataError
+    from sqlalchemy.exc import DataError, StatementError
 
     from csdesk.server.sync import mutations
 
@@ -290,6 +290,8 @@ def test_a_value_the_database_refuses_in_any_handler_is_one_typed_rejection(
     def refuse(session: Any, user: m.User, args: Any) -> None:
         if error == "data":
             raise DataError("UPDATE …", {}, Exception("value out of range"))
+        if error == "converted":  # a column type's own conversion, wrapped by SQLAlchemy
+            raise StatementError("year 10000 is out of range", "UPDATE …", {}, ValueError())
         raise OverflowError("Python int too large to convert to SQLite INTEGER")
 
     monkeypatch.setitem(mutations.HANDLERS, "conversation.set_priority", (model, refuse))
@@ -309,3 +311,52 @@ def test_a_value_the_database_refuses_in_any_handler_is_one_typed_rejection(
     assert results[1]["reason"]["code"] == "invalid"
     with state.reads() as s:
         assert s.get_one(m.Conversation, cid).message_count == 3
+
+
+def test_a_plain_reply_the_database_refuses_answers_alone(
+    backend: str, state: ServerState, users: dict[str, m.User], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bulk path writes a push's replies with one statement: a value the database refuses
+    there used to sink the whole push (500, retried forever). The push is applied again one
+    transaction each, where only that mutation can fail (here the ORM handler, not refused,
+    writes it)."""
+    from sqlalchemy.exc import DataError
+
+    from csdesk.server.sync import fast_send
+
+    real = fast_send._INSERT_MESSAGES
+
+    class Refusing:
+        def run(self, conn: Any, rows: list[dict[str, Any]]) -> None:
+            if any(r["body_text"] == "refused" for r in rows):
+                raise DataError("INSERT …", {}, Exception("value out of range"))
+            real.run(conn, rows)
+
+    monkeypatch.setattr(fast_send, "_INSERT_MESSAGES", Refusing())
+    cid = make_conversations(backend, 1)[0].conversation_id
+    batch = [_send(cid, "before"), _send(cid, "refused"), _send(cid, "after")]
+    results = push_many(state.writes, users["agent"], batch)
+    assert [r["status"] for r in results] == ["applied", "applied", "applied"]
+    with state.reads() as s:
+        assert s.get_one(m.Conversation, cid).message_count == 1 + 3  # the customer's first
+
+
+def test_a_nul_in_a_plain_reply_is_refused_alone_on_postgresql(pg_url: str) -> None:
+    """PostgreSQL stores no NUL in text. The edge refuses one before any route runs; should
+    one reach the push all the same, only its own mutation is refused."""
+    agent = TestUser("nul-agent", "pw-agent-123", Role.AGENT)
+    add_users(pg_url, [agent])
+    st = ServerState.build(ServerConfig(db_url=pg_url, listen_notify=False))
+    try:
+        with st.writes() as s:
+            user = s.get_one(m.User, agent.id)
+            s.expunge_all()
+        cid = _conv(pg_url)
+        batch = [_send(cid, "before"), _send(cid, "a\x00b"), _send(cid, "after")]
+        results = push_many(st.writes, user, batch)
+        assert [r["status"] for r in results] == ["applied", "rejected", "applied"]
+        assert results[1]["reason"]["code"] == "invalid"
+        with st.reads() as s:
+            assert s.get_one(m.Conversation, cid).message_count == 1 + 2
+    finally:
+        st.engine.dispose()

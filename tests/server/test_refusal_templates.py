@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -91,3 +92,66 @@ def test_a_reason_stored_before_templates_replays_as_it_was(
         state.writes, users["agent"], mid, "conversation.claim", {"conversation_id": cid}
     )
     assert again["status"] == "duplicate" and again["reason"] == old
+
+
+def _days_ahead(days: int) -> str:
+    return (datetime.now(UTC) + timedelta(days=days)).isoformat()
+
+
+@pytest.mark.parametrize(
+    ("until", "applied"),
+    [
+        ("9999-12-31T23:59:59-14:00", False),
+        ("9999-12-31T23:00:00Z", False),
+        ("2 years", False),
+        ("10 days", True),
+    ],
+)
+def test_a_snooze_more_than_a_year_ahead_is_one_typed_refusal(
+    backend: str, state: ServerState, users: dict[str, m.User], until: str, applied: bool
+) -> None:
+    """The end of year 9999 at UTC-14 is past year 9999 in UTC: storing it failed inside the
+    column type's conversion and the whole push answered 500. A snooze is now held to a year
+    ahead, as reminders and scheduled replies are; the rest of the push goes on."""
+    cid = make_conversations(backend, 1)[0].conversation_id
+    when = {"2 years": _days_ahead(730), "10 days": _days_ahead(10)}.get(until, until)
+    snooze = {"conversation_id": cid, "status": "snoozed", "snoozed_until": when}
+    high = {"conversation_id": cid, "priority": "high"}
+    results = push_many(
+        state.writes,
+        users["agent"],
+        [
+            (str(uuid.uuid4()), "conversation.set_status", snooze),
+            (str(uuid.uuid4()), "conversation.set_priority", high),
+        ],
+    )
+    with state.reads() as s:
+        conv = s.get_one(m.Conversation, cid)
+        status, priority = conv.status, conv.priority
+    assert results[1]["status"] == "applied" and priority == "high"
+    if applied:
+        assert results[0]["status"] == "applied" and status == "snoozed"
+    else:
+        assert results[0]["status"] == "rejected"
+        assert results[0]["reason"]["code"] == "invalid"
+        assert results[0]["reason"]["template"] == "That is more than a year ahead."
+        assert status != "snoozed"
+
+
+def test_a_tag_is_at_most_64_characters(
+    backend: str, state: ServerState, users: dict[str, m.User]
+) -> None:
+    """A tag is a label for lists and filters: 10,000 characters of one were accepted."""
+    cid = make_conversations(backend, 1)[0].conversation_id
+    results = push_many(
+        state.writes,
+        users["agent"],
+        [
+            (str(uuid.uuid4()), "conversation.set_tags", {"conversation_id": cid, "add": [tag]})
+            for tag in ("t" * 65, "t" * 64)
+        ],
+    )
+    assert [r["status"] for r in results] == ["rejected", "applied"]
+    assert results[0]["reason"]["code"] == "invalid"
+    with state.reads() as s:
+        assert s.get_one(m.Conversation, cid).tags == ["t" * 64]

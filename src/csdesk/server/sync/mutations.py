@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.orm import Session
@@ -25,6 +25,7 @@ from csdesk.domain.enums import (
     Priority,
     Role,
 )
+from csdesk.domain.scheduled import MAX_AHEAD
 from csdesk.domain.tags import edit_tags
 from csdesk.protocol import MutationType, RejectCode
 from csdesk.server.attachments import outgoing
@@ -107,8 +108,14 @@ class PriorityArgs(ConversationArgs):
     priority: Priority
 
 
+#: One tag's length: a label for lists and filters, not a note.
+MAX_TAG = 64
+
+
 class TagsArgs(ConversationArgs):
-    add: list[str] = Field(default_factory=list, max_length=50)
+    add: list[Annotated[str, Field(max_length=MAX_TAG)]] = Field(
+        default_factory=list, max_length=50
+    )
     remove: list[str] = Field(default_factory=list, max_length=50)
 
 
@@ -319,6 +326,8 @@ def set_status(session: Session, user: m.User, a: StatusArgs) -> None:
             raise Reject(RejectCode.INVALID, "Snoozing needs a time with a time zone.")
         if a.snoozed_until <= now:
             raise Reject(RejectCode.INVALID, "The snooze time is in the past.")
+        if a.snoozed_until - now > MAX_AHEAD:  # as reminders and scheduled replies
+            raise Reject(RejectCode.INVALID, "That is more than a year ahead.")
     before = _snapshot(conv, ["status", "snoozed_until"])
     was_resolved = conv.status == ConversationStatus.RESOLVED.value
     before_resolved_at = conv.resolved_at

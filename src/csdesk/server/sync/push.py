@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import Table, bindparam, insert, select
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
 from csdesk.protocol import MutationResult, RejectCode, ResultStatus
@@ -97,10 +97,24 @@ def _rejected(mid: str, rej: Reject) -> MutationResult:
     }
 
 
-#: What the database (DataError) or SQLite's driver (OverflowError) raise for a value no
-#: column holds: the mutation's fault, answered as a typed rejection.
-_VALUE_ERRORS = (DataError, OverflowError)
+#: What may mean a value no column holds (see ``_out_of_range``).
+_VALUE_ERRORS = (StatementError, OverflowError)
 _OUT_OF_RANGE = Reject(RejectCode.INVALID, "a value is out of range for the database")
+
+
+def _out_of_range(exc: BaseException) -> bool:
+    """Whether ``exc`` says a value fits no column: the mutation's fault, answered as a typed
+    rejection. The database says so with DataError, SQLite's driver with OverflowError, and a
+    column type's own conversion (a time at the end of year 9999 moved to UTC) with the
+    ValueError or OverflowError that SQLAlchemy wraps in a StatementError. Anything else (a
+    database that went away) is not the mutation's fault and goes on up."""
+    if isinstance(exc, DataError | OverflowError):
+        return True
+    return (
+        isinstance(exc, StatementError)
+        and not isinstance(exc, DBAPIError)
+        and isinstance(exc.orig, ValueError | OverflowError)
+    )
 
 
 def push_one(
@@ -114,10 +128,13 @@ def push_one(
         result: MutationResult = {"id": mid, "status": ResultStatus.APPLIED.value}
         try:
             apply(s, user, mtype, args)
+            s.flush()  # what the handler left pending meets the database here, not below
         except Reject as rej:
             s.rollback()
             result = _rejected(mid, rej)
-        except _VALUE_ERRORS:
+        except _VALUE_ERRORS as exc:
+            if not _out_of_range(exc):
+                raise
             s.rollback()
             result = _rejected(mid, _OUT_OF_RANGE)
         # Take the feed seq first, so a replayed id answers with it too.
@@ -153,8 +170,15 @@ def push_many(
         return []
     try:
         return _push_batch(factory, user, mutations)
-    except DBAPIError as exc:
-        if not (isinstance(exc, IntegrityError) or _sqlstate(exc) in _LOCK_CYCLE):
+    except _VALUE_ERRORS as exc:
+        # One transaction each answers these exactly: a value that fits no column (met by
+        # the plain replies' statements, which write a whole push at once) rejects only its
+        # own mutation there.
+        if not (
+            isinstance(exc, IntegrityError)
+            or (isinstance(exc, DBAPIError) and _sqlstate(exc) in _LOCK_CYCLE)
+            or _out_of_range(exc)
+        ):
             raise
     return [push_one(factory, user, mid, mtype, args) for mid, mtype, args in mutations]
 
@@ -278,6 +302,8 @@ def _apply_in_savepoint(
     except _VALUE_ERRORS as exc:
         # A value the database refused (out of range, bad encoding): that mutation is invalid;
         # a 500 would sink the whole push, and the desk would retry it forever.
+        if not _out_of_range(exc):
+            raise
         savepoint.rollback()
         raise _OUT_OF_RANGE from exc
     touched.update(mine)
