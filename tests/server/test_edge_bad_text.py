@@ -141,6 +141,42 @@ def test_a_surrogate_pair_is_ordinary_text(ann: Raw) -> None:
     assert "😀" in ann.get(f"/api/v1/entities/conversation/{conv_id}").json()["data"]["tags"]
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32"])
+def test_a_json_body_not_in_utf8_is_refused(live: ServerProcess, ann: Raw, encoding: str) -> None:
+    """``json.loads`` reads UTF-16 and UTF-32 too, where the byte checks for an escaped NUL
+    see nothing: such a body carried a NUL to PostgreSQL (a 500 before authentication) or
+    into SQLite. JSON between systems is UTF-8 (RFC 8259)."""
+    login = json.dumps({"username": "ann\x00", "password": "x"}).encode(encoding)
+    push = json.dumps(
+        {"mutations": [{"id": uuid.uuid4().hex, "type": "message.send", "args": {}}]}
+    ).encode(encoding)
+    for path, body, token in (
+        ("/api/v1/auth/login", login, None),
+        ("/api/v1/push", push, ann.token),
+    ):
+        headers = {"Content-Type": "application/json"}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        r = requests.post(f"{live.url}{path}", data=body, headers=headers, timeout=20)
+        assert r.status_code == 422, (path, r.status_code, r.text)
+        assert r.json()["error"]["code"] == "invalid_request"
+        assert "UTF-8" in r.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("path", ["/chat/api/session", "/chat/api/nonexistent"])
+def test_a_deeply_nested_chat_body_is_no_500(live: ServerProcess, path: str) -> None:
+    """The chat's bodies are cleaned, not refused; the cleaning recursed, and a body 900 deep
+    with one NUL in it answered 500 with a traceback of thousands of lines, to anyone."""
+    body = '{"x": ' + "[" * 900 + "]" * 900 + ', "name": "a\\u0000"}'
+    r = requests.post(
+        f"{live.url}{path}",
+        data=body,
+        headers={"Content-Type": "application/json"},
+        timeout=20,
+    )
+    assert r.status_code < 500, (r.status_code, r.text[:300])
+
+
 def test_the_log_holds_no_traceback(live: ServerProcess) -> None:
     assert live.log_path is not None
     log = live.log_path.read_text(errors="replace")
