@@ -71,6 +71,14 @@ def test_upload_answers_the_reference_a_reply_carries(ann: Raw) -> None:
     assert again.status_code == 201 and again.json()["sha256"] == r.json()["sha256"]
 
 
+def test_a_name_that_turns_the_text_direction_is_not_kept(ann: Raw) -> None:
+    """U+202E shows "invoice<RLO>fdp.exe" as "invoiceexe.pdf" to whoever sees the name."""
+    for bidi in ("\u202e", "\u202d", "\u2067", "\u200f"):
+        r = _upload(ann, PDF, f"invoice{bidi}fdp.exe")
+        assert r.status_code == 201, r.text
+        assert r.json()["filename"] == "invoice_fdp.exe"
+
+
 def test_upload_needs_a_signed_in_agent(live: ServerProcess) -> None:
     r = requests.post(live.url + UPLOAD, params={"filename": "a.pdf"}, data=PDF, timeout=10)
     assert r.status_code == 401

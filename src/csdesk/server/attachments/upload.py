@@ -37,12 +37,15 @@ UPLOAD_PATH: Final = f"{API_PREFIX}/attachments"
 router = APIRouter(tags=["attachments"])
 
 _CONTENT_TYPE = re.compile(r"^[A-Za-z0-9!#$&^_.+-]{1,64}/[A-Za-z0-9!#$&^_.+-]{1,128}$")
-_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\]")
+#: Control characters and path separators; and the bidirectional controls, with which
+#: "invoice<U+202E>fdp.exe" shows as "invoiceexe.pdf" wherever the name is displayed.
+_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _SHA = r"^[0-9a-f]{64}$"
 
 
 def clean_filename(raw: str) -> str:
-    """The name as the customer will see it: no directories, no control characters."""
+    """The name as the customer will see it: no directories, no control characters, nothing
+    that turns the text's direction."""
     name = raw.replace("\\", "/").rsplit("/", 1)[-1]
     name = _UNSAFE_NAME.sub("_", name).strip(" .")
     return name[:200]
