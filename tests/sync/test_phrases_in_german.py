@@ -113,3 +113,26 @@ def test_a_hostile_translation_costs_one_line_not_the_note() -> None:
     finally:
         use_translations(gettext.NullTranslations())
     assert got == "Der Rückrufzeitpunkt liegt in der Vergangenheit.\nNotified: Ann."
+
+
+def test_an_sla_notes_due_time_is_shown_in_the_desks_time_and_format(german: None) -> None:
+    """The escalation writes its due time as "2026-12-08 02:04 UTC" (so the stored English
+    reads well); the desk shows it in its own zone and language, not as the server wrote it."""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from csdesk.app import formats
+    from csdesk.app.server_notes import note_text
+
+    template = "SLA at risk: the first response of “{what}” is due {at}."
+    phrases = [{"template": template, "params": {"what": "Parcel", "at": "2026-12-08 02:04 UTC"}}]
+    berlin = timezone(timedelta(hours=1))
+    shown = phrases_text(phrases, "stored", times=lambda at: formats.datetime_text(at, tz=berlin))
+    assert "UTC" not in shown and "08.12.2026" in shown and "03:04" in shown, shown
+    assert shown.startswith("SLA gefährdet") or "Parcel" in shown
+    # Without ``times`` (and for a value that only looks like one) the text is as written.
+    assert "2026-12-08 02:04 UTC" in phrases_text(phrases, "stored")
+    odd = [{"template": template, "params": {"what": "P", "at": "2026-13-45 99:99 UTC"}}]
+    assert "2026-13-45 99:99 UTC" in note_text(odd, "stored")
+    # The desk's own helper uses its local zone.
+    local = datetime(2026, 12, 8, 2, 4, tzinfo=UTC).astimezone()
+    assert formats.time_text(local) in note_text(phrases, "stored")

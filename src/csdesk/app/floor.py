@@ -13,6 +13,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from csdesk.app.present import channel_label
+from csdesk.app.server_notes import note_text
 from csdesk.app.workstation import Workstation
 from csdesk.domain import agent_status
 from csdesk.domain.access import can_be_assigned
@@ -27,7 +28,6 @@ from csdesk.storage import floor_facts
 from csdesk.storage import models as m
 from csdesk.storage.types import utcnow
 from csdesk.sync.events import ChangeSet
-from csdesk.sync.reasons import phrases_text
 
 #: Who sees the floor and may message agents.
 OVERSEER_ROLES = frozenset({"supervisor", "admin"})
@@ -324,7 +324,7 @@ def read_notes(
         FloorNote(
             n.id,
             str(w.get("from_name") or ""),
-            phrases_text(w.get("body_phrases"), str(w.get("body") or "")),
+            note_text(w.get("body_phrases"), str(w.get("body") or "")),
             n.at,
         )
         for n in mine

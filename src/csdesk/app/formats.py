@@ -97,7 +97,8 @@ def datetime_text(at: datetime, *, year: bool = True, tz: tzinfo | None = None) 
     """Date and time together: "5 Dec 2026 14:00"."""
     local = _local(at, tz)
     glue = str(format_locale().datetime_formats["medium"])  # "{1} {0}", "{1}, {0}", …
-    return glue.replace("{1}", date_text(local, year=year)).replace("{0}", time_text(local))
+    clock = time_text(local, local.tzinfo)  # not back to the machine's zone
+    return glue.replace("{1}", date_text(local, year=year)).replace("{0}", clock)
 
 
 def day_text(day: date) -> str:

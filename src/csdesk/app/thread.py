@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from csdesk.app import conversation_merge as merging
 from csdesk.app.order_actions import action_sentence
+from csdesk.app.server_notes import note_text
 from csdesk.storage import models as m
-from csdesk.sync.reasons import phrases_text
 
 MC = m.Message.__table__.c
 
@@ -175,7 +175,7 @@ def conversation(session: Session, conversation_id: str) -> ConversationView | N
                 channel=x.channel,
                 subject=x.subject,
                 # A server note (SLA warning, split) in the agent's language, else as stored.
-                body_text=phrases_text(x.body_phrases, x.body_text),
+                body_text=note_text(x.body_phrases, x.body_text),
                 body_html=x.body_html,
                 attachments=tuple(x.attachments or ()),
                 delivery_status=x.delivery_status,

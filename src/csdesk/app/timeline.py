@@ -21,11 +21,11 @@ from sqlalchemy.orm import Session
 from csdesk.app import status_words as words
 from csdesk.app.present import money, when
 from csdesk.app.sentences import CHANNELS, message_sentence
+from csdesk.app.server_notes import note_text
 from csdesk.domain.calls import is_demo_line
 from csdesk.domain.enums import Channel
 from csdesk.i18n import N_, _, ngettext
 from csdesk.storage import models as m
-from csdesk.sync.reasons import phrases_text
 
 #: Messages read per customer (the newest); older ones stay in their conversations.
 MESSAGE_LIMIT = 300
@@ -174,7 +174,7 @@ def _messages(msgs: Iterable[m.Message], me: str | None) -> Iterable[TimelineIte
             x.author_name,
             x.channel,
             when(x.created_at),
-            _clip(phrases_text(x.body_phrases, x.body_text)),  # a server note in the desk's words
+            _clip(note_text(x.body_phrases, x.body_text)),  # a server note in the desk's words
             own=me is not None and x.author_user_id == me,
         )
         yield TimelineItem(Kind.MESSAGE, x.created_at, text, x.conversation_id, key=f"m{x.id}")

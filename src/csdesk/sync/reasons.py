@@ -8,8 +8,10 @@ asking for attributes or items) falls back to the English message. Qt-free.
 
 from __future__ import annotations
 
+import re
 import string
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from csdesk.domain.phrase import Phrase
@@ -73,11 +75,19 @@ def localized(reason: Mapping[str, Any]) -> str:
     return text if len(text) <= MAX_TEXT else english
 
 
-def phrases_text(phrases: object, english: str) -> str:
+#: How the server writes a time into a note's params ("2026-12-08 02:04 UTC", the SLA
+#: escalation's due time): the English text keeps it so, the desk shows it in local time.
+_SERVER_TIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC")
+
+
+def phrases_text(
+    phrases: object, english: str, times: Callable[[datetime], str] | None = None
+) -> str:
     """A server note's lines (``Message.body_phrases``: ``[{"template", "params"}]``) in the
     desk's language, one a line; its English ``body_text`` when there are none or they are not
     what the server writes. A line whose translation does not fit its params is that line in
-    English (a catalogue's slip costs one line, not the note)."""
+    English (a catalogue's slip costs one line, not the note). ``times``: how a time the
+    server wrote in UTC is shown (the desk's local time, in its language's format)."""
     if not isinstance(phrases, list) or not phrases or len(phrases) > MAX_PHRASES:
         return english
     lines: list[str] = []
@@ -88,12 +98,24 @@ def phrases_text(phrases: object, english: str) -> str:
             return english
         if not isinstance(params, dict):
             return english
+        if times is not None:
+            params = {k: _local_time(v, times) for k, v in params.items()}
         line = _line(template, params)
         if line is None:
             return english
         lines.append(line)
     text = "\n".join(lines)
     return text if len(text) <= MAX_TEXT else english
+
+
+def _local_time(value: object, times: Callable[[datetime], str]) -> object:
+    if not isinstance(value, str) or not _SERVER_TIME.fullmatch(value):
+        return value
+    try:
+        at = datetime.strptime(value, "%Y-%m-%d %H:%M UTC").replace(tzinfo=UTC)
+    except ValueError:  # "9999-99-99 …": shown as the server wrote it
+        return value
+    return times(at)
 
 
 def _line(template: str, params: dict[str, Any]) -> str | None:
