@@ -131,3 +131,35 @@ def test_the_shortcut_sheet_names_the_views(
     for n, view in enumerate(ALL_VIEWS[:9], start=1):
         assert rows[f"Alt+{n}"] == f"Show {view_label(view)}"
     assert not any("Switch to view" in text for text in rows.values())
+
+
+def test_down_from_the_search_box_opens_the_first_result(
+    qtbot: QtBot, demo_server: ServerProcess, desk_factory: Callable[..., Desk]
+) -> None:
+    """With a conversation open that the results do not hold, the list had no current row:
+    Down went to the list and Enter opened nothing (outside review). Down now lands on the
+    first result, which opens, as in every chooser with a search field."""
+    desk = desk_factory(demo_server, "demo")
+    w = desk.window
+    qtbot.waitUntil(lambda: _loaded(w, View.MINE) and w.model.rowCount() > 0, timeout=20_000)
+    w.open_conversation(w.model.ids()[0])
+    qtbot.waitUntil(lambda: w.open_conv is not None, timeout=10_000)
+    with desk.engine.cache.session() as s:  # a customer whose conversation is not open
+        conv = s.scalars(
+            select(m.Conversation).where(m.Conversation.id != w.open_id).limit(1)
+        ).one()
+        customer = s.get(m.Customer, conv.customer_id)
+        assert customer is not None and customer.email
+        email = customer.email
+    w._focus_search()
+    w.inbox.search.setText(email)
+    qtbot.waitUntil(
+        lambda: w.query == email and not w._reorder_pending and w.model.rowCount() > 0,
+        timeout=10_000,
+    )
+    first = w.model.ids()[0]
+    assert w.open_id != first
+    qtbot.keyClick(w.inbox.search, Qt.Key.Key_Down)
+    assert w.inbox.list.hasFocus()
+    assert w.inbox.current_id() == first
+    qtbot.waitUntil(lambda: w.open_id == first, timeout=10_000)

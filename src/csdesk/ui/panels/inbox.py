@@ -7,6 +7,7 @@ from collections.abc import Callable
 from PySide6.QtCore import (
     QEvent,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
     QRect,
     QSize,
@@ -14,7 +15,16 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QColor, QFocusEvent, QFont, QFontMetrics, QPainter, QPen, QResizeEvent
+from PySide6.QtGui import (
+    QColor,
+    QFocusEvent,
+    QFont,
+    QFontMetrics,
+    QKeyEvent,
+    QPainter,
+    QPen,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -388,11 +398,30 @@ class InboxPanel(QWidget):
         self._debounce.timeout.connect(lambda: self.query_changed.emit(self.search.text()))
         self.search.textChanged.connect(lambda _t: self._debounce.start())
         self.search.returnPressed.connect(self.list.setFocus)
+        self.search.installEventFilter(self)  # Down: into the results, at the first
         self.sort.currentIndexChanged.connect(
             lambda _i: self.sort_changed.emit(self.sort.currentData())
         )
         self.list.selectionModel().currentChanged.connect(self._current_changed)
         self.list.activated.connect(lambda idx: self.activated.emit(idx.data(Role.ID)))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        """Down in the search box goes to the results and opens the first, as it does in
+        every chooser with a search field (the list alone, focused with nothing current
+        while a conversation is open, waits for a second Down)."""
+        if (
+            watched is self.search
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() == Qt.Key.Key_Down
+            and event.modifiers() == Qt.KeyboardModifier.NoModifier
+            and self.model.total()
+        ):
+            self.list.setFocus(Qt.FocusReason.TabFocusReason)
+            if not self.list.currentIndex().isValid():
+                self.list.setCurrentIndex(self.model.index(0))
+            return True
+        return super().eventFilter(watched, event)
 
     def search_room(self) -> int:
         """The width the search box wants beside the sort: its hint whole, at most
