@@ -93,3 +93,20 @@ def test_channel_candidates_prefer_the_last_used_then_verified() -> None:
     assert channel_candidates(None, kinds) == ["sms", "telegram", "email"]
     assert channel_candidates("chat", kinds) == ["sms", "telegram", "email"]
     assert channel_candidates(None, {}) == []
+
+
+def test_the_lists_sentence_says_the_channel_before_the_delay_sentence() -> None:
+    """The delay is a sentence with its own full stop: "… not delivered. by Email." read as
+    two broken sentences (outside review)."""
+    from csdesk.app.outreach import OutreachItem
+
+    item = OutreachItem(
+        id="o1", customer_id="c1", customer_name="Ann Lee", order_number="SO-1",
+        reason="past_eta", delay="Order SO-1 is 2 days past its estimated delivery of "
+        "2026-12-01 and not delivered.", channel="email", language="en", subject="",
+        message="", status="open", detail="", opted_out=False,
+    )  # fmt: skip
+    assert item.sentence() == (
+        "Ann Lee, by Email: Order SO-1 is 2 days past its estimated delivery of 2026-12-01 "
+        "and not delivered."
+    )

@@ -69,7 +69,9 @@ class OutreachItem:
             if self.channel
             else _("no channel to write on")
         )
-        text = f"{self.customer_name}: {self.delay} {how}."
+        # The delay is a sentence of its own ("… and not delivered."): how to write comes
+        # first, not after its full stop ("… delivered. by Email.").
+        text = f"{self.customer_name}, {how}: {self.delay.rstrip('.')}."
         if self.opted_out:
             text += " " + _("Asked not to be contacted.")
         elif self.detail:

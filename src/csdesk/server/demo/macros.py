@@ -91,7 +91,7 @@ PERSONAL_MACRO: MacroSpec = (
 PERSONAL_CANNED = (
     "My sign-off",
     "/me",
-    "Have a lovely day, {first_name}!\n{agent_name}, Fjordhaus customer care",
+    "Have a lovely day, {first_name}!\n{agent_name}, Fernhill Outfitters customer care",
 )
 
 
