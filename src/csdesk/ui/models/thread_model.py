@@ -67,6 +67,11 @@ class ThreadModel(QAbstractListModel):
                 index = self.index(row, 0)
                 self.dataChanged.emit(index, index)
 
+    def mine(self, row: int) -> bool:
+        """Whether the message at ``row`` is one this agent wrote."""
+        msg = self.message(row)
+        return msg is not None and msg.author_user_id == self._me
+
     def message(self, row: int) -> MessageView | None:
         return self._messages[row] if 0 <= row < len(self._messages) else None
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt, QTimer
 from PySide6.QtGui import (
     QColor,
     QFontMetrics,
@@ -159,12 +159,31 @@ class ThreadView(QListView):
         self.setAccessibleDescription(_("Up and Down read the conversation message by message"))
         # A message that changed in place (a translation arrived) may need more room.
         model.dataChanged.connect(lambda *_args: self.scheduleDelayedItemsLayout())
+        # New messages at the end: the view follows them when the agent was reading the end
+        # or wrote one of them (their own reply, just sent, is what they look for); the
+        # current message, a screen reader's place, stays where it is.
+        self._at_end = True
+        model.rowsAboutToBeInserted.connect(self._note_the_end)
+        model.rowsInserted.connect(self._follow_new)
 
     def set_theme(self, theme: Theme) -> None:
         delegate = self.itemDelegate()
         if isinstance(delegate, MessageDelegate):
             delegate.theme = theme
         self.viewport().update()
+
+    def _note_the_end(self, *_args: object) -> None:
+        bar = self.verticalScrollBar()
+        self._at_end = bar.value() >= bar.maximum()
+
+    def _follow_new(self, _parent: QModelIndex, first: int, last: int) -> None:
+        model = self.model()
+        mine = isinstance(model, ThreadModel) and any(
+            model.mine(row) for row in range(first, last + 1)
+        )
+        if self._at_end or mine:
+            # After the new rows are laid out (their heights are not known yet).
+            QTimer.singleShot(0, self, self.scrollToBottom)
 
     def go_to_last(self) -> None:
         model = self.model()
