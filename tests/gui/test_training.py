@@ -123,9 +123,9 @@ def test_a_keyboard_session_is_announced_spoken_scored_and_saved(
         lines = _transcript(dialog)
         assert lines[before].startswith("You, ") and text.replace("’", "'") in lines[before]
         if n == 0:
-            assert lines[before + 1].endswith(": Sure, it's SO-10482.")
-            assert said[-1] == "Maya Lindqvist says: Sure, it's SO-10482."
-            assert desk.queued[-1] == "Maya Lindqvist says: Sure, it's SO-10482."
+            assert lines[before + 1].endswith(": Yes, that's the one: SO-10482.")
+            assert said[-1] == "Maya Lindqvist says: Yes, that's the one: SO-10482."
+            assert desk.queued[-1] == "Maya Lindqvist says: Yes, that's the one: SO-10482."
             assert dialog.reply_box.toPlainText() == ""
     assert "(Action: Resolve the conversation)" in _transcript(dialog)[-1]
     # Long lines wrap inside the list: no "…", no sideways scrolling (the review's shift).
@@ -149,7 +149,7 @@ def test_a_keyboard_session_is_announced_spoken_scored_and_saved(
     assert dialog.score.isVisible() and dialog.score.hasFocus()
     card = dialog.score.toPlainText().splitlines()
     assert card[0] == "Where is my order? — 95 out of 100, Excellent."
-    assert "Good: you remembered to ask for the order number." in card
+    assert "Good: you remembered to confirm which order it is." in card
     assert "Good: you apologised or showed you understand how the customer feels." in card
     assert "You used 1 hint (5 points)." in card
     assert said[-1].startswith("Session over: 95 out of 100, Excellent.")

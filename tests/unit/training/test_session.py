@@ -34,9 +34,9 @@ def test_the_customer_answers_differently_when_the_reply_missed() -> None:
     assert turn.customer is not None and turn.customer.step_id == "opening_again"
     judgement = turn.judgement
     assert judgement is not None
-    assert judgement.missed == ("ask for the order number",)
+    assert judgement.missed == ("confirm which order it is",)
     assert judgement.empathy is False
-    assert "You did not ask for the order number." in judgement.feedback
+    assert "You did not confirm which order it is." in judgement.feedback
 
 
 def test_a_second_miss_in_a_row_escalates_and_a_met_reply_resets_the_count() -> None:
@@ -120,7 +120,7 @@ def test_feedback_names_what_was_done_and_missed() -> None:
     session.reply("I'll let you know. Bye!")  # forgot to resolve
     card = session.score_card()
     assert session.outcome == "resolved"
-    assert "Good: you remembered to ask for the order number." in card.feedback
+    assert "Good: you remembered to confirm which order it is." in card.feedback
     assert "Good: you apologised or showed you understand how the customer feels." in card.feedback
     assert "You did not give the tracking number." in card.feedback
     assert "You did not resolve the conversation." in card.feedback
@@ -287,3 +287,18 @@ def test_a_result_saved_after_a_crash_cut_the_last_line_is_kept(tmp_path: Path) 
     entries, skipped = history.entries()
     assert skipped == 1
     assert [e.scenario for e in entries] == ["where-is-my-order"]
+
+
+def test_naming_the_order_on_the_card_is_as_good_as_asking_for_it() -> None:
+    """The customer card shows the order: a first reply that names it and says where the
+    parcel is was scored a miss for not asking for the number (outside review)."""
+    session, clock = _session()
+    session.start()
+    clock.advance(10)
+    turn = session.reply(
+        "I'm so sorry for the wait! I can see your order SO-10482: the parcel is held at the "
+        "ParcelNet depot and redelivery is booked for tomorrow."
+    )
+    assert turn.branch == "met" and turn.judgement is not None
+    assert turn.judgement.missed == ()
+    assert turn.customer is not None and turn.customer.step_id == "gives_number"
