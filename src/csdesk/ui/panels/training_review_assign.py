@@ -11,7 +11,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
-    QHBoxLayout,
+    QGridLayout,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -81,15 +81,17 @@ class AssignBox(QWidget):
         self.note.returnPressed.connect(self._assign)
         self.publish.clicked.connect(self.publish_requested.emit)
         self.list.installEventFilter(self)
-        row = QHBoxLayout()
-        row.addWidget(pick)
-        row.addWidget(self.scenario, 2)
-        row.addWidget(note)
-        row.addWidget(self.note, 2)
-        row.addWidget(self.assign)
+        # Two rows: side by side, the scenario's long title squeezed the note to ~40 px.
+        form = QGridLayout()
+        form.addWidget(pick, 0, 0)
+        form.addWidget(self.scenario, 0, 1, 1, 2)
+        form.addWidget(note, 1, 0)
+        form.addWidget(self.note, 1, 1)
+        form.addWidget(self.assign, 1, 2)
+        form.setColumnStretch(1, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(row)
+        layout.addLayout(form)
         layout.addWidget(given)
         layout.addWidget(self.list)
         layout.addWidget(self.publish, 0, Qt.AlignmentFlag.AlignLeft)
