@@ -262,7 +262,10 @@ class MainWindow(
 
     def _go_to_pane(self, pane: QWidget) -> None:
         self.panes.reveal(pane)  # hidden at large text sizes until asked for
-        pane.setFocus()
+        if pane is self.customer:
+            self.customer.focus_entry()
+        else:
+            pane.setFocus()
 
     def _choose_view(self, row: int) -> Callable[[], None]:
         return lambda: self.views.choose(row)

@@ -196,9 +196,6 @@ class CustomerPane(QWidget):
         self.customer_shown.emit(ctx.id if ctx is not None else "")
         self.match = next((c for c in ctx.claims if c.match_customer_id), None) if ctx else None
         self.match_box.setVisible(self.match is not None)
-        # Focusing the pane (Ctrl+3) lands on the decision first while there is one; Tab then
-        # goes on to the details.
-        self.setFocusProxy(self.link_button if self.match is not None else self.details)
         if self.match is None:
             return
         name = self.match.match_name or _("another customer")
@@ -237,6 +234,13 @@ class CustomerPane(QWidget):
     def _link(self) -> None:
         if self.match is not None and self.match.match_customer_id:
             self.link_requested.emit(self.match.id, self.match.match_name or "")
+
+    def focus_entry(self) -> None:
+        """Going to the pane (Ctrl+3) lands on the decision first while there is one, else on
+        the details. Not a focus proxy: Qt tabs to a proxy's target wherever the pane stands
+        in the focus chain, and Tab from the composer's Send skipped the card's buttons."""
+        target = self.link_button if self.match is not None else self.details
+        target.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
 
 class CustomerDetails(QTextBrowser):

@@ -104,7 +104,10 @@ class CustomerTimeline(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
         layout.addWidget(self.list, 1)
-        self.setFocusProxy(self.list)
+        # No focus proxy for the pane: with one, Tab from the composer's Send went straight to
+        # this list (the pane comes before the card's buttons in the window's focus chain, and
+        # Qt tabs to a proxy's target), skipping the card and the filter. Who means the list
+        # focuses the list.
         self.setTabOrder(self.filter, self.list)
         self._items: list[TimelineItem] = []
         self.show_items([])
