@@ -38,6 +38,7 @@ from csdesk.ui.bridge import SyncBridge
 from csdesk.ui.collision import CollisionWatch
 from csdesk.ui.conversation_actions import ConversationActions
 from csdesk.ui.customer_actions import CustomerActions
+from csdesk.ui.drafts import DraftBook, draft_of, put_draft
 from csdesk.ui.first_list import AfterFirstList
 from csdesk.ui.first_run_hint import install_first_run_hint
 from csdesk.ui.floor_desk import FloorDesk
@@ -162,8 +163,15 @@ class MainWindow(
         self.sort = default_sort(settings)  # the look: who waited longest / SLA due first
         self.inbox.sort.setCurrentIndex(max(0, self.inbox.sort.findData(self.sort.value)))
         self._bind_actions()
+        # Each conversation's draft, while the desk runs (ui/drafts.py): one book for this
+        # window and its pop-outs.
+        self.drafts = DraftBook()
         self.conversation = ConversationPanel(
-            ws.me.id, theme, [self.actions_[a] for a in CONVERSATION_ACTIONS], self
+            ws.me.id,
+            theme,
+            [self.actions_[a] for a in CONVERSATION_ACTIONS],
+            self,
+            drafts=self.drafts,
         )
         self.customer = CustomerPane(self)
         split = QSplitter(Qt.Orientation.Horizontal, self)
@@ -229,8 +237,8 @@ class MainWindow(
         for n in range(1, 10):
             a.bind(f"view_{n}", self._choose_view(n - 1))
         a.bind("go_to_view", self.go_to_view)
-        a.bind("reply", lambda: self.conversation.composer.start(note=False))
-        a.bind("note", lambda: self.conversation.composer.start(note=True))
+        a.bind("reply", lambda: self.start_reply(note=False))
+        a.bind("note", lambda: self.start_reply(note=True))
         a.bind("send", lambda: self.conversation.composer.submit())
         a.bind("canned", self.choose_canned)
         a.bind("attach", self.attach_files)
@@ -259,6 +267,15 @@ class MainWindow(
 
     def _close(self) -> None:
         self.close()
+
+    def start_reply(self, note: bool) -> None:
+        """R / N: write in the composer; a conversation in its own window is written there
+        (it owns its draft), so that window comes to the front with its composer."""
+        cid = self.open_id
+        if cid is not None and cid in self.pop_outs.windows:
+            self.pop_outs.pop_out(cid).conversation.composer.start(note)
+            return
+        self.conversation.composer.start(note)
 
     def _go_to_pane(self, pane: QWidget) -> None:
         self.panes.reveal(pane)  # hidden at large text sizes until asked for
@@ -746,11 +763,8 @@ class MainWindow(
                 conv, ctx.name if ctx else "", assignee, email_to=(ctx.email or "") if ctx else ""
             )
             self.customer.show_customer(ctx, current=cid)
-        mine, theirs = self.conversation.composer, old.conversation.composer
-        mine.text.setPlainText(theirs.text.toPlainText())
-        mine.note.setChecked(theirs.note.isChecked())
-        mine.subject.setText(theirs.subject.text())
-        mine.cc.setText(theirs.cc.text())
-        mine.attachments.add(theirs.attachments.files())  # files on the reply stay on it
+        draft = draft_of(old.conversation.composer)  # files on the reply stay on it
+        if not draft.empty():
+            put_draft(self.conversation.composer, draft)
         self.collision.follow(cid)
         self._load_conversation(cid)
