@@ -1,13 +1,14 @@
 """Found by an outside review walking a shift by keyboard: a half-written reply followed the
 agent to the next conversation (R, "Hi Emily, …", Ctrl+PgDown: the next customer's To and
 Subject over Emily's text, and Ctrl+Return would have sent it there; the Internal-note switch
-followed too, so a note could go out as a reply).
+followed too, so a note could go out as a reply), and the email composer's Cc field was read by
+nothing (a copy the agent asked for never went out).
 
 Now every conversation keeps its own draft while the desk runs (ui/drafts.py): text, note
-switch, subject, Cc and files are put aside when the agent leaves and come back when they return;
+switch, subject and files are put aside when the agent leaves and come back when they return;
 a conversation without a draft opens empty with the note off; a conversation popped out into
 its own window owns its draft; a reply sent just before moving on does not take the next
-conversation's draft with it."""
+conversation's draft with it. The Cc field is gone until the server can send a copy."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextCursor
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel, QLineEdit
 from pytestqt.qtbot import QtBot
 
 from csdesk.domain.enums import Direction
@@ -108,8 +109,6 @@ def test_each_conversation_keeps_its_own_draft(
     assert composer.subject.hasFocus()
     composer.subject.selectAll()
     qtbot.keyClicks(composer.subject, "Your parcel, found")
-    qtbot.keyClick(composer.subject, Qt.Key.Key_C, ALT)
-    qtbot.keyClicks(composer.cc, "courier@example.com")
     photo = _photo(tmp_path)
     composer.add_files([photo])
     assert composer.attached() == [photo.path]
@@ -126,7 +125,7 @@ def test_each_conversation_keeps_its_own_draft(
     assert other is not None
     assert composer.text.toPlainText() == ""
     assert not composer.note.isChecked() and composer.send.text() == "&Send"
-    assert composer.attached() == [] and composer.cc.text() == ""
+    assert composer.attached() == []
     if other.channel == "email":
         assert composer.subject.text() in (other.subject, f"Re: {other.subject}")
     qtbot.keyClicks(composer.text, "Dear customer, a reply of your own")
@@ -137,7 +136,6 @@ def test_each_conversation_keeps_its_own_draft(
     assert composer.text.toPlainText() == "Hi Emily, the courier says"
     assert composer.note.isChecked() and composer.send.text() == "Save &note"
     assert composer.subject.text() == "Your parcel, found"
-    assert composer.cc.text() == "courier@example.com"
     assert composer.attached() == [photo.path]
     qtbot.keyClick(composer.text, step, CTRL)
     qtbot.waitUntil(lambda: _shown(w) == other.id, timeout=20_000)
@@ -276,6 +274,40 @@ def test_a_reply_sent_just_before_moving_on_leaves_the_next_draft_alone(
     )
     _open(qtbot, w, paul)
     assert composer.text.toPlainText() == ""  # sent, so no draft to send twice
+
+
+def test_the_email_composer_offers_no_cc_the_server_would_not_send(
+    qtbot: QtBot,
+    demo_server: ServerProcess,  # noqa: F811
+    desk_factory: Callable[..., Desk],  # noqa: F811
+) -> None:
+    """The reviewer's walk: R, text, Alt+C, "not an address", Ctrl+Return. The server sends a
+    reply to the conversation's address alone (``message.send`` has no Cc), so the composer no
+    longer offers a Cc field nobody reads: Alt+C reaches no copy field and no agent is led to
+    believe a copy went out."""
+    cid = _email_conversation(demo_server, "Carla Copy", "Invoice please")
+    desk = desk_factory(demo_server, "demo")
+    w = desk.window
+    composer = w.conversation.composer
+    _open(qtbot, w, cid)
+    assert composer.email_fields.isVisibleTo(w)
+    fields = [f.accessibleName() for f in composer.email_fields.findChildren(QLineEdit)]
+    labels = [lab.text() for lab in composer.email_fields.findChildren(QLabel)]
+    assert fields == ["To", "Subject"] and labels == ["&To:", "Su&bject:"]
+    assert not hasattr(composer, "cc")
+
+    _activate(qtbot, w)
+    w.conversation.messages.setFocus()
+    qtbot.keyClick(w.conversation.messages, Qt.Key.Key_R)
+    qtbot.keyClicks(composer.text, "Your invoice is attached")
+    qtbot.keyClick(composer.text, Qt.Key.Key_C, ALT)
+    assert QApplication.focusWidget() is composer.text  # no copy field to go to
+    composer.text.setPlainText("Your invoice is attached")  # what Alt+C left (a "c" in Qt)
+    qtbot.keyClick(composer.text, Qt.Key.Key_Return, CTRL)
+    qtbot.waitUntil(
+        lambda: ("out", "Your invoice is attached") in _server_messages(demo_server, cid),
+        timeout=40_000,
+    )
 
 
 def test_the_book_never_loses_a_draft() -> None:

@@ -27,7 +27,6 @@ class Draft:
     text: str
     note: bool = False
     subject: str = ""
-    cc: str = ""
     files: tuple[AttachedFile, ...] = ()
 
     def empty(self) -> bool:
@@ -44,8 +43,7 @@ class Draft:
         text = "\n\n".join(t for t in (self.text.strip(), later.text.strip()) if t)
         files = tuple({f.path: f for f in (*self.files, *later.files)}.values())
         note, subject = self.note or later.note, self.subject or later.subject
-        cc = ", ".join(c for c in (self.cc.strip(), later.cc.strip()) if c)
-        return replace(self, text=text, note=note, subject=subject, cc=cc, files=files)
+        return replace(self, text=text, note=note, subject=subject, files=files)
 
 
 class DraftBook:
@@ -86,7 +84,6 @@ def draft_of(composer: Composer) -> Draft:
         composer.text.toPlainText(),
         composer.note.isChecked(),
         composer.subject.text(),
-        composer.cc.text(),
         tuple(composer.attachments.files()),
     )
 
@@ -95,7 +92,6 @@ def take_draft(composer: Composer) -> Draft:
     """What ``composer`` holds, taken out of it (the composer is left empty)."""
     draft = draft_of(composer)
     composer.clear()
-    composer.cc.clear()
     return draft
 
 
@@ -106,6 +102,5 @@ def put_draft(composer: Composer, draft: Draft) -> None:
     composer.text.setPlainText(draft.text)
     if draft.subject:
         composer.subject.setText(draft.subject)
-    composer.cc.setText(draft.cc)
     if draft.files:
         composer.attachments.add(list(draft.files), say=False)

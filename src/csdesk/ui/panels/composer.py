@@ -54,21 +54,16 @@ class Composer(QWidget):
         self.to.setObjectName("composer_to")
         self.to.setReadOnly(True)
         self.to.setAccessibleName(_("To"))
-        self.cc = QLineEdit(self)
-        self.cc.setObjectName("composer_cc")
-        self.cc.setAccessibleName(_("Cc"))
-        self.cc.setPlaceholderText(_("other addresses, separated by commas"))
         self.subject = QLineEdit(self)
         self.subject.setObjectName("composer_subject")
         self.subject.setAccessibleName(_("Subject"))
         self.email_fields = QWidget(self)
         form = QFormLayout(self.email_fields)
         form.setContentsMargins(0, 0, 0, 0)
-        for label, field in (
-            (_("&To:"), self.to),
-            (_("&Cc:"), self.cc),
-            (_("Su&bject:"), self.subject),
-        ):
+        # No Cc field: the server sends a reply to the conversation's address alone
+        # (``message.send`` carries no Cc and the mail sender adds none), and a field nothing
+        # read let agents believe a copy had gone out.
+        for label, field in ((_("&To:"), self.to), (_("Su&bject:"), self.subject)):
             lab = PlainLabel(label, self.email_fields)
             lab.setBuddy(field)
             form.addRow(lab, field)
@@ -155,7 +150,7 @@ class Composer(QWidget):
         last_inbound_at: datetime | None = None,
     ) -> None:
         """Show another conversation with an empty reply box: nothing written for one customer
-        (text, note switch, Cc, files) ever follows to another. The conversation's own draft, if
+        (text, note switch, files) ever follows to another. The conversation's own draft, if
         it has one, is put back afterwards (``ConversationPanel``, ``drafts.put_draft``)."""
         self._channel = channel
         self._last_inbound = last_inbound_at
@@ -164,7 +159,6 @@ class Composer(QWidget):
             subject if subject.lower().startswith("re:") or not subject else f"Re: {subject}"
         )
         self.clear()  # also forgets the undo history: Ctrl+Z never brings another's text back
-        self.cc.clear()
         self.email_fields.setVisible(channel == Channel.EMAIL.value)
         self._update()
 
