@@ -213,6 +213,13 @@ def test_a_popped_out_conversation_owns_its_draft(
     popped.text.moveCursor(QTextCursor.MoveOperation.End)
     qtbot.keyClicks(popped.text, ", finished in its window")
 
+    # Ctrl+Return in the main window sends nothing from there: Dora's window comes forward.
+    _activate(qtbot, w)
+    w.conversation.messages.setFocus()
+    qtbot.keyClick(w.conversation.messages, Qt.Key.Key_Return, CTRL)
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is pop, timeout=5_000)
+    assert popped.text.toPlainText() == "Started in the main window, finished in its window"
+
     # The main window goes to Otto and back: Dora's draft is not duplicated there.
     _open(qtbot, w, otto)
     assert composer.isEnabled() and composer.text.toPlainText() == ""

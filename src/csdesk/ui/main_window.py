@@ -237,12 +237,18 @@ class MainWindow(
         for n in range(1, 10):
             a.bind(f"view_{n}", self._choose_view(n - 1))
         a.bind("go_to_view", self.go_to_view)
-        a.bind("reply", lambda: self.start_reply(note=False))
-        a.bind("note", lambda: self.start_reply(note=True))
-        a.bind("send", lambda: self.conversation.composer.submit())
-        a.bind("canned", self.choose_canned)
-        a.bind("attach", self.attach_files)
-        a.bind("template", self._open_template_dialog)
+        # The composer's keys; a conversation in its own window is written there (it owns its
+        # draft): that window comes to the front and does it (Ctrl+Return only shows it).
+        composing: dict[str, Callable[[], None]] = {
+            "reply": lambda: self.conversation.composer.start(note=False),
+            "note": lambda: self.conversation.composer.start(note=True),
+            "send": lambda: self.conversation.composer.submit(),
+            "canned": self.choose_canned,
+            "attach": self.attach_files,
+            "template": self._open_template_dialog,
+        }
+        for name, here in composing.items():
+            a.bind(name, self._composing(name, here))
         a.bind("assign_me", self.assign_me)
         a.bind("assign_other", self.assign_other)
         a.bind("resolve", self.resolve)
@@ -268,14 +274,17 @@ class MainWindow(
     def _close(self) -> None:
         self.close()
 
-    def start_reply(self, note: bool) -> None:
-        """R / N: write in the composer; a conversation in its own window is written there
-        (it owns its draft), so that window comes to the front with its composer."""
-        cid = self.open_id
-        if cid is not None and cid in self.pop_outs.windows:
-            self.pop_outs.pop_out(cid).conversation.composer.start(note)
-            return
-        self.conversation.composer.start(note)
+    def _composing(self, name: str, here: Callable[[], None]) -> Callable[[], None]:
+        def act() -> None:
+            cid = self.open_id
+            if cid is None or cid not in self.pop_outs.windows:
+                here()
+                return
+            pop = self.pop_outs.pop_out(cid)  # to the front, saying it is in its own window
+            if name != "send":  # what is sent there is sent from there
+                pop.actions_[name].trigger()
+
+        return act
 
     def _go_to_pane(self, pane: QWidget) -> None:
         self.panes.reveal(pane)  # hidden at large text sizes until asked for

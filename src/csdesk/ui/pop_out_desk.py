@@ -3,11 +3,11 @@
 Ctrl+Alt+Shift+O ("Pop out conversation", also in the context menu of the inbox list and of
 the thread) opens the open conversation in a ``PopOutWindow``; several can be open, one per
 conversation, and popping out one already out brings its window to the front. The draft goes
-with the conversation: the main window's reply moves into the new window, which owns it while it
-is open (the main window's composer is off for that conversation, and R or N there bring the
-window to the front), and a window that closes gives its draft back (to the main window's
-composer when that shows the conversation, else to the desk's ``DraftBook`` until the
-conversation is opened or popped out again).
+with the conversation: the main window's reply moves into the new window, which owns it while
+it is open (the main window's composer is off for that conversation, and its keys there bring
+the window to the front: ``MainWindow._composing``), and a window that closes gives its draft
+back (to the main window's composer when that shows the conversation, else to the desk's
+``DraftBook`` until the conversation is opened or popped out again).
 Escape or Ctrl+W closes a window and the focus returns to where it was in the main window.
 Every window closes with the main window (sign-out, quit, a language change rebuilding it).
 """
