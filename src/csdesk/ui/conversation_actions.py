@@ -92,8 +92,10 @@ class ConversationActions:
                 self.ws.claim(cid)
 
         def done(_result: object) -> None:
-            composer.clear()
-            composer.text.setFocus()
+            # Emptied where it was written; moved on meanwhile, the composer holds another
+            # conversation's draft and keeps it (ui/drafts.py).
+            if self.conversation.sent(cid, body):
+                composer.text.setFocus()
             self.say(_("Note saved") if note else _("Reply queued for sending"))
             if mentions and mention_desk is not None:
                 mention_desk.sent(mentions)

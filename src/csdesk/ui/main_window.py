@@ -38,6 +38,7 @@ from csdesk.ui.bridge import SyncBridge
 from csdesk.ui.collision import CollisionWatch
 from csdesk.ui.conversation_actions import ConversationActions
 from csdesk.ui.customer_actions import CustomerActions
+from csdesk.ui.drafts import DraftBook, draft_of, put_draft
 from csdesk.ui.first_list import AfterFirstList
 from csdesk.ui.first_run_hint import install_first_run_hint
 from csdesk.ui.floor_desk import FloorDesk
@@ -162,8 +163,15 @@ class MainWindow(
         self.sort = default_sort(settings)  # the look: who waited longest / SLA due first
         self.inbox.sort.setCurrentIndex(max(0, self.inbox.sort.findData(self.sort.value)))
         self._bind_actions()
+        # Each conversation's draft, while the desk runs (ui/drafts.py): one book for this
+        # window and its pop-outs.
+        self.drafts = DraftBook()
         self.conversation = ConversationPanel(
-            ws.me.id, theme, [self.actions_[a] for a in CONVERSATION_ACTIONS], self
+            ws.me.id,
+            theme,
+            [self.actions_[a] for a in CONVERSATION_ACTIONS],
+            self,
+            drafts=self.drafts,
         )
         self.customer = CustomerPane(self)
         split = QSplitter(Qt.Orientation.Horizontal, self)
@@ -229,12 +237,18 @@ class MainWindow(
         for n in range(1, 10):
             a.bind(f"view_{n}", self._choose_view(n - 1))
         a.bind("go_to_view", self.go_to_view)
-        a.bind("reply", lambda: self.conversation.composer.start(note=False))
-        a.bind("note", lambda: self.conversation.composer.start(note=True))
-        a.bind("send", lambda: self.conversation.composer.submit())
-        a.bind("canned", self.choose_canned)
-        a.bind("attach", self.attach_files)
-        a.bind("template", self._open_template_dialog)
+        # The composer's keys; a conversation in its own window is written there (it owns its
+        # draft): that window comes to the front and does it (Ctrl+Return only shows it).
+        composing: dict[str, Callable[[], None]] = {
+            "reply": lambda: self.conversation.composer.start(note=False),
+            "note": lambda: self.conversation.composer.start(note=True),
+            "send": lambda: self.conversation.composer.submit(),
+            "canned": self.choose_canned,
+            "attach": self.attach_files,
+            "template": self._open_template_dialog,
+        }
+        for name, here in composing.items():
+            a.bind(name, self._composing(name, here))
         a.bind("assign_me", self.assign_me)
         a.bind("assign_other", self.assign_other)
         a.bind("resolve", self.resolve)
@@ -259,6 +273,18 @@ class MainWindow(
 
     def _close(self) -> None:
         self.close()
+
+    def _composing(self, name: str, here: Callable[[], None]) -> Callable[[], None]:
+        def act() -> None:
+            cid = self.open_id
+            if cid is None or cid not in self.pop_outs.windows:
+                here()
+                return
+            pop = self.pop_outs.pop_out(cid)  # to the front, saying it is in its own window
+            if name != "send":  # what is sent there is sent from there
+                pop.actions_[name].trigger()
+
+        return act
 
     def _go_to_pane(self, pane: QWidget) -> None:
         self.panes.reveal(pane)  # hidden at large text sizes until asked for
@@ -749,11 +775,8 @@ class MainWindow(
                 conv, ctx.name if ctx else "", assignee, email_to=(ctx.email or "") if ctx else ""
             )
             self.customer.show_customer(ctx, current=cid)
-        mine, theirs = self.conversation.composer, old.conversation.composer
-        mine.text.setPlainText(theirs.text.toPlainText())
-        mine.note.setChecked(theirs.note.isChecked())
-        mine.subject.setText(theirs.subject.text())
-        mine.cc.setText(theirs.cc.text())
-        mine.attachments.add(theirs.attachments.files())  # files on the reply stay on it
+        draft = draft_of(old.conversation.composer)  # files on the reply stay on it
+        if not draft.empty():
+            put_draft(self.conversation.composer, draft)
         self.collision.follow(cid)
         self._load_conversation(cid)

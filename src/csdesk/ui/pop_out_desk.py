@@ -3,9 +3,11 @@
 Ctrl+Alt+Shift+O ("Pop out conversation", also in the context menu of the inbox list and of
 the thread) opens the open conversation in a ``PopOutWindow``; several can be open, one per
 conversation, and popping out one already out brings its window to the front. The draft goes
-with the conversation: the main window's reply moves into the new window, and a window that
-closes gives its draft back (to the main window's composer when that shows the conversation
-with nothing written, else kept until the conversation is opened or popped out again).
+with the conversation: the main window's reply moves into the new window, which owns it while
+it is open (the main window's composer is off for that conversation, and its keys there bring
+the window to the front: ``MainWindow._composing``), and a window that closes gives its draft
+back (to the main window's composer when that shows the conversation, else to the desk's
+``DraftBook`` until the conversation is opened or popped out again).
 Escape or Ctrl+W closes a window and the focus returns to where it was in the main window.
 Every window closes with the main window (sign-out, quit, a language change rebuilding it).
 """
@@ -41,19 +43,15 @@ class PopOutDesk(QObject):
         super().__init__(window)
         self.window = window
         self.windows: dict[str, PopOutWindow] = {}
-        self.drafts = DraftBook()
+        self.drafts: DraftBook = window.drafts  # the desk's one book (ui/drafts.py)
         self._return_to: dict[str, QWidget | None] = {}
         self._closing_all = False
-        #: The conversation the main window's reply was started in (its composer keeps the
-        #: text when the agent moves to another conversation: it is still that one's draft).
-        self._main_draft_for: str | None = None
-        window.conversation.composer.text.textChanged.connect(self._main_typed)
+        window.conversation.written_elsewhere = self.windows.__contains__
         action = window.actions_.bind("pop_out", self.pop_out_open)
         for where in (window.inbox.list, window.conversation.messages):  # the menu entries
             where.addAction(action)
             where.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         window.sign_out_requested.connect(self.close_all)
-        window.announced.connect(self._after_announcement)
         window.installEventFilter(self)
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
@@ -66,24 +64,10 @@ class PopOutDesk(QObject):
             self.close_all()
         return False
 
-    def _main_typed(self) -> None:
-        composer = self.window.conversation.composer
+    def _main_shows(self, cid: str) -> bool:
+        """The main window shows ``cid``: its composer holds ``cid``'s draft (or nothing)."""
         shown = self.window.conversation.current
-        if not composer.text.toPlainText().strip():
-            self._main_draft_for = None
-        elif self._main_draft_for is None and shown is not None:
-            self._main_draft_for = shown.id
-
-    def _main_draft_is(self, cid: str) -> bool:
-        """The main window's composer holds a reply started in ``cid``."""
-        composer = self.window.conversation.composer
-        return self._main_draft_for == cid and not draft_of(composer).empty()
-
-    def _main_is_free_for(self, cid: str) -> bool:
-        """The main window shows ``cid`` and nothing is written in its composer."""
-        shown = self.window.conversation.current
-        empty = draft_of(self.window.conversation.composer).empty()
-        return shown is not None and shown.id == cid and empty
+        return shown is not None and shown.id == cid
 
     def pop_out_open(self) -> None:
         cid = self.window.open_id
@@ -104,13 +88,15 @@ class PopOutDesk(QObject):
             return existing
         w = self.window
         draft = self.drafts.take(cid)
-        if self._main_draft_is(cid):
-            draft = take_draft(w.conversation.composer)  # the reply being written goes with it
+        if self._main_shows(cid):  # the reply being written there goes with it
+            mine = take_draft(w.conversation.composer)
+            draft = mine if draft is None else draft.joined(mine)
         self._return_to[cid] = w.focusWidget()
         pop = PopOutWindow(w, cid, draft)
         pop.closing.connect(self._closed)
         pop.moved.connect(self._moved)
         self.windows[cid] = pop
+        w.conversation.refresh_composer()  # off for it in the main window while it is out
         first = self.first_size(pop)
         resize_within_screen(pop, first.width(), first.height())
         pop.show()
@@ -145,21 +131,35 @@ class PopOutDesk(QObject):
                 self.drafts.keep(new, draft)
             pop.closing.disconnect(self._closed)
             pop.close()
+            self.window.conversation.refresh_composer()
             there.raise_()
             there.activateWindow()
             return
         self.windows[new] = pop
         self._return_to[new] = focus
+        w = self.window
+        if self._main_shows(new):  # its own window writes it now; what the main one held joins
+            self.drafts.keep(new, take_draft(w.conversation.composer))
+        w.conversation.refresh_composer()
 
     def _closed(self, cid: str, draft: Draft) -> None:
         pop = self.windows.pop(cid, None)
         focus = self._return_to.pop(cid, None)
         home = pop.home_id() if pop is not None else cid  # merged away: where it went
         w = self.window
-        if not draft.empty() and not self._closing_all and self._main_is_free_for(home):
-            self._put_in_main(home, draft)  # the main window shows it: the draft is there
+        if not self._closing_all and self._main_shows(home) and home not in self.windows:
+            # The main window shows it (its composer off and empty meanwhile): the draft is
+            # there, with one kept for it meanwhile (a merge carried it).
+            w.conversation.refresh_composer()
+            composer = w.conversation.composer
+            here = take_draft(composer)  # nothing, unless it is where a merge landed
+            for other in (self.drafts.take(home), draft):
+                here = here if other is None else here.joined(other)
+            if not here.empty():
+                put_draft(composer, here)
         else:
             self.drafts.keep(home, draft)
+            w.conversation.refresh_composer()
         if self._closing_all:
             return
         # Activated by the desk: under X without a window manager nobody else does, and the
@@ -169,21 +169,6 @@ class PopOutDesk(QObject):
         if focus is not None:
             with contextlib.suppress(RuntimeError):  # gone meanwhile (a dialog's field)
                 focus.setFocus(Qt.FocusReason.OtherFocusReason)
-
-    def _after_announcement(self, _text: str) -> None:
-        """After "Opened: …" in the main window: a kept draft of that conversation comes back
-        into its composer when nothing is written there."""
-        conv = self.window.open_conv
-        if conv is None or conv.id not in self.drafts or conv.id in self.windows:
-            return
-        if self._main_is_free_for(conv.id):
-            draft = self.drafts.take(conv.id)
-            if draft is not None:
-                self._put_in_main(conv.id, draft)
-
-    def _put_in_main(self, cid: str, draft: Draft) -> None:
-        self._main_draft_for = cid
-        put_draft(self.window.conversation.composer, draft)
 
     def close_all(self) -> None:
         self._closing_all = True

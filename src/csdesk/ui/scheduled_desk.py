@@ -217,8 +217,8 @@ class ScheduledDesk(QObject):
             scheduling = self.scheduling
 
             def done(result: tuple[str, ChangeSet]) -> None:
-                composer.clear()
-                composer.text.setFocus()
+                if self.window.conversation.sent(cid, body):  # else: moved on (ui/drafts.py)
+                    composer.text.setFocus()
                 self.window.say(
                     _("Reply scheduled for {when}.").format(when=when_text(at, self.zone()))
                 )

@@ -87,14 +87,19 @@ class AttachmentsStrip(QWidget):
     def files(self) -> list[AttachedFile]:
         return list(self._files)
 
-    def add(self, files: Sequence[AttachedFile]) -> None:
+    def add(self, files: Sequence[AttachedFile], *, say: bool = True) -> None:
+        """Add ``files``; ``say=False`` when they come back with a draft (opening a
+        conversation is not the agent attaching anything: the strip shows them, unannounced)."""
         known = {f.path for f in self._files}
         fresh = [f for f in files if f.path not in known]
         if not fresh:
             return
         self._files += fresh
         self._rebuild()
-        self._changed()
+        if say:
+            self._changed()
+        else:
+            self.changed.emit()
 
     def remove(self, index: int) -> None:
         if not 0 <= index < len(self._files):

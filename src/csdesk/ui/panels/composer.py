@@ -48,26 +48,22 @@ class Composer(QWidget):
         self._last_inbound: datetime | None = None
         self._typing = False
         self._files_block = False  # the attached files break the channel's rules
+        self._elsewhere = False  # the conversation's reply is written in its own window
 
         self.to = QLineEdit(self)
         self.to.setObjectName("composer_to")
         self.to.setReadOnly(True)
         self.to.setAccessibleName(_("To"))
-        self.cc = QLineEdit(self)
-        self.cc.setObjectName("composer_cc")
-        self.cc.setAccessibleName(_("Cc"))
-        self.cc.setPlaceholderText(_("other addresses, separated by commas"))
         self.subject = QLineEdit(self)
         self.subject.setObjectName("composer_subject")
         self.subject.setAccessibleName(_("Subject"))
         self.email_fields = QWidget(self)
         form = QFormLayout(self.email_fields)
         form.setContentsMargins(0, 0, 0, 0)
-        for label, field in (
-            (_("&To:"), self.to),
-            (_("&Cc:"), self.cc),
-            (_("Su&bject:"), self.subject),
-        ):
+        # No Cc field: the server sends a reply to the conversation's address alone
+        # (``message.send`` carries no Cc and the mail sender adds none), and a field nothing
+        # read let agents believe a copy had gone out.
+        for label, field in ((_("&To:"), self.to), (_("Su&bject:"), self.subject)):
             lab = PlainLabel(label, self.email_fields)
             lab.setBuddy(field)
             form.addRow(lab, field)
@@ -84,9 +80,10 @@ class Composer(QWidget):
         self.text = QPlainTextEdit(self)
         self.text.setObjectName("composer_text")
         self.text.setAccessibleName(_("Reply text"))
-        self.text.setAccessibleDescription(
-            _("Ctrl+Enter sends; Ctrl+Shift+C inserts a canned response; Tab leaves the field")
+        self._hint = _(
+            "Ctrl+Enter sends; Ctrl+Shift+C inserts a canned response; Tab leaves the field"
         )
+        self.text.setAccessibleDescription(self._hint)
         self.text.setTabChangesFocus(True)
         self.text.setPlaceholderText(_("Write a reply…"))
         self.counter = PlainLabel(self)
@@ -152,15 +149,28 @@ class Composer(QWidget):
         subject: str = "",
         last_inbound_at: datetime | None = None,
     ) -> None:
+        """Show another conversation with an empty reply box: nothing written for one customer
+        (text, note switch, files) ever follows to another. The conversation's own draft, if
+        it has one, is put back afterwards (``ConversationPanel``, ``drafts.put_draft``)."""
         self._channel = channel
         self._last_inbound = last_inbound_at
         self.to.setText(to)
         self.subject.setText(
             subject if subject.lower().startswith("re:") or not subject else f"Re: {subject}"
         )
-        self.cc.clear()
-        self.attachments.clear()  # a file meant for one customer never follows to another
+        self.clear()  # also forgets the undo history: Ctrl+Z never brings another's text back
         self.email_fields.setVisible(channel == Channel.EMAIL.value)
+        self._update()
+
+    def set_written_elsewhere(self, elsewhere: bool) -> None:
+        """The conversation shown is being written in a window of its own (a pop-out owns its
+        draft): the reply box says so and stays empty until that window closes."""
+        if elsewhere == self._elsewhere:
+            return
+        self._elsewhere = elsewhere
+        self.text.setAccessibleDescription(
+            _("This conversation is already in its own window.") if elsewhere else self._hint
+        )
         self._update()
 
     def start(self, note: bool) -> None:
@@ -261,7 +271,12 @@ class Composer(QWidget):
     def _update(self) -> None:
         note = self.note.isChecked()
         body = self.text.toPlainText()
-        self.text.setPlaceholderText(_("Write an internal note…") if note else _("Write a reply…"))
+        if self._elsewhere:
+            self.text.setPlaceholderText(_("This conversation is already in its own window."))
+        else:
+            self.text.setPlaceholderText(
+                _("Write an internal note…") if note else _("Write a reply…")
+            )
         self.send.setText(_("Save &note") if note else _("&Send"))
         allowed, notice = True, None
         if not note and self._channel == Channel.WHATSAPP.value:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QSplitter, QToolButton, QVBoxLayout, QWidget
@@ -11,6 +13,7 @@ from csdesk.app.thread import ConversationView
 from csdesk.i18n import _
 from csdesk.theme.tokens import Theme
 from csdesk.ui.action_row import ActionRow, action_tip
+from csdesk.ui.drafts import Draft, DraftBook, draft_of, put_draft
 from csdesk.ui.elide import OneLineLabel
 from csdesk.ui.icons import icon, icon_size
 from csdesk.ui.models.thread_model import ThreadModel
@@ -23,10 +26,25 @@ __all__ = ["ConversationPanel", "action_tip"]
 
 
 class ConversationPanel(QWidget):
+    """No signals. With a ``DraftBook`` (the main window's), each conversation keeps its own
+    draft: leaving one puts what its composer holds aside, opening one puts its draft back, or
+    leaves the composer empty with the note switch off (ui/drafts.py). Without one (a pop-out,
+    which shows one conversation) the composer is simply emptied for another conversation."""
+
     def __init__(
-        self, me: str, theme: Theme, actions: list[QAction], parent: QWidget | None = None
+        self,
+        me: str,
+        theme: Theme,
+        actions: list[QAction],
+        parent: QWidget | None = None,
+        *,
+        drafts: DraftBook | None = None,
     ) -> None:
         super().__init__(parent)
+        self.drafts = drafts
+        #: Whether a conversation's reply is being written in a window of its own (set by the
+        #: pop-out desk): this panel's composer then stays empty and off for it.
+        self.written_elsewhere: Callable[[str], bool] = lambda _cid: False
         self.setObjectName("conversation")
         self.header = OneLineLabel(self)  # a long subject must not push Send off the screen
         self.header.setObjectName("conversation_header")
@@ -89,11 +107,17 @@ class ConversationPanel(QWidget):
         *,
         email_to: str = "",
     ) -> None:
-        same = conv is not None and self.current is not None and conv.id == self.current.id
+        old = self.current
+        same = conv is not None and old is not None and conv.id == old.id
+        carried: Draft | None = None  # the draft of one merged away, going along with it
+        if old is not None and not same:
+            if conv is not None and conv.landed_from == old.id:
+                carried = draft_of(self.composer)
+            elif self.drafts is not None:
+                self.drafts.keep(old.id, draft_of(self.composer))  # left: put aside
         self.current = conv
         enabled = conv is not None
         self.action_row.set_enabled(enabled)
-        self.composer.setEnabled(enabled)
         self.chips.show_conversation(conv, customer_name, assignee_name)
         self.header.set_one_line(conv is not None)  # the hint with none open is read whole
         if conv is None:
@@ -102,13 +126,15 @@ class ConversationPanel(QWidget):
             )
             self.header.setAccessibleDescription("")
             self.model.set_messages(())
+            self.refresh_composer()  # off; what it holds stays readable (and is kept)
             return
         self.header.setText(conv.subject or _("(no subject)"))
         # The whole header as one sentence for a screen reader (chips are read one by one).
         self.header.setAccessibleDescription(
             conversation_header(conv, customer_name, assignee_name)
         )
-        self.model.set_messages(conv.messages)
+        # The composer before the thread: the thread's reset brings back a refused note into
+        # an empty composer (mention_desk.py), which must not be emptied after it.
         if not same:
             self.composer.set_conversation(
                 conv.channel,
@@ -116,10 +142,46 @@ class ConversationPanel(QWidget):
                 subject=conv.subject,
                 last_inbound_at=conv.last_inbound_at,
             )
-            self.messages.go_to_last()
-            self.rejection.hide()
+            self._put_back(conv.id, carried)
         else:
             self.composer._last_inbound = conv.last_inbound_at
+        self.refresh_composer()
+        self.model.set_messages(conv.messages)
+        if not same:
+            self.messages.go_to_last()
+            self.rejection.hide()
+
+    def _put_back(self, cid: str, carried: Draft | None) -> None:
+        """Into the emptied composer: the conversation's kept draft (with one carried along)."""
+        if self.drafts is not None:
+            if self.written_elsewhere(cid):  # its own window writes it; joined when it closes
+                self.drafts.keep(cid, carried)
+                return
+            kept = self.drafts.take(cid)
+            if kept is not None:
+                carried = kept if carried is None else kept.joined(carried)
+        if carried is not None and not carried.empty():
+            put_draft(self.composer, carried)
+
+    def refresh_composer(self) -> None:
+        """The composer on for the conversation shown, unless its window of its own (a pop-out)
+        is writing it; call when a pop-out opens or closes."""
+        conv = self.current
+        elsewhere = conv is not None and self.written_elsewhere(conv.id)
+        self.composer.set_written_elsewhere(elsewhere)
+        self.composer.setEnabled(conv is not None and not elsewhere)
+
+    def sent(self, conversation_id: str, body: str) -> bool:
+        """``body`` was queued for ``conversation_id``: it is no draft any more. Whether this
+        composer showed it and was emptied (the agent may have moved on meanwhile: then the
+        composer holds another conversation's draft, left alone)."""
+        conv = self.current
+        if conv is not None and conversation_id in (conv.id, conv.landed_from):
+            self.composer.clear()
+            return True
+        if self.drafts is not None:
+            self.drafts.forget_sent(conversation_id, body)
+        return False
 
     def show_collision(self, text: str | None) -> None:
         self.collision.setText(text or "")
