@@ -7,11 +7,10 @@ the document is not the shape Meta documents, so a new event type never costs us
 
 from __future__ import annotations
 
-import json
 import mimetypes
 import posixpath
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -34,7 +33,7 @@ from csdesk.server.channels.outbound import (
     json_request,
     require_text,
 )
-from csdesk.server.edge.bad_text import scrub_payload
+from csdesk.server.channels.payload import load_json, unix_time
 
 DEFAULT_GRAPH_BASE = "https://graph.facebook.com"
 DEFAULT_GRAPH_VERSION = "v21.0"
@@ -89,19 +88,15 @@ def _time(value: Any, where: str, *, millis: bool) -> datetime:
     """WhatsApp sends epoch seconds as a string; Messenger sends epoch milliseconds as a number."""
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise PayloadError(f"{where} is not a timestamp") from None
-    return datetime.fromtimestamp(number / 1000 if millis else number, UTC)
+    return unix_time(number / 1000 if millis else number, where)
 
 
 def _load(body: bytes | str | Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(body, Mapping):
         return dict(body)
-    try:
-        data = scrub_payload(json.loads(body), "meta")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise PayloadError(f"webhook body is not JSON: {exc}") from None
-    return _obj(data, "webhook body")
+    return load_json(body, "meta", "webhook body")
 
 
 def parse_webhook(body: bytes | str | Mapping[str, Any]) -> ParsedBatch:

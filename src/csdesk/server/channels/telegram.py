@@ -7,9 +7,7 @@ channel posts) is acknowledged and ignored so Telegram does not redeliver it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from csdesk.domain.enums import Channel, DeliveryStatus, IdentityKind
@@ -30,7 +28,7 @@ from csdesk.server.channels.outbound import (
     json_request,
     require_text,
 )
-from csdesk.server.edge.bad_text import scrub_payload
+from csdesk.server.channels.payload import load_json, unix_time
 
 DEFAULT_API_BASE = "https://api.telegram.org"
 MAX_TEXT = 4096
@@ -49,13 +47,7 @@ _FILE_KINDS: dict[str, str] = {
 def _load(body: bytes | str | Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(body, Mapping):
         return dict(body)
-    try:
-        data = scrub_payload(json.loads(body), "telegram")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise PayloadError(f"Telegram update is not JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise PayloadError("Telegram update must be a JSON object")
-    return data
+    return load_json(body, "telegram", "Telegram update")
 
 
 def _int(container: Mapping[str, Any], key: str, where: str) -> int:
@@ -157,7 +149,7 @@ def _message(msg: dict[str, Any], *, edited: bool) -> InboundMessage | None:
         sender_handle=Handle(IdentityKind.TELEGRAM, str(chat_id)),
         sender_name=_display_name(sender if sender is not None else chat),
         text=text,
-        sent_at=datetime.fromtimestamp(_int(msg, "date", "message"), UTC),
+        sent_at=unix_time(_int(msg, "date", "message"), "message.date"),
         attachments=tuple(attachments),
         thread=ThreadHints(
             reply_to_provider_id=message_key(chat_id, reply_id) if reply_id else None

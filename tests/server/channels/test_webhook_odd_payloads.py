@@ -1,0 +1,154 @@
+"""Signed deliveries no real provider sends (impossible timestamps, bodies nested thousands of
+levels deep) used to answer 500, which a provider redelivers forever.  Now they are refused
+with 400 ``invalid_payload`` naming the field, and write nothing."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from csdesk.server.channels.signatures import meta_signature
+from csdesk.storage import models as m
+from tests.server.channels.support import (
+    META_APP_SECRET,
+    TELEGRAM_SECRET,
+    Desk,
+    messaging_event,
+    new_sid,
+    telegram_update,
+    whatsapp_message,
+)
+
+_TABLES = (
+    m.Customer,
+    m.CustomerIdentity,
+    m.Conversation,
+    m.ConversationRoute,
+    m.Message,
+    m.Call,
+    m.EarlyStatus,
+)
+
+
+def _number() -> str:
+    return f"+1415555{random.randrange(10_000):04d}"
+
+
+def _counts(desk: Desk) -> dict[str, int]:
+    engine = sa.create_engine(desk.db_url)
+    try:
+        with engine.connect() as db:
+            return {
+                t.__tablename__: db.scalar(sa.select(sa.func.count()).select_from(t)) or 0
+                for t in _TABLES
+            }
+    finally:
+        engine.dispose()
+
+
+def _meta_raw(desk: Desk, body: bytes) -> requests.Response:
+    """A Meta delivery of exactly ``body``, signed as Meta signs it."""
+    return requests.post(
+        desk.url("/webhooks/meta"),
+        data=body,
+        headers={
+            "Content-Type": "application/json",
+            "X-Hub-Signature-256": meta_signature(META_APP_SECRET, body),
+        },
+        timeout=30,
+    )
+
+
+def _telegram_raw(desk: Desk, body: bytes) -> requests.Response:
+    return requests.post(
+        desk.url("/webhooks/telegram"),
+        data=body,
+        headers={
+            "Content-Type": "application/json",
+            "X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET,
+        },
+        timeout=30,
+    )
+
+
+def _refused(desk: Desk, send: Callable[[], requests.Response], field: str) -> None:
+    """``send`` answers 400 ``invalid_payload`` naming ``field``, and no row was written."""
+    before = _counts(desk)
+    r = send()
+    assert r.status_code == 400, r.text
+    error = r.json()["error"]
+    assert error["code"] == "invalid_payload", error
+    assert field in error["message"], error
+    assert _counts(desk) == before
+
+
+def _nested(depth: int) -> str:
+    return "[" * depth + "]" * depth
+
+
+# --- timestamps -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stamp", ["nan", "inf", "1e20", "-99999999999999"])
+def test_whatsapp_message_with_an_impossible_timestamp_is_refused(desk: Desk, stamp: str) -> None:
+    payload = whatsapp_message("wamid." + new_sid("HBg"), _number()[1:], "Hello")
+    payload["entry"][0]["changes"][0]["value"]["messages"][0]["timestamp"] = stamp
+    body = json.dumps(payload).encode()
+    _refused(desk, lambda: _meta_raw(desk, body), "messages[].timestamp")
+
+
+@pytest.mark.parametrize("stamp", ["1e30", "NaN"], ids=["1e30", "nan"])
+def test_messenger_message_with_an_impossible_timestamp_is_refused(desk: Desk, stamp: str) -> None:
+    payload = messaging_event("page", str(random.randrange(10**15)), new_sid("m_"), "Hello")
+    payload["entry"][0]["messaging"][0]["timestamp"] = "@STAMP@"
+    # A JSON number (1e30) or the NaN that Python's and JavaScript's encoders write.
+    body = json.dumps(payload).replace('"@STAMP@"', stamp).encode()
+    _refused(desk, lambda: _meta_raw(desk, body), "messaging[].timestamp")
+
+
+def test_whatsapp_status_with_an_impossible_timestamp_is_refused(desk: Desk) -> None:
+    payload = whatsapp_message("wamid." + new_sid("HBg"), _number()[1:], "Hello")
+    value = payload["entry"][0]["changes"][0]["value"]
+    value["statuses"] = [{"id": "wamid.x", "status": "read", "timestamp": "1e20"}]
+    del value["messages"]
+    body = json.dumps(payload).encode()
+    _refused(desk, lambda: _meta_raw(desk, body), "statuses[].timestamp")
+
+
+def test_telegram_message_dated_before_the_epoch_is_refused(desk: Desk) -> None:
+    update = telegram_update(random.randrange(10**9), random.randrange(10**9), 7, "Hello")
+    update["message"]["date"] = -(10**15)
+    body = json.dumps(update).encode()
+    _refused(desk, lambda: _telegram_raw(desk, body), "message.date")
+
+
+# --- nesting ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("depth", [900, 50_000])
+def test_meta_body_nested_too_deeply_is_refused(desk: Desk, depth: int) -> None:
+    body = f'{{"object":"page","entry":[],"x":{_nested(depth)}}}'.encode()
+    _refused(desk, lambda: _meta_raw(desk, body), "nested")
+
+
+@pytest.mark.parametrize("depth", [900, 50_000])
+def test_telegram_update_nested_too_deeply_is_refused(desk: Desk, depth: int) -> None:
+    body = f'{{"update_id":1,"x":{_nested(depth)}}}'.encode()
+    _refused(desk, lambda: _telegram_raw(desk, body), "nested")
+
+
+def test_real_payloads_are_not_too_deep(desk: Desk) -> None:
+    """The bound leaves room for what providers really send (a reply quoting a message)."""
+    chat_id = random.randrange(10**9)
+    update = telegram_update(random.randrange(10**9), chat_id, 9, "It arrived broken")
+    update["message"]["reply_to_message"] = {
+        **telegram_update(1, chat_id, 8, "Where is it?")["message"],
+        "entities": [{"type": "bold", "offset": 0, "length": 5}],
+    }
+    assert desk.telegram(update).status_code == 200
+    assert desk.wait_message(f"{chat_id}:9")["body_text"] == "It arrived broken"

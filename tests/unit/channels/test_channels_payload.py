@@ -1,0 +1,43 @@
+"""The checks every webhook parser shares (``channels.payload``)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from csdesk.server.channels import payload
+from csdesk.server.channels.inbound import PayloadError
+
+
+@pytest.mark.parametrize("depth", [payload.MAX_DEPTH + 1, 900, 50_000])
+def test_json_nested_deeper_than_the_bound_is_refused(depth: int) -> None:
+    body = "[" * (depth - 1) + "{}" + "]" * (depth - 1)
+    with pytest.raises(PayloadError, match="nested more than 64 levels"):
+        payload.load_json(body, "meta", "webhook body")
+
+
+def test_json_nested_to_the_bound_is_read() -> None:
+    inner = "[" * (payload.MAX_DEPTH - 1) + "]" * (payload.MAX_DEPTH - 1)
+    assert payload.load_json(f'{{"x":{inner}}}', "meta", "webhook body") == {"x": json.loads(inner)}
+
+
+def test_json_that_is_no_object_is_refused() -> None:
+    with pytest.raises(PayloadError, match="Telegram update must be a JSON object"):
+        payload.load_json("[1]", "telegram", "Telegram update")
+    with pytest.raises(PayloadError, match="is not JSON"):
+        payload.load_json(b"\xff", "telegram", "Telegram update")
+
+
+@pytest.mark.parametrize(
+    "seconds", [float("nan"), float("inf"), -1, 1e20, -99999999999999, 32503680000]
+)
+def test_a_time_no_provider_sends_is_refused(seconds: float) -> None:
+    with pytest.raises(PayloadError, match="date is not a timestamp"):
+        payload.unix_time(seconds, "message.date")
+
+
+def test_a_real_time_is_read() -> None:
+    assert payload.unix_time(0, "t") == datetime(1970, 1, 1, tzinfo=UTC)
+    assert payload.unix_time(1441645532, "t") == datetime(2015, 9, 7, 17, 5, 32, tzinfo=UTC)
