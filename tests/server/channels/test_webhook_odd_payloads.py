@@ -1,6 +1,7 @@
 """Signed deliveries no real provider sends (impossible timestamps, bodies nested thousands of
-levels deep) used to answer 500, which a provider redelivers forever.  Now they are refused
-with 400 ``invalid_payload`` naming the field, and write nothing."""
+levels deep, ids and addresses longer than our columns) used to answer 500, which a provider
+redelivers forever, or on SQLite were stored over-long.  Now they are refused with 400
+``invalid_payload`` naming the field, and write nothing."""
 
 from __future__ import annotations
 
@@ -20,7 +21,9 @@ from tests.server.channels.support import (
     Desk,
     messaging_event,
     new_sid,
+    sms_params,
     telegram_update,
+    voice_params,
     whatsapp_message,
 )
 
@@ -152,3 +155,50 @@ def test_real_payloads_are_not_too_deep(desk: Desk) -> None:
     }
     assert desk.telegram(update).status_code == 200
     assert desk.wait_message(f"{chat_id}:9")["body_text"] == "It arrived broken"
+
+
+# --- values longer than their columns ------------------------------------------------------------
+
+
+def test_sms_from_longer_than_a_phone_number_is_refused(desk: Desk) -> None:
+    params = sms_params(new_sid("SM"), "+" + "1" * 200, "Hello")
+    _refused(desk, lambda: desk.twilio("/webhooks/twilio/sms", params), "From")
+
+
+def test_whatsapp_through_twilio_from_longer_than_a_phone_number_is_refused(desk: Desk) -> None:
+    params = sms_params(new_sid("SM"), "whatsapp:+" + "1" * 40, "Hello")
+    _refused(desk, lambda: desk.twilio("/webhooks/twilio/sms", params), "From")
+
+
+def test_sms_with_a_message_sid_longer_than_any_id_is_refused(desk: Desk) -> None:
+    params = sms_params("SM" + "a" * 4998, _number(), "Hello")
+    _refused(desk, lambda: desk.twilio("/webhooks/twilio/sms", params), "MessageSid")
+
+
+def test_whatsapp_from_longer_than_a_phone_number_is_refused(desk: Desk) -> None:
+    payload = whatsapp_message("wamid." + new_sid("HBg"), "1" * 5000, "Hello")
+    _refused(desk, lambda: desk.meta(payload), "messages[].from")
+
+
+def test_whatsapp_message_id_longer_than_any_id_is_refused(desk: Desk) -> None:
+    payload = whatsapp_message("wamid." + "x" * 5000, _number()[1:], "Hello")
+    _refused(desk, lambda: desk.meta(payload), "messages[].id")
+
+
+def test_messenger_sender_longer_than_any_address_is_refused(desk: Desk) -> None:
+    payload = messaging_event("page", "7" * 400, new_sid("m_"), "Hello")
+    _refused(desk, lambda: desk.meta(payload), "sender.id")
+
+
+def test_telegram_chat_id_beyond_64_bits_is_refused(desk: Desk) -> None:
+    update = telegram_update(random.randrange(10**9), 10**300, 1, "Hello")
+    body = json.dumps(update).encode()
+    _refused(desk, lambda: _telegram_raw(desk, body), "message.chat.id")
+
+
+def test_call_we_placed_to_a_number_longer_than_a_phone_number_is_refused(desk: Desk) -> None:
+    """On a call we placed, the To number becomes the customer's phone."""
+    params = voice_params(
+        new_sid("CA"), "+14155550100", "ringing", Direction="outbound-api", To="+" + "1" * 40
+    )
+    _refused(desk, lambda: desk.twilio("/webhooks/twilio/voice", params), "To")

@@ -7,8 +7,24 @@ from datetime import UTC, datetime
 
 import pytest
 
+from csdesk.domain.enums import IdentityKind
 from csdesk.server.channels import payload
 from csdesk.server.channels.inbound import PayloadError
+from csdesk.storage import models as m
+
+
+def test_the_widths_are_the_columns_widths() -> None:
+    def width(column: object) -> int:
+        length = getattr(getattr(column, "type", None), "length", None)
+        assert isinstance(length, int)
+        return length
+
+    assert width(m.Message.provider_message_id) == payload.PROVIDER_ID_WIDTH
+    assert width(m.ConversationRoute.business) == payload.PROVIDER_ID_WIDTH
+    assert width(m.CustomerIdentity.value) == payload.ADDRESS_WIDTH
+    assert width(m.ConversationRoute.address) == payload.ADDRESS_WIDTH
+    assert width(m.Customer.phone) == payload.PHONE_WIDTH
+    assert width(m.Call.call_sid) == payload.CALL_SID_WIDTH
 
 
 @pytest.mark.parametrize("depth", [payload.MAX_DEPTH + 1, 900, 50_000])
@@ -41,3 +57,14 @@ def test_a_time_no_provider_sends_is_refused(seconds: float) -> None:
 def test_a_real_time_is_read() -> None:
     assert payload.unix_time(0, "t") == datetime(1970, 1, 1, tzinfo=UTC)
     assert payload.unix_time(1441645532, "t") == datetime(2015, 9, 7, 17, 5, 32, tzinfo=UTC)
+
+
+def test_a_sender_is_refused_rather_than_cut_to_fit() -> None:
+    number = "+" + "1" * 31
+    assert payload.sender_handle(IdentityKind.PHONE, number, "From").value == number
+    with pytest.raises(PayloadError, match="From is longer than 32 characters"):
+        payload.sender_handle(IdentityKind.WHATSAPP, number + "1", "From")
+    page_scoped = "7" * 320
+    assert payload.sender_handle(IdentityKind.MESSENGER, page_scoped, "sender.id")
+    with pytest.raises(PayloadError, match=r"sender\.id is longer than 320"):
+        payload.sender_handle(IdentityKind.MESSENGER, page_scoped + "7", "sender.id")

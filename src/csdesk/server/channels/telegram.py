@@ -44,6 +44,11 @@ _FILE_KINDS: dict[str, str] = {
 }
 
 
+#: Telegram's ids and dates are signed 64-bit integers at most (the Bot API: chat ids have
+#: "at most 52 significant bits"); a wider one is no Telegram value and no id we can store.
+_INT64 = range(-(2**63), 2**63)
+
+
 def _load(body: bytes | str | Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(body, Mapping):
         return dict(body)
@@ -54,6 +59,8 @@ def _int(container: Mapping[str, Any], key: str, where: str) -> int:
     value = container.get(key)
     if not isinstance(value, int) or isinstance(value, bool):
         raise PayloadError(f"{where}.{key} must be an integer")
+    if value not in _INT64:
+        raise PayloadError(f"{where}.{key} is out of range for a Telegram integer")
     return value
 
 
@@ -131,7 +138,7 @@ def _message(msg: dict[str, Any], *, edited: bool) -> InboundMessage | None:
     chat = msg.get("chat")
     if not isinstance(chat, dict):
         raise PayloadError("message.chat must be a JSON object")
-    chat_id = _int(chat, "id", "message.chat")
+    chat_id = _int(chat, "id", "message.chat")  # 64-bit: the sender's handle fits its row
     message_id = _int(msg, "message_id", "message")
     sender = msg.get("from") if isinstance(msg.get("from"), dict) else None
     if sender is not None and sender.get("is_bot"):
