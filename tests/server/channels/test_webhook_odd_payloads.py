@@ -1,7 +1,8 @@
 """Signed deliveries no real provider sends (impossible timestamps, bodies nested thousands of
 levels deep, ids and addresses longer than our columns) used to answer 500, which a provider
 redelivers forever, or on SQLite were stored over-long.  Now they are refused with 400
-``invalid_payload`` naming the field, and write nothing."""
+``invalid_payload`` naming the field and write nothing, or, for a field the desk can do
+without (a file's size), have that field ignored."""
 
 from __future__ import annotations
 
@@ -202,3 +203,20 @@ def test_call_we_placed_to_a_number_longer_than_a_phone_number_is_refused(desk: 
         new_sid("CA"), "+14155550100", "ringing", Direction="outbound-api", To="+" + "1" * 40
     )
     _refused(desk, lambda: desk.twilio("/webhooks/twilio/voice", params), "To")
+
+
+def test_telegram_file_size_beyond_any_file_is_stored_as_unknown(desk: Desk) -> None:
+    """Not a reason to refuse the message, but not a number the desk's sync can encode."""
+    chat_id = random.randrange(10**9)
+    update = telegram_update(random.randrange(10**9), chat_id, 3, "See attached")
+    update["message"]["document"] = {
+        "file_id": "BQACAgQAAxkBAAIB",
+        "file_unique_id": "AgADBgAD",
+        "file_name": "invoice.pdf",
+        "file_size": 10**30,
+    }
+    update["message"]["caption"] = update["message"].pop("text")
+    assert _telegram_raw(desk, json.dumps(update).encode()).status_code == 200
+    msg = desk.wait_message(f"{chat_id}:3")
+    assert [a["filename"] for a in msg["attachments"]] == ["invoice.pdf"]
+    assert msg["attachments"][0]["size"] is None

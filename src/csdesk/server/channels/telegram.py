@@ -47,6 +47,8 @@ _FILE_KINDS: dict[str, str] = {
 #: Telegram's ids and dates are signed 64-bit integers at most (the Bot API: chat ids have
 #: "at most 52 significant bits"); a wider one is no Telegram value and no id we can store.
 _INT64 = range(-(2**63), 2**63)
+#: File sizes likewise have at most 52 significant bits.
+_MAX_FILE_SIZE = 2**53
 
 
 def _load(body: bytes | str | Mapping[str, Any]) -> dict[str, Any]:
@@ -96,8 +98,9 @@ def _display_name(person: Mapping[str, Any]) -> str | None:
 
 
 def _n(item: Mapping[str, Any], key: str) -> int:
+    """A size in pixels or bytes, 0 when unknown (or no size any file has)."""
     value = item.get(key)
-    return value if isinstance(value, int) else 0
+    return value if isinstance(value, int) and 0 < value < _MAX_FILE_SIZE else 0
 
 
 def _attachments(msg: Mapping[str, Any]) -> list[Attachment]:
