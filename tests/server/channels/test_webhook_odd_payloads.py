@@ -1,14 +1,15 @@
 """Signed deliveries no real provider sends (impossible timestamps, bodies nested thousands of
-levels deep, ids and addresses longer than our columns) used to answer 500, which a provider
-redelivers forever, or on SQLite were stored over-long.  Now they are refused with 400
-``invalid_payload`` naming the field and write nothing, or, for a field the desk can do
-without (a file's size), have that field ignored."""
+levels deep, ids and addresses longer than our columns, absurd call lengths) used to answer
+500, which a provider redelivers forever, or on SQLite were stored over-long.  Now they are
+refused with 400 ``invalid_payload`` naming the field and write nothing, or, for a field the
+desk can do without (a file's size, a voicemail's length), have that field ignored."""
 
 from __future__ import annotations
 
 import json
 import random
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 import requests
@@ -25,6 +26,7 @@ from tests.server.channels.support import (
     sms_params,
     telegram_update,
     voice_params,
+    wait_until,
     whatsapp_message,
 )
 
@@ -220,3 +222,48 @@ def test_telegram_file_size_beyond_any_file_is_stored_as_unknown(desk: Desk) -> 
     msg = desk.wait_message(f"{chat_id}:3")
     assert [a["filename"] for a in msg["attachments"]] == ["invoice.pdf"]
     assert msg["attachments"][0]["size"] is None
+
+
+# --- calls -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seconds", ["99999999999999999999", "-5"], ids=["huge", "negative"])
+def test_call_duration_that_no_call_lasts_is_refused(desk: Desk, seconds: str) -> None:
+    params = voice_params(new_sid("CA"), _number(), "completed", CallDuration=seconds)
+    _refused(desk, lambda: desk.twilio("/webhooks/twilio/voice", params), "CallDuration")
+
+
+def test_call_duration_refused_leaves_the_ringing_call_as_it_was(desk: Desk) -> None:
+    sid, caller = new_sid("CA"), _number()
+    ringing = voice_params(sid, caller, "ringing")
+    assert desk.twilio("/webhooks/twilio/voice", ringing).status_code == 200
+
+    def synced() -> dict[str, Any] | None:
+        return next((c for c in desk.entities("call").values() if c["call_sid"] == sid), None)
+
+    before = wait_until(synced, what="the synced call")
+    params = voice_params(sid, caller, "completed", CallDuration="99999999999999999999")
+    _refused(desk, lambda: desk.twilio("/webhooks/twilio/voice", params), "CallDuration")
+    after = synced()
+    assert after is not None
+    assert (after["outcome"], after["duration_seconds"]) == (before["outcome"], None)
+    done = voice_params(sid, caller, "completed", CallDuration="42")
+    assert desk.twilio("/webhooks/twilio/voice", done).status_code == 200
+    wait_until(lambda: (synced() or {}).get("duration_seconds") == 42 or None, what="42 s")
+
+
+@pytest.mark.parametrize("seconds", ["99999999999999999999", "\u00b2"], ids=["huge", "superscript"])
+def test_voicemail_length_that_is_no_length_is_kept_as_unknown(desk: Desk, seconds: str) -> None:
+    """A RecordingDuration that is not a number of seconds was always ignored (the voicemail
+    matters more than its length); one too big for the desk's sync to encode is ignored too."""
+    sid = new_sid("CA")
+    params = voice_params(
+        sid,
+        _number(),
+        "completed",
+        RecordingUrl="https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1",
+        RecordingDuration=seconds,
+    )
+    assert desk.twilio("/webhooks/twilio/voice", params).status_code == 200
+    msg = desk.wait_message(sid)
+    assert [a["duration_seconds"] for a in msg["attachments"]] == [None]

@@ -1,4 +1,4 @@
-"""The checks every webhook parser shares (``channels.payload``)."""
+"""The checks every webhook parser shares (``channels.payload``) and Twilio's durations."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from csdesk.domain.enums import IdentityKind
-from csdesk.server.channels import payload
+from csdesk.server.channels import payload, twilio
 from csdesk.server.channels.inbound import PayloadError
 from csdesk.storage import models as m
 
@@ -68,3 +68,24 @@ def test_a_sender_is_refused_rather_than_cut_to_fit() -> None:
     assert payload.sender_handle(IdentityKind.MESSENGER, page_scoped, "sender.id")
     with pytest.raises(PayloadError, match=r"sender\.id is longer than 320"):
         payload.sender_handle(IdentityKind.MESSENGER, page_scoped + "7", "sender.id")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("42", 42),
+        (" 0042 ", 42),
+        ("0", 0),
+        (str(twilio.MAX_CALL_SECONDS), twilio.MAX_CALL_SECONDS),
+        (str(twilio.MAX_CALL_SECONDS + 1), None),
+        ("99999999999999999999", None),
+        ("9" * 5000, None),  # int() would refuse it: more digits than Python converts
+        ("-5", None),
+        ("\u00b2", None),  # passes str.isdigit, not int()
+        ("4.5", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_twilio_durations(raw: str | None, expected: int | None) -> None:
+    assert twilio.seconds(raw) == expected

@@ -48,6 +48,9 @@ DEFAULT_API_BASE = "https://api.twilio.com"
 MAX_BODY_CHARS = 1600  # Twilio refuses longer bodies (error 21617)
 _WHATSAPP_PREFIX = "whatsapp:"
 _MAX_MEDIA = 10  # Twilio delivers at most ten media items per message
+#: Twilio ends every call at its time limit (four hours unless configured, a day at most): a
+#: duration beyond a week is no call's, and far inside the column that stores it.
+MAX_CALL_SECONDS = 7 * 24 * 3600
 
 # Twilio's MessageStatus vocabulary -> ours.  "sending" is still in Twilio's hands, so it is
 # QUEUED for us: only the carrier's acceptance ("sent") moves a message to SENT.
@@ -105,6 +108,20 @@ def _required(params: Mapping[str, str], name: str, width: int = PROVIDER_ID_WID
 def _optional(params: Mapping[str, str], name: str) -> str | None:
     value = params.get(name)
     return fitting(value, PROVIDER_ID_WIDTH, f"Twilio {name}") if value else None
+
+
+def seconds(raw: str | None) -> int | None:
+    """A duration Twilio reports (CallDuration, RecordingDuration, DialCallDuration) as whole
+    seconds, or None when it is no length a call or recording can have: not ASCII digits
+    ("²" passes ``str.isdigit`` but not ``int``), or beyond ``MAX_CALL_SECONDS``."""
+    text = (raw or "").strip()
+    if not text.isascii() or not text.isdigit():
+        return None
+    digits = text.lstrip("0") or "0"
+    if len(digits) > len(str(MAX_CALL_SECONDS)):  # checked before int(), which raises past 4,300
+        return None
+    value = int(digits)
+    return value if value <= MAX_CALL_SECONDS else None
 
 
 def _sender(raw_from: str, default_region: str | None) -> tuple[Channel, Handle, str | None]:
@@ -222,10 +239,12 @@ def parse_voice(params: Mapping[str, str], *, default_region: str | None = None)
         # On a call we placed, ``calls`` files the To number as the customer's phone.
         sender_handle(IdentityKind.PHONE, to_number, "Twilio To")
     duration_raw = (params.get("CallDuration") or "").strip()
-    try:
-        duration = int(duration_raw) if duration_raw else None
-    except ValueError:
-        raise PayloadError("Twilio CallDuration is not a whole number of seconds") from None
+    duration = seconds(duration_raw)
+    if duration_raw and duration is None:
+        # Refused, not clamped: a made-up length would go into the history and handle times.
+        raise PayloadError(
+            f"Twilio CallDuration is not a whole number of seconds up to {MAX_CALL_SECONDS}"
+        )
     return InboundCall(
         call_sid=sid,
         from_number=from_number,
