@@ -293,9 +293,7 @@ def report(
         call.provider_status = status[:16]
     if step == "dialed":
         dial = (params.get("DialCallStatus") or "").strip().lower()
-        seconds = (params.get("DialCallDuration") or "").strip()
-        ok = seconds.isascii() and seconds.isdigit() and len(seconds) < 7  # not "²"
-        duration = int(seconds) if ok else None
+        duration = twilio.seconds(params.get("DialCallDuration"))  # None for "²"
         if dial in ("completed", "answered"):
             call.outcome = CallOutcome.ANSWERED.value
             call.duration_seconds = duration

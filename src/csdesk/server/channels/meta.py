@@ -7,11 +7,10 @@ the document is not the shape Meta documents, so a new event type never costs us
 
 from __future__ import annotations
 
-import json
 import mimetypes
 import posixpath
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -34,7 +33,14 @@ from csdesk.server.channels.outbound import (
     json_request,
     require_text,
 )
-from csdesk.server.edge.bad_text import scrub_payload
+from csdesk.server.channels.payload import (
+    ADDRESS_WIDTH,
+    PROVIDER_ID_WIDTH,
+    fitting,
+    load_json,
+    sender_handle,
+    unix_time,
+)
 
 DEFAULT_GRAPH_BASE = "https://graph.facebook.com"
 DEFAULT_GRAPH_VERSION = "v21.0"
@@ -76,32 +82,29 @@ def _list(container: Mapping[str, Any], key: str, where: str) -> list[Any]:
     return value
 
 
-def _str(container: Mapping[str, Any], key: str, where: str) -> str:
+def _str(container: Mapping[str, Any], key: str, where: str, width: int = PROVIDER_ID_WIDTH) -> str:
+    """A required id: every one Meta sends is short, so one wider than ours is refused."""
     value = container.get(key)
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str) or not value:
         raise PayloadError(f"{where}.{key} is missing")
-    return value
+    return fitting(value, width, f"{where}.{key}")
 
 
 def _time(value: Any, where: str, *, millis: bool) -> datetime:
     """WhatsApp sends epoch seconds as a string; Messenger sends epoch milliseconds as a number."""
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise PayloadError(f"{where} is not a timestamp") from None
-    return datetime.fromtimestamp(number / 1000 if millis else number, UTC)
+    return unix_time(number / 1000 if millis else number, where)
 
 
 def _load(body: bytes | str | Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(body, Mapping):
         return dict(body)
-    try:
-        data = scrub_payload(json.loads(body), "meta")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise PayloadError(f"webhook body is not JSON: {exc}") from None
-    return _obj(data, "webhook body")
+    return load_json(body, "meta", "webhook body")
 
 
 def parse_webhook(body: bytes | str | Mapping[str, Any]) -> ParsedBatch:
@@ -147,7 +150,9 @@ def _whatsapp_entry(entry: dict[str, Any]) -> ParsedBatch:
 def _whatsapp_value(value: dict[str, Any]) -> ParsedBatch:
     metadata = value.get("metadata")
     phone_number_id = metadata.get("phone_number_id") if isinstance(metadata, dict) else None
-    to = (str(phone_number_id),) if phone_number_id else ()
+    to: tuple[str, ...] = ()
+    if phone_number_id:
+        to = (fitting(str(phone_number_id), PROVIDER_ID_WIDTH, "metadata.phone_number_id"),)
     names: dict[str, str] = {}
     for contact in _list(value, "contacts", "value"):
         contact = _obj(contact, "value.contacts[]")
@@ -174,6 +179,10 @@ def _whatsapp_value(value: dict[str, Any]) -> ParsedBatch:
 def _wa_handle(wa_id: str) -> str:
     """wa_id is the number without '+'; store E.164 so it matches the customer's SMS identity."""
     return f"+{wa_id}" if wa_id.isdigit() else wa_id
+
+
+def _wa_sender(wa_id: str) -> Handle:
+    return sender_handle(IdentityKind.WHATSAPP, _wa_handle(wa_id), "messages[].from")
 
 
 def _whatsapp_message(
@@ -216,7 +225,7 @@ def _whatsapp_message(
     return InboundMessage(
         channel=Channel.WHATSAPP,
         provider_message_id=mid,
-        sender_handle=Handle(IdentityKind.WHATSAPP, _wa_handle(sender)),
+        sender_handle=_wa_sender(sender),
         sender_name=names.get(sender),
         text=text,
         sent_at=_time(msg.get("timestamp"), "messages[].timestamp", millis=False),
@@ -267,8 +276,12 @@ def _messaging_entry(entry: dict[str, Any], channel: Channel) -> ParsedBatch:
     messages, statuses = [], []
     for raw in events:
         event = _obj(raw, "entry.messaging[]")
-        sender = _str(_obj(event.get("sender"), "messaging[].sender"), "id", "sender")
+        sender = _str(
+            _obj(event.get("sender"), "messaging[].sender"), "id", "sender", ADDRESS_WIDTH
+        )
         recipient = _obj(event.get("recipient"), "messaging[].recipient").get("id")
+        if recipient:
+            recipient = fitting(str(recipient), PROVIDER_ID_WIDTH, "recipient.id")
         if isinstance(event.get("message"), dict):
             message = _messaging_message(event, channel, sender, recipient)
             if message is None:
@@ -318,7 +331,7 @@ def _messaging_message(
     return InboundMessage(
         channel=channel,
         provider_message_id=_str(message, "mid", "message"),
-        sender_handle=Handle(_HANDLE_KIND[channel], sender),
+        sender_handle=sender_handle(_HANDLE_KIND[channel], sender, "sender.id"),
         sender_name=None,  # needs a Graph profile lookup, which is the service's job
         text=text,
         sent_at=_time(event.get("timestamp"), "messaging[].timestamp", millis=True),

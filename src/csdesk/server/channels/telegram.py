@@ -7,9 +7,7 @@ channel posts) is acknowledged and ignored so Telegram does not redeliver it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from csdesk.domain.enums import Channel, DeliveryStatus, IdentityKind
@@ -30,7 +28,7 @@ from csdesk.server.channels.outbound import (
     json_request,
     require_text,
 )
-from csdesk.server.edge.bad_text import scrub_payload
+from csdesk.server.channels.payload import load_json, unix_time
 
 DEFAULT_API_BASE = "https://api.telegram.org"
 MAX_TEXT = 4096
@@ -46,22 +44,25 @@ _FILE_KINDS: dict[str, str] = {
 }
 
 
+#: Telegram's ids and dates are signed 64-bit integers at most (the Bot API: chat ids have
+#: "at most 52 significant bits"); a wider one is no Telegram value and no id we can store.
+_INT64 = range(-(2**63), 2**63)
+#: File sizes likewise have at most 52 significant bits.
+_MAX_FILE_SIZE = 2**53
+
+
 def _load(body: bytes | str | Mapping[str, Any]) -> dict[str, Any]:
     if isinstance(body, Mapping):
         return dict(body)
-    try:
-        data = scrub_payload(json.loads(body), "telegram")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise PayloadError(f"Telegram update is not JSON: {exc}") from None
-    if not isinstance(data, dict):
-        raise PayloadError("Telegram update must be a JSON object")
-    return data
+    return load_json(body, "telegram", "Telegram update")
 
 
 def _int(container: Mapping[str, Any], key: str, where: str) -> int:
     value = container.get(key)
     if not isinstance(value, int) or isinstance(value, bool):
         raise PayloadError(f"{where}.{key} must be an integer")
+    if value not in _INT64:
+        raise PayloadError(f"{where}.{key} is out of range for a Telegram integer")
     return value
 
 
@@ -97,8 +98,9 @@ def _display_name(person: Mapping[str, Any]) -> str | None:
 
 
 def _n(item: Mapping[str, Any], key: str) -> int:
+    """A size in pixels or bytes, 0 when unknown (or no size any file has)."""
     value = item.get(key)
-    return value if isinstance(value, int) else 0
+    return value if isinstance(value, int) and 0 < value < _MAX_FILE_SIZE else 0
 
 
 def _attachments(msg: Mapping[str, Any]) -> list[Attachment]:
@@ -139,7 +141,7 @@ def _message(msg: dict[str, Any], *, edited: bool) -> InboundMessage | None:
     chat = msg.get("chat")
     if not isinstance(chat, dict):
         raise PayloadError("message.chat must be a JSON object")
-    chat_id = _int(chat, "id", "message.chat")
+    chat_id = _int(chat, "id", "message.chat")  # 64-bit: the sender's handle fits its row
     message_id = _int(msg, "message_id", "message")
     sender = msg.get("from") if isinstance(msg.get("from"), dict) else None
     if sender is not None and sender.get("is_bot"):
@@ -157,7 +159,7 @@ def _message(msg: dict[str, Any], *, edited: bool) -> InboundMessage | None:
         sender_handle=Handle(IdentityKind.TELEGRAM, str(chat_id)),
         sender_name=_display_name(sender if sender is not None else chat),
         text=text,
-        sent_at=datetime.fromtimestamp(_int(msg, "date", "message"), UTC),
+        sent_at=unix_time(_int(msg, "date", "message"), "message.date"),
         attachments=tuple(attachments),
         thread=ThreadHints(
             reply_to_provider_id=message_key(chat_id, reply_id) if reply_id else None

@@ -37,11 +37,20 @@ from csdesk.server.channels.outbound import (
     join_url,
     require_text,
 )
+from csdesk.server.channels.payload import (
+    CALL_SID_WIDTH,
+    PROVIDER_ID_WIDTH,
+    fitting,
+    sender_handle,
+)
 
 DEFAULT_API_BASE = "https://api.twilio.com"
 MAX_BODY_CHARS = 1600  # Twilio refuses longer bodies (error 21617)
 _WHATSAPP_PREFIX = "whatsapp:"
 _MAX_MEDIA = 10  # Twilio delivers at most ten media items per message
+#: Twilio ends every call at its time limit (four hours unless configured, a day at most): a
+#: duration beyond a week is no call's, and far inside the column that stores it.
+MAX_CALL_SECONDS = 7 * 24 * 3600
 
 # Twilio's MessageStatus vocabulary -> ours.  "sending" is still in Twilio's hands, so it is
 # QUEUED for us: only the carrier's acceptance ("sent") moves a message to SENT.
@@ -87,12 +96,32 @@ _CALL_STATUSES = frozenset(
 )
 
 
-def _required(params: Mapping[str, str], name: str) -> str:
-    """A parameter Twilio always sends; its absence means the request is not from Twilio."""
+def _required(params: Mapping[str, str], name: str, width: int = PROVIDER_ID_WIDTH) -> str:
+    """A parameter Twilio always sends; its absence means the request is not from Twilio, and
+    so does a value wider than the column it is stored in (Twilio's SIDs are 34 characters)."""
     value = params.get(name, "").strip()
     if not value:
         raise PayloadError(f"Twilio webhook is missing the {name} parameter")
-    return value
+    return fitting(value, width, f"Twilio {name}")
+
+
+def _optional(params: Mapping[str, str], name: str) -> str | None:
+    value = params.get(name)
+    return fitting(value, PROVIDER_ID_WIDTH, f"Twilio {name}") if value else None
+
+
+def seconds(raw: str | None) -> int | None:
+    """A duration Twilio reports (CallDuration, RecordingDuration, DialCallDuration) as whole
+    seconds, or None when it is no length a call or recording can have: not ASCII digits
+    ("²" passes ``str.isdigit`` but not ``int``), or beyond ``MAX_CALL_SECONDS``."""
+    text = (raw or "").strip()
+    if not text.isascii() or not text.isdigit():
+        return None
+    digits = text.lstrip("0") or "0"
+    if len(digits) > len(str(MAX_CALL_SECONDS)):  # checked before int(), which raises past 4,300
+        return None
+    value = int(digits)
+    return value if value <= MAX_CALL_SECONDS else None
 
 
 def _sender(raw_from: str, default_region: str | None) -> tuple[Channel, Handle, str | None]:
@@ -104,8 +133,10 @@ def _sender(raw_from: str, default_region: str | None) -> tuple[Channel, Handle,
     try:
         return channel, Handle(kind, normalize_phone(number, default_region)), None
     except ValueError:
-        # Short codes and alphanumeric senders are real senders but not E.164; keep them as-is.
-        return channel, Handle(kind, number.strip()), f"sender {number!r} is not an E.164 number"
+        # Short codes and alphanumeric senders are real senders but not E.164; keep them as-is
+        # (when they fit: a 200-digit "number" is nobody's).
+        handle = sender_handle(kind, number.strip(), "Twilio From")
+        return channel, handle, f"sender {number!r} is not an E.164 number"
 
 
 def _media_filename(url: str, content_type: str, index: int) -> str:
@@ -147,7 +178,7 @@ def parse_sms(
                 provider_file_id=url,
             )
         )
-    to = tuple(v for v in (params.get("To"), params.get("MessagingServiceSid")) if v)
+    to = tuple(v for v in (_optional(params, "To"), _optional(params, "MessagingServiceSid")) if v)
     return InboundMessage(
         channel=channel,
         provider_message_id=sid,
@@ -192,7 +223,7 @@ def parse_status_callback(
 
 def parse_voice(params: Mapping[str, str], *, default_region: str | None = None) -> InboundCall:
     """Read a voice webhook (the answer request or a call status callback)."""
-    sid = _required(params, "CallSid")
+    sid = _required(params, "CallSid", CALL_SID_WIDTH)
     status = _required(params, "CallStatus").lower()
     if status not in _CALL_STATUSES:
         raise PayloadError(f"unknown Twilio CallStatus {status!r}")
@@ -202,17 +233,24 @@ def parse_voice(params: Mapping[str, str], *, default_region: str | None = None)
     except ValueError:
         from_number = None  # withheld ("anonymous", "+266696687") or not a phone at all
     provider_direction = params.get("Direction", "inbound").strip() or "inbound"
+    direction = Direction.IN if provider_direction == "inbound" else Direction.OUT
+    to_number = params.get("To", "").strip()
+    if direction == Direction.OUT and to_number.startswith("+"):
+        # On a call we placed, ``calls`` files the To number as the customer's phone.
+        sender_handle(IdentityKind.PHONE, to_number, "Twilio To")
     duration_raw = (params.get("CallDuration") or "").strip()
-    try:
-        duration = int(duration_raw) if duration_raw else None
-    except ValueError:
-        raise PayloadError("Twilio CallDuration is not a whole number of seconds") from None
+    duration = seconds(duration_raw)
+    if duration_raw and duration is None:
+        # Refused, not clamped: a made-up length would go into the history and handle times.
+        raise PayloadError(
+            f"Twilio CallDuration is not a whole number of seconds up to {MAX_CALL_SECONDS}"
+        )
     return InboundCall(
         call_sid=sid,
         from_number=from_number,
         from_raw=raw_from,
-        to_number=params.get("To", "").strip(),
-        direction=Direction.IN if provider_direction == "inbound" else Direction.OUT,
+        to_number=to_number,
+        direction=direction,
         provider_direction=provider_direction,
         status=status,
         duration_seconds=duration,

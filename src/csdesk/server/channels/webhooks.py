@@ -266,11 +266,11 @@ async def twilio_voice(request: Request) -> Response:
         call = twilio.parse_voice(params, default_region=cfg.text("default_region") or None)
     except PayloadError as exc:
         raise ApiError(400, "invalid_payload", str(exc)) from None
-    seconds = params.get("RecordingDuration", "")
     event = CallEvent(
         dial_status=params.get("DialCallStatus") or None,
         recording_url=params.get("RecordingUrl") or None,
-        recording_seconds=int(seconds) if seconds.isdigit() else None,
+        # A length that is none ("²", 10^20) is left unknown: the voicemail matters more.
+        recording_seconds=twilio.seconds(params.get("RecordingDuration")),
     )
 
     def record() -> CallOutcome:
