@@ -470,3 +470,16 @@ def test_a_process_whose_lease_ran_out_does_not_record_over_the_new_owner(
             state.engine.dispose()
     finally:
         fakes.stop()
+
+
+def test_a_senders_file_name_loses_what_turns_the_text_direction(desk: Desk) -> None:
+    """A customer's "invoice<U+202E>fdp.exe" showed as "invoiceexe.pdf" to the agent."""
+    doc = b"%PDF-1.7 " + os.urandom(500)
+    file_id = desk.fakes.telegram.add_file(doc, f"documents/file_{new_sid('')}.pdf")
+    chat = random.randrange(10**9)
+    update = _telegram_document(file_id, chat)
+    update["message"]["document"]["file_name"] = "invoice\u202efdp.exe"
+    assert desk.telegram(update).status_code == 200
+    msg = _finished(desk, f"{chat}:{update['message']['message_id']}")
+    assert msg["attachments"][0]["filename"] == "invoice_fdp.exe"
+    _no_violations(desk)

@@ -42,6 +42,7 @@ from csdesk.domain.enums import (
     Realm,
 )
 from csdesk.server.attachments.store import AttachmentStore
+from csdesk.server.attachments.upload import clean_filename
 from csdesk.server.channels import claims, customers, media_fetch
 from csdesk.server.channels import conversations as threads
 from csdesk.server.channels.email_reply import extract_token
@@ -113,7 +114,9 @@ def attachment_meta(att: Attachment, sha256: str | None = None) -> dict[str, Any
     """What the message row keeps about a file; ``sha256`` names its stored content."""
     return {
         "sha256": sha256,
-        "filename": att.filename,
+        # Whatever the provider called it (a Meta document's name is the sender's): no path,
+        # no control or direction-turning characters (``attachments.upload``).
+        "filename": clean_filename(att.filename) or "attachment",
         "content_type": att.content_type,
         "size": att.size,
         "provider_file_id": att.provider_file_id,
