@@ -68,15 +68,6 @@ class Composer(QWidget):
             lab.setBuddy(field)
             form.addRow(lab, field)
 
-        # Short, so it shares a line with the buttons at large text; who sees a note is in
-        # its description and tooltip.
-        self.note = QCheckBox(_("&Internal note"), self)
-        self.note.setToolTip(_("Only agents see internal notes; the customer never does."))
-        self.note.setObjectName("composer_note")
-        self.note.setAccessibleName(_("Internal note"))
-        self.note.setAccessibleDescription(
-            _("When checked, the text is saved as a note for agents and not sent to the customer")
-        )
         self.text = QPlainTextEdit(self)
         self.text.setObjectName("composer_text")
         self.text.setAccessibleName(_("Reply text"))
@@ -86,6 +77,16 @@ class Composer(QWidget):
         self.text.setAccessibleDescription(self._hint)
         self.text.setTabChangesFocus(True)
         self.text.setPlaceholderText(_("Write a reply…"))
+        # After the text, where it sits on screen (Tab went to it before the reply text).
+        # Short, so it shares a line with the buttons at large text; who sees a note is in
+        # its description and tooltip.
+        self.note = QCheckBox(_("&Internal note"), self)
+        self.note.setToolTip(_("Only agents see internal notes; the customer never does."))
+        self.note.setObjectName("composer_note")
+        self.note.setAccessibleName(_("Internal note"))
+        self.note.setAccessibleDescription(
+            _("When checked, the text is saved as a note for agents and not sent to the customer")
+        )
         self.counter = PlainLabel(self)
         self.counter.setObjectName("composer_counter")
         self.notice = PlainLabel(self)
