@@ -154,6 +154,7 @@ class Controller(QObject):
             self.splash.show()
         else:
             self.splash.setText(text)
+            self.splash.show()  # hidden behind a sign-in dialog earlier (a sign-out)
 
     def _online(
         self,
@@ -552,12 +553,26 @@ class Controller(QObject):
 
                 credentials.delete_token(url, session.username)
 
+        # A window stays on screen until the sign-in dialog shows: with the agent screen
+        # hidden and a supervisor's floor closed, no window was left while the server was told,
+        # and Qt quit the app (quitOnLastWindowClosed) instead of asking who signs in next.
+        self._say(_("Signing out…"))
         session.window.hide()
+        self._close_floor()
         self._online(
             work,
             lambda _r: self._after_sign_out(session, url),
             lambda exc: self._after_sign_out(session, url, str(exc)),
         )
+
+    def _close_floor(self) -> None:
+        """The supervisor's floor goes with the session (it reads the session's cache)."""
+        floor, self.floor = self.floor, None
+        if floor is not None:
+            floor.stop()
+            floor.tasks.shutdown()
+            floor.close()
+            floor.deleteLater()
 
     def _after_sign_out(self, session: Session, url: str, error: str | None = None) -> None:
         session.window.close()
