@@ -48,6 +48,7 @@ from csdesk.ui.bridge import SyncBridge
 from csdesk.ui.language import Language
 from csdesk.ui.main_window import MainWindow
 from csdesk.ui.plain_text import PlainLabel
+from csdesk.ui.screen_fit import resize_within_screen
 from csdesk.ui.speech_bridge import Speaker, SpeechOptions
 from csdesk.ui.tasks import Tasks
 
@@ -522,7 +523,9 @@ class Controller(QObject):
         if self.splash is not None:
             self.splash.close()
             self.splash = None
-        window.resize(1600, 1000)
+        # No larger than the screen's free area: at 1600×1000 on a 1366×768 laptop, or on any
+        # screen at 200 % scaling, the status bar and the composer were off the screen.
+        resize_within_screen(window, 1600, 1000)
         window.show()
         window.activateWindow()
         # A supervisor or admin gets the floor in front as well (docs/floor.md).

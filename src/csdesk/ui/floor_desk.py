@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtWidgets import QPushButton, QStatusBar, QWidget
+from PySide6.QtWidgets import QStatusBar, QWidget
 
 from csdesk.app import floor
 from csdesk.app.workstation import Workstation
@@ -25,6 +25,7 @@ from csdesk.ui.a11y import name
 from csdesk.ui.actions import ActionRegistry
 from csdesk.ui.bridge import SyncBridge
 from csdesk.ui.choose import choose_item
+from csdesk.ui.elide import ElidingButton
 from csdesk.ui.tasks import Tasks
 
 #: A supervisor's message older than this is history, not news (a new cache syncing).
@@ -54,7 +55,9 @@ class FloorDesk(QObject):
         self._unfetched: frozenset[str] = frozenset()
         self._said_unfetched = False  # said once until a fetch succeeds again
         self._shown: set[str] = set()  # messages already shown (a few a shift)
-        self.button = QPushButton(_("Status: …"), window)
+        # Ends in "…" when large text leaves the status bar too little room (the tooltip and
+        # the accessible description say it whole).
+        self.button = ElidingButton(_("Status: …"), window)
         self.button.setObjectName("my_status")
         self.button.setFlat(True)
         name(

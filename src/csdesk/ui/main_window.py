@@ -51,8 +51,8 @@ from csdesk.ui.panels.conversation import ConversationPanel
 from csdesk.ui.panels.customer import CustomerPane
 from csdesk.ui.panels.inbox import InboxPanel
 from csdesk.ui.panels.sidebar import ViewList
-from csdesk.ui.plain_text import PlainLabel
 from csdesk.ui.sandbox_banner import window_title, with_sandbox_banner
+from csdesk.ui.status_line import StatusLine
 from csdesk.ui.tasks import Tasks
 from csdesk.ui.view_navigation import ViewNavigation
 from csdesk.ui.visitor_typing import VisitorTypingWatch
@@ -178,12 +178,11 @@ class MainWindow(
             self.inbox.layout_, self.inbox, self.actions_, settings
         )
 
-        self.sync_label = PlainLabel(self)
-        self.sync_label.setObjectName("sync_status")
-        self.notice_label = PlainLabel(self)
-        self.notice_label.setObjectName("notice")
-        self.statusBar().addWidget(self.sync_label, 1)
-        self.statusBar().addPermanentWidget(self.notice_label)
+        # The sync state and the latest notice share one line fairly, the longer ending in
+        # "…" (whole in its tooltip and for a screen reader) when large text leaves too little.
+        line = StatusLine(self)
+        self.sync_label, self.notice_label = line.sync, line.notice
+        self.statusBar().addWidget(line, 1)
         if notice:
             self.show_notice(notice)
 

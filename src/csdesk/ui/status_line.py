@@ -1,0 +1,121 @@
+"""The status bar's sync state and latest notice, on one line that shares its room fairly.
+
+At 200 % text on a 1600 px screen the status bar's items added up to more than its width, and
+Qt's box layout takes the same number of pixels from every item: a long notice ("Message from
+SLA: …", 1,660 px) kept most of its width while the sync state was cut to "Online · 0 actions
+waiting to be" and the My status button mid-word. Here the narrower text keeps its whole width
+as long as it needs no more than its share of the line, and the wider gives way, ending in "…"
+with its whole text in its tooltip and for a screen reader (``elide.GivingLabel``).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QMargins, QPoint, QRect, QSize, Qt
+from PySide6.QtWidgets import QLayout, QLayoutItem, QStyle, QWidget
+
+from csdesk.ui.elide import GivingLabel
+
+__all__ = ["SharingRow", "StatusLine", "fair_widths"]
+
+
+def fair_widths(hints: list[int], minimums: list[int], room: int) -> list[int]:
+    """Widths for items asking for ``hints`` on a line ``room`` wide: all of them when they
+    fit; else the narrowest first get what they ask, as long as that is no more than an equal
+    share of what is left, and the widest share the rest (never below their ``minimums``)."""
+    widths = [0] * len(hints)
+    left = room
+    order = sorted(range(len(hints)), key=lambda i: hints[i])
+    for done, i in enumerate(order):
+        share = left // (len(order) - done)
+        widths[i] = max(minimums[i], min(hints[i], share))
+        left -= widths[i]
+    return widths
+
+
+class SharingRow(QLayout):
+    """Items on one line, the first at its start and the others at its end, sharing a line too
+    short for all of them with :func:`fair_widths`. Hidden items take no room."""
+
+    def __init__(self, parent: QWidget | None = None, spacing: int = 12) -> None:
+        super().__init__(parent)
+        self._items: list[QLayoutItem] = []
+        self._gap = spacing
+        self.setContentsMargins(QMargins(0, 0, 0, 0))
+
+    # --- QLayout's item protocol ----------------------------------------------------------
+
+    def addItem(self, item: QLayoutItem) -> None:
+        self._items.append(item)
+
+    def count(self) -> int:
+        return len(self._items)
+
+    def itemAt(self, index: int) -> QLayoutItem | None:
+        return self._items[index] if 0 <= index < len(self._items) else None
+
+    def takeAt(self, index: int) -> QLayoutItem | None:
+        return self._items.pop(index) if 0 <= index < len(self._items) else None
+
+    # --- geometry -------------------------------------------------------------------------
+
+    def _shown(self) -> list[QLayoutItem]:
+        return [item for item in self._items if not item.isEmpty()]
+
+    def expandingDirections(self) -> Qt.Orientation:
+        return Qt.Orientation.Horizontal
+
+    def _total(self, sizes: list[QSize]) -> QSize:
+        m = self.contentsMargins()
+        width = sum(s.width() for s in sizes) + self._gap * max(0, len(sizes) - 1)
+        height = max((s.height() for s in sizes), default=0)
+        return QSize(width + m.left() + m.right(), height + m.top() + m.bottom())
+
+    def sizeHint(self) -> QSize:
+        return self._total([item.sizeHint() for item in self._shown()])
+
+    def minimumSize(self) -> QSize:
+        return self._total([item.minimumSize() for item in self._shown()])
+
+    def setGeometry(self, rect: QRect) -> None:
+        super().setGeometry(rect)
+        items = self._shown()
+        if not items:
+            return
+        m = self.contentsMargins()
+        area = rect.adjusted(m.left(), m.top(), -m.right(), -m.bottom())
+        room = area.width() - self._gap * (len(items) - 1)
+        widths = fair_widths(
+            [item.sizeHint().width() for item in items],
+            [item.minimumSize().width() for item in items],
+            room,
+        )
+        owner = self.parentWidget()
+        direction = owner.layoutDirection() if owner is not None else None
+        # The first at the start of the line, the others together at its end.
+        x = area.right() + 1 - sum(widths[1:]) - self._gap * (len(items) - 2)
+        for n, (item, width) in enumerate(zip(items, widths, strict=True)):
+            height = min(area.height(), item.sizeHint().height())
+            left = area.x() if n == 0 else x
+            y = area.y() + (area.height() - height) // 2
+            place = QRect(QPoint(left, y), QSize(width, height))
+            if direction is not None:
+                place = QStyle.visualRect(direction, area, place)
+            item.setGeometry(place)
+            if n > 0:
+                x += width + self._gap
+
+
+class StatusLine(QWidget):
+    """The sync state (at the start) and the latest notice (at the end) as two
+    ``GivingLabel``s in a :class:`SharingRow`; ``sync`` and ``notice`` are the labels."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("status_line")
+        self.sync = GivingLabel(self)
+        self.sync.setObjectName("sync_status")
+        self.notice = GivingLabel(self)
+        self.notice.setObjectName("notice")
+        row = SharingRow(self)
+        row.addWidget(self.sync)
+        row.addWidget(self.notice)
