@@ -280,7 +280,13 @@ def status_bar_problems(w: MainWindow) -> list[str]:
     with its whole text in the tooltip (and for a screen reader), or given too few letters."""
     problems: list[str] = []
     button = w.floor_desk.button
-    for item in (w.sync_label, w.notice_label, button):
+    shown = [
+        item
+        for item in w.statusBar().findChildren(QWidget)
+        if isinstance(item, QLabel | QPushButton) and item.isVisible()
+    ]
+    assert {w.sync_label, w.notice_label, button} <= set(shown)
+    for item in shown:
         text = item.text()
         if not text or _shown_whole(item):
             continue

@@ -38,9 +38,9 @@ from csdesk.protocol import Entity, MutationType
 from csdesk.speech.policy import SpeechEventKind
 from csdesk.sync.events import ChangeSet, Rejection
 from csdesk.ui.call_dock import CallDock
+from csdesk.ui.elide import GivingLabel
 from csdesk.ui.panels.call_script import CallScriptPanel
 from csdesk.ui.panels.wrapup import WrapUpDialog
-from csdesk.ui.plain_text import PlainLabel
 
 if TYPE_CHECKING:
     from csdesk.ui.main_window import MainWindow
@@ -77,9 +77,9 @@ class CallDesk(QObject):
         self.dock.hide()
         self.dock.close_requested.connect(self._put_away)
         QWidget.setTabOrder(self.panel.wrap, self.dock.close_button)  # the pane's last stop
-        self.ring_label = PlainLabel(window)
+        self.ring_label = GivingLabel(window)
         self.ring_label.setObjectName("ringing_call")
-        window.statusBar().addPermanentWidget(self.ring_label)
+        window.status_line.add(self.ring_label)
         self.ring_label.hide()
 
         self.ringing: list[CallView] = []

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtWidgets import QStatusBar, QWidget
+from PySide6.QtWidgets import QWidget
 
 from csdesk.app import floor
 from csdesk.app.workstation import Workstation
@@ -26,6 +26,7 @@ from csdesk.ui.actions import ActionRegistry
 from csdesk.ui.bridge import SyncBridge
 from csdesk.ui.choose import choose_item
 from csdesk.ui.elide import ElidingButton
+from csdesk.ui.status_line import StatusLine
 from csdesk.ui.tasks import Tasks
 
 #: A supervisor's message older than this is history, not news (a new cache syncing).
@@ -43,7 +44,7 @@ class FloorDesk(QObject):
         tasks: Tasks,
         bridge: SyncBridge,
         actions: ActionRegistry,
-        status_bar: QStatusBar,
+        status_line: StatusLine,
         say: Callable[..., None],
         notice: Callable[[str], None],
     ) -> None:
@@ -66,7 +67,7 @@ class FloorDesk(QObject):
             _("Choose Available, Away, On break or In training (Ctrl+Alt+S)"),
         )
         self.button.clicked.connect(self.choose)
-        status_bar.addPermanentWidget(self.button)
+        status_line.add(self.button)
         actions.bind("set_status", self.choose)
         actions.bind("show_floor", self._floor)
         bridge.changes.connect(self.on_changes)

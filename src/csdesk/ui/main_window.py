@@ -178,11 +178,11 @@ class MainWindow(
             self.inbox.layout_, self.inbox, self.actions_, settings
         )
 
-        # The sync state and the latest notice share one line fairly, the longer ending in
-        # "…" (whole in its tooltip and for a screen reader) when large text leaves too little.
-        line = StatusLine(self)
-        self.sync_label, self.notice_label = line.sync, line.notice
-        self.statusBar().addWidget(line, 1)
+        # The status bar's items share one line fairly, the longer ending in "…" (whole in
+        # the tooltip and for a screen reader) when large text leaves too little room.
+        self.status_line = StatusLine(self)
+        self.sync_label, self.notice_label = self.status_line.sync, self.status_line.notice
+        self.statusBar().addPermanentWidget(self.status_line, 1)
         if notice:
             self.show_notice(notice)
 
@@ -207,7 +207,7 @@ class MainWindow(
         )
         # The live floor: my status in the status bar, supervisors' messages (docs/floor.md).
         self.floor_desk = FloorDesk(
-            self, ws, self.tasks, bridge, self.actions_, self.statusBar(), self.say,
+            self, ws, self.tasks, bridge, self.actions_, self.status_line, self.say,
             self.notice_label.setText,
         )  # fmt: skip
         self.on_status(ws.engine.status)

@@ -1,11 +1,15 @@
-"""The status bar's sync state and latest notice, on one line that shares its room fairly.
+"""The status bar's texts and My status, on one line that shares its room fairly.
 
-At 200 % text on a 1600 px screen the status bar's items added up to more than its width, and
-Qt's box layout takes the same number of pixels from every item: a long notice ("Message from
-SLA: …", 1,660 px) kept most of its width while the sync state was cut to "Online · 0 actions
-waiting to be" and the My status button mid-word. Here the narrower text keeps its whole width
-as long as it needs no more than its share of the line, and the wider gives way, ending in "…"
-with its whole text in its tooltip and for a screen reader (``elide.GivingLabel``).
+At 200 % text (or QT_SCALE_FACTOR=2 on a 1600 px screen) the status bar's items added up to more
+than its width, and Qt's box layout takes the same number of pixels from every item: a long
+notice ("Message from SLA: …", 1,660 px) or a ringing call kept most of their width while the
+sync state was cut to "Online · 0 actions waiting to be" and the My status button mid-word. Here
+the narrower items keep their whole width as long as they need no more than an equal share of
+the line, and the wider give way, ending in "…" with their whole text in the tooltip and for a
+screen reader (``elide.GivingLabel``, ``elide.ElidingButton``).
+
+The line is one permanent status bar widget: a hovered action's status tip no longer blanks it
+(the tooltip says the same).
 """
 
 from __future__ import annotations
@@ -106,8 +110,9 @@ class SharingRow(QLayout):
 
 
 class StatusLine(QWidget):
-    """The sync state (at the start) and the latest notice (at the end) as two
-    ``GivingLabel``s in a :class:`SharingRow`; ``sync`` and ``notice`` are the labels."""
+    """The sync state at the start of the line; at its end the latest notice, then what the
+    desks :meth:`add` (unread mentions, My status, a ringing call), in a :class:`SharingRow`.
+    ``sync`` and ``notice`` are the two labels the window writes to."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -116,6 +121,11 @@ class StatusLine(QWidget):
         self.sync.setObjectName("sync_status")
         self.notice = GivingLabel(self)
         self.notice.setObjectName("notice")
-        row = SharingRow(self)
-        row.addWidget(self.sync)
-        row.addWidget(self.notice)
+        self._row = SharingRow(self)
+        self._row.addWidget(self.sync)
+        self._row.addWidget(self.notice)
+
+    def add(self, widget: QWidget) -> None:
+        """``widget`` at the end of the line (a hidden one takes no room until shown); one
+        that may be wide should give way (a ``GivingLabel``, an ``ElidingButton``)."""
+        self._row.addWidget(widget)
