@@ -6,15 +6,21 @@ centred over it and running off the screen) and stayed too wide back at 100 %.""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QPoint, QRect, QSize
+from PySide6.QtGui import QAccessible
 from PySide6.QtWidgets import (
     QAbstractButton,
     QApplication,
     QDialog,
+    QLabel,
     QMainWindow,
+    QPushButton,
     QScrollArea,
+    QStyle,
+    QStyleOptionButton,
     QWidget,
 )
 from pytestqt.qtbot import QtBot
@@ -26,6 +32,10 @@ from csdesk.app.qa import MessageLine, Rubric
 from csdesk.app.wa_templates import TemplateList
 from csdesk.domain import qa
 from csdesk.domain.wa_template import Template
+from csdesk.settings import Settings
+from csdesk.ui.app import Controller
+from csdesk.ui.elide import ElidingButton, OneLineLabel
+from csdesk.ui.main_window import MainWindow
 from csdesk.ui.panels.canned import CannedDialog
 from csdesk.ui.panels.email_view import EmailView
 from csdesk.ui.panels.merge_dialog import MergeDialog
@@ -36,7 +46,11 @@ from csdesk.ui.panels.signin import SignInDialog
 from csdesk.ui.panels.template_dialog import TemplateDialog
 from csdesk.ui.panels.training import TrainingDialog
 from csdesk.ui.panels.wrapup import WrapUpDialog
+from csdesk.ui.plain_text import plain_tip
 from tests.a11y.conftest import SpeakingDesk
+from tests.gui.conftest import PASSWORD
+from tests.gui.test_signin import _sign_in, _start
+from tests.gui.test_signin import controller_for as controllers  # noqa: F401  (a fixture)
 from tests.helpers.server import ServerProcess
 from tests.visual.scenes import screen_of
 
@@ -235,3 +249,106 @@ def test_a_popped_out_conversation_fits_with_its_buttons_in_view(
     send = pop.conversation.composer.send
     assert send.isVisible() and above_status.contains(_rect_in(send, pop))
     pop.close()
+
+
+# --- the window the desk opens, and its status bar ---
+#: A notice as long as those the demo's SLA clock sends.
+LONG_NOTICE = (
+    "Message from SLA: SLA at risk: the resolution of “Track & trace voor bestelling "
+    "FH-1000036” is due 2026-12-08 07:35 UTC."
+)
+
+
+def _room(widget: QWidget) -> int:
+    if isinstance(widget, QPushButton):
+        opt = QStyleOptionButton()
+        widget.initStyleOption(opt)
+        return (
+            widget.style()
+            .subElementRect(QStyle.SubElement.SE_PushButtonContents, opt, widget)
+            .width()
+        )
+    return widget.contentsRect().width()
+
+
+def _shown_whole(widget: QLabel | QPushButton) -> bool:
+    return widget.fontMetrics().horizontalAdvance(widget.text()) <= _room(widget)
+
+
+def status_bar_problems(w: MainWindow) -> list[str]:
+    """What of the status bar cannot be read: an item neither shown whole nor ending in "…"
+    with its whole text in the tooltip (and for a screen reader), or given too few letters."""
+    problems: list[str] = []
+    button = w.floor_desk.button
+    shown = [
+        item
+        for item in w.statusBar().findChildren(QWidget)
+        if isinstance(item, QLabel | QPushButton) and item.isVisible()
+    ]
+    assert {w.sync_label, w.notice_label, button} <= set(shown)
+    for item in shown:
+        text = item.text()
+        if not text or _shown_whole(item):
+            continue
+        eliding = isinstance(item, OneLineLabel | ElidingButton)
+        said = QAccessible.queryAccessibleInterface(item)
+        assert said is not None
+        whole = said.text(
+            QAccessible.Text.Name if item is not button else QAccessible.Text.Description
+        )
+        if not eliding or item.toolTip() != plain_tip(text) or whole != text:
+            problems.append(f"{item.objectName()} cut off: {item.width()} px for {text!r}")
+        elif item.width() < 25 * item.fontMetrics().averageCharWidth():
+            problems.append(f"{item.objectName()} squeezed to {item.width()} px")
+    if not _shown_whole(button):
+        problems.append("my_status not shown whole")  # short: it never needs to give way
+    return problems
+
+
+@pytest.mark.parametrize(
+    ("scale", "screen", "theme"),
+    [
+        pytest.param(1.0, QSize(1366, 768), "light", id="1366x768-100%"),
+        pytest.param(1.0, QSize(1366, 768), "high_contrast", id="1366x768-100%-high-contrast"),
+        pytest.param(2.0, QSize(1600, 1000), "light", id="1600x1000-200%"),
+    ],
+)
+def test_the_window_opens_within_its_screen_and_its_status_bar_reads(
+    qtbot: QtBot,
+    demo_server: ServerProcess,
+    controllers: list[Controller],  # noqa: F811
+    tmp_path: Path,
+    scale: float,
+    screen: QSize,
+    theme: str,
+) -> None:
+    """The outside review: the signed-in window was always 1600×1000 (its status bar off a
+    1600×1000 screen at 100 %, 3200×2000 at QT_SCALE_FACTOR=2), and fitted at 200 % its
+    status bar read "Online · 0 actions waiting to be" and "ι: Available for less than a n"."""
+    Settings(tmp_path / "settings.json", {"font_scale": scale, "theme": theme}).save()
+    with screen_of(screen):
+        c = _start(controllers, demo_server.url, tmp_path)
+        _sign_in(qtbot, c, "demo", PASSWORD)
+        qtbot.waitUntil(
+            lambda: c.session is not None and c.session.window.isVisible(), timeout=20_000
+        )
+    assert c.session is not None
+    w = c.session.window
+    assert w.width() <= screen.width() and w.height() <= screen.height() - DECORATION, w.size()
+    qtbot.waitUntil(lambda: w.sync_label.text().startswith("Online"), timeout=30_000)
+    qtbot.waitUntil(lambda: w.floor_desk.mine is not None, timeout=10_000)
+    w.show_notice(LONG_NOTICE)
+    bar = w.statusBar()
+    assert QRect(0, 0, w.width(), w.height()).contains(bar.geometry())
+    problems: list[str] = []
+
+    def readable() -> bool:
+        problems[:] = status_bar_problems(w)
+        return not problems
+
+    try:
+        qtbot.waitUntil(readable, timeout=3_000)  # laid out on the next event-loop turn
+    except qtbot.TimeoutError:
+        pytest.fail(f"status bar: {problems}")
+    if scale == 1.0:  # the sync state has room for all of it
+        assert _shown_whole(w.sync_label), w.sync_label.width()

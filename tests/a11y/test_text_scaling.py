@@ -1,6 +1,7 @@
 """Large text without clipping: at 150 % and 200 % the window keeps 1600 px, the action buttons
-stay one row inside the conversation column (those that do not fit are in its "More" menu), and
-side panes step aside instead of being crushed."""
+stay one row inside the conversation column (those that do not fit are in its "More" menu),
+side panes step aside instead of being crushed, and the status bar's texts are shown whole or
+end in "…" with the whole text in their tooltips."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from csdesk.app.inbox import ALL_VIEWS, View
 from tests.a11y.conftest import SpeakingDesk
+from tests.a11y.test_fit_screens import LONG_NOTICE, status_bar_problems
 from tests.helpers.server import ServerProcess
 
 pytestmark = pytest.mark.timeout(120)
@@ -54,6 +56,10 @@ def test_text_sizes_fit_1600_by_1000(
     assert len(rows) == 1  # one line at every size
     for pane in (w.views, w.customer):
         assert not pane.isVisible() or pane.width() >= 12 * char  # shown readable, or hidden
+    w.show_notice(LONG_NOTICE)
+    qtbot.waitUntil(lambda: w.floor_desk.mine is not None, timeout=10_000)
+    qtbot.wait(100)
+    assert status_bar_problems(w) == []
 
     if scale == 1.0:
         assert w.views.isVisible() and w.customer.isVisible()

@@ -1,15 +1,18 @@
 """Issue 9 item 33: the assign dialog offers only teammates who can read the conversation
 (not the trainee, not the administrator) and starts on a sensible one, never on "Nobody";
 replying to an unassigned conversation takes it (a setting, on by default).
-Item 37: the snooze, assign and canned dialogs are named, and gone once answered."""
+Item 37: the snooze, assign and canned dialogs are named, and gone once answered. The outside
+review: their pick-lists are named by the question, and My reviews has no Tab stop that says
+nothing."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication, QDialog, QInputDialog
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAccessible
+from PySide6.QtWidgets import QApplication, QDialog, QInputDialog, QListView, QWidget
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -160,6 +163,80 @@ def test_snooze_assign_canned_and_tags_dialogs_are_named_and_not_left_behind(
         _answer(qtbot, w.actions_[action].trigger, cancel)
     assert names == ["Snooze", "Assign to", "Canned responses", "Tags"]
     qtbot.waitUntil(lambda: not w.findChildren(QDialog), timeout=5_000)
+
+
+def _said(widget: QWidget) -> str:
+    """What a screen reader says a widget is called."""
+    face = QAccessible.queryAccessibleInterface(widget)
+    assert face is not None
+    return face.text(QAccessible.Text.Name)
+
+
+def test_pick_lists_are_named_by_their_question(
+    qtbot: QtBot, demo_server: ServerProcess, desk_factory: Callable[..., Desk]
+) -> None:
+    """The outside review: the lists of these dialogs were an unnamed "list"."""
+    desk = desk_factory(demo_server, "demo")
+    w = desk.window
+    cid = _unassigned_email(desk, set())
+    _open(qtbot, w, View.UNASSIGNED, cid)
+    names: dict[str, str] = {}
+
+    def look(dialog: QDialog) -> None:
+        view = next(v for v in dialog.findChildren(QListView) if v.isVisible())
+        names[dialog.windowTitle()] = _said(view)
+        dialog.reject()
+
+    for action in ("snooze", "assign_other", "priority", "go_to_view", "set_status"):
+        _answer(qtbot, w.actions_[action].trigger, look)
+    assert names == {
+        "Snooze": "Snooze until",
+        "Assign to": "Assign this conversation to",
+        "Priority": "Priority",
+        "Go to view": "Show the conversations of",
+        "My status": "Set your status (every desk sees it)",
+    }
+
+
+def _tab_stops(qtbot: QtBot, dialog: QDialog) -> list[QWidget]:
+    """Where Tab goes in ``dialog``, once round from its focus widget (a table takes Tab
+    from cell to cell first, so a widget may hold it for several presses)."""
+    first = dialog.focusWidget()
+    assert first is not None
+    stops = [first]
+    for _press in range(200):
+        qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        now = QApplication.focusWidget()
+        assert now is not None and dialog.isAncestorOf(now)
+        if now is first:
+            return stops
+        if now is not stops[-1]:
+            stops.append(now)
+    raise AssertionError(f"Tab never came back round: {stops}")
+
+
+def test_my_reviews_has_no_tab_stop_that_says_nothing(
+    qtbot: QtBot, demo_server: ServerProcess, desk_factory: Callable[..., Desk]
+) -> None:
+    """The outside review: Tab in My reviews (Ctrl+Alt+M) landed on an empty label, which a
+    screen reader announced as nothing; once a review is open it holds the review's summary
+    and is a Tab stop, to read and select."""
+    sam = desk_factory(demo_server, "sam")
+    w = sam.window
+    with qtbot.waitSignal(w.qa_desk.reviews_shown, timeout=20_000):
+        w.actions_["qa_my_reviews"].trigger()
+    mine = w.qa_desk.dialog
+    assert mine is not None and mine.list.count() > 0
+    qtbot.waitUntil(mine.list.hasFocus, timeout=5_000)
+    stops = _tab_stops(qtbot, mine)
+    assert [s.objectName() for s in stops if not _said(s)] == []
+    assert mine.summary not in stops
+    with qtbot.waitSignal(w.qa_desk.detail_shown, timeout=10_000):
+        qtbot.keyClick(mine.list, Qt.Key.Key_Return)
+    stops = _tab_stops(qtbot, mine)
+    assert [s.objectName() for s in stops if not _said(s)] == []
+    assert mine.summary in stops and _said(mine.summary) == mine.summary.text()
+    mine.reject()
 
 
 def test_the_setting_is_in_the_settings_dialog(qtbot: QtBot, tmp_path: Path) -> None:

@@ -104,6 +104,15 @@ def _ring(server: ServerProcess, sid: str, caller: str) -> None:
     assert r.status_code == 200, r.text
 
 
+def _call_status(server: ServerProcess, sid: str, status: str) -> None:
+    """Twilio's status callback for the call ``sid`` (e.g. "no-answer": the caller hung up)."""
+    params = voice_params(sid, "+447700900999", status)
+    url = server.url + "/webhooks/twilio/voice"
+    sig = twilio_signature(AUTH_TOKEN, url, params)
+    r = requests.post(url, data=params, headers={"X-Twilio-Signature": sig}, timeout=20)
+    assert r.status_code == 200, r.text
+
+
 def test_ringing_call_answered_walked_and_wrapped_up_by_keyboard(
     qtbot: QtBot,
     phone_server: PhoneServer,
@@ -303,6 +312,72 @@ def test_the_wrap_up_opens_when_the_provider_ends_the_call(
     stored = raw.get(f"/api/v1/entities/call/{call_id}").json()["data"]
     assert stored["disposition"] == "resolved" and stored["duration_seconds"] == 75
     assert stored["wrapup_notes"] == "Asked for a catalogue."
+
+
+def test_the_call_pane_goes_with_the_call_and_closes_by_keyboard(
+    qtbot: QtBot,
+    phone_server: PhoneServer,
+    desk_factory: Callable[..., Desk],  # noqa: F811
+) -> None:
+    """The outside review: a ringing call missed, or taken by someone else, left the pane up
+    saying "No call" (the customer column squeezed to ~190 px), and only the mouse closed it."""
+    desk = desk_factory(phone_server, "priya")
+    w, calls = desk.window, desk.window.call_desk
+    assert not calls.ringing and not calls.dock.isVisible()
+
+    # Missed: the caller hangs up before anyone answers.
+    sid = new_sid("CA")
+    _ring(phone_server, sid, phone_server.caller_number)
+    qtbot.waitUntil(lambda: bool(calls.ringing) and calls.dock.isVisible(), timeout=30_000)
+    _call_status(phone_server, sid, "no-answer")
+    qtbot.waitUntil(lambda: not calls.ringing, timeout=30_000)
+    assert not calls.dock.isVisible()
+
+    # Taken by someone else.
+    _ring(phone_server, new_sid("CA"), phone_server.caller_number)
+    qtbot.waitUntil(lambda: bool(calls.ringing) and calls.dock.isVisible(), timeout=30_000)
+    mateo = Raw.signed_in(phone_server, TestUser("mateo", "demo-password", Role.AGENT))
+    taken = mateo.push(("call.take", {"call_id": calls.ringing[0].id}))
+    assert taken[0]["status"] == "applied"
+    qtbot.waitUntil(lambda: not calls.ringing, timeout=30_000)
+    assert not calls.dock.isVisible()
+
+    # Escape in the pane puts it away while the call rings on; the clock does not bring it
+    # back; Ctrl+4 does.
+    sid = new_sid("CA")
+    _ring(phone_server, sid, phone_server.caller_number)
+    qtbot.waitUntil(lambda: bool(calls.ringing) and calls.dock.isVisible(), timeout=30_000)
+    panel = calls.panel
+    panel.answer.setFocus()
+    qtbot.waitUntil(panel.answer.hasFocus, timeout=5_000)
+    qtbot.keyClick(panel.answer, Qt.Key.Key_Escape)
+    assert not calls.dock.isVisible()
+    assert QApplication.focusWidget() is w.conversation.messages
+    with qtbot.waitSignal(calls.refreshed, timeout=10_000):
+        calls.refresh()
+    assert calls.ringing and not calls.dock.isVisible()
+    qtbot.keyClick(w.conversation.messages, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)
+    assert calls.dock.isVisible()
+    focus = QApplication.focusWidget()
+    assert focus is not None and calls.dock.isAncestorOf(focus)
+
+    # The Close button is in the pane's Tab order, named, and closes it from the keyboard.
+    close = calls.dock.close_button
+    assert close.accessibleName() == "Close the call pane"
+    for _press in range(20):
+        focus = QApplication.focusWidget()
+        assert focus is not None
+        if focus is close:
+            break
+        assert calls.dock.isAncestorOf(focus)  # Tab reaches it before leaving the pane
+        qtbot.keyClick(focus, Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is close
+    qtbot.keyClick(close, Qt.Key.Key_Space)
+    assert not calls.dock.isVisible()
+    assert QApplication.focusWidget() is w.conversation.messages
+
+    _call_status(phone_server, sid, "no-answer")  # nothing left ringing for the next test
+    qtbot.waitUntil(lambda: not calls.ringing, timeout=30_000)
 
 
 def test_a_script_opens_for_a_chat_too(

@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
+import shiboken6
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QDialog, QInputDialog, QListView
+from PySide6.QtWidgets import QApplication, QDialog, QInputDialog, QListView, QWidget
 from pytestqt.qtbot import QtBot
 
 from csdesk.app import floor
@@ -26,6 +27,7 @@ from tests.helpers.server import ServerProcess
 from tests.server.test_chat_api import Visitor
 
 CTRL_ALT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
+CTRL_SHIFT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
 
 
 def _answer(qtbot: QtBot, action: Callable[[], None], respond: Callable[[QDialog], None]) -> None:
@@ -266,6 +268,88 @@ def test_a_supervisor_signing_in_gets_the_floor(
     # Signing out closes the floor with the agent screen.
     boss.session.window.actions_["sign_out"].trigger()
     qtbot.waitUntil(lambda: not floor_window.isVisible(), timeout=10_000)
+
+
+#: ``app.exec()`` returned because the test saw what it waited for (Qt quitting gives 0).
+SEEN, TIMED_OUT = 99, 98
+
+
+def _gone(widget: QWidget) -> bool:
+    return not shiboken6.isValid(widget) or not widget.isVisible()
+
+
+def _press_in_the_event_loop(
+    qtbot: QtBot, c: Controller, target: QWidget, press: Callable[[], None]
+) -> int:
+    """``press`` with the application's own event loop running, as for a user: only under
+    ``app.exec()`` does Qt quit when the last visible window closes (quitOnLastWindowClosed),
+    which a test's ``qtbot.wait`` never shows. SEEN once the sign-in dialog is up, 0 if Qt
+    quit first."""
+    app = QApplication.instance()
+    assert isinstance(app, QApplication) and app.quitOnLastWindowClosed()
+    session = c.session
+    assert session is not None
+    ours = {session.window, c.floor}
+    others = [w for w in app.topLevelWidgets() if w.isVisible() and w not in ours]
+    assert not others  # another window would keep the app alive and hide the fault
+    target.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is target, timeout=5_000)
+    watch = QTimer()
+    watch.setInterval(20)
+    watch.timeout.connect(
+        lambda: app.exit(SEEN) if c.dialog is not None and c.dialog.isVisible() else None
+    )
+    watch.start()
+    QTimer.singleShot(0, press)
+    guard = QTimer()
+    guard.setSingleShot(True)
+    guard.timeout.connect(lambda: app.exit(TIMED_OUT))
+    guard.start(30_000)
+    try:
+        return app.exec()
+    finally:
+        watch.stop()
+        guard.stop()
+
+
+def test_a_supervisor_signing_out_from_either_screen_is_asked_who_signs_in(
+    qtbot: QtBot, demo_server: ServerProcess, controllers: list[Controller]
+) -> None:
+    """The outside review: Sam, floor in front, Ctrl+Alt+W then Ctrl+Shift+Q, and the app
+    exited with code 0 (the agent screen was hidden, the floor closed last). And Ctrl+Shift+Q
+    did nothing on the floor, the supervisor's main screen."""
+    boss = _start(controllers, demo_server.url)
+    _sign_in(qtbot, boss, "sam", "demo-password")
+    qtbot.waitUntil(lambda: boss.floor is not None and boss.floor.isVisible(), timeout=20_000)
+    assert boss.session is not None
+    window, floor_window = boss.session.window, boss.floor
+    assert floor_window is not None
+    floor_window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is floor_window, timeout=5_000)
+    qtbot.keyClick(floor_window, Qt.Key.Key_W, CTRL_ALT)  # to the agent screen
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window, timeout=5_000)
+
+    def sign_out_here() -> None:
+        qtbot.keyClick(window, Qt.Key.Key_Q, CTRL_SHIFT)
+
+    assert _press_in_the_event_loop(qtbot, boss, window, sign_out_here) == SEEN
+    assert boss.session is None and boss.floor is None
+    assert _gone(floor_window) and _gone(window)
+
+    # Signed in again, out from the floor by the same key, named as on the agent screen.
+    _sign_in(qtbot, boss, "sam", "demo-password")
+    qtbot.waitUntil(lambda: boss.floor is not None and boss.floor.isVisible(), timeout=20_000)
+    floor_window = boss.floor
+    assert floor_window is not None
+    action = floor_window.actions_["sign_out"]
+    assert action.text() == "Sign out"
+    assert [k.toString() for k in action.shortcuts()] == ["Ctrl+Shift+Q"]
+
+    def sign_out_on_the_floor() -> None:
+        qtbot.keyClick(floor_window, Qt.Key.Key_Q, CTRL_SHIFT)
+
+    assert _press_in_the_event_loop(qtbot, boss, floor_window, sign_out_on_the_floor) == SEEN
+    assert boss.session is None and boss.floor is None and _gone(floor_window)
 
 
 def test_an_agent_signing_in_gets_only_the_agent_screen(

@@ -48,6 +48,7 @@ from csdesk.ui.bridge import SyncBridge
 from csdesk.ui.language import Language
 from csdesk.ui.main_window import MainWindow
 from csdesk.ui.plain_text import PlainLabel
+from csdesk.ui.screen_fit import resize_within_screen
 from csdesk.ui.speech_bridge import Speaker, SpeechOptions
 from csdesk.ui.tasks import Tasks
 
@@ -154,6 +155,7 @@ class Controller(QObject):
             self.splash.show()
         else:
             self.splash.setText(text)
+            self.splash.show()  # hidden behind a sign-in dialog earlier (a sign-out)
 
     def _online(
         self,
@@ -521,7 +523,9 @@ class Controller(QObject):
         if self.splash is not None:
             self.splash.close()
             self.splash = None
-        window.resize(1600, 1000)
+        # No larger than the screen's free area: at 1600×1000 on a 1366×768 laptop, or on any
+        # screen at 200 % scaling, the status bar and the composer were off the screen.
+        resize_within_screen(window, 1600, 1000)
         window.show()
         window.activateWindow()
         # A supervisor or admin gets the floor in front as well (docs/floor.md).
@@ -552,12 +556,26 @@ class Controller(QObject):
 
                 credentials.delete_token(url, session.username)
 
+        # A window stays on screen until the sign-in dialog shows: with the agent screen
+        # hidden and a supervisor's floor closed, no window was left while the server was told,
+        # and Qt quit the app (quitOnLastWindowClosed) instead of asking who signs in next.
+        self._say(_("Signing out…"))
         session.window.hide()
+        self._close_floor()
         self._online(
             work,
             lambda _r: self._after_sign_out(session, url),
             lambda exc: self._after_sign_out(session, url, str(exc)),
         )
+
+    def _close_floor(self) -> None:
+        """The supervisor's floor goes with the session (it reads the session's cache)."""
+        floor, self.floor = self.floor, None
+        if floor is not None:
+            floor.stop()
+            floor.tasks.shutdown()
+            floor.close()
+            floor.deleteLater()
 
     def _after_sign_out(self, session: Session, url: str, error: str | None = None) -> None:
         session.window.close()

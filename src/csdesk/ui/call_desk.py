@@ -37,9 +37,10 @@ from csdesk.i18n import _
 from csdesk.protocol import Entity, MutationType
 from csdesk.speech.policy import SpeechEventKind
 from csdesk.sync.events import ChangeSet, Rejection
+from csdesk.ui.call_dock import CallDock
+from csdesk.ui.elide import GivingLabel
 from csdesk.ui.panels.call_script import CallScriptPanel
 from csdesk.ui.panels.wrapup import WrapUpDialog
-from csdesk.ui.plain_text import PlainLabel
 
 if TYPE_CHECKING:
     from csdesk.ui.main_window import MainWindow
@@ -64,7 +65,7 @@ class CallDesk(QObject):
         self.window = window
         self.calls = Calls(window.ws)
         self.panel = CallScriptPanel(window)
-        self.dock = QDockWidget(_("Call"), window)
+        self.dock = CallDock(_("Call"), window)
         self.dock.setObjectName("call_dock")
         self.dock.setAccessibleName(_("Call and call script"))
         self.dock.setWidget(self.panel)
@@ -74,9 +75,11 @@ class CallDesk(QObject):
         )
         window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
         self.dock.hide()
-        self.ring_label = PlainLabel(window)
+        self.dock.close_requested.connect(self._put_away)
+        QWidget.setTabOrder(self.panel.wrap, self.dock.close_button)  # the pane's last stop
+        self.ring_label = GivingLabel(window)
         self.ring_label.setObjectName("ringing_call")
-        window.statusBar().addPermanentWidget(self.ring_label)
+        window.status_line.add(self.ring_label)
         self.ring_label.hide()
 
         self.ringing: list[CallView] = []
@@ -86,6 +89,10 @@ class CallDesk(QObject):
         self._heard: set[str] = set()  # ringing calls already announced
         self._prompted: set[str] = set()  # ended calls whose wrap-up opened by itself
         self._answered: set[str] = set()  # placed calls whose customer picking up was said
+        self._rang: set[str] = set()  # ringing calls that brought the pane up (once each)
+        #: The pane is up for a call (ringing or this desk's), not for a script the agent
+        #: opened: when there is no call any more, it goes.
+        self._for_call = False
         self._refreshing = False
         self._again = False
         self.dialog: WrapUpDialog | None = None
@@ -211,9 +218,21 @@ class CallDesk(QObject):
         elif self.ringing:
             status = one_period(_("Ringing: {caller}.").format(caller=self.ringing[0].caller))
             self.panel.show_status(status, ringing=True)
-            self.dock.show()
+            self._bring_up(self.ringing[0].id)
         else:
             self.panel.show_status(_("No call"))
+            if self._for_call:  # missed, taken elsewhere, or wrapped up by a supervisor
+                self._put_away()
+
+    def _bring_up(self, call_id: str) -> None:
+        """A call newly ringing brings the pane up, once: put away (Escape) while it rings,
+        it stays away (Ctrl+Shift+L answers, Ctrl+4 brings the pane back)."""
+        if call_id in self._rang:
+            return
+        self._rang.add(call_id)
+        if not self.dock.isVisible():
+            self._for_call = True
+        self.dock.show()
 
     # --- answering: the screen pop -------------------------------------------------------
 
@@ -230,6 +249,7 @@ class CallDesk(QObject):
         self._popped.add(call.id)
         self.current = call
         self.conversation_id = call.conversation_id
+        self._for_call = True
         self.window._open_from_customer(call.conversation_id)
         self._load_context(call.conversation_id, call, popped=True)
 
@@ -285,6 +305,7 @@ class CallDesk(QObject):
         if self.current is not None and self.current.conversation_id == cid:
             self.focus_panel()
             return
+        self._for_call = False  # the agent's script: it stays when a call that rang ends
         self.conversation_id = cid
         self._load_context(cid, None, popped=False)
 
@@ -424,8 +445,10 @@ class CallDesk(QObject):
         self.wrapped.emit(call.id)
 
     def _put_away(self) -> None:
-        """The call is wrapped up and nothing rings: the dock goes away (the look, issue 13),
-        and focus it held goes back to the conversation instead of a hidden widget."""
+        """The call is wrapped up or gone and nothing rings, or the agent closed the pane
+        (Close, Escape): the dock goes away (the look, issue 13), and focus it held goes back
+        to the conversation instead of a hidden widget."""
+        self._for_call = False
         focus = QApplication.focusWidget()
         had_focus = focus is not None and self.dock.isAncestorOf(focus)
         self.dock.hide()

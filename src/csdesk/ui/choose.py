@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtWidgets import QDialog, QInputDialog, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog, QInputDialog, QLabel, QListView, QWidget
 
 
 def _named(parent: QWidget, title: str, label: str, name: str) -> QInputDialog:
@@ -32,6 +33,16 @@ def _answer(dialog: QInputDialog) -> str | None:
         dialog.deleteLater()
 
 
+def _name_the_list(dialog: QInputDialog, label: str) -> None:
+    """The list a screen reader lands on is named by the question ("Snooze until"): Qt
+    leaves it a bare "list", and buddies the question's label to a combo box it hides."""
+    question = label.strip().rstrip(":：").strip()  # "Priority:", "Priorité :"
+    for view in dialog.findChildren(QListView, options=Qt.FindChildOption.FindDirectChildrenOnly):
+        view.setAccessibleName(question)
+        for text in dialog.findChildren(QLabel, options=Qt.FindChildOption.FindDirectChildrenOnly):
+            text.setBuddy(view)
+
+
 def choose_item(
     parent: QWidget,
     title: str,
@@ -48,6 +59,7 @@ def choose_item(
     dialog.setComboBoxItems(list(items))
     dialog.setComboBoxEditable(False)
     dialog.setOption(QInputDialog.InputDialogOption.UseListViewForComboBoxItems, True)
+    _name_the_list(dialog, label)
     dialog.setTextValue(items[max(0, min(current, len(items) - 1))])
     chosen = _answer(dialog)
     return list(items).index(chosen) if chosen is not None and chosen in items else None

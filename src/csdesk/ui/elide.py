@@ -8,6 +8,8 @@ room, and say the whole of it in a tooltip; ``text()`` and accessible names stay
   scrollbar (the inbox views).
 - ``PlaceholderTip``: a line edit whose placeholder does not fit says it in a tooltip.
 - ``OneLineLabel``: a plain label kept to one line (the open conversation's subject).
+- ``GivingLabel``: a one-line label that takes its whole text's width when there is room and
+  gives way when there is not (the status bar's sync state and notice).
 """
 
 from __future__ import annotations
@@ -30,7 +32,14 @@ from PySide6.QtWidgets import (
 
 from csdesk.ui.plain_text import PlainLabel, plain_tip
 
-__all__ = ["ElidingButton", "ElidingItemDelegate", "OneLineLabel", "PlaceholderTip", "elided"]
+__all__ = [
+    "ElidingButton",
+    "ElidingItemDelegate",
+    "GivingLabel",
+    "OneLineLabel",
+    "PlaceholderTip",
+    "elided",
+]
 
 Index = QModelIndex | QPersistentModelIndex
 
@@ -227,3 +236,16 @@ class OneLineLabel(PlainLabel):
             self.foregroundRole(),
         )  # fmt: skip
         painter.end()
+
+
+class GivingLabel(OneLineLabel):
+    """A ``OneLineLabel`` that asks for its whole text's width (a ``OneLineLabel`` takes only
+    what it is given) and, when the row has less room, gives way down to a few letters, the
+    widest first: the status bar's items, which at 200 % text added up to more than the
+    screen, and each was cut off mid-word ("Online · 0 actions waiting to be")."""
+
+    def __init__(self, text: str | QWidget | None = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        policy = self.sizePolicy()
+        policy.setHorizontalPolicy(QSizePolicy.Policy.Preferred)
+        self.setSizePolicy(policy)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtWidgets import QPushButton, QStatusBar, QWidget
+from PySide6.QtWidgets import QWidget
 
 from csdesk.app import floor
 from csdesk.app.workstation import Workstation
@@ -25,6 +25,8 @@ from csdesk.ui.a11y import name
 from csdesk.ui.actions import ActionRegistry
 from csdesk.ui.bridge import SyncBridge
 from csdesk.ui.choose import choose_item
+from csdesk.ui.elide import ElidingButton
+from csdesk.ui.status_line import StatusLine
 from csdesk.ui.tasks import Tasks
 
 #: A supervisor's message older than this is history, not news (a new cache syncing).
@@ -42,7 +44,7 @@ class FloorDesk(QObject):
         tasks: Tasks,
         bridge: SyncBridge,
         actions: ActionRegistry,
-        status_bar: QStatusBar,
+        status_line: StatusLine,
         say: Callable[..., None],
         notice: Callable[[str], None],
     ) -> None:
@@ -54,7 +56,9 @@ class FloorDesk(QObject):
         self._unfetched: frozenset[str] = frozenset()
         self._said_unfetched = False  # said once until a fetch succeeds again
         self._shown: set[str] = set()  # messages already shown (a few a shift)
-        self.button = QPushButton(_("Status: …"), window)
+        # Ends in "…" when large text leaves the status bar too little room (the tooltip and
+        # the accessible description say it whole).
+        self.button = ElidingButton(_("Status: …"), window)
         self.button.setObjectName("my_status")
         self.button.setFlat(True)
         name(
@@ -63,7 +67,7 @@ class FloorDesk(QObject):
             _("Choose Available, Away, On break or In training (Ctrl+Alt+S)"),
         )
         self.button.clicked.connect(self.choose)
-        status_bar.addPermanentWidget(self.button)
+        status_line.add(self.button)
         actions.bind("set_status", self.choose)
         actions.bind("show_floor", self._floor)
         bridge.changes.connect(self.on_changes)

@@ -5,7 +5,8 @@ approval the second; ``add_tab`` takes more (the KPI dashboard).
 Why a window and not a mode of the main window: the agent screen stays exactly what it is
 (its panes, focus order and shortcuts untouched), a supervisor with two screens keeps both in
 view, and the floor's keys (Ctrl+Alt+I/R/M) act on the board without clashing with the
-inbox's. Ctrl+Alt+W goes to the agent screen, Ctrl+Alt+F back to the floor.
+inbox's. Ctrl+Alt+W goes to the agent screen, Ctrl+Alt+F back to the floor; Ctrl+Shift+Q signs
+out from either (the controller then closes the floor, once the sign-in dialog is on its way).
 
 Signals: ``announced(str)`` — every announcement (for tests and speech); ``stopping()`` —
 the floor is closing (its tabs stop their background work).
@@ -57,11 +58,16 @@ class FloorWindow(QMainWindow):
         bridge: SyncBridge,
         theme: Theme,
         agent_screen: Callable[[], None] | None = None,
+        sign_out: Callable[[], None] | None = None,
     ) -> None:
+        """``agent_screen`` brings the agent screen up; ``sign_out`` signs out (the agent
+        screen's own sign-out: the floor is a supervisor's main screen, and the key did nothing
+        there)."""
         super().__init__()
         self.ws, self.bridge, self.theme = ws, bridge, theme
         self.tasks = Tasks(self)
         self._agent_screen = agent_screen
+        self._sign_out = sign_out
         self.setObjectName("floor_window")
         title = _("Floor — {name}").format(name=ws.me.display_name)
         self.setWindowTitle(title)
@@ -79,6 +85,7 @@ class FloorWindow(QMainWindow):
         self.actions_ = ActionRegistry(self)
         a = self.actions_
         a.bind("agent_screen", self.show_agent_screen)
+        a.bind("sign_out", self.sign_out)
         a.bind("floor_listen", self.listen_in)
         a.bind("floor_reassign", self.reassign)
         a.bind("floor_message", self.message_agent)
@@ -137,6 +144,10 @@ class FloorWindow(QMainWindow):
     def show_agent_screen(self) -> None:
         if self._agent_screen is not None:
             self._agent_screen()
+
+    def sign_out(self) -> None:
+        if self._sign_out is not None:
+            self._sign_out()
 
     # --- loading -------------------------------------------------------------------------
 
@@ -266,7 +277,9 @@ def open_for(
     window: QWidget, ws: Workstation, bridge: SyncBridge, theme: Theme
 ) -> FloorWindow | None:
     """The floor for a supervisor or admin who just signed in (None for everyone else),
-    shown in front; it closes with the agent screen."""
+    shown in front; it closes with the agent screen. Signing out (here or there) emits the
+    agent screen's ``sign_out_requested``: whoever handles it closes the floor, after putting
+    something else on screen (closing the last visible window quits the app)."""
     if ws.me.role not in floor.OVERSEER_ROLES:
         return None
 
@@ -275,7 +288,10 @@ def open_for(
         window.raise_()
         window.activateWindow()
 
-    floor_window = FloorWindow(ws, bridge, theme, agent_screen)
+    signed_out = getattr(window, "sign_out_requested", None)
+    floor_window = FloorWindow(
+        ws, bridge, theme, agent_screen, signed_out.emit if signed_out is not None else None
+    )
     from csdesk.ui.floor_tabs import add_supervisor_tabs
 
     add_supervisor_tabs(floor_window, window)
@@ -283,9 +299,6 @@ def open_for(
     if desk is not None:
         desk.floor_requested.connect(floor_window.bring_up)
     window.destroyed.connect(floor_window.deleteLater)
-    signed_out = getattr(window, "sign_out_requested", None)
-    if signed_out is not None:
-        signed_out.connect(floor_window.close)
     resize_within_screen(floor_window, 1200, 800)  # a 1366×768 laptop too
     floor_window.show()
     floor_window.raise_()

@@ -52,8 +52,8 @@ from csdesk.ui.panels.conversation import ConversationPanel
 from csdesk.ui.panels.customer import CustomerPane
 from csdesk.ui.panels.inbox import InboxPanel
 from csdesk.ui.panels.sidebar import ViewList
-from csdesk.ui.plain_text import PlainLabel
 from csdesk.ui.sandbox_banner import window_title, with_sandbox_banner
+from csdesk.ui.status_line import StatusLine
 from csdesk.ui.tasks import Tasks
 from csdesk.ui.view_navigation import ViewNavigation
 from csdesk.ui.visitor_typing import VisitorTypingWatch
@@ -186,12 +186,11 @@ class MainWindow(
             self.inbox.layout_, self.inbox, self.actions_, settings
         )
 
-        self.sync_label = PlainLabel(self)
-        self.sync_label.setObjectName("sync_status")
-        self.notice_label = PlainLabel(self)
-        self.notice_label.setObjectName("notice")
-        self.statusBar().addWidget(self.sync_label, 1)
-        self.statusBar().addPermanentWidget(self.notice_label)
+        # The status bar's items share one line fairly, the longer ending in "…" (whole in
+        # the tooltip and for a screen reader) when large text leaves too little room.
+        self.status_line = StatusLine(self)
+        self.sync_label, self.notice_label = self.status_line.sync, self.status_line.notice
+        self.statusBar().addPermanentWidget(self.status_line, 1)
         if notice:
             self.show_notice(notice)
 
@@ -216,7 +215,7 @@ class MainWindow(
         )
         # The live floor: my status in the status bar, supervisors' messages (docs/floor.md).
         self.floor_desk = FloorDesk(
-            self, ws, self.tasks, bridge, self.actions_, self.statusBar(), self.say,
+            self, ws, self.tasks, bridge, self.actions_, self.status_line, self.say,
             self.notice_label.setText,
         )  # fmt: skip
         self.on_status(ws.engine.status)

@@ -21,9 +21,9 @@ from csdesk.i18n import _, ngettext
 from csdesk.protocol import Entity, MutationType
 from csdesk.storage.types import utcnow
 from csdesk.sync.events import ChangeSet, Rejection, SyncState, SyncStatus
+from csdesk.ui.elide import GivingLabel
 from csdesk.ui.panels.mention_completer import MentionCompleter
 from csdesk.ui.panels.mentions_dialog import MentionsDialog
-from csdesk.ui.plain_text import PlainLabel
 
 if TYPE_CHECKING:
     from csdesk.ui.main_window import MainWindow
@@ -56,10 +56,10 @@ class MentionDeskUi(QObject):
             composer, composer.text, composer.note.isChecked, window.say
         )
         composer.note.toggled.connect(self.completer.refresh)  # a reply offers nobody
-        self.count_label = PlainLabel(window)
+        self.count_label = GivingLabel(window)
         self.count_label.setObjectName("mention_count")
         self.count_label.hide()
-        window.statusBar().addPermanentWidget(self.count_label)
+        window.status_line.add(self.count_label)
         window.actions_.bind("mentions", self.open_view)
         window.bridge.changes.connect(self.on_changes)
         window.bridge.status.connect(self.on_status)

@@ -80,7 +80,10 @@ class MyReviewsDialog(QDialog):
         self.summary.setObjectName("qa_review_summary")
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByKeyboard)
-        self.summary.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        # A Tab stop (to read and select it) once a review is open: empty, it was one that
+        # a screen reader announced as nothing.
+        self.summary.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.summary.hide()
         self.criteria = QListWidget(self)
         self.criteria.setObjectName("qa_review_criteria")
         self.criteria.setWordWrap(True)
@@ -95,6 +98,7 @@ class MyReviewsDialog(QDialog):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setWordWrap(True)
         self.table.verticalHeader().setVisible(False)
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table (it went round its cells)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
@@ -157,6 +161,8 @@ class MyReviewsDialog(QDialog):
         if review.comment:
             parts.append(_("Overall comment: {comment}").format(comment=review.comment))
         self.summary.setText(" ".join(parts))
+        self.summary.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.summary.show()
         self.criteria.clear()
         for c in review.rubric.criteria:
             sentence = criterion_sentence(c, review.scores.get(c.key))
