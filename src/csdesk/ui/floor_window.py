@@ -288,10 +288,9 @@ def open_for(
         window.raise_()
         window.activateWindow()
 
-    signed_out = getattr(window, "sign_out_requested", None)
-    floor_window = FloorWindow(
-        ws, bridge, theme, agent_screen, signed_out.emit if signed_out is not None else None
-    )
+    # The agent screen asks first when replies would be lost, then emits the request.
+    signed_out = getattr(window, "ask_sign_out", None)
+    floor_window = FloorWindow(ws, bridge, theme, agent_screen, signed_out)
     from csdesk.ui.floor_tabs import add_supervisor_tabs
 
     add_supervisor_tabs(floor_window, window)

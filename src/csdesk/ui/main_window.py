@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QIcon
 from PySide6.QtWidgets import (
+    QApplication,
     QDialog,
     QMainWindow,
     QSplitter,
@@ -52,6 +53,7 @@ from csdesk.ui.panels.conversation import ConversationPanel
 from csdesk.ui.panels.customer import CustomerPane
 from csdesk.ui.panels.inbox import InboxPanel
 from csdesk.ui.panels.sidebar import ViewList
+from csdesk.ui.plain_text import confirm
 from csdesk.ui.sandbox_banner import window_title, with_sandbox_banner
 from csdesk.ui.status_line import StatusLine
 from csdesk.ui.tasks import Tasks
@@ -265,13 +267,52 @@ class MainWindow(
         a.bind("shortcuts", self.show_shortcuts)
         a.bind("training", self._open_training)
         a.bind("training_review", self._open_training_review)
-        a.bind("sign_out", self.sign_out_requested.emit)
+        a.bind("sign_out", self.ask_sign_out)
         a.bind("quit", self._close)
         a.bind("dashboard", self._open_dashboard)
         a.bind("sla_policy", self._open_sla_editor)
 
     def _close(self) -> None:
-        self.close()
+        if self.may_leave(quitting=True):
+            self.close()
+
+    def ask_sign_out(self) -> None:
+        """Sign out (Ctrl+Shift+Q, here or on the floor), once the agent agreed to lose what
+        they wrote and did not send."""
+        if self.may_leave(quitting=False):
+            self.sign_out_requested.emit()
+
+    def unsent_drafts(self) -> int:
+        """Replies and notes written and not sent, kept in memory only: the open
+        conversation's, those put aside (``self.drafts``) and those in pop-out windows."""
+        n = sum(1 for _cid, draft in self.drafts.items() if not draft.empty())
+        if self.open_id not in self.pop_outs.windows:
+            n += not draft_of(self.conversation.composer).empty()
+        return n + sum(
+            not draft_of(pop.conversation.composer).empty()
+            for pop in self.pop_outs.windows.values()
+        )
+
+    def may_leave(self, *, quitting: bool) -> bool:
+        """True when nothing unsent would be lost, or the agent said to go on: signing out
+        or quitting dropped every draft without a word (outside review)."""
+        n = self.unsent_drafts()
+        if not n:
+            return True
+        if quitting:
+            question = ngettext(
+                "{n} reply or note is not sent yet and will be lost. Quit anyway?",
+                "{n} replies or notes are not sent yet and will be lost. Quit anyway?",
+                n,
+            )
+        else:
+            question = ngettext(
+                "{n} reply or note is not sent yet and will be lost. Sign out anyway?",
+                "{n} replies or notes are not sent yet and will be lost. Sign out anyway?",
+                n,
+            )
+        parent = QApplication.activeWindow() or self
+        return confirm(parent, _("Unsent replies"), question.format(n=n))
 
     def _composing(self, name: str, here: Callable[[], None]) -> Callable[[], None]:
         def act() -> None:
@@ -735,6 +776,9 @@ class MainWindow(
             focus.setFocus()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if event.spontaneous() and not self.may_leave(quitting=True):  # the title bar's X
+            event.ignore()
+            return
         self._clock.stop()
         self.collision.stop()
         self.tasks.shutdown()
