@@ -34,6 +34,7 @@ from csdesk.domain import qa
 from csdesk.i18n import _
 from csdesk.ui.a11y import announce, name
 from csdesk.ui.plain_text import PlainLabel
+from csdesk.ui.plain_text import confirm as ask_first
 from csdesk.ui.screen_fit import resize_within_screen
 
 __all__ = ["QaReviewDialog"]
@@ -227,6 +228,8 @@ class QaReviewDialog(QDialog):
         if existing is not None:
             self._load(existing)
         self._rescore(announcing=False)
+        self._unchanged = self._state()  # what Escape may drop without asking
+        self._deleting = False
         # The comfortable size grows with the text (960×760 at 100 %), within the screen.
         resize_within_screen(self, max(960, 80 * em), max(760, 40 * line))
         first = next(iter(self.controls.values()), None)
@@ -327,11 +330,31 @@ class QaReviewDialog(QDialog):
             reason = confirm.reason()
             self.confirm = None
             self.delete_requested.emit(reason)
+            self._deleting = True  # asked already: closes without the question below
             self.reject()
 
         confirm.finished.connect(finished)
         confirm.accepted.connect(confirmed)
         confirm.open()
+
+    # --- leaving without saving -----------------------------------------------------------------
+
+    def _state(self) -> tuple[object, ...]:
+        return (
+            tuple(box.currentIndex() for box in self.controls.values()),
+            tuple(self._comments),
+            self.overall.toPlainText(),
+            self.note.toPlainText(),
+        )
+
+    def reject(self) -> None:
+        """Escape or Cancel: scores and comments given are not thrown away without asking
+        (they were, with the first Escape: outside review)."""
+        if not self._deleting and self._state() != self._unchanged:
+            question = _("The scores and comments you gave are not saved. Discard them?")
+            if not ask_first(self, _("Discard this review?"), question):
+                return
+        super().reject()
 
     # --- saving --------------------------------------------------------------------------------
 
