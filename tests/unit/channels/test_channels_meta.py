@@ -460,3 +460,25 @@ def test_parse_graph_send_responses() -> None:
         400, json.dumps({"error": {"message": "Rate limit hit", "code": 130429}})
     )
     assert throttled.retryable
+
+
+def test_documented_events_a_re_review_found_refused_are_read() -> None:
+    """Instagram's read receipt names the message and carries no watermark; a Messenger opt-in
+    names its sender by ``user_ref`` alone. Both answered 400, which failed the whole batched
+    delivery (real messages in it too) and made Meta redeliver it."""
+    from csdesk.server.channels import meta
+
+    instagram = {"object": "instagram", "entry": [{"id": "1", "time": 1, "messaging": [
+        {"sender": {"id": "123"}, "recipient": {"id": "456"}, "timestamp": 1733650000000,
+         "read": {"mid": "aWdfZAG1"}},
+    ]}]}  # fmt: skip
+    (read,) = meta.parse_webhook(instagram).statuses
+    assert read.provider_message_id == "aWdfZAG1" and read.watermark is None
+    optin = {"object": "page", "entry": [{"id": "1", "time": 1, "messaging": [
+        {"sender": {"user_ref": "abc"}, "recipient": {"id": "456"}, "timestamp": 1733650000000,
+         "optin": {"ref": "x", "user_ref": "abc"}},
+        {"sender": {"id": "999"}, "recipient": {"id": "456"}, "timestamp": 1733650000000,
+         "message": {"mid": "m1", "text": "hi"}},
+    ]}]}  # fmt: skip
+    batch = meta.parse_webhook(optin)
+    assert [m.text for m in batch.messages] == ["hi"] and batch.ignored == 1

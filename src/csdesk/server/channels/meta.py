@@ -41,6 +41,7 @@ from csdesk.server.channels.payload import (
     sender_handle,
     unix_time,
 )
+from csdesk.storage.types import utcnow
 
 DEFAULT_GRAPH_BASE = "https://graph.facebook.com"
 DEFAULT_GRAPH_VERSION = "v21.0"
@@ -276,22 +277,27 @@ def _messaging_entry(entry: dict[str, Any], channel: Channel) -> ParsedBatch:
     messages, statuses = [], []
     for raw in events:
         event = _obj(raw, "entry.messaging[]")
+        is_message = isinstance(event.get("message"), dict)
+        is_receipt = isinstance(event.get("delivery"), dict) or isinstance(event.get("read"), dict)
+        if not (is_message or is_receipt):
+            # A postback, reaction, referral, opt-in (whose sender may be a ``user_ref``, no
+            # id), ...: nothing we keep, so nothing of it is required either.
+            ignored += 1
+            continue
         sender = _str(
             _obj(event.get("sender"), "messaging[].sender"), "id", "sender", ADDRESS_WIDTH
         )
         recipient = _obj(event.get("recipient"), "messaging[].recipient").get("id")
         if recipient:
             recipient = fitting(str(recipient), PROVIDER_ID_WIDTH, "recipient.id")
-        if isinstance(event.get("message"), dict):
+        if is_message:
             message = _messaging_message(event, channel, sender, recipient)
             if message is None:
                 ignored += 1
             else:
                 messages.append(message)
-        elif isinstance(event.get("delivery"), dict) or isinstance(event.get("read"), dict):
-            statuses += _watermark(event, channel, sender)
         else:
-            ignored += 1  # postback, reaction, referral, optin, ...
+            statuses += _watermark(event, channel, sender)
     return ParsedBatch(tuple(messages), tuple(statuses), ignored)
 
 
@@ -346,14 +352,25 @@ def _watermark(event: dict[str, Any], channel: Channel, sender: str) -> list[Sta
     is_read = isinstance(event.get("read"), dict)
     body = event["read"] if is_read else event["delivery"]
     status = DeliveryStatus.READ if is_read else DeliveryStatus.DELIVERED
-    mark = _time(body.get("watermark"), "watermark", millis=True)
-    at = _time(event["timestamp"], "timestamp", millis=True) if "timestamp" in event else mark
     mids = [m for m in _list(body, "mids", "delivery") if isinstance(m, str) and m]
+    read_mid = body.get("mid")  # Instagram read events name the message, with no watermark
+    if not mids and isinstance(read_mid, str) and read_mid:
+        mids = [read_mid]
+    # The watermark is needed only when no message is named.
+    mark = (
+        None
+        if mids and "watermark" not in body
+        else _time(body.get("watermark"), "watermark", millis=True)
+    )
+    if "timestamp" in event:
+        at = _time(event["timestamp"], "timestamp", millis=True)
+    elif mark is not None:
+        at = mark
+    else:
+        at = utcnow()
     if mids:
         return [StatusUpdate(channel, m, status, at, recipient=sender) for m in mids]
-    read_mid = body.get("mid")  # Instagram read events name the message instead
-    if isinstance(read_mid, str) and read_mid:
-        return [StatusUpdate(channel, read_mid, status, at, recipient=sender)]
+    assert mark is not None
     return [StatusUpdate(channel, "", status, at, recipient=sender, watermark=mark)]
 
 
