@@ -15,6 +15,9 @@ KPIS = "/api/v1/kpis"
     [
         ("9999-12-31", "9999-12-31", "UTC"),
         ("0001-01-01", "0001-01-01", "Asia/Tokyo"),
+        # In UTC year 1 has a midnight; the figures reach back a day before it (a re-review).
+        ("0001-01-01", "0001-01-01", "UTC"),
+        ("1970-01-01", "1970-01-01", "UTC"),
     ],
 )
 @pytest.mark.parametrize("path", [KPIS, f"{KPIS}/conversations"])
@@ -26,7 +29,8 @@ def test_dates_at_the_ends_of_the_calendar_are_a_400(
     tz: str,
     path: str,
 ) -> None:
-    params = {"period": "custom", "from": start, "to": end, "tz": tz, "metric": "fcr"}
-    r = Raw.signed_in(live, shared_users["adm"]).get(path, params=params)
-    assert r.status_code == 400, r.text
-    assert "out of range" in r.json()["error"]["message"]
+    for fmt in ("json", "csv"):
+        params = {"period": "custom", "from": start, "to": end, "tz": tz, "metric": "fcr"}
+        r = Raw.signed_in(live, shared_users["adm"]).get(path, params={**params, "format": fmt})
+        assert r.status_code == 400, r.text
+        assert "out of range" in r.json()["error"]["message"]

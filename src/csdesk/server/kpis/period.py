@@ -19,6 +19,8 @@ PERIODS: Final = ("today", "7d", "30d", "custom")
 _DAYS: Final = {"today": 1, "7d": 7, "30d": 30}
 #: The longest custom range: a year of daily buckets (and a leap day).
 MAX_DAYS: Final = 366
+#: The earliest day a custom period may start (nothing a desk keeps is older).
+FIRST_DAY: Final = date(1970, 1, 2)
 _MAX_TZ: Final = 64
 
 
@@ -96,6 +98,8 @@ def resolve(
             raise PeriodError(Phrase("to must not be before from"))
         if (last - first).days + 1 > MAX_DAYS:
             raise PeriodError(Phrase("a custom period covers at most {n} days", n=MAX_DAYS))
+        if first < FIRST_DAY:  # the figures reach back a day before the period: year 1 broke
+            raise PeriodError(Phrase("from and to are out of range of the calendar"))
         days = tuple(first + timedelta(days=i) for i in range((last - first).days + 1))
         try:  # 9999-12-31 has no next day; 0001-01-01 east of UTC starts in year 0
             bounds = tuple(_midnight(d, tz) for d in (*days, last + timedelta(days=1)))
