@@ -73,7 +73,7 @@ def test_upload_answers_the_reference_a_reply_carries(ann: Raw) -> None:
 
 def test_a_name_that_turns_the_text_direction_is_not_kept(ann: Raw) -> None:
     """U+202E shows "invoice<RLO>fdp.exe" as "invoiceexe.pdf" to whoever sees the name."""
-    for bidi in ("\u202e", "\u202d", "\u2067", "\u200f"):
+    for bidi in ("\u202e", "\u202d", "\u2067", "\u200f", "\x85", "\u2028"):
         r = _upload(ann, PDF, f"invoice{bidi}fdp.exe")
         assert r.status_code == 201, r.text
         assert r.json()["filename"] == "invoice_fdp.exe"

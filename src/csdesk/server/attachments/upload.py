@@ -37,9 +37,12 @@ UPLOAD_PATH: Final = f"{API_PREFIX}/attachments"
 router = APIRouter(tags=["attachments"])
 
 _CONTENT_TYPE = re.compile(r"^[A-Za-z0-9!#$&^_.+-]{1,64}/[A-Za-z0-9!#$&^_.+-]{1,128}$")
-#: Control characters and path separators; and the bidirectional controls, with which
-#: "invoice<U+202E>fdp.exe" shows as "invoiceexe.pdf" wherever the name is displayed.
-_UNSAFE_NAME = re.compile(r"[\x00-\x1f\x7f/\\\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+#: Control characters (C0 and C1), line and paragraph separators, path separators; and the
+#: bidirectional controls, with which "invoice<U+202E>fdp.exe" shows as "invoiceexe.pdf"
+#: wherever the name is displayed.
+_UNSAFE_NAME = re.compile(
+    r"[\x00-\x1f\x7f-\x9f/\\\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
 _SHA = r"^[0-9a-f]{64}$"
 
 
