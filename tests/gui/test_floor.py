@@ -352,6 +352,21 @@ def test_a_supervisor_signing_out_from_either_screen_is_asked_who_signs_in(
     assert boss.session is None and boss.floor is None and _gone(floor_window)
 
 
+def test_quitting_on_a_supervisors_agent_screen_closes_the_floor_too(
+    qtbot: QtBot, demo_server: ServerProcess, controllers: list[Controller]
+) -> None:
+    """Ctrl+Q on the agent screen closed only it: the floor stayed up, and Ctrl+Alt+W then
+    showed an agent screen whose workers had stopped (re-review)."""
+    boss = _start(controllers, demo_server.url)
+    _sign_in(qtbot, boss, "sam", "demo-password")
+    qtbot.waitUntil(lambda: boss.floor is not None and boss.floor.isVisible(), timeout=20_000)
+    assert boss.session is not None
+    window, floor_window = boss.session.window, boss.floor
+    assert floor_window is not None
+    window.actions_["quit"].trigger()
+    qtbot.waitUntil(lambda: _gone(window) and _gone(floor_window), timeout=10_000)
+
+
 def test_an_agent_signing_in_gets_only_the_agent_screen(
     qtbot: QtBot, demo_server: ServerProcess, controllers: list[Controller]
 ) -> None:

@@ -273,8 +273,10 @@ class MainWindow(
         a.bind("sla_policy", self._open_sla_editor)
 
     def _close(self) -> None:
+        """Quit (Ctrl+Q): every window goes, a supervisor's floor and pop-outs with this one
+        (closing only this one left the floor up over a desk whose workers had stopped)."""
         if self.may_leave(quitting=True):
-            self.close()
+            QApplication.closeAllWindows()
 
     def ask_sign_out(self) -> None:
         """Sign out (Ctrl+Shift+Q, here or on the floor), once the agent agreed to lose what
