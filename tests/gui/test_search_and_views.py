@@ -163,3 +163,36 @@ def test_down_from_the_search_box_opens_the_first_result(
     assert w.inbox.list.hasFocus()
     assert w.inbox.current_id() == first
     qtbot.waitUntil(lambda: w.open_id == first, timeout=10_000)
+
+
+def test_down_right_after_typing_opens_a_result_not_the_list_from_before(
+    qtbot: QtBot, demo_server: ServerProcess, desk_factory: Callable[..., Desk]
+) -> None:
+    """Typing then Down at once opened the first row of the list from before the search
+    (the search waits 150 ms, then its query): a re-review. Down now searches at once and
+    opens the first result when it is in."""
+    desk = desk_factory(demo_server, "demo")
+    w = desk.window
+    qtbot.waitUntil(lambda: _loaded(w, View.MINE) and w.model.rowCount() > 0, timeout=20_000)
+    before = w.model.ids()[0]
+    with desk.engine.cache.session() as s:  # a customer none of whose conversations is first
+        conv = s.scalars(
+            select(m.Conversation).where(
+                m.Conversation.id != before, m.Conversation.customer_id.is_not(None)
+            )
+        ).first()
+        assert conv is not None
+        customer = s.get(m.Customer, conv.customer_id)
+        assert customer is not None and customer.email
+        email = customer.email
+        theirs = set(
+            s.scalars(select(m.Conversation.id).where(m.Conversation.customer_id == customer.id))
+        )
+    assert before not in theirs
+    w._focus_search()
+    qtbot.keyClicks(w.inbox.search, email)
+    qtbot.keyClick(w.inbox.search, Qt.Key.Key_Down)
+    qtbot.waitUntil(lambda: w.query == email and not w._reorder_pending, timeout=10_000)
+    qtbot.waitUntil(lambda: w.open_id is not None, timeout=10_000)
+    assert w.open_id in theirs and w.open_id == w.model.ids()[0]
+    assert w.inbox.list.hasFocus()

@@ -162,6 +162,7 @@ class MainWindow(
         self.model = InboxModel(ws.rows)
         self.inbox = InboxPanel(self.model, theme, self)
         self.inbox.list.holds_open = lambda: self.open_id is not None
+        self.inbox.results_pending = lambda: self._reorder_pending
         self.sort = default_sort(settings)  # the look: who waited longest / SLA due first
         self.inbox.sort.setCurrentIndex(max(0, self.inbox.sort.findData(self.sort.value)))
         self._bind_actions()
@@ -515,6 +516,8 @@ class MainWindow(
             self.inbox.park(min(old_row, total - 1))
         if had_focus:
             self.inbox.list.setFocus()
+        if not self._reorder_pending:  # the latest asked for: what a Down waited for
+            self.inbox.open_first_result()
 
     def _notify_new(self, cid: str) -> None:
         # New for me, or back from a snooze the server woke ("Snooze over: …").

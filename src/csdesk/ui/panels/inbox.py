@@ -399,6 +399,9 @@ class InboxPanel(QWidget):
         self.search.textChanged.connect(lambda _t: self._debounce.start())
         self.search.returnPressed.connect(self.list.setFocus)
         self.search.installEventFilter(self)  # Down: into the results, at the first
+        #: Whether a search's results are still being read (the window's query lane).
+        self.results_pending: Callable[[], bool] = lambda: False
+        self.first_result_owed = False
         self.sort.currentIndexChanged.connect(
             lambda _i: self.sort_changed.emit(self.sort.currentData())
         )
@@ -415,13 +418,26 @@ class InboxPanel(QWidget):
             and isinstance(event, QKeyEvent)
             and event.key() == Qt.Key.Key_Down
             and event.modifiers() == Qt.KeyboardModifier.NoModifier
-            and self.model.total()
         ):
+            if self._debounce.isActive():  # typed a moment ago: search now, not in 150 ms
+                self._debounce.stop()
+                self.query_changed.emit(self.search.text())
             self.list.setFocus(Qt.FocusReason.TabFocusReason)
-            if not self.list.currentIndex().isValid():
+            if self.results_pending():
+                # The list still shows what was there before the search: the first result
+                # opens when it is in (``open_first_result``), not this list's first row.
+                self.first_result_owed = True
+            elif self.model.total() and not self.list.currentIndex().isValid():
                 self.list.setCurrentIndex(self.model.index(0))
             return True
         return super().eventFilter(watched, event)
+
+    def open_first_result(self) -> None:
+        """The results a Down in the search box waited for are in: the first opens."""
+        if self.first_result_owed:
+            self.first_result_owed = False
+            if self.model.total():
+                self.list.setCurrentIndex(self.model.index(0))
 
     def search_room(self) -> int:
         """The width the search box wants beside the sort: its hint whole, at most
