@@ -69,3 +69,19 @@ def test_a_customers_message_follows_only_an_agent_at_the_end(qtbot: QtBot) -> N
     model.set_messages(tuple(shown))
     qtbot.wait(50)  # the turn in which a follow would have scrolled
     assert view.verticalScrollBar().value() == 0  # reading older messages: left alone
+
+
+def test_a_message_that_does_not_come_last_keeps_the_place_and_follows(qtbot: QtBot) -> None:
+    """A customer's message stamped just before the agent's own reply resets the model (it
+    is not an append): the reader's place was lost and the view stayed up (re-review)."""
+    model, view, shown = _view(qtbot)
+    view.setCurrentIndex(model.index(5, 0))
+    reply = _msg(30, "me")
+    model.set_messages((*shown, reply))
+    bar = view.verticalScrollBar()
+    qtbot.waitUntil(lambda: _at_end(view), timeout=3000)
+    before = _msg(29, None)  # written before the reply, arrives after it
+    model.set_messages((*shown, before, reply))
+    qtbot.wait(50)
+    assert view.currentIndex().row() == 5  # the same message is current
+    qtbot.waitUntil(lambda: _at_end(view) and bar.value() > 0, timeout=3000)

@@ -165,6 +165,12 @@ class ThreadView(QListView):
         self._at_end = True
         model.rowsAboutToBeInserted.connect(self._note_the_end)
         model.rowsInserted.connect(self._follow_new)
+        # A message that does not come last (a reply stamped by the server, a customer's
+        # message written just before it) resets the model: the same, and the current
+        # message is found again by its id.
+        self._before: tuple[set[str], str | None] = (set(), None)
+        model.modelAboutToBeReset.connect(self._note_before_reset)
+        model.modelReset.connect(self._after_reset)
 
     def set_theme(self, theme: Theme) -> None:
         delegate = self.itemDelegate()
@@ -183,6 +189,35 @@ class ThreadView(QListView):
         )
         if self._at_end or mine:
             # After the new rows are laid out (their heights are not known yet).
+            QTimer.singleShot(0, self, self.scrollToBottom)
+
+    def _note_before_reset(self) -> None:
+        self._note_the_end()
+        model = self.model()
+        if not isinstance(model, ThreadModel):
+            return
+        rows = [model.message(row) for row in range(model.rowCount())]
+        current = (
+            model.message(self.currentIndex().row()) if self.currentIndex().isValid() else None
+        )
+        self._before = ({m.id for m in rows if m is not None}, current.id if current else None)
+
+    def _after_reset(self) -> None:
+        known, current_id = self._before
+        self._before = (set(), None)
+        model = self.model()
+        if not known or not isinstance(model, ThreadModel):
+            return  # another conversation: the panel puts the view where it belongs
+        new_rows = []
+        for row in range(model.rowCount()):
+            msg = model.message(row)
+            if msg is None:
+                continue
+            if msg.id == current_id:
+                self.setCurrentIndex(model.index(row, 0))
+            elif msg.id not in known:
+                new_rows.append(row)
+        if new_rows and (self._at_end or any(model.mine(row) for row in new_rows)):
             QTimer.singleShot(0, self, self.scrollToBottom)
 
     def go_to_last(self) -> None:
