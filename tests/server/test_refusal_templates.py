@@ -148,10 +148,29 @@ def test_a_tag_is_at_most_64_characters(
         users["agent"],
         [
             (str(uuid.uuid4()), "conversation.set_tags", {"conversation_id": cid, "add": [tag]})
-            for tag in ("t" * 65, "t" * 64)
+            for tag in ("t" * 65, "t" * 64, "  " + "u" * 64 + "  ")
         ],
     )
-    assert [r["status"] for r in results] == ["rejected", "applied"]
+    assert [r["status"] for r in results] == ["rejected", "applied", "applied"]
     assert results[0]["reason"]["code"] == "invalid"
     with state.reads() as s:
-        assert s.get_one(m.Conversation, cid).tags == ["t" * 64]
+        assert s.get_one(m.Conversation, cid).tags == ["t" * 64, "u" * 64]
+
+
+def test_a_customers_tag_is_at_most_64_characters_too(
+    backend: str, state: ServerState, users: dict[str, m.User]
+) -> None:
+    """Customer tags had no width at all: 10,000 characters of one were stored."""
+    customer = make_conversations(backend, 1)[0].customer_id
+    results = push_many(
+        state.writes,
+        users["agent"],
+        [
+            (str(uuid.uuid4()), "customer.update",
+             {"customer_id": customer, "fields": {"tags": [tag]}})
+            for tag in ("c" * 10_000, " vip ")
+        ],
+    )  # fmt: skip
+    assert [r["status"] for r in results] == ["rejected", "applied"]
+    with state.reads() as s:
+        assert s.get_one(m.Customer, customer).tags == ["vip"]

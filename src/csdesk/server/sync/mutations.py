@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from sqlalchemy.orm import Session
 
 from csdesk.customer_rules import FieldError, clean_fields
@@ -110,12 +110,12 @@ class PriorityArgs(ConversationArgs):
 
 #: One tag's length: a label for lists and filters, not a note.
 MAX_TAG = 64
+#: A tag as given: surrounding spaces do not count against its length (they are not kept).
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, max_length=MAX_TAG)]
 
 
 class TagsArgs(ConversationArgs):
-    add: list[Annotated[str, Field(max_length=MAX_TAG)]] = Field(
-        default_factory=list, max_length=50
-    )
+    add: list[Tag] = Field(default_factory=list, max_length=50)
     remove: list[str] = Field(default_factory=list, max_length=50)
 
 
@@ -125,7 +125,7 @@ class CustomerFields(_Args):
     phone: str | None = Field(default=None, max_length=32)
     language: str | None = Field(default=None, min_length=2, max_length=16)
     timezone: str | None = Field(default=None, max_length=64)
-    tags: list[str] | None = Field(default=None, max_length=50)
+    tags: list[Tag] | None = Field(default=None, max_length=50)
     loyalty_tier: LoyaltyTier | None = None
     #: At most what the column (a 32-bit INTEGER on PostgreSQL) holds: a larger number was a
     #: DataError (SQLite: OverflowError), a 500 for the whole push.
