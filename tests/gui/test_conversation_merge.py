@@ -319,3 +319,39 @@ def test_an_older_merge_is_undone_from_the_list_by_keyboard(
     qtbot.keyClick(dialog.list, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: ui.dialog is None, timeout=5_000)
     assert _server_conv(demo_server, sms) == (email, 0)
+
+
+def test_a_draft_left_in_a_conversation_a_colleague_merged_comes_back_in_the_merged_one(
+    qtbot: QtBot,
+    demo_server: ServerProcess,  # noqa: F811
+    desk_factory: Callable[..., Desk],  # noqa: F811
+) -> None:
+    """A draft left in the chat, the agent in the email conversation, a colleague merges the
+    chat into it: opening the chat landed on the email conversation with the draft out of
+    reach, though sign-out still counted it (re-review)."""
+    from csdesk.app import conversation_merge as merging
+
+    email, chat = _seed(demo_server)
+    desk = desk_factory(demo_server, "demo")
+    alex = desk_factory(demo_server, "alex", show=False)
+    w = desk.window
+    composer = w.conversation.composer
+    w.open_conversation(chat)
+    qtbot.waitUntil(lambda: w.open_conv is not None and w.open_conv.id == chat, timeout=10_000)
+    composer.text.setPlainText("Draft for the chat 7b2e")
+    w.open_conversation(email)
+    qtbot.waitUntil(lambda: w.open_conv is not None and w.open_conv.id == email, timeout=10_000)
+    assert composer.text.toPlainText() == ""
+    composer.text.setPlainText("Draft for the email")
+    merging.merge(alex.ws, chat, email)
+
+    def merged_here() -> bool:
+        with desk.engine.cache.session() as s:
+            conv = s.get(m.Conversation, chat)
+            return conv is not None and conv.merged_into_id == email
+
+    qtbot.waitUntil(merged_here, timeout=40_000)
+    w.open_conversation(chat)  # lands on the email conversation
+    qtbot.waitUntil(lambda: "7b2e" in composer.text.toPlainText(), timeout=10_000)
+    assert composer.text.toPlainText() == "Draft for the email\n\nDraft for the chat 7b2e"
+    assert w.unsent_drafts() == 1

@@ -145,6 +145,7 @@ class ConversationPanel(QWidget):
             self._put_back(conv.id, carried)
         else:
             self.composer._last_inbound = conv.last_inbound_at
+        self._take_landed(conv)
         self.refresh_composer()
         self.model.set_messages(conv.messages)
         if not same:
@@ -162,6 +163,22 @@ class ConversationPanel(QWidget):
                 carried = kept if carried is None else kept.joined(carried)
         if carried is not None and not carried.empty():
             put_draft(self.composer, carried)
+
+    def _take_landed(self, conv: ConversationView) -> None:
+        """Opened a conversation merged into this one (by a colleague, after the agent left
+        it with a draft): its draft, kept under its own id, joins this one's. It was out of
+        reach before: opening it landed here with the composer as it was (re-review)."""
+        landed = conv.landed_from
+        if self.drafts is None or landed is None or landed not in self.drafts:
+            return
+        if self.written_elsewhere(conv.id):  # its own window writes it; joined when it closes
+            self.drafts.keep(conv.id, self.drafts.take(landed))
+            return
+        kept = self.drafts.take(landed)
+        if kept is not None and not kept.empty():
+            joined = draft_of(self.composer).joined(kept)
+            self.composer.attachments.clear()  # put back whole, each file once
+            put_draft(self.composer, joined)
 
     def refresh_composer(self) -> None:
         """The composer on for the conversation shown, unless its window of its own (a pop-out)
