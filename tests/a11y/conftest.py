@@ -33,6 +33,7 @@ from tests.gui.conftest import (  # noqa: F401  (fixtures, found by name)
     private_dirs,
     qt_state_restored,
 )
+from tests.helpers.qt_gc import collected_on_the_gui_thread
 from tests.helpers.server import ServerProcess
 
 
@@ -101,6 +102,12 @@ class SpeakingDesk:
     def synced(self) -> bool:
         st = self.engine.status
         return st.pending == 0 and self.engine.cache.cursor() >= self.engine.cache.head() > 0
+
+
+@pytest.fixture(autouse=True)
+def gc_on_the_gui_thread(qapp: QApplication) -> Iterator[None]:
+    """See ``tests.helpers.qt_gc``: garbage holding Qt objects dies on the GUI thread."""
+    yield from collected_on_the_gui_thread(qapp)
 
 
 @pytest.fixture(autouse=True)

@@ -18,6 +18,7 @@ from csdesk.theme.themes import get_theme
 from csdesk.ui.bridge import SyncBridge
 from csdesk.ui.main_window import MainWindow
 from tests.helpers.keyrings import MemoryKeyring
+from tests.helpers.qt_gc import collected_on_the_gui_thread
 from tests.helpers.server import ServerProcess, sqlite_database
 
 PASSWORD = "demo-password"
@@ -30,6 +31,12 @@ def memory_keyring() -> Iterator[MemoryKeyring]:
     keyring.set_keyring(ring)
     yield ring
     keyring.set_keyring(previous)
+
+
+@pytest.fixture(autouse=True)
+def gc_on_the_gui_thread(qapp: QApplication) -> Iterator[None]:
+    """See ``tests.helpers.qt_gc``: garbage holding Qt objects dies on the GUI thread."""
+    yield from collected_on_the_gui_thread(qapp)
 
 
 @pytest.fixture(autouse=True)

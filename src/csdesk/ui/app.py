@@ -42,7 +42,7 @@ from csdesk.sync import (
     WrongCredentials,
 )
 from csdesk.sync.api import load_transport
-from csdesk.ui import floor_window
+from csdesk.ui import floor_window, gc_on_gui_thread
 from csdesk.ui.appearance import Appearance, apply_theme, resolve_theme
 from csdesk.ui.bridge import SyncBridge
 from csdesk.ui.language import Language
@@ -738,6 +738,7 @@ def main(
     logging.basicConfig(level=logging.WARNING)
     app = QApplication.instance() or QApplication(list(argv or sys.argv[:1]))
     assert isinstance(app, QApplication)
+    gc_on_gui_thread.install(app)  # Qt objects in garbage die on their own thread
     app.setApplicationName("csdesk")
     app.setOrganizationName("csdesk")
     settings, notice = Settings.load()
