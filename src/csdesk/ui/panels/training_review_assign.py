@@ -11,7 +11,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
-    QGridLayout,
+    QHBoxLayout,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -81,17 +81,22 @@ class AssignBox(QWidget):
         self.note.returnPressed.connect(self._assign)
         self.publish.clicked.connect(self.publish_requested.emit)
         self.list.installEventFilter(self)
-        # Two rows: side by side, the scenario's long title squeezed the note to ~40 px.
-        form = QGridLayout()
-        form.addWidget(pick, 0, 0)
-        form.addWidget(self.scenario, 0, 1, 1, 2)
-        form.addWidget(note, 1, 0)
-        form.addWidget(self.note, 1, 1)
-        form.addWidget(self.assign, 1, 2)
-        form.setColumnStretch(1, 1)
+        # The scenario box asked for its longest title's width and squeezed the note beside
+        # it to ~40 px: it asks for 10 characters now (the list drops down wider) and the
+        # note takes the larger share of the row. One row, as the floor's height allows.
+        self.scenario.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.scenario.setMinimumContentsLength(10)
+        row = QHBoxLayout()
+        row.addWidget(pick)
+        row.addWidget(self.scenario, 2)
+        row.addWidget(note)
+        row.addWidget(self.note, 3)
+        row.addWidget(self.assign)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(form)
+        layout.addLayout(row)
         layout.addWidget(given)
         layout.addWidget(self.list)
         layout.addWidget(self.publish, 0, Qt.AlignmentFlag.AlignLeft)
