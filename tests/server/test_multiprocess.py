@@ -27,6 +27,21 @@ from tests.helpers.http import Raw
 from tests.helpers.server import ServerProcess, TestUser, add_users, sqlite_database
 
 
+def _long_poll(waiter: Raw) -> tuple[threading.Thread, dict[str, Any]]:
+    """A long-poll (25 s) from the head, parked in a thread; ``got["page"]`` is its answer."""
+    head = waiter.head()
+    got: dict[str, Any] = {}
+
+    def wait() -> None:
+        got["page"] = waiter.get("/api/v1/changes", params={"after": head, "wait": 25}).json()
+
+    t = threading.Thread(target=wait)
+    t.start()
+    time.sleep(0.5)
+    assert t.is_alive(), "the long-poll returned before anything was written"
+    return t, got
+
+
 def test_two_processes_wake_each_others_long_polls(pg_url: str, tmp_path: Path) -> None:
     ann = TestUser("ann", "ann-password", Role.AGENT)
     bob = TestUser("bob", "bob-password", Role.AGENT)
@@ -37,16 +52,7 @@ def test_two_processes_wake_each_others_long_polls(pg_url: str, tmp_path: Path) 
     try:
         waiter = Raw.signed_in(one, ann)
         writer = Raw.signed_in(two, bob)
-        head = waiter.head()
-        got: dict[str, Any] = {}
-
-        def wait() -> None:
-            got["page"] = waiter.get("/api/v1/changes", params={"after": head, "wait": 25}).json()
-
-        t = threading.Thread(target=wait)
-        t.start()
-        time.sleep(0.5)
-        assert t.is_alive(), "the long-poll returned before anything was written"
+        t, got = _long_poll(waiter)
         writer.push(
             (
                 "conversation.set_priority",
@@ -78,17 +84,7 @@ def test_another_process_commit_wakes_a_sqlite_servers_long_poll(
     server = ServerProcess(url, log_path=tmp_path / "server.log").start()
     other = ServerState.build(ServerConfig(db_url=url, listen_notify=False))
     try:
-        waiter = Raw.signed_in(server, ann)
-        head = waiter.head()
-        got: dict[str, Any] = {}
-
-        def wait() -> None:
-            got["page"] = waiter.get("/api/v1/changes", params={"after": head, "wait": 25}).json()
-
-        t = threading.Thread(target=wait)
-        t.start()
-        time.sleep(0.5)
-        assert t.is_alive(), "the long-poll returned before anything was written"
+        t, got = _long_poll(Raw.signed_in(server, ann))
         cid = str(uuid.uuid4())
         with other.writes() as s:
             s.add(m.Customer(id=cid, name="from a command"))

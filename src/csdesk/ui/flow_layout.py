@@ -20,17 +20,13 @@ from PySide6.QtWidgets import QLayout, QLayoutItem, QSplitter, QWidget
 __all__ = ["FlowLayout", "FlowRow"]
 
 
-class FlowLayout(QLayout):
-    def __init__(
-        self, parent: QWidget | None = None, spacing: int = 6, *, align_right: bool = False
-    ) -> None:
+class ItemListLayout(QLayout):
+    """QLayout's item protocol over a plain list (``_items``), for layouts that place their
+    items themselves."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._items: list[QLayoutItem] = []
-        self._spacing = spacing
-        self._align_right = align_right  # each line ends at the right edge (a button row)
-        self.setContentsMargins(QMargins(0, 0, 0, 0))
-
-    # --- QLayout's item protocol ----------------------------------------------------------
 
     def addItem(self, item: QLayoutItem) -> None:
         self._items.append(item)
@@ -43,6 +39,16 @@ class FlowLayout(QLayout):
 
     def takeAt(self, index: int) -> QLayoutItem | None:
         return self._items.pop(index) if 0 <= index < len(self._items) else None
+
+
+class FlowLayout(ItemListLayout):
+    def __init__(
+        self, parent: QWidget | None = None, spacing: int = 6, *, align_right: bool = False
+    ) -> None:
+        super().__init__(parent)
+        self._spacing = spacing
+        self._align_right = align_right  # each line ends at the right edge (a button row)
+        self.setContentsMargins(QMargins(0, 0, 0, 0))
 
     # --- geometry -------------------------------------------------------------------------
 

@@ -15,9 +15,10 @@ The line is one permanent status bar widget: a hovered action's status tip no lo
 from __future__ import annotations
 
 from PySide6.QtCore import QMargins, QPoint, QRect, QSize, Qt
-from PySide6.QtWidgets import QLayout, QLayoutItem, QStyle, QWidget
+from PySide6.QtWidgets import QLayoutItem, QStyle, QWidget
 
 from csdesk.ui.elide import GivingLabel
+from csdesk.ui.flow_layout import ItemListLayout
 
 __all__ = ["SharingRow", "StatusLine", "fair_widths"]
 
@@ -36,29 +37,14 @@ def fair_widths(hints: list[int], minimums: list[int], room: int) -> list[int]:
     return widths
 
 
-class SharingRow(QLayout):
+class SharingRow(ItemListLayout):
     """Items on one line, the first at its start and the others at its end, sharing a line too
     short for all of them with :func:`fair_widths`. Hidden items take no room."""
 
     def __init__(self, parent: QWidget | None = None, spacing: int = 12) -> None:
         super().__init__(parent)
-        self._items: list[QLayoutItem] = []
         self._gap = spacing
         self.setContentsMargins(QMargins(0, 0, 0, 0))
-
-    # --- QLayout's item protocol ----------------------------------------------------------
-
-    def addItem(self, item: QLayoutItem) -> None:
-        self._items.append(item)
-
-    def count(self) -> int:
-        return len(self._items)
-
-    def itemAt(self, index: int) -> QLayoutItem | None:
-        return self._items[index] if 0 <= index < len(self._items) else None
-
-    def takeAt(self, index: int) -> QLayoutItem | None:
-        return self._items.pop(index) if 0 <= index < len(self._items) else None
 
     # --- geometry -------------------------------------------------------------------------
 
