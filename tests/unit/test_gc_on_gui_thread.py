@@ -32,3 +32,18 @@ def test_a_threshold_of_zero_never_collects(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(gc, "get_count", lambda: (10**6, 99, 99))
     assert gc_on_gui_thread.due_generation() is None
     assert gc_on_gui_thread.collect_due() == 0
+
+
+def test_a_full_collection_waits_its_turn(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Full passes stall the GUI thread: at most one per FULL_EVERY seconds, the middle
+    generation meanwhile."""
+    monkeypatch.setattr(gc, "get_threshold", lambda: (700, 10, 10))
+    monkeypatch.setattr(gc, "get_count", lambda: (700, 10, 10))
+    assert gc_on_gui_thread.due_generation(full_allowed=False) == 1
+    taken: list[int] = []
+    monkeypatch.setattr(gc, "collect", lambda generation=2: taken.append(generation) or 0)
+    monkeypatch.setattr(gc_on_gui_thread, "_last_full", [0.0])
+    monkeypatch.setattr(gc_on_gui_thread.time, "monotonic", lambda: 100.0)
+    gc_on_gui_thread.collect_due()
+    gc_on_gui_thread.collect_due()  # the same moment: not a second full pass
+    assert taken == [2, 1]
